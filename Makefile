@@ -1,0 +1,92 @@
+# ibchannel: FastCGI programs, the command line, and their tests.
+
+VERSION =	0.1.0
+PREFIX ?=	/usr/local
+DESTDIR ?=
+BINDIR =	$(PREFIX)/bin
+LIBEXECDIR =	$(PREFIX)/lib/ibchannel
+SHAREDIR =	$(PREFIX)/share/ibchannel
+
+CC ?=		cc
+PKGS =		fcgi libcurl json-c sqlite3 libcrypto
+WARN =		-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
+CFLAGS ?=	-O2 -g
+ALL_CFLAGS =	-std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' \
+		$(WARN) -Icommon -Ibuild $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SAN =		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+COMMON_SRC =	$(wildcard common/*.c)
+COMMON_OBJ =	$(COMMON_SRC:common/%.c=build/obj/%.o) build/obj/sqlembed.o
+PROGS =		build/inbound.fcgi build/reports.fcgi build/admin.fcgi build/ibchannel
+UNIT_SRC =	$(wildcard tests/unit/test_*.c)
+UNIT =		$(UNIT_SRC:tests/unit/%.c=build/unit/%)
+UNIT_ASAN =	$(UNIT_SRC:tests/unit/%.c=build/asan/%)
+ASAN_OBJ =	$(COMMON_SRC:common/%.c=build/asan/obj/%.o) build/asan/obj/sqlembed.o
+
+all: $(PROGS)
+
+build/sqlembed.c: sql/embed.sh $(wildcard sql/*.sql)
+	@mkdir -p build
+	sh sql/embed.sh sql > $@.tmp && mv $@.tmp $@
+
+build/obj/sqlembed.o: build/sqlembed.c common/sqlembed.h
+	@mkdir -p build/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ build/sqlembed.c
+
+build/obj/%.o: common/%.c $(wildcard common/*.h)
+	@mkdir -p build/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/%.fcgi: cgi/%.c $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_OBJ) $(LDLIBS)
+
+build/ibchannel: cgi/ibchannel.c $(COMMON_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_OBJ) $(LDLIBS)
+
+build/unit/%: tests/unit/%.c tests/unit/check.h $(COMMON_OBJ)
+	@mkdir -p build/unit
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) $(LDLIBS)
+
+build/asan/obj/sqlembed.o: build/sqlembed.c common/sqlembed.h
+	@mkdir -p build/asan/obj
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ build/sqlembed.c
+
+build/asan/obj/%.o: common/%.c $(wildcard common/*.h)
+	@mkdir -p build/asan/obj
+	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+build/asan/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJ)
+	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LDLIBS)
+
+unit: $(UNIT) $(UNIT_ASAN)
+
+# Installs the Debian packages the build and tests need (as root), or says which.
+deps:
+	@sh deploy/deps.sh
+
+# The README's test command: every suite, ending with "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@sh tests/run.sh
+
+# The README's run command: a local installation with the Infobip simulator.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh deploy/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)/sql
+	install -m 0755 build/ibchannel $(DESTDIR)$(BINDIR)/ibchannel
+	install -m 0755 build/inbound.fcgi build/reports.fcgi build/admin.fcgi $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0644 sql/*.sql $(DESTDIR)$(SHAREDIR)/sql/
+
+clean:
+	rm -rf build
+
+.PHONY: all unit deps test run bench install clean
+.PRECIOUS: build/obj/%.o build/asan/obj/%.o

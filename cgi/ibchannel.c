@@ -1,0 +1,536 @@
+/* ibchannel: the command line — init, connections, settings, and (later) the sender. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "connection.h"
+#include "infobip.h"
+#include "log.h"
+#include "secret.h"
+#include "store.h"
+
+#define EXIT_USAGE	2
+
+/* Options of one command: --name value pairs, each allowed at most once. */
+struct opts {
+	const char	*const *names;	/* NULL-terminated allowed names (without --) */
+	const char	*values[16];
+	const char	*args[8];	/* positional arguments */
+	int		 nargs;
+};
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "ibchannel: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+/* Parses argv into o. Returns 1, or 0 after printing a one-line error. */
+static int
+opts_parse(struct opts *o, int argc, char *argv[])
+{
+	int	 i, k;
+
+	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) != 0) {
+			if (o->nargs == (int)(sizeof(o->args) /
+			    sizeof(o->args[0]))) {
+				usage_error("too many arguments at '%s'",
+				    argv[i]);
+				return 0;
+			}
+			o->args[o->nargs++] = argv[i];
+			continue;
+		}
+		for (k = 0; o->names[k] != NULL; k++)
+			if (strcmp(argv[i] + 2, o->names[k]) == 0)
+				break;
+		if (o->names[k] == NULL) {
+			usage_error("unknown option '%s'", argv[i]);
+			return 0;
+		}
+		if (o->values[k] != NULL) {
+			usage_error("option '%s' given twice", argv[i]);
+			return 0;
+		}
+		if (i + 1 >= argc) {
+			usage_error("option '%s' needs a value", argv[i]);
+			return 0;
+		}
+		o->values[k] = argv[++i];
+	}
+	return 1;
+}
+
+static const char *
+opt(const struct opts *o, const char *name)
+{
+	int	 k;
+
+	for (k = 0; o->names[k] != NULL; k++)
+		if (strcmp(o->names[k], name) == 0)
+			return o->values[k];
+	return NULL;
+}
+
+/* Opens the existing store or explains that init is needed. */
+static int
+open_store(struct store **st)
+{
+	int	 rc;
+
+	if ((rc = store_open(NULL, STORE_OPEN_EXISTING, st)) > 0)
+		return 1;
+	if (rc == 0)
+		fprintf(stderr, "ibchannel: no store at %s; run 'ibchannel"
+		    " init' first\n", store_default_path());
+	else
+		fprintf(stderr, "ibchannel: cannot open the store %s\n",
+		    store_default_path());
+	return 0;
+}
+
+static int
+load_key(unsigned char key[32])
+{
+	const char	*why;
+
+	if (config_load_key(key, &why) > 0)
+		return 1;
+	fprintf(stderr, "ibchannel: key file: %s\n",
+	    why != NULL ? why : "cannot be read");
+	return 0;
+}
+
+/* Reads a secret from a file: the first line, without its newline. Caller frees with secret_free. */
+static char *
+read_secret_file(const char *path)
+{
+	FILE	*f;
+	char	 buf[1024];
+	char	*nl;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "ibchannel: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	if ((nl = strpbrk(buf, "\r\n")) != NULL)
+		*nl = '\0';
+	nl = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return nl;
+}
+
+static int
+cmd_init(int argc, char *argv[])
+{
+	static const char *const names[] = { NULL };
+	struct opts	 o = { .names = names };
+	struct store	*st;
+	char		 path[4096], dir[4096];
+	char		*slash;
+	int		 rc;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs > 0)
+		return usage_error("init takes no arguments (got '%s')",
+		    o.args[0]);
+	snprintf(dir, sizeof(dir), "%s", store_default_path());
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+			fprintf(stderr, "ibchannel: mkdir %s: %s\n", dir,
+			    strerror(errno));
+			return 1;
+		}
+	}
+	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
+		fprintf(stderr, "ibchannel: cannot create or migrate %s\n",
+		    store_default_path());
+		return 1;
+	}
+	printf("store %s at schema version %d\n", store_default_path(),
+	    store_version(st));
+	store_close(st);
+	if (!config_key_path(path, sizeof(path)))
+		return usage_error("%s", "key file path too long");
+	if ((rc = secret_key_create(path)) < 0) {
+		fprintf(stderr, "ibchannel: key file %s: %s\n", path,
+		    secret_error());
+		return 1;
+	}
+	printf("key file %s %s\n", path, rc > 0 ? "created" : "kept");
+	return 0;
+}
+
+static int
+cmd_connection_add(int argc, char *argv[])
+{
+	static const char *const names[] = { "name", "api-key", "api-key-file",
+	    "api-url", "sender", "description", NULL };
+	struct opts		 o = { .names = names };
+	struct store_connection	 c;
+	struct store		*st = NULL;
+	unsigned char		 key[32];
+	const char		*why, *v;
+	char			*apikey = NULL, *enc = NULL;
+	int			 rc = EXIT_USAGE;
+
+	memset(&c, 0, sizeof(c));
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs > 0)
+		return usage_error("unexpected argument '%s'", o.args[0]);
+	if (opt(&o, "api-key") != NULL && opt(&o, "api-key-file") != NULL)
+		return usage_error("%s", "give --api-key or --api-key-file,"
+		    " not both");
+	if (!connection_valid_name(opt(&o, "name"), &why) ||
+	    !connection_valid_sender(opt(&o, "sender"), &why))
+		return usage_error("%s", why);
+	if ((v = opt(&o, "api-url")) == NULL)
+		return usage_error("%s", "--api-url is required");
+	if (!ib_base_url_normalize(v, c.api_url, sizeof(c.api_url), &why))
+		return usage_error("--api-url: %s", why);
+	v = opt(&o, "description");
+	if (v != NULL && strlen(v) >= sizeof(c.description))
+		return usage_error("%s", "description is too long");
+	snprintf(c.description, sizeof(c.description), "%s", v ? v : "");
+	snprintf(c.name, sizeof(c.name), "%s", opt(&o, "name"));
+	snprintf(c.sender, sizeof(c.sender), "%s", opt(&o, "sender"));
+	if ((v = opt(&o, "api-key-file")) != NULL) {
+		if ((apikey = read_secret_file(v)) == NULL)
+			return 1;
+	} else if ((v = opt(&o, "api-key")) != NULL &&
+	    (apikey = strdup(v)) == NULL)
+		return 1;
+	if (!connection_valid_api_key(apikey, &why)) {
+		usage_error("%s", why);
+		goto out;
+	}
+	rc = 1;
+	if (!load_key(key) || !open_store(&st))
+		goto out;
+	if ((enc = secret_encrypt(key, apikey)) == NULL ||
+	    strlen(enc) >= sizeof(c.api_key_enc)) {
+		fprintf(stderr, "ibchannel: cannot encrypt the API key\n");
+		goto out;
+	}
+	snprintf(c.api_key_enc, sizeof(c.api_key_enc), "%s", enc);
+	if (store_connection_add(st, &c) <= 0) {
+		fprintf(stderr, "ibchannel: cannot store the connection: %s\n",
+		    store_errmsg(st));
+		goto out;
+	}
+	store_log(st, c.id, "info", "save", "Connection created");
+	printf("%s\n", c.id);
+	rc = 0;
+out:
+	explicit_bzero(key, sizeof(key));
+	if (apikey != NULL)
+		secret_free(apikey);
+	free(enc);
+	store_close(st);
+	return rc;
+}
+
+struct list_ctx {
+	unsigned char	 key[32];
+};
+
+/* Masked form of an encrypted key: the last four characters, or why it cannot be read. */
+static void
+mask_enc(const unsigned char key[32], const char *enc, char *out, size_t outsz)
+{
+	char	*plain = NULL;
+
+	if (secret_decrypt(key, enc, &plain) > 0) {
+		secret_mask(plain, out, outsz);
+		secret_free(plain);
+	} else
+		snprintf(out, outsz, "(unreadable with this key file)");
+}
+
+static int
+list_one(const struct store_connection *c, void *arg)
+{
+	struct list_ctx	*ctx = arg;
+	char		 masked[64];
+
+	mask_enc(ctx->key, c->api_key_enc, masked, sizeof(masked));
+	printf("%s\t%s\t%s\t%s\n", c->id, c->name, c->status, masked);
+	return 1;
+}
+
+static int
+cmd_connection_list(int argc, char *argv[])
+{
+	static const char *const names[] = { NULL };
+	struct opts	 o = { .names = names };
+	struct list_ctx	 ctx;
+	struct store	*st;
+	int		 rc;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs > 0)
+		return usage_error("unexpected argument '%s'", o.args[0]);
+	if (!load_key(ctx.key) || !open_store(&st))
+		return 1;
+	printf("id\tname\tstatus\tapi_key\n");
+	rc = store_connection_each(st, list_one, &ctx);
+	explicit_bzero(ctx.key, sizeof(ctx.key));
+	store_close(st);
+	return rc < 0 ? 1 : 0;
+}
+
+/* Parses "ID" as the only positional argument of a connection command. */
+static int
+one_id(int argc, char *argv[], const char **id)
+{
+	static const char *const names[] = { NULL };
+	struct opts	 o = { .names = names };
+
+	if (!opts_parse(&o, argc, argv))
+		return 0;
+	if (o.nargs != 1) {
+		usage_error("%s", "expected one connection id");
+		return 0;
+	}
+	if (!store_id_valid(o.args[0])) {
+		usage_error("'%s' is not a connection id (32 hex digits)",
+		    o.args[0]);
+		return 0;
+	}
+	*id = o.args[0];
+	return 1;
+}
+
+static int
+cmd_connection_show(int argc, char *argv[])
+{
+	struct store_connection	 c;
+	struct store		*st;
+	unsigned char		 key[32];
+	const char		*id;
+	char			 masked[64];
+	int			 rc;
+
+	if (!one_id(argc, argv, &id))
+		return EXIT_USAGE;
+	if (!load_key(key) || !open_store(&st))
+		return 1;
+	if ((rc = store_connection_get(st, id, &c)) > 0) {
+		mask_enc(key, c.api_key_enc, masked, sizeof(masked));
+		printf("id: %s\nname: %s\ndescription: %s\napi_url: %s\n"
+		    "sender: %s\nstatus: %s\nstatus_message: %s\n"
+		    "api_key: %s\n", c.id, c.name, c.description, c.api_url,
+		    c.sender, c.status, c.status_message, masked);
+	} else if (rc == 0)
+		fprintf(stderr, "ibchannel: no connection %s\n", id);
+	explicit_bzero(key, sizeof(key));
+	store_close(st);
+	return rc > 0 ? 0 : 1;
+}
+
+static int
+cmd_connection_start(int argc, char *argv[])
+{
+	struct store		*st;
+	struct ib_client	*ib;
+	unsigned char		 key[32];
+	const char		*id;
+	char			 msg[1024];
+	int			 rc;
+
+	if (!one_id(argc, argv, &id))
+		return EXIT_USAGE;
+	if (!load_key(key) || !open_store(&st))
+		return 1;
+	if ((ib = ib_open(IBCHANNEL_VERSION)) == NULL) {
+		store_close(st);
+		return 1;
+	}
+	rc = connection_start(st, ib, key, id, msg, sizeof(msg));
+	explicit_bzero(key, sizeof(key));
+	if (rc > 0)
+		printf("%s\n", msg);
+	else
+		fprintf(stderr, "ibchannel: %s\n", rc == 0 ? msg :
+		    "store error during Start");
+	ib_close(ib);
+	store_close(st);
+	return rc > 0 ? 0 : 1;
+}
+
+static int
+cmd_connection_stop(int argc, char *argv[])
+{
+	struct store	*st;
+	const char	*id;
+	int		 rc;
+
+	if (!one_id(argc, argv, &id))
+		return EXIT_USAGE;
+	if (!open_store(&st))
+		return 1;
+	if ((rc = connection_stop(st, id)) > 0)
+		printf("STOPPED\n");
+	else if (rc == 0)
+		fprintf(stderr, "ibchannel: no connection %s\n", id);
+	store_close(st);
+	return rc > 0 ? 0 : 1;
+}
+
+static int
+cmd_connection_env(int argc, char *argv[])
+{
+	static const char *const names[] = { NULL };
+	struct opts	 o = { .names = names };
+	struct store	*st;
+	const char	*why;
+	int		 rc;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs < 2 || o.nargs > 3)
+		return usage_error("%s", "usage: connection env ID NAME"
+		    " [VALUE] (no VALUE removes the variable)");
+	if (!store_id_valid(o.args[0]))
+		return usage_error("'%s' is not a connection id", o.args[0]);
+	if (!connection_valid_env_name(o.args[1], &why))
+		return usage_error("%s", why);
+	if (!open_store(&st))
+		return 1;
+	rc = store_env_set(st, o.args[0], o.args[1],
+	    o.nargs == 3 ? o.args[2] : NULL);
+	if (rc > 0)
+		store_log(st, o.args[0], "info", "save", "Environment variable"
+		    " %s %s; it takes effect at the next Start", o.args[1],
+		    o.nargs == 3 ? "set" : "removed");
+	store_close(st);
+	if (rc <= 0)
+		fprintf(stderr, "ibchannel: no such connection\n");
+	return rc > 0 ? 0 : 1;
+}
+
+static int
+cmd_settings(int argc, char *argv[])
+{
+	static const char *const names[] = { NULL };
+	struct opts	 o = { .names = names };
+	struct store	*st;
+	char		 buf[4096];
+	int		 rc = 1;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (!((o.nargs == 3 && strcmp(o.args[0], "set") == 0) ||
+	    (o.nargs == 2 && strcmp(o.args[0], "get") == 0)))
+		return usage_error("%s", "usage: settings set NAME VALUE |"
+		    " settings get NAME");
+	if (!open_store(&st))
+		return 1;
+	if (o.nargs == 3)
+		rc = store_setting_set(st, o.args[1], o.args[2]) > 0 ? 0 : 1;
+	else if (store_setting_get(st, o.args[1], buf, sizeof(buf)) > 0) {
+		printf("%s\n", buf);
+		rc = 0;
+	} else
+		fprintf(stderr, "ibchannel: setting %s is not set\n",
+		    o.args[1]);
+	store_close(st);
+	return rc;
+}
+
+static int
+cmd_user(int argc, char *argv[])
+{
+	static const char *const names[] = { NULL };
+	struct opts	 o = { .names = names };
+	struct store	*st;
+	int		 rc;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs != 3 || strcmp(o.args[0], "set") != 0)
+		return usage_error("%s", "usage: user set USERNAME"
+		    " admin|operator|viewer");
+	if (!open_store(&st))
+		return 1;
+	rc = store_user_set(st, o.args[1], o.args[2]);
+	store_close(st);
+	if (rc == 0)
+		return usage_error("role must be admin, operator or viewer,"
+		    " not '%s'", o.args[2]);
+	return rc > 0 ? 0 : 1;
+}
+
+static const struct command {
+	const char	*name;
+	const char	*sub;		/* NULL: no subcommand */
+	int		(*fn)(int, char *[]);
+	const char	*usage;
+} commands[] = {
+	{ "init", NULL, cmd_init, "init" },
+	{ "connection", "add", cmd_connection_add, "connection add --name N"
+	    " (--api-key K | --api-key-file F) --api-url U --sender S"
+	    " [--description D]" },
+	{ "connection", "list", cmd_connection_list, "connection list" },
+	{ "connection", "show", cmd_connection_show, "connection show ID" },
+	{ "connection", "start", cmd_connection_start, "connection start ID" },
+	{ "connection", "stop", cmd_connection_stop, "connection stop ID" },
+	{ "connection", "env", cmd_connection_env,
+	    "connection env ID NAME [VALUE]" },
+	{ "settings", NULL, cmd_settings,
+	    "settings set NAME VALUE | settings get NAME" },
+	{ "user", NULL, cmd_user, "user set USERNAME admin|operator|viewer" },
+};
+
+static int
+usage(void)
+{
+	size_t	 i;
+
+	fprintf(stderr, "usage:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  ibchannel %s\n", commands[i].usage);
+	return EXIT_USAGE;
+}
+
+int
+main(int argc, char *argv[])
+{
+	size_t	 i;
+
+	log_init("ibchannel");
+	if (argc < 2)
+		return usage();
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		if (commands[i].sub == NULL)
+			return commands[i].fn(argc - 2, argv + 2);
+		if (argc >= 3 && strcmp(argv[2], commands[i].sub) == 0)
+			return commands[i].fn(argc - 3, argv + 3);
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage();
+		return 0;
+	}
+	fprintf(stderr, "ibchannel: unknown command '%s%s%s'; try"
+	    " 'ibchannel help'\n", argv[1], argc >= 3 ? " " : "",
+	    argc >= 3 ? argv[2] : "");
+	return EXIT_USAGE;
+}

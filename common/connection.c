@@ -1,0 +1,230 @@
+/* Connection lifecycle (DESIGN.md 5): Start validates and snapshots, Stop stops. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connection.h"
+#include "infobip.h"
+#include "payload.h"
+#include "secret.h"
+#include "store.h"
+
+int
+connection_valid_name(const char *s, const char **why)
+{
+	const unsigned char	*p;
+
+	*why = NULL;
+	if (s == NULL || *s == '\0')
+		*why = "name is required";
+	else if (strlen(s) > 200)
+		*why = "name is longer than 200 characters";
+	else
+		for (p = (const unsigned char *)s; *p != '\0'; p++)
+			if (*p < 0x20 || *p == 0x7f)
+				*why = "name contains control characters";
+	return *why == NULL;
+}
+
+/*
+ * A sender is a phone number (digits, optional leading '+', 3 to 16 digits)
+ * or an alphanumeric name of 1 to 11 letters, digits and spaces.
+ */
+int
+connection_valid_sender(const char *s, const char **why)
+{
+	const char	*p;
+	size_t		 n, digits = 0, other = 0;
+
+	*why = NULL;
+	if (s == NULL || *s == '\0') {
+		*why = "sender is required";
+		return 0;
+	}
+	p = *s == '+' ? s + 1 : s;
+	for (; *p != '\0'; p++) {
+		if (isdigit((unsigned char)*p))
+			digits++;
+		else if (isalpha((unsigned char)*p) || *p == ' ')
+			other++;
+		else {
+			*why = "sender may hold only letters, digits and"
+			    " spaces (or a '+' before a number)";
+			return 0;
+		}
+	}
+	n = digits + other;
+	if (other == 0) {
+		if (digits < 3 || digits > 16)
+			*why = "a numeric sender has 3 to 16 digits";
+	} else if (*s == '+')
+		*why = "an alphanumeric sender cannot start with '+'";
+	else if (n > 11)
+		*why = "an alphanumeric sender has at most 11 characters";
+	else if (s[0] == ' ' || s[n - 1] == ' ')
+		*why = "sender cannot start or end with a space";
+	return *why == NULL;
+}
+
+int
+connection_valid_api_key(const char *s, const char **why)
+{
+	const unsigned char	*p;
+
+	*why = NULL;
+	if (s == NULL || *s == '\0')
+		*why = "API key is required";
+	else if (strlen(s) > 512)
+		*why = "API key is longer than 512 characters";
+	else if (strncmp(s, "App ", 4) == 0)
+		*why = "paste the key itself, without the \"App \" prefix";
+	else
+		for (p = (const unsigned char *)s; *p != '\0'; p++)
+			if (*p <= 0x20 || *p >= 0x7f)
+				*why = "API key contains spaces or characters"
+				    " other than printable ASCII";
+	return *why == NULL;
+}
+
+int
+connection_valid_env_name(const char *s, const char **why)
+{
+	const char	*p;
+
+	*why = NULL;
+	if (s == NULL || *s == '\0' || strlen(s) > 64)
+		*why = "variable name must have 1 to 64 characters";
+	else if (isdigit((unsigned char)*s))
+		*why = "variable name cannot start with a digit";
+	else
+		for (p = s; *p != '\0'; p++)
+			if (!(isupper((unsigned char)*p) ||
+			    isdigit((unsigned char)*p) || *p == '_'))
+				*why = "variable name may hold only A-Z,"
+				    " 0-9 and _";
+	return *why == NULL;
+}
+
+struct env_pick {
+	struct connection_config	*cfg;
+};
+
+static int
+env_pick(const char *name, const char *value, void *arg)
+{
+	struct connection_config	*cfg = arg;
+
+	if (strcmp(name, "INFOBIP_SHORT_DOMAIN") == 0)
+		snprintf(cfg->short_domain, sizeof(cfg->short_domain), "%s",
+		    value);
+	return 1;
+}
+
+/* Ends a Start in ERROR with reason; returns 0, or < 0 if the store failed. */
+static int
+start_failed(struct store *st, const char *id, const char *reason,
+    char *msg, size_t msgsz)
+{
+	snprintf(msg, msgsz, "%s", reason);
+	if (store_connection_set_status(st, id, "ERROR", reason, NULL) < 0)
+		return -1;
+	if (store_log(st, id, "error", "start", "Start failed: %s",
+	    reason) < 0)
+		return -1;
+	return 0;
+}
+
+int
+connection_start(struct store *st, struct ib_client *ib,
+    const unsigned char key[32], const char *id, char *msg, size_t msgsz)
+{
+	struct store_connection		 c;
+	struct connection_config	 cfg;
+	struct ib_balance		 bal;
+	struct ib_error			 err;
+	char				 status[256];
+	char				*apikey = NULL, *snap = NULL;
+	int				 rc, scope_missing;
+
+	if ((rc = store_connection_get(st, id, &c)) <= 0) {
+		snprintf(msg, msgsz, "no such connection");
+		return rc;
+	}
+	if (store_connection_set_status(st, id, "STARTING", "", NULL) < 0 ||
+	    store_log(st, id, "info", "start", "Start requested") < 0)
+		return -1;
+	if (c.api_url[0] == '\0' || c.sender[0] == '\0' ||
+	    c.api_key_enc[0] == '\0')
+		return start_failed(st, id, c.api_url[0] == '\0' ?
+		    "API URL is not set" : c.sender[0] == '\0' ?
+		    "sender is not set" : "API key is not set", msg, msgsz);
+	if ((rc = secret_decrypt(key, c.api_key_enc, &apikey)) <= 0) {
+		if (rc < 0)
+			return -1;
+		return start_failed(st, id, "API key cannot be decrypted"
+		    " with this installation's key file; enter it again",
+		    msg, msgsz);
+	}
+	memset(&bal, 0, sizeof(bal));
+	rc = ib_validate(ib, c.api_url, apikey, &bal, &err);
+	secret_free(apikey);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return start_failed(st, id, err.text, msg, msgsz);
+
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.api_url, sizeof(cfg.api_url), "%s", c.api_url);
+	snprintf(cfg.sender, sizeof(cfg.sender), "%s", c.sender);
+	snprintf(cfg.api_key_enc, sizeof(cfg.api_key_enc), "%s",
+	    c.api_key_enc);
+	if (store_env_each(st, id, env_pick, &cfg) < 0)
+		return -1;
+	if ((snap = payload_snapshot_build(&cfg)) == NULL)
+		return -1;
+	scope_missing = rc == 2;
+	if (scope_missing)
+		snprintf(status, sizeof(status), "running; the API key is"
+		    " valid but may not read the account balance");
+	else
+		snprintf(status, sizeof(status), "running; balance %.2f %s",
+		    bal.balance, bal.currency);
+	rc = store_connection_set_status(st, id, "RUNNING", status, snap);
+	free(snap);
+	if (rc < 0 || store_log(st, id, "info", "start", "RUNNING: %s%s",
+	    status, scope_missing ? " (403 on /account/1/balance: the key has no"
+	    " account scope, which sending does not need)" : "") < 0)
+		return -1;
+	snprintf(msg, msgsz, "RUNNING: %s", status);
+	return 1;
+}
+
+int
+connection_stop(struct store *st, const char *id)
+{
+	struct store_connection	 c;
+	int			 rc;
+
+	if ((rc = store_connection_get(st, id, &c)) <= 0)
+		return rc;
+	if (store_connection_set_status(st, id, "STOPPING", "", NULL) < 0 ||
+	    store_connection_set_status(st, id, "STOPPED", "stopped", NULL) < 0 ||
+	    store_log(st, id, "info", "stop", "Stopped") < 0)
+		return -1;
+	return 1;
+}
+
+int
+connection_config(struct store *st, const char *id,
+    struct connection_config *cfg)
+{
+	struct store_connection	 c;
+	int			 rc;
+
+	if ((rc = store_connection_get(st, id, &c)) <= 0)
+		return rc;
+	if (strcmp(c.status, "RUNNING") != 0 || c.config_snapshot[0] == '\0')
+		return 0;
+	return payload_snapshot_parse(c.config_snapshot, cfg);
+}

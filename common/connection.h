@@ -1,0 +1,38 @@
+/* Connection lifecycle (DESIGN.md 5): Start validates and snapshots, Stop stops. */
+#ifndef CONNECTION_H
+#define CONNECTION_H
+
+#include <stddef.h>
+
+struct store;
+struct ib_client;
+
+/* What a RUNNING connection sends with: the snapshot taken at Start. */
+struct connection_config {
+	char	 api_url[512];
+	char	 sender[64];
+	char	 api_key_enc[1024];
+	char	 short_domain[256];	/* INFOBIP_SHORT_DOMAIN, "" when unset */
+};
+
+/*
+ * Starts connection id: STARTING, checks that API key, URL and sender are
+ * set, validates them against Infobip, then RUNNING (snapshot taken) or
+ * ERROR with the reason as status message and in the connection's log.
+ * msg receives the outcome for people. Returns 1 RUNNING, 0 ERROR or
+ * unknown connection, < 0 store error.
+ */
+int	 connection_start(struct store *, struct ib_client *,
+	    const unsigned char key[32], const char *id, char *msg, size_t msgsz);
+/* Stops connection id (STOPPING then STOPPED). 1 stopped, 0 unknown, < 0 error. */
+int	 connection_stop(struct store *, const char *id);
+/* Reads the Start snapshot of a RUNNING connection. 1 ok, 0 not running or no snapshot. */
+int	 connection_config(struct store *, const char *id, struct connection_config *);
+
+/* Field validators shared by the command line and the admin: 1 valid, 0 with *why. */
+int	 connection_valid_name(const char *s, const char **why);
+int	 connection_valid_sender(const char *s, const char **why);
+int	 connection_valid_api_key(const char *s, const char **why);
+int	 connection_valid_env_name(const char *s, const char **why);
+
+#endif

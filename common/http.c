@@ -1,0 +1,366 @@
+/* Request helpers for the FastCGI programs: the only place that knows libfcgi. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <fcgiapp.h>
+
+#include "http.h"
+#include "log.h"
+
+extern char **environ;
+
+struct http {
+	FCGX_Request	 req;
+	int		 cgi;		/* plain CGI: environ, stdin, stdout */
+	char		 path[2048];
+	char		*body;
+};
+
+static const struct {
+	int		 code;
+	const char	*reason;
+} reasons[] = {
+	{ 200, "OK" },
+	{ 201, "Created" },
+	{ 204, "No Content" },
+	{ 303, "See Other" },
+	{ 400, "Bad Request" },
+	{ 401, "Unauthorized" },
+	{ 403, "Forbidden" },
+	{ 404, "Not Found" },
+	{ 405, "Method Not Allowed" },
+	{ 409, "Conflict" },
+	{ 413, "Content Too Large" },
+	{ 415, "Unsupported Media Type" },
+	{ 500, "Internal Server Error" },
+	{ 501, "Not Implemented" },
+	{ 503, "Service Unavailable" },
+};
+
+const char *
+http_reason(int status)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == status)
+			return reasons[i].reason;
+	return "Unknown";
+}
+
+const char *
+http_param(struct http *h, const char *name)
+{
+	return h->cgi ? getenv(name) : FCGX_GetParam(name, h->req.envp);
+}
+
+const char *
+http_method(struct http *h)
+{
+	const char	*m = http_param(h, "REQUEST_METHOD");
+
+	return m != NULL ? m : "";
+}
+
+const char *
+http_path(struct http *h)
+{
+	return h->path;
+}
+
+/* Works out the routing path once per request. */
+static void
+path_init(struct http *h)
+{
+	const char	*uri, *script, *info;
+	size_t		 n;
+
+	h->path[0] = '\0';
+	if ((uri = http_param(h, "REQUEST_URI")) != NULL && *uri != '\0') {
+		n = strcspn(uri, "?#");
+		if (n >= sizeof(h->path))
+			n = 0;	/* absurdly long: routes nowhere */
+		memcpy(h->path, uri, n);
+		h->path[n] = '\0';
+		return;
+	}
+	script = http_param(h, "SCRIPT_NAME");
+	info = http_param(h, "PATH_INFO");
+	snprintf(h->path, sizeof(h->path), "%s%s", script ? script : "",
+	    info ? info : "");
+}
+
+int
+http_content_is_json(struct http *h)
+{
+	const char	*ct = http_param(h, "CONTENT_TYPE");
+	size_t		 n;
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ')
+		ct++;
+	n = strcspn(ct, "; ");
+	if (n == strlen("application/json") &&
+	    strncasecmp(ct, "application/json", n) == 0)
+		return 1;
+	return n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0 &&
+	    strncasecmp(ct, "application/", 12) == 0;
+}
+
+/* Reads up to len bytes; returns the count read (short only at end of input). */
+static size_t
+read_in(struct http *h, char *buf, size_t len)
+{
+	size_t	 got = 0;
+	int	 n;
+
+	if (h->cgi)
+		return fread(buf, 1, len, stdin);
+	while (got < len) {
+		n = FCGX_GetStr(buf + got, (int)(len - got > 65536 ? 65536 :
+		    len - got), h->req.in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+int
+http_body(struct http *h, size_t max, const char **body, size_t *len)
+{
+	const char	*cl = http_param(h, "CONTENT_LENGTH");
+	char		*end, *buf;
+	unsigned long long want;
+	size_t		 cap, got = 0, n;
+
+	*body = NULL;
+	*len = 0;
+	if (cl != NULL && *cl != '\0') {
+		errno = 0;
+		want = strtoull(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || *cl == '-')
+			return -1;
+		if (want > max)
+			return 0;
+		if ((buf = malloc((size_t)want + 1)) == NULL)
+			return -1;
+		got = read_in(h, buf, (size_t)want);
+		if (got != want) {
+			free(buf);
+			return -1;
+		}
+	} else {
+		/* No length given: read to the end, one byte past the limit. */
+		cap = 65536;
+		if ((buf = malloc(cap + 1)) == NULL)
+			return -1;
+		while ((n = read_in(h, buf + got, cap - got)) > 0) {
+			got += n;
+			if (got > max) {
+				free(buf);
+				return 0;
+			}
+			if (got == cap) {
+				char *nb;
+
+				cap *= 2;
+				if ((nb = realloc(buf, cap + 1)) == NULL) {
+					free(buf);
+					return -1;
+				}
+				buf = nb;
+			}
+		}
+	}
+	buf[got] = '\0';
+	h->body = buf;
+	*body = buf;
+	*len = got;
+	return 1;
+}
+
+void
+http_write(struct http *h, const char *buf, size_t len)
+{
+	if (h->cgi)
+		fwrite(buf, 1, len, stdout);
+	else
+		FCGX_PutStr(buf, (int)len, h->req.out);
+}
+
+void
+http_puts(struct http *h, const char *s)
+{
+	http_write(h, s, strlen(s));
+}
+
+void
+http_printf(struct http *h, const char *fmt, ...)
+{
+	char	 buf[4096];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	http_write(h, buf, (size_t)n < sizeof(buf) ? (size_t)n :
+	    sizeof(buf) - 1);
+}
+
+void
+http_header(struct http *h, const char *name, const char *value)
+{
+	if (name == NULL) {
+		http_puts(h, "\r\n");
+		return;
+	}
+	http_printf(h, "%s: %s\r\n", name, value);
+}
+
+void
+http_open_headers(struct http *h, int status, const char *ctype)
+{
+	http_printf(h, "Status: %d %s\r\n", status, http_reason(status));
+	http_printf(h, "Content-Type: %s\r\n", ctype);
+	http_puts(h, "X-Content-Type-Options: nosniff\r\n"
+	    "X-Frame-Options: DENY\r\n"
+	    "Referrer-Policy: no-referrer\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "Content-Security-Policy: default-src 'none'; style-src 'self'"
+	    " 'unsafe-inline'; script-src 'self'; img-src 'self';"
+	    " form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n");
+}
+
+void
+http_open(struct http *h, int status, const char *ctype)
+{
+	http_open_headers(h, status, ctype);
+	http_header(h, NULL, NULL);
+}
+
+/* Writes s with the characters that need it replaced by entities. */
+static void
+html_escape(struct http *h, const char *s, int attr)
+{
+	const char	*p, *rep;
+
+	if (s == NULL)
+		return;
+	for (p = s; *p != '\0'; p++) {
+		switch (*p) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = attr ? "&quot;" : NULL;
+			break;
+		case '\'':
+			rep = attr ? "&#39;" : NULL;
+			break;
+		default:
+			rep = NULL;
+		}
+		if (rep == NULL && (unsigned char)*p < 0x20 && *p != '\n' &&
+		    *p != '\t')
+			rep = "&#xFFFD;";
+		if (rep == NULL)
+			continue;
+		http_write(h, s, (size_t)(p - s));
+		http_puts(h, rep);
+		s = p + 1;
+	}
+	http_write(h, s, (size_t)(p - s));
+}
+
+void
+http_html_text(struct http *h, const char *s)
+{
+	html_escape(h, s, 0);
+}
+
+void
+http_html_attr(struct http *h, const char *s)
+{
+	html_escape(h, s, 1);
+}
+
+void
+http_json_string(struct http *h, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p;
+	char			 esc[7];
+
+	http_puts(h, "\"");
+	for (p = (const unsigned char *)s; p != NULL && *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			http_write(h, esc, 2);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 0xf];
+			http_write(h, esc, 6);
+		} else if (*p == '<' || *p == '>') {
+			/* Keeps a JSON answer inert if a browser renders it. */
+			http_puts(h, *p == '<' ? "\\u003c" : "\\u003e");
+		} else
+			http_write(h, (const char *)p, 1);
+	}
+	http_puts(h, "\"");
+}
+
+void
+http_error(struct http *h, int status, const char *msg)
+{
+	http_open(h, status, "application/json");
+	http_puts(h, "{\"error\": ");
+	http_json_string(h, msg);
+	http_puts(h, "}\n");
+}
+
+int
+http_serve(void (*fn)(struct http *, void *), void *arg,
+    volatile sig_atomic_t *quit)
+{
+	struct http	 h;
+
+	memset(&h, 0, sizeof(h));
+	if (FCGX_IsCGI()) {
+		h.cgi = 1;
+		path_init(&h);
+		fn(&h, arg);
+		fflush(stdout);
+		free(h.body);
+		return 0;
+	}
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&h.req, 0, 0) != 0) {
+		log_error("FCGX_Init failed");
+		return -1;
+	}
+	while (!*quit && FCGX_Accept_r(&h.req) >= 0) {
+		path_init(&h);
+		fn(&h, arg);
+		FCGX_Finish_r(&h.req);
+		free(h.body);
+		h.body = NULL;
+	}
+	FCGX_Free(&h.req, 1);
+	return 0;
+}

@@ -1,0 +1,56 @@
+/* Request helpers for the FastCGI programs: the only place that knows libfcgi. */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#define HTTP_BODY_MAX	(1024 * 1024)	/* webhook bodies larger than this get 413 */
+
+struct http;
+
+/*
+ * Serves requests with fn: under a FastCGI server, one after another until
+ * *quit is set; started as plain CGI, exactly one. Returns 0 when done,
+ * -1 when the FastCGI library could not start.
+ */
+int	 http_serve(void (*fn)(struct http *, void *), void *arg,
+	    volatile sig_atomic_t *quit);
+
+/* Request method, e.g. "POST" ("" when unset). */
+const char *http_method(struct http *);
+/* Path of the request: REQUEST_URI without the query, else SCRIPT_NAME + PATH_INFO. */
+const char *http_path(struct http *);
+/* A CGI variable, or NULL. Valid until the request ends. */
+const char *http_param(struct http *, const char *name);
+/* Whether the Content-Type is JSON (application/json or a +json type, any parameters). */
+int	 http_content_is_json(struct http *);
+
+/*
+ * Reads the request body into *body (NUL-terminated, owned by the request:
+ * freed when it ends). Returns 1 read, 0 when larger than max (413), -1 on
+ * a read error or a Content-Length that does not match the body.
+ */
+int	 http_body(struct http *, size_t max, const char **body, size_t *len);
+
+/* Writes the status line, Content-Type and the security headers; ends the header block. */
+void	 http_open(struct http *, int status, const char *ctype);
+/* Like http_open but leaves the header block open for http_header calls; end with http_header(h, NULL, NULL). */
+void	 http_open_headers(struct http *, int status, const char *ctype);
+void	 http_header(struct http *, const char *name, const char *value);
+void	 http_write(struct http *, const char *buf, size_t len);
+void	 http_puts(struct http *, const char *s);
+void	 http_printf(struct http *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Text escaped for HTML element content. */
+void	 http_html_text(struct http *, const char *s);
+/* Text escaped for a double-quoted HTML attribute value. */
+void	 http_html_attr(struct http *, const char *s);
+/* Writes s as a JSON string literal (quoted, escaped). */
+void	 http_json_string(struct http *, const char *s);
+/* A whole JSON error answer: {"error": msg}. */
+void	 http_error(struct http *, int status, const char *msg);
+/* The reason phrase of a status code. */
+const char *http_reason(int status);
+
+#endif

@@ -1,0 +1,14 @@
+/* JSON of the store and the webhooks: with payload_infobip.c, the only code that reads or writes JSON. */
+#ifndef PAYLOAD_H
+#define PAYLOAD_H
+
+#include <stddef.h>
+
+struct connection_config;
+
+/* Builds the Start snapshot of a connection. Returns malloc'd JSON, NULL on error. */
+char	*payload_snapshot_build(const struct connection_config *);
+/* Reads a snapshot. 1 ok, 0 malformed. */
+int	 payload_snapshot_parse(const char *json, struct connection_config *);
+
+#endif

@@ -1,0 +1,62 @@
+/* SMS text rules: UTF-8 repair, the 1600-character cut, segment counts. */
+#ifndef SMSTEXT_H
+#define SMSTEXT_H
+
+#include <stddef.h>
+
+/* Longest text we send, in Unicode code points. */
+#define SMSTEXT_MAX_CHARS	1600
+
+enum smstext_encoding {
+	SMSTEXT_GSM7,	/* GSM 03.38 default alphabet plus extension table */
+	SMSTEXT_UCS2,	/* anything else: UTF-16 code units */
+};
+
+struct smstext_info {
+	enum smstext_encoding	 encoding;
+	size_t			 units;		/* septets or UTF-16 units */
+	size_t			 segments;	/* SMS parts it costs */
+	size_t			 chars;		/* Unicode code points */
+};
+
+/*
+ * Returns 1 if the len bytes at s are strict UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF) and hold no NUL byte, else 0.
+ */
+int	smstext_utf8_valid(const char *s, size_t len);
+
+/*
+ * Returns a NUL-terminated copy of the len bytes at s in which every
+ * invalid sequence (each maximal subpart, as Unicode recommends) is
+ * replaced by U+FFFD and NUL bytes are dropped.  The caller frees it.
+ * Returns NULL when out of memory.
+ */
+char	*smstext_utf8_repair(const char *s, size_t len);
+
+/*
+ * Returns the number of code points in the NUL-terminated string; each
+ * invalid sequence counts as one, as it would after repair.  NULL is 0.
+ */
+size_t	 smstext_chars(const char *utf8);
+
+/*
+ * Prepares outbound text: repairs it as smstext_utf8_repair does, then,
+ * if it has more than SMSTEXT_MAX_CHARS code points, keeps the first
+ * SMSTEXT_MAX_CHARS - 3 and appends "...", never splitting a sequence.
+ * Sets *truncated (when not NULL) to 1 if it cut, else 0.  Returns a new
+ * string the caller frees, or NULL when out of memory.
+ */
+char	*smstext_prepare(const char *s, size_t len, int *truncated);
+
+/*
+ * Fills info with how the NUL-terminated text would travel: GSM-7 when
+ * every character is in the GSM 03.38 alphabet (extension characters take
+ * two units), else UCS-2 (characters above U+FFFF take two units).  One
+ * segment holds 160 GSM-7 or 70 UCS-2 units; longer text is split into
+ * parts of 153 or 67.  Empty text (or NULL) is GSM-7 with 0 units and
+ * 0 segments, since nothing would be sent.  Invalid UTF-8 is measured as
+ * its repair would be (U+FFFD, so UCS-2).
+ */
+void	 smstext_measure(const char *utf8, struct smstext_info *info);
+
+#endif

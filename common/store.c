@@ -1,0 +1,1127 @@
+/* The SQLite store: the only module that holds SQL. */
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "sqlembed.h"
+#include "store.h"
+
+#define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
+/* Rank of a message status: it only ever moves to a higher rank. */
+#define RANK(col) "(CASE " col " WHEN 'received' THEN 0 WHEN 'queued' THEN 0" \
+	" WHEN 'sending' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END)"
+
+enum stmt {
+	STMT_CONN_ADD,
+	STMT_CONN_SAVE,
+	STMT_CONN_GET,
+	STMT_CONN_EACH,
+	STMT_CONN_STATUS,
+	STMT_CONN_STATUS_SNAP,
+	STMT_ENV_SET,
+	STMT_ENV_DEL,
+	STMT_ENV_EACH,
+	STMT_AGENT_ADD,
+	STMT_AGENT_GET,
+	STMT_AGENT_STATUS,
+	STMT_AGENT_ATTACH,
+	STMT_INBOUND_AGENT,
+	STMT_CONTACT_ADD,
+	STMT_CONTACT_GET,
+	STMT_CONTACT_OPT,
+	STMT_SESSION_FIND,
+	STMT_SESSION_CLOSE,
+	STMT_SESSION_ADD,
+	STMT_SESSION_TOUCH,
+	STMT_INBOUND_SEEN,
+	STMT_MSG_IN,
+	STMT_MSG_OUT,
+	STMT_OUTBOX_ADD,
+	STMT_AGENTQ_ADD,
+	STMT_MSG_FIND_OUT,
+	STMT_EVENT_ADD,
+	STMT_MSG_REPORT,
+	STMT_OUTBOX_DEL,
+	STMT_PENDING_EACH,
+	STMT_EVENT_APPLIED,
+	STMT_CLICK_ADD,
+	STMT_CLAIM_SELECT,
+	STMT_CLAIM_LEASE,
+	STMT_CLAIM_SENDING,
+	STMT_OUTBOX_DONE,
+	STMT_OUTBOX_RETRY,
+	STMT_OUTBOX_RETRY_MSG,
+	STMT_LOG,
+	STMT_USER_SET,
+	STMT_USER_ROLE,
+	STMT_SETTING_GET,
+	STMT_SETTING_SET,
+	STMT__MAX
+};
+
+static const char *const stmt_sql[STMT__MAX] = {
+	[STMT_CONN_ADD] = "INSERT INTO connections (id, name, description,"
+	    " api_url, sender, api_key_enc) VALUES (?, ?, ?, ?, ?, ?)",
+	[STMT_CONN_SAVE] = "UPDATE connections SET name = ?, description = ?,"
+	    " api_url = ?, sender = ?, api_key_enc = ?, updated_at = " NOW
+	    " WHERE id = ?",
+	[STMT_CONN_GET] = "SELECT id, name, description, api_url, sender,"
+	    " api_key_enc, status, status_message, COALESCE(config_snapshot, ''),"
+	    " created_at, updated_at FROM connections WHERE id = ?",
+	[STMT_CONN_EACH] = "SELECT id, name, description, api_url, sender,"
+	    " api_key_enc, status, status_message, COALESCE(config_snapshot, ''),"
+	    " created_at, updated_at FROM connections ORDER BY name, id",
+	[STMT_CONN_STATUS] = "UPDATE connections SET status = ?,"
+	    " status_message = ?, updated_at = " NOW " WHERE id = ?",
+	[STMT_CONN_STATUS_SNAP] = "UPDATE connections SET status = ?,"
+	    " status_message = ?, config_snapshot = ?, updated_at = " NOW
+	    " WHERE id = ?",
+	[STMT_ENV_SET] = "INSERT INTO connection_env (connection_id, name, value)"
+	    " VALUES (?, ?, ?) ON CONFLICT (connection_id, name)"
+	    " DO UPDATE SET value = excluded.value",
+	[STMT_ENV_DEL] = "DELETE FROM connection_env WHERE connection_id = ?"
+	    " AND name = ?",
+	[STMT_ENV_EACH] = "SELECT name, value FROM connection_env"
+	    " WHERE connection_id = ? ORDER BY name",
+	[STMT_AGENT_ADD] = "INSERT INTO agents (name, kind, instructions, url,"
+	    " model, api_key_enc) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))",
+	[STMT_AGENT_GET] = "SELECT id, name, kind, instructions, url, model,"
+	    " COALESCE(api_key_enc, ''), status FROM agents WHERE id = ?",
+	[STMT_AGENT_STATUS] = "UPDATE agents SET status = ? WHERE id = ?",
+	[STMT_AGENT_ATTACH] = "INSERT INTO agent_channels (agent_id,"
+	    " connection_id, inbound) VALUES (?, ?, ?)"
+	    " ON CONFLICT (agent_id, connection_id)"
+	    " DO UPDATE SET inbound = excluded.inbound",
+	[STMT_INBOUND_AGENT] = "SELECT a.id, a.status = 'RUNNING'"
+	    " FROM agent_channels ac JOIN agents a ON a.id = ac.agent_id"
+	    " WHERE ac.connection_id = ? AND ac.inbound = 1",
+	[STMT_CONTACT_ADD] = "INSERT INTO contacts (phone) VALUES (?)"
+	    " ON CONFLICT (phone) DO NOTHING",
+	[STMT_CONTACT_GET] = "SELECT id, opted_out FROM contacts WHERE phone = ?",
+	[STMT_CONTACT_OPT] = "UPDATE contacts SET opted_out = ?,"
+	    " opted_out_at = CASE WHEN ? THEN " NOW " ELSE opted_out_at END"
+	    " WHERE id = ?",
+	[STMT_SESSION_FIND] = "SELECT id, last_at < strftime('%Y-%m-%d %H:%M:%f',"
+	    " 'now', ?) FROM sessions WHERE connection_id = ? AND contact_id = ?"
+	    " AND closed_at IS NULL",
+	[STMT_SESSION_CLOSE] = "UPDATE sessions SET closed_at = " NOW
+	    " WHERE id = ?",
+	[STMT_SESSION_ADD] = "INSERT INTO sessions (connection_id, contact_id,"
+	    " agent_id) VALUES (?, ?, NULLIF(?, 0))",
+	[STMT_SESSION_TOUCH] = "UPDATE sessions SET last_at = " NOW
+	    " WHERE id = ?",
+	[STMT_INBOUND_SEEN] = "SELECT 1 FROM messages WHERE connection_id = ?"
+	    " AND infobip_id = ? AND direction = 'in'",
+	[STMT_MSG_IN] = "INSERT INTO messages (uid, connection_id, session_id,"
+	    " contact_id, direction, author, sender, recipient, text, infobip_id,"
+	    " status, received_at, price, currency, sms_count)"
+	    " VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), 'in', 'customer', ?, ?, ?, ?,"
+	    " 'received', ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+	[STMT_MSG_OUT] = "INSERT INTO messages (uid, connection_id, session_id,"
+	    " contact_id, direction, author, sender, recipient, text, status,"
+	    " status_description) VALUES (?, ?, NULLIF(?, 0), NULLIF(?, 0), 'out',"
+	    " ?, ?, ?, ?, ?, ?)",
+	[STMT_OUTBOX_ADD] = "INSERT INTO outbox (message_id, priority)"
+	    " VALUES (?, ?)",
+	[STMT_AGENTQ_ADD] = "INSERT INTO agent_queue (message_id, session_id,"
+	    " agent_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+	[STMT_MSG_FIND_OUT] = "SELECT id FROM messages WHERE connection_id = ?"
+	    " AND uid = ? AND direction = 'out'",
+	[STMT_EVENT_ADD] = "INSERT INTO message_events (connection_id,"
+	    " message_uid, message_id, kind, applied, status, status_group,"
+	    " status_name, status_description, error_name, error_description,"
+	    " bulk_id, price, currency, sms_count, sent_at, done_at, raw)"
+	    " VALUES (?, ?, NULLIF(?, 0), 'report', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+	    " ?, ?, ?, ?)",
+	[STMT_MSG_REPORT] = "UPDATE messages SET status = ?1,"
+	    " status_group = ?2, status_name = ?3, status_description = ?4,"
+	    " error_name = ?5, error_description = ?6,"
+	    " bulk_id = COALESCE(?7, bulk_id), price = COALESCE(?8, price),"
+	    " currency = COALESCE(?9, currency),"
+	    " sms_count = COALESCE(?10, sms_count),"
+	    " sent_at = COALESCE(sent_at, ?11), done_at = COALESCE(?12, done_at),"
+	    " updated_at = " NOW " WHERE id = ?13 AND " RANK("status")
+	    " < " RANK("?1"),
+	[STMT_OUTBOX_DEL] = "DELETE FROM outbox WHERE message_id = ?",
+	[STMT_PENDING_EACH] = "SELECT e.id, m.id, e.status, e.status_group,"
+	    " e.status_name, e.status_description, e.error_name,"
+	    " e.error_description, e.bulk_id, e.price, e.currency, e.sms_count,"
+	    " e.sent_at, e.done_at FROM message_events e JOIN messages m"
+	    " ON m.uid = e.message_uid AND m.connection_id = e.connection_id"
+	    " AND m.direction = 'out' WHERE e.applied = 0 AND e.kind = 'report'"
+	    " ORDER BY e.id LIMIT 500",
+	[STMT_EVENT_APPLIED] = "UPDATE message_events SET applied = 1,"
+	    " message_id = ? WHERE id = ?",
+	[STMT_CLICK_ADD] = "INSERT INTO message_events (connection_id,"
+	    " message_uid, message_id, kind, applied, raw) VALUES (?1, ?2,"
+	    " (SELECT id FROM messages WHERE connection_id = ?1 AND uid = ?2),"
+	    " 'click', 1, ?3)",
+	[STMT_CLAIM_SELECT] = "SELECT o.message_id, m.uid, m.connection_id,"
+	    " m.recipient, m.text, o.attempts, m.status = 'sending',"
+	    " COALESCE(c.opted_out, 0), o.priority"
+	    " FROM outbox o JOIN messages m ON m.id = o.message_id"
+	    " LEFT JOIN contacts c ON c.id = m.contact_id"
+	    " WHERE o.next_attempt_at <= " NOW
+	    " AND (o.lease_until IS NULL OR o.lease_until < " NOW ")"
+	    " ORDER BY o.next_attempt_at, o.message_id LIMIT ?",
+	[STMT_CLAIM_LEASE] = "UPDATE outbox SET lease_owner = ?,"
+	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
+	    " attempts = attempts + 1 WHERE message_id = ?",
+	[STMT_CLAIM_SENDING] = "UPDATE messages SET status = 'sending',"
+	    " updated_at = " NOW " WHERE id = ? AND status = 'queued'",
+	[STMT_OUTBOX_DONE] = "UPDATE messages SET status = ?1,"
+	    " infobip_id = COALESCE(?2, infobip_id),"
+	    " bulk_id = COALESCE(?3, bulk_id),"
+	    " status_group = ?4, status_name = ?5, status_description = ?6,"
+	    " sms_count = COALESCE(?7, sms_count),"
+	    " sent_at = CASE WHEN ?1 = 'accepted' THEN " NOW " ELSE sent_at END,"
+	    " updated_at = " NOW " WHERE id = ?8 AND " RANK("status")
+	    " < " RANK("?1"),
+	[STMT_OUTBOX_RETRY] = "UPDATE outbox SET lease_owner = NULL,"
+	    " lease_until = NULL, last_error = ?,"
+	    " next_attempt_at = strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"
+	    " WHERE message_id = ?",
+	[STMT_OUTBOX_RETRY_MSG] = "UPDATE messages SET status = 'queued',"
+	    " updated_at = " NOW " WHERE id = ? AND status = 'sending'",
+	[STMT_LOG] = "INSERT INTO logs (connection_id, level, event, text)"
+	    " VALUES (?, ?, ?, ?)",
+	[STMT_USER_SET] = "INSERT INTO users (username, role) VALUES (?, ?)"
+	    " ON CONFLICT (username) DO UPDATE SET role = excluded.role",
+	[STMT_USER_ROLE] = "SELECT role FROM users WHERE username = ?",
+	[STMT_SETTING_GET] = "SELECT value FROM settings WHERE name = ?",
+	[STMT_SETTING_SET] = "INSERT INTO settings (name, value) VALUES (?, ?)"
+	    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+};
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[STMT__MAX];
+	int		 in_tx;
+};
+
+const char *
+store_default_path(void)
+{
+	const char	*p;
+
+	if ((p = getenv("IBCHANNEL_DB")) != NULL && *p != '\0')
+		return p;
+	return "var/ibchannel.db";
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return st != NULL && st->db != NULL ? sqlite3_errmsg(st->db) :
+	    "store not open";
+}
+
+/* Returns the prepared statement, reset and unbound, or NULL (logged). */
+static sqlite3_stmt *
+stmt_get(struct store *st, enum stmt which)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = st->stmt[which]) == NULL) {
+		if (sqlite3_prepare_v3(st->db, stmt_sql[which], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+			log_error("sqlite3_prepare_v3 (%d): %s", (int)which,
+			    sqlite3_errmsg(st->db));
+			return NULL;
+		}
+		st->stmt[which] = s;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Binds a sequence of values: 's' text (NULL binds NULL), 'S' text (NULL binds ''), 'i' int64, 'd' double (< 0 binds NULL), 'I' int (< 0 binds NULL). */
+static int
+bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	int		 i, rc = SQLITE_OK;
+	const char	*t;
+	double		 d;
+	int		 n;
+
+	for (i = 1; *fmt != '\0' && rc == SQLITE_OK; fmt++, i++) {
+		switch (*fmt) {
+		case 's':
+		case 'S':
+			t = va_arg(ap, const char *);
+			if (t == NULL && *fmt == 'S')
+				t = "";
+			rc = t == NULL ? sqlite3_bind_null(s, i) :
+			    sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int64(s, i, va_arg(ap, int64_t));
+			break;
+		case 'd':
+			d = va_arg(ap, double);
+			rc = d < 0 ? sqlite3_bind_null(s, i) :
+			    sqlite3_bind_double(s, i, d);
+			break;
+		case 'I':
+			n = va_arg(ap, int);
+			rc = n < 0 ? sqlite3_bind_null(s, i) :
+			    sqlite3_bind_int(s, i, n);
+			break;
+		default:
+			rc = SQLITE_MISUSE;
+		}
+	}
+	return rc;
+}
+
+/*
+ * Prepares, binds and steps once. Returns SQLITE_ROW with the statement left
+ * for reading, SQLITE_DONE, SQLITE_CONSTRAINT, or -1 on error (logged).
+ */
+static int
+run(struct store *st, enum stmt which, sqlite3_stmt **out, const char *fmt, ...)
+{
+	sqlite3_stmt	*s;
+	va_list		 ap;
+	int		 rc;
+
+	if ((s = stmt_get(st, which)) == NULL)
+		return -1;
+	va_start(ap, fmt);
+	rc = bindv(s, fmt, ap);
+	va_end(ap);
+	if (rc != SQLITE_OK) {
+		log_error("sqlite3_bind (%d): %s", (int)which,
+		    sqlite3_errmsg(st->db));
+		return -1;
+	}
+	if (out != NULL)
+		*out = s;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		sqlite3_reset(s);
+		return SQLITE_CONSTRAINT;
+	}
+	log_error("sqlite3_step (%d): %s", (int)which, sqlite3_errmsg(st->db));
+	sqlite3_reset(s);
+	return -1;
+}
+
+/* run() for statements that return no row: > 0 done, < 0 error. */
+static int
+exec_stmt(struct store *st, enum stmt which, const char *fmt, ...)
+{
+	sqlite3_stmt	*s;
+	va_list		 ap;
+	int		 rc;
+
+	if ((s = stmt_get(st, which)) == NULL)
+		return -1;
+	va_start(ap, fmt);
+	rc = bindv(s, fmt, ap);
+	va_end(ap);
+	if (rc != SQLITE_OK || (rc = sqlite3_step(s)) != SQLITE_DONE) {
+		log_error("sqlite3_step (%d): %s", (int)which,
+		    sqlite3_errmsg(st->db));
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	return 1;
+}
+
+static void
+copy_col(sqlite3_stmt *s, int col, char *dst, size_t dstsz)
+{
+	const unsigned char	*t = sqlite3_column_text(s, col);
+
+	snprintf(dst, dstsz, "%s", t != NULL ? (const char *)t : "");
+}
+
+static int
+exec_sql(sqlite3 *db, const char *sql)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_error("sqlite3_exec: %s", err != NULL ? err :
+		    sqlite3_errmsg(db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 1;
+}
+
+int
+store_version(struct store *st)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+	    NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Applies every embedded migration above the store's version, each in its own transaction. */
+static int
+migrate(struct store *st)
+{
+	char	 pragma[64];
+	int	 v;
+	size_t	 i;
+
+	if ((v = store_version(st)) < 0)
+		return -1;
+	for (i = 0; i < sqlembed_count; i++) {
+		if (sqlembed[i].version <= v)
+			continue;
+		if (exec_sql(st->db, "BEGIN IMMEDIATE") < 0)
+			return -1;
+		/* Another process may have migrated while we waited. */
+		if ((v = store_version(st)) >= sqlembed[i].version) {
+			exec_sql(st->db, "ROLLBACK");
+			continue;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    sqlembed[i].version);
+		if (exec_sql(st->db, sqlembed[i].sql) < 0 ||
+		    exec_sql(st->db, pragma) < 0 ||
+		    exec_sql(st->db, "COMMIT") < 0) {
+			log_error("migration %s failed", sqlembed[i].name);
+			exec_sql(st->db, "ROLLBACK");
+			return -1;
+		}
+		v = sqlembed[i].version;
+	}
+	return 1;
+}
+
+int
+store_open(const char *path, enum store_open_mode mode, struct store **out)
+{
+	struct store	*st;
+	const char	*sync;
+	struct stat	 sb;
+	int		 flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	*out = NULL;
+	if (path == NULL)
+		path = store_default_path();
+	if (mode == STORE_OPEN_EXISTING && stat(path, &sb) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (mode == STORE_OPEN_CREATE)
+		flags |= SQLITE_OPEN_CREATE;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return -1;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		log_error("sqlite3_open_v2: %s: %s", path, st->db != NULL ?
+		    sqlite3_errmsg(st->db) : "out of memory");
+		goto err;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	sync = getenv("IBCHANNEL_SYNC");
+	if (exec_sql(st->db, "PRAGMA journal_mode = WAL") < 0 ||
+	    exec_sql(st->db, "PRAGMA foreign_keys = ON") < 0 ||
+	    exec_sql(st->db, sync != NULL && strcmp(sync, "normal") == 0 ?
+	    "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL") < 0)
+		goto err;
+	if (migrate(st) < 0)
+		goto err;
+	*out = st;
+	return 1;
+err:
+	store_close(st);
+	return -1;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t	 i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+int
+store_begin(struct store *st)
+{
+	if (exec_sql(st->db, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	st->in_tx = 1;
+	return 1;
+}
+
+int
+store_commit(struct store *st)
+{
+	if (exec_sql(st->db, "COMMIT") < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	st->in_tx = 0;
+	return 1;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (st->in_tx || !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->in_tx = 0;
+}
+
+/* Fills buf with n random bytes as lowercase hex (2n + 1 bytes). */
+static int
+random_hex(char *buf, size_t n)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 raw[32];
+	size_t			 i;
+
+	if (n > sizeof(raw) || getrandom(raw, n, 0) != (ssize_t)n) {
+		log_error("getrandom: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		buf[2 * i] = hex[raw[i] >> 4];
+		buf[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	buf[2 * n] = '\0';
+	return 1;
+}
+
+int
+store_id_valid(const char *s)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < STORE_ID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[STORE_ID_LEN] == '\0';
+}
+
+int
+store_connection_add(struct store *st, struct store_connection *c)
+{
+	if (random_hex(c->id, STORE_ID_LEN / 2) < 0)
+		return -1;
+	return exec_stmt(st, STMT_CONN_ADD, "ssssss", c->id, c->name,
+	    c->description, c->api_url, c->sender, c->api_key_enc);
+}
+
+int
+store_connection_save(struct store *st, const struct store_connection *c)
+{
+	if (exec_stmt(st, STMT_CONN_SAVE, "ssssss", c->name, c->description,
+	    c->api_url, c->sender, c->api_key_enc, c->id) < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0;
+}
+
+static void
+conn_read(sqlite3_stmt *s, struct store_connection *c)
+{
+	copy_col(s, 0, c->id, sizeof(c->id));
+	copy_col(s, 1, c->name, sizeof(c->name));
+	copy_col(s, 2, c->description, sizeof(c->description));
+	copy_col(s, 3, c->api_url, sizeof(c->api_url));
+	copy_col(s, 4, c->sender, sizeof(c->sender));
+	copy_col(s, 5, c->api_key_enc, sizeof(c->api_key_enc));
+	copy_col(s, 6, c->status, sizeof(c->status));
+	copy_col(s, 7, c->status_message, sizeof(c->status_message));
+	copy_col(s, 8, c->config_snapshot, sizeof(c->config_snapshot));
+	copy_col(s, 9, c->created_at, sizeof(c->created_at));
+	copy_col(s, 10, c->updated_at, sizeof(c->updated_at));
+}
+
+int
+store_connection_get(struct store *st, const char *id, struct store_connection *c)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (!store_id_valid(id))
+		return 0;
+	if ((rc = run(st, STMT_CONN_GET, &s, "s", id)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	conn_read(s, c);
+	sqlite3_reset(s);
+	return 1;
+}
+
+int
+store_connection_each(struct store *st,
+    int (*fn)(const struct store_connection *, void *), void *arg)
+{
+	struct store_connection	 c;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	for (rc = run(st, STMT_CONN_EACH, &s, ""); rc == SQLITE_ROW;
+	    rc = sqlite3_step(s)) {
+		conn_read(s, &c);
+		if (!fn(&c, arg))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_connection_set_status(struct store *st, const char *id,
+    const char *status, const char *message, const char *snapshot)
+{
+	int	 rc;
+
+	rc = snapshot == NULL ?
+	    exec_stmt(st, STMT_CONN_STATUS, "sss", status, message, id) :
+	    exec_stmt(st, STMT_CONN_STATUS_SNAP, "ssss", status, message,
+	    snapshot, id);
+	if (rc < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_env_set(struct store *st, const char *conn, const char *name,
+    const char *value)
+{
+	if (value == NULL)
+		return exec_stmt(st, STMT_ENV_DEL, "ss", conn, name);
+	return exec_stmt(st, STMT_ENV_SET, "sss", conn, name, value);
+}
+
+int
+store_env_each(struct store *st, const char *conn,
+    int (*fn)(const char *, const char *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	for (rc = run(st, STMT_ENV_EACH, &s, "s", conn); rc == SQLITE_ROW;
+	    rc = sqlite3_step(s))
+		if (!fn((const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1), arg))
+			break;
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_agent_add(struct store *st, struct store_agent *a)
+{
+	if (exec_stmt(st, STMT_AGENT_ADD, "ssssss", a->name, a->kind,
+	    a->instructions != NULL ? a->instructions : "", a->url, a->model,
+	    a->api_key_enc) < 0)
+		return -1;
+	a->id = sqlite3_last_insert_rowid(st->db);
+	return 1;
+}
+
+int
+store_agent_get(struct store *st, int64_t id, struct store_agent *a)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	memset(a, 0, sizeof(*a));
+	if ((rc = run(st, STMT_AGENT_GET, &s, "i", id)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	a->id = sqlite3_column_int64(s, 0);
+	copy_col(s, 1, a->name, sizeof(a->name));
+	copy_col(s, 2, a->kind, sizeof(a->kind));
+	a->instructions = strdup((const char *)sqlite3_column_text(s, 3));
+	copy_col(s, 4, a->url, sizeof(a->url));
+	copy_col(s, 5, a->model, sizeof(a->model));
+	copy_col(s, 6, a->api_key_enc, sizeof(a->api_key_enc));
+	copy_col(s, 7, a->status, sizeof(a->status));
+	sqlite3_reset(s);
+	return a->instructions == NULL ? -1 : 1;
+}
+
+void
+store_agent_clear(struct store_agent *a)
+{
+	free(a->instructions);
+	a->instructions = NULL;
+}
+
+int
+store_agent_set_status(struct store *st, int64_t id, const char *status)
+{
+	if (exec_stmt(st, STMT_AGENT_STATUS, "si", status, id) < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_agent_attach(struct store *st, int64_t agent, const char *conn,
+    int inbound, const char **why)
+{
+	int	 rc;
+
+	*why = NULL;
+	rc = run(st, STMT_AGENT_ATTACH, NULL, "isi", agent, conn,
+	    (int64_t)(inbound != 0));
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_CONSTRAINT)
+		return -1;
+	if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
+		*why = "no such agent or connection";
+	else
+		*why = "another agent already answers this connection's"
+		    " inbound SMS; only one inbound agent per connection";
+	return 0;
+}
+
+int
+store_inbound_agent(struct store *st, const char *conn, int64_t *agent,
+    int *running)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = run(st, STMT_INBOUND_AGENT, &s, "s", conn)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	*agent = sqlite3_column_int64(s, 0);
+	*running = sqlite3_column_int(s, 1);
+	sqlite3_reset(s);
+	return 1;
+}
+
+int
+store_contact_get(struct store *st, const char *phone, int64_t *id,
+    int *opted_out)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if (exec_stmt(st, STMT_CONTACT_ADD, "s", phone) < 0)
+		return -1;
+	if ((rc = run(st, STMT_CONTACT_GET, &s, "s", phone)) != SQLITE_ROW)
+		return -1;
+	*id = sqlite3_column_int64(s, 0);
+	if (opted_out != NULL)
+		*opted_out = sqlite3_column_int(s, 1);
+	sqlite3_reset(s);
+	return 1;
+}
+
+int
+store_contact_set_opt_out(struct store *st, int64_t contact, int opted_out)
+{
+	return exec_stmt(st, STMT_CONTACT_OPT, "iii", (int64_t)opted_out,
+	    (int64_t)opted_out, contact);
+}
+
+int
+store_session_open(struct store *st, const char *conn, int64_t contact,
+    int64_t agent, long timeout_minutes, int64_t *session, int *opened)
+{
+	sqlite3_stmt	*s;
+	char		 ago[32];
+	int64_t		 id;
+	int		 rc, stale;
+
+	*opened = 0;
+	snprintf(ago, sizeof(ago), "-%ld minutes", timeout_minutes);
+	if ((rc = run(st, STMT_SESSION_FIND, &s, "ssi", ago, conn,
+	    contact)) < 0)
+		return -1;
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		stale = sqlite3_column_int(s, 1);
+		sqlite3_reset(s);
+		if (!stale) {
+			*session = id;
+			return exec_stmt(st, STMT_SESSION_TOUCH, "i", id);
+		}
+		if (exec_stmt(st, STMT_SESSION_CLOSE, "i", id) < 0)
+			return -1;
+	}
+	if (exec_stmt(st, STMT_SESSION_ADD, "sii", conn, contact, agent) < 0)
+		return -1;
+	*session = sqlite3_last_insert_rowid(st->db);
+	*opened = 1;
+	return 1;
+}
+
+int
+store_session_touch(struct store *st, int64_t session)
+{
+	return exec_stmt(st, STMT_SESSION_TOUCH, "i", session);
+}
+
+int
+store_inbound_seen(struct store *st, const char *conn, const char *infobip_id)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = run(st, STMT_INBOUND_SEEN, &s, "ss", conn, infobip_id)) < 0)
+		return -1;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW;
+}
+
+int
+store_message_insert_inbound(struct store *st, const struct store_inbound *in,
+    int64_t *id)
+{
+	sqlite3_stmt	*s;
+	char		 uid[STORE_UID_MAX];
+	int		 rc;
+
+	if (random_hex(uid, 16) < 0 ||
+	    (s = stmt_get(st, STMT_MSG_IN)) == NULL)
+		return -1;
+	rc = sqlite3_bind_text(s, 1, uid, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(s, 2, in->conn, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 3, in->session);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 4, in->contact);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(s, 5, in->from, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(s, 6, in->to, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(s, 7, in->text, (int)in->text_len,
+		    SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(s, 8, in->infobip_id, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = in->received_at == NULL ? sqlite3_bind_null(s, 9) :
+		    sqlite3_bind_text(s, 9, in->received_at, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = in->price < 0 ? sqlite3_bind_null(s, 10) :
+		    sqlite3_bind_double(s, 10, in->price);
+	if (rc == SQLITE_OK)
+		rc = in->currency == NULL ? sqlite3_bind_null(s, 11) :
+		    sqlite3_bind_text(s, 11, in->currency, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = in->sms_count < 0 ? sqlite3_bind_null(s, 12) :
+		    sqlite3_bind_int(s, 12, in->sms_count);
+	if (rc != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE) {
+		log_error("insert inbound: %s", sqlite3_errmsg(st->db));
+		sqlite3_reset(s);
+		return -1;
+	}
+	sqlite3_reset(s);
+	if (sqlite3_changes(st->db) == 0)
+		return 0;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return 1;
+}
+
+int
+store_message_insert_outbound(struct store *st, const struct store_outbound *o,
+    int64_t *id, char *uid)
+{
+	int	 rc;
+
+	if (random_hex(uid, 16) < 0)
+		return -1;
+	rc = exec_stmt(st, STMT_MSG_OUT, "ssiissssss", uid, o->conn,
+	    o->session, o->contact, o->author, o->sender, o->recipient,
+	    o->text, o->fail_reason != NULL ? "failed" : "queued",
+	    o->fail_reason != NULL ? o->fail_reason : "");
+	if (rc < 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	if (o->fail_reason != NULL)
+		return 1;
+	return exec_stmt(st, STMT_OUTBOX_ADD, "ii", *id,
+	    (int64_t)(o->priority != 0));
+}
+
+int
+store_agent_queue_add(struct store *st, int64_t message, int64_t session,
+    int64_t agent)
+{
+	return exec_stmt(st, STMT_AGENTQ_ADD, "iii", message, session, agent);
+}
+
+/* Applies report r to message id: status forward only; leaves the outbox since Infobip has it. */
+static int
+report_to_message(struct store *st, int64_t id, const struct store_report *r)
+{
+	if (exec_stmt(st, STMT_MSG_REPORT, "SSSSSSs" "dsIssi", r->status,
+	    r->group_name, r->status_name, r->status_description,
+	    r->error_name, r->error_description, r->infobip_bulk_id,
+	    r->price, r->currency, r->sms_count, r->sent_at, r->done_at,
+	    id) < 0)
+		return -1;
+	return exec_stmt(st, STMT_OUTBOX_DEL, "i", id);
+}
+
+int
+store_report_apply(struct store *st, const char *conn,
+    const struct store_report *r)
+{
+	sqlite3_stmt	*s;
+	int64_t		 id = 0;
+	int		 rc;
+
+	if ((rc = run(st, STMT_MSG_FIND_OUT, &s, "ss", conn, r->uid)) < 0)
+		return -1;
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (exec_stmt(st, STMT_EVENT_ADD, "ssii" "SSSSSS" "sdsI" "ssS", conn,
+	    r->uid, id, (int64_t)(id != 0), r->status, r->group_name,
+	    r->status_name, r->status_description, r->error_name,
+	    r->error_description, r->infobip_bulk_id, r->price, r->currency,
+	    r->sms_count, r->sent_at, r->done_at, r->raw) < 0)
+		return -1;
+	if (id == 0)
+		return 0;
+	return report_to_message(st, id, r) < 0 ? -1 : 1;
+}
+
+static const char *
+col_or_null(sqlite3_stmt *s, int col)
+{
+	return sqlite3_column_type(s, col) == SQLITE_NULL ? NULL :
+	    (const char *)sqlite3_column_text(s, col);
+}
+
+int
+store_reports_apply_pending(struct store *st, long *applied)
+{
+	struct store_report	 r;
+	sqlite3_stmt		*s, *u;
+	int64_t			 event, msg;
+	int			 rc;
+
+	*applied = 0;
+	if (store_begin(st) < 0)
+		return -1;
+	for (rc = run(st, STMT_PENDING_EACH, &s, ""); rc == SQLITE_ROW;
+	    rc = sqlite3_step(s)) {
+		memset(&r, 0, sizeof(r));
+		event = sqlite3_column_int64(s, 0);
+		msg = sqlite3_column_int64(s, 1);
+		r.status = col_or_null(s, 2);
+		r.group_name = col_or_null(s, 3);
+		r.status_name = col_or_null(s, 4);
+		r.status_description = col_or_null(s, 5);
+		r.error_name = col_or_null(s, 6);
+		r.error_description = col_or_null(s, 7);
+		r.infobip_bulk_id = col_or_null(s, 8);
+		r.price = sqlite3_column_type(s, 9) == SQLITE_NULL ? -1 :
+		    sqlite3_column_double(s, 9);
+		r.currency = col_or_null(s, 10);
+		r.sms_count = sqlite3_column_type(s, 11) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(s, 11);
+		r.sent_at = col_or_null(s, 12);
+		r.done_at = col_or_null(s, 13);
+		/* The statements below are distinct from s, which stays live. */
+		if (report_to_message(st, msg, &r) < 0 ||
+		    run(st, STMT_EVENT_APPLIED, &u, "ii", msg, event) < 0)
+			goto err;
+		sqlite3_reset(u);
+		(*applied)++;
+	}
+	sqlite3_reset(s);
+	if (rc < 0)
+		goto err;
+	return store_commit(st);
+err:
+	sqlite3_reset(s);
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_click_add(struct store *st, const char *conn, const char *uid,
+    const char *raw)
+{
+	return exec_stmt(st, STMT_CLICK_ADD, "sss", conn, uid, raw);
+}
+
+void
+store_claims_free(struct store_claim *c, size_t n)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(c[i].recipient);
+		free(c[i].text);
+	}
+	free(c);
+}
+
+int
+store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
+    size_t max, struct store_claim **out)
+{
+	struct store_claim	*c = NULL;
+	sqlite3_stmt		*s;
+	char			 lease[32];
+	size_t			 n = 0, i;
+	int			 rc;
+
+	*out = NULL;
+	if (max == 0)
+		return 0;
+	if ((c = calloc(max, sizeof(*c))) == NULL)
+		return -1;
+	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if (store_begin(st) < 0)
+		goto err;
+	for (rc = run(st, STMT_CLAIM_SELECT, &s, "i", (int64_t)max);
+	    rc == SQLITE_ROW && n < max; rc = sqlite3_step(s), n++) {
+		c[n].message = sqlite3_column_int64(s, 0);
+		copy_col(s, 1, c[n].uid, sizeof(c[n].uid));
+		copy_col(s, 2, c[n].conn, sizeof(c[n].conn));
+		c[n].recipient = strdup((const char *)sqlite3_column_text(s, 3));
+		c[n].text = strdup((const char *)sqlite3_column_text(s, 4));
+		c[n].attempts = sqlite3_column_int(s, 5);
+		c[n].unsure = sqlite3_column_int(s, 6);
+		c[n].opted_out = sqlite3_column_int(s, 7);
+		c[n].priority = sqlite3_column_int(s, 8);
+		if (c[n].recipient == NULL || c[n].text == NULL) {
+			n++;
+			rc = -1;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc < 0)
+		goto err;
+	for (i = 0; i < n; i++)
+		if (exec_stmt(st, STMT_CLAIM_LEASE, "ssi", owner, lease,
+		    c[i].message) < 0 ||
+		    exec_stmt(st, STMT_CLAIM_SENDING, "i", c[i].message) < 0)
+			goto err;
+	if (store_commit(st) < 0)
+		goto err;
+	*out = c;
+	return (int)n;
+err:
+	store_rollback(st);
+	store_claims_free(c, n);
+	return -1;
+}
+
+int
+store_outbox_done(struct store *st, int64_t message, const char *status,
+    const char *infobip_id, const char *bulk_id, const char *group_name,
+    const char *status_name, const char *description, int sms_count)
+{
+	if (exec_stmt(st, STMT_OUTBOX_DONE, "ssssss" "Ii", status, infobip_id,
+	    bulk_id, group_name != NULL ? group_name : "",
+	    status_name != NULL ? status_name : "",
+	    description != NULL ? description : "", sms_count, message) < 0)
+		return -1;
+	return exec_stmt(st, STMT_OUTBOX_DEL, "i", message);
+}
+
+int
+store_outbox_retry(struct store *st, int64_t message, long delay_seconds,
+    const char *error)
+{
+	char	 delay[32];
+
+	snprintf(delay, sizeof(delay), "+%ld seconds", delay_seconds);
+	if (exec_stmt(st, STMT_OUTBOX_RETRY, "ssi", error, delay, message) < 0)
+		return -1;
+	return exec_stmt(st, STMT_OUTBOX_RETRY_MSG, "i", message);
+}
+
+int
+store_log(struct store *st, const char *conn, const char *level,
+    const char *event, const char *fmt, ...)
+{
+	char	 raw[2048], line[4096];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	log_escape(raw, line, sizeof(line));
+	return exec_stmt(st, STMT_LOG, "ssss", conn, level, event, line);
+}
+
+int
+store_user_set(struct store *st, const char *username, const char *role)
+{
+	int	 rc;
+
+	rc = run(st, STMT_USER_SET, NULL, "ss", username, role);
+	if (rc == SQLITE_CONSTRAINT)
+		return 0;
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_user_role(struct store *st, const char *username, char *role,
+    size_t rolesz)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = run(st, STMT_USER_ROLE, &s, "s", username)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	copy_col(s, 0, role, rolesz);
+	sqlite3_reset(s);
+	return 1;
+}
+
+int
+store_setting_get(struct store *st, const char *name, char *buf, size_t bufsz)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = run(st, STMT_SETTING_GET, &s, "s", name)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	copy_col(s, 0, buf, bufsz);
+	sqlite3_reset(s);
+	return 1;
+}
+
+int
+store_setting_set(struct store *st, const char *name, const char *value)
+{
+	return exec_stmt(st, STMT_SETTING_SET, "ss", name, value);
+}

@@ -1,0 +1,251 @@
+/* The SQLite store: the only module that holds SQL. */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Every function returning int follows one rule: < 0 system error (already
+ * logged once), 0 soft outcome (not found, duplicate, refused), > 0 success.
+ */
+
+struct store;
+
+#define STORE_ID_LEN	32		/* hex digits of a connection id */
+#define STORE_UID_MAX	64		/* our message id */
+#define STORE_TIME_MAX	32
+
+enum store_open_mode {
+	STORE_OPEN_EXISTING,		/* fail when the file is missing */
+	STORE_OPEN_CREATE,		/* create and migrate */
+};
+
+/*
+ * Opens the store at path (IBCHANNEL_DB when NULL, else var/ibchannel.db),
+ * sets WAL, busy_timeout, foreign keys and the IBCHANNEL_SYNC durability,
+ * and applies pending migrations in one transaction. Returns > 0 and *out
+ * (close with store_close), 0 when the file does not exist and mode is
+ * STORE_OPEN_EXISTING, < 0 on error.
+ */
+int	 store_open(const char *path, enum store_open_mode, struct store **out);
+void	 store_close(struct store *);
+/* The path of the store IBCHANNEL_DB names, or the default. */
+const char *store_default_path(void);
+/* Schema version after migration. */
+int	 store_version(struct store *);
+/* Last SQLite error text, for messages to people. */
+const char *store_errmsg(struct store *);
+
+/* Write transactions: BEGIN IMMEDIATE, COMMIT, ROLLBACK (safe when none is open). */
+int	 store_begin(struct store *);
+int	 store_commit(struct store *);
+void	 store_rollback(struct store *);
+
+/* Connections. */
+struct store_connection {
+	char	 id[STORE_ID_LEN + 1];
+	char	 name[256];
+	char	 description[1024];
+	char	 api_url[512];
+	char	 sender[64];
+	char	 api_key_enc[1024];
+	char	 status[16];
+	char	 status_message[1024];
+	char	 config_snapshot[4096];	/* "" until the first Start */
+	char	 created_at[STORE_TIME_MAX];
+	char	 updated_at[STORE_TIME_MAX];
+};
+
+/* Adds a connection with a fresh random id (written to c->id). > 0 added. */
+int	 store_connection_add(struct store *, struct store_connection *c);
+/* Replaces name, description, api_url, sender and api_key_enc. > 0 saved, 0 unknown id. */
+int	 store_connection_save(struct store *, const struct store_connection *c);
+/* Reads a connection by id. > 0 found, 0 not found (also for malformed ids). */
+int	 store_connection_get(struct store *, const char *id, struct store_connection *c);
+/* Calls fn for each connection in name order; stops early when fn returns 0. */
+int	 store_connection_each(struct store *,
+	    int (*fn)(const struct store_connection *, void *), void *arg);
+/*
+ * Sets status and status message; snapshot replaces the config snapshot
+ * unless NULL. > 0 changed, 0 unknown id.
+ */
+int	 store_connection_set_status(struct store *, const char *id,
+	    const char *status, const char *message, const char *snapshot);
+/* Whether s is 32 lowercase hex digits. */
+int	 store_id_valid(const char *s);
+
+/* Environment variables of a connection. value NULL deletes. */
+int	 store_env_set(struct store *, const char *conn, const char *name, const char *value);
+int	 store_env_each(struct store *, const char *conn,
+	    int (*fn)(const char *name, const char *value, void *), void *arg);
+
+/* Agents. */
+struct store_agent {
+	int64_t	 id;
+	char	 name[256];
+	char	 kind[16];
+	char	*instructions;		/* owned by the struct: store_agent_clear */
+	char	 url[1024];
+	char	 model[256];
+	char	 api_key_enc[1024];	/* "" when none */
+	char	 status[16];
+};
+/* Adds an agent; a->id is set. > 0 added. */
+int	 store_agent_add(struct store *, struct store_agent *a);
+/* Reads an agent. > 0 found, 0 not found. Free with store_agent_clear. */
+int	 store_agent_get(struct store *, int64_t id, struct store_agent *a);
+void	 store_agent_clear(struct store_agent *a);
+/* > 0 changed, 0 unknown agent. */
+int	 store_agent_set_status(struct store *, int64_t id, const char *status);
+/*
+ * Attaches an agent to a connection. > 0 attached (or updated), 0 refused
+ * because another agent already answers the connection's inbound SMS (or
+ * the agent or connection does not exist): *why says which.
+ */
+int	 store_agent_attach(struct store *, int64_t agent, const char *conn,
+	    int inbound, const char **why);
+/*
+ * The agent answering a connection's inbound SMS. > 0 found (*agent set,
+ * *running 1 when the agent is RUNNING), 0 none attached.
+ */
+int	 store_inbound_agent(struct store *, const char *conn, int64_t *agent, int *running);
+
+/* Contacts and sessions. */
+/* Finds or creates the contact for a normalised "+digits" number. > 0 with *id and *opted_out. */
+int	 store_contact_get(struct store *, const char *phone, int64_t *id, int *opted_out);
+/* Sets the contact's opt-out flag. > 0 changed. */
+int	 store_contact_set_opt_out(struct store *, int64_t contact, int opted_out);
+/*
+ * Finds the contact's open session on the connection, or opens one. A
+ * session idle for longer than timeout_minutes is closed first and never
+ * reopened. > 0 with *session (and *opened 1 when new).
+ */
+int	 store_session_open(struct store *, const char *conn, int64_t contact,
+	    int64_t agent, long timeout_minutes, int64_t *session, int *opened);
+
+/* Messages. */
+struct store_inbound {
+	const char	*conn;
+	int64_t		 session;
+	int64_t		 contact;
+	const char	*infobip_id;
+	const char	*from;		/* as Infobip sent it */
+	const char	*to;
+	const char	*text;
+	size_t		 text_len;
+	const char	*received_at;	/* normalised, or NULL */
+	double		 price;		/* < 0 when absent */
+	const char	*currency;	/* NULL when absent */
+	int		 sms_count;	/* < 0 when absent */
+};
+/*
+ * Whether the connection already has an inbound message with this Infobip
+ * id. > 0 yes, 0 no.
+ */
+int	 store_inbound_seen(struct store *, const char *conn, const char *infobip_id);
+/*
+ * Stores an inbound message. > 0 stored (*id set), 0 duplicate (the same
+ * connection and Infobip id is already stored).
+ */
+int	 store_message_insert_inbound(struct store *, const struct store_inbound *, int64_t *id);
+
+struct store_outbound {
+	const char	*conn;
+	int64_t		 session;	/* 0 for none */
+	int64_t		 contact;	/* 0 for none */
+	const char	*author;	/* agent, operator:NAME, system, campaign */
+	const char	*sender;
+	const char	*recipient;
+	const char	*text;
+	const char	*fail_reason;	/* non-NULL: stored 'failed' with this reason, not queued */
+	int		 priority;	/* 1: may go to an opted-out contact (the opt-out confirmation) */
+};
+/*
+ * Stores an outbound message with a fresh uid and queues it in the outbox
+ * (or stores it failed). > 0 with *id and uid (STORE_UID_MAX bytes).
+ */
+int	 store_message_insert_outbound(struct store *, const struct store_outbound *,
+	    int64_t *id, char *uid);
+/* Queues an inbound message for its agent. > 0 queued. */
+int	 store_agent_queue_add(struct store *, int64_t message, int64_t session, int64_t agent);
+/* Touches the session's last activity time. */
+int	 store_session_touch(struct store *, int64_t session);
+
+/* Delivery reports and clicks. */
+struct store_report {
+	const char	*uid;		/* Infobip's messageId = our uid */
+	const char	*status;	/* our status: accepted/delivered/undeliverable/expired/rejected */
+	const char	*group_name;
+	const char	*status_name;
+	const char	*status_description;
+	const char	*error_name;
+	const char	*error_description;
+	const char	*infobip_bulk_id;
+	double		 price;		/* < 0 when absent */
+	const char	*currency;
+	int		 sms_count;	/* < 0 when absent */
+	const char	*done_at;
+	const char	*sent_at;
+	const char	*raw;		/* the item as received */
+};
+/*
+ * Keeps the report as a message event and applies it to the message when
+ * the connection has a message with that uid (status only moves forward).
+ * > 0 applied (or known but older than the message's status), 0 kept for
+ * later because the message is not known yet.
+ */
+int	 store_report_apply(struct store *, const char *conn, const struct store_report *);
+/* Applies kept reports whose messages now exist. > 0 with *applied set. */
+int	 store_reports_apply_pending(struct store *, long *applied);
+/* Keeps a click as a message event. > 0 kept. */
+int	 store_click_add(struct store *, const char *conn, const char *uid, const char *raw);
+
+/* The outbox. */
+struct store_claim {
+	int64_t	 message;
+	char	 uid[STORE_UID_MAX];
+	char	 conn[STORE_ID_LEN + 1];
+	char	*recipient;		/* owned: store_claim_clear */
+	char	*text;
+	int	 attempts;
+	int	 unsure;		/* 1: its earlier lease lapsed mid-send; look it up first */
+	int	 opted_out;		/* 1: the contact opted out since it was queued */
+	int	 priority;
+};
+/*
+ * Claims up to max due outbox rows for owner until lease_seconds from now,
+ * atomically (two processes never claim the same row), and marks their
+ * messages 'sending'. Rows whose lease lapsed are claimed again with unsure
+ * set. Returns the count claimed (>= 0) with *out (free with
+ * store_claims_free), < 0 on error.
+ */
+int	 store_outbox_claim(struct store *, const char *owner, int lease_seconds,
+	    size_t max, struct store_claim **out);
+void	 store_claims_free(struct store_claim *, size_t n);
+/*
+ * Records what Infobip said of a claimed message and removes it from the
+ * outbox: status 'accepted' (with Infobip's ids) or 'failed' (reason).
+ */
+int	 store_outbox_done(struct store *, int64_t message, const char *status,
+	    const char *infobip_id, const char *bulk_id, const char *group_name,
+	    const char *status_name, const char *description, int sms_count);
+/* Puts a claimed message back to 'queued' to try again after delay_seconds. */
+int	 store_outbox_retry(struct store *, int64_t message, long delay_seconds,
+	    const char *error);
+
+/* Per-connection log; text is escaped to one line. conn may be NULL. */
+int	 store_log(struct store *, const char *conn, const char *level,
+	    const char *event, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/* Users of the admin. */
+int	 store_user_set(struct store *, const char *username, const char *role);
+/* > 0 with role (16 bytes), 0 unknown user. */
+int	 store_user_role(struct store *, const char *username, char *role, size_t rolesz);
+
+/* Settings. > 0 with the value, 0 unset. */
+int	 store_setting_get(struct store *, const char *name, char *buf, size_t bufsz);
+int	 store_setting_set(struct store *, const char *name, const char *value);
+
+#endif

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Checks the Debian packages ibchannel needs to build, test and run; as root
+# it installs the missing ones, otherwise it prints the apt-get line and fails.
+set -u
+pkgs="gcc make pkg-config libfcgi-dev libcurl4-openssl-dev libjson-c-dev
+libsqlite3-dev libssl-dev sqlite3 lighttpd python3 curl ca-certificates"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "ibchannel needs these Debian packages:$missing" >&2
+	echo "Install them as root with:" >&2
+	echo "  apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "Installing Debian packages:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null && apt-get install -y -qq $missing >/dev/null ||
+	{ echo "apt-get install failed for:$missing" >&2; exit 1; }

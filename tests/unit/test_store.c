@@ -1,0 +1,495 @@
+/* Store tests: migrations, connections, sessions, dedupe, status order, outbox claims across processes. */
+#include <sys/wait.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check.h"
+#include "secret.h"
+#include "store.h"
+
+static char	 dir[] = "/tmp/ibc-store-XXXXXX";
+static char	 dbpath[256];
+
+/* Runs one SQL query on a separate connection and returns the first column as an integer. */
+static long long
+q(const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*s;
+	long long	 v = -1;
+
+	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
+		return -1;
+	sqlite3_busy_timeout(db, 10000);
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	} else
+		fprintf(stderr, "q: %s\n", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+test_open(void)
+{
+	struct store	*st;
+
+	CHECK(store_open(dbpath, STORE_OPEN_EXISTING, &st) == 0,
+	    "missing store is a soft outcome");
+	CHECK(store_open(dbpath, STORE_OPEN_CREATE, &st) > 0, "create");
+	CHECK(store_version(st) >= 1, "migrated to %d", store_version(st));
+	store_close(st);
+	CHECK(store_open(dbpath, STORE_OPEN_EXISTING, &st) > 0, "reopen");
+	CHECK(store_version(st) >= 1, "version kept");
+	store_close(st);
+	CHECK(q("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+	    " AND name IN ('connections', 'connection_env', 'agents',"
+	    " 'agent_channels', 'contacts', 'sessions', 'messages', 'outbox',"
+	    " 'message_events', 'logs', 'campaigns', 'campaign_recipients',"
+	    " 'users', 'settings')") == 14, "all designed tables exist");
+	CHECK(q("SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'") >= 2,
+	    "analyst views exist");
+}
+
+static void
+add_connection(struct store *st, struct store_connection *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "Test line");
+	snprintf(c->api_url, sizeof(c->api_url), "http://127.0.0.1:9");
+	snprintf(c->sender, sizeof(c->sender), "InfoSMS");
+	snprintf(c->api_key_enc, sizeof(c->api_key_enc), "v1:AAAA");
+	CHECK(store_connection_add(st, c) > 0, "connection add");
+	CHECK(store_id_valid(c->id), "id is 32 hex digits: %s", c->id);
+}
+
+static void
+test_connections_agents(struct store *st, struct store_connection *c)
+{
+	struct store_connection	 got;
+	struct store_agent	 a1, a2;
+	const char		*why;
+	int64_t			 agent;
+	int			 running;
+
+	add_connection(st, c);
+	CHECK(store_connection_get(st, c->id, &got) > 0, "get");
+	CHECK_STR(got.status, "STOPPED", "new connection is stopped");
+	CHECK_STR(got.sender, "InfoSMS", "sender kept");
+	CHECK(store_connection_get(st, "0123", &got) == 0, "malformed id");
+	CHECK(store_connection_get(st, "00000000000000000000000000000000",
+	    &got) == 0, "unknown id");
+	CHECK(store_connection_set_status(st, c->id, "RUNNING", "ok",
+	    "{}") > 0, "status");
+	CHECK(store_connection_set_status(st, c->id, "BOGUS", "", NULL) < 0,
+	    "status outside the set is refused");
+
+	memset(&a1, 0, sizeof(a1));
+	snprintf(a1.name, sizeof(a1.name), "one");
+	snprintf(a1.kind, sizeof(a1.kind), "rules");
+	a2 = a1;
+	snprintf(a2.name, sizeof(a2.name), "two");
+	CHECK(store_agent_add(st, &a1) > 0 && store_agent_add(st, &a2) > 0,
+	    "agents added");
+	CHECK(store_inbound_agent(st, c->id, &agent, &running) == 0,
+	    "no inbound agent yet");
+	CHECK(store_agent_attach(st, a1.id, c->id, 1, &why) > 0, "attach 1");
+	CHECK(store_agent_attach(st, a2.id, c->id, 1, &why) == 0 &&
+	    why != NULL && strstr(why, "only one inbound agent") != NULL,
+	    "second inbound agent refused with a clear error");
+	CHECK(store_agent_attach(st, a2.id, c->id, 0, &why) > 0,
+	    "outbound-only attachment allowed");
+	CHECK(store_agent_attach(st, 999, c->id, 0, &why) == 0 &&
+	    strstr(why, "no such") != NULL, "unknown agent refused");
+	CHECK(store_inbound_agent(st, c->id, &agent, &running) > 0 &&
+	    agent == a1.id && running == 0, "inbound agent found, stopped");
+	CHECK(store_agent_set_status(st, a1.id, "RUNNING") > 0, "agent start");
+	CHECK(store_inbound_agent(st, c->id, &agent, &running) > 0 &&
+	    running == 1, "inbound agent running");
+}
+
+static void
+test_sessions_messages(struct store *st, const struct store_connection *c)
+{
+	struct store_inbound	 in;
+	int64_t			 contact, contact2, s1, s2, msg;
+	int			 opted, opened;
+	char			 sql[512];
+
+	CHECK(store_contact_get(st, "+4915112345678", &contact, &opted) > 0 &&
+	    opted == 0, "contact created");
+	CHECK(store_contact_get(st, "+4915112345678", &contact2, &opted) > 0 &&
+	    contact2 == contact, "same contact for the same number");
+	CHECK(store_session_open(st, c->id, contact, 0, 60, &s1, &opened) > 0 &&
+	    opened == 1, "session opened");
+	CHECK(store_session_open(st, c->id, contact, 0, 60, &s2, &opened) > 0 &&
+	    opened == 0 && s2 == s1, "open session found again");
+	/* Age the session past the timeout: a new one opens, the old stays closed. */
+	snprintf(sql, sizeof(sql), "UPDATE sessions SET last_at ="
+	    " strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-2 hours')"
+	    " WHERE id = %lld", (long long)s1);
+	{
+		sqlite3 *db;
+
+		sqlite3_open(dbpath, &db);
+		sqlite3_busy_timeout(db, 5000);
+		CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+		    "age session");
+		sqlite3_close(db);
+	}
+	CHECK(store_session_open(st, c->id, contact, 0, 60, &s2, &opened) > 0 &&
+	    opened == 1 && s2 != s1, "timed-out session replaced");
+	snprintf(sql, sizeof(sql), "SELECT closed_at IS NOT NULL FROM sessions"
+	    " WHERE id = %lld", (long long)s1);
+	CHECK(q(sql) == 1, "old session closed, not reopened");
+
+	memset(&in, 0, sizeof(in));
+	in.conn = c->id;
+	in.session = s2;
+	in.contact = contact;
+	in.infobip_id = "ib-1";
+	in.from = "4915112345678";
+	in.to = "447491163443";
+	in.text = "Hello <b>'; DROP TABLE messages; --";
+	in.text_len = strlen(in.text);
+	in.price = -1;
+	in.sms_count = -1;
+	CHECK(store_message_insert_inbound(st, &in, &msg) > 0, "inbound stored");
+	CHECK(store_inbound_seen(st, c->id, "ib-1") > 0, "seen");
+	CHECK(store_message_insert_inbound(st, &in, &msg) == 0,
+	    "same Infobip id is a duplicate");
+	CHECK(q("SELECT COUNT(*) FROM messages WHERE infobip_id = 'ib-1'") == 1,
+	    "stored once");
+	CHECK(q("SELECT COUNT(*) FROM messages WHERE text ="
+	    " 'Hello <b>''; DROP TABLE messages; --'") == 1,
+	    "hostile text stored exactly");
+}
+
+static void
+test_reports(struct store *st, const struct store_connection *c)
+{
+	struct store_outbound	 o;
+	struct store_report	 r;
+	int64_t			 id;
+	long			 applied;
+	char			 uid[STORE_UID_MAX], sql[256];
+
+	memset(&o, 0, sizeof(o));
+	o.conn = c->id;
+	o.author = "agent";
+	o.sender = "InfoSMS";
+	o.recipient = "+4915112345678";
+	o.text = "Hi";
+	CHECK(store_message_insert_outbound(st, &o, &id, uid) > 0, "outbound");
+	CHECK(q("SELECT COUNT(*) FROM outbox") >= 1, "queued in outbox");
+
+	memset(&r, 0, sizeof(r));
+	r.uid = uid;
+	r.status = "delivered";
+	r.group_name = "DELIVERED";
+	r.status_name = "DELIVERED_TO_HANDSET";
+	r.price = 0.01;
+	r.currency = "EUR";
+	r.sms_count = 1;
+	r.raw = "{}";
+	CHECK(store_report_apply(st, c->id, &r) > 0, "report applied");
+	snprintf(sql, sizeof(sql), "SELECT status = 'delivered' AND price = 0.01"
+	    " FROM messages WHERE id = %lld", (long long)id);
+	CHECK(q(sql) == 1, "delivered with price");
+	r.status = "accepted";
+	r.group_name = "PENDING";
+	CHECK(store_report_apply(st, c->id, &r) > 0, "late PENDING taken");
+	CHECK(q(sql) == 1, "late PENDING does not overwrite DELIVERED");
+	r.status = "undeliverable";
+	CHECK(store_report_apply(st, c->id, &r) > 0, "late final taken");
+	CHECK(q(sql) == 1, "a final status never changes");
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM outbox WHERE"
+	    " message_id = %lld", (long long)id);
+	CHECK(q(sql) == 0, "reported message leaves the outbox");
+
+	/* A report for a message not known yet waits, then applies. */
+	r.uid = "feedfeedfeedfeedfeedfeedfeedfeed";
+	r.status = "delivered";
+	CHECK(store_report_apply(st, c->id, &r) == 0, "kept for later");
+	CHECK(store_reports_apply_pending(st, &applied) > 0 && applied == 0,
+	    "nothing to apply yet");
+	{
+		sqlite3 *db;
+
+		sqlite3_open(dbpath, &db);
+		snprintf(sql, sizeof(sql), "INSERT INTO messages (uid,"
+		    " connection_id, direction, text, status) VALUES"
+		    " ('feedfeedfeedfeedfeedfeedfeedfeed', '%s', 'out', 'x',"
+		    " 'sending')", c->id);
+		CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+		    "message appears");
+		sqlite3_close(db);
+	}
+	CHECK(store_reports_apply_pending(st, &applied) > 0 && applied == 1,
+	    "kept report applied once the message exists");
+	CHECK(q("SELECT status = 'delivered' FROM messages WHERE uid ="
+	    " 'feedfeedfeedfeedfeedfeedfeedfeed'") == 1, "now delivered");
+	CHECK(store_reports_apply_pending(st, &applied) > 0 && applied == 0,
+	    "applied only once");
+}
+
+#define CLAIM_ROWS	10000
+
+/* Child: claims batches until the outbox is empty, writing each claimed id to fd. */
+static int
+claimer(int fd, int go, const char *owner)
+{
+	struct store		*st;
+	struct store_claim	*c;
+	int			 n, i, idle = 0;
+	char			 line[32];
+
+	if (store_open(dbpath, STORE_OPEN_EXISTING, &st) <= 0)
+		return 1;
+	/* Both claimers start together, so they really compete. */
+	if (read(go, line, 1) != 1)
+		return 1;
+	while (idle < 3) {
+		if ((n = store_outbox_claim(st, owner, 600, 20, &c)) < 0)
+			return 1;
+		if (n == 0) {
+			idle++;
+			usleep(20000);
+			continue;
+		}
+		idle = 0;
+		for (i = 0; i < n; i++) {
+			int len = snprintf(line, sizeof(line), "%lld\n",
+			    (long long)c[i].message);
+			if (write(fd, line, (size_t)len) != len)
+				return 1;
+		}
+		store_claims_free(c, (size_t)n);
+		/* A real sender spends this time talking to Infobip. */
+		usleep(1000);
+	}
+	store_close(st);
+	return 0;
+}
+
+static void
+test_claims(struct store *st, const struct store_connection *c)
+{
+	struct store_outbound	 o;
+	int64_t			 id, *seen;
+	char			 uid[STORE_UID_MAX];
+	int			 fds[2][2], go[2], i, status, ok = 1;
+	long long		 first, v, total = 0, dup = 0;
+	pid_t			 pid[2];
+	FILE			*f;
+
+	/* Clear what earlier tests queued. */
+	{
+		struct store_claim *cl;
+		int n = store_outbox_claim(st, "cleaner", 600, 1000, &cl);
+
+		store_claims_free(cl, n > 0 ? (size_t)n : 0);
+	}
+	memset(&o, 0, sizeof(o));
+	o.conn = c->id;
+	o.author = "campaign";
+	o.sender = "InfoSMS";
+	o.recipient = "+4915112345678";
+	o.text = "bulk";
+	store_begin(st);
+	for (i = 0; i < CLAIM_ROWS && ok; i++)
+		ok = store_message_insert_outbound(st, &o, &id, uid) > 0;
+	CHECK(ok && store_commit(st) > 0, "10,000 rows queued");
+	first = id - CLAIM_ROWS + 1;
+
+	if (pipe(go) == -1)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (pipe(fds[i]) == -1)
+			return;
+		if ((pid[i] = fork()) == 0) {
+			close(fds[i][0]);
+			close(go[1]);
+			_exit(claimer(fds[i][1], go[0], i ? "b" : "a"));
+		}
+		close(fds[i][1]);
+	}
+	close(go[0]);
+	sleep(1);
+	if (write(go[1], "gg", 2) != 2)
+		return;
+	close(go[1]);
+	seen = calloc(CLAIM_ROWS, sizeof(*seen));
+	for (i = 0; i < 2; i++) {
+		long long mine = 0;
+
+		f = fdopen(fds[i][0], "r");
+		while (fscanf(f, "%lld", &v) == 1) {
+			if (v < first || v >= first + CLAIM_ROWS) {
+				dup++;
+				continue;
+			}
+			if (seen[v - first]++)
+				dup++;
+			total++;
+			mine++;
+		}
+		fclose(f);
+		waitpid(pid[i], &status, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "claimer %d ok", i);
+		CHECK(mine > 0, "claimer %d claimed some rows (%lld)", i, mine);
+	}
+	CHECK(total == CLAIM_ROWS && dup == 0,
+	    "each of 10,000 rows claimed exactly once (total %lld, dup %lld)",
+	    total, dup);
+	free(seen);
+	CHECK(q("SELECT COUNT(*) FROM messages WHERE text = 'bulk' AND"
+	    " status = 'sending'") == CLAIM_ROWS, "claimed rows are sending");
+}
+
+static void
+test_retry_and_lapse(struct store *st, const struct store_connection *c)
+{
+	struct store_outbound	 o;
+	struct store_claim	*cl;
+	int64_t			 id;
+	char			 uid[STORE_UID_MAX], sql[256];
+	int			 n;
+
+	memset(&o, 0, sizeof(o));
+	o.conn = c->id;
+	o.author = "agent";
+	o.sender = "InfoSMS";
+	o.recipient = "+4915112345678";
+	o.text = "retry me";
+	CHECK(store_message_insert_outbound(st, &o, &id, uid) > 0, "queued");
+	n = store_outbox_claim(st, "x", 1, 10, &cl);
+	CHECK(n == 1 && cl[0].message == id && cl[0].unsure == 0,
+	    "claimed fresh (n=%d)", n);
+	store_claims_free(cl, n > 0 ? (size_t)n : 0);
+	n = store_outbox_claim(st, "y", 1, 10, &cl);
+	CHECK(n == 0, "leased row not claimed twice");
+	store_claims_free(cl, 0);
+	sleep(2);
+	n = store_outbox_claim(st, "y", 1, 10, &cl);
+	CHECK(n == 1 && cl[0].unsure == 1,
+	    "lapsed lease claimed again as unsure");
+	store_claims_free(cl, n > 0 ? (size_t)n : 0);
+	CHECK(store_outbox_retry(st, id, 3600, "HTTP 500") > 0, "retry later");
+	n = store_outbox_claim(st, "y", 60, 10, &cl);
+	CHECK(n == 0, "not due before its next attempt");
+	store_claims_free(cl, 0);
+	snprintf(sql, sizeof(sql), "SELECT status = 'queued' FROM messages"
+	    " WHERE id = %lld", (long long)id);
+	CHECK(q(sql) == 1, "back to queued");
+	CHECK(store_outbox_done(st, id, "accepted", "ib-x", "bulk-x", "PENDING",
+	    "PENDING_ACCEPTED", "Message sent to next instance", 1) > 0,
+	    "done");
+	snprintf(sql, sizeof(sql), "SELECT status = 'accepted' AND"
+	    " infobip_id = 'ib-x' FROM messages WHERE id = %lld",
+	    (long long)id);
+	CHECK(q(sql) == 1, "accepted with Infobip's id");
+}
+
+static void
+test_misc(struct store *st)
+{
+	char	 buf[64];
+
+	CHECK(store_setting_get(st, "session_timeout_minutes", buf,
+	    sizeof(buf)) > 0, "default setting");
+	CHECK(store_setting_set(st, "public_url", "https://x.example") > 0 &&
+	    store_setting_get(st, "public_url", buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "https://x.example") == 0, "setting round trip");
+	CHECK(store_user_set(st, "alice", "admin") > 0, "user");
+	CHECK(store_user_set(st, "bob", "king") == 0, "bad role refused");
+	CHECK(store_user_role(st, "alice", buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "admin") == 0, "role read");
+	CHECK(store_log(st, NULL, "info", "test", "line1\nforged line") > 0,
+	    "log");
+	CHECK(q("SELECT COUNT(*) FROM logs WHERE text = 'line1\\nforged line'")
+	    == 1, "log text kept on one line");
+}
+
+/* The plaintext API key appears nowhere in the database file or its WAL. */
+static void
+test_secret_at_rest(struct store *st, const struct store_connection *base)
+{
+	struct store_connection	 c = *base;
+	unsigned char		 key[32];
+	const char		*apikey = "SuperSecretKey-4d1c9a7e-plaintext";
+	char			 path[300], *enc, *buf;
+	const char		*files[] = { dbpath, NULL };
+	char			 wal[300];
+	FILE			*f;
+	size_t			 n, i;
+	long			 len;
+	int			 found = 0;
+
+	snprintf(path, sizeof(path), "%s/key", dir);
+	CHECK(secret_key_create(path) > 0 && secret_key_load(path, key) > 0,
+	    "key file");
+	enc = secret_encrypt(key, apikey);
+	CHECK(enc != NULL, "encrypt");
+	if (enc == NULL)
+		return;
+	snprintf(c.api_key_enc, sizeof(c.api_key_enc), "%s", enc);
+	free(enc);
+	CHECK(store_connection_add(st, &c) > 0, "connection with real key");
+	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+	files[1] = wal;
+	for (i = 0; i < 2; i++) {
+		if ((f = fopen(files[i], "rb")) == NULL)
+			continue;
+		fseek(f, 0, SEEK_END);
+		len = ftell(f);
+		rewind(f);
+		buf = malloc((size_t)len + 1);
+		n = fread(buf, 1, (size_t)len, f);
+		fclose(f);
+		buf[n] = '\0';
+		if (memmem(buf, n, apikey, strlen(apikey)) != NULL)
+			found++;
+		free(buf);
+	}
+	CHECK(found == 0, "plaintext key absent from the database and WAL");
+}
+
+int
+main(void)
+{
+	struct store_connection	 c;
+	struct store		*st;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
+	setenv("IBCHANNEL_SYNC", "normal", 1);
+	test_open();
+	if (store_open(dbpath, STORE_OPEN_EXISTING, &st) <= 0)
+		return 1;
+	test_connections_agents(st, &c);
+	test_sessions_messages(st, &c);
+	test_reports(st, &c);
+	test_claims(st, &c);
+	test_retry_and_lapse(st, &c);
+	test_misc(st);
+	test_secret_at_rest(st, &c);
+	store_close(st);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", dir);
+	}
+	return check_done();
+}
