@@ -8,6 +8,8 @@ LIBEXECDIR =	$(PREFIX)/lib/ibchannel
 SHAREDIR =	$(PREFIX)/share/ibchannel
 
 CC ?=		cc
+# make V=1 shows the compiler command lines.
+Q =		$(if $(V),,@)
 PKGS =		fcgi libcurl json-c sqlite3 libcrypto
 WARN =		-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?=	-O2 -g
@@ -28,36 +30,36 @@ all: $(PROGS)
 
 build/sqlembed.c: sql/embed.sh $(wildcard sql/*.sql)
 	@mkdir -p build
-	sh sql/embed.sh sql > $@.tmp && mv $@.tmp $@
+	$(Q)sh sql/embed.sh sql > $@.tmp && mv $@.tmp $@
 
 build/obj/sqlembed.o: build/sqlembed.c common/sqlembed.h
 	@mkdir -p build/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ build/sqlembed.c
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ build/sqlembed.c
 
 build/obj/%.o: common/%.c $(wildcard common/*.h)
 	@mkdir -p build/obj
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/%.fcgi: cgi/%.c $(COMMON_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_OBJ) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_OBJ) $(LDLIBS)
 
 build/ibchannel: cgi/ibchannel.c $(COMMON_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_OBJ) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_OBJ) $(LDLIBS)
 
 build/unit/%: tests/unit/%.c tests/unit/check.h $(COMMON_OBJ)
 	@mkdir -p build/unit
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) $(LDLIBS)
 
 build/asan/obj/sqlembed.o: build/sqlembed.c common/sqlembed.h
 	@mkdir -p build/asan/obj
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ build/sqlembed.c
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ build/sqlembed.c
 
 build/asan/obj/%.o: common/%.c $(wildcard common/*.h)
 	@mkdir -p build/asan/obj
-	$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 build/asan/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJ)
-	$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LDLIBS)
 
 unit: $(UNIT) $(UNIT_ASAN)
 

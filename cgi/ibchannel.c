@@ -477,6 +477,32 @@ cmd_user(int argc, char *argv[])
 	return rc > 0 ? 0 : 1;
 }
 
+static int
+cmd_reports_apply(int argc, char *argv[])
+{
+	static const char *const names[] = { NULL };
+	struct opts	 o = { .names = names };
+	struct store	*st;
+	long		 applied;
+	int		 rc;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs > 0)
+		return usage_error("unexpected argument '%s'", o.args[0]);
+	if (!open_store(&st))
+		return 1;
+	/* Each round applies up to a few hundred; go on until none is left. */
+	for (;;) {
+		rc = store_reports_apply_pending(st, &applied);
+		if (rc <= 0 || applied == 0)
+			break;
+		printf("applied %ld kept report(s)\n", applied);
+	}
+	store_close(st);
+	return rc > 0 ? 0 : 1;
+}
+
 static const struct command {
 	const char	*name;
 	const char	*sub;		/* NULL: no subcommand */
@@ -495,6 +521,8 @@ static const struct command {
 	    "connection env ID NAME [VALUE]" },
 	{ "settings", NULL, cmd_settings,
 	    "settings set NAME VALUE | settings get NAME" },
+	{ "reports", "apply-pending", cmd_reports_apply,
+	    "reports apply-pending" },
 	{ "user", NULL, cmd_user, "user set USERNAME admin|operator|viewer" },
 };
 

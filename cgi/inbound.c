@@ -1,12 +1,111 @@
-/* inbound.fcgi: placeholder until its issue lands; answers 501. */
+/* inbound.fcgi: Infobip's forwarded SMS (POST /channel/{id}/webhook/sms) and the public docs page. */
+#include <string.h>
+
 #include "app.h"
+#include "config.h"
 #include "http.h"
+#include "store.h"
+#include "webhook.h"
+
+/* The connection's public API documentation: URLs and formats, never a secret. */
+static void
+docs(struct http *h, struct store *st, const char *id)
+{
+	struct store_connection	 c;
+	char			 base[1024];
+	int			 rc;
+
+	if (strcmp(http_method(h), "GET") != 0 &&
+	    strcmp(http_method(h), "HEAD") != 0) {
+		app_method_not_allowed(h, "GET, HEAD");
+		return;
+	}
+	if (st == NULL || (rc = store_connection_get(st, id, &c)) < 0) {
+		http_error(h, 503, "store unavailable; retry later");
+		return;
+	}
+	if (rc == 0) {
+		http_error(h, 404, "unknown connection");
+		return;
+	}
+	if (config_public_url(st, base, sizeof(base)) <= 0)
+		base[0] = '\0';
+	http_open(h, 200, "text/html; charset=utf-8");
+	if (strcmp(http_method(h), "HEAD") == 0)
+		return;
+	http_puts(h, "<!doctype html>\n<html lang=\"en\"><head>"
+	    "<meta charset=\"utf-8\"><title>ibchannel: SMS connection API"
+	    "</title><style>body{font-family:sans-serif;max-width:50em;"
+	    "margin:2em auto;line-height:1.4}code{background:#eee;padding:"
+	    "0 .2em}table{border-collapse:collapse}td,th{border:1px solid"
+	    " #ccc;padding:.2em .5em;text-align:left}</style></head><body>\n"
+	    "<h1>SMS connection API</h1>\n<p>This connection links an"
+	    " Infobip SMS account to an AI agent. Infobip calls the URLs"
+	    " below; all take <code>POST</code> with"
+	    " <code>Content-Type: application/json</code>.</p>\n"
+	    "<h2>URLs</h2>\n<table><tr><th>What</th><th>URL</th></tr>\n"
+	    "<tr><td>Incoming SMS: paste into the inbound configuration of"
+	    " your Infobip number (forward over HTTP, JSON)</td><td><code"
+	    " id=\"webhook-sms\">");
+	http_html_text(h, base);
+	http_puts(h, "/channel/");
+	http_html_text(h, c.id);
+	http_puts(h, "/webhook/sms</code></td></tr>\n<tr><td>Delivery"
+	    " reports (sent automatically with every message)</td><td><code>");
+	http_html_text(h, base);
+	http_puts(h, "/channel/");
+	http_html_text(h, c.id);
+	http_puts(h, "/webhook/reports</code></td></tr>\n<tr><td>Link"
+	    " clicks (sent automatically with every message)</td><td><code>");
+	http_html_text(h, base);
+	http_puts(h, "/channel/");
+	http_html_text(h, c.id);
+	http_puts(h, "/webhook/clicks</code></td></tr></table>\n"
+	    "<h2>Formats</h2>\n<ul><li>Incoming SMS: Infobip's forwarded"
+	    " message format (MO_JSON_2): an object with a"
+	    " <code>results</code> array; each item needs"
+	    " <code>messageId</code>, <code>from</code> and"
+	    " <code>text</code>. Each message is stored once per"
+	    " <code>messageId</code>; repeats are answered 200 and"
+	    " ignored.</li>\n<li>Delivery reports: Infobip's v2 or v3"
+	    " report format, an object with a <code>results</code> array"
+	    " of up to 2,000 reports. Status only moves forward.</li>\n"
+	    "<li>Clicks: Infobip's URL tracking notification, one object"
+	    " per request.</li>\n<li>Plain text only: media parts of a"
+	    " message are noted, not fetched. Replies longer than 1600"
+	    " characters are cut to 1600 ending in"
+	    " <code>...</code>.</li>\n<li>Customers may text STOP,"
+	    " STOPALL, UNSUBSCRIBE, CANCEL, END or QUIT to opt out, START,"
+	    " YES or UNSTOP to opt back in, HELP or INFO for help.</li>"
+	    "</ul>\n<h2>Limits and answers</h2>\n<table><tr><th>Status"
+	    "</th><th>Meaning</th></tr>\n<tr><td>200</td><td>Accepted; the"
+	    " JSON body counts stored, duplicate and refused items (a bad"
+	    " item never refuses the others).</td></tr>\n<tr><td>400</td>"
+	    "<td>Body is not JSON or has no <code>results</code>"
+	    ".</td></tr>\n<tr><td>404</td><td>Unknown connection.</td></tr>"
+	    "\n<tr><td>405</td><td>Method other than POST.</td></tr>\n"
+	    "<tr><td>413</td><td>Body larger than 1 MiB.</td></tr>\n"
+	    "<tr><td>415</td><td>Content-Type is not JSON.</td></tr>\n"
+	    "<tr><td>503</td><td>Store unavailable; Infobip retries"
+	    " later.</td></tr></table>\n</body></html>\n");
+}
 
 static void
 handle(struct http *h, struct store *st)
 {
-	(void)st;
-	http_error(h, 501, "not implemented yet");
+	char		 id[STORE_ID_LEN + 1];
+	const char	*rest;
+
+	if (!app_channel_route(http_path(h), id, &rest)) {
+		http_error(h, 404, "unknown connection");
+		return;
+	}
+	if (strcmp(rest, "webhook/sms") == 0)
+		app_webhook(h, st, id, "inbound", webhook_inbound);
+	else if (strcmp(rest, "docs") == 0)
+		docs(h, st, id);
+	else
+		http_error(h, 404, "no such resource");
 }
 
 int

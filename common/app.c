@@ -1,6 +1,7 @@
 /* The shared shape of the FastCGI programs: log, signals, store, request loop. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <fcgiapp.h>
@@ -8,7 +9,9 @@
 #include "app.h"
 #include "http.h"
 #include "log.h"
+#include "payload.h"
 #include "store.h"
+#include "webhook.h"
 
 static volatile sig_atomic_t	 app_quit;
 static struct store		*app_store;
@@ -68,4 +71,76 @@ app_channel_route(const char *path, char *id, const char **rest)
 		return 0;
 	*rest = p + STORE_ID_LEN + 1;
 	return 1;
+}
+
+void
+app_method_not_allowed(struct http *h, const char *allow)
+{
+	http_open_headers(h, 405, "application/json");
+	http_header(h, "Allow", allow);
+	http_header(h, NULL, NULL);
+	http_puts(h, "{\"error\": \"method not allowed; use ");
+	http_puts(h, allow);
+	http_puts(h, "\"}\n");
+}
+
+void
+app_webhook(struct http *h, struct store *st, const char *id,
+    const char *what, app_webhook_fn fn)
+{
+	struct store_connection	 c;
+	struct webhook_result	 res;
+	const char		*body, *why = NULL;
+	char			*summary;
+	size_t			 len;
+	int			 rc;
+
+	if (strcmp(http_method(h), "POST") != 0) {
+		app_method_not_allowed(h, "POST");
+		return;
+	}
+	if (st == NULL) {
+		http_error(h, 503, "store unavailable; retry later");
+		return;
+	}
+	if ((rc = store_connection_get(st, id, &c)) < 0) {
+		http_error(h, 503, "store unavailable; retry later");
+		return;
+	}
+	if (rc == 0) {
+		http_error(h, 404, "unknown connection");
+		return;
+	}
+	if (!http_content_is_json(h)) {
+		store_log(st, c.id, "warn", what, "refused: Content-Type is"
+		    " not JSON");
+		http_error(h, 415, "Content-Type must be application/json");
+		return;
+	}
+	if ((rc = http_body(h, HTTP_BODY_MAX, &body, &len)) <= 0) {
+		store_log(st, c.id, "warn", what, "refused: %s", rc == 0 ?
+		    "body larger than 1 MiB" : "body could not be read");
+		if (rc == 0)
+			http_error(h, 413, "body larger than 1 MiB");
+		else
+			http_error(h, 400, "body could not be read");
+		return;
+	}
+	if ((rc = fn(st, &c, body, len, &res, &why)) < 0) {
+		http_error(h, 503, "store unavailable; retry later");
+		return;
+	}
+	if (rc == 0) {
+		store_log(st, c.id, "warn", what, "refused: %s", why);
+		http_error(h, 400, why);
+		return;
+	}
+	if ((summary = payload_webhook_summary(&res)) == NULL) {
+		http_error(h, 500, "out of memory");
+		return;
+	}
+	http_open(h, 200, "application/json");
+	http_puts(h, summary);
+	http_puts(h, "\n");
+	free(summary);
 }

@@ -2,6 +2,8 @@
 #ifndef APP_H
 #define APP_H
 
+#include <stddef.h>
+
 struct http;
 struct store;
 
@@ -24,5 +26,25 @@ int	 app_run(const char *prog, app_handler);
  * Returns 1 when the path has that form with a well-formed id, 0 otherwise.
  */
 int	 app_channel_route(const char *path, char *id, const char **rest);
+
+
+
+struct store_connection;
+struct webhook_result;
+
+typedef int	(*app_webhook_fn)(struct store *, const struct store_connection *,
+		    const char *body, size_t len, struct webhook_result *,
+		    const char **why);
+
+/*
+ * Serves one webhook POST for connection id with fn, mapping every outcome
+ * to its status: 405 wrong method, 503 store unavailable, 404 unknown
+ * connection, 415 not JSON, 413 over 1 MiB, 400 malformed, 200 with a JSON
+ * summary. what names the webhook in the connection's log.
+ */
+void	 app_webhook(struct http *, struct store *, const char *id,
+	    const char *what, app_webhook_fn fn);
+/* Answers a method other than the allowed one(s) with 405 and an Allow header. */
+void	 app_method_not_allowed(struct http *, const char *allow);
 
 #endif

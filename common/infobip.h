@@ -112,7 +112,7 @@ int	 ib_base_url_normalize(const char *in, char *out, size_t outsz,
 
 /*
  * POSTs n messages to {base}/sms/3/messages in one request. res[i] is
- * filled for msgs[i], matched by messageId, else by position; a message
+ * filled for msgs[i], matched by messageId, else in order; a message
  * missing from the answer is failed with "missing from Infobip's response"
  * and group IB_GROUP_NONE. An HTTP 200 is not success by itself: check
  * res[i].accepted.

@@ -264,17 +264,20 @@ payload_send_response(const char *body, size_t len,
 				break;
 			}
 	}
-	/* Then what is left by position. */
-	for (i = 0; i < count; i++) {
+	/* Then what is left, in order, to the messages still unanswered. */
+	for (i = j = 0; i < count; i++) {
 		if (used[i])
 			continue;
-		if (i < n && !filled[i]) {
-			pl_message_result(json_object_array_get_idx(arr, i),
-			    bulk, &res[i]);
-			filled[i] = 1;
-		} else
+		while (j < n && filled[j])
+			j++;
+		if (j == n) {
 			log_warn("infobip send answer: message %zu matches "
 			    "none sent", i);
+			continue;
+		}
+		pl_message_result(json_object_array_get_idx(arr, i), bulk,
+		    &res[j]);
+		filled[j] = 1;
 	}
 	rv = 1;
 out:

@@ -18,8 +18,8 @@ char	*payload_send_request(const struct ib_send_opts *opts,
 /*
  * Reads a send answer (v3 "destination"/"details.messageCount" or v2/v1
  * "to"/"smsCount") into res[0..n-1], one per msgs[i]: matched by
- * messageId, else by position; unmatched messages get "missing from
- * Infobip's response". Returns 1 when the body holds a "messages" array,
+ * messageId, else in order among those left; unmatched ones get
+ * "missing from Infobip's response". Returns 1 when the body holds a "messages" array,
  * 0 when it is not a send answer (res then untouched), < 0 on out of memory.
  */
 int	 payload_send_response(const char *body, size_t len,

@@ -42,6 +42,7 @@ enum stmt {
 	STMT_SESSION_CLOSE,
 	STMT_SESSION_ADD,
 	STMT_SESSION_TOUCH,
+	STMT_SESSION_AI,
 	STMT_INBOUND_SEEN,
 	STMT_MSG_IN,
 	STMT_MSG_OUT,
@@ -118,6 +119,8 @@ static const char *const stmt_sql[STMT__MAX] = {
 	[STMT_SESSION_ADD] = "INSERT INTO sessions (connection_id, contact_id,"
 	    " agent_id) VALUES (?, ?, NULLIF(?, 0))",
 	[STMT_SESSION_TOUCH] = "UPDATE sessions SET last_at = " NOW
+	    " WHERE id = ?",
+	[STMT_SESSION_AI] = "SELECT responsible = 'ai' FROM sessions"
 	    " WHERE id = ?",
 	[STMT_INBOUND_SEEN] = "SELECT 1 FROM messages WHERE connection_id = ?"
 	    " AND infobip_id = ? AND direction = 'in'",
@@ -781,6 +784,20 @@ int
 store_session_touch(struct store *st, int64_t session)
 {
 	return exec_stmt(st, STMT_SESSION_TOUCH, "i", session);
+}
+
+int
+store_session_is_ai(struct store *st, int64_t session)
+{
+	sqlite3_stmt	*s;
+	int		 rc, ai = 0;
+
+	if ((rc = run(st, STMT_SESSION_AI, &s, "i", session)) < 0)
+		return -1;
+	if (rc == SQLITE_ROW)
+		ai = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return ai;
 }
 
 int

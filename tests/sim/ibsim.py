@@ -506,8 +506,29 @@ _opener = urllib.request.build_opener(
          {"redirect_request": lambda *a, **k: None}))
 
 
-def http_post_json(url, body_bytes, timeout):
-    """POSTs JSON; returns (http status or None, error text or None)."""
+def is_loopback_url(url):
+    """True if url is http(s) to a host that resolves only to loopback."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host:
+            return False
+        infos = socket.getaddrinfo(host, parts.port or 80, 0,
+                                   socket.SOCK_STREAM)
+    except (ValueError, OSError):
+        return False
+    for info in infos:
+        addr = info[4][0]
+        if not (addr.startswith("127.") or addr == "::1"):
+            return False
+    return bool(infos)
+
+
+def http_post_json(url, body_bytes, timeout, remote_ok=False):
+    """POSTs JSON; returns (http status or None, error text or None).
+    Only loopback URLs are contacted unless remote_ok is set."""
+    if not remote_ok and not is_loopback_url(url):
+        return None, "refused: not a loopback URL (set remote_webhooks)"
     req = urllib.request.Request(
         url, data=body_bytes, method="POST",
         headers={"Content-Type": "application/json",
@@ -536,7 +557,7 @@ CONFIG_KEYS = {
     # extensions
     "number": str, "dlr_batch": int, "max_tries": int,
     "webhook_timeout": float, "logs_delay": float, "logs_rate_limit": int,
-    "keywords": list,
+    "keywords": list, "remote_webhooks": bool,
 }
 
 FAULT_KINDS = ("429", "500", "503", "timeout", "slow", "reset", "malformed",
@@ -988,7 +1009,8 @@ class Sim:
                     return None
                 timeout = self.cfg["webhook_timeout"]
                 max_tries = self.cfg["max_tries"]
-            status, err = http_post_json(url, body, timeout)
+                remote = self.cfg["remote_webhooks"]
+            status, err = http_post_json(url, body, timeout, remote)
             state["tries"] += 1
             ok = status is not None and 200 <= status < 300
             final = ok or state["tries"] >= max_tries
@@ -1133,8 +1155,9 @@ class Sim:
                 if rec["platform"] and k in rec["platform"]:
                     body[k] = rec["platform"][k]
         raw = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        status, err = http_post_json(url, raw, self.config()[
-            "webhook_timeout"])
+        cfg = self.config()
+        status, err = http_post_json(url, raw, cfg["webhook_timeout"],
+                                     cfg["remote_webhooks"])
         entry = {"time": time.time(), "messageId": mid, "url": url,
                  "body": body, "status": status}
         if err:
@@ -1161,18 +1184,19 @@ class Sim:
             if not url:
                 raise LookupError("message %s has no delivery URL" % mid)
             if outcome == "pending":
-                status, error = ST_PENDING_WAITING, ERR_NO_ERROR
+                st, er = ST_PENDING_WAITING, ERR_NO_ERROR
             elif outcome in OUTCOMES and OUTCOMES[outcome]:
-                status, error, _ = OUTCOMES[outcome]
+                st, er, _ = OUTCOMES[outcome]
             else:
                 raise ValueError("outcome must be pending, delivered, "
                                  "undeliverable, expired or rejected")
-            item = self.report_item(rec, status, error, time.time())
+            item = self.report_item(rec, st, er, time.time())
             gen = self.gen
         raw = json.dumps({"results": [item]},
                          ensure_ascii=False).encode("utf-8")
-        status, err = http_post_json(url, raw, self.config()[
-            "webhook_timeout"])
+        cfg = self.config()
+        status, err = http_post_json(url, raw, cfg["webhook_timeout"],
+                                     cfg["remote_webhooks"])
         out = {"messageId": mid, "status": status}
         if err:
             out["error"] = err
@@ -1483,6 +1507,12 @@ class Handler(BaseHTTPRequestHandler):
         if n < 0:
             raise BodyError(400)
         if n > MAX_BODY:
+            left = n if n <= 4 * MAX_BODY else 0
+            while left > 0:
+                got = self.rfile.read(min(left, 65536))
+                if not got:
+                    break
+                left -= len(got)
             raise BodyError(413)
         data = self.rfile.read(n)
         if len(data) != n:
@@ -1921,7 +1951,7 @@ def main(argv=None):
         "retry_scale": max(0.0, a.retry_scale),
         "number": "447700900000", "dlr_batch": 100, "max_tries": 8,
         "webhook_timeout": 10.0, "logs_delay": 0.0, "logs_rate_limit": 0,
-        "keywords": [],
+        "keywords": [], "remote_webhooks": False,
     }
     sim = Sim(startup, validator, schemas, a.quiet)
     Handler.sim = sim

@@ -1,0 +1,106 @@
+/* Infobip webhook bodies: inbound SMS (MO), delivery reports and link clicks, read into plain structs. */
+#ifndef PAYLOAD_WEBHOOK_H
+#define PAYLOAD_WEBHOOK_H
+
+#include <stddef.h>
+
+/* Room for a messageId and its NUL; a longer id makes the item bad. */
+#define WH_ID_MAX	256
+
+/* One item of an MO_JSON_2 results[] array. */
+struct wh_mo {
+	char	 message_id[WH_ID_MAX];	/* Infobip messageId, required */
+	char	 from[64];		/* sender MSISDN as sent, required */
+	char	 to[64];		/* our number, may be "" */
+	char	*text;			/* owned, never NULL; valid UTF-8, "" allowed */
+	size_t	 text_len;		/* bytes in text */
+	int	 text_repaired;		/* 1 when invalid UTF-8 was replaced or NULs dropped */
+	int	 media_parts;		/* non-text parts of an MMS-style message[] (not fetched) */
+	char	 keyword[64];
+	char	 received_at[32];	/* payload_timestamp form, "" when absent or unreadable */
+	double	 price;			/* pricePerMessage, -1 when absent */
+	char	 currency[8];
+	int	 sms_count;		/* -1 when absent */
+	char	 error[256];		/* non-empty: this item is bad (why), the others still count */
+};
+
+/*
+ * Parses an MO (inbound SMS) body of len bytes. For MMS-style items the
+ * text parts of message[] are joined with "\n" and the other parts are
+ * counted in media_parts. Returns 1 with a new array in *items of *n
+ * entries (n may be 0, items then NULL) that the caller frees with
+ * payload_mo_free; bad items carry a non-empty error. Returns 0 when the
+ * body is unusable, with *why pointing at a static reason ("empty body",
+ * "malformed JSON", "JSON nested too deeply", "body is not a JSON object",
+ * "no results array", "body too large"); < 0 when out of memory.
+ */
+int	payload_mo_parse(const char *body, size_t len, struct wh_mo **items,
+	    size_t *n, const char **why);
+
+/* Frees what payload_mo_parse returned; NULL is fine. */
+void	payload_mo_free(struct wh_mo *items, size_t n);
+
+/* One delivery report, v2 or v3 shape. */
+struct wh_report {
+	char	 uid[WH_ID_MAX];	/* messageId: our own id we sent */
+	char	 status[16];		/* accepted, delivered, undeliverable, expired, rejected; "" if unknown group */
+	char	 group_name[32];	/* status.groupName as sent, else the name of status.groupId */
+	char	 status_name[64];
+	char	 status_description[256];
+	char	 error_name[64];
+	char	 error_description[256];
+	char	 bulk_id[128];
+	double	 price;			/* pricePerMessage, -1 when absent */
+	char	 currency[8];
+	int	 sms_count;		/* smsCount (v2) or messageCount (v3), -1 when absent */
+	char	 sent_at[32];		/* payload_timestamp form or "" */
+	char	 done_at[32];		/* payload_timestamp form or "" */
+	char	*raw;			/* owned, never NULL: the item as compact JSON, for audit */
+	char	 error[256];		/* non-empty: bad item (no messageId, no status, unknown group) */
+};
+
+/*
+ * Parses a delivery-report body (results[] of up to thousands of items).
+ * The status comes from status.groupName when it is a known group name,
+ * else from status.groupId; never from the status name. Returns as
+ * payload_mo_parse does; free the items with payload_reports_free.
+ */
+int	payload_reports_parse(const char *body, size_t len,
+	    struct wh_report **items, size_t *n, const char **why);
+
+/* Frees what payload_reports_parse returned; NULL is fine. */
+void	payload_reports_free(struct wh_report *items, size_t n);
+
+/* One URL-shortening click notification. */
+struct wh_click {
+	char	 uid[WH_ID_MAX];	/* messageId */
+	char	 recipient[64];
+	char	*url;			/* owned, never NULL, "" when absent */
+	char	 at[32];		/* sendDateTime (epoch milliseconds) in payload_timestamp form, or "" */
+	char	*raw;			/* owned, never NULL: the object as compact JSON */
+};
+
+/*
+ * Parses a click notification: one object per POST, or a results[]
+ * wrapper whose items are each taken; wrapped items without a usable
+ * messageId are skipped (and logged). Returns 1 with a new array in
+ * *items of *n entries (free with payload_clicks_free), 0 with a static
+ * *why as payload_mo_parse gives, or "click without a usable messageId"
+ * for a lone object, < 0 when out of memory.
+ */
+int	payload_clicks_parse(const char *body, size_t len,
+	    struct wh_click **items, size_t *n, const char **why);
+
+/* Frees what payload_clicks_parse returned; NULL is fine. */
+void	payload_clicks_free(struct wh_click *items, size_t n);
+
+/*
+ * Normalises an Infobip timestamp to UTC "YYYY-MM-DD HH:MM:SS.SSS" in out
+ * (outsz >= 24). Accepts 'T', 't' or a space between date and time,
+ * optional fractional seconds (cut to milliseconds), and an offset of
+ * "+0000", "+00:00", "+05", "Z", or none (taken as UTC). Returns 1, or 0
+ * when in is unreadable (out is then "").
+ */
+int	payload_timestamp(const char *in, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,286 @@
+/* What the webhooks do with Infobip's bodies: inbound SMS, delivery reports, clicks. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyword.h"
+#include "log.h"
+#include "payload_webhook.h"
+#include "phone.h"
+#include "store.h"
+#include "webhook.h"
+
+/* Notes a bad item: counted, kept for the answer, written to the connection's log. */
+static int
+item_error(struct store *st, const char *conn, const char *what,
+    struct webhook_result *res, size_t index, const char *fmt, ...)
+{
+	char	 text[256];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	res->rejected++;
+	if (res->nerrors < WEBHOOK_ERRORS_MAX) {
+		res->errors[res->nerrors].index = index;
+		snprintf(res->errors[res->nerrors].text,
+		    sizeof(res->errors[0].text), "%s", text);
+		res->nerrors++;
+	}
+	return store_log(st, conn, "warn", what, "item %zu refused: %s",
+	    index, text);
+}
+
+/* Queues the reply to a keyword, taken from settings; an empty setting sends nothing. */
+static int
+keyword_reply(struct store *st, const struct store_connection *c,
+    enum keyword kw, int64_t session, int64_t contact, const char *phone)
+{
+	struct store_outbound	 o;
+	char			 text[1024], uid[STORE_UID_MAX];
+	int64_t			 id;
+	int			 rc;
+
+	if ((rc = store_setting_get(st, keyword_reply_setting(kw), text,
+	    sizeof(text))) < 0)
+		return -1;
+	if (rc == 0 || text[0] == '\0')
+		return 1;
+	memset(&o, 0, sizeof(o));
+	o.conn = c->id;
+	o.session = session;
+	o.contact = contact;
+	o.author = "system";
+	o.sender = c->sender;
+	o.recipient = phone;
+	o.text = text;
+	o.priority = kw == KEYWORD_STOP;
+	return store_message_insert_outbound(st, &o, &id, uid);
+}
+
+/* Stores one good MO item. > 0 stored, 0 duplicate, < 0 store error. */
+static int
+inbound_one(struct store *st, const struct store_connection *c,
+    const struct wh_mo *m, const char *phone, long timeout, int64_t agent,
+    int agent_running)
+{
+	struct store_inbound	 in;
+	enum keyword		 kw;
+	int64_t			 contact, session, msg;
+	int			 opted_out, opened, rc;
+
+	if ((rc = store_inbound_seen(st, c->id, m->message_id)) != 0)
+		return rc > 0 ? 0 : -1;
+	if (store_contact_get(st, phone, &contact, &opted_out) < 0 ||
+	    store_session_open(st, c->id, contact, agent, timeout, &session,
+	    &opened) < 0)
+		return -1;
+	memset(&in, 0, sizeof(in));
+	in.conn = c->id;
+	in.session = session;
+	in.contact = contact;
+	in.infobip_id = m->message_id;
+	in.from = m->from;
+	in.to = m->to;
+	in.text = m->text;
+	in.text_len = m->text_len;
+	in.received_at = m->received_at[0] != '\0' ? m->received_at : NULL;
+	in.price = m->price;
+	in.currency = m->currency[0] != '\0' ? m->currency : NULL;
+	in.sms_count = m->sms_count;
+	if ((rc = store_message_insert_inbound(st, &in, &msg)) <= 0)
+		return rc;
+	if (m->text_repaired && store_log(st, c->id, "warn", "inbound",
+	    "message %s from %s had invalid UTF-8, stored repaired",
+	    m->message_id, phone) < 0)
+		return -1;
+	if (m->media_parts > 0 && store_log(st, c->id, "info", "inbound",
+	    "message %s from %s carried %d media part(s); only text is"
+	    " supported, media were not fetched", m->message_id, phone,
+	    m->media_parts) < 0)
+		return -1;
+
+	/* Keywords come before any agent. */
+	kw = keyword_classify(m->text);
+	if (kw == KEYWORD_STOP || kw == KEYWORD_START) {
+		if (store_contact_set_opt_out(st, contact,
+		    kw == KEYWORD_STOP) < 0 ||
+		    keyword_reply(st, c, kw, session, contact, phone) < 0 ||
+		    store_log(st, c->id, "info", "opt_out", "%s %s",
+		    phone, kw == KEYWORD_STOP ? "opted out (STOP)" :
+		    "opted back in (START)") < 0)
+			return -1;
+		return 1;
+	}
+	if (kw == KEYWORD_HELP)
+		return keyword_reply(st, c, kw, session, contact, phone) < 0 ?
+		    -1 : 1;
+
+	if (opted_out)
+		return store_log(st, c->id, "info", "not_answered",
+		    "message from %s stored, not answered: the contact opted"
+		    " out", phone) < 0 ? -1 : 1;
+	if (strcmp(c->status, "RUNNING") != 0)
+		return store_log(st, c->id, "warn", "not_answered",
+		    "message from %s stored, not answered: the connection is"
+		    " %s, not RUNNING", phone, c->status) < 0 ? -1 : 1;
+	if (agent == 0)
+		return store_log(st, c->id, "warn", "not_answered",
+		    "message from %s stored, not answered: no agent is"
+		    " attached with Inbound on", phone) < 0 ? -1 : 1;
+	if (!agent_running)
+		return store_log(st, c->id, "warn", "not_answered",
+		    "message from %s stored, not answered: the inbound agent"
+		    " is not running", phone) < 0 ? -1 : 1;
+	if ((rc = store_session_is_ai(st, session)) < 0)
+		return -1;
+	if (rc == 0)
+		return 1;	/* an operator answers this session */
+	return store_agent_queue_add(st, msg, session, agent) < 0 ? -1 : 1;
+}
+
+int
+webhook_inbound(struct store *st, const struct store_connection *c,
+    const char *body, size_t len, struct webhook_result *res,
+    const char **why)
+{
+	struct wh_mo	*items = NULL;
+	const char	*pwhy;
+	char		 phone[PHONE_MAX], buf[32];
+	size_t		 n = 0, i;
+	long		 timeout = 1440;
+	int64_t		 agent = 0;
+	int		 running = 0, rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = payload_mo_parse(body, len, &items, &n, why)) <= 0)
+		return rc;
+	res->items = n;
+	if (store_setting_get(st, "session_timeout_minutes", buf,
+	    sizeof(buf)) > 0 && atol(buf) > 0)
+		timeout = atol(buf);
+	if (store_begin(st) < 0 ||
+	    store_inbound_agent(st, c->id, &agent, &running) < 0)
+		goto err;
+	for (i = 0; i < n; i++) {
+		if (items[i].error[0] != '\0') {
+			if (item_error(st, c->id, "inbound", res, i, "%s",
+			    items[i].error) < 0)
+				goto err;
+			continue;
+		}
+		if (!phone_normalize(items[i].from, phone, sizeof(phone),
+		    &pwhy)) {
+			if (item_error(st, c->id, "inbound", res, i,
+			    "sender number %s: %s", items[i].from, pwhy) < 0)
+				goto err;
+			continue;
+		}
+		if ((rc = inbound_one(st, c, &items[i], phone, timeout, agent,
+		    running)) < 0)
+			goto err;
+		if (rc > 0)
+			res->stored++;
+		else
+			res->duplicates++;
+	}
+	if (store_commit(st) < 0)
+		goto err;
+	payload_mo_free(items, n);
+	return 1;
+err:
+	store_rollback(st);
+	payload_mo_free(items, n);
+	return -1;
+}
+
+int
+webhook_reports(struct store *st, const struct store_connection *c,
+    const char *body, size_t len, struct webhook_result *res,
+    const char **why)
+{
+	struct wh_report	*items = NULL;
+	struct store_report	 r;
+	size_t			 n = 0, i;
+	int			 rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = payload_reports_parse(body, len, &items, &n, why)) <= 0)
+		return rc;
+	res->items = n;
+	if (store_begin(st) < 0)
+		goto err;
+	for (i = 0; i < n; i++) {
+		if (items[i].error[0] != '\0') {
+			if (item_error(st, c->id, "report", res, i, "%s",
+			    items[i].error) < 0)
+				goto err;
+			continue;
+		}
+		memset(&r, 0, sizeof(r));
+		r.uid = items[i].uid;
+		r.status = items[i].status;
+		r.group_name = items[i].group_name;
+		r.status_name = items[i].status_name;
+		r.status_description = items[i].status_description;
+		r.error_name = items[i].error_name;
+		r.error_description = items[i].error_description;
+		r.infobip_bulk_id = items[i].bulk_id[0] ? items[i].bulk_id : NULL;
+		r.price = items[i].price;
+		r.currency = items[i].currency[0] ? items[i].currency : NULL;
+		r.sms_count = items[i].sms_count;
+		r.sent_at = items[i].sent_at[0] ? items[i].sent_at : NULL;
+		r.done_at = items[i].done_at[0] ? items[i].done_at : NULL;
+		r.raw = items[i].raw;
+		if ((rc = store_report_apply(st, c->id, &r)) < 0)
+			goto err;
+		if (rc > 0)
+			res->stored++;
+		else
+			res->pending++;
+	}
+	if (store_commit(st) < 0)
+		goto err;
+	payload_reports_free(items, n);
+	return 1;
+err:
+	store_rollback(st);
+	payload_reports_free(items, n);
+	return -1;
+}
+
+int
+webhook_clicks(struct store *st, const struct store_connection *c,
+    const char *body, size_t len, struct webhook_result *res,
+    const char **why)
+{
+	struct wh_click	*items = NULL;
+	size_t		 n = 0, i;
+	int		 rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = payload_clicks_parse(body, len, &items, &n, why)) <= 0)
+		return rc;
+	res->items = n;
+	if (store_begin(st) < 0)
+		goto err;
+	for (i = 0; i < n; i++) {
+		if (store_click_add(st, c->id, items[i].uid, items[i].raw) < 0 ||
+		    store_log(st, c->id, "info", "click", "link clicked: %s by"
+		    " %s%s", items[i].url != NULL ? items[i].url : "",
+		    items[i].recipient[0] != '+' ? "+" : "",
+		    items[i].recipient) < 0)
+			goto err;
+		res->stored++;
+	}
+	if (store_commit(st) < 0)
+		goto err;
+	payload_clicks_free(items, n);
+	return 1;
+err:
+	store_rollback(st);
+	payload_clicks_free(items, n);
+	return -1;
+}

@@ -1,0 +1,274 @@
+"""End-to-end test harness: a real lighttpd on loopback running the built
+FastCGI programs against a real SQLite store, with the Infobip simulator.
+
+Each test script makes one Env, calls its checks, and ends with
+env.done(), which prints "N passed, N failed".
+"""
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "infobip", "samples")
+SIM_KEY = "sim-key-0123456789abcdef"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+
+class Env:
+    def __init__(self, name, sim=True, procs=2, sync="normal", sim_args=()):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+        self.dir = tempfile.mkdtemp(prefix="ibc-e2e-")
+        self.var = os.path.join(self.dir, "var")
+        os.makedirs(self.var)
+        os.makedirs(os.path.join(self.dir, "www"))
+        self.db = os.path.join(self.var, "ibchannel.db")
+        self.key = os.path.join(self.var, "ibchannel.key")
+        self.port = free_port()
+        self.base = "http://127.0.0.1:%d" % self.port
+        self.procs = []
+        self.env = dict(os.environ)
+        self.env.update({
+            "IBCHANNEL_DB": self.db,
+            "IBCHANNEL_KEY_FILE": self.key,
+            "IBCHANNEL_SYNC": sync,
+            "IBCHANNEL_PUBLIC_URL": self.base,
+        })
+        atexit.register(self.stop)
+        self.cli("init")
+        self.sim_port = None
+        if sim:
+            self.start_sim(*sim_args)
+        self.start_lighttpd(procs, sync)
+
+    # --- servers ---------------------------------------------------------
+
+    def start_sim(self, *extra):
+        self.sim_port = free_port()
+        self.sim_url = "http://127.0.0.1:%d" % self.sim_port
+        log = open(os.path.join(self.var, "ibsim.log"), "w")
+        p = subprocess.Popen(
+            [sys.executable, os.path.join(ROOT, "tests", "sim", "ibsim.py"),
+             "--port", str(self.sim_port), "--keys", SIM_KEY,
+             "--dlr-delay", "0.2", "--quiet"] + list(extra),
+            stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        if not wait_port(self.sim_port):
+            raise SystemExit("simulator did not start")
+
+    def start_lighttpd(self, procs, sync):
+        with open(os.path.join(ROOT, "deploy", "lighttpd.conf.in")) as f:
+            conf = f.read()
+        for k, v in {
+            "BIND": "127.0.0.1", "PORT": str(self.port),
+            "WWW": os.path.join(self.dir, "www"), "VAR": self.var,
+            "DB": self.db, "KEY": self.key, "SYNC": sync,
+            "BIN": BUILD, "PROCS": str(procs), "ADMIN_LOCAL_USER": "",
+        }.items():
+            conf = conf.replace("@%s@" % k, v)
+        path = os.path.join(self.dir, "lighttpd.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        p = subprocess.Popen(["lighttpd", "-D", "-f", path],
+                             stdout=subprocess.DEVNULL,
+                             stderr=open(os.path.join(self.var, "lighttpd.out"), "w"))
+        self.procs.append(p)
+        if not wait_port(self.port):
+            raise SystemExit("lighttpd did not start: " + self.read_var("lighttpd.out"))
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.procs = []
+        if os.environ.get("IBC_KEEP_TMP"):
+            print("kept", self.dir)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def read_var(self, name):
+        try:
+            with open(os.path.join(self.var, name), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # --- clients ---------------------------------------------------------
+
+    def cli(self, *args, check=True, stdin=None):
+        p = subprocess.run([os.path.join(BUILD, "ibchannel")] + list(args),
+                           env=self.env, capture_output=True, text=True,
+                           input=stdin, timeout=60)
+        if check and p.returncode != 0:
+            raise SystemExit("ibchannel %s failed (%d): %s" % (
+                " ".join(args), p.returncode, p.stderr))
+        return p
+
+    def request(self, method, path, body=None, ctype="application/json",
+                headers=None, base=None, timeout=30):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        req = urllib.request.Request((base or self.base) + path, data=body,
+                                     method=method)
+        if ctype is not None and body is not None:
+            req.add_header("Content-Type", ctype)
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return Response(r.status, dict(r.headers), r.read())
+        except urllib.error.HTTPError as e:
+            return Response(e.code, dict(e.headers), e.read())
+
+    def post(self, path, body, ctype="application/json", **kw):
+        return self.request("POST", path, body, ctype, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, None, None, **kw)
+
+    def sim(self, path, body=None):
+        r = self.request("POST" if body is not None else "GET", path, body,
+                         base=self.sim_url)
+        return r.json()
+
+    def cgi(self, program, method, path, body=b"", ctype="application/json"):
+        """Runs a program as plain CGI: one request, then exit."""
+        env = dict(self.env)
+        env.update({
+            "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": method,
+            "REQUEST_URI": path, "SCRIPT_NAME": "", "PATH_INFO": path,
+            "SERVER_PROTOCOL": "HTTP/1.1", "CONTENT_LENGTH": str(len(body)),
+        })
+        if ctype:
+            env["CONTENT_TYPE"] = ctype
+        p = subprocess.run([os.path.join(BUILD, program)], env=env,
+                           input=body, capture_output=True, timeout=30)
+        head, _, rest = p.stdout.partition(b"\r\n\r\n")
+        status = 200
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"status:"):
+                status = int(line.split()[1])
+        return Response(status, {}, rest)
+
+    # --- the store -------------------------------------------------------
+
+    def sql(self, query, args=()):
+        db = sqlite3.connect(self.db, timeout=30)
+        try:
+            return db.execute(query, args).fetchall()
+        finally:
+            db.close()
+
+    def sql1(self, query, args=()):
+        rows = self.sql(query, args)
+        return rows[0][0] if rows else None
+
+    def snapshot(self, exclude=("logs",)):
+        """Every row of every table but the excluded ones, for unchanged-store checks."""
+        db = sqlite3.connect(self.db, timeout=30)
+        try:
+            out = {}
+            for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                   " ORDER BY name"):
+                if t in exclude:
+                    continue
+                out[t] = db.execute('SELECT * FROM "%s" ORDER BY 1' % t).fetchall()
+            return out
+        finally:
+            db.close()
+
+    def add_connection(self, name="Test line", sender="InfoSMS", key=SIM_KEY,
+                       start=True, url=None):
+        out = self.cli("connection", "add", "--name", name, "--api-key", key,
+                       "--api-url", url or self.sim_url, "--sender", sender)
+        cid = out.stdout.strip()
+        if start:
+            self.cli("connection", "start", cid)
+        return cid
+
+    # --- results ---------------------------------------------------------
+
+    def check(self, cond, what, detail=""):
+        if cond:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print("FAIL %s: %s %s" % (self.name, what, detail), flush=True)
+        return cond
+
+    def wait_for(self, fn, timeout=10.0, step=0.05):
+        end = time.time() + timeout
+        while True:
+            v = fn()
+            if v or time.time() > end:
+                return v
+            time.sleep(step)
+
+    def done(self):
+        self.stop()
+        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def sample(name):
+    with open(os.path.join(SAMPLES, name), "rb") as f:
+        return f.read()
+
+
+def have_samples():
+    return os.path.isdir(SAMPLES)

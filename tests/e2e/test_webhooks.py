@@ -1,0 +1,366 @@
+"""Inbound SMS, delivery-report and click webhooks under a real lighttpd
+(FastCGI) and as plain CGI, against a real SQLite store."""
+
+import json
+import os
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Env, SIM_KEY, have_samples, sample  # noqa: E402
+
+env = Env("webhooks")
+cid = env.add_connection()
+other = env.add_connection(name="Stopped line", start=False)
+SMS = "/channel/%s/webhook/sms" % cid
+REPORTS = "/channel/%s/webhook/reports" % cid
+CLICKS = "/channel/%s/webhook/clicks" % cid
+
+
+def attach_running_agent(conn):
+    env.sql("INSERT INTO agents (name, kind, status) VALUES ('rules', 'rules', 'RUNNING')")
+    aid = env.sql1("SELECT MAX(id) FROM agents")
+    env.sql("INSERT INTO agent_channels (agent_id, connection_id, inbound) VALUES (?, ?, 1)",
+            (aid, conn))
+    return aid
+
+
+def mo(message_id, text, frm="4915112345678", **extra):
+    item = {"messageId": message_id, "from": frm, "to": "447491163443",
+            "text": text, "cleanText": text, "keyword": "",
+            "receivedAt": "2026-11-27T10:00:00.000+0000", "smsCount": 1,
+            "price": {"pricePerMessage": 0, "currency": "EUR"}}
+    item.update(extra)
+    return {"results": [item], "messageCount": 1, "pendingMessageCount": 0}
+
+
+def count(sql, args=()):
+    return env.sql1(sql, args)
+
+
+attach_running_agent(cid)
+
+# --- Started connection status -------------------------------------------
+env.check(count("SELECT status FROM connections WHERE id = ?", (cid,)) == "RUNNING",
+          "connection RUNNING after start against the simulator")
+
+# --- Every MO sample is accepted and stored --------------------------------
+if env.check(have_samples(), "Infobip samples present"):
+    for name in sorted(f for f in os.listdir(os.path.join(os.path.dirname(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+            "..", "shared", "infobip", "samples")) if f.startswith("mo-")):
+        body = sample(name)
+        want = json.loads(body)["results"]
+        r = env.post(SMS, body)
+        env.check(r.status == 200, "%s accepted" % name, r.text)
+        for item in want:
+            row = env.sql("SELECT text, sender, direction, status FROM messages"
+                          " WHERE connection_id = ? AND infobip_id = ?",
+                          (cid, item["messageId"]))
+            env.check(len(row) == 1 and row[0][0] == item["text"]
+                      and row[0][1] == item["from"] and row[0][2] == "in",
+                      "%s stored as sent" % name, repr(row))
+            env.check(count("SELECT COUNT(*) FROM contacts WHERE phone = ?",
+                            ("+" + item["from"].lstrip("+"),)) == 1,
+                      "%s contact keyed by +digits" % name)
+            env.check(count("SELECT COUNT(*) FROM sessions s JOIN contacts c"
+                            " ON c.id = s.contact_id WHERE c.phone = ? AND"
+                            " s.closed_at IS NULL AND s.channel_type = 'infobip'",
+                            ("+" + item["from"].lstrip("+"),)) == 1,
+                      "%s open infobip session" % name)
+
+# --- The same MO twice, and concurrently, is stored and queued once --------
+body = mo("dup-1", "Hello once")
+r1 = env.post(SMS, body)
+r2 = env.post(SMS, body)
+env.check(r1.status == 200 and r1.json()["stored"] == 1, "first copy stored", r1.text)
+env.check(r2.status == 200 and r2.json()["duplicates"] == 1, "second copy is a duplicate", r2.text)
+body = mo("dup-2", "Hello concurrently", frm="4915100000002")
+statuses = []
+
+
+def hit():
+    statuses.append(env.post(SMS, body).status)
+
+
+threads = [threading.Thread(target=hit) for _ in range(12)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+env.check(statuses == [200] * 12, "12 concurrent copies all answered 200", repr(statuses))
+for mid in ("dup-1", "dup-2"):
+    env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id = ?", (mid,)) == 1,
+              "%s stored once" % mid)
+    env.check(count("SELECT COUNT(*) FROM agent_queue q JOIN messages m ON m.id ="
+                    " q.message_id WHERE m.infobip_id = ?", (mid,)) == 1,
+              "%s queued for the agent once" % mid)
+
+# --- One bad item never rejects the batch ----------------------------------
+batch = {"results": [
+    {"messageId": "good-1", "from": "4915100000003", "text": "fine"},
+    {"from": "4915100000003", "text": "no id"},
+    {"messageId": "bad-num", "from": "12-34", "text": "bad number"},
+    {"messageId": "good-2", "from": "+4915100000003", "text": "also fine",
+     "receivedAt": "2026-11-27T10:00:00+05:30"},
+], "messageCount": 4, "pendingMessageCount": 0}
+r = env.post(SMS, batch)
+j = r.json() or {}
+env.check(r.status == 200 and j.get("stored") == 2 and j.get("rejected") == 2,
+          "mixed batch: 2 stored, 2 refused", r.text)
+env.check(len(j.get("errors", [])) == 2 and j["errors"][0]["index"] == 1,
+          "refused items named with their index", r.text)
+env.check(count("SELECT received_at FROM messages WHERE infobip_id = 'good-2'")
+          == "2026-11-27 04:30:00.000", "receivedAt with +05:30 normalised to UTC")
+env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event = 'inbound'"
+                " AND text LIKE '%refused%'", (cid,)) >= 2, "refused items logged")
+
+# --- Opt-out keywords -------------------------------------------------------
+phone = "4915100000010"
+env.post(SMS, mo("kw-1", "  Stop! ", frm=phone))
+env.check(count("SELECT opted_out FROM contacts WHERE phone = ?", ("+" + phone,)) == 1,
+          "STOP opts the contact out")
+env.check(count("SELECT COUNT(*) FROM messages m JOIN outbox o ON o.message_id = m.id"
+                " WHERE m.recipient = ? AND m.author = 'system' AND o.priority = 1",
+                ("+" + phone,)) == 1, "STOP confirmation queued with priority")
+env.check(count("SELECT COUNT(*) FROM agent_queue q JOIN messages m ON m.id = q.message_id"
+                " WHERE m.infobip_id = 'kw-1'") == 0, "STOP never reaches the agent")
+env.post(SMS, mo("kw-2", "what are your hours?", frm=phone))
+env.check(count("SELECT COUNT(*) FROM agent_queue q JOIN messages m ON m.id = q.message_id"
+                " WHERE m.infobip_id = 'kw-2'") == 0, "opted-out contact gets no AI reply")
+env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id = 'kw-2'") == 1,
+          "opted-out contact's message still stored")
+env.post(SMS, mo("kw-3", "START", frm=phone))
+env.check(count("SELECT opted_out FROM contacts WHERE phone = ?", ("+" + phone,)) == 0,
+          "START opts back in")
+env.post(SMS, mo("kw-4", "help", frm=phone))
+env.check(count("SELECT COUNT(*) FROM messages WHERE recipient = ? AND author = 'system'",
+                ("+" + phone,)) == 3, "STOP, START and HELP each get their reply")
+env.post(SMS, mo("kw-5", "Please stop calling me", frm="4915100000011"))
+env.check(count("SELECT opted_out FROM contacts WHERE phone = '+4915100000011'") == 0,
+          "'Please stop calling me' is not an opt-out")
+env.check(count("SELECT COUNT(*) FROM agent_queue q JOIN messages m ON m.id = q.message_id"
+                " WHERE m.infobip_id = 'kw-5'") == 1, "... and goes to the agent")
+
+# --- A connection that is not RUNNING stores but does not answer -----------
+r = env.post("/channel/%s/webhook/sms" % other, mo("stopped-1", "hi"))
+env.check(r.status == 200 and count("SELECT COUNT(*) FROM messages WHERE"
+                                    " infobip_id = 'stopped-1'") == 1,
+          "stopped connection stores the message")
+env.check(count("SELECT COUNT(*) FROM agent_queue q JOIN messages m ON m.id = q.message_id"
+                " WHERE m.infobip_id = 'stopped-1'") == 0, "... without queueing it")
+env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event ="
+                " 'not_answered' AND text LIKE '%not RUNNING%'", (other,)) == 1,
+          "... and its log says why")
+
+# --- MMS-style body keeps text parts ----------------------------------------
+mms = {"results": [{"messageId": "mms-1", "from": "4915100000020", "to": "447491163443",
+                    "message": [{"contentType": "text/plain", "value": "see picture"},
+                                {"contentType": "image/jpeg",
+                                 "url": "https://example.com/a.jpg"}]}],
+       "messageCount": 1, "pendingMessageCount": 0}
+r = env.post(SMS, mms)
+env.check(r.status == 200 and count("SELECT text FROM messages WHERE infobip_id = 'mms-1'")
+          == "see picture", "MMS text part kept", r.text)
+env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text LIKE"
+                " '%mms-1%media%'", (cid,)) == 1, "MMS media noted in the log")
+
+# --- Hostile text is stored exactly ------------------------------------------
+hostile = [
+    ("h-html", "<script>alert('x')</script><b onload=\"evil()\">hi</b>"),
+    ("h-sql", "Robert'); DROP TABLE messages;-- \"quoted\""),
+    ("h-ctrl", "line1\nline2\r\x1b[31mred\x07\ttab"),
+    ("h-emoji", "\U0001F600\U0001F44D\U0001F1E9\U0001F1EA emoji \u200d mixed \u0416\u4e2d"),
+    ("h-big", "x" * 65536),
+]
+for mid, text in hostile:
+    r = env.post(SMS, mo(mid, text, frm="4915100000030"))
+    env.check(r.status == 200, "%s accepted" % mid, r.text[:200])
+    env.check(count("SELECT text FROM messages WHERE infobip_id = ?", (mid,)) == text,
+              "%s stored exactly" % mid)
+raw = (b'{"results":[{"messageId":"h-utf8","from":"4915100000031","text":"bad \xff\xfe'
+       b' \xc0\xaf end"}],"messageCount":1,"pendingMessageCount":0}')
+r = env.post(SMS, raw)
+stored = count("SELECT text FROM messages WHERE infobip_id = 'h-utf8'")
+env.check(r.status == 200 and stored is not None and stored.startswith("bad ")
+          and stored.endswith(" end") and "\ufffd" in stored,
+          "invalid UTF-8 repaired with U+FFFD", repr(stored))
+env.check(count("SELECT COUNT(*) FROM logs WHERE text LIKE '%' || char(10) || '%'"
+                " OR text LIKE '%' || char(13) || '%'") == 0,
+          "no log line holds a raw newline")
+
+# --- Delivery reports --------------------------------------------------------
+
+
+def outbound(uid, status="accepted", conn=cid):
+    env.sql("INSERT INTO messages (uid, connection_id, direction, author, sender,"
+            " recipient, text, status) VALUES (?, ?, 'out', 'agent', 'InfoSMS',"
+            " '+41793026727', 'hello', ?)", (uid, conn, status))
+
+
+if have_samples():
+    expect = {
+        "dlr-delivered": "delivered", "dlr-undeliverable": "undeliverable",
+        "dlr-expired": "expired", "dlr-rejected": "rejected", "dlr-pending": "accepted",
+        "SYNTH-dlr-v3-undeliverable": "undeliverable", "SYNTH-dlr-v3-expired": "expired",
+        "SYNTH-dlr-v3-rejected": "rejected", "SYNTH-dlr-v2-undeliverable": "undeliverable",
+    }
+    names = sorted(f for f in os.listdir(os.path.join(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        "..", "shared", "infobip", "samples")) if "dlr-" in f)
+    for name in names:
+        body = sample(name)
+        items = json.loads(body)["results"]
+        # A fresh connection per sample: samples reuse message ids.
+        conn = env.add_connection(name="dlr " + name[:40])
+        for it in items:
+            outbound(it["messageId"], conn=conn)
+        want = next(v for k, v in expect.items() if name.startswith(k))
+        r = env.post("/channel/%s/webhook/reports" % conn, body)
+        env.check(r.status == 200 and r.json()["stored"] == len(items),
+                  "%s accepted" % name, r.text)
+        for it in items:
+            row = env.sql("SELECT status, status_group FROM messages WHERE uid = ? AND"
+                          " connection_id = ?", (it["messageId"], conn))
+            env.check(row and row[0][0] == want and row[0][1] == it["status"]["groupName"],
+                      "%s: %s" % (name, want), repr(row))
+        env.check(count("SELECT COUNT(*) FROM message_events WHERE connection_id = ?"
+                        " AND kind = 'report'", (conn,)) == len(items),
+                  "%s raw report kept as an event" % name)
+    # Infobip's fields land in the store.
+    conn = env.add_connection(name="dlr fields")
+    body = json.loads(sample("dlr-delivered-1.json"))
+    it = body["results"][0]
+    outbound(it["messageId"], conn=conn)
+    env.post("/channel/%s/webhook/reports" % conn, body)
+    row = env.sql("SELECT status_name, price, currency, done_at, error_name FROM messages"
+                  " WHERE uid = ? AND connection_id = ?", (it["messageId"], conn))[0]
+    env.check(row[0] == it["status"]["name"] and abs(row[1] - it["price"]["pricePerMessage"]) < 1e-9
+              and row[2] == it["price"]["currency"] and row[3] and row[4] == it["error"]["name"],
+              "status name, price, currency, done time and error stored", repr(row))
+
+# DELIVERED then a late PENDING stays DELIVERED.
+outbound("late-1")
+dlr = {"results": [{"messageId": "late-1", "to": "41793026727", "status": {
+    "groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET",
+    "description": "Message delivered to handset"}, "error": {
+    "groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR", "description": "No Error",
+    "permanent": False}, "doneAt": "2026-11-27T10:00:01.000+0000"}]}
+pending = {"results": [{"messageId": "late-1", "to": "41793026727", "status": {
+    "groupId": 1, "groupName": "PENDING", "id": 26, "name": "PENDING_ACCEPTED",
+    "description": "Message sent to next instance"}}]}
+env.post(REPORTS, dlr)
+r = env.post(REPORTS, pending)
+env.check(r.status == 200 and count("SELECT status FROM messages WHERE uid = 'late-1'")
+          == "delivered", "late PENDING does not overwrite DELIVERED", r.text)
+env.check(count("SELECT COUNT(*) FROM message_events WHERE message_uid = 'late-1'") == 2,
+          "both reports kept as events")
+
+# A report for a message not known yet is kept, then applied.
+early = json.loads(json.dumps(dlr))
+early["results"][0]["messageId"] = "early-1"
+r = env.post(REPORTS, early)
+env.check(r.status == 200 and r.json()["pending"] == 1, "unknown message: report kept", r.text)
+outbound("early-1", status="sending")
+p = env.cli("reports", "apply-pending")
+env.check(count("SELECT status FROM messages WHERE uid = 'early-1'") == "delivered",
+          "kept report applied once the message exists", p.stdout + p.stderr)
+
+# 2,000 results in one POST, in one transaction.
+env.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
+        " INSERT INTO messages (uid, connection_id, direction, text, status)"
+        " SELECT 'bulk-' || i, ?, 'out', 'x', 'accepted' FROM n", (cid,))
+big = {"results": [{"messageId": "bulk-%d" % i, "to": "41793026727",
+                    "status": {"groupId": 3, "groupName": "DELIVERED", "id": 5,
+                               "name": "DELIVERED_TO_HANDSET"}} for i in range(1, 2001)]}
+r = env.post(REPORTS, big)
+env.check(r.status == 200 and r.json()["stored"] == 2000, "2,000 reports in one POST", r.text[:200])
+env.check(count("SELECT COUNT(*) FROM messages WHERE uid LIKE 'bulk-%' AND status = 'delivered'")
+          == 2000, "all 2,000 delivered")
+
+# --- Clicks --------------------------------------------------------------------
+if have_samples():
+    click = json.loads(sample("click-1.json"))
+    outbound(click["messageId"])
+    r = env.post(CLICKS, click)
+    env.check(r.status == 200, "click accepted", r.text)
+    env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text = ?",
+                    (cid, "link clicked: %s by +%s" % (click["url"], click["recipient"]))) == 1,
+              "click logged as 'link clicked: URL by +recipient'")
+    env.check(count("SELECT COUNT(*) FROM message_events WHERE kind = 'click' AND"
+                    " message_uid = ? AND message_id IS NOT NULL", (click["messageId"],)) == 1,
+              "click kept as a message event")
+
+# --- Bad input: status and an unchanged store -----------------------------------
+before = env.snapshot()
+bad = [
+    ("unknown connection", "POST", "/channel/%s/webhook/sms" % ("0" * 32), b"{}", "application/json", 404),
+    ("malformed id", "POST", "/channel/zz%3Cscript%3E/webhook/sms", b"{}", "application/json", 404),
+    ("short id", "POST", "/channel/1234/webhook/reports", b"{}", "application/json", 404),
+    ("unknown route", "POST", "/channel/%s/webhook/nothing" % cid, b"{}", "application/json", 404),
+    ("GET on webhook", "GET", SMS, None, None, 405),
+    ("PUT on reports", "PUT", REPORTS, b"{}", "application/json", 405),
+    ("text/plain", "POST", SMS, b'{"results":[]}', "text/plain", 415),
+    ("form body", "POST", REPORTS, b"results=1", "application/x-www-form-urlencoded", 415),
+    ("over 1 MiB", "POST", SMS, b'{"results":["' + b"x" * (1024 * 1024) + b'"]}', "application/json", 413),
+    ("malformed JSON", "POST", SMS, b'{"results": [', "application/json", 400),
+    ("trailing garbage", "POST", REPORTS, b'{"results": []} x', "application/json", 400),
+    ("no results", "POST", SMS, b'{"messageCount": 1}', "application/json", 400),
+    ("results not an array", "POST", REPORTS, b'{"results": "x"}', "application/json", 400),
+    ("array body", "POST", SMS, b'[1, 2]', "application/json", 400),
+    ("empty body", "POST", CLICKS, b'', "application/json", 400),
+]
+for what, method, path, body, ctype, want in bad:
+    r = env.request(method, path, body, ctype)
+    j = r.json()
+    env.check(r.status == want, "%s -> %d" % (what, want), "got %d %s" % (r.status, r.text[:200]))
+    env.check(isinstance(j, dict) and isinstance(j.get("error"), str) and j["error"],
+              "%s has a JSON error" % what, r.text[:200])
+    env.check(r.headers.get("Content-Type", "").startswith("application/json"),
+              "%s answered as JSON" % what)
+env.check(env.snapshot() == before, "bad input changed nothing but the log")
+env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text LIKE"
+                " 'refused:%'", (cid,)) >= 5, "refusals for a known connection are logged")
+r = env.request("GET", SMS)
+env.check(r.headers.get("Allow") == "POST", "405 names the allowed method")
+
+# --- Plain CGI: one request, then exit ---------------------------------------------
+r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("cgi-1", "via cgi")).encode())
+env.check(r.status == 200 and count("SELECT COUNT(*) FROM messages WHERE infobip_id = 'cgi-1'") == 1,
+          "inbound.fcgi as plain CGI", r.text)
+outbound("cgi-r")
+r = env.cgi("reports.fcgi", "POST", REPORTS, json.dumps(
+    {"results": [{"messageId": "cgi-r", "status": {"groupName": "DELIVERED"}}]}).encode())
+env.check(r.status == 200 and count("SELECT status FROM messages WHERE uid = 'cgi-r'") == "delivered",
+          "reports.fcgi as plain CGI", r.text)
+r = env.cgi("inbound.fcgi", "GET", "/channel/%s/docs" % cid, b"", None)
+env.check(r.status == 200 and b"/webhook/sms" in r.body, "docs as plain CGI")
+
+# Store unavailable: 503 so that Infobip retries.
+saved = env.env["IBCHANNEL_DB"]
+env.env["IBCHANNEL_DB"] = os.path.join(env.dir, "missing", "none.db")
+r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("x", "y")).encode())
+env.check(r.status == 503, "missing store -> 503", r.text)
+env.env["IBCHANNEL_DB"] = env.dir  # a directory, not a database
+r = env.cgi("reports.fcgi", "POST", REPORTS, b'{"results": []}')
+env.check(r.status == 503, "unusable store -> 503", r.text)
+env.env["IBCHANNEL_DB"] = saved
+
+# --- The public docs page ------------------------------------------------------------
+r = env.get("/channel/%s/docs" % cid)
+env.check(r.status == 200 and "text/html" in r.headers.get("Content-Type", ""), "docs page served")
+env.check(("%s/channel/%s/webhook/sms" % (env.base, cid)) in r.text, "docs give the webhook URL")
+env.check("/webhook/reports" in r.text and "/webhook/clicks" in r.text, "docs give reports and clicks URLs")
+env.check(SIM_KEY not in r.text and SIM_KEY[-4:] not in r.text and "****" not in r.text,
+          "docs show no API key, not even masked")
+env.check(r.headers.get("X-Content-Type-Options") == "nosniff"
+          and "default-src 'none'" in r.headers.get("Content-Security-Policy", ""),
+          "security headers present")
+env.check(env.get("/channel/%s/docs" % ("f" * 32)).status == 404, "docs of an unknown connection: 404")
+env.check(env.request("POST", "/channel/%s/docs" % cid, b"{}").status == 405, "POST on docs: 405")
+
+# The key never reached a log.
+logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))
+env.check(SIM_KEY not in logs and SIM_KEY not in env.read_var("lighttpd-error.log"),
+          "API key absent from the connection logs and the server log")
+env.done()

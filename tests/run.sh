@@ -1,0 +1,53 @@
+#!/bin/sh
+# Runs every test suite (unit, unit under ASan/UBSan, simulator, end to end)
+# and ends with one line "N passed, N failed" summing them all.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+passed=0
+failed=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# Runs one suite; its last "N passed, N failed" line is added to the totals.
+suite() {
+	name=$1
+	shift
+	printf '== %s\n' "$name"
+	"$@" >"$out" 2>&1
+	rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+	if [ -z "$line" ]; then
+		cat "$out"
+		echo "   no result line (exit $rc): counted as 1 failure"
+		failed=$((failed + 1))
+		return
+	fi
+	p=${line%% passed*}
+	f=${line#*passed, }
+	f=${f%% failed*}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		line="$line (but exit status $rc)"
+	fi
+	[ "$f" -eq 0 ] || grep -vE '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 40
+	echo "   $line"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in build/unit/test_*; do
+	[ -x "$t" ] || continue
+	suite "unit $(basename "$t")" "$t"
+done
+for t in build/asan/test_*; do
+	[ -x "$t" ] || continue
+	suite "unit $(basename "$t") (ASan+UBSan)" "$t"
+done
+for t in tests/sim/test_*.py tests/e2e/test_*.py; do
+	[ -f "$t" ] || continue
+	suite "$t" python3 "$t"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
