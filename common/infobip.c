@@ -1,4 +1,4 @@
-/* Infobip HTTP API client: send SMS, validate a key, look a message up in the logs. */
+/* Infobip HTTP API client: send SMS, check a key, look a message up in logs. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 
 #define IB_KEY_MAX	512	/* longest API key accepted */
 #define IB_RETRY_MAX	86400	/* Retry-After is capped at one day */
+#define IB_IDLE_MAX	30L	/* seconds an idle connection is reused */
 
 struct ib_client {
 	CURL	*curl;
@@ -30,6 +31,13 @@ struct ib_body {
 	size_t	 cap;
 	int	 over;		/* the answer was longer than the cap */
 	int	 nomem;
+};
+
+/* A POST body handed to libcurl through the read callback. */
+struct ib_upload {
+	const char	*data;
+	size_t		 len;
+	size_t		 pos;
 };
 
 /* What came back from one request. */
@@ -390,6 +398,36 @@ ib_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* curl read callback: hands out the POST body. */
+static size_t
+ib_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct ib_upload	*u = arg;
+	size_t			 n = size * nitems;
+
+	if (n > u->len - u->pos)
+		n = u->len - u->pos;
+	memcpy(buf, u->data + u->pos, n);
+	u->pos += n;
+	return n;
+}
+
+/*
+ * curl seek callback: a body already handed out is never rewound. libcurl
+ * resends a request whose reused connection died before any answer; for a
+ * send that could deliver every SMS twice, so it must fail instead and let
+ * the caller settle the outcome with ib_lookup.
+ */
+static int
+ib_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct ib_upload	*u = arg;
+
+	if (origin == SEEK_SET && offset == 0 && u->pos == 0)
+		return CURL_SEEKFUNC_OK;
+	return CURL_SEEKFUNC_CANTSEEK;
+}
+
 /* Frees a header list after wiping it: one of its lines holds the key. */
 static void
 ib_headers_free(struct curl_slist *h)
@@ -434,7 +472,8 @@ ib_headers(const char *api_key)
 }
 
 /*
- * Sends one request, a POST of post when it is not NULL, else a GET.
+ * Sends one request, a POST of post when it is not NULL (never sent twice,
+ * see ib_seek), else a GET.
  * Returns 1 when an HTTP answer came (ans filled; the caller frees
  * ans->body.data, also on the other returns); 0 when none did (err filled:
  * NETWORK or TIMEOUT retryable, BAD_RESPONSE or BAD_URL permanent); < 0
@@ -446,12 +485,16 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 {
 	CURL			*h = c->curl;
 	struct curl_slist	*hdrs = NULL;
+	struct ib_upload	 up;
 	curl_off_t		 retry = 0;
 	CURLcode		 rc;
 	const char		*method = post != NULL ? "POST" : "GET";
 	int			 rv = -1;
 
 	memset(ans, 0, sizeof(*ans));
+	up.data = post;
+	up.len = post != NULL ? strlen(post) : 0;
+	up.pos = 0;
 	curl_easy_reset(h);
 	c->errbuf[0] = '\0';
 	if ((hdrs = ib_headers(api_key)) == NULL) {
@@ -469,6 +512,8 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 	    (rc = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L)) !=
 	    CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, IB_IDLE_MAX)) !=
+	    CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L)) !=
 	    CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https")) !=
@@ -485,13 +530,17 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 		    curl_easy_strerror(rc));
 		goto out;
 	}
-	if (post != NULL)
-		rc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)strlen(post));
-	if (rc == CURLE_OK)
-		rc = post != NULL ?
-		    curl_easy_setopt(h, CURLOPT_POSTFIELDS, post) :
-		    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	if (post == NULL)
+		rc = curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	else if ((rc = curl_easy_setopt(h, CURLOPT_POST, 1L)) == CURLE_OK &&
+	    (rc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)up.len)) == CURLE_OK &&
+	    (rc = curl_easy_setopt(h, CURLOPT_READFUNCTION, ib_read)) ==
+	    CURLE_OK &&
+	    (rc = curl_easy_setopt(h, CURLOPT_READDATA, &up)) == CURLE_OK &&
+	    (rc = curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, ib_seek)) ==
+	    CURLE_OK)
+		rc = curl_easy_setopt(h, CURLOPT_SEEKDATA, &up);
 	if (rc != CURLE_OK) {
 		log_error("curl_easy_setopt: %s", curl_easy_strerror(rc));
 		ib_error_set(err, "NOMEM", 1, "curl_easy_setopt: %s",
@@ -509,7 +558,13 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 	if (ans->body.over) {
 		ib_error_set(err, "BAD_RESPONSE", 0,
 		    "response larger than %d bytes", IB_BODY_MAX);
-		log_warn("%s %s: %s", method, url, err->text);
+		log_debug("%s %s: %s", method, url, err->text);
+		goto out;
+	}
+	if (rc == CURLE_SEND_FAIL_REWIND) {
+		ib_error_set(err, "NETWORK", 1, "connection lost after the "
+		    "request was sent; outcome unknown");
+		log_debug("%s %s: %s", method, url, err->text);
 		goto out;
 	}
 	if (rc != CURLE_OK) {
@@ -519,7 +574,7 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 		    rc != CURLE_URL_MALFORMAT && rc != CURLE_UNSUPPORTED_PROTOCOL,
 		    "%s", c->errbuf[0] != '\0' ? c->errbuf :
 		    curl_easy_strerror(rc));
-		log_warn("%s %s: %s", method, url, err->text);
+		log_debug("%s %s: %s", method, url, err->text);
 		goto out;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ans->status);
@@ -583,6 +638,23 @@ ib_log_error(const char *what, const struct ib_error *err)
 	    err->violations[0] != '\0' ? ")" : "");
 }
 
+/* Sets every result to "our id, no status", so res is sound on every return. */
+static void
+ib_results_init(struct ib_result *res, const struct ib_outmsg *msgs,
+    size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		if (msgs[i].uid != NULL)
+			snprintf(res[i].uid, sizeof(res[i].uid), "%s",
+			    msgs[i].uid);
+		res[i].group_id = IB_GROUP_NONE;
+		res[i].status_id = -1;
+	}
+}
+
 int
 ib_send(struct ib_client *c, const char *base_url, const char *api_key,
     const struct ib_send_opts *opts, const struct ib_outmsg *msgs, size_t n,
@@ -600,6 +672,7 @@ ib_send(struct ib_client *c, const char *base_url, const char *api_key,
 		ib_error_set(err, "BAD_REQUEST", 0, "no messages to send");
 		goto out;
 	}
+	ib_results_init(res, msgs, n);
 	for (i = 0; i < n; i++)
 		if (msgs[i].uid == NULL || msgs[i].uid[0] == '\0' ||
 		    strlen(msgs[i].uid) >= IB_UID_MAX || msgs[i].to == NULL ||

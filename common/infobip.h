@@ -1,4 +1,4 @@
-/* Infobip HTTP API client: send SMS, validate a key, look a message up in the logs. */
+/* Infobip HTTP API client: send SMS, check a key, look a message up in logs. */
 #ifndef INFOBIP_H
 #define INFOBIP_H
 
@@ -33,11 +33,15 @@ enum ib_group {
 	IB_GROUP_REJECTED = 5,
 };
 
-/* One error type for both of Infobip's error shapes and for transport failures. */
+/* One error type for Infobip's two error shapes and for transport failures. */
 struct ib_error {
 	long	 http_status;		/* 0 when no HTTP answer */
 	int	 retryable;		/* network error, timeout, 5xx, 429 */
-	char	 code[32];		/* E400.. (legacy names mapped), NETWORK, TIMEOUT, BAD_RESPONSE, BAD_URL, BAD_REQUEST, NOMEM */
+	/*
+	 * E400, E401, ... (legacy names mapped), or NETWORK, TIMEOUT,
+	 * BAD_RESPONSE, BAD_URL, BAD_REQUEST (our refusal), NOMEM.
+	 */
+	char	 code[32];
 	char	 text[512];		/* Infobip's description, or curl's exact reason */
 	char	 violations[1024];	/* "property: violation; ..." */
 	long	 retry_after;		/* seconds from Retry-After, 0 if none */
@@ -114,8 +118,12 @@ int	 ib_base_url_normalize(const char *in, char *out, size_t outsz,
  * POSTs n messages to {base}/sms/3/messages in one request. res[i] is
  * filled for msgs[i], matched by messageId, else in order; a message
  * missing from the answer is failed with "missing from Infobip's response"
- * and group IB_GROUP_NONE. An HTTP 200 is not success by itself: check
- * res[i].accepted.
+ * and group IB_GROUP_NONE; on any other return every res[i] holds only
+ * its uid and IB_GROUP_NONE (err says why). An HTTP 200 is not success
+ * by itself: check res[i].accepted. The request is never sent twice: if
+ * the connection dies after the body went out, the result is a retryable
+ * NETWORK error whose outcome is unknown; settle it with ib_lookup before
+ * sending again.
  * Returns > 0 when Infobip answered 200 with a readable body; 0 on a
  * permanent error (4xx other than 429, unreadable or oversized body, bad
  * URL or input; err filled); < 0 on a retryable error (network, timeout,

@@ -1,4 +1,4 @@
-/* Infobip JSON bodies: builds the send request and reads send, error, balance and log answers. */
+/* Infobip JSON: the send request; send, error, balance and log answers. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -137,7 +137,7 @@ pl_int(struct json_object *o, const char *key, int *out)
 	return 1;
 }
 
-/* Returns 1 when the string member key of o is exactly s, NUL bytes included. */
+/* Returns 1 when string member key of o is exactly s (a NUL byte differs). */
 static int
 pl_str_is(struct json_object *o, const char *key, const char *s)
 {
@@ -310,7 +310,7 @@ pl_violations(struct json_object *arr, char *dst, size_t dstsz)
 	}
 }
 
-/* Writes the legacy validationErrors map {"path": ["msg", ...]} the same way. */
+/* Writes the legacy validationErrors map {"path": ["msg", ...]} alike. */
 static void
 pl_validation_errors(struct json_object *map, char *dst, size_t dstsz)
 {

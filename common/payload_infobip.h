@@ -1,4 +1,4 @@
-/* Infobip JSON bodies: builds the send request and reads send, error, balance and log answers. */
+/* Infobip JSON: the send request; send, error, balance and log answers. */
 #ifndef PAYLOAD_INFOBIP_H
 #define PAYLOAD_INFOBIP_H
 
@@ -19,8 +19,9 @@ char	*payload_send_request(const struct ib_send_opts *opts,
  * Reads a send answer (v3 "destination"/"details.messageCount" or v2/v1
  * "to"/"smsCount") into res[0..n-1], one per msgs[i]: matched by
  * messageId, else in order among those left; unmatched ones get
- * "missing from Infobip's response". Returns 1 when the body holds a "messages" array,
- * 0 when it is not a send answer (res then untouched), < 0 on out of memory.
+ * "missing from Infobip's response". Returns 1 when the body holds a
+ * "messages" array, 0 when it is not a send answer (res then untouched),
+ * < 0 on out of memory.
  */
 int	 payload_send_response(const char *body, size_t len,
 	    const struct ib_outmsg *msgs, size_t n, struct ib_result *res);

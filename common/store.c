@@ -61,6 +61,12 @@ enum stmt {
 	STMT_OUTBOX_DONE,
 	STMT_OUTBOX_RETRY,
 	STMT_OUTBOX_RETRY_MSG,
+	STMT_AQ_SELECT,
+	STMT_AQ_LEASE,
+	STMT_AQ_DONE,
+	STMT_HISTORY,
+	STMT_SESSION_DATA,
+	STMT_CONTACT_FIELDS,
 	STMT_LOG,
 	STMT_USER_SET,
 	STMT_USER_ROLE,
@@ -153,7 +159,7 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " sms_count = COALESCE(?10, sms_count),"
 	    " sent_at = COALESCE(sent_at, ?11), done_at = COALESCE(?12, done_at),"
 	    " updated_at = " NOW " WHERE id = ?13 AND " RANK("status")
-	    " < " RANK("?1"),
+	    " < 3 AND " RANK("status") " <= " RANK("?1"),
 	[STMT_OUTBOX_DEL] = "DELETE FROM outbox WHERE message_id = ?",
 	[STMT_PENDING_EACH] = "SELECT e.id, m.id, e.status, e.status_group,"
 	    " e.status_name, e.status_description, e.error_name,"
@@ -172,8 +178,9 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " m.recipient, m.text, o.attempts, m.status = 'sending',"
 	    " COALESCE(c.opted_out, 0), o.priority"
 	    " FROM outbox o JOIN messages m ON m.id = o.message_id"
+	    " JOIN connections k ON k.id = m.connection_id"
 	    " LEFT JOIN contacts c ON c.id = m.contact_id"
-	    " WHERE o.next_attempt_at <= " NOW
+	    " WHERE k.status = 'RUNNING' AND o.next_attempt_at <= " NOW
 	    " AND (o.lease_until IS NULL OR o.lease_until < " NOW ")"
 	    " ORDER BY o.next_attempt_at, o.message_id LIMIT ?",
 	[STMT_CLAIM_LEASE] = "UPDATE outbox SET lease_owner = ?,"
@@ -195,6 +202,31 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " WHERE message_id = ?",
 	[STMT_OUTBOX_RETRY_MSG] = "UPDATE messages SET status = 'queued',"
 	    " updated_at = " NOW " WHERE id = ? AND status = 'sending'",
+	[STMT_AQ_SELECT] = "SELECT q.message_id, q.session_id, q.agent_id,"
+	    " s.contact_id, m.connection_id, c.phone, m.text, s.data,"
+	    " s.collect_step, s.responsible = 'ai', c.opted_out,"
+	    " a.status = 'RUNNING', k.sender"
+	    " FROM agent_queue q JOIN messages m ON m.id = q.message_id"
+	    " JOIN sessions s ON s.id = q.session_id"
+	    " JOIN contacts c ON c.id = s.contact_id"
+	    " JOIN agents a ON a.id = q.agent_id"
+	    " JOIN connections k ON k.id = m.connection_id"
+	    " WHERE q.lease_until IS NULL OR q.lease_until < " NOW
+	    " ORDER BY q.message_id LIMIT ?",
+	[STMT_AQ_LEASE] = "UPDATE agent_queue SET lease_owner = ?,"
+	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
+	    " attempts = attempts + 1 WHERE message_id = ?",
+	[STMT_AQ_DONE] = "DELETE FROM agent_queue WHERE message_id = ?",
+	[STMT_HISTORY] = "SELECT direction = 'in', text FROM (SELECT id,"
+	    " direction, text FROM messages WHERE session_id = ? AND id < ?"
+	    " AND status <> 'failed' ORDER BY id DESC LIMIT ?) ORDER BY id",
+	[STMT_SESSION_DATA] = "UPDATE sessions SET data = ?, collect_step = ?"
+	    " WHERE id = ?",
+	[STMT_CONTACT_FIELDS] = "UPDATE contacts SET"
+	    " name = CASE WHEN ?1 <> '' THEN ?1 ELSE name END,"
+	    " email = CASE WHEN ?2 <> '' THEN ?2 ELSE email END,"
+	    " data = CASE WHEN ?3 IS NOT NULL THEN json_patch(data, ?3)"
+	    " ELSE data END WHERE id = ?4",
 	[STMT_LOG] = "INSERT INTO logs (connection_id, level, event, text)"
 	    " VALUES (?, ?, ?, ?)",
 	[STMT_USER_SET] = "INSERT INTO users (username, role) VALUES (?, ?)"
@@ -1141,4 +1173,113 @@ int
 store_setting_set(struct store *st, const char *name, const char *value)
 {
 	return exec_stmt(st, STMT_SETTING_SET, "ss", name, value);
+}
+
+void
+store_agent_jobs_free(struct store_agent_job *j, size_t n)
+{
+	size_t	 i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(j[i].text);
+		free(j[i].session_data);
+	}
+	free(j);
+}
+
+int
+store_agent_queue_claim(struct store *st, const char *owner,
+    int lease_seconds, size_t max, struct store_agent_job **out)
+{
+	struct store_agent_job	*j = NULL;
+	sqlite3_stmt		*s;
+	char			 lease[32];
+	size_t			 n = 0, i;
+	int			 rc;
+
+	*out = NULL;
+	if (max == 0)
+		return 0;
+	if ((j = calloc(max, sizeof(*j))) == NULL)
+		return -1;
+	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if (store_begin(st) < 0)
+		goto err;
+	for (rc = run(st, STMT_AQ_SELECT, &s, "i", (int64_t)max);
+	    rc == SQLITE_ROW && n < max; rc = sqlite3_step(s), n++) {
+		j[n].message = sqlite3_column_int64(s, 0);
+		j[n].session = sqlite3_column_int64(s, 1);
+		j[n].agent = sqlite3_column_int64(s, 2);
+		j[n].contact = sqlite3_column_int64(s, 3);
+		copy_col(s, 4, j[n].conn, sizeof(j[n].conn));
+		copy_col(s, 5, j[n].phone, sizeof(j[n].phone));
+		j[n].text = strdup((const char *)sqlite3_column_text(s, 6));
+		j[n].session_data = strdup((const char *)
+		    sqlite3_column_text(s, 7));
+		j[n].collect_step = sqlite3_column_int(s, 8);
+		j[n].ai = sqlite3_column_int(s, 9);
+		j[n].opted_out = sqlite3_column_int(s, 10);
+		j[n].agent_running = sqlite3_column_int(s, 11);
+		copy_col(s, 12, j[n].sender, sizeof(j[n].sender));
+		if (j[n].text == NULL || j[n].session_data == NULL) {
+			n++;
+			rc = -1;
+			break;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc < 0)
+		goto err;
+	for (i = 0; i < n; i++)
+		if (exec_stmt(st, STMT_AQ_LEASE, "ssi", owner, lease,
+		    j[i].message) < 0)
+			goto err;
+	if (store_commit(st) < 0)
+		goto err;
+	*out = j;
+	return (int)n;
+err:
+	store_rollback(st);
+	store_agent_jobs_free(j, n);
+	return -1;
+}
+
+int
+store_agent_queue_done(struct store *st, int64_t message)
+{
+	return exec_stmt(st, STMT_AQ_DONE, "i", message);
+}
+
+int
+store_session_history(struct store *st, int64_t session, int64_t before,
+    int limit, int (*fn)(int inbound, const char *text, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	for (rc = run(st, STMT_HISTORY, &s, "iii", session, before,
+	    (int64_t)limit); rc == SQLITE_ROW; rc = sqlite3_step(s))
+		if (!fn(sqlite3_column_int(s, 0),
+		    (const char *)sqlite3_column_text(s, 1), arg))
+			break;
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_session_save_data(struct store *st, int64_t session, const char *data,
+    int collect_step)
+{
+	return exec_stmt(st, STMT_SESSION_DATA, "sii", data,
+	    (int64_t)collect_step, session);
+}
+
+int
+store_contact_save_fields(struct store *st, int64_t contact, const char *name,
+    const char *email, const char *data)
+{
+	return exec_stmt(st, STMT_CONTACT_FIELDS, "SSsi", name, email, data,
+	    contact);
 }

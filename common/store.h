@@ -236,6 +236,45 @@ int	 store_outbox_done(struct store *, int64_t message, const char *status,
 int	 store_outbox_retry(struct store *, int64_t message, long delay_seconds,
 	    const char *error);
 
+/* The agent queue: inbound messages waiting for their agent's answer. */
+struct store_agent_job {
+	int64_t	 message;		/* the inbound message */
+	int64_t	 session;
+	int64_t	 agent;
+	int64_t	 contact;
+	char	 conn[STORE_ID_LEN + 1];
+	char	 phone[24];		/* the contact, "+digits" */
+	char	 sender[64];		/* the connection's sender */
+	char	*text;			/* owned: store_agent_jobs_free */
+	char	*session_data;		/* owned; JSON object of collected fields */
+	int	 collect_step;
+	int	 ai;			/* 0: an operator took the session over */
+	int	 opted_out;		/* the contact opted out since */
+	int	 agent_running;
+};
+/*
+ * Claims up to max queued messages for owner until lease_seconds from now
+ * (a lapsed lease is claimed again). Returns the count (>= 0) with *out
+ * (free with store_agent_jobs_free), < 0 on error.
+ */
+int	 store_agent_queue_claim(struct store *, const char *owner,
+	    int lease_seconds, size_t max, struct store_agent_job **out);
+void	 store_agent_jobs_free(struct store_agent_job *, size_t n);
+/* Removes an answered (or unanswerable) message from the queue. */
+int	 store_agent_queue_done(struct store *, int64_t message);
+/*
+ * Calls fn(inbound, text) for up to limit messages of the session before
+ * message id before, oldest first.
+ */
+int	 store_session_history(struct store *, int64_t session, int64_t before,
+	    int limit, int (*fn)(int inbound, const char *text, void *), void *arg);
+/* Saves the fields an agent collected in a session. */
+int	 store_session_save_data(struct store *, int64_t session,
+	    const char *data, int collect_step);
+/* Saves collected contact fields: name and email when not "", data (JSON object, may be NULL) merged in. */
+int	 store_contact_save_fields(struct store *, int64_t contact,
+	    const char *name, const char *email, const char *data);
+
 /* Per-connection log; text is escaped to one line. conn may be NULL. */
 int	 store_log(struct store *, const char *conn, const char *level,
 	    const char *event, const char *fmt, ...)

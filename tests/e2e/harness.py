@@ -112,6 +112,7 @@ class Env:
             "WWW": os.path.join(self.dir, "www"), "VAR": self.var,
             "DB": self.db, "KEY": self.key, "SYNC": sync,
             "BIN": BUILD, "PROCS": str(procs), "ADMIN_LOCAL_USER": "",
+            "PUBLIC_URL": self.base,
         }.items():
             conf = conf.replace("@%s@" % k, v)
         path = os.path.join(self.dir, "lighttpd.conf")
@@ -208,7 +209,7 @@ class Env:
     # --- the store -------------------------------------------------------
 
     def sql(self, query, args=()):
-        db = sqlite3.connect(self.db, timeout=30)
+        db = sqlite3.connect(self.db, timeout=30, isolation_level=None)
         try:
             return db.execute(query, args).fetchall()
         finally:

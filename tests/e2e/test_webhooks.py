@@ -193,18 +193,14 @@ env.check(count("SELECT COUNT(*) FROM logs WHERE text LIKE '%' || char(10) || '%
 
 
 def outbound(uid, status="accepted", conn=cid):
+    # Samples reuse message ids; our ids are unique across the store.
+    env.sql("DELETE FROM messages WHERE uid = ?", (uid,))
     env.sql("INSERT INTO messages (uid, connection_id, direction, author, sender,"
             " recipient, text, status) VALUES (?, ?, 'out', 'agent', 'InfoSMS',"
             " '+41793026727', 'hello', ?)", (uid, conn, status))
 
 
 if have_samples():
-    expect = {
-        "dlr-delivered": "delivered", "dlr-undeliverable": "undeliverable",
-        "dlr-expired": "expired", "dlr-rejected": "rejected", "dlr-pending": "accepted",
-        "SYNTH-dlr-v3-undeliverable": "undeliverable", "SYNTH-dlr-v3-expired": "expired",
-        "SYNTH-dlr-v3-rejected": "rejected", "SYNTH-dlr-v2-undeliverable": "undeliverable",
-    }
     names = sorted(f for f in os.listdir(os.path.join(
         os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
         "..", "shared", "infobip", "samples")) if "dlr-" in f)
@@ -215,13 +211,17 @@ if have_samples():
         conn = env.add_connection(name="dlr " + name[:40])
         for it in items:
             outbound(it["messageId"], conn=conn)
-        want = next(v for k, v in expect.items() if name.startswith(k))
+        groups = {"ACCEPTED": "accepted", "PENDING": "accepted", "DELIVERED": "delivered",
+                  "UNDELIVERABLE": "undeliverable", "EXPIRED": "expired", "REJECTED": "rejected"}
         r = env.post("/channel/%s/webhook/reports" % conn, body)
         env.check(r.status == 200 and r.json()["stored"] == len(items),
                   "%s accepted" % name, r.text)
         for it in items:
             row = env.sql("SELECT status, status_group FROM messages WHERE uid = ? AND"
                           " connection_id = ?", (it["messageId"], conn))
+            want = groups[it["status"]["groupName"]]
+            if len(set(x["messageId"] for x in items)) < len(items):
+                want = groups[items[-1]["status"]["groupName"]]
             env.check(row and row[0][0] == want and row[0][1] == it["status"]["groupName"],
                       "%s: %s" % (name, want), repr(row))
         env.check(count("SELECT COUNT(*) FROM message_events WHERE connection_id = ?"

@@ -7,6 +7,24 @@ validates send requests against Infobip's OpenAPI document, and offers a
 control API under /_sim/ plus a small "customer's phone" page at /.
 
 Python 3 standard library only; listens on 127.0.0.1 only.
+
+Infobip endpoints: POST /sms/3/messages, POST /sms/2/text/advanced,
+GET /account/1/balance, GET /sms/3/logs, GET /sms/1/logs,
+GET /sms/3/reports, GET /sms/1/reports (pull; only unpushed reports).
+
+Control API (no auth, JSON):
+  GET  /_sim/requests[?path=P&since=SEQ]   what reached the Infobip endpoints
+  POST /_sim/reset                         forget everything, restore config
+  GET|POST /_sim/config                    see or change settings (CONFIG_KEYS)
+  GET|POST /_sim/fault                     queue faults per endpoint path
+  GET  /_sim/messages[?to=N&messageId=ID]  every message seen at submit
+  GET|POST /_sim/mo                        inbound messages pushed / push one
+  POST /_sim/click                         push a CLICKED report
+  GET  /_sim/clicks                        clicks pushed so far
+  POST /_sim/dlr                           push one extra report now
+  GET  /_sim/phone/inbox?number=N          conversation of one phone number
+  GET  / or /phone                         the customer's phone page
+Webhooks go only to loopback URLs unless config remote_webhooks is true.
 """
 
 import argparse
@@ -1310,8 +1328,9 @@ class Sim:
         ids = multi("messageId")
         bulks = multi("bulkId")
         campaigns = multi("campaignReferenceId")
-        sender = one("sender" if api == "v3" else "from")
-        dest = one("destination" if api == "v3" else "to")
+        # v3 names them sender/destination, v1 from/to; accept either.
+        sender = one("sender") or one("from")
+        dest = one("destination") or one("to")
         gstatus = one("generalStatus")
         since = parse_time(one("sentSince"))
         until = parse_time(one("sentUntil"))

@@ -498,6 +498,12 @@ def test_dlr(rcv):
     if res:
         eq((res[0].get("to"), res[0].get("from"), res[0].get("smsCount")),
            ("41793026702", "ibchannel", 1), "v1 log fields")
+    s, _, d = jcall("GET", "/sms/3/logs?destination=41793026703")
+    eq([r["messageId"] for r in d["results"]], ["dlr-3"],
+       "v3 logs by destination")
+    s, _, d = jcall("GET", "/sms/3/logs?to=%2B41793026703&from=ibchannel")
+    eq([r["messageId"] for r in d["results"]], ["dlr-3"],
+       "v3 logs accepts to/from aliases")
     s, _, d = jcall("GET", "/sms/1/logs?bulkId=bulk-D&limit=2")
     eq(len(d["results"]), 2, "v1 logs bulkId + limit")
     s, _, d = jcall("GET", "/sms/3/logs?limit=5000")

@@ -1,4 +1,4 @@
-/* Unit tests of the Infobip JSON bodies over Infobip's real samples and hostile text. */
+/* Unit tests of the Infobip JSON module over real samples and hostile text. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,7 @@ samples_dir(void)
 	    "../shared/infobip/samples";
 }
 
-/* Reads a sample into a malloc'd NUL-terminated buffer, or NULL (a failed check). */
+/* Reads a sample into a malloc'd string; NULL (and a failed check) if not. */
 static char *
 sample(const char *name, size_t *len)
 {
@@ -538,7 +538,8 @@ static const char logs_spec[] =
     "\"2019-11-09T16:00:00.000+0100\",\"messageCount\":1,\"price\":"
     "{\"pricePerMessage\":0.01,\"currency\":\"EUR\"},\"status\":{\"groupId\":3,"
     "\"groupName\":\"DELIVERED\",\"id\":5,\"name\":\"DELIVERED_TO_HANDSET\","
-    "\"description\":\"Message delivered to handset\"},\"error\":{\"groupId\":0,"
+    "\"description\":\"Message delivered to handset\"},"
+    "\"error\":{\"groupId\":0,"
     "\"groupName\":\"OK\",\"id\":0,\"name\":\"NO_ERROR\",\"description\":"
     "\"No Error\",\"permanent\":false},\"platform\":{\"entityId\":"
     "\"promotional-traffic-entity\",\"applicationId\":"
