@@ -10,8 +10,8 @@ CREATE TABLE connections ( -- One Infobip connection: the credentials an operato
 	api_url TEXT NOT NULL,              -- normalised base URL, e.g. https://xxxxx.api.infobip.com
 	sender TEXT NOT NULL,               -- sender shown on outbound SMS: phone number or alphanumeric name
 	api_key_enc TEXT NOT NULL,          -- the API key, AES-256-GCM encrypted under the key file ("v1:" + base64); never plaintext
-	status TEXT NOT NULL DEFAULT 'STOPPED'
-	    CHECK (status IN ('STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'ERROR')), -- lifecycle state
+	status TEXT NOT NULL DEFAULT 'STOPPED' -- lifecycle state: STOPPED, STARTING, RUNNING, STOPPING or ERROR
+	    CHECK (status IN ('STOPPED', 'STARTING', 'RUNNING', 'STOPPING', 'ERROR')),
 	status_message TEXT NOT NULL DEFAULT '', -- why the status is what it is (the ERROR reason, the balance seen at Start)
 	config_snapshot TEXT,               -- JSON of api_url, sender and environment taken at Start; what the running connection uses
 	created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')), -- when it was added
@@ -87,8 +87,9 @@ CREATE TABLE messages ( -- Every SMS in or out.
 	text TEXT NOT NULL,                 -- the text exactly as received, or as it will be/was sent
 	infobip_id TEXT,                    -- Infobip's messageId (inbound) or the id Infobip returned (outbound)
 	bulk_id TEXT,                       -- Infobip's bulkId, outbound
-	status TEXT NOT NULL CHECK (status IN ('received', 'queued', 'sending', 'accepted',
-	    'delivered', 'undeliverable', 'expired', 'rejected', 'failed')), -- lifecycle, see DESIGN.md 4
+	status TEXT NOT NULL -- received (inbound); queued, sending, accepted, then delivered, undeliverable, expired, rejected, or failed
+	    CHECK (status IN ('received', 'queued', 'sending', 'accepted',
+	    'delivered', 'undeliverable', 'expired', 'rejected', 'failed')),
 	status_group TEXT NOT NULL DEFAULT '', -- Infobip's status groupName last seen
 	status_name TEXT NOT NULL DEFAULT '',  -- Infobip's status name last seen
 	status_description TEXT NOT NULL DEFAULT '', -- Infobip's status description, or our reason for 'failed'
@@ -169,8 +170,8 @@ CREATE TABLE campaigns ( -- Outbound campaigns.
 	connection_id TEXT NOT NULL REFERENCES connections(id), -- the line it sends through
 	name TEXT NOT NULL,                 -- shown to operators
 	text TEXT NOT NULL,                 -- message text
-	status TEXT NOT NULL DEFAULT 'draft'
-	    CHECK (status IN ('draft', 'scheduled', 'running', 'paused', 'done', 'cancelled')), -- progress
+	status TEXT NOT NULL DEFAULT 'draft' -- progress: draft, scheduled, running, paused, done or cancelled
+	    CHECK (status IN ('draft', 'scheduled', 'running', 'paused', 'done', 'cancelled')),
 	scheduled_at TEXT,                  -- release recipients from this time
 	created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')) -- when it was made
 );
@@ -179,8 +180,8 @@ CREATE TABLE campaign_recipients ( -- One row per campaign recipient, with its o
 	id INTEGER PRIMARY KEY,             -- row number
 	campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE, -- the campaign
 	phone TEXT NOT NULL,                -- number as imported
-	status TEXT NOT NULL DEFAULT 'pending'
-	    CHECK (status IN ('pending', 'queued', 'skipped', 'failed')), -- released to the outbox or why not
+	status TEXT NOT NULL DEFAULT 'pending' -- pending, queued (released to the outbox), skipped or failed
+	    CHECK (status IN ('pending', 'queued', 'skipped', 'failed')),
 	message_id INTEGER REFERENCES messages(id), -- the message once queued
 	reason TEXT NOT NULL DEFAULT '',    -- why skipped or failed
 	UNIQUE (campaign_id, phone)

@@ -1,0 +1,177 @@
+"""The command line: init, connections (add, list, show, start, stop, env),
+settings, against a real store and the Infobip simulator."""
+
+import os
+import stat
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Env, SIM_KEY  # noqa: E402
+
+SMS_ONLY = "sms-only-key-aaaabbbbcccc"
+env = Env("cli", sim_args=("--sms-only-keys", SMS_ONLY))
+
+# --- init ----------------------------------------------------------------------
+p = env.cli("init")
+env.check(p.returncode == 0 and "kept" in p.stdout, "second init keeps the key file", p.stdout)
+mode = stat.S_IMODE(os.stat(env.key).st_mode)
+env.check(mode == 0o600, "key file mode 0600", oct(mode))
+schema = subprocess.run(["sqlite3", env.db, ".schema"], capture_output=True, text=True).stdout
+for table in ("connections", "connection_env", "agents", "agent_channels", "contacts",
+              "sessions", "messages", "outbox", "message_events", "logs", "campaigns",
+              "campaign_recipients", "users", "settings"):
+    line = next((l for l in schema.splitlines() if l.startswith("CREATE TABLE %s " % table)), "")
+    env.check("--" in line, "table %s has a comment in .schema" % table, line)
+env.check("CREATE VIEW session_overview" in schema and "CREATE VIEW delivery_daily" in schema,
+          "analyst views in .schema")
+# Column lines are the indented lines inside CREATE TABLE bodies; CHECK
+# continuation lines belong to the column above them.
+body = []
+inside = False
+for l in schema.splitlines():
+    if l.startswith("CREATE TABLE"):
+        inside = True
+        continue
+    if inside and l.startswith(")"):
+        inside = False
+    if inside and l.startswith("\t") and not l.startswith("\t    ") \
+            and not l.strip().startswith(("PRIMARY KEY", "UNIQUE")):
+        body.append(l)
+env.check(len(body) > 80 and all("--" in l for l in body), "every column has a comment",
+          "\n".join(l for l in body if "--" not in l)[:500])
+env.check(env.sql1("PRAGMA user_version") >= 1, "user_version set")
+env.check(env.sql1("PRAGMA journal_mode") == "wal", "WAL mode")
+
+# --- connection add: good and bad arguments ------------------------------------------
+keyfile = os.path.join(env.dir, "apikey.txt")
+with open(keyfile, "w") as f:
+    f.write(SIM_KEY + "\n")
+p = env.cli("connection", "add", "--name", "Main line", "--api-key-file", keyfile,
+            "--api-url", env.sim_url + "/", "--sender", "InfoSMS", "--description", "test")
+cid = p.stdout.strip()
+env.check(len(cid) == 32 and all(c in "0123456789abcdef" for c in cid), "add prints a 32-hex id", cid)
+env.check(env.sql1("SELECT api_url FROM connections WHERE id = ?", (cid,)) == env.sim_url,
+          "trailing slash removed from the API URL")
+p = env.cli("connection", "add", "--name", "Hosted", "--api-key", "k" * 40,
+            "--api-url", "xyz12.api.infobip.com", "--sender", "447491163443")
+hosted = p.stdout.strip()
+env.check(env.sql1("SELECT api_url FROM connections WHERE id = ?", (hosted,))
+          == "https://xyz12.api.infobip.com", "https:// added when no scheme is given")
+
+bad_args = [
+    (["connection", "add", "--api-key", "k", "--api-url", "x.api.infobip.com", "--sender", "S1"], "name"),
+    (["connection", "add", "--name", "N", "--api-url", "x.api.infobip.com", "--sender", "Shop"], "API key"),
+    (["connection", "add", "--name", "N", "--api-key", "k", "--sender", "Shop"], "api-url"),
+    (["connection", "add", "--name", "N", "--api-key", "k", "--api-url", "http://example.com",
+      "--sender", "Shop"], "http"),
+    (["connection", "add", "--name", "N", "--api-key", "k", "--api-url", "ftp://example.com",
+      "--sender", "Shop"], ""),
+    (["connection", "add", "--name", "N", "--api-key", "k", "--api-url", "x.api.infobip.com",
+      "--sender", "123-456-7890"], "sender"),
+    (["connection", "add", "--name", "N", "--api-key", "k", "--api-url", "x.api.infobip.com",
+      "--sender", "ThisNameIsTooLong"], "11"),
+    (["connection", "add", "--name", "N", "--api-key", "App k", "--api-url", "x.api.infobip.com",
+      "--sender", "Shop"], "prefix"),
+    (["connection", "add", "--name", "N", "--api-key", "k", "--api-key-file", keyfile,
+      "--api-url", "x.api.infobip.com", "--sender", "Shop"], "not both"),
+    (["connection", "add", "--name"], "needs a value"),
+    (["connection", "add", "--bogus", "1"], "unknown option"),
+    (["connection", "show", "nothex"], "connection id"),
+    (["connection", "start"], "connection id"),
+    (["connection", "frobnicate"], "unknown command"),
+    (["nothing"], "unknown command"),
+    (["init", "extra"], "no arguments"),
+]
+rows_before = env.sql1("SELECT COUNT(*) FROM connections")
+for args, word in bad_args:
+    p = env.cli(*args, check=False)
+    err = p.stderr.strip()
+    env.check(p.returncode == 2, "exit 2 for %s" % " ".join(args), "%d %s" % (p.returncode, err))
+    env.check(err.count("\n") == 0 and err.startswith("ibchannel: ") and word.lower() in err.lower(),
+              "one-line error naming '%s' for %s" % (word, " ".join(args)), err)
+env.check(env.sql1("SELECT COUNT(*) FROM connections") == rows_before, "bad arguments stored nothing")
+
+# --- list and show mask the key ---------------------------------------------------------
+p = env.cli("connection", "list")
+env.check(cid in p.stdout and "****" + SIM_KEY[-4:] in p.stdout and SIM_KEY not in p.stdout,
+          "list shows the key masked", p.stdout)
+env.check("STOPPED" in p.stdout, "new connections are STOPPED")
+p = env.cli("connection", "show", cid)
+env.check("api_url: " + env.sim_url in p.stdout and "sender: InfoSMS" in p.stdout
+          and "****" + SIM_KEY[-4:] in p.stdout and SIM_KEY not in p.stdout,
+          "show prints the fields with the key masked", p.stdout)
+
+# --- Start / Stop ---------------------------------------------------------------------
+p = env.cli("connection", "start", cid, check=False)
+env.check(p.returncode == 0 and "RUNNING" in p.stdout and "47.79" in p.stdout,
+          "start against the simulator: RUNNING with the balance", p.stdout + p.stderr)
+snap = env.sql1("SELECT config_snapshot FROM connections WHERE id = ?", (cid,))
+env.check(snap and env.sim_url in snap and "InfoSMS" in snap and SIM_KEY not in snap,
+          "config snapshot taken, without the plaintext key", snap)
+bal = [r for r in env.sim("/_sim/requests")["requests"] if r["path"] == "/account/1/balance"]
+env.check(bal and bal[-1]["headers"].get("Authorization") == "App " + SIM_KEY
+          and "ibchannel/" in bal[-1]["headers"].get("User-Agent", ""),
+          "validation sent App auth and our User-Agent")
+
+wrong = env.add_connection(name="Wrong key", key="wrong-key-000000", start=False)
+p = env.cli("connection", "start", wrong, check=False)
+env.check(p.returncode == 1 and "API key rejected" in p.stderr, "401 -> API key rejected", p.stderr)
+env.check(env.sql1("SELECT status || ': ' || status_message FROM connections WHERE id = ?",
+                   (wrong,)) == "ERROR: API key rejected", "ERROR with the reason as status message")
+
+scoped = env.add_connection(name="SMS only", key=SMS_ONLY, start=False)
+p = env.cli("connection", "start", scoped, check=False)
+env.check(p.returncode == 0 and "RUNNING" in p.stdout, "403 on balance -> still RUNNING", p.stdout + p.stderr)
+env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text LIKE '%403%'",
+                   (scoped,)) == 1, "403 noted in the log")
+
+dead = env.add_connection(name="Dead URL", url="http://127.0.0.1:1", start=False)
+p = env.cli("connection", "start", dead, check=False)
+env.check(p.returncode == 1 and "API URL unreachable or not Infobip: " in p.stderr,
+          "refused connection -> unreachable with the reason", p.stderr)
+notib = env.add_connection(name="Not Infobip", url=env.sim_url + "/nothing/here", start=False)
+p = env.cli("connection", "start", notib, check=False)
+env.check(p.returncode == 1 and "API URL unreachable or not Infobip: " in p.stderr
+          and "404" in p.stderr, "404 -> not Infobip, with the status", p.stderr)
+nonjson = env.add_connection(name="Not JSON", url=env.base, start=False)
+p = env.cli("connection", "start", nonjson, check=False)
+env.check(p.returncode == 1 and "API URL unreachable or not Infobip: " in p.stderr,
+          "a web server that is not Infobip -> not Infobip", p.stderr)
+logtext = "\n".join(t for (t,) in env.sql("SELECT text FROM logs WHERE connection_id = ?", (dead,)))
+env.check("Start failed: API URL unreachable" in logtext, "the failure is in the connection's log", logtext)
+
+p = env.cli("connection", "stop", cid)
+env.check(env.sql1("SELECT status FROM connections WHERE id = ?", (cid,)) == "STOPPED",
+          "stop -> STOPPED")
+p = env.cli("connection", "stop", "f" * 32, check=False)
+env.check(p.returncode == 1 and "no connection" in p.stderr, "stop of an unknown connection")
+
+# --- Environment variables take effect at the next Start ---------------------------------
+env.cli("connection", "env", cid, "INFOBIP_SHORT_DOMAIN", "go.example.com")
+p = env.cli("connection", "env", cid, "bad-name", "x", check=False)
+env.check(p.returncode == 2, "invalid variable name refused")
+snap = env.sql1("SELECT config_snapshot FROM connections WHERE id = ?", (cid,))
+env.check("go.example.com" not in (snap or ""), "env change not in the running snapshot yet")
+env.cli("connection", "start", cid)
+snap = env.sql1("SELECT config_snapshot FROM connections WHERE id = ?", (cid,))
+env.check("go.example.com" in (snap or ""), "env change taken at the next Start", snap)
+
+# --- settings --------------------------------------------------------------------------
+env.cli("settings", "set", "public_url", "https://sms.example.com")
+env.check(env.cli("settings", "get", "public_url").stdout.strip() == "https://sms.example.com",
+          "settings round trip")
+env.check(env.cli("settings", "frob", check=False).returncode == 2, "settings usage error")
+
+# --- The key never leaks -------------------------------------------------------------------
+with open(env.db, "rb") as f:
+    data = f.read()
+wal = env.db + "-wal"
+if os.path.exists(wal):
+    with open(wal, "rb") as f:
+        data += f.read()
+env.check(SIM_KEY.encode() not in data and SMS_ONLY.encode() not in data,
+          "plaintext keys absent from the database file and WAL")
+logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))
+env.check(SIM_KEY not in logs and SMS_ONLY not in logs, "keys absent from the connection logs")
+env.done()
