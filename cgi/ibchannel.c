@@ -1,7 +1,10 @@
 /* ibchannel: the command line — init, connections, settings, and (later) the sender. */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,9 @@
 #include "connection.h"
 #include "infobip.h"
 #include "log.h"
+#include "phone.h"
+#include "rules.h"
+#include "sender.h"
 #include "secret.h"
 #include "store.h"
 
@@ -503,6 +509,377 @@ cmd_reports_apply(int argc, char *argv[])
 	return rc > 0 ? 0 : 1;
 }
 
+static volatile sig_atomic_t	 quit;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	quit = 1;
+}
+
+static int
+cmd_sender(int argc, char *argv[])
+{
+	static const char *const names[] = { "for", "lock", NULL };
+	struct opts		 o = { .names = names };
+	struct sender_opts	 so;
+	struct sigaction	 sa;
+	struct store		*st;
+	const char		*v;
+	char			 lock[4096], *end;
+	int			 fd, rc, once = 0;
+
+	memset(&so, 0, sizeof(so));
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--once") == 0) {
+			once = 1;
+			memmove(&argv[i], &argv[i + 1],
+			    (size_t)(argc - i - 1) * sizeof(*argv));
+			argc--;
+			break;
+		}
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs > 0)
+		return usage_error("unexpected argument '%s'", o.args[0]);
+	if ((v = opt(&o, "for")) != NULL) {
+		so.for_seconds = strtod(v, &end);
+		if (*end != '\0' || so.for_seconds <= 0 ||
+		    so.for_seconds > 86400)
+			return usage_error("--for takes seconds (1 to 86400),"
+			    " not '%s'", v);
+	}
+	if (once == (v != NULL))
+		return usage_error("%s", "give --once or --for SECONDS");
+	so.once = once;
+	if ((v = opt(&o, "lock")) != NULL)
+		snprintf(lock, sizeof(lock), "%s", v);
+	else
+		snprintf(lock, sizeof(lock), "%s.sender.lock",
+		    store_default_path());
+	/* One sender at a time: an overlapping cron run leaves at once. */
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		fprintf(stderr, "ibchannel: %s: %s\n", lock, strerror(errno));
+		return 1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		fprintf(stderr, "ibchannel: another sender holds %s; leaving\n",
+		    lock);
+		close(fd);
+		return 0;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (!open_store(&st)) {
+		close(fd);
+		return 1;
+	}
+	rc = sender_run(st, &so, &quit);
+	store_close(st);
+	close(fd);
+	return rc;
+}
+
+/* Reads a whole file (instructions); caller frees. */
+static char *
+read_file(const char *path)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	long	 len;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "ibchannel: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
+	    len <= 1024 * 1024 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)len + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+			free(buf);
+			buf = NULL;
+		} else
+			buf[len] = '\0';
+	}
+	if (buf == NULL)
+		fprintf(stderr, "ibchannel: %s: cannot read (at most 1 MiB)\n",
+		    path);
+	fclose(f);
+	return buf;
+}
+
+/* An agent endpoint: http(s)://host..., printable ASCII, no spaces. */
+static int
+agent_url_valid(const char *v)
+{
+	const unsigned char	*p;
+
+	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+		return 0;
+	if (strlen(v) >= 1024 || v[strcspn(v, ":") + 3] == '\0')
+		return 0;
+	for (p = (const unsigned char *)v; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+cmd_agent_add(int argc, char *argv[])
+{
+	static const char *const names[] = { "name", "kind",
+	    "instructions-file", "url", "model", "api-key-file", NULL };
+	struct opts		 o = { .names = names };
+	struct store_agent	 a;
+	struct store		*st = NULL;
+	unsigned char		 key[32];
+	const char		*why, *kind, *v;
+	char			*instr = NULL, *apikey = NULL, *enc = NULL;
+	char			 err[256], url[1024];
+	int			 rc = EXIT_USAGE;
+
+	memset(&a, 0, sizeof(a));
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs > 0)
+		return usage_error("unexpected argument '%s'", o.args[0]);
+	if (!connection_valid_name(opt(&o, "name"), &why))
+		return usage_error("%s", why);
+	kind = opt(&o, "kind");
+	if (kind == NULL || (strcmp(kind, "rules") != 0 &&
+	    strcmp(kind, "http") != 0 && strcmp(kind, "openai") != 0))
+		return usage_error("%s", "--kind must be rules, http or openai");
+	v = opt(&o, "url");
+	url[0] = '\0';
+	if (strcmp(kind, "rules") == 0 && v != NULL)
+		return usage_error("%s", "a rules agent takes no --url");
+	if (strcmp(kind, "rules") != 0) {
+		if (v == NULL)
+			return usage_error("--url is required for a %s agent",
+			    kind);
+		if (!agent_url_valid(v))
+			return usage_error("--url must be an http:// or"
+			    " https:// URL without spaces, not '%s'", v);
+		snprintf(url, sizeof(url), "%s", v);
+	}
+	if (strcmp(kind, "openai") == 0 && opt(&o, "model") == NULL)
+		return usage_error("%s", "--model is required for an openai"
+		    " agent");
+	if ((v = opt(&o, "instructions-file")) != NULL &&
+	    (instr = read_file(v)) == NULL)
+		return 1;
+	if (instr != NULL && strcmp(kind, "rules") == 0 &&
+	    !rules_check(instr, err, sizeof(err))) {
+		usage_error("instructions: %s", err);
+		goto out;
+	}
+	if ((v = opt(&o, "api-key-file")) != NULL &&
+	    (apikey = read_secret_file(v)) == NULL) {
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	if (apikey != NULL && (!load_key(key) ||
+	    (enc = secret_encrypt(key, apikey)) == NULL))
+		goto out;
+	if (!open_store(&st))
+		goto out;
+	snprintf(a.name, sizeof(a.name), "%s", opt(&o, "name"));
+	snprintf(a.kind, sizeof(a.kind), "%s", kind);
+	a.instructions = instr;
+	snprintf(a.url, sizeof(a.url), "%s", url);
+	snprintf(a.model, sizeof(a.model), "%s",
+	    opt(&o, "model") ? opt(&o, "model") : "");
+	snprintf(a.api_key_enc, sizeof(a.api_key_enc), "%s",
+	    enc != NULL ? enc : "");
+	if (store_agent_add(st, &a) <= 0) {
+		fprintf(stderr, "ibchannel: cannot store the agent\n");
+		goto out;
+	}
+	printf("%lld\n", (long long)a.id);
+	rc = 0;
+out:
+	explicit_bzero(key, sizeof(key));
+	free(instr);
+	if (apikey != NULL)
+		secret_free(apikey);
+	free(enc);
+	store_close(st);
+	return rc;
+}
+
+/* Parses an agent number. */
+static int
+agent_id(const char *s, int64_t *id)
+{
+	char	*end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v <= 0)
+		return 0;
+	*id = v;
+	return 1;
+}
+
+static int
+cmd_agent_attach(int argc, char *argv[])
+{
+	struct opts	 o = { .names = (const char *const[]){ NULL } };
+	struct store	*st;
+	const char	*why;
+	int64_t		 id;
+	int		 rc, inbound = 0, i;
+
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--inbound") == 0) {
+			inbound = 1;
+			memmove(&argv[i], &argv[i + 1],
+			    (size_t)(argc - i - 1) * sizeof(*argv));
+			argc--;
+			break;
+		}
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs != 2)
+		return usage_error("%s", "usage: agent attach AGENT CONNECTION"
+		    " [--inbound]");
+	if (!agent_id(o.args[0], &id))
+		return usage_error("'%s' is not an agent number", o.args[0]);
+	if (!store_id_valid(o.args[1]))
+		return usage_error("'%s' is not a connection id", o.args[1]);
+	if (!open_store(&st))
+		return 1;
+	rc = store_agent_attach(st, id, o.args[1], inbound, &why);
+	if (rc > 0)
+		store_log(st, o.args[1], "info", "agent", "agent %lld attached"
+		    "%s", (long long)id, inbound ? " with Inbound on" : "");
+	store_close(st);
+	if (rc == 0) {
+		fprintf(stderr, "ibchannel: %s\n", why);
+		return 1;
+	}
+	return rc > 0 ? 0 : 1;
+}
+
+static int
+agent_status(int argc, char *argv[], const char *status)
+{
+	struct opts	 o = { .names = (const char *const[]){ NULL } };
+	struct store	*st;
+	int64_t		 id;
+	int		 rc;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	if (o.nargs != 1 || !agent_id(o.args[0], &id))
+		return usage_error("%s", "expected one agent number");
+	if (!open_store(&st))
+		return 1;
+	rc = store_agent_set_status(st, id, status);
+	store_close(st);
+	if (rc == 0)
+		fprintf(stderr, "ibchannel: no agent %lld\n", (long long)id);
+	else if (rc > 0)
+		printf("%s\n", status);
+	return rc > 0 ? 0 : 1;
+}
+
+static int
+cmd_agent_start(int argc, char *argv[])
+{
+	return agent_status(argc, argv, "RUNNING");
+}
+
+static int
+cmd_agent_stop(int argc, char *argv[])
+{
+	return agent_status(argc, argv, "STOPPED");
+}
+
+static int
+cmd_send(int argc, char *argv[])
+{
+	static const char *const names[] = { "connection", "to", "text", NULL };
+	struct opts		 o = { .names = names };
+	struct store_connection	 c;
+	struct store_outbound	 out;
+	struct store		*st;
+	const char		*why, *conn, *to, *text;
+	char			 phone[PHONE_MAX], uid[STORE_UID_MAX];
+	char			 reason[256];
+	int64_t			 id, contact = 0, session = 0;
+	int			 rc, opted, opened;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	conn = opt(&o, "connection");
+	to = opt(&o, "to");
+	text = opt(&o, "text");
+	if (o.nargs > 0 || conn == NULL || to == NULL || text == NULL)
+		return usage_error("%s", "usage: send --connection ID --to"
+		    " NUMBER --text TEXT");
+	if (!store_id_valid(conn))
+		return usage_error("'%s' is not a connection id", conn);
+	if (*text == '\0')
+		return usage_error("%s", "--text is empty");
+	if (!open_store(&st))
+		return 1;
+	if ((rc = store_connection_get(st, conn, &c)) <= 0) {
+		fprintf(stderr, "ibchannel: no connection %s\n", conn);
+		store_close(st);
+		return 1;
+	}
+	memset(&out, 0, sizeof(out));
+	out.conn = conn;
+	out.author = "operator:cli";
+	out.sender = c.sender;
+	out.recipient = to;
+	out.text = text;
+	rc = -1;
+	if (store_begin(st) < 0)
+		goto out;
+	if (!phone_normalize(to, phone, sizeof(phone), &why)) {
+		/* Stored as failed, with the reason, and never sent. */
+		snprintf(reason, sizeof(reason), "invalid phone number: %s",
+		    why);
+		out.fail_reason = reason;
+		if (store_log(st, conn, "error", "send_failed", "message to"
+		    " %s not sent: %s", to, reason) < 0)
+			goto out;
+	} else {
+		if (store_contact_get(st, phone, &contact, &opted) < 0 ||
+		    store_session_open(st, conn, contact, 0, 1440, &session,
+		    &opened) < 0)
+			goto out;
+		out.recipient = phone;
+		out.contact = contact;
+		out.session = session;
+	}
+	if (store_message_insert_outbound(st, &out, &id, uid) < 0 ||
+	    store_commit(st) < 0)
+		goto out;
+	printf("%lld\n", (long long)id);
+	if (out.fail_reason != NULL)
+		fprintf(stderr, "ibchannel: message %lld failed: %s\n",
+		    (long long)id, out.fail_reason);
+	rc = out.fail_reason != NULL ? 1 : 0;
+out:
+	if (rc < 0) {
+		store_rollback(st);
+		fprintf(stderr, "ibchannel: cannot queue the message\n");
+		rc = 1;
+	}
+	store_close(st);
+	return rc;
+}
+
 static const struct command {
 	const char	*name;
 	const char	*sub;		/* NULL: no subcommand */
@@ -519,6 +896,16 @@ static const struct command {
 	{ "connection", "stop", cmd_connection_stop, "connection stop ID" },
 	{ "connection", "env", cmd_connection_env,
 	    "connection env ID NAME [VALUE]" },
+	{ "agent", "add", cmd_agent_add, "agent add --name N --kind"
+	    " rules|http|openai [--instructions-file F] [--url U] [--model M]"
+	    " [--api-key-file F]" },
+	{ "agent", "attach", cmd_agent_attach,
+	    "agent attach AGENT CONNECTION [--inbound]" },
+	{ "agent", "start", cmd_agent_start, "agent start AGENT" },
+	{ "agent", "stop", cmd_agent_stop, "agent stop AGENT" },
+	{ "send", NULL, cmd_send, "send --connection ID --to NUMBER --text TEXT" },
+	{ "sender", NULL, cmd_sender, "sender --once | --for SECONDS"
+	    " [--lock FILE]" },
 	{ "settings", NULL, cmd_settings,
 	    "settings set NAME VALUE | settings get NAME" },
 	{ "reports", "apply-pending", cmd_reports_apply,

@@ -1,4 +1,4 @@
-/* Infobip webhook bodies: inbound SMS (MO), delivery reports and link clicks, read into plain structs. */
+/* Infobip webhook bodies: inbound SMS, delivery reports, link clicks. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -46,7 +46,7 @@ static const struct {
 };
 #define WH_NGROUPS	((int)(sizeof(wh_groups) / sizeof(wh_groups[0])))
 
-/* Verdicts on a required id (messageId, from) and how an item error says them. */
+/* Verdicts on a required id (messageId, from), worded for item errors. */
 enum wh_idcheck {
 	WH_ID_OK,
 	WH_ID_MISSING,
@@ -162,7 +162,7 @@ wh_copy(int *oom, char *dst, size_t dstsz, const char *s, size_t len)
 	free(fixed);
 }
 
-/* Copies the string member key of o as wh_copy does; other types leave dst "". */
+/* Copies string member key of o as wh_copy does; else dst is "". */
 static void
 wh_copy_member(int *oom, struct json_object *o, const char *key, char *dst,
     size_t dstsz)
@@ -316,7 +316,7 @@ wh_time(struct json_object *o, const char *key, char *out, size_t outsz)
 		payload_timestamp(s, out, outsz);
 }
 
-/* Returns o as malloc'd compact JSON in valid UTF-8, or NULL when out of memory. */
+/* Returns o as malloc'd compact valid UTF-8 JSON; NULL when out of memory. */
 static char *
 wh_raw(struct json_object *o)
 {
@@ -415,7 +415,7 @@ wh_month_days(int y, int m)
 	return wh_mdays[m - 1] + (m == 2 && wh_leap(y));
 }
 
-/* Days from 0001-01-01 to y-m-d in the proleptic Gregorian calendar (y >= 1). */
+/* Days from 0001-01-01 to y-m-d, proleptic Gregorian calendar, y >= 1. */
 static int64_t
 wh_days(int y, int m, int d)
 {
@@ -628,6 +628,12 @@ wh_mo_parts(int *oom, struct json_object *parts, struct wh_mo *m,
 			return;
 		}
 	}
+	buf[at] = '\0';
+	if (smstext_utf8_valid(buf, at)) {
+		m->text = buf;
+		m->text_len = at;
+		return;
+	}
 	m->text = wh_dup(buf, at, &m->text_len, &m->text_repaired);
 	if (m->text == NULL)
 		*oom = 1;
@@ -646,7 +652,7 @@ wh_mo_item(int *oom, struct json_object *it, struct wh_mo *m)
 	if (!json_object_is_type(it, json_type_object)) {
 		wh_fault(m->error, sizeof(m->error), "item is not an object",
 		    NULL);
-		goto text;
+		goto empty;
 	}
 	if ((c = wh_id(it, "messageId", m->message_id,
 	    sizeof(m->message_id))) != WH_ID_OK)
@@ -681,7 +687,7 @@ wh_mo_item(int *oom, struct json_object *it, struct wh_mo *m)
 		    "text is missing (media parts only)", NULL);
 	else
 		wh_fault(m->error, sizeof(m->error), "text is missing", NULL);
-text:
+empty:
 	/* Callers may rely on text never being NULL. */
 	if ((m->text = strdup("")) == NULL)
 		*oom = 1;
@@ -877,7 +883,7 @@ payload_reports_free(struct wh_report *items, size_t n)
 
 /* --- clicks ---------------------------------------------------------- */
 
-/* Normalises sendDateTime (epoch ms as a number or digits, or a timestamp string). */
+/* Normalises sendDateTime: epoch ms as a number or digits, or a timestamp. */
 static void
 wh_click_time(struct json_object *o, char *out, size_t outsz)
 {
@@ -912,11 +918,13 @@ wh_click_time(struct json_object *o, char *out, size_t outsz)
 }
 
 /*
- * Fills c from one click object. Returns NULL when it is usable, else why
- * not (c is then to be freed); sets *oom when out of memory.
+ * Fills c from one click object. Returns 1 when it is usable, else 0 with
+ * why it is not in err (c is then to be freed); sets *oom when out of
+ * memory.
  */
-static const char *
-wh_click_item(int *oom, struct json_object *it, struct wh_click *c)
+static int
+wh_click_item(int *oom, struct json_object *it, struct wh_click *c,
+    char *err, size_t errsz)
 {
 	struct json_object	*v;
 	enum wh_idcheck		 k;
@@ -925,10 +933,14 @@ wh_click_item(int *oom, struct json_object *it, struct wh_click *c)
 
 	if ((c->raw = wh_raw(it)) == NULL)
 		goto oom;
-	if (!json_object_is_type(it, json_type_object))
-		return "not an object";
-	if ((k = wh_id(it, "messageId", c->uid, sizeof(c->uid))) != WH_ID_OK)
-		return wh_id_faults[k];
+	if (!json_object_is_type(it, json_type_object)) {
+		wh_fault(err, errsz, "item is not an object", NULL);
+		return 0;
+	}
+	if ((k = wh_id(it, "messageId", c->uid, sizeof(c->uid))) != WH_ID_OK) {
+		wh_fault(err, errsz, "messageId", wh_id_faults[k]);
+		return 0;
+	}
 	wh_copy_member(oom, it, "recipient", c->recipient,
 	    sizeof(c->recipient));
 	if ((v = wh_member(it, "url", json_type_string)) != NULL)
@@ -939,10 +951,10 @@ wh_click_item(int *oom, struct json_object *it, struct wh_click *c)
 	if (c->url == NULL)
 		goto oom;
 	wh_click_time(it, c->at, sizeof(c->at));
-	return NULL;
+	return 1;
 oom:
 	*oom = 1;
-	return NULL;
+	return 1;
 }
 
 int
@@ -951,9 +963,10 @@ payload_clicks_parse(const char *body, size_t len, struct wh_click **items,
 {
 	struct json_object	*root = NULL, *arr;
 	struct wh_click		*v = NULL;
-	const char		*dummy, *bad;
+	const char		*dummy;
+	char			 err[128];
 	size_t			 i, total, cnt = 0;
-	int			 rc, oom = 0;
+	int			 rc, ok, oom = 0;
 
 	if (why == NULL)
 		why = &dummy;
@@ -968,13 +981,15 @@ payload_clicks_parse(const char *body, size_t len, struct wh_click **items,
 	if (total > 0 && (v = calloc(total, sizeof(*v))) == NULL)
 		goto oom;
 	for (i = 0; i < total; i++) {
-		bad = wh_click_item(&oom, arr != NULL ?
-		    json_object_array_get_idx(arr, i) : root, &v[cnt]);
+		err[0] = '\0';
+		ok = wh_click_item(&oom, arr != NULL ?
+		    json_object_array_get_idx(arr, i) : root, &v[cnt], err,
+		    sizeof(err));
 		if (oom) {
 			cnt++;
 			goto oom;
 		}
-		if (bad == NULL) {
+		if (ok) {
 			cnt++;
 			continue;
 		}
@@ -985,8 +1000,7 @@ payload_clicks_parse(const char *body, size_t len, struct wh_click **items,
 			*why = wh_why_click;
 			goto out;
 		}
-		log_warn("payload_clicks_parse: item %zu skipped: "
-		    "messageId %s", i, bad);
+		log_warn("payload_clicks_parse: item %zu skipped: %s", i, err);
 	}
 	*items = v;
 	*n = cnt;

@@ -1,4 +1,4 @@
-/* Infobip webhook bodies: inbound SMS (MO), delivery reports and link clicks, read into plain structs. */
+/* Infobip webhook bodies: inbound SMS, delivery reports, link clicks. */
 #ifndef PAYLOAD_WEBHOOK_H
 #define PAYLOAD_WEBHOOK_H
 
@@ -12,23 +12,25 @@ struct wh_mo {
 	char	 message_id[WH_ID_MAX];	/* Infobip messageId, required */
 	char	 from[64];		/* sender MSISDN as sent, required */
 	char	 to[64];		/* our number, may be "" */
-	char	*text;			/* owned, never NULL; valid UTF-8, "" allowed */
-	size_t	 text_len;		/* bytes in text */
-	int	 text_repaired;		/* 1 when invalid UTF-8 was replaced or NULs dropped */
-	int	 media_parts;		/* non-text parts of an MMS-style message[] (not fetched) */
+	char	*text;			/* owned, never NULL, valid UTF-8 */
+	size_t	 text_len;		/* bytes in text; 0 is allowed */
+	int	 text_repaired;		/* 1: bad UTF-8 replaced/NUL dropped */
+	int	 media_parts;		/* other MMS parts (not fetched) */
 	char	 keyword[64];
-	char	 received_at[32];	/* payload_timestamp form, "" when absent or unreadable */
+	char	 received_at[32];	/* payload_timestamp form, or "" */
 	double	 price;			/* pricePerMessage, -1 when absent */
 	char	 currency[8];
 	int	 sms_count;		/* -1 when absent */
-	char	 error[256];		/* non-empty: this item is bad (why), the others still count */
+	char	 error[256];		/* non-empty: this item is bad, why */
 };
 
 /*
  * Parses an MO (inbound SMS) body of len bytes. For MMS-style items the
  * text parts of message[] are joined with "\n" and the other parts are
- * counted in media_parts. Returns 1 with a new array in *items of *n
- * entries (n may be 0, items then NULL) that the caller frees with
+ * counted in media_parts. Optional strings too long for their buffer are
+ * cut at a UTF-8 character boundary; messageId and from must fit whole
+ * and hold no control character. Returns 1 with a new array in *items of
+ * *n entries (n may be 0, items then NULL) that the caller frees with
  * payload_mo_free; bad items carry a non-empty error. Returns 0 when the
  * body is unusable, with *why pointing at a static reason ("empty body",
  * "malformed JSON", "JSON nested too deeply", "body is not a JSON object",
@@ -43,8 +45,9 @@ void	payload_mo_free(struct wh_mo *items, size_t n);
 /* One delivery report, v2 or v3 shape. */
 struct wh_report {
 	char	 uid[WH_ID_MAX];	/* messageId: our own id we sent */
-	char	 status[16];		/* accepted, delivered, undeliverable, expired, rejected; "" if unknown group */
-	char	 group_name[32];	/* status.groupName as sent, else the name of status.groupId */
+	/* accepted, delivered, undeliverable, expired, rejected, or "" */
+	char	 status[16];
+	char	 group_name[32];	/* groupName as sent, else groupId's */
 	char	 status_name[64];
 	char	 status_description[256];
 	char	 error_name[64];
@@ -52,11 +55,11 @@ struct wh_report {
 	char	 bulk_id[128];
 	double	 price;			/* pricePerMessage, -1 when absent */
 	char	 currency[8];
-	int	 sms_count;		/* smsCount (v2) or messageCount (v3), -1 when absent */
+	int	 sms_count;		/* smsCount or messageCount, or -1 */
 	char	 sent_at[32];		/* payload_timestamp form or "" */
 	char	 done_at[32];		/* payload_timestamp form or "" */
-	char	*raw;			/* owned, never NULL: the item as compact JSON, for audit */
-	char	 error[256];		/* non-empty: bad item (no messageId, no status, unknown group) */
+	char	*raw;			/* owned, never NULL: compact JSON */
+	char	 error[256];		/* non-empty: this item is bad, why */
 };
 
 /*
@@ -76,8 +79,8 @@ struct wh_click {
 	char	 uid[WH_ID_MAX];	/* messageId */
 	char	 recipient[64];
 	char	*url;			/* owned, never NULL, "" when absent */
-	char	 at[32];		/* sendDateTime (epoch milliseconds) in payload_timestamp form, or "" */
-	char	*raw;			/* owned, never NULL: the object as compact JSON */
+	char	 at[32];		/* sendDateTime (epoch ms) or "" */
+	char	*raw;			/* owned, never NULL: compact JSON */
 };
 
 /*

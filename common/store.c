@@ -1102,14 +1102,17 @@ store_outbox_done(struct store *st, int64_t message, const char *status,
 }
 
 int
-store_outbox_retry(struct store *st, int64_t message, long delay_seconds,
-    const char *error)
+store_outbox_retry(struct store *st, int64_t message, double delay_seconds,
+    const char *error, int unsure)
 {
-	char	 delay[32];
+	char	 delay[48];
 
-	snprintf(delay, sizeof(delay), "+%ld seconds", delay_seconds);
+	snprintf(delay, sizeof(delay), "+%.3f seconds", delay_seconds);
 	if (exec_stmt(st, STMT_OUTBOX_RETRY, "ssi", error, delay, message) < 0)
 		return -1;
+	/* An unsure message stays 'sending': the next claim looks it up first. */
+	if (unsure)
+		return 1;
 	return exec_stmt(st, STMT_OUTBOX_RETRY_MSG, "i", message);
 }
 

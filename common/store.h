@@ -232,9 +232,14 @@ void	 store_claims_free(struct store_claim *, size_t n);
 int	 store_outbox_done(struct store *, int64_t message, const char *status,
 	    const char *infobip_id, const char *bulk_id, const char *group_name,
 	    const char *status_name, const char *description, int sms_count);
-/* Puts a claimed message back to 'queued' to try again after delay_seconds. */
-int	 store_outbox_retry(struct store *, int64_t message, long delay_seconds,
-	    const char *error);
+/*
+ * Releases a claimed message to try again after delay_seconds: back to
+ * 'queued', or, when unsure (Infobip may have it: the request timed out or
+ * the connection broke after sending), left 'sending' so that the next
+ * claim looks it up in Infobip's logs before sending again.
+ */
+int	 store_outbox_retry(struct store *, int64_t message, double delay_seconds,
+	    const char *error, int unsure);
 
 /* The agent queue: inbound messages waiting for their agent's answer. */
 struct store_agent_job {

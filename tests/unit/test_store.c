@@ -383,7 +383,7 @@ test_retry_and_lapse(struct store *st, const struct store_connection *c)
 	CHECK(n == 1 && cl[0].unsure == 1,
 	    "lapsed lease claimed again as unsure");
 	store_claims_free(cl, n > 0 ? (size_t)n : 0);
-	CHECK(store_outbox_retry(st, id, 3600, "HTTP 500") > 0, "retry later");
+	CHECK(store_outbox_retry(st, id, 3600, "HTTP 500", 0) > 0, "retry later");
 	n = store_outbox_claim(st, "y", 60, 10, &cl);
 	CHECK(n == 0, "not due before its next attempt");
 	store_claims_free(cl, 0);

@@ -1,0 +1,81 @@
+/* The agents that answer customers' SMS: built-in rules, an HTTP webhook, an OpenAI-compatible chat model. */
+#ifndef AGENT_H
+#define AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AGENT_BODY_MAX		(256 * 1024)	/* longest answer read from an agent */
+#define AGENT_CONNECT_MS	10000L		/* connect timeout, at most the total */
+#define AGENT_TIMEOUT_MS	30000L		/* total timeout when the pool is given 0 */
+
+/* One earlier message of the session. */
+struct agent_turn {
+	int		 inbound;	/* 1 customer, 0 us (agent, operator, system) */
+	const char	*text;
+};
+
+/* One inbound message to answer; every pointer is borrowed. */
+struct agent_job {
+	int64_t			 message, session, contact, agent;
+	const char		*kind;		/* "rules", "http", "openai" */
+	const char		*instructions;	/* rules text, or the system prompt */
+	const char		*url;		/* http: endpoint; openai: base URL */
+	const char		*model;		/* openai model name */
+	const char		*api_key;	/* plaintext or NULL */
+	const char		*phone;		/* contact, "+digits" */
+	const char		*text;		/* the inbound message */
+	const struct agent_turn	*history;	/* earlier turns, oldest first, without text */
+	size_t			 nhistory;
+	const char		*session_data;	/* JSON object collected so far, "{}" when none */
+	int			 collect_step;	/* rules agent's collection state, see rules.h */
+};
+
+/* What an agent made of a job. */
+struct agent_reply {
+	char	*text;			/* malloc'd reply; NULL = no reply */
+	char	*session_data;		/* malloc'd JSON object after this turn; NULL = unchanged */
+	int	 collect_step;		/* the job's value when unchanged */
+	char	 contact_name[256];	/* collected this turn, "" = unchanged */
+	char	 contact_email[256];
+	char	 error[512];		/* why there is no reply; never holds the API key */
+};
+
+/* Frees what the reply owns and empties it; safe to call twice. */
+void	 agent_reply_clear(struct agent_reply *);
+
+struct agent_pool;
+
+/*
+ * Opens a pool running up to max_inflight calls at once, each limited to
+ * timeout_ms in total (AGENT_TIMEOUT_MS when 0 or less). Returns the pool,
+ * which the caller closes with agent_pool_close, or NULL on error (logged).
+ */
+struct agent_pool *agent_pool_open(size_t max_inflight, long timeout_ms);
+
+/*
+ * Starts answering job, copying all it needs, so job may go away at once.
+ * A rules job is answered here and handed to done() at the next perform;
+ * so is a job that cannot be sent (unknown kind, no URL, a key that cannot
+ * go into a header), with the reason in its error.
+ * Returns > 0 when added, 0 when the pool is full, < 0 on a system error
+ * (out of memory, curl refused the handle; logged).
+ */
+int	 agent_pool_add(struct agent_pool *, const struct agent_job *,
+	    void *tag);
+
+/*
+ * Drives the calls for up to wait_ms and calls done(tag, reply, arg) once
+ * for each finished job; the reply belongs to the pool and is valid only
+ * during that call, and done may add jobs. Returns as soon as at least one
+ * job was handed over (or at once when nothing is in flight), with the
+ * number of jobs still in flight; < 0 on a curl error (logged).
+ */
+int	 agent_pool_perform(struct agent_pool *, long wait_ms,
+	    void (*done)(void *tag, const struct agent_reply *, void *arg),
+	    void *arg);
+
+/* Aborts what is in flight without calling done() and frees the pool. */
+void	 agent_pool_close(struct agent_pool *);
+
+#endif

@@ -1,0 +1,661 @@
+/* The sender: agents answer queued inbound messages, the outbox goes to Infobip, unsure sends are settled. */
+#include <sys/random.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "config.h"
+#include "connection.h"
+#include "infobip.h"
+#include "log.h"
+#include "phone.h"
+#include "secret.h"
+#include "sender.h"
+#include "smstext.h"
+#include "store.h"
+
+#define HISTORY_MAX	20	/* earlier turns handed to an agent */
+#define CLAIM_BATCHES	4	/* outbox rows claimed per pass, in batches */
+
+/* Settings read once at start, with their defaults. */
+struct sender_cfg {
+	char	 retry_delays[256];	/* send_retry_delays */
+	size_t	 batch;			/* send_batch_size: messages per request */
+	int	 lease;			/* send_lease_seconds */
+	long	 agent_timeout_ms;	/* agent_timeout_ms */
+	long	 infobip_timeout_ms;	/* infobip_timeout_ms: one request to Infobip */
+	size_t	 agent_parallel;	/* agent_parallel */
+	char	 public_url[1024];
+};
+
+struct sender {
+	struct store		*st;
+	struct ib_client	*ib;
+	struct agent_pool	*pool;
+	struct sender_cfg	 cfg;
+	unsigned char		 key[32];
+	char			 owner[128];
+	size_t			 inflight;	/* agent calls running */
+	int			 failed;	/* a store error happened */
+};
+
+/* What the pool hands back for a finished agent call. */
+struct agent_tag {
+	int64_t	 message, session, contact;
+	char	 conn[STORE_ID_LEN + 1];
+	char	 phone[24];
+	char	 sender[64];
+};
+
+static double
+now_seconds(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+sender_backoff(const char *delays, int attempt)
+{
+	const char	*p = delays;
+	char		*end;
+	double		 d = -1;
+	uint32_t	 r = 0;
+	int		 i;
+
+	for (i = 1; i <= attempt; i++) {
+		errno = 0;
+		d = strtod(p, &end);
+		if (end == p || errno != 0 || d < 0)
+			return -1;
+		if (i == attempt)
+			break;
+		if (*end != ',')
+			return -1;
+		p = end + 1;
+	}
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)time(NULL);
+	/* +-10% so that senders failing together do not retry together. */
+	return d * (0.9 + 0.2 * ((double)(r % 10001) / 10000.0));
+}
+
+static void
+setting(struct store *st, const char *name, const char *def, char *buf,
+    size_t bufsz)
+{
+	if (store_setting_get(st, name, buf, bufsz) <= 0 || buf[0] == '\0')
+		snprintf(buf, bufsz, "%s", def);
+}
+
+static void
+cfg_load(struct store *st, struct sender_cfg *c)
+{
+	char	 buf[64];
+
+	setting(st, "send_retry_delays", "30,120,600,3600", c->retry_delays,
+	    sizeof(c->retry_delays));
+	setting(st, "send_batch_size", "100", buf, sizeof(buf));
+	c->batch = (size_t)atol(buf);
+	if (c->batch < 1 || c->batch > 1000)
+		c->batch = 100;
+	setting(st, "send_lease_seconds", "120", buf, sizeof(buf));
+	if ((c->lease = atoi(buf)) < 1)
+		c->lease = 120;
+	setting(st, "agent_timeout_ms", "30000", buf, sizeof(buf));
+	if ((c->agent_timeout_ms = atol(buf)) < 100)
+		c->agent_timeout_ms = 30000;
+	setting(st, "infobip_timeout_ms", "30000", buf, sizeof(buf));
+	if ((c->infobip_timeout_ms = atol(buf)) < 100)
+		c->infobip_timeout_ms = 30000;
+	setting(st, "agent_parallel", "16", buf, sizeof(buf));
+	c->agent_parallel = (size_t)atol(buf);
+	if (c->agent_parallel < 1 || c->agent_parallel > 256)
+		c->agent_parallel = 16;
+	if (config_public_url(st, c->public_url, sizeof(c->public_url)) <= 0)
+		c->public_url[0] = '\0';
+}
+
+/* --- agents ---------------------------------------------------------------- */
+
+struct history {
+	struct agent_turn	 turns[HISTORY_MAX];
+	char			*texts[HISTORY_MAX];
+	size_t			 n;
+};
+
+static int
+history_add(int inbound, const char *text, void *arg)
+{
+	struct history	*h = arg;
+
+	if (h->n == HISTORY_MAX)
+		return 0;
+	if ((h->texts[h->n] = strdup(text != NULL ? text : "")) == NULL)
+		return 0;
+	h->turns[h->n].inbound = inbound;
+	h->turns[h->n].text = h->texts[h->n];
+	h->n++;
+	return 1;
+}
+
+static void
+history_free(struct history *h)
+{
+	size_t	 i;
+
+	for (i = 0; i < h->n; i++)
+		free(h->texts[i]);
+	h->n = 0;
+}
+
+/* Called by the pool for each finished agent call: the reply joins the outbox. */
+static void
+agent_done(void *arg_tag, const struct agent_reply *r, void *arg)
+{
+	struct sender		*s = arg;
+	struct agent_tag	*t = arg_tag;
+	struct store_outbound	 o;
+	int64_t			 id;
+	char			 uid[STORE_UID_MAX];
+	int			 ai;
+
+	s->inflight--;
+	if (store_begin(s->st) < 0)
+		goto err;
+	if (r->session_data != NULL && store_session_save_data(s->st,
+	    t->session, r->session_data, r->collect_step) < 0)
+		goto err;
+	if ((r->contact_name[0] != '\0' || r->contact_email[0] != '\0' ||
+	    r->session_data != NULL) && store_contact_save_fields(s->st,
+	    t->contact, r->contact_name, r->contact_email,
+	    r->session_data) < 0)
+		goto err;
+	if (r->text == NULL || r->text[0] == '\0') {
+		if (store_log(s->st, t->conn, "warn", "agent", "no reply to"
+		    " %s: %s", t->phone, r->error[0] != '\0' ? r->error :
+		    "the agent gave none") < 0)
+			goto err;
+	} else if ((ai = store_session_is_ai(s->st, t->session)) < 0)
+		goto err;
+	else if (!ai) {
+		if (store_log(s->st, t->conn, "info", "agent", "reply to %s"
+		    " dropped: an operator took the session over",
+		    t->phone) < 0)
+			goto err;
+	} else {
+		memset(&o, 0, sizeof(o));
+		o.conn = t->conn;
+		o.session = t->session;
+		o.contact = t->contact;
+		o.author = "agent";
+		o.sender = t->sender;
+		o.recipient = t->phone;
+		o.text = r->text;
+		if (store_message_insert_outbound(s->st, &o, &id, uid) < 0)
+			goto err;
+	}
+	if (store_agent_queue_done(s->st, t->message) < 0 ||
+	    store_commit(s->st) < 0)
+		goto err;
+	free(t);
+	return;
+err:
+	store_rollback(s->st);
+	s->failed = 1;
+	free(t);
+}
+
+/* Starts agent calls for queued inbound messages. Returns the number started, < 0 on error. */
+static int
+agents_claim(struct sender *s)
+{
+	struct store_agent_job	*jobs = NULL;
+	struct store_agent	 a;
+	struct agent_job	 j;
+	struct agent_tag	*t;
+	struct history		 h;
+	char			*apikey;
+	size_t			 room;
+	int			 n, i, started = 0, rc;
+
+	room = s->cfg.agent_parallel - s->inflight;
+	if (room == 0)
+		return 0;
+	if ((n = store_agent_queue_claim(s->st, s->owner,
+	    (int)(s->cfg.agent_timeout_ms / 1000) + 30, room, &jobs)) <= 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		memset(&a, 0, sizeof(a));
+		apikey = NULL;
+		if (!jobs[i].ai || jobs[i].opted_out ||
+		    !jobs[i].agent_running) {
+			/* Nothing to answer: an operator, STOP, or a stopped agent. */
+			if (store_agent_queue_done(s->st, jobs[i].message) < 0)
+				goto err;
+			continue;
+		}
+		if ((rc = store_agent_get(s->st, jobs[i].agent, &a)) <= 0) {
+			if (rc < 0 || store_agent_queue_done(s->st,
+			    jobs[i].message) < 0)
+				goto err;
+			continue;
+		}
+		if (a.api_key_enc[0] != '\0' &&
+		    secret_decrypt(s->key, a.api_key_enc, &apikey) <= 0) {
+			store_log(s->st, jobs[i].conn, "error", "agent", "agent"
+			    " %s: its API key cannot be decrypted", a.name);
+			store_agent_clear(&a);
+			if (store_agent_queue_done(s->st, jobs[i].message) < 0)
+				goto err;
+			continue;
+		}
+		memset(&h, 0, sizeof(h));
+		if (store_session_history(s->st, jobs[i].session,
+		    jobs[i].message, HISTORY_MAX, history_add, &h) < 0 ||
+		    (t = calloc(1, sizeof(*t))) == NULL) {
+			history_free(&h);
+			secret_free(apikey);
+			store_agent_clear(&a);
+			goto err;
+		}
+		t->message = jobs[i].message;
+		t->session = jobs[i].session;
+		t->contact = jobs[i].contact;
+		snprintf(t->conn, sizeof(t->conn), "%s", jobs[i].conn);
+		snprintf(t->phone, sizeof(t->phone), "%s", jobs[i].phone);
+		snprintf(t->sender, sizeof(t->sender), "%s", jobs[i].sender);
+		memset(&j, 0, sizeof(j));
+		j.message = jobs[i].message;
+		j.session = jobs[i].session;
+		j.contact = jobs[i].contact;
+		j.agent = jobs[i].agent;
+		j.kind = a.kind;
+		j.instructions = a.instructions;
+		j.url = a.url;
+		j.model = a.model;
+		j.api_key = apikey;
+		j.phone = jobs[i].phone;
+		j.text = jobs[i].text;
+		j.history = h.turns;
+		j.nhistory = h.n;
+		j.session_data = jobs[i].session_data;
+		j.collect_step = jobs[i].collect_step;
+		rc = agent_pool_add(s->pool, &j, t);
+		history_free(&h);
+		secret_free(apikey);
+		store_agent_clear(&a);
+		if (rc <= 0) {
+			/* Full or failed: the lease lapses and it is claimed again. */
+			free(t);
+			if (rc < 0)
+				goto err;
+			continue;
+		}
+		s->inflight++;
+		started++;
+	}
+	store_agent_jobs_free(jobs, (size_t)n);
+	return started;
+err:
+	store_agent_jobs_free(jobs, (size_t)n);
+	return -1;
+}
+
+/* --- sending ----------------------------------------------------------------- */
+
+static int
+claim_by_conn(const void *a, const void *b)
+{
+	const struct store_claim	*x = a, *y = b;
+
+	return strcmp(x->conn, y->conn);
+}
+
+/* Fails one message for good, with the reason in its status and the connection's log. */
+static int
+fail_message(struct sender *s, const struct store_claim *c, const char *group,
+    const char *name, const char *reason)
+{
+	if (store_outbox_done(s->st, c->message, "failed", NULL, NULL, group,
+	    name, reason, -1) < 0)
+		return -1;
+	return store_log(s->st, c->conn, "error", "send_failed", "message %s"
+	    " to %s not sent: %s", c->uid, c->recipient, reason);
+}
+
+/* Puts a message back for a later try, or fails it when its retries are used up. */
+static int
+retry_message(struct sender *s, const struct store_claim *c,
+    const struct ib_error *e, int unsure)
+{
+	char	 reason[1024];
+	double	 delay;
+
+	if (e->http_status)
+		snprintf(reason, sizeof(reason), "HTTP %ld %s: %s",
+		    e->http_status, e->code, e->text);
+	else
+		snprintf(reason, sizeof(reason), "%s: %s", e->code, e->text);
+	delay = sender_backoff(s->cfg.retry_delays, c->attempts);
+	if (delay < 0 && !unsure) {
+		char	 given[1100];
+
+		snprintf(given, sizeof(given), "gave up after %d attempts:"
+		    " %s", c->attempts, reason);
+		return fail_message(s, c, "", "", given);
+	}
+	if (delay < 0) {
+		/* Never give up on an unsure message: it may have been sent. */
+		delay = sender_backoff(s->cfg.retry_delays, 1);
+		if (delay < 0)
+			delay = 60;
+	}
+	if (e->retry_after > 0 && (double)e->retry_after > delay)
+		delay = (double)e->retry_after;
+	if (store_outbox_retry(s->st, c->message, delay, reason, unsure) < 0)
+		return -1;
+	return store_log(s->st, c->conn, "warn", "send_retry", "message %s to"
+	    " %s: %s; attempt %d, next in %.1f s%s", c->uid, c->recipient,
+	    reason, c->attempts, delay, unsure ? " after checking Infobip's"
+	    " logs" : "");
+}
+
+static int
+record_result(struct sender *s, const struct store_claim *c,
+    const struct ib_result *r)
+{
+	char	 reason[512];
+
+	if (r->accepted)
+		return store_outbox_done(s->st, c->message, "accepted",
+		    r->infobip_id[0] ? r->infobip_id : NULL,
+		    r->bulk_id[0] ? r->bulk_id : NULL, r->group_name,
+		    r->status_name, r->description,
+		    r->message_count > 0 ? r->message_count : -1);
+	snprintf(reason, sizeof(reason), "%s%s%s", r->status_name,
+	    r->status_name[0] && r->description[0] ? ": " : "",
+	    r->description);
+	return fail_message(s, c, r->group_name, r->status_name, reason);
+}
+
+/* Sends the prepared messages of one connection, batch by batch. */
+static int
+send_batch(struct sender *s, const struct connection_config *cfg,
+    const char *apikey, struct store_claim **claims, struct ib_outmsg *msgs,
+    size_t n)
+{
+	struct ib_send_opts	 opts;
+	struct ib_result	*res;
+	struct ib_error		 err;
+	char			 delivery[1200], tracking[1200];
+	size_t			 i;
+	int			 rc, unsure, bad = 0;
+
+	if (n == 0)
+		return 1;
+	memset(&opts, 0, sizeof(opts));
+	opts.sender = cfg->sender;
+	if (s->cfg.public_url[0] != '\0') {
+		snprintf(delivery, sizeof(delivery),
+		    "%s/channel/%s/webhook/reports", s->cfg.public_url,
+		    claims[0]->conn);
+		snprintf(tracking, sizeof(tracking),
+		    "%s/channel/%s/webhook/clicks", s->cfg.public_url,
+		    claims[0]->conn);
+		opts.delivery_url = delivery;
+		opts.tracking_url = tracking;
+	}
+	opts.custom_domain = cfg->short_domain;
+	if ((res = calloc(n, sizeof(*res))) == NULL)
+		return -1;
+	memset(&err, 0, sizeof(err));
+	rc = ib_send(s->ib, cfg->api_url, apikey, &opts, msgs, n, res, &err);
+	if (store_begin(s->st) < 0) {
+		free(res);
+		return -1;
+	}
+	for (i = 0; i < n && !bad; i++) {
+		if (rc > 0)
+			bad = record_result(s, claims[i], &res[i]) < 0;
+		else if (rc == 0) {
+			char reason[1700];
+
+			snprintf(reason, sizeof(reason), "%s%s%s%s",
+			    err.http_status ? "Infobip refused the request: " :
+			    "", err.code, err.text[0] ? ": " : "", err.text);
+			if (err.violations[0] != '\0')
+				snprintf(reason + strlen(reason), sizeof(reason) -
+				    strlen(reason), " (%s)", err.violations);
+			bad = fail_message(s, claims[i], "", err.code,
+			    reason) < 0;
+		} else {
+			/* No answer, or a server error: Infobip may have it. */
+			unsure = err.http_status == 0 || err.http_status >= 500;
+			bad = retry_message(s, claims[i], &err, unsure) < 0;
+		}
+	}
+	free(res);
+	if (bad) {
+		store_rollback(s->st);
+		return -1;
+	}
+	return store_commit(s->st);
+}
+
+/*
+ * Settles one message whose earlier send may have reached Infobip. Returns
+ * 1 when settled (accepted or failed), 0 when Infobip does not have it (send
+ * it), 2 when it cannot tell yet (retried later), < 0 on a store error.
+ */
+static int
+settle_unsure(struct sender *s, const struct connection_config *cfg,
+    const char *apikey, const struct store_claim *c)
+{
+	struct ib_result	 r;
+	struct ib_error		 err;
+	int			 rc;
+
+	memset(&err, 0, sizeof(err));
+	rc = ib_lookup(s->ib, cfg->api_url, apikey, c->uid, &r, &err);
+	if (rc == 0)
+		return store_log(s->st, c->conn, "info", "reconcile", "message"
+		    " %s is not in Infobip's logs: sending it", c->uid) < 0 ?
+		    -1 : 0;
+	if (rc < 0)
+		return retry_message(s, c, &err, 1) < 0 ? -1 : 2;
+	if (store_log(s->st, c->conn, "info", "reconcile", "message %s was"
+	    " already accepted by Infobip (%s): not sent again", c->uid,
+	    r.group_name) < 0)
+		return -1;
+	return record_result(s, c, &r) < 0 ? -1 : 1;
+}
+
+/* Sends the claimed messages of one connection (claims[0..n) share it). */
+static int
+send_connection(struct sender *s, struct store_claim *claims, size_t n)
+{
+	struct connection_config	 cfg;
+	struct store_claim		**ready = NULL;
+	struct ib_outmsg		*msgs = NULL;
+	char				**texts = NULL;
+	char				*apikey = NULL;
+	char				 phone[PHONE_MAX];
+	const char			*why;
+	size_t				 i, k = 0, from;
+	int				 rc, ret = -1;
+
+	if ((rc = connection_config(s->st, claims[0].conn, &cfg)) <= 0) {
+		/* Stopped since the claim: leave the messages queued. */
+		struct ib_error e = { .code = "STOPPED",
+		    .text = "connection is not RUNNING" };
+
+		for (i = 0; i < n; i++)
+			if (store_outbox_retry(s->st, claims[i].message, 1,
+			    e.text, claims[i].unsure) < 0)
+				return -1;
+		return rc < 0 ? -1 : 1;
+	}
+	if (secret_decrypt(s->key, cfg.api_key_enc, &apikey) <= 0) {
+		for (i = 0; i < n; i++)
+			if (fail_message(s, &claims[i], "", "", "the API key"
+			    " cannot be decrypted with this installation's key"
+			    " file") < 0)
+				return -1;
+		return 1;
+	}
+	if ((ready = calloc(n, sizeof(*ready))) == NULL ||
+	    (msgs = calloc(n, sizeof(*msgs))) == NULL ||
+	    (texts = calloc(n, sizeof(*texts))) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct store_claim *c = &claims[i];
+
+		if (c->opted_out && !c->priority) {
+			if (fail_message(s, c, "", "", "the contact opted out"
+			    " (STOP)") < 0)
+				goto out;
+			continue;
+		}
+		if (!phone_normalize(c->recipient, phone, sizeof(phone), &why)) {
+			char reason[256];
+
+			snprintf(reason, sizeof(reason), "invalid phone number:"
+			    " %s", why);
+			if (fail_message(s, c, "", "", reason) < 0)
+				goto out;
+			continue;
+		}
+		if (c->unsure) {
+			if ((rc = settle_unsure(s, &cfg, apikey, c)) < 0)
+				goto out;
+			if (rc > 0)
+				continue;
+		}
+		if ((texts[k] = smstext_prepare(c->text, strlen(c->text),
+		    NULL)) == NULL)
+			goto out;
+		msgs[k].uid = c->uid;
+		msgs[k].to = c->recipient;
+		msgs[k].text = texts[k];
+		ready[k++] = c;
+	}
+	for (from = 0; from < k; from += s->cfg.batch)
+		if (send_batch(s, &cfg, apikey, ready + from, msgs + from,
+		    k - from < s->cfg.batch ? k - from : s->cfg.batch) < 0)
+			goto out;
+	ret = 1;
+out:
+	for (i = 0; texts != NULL && i < k; i++)
+		free(texts[i]);
+	free(texts);
+	free(msgs);
+	free(ready);
+	secret_free(apikey);
+	return ret;
+}
+
+/* Claims due outbox rows and sends them. Returns the number claimed, < 0 on error. */
+static int
+outbox_pass(struct sender *s)
+{
+	struct store_claim	*c = NULL;
+	size_t			 i, from;
+	int			 n;
+
+	if ((n = store_outbox_claim(s->st, s->owner, s->cfg.lease,
+	    s->cfg.batch * CLAIM_BATCHES, &c)) <= 0)
+		return n;
+	qsort(c, (size_t)n, sizeof(*c), claim_by_conn);
+	for (from = 0, i = 1; i <= (size_t)n; i++) {
+		if (i < (size_t)n && strcmp(c[i].conn, c[from].conn) == 0)
+			continue;
+		if (send_connection(s, c + from, i - from) < 0) {
+			store_claims_free(c, (size_t)n);
+			return -1;
+		}
+		from = i;
+	}
+	store_claims_free(c, (size_t)n);
+	return n;
+}
+
+/* --- the loop ------------------------------------------------------------------ */
+
+int
+sender_run(struct store *st, const struct sender_opts *o,
+    volatile sig_atomic_t *quit)
+{
+	struct sender	 s;
+	const char	*why;
+	char		 host[64];
+	double		 end, poll;
+	long		 applied;
+	int		 sent, started, ret = 1;
+
+	memset(&s, 0, sizeof(s));
+	s.st = st;
+	if (config_load_key(s.key, &why) <= 0) {
+		log_error("key file: %s", why != NULL ? why : "unreadable");
+		return 1;
+	}
+	cfg_load(st, &s.cfg);
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "host");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(s.owner, sizeof(s.owner), "%s:%ld:%ld", host, (long)getpid(),
+	    (long)time(NULL));
+	if ((s.ib = ib_open(IBCHANNEL_VERSION)) == NULL ||
+	    (s.pool = agent_pool_open(s.cfg.agent_parallel,
+	    s.cfg.agent_timeout_ms)) == NULL)
+		goto out;
+	ib_set_timeouts(s.ib, 0, s.cfg.infobip_timeout_ms);
+	poll = o->poll_seconds > 0 && o->poll_seconds <= 0.1 ?
+	    o->poll_seconds : 0.05;
+	end = now_seconds() + o->for_seconds;
+	for (;;) {
+		int stopping = *quit || (!o->once && now_seconds() >= end);
+
+		if (store_reports_apply_pending(st, &applied) < 0)
+			goto out;
+		started = stopping ? 0 : agents_claim(&s);
+		if (started < 0 ||
+		    agent_pool_perform(s.pool, 0, agent_done, &s) < 0 ||
+		    s.failed)
+			goto out;
+		if ((sent = outbox_pass(&s)) < 0)
+			goto out;
+		if (stopping && s.inflight == 0)
+			break;
+		if (o->once && started == 0 && sent == 0 && s.inflight == 0 &&
+		    applied == 0)
+			break;
+		if (sent == 0 && started == 0) {
+			/* Idle: wait for agents, or just poll the store again. */
+			if (s.inflight > 0) {
+				if (agent_pool_perform(s.pool,
+				    (long)(poll * 1000), agent_done, &s) < 0 ||
+				    s.failed)
+					goto out;
+			} else
+				usleep((useconds_t)(poll * 1e6));
+		}
+	}
+	ret = 0;
+out:
+	if (ret != 0)
+		log_error("sender stopped on a store or client error");
+	explicit_bzero(s.key, sizeof(s.key));
+	agent_pool_close(s.pool);
+	ib_close(s.ib);
+	return ret;
+}

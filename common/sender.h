@@ -1,0 +1,31 @@
+/* The sender: agents answer queued inbound messages, the outbox goes to Infobip, unsure sends are settled. */
+#ifndef SENDER_H
+#define SENDER_H
+
+#include <signal.h>
+#include <stddef.h>
+
+struct store;
+
+struct sender_opts {
+	int	 once;		/* 1: work until nothing is left, then return */
+	double	 for_seconds;	/* otherwise: poll for this long (cron runs 55) */
+	double	 poll_seconds;	/* idle poll interval, at most 0.1 */
+};
+
+/*
+ * Runs the sender against the store until done (see opts) or *quit is set;
+ * the work in flight is finished first. Returns 0 when it ended normally,
+ * 1 when it could not start (key file, store, client), and logs why.
+ */
+int	 sender_run(struct store *, const struct sender_opts *,
+	    volatile sig_atomic_t *quit);
+
+/*
+ * The delay before retry number attempt (1 = after the first failure)
+ * from a list of seconds such as "30,120,600,3600", with +-10% jitter.
+ * Returns < 0 when the list is exhausted (give up).
+ */
+double	 sender_backoff(const char *delays, int attempt);
+
+#endif

@@ -1,0 +1,278 @@
+"""The cron sender end to end: agents answer, the outbox goes to the Infobip
+simulator, faults are retried, crashes neither lose nor duplicate."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BUILD, ROOT, Env, SIM_KEY  # noqa: E402
+
+env = Env("sender")
+cid = env.add_connection(sender="InfoSMS")
+SMS = "/channel/%s/webhook/sms" % cid
+env.cli("settings", "set", "send_retry_delays", "0.3,0.3,0.3,0.3,0.3")
+env.cli("settings", "set", "send_lease_seconds", "2")
+
+
+def sender_once(*extra):
+    return env.cli("sender", "--once", *extra, check=False)
+
+
+def sim_messages(uid=None):
+    msgs = env.sim("/_sim/messages")["messages"]
+    return [m for m in msgs if uid is None or m["messageId"] == uid]
+
+
+def send(to, text, conn=cid):
+    p = env.cli("send", "--connection", conn, "--to", to, "--text", text, check=False)
+    mid = p.stdout.strip()
+    uid = env.sql1("SELECT uid FROM messages WHERE id = ?", (int(mid),)) if mid else None
+    return p, mid, uid
+
+
+def status(uid):
+    return env.sql1("SELECT status FROM messages WHERE uid = ?", (uid,))
+
+
+def mo(message_id, text, frm):
+    return {"results": [{"messageId": message_id, "from": frm, "to": "447491163443",
+                         "text": text, "receivedAt": "2026-11-27T10:00:00.000+0000"}],
+            "messageCount": 1, "pendingMessageCount": 0}
+
+
+# --- An agent reply goes out with everything Infobip needs ------------------------
+rules = os.path.join(env.dir, "rules.txt")
+with open(rules, "w") as f:
+    f.write(open(os.path.join(ROOT, "tests", "e2e", "rules-demo.txt")).read())
+aid = env.cli("agent", "add", "--name", "Front desk", "--kind", "rules",
+              "--instructions-file", rules).stdout.strip()
+env.cli("agent", "attach", aid, cid, "--inbound")
+env.cli("agent", "start", aid)
+p = env.cli("agent", "add", "--name", "Second", "--kind", "rules", check=False)
+second = p.stdout.strip()
+p = env.cli("agent", "attach", second, cid, "--inbound", check=False)
+env.check(p.returncode == 1 and "only one inbound agent" in p.stderr,
+          "a second inbound agent on one connection is refused", p.stderr)
+
+r = env.post(SMS, mo("in-1", "Hello", "4915112340001"))
+env.check(r.status == 200, "MO accepted", r.text)
+t0 = time.time()
+p = sender_once()
+env.check(p.returncode == 0, "sender --once ran", p.stderr[-500:])
+out = sim_messages()
+reply = [m for m in out if m["to"] == "4915112340001"]
+env.check(len(reply) == 1, "one reply reached the simulator", json.dumps(out)[:500])
+reqs = [r for r in env.sim("/_sim/requests?path=/sms/3/messages")["requests"]]
+if env.check(reqs and reply, "the send request was recorded"):
+    req = reqs[-1]
+    body = json.loads(req["body"])
+    m = body["messages"][0]
+    env.check(req["status"] == 200, "the simulator (checking Infobip's OpenAPI schema) accepted it",
+              str(req["status"]))
+    env.check(req["headers"].get("Authorization") == "App " + SIM_KEY, "App key sent")
+    env.check(m["sender"] == "InfoSMS" and m["destinations"][0]["to"] == "4915112340001",
+              "sender and destination", json.dumps(m))
+    uid = m["destinations"][0]["messageId"]
+    env.check(env.sql1("SELECT COUNT(*) FROM messages WHERE uid = ? AND direction = 'out'"
+                       " AND author = 'agent'", (uid,)) == 1, "our message id sent as messageId")
+    env.check(m["webhooks"]["delivery"]["url"] == "%s/channel/%s/webhook/reports" % (env.base, cid),
+              "delivery report URL", json.dumps(m.get("webhooks")))
+    env.check(body["options"]["tracking"]["trackingUrl"] ==
+              "%s/channel/%s/webhook/clicks" % (env.base, cid)
+              and body["options"]["tracking"]["shortenUrl"] is True, "tracking URL",
+              json.dumps(body.get("options")))
+    env.check(m["content"]["text"] == env.sql1("SELECT text FROM messages WHERE uid = ?", (uid,)),
+              "text as stored")
+    env.check(env.wait_for(lambda: status(uid) == "delivered", 10),
+              "the simulator's delivery report marked it delivered", status(uid))
+
+# --- The built-in rules agent: a question, then name and email collected -----------
+phone = "4915112340002"
+turns = [("in-2", "Hi there"), ("in-3", "What are your opening hours?"), ("in-4", "Alice Example"),
+         ("in-5", "not-an-email"), ("in-6", "alice@example.com")]
+replies = []
+for mid, text in turns:
+    env.post(SMS, mo(mid, text, phone))
+    sender_once()
+    texts = [t for (t,) in env.sql("SELECT text FROM messages WHERE recipient = ? AND"
+                                   " direction = 'out' ORDER BY id", ("+" + phone,))]
+    replies.append(texts[-1] if texts else "")
+print("rules agent conversation:", json.dumps(list(zip([t for _, t in turns], replies)),
+                                               ensure_ascii=False), flush=True)
+env.check(len(set(replies)) == len(replies) and all(replies), "each message got its own answer",
+          repr(replies))
+env.check("9" in replies[1] and "17" in replies[1], "the hours question is answered", replies[1])
+data = env.sql1("SELECT s.data FROM sessions s JOIN contacts c ON c.id = s.contact_id"
+                " WHERE c.phone = ? AND s.closed_at IS NULL", ("+" + phone,))
+env.check(data and json.loads(data).get("name") == "Alice Example"
+          and json.loads(data).get("email") == "alice@example.com",
+          "name and email collected on the session", data)
+row = env.sql("SELECT name, email FROM contacts WHERE phone = ?", ("+" + phone,))
+env.check(row and row[0] == ("Alice Example", "alice@example.com"),
+          "name and email saved on the contact", repr(row))
+
+# --- 1,601 characters arrive as exactly 1,600 ending ... ------------------------------
+long_text = "".join(chr(0x41 + i % 26) for i in range(1601))
+p, mid, uid = send("+4915112340003", long_text)
+sender_once()
+got = sim_messages(uid)
+env.check(len(got) == 1 and len(got[0]["text"]) == 1600 and got[0]["text"].endswith("...")
+          and got[0]["text"][:1597] == long_text[:1597], "1,601 characters -> 1,600 ending ...",
+          str(len(got[0]["text"])) if got else "missing")
+emoji = "\U0001F600" * 1601
+p, mid, uid = send("4915112340003", emoji)
+sender_once()
+got = sim_messages(uid)
+env.check(len(got) == 1 and got[0]["text"] == "\U0001F600" * 1597 + "...",
+          "1,601 emoji -> 1,597 emoji and ...")
+
+# --- An invalid number is never sent ----------------------------------------------------
+before = len(sim_messages())
+p, mid, uid = send("123-456-7890", "hello")
+env.check(p.returncode == 1 and mid, "send to 123-456-7890 stores the message and says it failed",
+          p.stderr)
+sender_once()
+env.check(len(sim_messages()) == before, "nothing sent to 123-456-7890")
+row = env.sql("SELECT status, status_description FROM messages WHERE id = ?", (int(mid),))
+env.check(row and row[0][0] == "failed" and "invalid phone number" in row[0][1],
+          "failed with the reason", repr(row))
+env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text LIKE"
+                   " '%123-456-7890%invalid phone number%'", (cid,)) == 1, "... and logged")
+
+# --- Faults are retried and then succeed -----------------------------------------------
+env.cli("settings", "set", "infobip_timeout_ms", "1500")
+for kind, extra in (("429", {}), ("500", {}), ("timeout", {"delay": 3}), ("reset", {}),
+                    ("503", {})):
+    fault = {"endpoint": "/sms/3/messages", "kind": kind, "count": 2}
+    fault.update(extra)
+    env.sim("/_sim/fault", fault)
+    p, mid, uid = send("4915112340004", "fault " + kind)
+    deadline = time.time() + 30
+    while time.time() < deadline and status(uid) in ("queued", "sending"):
+        sender_once()
+        time.sleep(0.2)
+    env.check(status(uid) in ("accepted", "delivered") and len(sim_messages(uid)) == 1,
+              "%s twice, then sent exactly once" % kind,
+              "%s %d" % (status(uid), len(sim_messages(uid))))
+    env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event ="
+                       " 'send_retry' AND text LIKE ?", (cid, "%" + uid + "%")) >= 2,
+              "%s retries logged" % kind)
+env.cli("settings", "set", "infobip_timeout_ms", "30000")
+
+# A permanent error fails at once with Infobip's text.
+env.sim("/_sim/config", {"no_credit": ["4915112340005"]})
+p, mid, uid = send("4915112340005", "no credit")
+sender_once()
+row = env.sql("SELECT status, status_name, status_description FROM messages WHERE uid = ?", (uid,))
+env.check(row and row[0][0] == "failed" and row[0][1] == "REJECTED_NOT_ENOUGH_CREDITS",
+          "REJECTED_NOT_ENOUGH_CREDITS inside a 200 fails the message", repr(row))
+env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text LIKE ?",
+                   (cid, "%" + uid + "%Not enough credits%")) == 1, "Infobip's text in the log")
+
+# --- kill -9 after Infobip accepted, before the store recorded ---------------------------
+env.cli("settings", "set", "infobip_timeout_ms", "60000")
+env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "accept_then_hang",
+                        "count": 1, "delay": 15})
+p, mid, uid = send("4915112340006", "crash test")
+proc = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "30"],
+                        env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+accepted = env.wait_for(lambda: sim_messages(uid), 10)
+env.check(bool(accepted), "the simulator accepted the message")
+proc.send_signal(signal.SIGKILL)
+proc.wait()
+env.check(status(uid) == "sending", "after kill -9 the store still says sending", status(uid))
+time.sleep(2.5)  # the lease lapses
+sender_once()
+env.check(status(uid) in ("accepted", "delivered"), "restart settles it from Infobip's logs",
+          status(uid))
+env.check(len(sim_messages(uid)) == 1, "delivered exactly once", str(len(sim_messages(uid))))
+env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE event = 'reconcile' AND text LIKE ?",
+                   ("%" + uid + "%already accepted%",)) == 1, "the reconciliation is logged")
+env.check(env.wait_for(lambda: status(uid) == "delivered", 10), "and its report arrives")
+env.cli("settings", "set", "infobip_timeout_ms", "30000")
+
+# A crash before anything reached Infobip: looked up, not found, sent once.
+p, mid, uid = send("4915112340007", "lost in flight")
+env.sql("UPDATE messages SET status = 'sending' WHERE uid = ?", (uid,))
+env.sql("UPDATE outbox SET lease_owner = 'dead', lease_until = '2000-01-01 00:00:00.000',"
+        " attempts = 1 WHERE message_id = (SELECT id FROM messages WHERE uid = ?)", (uid,))
+sender_once()
+env.check(len(sim_messages(uid)) == 1 and status(uid) in ("accepted", "delivered"),
+          "an unsent message found in 'sending' is looked up, then sent once")
+
+# --- Two senders at once: nothing twice -------------------------------------------------
+env.cli("settings", "set", "send_batch_size", "5")
+uids = []
+for i in range(60):
+    uids.append(send("49151123410%02d" % i, "bulk %d" % i)[2])
+procs = [subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--once", "--lock",
+                           os.path.join(env.dir, "lock%d" % i)], env=env.env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for i in range(2)]
+errs = [pr.communicate(timeout=120)[1] for pr in procs]
+counts = {}
+for m in sim_messages():
+    counts[m["messageId"]] = counts.get(m["messageId"], 0) + 1
+env.check(all(counts.get(u) == 1 for u in uids), "two senders: each of 60 messages sent once",
+          repr([counts.get(u) for u in uids]))
+env.check(all(pr.returncode == 0 for pr in procs), "both senders ended cleanly", repr(errs))
+env.cli("settings", "set", "send_batch_size", "100")
+
+# The lock: an overlapping run leaves at once.
+holder = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "20"],
+                          env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(0.5)
+t = time.time()
+p = env.cli("sender", "--for", "20", check=False)
+env.check(p.returncode == 0 and time.time() - t < 3 and "another sender" in p.stderr,
+          "an overlapping sender exits at once", p.stderr)
+# The running sender answers quickly: a reply leaves within a fraction of a second.
+env.post(SMS, mo("in-fast", "hours?", "4915112340008"))
+t = time.time()
+fast = env.wait_for(lambda: [m for m in sim_messages() if m["to"] == "4915112340008"], 5, 0.02)
+elapsed = time.time() - t
+env.check(bool(fast) and elapsed < 1.0, "reply reached Infobip within a second (%.2f s)" % elapsed)
+holder.send_signal(signal.SIGTERM)
+try:
+    rc = holder.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    holder.kill()
+    rc = None
+env.check(rc == 0, "SIGTERM ends the sender cleanly", str(rc))
+
+# --- A stopped connection sends nothing until started -----------------------------------
+env.cli("connection", "stop", cid)
+p, mid, uid = send("4915112340009", "wait for start")
+sender_once()
+env.check(status(uid) == "queued" and not sim_messages(uid), "stopped: nothing sent")
+env.cli("connection", "start", cid)
+sender_once()
+env.check(len(sim_messages(uid)) == 1, "started: sent")
+
+# --- Opted-out contacts get nothing but the confirmation --------------------------------
+env.post(SMS, mo("stop-1", "STOP", "4915112340010"))
+p, mid, uid = send("4915112340010", "promo")
+sender_once()
+env.check(not sim_messages(uid) and status(uid) == "failed", "nothing sent to an opted-out contact")
+conf = [m for m in sim_messages() if m["to"] == "4915112340010"]
+env.check(len(conf) == 1 and "unsubscribed" in conf[0]["text"].lower(),
+          "the STOP confirmation was sent", json.dumps(conf))
+
+# --- An operator who took over a session silences the AI ---------------------------------
+env.post(SMS, mo("op-1", "hello", "4915112340011"))
+sender_once()
+env.sql("UPDATE sessions SET responsible = 'alice' WHERE contact_id ="
+        " (SELECT id FROM contacts WHERE phone = '+4915112340011')")
+before = len([m for m in sim_messages() if m["to"] == "4915112340011"])
+env.post(SMS, mo("op-2", "are you there?", "4915112340011"))
+sender_once()
+env.check(len([m for m in sim_messages() if m["to"] == "4915112340011"]) == before,
+          "no AI reply in a session an operator took over")
+
+# The key never reached a log.
+logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))
+env.check(SIM_KEY not in logs, "API key absent from the logs")
+env.done()
