@@ -78,8 +78,10 @@ run: deps
 	@sh deploy/run.sh
 
 bench: deps
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+		{ echo "make bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
 	@$(MAKE) --no-print-directory all
-	@sh tests/bench.sh
+	@python3 tests/bench.py
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)/sql

@@ -5,40 +5,59 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AGENT_BODY_MAX		(256 * 1024)	/* longest answer read from an agent */
-#define AGENT_CONNECT_MS	10000L		/* connect timeout, at most the total */
-#define AGENT_TIMEOUT_MS	30000L		/* total timeout when the pool is given 0 */
+#define AGENT_BODY_MAX		(256 * 1024)	/* longest answer read */
+#define AGENT_CONNECT_MS	10000L		/* connect timeout at most */
+#define AGENT_TIMEOUT_MS	30000L		/* total timeout by default */
 
 /* One earlier message of the session. */
 struct agent_turn {
-	int		 inbound;	/* 1 customer, 0 us (agent, operator, system) */
+	int		 inbound;	/* 1 customer; 0 agent, operator... */
 	const char	*text;
 };
 
-/* One inbound message to answer; every pointer is borrowed. */
+/*
+ * One inbound message to answer; every pointer is borrowed.
+ * instructions: the rules text, or the system prompt of an openai agent.
+ * url: the http agent's endpoint, or the openai base URL (the agent POSTs
+ * to {base}/v1/chat/completions; a base ending in /v1 is fine too).
+ * api_key: plaintext or NULL; when set, both kinds send it as
+ * "Authorization: Bearer <key>" (local chat servers such as llama.cpp or
+ * Ollama need none, so an openai agent without a key sends no header).
+ * history: the session's earlier turns, oldest first, not including text;
+ * the caller bounds it (e.g. to 20).
+ * session_data: JSON object of the fields collected so far, "{}" if none.
+ * collect_step: the rules agent's collection state, see rules.h.
+ */
 struct agent_job {
 	int64_t			 message, session, contact, agent;
 	const char		*kind;		/* "rules", "http", "openai" */
-	const char		*instructions;	/* rules text, or the system prompt */
-	const char		*url;		/* http: endpoint; openai: base URL */
+	const char		*instructions;
+	const char		*url;
 	const char		*model;		/* openai model name */
-	const char		*api_key;	/* plaintext or NULL */
+	const char		*api_key;
 	const char		*phone;		/* contact, "+digits" */
 	const char		*text;		/* the inbound message */
-	const struct agent_turn	*history;	/* earlier turns, oldest first, without text */
+	const struct agent_turn	*history;
 	size_t			 nhistory;
-	const char		*session_data;	/* JSON object collected so far, "{}" when none */
-	int			 collect_step;	/* rules agent's collection state, see rules.h */
+	const char		*session_data;
+	int			 collect_step;
 };
 
-/* What an agent made of a job. */
+/*
+ * What an agent made of a job. text is the malloc'd reply, NULL for none;
+ * session_data the malloc'd JSON object after this turn, NULL when
+ * unchanged; collect_step the new state (the job's when unchanged);
+ * contact_name and contact_email what was collected now ("" when nothing);
+ * error why there is no reply (timeout, HTTP 500, bad JSON...), for the
+ * connection log: it never holds the API key.
+ */
 struct agent_reply {
-	char	*text;			/* malloc'd reply; NULL = no reply */
-	char	*session_data;		/* malloc'd JSON object after this turn; NULL = unchanged */
-	int	 collect_step;		/* the job's value when unchanged */
-	char	 contact_name[256];	/* collected this turn, "" = unchanged */
+	char	*text;
+	char	*session_data;
+	int	 collect_step;
+	char	 contact_name[256];
 	char	 contact_email[256];
-	char	 error[512];		/* why there is no reply; never holds the API key */
+	char	 error[512];
 };
 
 /* Frees what the reply owns and empties it; safe to call twice. */

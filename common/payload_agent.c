@@ -69,7 +69,7 @@ pa_parse(const char *body, size_t len)
 	return obj;
 }
 
-/* The member key of o when o is an object and the member has type t; borrowed. */
+/* Member key of object o when it has type t, else NULL; borrowed. */
 static struct json_object *
 pa_get(struct json_object *o, const char *key, enum json_type t)
 {
@@ -335,7 +335,8 @@ payload_agent_openai_reply(const char *body, size_t len, char **text,
 		goto out;
 	}
 	if (v != NULL && !json_object_is_type(v, json_type_string)) {
-		pa_copy(err, errsz, "choices[0].message.content is not a string");
+		pa_copy(err, errsz,
+		    "choices[0].message.content is not a string");
 		goto out;
 	}
 	rv = 1;

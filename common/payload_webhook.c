@@ -683,8 +683,7 @@ wh_mo_item(int *oom, struct json_object *it, struct wh_mo *m)
 		wh_fault(m->error, sizeof(m->error), "text is not a string",
 		    NULL);
 	else if (m->media_parts > 0)
-		wh_fault(m->error, sizeof(m->error),
-		    "text is missing (media parts only)", NULL);
+		goto empty;	/* media only: stored with empty text, media noted */
 	else
 		wh_fault(m->error, sizeof(m->error), "text is missing", NULL);
 empty:

@@ -47,9 +47,10 @@
  *   done: TEXT
  *	Said when the last field has been collected. Default: "Thank you!".
  *
- * Every directive but rule and ask may appear once; hint, trigger and done
- * need at least one ask line. A value is never empty. Keywords cannot hold
- * ',' and the first "=>" of a line ends the keywords or the field.
+ * greeting, fallback, trigger and done may each appear once, hint once
+ * per ask line; trigger and done need at least one ask line. No value may
+ * be empty. Keywords cannot hold ',', and the first "=>" of a line ends
+ * the keywords or the field. Instructions are at most 64 KiB.
  *
  * FIELDS
  *

@@ -49,6 +49,7 @@ struct sender {
 /* What the pool hands back for a finished agent call. */
 struct agent_tag {
 	int64_t	 message, session, contact;
+	int	 collect_step;		/* before the call */
 	char	 conn[STORE_ID_LEN + 1];
 	char	 phone[24];
 	char	 sender[64];
@@ -172,8 +173,9 @@ agent_done(void *arg_tag, const struct agent_reply *r, void *arg)
 	s->inflight--;
 	if (store_begin(s->st) < 0)
 		goto err;
-	if (r->session_data != NULL && store_session_save_data(s->st,
-	    t->session, r->session_data, r->collect_step) < 0)
+	if ((r->session_data != NULL || r->collect_step != t->collect_step) &&
+	    store_session_save_data(s->st, t->session, r->session_data,
+	    r->collect_step) < 0)
 		goto err;
 	if ((r->contact_name[0] != '\0' || r->contact_email[0] != '\0' ||
 	    r->session_data != NULL) && store_contact_save_fields(s->st,
@@ -271,6 +273,7 @@ agents_claim(struct sender *s)
 		t->message = jobs[i].message;
 		t->session = jobs[i].session;
 		t->contact = jobs[i].contact;
+		t->collect_step = jobs[i].collect_step;
 		snprintf(t->conn, sizeof(t->conn), "%s", jobs[i].conn);
 		snprintf(t->phone, sizeof(t->phone), "%s", jobs[i].phone);
 		snprintf(t->sender, sizeof(t->sender), "%s", jobs[i].sender);

@@ -175,7 +175,7 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " (SELECT id FROM messages WHERE connection_id = ?1 AND uid = ?2),"
 	    " 'click', 1, ?3)",
 	[STMT_CLAIM_SELECT] = "SELECT o.message_id, m.uid, m.connection_id,"
-	    " m.recipient, m.text, o.attempts, m.status = 'sending',"
+	    " m.recipient, m.text, o.attempts + 1, m.status = 'sending',"
 	    " COALESCE(c.opted_out, 0), o.priority"
 	    " FROM outbox o JOIN messages m ON m.id = o.message_id"
 	    " JOIN connections k ON k.id = m.connection_id"
@@ -220,8 +220,8 @@ static const char *const stmt_sql[STMT__MAX] = {
 	[STMT_HISTORY] = "SELECT direction = 'in', text FROM (SELECT id,"
 	    " direction, text FROM messages WHERE session_id = ? AND id < ?"
 	    " AND status <> 'failed' ORDER BY id DESC LIMIT ?) ORDER BY id",
-	[STMT_SESSION_DATA] = "UPDATE sessions SET data = ?, collect_step = ?"
-	    " WHERE id = ?",
+	[STMT_SESSION_DATA] = "UPDATE sessions SET data = COALESCE(?, data),"
+	    " collect_step = ? WHERE id = ?",
 	[STMT_CONTACT_FIELDS] = "UPDATE contacts SET"
 	    " name = CASE WHEN ?1 <> '' THEN ?1 ELSE name END,"
 	    " email = CASE WHEN ?2 <> '' THEN ?2 ELSE email END,"

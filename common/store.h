@@ -210,7 +210,7 @@ struct store_claim {
 	char	 conn[STORE_ID_LEN + 1];
 	char	*recipient;		/* owned: store_claim_clear */
 	char	*text;
-	int	 attempts;
+	int	 attempts;		/* this attempt's number, from 1 */
 	int	 unsure;		/* 1: its earlier lease lapsed mid-send; look it up first */
 	int	 opted_out;		/* 1: the contact opted out since it was queued */
 	int	 priority;
@@ -273,7 +273,7 @@ int	 store_agent_queue_done(struct store *, int64_t message);
  */
 int	 store_session_history(struct store *, int64_t session, int64_t before,
 	    int limit, int (*fn)(int inbound, const char *text, void *), void *arg);
-/* Saves the fields an agent collected in a session. */
+/* Saves the fields an agent collected in a session (data NULL keeps them) and its collection step. */
 int	 store_session_save_data(struct store *, int64_t session,
 	    const char *data, int collect_step);
 /* Saves collected contact fields: name and email when not "", data (JSON object, may be NULL) merged in. */

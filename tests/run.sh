@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.." || exit 1
 passed=0
 failed=0
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+all=$(mktemp)
+trap 'rm -f "$out" "$all"' EXIT
 
 # Runs one suite; its last "N passed, N failed" line is added to the totals.
 suite() {
@@ -15,6 +16,7 @@ suite() {
 	printf '== %s\n' "$name"
 	"$@" >"$out" 2>&1
 	rc=$?
+	cat "$out" >>"$all"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
 	if [ -z "$line" ]; then
 		cat "$out"
@@ -49,5 +51,14 @@ for t in tests/sim/test_*.py tests/e2e/test_*.py; do
 	[ -f "$t" ] || continue
 	suite "$t" python3 "$t"
 done
+# The API keys the end-to-end tests use must appear in no test output.
+printf '== API keys absent from all test output\n'
+if grep -qE 'sim-key-0123456789abcdef|sms-only-key-aaaabbbbcccc' "$all"; then
+	echo "   FAIL: a test printed an API key"
+	failed=$((failed + 1))
+else
+	echo "   1 passed, 0 failed"
+	passed=$((passed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

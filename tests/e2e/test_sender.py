@@ -47,7 +47,7 @@ def mo(message_id, text, frm):
 # --- An agent reply goes out with everything Infobip needs ------------------------
 rules = os.path.join(env.dir, "rules.txt")
 with open(rules, "w") as f:
-    f.write(open(os.path.join(ROOT, "tests", "e2e", "rules-demo.txt")).read())
+    f.write(open(os.path.join(ROOT, "deploy", "rules-demo.txt")).read())
 aid = env.cli("agent", "add", "--name", "Front desk", "--kind", "rules",
               "--instructions-file", rules).stdout.strip()
 env.cli("agent", "attach", aid, cid, "--inbound")
@@ -175,6 +175,8 @@ env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text L
 
 # --- kill -9 after Infobip accepted, before the store recorded ---------------------------
 env.cli("settings", "set", "infobip_timeout_ms", "60000")
+# The report comes late, so that only Infobip's logs can tell the restarted sender.
+env.sim("/_sim/config", {"dlr_delay": 6})
 env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "accept_then_hang",
                         "count": 1, "delay": 15})
 p, mid, uid = send("4915112340006", "crash test")
@@ -193,6 +195,7 @@ env.check(len(sim_messages(uid)) == 1, "delivered exactly once", str(len(sim_mes
 env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE event = 'reconcile' AND text LIKE ?",
                    ("%" + uid + "%already accepted%",)) == 1, "the reconciliation is logged")
 env.check(env.wait_for(lambda: status(uid) == "delivered", 10), "and its report arrives")
+env.sim("/_sim/config", {"dlr_delay": 0.2})
 env.cli("settings", "set", "infobip_timeout_ms", "30000")
 
 # A crash before anything reached Infobip: looked up, not found, sent once.

@@ -356,10 +356,10 @@ static const struct {
 	  "{\"messageId\":\"m1\",\"from\":\"41\",\"message\":["
 	  "{\"value\":\"Hi\"},{\"url\":\"https://x/v.mp4\"}]}",
 	  "", "m1", "41", "Hi", 0, 1, -1, -1, "", "" },
-	{ "MMS: image only",
+	{ "MMS: image only is kept with empty text",
 	  "{\"messageId\":\"m1\",\"from\":\"41\",\"message\":["
 	  "{\"contentType\":\"image/png\",\"url\":\"https://x/1.png\"}]}",
-	  "text is missing (media parts only)", "m1", "41", "", 0, 1, -1, -1,
+	  "", "m1", "41", "", 0, 1, -1, -1,
 	  "", "" },
 	{ "MMS: text field wins, media still counted",
 	  "{\"messageId\":\"m1\",\"from\":\"41\",\"text\":\"T\",\"message\":["

@@ -1,0 +1,134 @@
+"""make bench: webhook throughput under a real lighttpd, measured with wrk,
+side by side in one run so the ratios hold on a shared, noisy machine.
+
+Each row is one wrk run (2 threads, 32 connections) against the same
+lighttpd; the static file row is lighttpd alone, the ceiling for any
+FastCGI program behind it. After the inbound runs, the store must hold
+exactly the number of messages wrk saw answered 200: nothing lost.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e"))
+from harness import Env  # noqa: E402
+
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+
+if not shutil.which("wrk"):
+    sys.exit("make bench needs wrk: apt-get install -y wrk")
+
+LUA_MO = r"""
+local n = 0
+local tid = 0
+local threads = {}
+function setup(thread)
+  tid = tid + 1
+  thread:set("tid", tid)
+  table.insert(threads, thread)
+end
+function init(args)
+  prefix = args[1] .. "-" .. tid .. "-"
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+function request()
+  n = n + 1
+  local body = '{"results":[{"messageId":"' .. prefix .. n .. '","from":"49151' ..
+    string.format("%08d", n % 5000) .. '","to":"447491163443","text":"Hello, what are' ..
+    ' your opening hours?","receivedAt":"2026-11-27T10:00:00.000+0000","smsCount":1,' ..
+    '"price":{"pricePerMessage":0,"currency":"EUR"}}],"messageCount":1,"pendingMessageCount":0}'
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+LUA_FIXED = r"""
+function init(args)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.body = args[1]
+end
+"""
+
+
+def wrk(url, script=None, args=()):
+    cmd = ["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % SECONDS, "--latency"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
+    if args:
+        cmd += ["--"] + list(args)
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    return {"rps": rps, "total": total, "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "errors": errors.group(1) if errors else "", "p99": p99.group(1) if p99 else "?"}
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="ibc-bench-")
+    mo_lua = os.path.join(tmp, "mo.lua")
+    fixed_lua = os.path.join(tmp, "fixed.lua")
+    with open(mo_lua, "w") as f:
+        f.write(LUA_MO)
+    with open(fixed_lua, "w") as f:
+        f.write(LUA_FIXED)
+    rows = []
+    envs = {}
+    for sync in ("normal", "full"):
+        env = Env("bench-" + sync, procs=4, sync=sync)
+        envs[sync] = env
+        cid = env.add_connection()
+        with open(os.path.join(env.dir, "www", "static.txt"), "w") as f:
+            f.write('{"ok": true}\n')
+        if sync == "normal":
+            rows.append(("lighttpd static file (ceiling)", wrk(env.base + "/static.txt")))
+            rows.append(("GET /docs (FastCGI, store read)",
+                         wrk(env.base + "/channel/%s/docs" % cid)))
+            dup = ('{"results":[{"messageId":"same-id","from":"4915112345678","text":"hi"}],'
+                   '"messageCount":1,"pendingMessageCount":0}')
+            env.post("/channel/%s/webhook/sms" % cid, dup)
+            rows.append(("POST inbound, duplicate (dedupe path)",
+                         wrk(env.base + "/channel/%s/webhook/sms" % cid, fixed_lua, [dup])))
+            env.sql("INSERT INTO messages (uid, connection_id, direction, text, status)"
+                    " VALUES ('bench-dlr', ?, 'out', 'x', 'accepted')", (cid,))
+            dlr = ('{"results":[{"messageId":"bench-dlr","to":"4915112345678","status":'
+                   '{"groupId":1,"groupName":"PENDING","id":26,"name":"PENDING_ACCEPTED"}}]}')
+            rows.append(("POST delivery report (sync=normal)",
+                         wrk(env.base + "/channel/%s/webhook/reports" % cid, fixed_lua, [dlr])))
+        before = env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'in'")
+        res = wrk(env.base + "/channel/%s/webhook/sms" % cid, mo_lua, [sync])
+        stored = env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'in'") - before
+        res["stored"] = stored
+        rows.append(("POST inbound, new messages (sync=%s)" % sync, res))
+    for env in envs.values():
+        env.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    ceiling = rows[0][1]["rps"]
+    print("%-42s %10s %8s %9s %8s %s" % ("run (%ds, %d connections, 2 cores)" % (SECONDS, CONNS),
+                                         "req/s", "x static", "p99", "non-2xx", "notes"))
+    ok = True
+    for name, r in rows:
+        note = r["errors"]
+        if "stored" in r:
+            answered = r["total"] - r["non2xx"]
+            lost = answered - r["stored"]
+            note = "stored %d of %d answered 200%s" % (r["stored"], answered,
+                                                      "" if lost == 0 else " (MISMATCH)")
+            # wrk may count a request it cut at the deadline; allow only what it did not see answered.
+            ok = ok and r["stored"] >= answered - CONNS and r["stored"] <= r["total"]
+        print("%-42s %10.0f %8.2f %9s %8d %s" % (name, r["rps"], r["rps"] / ceiling, r["p99"],
+                                                r["non2xx"], note))
+    sys.exit(0 if ok else 1)
+
+
+main()
