@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 port=${IBCHANNEL_PORT:-8080}
 simport=${IBSIM_PORT:-9090}
-var=$top/var
+var=${IBCHANNEL_VAR:-$top/var}
 export IBCHANNEL_DB="$var/ibchannel.db"
 export IBCHANNEL_KEY_FILE="$var/ibchannel.key"
 export IBCHANNEL_SYNC=${IBCHANNEL_SYNC:-full}

@@ -1,0 +1,112 @@
+"""make run's script: it brings the whole slice up, a message typed on the
+phone page (the simulator's /_sim/mo, which the page calls) is answered
+within a second, Ctrl-C stops everything, and a second run reuses the store."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, free_port  # noqa: E402
+
+passed = failed = 0
+
+
+def check(cond, what, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL run: %s %s" % (what, detail), flush=True)
+
+
+def call(url, body=None):
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body else None,
+                                 method="POST" if body else "GET")
+    if body:
+        req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return r.status, r.read()
+
+
+def port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+var = tempfile.mkdtemp(prefix="ibc-run-")
+port, simport = free_port(), free_port()
+env = dict(os.environ, IBCHANNEL_VAR=var, IBCHANNEL_PORT=str(port), IBSIM_PORT=str(simport))
+
+
+def start():
+    p = subprocess.Popen(["sh", os.path.join(ROOT, "deploy", "run.sh")], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         start_new_session=True)
+    out = ""
+    end = time.time() + 30
+    while time.time() < end and "Ctrl-C stops everything" not in out:
+        line = p.stdout.readline()
+        if not line:
+            break
+        out += line
+    return p, out
+
+
+def stop(p):
+    os.killpg(p.pid, signal.SIGINT)  # what Ctrl-C sends to the whole group
+    try:
+        p.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        return False
+    return True
+
+
+def conversation(number, text):
+    call("http://127.0.0.1:%d/_sim/mo" % simport, {"from": number, "text": text, "wait": True})
+    t = time.time()
+    while time.time() - t < 5:
+        _, body = call("http://127.0.0.1:%d/_sim/phone/inbox?number=%s" % (simport, number))
+        mt = [m for m in json.loads(body)["messages"] if m["direction"] == "mt"]
+        if mt:
+            return mt[-1]["text"], time.time() - t
+        time.sleep(0.02)
+    return None, None
+
+
+p, out = start()
+check("ibchannel is running" in out, "make run's script starts", out[-1500:])
+check(("http://127.0.0.1:%d/" % simport) in out and "/docs" in out, "it prints the URLs to open")
+_, page = call("http://127.0.0.1:%d/" % simport)
+check(b"<textarea" in page or b"<input" in page, "the phone page is served")
+reply, elapsed = conversation("4915112349001", "What are your opening hours?")
+check(reply is not None and "9:00" in reply, "the demo agent answers", repr(reply))
+check(elapsed is not None and elapsed < 1.0, "within a second (%.3f s)" % (elapsed or -1))
+cid = open(os.path.join(var, "demo-connection")).read().strip()
+_, docs = call("http://127.0.0.1:%d/channel/%s/docs" % (port, cid))
+check(b"/webhook/sms" in docs, "the docs page is served")
+check(stop(p), "Ctrl-C stops the script")
+time.sleep(0.5)
+check(not port_open(port) and not port_open(simport), "lighttpd and the simulator are stopped")
+left = subprocess.run(["sh", "-c", "ps -eo args | grep -F -- '%s' | grep -v grep" % var],
+                      capture_output=True, text=True).stdout
+check(left.strip() == "", "nothing it started is left running", left)
+
+p, out = start()
+check("ibchannel is running" in out, "a second run starts", out[-800:])
+check(open(os.path.join(var, "demo-connection")).read().strip() == cid, "and reuses the store")
+reply, elapsed = conversation("4915112349002", "price?")
+check(reply is not None and "EUR" in reply, "and answers again", repr(reply))
+stop(p)
+shutil.rmtree(var, ignore_errors=True)
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
