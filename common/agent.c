@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "log.h"
+#include "smstext.h"
 #include "payload_agent.h"
 #include "rules.h"
 
@@ -75,22 +76,6 @@ agent_reply_clear(struct agent_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Copies src into dst (size dstsz), never cutting through a UTF-8 sequence. */
-static void
-agent_copy(char *dst, size_t dstsz, const char *src)
-{
-	size_t	 n;
-
-	n = strlen(src);
-	if (n >= dstsz) {
-		n = dstsz - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* Sets the reply's error; it is cut, if it must be, between characters. */
 static void
 agent_error(struct agent_call *c, const char *fmt, ...)
@@ -105,7 +90,7 @@ agent_error(struct agent_call *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	agent_copy(c->reply.error, sizeof(c->reply.error), buf);
+	smstext_copy(c->reply.error, sizeof(c->reply.error), buf);
 }
 
 /* s when it is short printable ASCII, safe to quote in an error. */

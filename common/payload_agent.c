@@ -14,27 +14,6 @@
 static const char *const pa_http_roles[] = { "agent", "customer" };
 static const char *const pa_chat_roles[] = { "assistant", "user" };
 
-/*
- * Copies src into dst (size dstsz, NUL-terminated), cutting before a UTF-8
- * sequence that does not fit rather than through it.
- */
-static void
-pa_copy(char *dst, size_t dstsz, const char *src)
-{
-	size_t	 n;
-
-	if (dstsz == 0)
-		return;
-	n = strlen(src);
-	if (n >= dstsz) {
-		n = dstsz - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 static int
 pa_is_space(char c)
 {
@@ -286,20 +265,20 @@ payload_agent_http_reply(const char *body, size_t len, char **text,
 	int			 rv = 0;
 
 	*text = NULL;
-	pa_copy(err, errsz, "");
+	smstext_copy(err, errsz, "");
 	if ((o = pa_parse(body, len)) == NULL ||
 	    !json_object_is_type(o, json_type_object)) {
-		pa_copy(err, errsz, "answer is not a JSON object");
+		smstext_copy(err, errsz, "answer is not a JSON object");
 		goto out;
 	}
 	if (!json_object_object_get_ex(o, "reply", &v)) {
-		pa_copy(err, errsz, "answer has no \"reply\" member");
+		smstext_copy(err, errsz, "answer has no \"reply\" member");
 		goto out;
 	}
 	if (v == NULL)		/* "reply": null, nothing to say */
 		rv = 1;
 	else if (!json_object_is_type(v, json_type_string))
-		pa_copy(err, errsz, "\"reply\" is not a string");
+		smstext_copy(err, errsz, "\"reply\" is not a string");
 	else
 		rv = pa_reply_text(json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v), text);
@@ -316,26 +295,26 @@ payload_agent_openai_reply(const char *body, size_t len, char **text,
 	int			 rv = 0;
 
 	*text = NULL;
-	pa_copy(err, errsz, "");
+	smstext_copy(err, errsz, "");
 	if ((o = pa_parse(body, len)) == NULL ||
 	    !json_object_is_type(o, json_type_object)) {
-		pa_copy(err, errsz, "answer is not a JSON object");
+		smstext_copy(err, errsz, "answer is not a JSON object");
 		goto out;
 	}
 	if ((choices = pa_get(o, "choices", json_type_array)) == NULL ||
 	    json_object_array_length(choices) == 0) {
 		if (!payload_agent_error_message(body, len, err, errsz))
-			pa_copy(err, errsz, "answer has no \"choices\"");
+			smstext_copy(err, errsz, "answer has no \"choices\"");
 		goto out;
 	}
 	if ((msg = pa_get(json_object_array_get_idx(choices, 0), "message",
 	    json_type_object)) == NULL ||
 	    !json_object_object_get_ex(msg, "content", &v)) {
-		pa_copy(err, errsz, "answer has no choices[0].message.content");
+		smstext_copy(err, errsz, "answer has no choices[0].message.content");
 		goto out;
 	}
 	if (v != NULL && !json_object_is_type(v, json_type_string)) {
-		pa_copy(err, errsz,
+		smstext_copy(err, errsz,
 		    "choices[0].message.content is not a string");
 		goto out;
 	}
@@ -344,7 +323,7 @@ payload_agent_openai_reply(const char *body, size_t len, char **text,
 		rv = pa_reply_text(json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v), text);
 	if (rv > 0 && *text == NULL)
-		pa_copy(err, errsz, "the model returned no content");
+		smstext_copy(err, errsz, "the model returned no content");
 out:
 	json_object_put(o);
 	return rv;
@@ -358,7 +337,7 @@ payload_agent_error_message(const char *body, size_t len, char *msg,
 	char			*s = NULL;
 	int			 rv = 0;
 
-	pa_copy(msg, msgsz, "");
+	smstext_copy(msg, msgsz, "");
 	if ((o = pa_parse(body, len)) == NULL)
 		return 0;
 	if ((e = pa_get(o, "error", json_type_string)) != NULL)
@@ -368,7 +347,7 @@ payload_agent_error_message(const char *body, size_t len, char *msg,
 		    json_type_string);
 	if (m != NULL && pa_reply_text(json_object_get_string(m),
 	    (size_t)json_object_get_string_len(m), &s) > 0 && s != NULL) {
-		pa_copy(msg, msgsz, s);
+		smstext_copy(msg, msgsz, s);
 		rv = 1;
 	}
 	free(s);

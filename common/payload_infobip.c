@@ -7,6 +7,7 @@
 #include <json-c/json_object_iterator.h>
 
 #include "log.h"
+#include "smstext.h"
 #include "payload_infobip.h"
 
 /* Status group names by groupId, for answers that carry only one of the two. */
@@ -35,25 +36,6 @@ static const struct {
 
 static const char pl_missing[] = "missing from Infobip's response";
 
-/*
- * Copies src into dst (size dstsz > 0), cutting at a UTF-8 character
- * boundary when it does not fit, so a truncated text stays valid.
- */
-static void
-pl_copy(char *dst, size_t dstsz, const char *src)
-{
-	size_t	 n;
-
-	n = strlen(src);
-	if (n >= dstsz) {
-		n = dstsz - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* Appends src to the string in dst, cut as pl_copy does. */
 static void
 pl_append(char *dst, size_t dstsz, const char *src)
@@ -62,7 +44,7 @@ pl_append(char *dst, size_t dstsz, const char *src)
 
 	used = strlen(dst);
 	if (used + 1 < dstsz)
-		pl_copy(dst + used, dstsz - used, src);
+		smstext_copy(dst + used, dstsz - used, src);
 }
 
 /*
@@ -163,26 +145,26 @@ pl_status(struct json_object *status, struct ib_result *r)
 	r->status_id = -1;
 	r->accepted = 0;
 	if (status == NULL) {
-		pl_copy(r->description, sizeof(r->description),
+		smstext_copy(r->description, sizeof(r->description),
 		    "no status in Infobip's response");
 		return;
 	}
 	if (pl_int(status, "groupId", &gid))
 		r->group_id = gid;
 	if ((s = pl_str(status, "groupName")) != NULL) {
-		pl_copy(r->group_name, sizeof(r->group_name), s);
+		smstext_copy(r->group_name, sizeof(r->group_name), s);
 		if (r->group_id == IB_GROUP_NONE)
 			for (i = 0; i < PL_NGROUPS; i++)
 				if (strcasecmp(s, pl_groups[i]) == 0)
 					r->group_id = (int)i;
 	} else if (r->group_id >= 0 && (size_t)r->group_id < PL_NGROUPS)
-		pl_copy(r->group_name, sizeof(r->group_name),
+		smstext_copy(r->group_name, sizeof(r->group_name),
 		    pl_groups[r->group_id]);
 	pl_int(status, "id", &r->status_id);
 	if ((s = pl_str(status, "name")) != NULL)
-		pl_copy(r->status_name, sizeof(r->status_name), s);
+		smstext_copy(r->status_name, sizeof(r->status_name), s);
 	if ((s = pl_str(status, "description")) != NULL)
-		pl_copy(r->description, sizeof(r->description), s);
+		smstext_copy(r->description, sizeof(r->description), s);
 	r->accepted = r->group_id == IB_GROUP_PENDING ||
 	    r->group_id == IB_GROUP_DELIVERED ||
 	    r->group_id == IB_GROUP_ACCEPTED;
@@ -202,9 +184,9 @@ pl_message_result(struct json_object *m, const char *bulk,
 	r->group_name[0] = r->status_name[0] = r->description[0] = '\0';
 	r->message_count = 0;
 	if ((s = pl_str(m, "messageId")) != NULL)
-		pl_copy(r->infobip_id, sizeof(r->infobip_id), s);
+		smstext_copy(r->infobip_id, sizeof(r->infobip_id), s);
 	if ((s = pl_str(m, "bulkId")) != NULL || (s = bulk) != NULL)
-		pl_copy(r->bulk_id, sizeof(r->bulk_id), s);
+		smstext_copy(r->bulk_id, sizeof(r->bulk_id), s);
 	if (!pl_int(pl_get(m, "details", json_type_object), "messageCount",
 	    &r->message_count) &&
 	    !pl_int(m, "messageCount", &r->message_count) &&
@@ -218,10 +200,10 @@ static void
 pl_result_init(struct ib_result *r, const char *uid)
 {
 	memset(r, 0, sizeof(*r));
-	pl_copy(r->uid, sizeof(r->uid), uid != NULL ? uid : "");
+	smstext_copy(r->uid, sizeof(r->uid), uid != NULL ? uid : "");
 	r->group_id = IB_GROUP_NONE;
 	r->status_id = -1;
-	pl_copy(r->description, sizeof(r->description), pl_missing);
+	smstext_copy(r->description, sizeof(r->description), pl_missing);
 }
 
 int
@@ -352,9 +334,9 @@ payload_error(const char *body, size_t len, struct ib_error *err)
 		return 0;
 	if ((s = pl_str(root, "errorCode")) != NULL) {
 		err->code[0] = err->text[0] = err->violations[0] = '\0';
-		pl_copy(err->code, sizeof(err->code), s);
+		smstext_copy(err->code, sizeof(err->code), s);
 		if ((s = pl_str(root, "description")) != NULL)
-			pl_copy(err->text, sizeof(err->text), s);
+			smstext_copy(err->text, sizeof(err->text), s);
 		if ((v = pl_get(root, "violations", json_type_array)) != NULL)
 			pl_violations(v, err->violations,
 			    sizeof(err->violations));
@@ -368,14 +350,14 @@ payload_error(const char *body, size_t len, struct ib_error *err)
 		goto out;
 	err->code[0] = err->text[0] = err->violations[0] = '\0';
 	if ((s = pl_str(exc, "messageId")) != NULL) {
-		pl_copy(err->code, sizeof(err->code), s);
+		smstext_copy(err->code, sizeof(err->code), s);
 		for (i = 0; i < sizeof(pl_legacy) / sizeof(pl_legacy[0]); i++)
 			if (strcmp(s, pl_legacy[i].legacy) == 0)
-				pl_copy(err->code, sizeof(err->code),
+				smstext_copy(err->code, sizeof(err->code),
 				    pl_legacy[i].code);
 	}
 	if ((s = pl_str(exc, "text")) != NULL)
-		pl_copy(err->text, sizeof(err->text), s);
+		smstext_copy(err->text, sizeof(err->text), s);
 	if ((v = pl_get(exc, "validationErrors", json_type_object)) != NULL)
 		pl_validation_errors(v, err->violations,
 		    sizeof(err->violations));
@@ -399,7 +381,7 @@ payload_balance(const char *body, size_t len, struct ib_balance *bal)
 	    (cur = pl_str(root, "currency")) == NULL)
 		goto out;
 	bal->balance = json_object_get_double(v);
-	pl_copy(bal->currency, sizeof(bal->currency), cur);
+	smstext_copy(bal->currency, sizeof(bal->currency), cur);
 	rv = 1;
 out:
 	json_object_put(root);

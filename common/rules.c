@@ -187,22 +187,6 @@ rules_trim(char *s)
 	return s;
 }
 
-/* Copies src into dst (size dstsz), never cutting through a UTF-8 sequence. */
-static void
-rules_copy(char *dst, size_t dstsz, const char *src)
-{
-	size_t	 n;
-
-	n = strlen(src);
-	if (n >= dstsz) {
-		n = dstsz - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /*
  * Folds s in place for matching: A-Z and U+00C0-U+00DE (but U+00D7) to
  * lower case, which keeps every length, and each run of white space to one
@@ -836,10 +820,10 @@ rules_record(const struct rules *r, size_t f, const char *value,
 	free(reply->session_data);
 	reply->session_data = data;
 	if (strcmp(r->fields[f].name, "name") == 0)
-		rules_copy(reply->contact_name, sizeof(reply->contact_name),
+		smstext_copy(reply->contact_name, sizeof(reply->contact_name),
 		    value);
 	else if (strcmp(r->fields[f].name, "email") == 0)
-		rules_copy(reply->contact_email, sizeof(reply->contact_email),
+		smstext_copy(reply->contact_email, sizeof(reply->contact_email),
 		    value);
 	return 1;
 }

@@ -299,3 +299,20 @@ smstext_measure(const char *utf8, struct smstext_info *info)
 		info->segments = segments_for(utf16, UCS2_SINGLE, UCS2_PART);
 	}
 }
+
+void
+smstext_copy(char *dst, size_t dstsz, const char *src)
+{
+	size_t	 n;
+
+	if (dstsz == 0)
+		return;
+	n = strlen(src);
+	if (n >= dstsz) {
+		n = dstsz - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}

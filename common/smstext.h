@@ -59,4 +59,11 @@ char	*smstext_prepare(const char *s, size_t len, int *truncated);
  */
 void	 smstext_measure(const char *utf8, struct smstext_info *info);
 
+/*
+ * Copies src into dst (size dstsz, NUL-terminated when dstsz > 0), cutting
+ * a text too long for dst at a character boundary, never through a UTF-8
+ * sequence.
+ */
+void	 smstext_copy(char *dst, size_t dstsz, const char *src);
+
 #endif

@@ -323,6 +323,25 @@ test_prepare(void)
 	free(in);
 }
 
+static void
+test_copy(void)
+{
+	char	 buf[6];
+
+	smstext_copy(buf, sizeof(buf), "abc");
+	CHECK_STR(buf, "abc", "short text copied whole");
+	smstext_copy(buf, sizeof(buf), "abcdefgh");
+	CHECK_STR(buf, "abcde", "long ASCII cut to fit");
+	/* "ab" + U+20AC (3 bytes) + "x": the euro sign would end at byte 5. */
+	smstext_copy(buf, 5, "ab\xe2\x82\xacx");
+	CHECK_STR(buf, "ab", "never cuts through a UTF-8 sequence");
+	smstext_copy(buf, sizeof(buf), "\xf0\x9f\x98\x80\xf0\x9f\x98\x80");
+	CHECK_STR(buf, "\xf0\x9f\x98\x80", "emoji kept whole or dropped");
+	buf[0] = 'z';
+	smstext_copy(buf, 0, "abc");
+	CHECK(buf[0] == 'z', "size 0 writes nothing");
+}
+
 int
 main(void)
 {
@@ -330,5 +349,6 @@ main(void)
 	test_chars();
 	test_measure();
 	test_prepare();
+	test_copy();
 	return check_done();
 }
