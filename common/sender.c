@@ -32,6 +32,7 @@ struct sender_cfg {
 	long	 agent_timeout_ms;	/* agent_timeout_ms */
 	long	 infobip_timeout_ms;	/* infobip_timeout_ms: one request to Infobip */
 	size_t	 agent_parallel;	/* agent_parallel */
+	long	 session_timeout;	/* session_timeout_minutes */
 	char	 public_url[1024];
 };
 
@@ -122,6 +123,9 @@ cfg_load(struct store *st, struct sender_cfg *c)
 	c->agent_parallel = (size_t)atol(buf);
 	if (c->agent_parallel < 1 || c->agent_parallel > 256)
 		c->agent_parallel = 16;
+	setting(st, "session_timeout_minutes", "1440", buf, sizeof(buf));
+	if ((c->session_timeout = atol(buf)) < 1)
+		c->session_timeout = 1440;
 	if (config_public_url(st, c->public_url, sizeof(c->public_url)) <= 0)
 		c->public_url[0] = '\0';
 }
@@ -601,8 +605,8 @@ sender_run(struct store *st, const struct sender_opts *o,
 	struct sender	 s;
 	const char	*why;
 	char		 host[64];
-	double		 end, poll;
-	long		 applied;
+	double		 end, poll, swept = 0;
+	long		 applied, closed;
 	int		 sent, started, ret = 1;
 
 	memset(&s, 0, sizeof(s));
@@ -630,6 +634,15 @@ sender_run(struct store *st, const struct sender_opts *o,
 
 		if (store_reports_apply_pending(st, &applied) < 0)
 			goto out;
+		/* Idle sessions close on time, not only when their contact writes again. */
+		if (now_seconds() - swept >= 60) {
+			if (store_sessions_close_idle(st, s.cfg.session_timeout,
+			    &closed) < 0)
+				goto out;
+			if (closed > 0)
+				log_info("closed %ld idle session(s)", closed);
+			swept = now_seconds();
+		}
 		started = stopping ? 0 : agents_claim(&s);
 		if (started < 0 ||
 		    agent_pool_perform(s.pool, 0, agent_done, &s) < 0 ||

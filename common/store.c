@@ -43,6 +43,7 @@ enum stmt {
 	STMT_SESSION_ADD,
 	STMT_SESSION_TOUCH,
 	STMT_SESSION_AI,
+	STMT_SESSION_CLOSE_IDLE,
 	STMT_INBOUND_SEEN,
 	STMT_MSG_IN,
 	STMT_MSG_OUT,
@@ -126,6 +127,9 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " agent_id) VALUES (?, ?, NULLIF(?, 0))",
 	[STMT_SESSION_TOUCH] = "UPDATE sessions SET last_at = " NOW
 	    " WHERE id = ?",
+	[STMT_SESSION_CLOSE_IDLE] = "UPDATE sessions SET closed_at = " NOW
+	    " WHERE closed_at IS NULL AND last_at <"
+	    " strftime('%Y-%m-%d %H:%M:%f', 'now', ?)",
 	[STMT_SESSION_AI] = "SELECT responsible = 'ai' FROM sessions"
 	    " WHERE id = ?",
 	[STMT_INBOUND_SEEN] = "SELECT 1 FROM messages WHERE connection_id = ?"
@@ -816,6 +820,19 @@ int
 store_session_touch(struct store *st, int64_t session)
 {
 	return exec_stmt(st, STMT_SESSION_TOUCH, "i", session);
+}
+
+int
+store_sessions_close_idle(struct store *st, long timeout_minutes, long *closed)
+{
+	char	 ago[32];
+
+	*closed = 0;
+	snprintf(ago, sizeof(ago), "-%ld minutes", timeout_minutes);
+	if (exec_stmt(st, STMT_SESSION_CLOSE_IDLE, "s", ago) < 0)
+		return -1;
+	*closed = sqlite3_changes(st->db);
+	return 1;
 }
 
 int

@@ -169,6 +169,9 @@ int	 store_message_insert_outbound(struct store *, const struct store_outbound *
 	    int64_t *id, char *uid);
 /* Queues an inbound message for its agent. > 0 queued. */
 int	 store_agent_queue_add(struct store *, int64_t message, int64_t session, int64_t agent);
+/* Closes every session idle for longer than timeout_minutes; *closed counts them. */
+int	 store_sessions_close_idle(struct store *, long timeout_minutes,
+	    long *closed);
 /* Whether the AI answers the session (1) or an operator took it over (0). */
 int	 store_session_is_ai(struct store *, int64_t session);
 /* Touches the session's last activity time. */

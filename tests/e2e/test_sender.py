@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, ROOT, Env, SIM_KEY  # noqa: E402
@@ -274,6 +275,36 @@ env.post(SMS, mo("op-2", "are you there?", "4915112340011"))
 sender_once()
 env.check(len([m for m in sim_messages() if m["to"] == "4915112340011"]) == before,
           "no AI reply in a session an operator took over")
+
+# --- HTTP and OpenAI-compatible agents through the real sender ---------------------------
+fake = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "unit", "fake_agent.py"),
+                         "--port", "0", "--key", "fake-openai-key-123456"],
+                        stdout=subprocess.PIPE, text=True)
+env.procs.append(fake)
+fake_url = fake.stdout.readline().split()[-1]
+okey = os.path.join(env.dir, "openai.key")
+with open(okey, "w") as f:
+    f.write("fake-openai-key-123456\n")
+for kind, extra, want in (
+        ("http", ["--url", fake_url + "/agent"], "echo: ping http"),
+        ("openai", ["--url", fake_url, "--model", "tiny", "--api-key-file", okey,
+                    "--instructions-file", rules], "ai: ping openai")):
+    conn = env.add_connection(name="%s line" % kind)
+    agent = env.cli("agent", "add", "--name", kind, "--kind", kind, *extra).stdout.strip()
+    env.cli("agent", "attach", agent, conn, "--inbound")
+    env.cli("agent", "start", agent)
+    number = "49151123499%02d" % len(kind)
+    env.post("/channel/%s/webhook/sms" % conn, mo("ag-" + kind, "ping " + kind, number))
+    sender_once()
+    got = [m["text"] for m in sim_messages() if m["to"] == number]
+    env.check(got == [want], "%s agent answers through the sender" % kind, repr(got))
+recs = json.loads(urllib.request.urlopen(fake_url + "/_requests").read())
+recs = recs.get("requests", recs) if isinstance(recs, dict) else recs
+oa = [r for r in recs if "chat/completions" in json.dumps(r)]
+env.check(oa and "fake-openai-key-123456" in json.dumps(oa[-1]), "the OpenAI key went to the model server")
+enc = env.sql1("SELECT api_key_enc FROM agents WHERE kind = 'openai'")
+env.check(enc and enc.startswith("v1:") and "fake-openai-key" not in enc,
+          "the OpenAI key is encrypted at rest")
 
 # The key never reached a log.
 logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))

@@ -149,6 +149,24 @@ test_sessions_messages(struct store *st, const struct store_connection *c)
 	snprintf(sql, sizeof(sql), "SELECT closed_at IS NOT NULL FROM sessions"
 	    " WHERE id = %lld", (long long)s1);
 	CHECK(q(sql) == 1, "old session closed, not reopened");
+	{
+		long	 closed;
+		sqlite3	*db;
+
+		snprintf(sql, sizeof(sql), "UPDATE sessions SET last_at ="
+		    " strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-3 hours')"
+		    " WHERE id = %lld", (long long)s2);
+		sqlite3_open(dbpath, &db);
+		sqlite3_busy_timeout(db, 5000);
+		sqlite3_exec(db, sql, NULL, NULL, NULL);
+		sqlite3_close(db);
+		CHECK(store_sessions_close_idle(st, 60, &closed) > 0 &&
+		    closed == 1, "idle session closed by the sweep");
+		CHECK(store_sessions_close_idle(st, 60, &closed) > 0 &&
+		    closed == 0, "nothing left to close");
+		CHECK(store_session_open(st, c->id, contact, 0, 60, &s2,
+		    &opened) > 0 && opened == 1, "a new session after the sweep");
+	}
 
 	memset(&in, 0, sizeof(in));
 	in.conn = c->id;
