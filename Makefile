@@ -83,6 +83,19 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/bench.py
 
+# Fuzzes every parser of network input with libFuzzer (clang) for
+# FUZZ_SECONDS, seeded with Infobip's sample payloads when ../shared is there.
+FUZZ_SECONDS ?=	120
+fuzz: build/sqlembed.c
+	@mkdir -p build/fuzz/corpus
+	@[ ! -d ../shared/infobip/samples ] || cp ../shared/infobip/samples/*.json build/fuzz/corpus/
+	$(Q)clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' -g -O1 \
+		-fsanitize=fuzzer,address,undefined -Icommon -Ibuild \
+		$(shell pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_network \
+		tests/fuzz/fuzz_network.c $(COMMON_SRC) build/sqlembed.c $(LDLIBS)
+	cd build/fuzz && ./fuzz_network -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-timeout=10 -rss_limit_mb=4096 corpus
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)/sql
 	install -m 0755 build/ibchannel $(DESTDIR)$(BINDIR)/ibchannel
@@ -92,5 +105,5 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all unit deps test run bench install clean
+.PHONY: all unit deps test run bench fuzz install clean
 .PRECIOUS: build/obj/%.o build/asan/obj/%.o
