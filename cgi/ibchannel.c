@@ -813,8 +813,9 @@ cmd_send(int argc, char *argv[])
 	struct store		*st;
 	const char		*why, *conn, *to, *text;
 	char			 phone[PHONE_MAX], uid[STORE_UID_MAX];
-	char			 reason[256];
+	char			 reason[256], buf[32];
 	int64_t			 id, contact = 0, session = 0;
+	long			 timeout = 1440;
 	int			 rc, opted, opened;
 
 	if (!opts_parse(&o, argc, argv))
@@ -854,8 +855,11 @@ cmd_send(int argc, char *argv[])
 		    " %s not sent: %s", to, reason) < 0)
 			goto out;
 	} else {
+		if (store_setting_get(st, "session_timeout_minutes", buf,
+		    sizeof(buf)) > 0 && atol(buf) > 0)
+			timeout = atol(buf);
 		if (store_contact_get(st, phone, &contact, &opted) < 0 ||
-		    store_session_open(st, conn, contact, 0, 1440, &session,
+		    store_session_open(st, conn, contact, 0, timeout, &session,
 		    &opened) < 0)
 			goto out;
 		out.recipient = phone;

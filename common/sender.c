@@ -354,18 +354,17 @@ retry_message(struct sender *s, const struct store_claim *c,
 	else
 		snprintf(reason, sizeof(reason), "%s: %s", e->code, e->text);
 	delay = sender_backoff(s->cfg.retry_delays, c->attempts);
-	if (delay < 0 && !unsure) {
-		char	 given[1100];
-
-		snprintf(given, sizeof(given), "gave up after %d attempts:"
-		    " %s", c->attempts, reason);
-		return fail_message(s, c, "", "", given);
-	}
 	if (delay < 0) {
-		/* Never give up on an unsure message: it may have been sent. */
-		delay = sender_backoff(s->cfg.retry_delays, 1);
-		if (delay < 0)
-			delay = 60;
+		char	 given[1200];
+
+		/*
+		 * An unsure message may have reached Infobip: it is failed,
+		 * never sent again, and its reason says so.
+		 */
+		snprintf(given, sizeof(given), "gave up after %d attempts%s:"
+		    " %s", c->attempts, unsure ? "; Infobip may have it, so it"
+		    " was not sent again" : "", reason);
+		return fail_message(s, c, "", "", given);
 	}
 	if (e->retry_after > 0 && (double)e->retry_after > delay)
 		delay = (double)e->retry_after;
