@@ -282,7 +282,8 @@ ib_base_url_normalize(const char *in, char *out, size_t outsz,
 		port = 0;
 		for (i = 0, p++; p < end && isdigit((unsigned char)*p);
 		    p++, i++)
-			port = port * 10 + (*p - '0');
+			if (i < 6)	/* more digits are refused below; no overflow */
+				port = port * 10 + (*p - '0');
 		if (i == 0 || i > 5 || port < 1 || port > 65535) {
 			reason = "API URL has a bad port";
 			goto refuse;

@@ -75,6 +75,8 @@ test_base_url(void)
 		{ "http://[::2]", NULL },
 		{ "http://127.0.0.1:9@evil.example", NULL },
 		{ "ftp://example.com", NULL },
+		{ "https://example.com:11111111111111111111111", NULL },
+		{ "https://example.com:65536", NULL },
 		{ "file:///etc/passwd", NULL },
 		{ "javascript:alert(1)", NULL },
 		{ "", NULL },
