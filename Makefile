@@ -90,7 +90,7 @@ fuzz: build/sqlembed.c
 	@mkdir -p build/fuzz/corpus
 	@[ ! -d ../shared/infobip/samples ] || cp ../shared/infobip/samples/*.json build/fuzz/corpus/
 	$(Q)clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' -g -O1 \
-		-fsanitize=fuzzer,address,undefined -Icommon -Ibuild \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icommon -Ibuild \
 		$(shell pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_network \
 		tests/fuzz/fuzz_network.c $(COMMON_SRC) build/sqlembed.c $(LDLIBS)
 	cd build/fuzz && ./fuzz_network -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
