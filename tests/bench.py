@@ -1,9 +1,10 @@
 """make bench: webhook throughput under a real lighttpd, measured with wrk,
 side by side in one run so the ratios hold on a shared, noisy machine.
 
-Each row is one wrk run (2 threads, 32 connections) against the same
-lighttpd; the static file row is lighttpd alone, the ceiling for any
-FastCGI program behind it. After the inbound runs, the store must hold
+Each row is one wrk run (2 threads, 32 connections) against lighttpd with
+one FastCGI process per program (the last row: four, to show what writers
+waiting for each other cost); the static file row is lighttpd alone, the
+ceiling for any FastCGI program behind it. After the inbound runs, the store must hold
 exactly the number of messages wrk saw answered 200: nothing lost.
 """
 
@@ -81,9 +82,9 @@ def main():
         f.write(LUA_FIXED)
     rows = []
     envs = {}
-    for sync in ("normal", "full"):
-        env = Env("bench-" + sync, procs=4, sync=sync)
-        envs[sync] = env
+    for sync, procs in (("normal", 1), ("full", 1), ("full", 4)):
+        env = Env("bench-%s-%d" % (sync, procs), procs=procs, sync=sync)
+        envs[(sync, procs)] = env
         cid = env.add_connection()
         with open(os.path.join(env.dir, "www", "static.txt"), "w") as f:
             f.write('{"ok": true}\n')
@@ -103,10 +104,11 @@ def main():
             rows.append(("POST delivery report (sync=normal)",
                          wrk(env.base + "/channel/%s/webhook/reports" % cid, fixed_lua, [dlr])))
         before = env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'in'")
-        res = wrk(env.base + "/channel/%s/webhook/sms" % cid, mo_lua, [sync])
+        res = wrk(env.base + "/channel/%s/webhook/sms" % cid, mo_lua, ["%s%d" % (sync, procs)])
         stored = env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'in'") - before
         res["stored"] = stored
-        rows.append(("POST inbound, new messages (sync=%s)" % sync, res))
+        rows.append(("POST inbound, new (sync=%s, %d proc%s)" % (sync, procs, "s" * (procs > 1)),
+                     res))
     for env in envs.values():
         env.stop()
     shutil.rmtree(tmp, ignore_errors=True)
