@@ -163,6 +163,19 @@ env.check(env.cli("settings", "get", "public_url").stdout.strip() == "https://sm
           "settings round trip")
 env.check(env.cli("settings", "frob", check=False).returncode == 2, "settings usage error")
 
+# --- make install ----------------------------------------------------------------------
+dest = os.path.join(env.dir, "destdir")
+p = subprocess.run(["make", "-s", "-C", os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "install", "DESTDIR=" + dest, "PREFIX=/opt/ibc"],
+    capture_output=True, text=True)
+want = ["opt/ibc/bin/ibchannel", "opt/ibc/lib/ibchannel/inbound.fcgi",
+        "opt/ibc/lib/ibchannel/reports.fcgi", "opt/ibc/lib/ibchannel/admin.fcgi",
+        "opt/ibc/share/ibchannel/sql/schema.sql"]
+missing = [w for w in want if not os.path.isfile(os.path.join(dest, w))]
+env.check(p.returncode == 0 and not missing, "make install DESTDIR PREFIX installs programs and sql/",
+          p.stderr[-300:] + repr(missing))
+env.check(os.access(os.path.join(dest, want[0]), os.X_OK), "installed ibchannel is executable")
+
 # --- The key never leaks -------------------------------------------------------------------
 with open(env.db, "rb") as f:
     data = f.read()
