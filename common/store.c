@@ -251,10 +251,20 @@ const char *
 store_default_path(void)
 {
 	const char	*p;
+	char		 exe[4096];
+	ssize_t		 n;
 
 	if ((p = getenv("IBCHANNEL_DB")) != NULL && *p != '\0')
 		return p;
-	return "var/ibchannel.db";
+	/* Run from the build tree: the working copy's var/; installed: /var/lib. */
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if ((p = strrchr(exe, '/')) != NULL && p - exe >= 6 &&
+		    strncmp(p - 6, "/build", 6) == 0)
+			return "var/ibchannel.db";
+	}
+	return "/var/lib/ibchannel/ibchannel.db";
 }
 
 const char *
