@@ -3,6 +3,8 @@
 
 import json
 import os
+import sqlite3
+import subprocess
 import sys
 import threading
 
@@ -344,6 +346,24 @@ env.check(r.status == 503, "missing store -> 503", r.text)
 env.env["IBCHANNEL_DB"] = env.dir  # a directory, not a database
 r = env.cgi("reports.fcgi", "POST", REPORTS, b'{"results": []}')
 env.check(r.status == 503, "unusable store -> 503", r.text)
+# A read-only store (an immutable file, which binds root too): 503, nothing written.
+ro_dir = os.path.join(env.dir, "ro")
+os.makedirs(ro_dir)
+ro_db = os.path.join(ro_dir, "ibchannel.db")
+src = sqlite3.connect(env.db)
+dst = sqlite3.connect(ro_db)
+src.backup(dst)
+src.close()
+dst.close()
+if env.check(subprocess.run(["chattr", "+i", ro_db]).returncode == 0,
+             "store file made immutable for the read-only case"):
+    env.env["IBCHANNEL_DB"] = ro_db
+    r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("ro-1", "read only")).encode())
+    env.check(r.status == 503, "read-only store -> 503", "%d %s" % (r.status, r.text))
+    subprocess.run(["chattr", "-i", ro_db])
+    env.check(sqlite3.connect(ro_db).execute(
+        "SELECT COUNT(*) FROM messages WHERE infobip_id = 'ro-1'").fetchone()[0] == 0,
+        "... and nothing was stored")
 env.env["IBCHANNEL_DB"] = saved
 
 # --- The public docs page ------------------------------------------------------------
