@@ -604,7 +604,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 	struct sender	 s;
 	const char	*why;
 	char		 host[64];
-	double		 end, poll, swept = 0;
+	double		 end, poll, swept = 0, matched = 0;
 	long		 applied, closed;
 	int		 sent, started, ret = 1;
 
@@ -631,8 +631,13 @@ sender_run(struct store *st, const struct sender_opts *o,
 	for (;;) {
 		int stopping = *quit || (!o->once && now_seconds() >= end);
 
-		if (store_reports_apply_pending(st, &applied) < 0)
-			goto out;
+		/* Reports that came before their message: once a second. */
+		applied = 0;
+		if (o->once || now_seconds() - matched >= 1) {
+			if (store_reports_apply_pending(st, &applied) < 0)
+				goto out;
+			matched = now_seconds();
+		}
 		/* Idle sessions close on time, not only when their contact writes again. */
 		if (now_seconds() - swept >= 60) {
 			if (store_sessions_close_idle(st, s.cfg.session_timeout,

@@ -1011,6 +1011,25 @@ col_or_null(sqlite3_stmt *s, int col)
 	    (const char *)sqlite3_column_text(s, col);
 }
 
+/*
+ * Whether a claim or sweep statement would find any row, read without a
+ * write transaction: the sender polls every 50 ms, and an idle poll must
+ * not take the write lock the webhooks need. > 0 yes, 0 no, < 0 error.
+ */
+static int
+any_row(struct store *st, enum stmt which, const char *fmt, int64_t arg)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	rc = *fmt == '\0' ? run(st, which, &s, "") : run(st, which, &s, fmt,
+	    arg);
+	if (rc < 0)
+		return -1;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW;
+}
+
 int
 store_reports_apply_pending(struct store *st, long *applied)
 {
@@ -1020,6 +1039,8 @@ store_reports_apply_pending(struct store *st, long *applied)
 	int			 rc;
 
 	*applied = 0;
+	if ((rc = any_row(st, STMT_PENDING_EACH, "", 0)) <= 0)
+		return rc < 0 ? -1 : 1;
 	if (store_begin(st) < 0)
 		return -1;
 	for (rc = run(st, STMT_PENDING_EACH, &s, ""); rc == SQLITE_ROW;
@@ -1095,6 +1116,10 @@ store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
 	if ((c = calloc(max, sizeof(*c))) == NULL)
 		return -1;
 	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if ((rc = any_row(st, STMT_CLAIM_SELECT, "i", (int64_t)max)) <= 0) {
+		free(c);
+		return rc;
+	}
 	if (store_begin(st) < 0)
 		goto err;
 	for (rc = run(st, STMT_CLAIM_SELECT, &s, "i", (int64_t)max);
@@ -1252,6 +1277,10 @@ store_agent_queue_claim(struct store *st, const char *owner,
 	if ((j = calloc(max, sizeof(*j))) == NULL)
 		return -1;
 	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if ((rc = any_row(st, STMT_AQ_SELECT, "i", (int64_t)max)) <= 0) {
+		free(j);
+		return rc;
+	}
 	if (store_begin(st) < 0)
 		goto err;
 	for (rc = run(st, STMT_AQ_SELECT, &s, "i", (int64_t)max);
