@@ -56,7 +56,7 @@ keyword_reply(struct store *st, const struct store_connection *c,
 	o.sender = c->sender;
 	o.recipient = phone;
 	o.text = text;
-	o.priority = kw == KEYWORD_STOP;
+	o.priority = kw == KEYWORD_STOP || kw == KEYWORD_HELP;	/* answered even after STOP */
 	return store_message_insert_outbound(st, &o, &id, uid);
 }
 
