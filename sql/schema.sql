@@ -115,7 +115,7 @@ CREATE TABLE outbox ( -- What the sender must send: one row per outbound message
 	next_attempt_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')), -- not before this time
 	lease_owner TEXT,                   -- sender process that claimed it ('host:pid:start')
 	lease_until TEXT,                   -- the claim lapses at this time
-	priority INTEGER NOT NULL DEFAULT 0 CHECK (priority IN (0, 1)), -- 1: goes out even to an opted-out contact (the opt-out confirmation)
+	priority INTEGER NOT NULL DEFAULT 0 CHECK (priority IN (0, 1)), -- 1: goes out even to an opted-out contact (the STOP confirmation, HELP replies)
 	last_error TEXT NOT NULL DEFAULT '' -- the last transient error, for operators
 );
 CREATE INDEX outbox_due ON outbox(next_attempt_at);
