@@ -87,6 +87,8 @@ bench: deps
 # FUZZ_SECONDS, seeded with Infobip's sample payloads when ../shared is there.
 FUZZ_SECONDS ?=	120
 fuzz: build/sqlembed.c
+	@command -v clang >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq clang libclang-rt-14-dev >/dev/null; } || \
+		{ echo "make fuzz needs clang: apt-get install -y clang libclang-rt-14-dev" >&2; exit 1; }
 	@mkdir -p build/fuzz/corpus
 	@[ ! -d ../shared/infobip/samples ] || cp ../shared/infobip/samples/*.json build/fuzz/corpus/
 	$(Q)clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' -g -O1 \
