@@ -693,12 +693,19 @@ empty:
 	m->text_len = 0;
 }
 
-int
-payload_mo_parse(const char *body, size_t len, struct wh_mo **items,
+/*
+ * Parses a body holding a results array into a calloc'd array of items of
+ * itemsz bytes, each filled by fill(); on failure the filled items are
+ * released with release(). Returns as payload_mo_parse does.
+ */
+static int
+wh_results(const char *body, size_t len, size_t itemsz,
+    void (*fill)(int *, struct json_object *, void *),
+    void (*release)(void *, size_t), const char *what, void **items,
     size_t *n, const char **why)
 {
 	struct json_object	*root = NULL, *arr;
-	struct wh_mo		*v = NULL;
+	char			*v = NULL;
 	const char		*dummy;
 	size_t			 i, cnt = 0;
 	int			 rc, oom = 0;
@@ -716,10 +723,10 @@ payload_mo_parse(const char *body, size_t len, struct wh_mo **items,
 		goto out;
 	}
 	cnt = json_object_array_length(arr);
-	if (cnt > 0 && (v = calloc(cnt, sizeof(*v))) == NULL)
+	if (cnt > 0 && (v = calloc(cnt, itemsz)) == NULL)
 		goto oom;
 	for (i = 0; i < cnt && !oom; i++)
-		wh_mo_item(&oom, json_object_array_get_idx(arr, i), &v[i]);
+		fill(&oom, json_object_array_get_idx(arr, i), v + i * itemsz);
 	if (oom)
 		goto oom;
 	*items = v;
@@ -728,11 +735,36 @@ payload_mo_parse(const char *body, size_t len, struct wh_mo **items,
 	rc = 1;
 	goto out;
 oom:
-	log_error("payload_mo_parse: out of memory");
+	log_error("%s: out of memory", what);
 	rc = -1;
 out:
-	payload_mo_free(v, cnt);
+	release(v, cnt);
 	json_object_put(root);
+	return rc;
+}
+
+static void
+wh_mo_fill(int *oom, struct json_object *item, void *dst)
+{
+	wh_mo_item(oom, item, dst);
+}
+
+static void
+wh_mo_release(void *items, size_t n)
+{
+	payload_mo_free(items, n);
+}
+
+int
+payload_mo_parse(const char *body, size_t len, struct wh_mo **items,
+    size_t *n, const char **why)
+{
+	void	*v;
+	int	 rc;
+
+	rc = wh_results(body, len, sizeof(**items), wh_mo_fill, wh_mo_release,
+	    "payload_mo_parse", &v, n, why);
+	*items = v;
 	return rc;
 }
 
@@ -825,46 +857,28 @@ wh_report_item(int *oom, struct json_object *it, struct wh_report *r)
 	wh_time(it, "doneAt", r->done_at, sizeof(r->done_at));
 }
 
+static void
+wh_report_fill(int *oom, struct json_object *item, void *dst)
+{
+	wh_report_item(oom, item, dst);
+}
+
+static void
+wh_report_release(void *items, size_t n)
+{
+	payload_reports_free(items, n);
+}
+
 int
 payload_reports_parse(const char *body, size_t len, struct wh_report **items,
     size_t *n, const char **why)
 {
-	struct json_object	*root = NULL, *arr;
-	struct wh_report	*v = NULL;
-	const char		*dummy;
-	size_t			 i, cnt = 0;
-	int			 rc, oom = 0;
+	void	*v;
+	int	 rc;
 
-	if (why == NULL)
-		why = &dummy;
-	*items = NULL;
-	*n = 0;
-	*why = NULL;
-	if ((rc = wh_body(body, len, &root, why)) <= 0)
-		goto out;
-	rc = 0;
-	if ((arr = wh_member(root, "results", json_type_array)) == NULL) {
-		*why = wh_why_results;
-		goto out;
-	}
-	cnt = json_object_array_length(arr);
-	if (cnt > 0 && (v = calloc(cnt, sizeof(*v))) == NULL)
-		goto oom;
-	for (i = 0; i < cnt && !oom; i++)
-		wh_report_item(&oom, json_object_array_get_idx(arr, i), &v[i]);
-	if (oom)
-		goto oom;
+	rc = wh_results(body, len, sizeof(**items), wh_report_fill,
+	    wh_report_release, "payload_reports_parse", &v, n, why);
 	*items = v;
-	*n = cnt;
-	v = NULL;
-	rc = 1;
-	goto out;
-oom:
-	log_error("payload_reports_parse: out of memory");
-	rc = -1;
-out:
-	payload_reports_free(v, cnt);
-	json_object_put(root);
 	return rc;
 }
 
