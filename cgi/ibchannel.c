@@ -138,14 +138,38 @@ read_secret_file(const char *path)
 	return nl;
 }
 
+/* Creates the missing directories above file (mode 0750), like mkdir -p. 1 ok, 0 failed (said why). */
+static int
+mkdir_parents(const char *file)
+{
+	char	 dir[4096], *p, c;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", file) >= sizeof(dir) ||
+	    (p = strrchr(dir, '/')) == NULL || p == dir)
+		return 1;
+	*p = '\0';
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+			fprintf(stderr, "ibchannel: mkdir %s: %s\n", dir,
+			    strerror(errno));
+			return 0;
+		}
+		if ((*p = c) == '\0')
+			return 1;
+	}
+}
+
 static int
 cmd_init(int argc, char *argv[])
 {
 	static const char *const names[] = { NULL };
 	struct opts	 o = { .names = names };
 	struct store	*st;
-	char		 path[4096], dir[4096];
-	char		*slash;
+	char		 path[4096];
 	int		 rc;
 
 	if (!opts_parse(&o, argc, argv))
@@ -153,15 +177,12 @@ cmd_init(int argc, char *argv[])
 	if (o.nargs > 0)
 		return usage_error("init takes no arguments (got '%s')",
 		    o.args[0]);
-	snprintf(dir, sizeof(dir), "%s", store_default_path());
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
-			fprintf(stderr, "ibchannel: mkdir %s: %s\n", dir,
-			    strerror(errno));
-			return 1;
-		}
-	}
+	/* Conversations are personal data: no access for others. */
+	umask(027);
+	if (!mkdir_parents(store_default_path()))
+		return 1;
+	if (config_key_path(path, sizeof(path)) && !mkdir_parents(path))
+		return 1;
 	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
 		fprintf(stderr, "ibchannel: cannot create or migrate %s\n",
 		    store_default_path());
