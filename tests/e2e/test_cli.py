@@ -41,6 +41,15 @@ for l in schema.splitlines():
 env.check(len(body) > 80 and all("--" in l for l in body), "every column has a comment",
           "\n".join(l for l in body if "--" not in l)[:500])
 env.check(env.sql1("PRAGMA user_version") >= 1, "user_version set")
+nested = os.path.join(env.dir, "a", "b", "store.db")
+p = subprocess.run([os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "build", "ibchannel"), "init"],
+    env=dict(env.env, IBCHANNEL_DB=nested, IBCHANNEL_KEY_FILE=""), capture_output=True, text=True)
+env.check(p.returncode == 0 and os.path.isfile(nested)
+          and os.path.isfile(os.path.join(env.dir, "a", "b", "ibchannel.key")),
+          "init creates missing directories, the key file beside the store", p.stderr)
+env.check(os.path.isfile(nested) and stat.S_IMODE(os.stat(nested).st_mode) & 0o007 == 0,
+          "the store is not readable by other users")
 env.check(env.sql1("PRAGMA journal_mode") == "wal", "WAL mode")
 
 # --- connection add: good and bad arguments ------------------------------------------
