@@ -734,9 +734,9 @@ out:
 	return rc;
 }
 
-/* Parses an agent number. */
+/* Parses an agent or session number. */
 static int
-agent_id(const char *s, int64_t *id)
+parse_number(const char *s, int64_t *id)
 {
 	char	*end;
 	long long v;
@@ -771,7 +771,7 @@ cmd_agent_attach(int argc, char *argv[])
 	if (o.nargs != 2)
 		return usage_error("%s", "usage: agent attach AGENT CONNECTION"
 		    " [--inbound]");
-	if (!agent_id(o.args[0], &id))
+	if (!parse_number(o.args[0], &id))
 		return usage_error("'%s' is not an agent number", o.args[0]);
 	if (!store_id_valid(o.args[1]))
 		return usage_error("'%s' is not a connection id", o.args[1]);
@@ -799,7 +799,7 @@ agent_status(int argc, char *argv[], const char *status)
 
 	if (!opts_parse(&o, argc, argv))
 		return EXIT_USAGE;
-	if (o.nargs != 1 || !agent_id(o.args[0], &id))
+	if (o.nargs != 1 || !parse_number(o.args[0], &id))
 		return usage_error("%s", "expected one agent number");
 	if (!open_store(&st))
 		return 1;
@@ -905,6 +905,154 @@ out:
 	return rc;
 }
 
+/* Prints text on one line with control characters escaped, so an SMS cannot drive the terminal. */
+static void
+print_escaped(const char *text)
+{
+	char	 buf[8192];
+
+	if (!log_escape(text != NULL ? text : "", buf, sizeof(buf)))
+		printf("%s...", buf);
+	else
+		printf("%s", buf);
+}
+
+static int
+session_line(const struct store_session_row *r, void *arg)
+{
+	(void)arg;
+	printf("%lld\t%s\t%s\t%s\t%s\t%s\t%d\t", (long long)r->id, r->conn,
+	    r->phone, r->open ? "open" : "closed", r->responsible, r->last_at,
+	    r->messages);
+	print_escaped(r->last_text);
+	printf("\n");
+	return 1;
+}
+
+static int
+message_line(const struct store_message_row *r, void *arg)
+{
+	(void)arg;
+	printf("%s\t%s\t%s\t%s\t", r->at, strcmp(r->direction, "in") == 0 ?
+	    "<-" : "->", r->author, r->status);
+	print_escaped(r->text);
+	if (r->reason != NULL && *r->reason != '\0' &&
+	    strcmp(r->status, "failed") == 0) {
+		printf("\t(");
+		print_escaped(r->reason);
+		printf(")");
+	}
+	printf("\n");
+	return 1;
+}
+
+static int
+cmd_session(int argc, char *argv[])
+{
+	static const char *const names[] = { "connection", "user", "text",
+	    "limit", NULL };
+	struct opts		 o = { .names = names };
+	struct store_session	 sess;
+	struct store_outbound	 out;
+	struct store		*st;
+	const char		*verb, *user, *v;
+	char			 who[300], uid[STORE_UID_MAX];
+	int64_t			 id = 0, msg;
+	int			 rc = 1, limit = 50;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	verb = o.nargs > 0 ? o.args[0] : "";
+	if (strcmp(verb, "list") == 0) {
+		if (o.nargs != 1)
+			return usage_error("%s", "usage: session list"
+			    " [--connection ID] [--limit N]");
+		if ((v = opt(&o, "connection")) != NULL && !store_id_valid(v))
+			return usage_error("'%s' is not a connection id", v);
+		if ((v = opt(&o, "limit")) != NULL &&
+		    ((limit = atoi(v)) < 1 || limit > 100000))
+			return usage_error("--limit takes 1 to 100000, not"
+			    " '%s'", v);
+	} else if (strcmp(verb, "show") == 0 ||
+	    strcmp(verb, "takeover") == 0 || strcmp(verb, "release") == 0 ||
+	    strcmp(verb, "reply") == 0) {
+		if (o.nargs != 2 || !parse_number(o.args[1], &id))
+			return usage_error("usage: session %s SESSION", verb);
+	} else
+		return usage_error("%s", "usage: session list | show |"
+		    " takeover | release | reply SESSION ...");
+	user = opt(&o, "user") != NULL ? opt(&o, "user") : "cli";
+	if (!connection_valid_name(user, &v) || strchr(user, ':') != NULL ||
+	    strcmp(user, "ai") == 0)
+		return usage_error("--user '%s' is not a username", user);
+	if (strcmp(verb, "reply") == 0 && (opt(&o, "text") == NULL ||
+	    *opt(&o, "text") == '\0'))
+		return usage_error("%s", "session reply needs --text");
+	if (!open_store(&st))
+		return 1;
+	if (strcmp(verb, "list") == 0) {
+		printf("session\tconnection\tcontact\tstate\tresponsible"
+		    "\tlast_at\tmessages\tlast_text\n");
+		rc = store_session_each(st, opt(&o, "connection"), limit,
+		    session_line, NULL) > 0 ? 0 : 1;
+		goto out;
+	}
+	if ((rc = store_session_get(st, id, &sess)) <= 0) {
+		if (rc == 0)
+			fprintf(stderr, "ibchannel: no session %lld\n",
+			    (long long)id);
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	if (strcmp(verb, "show") == 0) {
+		printf("session %lld on %s with %s%s: %s, answered by %s\n",
+		    (long long)sess.id, sess.conn, sess.phone,
+		    sess.opted_out ? " (opted out)" : "", sess.closed_at[0] ?
+		    "closed" : "open", sess.responsible);
+		rc = store_session_messages(st, id, message_line, NULL) > 0 ?
+		    0 : 1;
+	} else if (strcmp(verb, "takeover") == 0 ||
+	    strcmp(verb, "release") == 0) {
+		snprintf(who, sizeof(who), "%s",
+		    strcmp(verb, "release") == 0 ? "ai" : user);
+		if (store_session_set_responsible(st, id, who) <= 0)
+			fprintf(stderr, "ibchannel: session %lld is closed\n",
+			    (long long)id);
+		else {
+			store_log(st, sess.conn, "info", "session", "session"
+			    " %lld %s", (long long)id, strcmp(who, "ai") == 0 ?
+			    "given back to the AI" : "taken over by an"
+			    " operator");
+			printf("session %lld answered by %s\n", (long long)id,
+			    who);
+			rc = 0;
+		}
+	} else {
+		/* An operator's reply goes through the outbox like any other. */
+		snprintf(who, sizeof(who), "operator:%s", user);
+		memset(&out, 0, sizeof(out));
+		out.conn = sess.conn;
+		out.session = sess.id;
+		out.contact = sess.contact;
+		out.author = who;
+		out.sender = sess.sender;
+		out.recipient = sess.phone;
+		out.text = opt(&o, "text");
+		if (store_message_insert_outbound(st, &out, &msg, uid) > 0 &&
+		    store_session_touch(st, sess.id) > 0) {
+			printf("%lld\n", (long long)msg);
+			if (sess.opted_out)
+				fprintf(stderr, "ibchannel: the contact opted"
+				    " out; the message will not be sent\n");
+			rc = 0;
+		}
+	}
+out:
+	store_close(st);
+	return rc;
+}
+
 static const struct command {
 	const char	*name;
 	const char	*sub;		/* NULL: no subcommand */
@@ -931,6 +1079,10 @@ static const struct command {
 	{ "send", NULL, cmd_send, "send --connection ID --to NUMBER --text TEXT" },
 	{ "sender", NULL, cmd_sender, "sender --once | --for SECONDS"
 	    " [--lock FILE]" },
+	{ "session", NULL, cmd_session, "session list [--connection ID]"
+	    " [--limit N] | session show SESSION | session takeover SESSION"
+	    " [--user U] | session release SESSION | session reply SESSION"
+	    " --text TEXT [--user U]" },
 	{ "settings", NULL, cmd_settings,
 	    "settings set NAME VALUE | settings get NAME" },
 	{ "reports", "apply-pending", cmd_reports_apply,

@@ -44,6 +44,10 @@ enum stmt {
 	STMT_SESSION_TOUCH,
 	STMT_SESSION_AI,
 	STMT_SESSION_CLOSE_IDLE,
+	STMT_SESSION_GET,
+	STMT_SESSION_LIST,
+	STMT_SESSION_MESSAGES,
+	STMT_SESSION_RESPONSIBLE,
 	STMT_INBOUND_SEEN,
 	STMT_MSG_IN,
 	STMT_MSG_OUT,
@@ -130,6 +134,21 @@ static const char *const stmt_sql[STMT__MAX] = {
 	[STMT_SESSION_CLOSE_IDLE] = "UPDATE sessions SET closed_at = " NOW
 	    " WHERE closed_at IS NULL AND last_at <"
 	    " strftime('%Y-%m-%d %H:%M:%f', 'now', ?)",
+	[STMT_SESSION_GET] = "SELECT s.id, s.connection_id, s.contact_id,"
+	    " c.phone, c.opted_out, s.responsible, s.started_at, s.last_at,"
+	    " COALESCE(s.closed_at, ''), k.sender FROM sessions s"
+	    " JOIN contacts c ON c.id = s.contact_id"
+	    " JOIN connections k ON k.id = s.connection_id WHERE s.id = ?",
+	[STMT_SESSION_LIST] = "SELECT session_id, connection_id,"
+	    " contact_phone, responsible, last_at, closed_at IS NULL,"
+	    " message_count, COALESCE(last_text, '') FROM session_overview"
+	    " WHERE ?1 IS NULL OR connection_id = ?1"
+	    " ORDER BY last_at DESC, session_id DESC LIMIT ?2",
+	[STMT_SESSION_MESSAGES] = "SELECT created_at, direction, author,"
+	    " status, status_description, text FROM messages"
+	    " WHERE session_id = ? ORDER BY id",
+	[STMT_SESSION_RESPONSIBLE] = "UPDATE sessions SET responsible = ?"
+	    " WHERE id = ? AND closed_at IS NULL",
 	[STMT_SESSION_AI] = "SELECT responsible = 'ai' FROM sessions"
 	    " WHERE id = ?",
 	[STMT_INBOUND_SEEN] = "SELECT 1 FROM messages WHERE connection_id = ?"
@@ -1358,4 +1377,86 @@ store_contact_save_fields(struct store *st, int64_t contact, const char *name,
 {
 	return exec_stmt(st, STMT_CONTACT_FIELDS, "SSsi", name, email, data,
 	    contact);
+}
+
+int
+store_session_get(struct store *st, int64_t id, struct store_session *out)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = run(st, STMT_SESSION_GET, &s, "i", id)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(s, 0);
+	copy_col(s, 1, out->conn, sizeof(out->conn));
+	out->contact = sqlite3_column_int64(s, 2);
+	copy_col(s, 3, out->phone, sizeof(out->phone));
+	out->opted_out = sqlite3_column_int(s, 4);
+	copy_col(s, 5, out->responsible, sizeof(out->responsible));
+	copy_col(s, 6, out->started_at, sizeof(out->started_at));
+	copy_col(s, 7, out->last_at, sizeof(out->last_at));
+	copy_col(s, 8, out->closed_at, sizeof(out->closed_at));
+	copy_col(s, 9, out->sender, sizeof(out->sender));
+	sqlite3_reset(s);
+	return 1;
+}
+
+int
+store_session_each(struct store *st, const char *conn, int limit,
+    int (*fn)(const struct store_session_row *, void *), void *arg)
+{
+	struct store_session_row	 r;
+	sqlite3_stmt			*s;
+	int				 rc;
+
+	for (rc = run(st, STMT_SESSION_LIST, &s, "si", conn, (int64_t)limit);
+	    rc == SQLITE_ROW; rc = sqlite3_step(s)) {
+		r.id = sqlite3_column_int64(s, 0);
+		r.conn = (const char *)sqlite3_column_text(s, 1);
+		r.phone = (const char *)sqlite3_column_text(s, 2);
+		r.responsible = (const char *)sqlite3_column_text(s, 3);
+		r.last_at = (const char *)sqlite3_column_text(s, 4);
+		r.open = sqlite3_column_int(s, 5);
+		r.messages = sqlite3_column_int(s, 6);
+		r.last_text = (const char *)sqlite3_column_text(s, 7);
+		if (!fn(&r, arg))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_session_messages(struct store *st, int64_t session,
+    int (*fn)(const struct store_message_row *, void *), void *arg)
+{
+	struct store_message_row	 r;
+	sqlite3_stmt			*s;
+	int				 rc;
+
+	for (rc = run(st, STMT_SESSION_MESSAGES, &s, "i", session);
+	    rc == SQLITE_ROW; rc = sqlite3_step(s)) {
+		r.at = (const char *)sqlite3_column_text(s, 0);
+		r.direction = (const char *)sqlite3_column_text(s, 1);
+		r.author = (const char *)sqlite3_column_text(s, 2);
+		r.status = (const char *)sqlite3_column_text(s, 3);
+		r.reason = (const char *)sqlite3_column_text(s, 4);
+		r.text = (const char *)sqlite3_column_text(s, 5);
+		if (!fn(&r, arg))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_session_set_responsible(struct store *st, int64_t session,
+    const char *who)
+{
+	if (exec_stmt(st, STMT_SESSION_RESPONSIBLE, "si", who, session) < 0)
+		return -1;
+	return sqlite3_changes(st->db) > 0;
 }

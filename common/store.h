@@ -169,6 +169,40 @@ int	 store_message_insert_outbound(struct store *, const struct store_outbound *
 	    int64_t *id, char *uid);
 /* Queues an inbound message for its agent. > 0 queued. */
 int	 store_agent_queue_add(struct store *, int64_t message, int64_t session, int64_t agent);
+/* A session as operators see it. */
+struct store_session {
+	int64_t	 id;
+	char	 conn[STORE_ID_LEN + 1];
+	int64_t	 contact;
+	char	 phone[24];
+	int	 opted_out;
+	char	 responsible[256];	/* "ai" or an operator's username */
+	char	 started_at[STORE_TIME_MAX];
+	char	 last_at[STORE_TIME_MAX];
+	char	 closed_at[STORE_TIME_MAX];	/* "" while open */
+	char	 sender[64];		/* the connection's sender */
+};
+/* Reads a session. > 0 found, 0 not found. */
+int	 store_session_get(struct store *, int64_t id, struct store_session *);
+/* One line of the session list; pointers valid during the callback. */
+struct store_session_row {
+	int64_t		 id;
+	const char	*conn, *phone, *responsible, *last_at, *last_text;
+	int		 open, messages;
+};
+/* Calls fn for up to limit sessions (of conn, or all when NULL), latest activity first. */
+int	 store_session_each(struct store *, const char *conn, int limit,
+	    int (*fn)(const struct store_session_row *, void *), void *arg);
+/* One message of a conversation; pointers valid during the callback. */
+struct store_message_row {
+	const char	*at, *direction, *author, *status, *reason, *text;
+};
+/* Calls fn for each message of a session, oldest first. */
+int	 store_session_messages(struct store *, int64_t session,
+	    int (*fn)(const struct store_message_row *, void *), void *arg);
+/* Gives an open session to an operator (username) or back to the AI ("ai"). > 0 done, 0 unknown or closed. */
+int	 store_session_set_responsible(struct store *, int64_t session,
+	    const char *who);
 /* Closes every session idle for longer than timeout_minutes; *closed counts them. */
 int	 store_sessions_close_idle(struct store *, long timeout_minutes,
 	    long *closed);

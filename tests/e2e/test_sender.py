@@ -265,16 +265,43 @@ conf = [m for m in sim_messages() if m["to"] == "4915112340010"]
 env.check(len(conf) == 1 and "unsubscribed" in conf[0]["text"].lower(),
           "the STOP confirmation was sent", json.dumps(conf))
 
-# --- An operator who took over a session silences the AI ---------------------------------
+# --- An operator takes a session over, replies, and gives it back ---------------------
 env.post(SMS, mo("op-1", "hello", "4915112340011"))
 sender_once()
-env.sql("UPDATE sessions SET responsible = 'alice' WHERE contact_id ="
-        " (SELECT id FROM contacts WHERE phone = '+4915112340011')")
+sid = env.sql1("SELECT s.id FROM sessions s JOIN contacts c ON c.id = s.contact_id"
+               " WHERE c.phone = '+4915112340011' AND s.closed_at IS NULL")
+p = env.cli("session", "takeover", str(sid), "--user", "alice", check=False)
+env.check(p.returncode == 0 and env.sql1("SELECT responsible FROM sessions WHERE id = ?", (sid,))
+          == "alice", "session takeover", p.stderr)
 before = len([m for m in sim_messages() if m["to"] == "4915112340011"])
-env.post(SMS, mo("op-2", "are you there?", "4915112340011"))
+env.post(SMS, mo("op-2", "are you there? <b>\x1b[31m", "4915112340011"))
 sender_once()
 env.check(len([m for m in sim_messages() if m["to"] == "4915112340011"]) == before,
           "no AI reply in a session an operator took over")
+p = env.cli("session", "reply", str(sid), "--text", "Alice here, how can I help?",
+            "--user", "alice", check=False)
+sender_once()
+got = [m["text"] for m in sim_messages() if m["to"] == "4915112340011"]
+env.check(p.returncode == 0 and got[-1:] == ["Alice here, how can I help?"],
+          "the operator's reply goes out through the same path", repr(got))
+env.check(env.sql1("SELECT author FROM messages WHERE id = ?", (int(p.stdout.strip() or 0),))
+          == "operator:alice", "the reply is the operator's")
+p = env.cli("session", "show", str(sid))
+lines = p.stdout.splitlines()
+env.check(len(lines) >= 4 and "alice" in lines[0] and "\x1b" not in p.stdout
+          and "\\x1b[31m" in p.stdout, "session show: the conversation, control characters escaped",
+          p.stdout[-400:])
+p = env.cli("session", "list", "--connection", cid)
+env.check(str(sid) in p.stdout and "+4915112340011" in p.stdout, "session list", p.stdout[-300:])
+env.cli("session", "release", str(sid))
+env.post(SMS, mo("op-3", "hours?", "4915112340011"))
+sender_once()
+env.check(len([m for m in sim_messages() if m["to"] == "4915112340011"]) == before + 2,
+          "given back, the AI answers again")
+p = env.cli("session", "takeover", "999999", check=False)
+env.check(p.returncode == 1 and "no session" in p.stderr, "unknown session")
+p = env.cli("session", "frob", check=False)
+env.check(p.returncode == 2, "session usage error")
 
 # --- HTTP and OpenAI-compatible agents through the real sender ---------------------------
 fake = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "unit", "fake_agent.py"),
