@@ -90,6 +90,10 @@ if env.check(reqs and reply, "the send request was recorded"):
               "text as stored")
     env.check(env.wait_for(lambda: status(uid) == "delivered", 10),
               "the simulator's delivery report marked it delivered", status(uid))
+    r = env.sim("/_sim/click", {"messageId": uid, "url": "https://example.com/offer?a=1"})
+    env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text = ?",
+                       (cid, "link clicked: https://example.com/offer?a=1 by +4915112340001")) == 1,
+              "the simulator's click reached the connection's log", json.dumps(r))
 
 # --- The built-in rules agent: a question, then name and email collected -----------
 phone = "4915112340002"
