@@ -91,21 +91,21 @@ docs(struct http *h, struct store *st, const char *id)
 }
 
 static void
+sms(struct http *h, struct store *st, const char *id)
+{
+	app_webhook(h, st, id, "inbound", webhook_inbound);
+}
+
+static const struct app_route routes[] = {
+	{ "webhook/sms", sms },
+	{ "docs", docs },
+	{ NULL, NULL },
+};
+
+static void
 handle(struct http *h, struct store *st)
 {
-	char		 id[STORE_ID_LEN + 1];
-	const char	*rest;
-
-	if (!app_channel_route(http_path(h), id, &rest)) {
-		http_error(h, 404, "unknown connection");
-		return;
-	}
-	if (strcmp(rest, "webhook/sms") == 0)
-		app_webhook(h, st, id, "inbound", webhook_inbound);
-	else if (strcmp(rest, "docs") == 0)
-		docs(h, st, id);
-	else
-		http_error(h, 404, "no such resource");
+	app_channel_dispatch(h, st, routes);
 }
 
 int

@@ -144,3 +144,22 @@ app_webhook(struct http *h, struct store *st, const char *id,
 	http_puts(h, "\n");
 	free(summary);
 }
+
+void
+app_channel_dispatch(struct http *h, struct store *st,
+    const struct app_route *routes)
+{
+	char		 id[STORE_ID_LEN + 1];
+	const char	*rest;
+
+	if (!app_channel_route(http_path(h), id, &rest)) {
+		http_error(h, 404, "unknown connection");
+		return;
+	}
+	for (; routes->rest != NULL; routes++)
+		if (strcmp(rest, routes->rest) == 0) {
+			routes->fn(h, st, id);
+			return;
+		}
+	http_error(h, 404, "no such resource");
+}

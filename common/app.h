@@ -44,6 +44,19 @@ typedef int	(*app_webhook_fn)(struct store *, const struct store_connection *,
  */
 void	 app_webhook(struct http *, struct store *, const char *id,
 	    const char *what, app_webhook_fn fn);
+/* One route of a program under /channel/{id}/: the rest of the path and its handler. */
+struct app_route {
+	const char	*rest;		/* "webhook/sms", "docs", ... */
+	void		(*fn)(struct http *, struct store *, const char *id);
+};
+
+/*
+ * Routes a /channel/{id}/... request through a table ending in a NULL
+ * rest: 404 JSON for a malformed id or an unknown route.
+ */
+void	 app_channel_dispatch(struct http *, struct store *,
+	    const struct app_route *routes);
+
 /* Answers a method other than the allowed one(s) with 405 and an Allow header. */
 void	 app_method_not_allowed(struct http *, const char *allow);
 
