@@ -329,6 +329,27 @@ for kind, extra, want in (
     sender_once()
     got = [m["text"] for m in sim_messages() if m["to"] == number]
     env.check(got == [want], "%s agent answers through the sender" % kind, repr(got))
+# One slow agent never stalls the others or the sending.
+slow_conn = env.add_connection(name="slow line")
+slow = env.cli("agent", "add", "--name", "slow", "--kind", "http", "--url",
+               fake_url + "/slow").stdout.strip()
+env.cli("agent", "attach", slow, slow_conn, "--inbound")
+env.cli("agent", "start", slow)
+runner = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "15"],
+                          env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(0.3)
+t = time.time()
+env.post("/channel/%s/webhook/sms" % slow_conn, mo("slow-1", "take your time", "4915112349801"))
+env.post(SMS, mo("fast-1", "hours?", "4915112349802"))
+fast = env.wait_for(lambda: [m for m in sim_messages() if m["to"] == "4915112349802"], 5, 0.02)
+t_fast = time.time() - t
+slow_reply = env.wait_for(lambda: [m for m in sim_messages() if m["to"] == "4915112349801"], 10, 0.05)
+t_slow = time.time() - t
+env.check(bool(fast) and t_fast < 1.0, "a fast agent answers while a slow one thinks (%.2f s)" % t_fast)
+env.check(bool(slow_reply) and t_slow >= 2.5, "the slow agent's answer follows (%.2f s)" % t_slow)
+runner.send_signal(signal.SIGTERM)
+runner.wait(timeout=20)
+
 recs = json.loads(urllib.request.urlopen(fake_url + "/_requests").read())
 recs = recs.get("requests", recs) if isinstance(recs, dict) else recs
 oa = [r for r in recs if "chat/completions" in json.dumps(r)]
