@@ -555,10 +555,15 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 		msgs[k].text = texts[k];
 		ready[k++] = c;
 	}
-	for (from = 0; from < k; from += s->cfg.batch)
+	for (from = 0; from < k; from += s->cfg.batch) {
 		if (send_batch(s, &cfg, apikey, ready + from, msgs + from,
 		    k - from < s->cfg.batch ? k - from : s->cfg.batch) < 0)
 			goto out;
+		/* Keep agent calls moving between requests to Infobip. */
+		if (s->inflight > 0 && (agent_pool_perform(s->pool, 0,
+		    agent_done, s) < 0 || s->failed))
+			goto out;
+	}
 	ret = 1;
 out:
 	for (i = 0; texts != NULL && i < k; i++)
