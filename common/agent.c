@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "agent.h"
+#include "body.h"
 #include "log.h"
 #include "smstext.h"
 #include "payload_agent.h"
@@ -33,14 +34,6 @@ static const char *const agent_kinds[AGENT_KIND__MAX] = {
 };
 
 /* An answer body, capped at AGENT_BODY_MAX; data is NUL-terminated. */
-struct agent_body {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
-	int	 over;		/* the answer was longer than the cap */
-	int	 nomem;
-};
-
 /* One job: a transfer in flight, or a reply waiting for the next perform. */
 struct agent_call {
 	struct agent_call	*next;
@@ -51,7 +44,7 @@ struct agent_call {
 	char			*api_key;	/* to scrub answers; wiped */
 	enum agent_kind		 kind;
 	int64_t			 agent, message;
-	struct agent_body	 body;
+	struct body	 body;
 	char			 errbuf[CURL_ERROR_SIZE];
 	void			*tag;
 	struct agent_reply	 reply;
@@ -235,35 +228,6 @@ agent_url(struct agent_call *c, const char *in, char *url, size_t urlsz)
 	return 1;
 }
 
-/* curl write callback: appends to the capped body. */
-static size_t
-agent_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct agent_body	*b = arg;
-	size_t			 n = size * nmemb, ncap;
-	char			*p;
-
-	if (n > AGENT_BODY_MAX - b->len) {
-		b->over = 1;
-		return 0;
-	}
-	if (b->len + n + 1 > b->cap) {
-		for (ncap = b->cap ? b->cap : 4096; ncap < b->len + n + 1;
-		    ncap *= 2)
-			continue;
-		if ((p = realloc(b->data, ncap)) == NULL) {
-			b->nomem = 1;
-			return 0;
-		}
-		b->data = p;
-		b->cap = ncap;
-	}
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
-
 /* Makes the transfer of call c to url. 1 ok, 0 on a curl error (logged). */
 static int
 agent_easy(const struct agent_pool *p, struct agent_call *c, const char *url)
@@ -272,6 +236,7 @@ agent_easy(const struct agent_pool *p, struct agent_call *c, const char *url)
 	CURLcode	 rc;
 	long		 connect_ms;
 
+	c->body.max = AGENT_BODY_MAX;
 	if ((h = c->easy = curl_easy_init()) == NULL) {
 		log_error("curl_easy_init failed");
 		return 0;
@@ -299,7 +264,7 @@ agent_easy(const struct agent_pool *p, struct agent_call *c, const char *url)
 	    CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)strlen(c->post))) != CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, agent_write)) !=
+	    (rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write)) !=
 	    CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->body)) !=
 	    CURLE_OK) {

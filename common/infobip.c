@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "infobip.h"
+#include "body.h"
 #include "log.h"
 #include "payload_infobip.h"
 
@@ -25,14 +26,6 @@ struct ib_client {
 };
 
 /* A response body, capped at IB_BODY_MAX; data is NUL-terminated. */
-struct ib_body {
-	char	*data;
-	size_t	 len;
-	size_t	 cap;
-	int	 over;		/* the answer was longer than the cap */
-	int	 nomem;
-};
-
 /* A POST body handed to libcurl through the read callback. */
 struct ib_upload {
 	const char	*data;
@@ -44,7 +37,7 @@ struct ib_upload {
 struct ib_answer {
 	long		 status;
 	long		 retry_after;
-	struct ib_body	 body;
+	struct body	 body;
 };
 
 static const char ib_unreachable[] = "API URL unreachable or not Infobip: ";
@@ -370,35 +363,6 @@ ib_key_ok(const char *api_key, struct ib_error *err)
 	return 1;
 }
 
-/* curl write callback: appends to the capped body buffer. */
-static size_t
-ib_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct ib_body	*b = arg;
-	size_t		 n = size * nmemb, ncap;
-	char		*p;
-
-	if (n > IB_BODY_MAX - b->len) {
-		b->over = 1;
-		return 0;
-	}
-	if (b->len + n + 1 > b->cap) {
-		for (ncap = b->cap ? b->cap : 8192; ncap < b->len + n + 1;
-		    ncap *= 2)
-			continue;
-		if ((p = realloc(b->data, ncap)) == NULL) {
-			b->nomem = 1;
-			return 0;
-		}
-		b->data = p;
-		b->cap = ncap;
-	}
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
-
 /* curl read callback: hands out the POST body. */
 static size_t
 ib_read(char *buf, size_t size, size_t nitems, void *arg)
@@ -493,6 +457,7 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 	int			 rv = -1;
 
 	memset(ans, 0, sizeof(*ans));
+	ans->body.max = IB_BODY_MAX;
 	up.data = post;
 	up.len = post != NULL ? strlen(post) : 0;
 	up.pos = 0;
@@ -522,7 +487,7 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 	    (rc = curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent)) !=
 	    CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, ib_write)) !=
+	    (rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write)) !=
 	    CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans->body)) !=
 	    CURLE_OK) {
