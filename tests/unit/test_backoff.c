@@ -44,7 +44,7 @@ main(void)
 		lo = d < lo ? d : lo;
 		hi = d > hi ? d : hi;
 	}
-	CHECK(lo >= 90 && hi <= 110 && hi - lo > 10,
+	CHECK(lo >= 90 - 1e-9 && hi <= 110 + 1e-9 && hi - lo > 10,
 	    "jitter spreads retries over +-10%% (%f..%f)", lo, hi);
 	return check_done();
 }
