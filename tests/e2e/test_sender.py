@@ -135,6 +135,23 @@ got = sim_messages(uid)
 env.check(len(got) == 1 and got[0]["text"] == "\U0001F600" * 1597 + "...",
           "1,601 emoji -> 1,597 emoji and ...")
 
+# --- INFOBIP_SHORT_DOMAIN becomes customDomain, from the next Start on ---------------------
+env.cli("connection", "env", cid, "INFOBIP_SHORT_DOMAIN", "go.example.com")
+p, mid, uid = send("4915112340003", "before restart https://example.com/a")
+sender_once()
+body = json.loads(env.sim("/_sim/requests?path=/sms/3/messages")["requests"][-1]["body"])
+env.check("customDomain" not in body["options"]["tracking"], "no customDomain before the restart",
+          json.dumps(body["options"]))
+env.cli("connection", "start", cid)
+p, mid, uid = send("4915112340003", "after restart https://example.com/b")
+sender_once()
+body = json.loads(env.sim("/_sim/requests?path=/sms/3/messages")["requests"][-1]["body"])
+env.check(body["options"]["tracking"].get("customDomain") == "go.example.com",
+          "customDomain from INFOBIP_SHORT_DOMAIN after the restart", json.dumps(body["options"]))
+got = sim_messages(uid)
+env.check(len(got) == 1 and got[0].get("custom_domain") == "go.example.com",
+          "the simulator recorded the custom domain")
+
 # --- An invalid number is never sent ----------------------------------------------------
 before = len(sim_messages())
 p, mid, uid = send("123-456-7890", "hello")
