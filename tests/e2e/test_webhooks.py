@@ -6,10 +6,12 @@ import os
 import sqlite3
 import subprocess
 import sys
+import signal
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Env, SIM_KEY, have_samples, sample  # noqa: E402
+from harness import BUILD, Env, SIM_KEY, have_samples, sample  # noqa: E402
 
 env = Env("webhooks")
 cid = env.add_connection()
@@ -378,6 +380,46 @@ env.check(r.headers.get("X-Content-Type-Options") == "nosniff"
           "security headers present")
 env.check(env.get("/channel/%s/docs" % ("f" * 32)).status == 404, "docs of an unknown connection: 404")
 env.check(env.request("POST", "/channel/%s/docs" % cid, b"{}").status == 405, "POST on docs: 405")
+
+# --- kill -9 of the FastCGI program under load loses no acknowledged message ----------
+answers = {}
+
+
+def crash_worker(k):
+    for i in range(120):
+        mid = "crash-%d-%d" % (k, i)
+        try:
+            answers[mid] = env.post(SMS, mo(mid, "load", frm="49151000099%02d" % k), timeout=15).status
+        except Exception as e:  # a reset connection is an answer Infobip retries too
+            answers[mid] = "error: %s" % str(e)[:60]
+
+
+workers = [threading.Thread(target=crash_worker, args=(k,)) for k in range(4)]
+for t in workers:
+    t.start()
+killed = 0
+for _ in range(3):
+    time.sleep(0.25)
+    for pid in subprocess.run(["pgrep", "-f", os.path.join(BUILD, "inbound.fcgi")],
+                              capture_output=True, text=True).stdout.split():
+        os.kill(int(pid), signal.SIGKILL)
+        killed += 1
+for t in workers:
+    t.join()
+acked = [m for m, st in answers.items() if st == 200]
+stored = set(x for (x,) in env.sql("SELECT infobip_id FROM messages WHERE infobip_id LIKE 'crash-%'"))
+env.check(killed > 0, "the inbound program was killed under load (%d kills)" % killed)
+env.check(all(m in stored for m in acked), "every message answered 200 is stored",
+          "%d acknowledged, %d stored" % (len(acked), len(stored)))
+env.check(all(st == 200 or st == "error" or (isinstance(st, int) and st >= 500) or
+              str(st).startswith("error") for st in answers.values()),
+          "the others got an answer Infobip retries (5xx or a broken connection)",
+          repr(set(map(str, answers.values()))))
+retry = [m for m, st in answers.items() if st != 200]
+for m in retry:
+    env.post(SMS, mo(m, "load", frm="4915100009900"))
+env.check(env.sql1("SELECT COUNT(*) FROM messages WHERE infobip_id LIKE 'crash-%'") == 480,
+          "after Infobip's retries every message is stored, once")
 
 # The key never reached a log.
 logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))
