@@ -75,8 +75,9 @@ int	 store_connection_set_status(struct store *, const char *id,
 /* Whether s is 32 lowercase hex digits. */
 int	 store_id_valid(const char *s);
 
-/* Environment variables of a connection. value NULL deletes. */
+/* Sets an environment variable of a connection; value NULL deletes it. > 0 done. */
 int	 store_env_set(struct store *, const char *conn, const char *name, const char *value);
+/* Calls fn(name, value) for each variable of the connection, by name; stops when fn returns 0. */
 int	 store_env_each(struct store *, const char *conn,
 	    int (*fn)(const char *name, const char *value, void *), void *arg);
 
@@ -322,13 +323,14 @@ int	 store_log(struct store *, const char *conn, const char *level,
 	    const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 
-/* Users of the admin. */
+/* Users of the admin: adds or changes one. > 0 done, 0 when the role is not admin, operator or viewer. */
 int	 store_user_set(struct store *, const char *username, const char *role);
 /* > 0 with role (16 bytes), 0 unknown user. */
 int	 store_user_role(struct store *, const char *username, char *role, size_t rolesz);
 
-/* Settings. > 0 with the value, 0 unset. */
+/* Reads a setting into buf. > 0 with the value, 0 unset. */
 int	 store_setting_get(struct store *, const char *name, char *buf, size_t bufsz);
+/* Adds or replaces a setting. > 0 done. */
 int	 store_setting_set(struct store *, const char *name, const char *value);
 
 #endif
