@@ -61,7 +61,7 @@ wait_port "$simport" || { echo "the Infobip simulator did not start; see var/ibs
 sed -e "s|@BIND@|127.0.0.1|" -e "s|@PORT@|$port|" -e "s|@WWW@|$var/www|" \
 	-e "s|@VAR@|$var|g" -e "s|@DB@|$IBCHANNEL_DB|" -e "s|@KEY@|$IBCHANNEL_KEY_FILE|" \
 	-e "s|@SYNC@|$IBCHANNEL_SYNC|" -e "s|@PUBLIC_URL@|$IBCHANNEL_PUBLIC_URL|" \
-	-e "s|@BIN@|$top/build|g" -e "s|@PROCS@|1|g" -e "s|@ADMIN_LOCAL_USER@|admin|" \
+	-e "s|@BIN@|$top/build|g" -e "s|@PROCS@|1|g" \
 	deploy/lighttpd.conf.in >"$var/lighttpd.conf"
 lighttpd -D -f "$var/lighttpd.conf" 2>"$var/lighttpd.out" &
 pids="$pids $!"

@@ -111,7 +111,7 @@ class Env:
             "BIND": "127.0.0.1", "PORT": str(self.port),
             "WWW": os.path.join(self.dir, "www"), "VAR": self.var,
             "DB": self.db, "KEY": self.key, "SYNC": sync,
-            "BIN": BUILD, "PROCS": str(procs), "ADMIN_LOCAL_USER": "",
+            "BIN": BUILD, "PROCS": str(procs),
             "PUBLIC_URL": self.base,
         }.items():
             conf = conf.replace("@%s@" % k, v)
