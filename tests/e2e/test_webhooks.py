@@ -157,6 +157,23 @@ env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event ="
                 " 'not_answered' AND text LIKE '%not RUNNING%'", (other,)) == 1,
           "... and its log says why")
 
+# No inbound agent, or a stopped one: stored, not queued, and the log says which.
+lone = env.add_connection(name="No agent")
+env.post("/channel/%s/webhook/sms" % lone, mo("lone-1", "hi"))
+env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event = 'not_answered'"
+                " AND text LIKE '%no agent is attached%'", (lone,)) == 1,
+          "no inbound agent: stored, and the log says why")
+idle = env.add_connection(name="Stopped agent")
+env.sql("INSERT INTO agents (name, kind, status) VALUES ('idle', 'rules', 'STOPPED')")
+env.sql("INSERT INTO agent_channels (agent_id, connection_id, inbound) VALUES"
+        " ((SELECT MAX(id) FROM agents), ?, 1)", (idle,))
+env.post("/channel/%s/webhook/sms" % idle, mo("idle-1", "hi"))
+env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event = 'not_answered'"
+                " AND text LIKE '%agent is not running%'", (idle,)) == 1,
+          "stopped inbound agent: stored, and the log says why")
+env.check(count("SELECT COUNT(*) FROM agent_queue q JOIN messages m ON m.id = q.message_id"
+                " WHERE m.infobip_id IN ('lone-1', 'idle-1')") == 0, "neither is queued")
+
 # --- MMS-style body keeps text parts ----------------------------------------
 mms = {"results": [{"messageId": "mms-1", "from": "4915100000020", "to": "447491163443",
                     "message": [{"contentType": "text/plain", "value": "see picture"},
@@ -373,7 +390,9 @@ r = env.get("/channel/%s/docs" % cid)
 env.check(r.status == 200 and "text/html" in r.headers.get("Content-Type", ""), "docs page served")
 env.check(("%s/channel/%s/webhook/sms" % (env.base, cid)) in r.text, "docs give the webhook URL")
 env.check("/webhook/reports" in r.text and "/webhook/clicks" in r.text, "docs give reports and clicks URLs")
-env.check(SIM_KEY not in r.text and SIM_KEY[-4:] not in r.text and "****" not in r.text,
+# (The key's last four characters alone are hex, like the connection id, so
+# the masked form is what is looked for.)
+env.check(SIM_KEY not in r.text and "****" not in r.text and "api_key" not in r.text.lower(),
           "docs show no API key, not even masked")
 env.check(r.headers.get("X-Content-Type-Options") == "nosniff"
           and "default-src 'none'" in r.headers.get("Content-Security-Policy", ""),
