@@ -4,7 +4,7 @@
 set -u
 pkgs="gcc make pkg-config libfcgi-dev libcurl4-openssl-dev libjson-c-dev
 libsqlite3-dev libssl-dev sqlite3 lighttpd python3 curl ca-certificates
-e2fsprogs procps"
+e2fsprogs procps chromium"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

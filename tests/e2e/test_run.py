@@ -91,6 +91,36 @@ check(b"<textarea" in page or b"<input" in page, "the phone page is served")
 reply, elapsed = conversation("4915112349001", "What are your opening hours?")
 check(reply is not None and "9:00" in reply, "the demo agent answers", repr(reply))
 check(elapsed is not None and elapsed < 1.0, "within a second (%.3f s)" % (elapsed or -1))
+# A person on the phone page, in a real browser: types, clicks Send, reads.
+try:
+    from browser import Browser
+    b = Browser()
+except Exception as e:  # chromium missing: the test says so and fails
+    b = None
+    check(False, "chromium runs", str(e))
+if b is not None:
+    try:
+        b.open("http://127.0.0.1:%d/" % simport)
+        b.eval("document.getElementById('me').value = '4915112349003'")
+        typed = "Hello <b>there</b>, how much does it cost?"
+        b.type("#text", typed)
+        t = time.time()
+        b.click("#f button")
+        got = b.wait(lambda: b.eval(
+            "Array.from(document.querySelectorAll('#conv .mt')).map(function(e){"
+            "return e.firstChild.textContent;}).join('|')"), 5, 0.02)
+        elapsed = time.time() - t
+        check(got and "9 EUR" in got, "typed on the phone page, the answer shows there", repr(got))
+        check(elapsed < 1.0, "within a second of clicking Send (%.3f s)" % elapsed)
+        sent = b.eval("Array.from(document.querySelectorAll('#conv .mo')).map(function(e){"
+                      "return e.firstChild.textContent;}).join('|')")
+        check(sent == typed, "the typed text shows as sent, markup as text", repr(sent))
+        check(b.eval("document.querySelectorAll('#conv b').length") == 0,
+              "no markup from a message became HTML")
+        check(b.eval("document.getElementById('text').value") == "", "the text box is cleared")
+        b.screenshot(os.path.join(var, "phone.png"))
+    finally:
+        b.close()
 cid = open(os.path.join(var, "demo-connection")).read().strip()
 _, docs = call("http://127.0.0.1:%d/channel/%s/docs" % (port, cid))
 check(b"/webhook/sms" in docs, "the docs page is served")
