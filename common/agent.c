@@ -10,7 +10,7 @@
 #include <curl/curl.h>
 
 #include "agent.h"
-#include "body.h"
+#include "httpc.h"
 #include "log.h"
 #include "smstext.h"
 #include "payload_agent.h"
@@ -109,54 +109,6 @@ agent_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Frees a header list after wiping it: one of its lines holds the key. */
-static void
-agent_headers_free(struct curl_slist *h)
-{
-	struct curl_slist	*l;
-
-	for (l = h; l != NULL; l = l->next)
-		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(h);
-}
-
-/*
- * The request headers, with "Authorization: Bearer <key>" when api_key is
- * set; free with agent_headers_free. NULL when out of memory.
- */
-static struct curl_slist *
-agent_headers(const char *api_key)
-{
-	static const char *const fixed[] = {
-		"Content-Type: application/json",
-		"Accept: application/json",
-		"Expect:",		/* no 100-continue round trip */
-	};
-	struct curl_slist	*h = NULL, *t;
-	char			 auth[sizeof("Authorization: Bearer ") +
-				    AGENT_KEY_MAX];
-	size_t			 i;
-
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		if ((t = curl_slist_append(h, fixed[i])) == NULL)
-			goto fail;
-		h = t;
-	}
-	if (api_key != NULL) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
-		    api_key);
-		t = curl_slist_append(h, auth);
-		explicit_bzero(auth, sizeof(auth));
-		if (t == NULL)
-			goto fail;
-		h = t;
-	}
-	return h;
-fail:
-	agent_headers_free(h);
-	return NULL;
 }
 
 /* Whether the key can go into a header: printable ASCII without spaces. */
@@ -284,7 +236,7 @@ agent_call_free(struct agent_pool *p, struct agent_call *c)
 		curl_multi_remove_handle(p->multi, c->easy);
 	if (c->easy != NULL)
 		curl_easy_cleanup(c->easy);
-	agent_headers_free(c->headers);
+	httpc_headers_free(c->headers);
 	free(c->post);
 	if (c->api_key != NULL) {
 		explicit_bzero(c->api_key, strlen(c->api_key));
@@ -345,8 +297,8 @@ agent_pool_add(struct agent_pool *p, const struct agent_job *job, void *tag)
 	}
 	c->post = c->kind == AGENT_HTTP ? payload_agent_http_request(job) :
 	    payload_agent_openai_request(job);
-	if (c->post == NULL || (c->headers = agent_headers(c->api_key)) ==
-	    NULL) {
+	if (c->post == NULL ||
+	    (c->headers = httpc_headers("Bearer", c->api_key)) == NULL) {
 		log_error("agent %lld: request: out of memory",
 		    (long long)job->agent);
 		goto fail;

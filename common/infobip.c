@@ -9,7 +9,7 @@
 #include <curl/curl.h>
 
 #include "infobip.h"
-#include "body.h"
+#include "httpc.h"
 #include "log.h"
 #include "payload_infobip.h"
 
@@ -393,49 +393,6 @@ ib_seek(void *arg, curl_off_t offset, int origin)
 	return CURL_SEEKFUNC_CANTSEEK;
 }
 
-/* Frees a header list after wiping it: one of its lines holds the key. */
-static void
-ib_headers_free(struct curl_slist *h)
-{
-	struct curl_slist	*l;
-
-	for (l = h; l != NULL; l = l->next)
-		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(h);
-}
-
-/*
- * Builds this request's header list; the Authorization line carries the
- * key, so the list is freed with ib_headers_free. NULL on out of memory.
- */
-static struct curl_slist *
-ib_headers(const char *api_key)
-{
-	static const char *const fixed[] = {
-		"Content-Type: application/json",
-		"Accept: application/json",
-		"Expect:",		/* no 100-continue round trip */
-	};
-	struct curl_slist	*h = NULL, *t;
-	char			 auth[sizeof("Authorization: App ") + IB_KEY_MAX];
-	size_t			 i;
-
-	snprintf(auth, sizeof(auth), "Authorization: App %s", api_key);
-	t = curl_slist_append(h, auth);
-	explicit_bzero(auth, sizeof(auth));
-	if (t == NULL)
-		return NULL;
-	h = t;
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		if ((t = curl_slist_append(h, fixed[i])) == NULL) {
-			ib_headers_free(h);
-			return NULL;
-		}
-		h = t;
-	}
-	return h;
-}
-
 /*
  * Sends one request, a POST of post when it is not NULL (never sent twice,
  * see ib_seek), else a GET.
@@ -463,7 +420,7 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 	up.pos = 0;
 	curl_easy_reset(h);
 	c->errbuf[0] = '\0';
-	if ((hdrs = ib_headers(api_key)) == NULL) {
+	if ((hdrs = httpc_headers("App", api_key)) == NULL) {
 		log_error("curl_slist_append: out of memory");
 		ib_error_set(err, "NOMEM", 1, "out of memory");
 		goto out;
@@ -554,7 +511,7 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 out:
 	/* The handle must not keep a pointer to the freed list. */
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-	ib_headers_free(hdrs);
+	httpc_headers_free(hdrs);
 	return rv;
 }
 
