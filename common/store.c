@@ -1119,61 +1119,111 @@ store_claims_free(struct store_claim *c, size_t n)
 	free(c);
 }
 
-int
-store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
-    size_t max, struct store_claim **out)
+/* What tells an outbox claim from an agent-queue claim. */
+struct claim_kind {
+	enum stmt	 select;	/* due rows, LIMIT ? */
+	enum stmt	 lease;		/* owner, lease modifier, message id */
+	enum stmt	 after;		/* run on each claimed id; STMT__MAX: none */
+	size_t		 itemsz;
+	/* Reads one row into item; returns its message id, 0 when out of memory. */
+	int64_t		(*fill)(sqlite3_stmt *, void *item);
+	void		(*release)(void *items, size_t n);
+};
+
+/*
+ * Claims up to max due rows of a kind for owner until lease_seconds from
+ * now, in one write transaction so that two processes never claim the same
+ * row. Returns the count with *out, < 0 on error.
+ */
+static int
+claim(struct store *st, const struct claim_kind *k, const char *owner,
+    int lease_seconds, size_t max, void **out)
 {
-	struct store_claim	*c = NULL;
-	sqlite3_stmt		*s;
-	char			 lease[32];
-	size_t			 n = 0, i;
-	int			 rc;
+	char		*items = NULL;
+	int64_t		*ids = NULL;
+	sqlite3_stmt	*s;
+	char		 lease[32];
+	size_t		 n = 0, i;
+	int		 rc;
 
 	*out = NULL;
 	if (max == 0)
 		return 0;
-	if ((c = calloc(max, sizeof(*c))) == NULL)
-		return -1;
-	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
-	if ((rc = any_row(st, STMT_CLAIM_SELECT, "i", (int64_t)max)) <= 0) {
-		free(c);
+	if ((rc = any_row(st, k->select, "i", (int64_t)max)) <= 0)
 		return rc;
+	if ((items = calloc(max, k->itemsz)) == NULL ||
+	    (ids = calloc(max, sizeof(*ids))) == NULL) {
+		free(items);
+		return -1;
 	}
+	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
 	if (store_begin(st) < 0)
 		goto err;
-	for (rc = run(st, STMT_CLAIM_SELECT, &s, "i", (int64_t)max);
-	    rc == SQLITE_ROW && n < max; rc = sqlite3_step(s), n++) {
-		c[n].message = sqlite3_column_int64(s, 0);
-		copy_col(s, 1, c[n].uid, sizeof(c[n].uid));
-		copy_col(s, 2, c[n].conn, sizeof(c[n].conn));
-		c[n].recipient = strdup((const char *)sqlite3_column_text(s, 3));
-		c[n].text = strdup((const char *)sqlite3_column_text(s, 4));
-		c[n].attempts = sqlite3_column_int(s, 5);
-		c[n].unsure = sqlite3_column_int(s, 6);
-		c[n].opted_out = sqlite3_column_int(s, 7);
-		c[n].priority = sqlite3_column_int(s, 8);
-		if (c[n].recipient == NULL || c[n].text == NULL) {
+	for (rc = run(st, k->select, &s, "i", (int64_t)max);
+	    rc == SQLITE_ROW && n < max; rc = sqlite3_step(s), n++)
+		if ((ids[n] = k->fill(s, items + n * k->itemsz)) == 0) {
 			n++;
 			rc = -1;
 			break;
 		}
-	}
 	sqlite3_reset(s);
 	if (rc < 0)
 		goto err;
 	for (i = 0; i < n; i++)
-		if (exec_stmt(st, STMT_CLAIM_LEASE, "ssi", owner, lease,
-		    c[i].message) < 0 ||
-		    exec_stmt(st, STMT_CLAIM_SENDING, "i", c[i].message) < 0)
+		if (exec_stmt(st, k->lease, "ssi", owner, lease, ids[i]) < 0 ||
+		    (k->after != STMT__MAX &&
+		    exec_stmt(st, k->after, "i", ids[i]) < 0))
 			goto err;
 	if (store_commit(st) < 0)
 		goto err;
-	*out = c;
+	free(ids);
+	*out = items;
 	return (int)n;
 err:
 	store_rollback(st);
-	store_claims_free(c, n);
+	k->release(items, n);
+	free(ids);
 	return -1;
+}
+
+static int64_t
+outbox_fill(sqlite3_stmt *s, void *item)
+{
+	struct store_claim	*c = item;
+
+	c->message = sqlite3_column_int64(s, 0);
+	copy_col(s, 1, c->uid, sizeof(c->uid));
+	copy_col(s, 2, c->conn, sizeof(c->conn));
+	c->recipient = strdup((const char *)sqlite3_column_text(s, 3));
+	c->text = strdup((const char *)sqlite3_column_text(s, 4));
+	c->attempts = sqlite3_column_int(s, 5);
+	c->unsure = sqlite3_column_int(s, 6);
+	c->opted_out = sqlite3_column_int(s, 7);
+	c->priority = sqlite3_column_int(s, 8);
+	return c->recipient != NULL && c->text != NULL ? c->message : 0;
+}
+
+static void
+outbox_release(void *items, size_t n)
+{
+	store_claims_free(items, n);
+}
+
+static const struct claim_kind outbox_kind = {
+	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, STMT_CLAIM_SENDING,
+	sizeof(struct store_claim), outbox_fill, outbox_release,
+};
+
+int
+store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
+    size_t max, struct store_claim **out)
+{
+	void	*items;
+	int	 rc;
+
+	rc = claim(st, &outbox_kind, owner, lease_seconds, max, &items);
+	*out = items;
+	return rc;
 }
 
 int
@@ -1280,65 +1330,48 @@ store_agent_jobs_free(struct store_agent_job *j, size_t n)
 	free(j);
 }
 
+static int64_t
+agent_job_fill(sqlite3_stmt *s, void *item)
+{
+	struct store_agent_job	*j = item;
+
+	j->message = sqlite3_column_int64(s, 0);
+	j->session = sqlite3_column_int64(s, 1);
+	j->agent = sqlite3_column_int64(s, 2);
+	j->contact = sqlite3_column_int64(s, 3);
+	copy_col(s, 4, j->conn, sizeof(j->conn));
+	copy_col(s, 5, j->phone, sizeof(j->phone));
+	j->text = strdup((const char *)sqlite3_column_text(s, 6));
+	j->session_data = strdup((const char *)sqlite3_column_text(s, 7));
+	j->collect_step = sqlite3_column_int(s, 8);
+	j->ai = sqlite3_column_int(s, 9);
+	j->opted_out = sqlite3_column_int(s, 10);
+	j->agent_running = sqlite3_column_int(s, 11);
+	copy_col(s, 12, j->sender, sizeof(j->sender));
+	return j->text != NULL && j->session_data != NULL ? j->message : 0;
+}
+
+static void
+agent_job_release(void *items, size_t n)
+{
+	store_agent_jobs_free(items, n);
+}
+
+static const struct claim_kind agent_kind = {
+	STMT_AQ_SELECT, STMT_AQ_LEASE, STMT__MAX,
+	sizeof(struct store_agent_job), agent_job_fill, agent_job_release,
+};
+
 int
 store_agent_queue_claim(struct store *st, const char *owner,
     int lease_seconds, size_t max, struct store_agent_job **out)
 {
-	struct store_agent_job	*j = NULL;
-	sqlite3_stmt		*s;
-	char			 lease[32];
-	size_t			 n = 0, i;
-	int			 rc;
+	void	*items;
+	int	 rc;
 
-	*out = NULL;
-	if (max == 0)
-		return 0;
-	if ((j = calloc(max, sizeof(*j))) == NULL)
-		return -1;
-	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
-	if ((rc = any_row(st, STMT_AQ_SELECT, "i", (int64_t)max)) <= 0) {
-		free(j);
-		return rc;
-	}
-	if (store_begin(st) < 0)
-		goto err;
-	for (rc = run(st, STMT_AQ_SELECT, &s, "i", (int64_t)max);
-	    rc == SQLITE_ROW && n < max; rc = sqlite3_step(s), n++) {
-		j[n].message = sqlite3_column_int64(s, 0);
-		j[n].session = sqlite3_column_int64(s, 1);
-		j[n].agent = sqlite3_column_int64(s, 2);
-		j[n].contact = sqlite3_column_int64(s, 3);
-		copy_col(s, 4, j[n].conn, sizeof(j[n].conn));
-		copy_col(s, 5, j[n].phone, sizeof(j[n].phone));
-		j[n].text = strdup((const char *)sqlite3_column_text(s, 6));
-		j[n].session_data = strdup((const char *)
-		    sqlite3_column_text(s, 7));
-		j[n].collect_step = sqlite3_column_int(s, 8);
-		j[n].ai = sqlite3_column_int(s, 9);
-		j[n].opted_out = sqlite3_column_int(s, 10);
-		j[n].agent_running = sqlite3_column_int(s, 11);
-		copy_col(s, 12, j[n].sender, sizeof(j[n].sender));
-		if (j[n].text == NULL || j[n].session_data == NULL) {
-			n++;
-			rc = -1;
-			break;
-		}
-	}
-	sqlite3_reset(s);
-	if (rc < 0)
-		goto err;
-	for (i = 0; i < n; i++)
-		if (exec_stmt(st, STMT_AQ_LEASE, "ssi", owner, lease,
-		    j[i].message) < 0)
-			goto err;
-	if (store_commit(st) < 0)
-		goto err;
-	*out = j;
-	return (int)n;
-err:
-	store_rollback(st);
-	store_agent_jobs_free(j, n);
-	return -1;
+	rc = claim(st, &agent_kind, owner, lease_seconds, max, &items);
+	*out = items;
+	return rc;
 }
 
 int
