@@ -84,13 +84,13 @@ bench: deps
 	@python3 tests/bench.py
 
 # Fuzzes every parser of network input with libFuzzer (clang) for
-# FUZZ_SECONDS, seeded with Infobip's sample payloads when ../shared is there.
+# FUZZ_SECONDS, seeded with the Infobip sample payloads in tests/data.
 FUZZ_SECONDS ?=	120
 fuzz: build/sqlembed.c
 	@command -v clang >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq clang libclang-rt-14-dev >/dev/null; } || \
 		{ echo "make fuzz needs clang: apt-get install -y clang libclang-rt-14-dev" >&2; exit 1; }
 	@mkdir -p build/fuzz/corpus
-	@[ ! -d ../shared/infobip/samples ] || cp ../shared/infobip/samples/*.json build/fuzz/corpus/
+	@cp tests/data/infobip/samples/*.json build/fuzz/corpus/
 	$(Q)clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icommon -Ibuild \
 		$(shell pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_network \

@@ -21,7 +21,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
-SAMPLES = os.path.join(os.path.dirname(ROOT), "shared", "infobip", "samples")
+SAMPLES = os.path.join(ROOT, "tests", "data", "infobip", "samples")
 SIM_KEY = "sim-key-0123456789abcdef"
 
 

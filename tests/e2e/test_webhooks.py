@@ -11,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, Env, SIM_KEY, have_samples, sample  # noqa: E402
+from harness import BUILD, Env, SAMPLES, SIM_KEY, have_samples, sample  # noqa: E402
 
 env = Env("webhooks")
 cid = env.add_connection()
@@ -50,9 +50,7 @@ env.check(count("SELECT status FROM connections WHERE id = ?", (cid,)) == "RUNNI
 
 # --- Every MO sample is accepted and stored --------------------------------
 if env.check(have_samples(), "Infobip samples present"):
-    for name in sorted(f for f in os.listdir(os.path.join(os.path.dirname(
-            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-            "..", "shared", "infobip", "samples")) if f.startswith("mo-")):
+    for name in sorted(f for f in os.listdir(SAMPLES) if f.startswith("mo-")):
         body = sample(name)
         want = json.loads(body)["results"]
         r = env.post(SMS, body)
@@ -222,9 +220,7 @@ def outbound(uid, status="accepted", conn=cid):
 
 
 if have_samples():
-    names = sorted(f for f in os.listdir(os.path.join(
-        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-        "..", "shared", "infobip", "samples")) if "dlr-" in f)
+    names = sorted(f for f in os.listdir(SAMPLES) if "dlr-" in f)
     for name in names:
         body = sample(name)
         items = json.loads(body)["results"]

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """ibsim: a local stand-in for Infobip's SMS API, for ibchannel's tests and demo.
 
-It speaks the wire formats described in ../shared/INFOBIP.md (send, balance,
-logs, pull reports, pushed delivery reports, clicks and inbound messages),
+It speaks Infobip's wire formats (tests/data/ holds the specs and samples
+it follows; tests/data/README.md says where they came from): send, balance,
+logs, pull reports, pushed delivery reports, clicks and inbound messages;
 validates send requests against Infobip's OpenAPI document, and offers a
 control API under /_sim/ plus a small "customer's phone" page at /.
 
@@ -1932,8 +1933,7 @@ def default_spec_path():
         return env
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(here))
-    return os.path.normpath(os.path.join(root, "..", "shared", "infobip",
-                                         "openapi-sms.json"))
+    return os.path.join(root, "tests", "data", "infobip", "openapi-sms.json")
 
 
 def split_list(s):

@@ -7,8 +7,8 @@
 #include "payload_infobip.h"
 
 /*
- * The samples live beside the repository in ../shared/infobip/samples
- * (INFOBIP.md lists where each one came from); IBCHANNEL_SAMPLES may name
+ * The samples are in tests/data/infobip/samples
+ * (tests/data/README.md says where each one came from); IBCHANNEL_SAMPLES may name
  * another directory. Run from the repository root.
  */
 static const char *
@@ -17,7 +17,7 @@ samples_dir(void)
 	const char	*d;
 
 	return (d = getenv("IBCHANNEL_SAMPLES")) != NULL ? d :
-	    "../shared/infobip/samples";
+	    "tests/data/infobip/samples";
 }
 
 /* Reads a sample into a malloc'd string; NULL (and a failed check) if not. */

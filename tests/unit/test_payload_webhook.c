@@ -10,8 +10,8 @@
 #include "smstext.h"
 
 /*
- * The samples live beside the repository in ../shared/infobip/samples
- * (INFOBIP.md lists where each one came from); IBCHANNEL_SAMPLES may name
+ * The samples are in tests/data/infobip/samples
+ * (tests/data/README.md says where each one came from); IBCHANNEL_SAMPLES may name
  * another directory. Run from the repository root.
  */
 static const char *
@@ -20,7 +20,7 @@ samples_dir(void)
 	const char	*d;
 
 	return (d = getenv("IBCHANNEL_SAMPLES")) != NULL ? d :
-	    "../shared/infobip/samples";
+	    "tests/data/infobip/samples";
 }
 
 /* Returns 1 when the samples directory exists, else says so and fails once. */
