@@ -424,10 +424,11 @@ static int
 cmd_connection_env(int argc, char *argv[])
 {
 	static const char *const names[] = { NULL };
-	struct opts	 o = { .names = names };
-	struct store	*st;
-	const char	*why;
-	int		 rc;
+	struct opts		 o = { .names = names };
+	struct store_connection	 c;
+	struct store		*st;
+	const char		*why;
+	int			 rc;
 
 	if (!opts_parse(&o, argc, argv))
 		return EXIT_USAGE;
@@ -440,15 +441,20 @@ cmd_connection_env(int argc, char *argv[])
 		return usage_error("%s", why);
 	if (!open_store(&st))
 		return 1;
-	rc = store_env_set(st, o.args[0], o.args[1],
-	    o.nargs == 3 ? o.args[2] : NULL);
+	/* A removal of an unknown connection's variable changes no row: ask first. */
+	if ((rc = store_connection_get(st, o.args[0], &c)) > 0)
+		rc = store_env_set(st, o.args[0], o.args[1],
+		    o.nargs == 3 ? o.args[2] : NULL);
 	if (rc > 0)
 		store_log(st, o.args[0], "info", "save", "Environment variable"
 		    " %s %s; it takes effect at the next Start", o.args[1],
 		    o.nargs == 3 ? "set" : "removed");
-	store_close(st);
-	if (rc <= 0)
+	if (rc == 0)
 		fprintf(stderr, "ibchannel: no such connection\n");
+	else if (rc < 0)
+		fprintf(stderr, "ibchannel: store error: %s\n",
+		    store_errmsg(st));
+	store_close(st);
 	return rc > 0 ? 0 : 1;
 }
 

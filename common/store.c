@@ -260,6 +260,69 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 };
 
+
+/* Statement names for the log: one failure, one line naming the statement. */
+#define N(x)	[x] = #x
+static const char *const stmt_name[STMT__MAX] = {
+	N(STMT_CONN_ADD),
+	N(STMT_CONN_SAVE),
+	N(STMT_CONN_GET),
+	N(STMT_CONN_EACH),
+	N(STMT_CONN_STATUS),
+	N(STMT_CONN_STATUS_SNAP),
+	N(STMT_ENV_SET),
+	N(STMT_ENV_DEL),
+	N(STMT_ENV_EACH),
+	N(STMT_AGENT_ADD),
+	N(STMT_AGENT_GET),
+	N(STMT_AGENT_STATUS),
+	N(STMT_AGENT_ATTACH),
+	N(STMT_INBOUND_AGENT),
+	N(STMT_CONTACT_ADD),
+	N(STMT_CONTACT_GET),
+	N(STMT_CONTACT_OPT),
+	N(STMT_SESSION_FIND),
+	N(STMT_SESSION_CLOSE),
+	N(STMT_SESSION_ADD),
+	N(STMT_SESSION_TOUCH),
+	N(STMT_SESSION_AI),
+	N(STMT_SESSION_CLOSE_IDLE),
+	N(STMT_SESSION_GET),
+	N(STMT_SESSION_LIST),
+	N(STMT_SESSION_MESSAGES),
+	N(STMT_SESSION_RESPONSIBLE),
+	N(STMT_INBOUND_SEEN),
+	N(STMT_MSG_IN),
+	N(STMT_MSG_OUT),
+	N(STMT_OUTBOX_ADD),
+	N(STMT_AGENTQ_ADD),
+	N(STMT_MSG_FIND_OUT),
+	N(STMT_EVENT_ADD),
+	N(STMT_MSG_REPORT),
+	N(STMT_OUTBOX_DEL),
+	N(STMT_PENDING_EACH),
+	N(STMT_EVENT_APPLIED),
+	N(STMT_CLICK_ADD),
+	N(STMT_CLAIM_SELECT),
+	N(STMT_CLAIM_LEASE),
+	N(STMT_CLAIM_SENDING),
+	N(STMT_OUTBOX_DONE),
+	N(STMT_OUTBOX_RETRY),
+	N(STMT_OUTBOX_RETRY_MSG),
+	N(STMT_AQ_SELECT),
+	N(STMT_AQ_LEASE),
+	N(STMT_AQ_DONE),
+	N(STMT_HISTORY),
+	N(STMT_SESSION_DATA),
+	N(STMT_CONTACT_FIELDS),
+	N(STMT_LOG),
+	N(STMT_USER_SET),
+	N(STMT_USER_ROLE),
+	N(STMT_SETTING_GET),
+	N(STMT_SETTING_SET),
+};
+#undef N
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[STMT__MAX];
@@ -302,7 +365,7 @@ stmt_get(struct store *st, enum stmt which)
 	if ((s = st->stmt[which]) == NULL) {
 		if (sqlite3_prepare_v3(st->db, stmt_sql[which], -1,
 		    SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
-			log_error("sqlite3_prepare_v3 (%d): %s", (int)which,
+			log_error("%s: prepare: %s", stmt_name[which],
 			    sqlite3_errmsg(st->db));
 			return NULL;
 		}
@@ -353,8 +416,37 @@ bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
 }
 
 /*
- * Prepares, binds and steps once. Returns SQLITE_ROW with the statement left
- * for reading, SQLITE_DONE, SQLITE_CONSTRAINT, or -1 on error (logged).
+ * The one step of every statement. Returns SQLITE_ROW (the row is left for
+ * reading), SQLITE_DONE, SQLITE_CONSTRAINT (a soft outcome the caller
+ * names, e.g. "no such connection"; the statement is reset), or -1 for any
+ * other result, logged once with the statement's name (the statement is
+ * reset). Loops read: for (rc = run(...); rc == SQLITE_ROW; rc = step(...)).
+ */
+static int
+step(struct store *st, enum stmt which, sqlite3_stmt *s)
+{
+	int	 rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		log_debug("%s: %s", stmt_name[which], sqlite3_errmsg(st->db));
+		sqlite3_reset(s);
+		return SQLITE_CONSTRAINT;
+	}
+	log_error("%s: %s", stmt_name[which], sqlite3_errmsg(st->db));
+	sqlite3_reset(s);
+	return -1;
+}
+
+/*
+ * Prepares, binds and steps once. *out (when not NULL) is always set: to
+ * the statement, or NULL when it could not be prepared or bound; resetting
+ * it is always safe (sqlite3_reset(NULL) does nothing). Returns what step()
+ * returns.
  */
 static int
 run(struct store *st, enum stmt which, sqlite3_stmt **out, const char *fmt, ...)
@@ -363,31 +455,27 @@ run(struct store *st, enum stmt which, sqlite3_stmt **out, const char *fmt, ...)
 	va_list		 ap;
 	int		 rc;
 
+	if (out != NULL)
+		*out = NULL;
 	if ((s = stmt_get(st, which)) == NULL)
 		return -1;
 	va_start(ap, fmt);
 	rc = bindv(s, fmt, ap);
 	va_end(ap);
 	if (rc != SQLITE_OK) {
-		log_error("sqlite3_bind (%d): %s", (int)which,
+		log_error("%s: bind: %s", stmt_name[which],
 		    sqlite3_errmsg(st->db));
 		return -1;
 	}
 	if (out != NULL)
 		*out = s;
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		sqlite3_reset(s);
-		return SQLITE_CONSTRAINT;
-	}
-	log_error("sqlite3_step (%d): %s", (int)which, sqlite3_errmsg(st->db));
-	sqlite3_reset(s);
-	return -1;
+	return step(st, which, s);
 }
 
-/* run() for statements that return no row: > 0 done, < 0 error. */
+/*
+ * run() for statements that return no row: > 0 done, 0 refused by a
+ * constraint (the caller says which), < 0 error.
+ */
 static int
 exec_stmt(struct store *st, enum stmt which, const char *fmt, ...)
 {
@@ -400,14 +488,16 @@ exec_stmt(struct store *st, enum stmt which, const char *fmt, ...)
 	va_start(ap, fmt);
 	rc = bindv(s, fmt, ap);
 	va_end(ap);
-	if (rc != SQLITE_OK || (rc = sqlite3_step(s)) != SQLITE_DONE) {
-		log_error("sqlite3_step (%d): %s", (int)which,
+	if (rc != SQLITE_OK) {
+		log_error("%s: bind: %s", stmt_name[which],
 		    sqlite3_errmsg(st->db));
-		sqlite3_reset(s);
 		return -1;
 	}
+	rc = step(st, which, s);
 	sqlite3_reset(s);
-	return 1;
+	if (rc == SQLITE_CONSTRAINT)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : -1;
 }
 
 static void
@@ -621,9 +711,11 @@ store_connection_add(struct store *st, struct store_connection *c)
 int
 store_connection_save(struct store *st, const struct store_connection *c)
 {
-	if (exec_stmt(st, STMT_CONN_SAVE, "ssssss", c->name, c->description,
-	    c->api_url, c->sender, c->api_key_enc, c->id) < 0)
-		return -1;
+	int	 rc;
+
+	if ((rc = exec_stmt(st, STMT_CONN_SAVE, "ssssss", c->name,
+	    c->description, c->api_url, c->sender, c->api_key_enc, c->id)) <= 0)
+		return rc;
 	return sqlite3_changes(st->db) > 0;
 }
 
@@ -669,7 +761,7 @@ store_connection_each(struct store *st,
 	int			 rc;
 
 	for (rc = run(st, STMT_CONN_EACH, &s, ""); rc == SQLITE_ROW;
-	    rc = sqlite3_step(s)) {
+	    rc = step(st, STMT_CONN_EACH, s)) {
 		conn_read(s, &c);
 		if (!fn(&c, arg))
 			break;
@@ -710,7 +802,7 @@ store_env_each(struct store *st, const char *conn,
 	int		 rc;
 
 	for (rc = run(st, STMT_ENV_EACH, &s, "s", conn); rc == SQLITE_ROW;
-	    rc = sqlite3_step(s))
+	    rc = step(st, STMT_ENV_EACH, s))
 		if (!fn((const char *)sqlite3_column_text(s, 0),
 		    (const char *)sqlite3_column_text(s, 1), arg))
 			break;
@@ -721,10 +813,12 @@ store_env_each(struct store *st, const char *conn,
 int
 store_agent_add(struct store *st, struct store_agent *a)
 {
-	if (exec_stmt(st, STMT_AGENT_ADD, "ssssss", a->name, a->kind,
+	int	 rc;
+
+	if ((rc = exec_stmt(st, STMT_AGENT_ADD, "ssssss", a->name, a->kind,
 	    a->instructions != NULL ? a->instructions : "", a->url, a->model,
-	    a->api_key_enc) < 0)
-		return -1;
+	    a->api_key_enc)) <= 0)
+		return rc;
 	a->id = sqlite3_last_insert_rowid(st->db);
 	return 1;
 }
@@ -855,8 +949,9 @@ store_session_open(struct store *st, const char *conn, int64_t contact,
 		if (exec_stmt(st, STMT_SESSION_CLOSE, "i", id) < 0)
 			return -1;
 	}
-	if (exec_stmt(st, STMT_SESSION_ADD, "sii", conn, contact, agent) < 0)
-		return -1;
+	if ((rc = exec_stmt(st, STMT_SESSION_ADD, "sii", conn, contact,
+	    agent)) <= 0)
+		return rc;
 	*session = sqlite3_last_insert_rowid(st->db);
 	*opened = 1;
 	return 1;
@@ -946,12 +1041,15 @@ store_message_insert_inbound(struct store *st, const struct store_inbound *in,
 	if (rc == SQLITE_OK)
 		rc = in->sms_count < 0 ? sqlite3_bind_null(s, 12) :
 		    sqlite3_bind_int(s, 12, in->sms_count);
-	if (rc != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE) {
-		log_error("insert inbound: %s", sqlite3_errmsg(st->db));
-		sqlite3_reset(s);
+	if (rc != SQLITE_OK) {
+		log_error("%s: bind: %s", stmt_name[STMT_MSG_IN],
+		    sqlite3_errmsg(st->db));
 		return -1;
 	}
+	rc = step(st, STMT_MSG_IN, s);
 	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return -1;
 	if (sqlite3_changes(st->db) == 0)
 		return 0;
 	*id = sqlite3_last_insert_rowid(st->db);
@@ -970,8 +1068,8 @@ store_message_insert_outbound(struct store *st, const struct store_outbound *o,
 	    o->session, o->contact, o->author, o->sender, o->recipient,
 	    o->text, o->fail_reason != NULL ? "failed" : "queued",
 	    o->fail_reason != NULL ? o->fail_reason : "");
-	if (rc < 0)
-		return -1;
+	if (rc <= 0)
+		return rc;
 	*id = sqlite3_last_insert_rowid(st->db);
 	if (o->fail_reason != NULL)
 		return 1;
@@ -1063,7 +1161,7 @@ store_reports_apply_pending(struct store *st, long *applied)
 	if (store_begin(st) < 0)
 		return -1;
 	for (rc = run(st, STMT_PENDING_EACH, &s, ""); rc == SQLITE_ROW;
-	    rc = sqlite3_step(s)) {
+	    rc = step(st, STMT_PENDING_EACH, s)) {
 		memset(&r, 0, sizeof(r));
 		event = sqlite3_column_int64(s, 0);
 		msg = sqlite3_column_int64(s, 1);
@@ -1160,7 +1258,7 @@ claim(struct store *st, const struct claim_kind *k, const char *owner,
 	if (store_begin(st) < 0)
 		goto err;
 	for (rc = run(st, k->select, &s, "i", (int64_t)max);
-	    rc == SQLITE_ROW && n < max; rc = sqlite3_step(s), n++)
+	    rc == SQLITE_ROW && n < max; rc = step(st, k->select, s), n++)
 		if ((ids[n] = k->fill(s, items + n * k->itemsz)) == 0) {
 			n++;
 			rc = -1;
@@ -1388,7 +1486,7 @@ store_session_history(struct store *st, int64_t session, int64_t before,
 	int		 rc;
 
 	for (rc = run(st, STMT_HISTORY, &s, "iii", session, before,
-	    (int64_t)limit); rc == SQLITE_ROW; rc = sqlite3_step(s))
+	    (int64_t)limit); rc == SQLITE_ROW; rc = step(st, STMT_HISTORY, s))
 		if (!fn(sqlite3_column_int(s, 0),
 		    (const char *)sqlite3_column_text(s, 1), arg))
 			break;
@@ -1446,7 +1544,7 @@ store_session_each(struct store *st, const char *conn, int limit,
 	int				 rc;
 
 	for (rc = run(st, STMT_SESSION_LIST, &s, "si", conn, (int64_t)limit);
-	    rc == SQLITE_ROW; rc = sqlite3_step(s)) {
+	    rc == SQLITE_ROW; rc = step(st, STMT_SESSION_LIST, s)) {
 		r.id = sqlite3_column_int64(s, 0);
 		r.conn = (const char *)sqlite3_column_text(s, 1);
 		r.phone = (const char *)sqlite3_column_text(s, 2);
@@ -1471,7 +1569,7 @@ store_session_messages(struct store *st, int64_t session,
 	int				 rc;
 
 	for (rc = run(st, STMT_SESSION_MESSAGES, &s, "i", session);
-	    rc == SQLITE_ROW; rc = sqlite3_step(s)) {
+	    rc == SQLITE_ROW; rc = step(st, STMT_SESSION_MESSAGES, s)) {
 		r.at = (const char *)sqlite3_column_text(s, 0);
 		r.direction = (const char *)sqlite3_column_text(s, 1);
 		r.author = (const char *)sqlite3_column_text(s, 2);

@@ -185,6 +185,24 @@ env.check(p.returncode == 0 and not missing, "make install DESTDIR PREFIX instal
           p.stderr[-300:] + repr(missing))
 env.check(os.access(os.path.join(dest, want[0]), os.X_OK), "installed ibchannel is executable")
 
+# --- Store errors are errors, never a crash ----------------------------------------------
+p = env.cli("connection", "env", "0" * 32, "FOO", "bar", check=False)
+env.check(p.returncode == 1 and p.stderr.strip() == "ibchannel: no such connection",
+          "env of an unknown connection: 'no such connection', exit 1", p.stderr)
+p = env.cli("connection", "env", "0" * 32, "FOO", check=False)
+env.check(p.returncode == 1 and "no such connection" in p.stderr,
+          "env removal of an unknown connection: 'no such connection'", p.stderr)
+broken = os.path.join(env.dir, "broken.db")
+subprocess.run(["cp", env.db, broken], check=True)
+subprocess.run(["sqlite3", broken, "PRAGMA wal_checkpoint(TRUNCATE); DROP VIEW session_overview"],
+               check=True, capture_output=True)
+p = subprocess.run([os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "build", "ibchannel"), "session", "list"],
+    env=dict(env.env, IBCHANNEL_DB=broken), capture_output=True, text=True)
+env.check(p.returncode == 1 and "STMT_SESSION_LIST" in p.stderr and "session_overview" in p.stderr,
+          "session list on a store missing its view: a named error and exit 1, not a crash",
+          "%d %s" % (p.returncode, p.stderr))
+
 # --- The key never leaks -------------------------------------------------------------------
 with open(env.db, "rb") as f:
     data = f.read()
