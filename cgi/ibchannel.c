@@ -18,6 +18,7 @@
 #include "rules.h"
 #include "sender.h"
 #include "secret.h"
+#include "settings.h"
 #include "store.h"
 
 #define EXIT_USAGE	2
@@ -458,31 +459,71 @@ cmd_connection_env(int argc, char *argv[])
 	return rc > 0 ? 0 : 1;
 }
 
+/* Prints text on one line with control characters escaped, so an SMS cannot drive the terminal. */
+static void
+print_escaped(const char *text)
+{
+	char	 buf[8192];
+
+	if (!log_escape(text != NULL ? text : "", buf, sizeof(buf)))
+		printf("%s...", buf);
+	else
+		printf("%s", buf);
+}
+
 static int
 cmd_settings(int argc, char *argv[])
 {
 	static const char *const names[] = { NULL };
+	const struct setting_def	*d;
 	struct opts	 o = { .names = names };
 	struct store	*st;
+	const char	*why, *verb;
 	char		 buf[4096];
-	int		 rc = 1;
+	int		 rc = 1, n;
 
 	if (!opts_parse(&o, argc, argv))
 		return EXIT_USAGE;
-	if (!((o.nargs == 3 && strcmp(o.args[0], "set") == 0) ||
-	    (o.nargs == 2 && strcmp(o.args[0], "get") == 0)))
-		return usage_error("%s", "usage: settings set NAME VALUE |"
-		    " settings get NAME");
+	verb = o.nargs > 0 ? o.args[0] : "";
+	n = strcmp(verb, "set") == 0 ? 3 : strcmp(verb, "get") == 0 ||
+	    strcmp(verb, "unset") == 0 ? 2 : strcmp(verb, "list") == 0 ? 1 : -1;
+	if (n < 0 || o.nargs != n)
+		return usage_error("%s", "usage: settings list | settings get"
+		    " NAME | settings set NAME VALUE | settings unset NAME");
+	if (n > 1 && settings_find(o.args[1]) == NULL)
+		return usage_error("no setting named '%s'; 'ibchannel settings"
+		    " list' shows them", o.args[1]);
+	if (n == 3 && !settings_check(o.args[1], o.args[2], &why)) {
+		snprintf(buf, sizeof(buf), "%s: %s", o.args[1], why);
+		return usage_error("%s", buf);
+	}
 	if (!open_store(&st))
 		return 1;
-	if (o.nargs == 3)
-		rc = store_setting_set(st, o.args[1], o.args[2]) > 0 ? 0 : 1;
-	else if (store_setting_get(st, o.args[1], buf, sizeof(buf)) > 0) {
-		printf("%s\n", buf);
+	if (n == 1) {
+		for (d = settings_table, rc = 0; d->name != NULL; d++) {
+			if (settings_get(st, d->name, buf, sizeof(buf)) < 0)
+				rc = 1;
+			printf("%s = ", d->name);
+			print_escaped(buf);
+			printf("\n    %s; default: ", d->purpose);
+			print_escaped(*d->def != '\0' ? d->def : "(unset)");
+			printf("\n");
+		}
+	} else if (n == 2 && strcmp(verb, "get") == 0) {
+		if (settings_get(st, o.args[1], buf, sizeof(buf)) > 0) {
+			printf("%s\n", buf);
+			rc = 0;
+		} else
+			fprintf(stderr, "ibchannel: store error: %s\n",
+			    store_errmsg(st));
+	} else if ((rc = settings_set(st, o.args[1], n == 3 ? o.args[2] :
+	    NULL, &why)) > 0)
 		rc = 0;
-	} else
-		fprintf(stderr, "ibchannel: setting %s is not set\n",
-		    o.args[1]);
+	else {
+		fprintf(stderr, "ibchannel: %s\n", rc == 0 ? why :
+		    store_errmsg(st));
+		rc = 1;
+	}
 	store_close(st);
 	return rc;
 }
@@ -840,7 +881,7 @@ cmd_send(int argc, char *argv[])
 	struct store		*st;
 	const char		*why, *conn, *to, *text;
 	char			 phone[PHONE_MAX], uid[STORE_UID_MAX];
-	char			 reason[256], buf[32];
+	char			 reason[256];
 	int64_t			 id, contact = 0, session = 0;
 	long			 timeout = 1440;
 	int			 rc, opted, opened;
@@ -882,9 +923,7 @@ cmd_send(int argc, char *argv[])
 		    " %s not sent: %s", to, reason) < 0)
 			goto out;
 	} else {
-		if (store_setting_get(st, "session_timeout_minutes", buf,
-		    sizeof(buf)) > 0 && atol(buf) > 0)
-			timeout = atol(buf);
+		timeout = settings_get_long(st, "session_timeout_minutes");
 		if (store_contact_get(st, phone, &contact, &opted) < 0 ||
 		    store_session_open(st, conn, contact, 0, timeout, &session,
 		    &opened) < 0)
@@ -909,18 +948,6 @@ out:
 	}
 	store_close(st);
 	return rc;
-}
-
-/* Prints text on one line with control characters escaped, so an SMS cannot drive the terminal. */
-static void
-print_escaped(const char *text)
-{
-	char	 buf[8192];
-
-	if (!log_escape(text != NULL ? text : "", buf, sizeof(buf)))
-		printf("%s...", buf);
-	else
-		printf("%s", buf);
 }
 
 static int
@@ -1090,7 +1117,7 @@ static const struct command {
 	    " [--user U] | session release SESSION | session reply SESSION"
 	    " --text TEXT [--user U]" },
 	{ "settings", NULL, cmd_settings,
-	    "settings set NAME VALUE | settings get NAME" },
+	    "settings list | get NAME | set NAME VALUE | unset NAME" },
 	{ "reports", "apply-pending", cmd_reports_apply,
 	    "reports apply-pending" },
 	{ "user", NULL, cmd_user, "user set USERNAME admin|operator|viewer" },

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "secret.h"
+#include "settings.h"
 #include "store.h"
 
 int
@@ -36,7 +37,7 @@ config_public_url(struct store *st, char *buf, size_t bufsz)
 	if ((p = getenv("IBCHANNEL_PUBLIC_URL")) != NULL && *p != '\0') {
 		if ((size_t)snprintf(buf, bufsz, "%s", p) >= bufsz)
 			return 0;
-	} else if ((rc = store_setting_get(st, "public_url", buf, bufsz)) <= 0)
+	} else if ((rc = settings_get(st, "public_url", buf, bufsz)) <= 0)
 		return rc;
 	n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '/')

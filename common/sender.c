@@ -18,6 +18,7 @@
 #include "phone.h"
 #include "secret.h"
 #include "sender.h"
+#include "settings.h"
 #include "smstext.h"
 #include "store.h"
 
@@ -92,40 +93,16 @@ sender_backoff(const char *delays, int attempt)
 }
 
 static void
-setting(struct store *st, const char *name, const char *def, char *buf,
-    size_t bufsz)
-{
-	if (store_setting_get(st, name, buf, bufsz) <= 0 || buf[0] == '\0')
-		snprintf(buf, bufsz, "%s", def);
-}
-
-static void
 cfg_load(struct store *st, struct sender_cfg *c)
 {
-	char	 buf[64];
-
-	setting(st, "send_retry_delays", "30,120,600,3600", c->retry_delays,
+	settings_get(st, "send_retry_delays", c->retry_delays,
 	    sizeof(c->retry_delays));
-	setting(st, "send_batch_size", "100", buf, sizeof(buf));
-	c->batch = (size_t)atol(buf);
-	if (c->batch < 1 || c->batch > 1000)
-		c->batch = 100;
-	setting(st, "send_lease_seconds", "120", buf, sizeof(buf));
-	if ((c->lease = atoi(buf)) < 1)
-		c->lease = 120;
-	setting(st, "agent_timeout_ms", "30000", buf, sizeof(buf));
-	if ((c->agent_timeout_ms = atol(buf)) < 100)
-		c->agent_timeout_ms = 30000;
-	setting(st, "infobip_timeout_ms", "30000", buf, sizeof(buf));
-	if ((c->infobip_timeout_ms = atol(buf)) < 100)
-		c->infobip_timeout_ms = 30000;
-	setting(st, "agent_parallel", "16", buf, sizeof(buf));
-	c->agent_parallel = (size_t)atol(buf);
-	if (c->agent_parallel < 1 || c->agent_parallel > 256)
-		c->agent_parallel = 16;
-	setting(st, "session_timeout_minutes", "1440", buf, sizeof(buf));
-	if ((c->session_timeout = atol(buf)) < 1)
-		c->session_timeout = 1440;
+	c->batch = (size_t)settings_get_long(st, "send_batch_size");
+	c->lease = (int)settings_get_long(st, "send_lease_seconds");
+	c->agent_timeout_ms = settings_get_long(st, "agent_timeout_ms");
+	c->infobip_timeout_ms = settings_get_long(st, "infobip_timeout_ms");
+	c->agent_parallel = (size_t)settings_get_long(st, "agent_parallel");
+	c->session_timeout = settings_get_long(st, "session_timeout_minutes");
 	if (config_public_url(st, c->public_url, sizeof(c->public_url)) <= 0)
 		c->public_url[0] = '\0';
 }

@@ -77,6 +77,7 @@ enum stmt {
 	STMT_USER_ROLE,
 	STMT_SETTING_GET,
 	STMT_SETTING_SET,
+	STMT_SETTING_DEL,
 	STMT__MAX
 };
 
@@ -258,6 +259,7 @@ static const char *const stmt_sql[STMT__MAX] = {
 	[STMT_SETTING_GET] = "SELECT value FROM settings WHERE name = ?",
 	[STMT_SETTING_SET] = "INSERT INTO settings (name, value) VALUES (?, ?)"
 	    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+	[STMT_SETTING_DEL] = "DELETE FROM settings WHERE name = ?",
 };
 
 
@@ -320,6 +322,7 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_USER_ROLE),
 	N(STMT_SETTING_GET),
 	N(STMT_SETTING_SET),
+	N(STMT_SETTING_DEL),
 };
 #undef N
 
@@ -780,8 +783,8 @@ store_connection_set_status(struct store *st, const char *id,
 	    exec_stmt(st, STMT_CONN_STATUS, "sss", status, message, id) :
 	    exec_stmt(st, STMT_CONN_STATUS_SNAP, "ssss", status, message,
 	    snapshot, id);
-	if (rc < 0)
-		return -1;
+	if (rc <= 0)
+		return rc;
 	return sqlite3_changes(st->db) > 0;
 }
 
@@ -856,8 +859,10 @@ store_agent_clear(struct store_agent *a)
 int
 store_agent_set_status(struct store *st, int64_t id, const char *status)
 {
-	if (exec_stmt(st, STMT_AGENT_STATUS, "si", status, id) < 0)
-		return -1;
+	int	 rc;
+
+	if ((rc = exec_stmt(st, STMT_AGENT_STATUS, "si", status, id)) <= 0)
+		return rc;
 	return sqlite3_changes(st->db) > 0;
 }
 
@@ -1414,6 +1419,12 @@ store_setting_set(struct store *st, const char *name, const char *value)
 	return exec_stmt(st, STMT_SETTING_SET, "ss", name, value);
 }
 
+int
+store_setting_unset(struct store *st, const char *name)
+{
+	return exec_stmt(st, STMT_SETTING_DEL, "s", name);
+}
+
 void
 store_agent_jobs_free(struct store_agent_job *j, size_t n)
 {
@@ -1587,7 +1598,10 @@ int
 store_session_set_responsible(struct store *st, int64_t session,
     const char *who)
 {
-	if (exec_stmt(st, STMT_SESSION_RESPONSIBLE, "si", who, session) < 0)
-		return -1;
+	int	 rc;
+
+	if ((rc = exec_stmt(st, STMT_SESSION_RESPONSIBLE, "si", who,
+	    session)) <= 0)
+		return rc;
 	return sqlite3_changes(st->db) > 0;
 }

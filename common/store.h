@@ -328,9 +328,11 @@ int	 store_user_set(struct store *, const char *username, const char *role);
 /* > 0 with role (16 bytes), 0 unknown user. */
 int	 store_user_role(struct store *, const char *username, char *role, size_t rolesz);
 
-/* Reads a setting into buf. > 0 with the value, 0 unset. */
+/* Reads a stored setting into buf. > 0 with the value, 0 unset. Use settings_get (settings.h), which knows defaults. */
 int	 store_setting_get(struct store *, const char *name, char *buf, size_t bufsz);
 /* Adds or replaces a setting. > 0 done. */
 int	 store_setting_set(struct store *, const char *name, const char *value);
+/* Removes a stored setting (its default applies again). > 0 done. */
+int	 store_setting_unset(struct store *, const char *name);
 
 #endif

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "payload_webhook.h"
 #include "phone.h"
+#include "settings.h"
 #include "store.h"
 #include "webhook.h"
 
@@ -39,14 +40,13 @@ keyword_reply(struct store *st, const struct store_connection *c,
     enum keyword kw, int64_t session, int64_t contact, const char *phone)
 {
 	struct store_outbound	 o;
-	char			 text[1024], uid[STORE_UID_MAX];
+	char			 text[2048], uid[STORE_UID_MAX];
 	int64_t			 id;
-	int			 rc;
 
-	if ((rc = store_setting_get(st, keyword_reply_setting(kw), text,
-	    sizeof(text))) < 0)
+	if (settings_get(st, keyword_reply_setting(kw), text,
+	    sizeof(text)) < 0)
 		return -1;
-	if (rc == 0 || text[0] == '\0')
+	if (text[0] == '\0')
 		return 1;
 	memset(&o, 0, sizeof(o));
 	o.conn = c->id;
@@ -148,9 +148,9 @@ webhook_inbound(struct store *st, const struct store_connection *c,
 {
 	struct wh_mo	*items = NULL;
 	const char	*pwhy;
-	char		 phone[PHONE_MAX], buf[32];
+	char		 phone[PHONE_MAX];
 	size_t		 n = 0, i;
-	long		 timeout = 1440;
+	long		 timeout;
 	int64_t		 agent = 0;
 	int		 running = 0, rc;
 
@@ -158,9 +158,7 @@ webhook_inbound(struct store *st, const struct store_connection *c,
 	if ((rc = payload_mo_parse(body, len, &items, &n, why)) <= 0)
 		return rc;
 	res->items = n;
-	if (store_setting_get(st, "session_timeout_minutes", buf,
-	    sizeof(buf)) > 0 && atol(buf) > 0)
-		timeout = atol(buf);
+	timeout = settings_get_long(st, "session_timeout_minutes");
 	if (store_begin(st) < 0 ||
 	    store_inbound_agent(st, c->id, &agent, &running) < 0)
 		goto err;

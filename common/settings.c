@@ -1,0 +1,222 @@
+/* Installation-wide settings: one typed table with defaults and ranges, read through one function. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "settings.h"
+#include "store.h"
+
+const struct setting_def settings_table[] = {
+	{ "public_url", SETTING_URL, "", 0, 512,
+	    "public base URL of this installation, used in the webhook URLs"
+	    " given to Infobip (IBCHANNEL_PUBLIC_URL overrides it)" },
+	{ "session_timeout_minutes", SETTING_INT, "1440", 1, 525600,
+	    "a session idle this long is closed; the next message opens a"
+	    " new one" },
+	{ "reply_stop", SETTING_TEXT, "You are unsubscribed and will get no"
+	    " more messages. Reply START to resubscribe.", 0, 1600,
+	    "reply to an opt-out keyword (empty: no reply)" },
+	{ "reply_start", SETTING_TEXT, "You are subscribed again. Reply STOP"
+	    " to unsubscribe.", 0, 1600,
+	    "reply to an opt-in keyword from an opted-out contact (empty: no"
+	    " reply)" },
+	{ "reply_help", SETTING_TEXT, "This line is answered by an automated"
+	    " assistant. Reply STOP to unsubscribe.", 0, 1600,
+	    "reply to a help keyword (empty: no reply)" },
+	{ "send_retry_delays", SETTING_SECONDS_LIST, "30,120,600,3600", 1,
+	    86400, "seconds before each retry of a send that failed for a"
+	    " transient reason; after the last the message fails" },
+	{ "send_batch_size", SETTING_INT, "100", 1, 1000,
+	    "messages per request to Infobip" },
+	{ "send_lease_seconds", SETTING_INT, "120", 10, 3600,
+	    "how long a sender holds a claimed message before another may"
+	    " take it" },
+	{ "infobip_timeout_ms", SETTING_INT, "30000", 100, 600000,
+	    "timeout of one request to Infobip" },
+	{ "agent_timeout_ms", SETTING_INT, "30000", 100, 600000,
+	    "timeout of one call to an HTTP or OpenAI agent" },
+	{ "agent_parallel", SETTING_INT, "16", 1, 256,
+	    "agent calls in flight at once" },
+	{ NULL, SETTING_INT, NULL, 0, 0, NULL },
+};
+
+const struct setting_def *
+settings_find(const char *name)
+{
+	const struct setting_def	*d;
+
+	if (name == NULL)
+		return NULL;
+	for (d = settings_table; d->name != NULL; d++)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+/* Parses a whole decimal number within [min, max]. 1 ok, 0 not. */
+static int
+parse_long(const char *s, long min, long max, long *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || v < min || v > max)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/* Whether s holds a control character (C0, DEL). */
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+int
+settings_check(const char *name, const char *value, const char **why)
+{
+	const struct setting_def	*d;
+	static char			 msg[256];
+	const char			*p, *comma, *at, *slash;
+	char				 item[32];
+	long				 v;
+	size_t				 n;
+
+	*why = NULL;
+	if ((d = settings_find(name)) == NULL) {
+		*why = "no such setting; 'ibchannel settings list' shows them";
+		return 0;
+	}
+	if (has_control(value)) {
+		*why = "control characters are not allowed";
+		return 0;
+	}
+	switch (d->type) {
+	case SETTING_INT:
+		if (parse_long(value, d->min, d->max, &v))
+			return 1;
+		snprintf(msg, sizeof(msg), "must be a whole number from %ld"
+		    " to %ld", d->min, d->max);
+		*why = msg;
+		return 0;
+	case SETTING_TEXT:
+		if (strlen(value) <= (size_t)d->max)
+			return 1;
+		snprintf(msg, sizeof(msg), "longer than %ld bytes", d->max);
+		*why = msg;
+		return 0;
+	case SETTING_URL:
+		if (*value == '\0')
+			return 1;
+		if (strlen(value) > (size_t)d->max ||
+		    (strncmp(value, "https://", 8) != 0 &&
+		    strncmp(value, "http://", 7) != 0)) {
+			*why = "must be an http:// or https:// URL";
+			return 0;
+		}
+		p = strstr(value, "://") + 3;
+		slash = strchr(p, '/');
+		at = strchr(p, '@');
+		if (at != NULL && (slash == NULL || at < slash)) {
+			*why = "credentials in the URL are not allowed";
+			return 0;
+		}
+		if (*p == '\0' || *p == '/' || strpbrk(value, " \"'<>\\") != NULL) {
+			*why = "not a valid URL";
+			return 0;
+		}
+		return 1;
+	case SETTING_SECONDS_LIST:
+		for (p = value;; p = comma + 1) {
+			comma = strchr(p, ',');
+			n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			if (n == 0 || n >= sizeof(item))
+				break;
+			memcpy(item, p, n);
+			item[n] = '\0';
+			if (!parse_long(item, d->min, d->max, &v))
+				break;
+			if (comma == NULL)
+				return 1;
+		}
+		snprintf(msg, sizeof(msg), "must be comma-separated seconds,"
+		    " each from %ld to %ld", d->min, d->max);
+		*why = msg;
+		return 0;
+	case SETTING_WORDS:
+		for (p = value;; p = comma + 1) {
+			comma = strchr(p, ',');
+			n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+			if (n > 64)
+				break;
+			if (comma == NULL)
+				return 1;
+		}
+		*why = "must be comma-separated words, each up to 64 bytes";
+		return 0;
+	}
+	*why = "unknown setting type";
+	return 0;
+}
+
+int
+settings_get(struct store *st, const char *name, char *buf, size_t bufsz)
+{
+	const struct setting_def	*d;
+	int				 rc;
+
+	if ((d = settings_find(name)) == NULL || bufsz == 0)
+		return 0;
+	if (strlen(d->def) >= bufsz)
+		return 0;
+	snprintf(buf, bufsz, "%s", d->def);
+	if (st == NULL)
+		return 1;
+	if ((rc = store_setting_get(st, name, buf, bufsz)) < 0) {
+		snprintf(buf, bufsz, "%s", d->def);
+		return -1;
+	}
+	if (rc == 0)
+		snprintf(buf, bufsz, "%s", d->def);
+	return 1;
+}
+
+long
+settings_get_long(struct store *st, const char *name)
+{
+	const struct setting_def	*d;
+	char				 buf[64];
+	long				 v;
+
+	if ((d = settings_find(name)) == NULL || d->type != SETTING_INT)
+		return 0;
+	if (settings_get(st, name, buf, sizeof(buf)) > 0 &&
+	    parse_long(buf, d->min, d->max, &v))
+		return v;
+	return parse_long(d->def, d->min, d->max, &v) ? v : 0;
+}
+
+int
+settings_set(struct store *st, const char *name, const char *value,
+    const char **why)
+{
+	*why = NULL;
+	if (value == NULL) {
+		if (settings_find(name) == NULL) {
+			*why = "no such setting; 'ibchannel settings list'"
+			    " shows them";
+			return 0;
+		}
+		return store_setting_unset(st, name);
+	}
+	if (!settings_check(name, value, why))
+		return 0;
+	return store_setting_set(st, name, value);
+}
