@@ -112,13 +112,15 @@ app_webhook(struct http *h, struct store *st, const char *id,
 		return;
 	}
 	if (!http_content_is_json(h)) {
-		store_log(st, c.id, "warn", what, "refused: Content-Type is"
-		    " not JSON");
-		http_error(h, 415, "Content-Type must be application/json");
+		store_log_refusal(st, c.id, what, "content type", "refused:"
+		    " Content-Type is not JSON in UTF-8");
+		http_error(h, 415, "Content-Type must be application/json"
+		    " (UTF-8: no charset, or charset=utf-8)");
 		return;
 	}
 	if ((rc = http_body(h, HTTP_BODY_MAX, &body, &len)) <= 0) {
-		store_log(st, c.id, "warn", what, "refused: %s", rc == 0 ?
+		store_log_refusal(st, c.id, what, rc == 0 ? "too large" :
+		    "unreadable", "refused: %s", rc == 0 ?
 		    "body larger than 1 MiB" : "body could not be read");
 		if (rc == 0)
 			http_error(h, 413, "body larger than 1 MiB");
@@ -131,7 +133,7 @@ app_webhook(struct http *h, struct store *st, const char *id,
 		return;
 	}
 	if (rc == 0) {
-		store_log(st, c.id, "warn", what, "refused: %s", why);
+		store_log_refusal(st, c.id, what, why, "refused: %s", why);
 		http_error(h, 400, why);
 		return;
 	}

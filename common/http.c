@@ -94,6 +94,31 @@ path_init(struct http *h)
 	    info ? info : "");
 }
 
+/*
+ * Whether the parameters after a media type ("; charset=utf-8; ...") name
+ * no charset or UTF-8 (quoted or not, any case).
+ */
+static int
+charset_is_utf8(const char *p)
+{
+	size_t	 n;
+
+	while ((p = strchr(p, ';')) != NULL) {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (strncasecmp(p, "charset=", 8) != 0)
+			continue;
+		p += 8;
+		if (*p == '"')
+			p++;
+		n = strcspn(p, "\"; \t");
+		return (n == 5 && strncasecmp(p, "utf-8", 5) == 0) ||
+		    (n == 4 && strncasecmp(p, "utf8", 4) == 0);
+	}
+	return 1;
+}
+
 int
 http_content_is_json(struct http *h)
 {
@@ -105,6 +130,8 @@ http_content_is_json(struct http *h)
 	while (*ct == ' ')
 		ct++;
 	n = strcspn(ct, "; ");
+	if (!charset_is_utf8(ct + n))
+		return 0;
 	if (n == strlen("application/json") &&
 	    strncasecmp(ct, "application/json", n) == 0)
 		return 1;

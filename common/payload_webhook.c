@@ -175,10 +175,28 @@ wh_copy_member(int *oom, struct json_object *o, const char *key, char *dst,
 		    (size_t)json_object_get_string_len(v));
 }
 
+/* Whether the len bytes at s are valid UTF-8 once their NUL bytes are ignored. */
+static int
+wh_utf8_valid_but_nul(const char *s, size_t len)
+{
+	const char	*nul;
+	size_t		 n;
+
+	while ((nul = memchr(s, '\0', len)) != NULL) {
+		n = (size_t)(nul - s);
+		if (!smstext_utf8_valid(s, n))
+			return 0;
+		s += n + 1;
+		len -= n + 1;
+	}
+	return smstext_utf8_valid(s, len);
+}
+
 /*
  * Returns a malloc'd NUL-terminated valid UTF-8 copy of the len bytes at
- * s, setting *repaired to 1 when they had to change, else 0; NULL when out
- * of memory. *outlen gets the copy's length.
+ * s, setting *repaired to what had to change (WH_TEXT_BAD_UTF8,
+ * WH_TEXT_NUL), else 0; NULL when out of memory. *outlen gets the copy's
+ * length.
  */
 static char *
 wh_dup(const char *s, size_t len, size_t *outlen, int *repaired)
@@ -194,7 +212,10 @@ wh_dup(const char *s, size_t len, size_t *outlen, int *repaired)
 		*outlen = len;
 		return r;
 	}
-	*repaired = 1;
+	/* A NUL (JSON's \u0000) is told apart from invalid UTF-8. */
+	*repaired = memchr(s, '\0', len) != NULL ? WH_TEXT_NUL : 0;
+	if (!wh_utf8_valid_but_nul(s, len))
+		*repaired |= WH_TEXT_BAD_UTF8;
 	if ((r = smstext_utf8_repair(s, len)) != NULL)
 		*outlen = strlen(r);
 	return r;
@@ -1013,7 +1034,14 @@ payload_clicks_parse(const char *body, size_t len, struct wh_click **items,
 			*why = wh_why_click;
 			goto out;
 		}
-		log_warn("payload_clicks_parse: item %zu skipped: %s", i, err);
+		/* Kept with its reason so that the answer and the log count it. */
+		snprintf(v[cnt].error, sizeof(v[cnt].error), "%s", err);
+		if ((v[cnt].url = strdup("")) == NULL ||
+		    (v[cnt].raw = strdup("{}")) == NULL) {
+			cnt++;
+			goto oom;
+		}
+		cnt++;
 	}
 	*items = v;
 	*n = cnt;

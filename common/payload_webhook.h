@@ -7,6 +7,10 @@
 /* Room for a messageId and its NUL; a longer id makes the item bad. */
 #define WH_ID_MAX	256
 
+/* What repairing an inbound text changed. */
+#define WH_TEXT_BAD_UTF8	0x1	/* invalid UTF-8 replaced by U+FFFD */
+#define WH_TEXT_NUL		0x2	/* NUL characters (\u0000) dropped */
+
 /* One item of an MO_JSON_2 results[] array. */
 struct wh_mo {
 	char	 message_id[WH_ID_MAX];	/* Infobip messageId, required */
@@ -14,7 +18,7 @@ struct wh_mo {
 	char	 to[64];		/* our number, may be "" */
 	char	*text;			/* owned, never NULL, valid UTF-8 */
 	size_t	 text_len;		/* bytes in text; 0 is allowed */
-	int	 text_repaired;		/* 1: bad UTF-8 replaced/NUL dropped */
+	int	 text_repaired;		/* WH_TEXT_* bits: what was repaired */
 	int	 media_parts;		/* other MMS parts (not fetched) */
 	char	 keyword[64];
 	char	 received_at[32];	/* payload_timestamp form, or "" */
@@ -81,12 +85,13 @@ struct wh_click {
 	char	*url;			/* owned, never NULL, "" when absent */
 	char	 at[32];		/* sendDateTime (epoch ms) or "" */
 	char	*raw;			/* owned, never NULL: compact JSON */
+	char	 error[256];		/* non-empty: this item is bad, why */
 };
 
 /*
  * Parses a click notification: one object per POST, or a results[]
  * wrapper whose items are each taken; wrapped items without a usable
- * messageId are skipped (and logged). Returns 1 with a new array in
+ * messageId are returned with a non-empty error. Returns 1 with a new array in
  * *items of *n entries (free with payload_clicks_free), 0 with a static
  * *why as payload_mo_parse gives, or "click without a usable messageId"
  * for a lone object, < 0 when out of memory.

@@ -24,6 +24,9 @@ const struct setting_def settings_table[] = {
 	{ "reply_help", SETTING_TEXT, "This line is answered by an automated"
 	    " assistant. Reply STOP to unsubscribe.", 0, 1600,
 	    "reply to a help keyword (empty: no reply)" },
+	{ "inbound_text_max_bytes", SETTING_INT, "65536", 160, 1048576,
+	    "an inbound message with a longer text is refused (per item,"
+	    " with the reason in the answer and the log)" },
 	{ "send_retry_delays", SETTING_SECONDS_LIST, "30,120,600,3600", 1,
 	    86400, "seconds before each retry of a send that failed for a"
 	    " transient reason; after the last the message fails" },

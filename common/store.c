@@ -73,6 +73,7 @@ enum stmt {
 	STMT_SESSION_DATA,
 	STMT_CONTACT_FIELDS,
 	STMT_LOG,
+	STMT_LOG_FOLD,
 	STMT_USER_SET,
 	STMT_USER_ROLE,
 	STMT_SETTING_GET,
@@ -253,6 +254,11 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " ELSE data END WHERE id = ?4",
 	[STMT_LOG] = "INSERT INTO logs (connection_id, level, event, text)"
 	    " VALUES (?, ?, ?, ?)",
+	[STMT_LOG_FOLD] = "INSERT INTO logs (connection_id, level, event, text,"
+	    " fold_key) VALUES (?1, 'warn', ?2, ?3, ?2 || '|' || ?4 || '|' ||"
+	    " strftime('%Y-%m-%d %H:%M', 'now'))"
+	    " ON CONFLICT (connection_id, fold_key) WHERE fold_key IS NOT NULL"
+	    " DO UPDATE SET repeats = repeats + 1",
 	[STMT_USER_SET] = "INSERT INTO users (username, role) VALUES (?, ?)"
 	    " ON CONFLICT (username) DO UPDATE SET role = excluded.role",
 	[STMT_USER_ROLE] = "SELECT role FROM users WHERE username = ?",
@@ -318,6 +324,7 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_SESSION_DATA),
 	N(STMT_CONTACT_FIELDS),
 	N(STMT_LOG),
+	N(STMT_LOG_FOLD),
 	N(STMT_USER_SET),
 	N(STMT_USER_ROLE),
 	N(STMT_SETTING_GET),
@@ -1369,6 +1376,20 @@ store_log(struct store *st, const char *conn, const char *level,
 	va_end(ap);
 	log_escape(raw, line, sizeof(line));
 	return exec_stmt(st, STMT_LOG, "ssss", conn, level, event, line);
+}
+
+int
+store_log_refusal(struct store *st, const char *conn, const char *event,
+    const char *kind, const char *fmt, ...)
+{
+	char	 raw[2048], line[4096];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	log_escape(raw, line, sizeof(line));
+	return exec_stmt(st, STMT_LOG_FOLD, "ssss", conn, event, line, kind);
 }
 
 int

@@ -12,7 +12,7 @@
 #include "store.h"
 #include "webhook.h"
 
-/* Notes a bad item: counted, kept for the answer, written to the connection's log. */
+/* Notes a bad item: counted, kept for the answer, written to the connection's log (folded per minute). */
 static int
 item_error(struct store *st, const char *conn, const char *what,
     struct webhook_result *res, size_t index, const char *fmt, ...)
@@ -30,8 +30,8 @@ item_error(struct store *st, const char *conn, const char *what,
 		    sizeof(res->errors[0].text), "%s", text);
 		res->nerrors++;
 	}
-	return store_log(st, conn, "warn", what, "item %zu refused: %s",
-	    index, text);
+	return store_log_refusal(st, conn, what, "item", "item %zu refused:"
+	    " %s", index, text);
 }
 
 /* Queues the reply to a keyword, taken from settings; an empty setting sends nothing. */
@@ -92,9 +92,13 @@ inbound_one(struct store *st, const struct store_connection *c,
 	in.sms_count = m->sms_count;
 	if ((rc = store_message_insert_inbound(st, &in, &msg)) <= 0)
 		return rc;
-	if (m->text_repaired && store_log(st, c->id, "warn", "inbound",
-	    "message %s from %s had invalid UTF-8, stored repaired",
-	    m->message_id, phone) < 0)
+	if ((m->text_repaired & WH_TEXT_BAD_UTF8) && store_log(st, c->id,
+	    "warn", "inbound", "message %s from %s had invalid UTF-8, stored"
+	    " with U+FFFD in its place", m->message_id, phone) < 0)
+		return -1;
+	if ((m->text_repaired & WH_TEXT_NUL) && store_log(st, c->id, "warn",
+	    "inbound", "message %s from %s held NUL characters (U+0000),"
+	    " stored without them", m->message_id, phone) < 0)
 		return -1;
 	if (m->media_parts > 0 && store_log(st, c->id, "info", "inbound",
 	    "message %s from %s carried %d media part(s); only text is"
@@ -149,7 +153,7 @@ webhook_inbound(struct store *st, const struct store_connection *c,
 	struct wh_mo	*items = NULL;
 	const char	*pwhy;
 	char		 phone[PHONE_MAX];
-	size_t		 n = 0, i;
+	size_t		 n = 0, i, text_max;
 	long		 timeout;
 	int64_t		 agent = 0;
 	int		 running = 0, rc;
@@ -159,6 +163,7 @@ webhook_inbound(struct store *st, const struct store_connection *c,
 		return rc;
 	res->items = n;
 	timeout = settings_get_long(st, "session_timeout_minutes");
+	text_max = (size_t)settings_get_long(st, "inbound_text_max_bytes");
 	if (store_begin(st) < 0 ||
 	    store_inbound_agent(st, c->id, &agent, &running) < 0)
 		goto err;
@@ -166,6 +171,14 @@ webhook_inbound(struct store *st, const struct store_connection *c,
 		if (items[i].error[0] != '\0') {
 			if (item_error(st, c->id, "inbound", res, i, "%s",
 			    items[i].error) < 0)
+				goto err;
+			continue;
+		}
+		if (items[i].text_len > text_max) {
+			if (item_error(st, c->id, "inbound", res, i,
+			    "text of %zu bytes is longer than the %zu allowed"
+			    " (setting inbound_text_max_bytes)",
+			    items[i].text_len, text_max) < 0)
 				goto err;
 			continue;
 		}
@@ -265,6 +278,12 @@ webhook_clicks(struct store *st, const struct store_connection *c,
 	if (store_begin(st) < 0)
 		goto err;
 	for (i = 0; i < n; i++) {
+		if (items[i].error[0] != '\0') {
+			if (item_error(st, c->id, "click", res, i, "%s",
+			    items[i].error) < 0)
+				goto err;
+			continue;
+		}
 		if (store_click_add(st, c->id, items[i].uid, items[i].raw) < 0 ||
 		    store_log(st, c->id, "info", "click", "link clicked: %s by"
 		    " %s%s", items[i].url != NULL ? items[i].url : "",

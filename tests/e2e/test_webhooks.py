@@ -114,7 +114,7 @@ env.check(len(j.get("errors", [])) == 2 and j["errors"][0]["index"] == 1,
           "refused items named with their index", r.text)
 env.check(count("SELECT received_at FROM messages WHERE infobip_id = 'good-2'")
           == "2026-11-27 04:30:00.000", "receivedAt with +05:30 normalised to UTC")
-env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event = 'inbound'"
+env.check(count("SELECT SUM(repeats) FROM logs WHERE connection_id = ? AND event = 'inbound'"
                 " AND text LIKE '%refused%'", (cid,)) >= 2, "refused items logged")
 
 # --- Opt-out keywords -------------------------------------------------------
@@ -336,7 +336,7 @@ for what, method, path, body, ctype, want in bad:
     env.check(r.headers.get("Content-Type", "").startswith("application/json"),
               "%s answered as JSON" % what)
 env.check(env.snapshot() == before, "bad input changed nothing but the log")
-env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text LIKE"
+env.check(count("SELECT SUM(repeats) FROM logs WHERE connection_id = ? AND text LIKE"
                 " 'refused:%'", (cid,)) >= 5, "refusals for a known connection are logged")
 r = env.request("GET", SMS)
 env.check(r.headers.get("Allow") == "POST", "405 names the allowed method")

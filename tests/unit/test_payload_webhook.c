@@ -376,7 +376,11 @@ static const struct {
 	  "" },
 	{ "NUL in text dropped",
 	  "{\"messageId\":\"m1\",\"from\":\"41\",\"text\":\"a\\u0000b\"}",
-	  "", "m1", "41", "ab", 1, 0, -1, -1, "", "" },
+	  "", "m1", "41", "ab", WH_TEXT_NUL, 0, -1, -1, "", "" },
+	{ "NUL and invalid UTF-8 both named",
+	  "{\"messageId\":\"m1\",\"from\":\"41\",\"text\":\"a\\u0000\xff\"}",
+	  "", "m1", "41", "a\xef\xbf\xbd", WH_TEXT_NUL | WH_TEXT_BAD_UTF8, 0,
+	  -1, -1, "", "" },
 	{ "invalid UTF-8 in an MMS text part repaired",
 	  "{\"messageId\":\"m1\",\"from\":\"41\",\"message\":["
 	  "{\"contentType\":\"text/plain\",\"value\":\"\xe2\x82\"}]}",
@@ -1026,13 +1030,13 @@ static const struct {
 	{ "e-mail click has a numeric messageId",
 	  "click-email-analog-1.json", NULL, 0,
 	  "click without a usable messageId", 0, NULL, NULL, NULL, NULL },
-	{ "results wrapper, bad item skipped", NULL,
+	{ "results wrapper, bad items kept with their reason", NULL,
 	  "{\"results\":[{\"messageId\":\"m1\",\"url\":\"u1\"},"
 	  "{\"url\":\"u2\"},\"junk\",{\"messageId\":\"m\\r3\"},"
 	  "{\"messageId\":\"m4\",\"recipient\":\"41\","
 	  "\"url\":\"https://a/b?c=d&e\","
 	  "\"sendDateTime\":\"1704106800123\"}]}",
-	  1, NULL, 2, "m4", "41", "https://a/b?c=d&e",
+	  1, NULL, 5, "m4", "41", "https://a/b?c=d&e",
 	  "2024-01-01 11:00:00.123" },
 	{ "empty results", NULL, "{\"results\":[]}", 1, NULL, 0, NULL, NULL,
 	  NULL, NULL },
@@ -1104,13 +1108,18 @@ test_clicks(void)
 	body = strdup("{\"results\":[{\"messageId\":\"m1\",\"url\":\"u1\"},"
 	    "{\"url\":\"u2\"},{\"messageId\":\"m3\",\"url\":\"u3\"}]}");
 	rc = payload_clicks_parse(body, strlen(body), &c, &n, &why);
-	CHECK(rc == 1 && n == 2, "clicks kept in order: rc %d n %zu", rc, n);
-	if (rc == 1 && n == 2) {
+	CHECK(rc == 1 && n == 3, "clicks kept in order: rc %d n %zu", rc, n);
+	if (rc == 1 && n == 3) {
 		CHECK_STR(c[0].uid, "m1", "first click");
 		CHECK_STR(c[0].url, "u1", "first click");
 		CHECK_STR(c[0].raw, "{\"messageId\":\"m1\",\"url\":\"u1\"}",
 		    "first click raw");
-		CHECK_STR(c[1].uid, "m3", "second click");
+		CHECK_STR(c[0].error, "", "a good click has no error");
+		CHECK_STR(c[1].error, "messageId is missing",
+		    "a bad click keeps its reason");
+		CHECK_STR(c[1].url, "", "a bad click's url is empty");
+		CHECK_STR(c[2].uid, "m3", "second good click");
+		CHECK_STR(c[2].error, "", "second good click has no error");
 	}
 	payload_clicks_free(c, n);
 	free(body);
