@@ -13,9 +13,9 @@ Q =		$(if $(V),,@)
 PKGS =		fcgi libcurl json-c sqlite3 libcrypto
 WARN =		-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?=	-O2 -g
-ALL_CFLAGS =	-std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' \
+ALL_CFLAGS =	-std=c11 -pthread -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' \
 		$(WARN) -Icommon -Ibuild $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 SAN =		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 COMMON_SRC =	$(wildcard common/*.c)
@@ -40,11 +40,17 @@ build/obj/%.o: common/%.c $(wildcard common/*.h)
 	@mkdir -p build/obj
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-build/%.fcgi: cgi/%.c $(COMMON_OBJ)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_OBJ) $(LDLIBS)
+# The programs link the library as an archive, so that each takes only the
+# modules it uses, and --as-needed drops the shared libraries it does not
+# (the webhook programs need no libcurl): less memory per process.
+build/libibchannel.a: $(COMMON_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $(COMMON_OBJ)
 
-build/ibchannel: cgi/ibchannel.c $(COMMON_OBJ)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(COMMON_OBJ) $(LDLIBS)
+build/%.fcgi: cgi/%.c build/libibchannel.a
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libibchannel.a -Wl,--as-needed $(LDLIBS)
+
+build/ibchannel: cgi/ibchannel.c build/libibchannel.a
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
 build/unit/%: tests/unit/%.c tests/unit/check.h $(COMMON_OBJ)
 	@mkdir -p build/unit

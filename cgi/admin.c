@@ -3,9 +3,8 @@
 #include "http.h"
 
 static void
-handle(struct http *h, struct store *st)
+handle(struct http *h)
 {
-	(void)st;
 	http_error(h, 501, "not implemented yet");
 }
 

@@ -9,9 +9,10 @@
 
 /* The connection's public API documentation: URLs and formats, never a secret. */
 static void
-docs(struct http *h, struct store *st, const char *id)
+docs(struct http *h, const char *id)
 {
 	struct store_connection	 c;
+	struct store		*st;
 	char			 base[1024];
 	int			 rc;
 
@@ -20,7 +21,8 @@ docs(struct http *h, struct store *st, const char *id)
 		app_method_not_allowed(h, "GET, HEAD");
 		return;
 	}
-	if (st == NULL || (rc = store_connection_get(st, id, &c)) < 0) {
+	if ((st = app_store()) == NULL ||
+	    (rc = store_connection_get(st, id, &c)) < 0) {
 		http_error(h, 503, "store unavailable; retry later");
 		return;
 	}
@@ -91,9 +93,9 @@ docs(struct http *h, struct store *st, const char *id)
 }
 
 static void
-sms(struct http *h, struct store *st, const char *id)
+sms(struct http *h, const char *id)
 {
-	app_webhook(h, st, id, "inbound", webhook_inbound);
+	app_webhook(h, id, "inbound", WEBHOOK_INBOUND);
 }
 
 static const struct app_route routes[] = {
@@ -103,9 +105,9 @@ static const struct app_route routes[] = {
 };
 
 static void
-handle(struct http *h, struct store *st)
+handle(struct http *h)
 {
-	app_channel_dispatch(h, st, routes);
+	app_channel_dispatch(h, routes);
 }
 
 int

@@ -5,15 +5,15 @@
 #include "webhook.h"
 
 static void
-reports(struct http *h, struct store *st, const char *id)
+reports(struct http *h, const char *id)
 {
-	app_webhook(h, st, id, "report", webhook_reports);
+	app_webhook(h, id, "report", WEBHOOK_REPORTS);
 }
 
 static void
-clicks(struct http *h, struct store *st, const char *id)
+clicks(struct http *h, const char *id)
 {
-	app_webhook(h, st, id, "click", webhook_clicks);
+	app_webhook(h, id, "click", WEBHOOK_CLICKS);
 }
 
 static const struct app_route routes[] = {
@@ -23,9 +23,9 @@ static const struct app_route routes[] = {
 };
 
 static void
-handle(struct http *h, struct store *st)
+handle(struct http *h)
 {
-	app_channel_dispatch(h, st, routes);
+	app_channel_dispatch(h, routes);
 }
 
 int

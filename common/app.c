@@ -1,4 +1,5 @@
 /* The shared shape of the FastCGI programs: log, signals, store, request loop. */
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,17 @@
 #include "http.h"
 #include "log.h"
 #include "payload.h"
+#include "settings.h"
 #include "store.h"
 #include "webhook.h"
+#include "writer.h"
 
 static volatile sig_atomic_t	 app_quit;
-static struct store		*app_store;
 static app_handler		 app_fn;
+/* The group-commit writer: every webhook write goes through it (NULL under plain CGI). */
+static struct writer		*app_writer;
+/* Each serving thread's own connection, opened when first needed. */
+static _Thread_local struct store *app_thread_store;
 
 static void
 on_term(int sig)
@@ -25,22 +31,39 @@ on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
+struct store *
+app_store(void)
+{
+	if (app_thread_store == NULL &&
+	    store_open(NULL, STORE_OPEN_EXISTING, &app_thread_store) <= 0) {
+		log_error("store %s cannot be opened", store_default_path());
+		app_thread_store = NULL;
+	}
+	return app_thread_store;
+}
+
 static void
 dispatch(struct http *h, void *arg)
 {
 	(void)arg;
-	if (app_store == NULL &&
-	    store_open(NULL, STORE_OPEN_EXISTING, &app_store) <= 0) {
-		log_error("store %s cannot be opened", store_default_path());
-		app_store = NULL;
-	}
-	app_fn(h, app_store);
+	app_fn(h);
+}
+
+static void
+thread_done(void *arg)
+{
+	(void)arg;
+	store_close(app_thread_store);
+	app_thread_store = NULL;
 }
 
 int
 app_run(const char *prog, app_handler fn)
 {
 	struct sigaction	 sa;
+	struct writer_opts	 wo;
+	struct store		*st = NULL;
+	size_t			 threads = 1;
 	int			 rc;
 
 	log_init(prog);
@@ -50,8 +73,28 @@ app_run(const char *prog, app_handler fn)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	app_fn = fn;
-	rc = http_serve(dispatch, NULL, &app_quit);
-	store_close(app_store);
+	if (!http_is_cgi()) {
+		/*
+		 * glibc gives each thread its own heap arena; our threads
+		 * allocate little and briefly, and two arenas keep the
+		 * program's resident memory small.
+		 */
+		mallopt(M_ARENA_MAX, 2);
+		/* The store may be missing now; its defaults apply until it is there. */
+		if (store_open(NULL, STORE_OPEN_EXISTING, &st) <= 0)
+			st = NULL;
+		threads = (size_t)settings_get_long(st, "webhook_threads");
+		wo.max_items = (size_t)settings_get_long(st,
+		    "webhook_batch_items");
+		wo.wait_us = settings_get_long(st, "webhook_batch_wait_us");
+		store_close(st);
+		if (writer_start(&wo, &app_writer) < 0)
+			return 1;
+	}
+	rc = http_serve(dispatch, thread_done, NULL, &app_quit, threads);
+	/* Every request is answered: commit what is queued, then leave. */
+	writer_stop(app_writer);
+	app_writer = NULL;
 	return rc == 0 ? 0 : 1;
 }
 
@@ -84,12 +127,70 @@ app_method_not_allowed(struct http *h, const char *allow)
 	http_puts(h, "\"}\n");
 }
 
-void
-app_webhook(struct http *h, struct store *st, const char *id,
-    const char *what, app_webhook_fn fn)
+/* A refusal to log, through the writer like every other write. */
+struct refusal {
+	const char	*conn, *what, *kind;
+	char		 text[512];
+	int		 unknown;	/* set: no such connection */
+};
+
+static int
+refusal_store(struct store *st, void *arg)
 {
+	struct refusal		*r = arg;
 	struct store_connection	 c;
-	struct webhook_result	 res;
+	int			 rc;
+
+	if ((rc = store_connection_get(st, r->conn, &c)) <= 0) {
+		r->unknown = rc == 0;
+		return rc;
+	}
+	r->unknown = 0;
+	return store_log_refusal(st, r->conn, r->what, r->kind, "%s", r->text);
+}
+
+/*
+ * Runs fn through the writer (or, as plain CGI, in a transaction of this
+ * thread's connection). > 0 committed, < 0 not (answer 503).
+ */
+static int
+app_write(writer_fn fn, void *arg, size_t items)
+{
+	struct store	*st = NULL;
+
+	if (app_writer == NULL && (st = app_store()) == NULL)
+		return -1;
+	return writer_run(app_writer, st, fn, arg, items);
+}
+
+/*
+ * Refuses a request with status and msg, logging it on the connection
+ * (counted per kind and minute); an unknown connection gets 404 instead.
+ */
+static void
+refuse(struct http *h, const char *conn, const char *what, const char *kind,
+    const char *text, int status, const char *msg)
+{
+	struct refusal	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.conn = conn;
+	r.what = what;
+	r.kind = kind;
+	snprintf(r.text, sizeof(r.text), "refused: %s", text);
+	if (app_write(refusal_store, &r, 1) < 0)
+		http_error(h, 503, "store unavailable; retry later");
+	else if (r.unknown)
+		http_error(h, 404, "unknown connection");
+	else
+		http_error(h, status, msg);
+}
+
+void
+app_webhook(struct http *h, const char *id, const char *what,
+    enum webhook_kind kind)
+{
+	struct webhook_job	 job;
 	const char		*body, *why = NULL;
 	char			*summary;
 	size_t			 len;
@@ -99,45 +200,44 @@ app_webhook(struct http *h, struct store *st, const char *id,
 		app_method_not_allowed(h, "POST");
 		return;
 	}
-	if (st == NULL) {
-		http_error(h, 503, "store unavailable; retry later");
-		return;
-	}
-	if ((rc = store_connection_get(st, id, &c)) < 0) {
-		http_error(h, 503, "store unavailable; retry later");
-		return;
-	}
-	if (rc == 0) {
-		http_error(h, 404, "unknown connection");
-		return;
-	}
 	if (!http_content_is_json(h)) {
-		store_log_refusal(st, c.id, what, "content type", "refused:"
-		    " Content-Type is not JSON in UTF-8");
-		http_error(h, 415, "Content-Type must be application/json"
+		refuse(h, id, what, "content type", "Content-Type is not JSON"
+		    " in UTF-8", 415, "Content-Type must be application/json"
 		    " (UTF-8: no charset, or charset=utf-8)");
 		return;
 	}
 	if ((rc = http_body(h, HTTP_BODY_MAX, &body, &len)) <= 0) {
-		store_log_refusal(st, c.id, what, rc == 0 ? "too large" :
-		    "unreadable", "refused: %s", rc == 0 ?
-		    "body larger than 1 MiB" : "body could not be read");
 		if (rc == 0)
-			http_error(h, 413, "body larger than 1 MiB");
+			refuse(h, id, what, "too large", "body larger than 1"
+			    " MiB", 413, "body larger than 1 MiB");
 		else
-			http_error(h, 400, "body could not be read");
+			refuse(h, id, what, "unreadable", "body could not be"
+			    " read", 400, "body could not be read");
 		return;
 	}
-	if ((rc = fn(st, &c, body, len, &res, &why)) < 0) {
-		http_error(h, 503, "store unavailable; retry later");
+	if ((rc = webhook_parse(kind, id, body, len, &job, &why)) < 0) {
+		http_error(h, 500, "out of memory");
 		return;
 	}
 	if (rc == 0) {
-		store_log_refusal(st, c.id, what, why, "refused: %s", why);
-		http_error(h, 400, why);
+		refuse(h, id, what, why, why, 400, why);
 		return;
 	}
-	if ((summary = payload_webhook_summary(&res)) == NULL) {
+	/*
+	 * The connection is looked up and the items stored by the writer;
+	 * the answer waits until the group holding them is committed.
+	 */
+	rc = app_write(webhook_store, &job, job.n);
+	webhook_job_free(&job);
+	if (rc < 0) {
+		http_error(h, 503, "store unavailable; retry later");
+		return;
+	}
+	if (job.unknown) {
+		http_error(h, 404, "unknown connection");
+		return;
+	}
+	if ((summary = payload_webhook_summary(&job.res)) == NULL) {
 		http_error(h, 500, "out of memory");
 		return;
 	}
@@ -148,8 +248,7 @@ app_webhook(struct http *h, struct store *st, const char *id,
 }
 
 void
-app_channel_dispatch(struct http *h, struct store *st,
-    const struct app_route *routes)
+app_channel_dispatch(struct http *h, const struct app_route *routes)
 {
 	char		 id[STORE_ID_LEN + 1];
 	const char	*rest;
@@ -160,7 +259,7 @@ app_channel_dispatch(struct http *h, struct store *st,
 	}
 	for (; routes->rest != NULL; routes++)
 		if (strcmp(rest, routes->rest) == 0) {
-			routes->fn(h, st, id);
+			routes->fn(h, id);
 			return;
 		}
 	http_error(h, 404, "no such resource");

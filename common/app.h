@@ -4,21 +4,31 @@
 
 #include <stddef.h>
 
+#include "webhook.h"
+
 struct http;
 struct store;
 
-/*
- * Handles one request. st is the open store, or NULL when it cannot be
- * opened (the handler answers 503 where it needs it).
- */
-typedef void	(*app_handler)(struct http *, struct store *st);
+/* Handles one request. */
+typedef void	(*app_handler)(struct http *);
 
 /*
  * Runs a FastCGI program (or one plain CGI request): sets up the log and
- * SIGTERM, opens the store once and keeps it (and its prepared statements)
- * across requests, reopening it after a failure. Returns the exit status.
+ * SIGTERM, serves requests in webhook_threads threads, each with its own
+ * store connection kept (with its prepared statements) across requests,
+ * and starts the group-commit writer that app_webhook writes through.
+ * SIGTERM answers the requests in hand and commits what is queued before
+ * it returns. Returns the exit status.
  */
 int	 app_run(const char *prog, app_handler);
+
+/*
+ * The calling thread's own store connection, opened on first use (and
+ * kept, with its prepared statements, across requests); NULL when the
+ * store cannot be opened (answer 503). Webhook writes do not use it: they
+ * go through the writer.
+ */
+struct store	*app_store(void);
 
 /*
  * Splits a path of the form .../channel/{id}/{rest} into the connection id
@@ -29,33 +39,27 @@ int	 app_channel_route(const char *path, char *id, const char **rest);
 
 
 
-struct store_connection;
-struct webhook_result;
-
-typedef int	(*app_webhook_fn)(struct store *, const struct store_connection *,
-		    const char *body, size_t len, struct webhook_result *,
-		    const char **why);
-
 /*
- * Serves one webhook POST for connection id with fn, mapping every outcome
- * to its status: 405 wrong method, 503 store unavailable, 404 unknown
- * connection, 415 not JSON, 413 over 1 MiB, 400 malformed, 200 with a JSON
- * summary. what names the webhook in the connection's log.
+ * Serves one webhook POST for connection id: 405 wrong method, 503 store
+ * unavailable, 404 unknown connection, 415 not JSON in UTF-8, 413 over 1
+ * MiB, 400 malformed, else the body's items are stored through the
+ * group-commit writer and answered 200 with a JSON summary once committed
+ * (503 when that commit failed: nothing of the body was stored). what
+ * names the webhook in the connection's log.
  */
-void	 app_webhook(struct http *, struct store *, const char *id,
-	    const char *what, app_webhook_fn fn);
+void	 app_webhook(struct http *, const char *id, const char *what,
+	    enum webhook_kind kind);
 /* One route of a program under /channel/{id}/: the rest of the path and its handler. */
 struct app_route {
 	const char	*rest;		/* "webhook/sms", "docs", ... */
-	void		(*fn)(struct http *, struct store *, const char *id);
+	void		(*fn)(struct http *, const char *id);
 };
 
 /*
  * Routes a /channel/{id}/... request through a table ending in a NULL
  * rest: 404 JSON for a malformed id or an unknown route.
  */
-void	 app_channel_dispatch(struct http *, struct store *,
-	    const struct app_route *routes);
+void	 app_channel_dispatch(struct http *, const struct app_route *routes);
 
 /* Answers a method other than the allowed one(s) with 405 and an Allow header. */
 void	 app_method_not_allowed(struct http *, const char *allow);

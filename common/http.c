@@ -1,11 +1,17 @@
 /* Request helpers for the FastCGI programs: the only place that knows libfcgi. */
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 
 #include "http.h"
@@ -363,31 +369,123 @@ http_error(struct http *h, int status, const char *msg)
 }
 
 int
-http_serve(void (*fn)(struct http *, void *), void *arg,
-    volatile sig_atomic_t *quit)
+http_is_cgi(void)
 {
-	struct http	 h;
+	return FCGX_IsCGI();
+}
 
-	memset(&h, 0, sizeof(h));
+/* What the serving threads share. */
+struct serve {
+	void			(*fn)(struct http *, void *);
+	void			(*done)(void *);
+	void			*arg;
+	volatile sig_atomic_t	*quit;
+};
+
+/* One serving thread: accepts and answers requests until told to stop. */
+static void *
+serve_thread(void *p)
+{
+	struct serve	*sv = p;
+	struct http	*h;
+	int		 rc;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    FCGX_InitRequest(&h->req, FCGI_LISTENSOCK_FILENO, 0) != 0) {
+		log_error("cannot set up a request: out of memory");
+		free(h);
+		goto out;
+	}
+	for (;;) {
+		/*
+		 * Every thread waits in accept() at once: Linux hands each
+		 * connection to one of them, with no lock to pass around.
+		 */
+		rc = *sv->quit ? -1 : FCGX_Accept_r(&h->req);
+		if (rc < 0)
+			break;
+		path_init(h);
+		sv->fn(h, sv->arg);
+		FCGX_Finish_r(&h->req);
+		free(h->body);
+		h->body = NULL;
+	}
+	FCGX_Free(&h->req, 1);
+	free(h);
+out:
+	if (!*sv->quit) {
+		/* Accepting failed on its own: wake the main thread to end. */
+		*sv->quit = 1;
+		kill(getpid(), SIGTERM);
+	}
+	if (sv->done != NULL)
+		sv->done(sv->arg);
+	return NULL;
+}
+
+int
+http_serve(void (*fn)(struct http *, void *), void (*done)(void *),
+    void *arg, volatile sig_atomic_t *quit, size_t threads)
+{
+	struct serve	 sv;
+	struct http	 h;
+	pthread_t	*tids = NULL;
+	pthread_attr_t	 attr;
+	sigset_t	 term, old;
+	size_t		 i, n = 0;
+	int		 rc;
+
 	if (FCGX_IsCGI()) {
+		memset(&h, 0, sizeof(h));
 		h.cgi = 1;
 		path_init(&h);
 		fn(&h, arg);
 		fflush(stdout);
 		free(h.body);
+		if (done != NULL)
+			done(arg);
 		return 0;
 	}
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&h.req, 0, 0) != 0) {
+	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
 		return -1;
 	}
-	while (!*quit && FCGX_Accept_r(&h.req) >= 0) {
-		path_init(&h);
-		fn(&h, arg);
-		FCGX_Finish_r(&h.req);
-		free(h.body);
-		h.body = NULL;
+	if (threads < 1)
+		threads = 1;
+	memset(&sv, 0, sizeof(sv));
+	sv.fn = fn;
+	sv.done = done;
+	sv.arg = arg;
+	sv.quit = quit;
+	if ((tids = calloc(threads, sizeof(*tids))) == NULL)
+		return -1;
+	/* SIGTERM reaches only this thread, which then stops the others. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, &old);
+	pthread_attr_init(&attr);
+	/* Our deepest stack use is a few tens of KiB; keep RSS and mappings small. */
+	pthread_attr_setstacksize(&attr, 512 * 1024);
+	for (i = 0; i < threads; i++) {
+		if ((rc = pthread_create(&tids[n], &attr, serve_thread, &sv)) != 0) {
+			log_error("pthread_create: %s", strerror(rc));
+			break;
+		}
+		n++;
 	}
-	FCGX_Free(&h.req, 1);
-	return 0;
+	pthread_attr_destroy(&attr);
+	if (n == 0)
+		*quit = 1;
+	sigdelset(&old, SIGTERM);
+	while (!*quit)
+		sigsuspend(&old);
+	/*
+	 * Wake the threads blocked in accept(): shutting the listening socket
+	 * down makes accept() fail. Requests already accepted are answered.
+	 */
+	shutdown(FCGI_LISTENSOCK_FILENO, SHUT_RDWR);
+	for (i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+	return n > 0 ? 0 : -1;
 }

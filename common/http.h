@@ -9,13 +9,20 @@
 
 struct http;
 
+/* Whether the program was started as plain CGI rather than under a FastCGI server. */
+int	 http_is_cgi(void);
+
 /*
- * Serves requests with fn: under a FastCGI server, one after another until
- * *quit is set; started as plain CGI, exactly one. Returns 0 when done,
- * -1 when the FastCGI library could not start.
+ * Serves requests with fn: under a FastCGI server, in threads accepting
+ * concurrently until *quit is set (SIGTERM sets it: call from the main
+ * thread, with the handler installed); started as plain CGI, exactly one
+ * request. Each serving thread calls done(arg) (when not NULL) as it ends,
+ * in that thread. Requests already accepted are answered before it
+ * returns. Returns 0 when done, -1 when the FastCGI library could not
+ * start.
  */
-int	 http_serve(void (*fn)(struct http *, void *), void *arg,
-	    volatile sig_atomic_t *quit);
+int	 http_serve(void (*fn)(struct http *, void *), void (*done)(void *),
+	    void *arg, volatile sig_atomic_t *quit, size_t threads);
 
 /* Request method, e.g. "POST" ("" when unset). */
 const char *http_method(struct http *);

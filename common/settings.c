@@ -27,6 +27,16 @@ const struct setting_def settings_table[] = {
 	{ "inbound_text_max_bytes", SETTING_INT, "65536", 160, 1048576,
 	    "an inbound message with a longer text is refused (per item,"
 	    " with the reason in the answer and the log)" },
+	{ "webhook_threads", SETTING_INT, "32", 1, 256,
+	    "requests each webhook program serves at once (read at program"
+	    " start)" },
+	{ "webhook_batch_items", SETTING_INT, "2000", 1, 100000,
+	    "most webhook items committed in one transaction (read at"
+	    " program start)" },
+	{ "webhook_batch_wait_us", SETTING_INT, "0", 0, 1000,
+	    "microseconds a webhook transaction waits for more requests"
+	    " before it commits; 0 takes what arrived while the last one"
+	    " committed (read at program start)" },
 	{ "send_retry_delays", SETTING_SECONDS_LIST, "30,120,600,3600", 1,
 	    86400, "seconds before each retry of a send that failed for a"
 	    " transient reason; after the last the message fails" },

@@ -670,6 +670,8 @@ store_commit(struct store *st)
 void
 store_rollback(struct store *st)
 {
+	if (st == NULL)
+		return;
 	if (st->in_tx || !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_tx = 0;

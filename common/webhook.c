@@ -146,32 +146,67 @@ inbound_one(struct store *st, const struct store_connection *c,
 }
 
 int
-webhook_inbound(struct store *st, const struct store_connection *c,
-    const char *body, size_t len, struct webhook_result *res,
-    const char **why)
+webhook_parse(enum webhook_kind kind, const char *conn_id, const char *body,
+    size_t len, struct webhook_job *job, const char **why)
 {
-	struct wh_mo	*items = NULL;
-	const char	*pwhy;
-	char		 phone[PHONE_MAX];
-	size_t		 n = 0, i, text_max;
-	long		 timeout;
-	int64_t		 agent = 0;
-	int		 running = 0, rc;
+	int	 rc;
 
-	memset(res, 0, sizeof(*res));
-	if ((rc = payload_mo_parse(body, len, &items, &n, why)) <= 0)
-		return rc;
-	res->items = n;
+	memset(job, 0, sizeof(*job));
+	job->kind = kind;
+	snprintf(job->conn_id, sizeof(job->conn_id), "%s", conn_id);
+	switch (kind) {
+	case WEBHOOK_INBOUND:
+		rc = payload_mo_parse(body, len, &job->mo, &job->n, why);
+		break;
+	case WEBHOOK_REPORTS:
+		rc = payload_reports_parse(body, len, &job->reports, &job->n,
+		    why);
+		break;
+	case WEBHOOK_CLICKS:
+		rc = payload_clicks_parse(body, len, &job->clicks, &job->n,
+		    why);
+		break;
+	default:
+		rc = -1;
+	}
+	return rc;
+}
+
+void
+webhook_job_free(struct webhook_job *job)
+{
+	payload_mo_free(job->mo, job->n);
+	payload_reports_free(job->reports, job->n);
+	payload_clicks_free(job->clicks, job->n);
+	job->mo = NULL;
+	job->reports = NULL;
+	job->clicks = NULL;
+	job->n = 0;
+}
+
+/* Stores the items of an MO body: each on its own, once per Infobip messageId. */
+static int
+store_inbound(struct store *st, struct webhook_job *job)
+{
+	const struct store_connection	*c = &job->conn;
+	struct webhook_result		*res = &job->res;
+	struct wh_mo			*items = job->mo;
+	const char			*pwhy;
+	char				 phone[PHONE_MAX];
+	size_t				 i, text_max;
+	long				 timeout;
+	int64_t				 agent = 0;
+	int				 running = 0, rc;
+
 	timeout = settings_get_long(st, "session_timeout_minutes");
 	text_max = (size_t)settings_get_long(st, "inbound_text_max_bytes");
-	if (store_begin(st) < 0 ||
-	    store_inbound_agent(st, c->id, &agent, &running) < 0)
-		goto err;
-	for (i = 0; i < n; i++) {
+	if (store_inbound_agent(st, c->id, &agent, &running) < 0)
+		return -1;
+	for (i = 0; i < job->n; i++) {
 		if (items[i].error[0] != '\0') {
 			if (item_error(st, c->id, "inbound", res, i, "%s",
 			    items[i].error) < 0)
-				goto err;
+				return -1;
 			continue;
 		}
 		if (items[i].text_len > text_max) {
@@ -179,55 +214,43 @@ webhook_inbound(struct store *st, const struct store_connection *c,
 			    "text of %zu bytes is longer than the %zu allowed"
 			    " (setting inbound_text_max_bytes)",
 			    items[i].text_len, text_max) < 0)
-				goto err;
+				return -1;
 			continue;
 		}
 		if (!phone_normalize(items[i].from, phone, sizeof(phone),
 		    &pwhy)) {
 			if (item_error(st, c->id, "inbound", res, i,
 			    "sender number %s: %s", items[i].from, pwhy) < 0)
-				goto err;
+				return -1;
 			continue;
 		}
 		if ((rc = inbound_one(st, c, &items[i], phone, timeout, agent,
 		    running)) < 0)
-			goto err;
+			return -1;
 		if (rc > 0)
 			res->stored++;
 		else
 			res->duplicates++;
 	}
-	if (store_commit(st) < 0)
-		goto err;
-	payload_mo_free(items, n);
 	return 1;
-err:
-	store_rollback(st);
-	payload_mo_free(items, n);
-	return -1;
 }
 
-int
-webhook_reports(struct store *st, const struct store_connection *c,
-    const char *body, size_t len, struct webhook_result *res,
-    const char **why)
+/* Applies the reports of a delivery-report body. */
+static int
+store_reports(struct store *st, struct webhook_job *job)
 {
-	struct wh_report	*items = NULL;
-	struct store_report	 r;
-	size_t			 n = 0, i;
-	int			 rc;
+	const struct store_connection	*c = &job->conn;
+	struct webhook_result		*res = &job->res;
+	struct wh_report		*items = job->reports;
+	struct store_report		 r;
+	size_t				 i;
+	int				 rc;
 
-	memset(res, 0, sizeof(*res));
-	if ((rc = payload_reports_parse(body, len, &items, &n, why)) <= 0)
-		return rc;
-	res->items = n;
-	if (store_begin(st) < 0)
-		goto err;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < job->n; i++) {
 		if (items[i].error[0] != '\0') {
 			if (item_error(st, c->id, "report", res, i, "%s",
 			    items[i].error) < 0)
-				goto err;
+				return -1;
 			continue;
 		}
 		memset(&r, 0, sizeof(r));
@@ -246,42 +269,29 @@ webhook_reports(struct store *st, const struct store_connection *c,
 		r.done_at = items[i].done_at[0] ? items[i].done_at : NULL;
 		r.raw = items[i].raw;
 		if ((rc = store_report_apply(st, c->id, &r)) < 0)
-			goto err;
+			return -1;
 		if (rc > 0)
 			res->stored++;
 		else
 			res->pending++;
 	}
-	if (store_commit(st) < 0)
-		goto err;
-	payload_reports_free(items, n);
 	return 1;
-err:
-	store_rollback(st);
-	payload_reports_free(items, n);
-	return -1;
 }
 
-int
-webhook_clicks(struct store *st, const struct store_connection *c,
-    const char *body, size_t len, struct webhook_result *res,
-    const char **why)
+/* Keeps the clicks of a click notification as events and log entries. */
+static int
+store_clicks(struct store *st, struct webhook_job *job)
 {
-	struct wh_click	*items = NULL;
-	size_t		 n = 0, i;
-	int		 rc;
+	const struct store_connection	*c = &job->conn;
+	struct webhook_result		*res = &job->res;
+	struct wh_click			*items = job->clicks;
+	size_t				 i;
 
-	memset(res, 0, sizeof(*res));
-	if ((rc = payload_clicks_parse(body, len, &items, &n, why)) <= 0)
-		return rc;
-	res->items = n;
-	if (store_begin(st) < 0)
-		goto err;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < job->n; i++) {
 		if (items[i].error[0] != '\0') {
 			if (item_error(st, c->id, "click", res, i, "%s",
 			    items[i].error) < 0)
-				goto err;
+				return -1;
 			continue;
 		}
 		if (store_click_add(st, c->id, items[i].uid, items[i].raw) < 0 ||
@@ -289,15 +299,33 @@ webhook_clicks(struct store *st, const struct store_connection *c,
 		    " %s%s", items[i].url != NULL ? items[i].url : "",
 		    items[i].recipient[0] != '+' ? "+" : "",
 		    items[i].recipient) < 0)
-			goto err;
+			return -1;
 		res->stored++;
 	}
-	if (store_commit(st) < 0)
-		goto err;
-	payload_clicks_free(items, n);
 	return 1;
-err:
-	store_rollback(st);
-	payload_clicks_free(items, n);
+}
+
+int
+webhook_store(struct store *st, void *arg)
+{
+	struct webhook_job	*job = arg;
+
+	int			 rc;
+
+	memset(&job->res, 0, sizeof(job->res));
+	job->res.items = job->n;
+	if ((rc = store_connection_get(st, job->conn_id, &job->conn)) <= 0) {
+		job->unknown = rc == 0;
+		return rc;
+	}
+	job->unknown = 0;
+	switch (job->kind) {
+	case WEBHOOK_INBOUND:
+		return store_inbound(st, job);
+	case WEBHOOK_REPORTS:
+		return store_reports(st, job);
+	case WEBHOOK_CLICKS:
+		return store_clicks(st, job);
+	}
 	return -1;
 }

@@ -3,9 +3,10 @@
 #define WEBHOOK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct store;
-struct store_connection;
+#include "store.h"
+
 
 #define WEBHOOK_ERRORS_MAX	20	/* item errors reported back in one answer */
 
@@ -22,23 +23,54 @@ struct webhook_result {
 	} errors[WEBHOOK_ERRORS_MAX];
 };
 
+enum webhook_kind {
+	WEBHOOK_INBOUND,	/* forwarded SMS (MO) */
+	WEBHOOK_REPORTS,	/* delivery reports, v2 or v3 */
+	WEBHOOK_CLICKS,		/* link clicks */
+};
+
+struct wh_mo;
+struct wh_report;
+struct wh_click;
+
+/* One request's body, parsed and ready to be stored. */
+struct webhook_job {
+	enum webhook_kind	 kind;
+	char			 conn_id[STORE_ID_LEN + 1];
+	struct wh_mo		*mo;		/* the items of the kind, owned */
+	struct wh_report	*reports;
+	struct wh_click		*clicks;
+	size_t			 n;
+	/* Set by webhook_store: */
+	int			 unknown;	/* 1: no such connection, nothing stored */
+	struct store_connection	 conn;
+	struct webhook_result	 res;
+};
+
 /*
- * Stores the inbound messages of an MO body for connection c: each item on
- * its own, once per Infobip messageId; opt-out keywords handled; queued for
- * the connection's inbound agent when it may answer. Returns > 0 with *res
- * filled, 0 when the body is unusable (*why), < 0 on a store error (nothing
- * was written).
+ * Parses a webhook body of kind for the connection conn_id without
+ * touching the store, so that the request's own thread does it. Returns
+ * > 0 with job ready (free with webhook_job_free), 0 when the body is
+ * unusable (*why: a static reason), < 0 when out of memory.
  */
-int	 webhook_inbound(struct store *, const struct store_connection *c,
-	    const char *body, size_t len, struct webhook_result *res,
-	    const char **why);
-/* Applies a delivery-report body (v2 or v3) in one transaction. Same returns. */
-int	 webhook_reports(struct store *, const struct store_connection *c,
-	    const char *body, size_t len, struct webhook_result *res,
-	    const char **why);
-/* Keeps click notifications as events and log entries. Same returns. */
-int	 webhook_clicks(struct store *, const struct store_connection *c,
-	    const char *body, size_t len, struct webhook_result *res,
-	    const char **why);
+int	 webhook_parse(enum webhook_kind, const char *conn_id, const char *body,
+	    size_t len, struct webhook_job *job, const char **why);
+
+/*
+ * Stores a parsed job inside the caller's write transaction: the
+ * connection is looked up (unknown: job->unknown set, nothing stored),
+ * then each MO is stored once
+ * per Infobip messageId with opt-out keywords handled and the message
+ * queued for the inbound agent when it may answer; reports applied
+ * (status forward only, kept when the message is not known yet); clicks
+ * kept as events and log entries. A bad item is counted and logged, never
+ * fails the others. Fills job->res. Returns < 0 on a store error (the
+ * caller rolls the job back), > 0 otherwise. Takes a struct webhook_job *
+ * as void * so that it is a writer_fn.
+ */
+int	 webhook_store(struct store *st, void *job);
+
+/* Frees what webhook_parse allocated; safe to call twice. */
+void	 webhook_job_free(struct webhook_job *);
 
 #endif

@@ -1,0 +1,216 @@
+/* Group commit: one thread owns the store's write transactions and commits the work of many requests at once. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store.h"
+#include "writer.h"
+
+/* One request's work, on the requester's stack until it is answered. */
+struct job {
+	writer_fn	 fn;
+	void		*arg;
+	size_t		 items;
+	int		 rc;		/* > 0 committed, < 0 not */
+	int		 done;
+	pthread_cond_t	 cond;
+	struct job	*next;
+};
+
+struct writer {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 more;		/* a job was queued, or stop */
+	struct job	*head, *tail;
+	size_t		 queued_items;
+	int		 stop;
+	pthread_t	 thread;
+	struct store	*st;		/* the writer thread's own connection */
+	struct writer_opts opts;
+};
+
+/*
+ * Runs a group of jobs in one transaction and sets every job's rc. A job
+ * whose work fails makes the whole transaction roll back; the group is
+ * then run again without it, so that it alone is refused. (A savepoint
+ * per job would do the same at a cost on every transaction.)
+ */
+static void
+commit_group(struct writer *w, struct job *group)
+{
+	struct job	*j;
+	int		 failed;
+
+	for (j = group; j != NULL; j = j->next)
+		j->rc = 0;
+	for (;;) {
+		if (w->st == NULL &&
+		    store_open(NULL, STORE_OPEN_EXISTING, &w->st) <= 0) {
+			log_error("store %s cannot be opened",
+			    store_default_path());
+			w->st = NULL;
+			break;
+		}
+		if (store_begin(w->st) < 0)
+			break;
+		failed = 0;
+		for (j = group; j != NULL && !failed; j = j->next)
+			if (j->rc == 0 && j->fn(w->st, j->arg) < 0) {
+				j->rc = -1;
+				failed = 1;
+			}
+		if (failed) {
+			store_rollback(w->st);
+			continue;
+		}
+		if (store_commit(w->st) < 0)
+			break;
+		for (j = group; j != NULL; j = j->next)
+			if (j->rc == 0)
+				j->rc = 1;
+		return;
+	}
+	/* Nothing of the group was written: every request hears so. */
+	for (j = group; j != NULL; j = j->next)
+		j->rc = -1;
+	store_rollback(w->st);
+	/* The file may have been replaced or repaired: reopen next time. */
+	store_close(w->st);
+	w->st = NULL;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer	*w = arg;
+	struct job	*group, *last, *j;
+	struct timespec	 at;
+	size_t		 items;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->head == NULL && !w->stop)
+			pthread_cond_wait(&w->more, &w->mu);
+		if (w->head == NULL)
+			break;
+		if (w->opts.wait_us > 0 && !w->stop &&
+		    w->queued_items < w->opts.max_items) {
+			/* Gather more for up to wait_us, or until the batch is full. */
+			clock_gettime(CLOCK_REALTIME, &at);
+			at.tv_nsec += w->opts.wait_us * 1000L;
+			at.tv_sec += at.tv_nsec / 1000000000L;
+			at.tv_nsec %= 1000000000L;
+			while (!w->stop && w->queued_items < w->opts.max_items &&
+			    pthread_cond_timedwait(&w->more, &w->mu, &at) == 0)
+				;
+		}
+		/* Take jobs up to the item limit; a job is never split. */
+		group = last = w->head;
+		items = group->items;
+		while (last->next != NULL &&
+		    items + last->next->items <= w->opts.max_items) {
+			last = last->next;
+			items += last->items;
+		}
+		w->head = last->next;
+		if (w->head == NULL)
+			w->tail = NULL;
+		last->next = NULL;
+		w->queued_items -= items;
+		pthread_mutex_unlock(&w->mu);
+
+		commit_group(w, group);
+
+		pthread_mutex_lock(&w->mu);
+		for (j = group; j != NULL; j = group) {
+			group = j->next;
+			j->done = 1;
+			pthread_cond_signal(&j->cond);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	store_close(w->st);
+	w->st = NULL;
+	return NULL;
+}
+
+int
+writer_start(const struct writer_opts *opts, struct writer **out)
+{
+	struct writer	*w;
+	pthread_attr_t	 attr;
+	int		 rc;
+
+	*out = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->opts = *opts;
+	if (w->opts.max_items < 1)
+		w->opts.max_items = 1;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->more, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 1024 * 1024);
+	rc = pthread_create(&w->thread, &attr, writer_main, w);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		log_error("pthread_create: %s", strerror(rc));
+		pthread_cond_destroy(&w->more);
+		pthread_mutex_destroy(&w->mu);
+		free(w);
+		return -1;
+	}
+	*out = w;
+	return 1;
+}
+
+int
+writer_run(struct writer *w, struct store *st, writer_fn fn, void *arg,
+    size_t items)
+{
+	struct job	 j;
+
+	if (w == NULL) {
+		if (st == NULL || store_begin(st) < 0)
+			return -1;
+		if (fn(st, arg) < 0 || store_commit(st) < 0) {
+			store_rollback(st);
+			return -1;
+		}
+		return 1;
+	}
+	memset(&j, 0, sizeof(j));
+	j.fn = fn;
+	j.arg = arg;
+	j.items = items > 0 ? items : 1;
+	pthread_cond_init(&j.cond, NULL);
+	pthread_mutex_lock(&w->mu);
+	if (w->tail != NULL)
+		w->tail->next = &j;
+	else
+		w->head = &j;
+	w->tail = &j;
+	w->queued_items += j.items;
+	pthread_cond_signal(&w->more);
+	while (!j.done)
+		pthread_cond_wait(&j.cond, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	pthread_cond_destroy(&j.cond);
+	return j.rc;
+}
+
+void
+writer_stop(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->more);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}

@@ -1,0 +1,45 @@
+/* Group commit: one thread owns the store's write transactions and commits the work of many requests at once. */
+#ifndef WRITER_H
+#define WRITER_H
+
+#include <stddef.h>
+
+struct store;
+struct writer;
+
+/*
+ * A piece of work run inside the group's transaction. Returns < 0 on a
+ * store error: the transaction is rolled back and the group run again
+ * without it, so that only its caller is refused; >= 0 otherwise. It may
+ * run more than once (after another job's failure), so it must start from
+ * scratch each time and have no effect outside the store.
+ */
+typedef int	(*writer_fn)(struct store *, void *arg);
+
+struct writer_opts {
+	size_t	 max_items;	/* items per transaction (a job counts its items) */
+	long	 wait_us;	/* how long a transaction waits for more work; 0: none */
+};
+
+/*
+ * Starts a writer thread that opens the store (IBCHANNEL_DB) itself, and
+ * reopens it after a failed transaction. Returns > 0 with *out, < 0 when
+ * the thread cannot start.
+ */
+int	 writer_start(const struct writer_opts *, struct writer **out);
+
+/*
+ * Runs fn(store, arg) in the next group transaction and returns once that
+ * transaction is committed: > 0 committed (fn's work is durable as
+ * IBCHANNEL_SYNC promises), < 0 not committed (nothing of it was written:
+ * the store is unavailable, fn failed, or the commit failed). items is how
+ * much work fn does, for the batch limit. With w NULL, runs fn in a
+ * transaction of its own on st (plain CGI, tests).
+ */
+int	 writer_run(struct writer *w, struct store *st, writer_fn fn, void *arg,
+	    size_t items);
+
+/* Commits everything queued, then stops the thread and closes its store. NULL is fine. */
+void	 writer_stop(struct writer *);
+
+#endif
