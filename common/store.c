@@ -359,6 +359,12 @@ store_default_path(void)
 	return "/var/lib/ibchannel/ibchannel.db";
 }
 
+int
+store_readonly(struct store *st)
+{
+	return sqlite3_db_readonly(st->db, "main") == 1;
+}
+
 const char *
 store_errmsg(struct store *st)
 {

@@ -34,6 +34,8 @@ void	 store_close(struct store *);
 const char *store_default_path(void);
 /* Schema version after migration. */
 int	 store_version(struct store *);
+/* Whether the store was opened read-only (the file system allows no more). */
+int	 store_readonly(struct store *);
 /* Last SQLite error text, for messages to people. */
 const char *store_errmsg(struct store *);
 

@@ -30,11 +30,30 @@ struct writer {
 	struct writer_opts opts;
 };
 
+/* Opens the writer's connection; one the file system lets only read is useless. */
+static int
+writer_open(struct writer *w)
+{
+	if (store_open(NULL, STORE_OPEN_EXISTING, &w->st) <= 0) {
+		log_error("store %s cannot be opened", store_default_path());
+		w->st = NULL;
+		return -1;
+	}
+	if (store_readonly(w->st)) {
+		log_error("store %s can only be read", store_default_path());
+		store_close(w->st);
+		w->st = NULL;
+		return -1;
+	}
+	return 1;
+}
+
 /*
  * Runs a group of jobs in one transaction and sets every job's rc. A job
  * whose work fails makes the whole transaction roll back; the group is
  * then run again without it, so that it alone is refused. (A savepoint
- * per job would do the same at a cost on every transaction.)
+ * per job would do the same at a cost on every transaction; this costs
+ * only when something fails.)
  */
 static void
 commit_group(struct writer *w, struct job *group)
@@ -45,13 +64,12 @@ commit_group(struct writer *w, struct job *group)
 	for (j = group; j != NULL; j = j->next)
 		j->rc = 0;
 	for (;;) {
-		if (w->st == NULL &&
-		    store_open(NULL, STORE_OPEN_EXISTING, &w->st) <= 0) {
-			log_error("store %s cannot be opened",
-			    store_default_path());
-			w->st = NULL;
+		for (j = group; j != NULL && j->rc != 0; j = j->next)
+			;
+		if (j == NULL)
+			return;		/* every job failed on its own */
+		if (w->st == NULL && writer_open(w) < 0)
 			break;
-		}
 		if (store_begin(w->st) < 0)
 			break;
 		failed = 0;
@@ -61,7 +79,15 @@ commit_group(struct writer *w, struct job *group)
 				failed = 1;
 			}
 		if (failed) {
+			/*
+			 * A connection that failed may stay unusable (SQLite
+			 * keeps some errors, e.g. a read-only file): the rest
+			 * run on a new one, which fails them all if the store
+			 * itself is at fault.
+			 */
 			store_rollback(w->st);
+			store_close(w->st);
+			w->st = NULL;
 			continue;
 		}
 		if (store_commit(w->st) < 0)

@@ -1,0 +1,218 @@
+"""Group commit in inbound.fcgi and reports.fcgi, under a real lighttpd:
+concurrent requests are committed together and each answered only once its
+group is durable; one failing request never fails the others; SIGTERM
+answers the requests in hand; kill -9 loses nothing acknowledged; a
+read-only store refuses every request of the group."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BUILD, Env  # noqa: E402
+
+env = Env("groupcommit", procs=1, sync="full")
+cid = env.add_connection()
+SMS = "/channel/%s/webhook/sms" % cid
+REPORTS = "/channel/%s/webhook/reports" % cid
+env.sql("INSERT INTO agents (name, kind, status) VALUES ('rules', 'rules', 'RUNNING')")
+env.sql("INSERT INTO agent_channels (agent_id, connection_id, inbound) VALUES (1, ?, 1)", (cid,))
+
+
+def mo(items):
+    return {"results": [{"messageId": m, "from": frm, "to": "447491163443", "text": text}
+                        for m, frm, text in items],
+            "messageCount": len(items), "pendingMessageCount": 0}
+
+
+def post(path, body, timeout=30):
+    try:
+        r = env.post(path, body, timeout=timeout)
+        return r.status, r.json()
+    except Exception as e:  # a reset connection: Infobip retries it
+        return "error: %s" % str(e)[:80], None
+
+
+def wait_for(cond, deadline=20.0, step=0.02):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def program_pids(name):
+    lighttpd = env.procs[-1].pid
+    out = subprocess.run(["pgrep", "-P", str(lighttpd), "-f", os.path.join(BUILD, name)],
+                         capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
+
+
+def count(sql, args=()):
+    return env.sql1(sql, args)
+
+
+# --- 64 concurrent requests with overlapping ids: each answered, each stored once ----------
+# 64 requests over 16 distinct ids, two items each (the second id shared by all
+# requests of a group of four), sent at once from 64 threads.
+bodies = []
+for k in range(64):
+    bodies.append(mo([("ov-%d" % (k % 16), "4917%08d" % (k % 16), "hello %d" % k),
+                      ("ov-shared-%d" % (k % 4), "4918%08d" % (k % 4), "shared")]))
+with ThreadPoolExecutor(64) as pool:
+    results = list(pool.map(lambda b: post(SMS, b), bodies))
+env.check(all(st == 200 for st, _ in results), "64 concurrent requests all answered 200",
+          repr([st for st, _ in results if st != 200][:5]))
+stored = sum((j or {}).get("stored", 0) for _, j in results)
+dups = sum((j or {}).get("duplicates", 0) for _, j in results)
+env.check(stored == 20 and dups == 128 - 20, "across the answers: 20 stored, 108 duplicates",
+          "stored %d duplicates %d" % (stored, dups))
+env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id LIKE 'ov-%'") == 20,
+          "each distinct id stored exactly once")
+env.check(count("SELECT COUNT(*) FROM agent_queue q JOIN messages m ON m.id = q.message_id"
+                " WHERE m.infobip_id LIKE 'ov-%'") == 20, "and queued for the agent once")
+env.check(count("SELECT COUNT(*) FROM (SELECT contact_id FROM sessions WHERE closed_at IS NULL"
+                " GROUP BY connection_id, contact_id HAVING COUNT(*) > 1)") == 0,
+          "one open session per contact")
+
+# --- One request whose item the store refuses does not fail the others --------------------
+# A trigger stands in for any store-level failure of one item.
+env.sql("CREATE TRIGGER poison BEFORE INSERT ON messages WHEN NEW.text = 'poison'"
+        " BEGIN SELECT RAISE(ABORT, 'poisoned item'); END")
+lock = sqlite3.connect(env.db, timeout=30, isolation_level=None)
+lock.execute("BEGIN IMMEDIATE")  # holds the writer so that the requests share a group
+bodies = [mo([("ok-%d" % k, "4916%08d" % k, "fine")]) for k in range(15)]
+bodies.insert(7, mo([("bad-1", "491600000099", "poison"), ("bad-2", "491600000098", "fine")]))
+with ThreadPoolExecutor(16) as pool:
+    futs = [pool.submit(post, SMS, b) for b in bodies]
+    time.sleep(0.3)  # let all 16 reach the writer while it waits for the lock
+    lock.execute("ROLLBACK")
+    results = [f.result() for f in futs]
+lock.close()
+env.sql("DROP TRIGGER poison")
+env.check(results[7][0] == 503, "the request holding the refused item: 503", repr(results[7]))
+env.check(all(st == 200 for i, (st, _) in enumerate(results) if i != 7),
+          "the 15 others in its group: 200", repr([st for st, _ in results]))
+env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id LIKE 'ok-%'") == 15,
+          "the 15 others are stored")
+env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id IN ('bad-1', 'bad-2')") == 0,
+          "nothing of the refused request is stored, not even its good item")
+st, j = post(SMS, bodies[7])
+env.check(st == 200 and (j or {}).get("stored") == 2, "its retry, once the store takes it: 200", repr(j))
+
+# --- Reports are committed in groups too ---------------------------------------------------
+uids = []
+for k in range(40):
+    p = env.cli("send", "--connection", cid, "--to", "4915200%06d" % k, "--text", "hi %d" % k)
+    uids.append(p.stdout.strip())
+uid_rows = env.sql("SELECT uid FROM messages WHERE direction = 'out' ORDER BY id DESC LIMIT 40")
+uids = [u for (u,) in uid_rows]
+report_bodies = [{"results": [{"messageId": u, "status": {"groupId": 3, "groupName": "DELIVERED",
+                                                          "id": 5, "name": "DELIVERED_TO_HANDSET"}}]}
+                 for u in uids]
+with ThreadPoolExecutor(40) as pool:
+    results = list(pool.map(lambda b: post(REPORTS, b), report_bodies))
+env.check(all(st == 200 and (j or {}).get("stored") == 1 for st, j in results),
+          "40 concurrent reports each answered 200, applied", repr(results[:3]))
+env.check(count("SELECT COUNT(*) FROM messages WHERE direction = 'out' AND status = 'delivered'") == 40,
+          "all 40 messages delivered")
+
+# --- SIGTERM answers the requests in hand before the program exits ---------------------
+pids = program_pids("inbound.fcgi")
+env.check(len(pids) == 1, "one inbound program", repr(pids))
+lock = sqlite3.connect(env.db, timeout=30, isolation_level=None)
+lock.execute("BEGIN IMMEDIATE")  # the group stays in flight until released
+bodies = [mo([("term-%d" % k, "4914%08d" % k, "term")]) for k in range(12)]
+with ThreadPoolExecutor(12) as pool:
+    futs = [pool.submit(post, SMS, b) for b in bodies]
+    time.sleep(0.3)
+    for p in pids:
+        os.kill(p, signal.SIGTERM)
+    time.sleep(0.3)
+    alive = all(os.path.exists("/proc/%d" % p) for p in pids)
+    lock.execute("ROLLBACK")
+    results = [f.result() for f in futs]
+lock.close()
+env.check(alive, "the program waits for its group before it exits")
+env.check(all(st == 200 for st, _ in results), "every request in hand at SIGTERM answered 200",
+          repr([st for st, _ in results]))
+env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id LIKE 'term-%'") == 12,
+          "... and stored")
+env.check(wait_for(lambda: not any(os.path.exists("/proc/%d" % p) and
+                                   "zombie" not in open("/proc/%d/status" % p).read()
+                                   for p in pids)),
+          "then the program exits")
+# lighttpd starts it again for the next request.
+st, j = post(SMS, mo([("after-term", "491400000099", "again")]))
+env.check(st == 200 or wait_for(lambda: post(SMS, mo([("after-term", "491400000099", "again")]))[0] == 200),
+          "the next request is served by a new process")
+
+# --- kill -9 while groups are in flight loses no acknowledged message -------------------------
+answers = {}
+
+
+def load(k):
+    for i in range(150):
+        mid = "crash-%d-%d" % (k, i)
+        answers[mid], _ = post(SMS, mo([(mid, "4913%04d%04d" % (k, i), "load")]), timeout=15)
+
+
+workers = [threading.Thread(target=load, args=(k,)) for k in range(8)]
+for t in workers:
+    t.start()
+killed = 0
+for _ in range(3):
+    time.sleep(0.3)
+    for p in program_pids("inbound.fcgi"):
+        os.kill(p, signal.SIGKILL)
+        killed += 1
+for t in workers:
+    t.join()
+acked = [m for m, st in answers.items() if st == 200]
+stored = set(x for (x,) in env.sql("SELECT infobip_id FROM messages WHERE infobip_id LIKE 'crash-%'"))
+env.check(killed > 0, "the inbound program was killed under load (%d kills)" % killed)
+env.check(all(m in stored for m in acked), "every message answered 200 is stored",
+          "%d acknowledged, %d stored" % (len(acked), len(stored)))
+# Infobip retries what was not acknowledged, with growing delays, until it is taken.
+pending = [m for m, st in answers.items() if st != 200]
+delay = 0.1
+for attempt in range(8):
+    if not pending:
+        break
+    time.sleep(delay)
+    delay *= 2
+    pending = [m for m in pending
+               if post(SMS, mo([(m, "4913%04d%04d" % tuple(map(int, m.split("-")[1:])), "load")]))[0] != 200]
+env.check(not pending, "Infobip-style retries got every message in", "%d left" % len(pending))
+env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id LIKE 'crash-%'") == 1200,
+          "all 1200 stored, each once")
+
+# --- A read-only store refuses every request of the group ---------------------------------
+# The store and its WAL made immutable under the running program (which binds
+# root too): every write fails as on a read-only file system.
+files = [env.db, env.db + "-wal"]
+if env.check(subprocess.run(["chattr", "+i"] + files).returncode == 0,
+             "store and WAL made immutable"):
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(lambda k: post(SMS, mo([("ro-%d" % k, "4912%08d" % k, "ro")])),
+                                    range(16)))
+    finally:
+        subprocess.run(["chattr", "-i"] + files)
+    env.check(all(st == 503 for st, _ in results), "read-only store: every request 503",
+              repr([st for st, _ in results]))
+    env.check(all(j and "retry later" in (j.get("error") or "") for _, j in results),
+              "... with our JSON error, not the web server's", repr(results[0]))
+    env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id LIKE 'ro-%'") == 0,
+              "... and nothing stored")
+    st, j = post(SMS, mo([("ro-after", "491200000099", "writable again")]))
+    env.check(st == 200 and count("SELECT COUNT(*) FROM messages WHERE infobip_id = 'ro-after'") == 1,
+              "writable again: 200 and stored", repr((st, j)))
+env.done()
