@@ -37,12 +37,12 @@ const struct setting_def settings_table[] = {
 	    "microseconds a webhook transaction waits for more requests"
 	    " before it commits; 0 takes what arrived while the last one"
 	    " committed (read at program start)" },
-	{ "send_retry_delays", SETTING_SECONDS_LIST, "30,120,600,3600", 1,
+	{ "send_retry_delays", SETTING_SECONDS_LIST, "30,120,600,3600", 0,
 	    86400, "seconds before each retry of a send that failed for a"
 	    " transient reason; after the last the message fails" },
 	{ "send_batch_size", SETTING_INT, "100", 1, 1000,
 	    "messages per request to Infobip" },
-	{ "send_lease_seconds", SETTING_INT, "120", 10, 3600,
+	{ "send_lease_seconds", SETTING_INT, "120", 1, 3600,
 	    "how long a sender holds a claimed message before another may"
 	    " take it" },
 	{ "infobip_timeout_ms", SETTING_INT, "30000", 100, 600000,
@@ -80,6 +80,19 @@ parse_long(const char *s, long min, long max, long *out)
 		return 0;
 	*out = v;
 	return 1;
+}
+
+/* Whether s is a decimal number of seconds above 0 and at most max. */
+static int
+parse_seconds(const char *s, long max)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	return end != s && *end == '\0' && errno == 0 && v > 0 &&
+	    v <= (double)max;
 }
 
 /* Whether s holds a control character (C0, DEL). */
@@ -154,13 +167,13 @@ settings_check(const char *name, const char *value, const char **why)
 				break;
 			memcpy(item, p, n);
 			item[n] = '\0';
-			if (!parse_long(item, d->min, d->max, &v))
+			if (!parse_seconds(item, d->max))
 				break;
 			if (comma == NULL)
 				return 1;
 		}
-		snprintf(msg, sizeof(msg), "must be comma-separated seconds,"
-		    " each from %ld to %ld", d->min, d->max);
+		snprintf(msg, sizeof(msg), "must be comma-separated seconds"
+		    " (decimals allowed), each above 0 and at most %ld", d->max);
 		*why = msg;
 		return 0;
 	case SETTING_WORDS:

@@ -10,7 +10,7 @@ enum setting_type {
 	SETTING_INT,		/* a whole number within [min, max] */
 	SETTING_TEXT,		/* one line of text, up to max bytes ("" allowed) */
 	SETTING_URL,		/* "" or an http(s) URL without credentials */
-	SETTING_SECONDS_LIST,	/* comma-separated seconds, each within [min, max] */
+	SETTING_SECONDS_LIST,	/* comma-separated seconds (decimals allowed), each in (0, max] */
 	SETTING_WORDS,		/* comma-separated words or phrases, each up to 64 bytes */
 };
 
