@@ -146,7 +146,8 @@ refusal_store(struct store *st, void *arg)
 		return rc;
 	}
 	r->unknown = 0;
-	return store_log_refusal(st, r->conn, r->what, r->kind, "%s", r->text);
+	return store_log_counted(st, r->conn, "warn", r->what, r->kind, "%s",
+	    r->text);
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -255,7 +256,7 @@ static const char *const stmt_sql[STMT__MAX] = {
 	[STMT_LOG] = "INSERT INTO logs (connection_id, level, event, text)"
 	    " VALUES (?, ?, ?, ?)",
 	[STMT_LOG_FOLD] = "INSERT INTO logs (connection_id, level, event, text,"
-	    " fold_key) VALUES (?1, 'warn', ?2, ?3, ?2 || '|' || ?4 || '|' ||"
+	    " fold_key) VALUES (?1, ?2, ?3, ?4, ?3 || '|' || ?5 || '|' ||"
 	    " strftime('%Y-%m-%d %H:%M', 'now'))"
 	    " ON CONFLICT (connection_id, fold_key) WHERE fold_key IS NOT NULL"
 	    " DO UPDATE SET repeats = repeats + 1",
@@ -703,6 +704,25 @@ random_hex(char *buf, size_t n)
 	return 1;
 }
 
+/*
+ * A new message uid: 16 hex digits of the time in microseconds, then 16
+ * random ones (32 in all). Uids of new messages sort after older ones, so
+ * each insert lands at the right edge of the uid index instead of on a
+ * random page: a group of messages dirties a page or two, not one each.
+ */
+static int
+new_uid(char *uid)
+{
+	struct timespec	 ts;
+	unsigned long long us;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	us = (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000ULL;
+	snprintf(uid, 17, "%016llx", us);
+	return random_hex(uid + 16, 8);
+}
+
 int
 store_id_valid(const char *s)
 {
@@ -1030,7 +1050,7 @@ store_message_insert_inbound(struct store *st, const struct store_inbound *in,
 	char		 uid[STORE_UID_MAX];
 	int		 rc;
 
-	if (random_hex(uid, 16) < 0 ||
+	if (new_uid(uid) < 0 ||
 	    (s = stmt_get(st, STMT_MSG_IN)) == NULL)
 		return -1;
 	rc = sqlite3_bind_text(s, 1, uid, -1, SQLITE_STATIC);
@@ -1082,7 +1102,7 @@ store_message_insert_outbound(struct store *st, const struct store_outbound *o,
 {
 	int	 rc;
 
-	if (random_hex(uid, 16) < 0)
+	if (new_uid(uid) < 0)
 		return -1;
 	rc = exec_stmt(st, STMT_MSG_OUT, "ssiissssss", uid, o->conn,
 	    o->session, o->contact, o->author, o->sender, o->recipient,
@@ -1387,8 +1407,8 @@ store_log(struct store *st, const char *conn, const char *level,
 }
 
 int
-store_log_refusal(struct store *st, const char *conn, const char *event,
-    const char *kind, const char *fmt, ...)
+store_log_counted(struct store *st, const char *conn, const char *level,
+    const char *event, const char *kind, const char *fmt, ...)
 {
 	char	 raw[2048], line[4096];
 	va_list	 ap;
@@ -1397,7 +1417,8 @@ store_log_refusal(struct store *st, const char *conn, const char *event,
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	log_escape(raw, line, sizeof(line));
-	return exec_stmt(st, STMT_LOG_FOLD, "ssss", conn, event, line, kind);
+	return exec_stmt(st, STMT_LOG_FOLD, "sssss", conn, level, event, line,
+	    kind);
 }
 
 int

@@ -325,14 +325,15 @@ int	 store_log(struct store *, const char *conn, const char *level,
 	    const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 /*
- * Logs a refused request or item at level warn, counted: the refusals of
- * one kind (a short fixed string, e.g. "not JSON") for one event and
- * connection within a minute share one row whose repeats grows, so that a
- * flood of bad requests cannot grow the log without bound. > 0 done.
+ * Logs an entry that may repeat often, counted: the entries of one kind (a
+ * short fixed string, e.g. "not JSON") for one event and connection within
+ * a minute share one row (the first one's text) whose repeats grows, so
+ * that a flood of refused requests, or of messages nobody answers, cannot
+ * grow the log without bound. > 0 done.
  */
-int	 store_log_refusal(struct store *, const char *conn, const char *event,
-	    const char *kind, const char *fmt, ...)
-	    __attribute__((format(printf, 5, 6)));
+int	 store_log_counted(struct store *, const char *conn, const char *level,
+	    const char *event, const char *kind, const char *fmt, ...)
+	    __attribute__((format(printf, 6, 7)));
 
 /* Users of the admin: adds or changes one. > 0 done, 0 when the role is not admin, operator or viewer. */
 int	 store_user_set(struct store *, const char *username, const char *role);

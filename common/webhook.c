@@ -30,8 +30,8 @@ item_error(struct store *st, const char *conn, const char *what,
 		    sizeof(res->errors[0].text), "%s", text);
 		res->nerrors++;
 	}
-	return store_log_refusal(st, conn, what, "item", "item %zu refused:"
-	    " %s", index, text);
+	return store_log_counted(st, conn, "warn", what, "item", "item %zu"
+	    " refused: %s", index, text);
 }
 
 /* Queues the reply to a keyword, taken from settings; an empty setting sends nothing. */
@@ -122,22 +122,24 @@ inbound_one(struct store *st, const struct store_connection *c,
 		return keyword_reply(st, c, kw, session, contact, phone) < 0 ?
 		    -1 : 1;
 
+	/* Counted per reason and minute: a busy line nobody answers writes little. */
 	if (opted_out)
-		return store_log(st, c->id, "info", "not_answered",
-		    "message from %s stored, not answered: the contact opted"
-		    " out", phone) < 0 ? -1 : 1;
+		return store_log_counted(st, c->id, "info", "not_answered",
+		    "opted out", "message from %s stored, not answered: the"
+		    " contact opted out", phone) < 0 ? -1 : 1;
 	if (strcmp(c->status, "RUNNING") != 0)
-		return store_log(st, c->id, "warn", "not_answered",
-		    "message from %s stored, not answered: the connection is"
-		    " %s, not RUNNING", phone, c->status) < 0 ? -1 : 1;
+		return store_log_counted(st, c->id, "warn", "not_answered",
+		    "not running", "message from %s stored, not answered: the"
+		    " connection is %s, not RUNNING", phone, c->status) < 0 ?
+		    -1 : 1;
 	if (agent == 0)
-		return store_log(st, c->id, "warn", "not_answered",
-		    "message from %s stored, not answered: no agent is"
-		    " attached with Inbound on", phone) < 0 ? -1 : 1;
+		return store_log_counted(st, c->id, "warn", "not_answered",
+		    "no agent", "message from %s stored, not answered: no agent"
+		    " is attached with Inbound on", phone) < 0 ? -1 : 1;
 	if (!agent_running)
-		return store_log(st, c->id, "warn", "not_answered",
-		    "message from %s stored, not answered: the inbound agent"
-		    " is not running", phone) < 0 ? -1 : 1;
+		return store_log_counted(st, c->id, "warn", "not_answered",
+		    "agent stopped", "message from %s stored, not answered: the"
+		    " inbound agent is not running", phone) < 0 ? -1 : 1;
 	if ((rc = store_session_is_ai(st, session)) < 0)
 		return -1;
 	if (rc == 0)

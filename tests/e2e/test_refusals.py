@@ -116,4 +116,16 @@ env.check(count("SELECT SUM(repeats) FROM logs WHERE connection_id = ? AND text 
           "the Content-Type row counts all 200")
 env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event = 'start'", (cid,)) >= 1,
           "ordinary entries are not folded")
+
+# Messages nobody answers are counted too (a stopped connection under load).
+stopped = env.add_connection(name="Stopped", start=False)
+for i in range(50):
+    env.post("/channel/%s/webhook/sms" % stopped, mo("st-%d" % i, "hi", frm="49170000%04d" % i))
+env.check(count("SELECT COUNT(*) FROM messages WHERE connection_id = ?", (stopped,)) == 50,
+          "50 messages to a stopped connection stored")
+env.check(count("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event = 'not_answered'",
+                (stopped,)) <= 2
+          and count("SELECT SUM(repeats) FROM logs WHERE connection_id = ? AND event = 'not_answered'"
+                    " AND text LIKE '%not RUNNING%'", (stopped,)) == 50,
+          "... their 'not answered' entries share a row per minute, counting 50")
 env.done()
