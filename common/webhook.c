@@ -64,7 +64,7 @@ keyword_reply(struct store *st, const struct store_connection *c,
 static int
 inbound_one(struct store *st, const struct store_connection *c,
     const struct wh_mo *m, const char *phone, long timeout, int64_t agent,
-    int agent_running)
+    int agent_running, const struct keyword_lists *kl)
 {
 	struct store_inbound	 in;
 	enum keyword		 kw;
@@ -102,15 +102,15 @@ inbound_one(struct store *st, const struct store_connection *c,
 	    m->media_parts) < 0)
 		return -1;
 
-	/* Keywords come before any agent. */
-	kw = keyword_classify(m->text);
+	/* Keywords come before any agent; opt-in words only for the opted out. */
+	kw = keyword_classify(kl, m->text, opted_out);
 	if (kw == KEYWORD_STOP || kw == KEYWORD_START) {
 		if (store_contact_set_opt_out(st, contact,
 		    kw == KEYWORD_STOP) < 0 ||
 		    keyword_reply(st, c, kw, session, contact, phone) < 0 ||
 		    store_log(st, c->id, "info", "opt_out", "%s %s",
-		    phone, kw == KEYWORD_STOP ? "opted out (STOP)" :
-		    "opted back in (START)") < 0)
+		    phone, kw == KEYWORD_STOP ? "opted out (an opt-out"
+		    " keyword)" : "opted back in (an opt-in keyword)") < 0)
 			return -1;
 		return 1;
 	}
@@ -146,20 +146,21 @@ webhook_inbound(struct store *st, const struct store_connection *c,
     const char *body, size_t len, struct webhook_result *res,
     const char **why)
 {
-	struct wh_mo	*items = NULL;
-	const char	*pwhy;
-	char		 phone[PHONE_MAX];
-	size_t		 n = 0, i;
-	long		 timeout;
-	int64_t		 agent = 0;
-	int		 running = 0, rc;
+	struct wh_mo		*items = NULL;
+	struct keyword_lists	 kl;
+	const char		*pwhy;
+	char			 phone[PHONE_MAX];
+	size_t			 n = 0, i;
+	long			 timeout;
+	int64_t			 agent = 0;
+	int			 running = 0, rc;
 
 	memset(res, 0, sizeof(*res));
 	if ((rc = payload_mo_parse(body, len, &items, &n, why)) <= 0)
 		return rc;
 	res->items = n;
 	timeout = settings_get_long(st, "session_timeout_minutes");
-	if (store_begin(st) < 0 ||
+	if (keyword_lists_load(st, &kl) < 0 || store_begin(st) < 0 ||
 	    store_inbound_agent(st, c->id, &agent, &running) < 0)
 		goto err;
 	for (i = 0; i < n; i++) {
@@ -177,7 +178,7 @@ webhook_inbound(struct store *st, const struct store_connection *c,
 			continue;
 		}
 		if ((rc = inbound_one(st, c, &items[i], phone, timeout, agent,
-		    running)) < 0)
+		    running, &kl)) < 0)
 			goto err;
 		if (rc > 0)
 			res->stored++;
