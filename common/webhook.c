@@ -6,6 +6,7 @@
 
 #include "keyword.h"
 #include "log.h"
+#include "outbound.h"
 #include "payload_webhook.h"
 #include "phone.h"
 #include "settings.h"
@@ -57,7 +58,7 @@ keyword_reply(struct store *st, const struct store_connection *c,
 	o.recipient = phone;
 	o.text = text;
 	o.priority = kw == KEYWORD_STOP || kw == KEYWORD_HELP;	/* answered even after STOP */
-	return store_message_insert_outbound(st, &o, &id, uid);
+	return outbound_queue(st, &o, &id, uid);
 }
 
 /* Stores one good MO item. > 0 stored, 0 duplicate, < 0 store error. */
