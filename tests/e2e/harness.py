@@ -291,6 +291,17 @@ class Env:
             self.cli("connection", "start", cid)
         return cid
 
+    def add_rules_agent(self, conn, name="Front desk"):
+        """The demo rules agent (deploy/rules-demo.txt), attached to conn with
+        Inbound on and started. Returns (its number, its rules file)."""
+        rules = os.path.join(self.dir, "rules.txt")
+        shutil.copyfile(os.path.join(ROOT, "deploy", "rules-demo.txt"), rules)
+        aid = self.cli("agent", "add", "--name", name, "--kind", "rules",
+                       "--instructions-file", rules).stdout.strip()
+        self.cli("agent", "attach", aid, conn, "--inbound")
+        self.cli("agent", "start", aid)
+        return aid, rules
+
     # --- results ---------------------------------------------------------
 
     def check(self, cond, what, detail=""):

@@ -16,13 +16,7 @@ cid = env.add_connection(sender="InfoSMS")
 SMS = "/channel/%s/webhook/sms" % cid
 REPORTS = "/channel/%s/webhook/reports" % cid
 
-rules = os.path.join(env.dir, "rules.txt")
-with open(rules, "w") as f:
-    f.write(open(os.path.join(ROOT, "deploy", "rules-demo.txt")).read())
-aid = env.cli("agent", "add", "--name", "Front desk", "--kind", "rules",
-              "--instructions-file", rules).stdout.strip()
-env.cli("agent", "attach", aid, cid, "--inbound")
-env.cli("agent", "start", aid)
+env.add_rules_agent(cid)
 
 DEFAULT_OPT_OUT = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]
 DEFAULT_OPT_IN = ["START", "YES", "UNSTOP"]

@@ -46,13 +46,7 @@ def mo(message_id, text, frm):
 
 
 # --- An agent reply goes out with everything Infobip needs ------------------------
-rules = os.path.join(env.dir, "rules.txt")
-with open(rules, "w") as f:
-    f.write(open(os.path.join(ROOT, "deploy", "rules-demo.txt")).read())
-aid = env.cli("agent", "add", "--name", "Front desk", "--kind", "rules",
-              "--instructions-file", rules).stdout.strip()
-env.cli("agent", "attach", aid, cid, "--inbound")
-env.cli("agent", "start", aid)
+aid, rules = env.add_rules_agent(cid)
 p = env.cli("agent", "add", "--name", "Second", "--kind", "rules", check=False)
 second = p.stdout.strip()
 p = env.cli("agent", "attach", second, cid, "--inbound", check=False)

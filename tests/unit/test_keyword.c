@@ -5,11 +5,13 @@
 #include "keyword.h"
 #include "settings.h"
 
-static const struct {
+struct kcase {
 	const char	*text;
 	int		 opted_out;
 	enum keyword	 want;
-} cases[] = {
+};
+
+static const struct kcase cases[] = {
 	{ "STOP", 0, KEYWORD_STOP },
 	{ "stop", 0, KEYWORD_STOP },
 	{ "  Stop!  ", 0, KEYWORD_STOP },
@@ -42,11 +44,7 @@ static const struct {
 };
 
 /* Lists as an operator might set them: phrases, spaces around commas. */
-static const struct {
-	const char	*text;
-	int		 opted_out;
-	enum keyword	 want;
-} custom[] = {
+static const struct kcase custom[] = {
 	{ "arret", 0, KEYWORD_STOP },
 	{ "stop  please!", 0, KEYWORD_STOP },
 	{ "STOP", 0, KEYWORD_NONE },
@@ -56,6 +54,19 @@ static const struct {
 	{ "help", 0, KEYWORD_NONE },
 	{ "stop please now", 0, KEYWORD_NONE },
 };
+
+static void
+check_cases(const struct keyword_lists *kl, const struct kcase *c, size_t n,
+    const char *lists)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		CHECK(keyword_classify(kl, c[i].text, c[i].opted_out) ==
+		    c[i].want, "%s: keyword_classify(\"%s\", %d) = %d, want %d",
+		    lists, c[i].text, c[i].opted_out, (int)keyword_classify(kl,
+		    c[i].text, c[i].opted_out), (int)c[i].want);
+}
 
 int
 main(void)
@@ -71,25 +82,14 @@ main(void)
 	    strcmp(kl.words[KEYWORD_START], "START,YES,UNSTOP") == 0 &&
 	    strcmp(kl.words[KEYWORD_HELP], "HELP,INFO") == 0,
 	    "default lists are the long-standing words");
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		CHECK(keyword_classify(&kl, cases[i].text,
-		    cases[i].opted_out) == cases[i].want,
-		    "keyword_classify(\"%s\", %d) = %d, want %d", cases[i].text,
-		    cases[i].opted_out, (int)keyword_classify(&kl,
-		    cases[i].text, cases[i].opted_out), (int)cases[i].want);
+	check_cases(&kl, cases, sizeof(cases) / sizeof(cases[0]), "defaults");
 	CHECK(keyword_classify(&kl, NULL, 1) == KEYWORD_NONE, "NULL");
 
 	snprintf(kl.words[KEYWORD_STOP], sizeof(kl.words[0]),
 	    " ARRET , Stop please,");
 	snprintf(kl.words[KEYWORD_START], sizeof(kl.words[0]), "REPRENDRE");
 	snprintf(kl.words[KEYWORD_HELP], sizeof(kl.words[0]), "AIDE");
-	for (i = 0; i < sizeof(custom) / sizeof(custom[0]); i++)
-		CHECK(keyword_classify(&kl, custom[i].text,
-		    custom[i].opted_out) == custom[i].want,
-		    "custom: keyword_classify(\"%s\", %d) = %d, want %d",
-		    custom[i].text, custom[i].opted_out, (int)keyword_classify(
-		    &kl, custom[i].text, custom[i].opted_out),
-		    (int)custom[i].want);
+	check_cases(&kl, custom, sizeof(custom) / sizeof(custom[0]), "custom");
 	kl.words[KEYWORD_START][0] = '\0';
 	CHECK(keyword_classify(&kl, "REPRENDRE", 1) == KEYWORD_NONE,
 	    "an empty list matches nothing");
