@@ -14,7 +14,7 @@
 #include "connection.h"
 #include "infobip.h"
 #include "log.h"
-#include "phone.h"
+#include "outbound.h"
 #include "rules.h"
 #include "sender.h"
 #include "secret.h"
@@ -876,15 +876,11 @@ cmd_send(int argc, char *argv[])
 {
 	static const char *const names[] = { "connection", "to", "text", NULL };
 	struct opts		 o = { .names = names };
-	struct store_connection	 c;
-	struct store_outbound	 out;
 	struct store		*st;
-	const char		*why, *conn, *to, *text;
-	char			 phone[PHONE_MAX], uid[STORE_UID_MAX];
-	char			 reason[256];
-	int64_t			 id, contact = 0, session = 0;
-	long			 timeout = 1440;
-	int			 rc, opted, opened;
+	const char		*conn, *to, *text;
+	char			 failed[256];
+	int64_t			 id;
+	int			 rc;
 
 	if (!opts_parse(&o, argc, argv))
 		return EXIT_USAGE;
@@ -900,54 +896,24 @@ cmd_send(int argc, char *argv[])
 		return usage_error("%s", "--text is empty");
 	if (!open_store(&st))
 		return 1;
-	if ((rc = store_connection_get(st, conn, &c)) <= 0) {
+	rc = outbound_send(st, conn, to, text, "operator:cli", &id, failed,
+	    sizeof(failed));
+	store_close(st);
+	if (rc == 0) {
 		fprintf(stderr, "ibchannel: no connection %s\n", conn);
-		store_close(st);
 		return 1;
 	}
-	memset(&out, 0, sizeof(out));
-	out.conn = conn;
-	out.author = "operator:cli";
-	out.sender = c.sender;
-	out.recipient = to;
-	out.text = text;
-	rc = -1;
-	if (store_begin(st) < 0)
-		goto out;
-	if (!phone_normalize(to, phone, sizeof(phone), &why)) {
-		/* Stored as failed, with the reason, and never sent. */
-		snprintf(reason, sizeof(reason), "invalid phone number: %s",
-		    why);
-		out.fail_reason = reason;
-		if (store_log(st, conn, "error", "send_failed", "message to"
-		    " %s not sent: %s", to, reason) < 0)
-			goto out;
-	} else {
-		timeout = settings_get_long(st, "session_timeout_minutes");
-		if (store_contact_get(st, phone, &contact, &opted) < 0 ||
-		    store_session_open(st, conn, contact, 0, timeout, &session,
-		    &opened) < 0)
-			goto out;
-		out.recipient = phone;
-		out.contact = contact;
-		out.session = session;
-	}
-	if (store_message_insert_outbound(st, &out, &id, uid) < 0 ||
-	    store_commit(st) < 0)
-		goto out;
-	printf("%lld\n", (long long)id);
-	if (out.fail_reason != NULL)
-		fprintf(stderr, "ibchannel: message %lld failed: %s\n",
-		    (long long)id, out.fail_reason);
-	rc = out.fail_reason != NULL ? 1 : 0;
-out:
 	if (rc < 0) {
-		store_rollback(st);
 		fprintf(stderr, "ibchannel: cannot queue the message\n");
-		rc = 1;
+		return 1;
 	}
-	store_close(st);
-	return rc;
+	printf("%lld\n", (long long)id);
+	if (failed[0] != '\0') {
+		fprintf(stderr, "ibchannel: message %lld failed: %s\n",
+		    (long long)id, failed);
+		return 1;
+	}
+	return 0;
 }
 
 static int
@@ -986,10 +952,9 @@ cmd_session(int argc, char *argv[])
 	    "limit", NULL };
 	struct opts		 o = { .names = names };
 	struct store_session	 sess;
-	struct store_outbound	 out;
 	struct store		*st;
 	const char		*verb, *user, *v;
-	char			 who[300], uid[STORE_UID_MAX];
+	char			 who[300];
 	int64_t			 id = 0, msg;
 	int			 rc = 1, limit = 50;
 
@@ -1063,17 +1028,8 @@ cmd_session(int argc, char *argv[])
 		}
 	} else {
 		/* An operator's reply goes through the outbox like any other. */
-		snprintf(who, sizeof(who), "operator:%s", user);
-		memset(&out, 0, sizeof(out));
-		out.conn = sess.conn;
-		out.session = sess.id;
-		out.contact = sess.contact;
-		out.author = who;
-		out.sender = sess.sender;
-		out.recipient = sess.phone;
-		out.text = opt(&o, "text");
-		if (store_message_insert_outbound(st, &out, &msg, uid) > 0 &&
-		    store_session_touch(st, sess.id) > 0) {
+		if (outbound_session_reply(st, &sess, user, opt(&o, "text"),
+		    &msg) > 0) {
 			printf("%lld\n", (long long)msg);
 			if (sess.opted_out)
 				fprintf(stderr, "ibchannel: the contact opted"

@@ -4,14 +4,25 @@
 #include "app.h"
 #include "config.h"
 #include "http.h"
+#include "keyword.h"
 #include "store.h"
 #include "webhook.h"
+
+/* One keyword list (comma-separated, from the settings) as the docs show it. */
+static void
+keywords(struct http *h, const char *words)
+{
+	http_puts(h, "<code>");
+	http_html_text(h, *words != '\0' ? words : "(none)");
+	http_puts(h, "</code>");
+}
 
 /* The connection's public API documentation: URLs and formats, never a secret. */
 static void
 docs(struct http *h, const char *id)
 {
 	struct store_connection	 c;
+	struct keyword_lists	 kl;
 	struct store		*st;
 	char			 base[1024];
 	int			 rc;
@@ -32,6 +43,10 @@ docs(struct http *h, const char *id)
 	}
 	if (config_public_url(st, base, sizeof(base)) <= 0)
 		base[0] = '\0';
+	if (keyword_lists_load(st, &kl) < 0) {
+		http_error(h, 503, "store unavailable; retry later");
+		return;
+	}
 	http_open(h, 200, "text/html; charset=utf-8");
 	if (strcmp(http_method(h), "HEAD") == 0)
 		return;
@@ -71,14 +86,24 @@ docs(struct http *h, const char *id)
 	    " <code>messageId</code>; repeats are answered 200 and"
 	    " ignored.</li>\n<li>Delivery reports: Infobip's v2 or v3"
 	    " report format, an object with a <code>results</code> array"
-	    " of up to 2,000 reports. Status only moves forward.</li>\n"
+	    " of up to 2,000 reports. Status only moves forward: the first"
+	    " final status Infobip reports stays, and it also replaces a"
+	    " <code>failed</code> reached here without Infobip's"
+	    " word.</li>\n"
 	    "<li>Clicks: Infobip's URL tracking notification, one object"
 	    " per request.</li>\n<li>Plain text only: media parts of a"
 	    " message are noted, not fetched. Replies longer than 1600"
 	    " characters are cut to 1600 ending in"
-	    " <code>...</code>.</li>\n<li>Customers may text STOP,"
-	    " STOPALL, UNSUBSCRIBE, CANCEL, END or QUIT to opt out, START,"
-	    " YES or UNSTOP to opt back in, HELP or INFO for help.</li>"
+	    " <code>...</code>.</li>\n<li>Keywords, recognised when they are"
+	    " the whole message (any case, surrounding spaces and punctuation"
+	    " ignored): ");
+	keywords(h, kl.words[KEYWORD_STOP]);
+	http_puts(h, " opt the customer out; ");
+	keywords(h, kl.words[KEYWORD_START]);
+	http_puts(h, " opt a customer who opted out back in (from anyone"
+	    " else they are an ordinary message for the agent); ");
+	keywords(h, kl.words[KEYWORD_HELP]);
+	http_puts(h, " get the help reply.</li>"
 	    "</ul>\n<h2>Limits and answers</h2>\n<table><tr><th>Status"
 	    "</th><th>Meaning</th></tr>\n<tr><td>200</td><td>Accepted; the"
 	    " JSON body counts stored, duplicate and refused items (a bad"

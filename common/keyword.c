@@ -1,66 +1,117 @@
-/* The opt-out keywords every SMS line must honour, recognised before any agent sees a message. */
+/* The keywords every SMS line must honour (opt out, opt back in, help), recognised before any agent sees a message. */
 #include <ctype.h>
 #include <stddef.h>
 #include <string.h>
-#include <strings.h>
 
 #include "keyword.h"
+#include "settings.h"
 
+/* Each kind: the setting holding its words, and the setting holding its reply. */
 static const struct {
-	const char	*word;
-	enum keyword	 kind;
-} keywords[] = {
-	{ "STOP", KEYWORD_STOP },
-	{ "STOPALL", KEYWORD_STOP },
-	{ "UNSUBSCRIBE", KEYWORD_STOP },
-	{ "CANCEL", KEYWORD_STOP },
-	{ "END", KEYWORD_STOP },
-	{ "QUIT", KEYWORD_STOP },
-	{ "START", KEYWORD_START },
-	{ "YES", KEYWORD_START },
-	{ "UNSTOP", KEYWORD_START },
-	{ "HELP", KEYWORD_HELP },
-	{ "INFO", KEYWORD_HELP },
+	const char	*words;
+	const char	*reply;
+} kinds[KEYWORD__MAX] = {
+	[KEYWORD_NONE] = { NULL, NULL },
+	[KEYWORD_STOP] = { "keywords_opt_out", "reply_stop" },
+	[KEYWORD_START] = { "keywords_opt_in", "reply_start" },
+	[KEYWORD_HELP] = { "keywords_help", "reply_help" },
 };
 
-static const char *const replies[] = {
-	[KEYWORD_NONE] = NULL,
-	[KEYWORD_STOP] = "reply_stop",
-	[KEYWORD_START] = "reply_start",
-	[KEYWORD_HELP] = "reply_help",
-};
-
-/* Space or ASCII punctuation around the word. */
+/* Space or ASCII punctuation around a word. */
 static int
 is_trim(unsigned char c)
 {
 	return isspace(c) || ispunct(c);
 }
 
+/* Narrows [*b, *e) to what lies between leading and trailing spaces and punctuation. */
+static void
+trim(const unsigned char **b, const unsigned char **e)
+{
+	while (*b < *e && is_trim(**b))
+		(*b)++;
+	while (*e > *b && is_trim((*e)[-1]))
+		(*e)--;
+}
+
+/* Whether [a, ae) and [b, be) are equal in any ASCII case, a run of spaces matching any run. */
+static int
+phrase_equal(const unsigned char *a, const unsigned char *ae,
+    const unsigned char *b, const unsigned char *be)
+{
+	while (a < ae && b < be) {
+		if (isspace(*a) && isspace(*b)) {
+			while (a < ae && isspace(*a))
+				a++;
+			while (b < be && isspace(*b))
+				b++;
+			continue;
+		}
+		if (tolower(*a) != tolower(*b))
+			return 0;
+		a++;
+		b++;
+	}
+	return a == ae && b == be;
+}
+
+/* Whether the trimmed text [b, e) is one of the comma-separated words of list. */
+static int
+in_list(const char *list, const unsigned char *b, const unsigned char *e)
+{
+	const unsigned char	*w, *we;
+	const char		*comma;
+
+	for (; list != NULL; list = comma != NULL ? comma + 1 : NULL) {
+		comma = strchr(list, ',');
+		w = (const unsigned char *)list;
+		we = comma != NULL ? (const unsigned char *)comma :
+		    w + strlen(list);
+		trim(&w, &we);
+		if (w < we && phrase_equal(b, e, w, we))
+			return 1;
+	}
+	return 0;
+}
+
+int
+keyword_lists_load(struct store *st, struct keyword_lists *kl)
+{
+	int	 k, rc = 1;
+
+	for (k = 0; k < KEYWORD__MAX; k++) {
+		kl->words[k][0] = '\0';
+		if (kinds[k].words != NULL && settings_get(st, kinds[k].words,
+		    kl->words[k], sizeof(kl->words[k])) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 enum keyword
-keyword_classify(const char *text)
+keyword_classify(const struct keyword_lists *kl, const char *text,
+    int opted_out)
 {
 	const unsigned char	*b, *e;
-	size_t			 n, i;
 
 	if (text == NULL)
 		return KEYWORD_NONE;
 	b = (const unsigned char *)text;
 	e = b + strlen(text);
-	while (b < e && is_trim(*b))
-		b++;
-	while (e > b && is_trim(e[-1]))
-		e--;
-	n = (size_t)(e - b);
-	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-		if (strlen(keywords[i].word) == n &&
-		    strncasecmp((const char *)b, keywords[i].word, n) == 0)
-			return keywords[i].kind;
+	trim(&b, &e);
+	if (b == e)
+		return KEYWORD_NONE;
+	if (in_list(kl->words[KEYWORD_STOP], b, e))
+		return KEYWORD_STOP;
+	if (opted_out && in_list(kl->words[KEYWORD_START], b, e))
+		return KEYWORD_START;
+	if (in_list(kl->words[KEYWORD_HELP], b, e))
+		return KEYWORD_HELP;
 	return KEYWORD_NONE;
 }
 
 const char *
 keyword_reply_setting(enum keyword k)
 {
-	return replies[k];
+	return (unsigned)k < KEYWORD__MAX ? kinds[k].reply : NULL;
 }

@@ -15,11 +15,11 @@
 #include "connection.h"
 #include "infobip.h"
 #include "log.h"
+#include "outbound.h"
 #include "phone.h"
 #include "secret.h"
 #include "sender.h"
 #include "settings.h"
-#include "smstext.h"
 #include "store.h"
 
 #define HISTORY_MAX	20	/* earlier turns handed to an agent */
@@ -184,7 +184,7 @@ agent_done(void *arg_tag, const struct agent_reply *r, void *arg)
 		o.sender = t->sender;
 		o.recipient = t->phone;
 		o.text = r->text;
-		if (store_message_insert_outbound(s->st, &o, &id, uid) < 0)
+		if (outbound_queue(s->st, &o, &id, uid) < 0)
 			goto err;
 	}
 	if (store_agent_queue_done(s->st, t->message) < 0 ||
@@ -470,7 +470,6 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 	struct connection_config	 cfg;
 	struct store_claim		**ready = NULL;
 	struct ib_outmsg		*msgs = NULL;
-	char				**texts = NULL;
 	char				*apikey = NULL;
 	char				 phone[PHONE_MAX];
 	const char			*why;
@@ -497,8 +496,7 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 		return 1;
 	}
 	if ((ready = calloc(n, sizeof(*ready))) == NULL ||
-	    (msgs = calloc(n, sizeof(*msgs))) == NULL ||
-	    (texts = calloc(n, sizeof(*texts))) == NULL)
+	    (msgs = calloc(n, sizeof(*msgs))) == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct store_claim *c = &claims[i];
@@ -524,12 +522,10 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 			if (rc > 0)
 				continue;
 		}
-		if ((texts[k] = smstext_prepare(c->text, strlen(c->text),
-		    NULL)) == NULL)
-			goto out;
+		/* Stored as it is sent: outbound_queue prepared the text. */
 		msgs[k].uid = c->uid;
 		msgs[k].to = c->recipient;
-		msgs[k].text = texts[k];
+		msgs[k].text = c->text;
 		ready[k++] = c;
 	}
 	for (from = 0; from < k; from += s->cfg.batch) {
@@ -543,9 +539,6 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 	}
 	ret = 1;
 out:
-	for (i = 0; texts != NULL && i < k; i++)
-		free(texts[i]);
-	free(texts);
 	free(msgs);
 	free(ready);
 	secret_free(apikey);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyword.h"
 #include "settings.h"
 #include "store.h"
 
@@ -14,6 +15,17 @@ const struct setting_def settings_table[] = {
 	{ "session_timeout_minutes", SETTING_INT, "1440", 1, 525600,
 	    "a session idle this long is closed; the next message opens a"
 	    " new one" },
+	{ "keywords_opt_out", SETTING_WORDS,
+	    "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT", 0, KEYWORD_LIST_MAX,
+	    "words or phrases that opt a contact out: the whole message, any"
+	    " case, surrounding spaces and punctuation ignored" },
+	{ "keywords_opt_in", SETTING_WORDS, "START,YES,UNSTOP", 0,
+	    KEYWORD_LIST_MAX,
+	    "words that opt a contact back in, only when it opted out (from"
+	    " anyone else they reach the agent); matched like keywords_opt_out" },
+	{ "keywords_help", SETTING_WORDS, "HELP,INFO", 0, KEYWORD_LIST_MAX,
+	    "words answered with reply_help instead of by the agent; matched"
+	    " like keywords_opt_out" },
 	{ "reply_stop", SETTING_TEXT, "You are unsubscribed and will get no"
 	    " more messages. Reply START to resubscribe.", 0, 1600,
 	    "reply to an opt-out keyword (empty: no reply)" },
@@ -177,15 +189,22 @@ settings_check(const char *name, const char *value, const char **why)
 		*why = msg;
 		return 0;
 	case SETTING_WORDS:
-		for (p = value;; p = comma + 1) {
-			comma = strchr(p, ',');
-			n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-			if (n > 64)
-				break;
-			if (comma == NULL)
-				return 1;
-		}
-		*why = "must be comma-separated words, each up to 64 bytes";
+		/* "" is an empty list; otherwise no item may be blank. */
+		if (*value == '\0')
+			return 1;
+		if (strlen(value) <= (size_t)d->max)
+			for (p = value;; p = comma + 1) {
+				comma = strchr(p, ',');
+				n = comma != NULL ? (size_t)(comma - p) :
+				    strlen(p);
+				if (n > 64 || strspn(p, " ") >= n)
+					break;
+				if (comma == NULL)
+					return 1;
+			}
+		snprintf(msg, sizeof(msg), "must be comma-separated words or"
+		    " phrases, each up to 64 bytes, at most %ld in all", d->max);
+		*why = msg;
 		return 0;
 	}
 	*why = "unknown setting type";

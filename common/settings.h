@@ -18,7 +18,7 @@ struct setting_def {
 	const char		*name;
 	enum setting_type	 type;
 	const char		*def;		/* the value when unset */
-	long			 min, max;	/* range (INT, SECONDS_LIST) or max length (TEXT) */
+	long			 min, max;	/* range (INT, SECONDS_LIST) or max length (TEXT, WORDS) */
 	const char		*purpose;	/* one line for `settings list` and the admin */
 };
 

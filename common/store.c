@@ -17,9 +17,23 @@
 #include "store.h"
 
 #define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
-/* Rank of a message status: it only ever moves to a higher rank. */
+/*
+ * Rank of a message status: it only ever moves to a higher rank. 'failed'
+ * (3) is our own verdict, reached without Infobip's word, so a final status
+ * from an Infobip report (4) outranks it; nothing outranks those, so the
+ * first final report Infobip sends is the one that stays.
+ */
 #define RANK(col) "(CASE " col " WHEN 'received' THEN 0 WHEN 'queued' THEN 0" \
-	" WHEN 'sending' THEN 1 WHEN 'accepted' THEN 2 ELSE 3 END)"
+	" WHEN 'sending' THEN 1 WHEN 'accepted' THEN 2 WHEN 'failed' THEN 3" \
+	" ELSE 4 END)"
+/* What a delivery report writes on its message (?13 is the message id). */
+#define REPORT_SET "status = ?1, status_group = ?2, status_name = ?3," \
+	" status_description = ?4, error_name = ?5, error_description = ?6," \
+	" bulk_id = COALESCE(?7, bulk_id), price = COALESCE(?8, price)," \
+	" currency = COALESCE(?9, currency)," \
+	" sms_count = COALESCE(?10, sms_count)," \
+	" sent_at = COALESCE(sent_at, ?11), done_at = COALESCE(?12, done_at)," \
+	" updated_at = " NOW
 
 enum stmt {
 	STMT_CONN_ADD,
@@ -57,6 +71,8 @@ enum stmt {
 	STMT_MSG_FIND_OUT,
 	STMT_EVENT_ADD,
 	STMT_MSG_REPORT,
+	STMT_MSG_FAILED_FINAL,
+	STMT_MSG_REPORT_FAILED,
 	STMT_OUTBOX_DEL,
 	STMT_PENDING_EACH,
 	STMT_EVENT_APPLIED,
@@ -177,15 +193,14 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " bulk_id, price, currency, sms_count, sent_at, done_at, raw)"
 	    " VALUES (?, ?, NULLIF(?, 0), 'report', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
 	    " ?, ?, ?, ?)",
-	[STMT_MSG_REPORT] = "UPDATE messages SET status = ?1,"
-	    " status_group = ?2, status_name = ?3, status_description = ?4,"
-	    " error_name = ?5, error_description = ?6,"
-	    " bulk_id = COALESCE(?7, bulk_id), price = COALESCE(?8, price),"
-	    " currency = COALESCE(?9, currency),"
-	    " sms_count = COALESCE(?10, sms_count),"
-	    " sent_at = COALESCE(sent_at, ?11), done_at = COALESCE(?12, done_at),"
-	    " updated_at = " NOW " WHERE id = ?13 AND " RANK("status")
-	    " < 3 AND " RANK("status") " <= " RANK("?1"),
+	[STMT_MSG_REPORT] = "UPDATE messages SET " REPORT_SET
+	    " WHERE id = ?13 AND " RANK("status") " < 3 AND " RANK("status")
+	    " <= " RANK("?1"),
+	[STMT_MSG_FAILED_FINAL] = "SELECT connection_id, uid, recipient,"
+	    " status_description FROM messages WHERE id = ?1"
+	    " AND status = 'failed' AND " RANK("?2") " = 4",
+	[STMT_MSG_REPORT_FAILED] = "UPDATE messages SET " REPORT_SET
+	    " WHERE id = ?13 AND status = 'failed' AND " RANK("?1") " = 4",
 	[STMT_OUTBOX_DEL] = "DELETE FROM outbox WHERE message_id = ?",
 	[STMT_PENDING_EACH] = "SELECT e.id, m.id, e.status, e.status_group,"
 	    " e.status_name, e.status_description, e.error_name,"
@@ -308,6 +323,8 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_MSG_FIND_OUT),
 	N(STMT_EVENT_ADD),
 	N(STMT_MSG_REPORT),
+	N(STMT_MSG_FAILED_FINAL),
+	N(STMT_MSG_REPORT_FAILED),
 	N(STMT_OUTBOX_DEL),
 	N(STMT_PENDING_EACH),
 	N(STMT_EVENT_APPLIED),
@@ -1124,7 +1141,50 @@ store_agent_queue_add(struct store *st, int64_t message, int64_t session,
 	return exec_stmt(st, STMT_AGENTQ_ADD, "iii", message, session, agent);
 }
 
-/* Applies report r to message id: status forward only; leaves the outbox since Infobip has it. */
+/*
+ * Infobip's final report on a message we marked failed ourselves: the
+ * report is the truth about the message, so it replaces our verdict, and
+ * the connection's log says what we had thought. > 0 corrected, 0 not
+ * such a case, < 0 error.
+ */
+static int
+report_over_failed(struct store *st, int64_t id, const struct store_report *r)
+{
+	sqlite3_stmt	*s;
+	char		 conn[STORE_ID_LEN + 1], uid[STORE_UID_MAX];
+	char		 to[64], was[512];
+	const char	*gn, *sn;
+	int		 rc;
+
+	if ((rc = run(st, STMT_MSG_FAILED_FINAL, &s, "is", id,
+	    r->status)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	copy_col(s, 0, conn, sizeof(conn));
+	copy_col(s, 1, uid, sizeof(uid));
+	copy_col(s, 2, to, sizeof(to));
+	copy_col(s, 3, was, sizeof(was));
+	sqlite3_reset(s);
+	if (exec_stmt(st, STMT_MSG_REPORT_FAILED, "SSSSSSs" "dsIssi",
+	    r->status, r->group_name, r->status_name, r->status_description,
+	    r->error_name, r->error_description, r->infobip_bulk_id, r->price,
+	    r->currency, r->sms_count, r->sent_at, r->done_at, id) < 0)
+		return -1;
+	gn = r->group_name != NULL ? r->group_name : "";
+	sn = r->status_name != NULL ? r->status_name : "";
+	return store_log(st, conn, "warn", "report", "message %s to %s:"
+	    " Infobip's final report says %s%s%s, so it is now %s, no longer"
+	    " failed as marked here (%s)", uid, to, gn, *sn != '\0' ? " " : "",
+	    sn, r->status, was[0] != '\0' ? was : "no reason given") < 0 ?
+	    -1 : 1;
+}
+
+/*
+ * Applies report r to message id: the status only moves forward, and a
+ * final status from Infobip also replaces our own 'failed'. Leaves the
+ * outbox, since Infobip has the message.
+ */
 static int
 report_to_message(struct store *st, int64_t id, const struct store_report *r)
 {
@@ -1133,6 +1193,8 @@ report_to_message(struct store *st, int64_t id, const struct store_report *r)
 	    r->error_name, r->error_description, r->infobip_bulk_id,
 	    r->price, r->currency, r->sms_count, r->sent_at, r->done_at,
 	    id) < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0 && report_over_failed(st, id, r) < 0)
 		return -1;
 	return exec_stmt(st, STMT_OUTBOX_DEL, "i", id);
 }

@@ -166,7 +166,9 @@ struct store_outbound {
 };
 /*
  * Stores an outbound message with a fresh uid and queues it in the outbox
- * (or stores it failed). > 0 with *id and uid (STORE_UID_MAX bytes).
+ * (or stores it failed). > 0 with *id and uid (STORE_UID_MAX bytes). The
+ * text is stored as given: producers call outbound_queue (outbound.h),
+ * which prepares it as it will be sent.
  */
 int	 store_message_insert_outbound(struct store *, const struct store_outbound *,
 	    int64_t *id, char *uid);

@@ -6,6 +6,7 @@
 
 #include "keyword.h"
 #include "log.h"
+#include "outbound.h"
 #include "payload_webhook.h"
 #include "phone.h"
 #include "settings.h"
@@ -57,14 +58,14 @@ keyword_reply(struct store *st, const struct store_connection *c,
 	o.recipient = phone;
 	o.text = text;
 	o.priority = kw == KEYWORD_STOP || kw == KEYWORD_HELP;	/* answered even after STOP */
-	return store_message_insert_outbound(st, &o, &id, uid);
+	return outbound_queue(st, &o, &id, uid);
 }
 
 /* Stores one good MO item. > 0 stored, 0 duplicate, < 0 store error. */
 static int
 inbound_one(struct store *st, const struct store_connection *c,
     const struct wh_mo *m, const char *phone, long timeout, int64_t agent,
-    int agent_running)
+    int agent_running, const struct keyword_lists *kl)
 {
 	struct store_inbound	 in;
 	enum keyword		 kw;
@@ -106,15 +107,15 @@ inbound_one(struct store *st, const struct store_connection *c,
 	    m->media_parts) < 0)
 		return -1;
 
-	/* Keywords come before any agent. */
-	kw = keyword_classify(m->text);
+	/* Keywords come before any agent; opt-in words only for the opted out. */
+	kw = keyword_classify(kl, m->text, opted_out);
 	if (kw == KEYWORD_STOP || kw == KEYWORD_START) {
 		if (store_contact_set_opt_out(st, contact,
 		    kw == KEYWORD_STOP) < 0 ||
 		    keyword_reply(st, c, kw, session, contact, phone) < 0 ||
 		    store_log(st, c->id, "info", "opt_out", "%s %s",
-		    phone, kw == KEYWORD_STOP ? "opted out (STOP)" :
-		    "opted back in (START)") < 0)
+		    phone, kw == KEYWORD_STOP ? "opted out (an opt-out"
+		    " keyword)" : "opted back in (an opt-in keyword)") < 0)
 			return -1;
 		return 1;
 	}
@@ -194,6 +195,7 @@ store_inbound(struct store *st, struct webhook_job *job)
 	struct webhook_result		*res = &job->res;
 	struct wh_mo			*items = job->mo;
 	const char			*pwhy;
+	struct keyword_lists		 kl;
 	char				 phone[PHONE_MAX];
 	size_t				 i, text_max;
 	long				 timeout;
@@ -202,7 +204,8 @@ store_inbound(struct store *st, struct webhook_job *job)
 
 	timeout = settings_get_long(st, "session_timeout_minutes");
 	text_max = (size_t)settings_get_long(st, "inbound_text_max_bytes");
-	if (store_inbound_agent(st, c->id, &agent, &running) < 0)
+	if (keyword_lists_load(st, &kl) < 0 ||
+	    store_inbound_agent(st, c->id, &agent, &running) < 0)
 		return -1;
 	for (i = 0; i < job->n; i++) {
 		if (items[i].error[0] != '\0') {
@@ -227,7 +230,7 @@ store_inbound(struct store *st, struct webhook_job *job)
 			continue;
 		}
 		if ((rc = inbound_one(st, c, &items[i], phone, timeout, agent,
-		    running)) < 0)
+		    running, &kl)) < 0)
 			return -1;
 		if (rc > 0)
 			res->stored++;

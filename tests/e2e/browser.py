@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 import time
 
+from harness import wait_for
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -86,12 +88,7 @@ class Browser:
         return r.get("result", {}).get("value")
 
     def wait(self, fn, timeout=10, step=0.05):
-        end = time.time() + timeout
-        while True:
-            v = fn()
-            if v or time.time() > end:
-                return v
-            time.sleep(step)
+        return wait_for(fn, timeout, step)
 
     def click(self, selector):
         """A real mouse click in the middle of the element."""

@@ -6,6 +6,7 @@ env.done(), which prints "N passed, N failed".
 """
 
 import atexit
+import http.client
 import json
 import os
 import shutil
@@ -31,6 +32,35 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def wait_for(fn, timeout=10.0, step=0.05):
+    """Calls fn until it returns something true or timeout seconds pass;
+    returns its last value. The one way tests wait: for a condition, with a
+    deadline, never a fixed sleep."""
+    end = time.time() + timeout
+    while True:
+        v = fn()
+        if v or time.time() > end:
+            return v
+        time.sleep(step)
+
+
+def infobip_retry_delays(tries, minute=0.1):
+    """The waits between Infobip's tries of a webhook push: 1 min + 1 min * n * n
+    after the n-th failed try (INFOBIP.md 3.1), scaled to `minute` seconds a
+    minute: 0.1, 0.2, 0.5, 1.0, 1.7, ... for tries - 1 waits."""
+    return [minute * (1 + n * n) for n in range(tries - 1)]
+
+
+def holds_flock(pid):
+    """Whether process pid holds an flock() lock (the sender's lock file)."""
+    try:
+        with open("/proc/locks") as f:
+            return any(l.split()[1] == "FLOCK" and l.split()[4] == str(pid)
+                       for l in f if len(l.split()) > 4)
+    except OSError:
+        return False
 
 
 def wait_port(port, timeout=10.0):
@@ -182,6 +212,25 @@ class Env:
     def get(self, path, **kw):
         return self.request("GET", path, None, None, **kw)
 
+    def post_as_infobip(self, path, body, tries=8, minute=0.1, **kw):
+        """POSTs a webhook body the way Infobip pushes one: an answer other
+        than 2xx, or a broken connection, is tried again after Infobip's
+        growing delays (infobip_retry_delays), at most `tries` times in all.
+        Returns (the last Response or None if the last try broke, tries made)."""
+        r = None
+        delays = infobip_retry_delays(tries, minute)
+        for n in range(tries):
+            try:
+                r = self.post(path, body, **kw)
+            except (OSError, http.client.HTTPException):
+                # reset, refused, timed out: Infobip tries again too
+                r = None
+            if r is not None and 200 <= r.status < 300:
+                return r, n + 1
+            if n < len(delays):
+                time.sleep(delays[n])
+        return r, tries
+
     def sim(self, path, body=None):
         r = self.request("POST" if body is not None else "GET", path, body,
                          base=self.sim_url)
@@ -242,6 +291,17 @@ class Env:
             self.cli("connection", "start", cid)
         return cid
 
+    def add_rules_agent(self, conn, name="Front desk"):
+        """The demo rules agent (deploy/rules-demo.txt), attached to conn with
+        Inbound on and started. Returns (its number, its rules file)."""
+        rules = os.path.join(self.dir, "rules.txt")
+        shutil.copyfile(os.path.join(ROOT, "deploy", "rules-demo.txt"), rules)
+        aid = self.cli("agent", "add", "--name", name, "--kind", "rules",
+                       "--instructions-file", rules).stdout.strip()
+        self.cli("agent", "attach", aid, conn, "--inbound")
+        self.cli("agent", "start", aid)
+        return aid, rules
+
     # --- results ---------------------------------------------------------
 
     def check(self, cond, what, detail=""):
@@ -253,12 +313,7 @@ class Env:
         return cond
 
     def wait_for(self, fn, timeout=10.0, step=0.05):
-        end = time.time() + timeout
-        while True:
-            v = fn()
-            if v or time.time() > end:
-                return v
-            time.sleep(step)
+        return wait_for(fn, timeout, step)
 
     def done(self):
         self.stop()

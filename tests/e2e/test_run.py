@@ -14,7 +14,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, free_port  # noqa: E402
+from harness import ROOT, free_port, wait_for  # noqa: E402
 
 passed = failed = 0
 
@@ -125,8 +125,8 @@ cid = open(os.path.join(var, "demo-connection")).read().strip()
 _, docs = call("http://127.0.0.1:%d/channel/%s/docs" % (port, cid))
 check(b"/webhook/sms" in docs, "the docs page is served")
 check(stop(p), "Ctrl-C stops the script")
-time.sleep(0.5)
-check(not port_open(port) and not port_open(simport), "lighttpd and the simulator are stopped")
+check(wait_for(lambda: not port_open(port) and not port_open(simport), 10),
+      "lighttpd and the simulator are stopped")
 left = subprocess.run(["sh", "-c", "ps -eo args | grep -F -- '%s' | grep -v grep" % var],
                       capture_output=True, text=True).stdout
 check(left.strip() == "", "nothing it started is left running", left)

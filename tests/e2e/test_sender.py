@@ -10,13 +10,13 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, ROOT, Env, SIM_KEY  # noqa: E402
+from harness import BUILD, ROOT, Env, SIM_KEY, holds_flock  # noqa: E402
 
 env = Env("sender")
 cid = env.add_connection(sender="InfoSMS")
 SMS = "/channel/%s/webhook/sms" % cid
-env.cli("settings", "set", "send_retry_delays", "0.3,0.3,0.3,0.3,0.3")
-env.cli("settings", "set", "send_lease_seconds", "2")
+# The shortest retries the settings allow, so that faults settle in seconds.
+env.cli("settings", "set", "send_retry_delays", "1,1,1,1,1")
 
 
 def sender_once(*extra):
@@ -46,13 +46,7 @@ def mo(message_id, text, frm):
 
 
 # --- An agent reply goes out with everything Infobip needs ------------------------
-rules = os.path.join(env.dir, "rules.txt")
-with open(rules, "w") as f:
-    f.write(open(os.path.join(ROOT, "deploy", "rules-demo.txt")).read())
-aid = env.cli("agent", "add", "--name", "Front desk", "--kind", "rules",
-              "--instructions-file", rules).stdout.strip()
-env.cli("agent", "attach", aid, cid, "--inbound")
-env.cli("agent", "start", aid)
+aid, rules = env.add_rules_agent(cid)
 p = env.cli("agent", "add", "--name", "Second", "--kind", "rules", check=False)
 second = p.stdout.strip()
 p = env.cli("agent", "attach", second, cid, "--inbound", check=False)
@@ -173,10 +167,7 @@ for kind, extra in (("429", {}), ("500", {}), ("timeout", {"delay": 3}), ("reset
     fault.update(extra)
     env.sim("/_sim/fault", fault)
     p, mid, uid = send("4915112340004", "fault " + kind)
-    deadline = time.time() + 30
-    while time.time() < deadline and status(uid) in ("queued", "sending"):
-        sender_once()
-        time.sleep(0.2)
+    env.wait_for(lambda: sender_once() and status(uid) not in ("queued", "sending"), 30, 0.2)
     env.check(status(uid) in ("accepted", "delivered") and len(sim_messages(uid)) == 1,
               "%s twice, then sent exactly once" % kind,
               "%s %d" % (status(uid), len(sim_messages(uid))))
@@ -209,7 +200,10 @@ env.check(bool(accepted), "the simulator accepted the message")
 proc.send_signal(signal.SIGKILL)
 proc.wait()
 env.check(status(uid) == "sending", "after kill -9 the store still says sending", status(uid))
-time.sleep(2.5)  # the lease lapses
+# The dead sender's lease lapses (send_lease_seconds; here at once), and the
+# next run looks the message up.
+env.sql("UPDATE outbox SET lease_until = '2000-01-01 00:00:00.000' WHERE message_id ="
+        " (SELECT id FROM messages WHERE uid = ?)", (uid,))
 sender_once()
 env.check(status(uid) in ("accepted", "delivered"), "restart settles it from Infobip's logs",
           status(uid))
@@ -249,7 +243,7 @@ env.cli("settings", "set", "send_batch_size", "100")
 # The lock: an overlapping run leaves at once.
 holder = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "20"],
                           env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-time.sleep(0.5)
+env.check(env.wait_for(lambda: holds_flock(holder.pid), 10), "the first sender holds the lock")
 t = time.time()
 p = env.cli("sender", "--for", "20", check=False)
 env.check(p.returncode == 0 and time.time() - t < 3 and "another sender" in p.stderr,
@@ -354,7 +348,7 @@ env.cli("agent", "attach", slow, slow_conn, "--inbound")
 env.cli("agent", "start", slow)
 runner = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "15"],
                           env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-time.sleep(0.3)
+env.check(env.wait_for(lambda: holds_flock(runner.pid), 10), "the sender runs")
 t = time.time()
 env.post("/channel/%s/webhook/sms" % slow_conn, mo("slow-1", "take your time", "4915112349801"))
 env.post(SMS, mo("fast-1", "hours?", "4915112349802"))

@@ -25,6 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ib_error		 err;
 	struct ib_balance	 bal;
 	struct smstext_info	 info;
+	struct keyword_lists	 kl;
 	const char		*why;
 	char			*s, *text, out[64], errbuf[256];
 	size_t			 n;
@@ -54,7 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text);
 	phone_normalize(s, out, sizeof(out), &why);
 	ib_base_url_normalize(s, out, sizeof(out), &why);
-	keyword_classify(s);
+	keyword_lists_load(NULL, &kl);
+	keyword_classify(&kl, s, 1);
 	if ((text = smstext_prepare(s, size, &trunc)) != NULL) {
 		smstext_measure(text, &info);
 		free(text);

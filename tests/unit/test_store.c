@@ -232,6 +232,37 @@ test_reports(struct store *st, const struct store_connection *c)
 	    " message_id = %lld", (long long)id);
 	CHECK(q(sql) == 0, "reported message leaves the outbox");
 
+	/* Our own 'failed' gives way to Infobip's final word, not to PENDING. */
+	o.fail_reason = "gave up: our guess";
+	CHECK(store_message_insert_outbound(st, &o, &id, uid) > 0,
+	    "failed outbound");
+	o.fail_reason = NULL;
+	r.uid = uid;
+	r.status = "accepted";
+	r.group_name = "PENDING";
+	CHECK(store_report_apply(st, c->id, &r) > 0, "PENDING on failed taken");
+	snprintf(sql, sizeof(sql), "SELECT status = 'failed' FROM messages"
+	    " WHERE id = %lld", (long long)id);
+	CHECK(q(sql) == 1 && q("SELECT COUNT(*) FROM logs WHERE event ="
+	    " 'report'") == 0, "PENDING does not overwrite failed, nothing"
+	    " logged");
+	r.status = "delivered";
+	r.group_name = "DELIVERED";
+	CHECK(store_report_apply(st, c->id, &r) > 0, "final on failed taken");
+	snprintf(sql, sizeof(sql), "SELECT status = 'delivered' AND"
+	    " status_group = 'DELIVERED' FROM messages WHERE id = %lld",
+	    (long long)id);
+	CHECK(q(sql) == 1, "a final report overrides our own failed");
+	CHECK(q("SELECT COUNT(*) FROM logs WHERE event = 'report' AND text"
+	    " LIKE '%now delivered%our guess%'") == 1, "the correction is logged");
+	r.status = "undeliverable";
+	CHECK(store_report_apply(st, c->id, &r) > 0 && q(sql) == 1,
+	    "then Infobip's first final status stays");
+	CHECK(store_outbox_done(st, id, "failed", NULL, NULL, "", "", "late",
+	    -1) > 0 && q(sql) == 1, "the sender's late 'failed' does not either");
+	CHECK(q("SELECT COUNT(*) FROM logs WHERE event = 'report'") == 1,
+	    "one correction logged");
+
 	/* A report for a message not known yet waits, then applies. */
 	r.uid = "feedfeedfeedfeedfeedfeedfeedfeed";
 	r.status = "delivered";

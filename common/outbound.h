@@ -1,0 +1,44 @@
+/* Outbound messages: every producer queues through here, so the store holds the text as it is sent. */
+#ifndef OUTBOUND_H
+#define OUTBOUND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+struct store_outbound;
+struct store_session;
+
+/*
+ * Queues an outbound message, inside the caller's transaction, with its
+ * text as it will go out: invalid UTF-8 repaired and, past
+ * SMSTEXT_MAX_CHARS, cut to that many ending in "..." (smstext_prepare).
+ * A cut is written to the connection's log with the original length. The
+ * one way agent replies, keyword replies and operators' messages enter the
+ * outbox. Returns as store_message_insert_outbound: > 0 with *id and uid
+ * (STORE_UID_MAX bytes), 0 refused by a constraint, < 0 error.
+ */
+int	 outbound_queue(struct store *, const struct store_outbound *,
+	    int64_t *id, char *uid);
+
+/*
+ * An operator's message to a number on connection conn, from author, in
+ * one transaction. A valid number is queued in the contact's session
+ * (opened when there is none); an invalid one is stored failed with the
+ * reason (never sent) and logged, and failed (failedsz bytes) receives the
+ * reason, else "". Returns > 0 stored with *id, 0 no such connection,
+ * < 0 error (nothing stored).
+ */
+int	 outbound_send(struct store *, const char *conn, const char *to,
+	    const char *text, const char *author, int64_t *id, char *failed,
+	    size_t failedsz);
+
+/*
+ * An operator's reply in session s, from "operator:USER", queued like any
+ * message and the session touched, in one transaction. > 0 with *id, < 0
+ * error (nothing stored).
+ */
+int	 outbound_session_reply(struct store *, const struct store_session *s,
+	    const char *user, const char *text, int64_t *id);
+
+#endif
