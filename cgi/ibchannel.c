@@ -232,8 +232,8 @@ cmd_connection_add(int argc, char *argv[])
 	if (!ib_base_url_normalize(v, c.api_url, sizeof(c.api_url), &why))
 		return usage_error("--api-url: %s", why);
 	v = opt(&o, "description");
-	if (v != NULL && strlen(v) >= sizeof(c.description))
-		return usage_error("%s", "description is too long");
+	if (!connection_valid_description(v, &why))
+		return usage_error("%s", why);
 	snprintf(c.description, sizeof(c.description), "%s", v ? v : "");
 	snprintf(c.name, sizeof(c.name), "%s", opt(&o, "name"));
 	snprintf(c.sender, sizeof(c.sender), "%s", opt(&o, "sender"));
@@ -273,6 +273,18 @@ out:
 	return rc;
 }
 
+/* Prints text on one line with control characters escaped, so an SMS cannot drive the terminal. */
+static void
+print_escaped(const char *text)
+{
+	char	 buf[8192];
+
+	if (!log_escape(text != NULL ? text : "", buf, sizeof(buf)))
+		printf("%s...", buf);
+	else
+		printf("%s", buf);
+}
+
 struct list_ctx {
 	unsigned char	 key[32];
 };
@@ -297,7 +309,9 @@ list_one(const struct store_connection *c, void *arg)
 	char		 masked[64];
 
 	mask_enc(ctx->key, c->api_key_enc, masked, sizeof(masked));
-	printf("%s\t%s\t%s\t%s\n", c->id, c->name, c->status, masked);
+	printf("%s\t", c->id);
+	print_escaped(c->name);
+	printf("\t%s\t%s\n", c->status, masked);
 	return 1;
 }
 
@@ -361,10 +375,14 @@ cmd_connection_show(int argc, char *argv[])
 		return 1;
 	if ((rc = store_connection_get(st, id, &c)) > 0) {
 		mask_enc(key, c.api_key_enc, masked, sizeof(masked));
-		printf("id: %s\nname: %s\ndescription: %s\napi_url: %s\n"
-		    "sender: %s\nstatus: %s\nstatus_message: %s\n"
-		    "api_key: %s\n", c.id, c.name, c.description, c.api_url,
-		    c.sender, c.status, c.status_message, masked);
+		printf("id: %s\nname: ", c.id);
+		print_escaped(c.name);
+		printf("\ndescription: ");
+		print_escaped(c.description);
+		printf("\napi_url: %s\nsender: %s\nstatus: %s\n"
+		    "status_message: ", c.api_url, c.sender, c.status);
+		print_escaped(c.status_message);
+		printf("\napi_key: %s\n", masked);
 	} else if (rc == 0)
 		fprintf(stderr, "ibchannel: no connection %s\n", id);
 	explicit_bzero(key, sizeof(key));
@@ -438,7 +456,8 @@ cmd_connection_env(int argc, char *argv[])
 		    " [VALUE] (no VALUE removes the variable)");
 	if (!store_id_valid(o.args[0]))
 		return usage_error("'%s' is not a connection id", o.args[0]);
-	if (!connection_valid_env_name(o.args[1], &why))
+	if (!connection_valid_env_name(o.args[1], &why) ||
+	    (o.nargs == 3 && !connection_valid_env_value(o.args[2], &why)))
 		return usage_error("%s", why);
 	if (!open_store(&st))
 		return 1;
@@ -457,18 +476,6 @@ cmd_connection_env(int argc, char *argv[])
 		    store_errmsg(st));
 	store_close(st);
 	return rc > 0 ? 0 : 1;
-}
-
-/* Prints text on one line with control characters escaped, so an SMS cannot drive the terminal. */
-static void
-print_escaped(const char *text)
-{
-	char	 buf[8192];
-
-	if (!log_escape(text != NULL ? text : "", buf, sizeof(buf)))
-		printf("%s...", buf);
-	else
-		printf("%s", buf);
 }
 
 static int

@@ -6,6 +6,7 @@
 
 #include "connection.h"
 #include "infobip.h"
+#include "log.h"
 #include "payload.h"
 #include "secret.h"
 #include "store.h"
@@ -13,17 +14,39 @@
 int
 connection_valid_name(const char *s, const char **why)
 {
-	const unsigned char	*p;
-
 	*why = NULL;
 	if (s == NULL || *s == '\0')
 		*why = "name is required";
 	else if (strlen(s) > 200)
 		*why = "name is longer than 200 characters";
-	else
-		for (p = (const unsigned char *)s; *p != '\0'; p++)
-			if (*p < 0x20 || *p == 0x7f)
-				*why = "name contains control characters";
+	else if (log_has_control(s))
+		*why = "name contains control characters";
+	return *why == NULL;
+}
+
+int
+connection_valid_description(const char *s, const char **why)
+{
+	*why = NULL;
+	if (s == NULL)
+		return 1;
+	if (strlen(s) > CONNECTION_DESCRIPTION_MAX)
+		*why = "description is too long";
+	else if (log_has_control(s))
+		*why = "description contains control characters";
+	return *why == NULL;
+}
+
+int
+connection_valid_env_value(const char *s, const char **why)
+{
+	*why = NULL;
+	if (s == NULL)
+		return 1;
+	if (strlen(s) > CONNECTION_ENV_VALUE_MAX)
+		*why = "variable value is too long";
+	else if (log_has_control(s))
+		*why = "variable value contains control characters";
 	return *why == NULL;
 }
 

@@ -29,8 +29,19 @@ int	 connection_stop(struct store *, const char *id);
 /* Reads the Start snapshot of a RUNNING connection. 1 ok, 0 not running or no snapshot. */
 int	 connection_config(struct store *, const char *id, struct connection_config *);
 
-/* Field validators shared by the command line and the admin: 1 valid, 0 with *why. */
+/* Longest description and environment variable value, in bytes. */
+#define CONNECTION_DESCRIPTION_MAX	1000
+#define CONNECTION_ENV_VALUE_MAX	1000
+
+/*
+ * Field validators shared by the command line and the admin: 1 valid, 0
+ * with *why. Names, descriptions and variable values are one line of
+ * text without control characters (log_has_control); a NULL description
+ * or value is valid (none given).
+ */
 int	 connection_valid_name(const char *s, const char **why);
+int	 connection_valid_description(const char *s, const char **why);
+int	 connection_valid_env_value(const char *s, const char **why);
 int	 connection_valid_sender(const char *s, const char **why);
 int	 connection_valid_api_key(const char *s, const char **why);
 int	 connection_valid_env_name(const char *s, const char **why);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "settings.h"
 #include "store.h"
 
@@ -69,16 +70,6 @@ parse_long(const char *s, long min, long max, long *out)
 	return 1;
 }
 
-/* Whether s holds a control character (C0, DEL). */
-static int
-has_control(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 int
 settings_check(const char *name, const char *value, const char **why)
 {
@@ -94,7 +85,7 @@ settings_check(const char *name, const char *value, const char **why)
 		*why = "no such setting; 'ibchannel settings list' shows them";
 		return 0;
 	}
-	if (has_control(value)) {
+	if (log_has_control(value)) {
 		*why = "control characters are not allowed";
 		return 0;
 	}

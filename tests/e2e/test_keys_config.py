@@ -1,0 +1,102 @@
+"""Hardening of the installation's edges: what reaches the operator's
+terminal, and what the command line refuses to store."""
+
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BUILD, Env  # noqa: E402
+
+env = Env("keys_config")
+IBC = os.path.join(BUILD, "ibchannel")
+
+
+def run(*args, **over):
+    """ibchannel with the Env's environment, changed by over (None removes a variable)."""
+    e = dict(env.env)
+    for k, v in over.items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
+    return subprocess.run([IBC] + list(args), env=e, capture_output=True, text=True,
+                          timeout=60)
+
+
+def one_line_error(p, code, word):
+    err = p.stderr.strip()
+    return (p.returncode == code and err.count("\n") == 0 and err.startswith("ibchannel: ")
+            and word.lower() in err.lower())
+
+
+def mo(message_id, text, frm="4915112345678"):
+    return {"results": [{"messageId": message_id, "from": frm, "to": "447491163443",
+                         "text": text, "receivedAt": "2026-11-27T10:00:00.000+0000",
+                         "smsCount": 1}], "messageCount": 1, "pendingMessageCount": 0}
+
+
+cid = env.add_connection()
+
+# --- Terminal escapes: C1 controls and bidi overrides never reach the terminal raw ---------
+RAW = {
+    "CSI (U+009B)": "\u009b2J",
+    "NEL (U+0085)": "a\u0085b",
+    "RLO (U+202E)": "pay \u202edlrow",
+    "LRI/PDI (U+2066, U+2069)": "\u2066x\u2069",
+    "ESC (C0)": "\x1b[31m",
+}
+text = "hi " + " ".join(RAW.values())
+r = env.post("/channel/%s/webhook/sms" % cid, mo("esc-1", text))
+env.check(r.status == 200 and r.json()["stored"] == 1, "message with C1 and bidi text stored", r.text)
+env.check(env.sql1("SELECT text FROM messages WHERE infobip_id = 'esc-1'") == text,
+          "the store keeps the text exactly as received")
+sid = env.sql1("SELECT session_id FROM messages WHERE infobip_id = 'esc-1'")
+for verb, args in (("session list", ["session", "list"]),
+                   ("session show", ["session", "show", str(sid)])):
+    p = env.cli(*args)
+    for what, raw in RAW.items():
+        env.check(raw not in p.stdout, "%s: %s escaped" % (verb, what), repr(p.stdout))
+    env.check(all(ch not in p.stdout for ch in "\u009b\u0085\u202e\u2066\u2069\x1b"),
+              "%s prints none of the control characters raw" % verb, repr(p.stdout))
+    env.check("\\u009b2J" in p.stdout and "pay \\u202edlrow" in p.stdout
+              and "\\u2066x\\u2069" in p.stdout and "\\x1b[31m" in p.stdout,
+              "%s shows them as \\u and \\x escapes" % verb, repr(p.stdout))
+
+# The command line refuses control characters in what an operator types in.
+BAD_TEXT = ["tab\there", "new\nline", "\x1b[2J", "csi\u009b", "nel\u0085", "rlo\u202e",
+            "pdi\u2069"]
+before = env.snapshot()
+for bad in BAD_TEXT:
+    p = env.cli("connection", "add", "--name", bad, "--api-key", "k" * 20,
+                "--api-url", "x.api.infobip.com", "--sender", "Shop", check=False)
+    env.check(one_line_error(p, 2, "name"), "connection name %r refused" % bad,
+              "%d %s" % (p.returncode, p.stderr))
+    p = env.cli("connection", "add", "--name", "N", "--description", bad, "--api-key",
+                "k" * 20, "--api-url", "x.api.infobip.com", "--sender", "Shop", check=False)
+    env.check(one_line_error(p, 2, "description"), "description %r refused" % bad,
+              "%d %s" % (p.returncode, p.stderr))
+    p = env.cli("connection", "env", cid, "INFOBIP_SHORT_DOMAIN", bad, check=False)
+    env.check(one_line_error(p, 2, "value"), "environment value %r refused" % bad,
+              "%d %s" % (p.returncode, p.stderr))
+env.check(env.snapshot() == before, "refused names, descriptions and values stored nothing")
+p = env.cli("connection", "add", "--name", "Caf\u00e9 \u20ac line", "--description",
+            "\u00fcber \u0627\u0644\u0639\u0631\u0628\u064a\u0629", "--api-key", "k" * 20,
+            "--api-url", "x.api.infobip.com", "--sender", "Shop", check=False)
+env.check(p.returncode == 0, "names and descriptions in other scripts are fine", p.stderr)
+p = env.cli("connection", "env", cid, "INFOBIP_SHORT_DOMAIN", "go.example.com", check=False)
+env.check(p.returncode == 0, "a plain environment value is fine", p.stderr)
+
+# A name that got into the store some other way is shown escaped.
+env.sql("UPDATE connections SET name = ?, description = ? WHERE id = ?",
+        ("evil\u009b2J\u202e", "d\x1b[31m", cid))
+p = env.cli("connection", "list")
+env.check("evil\\u009b2J\\u202e" in p.stdout and "\u009b" not in p.stdout,
+          "connection list escapes the name", repr(p.stdout))
+p = env.cli("connection", "show", cid)
+env.check("evil\\u009b2J\\u202e" in p.stdout and "d\\x1b[31m" in p.stdout
+          and "\x1b" not in p.stdout and "\u202e" not in p.stdout,
+          "connection show escapes name and description", repr(p.stdout))
+env.sql("UPDATE connections SET name = 'Test line', description = '' WHERE id = ?", (cid,))
+
+env.done()
