@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "config.h"
 #include "connection.h"
 #include "infobip.h"
@@ -688,22 +689,6 @@ read_file(const char *path)
 	return buf;
 }
 
-/* An agent endpoint: http(s)://host..., printable ASCII, no spaces. */
-static int
-agent_url_valid(const char *v)
-{
-	const unsigned char	*p;
-
-	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
-		return 0;
-	if (strlen(v) >= 1024 || v[strcspn(v, ":") + 3] == '\0')
-		return 0;
-	for (p = (const unsigned char *)v; *p != '\0'; p++)
-		if (*p <= 0x20 || *p >= 0x7f)
-			return 0;
-	return 1;
-}
-
 static int
 cmd_agent_add(int argc, char *argv[])
 {
@@ -715,7 +700,7 @@ cmd_agent_add(int argc, char *argv[])
 	unsigned char		 key[32];
 	const char		*why, *kind, *v;
 	char			*instr = NULL, *apikey = NULL, *enc = NULL;
-	char			 err[256], url[1024];
+	char			 err[256];
 	int			 rc = EXIT_USAGE;
 
 	memset(&a, 0, sizeof(a));
@@ -730,18 +715,10 @@ cmd_agent_add(int argc, char *argv[])
 	    strcmp(kind, "http") != 0 && strcmp(kind, "openai") != 0))
 		return usage_error("%s", "--kind must be rules, http or openai");
 	v = opt(&o, "url");
-	url[0] = '\0';
-	if (strcmp(kind, "rules") == 0 && v != NULL)
-		return usage_error("%s", "a rules agent takes no --url");
-	if (strcmp(kind, "rules") != 0) {
-		if (v == NULL)
-			return usage_error("--url is required for a %s agent",
-			    kind);
-		if (!agent_url_valid(v))
-			return usage_error("--url must be an http:// or"
-			    " https:// URL without spaces, not '%s'", v);
-		snprintf(url, sizeof(url), "%s", v);
-	}
+	if (!agent_url_valid(kind, v, opt(&o, "api-key-file") != NULL, &why))
+		return usage_error("--url: %s", why);
+	if (v != NULL && strlen(v) >= sizeof(a.url))
+		return usage_error("%s", "--url is too long");
 	if (strcmp(kind, "openai") == 0 && opt(&o, "model") == NULL)
 		return usage_error("%s", "--model is required for an openai"
 		    " agent");
@@ -767,7 +744,8 @@ cmd_agent_add(int argc, char *argv[])
 	snprintf(a.name, sizeof(a.name), "%s", opt(&o, "name"));
 	snprintf(a.kind, sizeof(a.kind), "%s", kind);
 	a.instructions = instr;
-	snprintf(a.url, sizeof(a.url), "%s", url);
+	snprintf(a.url, sizeof(a.url), "%s",
+	    opt(&o, "url") != NULL ? opt(&o, "url") : "");
 	snprintf(a.model, sizeof(a.model), "%s",
 	    opt(&o, "model") ? opt(&o, "model") : "");
 	snprintf(a.api_key_enc, sizeof(a.api_key_enc), "%s",
@@ -1144,7 +1122,9 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	size_t	 i;
+	const char	*why;
+	size_t		 i;
+	int		 skip;
 
 	log_init("ibchannel");
 	if (argc < 2)
@@ -1153,9 +1133,16 @@ main(int argc, char *argv[])
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;
 		if (commands[i].sub == NULL)
-			return commands[i].fn(argc - 2, argv + 2);
-		if (argc >= 3 && strcmp(argv[2], commands[i].sub) == 0)
-			return commands[i].fn(argc - 3, argv + 3);
+			skip = 2;
+		else if (argc >= 3 && strcmp(argv[2], commands[i].sub) == 0)
+			skip = 3;
+		else
+			continue;
+		if (!store_sync_valid(&why)) {
+			fprintf(stderr, "ibchannel: %s\n", why);
+			return 1;
+		}
+		return commands[i].fn(argc - skip, argv + skip);
 	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage();

@@ -41,9 +41,14 @@ int
 app_run(const char *prog, app_handler fn)
 {
 	struct sigaction	 sa;
+	const char		*why;
 	int			 rc;
 
 	log_init(prog);
+	if (!store_sync_valid(&why)) {
+		log_error("%s; not starting", why);
+		return 1;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -589,15 +590,48 @@ busy_wait(void *arg, int count)
 	return 1;
 }
 
+/* The durability IBCHANNEL_SYNC names: 1 full (also when unset), 2 normal, 0 anything else. */
+static int
+sync_mode(const char **value)
+{
+	const char	*v;
+
+	if ((v = getenv("IBCHANNEL_SYNC")) == NULL || *v == '\0')
+		v = "full";
+	*value = v;
+	return strcasecmp(v, "full") == 0 ? 1 :
+	    strcasecmp(v, "normal") == 0 ? 2 : 0;
+}
+
+int
+store_sync_valid(const char **why)
+{
+	static char	 msg[128];
+	const char	*v;
+
+	*why = NULL;
+	if (sync_mode(&v) > 0)
+		return 1;
+	snprintf(msg, sizeof(msg), "IBCHANNEL_SYNC must be full or normal,"
+	    " not \"%.40s\"", v);
+	*why = msg;
+	return 0;
+}
+
 int
 store_open(const char *path, enum store_open_mode mode, struct store **out)
 {
 	struct store	*st;
-	const char	*sync;
+	const char	*why;
 	struct stat	 sb;
 	int		 flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
+	/* A misspelt durability must not quietly mean another one. */
+	if (!store_sync_valid(&why)) {
+		log_error("%s", why);
+		return -1;
+	}
 	if (path == NULL)
 		path = store_default_path();
 	if (mode == STORE_OPEN_EXISTING && stat(path, &sb) == -1)
@@ -612,10 +646,9 @@ store_open(const char *path, enum store_open_mode mode, struct store **out)
 		goto err;
 	}
 	sqlite3_busy_handler(st->db, busy_wait, NULL);
-	sync = getenv("IBCHANNEL_SYNC");
 	if (exec_sql(st->db, "PRAGMA journal_mode = WAL") < 0 ||
 	    exec_sql(st->db, "PRAGMA foreign_keys = ON") < 0 ||
-	    exec_sql(st->db, sync != NULL && strcmp(sync, "normal") == 0 ?
+	    exec_sql(st->db, sync_mode(&why) == 2 ?
 	    "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL") < 0)
 		goto err;
 	if (migrate(st) < 0)

@@ -26,10 +26,17 @@ enum store_open_mode {
  * sets WAL, busy_timeout, foreign keys and the IBCHANNEL_SYNC durability,
  * and applies pending migrations in one transaction. Returns > 0 and *out
  * (close with store_close), 0 when the file does not exist and mode is
- * STORE_OPEN_EXISTING, < 0 on error.
+ * STORE_OPEN_EXISTING, < 0 on error (also for an IBCHANNEL_SYNC that
+ * store_sync_valid refuses; logged).
  */
 int	 store_open(const char *path, enum store_open_mode, struct store **out);
 void	 store_close(struct store *);
+/*
+ * Whether IBCHANNEL_SYNC is unset, empty, "full" or "normal" (any case).
+ * 1 yes, 0 with *why (static text); store_open refuses to open otherwise,
+ * and the programs check it before they start.
+ */
+int	 store_sync_valid(const char **why);
 /* The path of the store IBCHANNEL_DB names, or the default. */
 const char *store_default_path(void);
 /* Schema version after migration. */

@@ -99,4 +99,79 @@ env.check("evil\\u009b2J\\u202e" in p.stdout and "d\\x1b[31m" in p.stdout
           "connection show escapes name and description", repr(p.stdout))
 env.sql("UPDATE connections SET name = 'Test line', description = '' WHERE id = ?", (cid,))
 
+# --- Agents with an API key use https (loopback excepted) ----------------------------------
+keyfile = os.path.join(env.dir, "agent.key")
+with open(keyfile, "w") as f:
+    f.write("agent-secret-0123456789\n")
+agents_before = env.sql1("SELECT COUNT(*) FROM agents")
+for kind, url, extra in (("http", "http://agent.example.com/hook", []),
+                         ("openai", "http://api.example.com", ["--model", "m"]),
+                         ("openai", "HTTP://10.0.0.7:8080/v1", ["--model", "m"])):
+    p = env.cli("agent", "add", "--name", "A", "--kind", kind, "--url", url,
+                "--api-key-file", keyfile, *extra, check=False)
+    env.check(one_line_error(p, 2, "must use https"),
+              "%s agent with a key over plain http refused" % kind,
+              "%d %s" % (p.returncode, p.stderr))
+p = env.cli("agent", "add", "--name", "A", "--kind", "http", "--url",
+            "https://u:p@agent.example.com/", check=False)
+env.check(one_line_error(p, 2, "credentials in the URL are not allowed"),
+          "agent URL with credentials refused", p.stderr)
+p = env.cli("agent", "add", "--name", "A", "--kind", "http", "--url",
+            "https://agent.example.com/h\u00e4", check=False)
+env.check(one_line_error(p, 2, "not ASCII"), "agent URL with a non-ASCII byte refused", p.stderr)
+env.check(env.sql1("SELECT COUNT(*) FROM agents") == agents_before, "refused agents stored nothing")
+for kind, url, extra in (("http", "https://agent.example.com/hook", ["--api-key-file", keyfile]),
+                         ("openai", "http://127.0.0.1:11434", ["--model", "m", "--api-key-file",
+                                                               keyfile]),
+                         ("openai", "http://localhost:8080/v1", ["--model", "m",
+                                                                 "--api-key-file", keyfile]),
+                         ("http", "http://agent.example.com/hook", [])):
+    p = env.cli("agent", "add", "--name", "A", "--kind", kind, "--url", url, *extra,
+                check=False)
+    env.check(p.returncode == 0, "%s agent at %s%s accepted" % (
+        kind, url, " with a key" if extra and "--api-key-file" in extra else ""), p.stderr)
+# An agent with a key that got an http URL some other way is never called with it.
+conn2 = env.add_connection(name="Agent line")
+aid = env.cli("agent", "add", "--name", "B", "--kind", "http", "--url",
+              "https://agent.example.com/hook", "--api-key-file", keyfile).stdout.strip()
+env.sql("UPDATE agents SET url = 'http://agent.invalid/hook' WHERE id = ?", (aid,))
+env.cli("agent", "attach", aid, conn2, "--inbound")
+env.cli("agent", "start", aid)
+env.post("/channel/%s/webhook/sms" % conn2, mo("agent-http-1", "hello agent", "4915112340077"))
+env.cli("sender", "--once")
+logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs WHERE connection_id = ?", (conn2,)))
+env.check("must use https when the agent has an API key" in logs,
+          "the sender refuses to call a keyed agent over plain http, and logs why", logs)
+
+# --- --api-url with credentials is named as such -------------------------------------------
+for url in ("https://u:p@x.api.infobip.com", "u:p@x.api.infobip.com"):
+    p = env.cli("connection", "add", "--name", "N", "--api-key", "k" * 20, "--api-url", url,
+                "--sender", "Shop", check=False)
+    env.check(one_line_error(p, 2, "credentials in the URL are not allowed")
+              and "port" not in p.stderr, "--api-url %s: credentials, not a bad port" % url,
+              p.stderr)
+
+# --- IBCHANNEL_SYNC: a value other than full or normal is refused at start ----------------
+for bad in ("fast", "off", "FULLL"):
+    p = run("session", "list", IBCHANNEL_SYNC=bad)
+    env.check(one_line_error(p, 1, "IBCHANNEL_SYNC must be full or normal") and p.stdout == "",
+              "IBCHANNEL_SYNC=%s refused by the command line" % bad,
+              "%d %r %r" % (p.returncode, p.stdout, p.stderr))
+for good in ("full", "normal", "NORMAL", ""):
+    p = run("session", "list", IBCHANNEL_SYNC=good)
+    env.check(p.returncode == 0, "IBCHANNEL_SYNC=%r accepted" % good, p.stderr)
+p = run("session", "list", IBCHANNEL_SYNC=None)
+env.check(p.returncode == 0, "IBCHANNEL_SYNC unset means full", p.stderr)
+for prog in ("inbound.fcgi", "reports.fcgi"):
+    cgi_env = dict(env.env, IBCHANNEL_SYNC="fast", GATEWAY_INTERFACE="CGI/1.1",
+                   REQUEST_METHOD="GET", REQUEST_URI="/health", SCRIPT_NAME="",
+                   PATH_INFO="/health", SERVER_PROTOCOL="HTTP/1.1", CONTENT_LENGTH="0")
+    p = subprocess.run([os.path.join(BUILD, prog)], env=cgi_env, capture_output=True,
+                       timeout=30)
+    err = p.stderr.decode(errors="replace")
+    env.check(p.returncode != 0 and p.stdout == b""
+              and "IBCHANNEL_SYNC must be full or normal" in err,
+              "%s refuses to start with IBCHANNEL_SYNC=fast" % prog,
+              "%d %r %s" % (p.returncode, p.stdout[:80], err))
+
 env.done()
