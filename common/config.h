@@ -14,6 +14,23 @@ int	 config_key_path(char *buf, size_t bufsz);
  * 1 ok, 0 unset, < 0 store error.
  */
 int	 config_public_url(struct store *, char *buf, size_t bufsz);
+/*
+ * Whether Infobip can reach this installation's webhooks (delivery reports,
+ * clicks): the public URL (config_public_url, written to buf, "" when
+ * unset) is set, valid, and does not name this machine. Returns 1 yes, 0
+ * no with *why (static text for people), < 0 store error.
+ */
+int	 config_public_url_check(struct store *, char *buf, size_t bufsz,
+	    const char **why);
+/*
+ * The base URL the public docs page may show a viewer at remote_addr
+ * (REMOTE_ADDR; NULL when unknown): the public URL when Infobip can reach
+ * it, a loopback one only to a viewer on this machine (the local demo),
+ * since anyone else would copy an address that leads nowhere. Returns 1
+ * with base set, 0 with base "" (show a warning instead), < 0 store error.
+ */
+int	 config_docs_base(struct store *, const char *remote_addr, char *base,
+	    size_t basesz);
 /* Loads the secret key named by config_key_path. 1 ok, 0 missing or unusable (why set), < 0 error. */
 int	 config_load_key(unsigned char key[32], const char **why);
 

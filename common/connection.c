@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "connection.h"
 #include "infobip.h"
 #include "log.h"
@@ -166,8 +167,9 @@ connection_start(struct store *st, struct ib_client *ib,
 	struct connection_config	 cfg;
 	struct ib_balance		 bal;
 	struct ib_error			 err;
-	char				 status[256];
+	char				 status[256], pub[1024];
 	char				*apikey = NULL, *snap = NULL;
+	const char			*why;
 	int				 rc, scope_missing;
 
 	if ((rc = store_connection_get(st, id, &c)) <= 0) {
@@ -219,7 +221,12 @@ connection_start(struct store *st, struct ib_client *ib,
 	    status, scope_missing ? " (403 on /account/1/balance: the key has no"
 	    " account scope, which sending does not need)" : "") < 0)
 		return -1;
-	snprintf(msg, msgsz, "RUNNING: %s", status);
+	/* Sending works without it, but reports and clicks would be lost. */
+	if ((rc = config_public_url_check(st, pub, sizeof(pub), &why)) < 0 ||
+	    (rc == 0 && store_log(st, id, "warn", "start", "%s", why) < 0))
+		return -1;
+	snprintf(msg, msgsz, "RUNNING: %s%s%s", status,
+	    rc == 0 ? "\nwarning: " : "", rc == 0 ? why : "");
 	return 1;
 }
 

@@ -19,8 +19,10 @@ struct connection_config {
  * Starts connection id: STARTING, checks that API key, URL and sender are
  * set, validates them against Infobip, then RUNNING (snapshot taken) or
  * ERROR with the reason as status message and in the connection's log.
- * msg receives the outcome for people. Returns 1 RUNNING, 0 ERROR or
- * unknown connection, < 0 store error.
+ * msg receives the outcome for people; when Infobip cannot reach the
+ * public URL (unset or loopback: delivery reports and clicks cannot
+ * arrive) a second line says so, and so does a warning in the log.
+ * Returns 1 RUNNING, 0 ERROR or unknown connection, < 0 store error.
  */
 int	 connection_start(struct store *, struct ib_client *,
 	    const unsigned char key[32], const char *id, char *msg, size_t msgsz);

@@ -2,11 +2,13 @@
 terminal, and what the command line refuses to store."""
 
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, Env  # noqa: E402
+from harness import BUILD, ROOT, Env  # noqa: E402
 
 env = Env("keys_config")
 IBC = os.path.join(BUILD, "ibchannel")
@@ -173,5 +175,108 @@ for prog in ("inbound.fcgi", "reports.fcgi"):
               and "IBCHANNEL_SYNC must be full or normal" in err,
               "%s refuses to start with IBCHANNEL_SYNC=fast" % prog,
               "%d %r %s" % (p.returncode, p.stdout[:80], err))
+
+# --- The public URL: unset by default; Start and the docs page say when Infobip cannot reach it
+env.check(env.sql1("SELECT COUNT(*) FROM settings WHERE name = 'public_url'") == 0,
+          "a new store has no public_url (no loopback seed)")
+p = run("settings", "get", "public_url", IBCHANNEL_PUBLIC_URL=None)
+env.check(p.returncode == 0 and p.stdout == "\n", "public_url is unset by default", repr(p.stdout))
+
+
+def v1_store(name, public_url=None):
+    """A store as version 1 of the schema left it (sql/schema.sql alone)."""
+    path = os.path.join(env.dir, name)
+    with open(os.path.join(ROOT, "sql", "schema.sql")) as f:
+        schema = f.read()
+    db = sqlite3.connect(path)
+    db.executescript(schema)
+    if public_url is not None:
+        db.execute("UPDATE settings SET value = ? WHERE name = 'public_url'", (public_url,))
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    return path
+
+
+old = v1_store("v1-seeded.db")
+env.check(sqlite3.connect(old).execute("SELECT value FROM settings WHERE name = 'public_url'")
+          .fetchall() == [("http://127.0.0.1:8080",)], "a version 1 store holds the loopback seed")
+p = run("settings", "get", "public_url", IBCHANNEL_DB=old, IBCHANNEL_PUBLIC_URL=None)
+env.check(p.returncode == 0 and p.stdout == "\n", "upgraded, the seeded loopback public_url is gone",
+          "%r %s" % (p.stdout, p.stderr))
+kept = v1_store("v1-set.db", "https://sms.example.com")
+p = run("settings", "get", "public_url", IBCHANNEL_DB=kept, IBCHANNEL_PUBLIC_URL=None)
+env.check(p.stdout.strip() == "https://sms.example.com", "a public_url an operator set is kept",
+          "%r %s" % (p.stdout, p.stderr))
+
+
+def start_warnings(conn):
+    return env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event = 'start'"
+                    " AND level = 'warn' AND text LIKE '%reports and clicks cannot arrive%'",
+                    (conn,))
+
+
+pub = env.add_connection(name="Public URL line", start=False)
+for what, over, word in (("unset", {"IBCHANNEL_PUBLIC_URL": None}, "not set"),
+                         ("loopback", {}, "loopback")):
+    warned = start_warnings(pub)
+    p = run("connection", "start", pub, **over)
+    env.check(p.returncode == 0 and p.stdout.startswith("RUNNING")
+              and "warning: " in p.stdout and "reports and clicks cannot arrive" in p.stdout
+              and word in p.stdout,
+              "Start with the public URL %s: RUNNING, and says reports cannot arrive" % what,
+              "%d %r %r" % (p.returncode, p.stdout, p.stderr))
+    env.check(start_warnings(pub) == warned + 1, "... and a warning in the connection's log (%s)"
+              % what)
+warned = start_warnings(pub)
+p = run("connection", "start", pub, IBCHANNEL_PUBLIC_URL="https://sms.example.com")
+env.check(p.returncode == 0 and "warning" not in p.stdout and "cannot arrive" not in p.stdout,
+          "Start with a public https URL gives no warning", p.stdout)
+env.check(start_warnings(pub) == warned, "... and logs none")
+
+
+def docs(remote_addr, public_url):
+    """GET /channel/{id}/docs as plain CGI, as a viewer at remote_addr."""
+    e = dict(env.env, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET",
+             REQUEST_URI="/channel/%s/docs" % pub, SCRIPT_NAME="",
+             PATH_INFO="/channel/%s/docs" % pub, SERVER_PROTOCOL="HTTP/1.1",
+             CONTENT_LENGTH="0")
+    if remote_addr is not None:
+        e["REMOTE_ADDR"] = remote_addr
+    if public_url is None:
+        e.pop("IBCHANNEL_PUBLIC_URL", None)
+    else:
+        e["IBCHANNEL_PUBLIC_URL"] = public_url
+    p = subprocess.run([os.path.join(BUILD, "inbound.fcgi")], env=e, capture_output=True,
+                       timeout=30)
+    return p.stdout.decode(errors="replace")
+
+
+loop = env.base
+for viewer in ("203.0.113.9", "2001:db8::7", None):
+    page = docs(viewer, loop)
+    env.check(page.startswith("Status: 200"), "docs served to %s" % viewer, page[:200])
+    env.check("public-url-warning" in page and "127.0.0.1" not in page
+              and "/channel/%s/webhook/sms" % pub in page,
+              "a remote viewer (%s) gets a warning and paths, never loopback URLs" % viewer,
+              page[-1500:])
+for viewer in ("203.0.113.9", "127.0.0.1"):
+    page = docs(viewer, None)
+    shown = re.findall(r'<code id="webhook-[a-z]+">([^<]*)</code>', page)
+    env.check("public-url-warning" in page and len(shown) == 3
+              and all(u.startswith("/channel/%s/webhook/" % pub) for u in shown),
+              "public URL unset: warning and paths for %s" % viewer, repr(shown))
+for viewer in ("127.0.0.1", "::1"):
+    page = docs(viewer, loop)
+    env.check("public-url-warning" not in page and "%s/channel/%s/webhook/sms" % (loop, pub) in page,
+              "a viewer on this machine (%s) gets the loopback URLs of the local demo" % viewer)
+page = docs("203.0.113.9", "https://sms.example.com/")
+env.check("public-url-warning" not in page
+          and "https://sms.example.com/channel/%s/webhook/reports" % pub in page,
+          "with a public https URL every viewer gets the full URLs", page[-1500:])
+r = env.get("/channel/%s/docs" % pub)
+env.check(r.status == 200 and "public-url-warning" not in r.text
+          and "%s/channel/%s/webhook/sms" % (env.base, pub) in r.text,
+          "under lighttpd a loopback viewer gets the loopback URLs")
 
 env.done()
