@@ -106,12 +106,13 @@ open_store(struct store **st)
 	return 0;
 }
 
+/* Loads the key file and checks it against the store, or says why not. */
 static int
-load_key(unsigned char key[32])
+load_key(struct store *st, unsigned char key[32])
 {
 	const char	*why;
 
-	if (config_load_key(key, &why) > 0)
+	if (config_load_key(st, key, &why) > 0)
 		return 1;
 	fprintf(stderr, "ibchannel: key file: %s\n",
 	    why != NULL ? why : "cannot be read");
@@ -171,8 +172,9 @@ cmd_init(int argc, char *argv[])
 	static const char *const names[] = { NULL };
 	struct opts	 o = { .names = names };
 	struct store	*st;
+	const char	*why;
 	char		 path[4096];
-	int		 rc;
+	int		 rc, created;
 
 	if (!opts_parse(&o, argc, argv))
 		return EXIT_USAGE;
@@ -183,7 +185,9 @@ cmd_init(int argc, char *argv[])
 	umask(027);
 	if (!mkdir_parents(store_default_path()))
 		return 1;
-	if (config_key_path(path, sizeof(path)) && !mkdir_parents(path))
+	if (!config_key_path(path, sizeof(path)))
+		return usage_error("%s", "key file path too long");
+	if (!mkdir_parents(path))
 		return 1;
 	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
 		fprintf(stderr, "ibchannel: cannot create or migrate %s\n",
@@ -192,15 +196,13 @@ cmd_init(int argc, char *argv[])
 	}
 	printf("store %s at schema version %d\n", store_default_path(),
 	    store_version(st));
+	rc = config_key_init(st, &created, &why);
 	store_close(st);
-	if (!config_key_path(path, sizeof(path)))
-		return usage_error("%s", "key file path too long");
-	if ((rc = secret_key_create(path)) < 0) {
-		fprintf(stderr, "ibchannel: key file %s: %s\n", path,
-		    secret_error());
+	if (rc <= 0) {
+		fprintf(stderr, "ibchannel: key file: %s\n", why);
 		return 1;
 	}
-	printf("key file %s %s\n", path, rc > 0 ? "created" : "kept");
+	printf("key file %s %s\n", path, created ? "created" : "kept");
 	return 0;
 }
 
@@ -249,7 +251,7 @@ cmd_connection_add(int argc, char *argv[])
 		goto out;
 	}
 	rc = 1;
-	if (!load_key(key) || !open_store(&st))
+	if (!open_store(&st) || !load_key(st, key))
 		goto out;
 	if ((enc = secret_encrypt(key, apikey)) == NULL ||
 	    strlen(enc) >= sizeof(c.api_key_enc)) {
@@ -329,8 +331,12 @@ cmd_connection_list(int argc, char *argv[])
 		return EXIT_USAGE;
 	if (o.nargs > 0)
 		return usage_error("unexpected argument '%s'", o.args[0]);
-	if (!load_key(ctx.key) || !open_store(&st))
+	if (!open_store(&st))
 		return 1;
+	if (!load_key(st, ctx.key)) {
+		store_close(st);
+		return 1;
+	}
 	printf("id\tname\tstatus\tapi_key\n");
 	rc = store_connection_each(st, list_one, &ctx);
 	explicit_bzero(ctx.key, sizeof(ctx.key));
@@ -372,8 +378,12 @@ cmd_connection_show(int argc, char *argv[])
 
 	if (!one_id(argc, argv, &id))
 		return EXIT_USAGE;
-	if (!load_key(key) || !open_store(&st))
+	if (!open_store(&st))
 		return 1;
+	if (!load_key(st, key)) {
+		store_close(st);
+		return 1;
+	}
 	if ((rc = store_connection_get(st, id, &c)) > 0) {
 		mask_enc(key, c.api_key_enc, masked, sizeof(masked));
 		printf("id: %s\nname: ", c.id);
@@ -403,8 +413,12 @@ cmd_connection_start(int argc, char *argv[])
 
 	if (!one_id(argc, argv, &id))
 		return EXIT_USAGE;
-	if (!load_key(key) || !open_store(&st))
+	if (!open_store(&st))
 		return 1;
+	if (!load_key(st, key)) {
+		store_close(st);
+		return 1;
+	}
 	if ((ib = ib_open(IBCHANNEL_VERSION)) == NULL) {
 		store_close(st);
 		return 1;
@@ -736,10 +750,10 @@ cmd_agent_add(int argc, char *argv[])
 		goto out;
 	}
 	rc = 1;
-	if (apikey != NULL && (!load_key(key) ||
-	    (enc = secret_encrypt(key, apikey)) == NULL))
-		goto out;
 	if (!open_store(&st))
+		goto out;
+	if (apikey != NULL && (!load_key(st, key) ||
+	    (enc = secret_encrypt(key, apikey)) == NULL))
 		goto out;
 	snprintf(a.name, sizeof(a.name), "%s", opt(&o, "name"));
 	snprintf(a.kind, sizeof(a.kind), "%s", kind);

@@ -7,9 +7,11 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "config.h"
 #include "http.h"
 #include "log.h"
 #include "payload.h"
+#include "secret.h"
 #include "store.h"
 #include "webhook.h"
 
@@ -25,14 +27,36 @@ on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
+/*
+ * Whether the key file decrypts the store's secrets (config_load_key):
+ * 1 yes, 0 no, < 0 could not tell (a store error); logs why not.
+ */
+static int
+key_check(struct store *st)
+{
+	unsigned char	 key[SECRET_KEY_LEN];
+	const char	*why;
+	int		 rc;
+
+	rc = config_load_key(st, key, &why);
+	explicit_bzero(key, sizeof(key));
+	if (rc <= 0)
+		log_error("key file: %s", why != NULL ? why : "unusable");
+	return rc;
+}
+
 static void
 dispatch(struct http *h, void *arg)
 {
 	(void)arg;
-	if (app_store == NULL &&
-	    store_open(NULL, STORE_OPEN_EXISTING, &app_store) <= 0) {
-		log_error("store %s cannot be opened", store_default_path());
-		app_store = NULL;
+	if (app_store == NULL) {
+		if (store_open(NULL, STORE_OPEN_EXISTING, &app_store) <= 0)
+			log_error("store %s cannot be opened",
+			    store_default_path());
+		else if (key_check(app_store) <= 0) {
+			store_close(app_store);
+			app_store = NULL;
+		}
 	}
 	app_fn(h, app_store);
 }
@@ -48,6 +72,20 @@ app_run(const char *prog, app_handler fn)
 	if (!store_sync_valid(&why)) {
 		log_error("%s; not starting", why);
 		return 1;
+	}
+	/*
+	 * A key file that does not belong to the store stops us here,
+	 * loudly. A store that does not exist yet, or cannot tell now, is
+	 * checked again when a request opens it.
+	 */
+	if (store_open(NULL, STORE_OPEN_EXISTING, &app_store) > 0 &&
+	    (rc = key_check(app_store)) <= 0) {
+		store_close(app_store);
+		app_store = NULL;
+		if (rc == 0) {
+			log_error("not starting");
+			return 1;
+		}
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;

@@ -16,7 +16,11 @@ typedef void	(*app_handler)(struct http *, struct store *st);
 /*
  * Runs a FastCGI program (or one plain CGI request): sets up the log and
  * SIGTERM, opens the store once and keeps it (and its prepared statements)
- * across requests, reopening it after a failure. Returns the exit status.
+ * across requests, reopening it after a failure. Refuses to start (exit
+ * status 1, logged) when IBCHANNEL_SYNC is invalid or the key file does
+ * not decrypt the store's secrets (config_load_key); a store that does not
+ * exist yet is checked when it first opens, and answered 503 until then.
+ * Returns the exit status.
  */
 int	 app_run(const char *prog, app_handler);
 

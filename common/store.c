@@ -79,6 +79,10 @@ enum stmt {
 	STMT_SETTING_GET,
 	STMT_SETTING_SET,
 	STMT_SETTING_DEL,
+	STMT_KEYCHECK_GET,
+	STMT_KEYCHECK_ADD,
+	STMT_KEYCHECK_SET,
+	STMT_SECRET_EACH,
 	STMT__MAX
 };
 
@@ -261,6 +265,15 @@ static const char *const stmt_sql[STMT__MAX] = {
 	[STMT_SETTING_SET] = "INSERT INTO settings (name, value) VALUES (?, ?)"
 	    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 	[STMT_SETTING_DEL] = "DELETE FROM settings WHERE name = ?",
+	[STMT_KEYCHECK_GET] = "SELECT value FROM key_check WHERE id = 1",
+	[STMT_KEYCHECK_ADD] = "INSERT INTO key_check (id, value) VALUES (1, ?)"
+	    " ON CONFLICT (id) DO NOTHING",
+	[STMT_KEYCHECK_SET] = "INSERT INTO key_check (id, value) VALUES (1, ?)"
+	    " ON CONFLICT (id) DO UPDATE SET value = excluded.value,"
+	    " created_at = " NOW,
+	[STMT_SECRET_EACH] = "SELECT api_key_enc FROM connections"
+	    " WHERE api_key_enc <> '' UNION ALL SELECT api_key_enc FROM agents"
+	    " WHERE COALESCE(api_key_enc, '') <> ''",
 };
 
 
@@ -324,6 +337,10 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_SETTING_GET),
 	N(STMT_SETTING_SET),
 	N(STMT_SETTING_DEL),
+	N(STMT_KEYCHECK_GET),
+	N(STMT_KEYCHECK_ADD),
+	N(STMT_KEYCHECK_SET),
+	N(STMT_SECRET_EACH),
 };
 #undef N
 
@@ -1456,6 +1473,43 @@ int
 store_setting_unset(struct store *st, const char *name)
 {
 	return exec_stmt(st, STMT_SETTING_DEL, "s", name);
+}
+
+int
+store_key_check_get(struct store *st, char *buf, size_t bufsz)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = run(st, STMT_KEYCHECK_GET, &s, "")) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	copy_col(s, 0, buf, bufsz);
+	sqlite3_reset(s);
+	return 1;
+}
+
+int
+store_key_check_set(struct store *st, const char *value, int replace)
+{
+	return exec_stmt(st, replace ? STMT_KEYCHECK_SET : STMT_KEYCHECK_ADD,
+	    "s", value);
+}
+
+int
+store_secret_each(struct store *st, int (*fn)(const char *enc, void *),
+    void *arg)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	for (rc = run(st, STMT_SECRET_EACH, &s, ""); rc == SQLITE_ROW;
+	    rc = step(st, STMT_SECRET_EACH, s))
+		if (!fn((const char *)sqlite3_column_text(s, 0), arg))
+			break;
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
 }
 
 void

@@ -342,4 +342,16 @@ int	 store_setting_set(struct store *, const char *name, const char *value);
 /* Removes a stored setting (its default applies again). > 0 done. */
 int	 store_setting_unset(struct store *, const char *name);
 
+/*
+ * The key check (sql/003-key-check.sql): a fixed text sealed under the
+ * key file that belongs to the store. get: > 0 with the value, 0 none
+ * yet. set: writes it; replace 0 keeps a value already there (another
+ * process may have just written one: read it back), 1 replaces it. > 0 done.
+ */
+int	 store_key_check_get(struct store *, char *buf, size_t bufsz);
+int	 store_key_check_set(struct store *, const char *value, int replace);
+/* Calls fn for each encrypted secret in the store (connection and agent API keys); stops when fn returns 0. */
+int	 store_secret_each(struct store *, int (*fn)(const char *enc, void *),
+	    void *arg);
+
 #endif

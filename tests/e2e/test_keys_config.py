@@ -279,4 +279,120 @@ env.check(r.status == 200 and "public-url-warning" not in r.text
           and "%s/channel/%s/webhook/sms" % (env.base, pub) in r.text,
           "under lighttpd a loopback viewer gets the loopback URLs")
 
+# --- The key file must decrypt the store's secrets, or nothing runs -----------------------
+
+
+def key_file(name, data=None, mode=0o600):
+    path = os.path.join(env.dir, name)
+    if os.path.exists(path):
+        os.unlink(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.write(fd, os.urandom(32) if data is None else data)
+    os.close(fd)
+    os.chmod(path, mode)
+    return path
+
+
+def refused(p, word="does not belong to this store"):
+    return one_line_error(p, 1, word) and p.stdout == ""
+
+
+wrong = key_file("wrong.key")
+line = env.add_connection(name="Key line")
+queued = []
+for i in range(3):
+    q = env.cli("send", "--connection", line, "--to", "49151123400%02d" % i, "--text",
+                "keyed %d" % i)
+    queued.append(int(q.stdout.strip()))
+sent_before = len(env.sim("/_sim/messages")["messages"])
+store_before = env.snapshot()
+p = run("sender", "--once", IBCHANNEL_KEY_FILE=wrong)
+env.check(p.returncode == 1 and "does not belong to this store" in p.stderr and wrong in p.stderr,
+          "sender --once with another installation's key refuses, loudly",
+          "%d %r" % (p.returncode, p.stderr))
+env.check(env.snapshot() == store_before, "... and changes nothing: no message failed")
+env.check(all(env.sql1("SELECT status FROM messages WHERE id = ?", (m,)) == "queued"
+              for m in queued), "the queued messages stay queued")
+env.check(len(env.sim("/_sim/messages")["messages"]) == sent_before, "nothing sent")
+for args in (["connection", "list"], ["connection", "show", line], ["connection", "start", line],
+             ["connection", "add", "--name", "K", "--api-key", "k" * 20, "--api-url",
+              "x.api.infobip.com", "--sender", "Shop"],
+             ["agent", "add", "--name", "K", "--kind", "openai", "--url",
+              "https://api.example.com", "--model", "m", "--api-key-file", keyfile]):
+    p = run(*args, IBCHANNEL_KEY_FILE=wrong)
+    env.check(refused(p), "%s refuses another installation's key" % " ".join(args[:2]),
+              "%d %r %r" % (p.returncode, p.stdout, p.stderr))
+env.check(env.snapshot() == store_before, "the refused commands changed nothing")
+for prog in ("inbound.fcgi", "reports.fcgi", "admin.fcgi"):
+    cgi_env = dict(env.env, IBCHANNEL_KEY_FILE=wrong, GATEWAY_INTERFACE="CGI/1.1",
+                   REQUEST_METHOD="GET", REQUEST_URI="/channel/%s/docs" % line,
+                   SCRIPT_NAME="", PATH_INFO="/channel/%s/docs" % line,
+                   SERVER_PROTOCOL="HTTP/1.1", CONTENT_LENGTH="0")
+    p = subprocess.run([os.path.join(BUILD, prog)], env=cgi_env, capture_output=True,
+                       timeout=30)
+    err = p.stderr.decode(errors="replace")
+    env.check(p.returncode == 1 and p.stdout == b"" and "does not belong to this store" in err,
+              "%s refuses to start with another installation's key" % prog,
+              "%d %r %s" % (p.returncode, p.stdout[:80], err))
+p = env.cli("sender", "--once", check=False)
+env.check(p.returncode == 0 and all(env.sql1("SELECT status FROM messages WHERE id = ?", (m,))
+                                    in ("accepted", "delivered") for m in queued),
+          "with its own key the sender sends them", p.stderr)
+
+# init refuses what every other command refuses, instead of saying "kept".
+p = run("init", IBCHANNEL_KEY_FILE=wrong)
+env.check(one_line_error(p, 1, "does not belong to this store") and "kept" not in p.stdout,
+          "init refuses another installation's key",
+          "%d %r %r" % (p.returncode, p.stdout, p.stderr))
+for name, data, mode, word in (("short.key", os.urandom(31), 0o600, "32 bytes"),
+                               ("long.key", os.urandom(33), 0o600, "32 bytes"),
+                               ("open.key", None, 0o644, "group or others")):
+    path = key_file(name, data, mode)
+    p = run("init", IBCHANNEL_KEY_FILE=path)
+    env.check(p.returncode == 1 and word in p.stderr and "kept" not in p.stdout,
+              "init refuses a key file %s" % ("of %d bytes" % len(data) if data else
+                                              "readable by others"),
+              "%d %r %r" % (p.returncode, p.stdout, p.stderr))
+    p = run("connection", "list", IBCHANNEL_KEY_FILE=path)
+    env.check(p.returncode == 1 and word in p.stderr, "... as every other command does (%s)"
+              % name, p.stderr)
+missing = os.path.join(env.dir, "missing.key")
+p = run("init", IBCHANNEL_KEY_FILE=missing)
+env.check(p.returncode == 1 and "missing" in p.stderr and "API keys" in p.stderr
+          and not os.path.exists(missing),
+          "init with the key file missing for a store with API keys refuses, makes no new key",
+          "%d %r %r" % (p.returncode, p.stdout, p.stderr))
+p = env.cli("init")
+env.check(p.returncode == 0 and "kept" in p.stdout, "init with the right key keeps it", p.stdout)
+
+# A store from before the key check: existing secrets decide, then the check is written.
+env.sql("DELETE FROM key_check")
+p = run("connection", "list", IBCHANNEL_KEY_FILE=wrong)
+env.check(refused(p), "without a key check, a key that opens no secret is refused", p.stderr)
+env.check(env.sql1("SELECT COUNT(*) FROM key_check") == 0, "... and writes no key check")
+p = env.cli("connection", "list", check=False)
+env.check(p.returncode == 0 and env.sql1("SELECT COUNT(*) FROM key_check") == 1,
+          "the key that opens the secrets writes the key check", p.stderr)
+p = run("sender", "--once", IBCHANNEL_KEY_FILE=wrong)
+env.check(p.returncode == 1 and "does not belong" in p.stderr, "... which refuses the wrong key")
+
+# A store without secrets: a lost key file can be replaced by init.
+fresh_db = os.path.join(env.dir, "fresh", "ibchannel.db")
+fresh_key = os.path.join(env.dir, "fresh", "ibchannel.key")
+p = run("init", IBCHANNEL_DB=fresh_db, IBCHANNEL_KEY_FILE=fresh_key)
+env.check(p.returncode == 0 and "created" in p.stdout, "init of a new store creates its key",
+          p.stderr)
+env.check(sqlite3.connect(fresh_db).execute("SELECT COUNT(*) FROM key_check").fetchone()[0] == 1,
+          "init writes the key check")
+p = run("connection", "list", IBCHANNEL_DB=fresh_db, IBCHANNEL_KEY_FILE=wrong)
+env.check(refused(p) and "ibchannel init" in p.stderr,
+          "a store without API keys refuses another key too, and says how to start over",
+          p.stderr)
+os.unlink(fresh_key)
+p = run("init", IBCHANNEL_DB=fresh_db, IBCHANNEL_KEY_FILE=fresh_key)
+env.check(p.returncode == 0 and "created" in p.stdout and os.path.exists(fresh_key),
+          "init replaces a lost key file of a store without API keys", p.stderr)
+p = run("connection", "list", IBCHANNEL_DB=fresh_db, IBCHANNEL_KEY_FILE=fresh_key)
+env.check(p.returncode == 0, "... and the new key is the store's key now", p.stderr)
+
 env.done()
