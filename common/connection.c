@@ -25,30 +25,33 @@ connection_valid_name(const char *s, const char **why)
 	return *why == NULL;
 }
 
+/* Optional one-line text of at most max bytes (NULL: none given). 1 valid, 0 with *why. */
+static int
+valid_line(const char *s, size_t max, const char *too_long,
+    const char *control, const char **why)
+{
+	*why = NULL;
+	if (s != NULL && strlen(s) > max)
+		*why = too_long;
+	else if (log_has_control(s))
+		*why = control;
+	return *why == NULL;
+}
+
 int
 connection_valid_description(const char *s, const char **why)
 {
-	*why = NULL;
-	if (s == NULL)
-		return 1;
-	if (strlen(s) > CONNECTION_DESCRIPTION_MAX)
-		*why = "description is too long";
-	else if (log_has_control(s))
-		*why = "description contains control characters";
-	return *why == NULL;
+	return valid_line(s, CONNECTION_DESCRIPTION_MAX,
+	    "description is too long",
+	    "description contains control characters", why);
 }
 
 int
 connection_valid_env_value(const char *s, const char **why)
 {
-	*why = NULL;
-	if (s == NULL)
-		return 1;
-	if (strlen(s) > CONNECTION_ENV_VALUE_MAX)
-		*why = "variable value is too long";
-	else if (log_has_control(s))
-		*why = "variable value contains control characters";
-	return *why == NULL;
+	return valid_line(s, CONNECTION_ENV_VALUE_MAX,
+	    "variable value is too long",
+	    "variable value contains control characters", why);
 }
 
 /*

@@ -1432,6 +1432,22 @@ store_user_set(struct store *st, const char *username, const char *role)
 	return rc < 0 ? -1 : 1;
 }
 
+/*
+ * Finishes a one-value lookup: rc is what run() returned for s. > 0 with
+ * the first column copied into buf, 0 no row, < 0 error.
+ */
+static int
+row_text(sqlite3_stmt *s, int rc, char *buf, size_t bufsz)
+{
+	if (rc < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	copy_col(s, 0, buf, bufsz);
+	sqlite3_reset(s);
+	return 1;
+}
+
 int
 store_user_role(struct store *st, const char *username, char *role,
     size_t rolesz)
@@ -1439,13 +1455,8 @@ store_user_role(struct store *st, const char *username, char *role,
 	sqlite3_stmt	*s;
 	int		 rc;
 
-	if ((rc = run(st, STMT_USER_ROLE, &s, "s", username)) < 0)
-		return -1;
-	if (rc != SQLITE_ROW)
-		return 0;
-	copy_col(s, 0, role, rolesz);
-	sqlite3_reset(s);
-	return 1;
+	rc = run(st, STMT_USER_ROLE, &s, "s", username);
+	return row_text(s, rc, role, rolesz);
 }
 
 int
@@ -1454,13 +1465,8 @@ store_setting_get(struct store *st, const char *name, char *buf, size_t bufsz)
 	sqlite3_stmt	*s;
 	int		 rc;
 
-	if ((rc = run(st, STMT_SETTING_GET, &s, "s", name)) < 0)
-		return -1;
-	if (rc != SQLITE_ROW)
-		return 0;
-	copy_col(s, 0, buf, bufsz);
-	sqlite3_reset(s);
-	return 1;
+	rc = run(st, STMT_SETTING_GET, &s, "s", name);
+	return row_text(s, rc, buf, bufsz);
 }
 
 int
@@ -1481,13 +1487,8 @@ store_key_check_get(struct store *st, char *buf, size_t bufsz)
 	sqlite3_stmt	*s;
 	int		 rc;
 
-	if ((rc = run(st, STMT_KEYCHECK_GET, &s, "")) < 0)
-		return -1;
-	if (rc != SQLITE_ROW)
-		return 0;
-	copy_col(s, 0, buf, bufsz);
-	sqlite3_reset(s);
-	return 1;
+	rc = run(st, STMT_KEYCHECK_GET, &s, "");
+	return row_text(s, rc, buf, bufsz);
 }
 
 int
