@@ -28,7 +28,7 @@ ASAN_OBJ =	$(COMMON_SRC:common/%.c=build/asan/obj/%.o) build/asan/obj/sqlembed.o
 
 all: $(PROGS)
 
-build/sqlembed.c: sql/embed.sh $(wildcard sql/*.sql)
+build/sqlembed.c: sql/embed.sh sql $(wildcard sql/*.sql)
 	@mkdir -p build
 	$(Q)sh sql/embed.sh sql > $@.tmp && mv $@.tmp $@
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "config.h"
 #include "connection.h"
 #include "infobip.h"
@@ -105,12 +106,13 @@ open_store(struct store **st)
 	return 0;
 }
 
+/* Loads the key file and checks it against the store, or says why not. */
 static int
-load_key(unsigned char key[32])
+load_key(struct store *st, unsigned char key[32])
 {
 	const char	*why;
 
-	if (config_load_key(key, &why) > 0)
+	if (config_load_key(st, key, &why) > 0)
 		return 1;
 	fprintf(stderr, "ibchannel: key file: %s\n",
 	    why != NULL ? why : "cannot be read");
@@ -170,8 +172,9 @@ cmd_init(int argc, char *argv[])
 	static const char *const names[] = { NULL };
 	struct opts	 o = { .names = names };
 	struct store	*st;
+	const char	*why;
 	char		 path[4096];
-	int		 rc;
+	int		 rc, created;
 
 	if (!opts_parse(&o, argc, argv))
 		return EXIT_USAGE;
@@ -182,7 +185,9 @@ cmd_init(int argc, char *argv[])
 	umask(027);
 	if (!mkdir_parents(store_default_path()))
 		return 1;
-	if (config_key_path(path, sizeof(path)) && !mkdir_parents(path))
+	if (!config_key_path(path, sizeof(path)))
+		return usage_error("%s", "key file path too long");
+	if (!mkdir_parents(path))
 		return 1;
 	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
 		fprintf(stderr, "ibchannel: cannot create or migrate %s\n",
@@ -191,15 +196,13 @@ cmd_init(int argc, char *argv[])
 	}
 	printf("store %s at schema version %d\n", store_default_path(),
 	    store_version(st));
+	rc = config_key_init(st, &created, &why);
 	store_close(st);
-	if (!config_key_path(path, sizeof(path)))
-		return usage_error("%s", "key file path too long");
-	if ((rc = secret_key_create(path)) < 0) {
-		fprintf(stderr, "ibchannel: key file %s: %s\n", path,
-		    secret_error());
+	if (rc <= 0) {
+		fprintf(stderr, "ibchannel: key file: %s\n", why);
 		return 1;
 	}
-	printf("key file %s %s\n", path, rc > 0 ? "created" : "kept");
+	printf("key file %s %s\n", path, created ? "created" : "kept");
 	return 0;
 }
 
@@ -232,8 +235,8 @@ cmd_connection_add(int argc, char *argv[])
 	if (!ib_base_url_normalize(v, c.api_url, sizeof(c.api_url), &why))
 		return usage_error("--api-url: %s", why);
 	v = opt(&o, "description");
-	if (v != NULL && strlen(v) >= sizeof(c.description))
-		return usage_error("%s", "description is too long");
+	if (!connection_valid_description(v, &why))
+		return usage_error("%s", why);
 	snprintf(c.description, sizeof(c.description), "%s", v ? v : "");
 	snprintf(c.name, sizeof(c.name), "%s", opt(&o, "name"));
 	snprintf(c.sender, sizeof(c.sender), "%s", opt(&o, "sender"));
@@ -248,7 +251,7 @@ cmd_connection_add(int argc, char *argv[])
 		goto out;
 	}
 	rc = 1;
-	if (!load_key(key) || !open_store(&st))
+	if (!open_store(&st) || !load_key(st, key))
 		goto out;
 	if ((enc = secret_encrypt(key, apikey)) == NULL ||
 	    strlen(enc) >= sizeof(c.api_key_enc)) {
@@ -271,6 +274,18 @@ out:
 	free(enc);
 	store_close(st);
 	return rc;
+}
+
+/* Prints text on one line with control characters escaped, so an SMS cannot drive the terminal. */
+static void
+print_escaped(const char *text)
+{
+	char	 buf[8192];
+
+	if (!log_escape(text != NULL ? text : "", buf, sizeof(buf)))
+		printf("%s...", buf);
+	else
+		printf("%s", buf);
 }
 
 struct list_ctx {
@@ -297,7 +312,9 @@ list_one(const struct store_connection *c, void *arg)
 	char		 masked[64];
 
 	mask_enc(ctx->key, c->api_key_enc, masked, sizeof(masked));
-	printf("%s\t%s\t%s\t%s\n", c->id, c->name, c->status, masked);
+	printf("%s\t", c->id);
+	print_escaped(c->name);
+	printf("\t%s\t%s\n", c->status, masked);
 	return 1;
 }
 
@@ -314,8 +331,12 @@ cmd_connection_list(int argc, char *argv[])
 		return EXIT_USAGE;
 	if (o.nargs > 0)
 		return usage_error("unexpected argument '%s'", o.args[0]);
-	if (!load_key(ctx.key) || !open_store(&st))
+	if (!open_store(&st))
 		return 1;
+	if (!load_key(st, ctx.key)) {
+		store_close(st);
+		return 1;
+	}
 	printf("id\tname\tstatus\tapi_key\n");
 	rc = store_connection_each(st, list_one, &ctx);
 	explicit_bzero(ctx.key, sizeof(ctx.key));
@@ -357,14 +378,22 @@ cmd_connection_show(int argc, char *argv[])
 
 	if (!one_id(argc, argv, &id))
 		return EXIT_USAGE;
-	if (!load_key(key) || !open_store(&st))
+	if (!open_store(&st))
 		return 1;
+	if (!load_key(st, key)) {
+		store_close(st);
+		return 1;
+	}
 	if ((rc = store_connection_get(st, id, &c)) > 0) {
 		mask_enc(key, c.api_key_enc, masked, sizeof(masked));
-		printf("id: %s\nname: %s\ndescription: %s\napi_url: %s\n"
-		    "sender: %s\nstatus: %s\nstatus_message: %s\n"
-		    "api_key: %s\n", c.id, c.name, c.description, c.api_url,
-		    c.sender, c.status, c.status_message, masked);
+		printf("id: %s\nname: ", c.id);
+		print_escaped(c.name);
+		printf("\ndescription: ");
+		print_escaped(c.description);
+		printf("\napi_url: %s\nsender: %s\nstatus: %s\n"
+		    "status_message: ", c.api_url, c.sender, c.status);
+		print_escaped(c.status_message);
+		printf("\napi_key: %s\n", masked);
 	} else if (rc == 0)
 		fprintf(stderr, "ibchannel: no connection %s\n", id);
 	explicit_bzero(key, sizeof(key));
@@ -384,8 +413,12 @@ cmd_connection_start(int argc, char *argv[])
 
 	if (!one_id(argc, argv, &id))
 		return EXIT_USAGE;
-	if (!load_key(key) || !open_store(&st))
+	if (!open_store(&st))
 		return 1;
+	if (!load_key(st, key)) {
+		store_close(st);
+		return 1;
+	}
 	if ((ib = ib_open(IBCHANNEL_VERSION)) == NULL) {
 		store_close(st);
 		return 1;
@@ -438,7 +471,8 @@ cmd_connection_env(int argc, char *argv[])
 		    " [VALUE] (no VALUE removes the variable)");
 	if (!store_id_valid(o.args[0]))
 		return usage_error("'%s' is not a connection id", o.args[0]);
-	if (!connection_valid_env_name(o.args[1], &why))
+	if (!connection_valid_env_name(o.args[1], &why) ||
+	    (o.nargs == 3 && !connection_valid_env_value(o.args[2], &why)))
 		return usage_error("%s", why);
 	if (!open_store(&st))
 		return 1;
@@ -457,18 +491,6 @@ cmd_connection_env(int argc, char *argv[])
 		    store_errmsg(st));
 	store_close(st);
 	return rc > 0 ? 0 : 1;
-}
-
-/* Prints text on one line with control characters escaped, so an SMS cannot drive the terminal. */
-static void
-print_escaped(const char *text)
-{
-	char	 buf[8192];
-
-	if (!log_escape(text != NULL ? text : "", buf, sizeof(buf)))
-		printf("%s...", buf);
-	else
-		printf("%s", buf);
 }
 
 static int
@@ -681,22 +703,6 @@ read_file(const char *path)
 	return buf;
 }
 
-/* An agent endpoint: http(s)://host..., printable ASCII, no spaces. */
-static int
-agent_url_valid(const char *v)
-{
-	const unsigned char	*p;
-
-	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
-		return 0;
-	if (strlen(v) >= 1024 || v[strcspn(v, ":") + 3] == '\0')
-		return 0;
-	for (p = (const unsigned char *)v; *p != '\0'; p++)
-		if (*p <= 0x20 || *p >= 0x7f)
-			return 0;
-	return 1;
-}
-
 static int
 cmd_agent_add(int argc, char *argv[])
 {
@@ -708,7 +714,7 @@ cmd_agent_add(int argc, char *argv[])
 	unsigned char		 key[32];
 	const char		*why, *kind, *v;
 	char			*instr = NULL, *apikey = NULL, *enc = NULL;
-	char			 err[256], url[1024];
+	char			 err[256];
 	int			 rc = EXIT_USAGE;
 
 	memset(&a, 0, sizeof(a));
@@ -723,18 +729,10 @@ cmd_agent_add(int argc, char *argv[])
 	    strcmp(kind, "http") != 0 && strcmp(kind, "openai") != 0))
 		return usage_error("%s", "--kind must be rules, http or openai");
 	v = opt(&o, "url");
-	url[0] = '\0';
-	if (strcmp(kind, "rules") == 0 && v != NULL)
-		return usage_error("%s", "a rules agent takes no --url");
-	if (strcmp(kind, "rules") != 0) {
-		if (v == NULL)
-			return usage_error("--url is required for a %s agent",
-			    kind);
-		if (!agent_url_valid(v))
-			return usage_error("--url must be an http:// or"
-			    " https:// URL without spaces, not '%s'", v);
-		snprintf(url, sizeof(url), "%s", v);
-	}
+	if (!agent_url_valid(kind, v, opt(&o, "api-key-file") != NULL, &why))
+		return usage_error("--url: %s", why);
+	if (v != NULL && strlen(v) >= sizeof(a.url))
+		return usage_error("%s", "--url is too long");
 	if (strcmp(kind, "openai") == 0 && opt(&o, "model") == NULL)
 		return usage_error("%s", "--model is required for an openai"
 		    " agent");
@@ -752,15 +750,16 @@ cmd_agent_add(int argc, char *argv[])
 		goto out;
 	}
 	rc = 1;
-	if (apikey != NULL && (!load_key(key) ||
-	    (enc = secret_encrypt(key, apikey)) == NULL))
-		goto out;
 	if (!open_store(&st))
+		goto out;
+	if (apikey != NULL && (!load_key(st, key) ||
+	    (enc = secret_encrypt(key, apikey)) == NULL))
 		goto out;
 	snprintf(a.name, sizeof(a.name), "%s", opt(&o, "name"));
 	snprintf(a.kind, sizeof(a.kind), "%s", kind);
 	a.instructions = instr;
-	snprintf(a.url, sizeof(a.url), "%s", url);
+	snprintf(a.url, sizeof(a.url), "%s",
+	    opt(&o, "url") != NULL ? opt(&o, "url") : "");
 	snprintf(a.model, sizeof(a.model), "%s",
 	    opt(&o, "model") ? opt(&o, "model") : "");
 	snprintf(a.api_key_enc, sizeof(a.api_key_enc), "%s",
@@ -1093,7 +1092,9 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	size_t	 i;
+	const char	*why;
+	size_t		 i;
+	int		 skip;
 
 	log_init("ibchannel");
 	if (argc < 2)
@@ -1102,9 +1103,16 @@ main(int argc, char *argv[])
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;
 		if (commands[i].sub == NULL)
-			return commands[i].fn(argc - 2, argv + 2);
-		if (argc >= 3 && strcmp(argv[2], commands[i].sub) == 0)
-			return commands[i].fn(argc - 3, argv + 3);
+			skip = 2;
+		else if (argc >= 3 && strcmp(argv[2], commands[i].sub) == 0)
+			skip = 3;
+		else
+			continue;
+		if (!store_sync_valid(&why)) {
+			fprintf(stderr, "ibchannel: %s\n", why);
+			return 1;
+		}
+		return commands[i].fn(argc - skip, argv + skip);
 	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage();

@@ -16,6 +16,19 @@ keywords(struct http *h, const char *words)
 	http_html_text(h, *words != '\0' ? words : "(none)");
 	http_puts(h, "</code>");
 }
+/* The webhooks the docs page lists: what each is for, and its path. */
+static const struct {
+	const char	*what;		/* HTML */
+	const char	*rest;		/* after /channel/{id}/ */
+	const char	*anchor;	/* id of its <code> */
+} docs_urls[] = {
+	{ "Incoming SMS: paste into the inbound configuration of your Infobip"
+	    " number (forward over HTTP, JSON)", "webhook/sms", "webhook-sms" },
+	{ "Delivery reports (sent automatically with every message)",
+	    "webhook/reports", "webhook-reports" },
+	{ "Link clicks (sent automatically with every message)",
+	    "webhook/clicks", "webhook-clicks" },
+};
 
 /* The connection's public API documentation: URLs and formats, never a secret. */
 static void
@@ -25,7 +38,8 @@ docs(struct http *h, const char *id)
 	struct keyword_lists	 kl;
 	struct store		*st;
 	char			 base[1024];
-	int			 rc;
+	size_t			 i;
+	int			 rc, public;
 
 	if (strcmp(http_method(h), "GET") != 0 &&
 	    strcmp(http_method(h), "HEAD") != 0) {
@@ -33,7 +47,9 @@ docs(struct http *h, const char *id)
 		return;
 	}
 	if ((st = app_store()) == NULL ||
-	    (rc = store_connection_get(st, id, &c)) < 0) {
+	    (rc = store_connection_get(st, id, &c)) < 0 ||
+	    (public = config_docs_base(st, http_param(h, "REMOTE_ADDR"), base,
+	    sizeof(base))) < 0) {
 		http_error(h, 503, "store unavailable; retry later");
 		return;
 	}
@@ -41,8 +57,6 @@ docs(struct http *h, const char *id)
 		http_error(h, 404, "unknown connection");
 		return;
 	}
-	if (config_public_url(st, base, sizeof(base)) <= 0)
-		base[0] = '\0';
 	if (keyword_lists_load(st, &kl) < 0) {
 		http_error(h, 503, "store unavailable; retry later");
 		return;
@@ -55,29 +69,31 @@ docs(struct http *h, const char *id)
 	    "</title><style>body{font-family:sans-serif;max-width:50em;"
 	    "margin:2em auto;line-height:1.4}code{background:#eee;padding:"
 	    "0 .2em}table{border-collapse:collapse}td,th{border:1px solid"
-	    " #ccc;padding:.2em .5em;text-align:left}</style></head><body>\n"
+	    " #ccc;padding:.2em .5em;text-align:left}.warning{border:2px solid"
+	    " #c60;padding:.5em}</style></head><body>\n"
 	    "<h1>SMS connection API</h1>\n<p>This connection links an"
 	    " Infobip SMS account to an AI agent. Infobip calls the URLs"
 	    " below; all take <code>POST</code> with"
 	    " <code>Content-Type: application/json</code>.</p>\n"
-	    "<h2>URLs</h2>\n<table><tr><th>What</th><th>URL</th></tr>\n"
-	    "<tr><td>Incoming SMS: paste into the inbound configuration of"
-	    " your Infobip number (forward over HTTP, JSON)</td><td><code"
-	    " id=\"webhook-sms\">");
-	http_html_text(h, base);
-	http_puts(h, "/channel/");
-	http_html_text(h, c.id);
-	http_puts(h, "/webhook/sms</code></td></tr>\n<tr><td>Delivery"
-	    " reports (sent automatically with every message)</td><td><code>");
-	http_html_text(h, base);
-	http_puts(h, "/channel/");
-	http_html_text(h, c.id);
-	http_puts(h, "/webhook/reports</code></td></tr>\n<tr><td>Link"
-	    " clicks (sent automatically with every message)</td><td><code>");
-	http_html_text(h, base);
-	http_puts(h, "/channel/");
-	http_html_text(h, c.id);
-	http_puts(h, "/webhook/clicks</code></td></tr></table>\n"
+	    "<h2>URLs</h2>\n");
+	if (!public)
+		http_puts(h, "<p class=\"warning\" id=\"public-url-warning\">"
+		    "<strong>Warning:</strong> this installation's public"
+		    " address is not configured, so only the paths of the URLs"
+		    " can be shown, and Infobip's delivery reports and link"
+		    " clicks cannot arrive. Its operator must set the public URL"
+		    " (the https address Infobip reaches it at); then this page"
+		    " shows the full URLs.</p>\n");
+	http_puts(h, "<table><tr><th>What</th><th>URL</th></tr>\n");
+	for (i = 0; i < sizeof(docs_urls) / sizeof(docs_urls[0]); i++) {
+		http_printf(h, "<tr><td>%s</td><td><code id=\"%s\">",
+		    docs_urls[i].what, docs_urls[i].anchor);
+		http_html_text(h, base);
+		http_puts(h, "/channel/");
+		http_html_text(h, c.id);
+		http_printf(h, "/%s</code></td></tr>\n", docs_urls[i].rest);
+	}
+	http_puts(h, "</table>\n"
 	    "<h2>Formats</h2>\n<ul><li>Incoming SMS: Infobip's forwarded"
 	    " message format (MO_JSON_2): an object with a"
 	    " <code>results</code> array; each item needs"

@@ -15,6 +15,7 @@
 #include "smstext.h"
 #include "payload_agent.h"
 #include "rules.h"
+#include "url.h"
 
 #define AGENT_KEY_MAX	1024	/* longest API key put into a header */
 #define AGENT_URL_MAX	2048	/* longest agent URL */
@@ -134,33 +135,79 @@ agent_ends(const char *s, size_t len, const char *suffix)
 	return len >= n && strncasecmp(s + len - n, suffix, n) == 0;
 }
 
+/* The kind named s, or AGENT_KIND__MAX when there is none. */
+static enum agent_kind
+agent_kind_find(const char *s)
+{
+	size_t	 k;
+
+	for (k = 0; k < AGENT_KIND__MAX; k++)
+		if (s != NULL && strcmp(s, agent_kinds[k]) == 0)
+			break;
+	return (enum agent_kind)k;
+}
+
+int
+agent_url_valid(const char *kind, const char *url, int has_key,
+    const char **why)
+{
+	static char	 msg[256];
+	enum agent_kind	 k;
+	int		 https, loopback;
+
+	*why = msg;
+	if ((k = agent_kind_find(kind)) == AGENT_KIND__MAX) {
+		snprintf(msg, sizeof(msg), "unknown agent kind \"%s\"",
+		    agent_shown(kind));
+		return 0;
+	}
+	if (k == AGENT_RULES) {
+		if (url == NULL || *url == '\0') {
+			*why = NULL;
+			return 1;
+		}
+		snprintf(msg, sizeof(msg), "a rules agent takes no URL");
+		return 0;
+	}
+	if (url == NULL || *url == '\0') {
+		snprintf(msg, sizeof(msg), "the agent has no URL");
+		return 0;
+	}
+	if (strlen(url) >= AGENT_URL_MAX) {
+		snprintf(msg, sizeof(msg), "the agent URL is longer than %d"
+		    " bytes", AGENT_URL_MAX - 1);
+		return 0;
+	}
+	if (!url_check(url, "the agent URL", &https, &loopback, msg,
+	    sizeof(msg)))
+		return 0;
+	/* Over plain http the key would cross the network readable. */
+	if (has_key && !https && !loopback) {
+		snprintf(msg, sizeof(msg), "the agent URL must use https when"
+		    " the agent has an API key (http only for loopback)");
+		return 0;
+	}
+	*why = NULL;
+	return 1;
+}
+
 /*
  * Writes the URL to POST to: the http agent's URL as it is, or for openai
  * {base}/v1/chat/completions, where base may already end in /v1 or even
- * in /v1/chat/completions. Returns 1, or 0 with the reply's error set.
+ * in /v1/chat/completions. Returns 1, or 0 with the reply's error set
+ * (agent_url_valid refused the URL, or it is too long).
  */
 static int
-agent_url(struct agent_call *c, const char *in, char *url, size_t urlsz)
+agent_url(struct agent_call *c, const char *in, int has_key, char *url,
+    size_t urlsz)
 {
-	const char	*p, *path = "";
+	const char	*path = "", *why;
 	size_t		 len;
 
-	if (in == NULL || in[0] == '\0') {
-		agent_error(c, "the agent has no URL");
+	if (!agent_url_valid(agent_kinds[c->kind], in, has_key, &why)) {
+		agent_error(c, "%s", why);
 		return 0;
 	}
-	if (strncasecmp(in, "http://", 7) != 0 &&
-	    strncasecmp(in, "https://", 8) != 0) {
-		agent_error(c, "the agent URL must start with http:// or "
-		    "https://");
-		return 0;
-	}
-	for (p = in; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f) {
-			agent_error(c, "the agent URL holds a space or a "
-			    "control character");
-			return 0;
-		}
 	len = strlen(in);
 	if (c->kind == AGENT_OPENAI) {
 		while (len > 0 && in[len - 1] == '/')
@@ -253,7 +300,6 @@ agent_pool_add(struct agent_pool *p, const struct agent_job *job, void *tag)
 	struct agent_call	*c;
 	char			 url[AGENT_URL_MAX];
 	CURLMcode		 mc;
-	size_t			 k;
 
 	if (p->ncalls >= p->max)
 		return 0;
@@ -265,15 +311,11 @@ agent_pool_add(struct agent_pool *p, const struct agent_job *job, void *tag)
 	c->agent = job->agent;
 	c->message = job->message;
 	c->reply.collect_step = job->collect_step;
-	for (k = 0; k < AGENT_KIND__MAX; k++)
-		if (job->kind != NULL && strcmp(job->kind, agent_kinds[k]) == 0)
-			break;
-	if (k == AGENT_KIND__MAX) {
+	if ((c->kind = agent_kind_find(job->kind)) == AGENT_KIND__MAX) {
 		agent_error(c, "unknown agent kind \"%s\"",
 		    agent_shown(job->kind));
 		goto ready;
 	}
-	c->kind = (enum agent_kind)k;
 	if (c->kind == AGENT_RULES) {
 		if (rules_answer(job, &c->reply) < 0) {
 			log_error("agent %lld: rules: out of memory",
@@ -282,7 +324,8 @@ agent_pool_add(struct agent_pool *p, const struct agent_job *job, void *tag)
 		}
 		goto ready;
 	}
-	if (!agent_url(c, job->url, url, sizeof(url)))
+	if (!agent_url(c, job->url, job->api_key != NULL &&
+	    job->api_key[0] != '\0', url, sizeof(url)))
 		goto ready;
 	if (job->api_key != NULL && job->api_key[0] != '\0') {
 		if (!agent_key_ok(job->api_key)) {

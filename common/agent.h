@@ -60,6 +60,17 @@ struct agent_reply {
 	char	 error[512];
 };
 
+/*
+ * Whether url suits an agent of kind ("rules", "http", "openai"): a rules
+ * agent has none; the others need an absolute http(s) URL (see url_check
+ * in url.h), and https when the agent has an API key (has_key), so the key
+ * never crosses a network in the clear; plain http stays allowed for
+ * loopback (a local model server). The one check for the command line,
+ * the admin and every call. 1 valid, 0 with *why (static text).
+ */
+int	 agent_url_valid(const char *kind, const char *url, int has_key,
+	    const char **why);
+
 /* Frees what the reply owns and empties it; safe to call twice. */
 void	 agent_reply_clear(struct agent_reply *);
 

@@ -8,10 +8,12 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "config.h"
 #include "http.h"
 #include "log.h"
 #include "payload.h"
 #include "settings.h"
+#include "secret.h"
 #include "store.h"
 #include "webhook.h"
 #include "writer.h"
@@ -31,13 +33,36 @@ on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
+/*
+ * Whether the key file decrypts the store's secrets (config_load_key):
+ * 1 yes, 0 no, < 0 could not tell (a store error); logs why not.
+ */
+static int
+key_check(struct store *st)
+{
+	unsigned char	 key[SECRET_KEY_LEN];
+	const char	*why;
+	int		 rc;
+
+	rc = config_load_key(st, key, &why);
+	explicit_bzero(key, sizeof(key));
+	if (rc <= 0)
+		log_error("key file: %s", why != NULL ? why : "unusable");
+	return rc;
+}
+
 struct store *
 app_store(void)
 {
-	if (app_thread_store == NULL &&
-	    store_open(NULL, STORE_OPEN_EXISTING, &app_thread_store) <= 0) {
-		log_error("store %s cannot be opened", store_default_path());
-		app_thread_store = NULL;
+	if (app_thread_store == NULL) {
+		if (store_open(NULL, STORE_OPEN_EXISTING,
+		    &app_thread_store) <= 0)
+			log_error("store %s cannot be opened",
+			    store_default_path());
+		else if (key_check(app_thread_store) <= 0) {
+			store_close(app_thread_store);
+			app_thread_store = NULL;
+		}
 	}
 	return app_thread_store;
 }
@@ -61,12 +86,31 @@ int
 app_run(const char *prog, app_handler fn)
 {
 	struct sigaction	 sa;
-	struct writer_opts	 wo;
+	struct writer_opts	 wo = { 0 };
 	struct store		*st = NULL;
 	size_t			 threads = 1;
+	const char		*why;
 	int			 rc;
 
 	log_init(prog);
+	if (!store_sync_valid(&why)) {
+		log_error("%s; not starting", why);
+		return 1;
+	}
+	/*
+	 * A key file that does not belong to the store stops us here,
+	 * loudly. A store that does not exist yet, or cannot tell now, is
+	 * checked again when a request opens it.
+	 */
+	if (store_open(NULL, STORE_OPEN_EXISTING, &st) > 0 &&
+	    (rc = key_check(st)) <= 0) {
+		store_close(st);
+		st = NULL;
+		if (rc == 0) {
+			log_error("not starting");
+			return 1;
+		}
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
@@ -81,16 +125,17 @@ app_run(const char *prog, app_handler fn)
 		 */
 		mallopt(M_ARENA_MAX, 2);
 		/* The store may be missing now; its defaults apply until it is there. */
-		if (store_open(NULL, STORE_OPEN_EXISTING, &st) <= 0)
-			st = NULL;
 		threads = (size_t)settings_get_long(st, "webhook_threads");
 		wo.max_items = (size_t)settings_get_long(st,
 		    "webhook_batch_items");
 		wo.wait_us = settings_get_long(st, "webhook_batch_wait_us");
-		store_close(st);
-		if (writer_start(&wo, &app_writer) < 0)
+		wo.on_open = key_check;
+		if (writer_start(&wo, &app_writer) < 0) {
+			store_close(st);
 			return 1;
+		}
 	}
+	store_close(st);
 	rc = http_serve(dispatch, thread_done, NULL, &app_quit, threads);
 	/* Every request is answered: commit what is queued, then leave. */
 	writer_stop(app_writer);

@@ -14,11 +14,15 @@ typedef void	(*app_handler)(struct http *);
 
 /*
  * Runs a FastCGI program (or one plain CGI request): sets up the log and
- * SIGTERM, serves requests in webhook_threads threads, each with its own
- * store connection kept (with its prepared statements) across requests,
- * and starts the group-commit writer that app_webhook writes through.
- * SIGTERM answers the requests in hand and commits what is queued before
- * it returns. Returns the exit status.
+ * SIGTERM, serves requests in webhook_threads threads (each with its own
+ * store connection, opened when first needed and kept with its prepared
+ * statements), and starts the group-commit writer that app_webhook writes
+ * through. SIGTERM answers the requests in hand and commits what is queued
+ * before it returns. Refuses to start (exit status 1, logged) when
+ * IBCHANNEL_SYNC is invalid or the key file does not decrypt the store's
+ * secrets (config_load_key); a store that does not exist yet is checked
+ * when it first opens, and answered 503 until then. Returns the exit
+ * status.
  */
 int	 app_run(const char *prog, app_handler);
 

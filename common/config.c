@@ -1,4 +1,7 @@
 /* Installation configuration from the environment (DESIGN.md 6). */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +10,7 @@
 #include "secret.h"
 #include "settings.h"
 #include "store.h"
+#include "url.h"
 
 int
 config_key_path(char *buf, size_t bufsz)
@@ -45,8 +49,224 @@ config_public_url(struct store *st, char *buf, size_t bufsz)
 	return n > 0;
 }
 
+/* What the public URL is good for; see public_url_state. */
+enum public_url {
+	PUBLIC_UNSET,
+	PUBLIC_INVALID,
+	PUBLIC_LOOPBACK,	/* reaches this machine only */
+	PUBLIC_OK,		/* Infobip can reach it */
+};
+
+/*
+ * Reads the public URL into buf ("" when unset) and says what it is good
+ * for in *state, with why it cannot serve Infobip in *why (static text)
+ * unless PUBLIC_OK. Returns 1, or < 0 on a store error.
+ */
+static int
+public_url_state(struct store *st, char *buf, size_t bufsz,
+    enum public_url *state, const char **why)
+{
+	static char	 msg[512];
+	char		 bad[256];
+	int		 rc, https, loopback;
+
+	*why = msg;
+	*state = PUBLIC_UNSET;
+	if ((rc = config_public_url(st, buf, bufsz)) < 0)
+		return rc;
+	if (rc == 0) {
+		buf[0] = '\0';
+		snprintf(msg, sizeof(msg), "the public URL is not set, so"
+		    " Infobip's delivery reports and clicks cannot arrive; set"
+		    " it to the https address Infobip reaches this installation"
+		    " at: ibchannel settings set public_url https://...");
+	} else if (!url_check(buf, "the public URL", &https, &loopback, bad,
+	    sizeof(bad))) {
+		*state = PUBLIC_INVALID;
+		snprintf(msg, sizeof(msg), "%s, so Infobip's delivery reports"
+		    " and clicks cannot arrive", bad);
+	} else if (loopback) {
+		*state = PUBLIC_LOOPBACK;
+		snprintf(msg, sizeof(msg), "the public URL names this machine"
+		    " (loopback), so Infobip's delivery reports and clicks"
+		    " cannot arrive (only a local simulator reaches it); set"
+		    " public_url (or IBCHANNEL_PUBLIC_URL) to the https address"
+		    " Infobip reaches this installation at");
+	} else {
+		*state = PUBLIC_OK;
+		*why = NULL;
+	}
+	return 1;
+}
+
 int
-config_load_key(unsigned char key[32], const char **why)
+config_public_url_check(struct store *st, char *buf, size_t bufsz,
+    const char **why)
+{
+	enum public_url	 state;
+	int		 rc;
+
+	if ((rc = public_url_state(st, buf, bufsz, &state, why)) < 0)
+		return rc;
+	return state == PUBLIC_OK;
+}
+
+int
+config_docs_base(struct store *st, const char *remote_addr, char *base,
+    size_t basesz)
+{
+	enum public_url	 state;
+	const char	*why;
+	int		 rc;
+
+	if ((rc = public_url_state(st, base, basesz, &state, &why)) < 0)
+		return rc;
+	if (state == PUBLIC_OK)
+		return 1;
+	/* A loopback URL is right for a viewer on the same machine only. */
+	if (state == PUBLIC_LOOPBACK && remote_addr != NULL &&
+	    url_host_is_loopback(remote_addr, strlen(remote_addr)))
+		return 1;
+	base[0] = '\0';
+	return 0;
+}
+
+/* The fixed text the key check seals (sql/003-key-check.sql). */
+#define KEY_CHECK_TEXT	"ibchannel key check v1"
+
+/* Why the last key call refused, for people; it names files, never keys. */
+static char	 key_msg[4096 + 512];
+
+/* What a walk over the store's secrets found. */
+struct secrets_walk {
+	const unsigned char	*key;		/* NULL: only look for one */
+	int			 found;		/* the store holds a secret */
+	int			 opened;	/* one decrypts under key */
+	int			 failed;	/* decryption failed on a system error */
+};
+
+static int
+secrets_walk_one(const char *enc, void *arg)
+{
+	struct secrets_walk	*w = arg;
+	char			*plain = NULL;
+	int			 rc;
+
+	w->found = 1;
+	if (w->key == NULL)
+		return 0;
+	rc = secret_decrypt(w->key, enc, &plain);
+	secret_free(plain);
+	if (rc < 0)
+		w->failed = 1;
+	else if (rc > 0)
+		w->opened = 1;
+	/* One secret that opens proves the key: GCM opens nothing else. */
+	return rc == 0;
+}
+
+/* Walks the store's secrets with key (NULL: only whether there are any). 1 done, < 0 error (key_msg). */
+static int
+secrets_walk(struct store *st, const unsigned char *key,
+    struct secrets_walk *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->key = key;
+	if (store_secret_each(st, secrets_walk_one, w) < 0) {
+		snprintf(key_msg, sizeof(key_msg), "store error reading the"
+		    " encrypted API keys: %s", store_errmsg(st));
+		return -1;
+	}
+	if (w->failed) {
+		snprintf(key_msg, sizeof(key_msg), "%s", secret_error());
+		return -1;
+	}
+	return 1;
+}
+
+/* Seals the check text under key into the store. 1 done, < 0 error (key_msg). */
+static int
+key_check_write(struct store *st, const unsigned char *key, int replace)
+{
+	char	*sealed;
+	int	 rc;
+
+	if ((sealed = secret_encrypt(key, KEY_CHECK_TEXT)) == NULL) {
+		snprintf(key_msg, sizeof(key_msg), "%s", secret_error());
+		return -1;
+	}
+	rc = store_key_check_set(st, sealed, replace);
+	free(sealed);
+	if (rc <= 0) {
+		snprintf(key_msg, sizeof(key_msg), "store error writing the key"
+		    " check: %s", store_errmsg(st));
+		return -1;
+	}
+	return 1;
+}
+
+/* Refuses the key file at path as not this store's; says how to recover. Returns 0, or < 0 on an error. */
+static int
+key_mismatch(struct store *st, const char *path)
+{
+	struct secrets_walk	 w;
+
+	if (secrets_walk(st, NULL, &w) < 0)
+		return -1;
+	snprintf(key_msg, sizeof(key_msg), "%s does not belong to"
+	    " this store: it cannot decrypt the store's %s; set"
+	    " IBCHANNEL_KEY_FILE to the key file the store was set up with%s",
+	    path, w.found ? "encrypted API keys" : "key check", w.found ? "" :
+	    " (the store holds no encrypted API key yet, so nothing is lost"
+	    " with a new key: remove this key file and run 'ibchannel init')");
+	return 0;
+}
+
+/*
+ * Checks key against the store: it must open the key check; a store made
+ * before the check gets one when key opens a secret already there (or
+ * there is none yet). 1 matches, 0 does not (key_msg), < 0 error (key_msg).
+ */
+static int
+key_verify(struct store *st, const unsigned char *key, const char *path)
+{
+	struct secrets_walk	 w;
+	char			 check[512], *plain = NULL;
+	int			 rc, ok, round;
+
+	for (round = 0; round < 2; round++) {
+		if ((rc = store_key_check_get(st, check, sizeof(check))) < 0) {
+			snprintf(key_msg, sizeof(key_msg), "store error reading"
+			    " the key check: %s", store_errmsg(st));
+			return -1;
+		}
+		if (rc > 0) {
+			rc = secret_decrypt(key, check, &plain);
+			ok = rc > 0 && strcmp(plain, KEY_CHECK_TEXT) == 0;
+			secret_free(plain);
+			if (rc < 0) {
+				snprintf(key_msg, sizeof(key_msg), "%s",
+				    secret_error());
+				return -1;
+			}
+			return ok ? 1 : key_mismatch(st, path);
+		}
+		/* A store from before the key check: its secrets decide. */
+		if (secrets_walk(st, key, &w) < 0)
+			return -1;
+		if (w.found && !w.opened)
+			return key_mismatch(st, path);
+		/* Keeps one another process may have written: read it back. */
+		if (key_check_write(st, key, 0) < 0)
+			return -1;
+	}
+	snprintf(key_msg, sizeof(key_msg), "the key check cannot be read back");
+	return -1;
+}
+
+int
+config_load_key(struct store *st, unsigned char key[SECRET_KEY_LEN],
+    const char **why)
 {
 	char	 path[4096];
 	int	 rc;
@@ -56,7 +276,60 @@ config_load_key(unsigned char key[32], const char **why)
 		*why = "key file path too long";
 		return 0;
 	}
-	if ((rc = secret_key_load(path, key)) <= 0)
+	if ((rc = secret_key_load(path, key)) <= 0) {
 		*why = secret_error();
+		return rc;
+	}
+	if ((rc = key_verify(st, key, path)) <= 0) {
+		explicit_bzero(key, SECRET_KEY_LEN);
+		*why = key_msg;
+	}
+	return rc;
+}
+
+int
+config_key_init(struct store *st, int *created, const char **why)
+{
+	struct secrets_walk	 w;
+	unsigned char		 key[SECRET_KEY_LEN];
+	char			 path[4096];
+	struct stat		 sb;
+	int			 rc;
+
+	*created = 0;
+	*why = key_msg;
+	if (!config_key_path(path, sizeof(path))) {
+		*why = "key file path too long";
+		return 0;
+	}
+	if (lstat(path, &sb) == -1 && errno == ENOENT) {
+		if (secrets_walk(st, NULL, &w) < 0)
+			return -1;
+		if (w.found) {
+			snprintf(key_msg, sizeof(key_msg), "%s is"
+			    " missing, but the store holds API keys encrypted"
+			    " under it, which a new key could never decrypt;"
+			    " restore it, or set IBCHANNEL_KEY_FILE to where it"
+			    " is", path);
+			return 0;
+		}
+		if ((rc = secret_key_create(path)) < 0) {
+			*why = secret_error();
+			return -1;
+		}
+		/* A check left by a lost key guards nothing now: replace it. */
+		if ((*created = rc > 0)) {
+			if ((rc = secret_key_load(path, key)) <= 0) {
+				*why = secret_error();
+				return rc < 0 ? -1 : 0;
+			}
+			rc = key_check_write(st, key, 1);
+			explicit_bzero(key, sizeof(key));
+			if (rc < 0)
+				return -1;
+		}
+	}
+	rc = config_load_key(st, key, why);
+	explicit_bzero(key, sizeof(key));
 	return rc;
 }

@@ -14,7 +14,41 @@ int	 config_key_path(char *buf, size_t bufsz);
  * 1 ok, 0 unset, < 0 store error.
  */
 int	 config_public_url(struct store *, char *buf, size_t bufsz);
-/* Loads the secret key named by config_key_path. 1 ok, 0 missing or unusable (why set), < 0 error. */
-int	 config_load_key(unsigned char key[32], const char **why);
+/*
+ * Whether Infobip can reach this installation's webhooks (delivery reports,
+ * clicks): the public URL (config_public_url, written to buf, "" when
+ * unset) is set, valid, and does not name this machine. Returns 1 yes, 0
+ * no with *why (static text for people), < 0 store error.
+ */
+int	 config_public_url_check(struct store *, char *buf, size_t bufsz,
+	    const char **why);
+/*
+ * The base URL the public docs page may show a viewer at remote_addr
+ * (REMOTE_ADDR; NULL when unknown): the public URL when Infobip can reach
+ * it, a loopback one only to a viewer on this machine (the local demo),
+ * since anyone else would copy an address that leads nowhere. Returns 1
+ * with base set, 0 with base "" (show a warning instead), < 0 store error.
+ */
+int	 config_docs_base(struct store *, const char *remote_addr, char *base,
+	    size_t basesz);
+/*
+ * Loads the key file named by config_key_path and checks that it belongs
+ * to the store: it must open the store's key check (a fixed text sealed
+ * under it). A store made before the check gets one now when the key
+ * opens a secret already there, or when it holds none. Every program
+ * that uses secrets calls it at start and refuses to run on anything but
+ * 1. Returns 1 with key; 0 when the file is missing or unusable or
+ * belongs to another store; < 0 on an error: *why says which (static
+ * text for people, naming the file, never the key).
+ */
+int	 config_load_key(struct store *, unsigned char key[32], const char **why);
+/*
+ * init's part: creates the key file when it is missing, unless the store
+ * holds encrypted API keys (a new key could never decrypt them); checks
+ * an existing one like config_load_key, so init refuses what every other
+ * program would; writes the key check. *created is 1 when it made the
+ * file. Returns 1 ok, 0 refused, < 0 error, with *why as above.
+ */
+int	 config_key_init(struct store *, int *created, const char **why);
 
 #endif

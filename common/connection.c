@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "connection.h"
 #include "infobip.h"
+#include "log.h"
 #include "payload.h"
 #include "secret.h"
 #include "store.h"
@@ -13,18 +15,43 @@
 int
 connection_valid_name(const char *s, const char **why)
 {
-	const unsigned char	*p;
-
 	*why = NULL;
 	if (s == NULL || *s == '\0')
 		*why = "name is required";
 	else if (strlen(s) > 200)
 		*why = "name is longer than 200 characters";
-	else
-		for (p = (const unsigned char *)s; *p != '\0'; p++)
-			if (*p < 0x20 || *p == 0x7f)
-				*why = "name contains control characters";
+	else if (log_has_control(s))
+		*why = "name contains control characters";
 	return *why == NULL;
+}
+
+/* Optional one-line text of at most max bytes (NULL: none given). 1 valid, 0 with *why. */
+static int
+valid_line(const char *s, size_t max, const char *too_long,
+    const char *control, const char **why)
+{
+	*why = NULL;
+	if (s != NULL && strlen(s) > max)
+		*why = too_long;
+	else if (log_has_control(s))
+		*why = control;
+	return *why == NULL;
+}
+
+int
+connection_valid_description(const char *s, const char **why)
+{
+	return valid_line(s, CONNECTION_DESCRIPTION_MAX,
+	    "description is too long",
+	    "description contains control characters", why);
+}
+
+int
+connection_valid_env_value(const char *s, const char **why)
+{
+	return valid_line(s, CONNECTION_ENV_VALUE_MAX,
+	    "variable value is too long",
+	    "variable value contains control characters", why);
 }
 
 /*
@@ -143,8 +170,9 @@ connection_start(struct store *st, struct ib_client *ib,
 	struct connection_config	 cfg;
 	struct ib_balance		 bal;
 	struct ib_error			 err;
-	char				 status[256];
+	char				 status[256], pub[1024];
 	char				*apikey = NULL, *snap = NULL;
+	const char			*why;
 	int				 rc, scope_missing;
 
 	if ((rc = store_connection_get(st, id, &c)) <= 0) {
@@ -196,7 +224,12 @@ connection_start(struct store *st, struct ib_client *ib,
 	    status, scope_missing ? " (403 on /account/1/balance: the key has no"
 	    " account scope, which sending does not need)" : "") < 0)
 		return -1;
-	snprintf(msg, msgsz, "RUNNING: %s", status);
+	/* Sending works without it, but reports and clicks would be lost. */
+	if ((rc = config_public_url_check(st, pub, sizeof(pub), &why)) < 0 ||
+	    (rc == 0 && store_log(st, id, "warn", "start", "%s", why) < 0))
+		return -1;
+	snprintf(msg, msgsz, "RUNNING: %s%s%s", status,
+	    rc == 0 ? "\nwarning: " : "", rc == 0 ? why : "");
 	return 1;
 }
 

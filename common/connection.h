@@ -19,8 +19,10 @@ struct connection_config {
  * Starts connection id: STARTING, checks that API key, URL and sender are
  * set, validates them against Infobip, then RUNNING (snapshot taken) or
  * ERROR with the reason as status message and in the connection's log.
- * msg receives the outcome for people. Returns 1 RUNNING, 0 ERROR or
- * unknown connection, < 0 store error.
+ * msg receives the outcome for people; when Infobip cannot reach the
+ * public URL (unset or loopback: delivery reports and clicks cannot
+ * arrive) a second line says so, and so does a warning in the log.
+ * Returns 1 RUNNING, 0 ERROR or unknown connection, < 0 store error.
  */
 int	 connection_start(struct store *, struct ib_client *,
 	    const unsigned char key[32], const char *id, char *msg, size_t msgsz);
@@ -29,8 +31,19 @@ int	 connection_stop(struct store *, const char *id);
 /* Reads the Start snapshot of a RUNNING connection. 1 ok, 0 not running or no snapshot. */
 int	 connection_config(struct store *, const char *id, struct connection_config *);
 
-/* Field validators shared by the command line and the admin: 1 valid, 0 with *why. */
+/* Longest description and environment variable value, in bytes. */
+#define CONNECTION_DESCRIPTION_MAX	1000
+#define CONNECTION_ENV_VALUE_MAX	1000
+
+/*
+ * Field validators shared by the command line and the admin: 1 valid, 0
+ * with *why. Names, descriptions and variable values are one line of
+ * text without control characters (log_has_control); a NULL description
+ * or value is valid (none given).
+ */
 int	 connection_valid_name(const char *s, const char **why);
+int	 connection_valid_description(const char *s, const char **why);
+int	 connection_valid_env_value(const char *s, const char **why);
 int	 connection_valid_sender(const char *s, const char **why);
 int	 connection_valid_api_key(const char *s, const char **why);
 int	 connection_valid_env_name(const char *s, const char **why);

@@ -12,6 +12,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "payload_infobip.h"
+#include "url.h"
 
 #define IB_KEY_MAX	512	/* longest API key accepted */
 #define IB_RETRY_MAX	86400	/* Retry-After is capped at one day */
@@ -165,53 +166,13 @@ ib_set_timeouts(struct ib_client *c, long connect_ms, long total_ms)
 	c->total_ms = total_ms > 0 ? total_ms : IB_TOTAL_MS;
 }
 
-/* Returns 1 when host[0..len) is a dotted IPv4 address in 127.0.0.0/8. */
-static int
-ib_is_127(const char *host, size_t len)
-{
-	size_t	 i = 0, digits;
-	int	 part, value;
-
-	for (part = 0; part < 4; part++) {
-		if (part > 0) {
-			if (i >= len || host[i] != '.')
-				return 0;
-			i++;
-		}
-		value = 0;
-		for (digits = 0; i < len && isdigit((unsigned char)host[i]);
-		    digits++, i++)
-			value = value * 10 + (host[i] - '0');
-		if (digits == 0 || digits > 3 || value > 255 ||
-		    (part == 0 && value != 127))
-			return 0;
-	}
-	return i == len;
-}
-
-/* Returns 1 when host[0..len) names this machine. */
-static int
-ib_is_loopback(const char *host, size_t len)
-{
-	return (len == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-	    (len == 5 && memcmp(host, "[::1]", 5) == 0) ||
-	    ib_is_127(host, len);
-}
-
-/* Returns 1 for bytes allowed in a host name or IPv4 address. */
-static int
-ib_is_hostchar(int ch)
-{
-	return isalnum(ch) || ch == '-' || ch == '.' || ch == '_';
-}
-
 int
 ib_base_url_normalize(const char *in, char *out, size_t outsz,
     const char **why)
 {
+	static char	 ib_reason[128];
 	const char	*end, *p, *host, *hend, *reason;
-	size_t		 i;
-	long		 port;
+	size_t		 hostlen;
 	int		 plain = 0;
 
 	if (outsz > 0)
@@ -253,40 +214,12 @@ ib_base_url_normalize(const char *in, char *out, size_t outsz,
 	} else
 		p = in;
 
-	host = p;
-	if (p < end && *p == '[') {
-		for (p++; p < end && (isxdigit((unsigned char)*p) ||
-		    *p == ':' || *p == '.'); p++)
-			continue;
-		if (p >= end || *p != ']' || p == host + 1) {
-			reason = "API URL has a malformed IPv6 address";
-			goto refuse;
-		}
-		p++;
-	} else
-		while (p < end && ib_is_hostchar((unsigned char)*p))
-			p++;
-	hend = p;
-	if (hend == host) {
-		reason = "API URL has no host";
+	if ((p = url_authority(p, end, "API URL", &host, &hostlen, ib_reason,
+	    sizeof(ib_reason))) == NULL) {
+		reason = ib_reason;
 		goto refuse;
 	}
-	if (p < end && *p == ':') {
-		port = 0;
-		for (i = 0, p++; p < end && isdigit((unsigned char)*p);
-		    p++, i++)
-			if (i < 6)	/* more digits are refused below; no overflow */
-				port = port * 10 + (*p - '0');
-		if (i == 0 || i > 5 || port < 1 || port > 65535) {
-			reason = "API URL has a bad port";
-			goto refuse;
-		}
-	}
-	if (p < end && *p != '/') {
-		reason = "API URL has a character not allowed in a host "
-		    "(no user name, query or fragment)";
-		goto refuse;
-	}
+	hend = host + hostlen;
 	for (; p < end; p++)
 		if (strchr("?#", *p) != NULL) {
 			reason = "API URL must not have a query or fragment";
@@ -298,7 +231,7 @@ ib_base_url_normalize(const char *in, char *out, size_t outsz,
 		}
 	while (end > hend && end[-1] == '/')
 		end--;
-	if (plain && !ib_is_loopback(host, (size_t)(hend - host))) {
+	if (plain && !url_host_is_loopback(host, hostlen)) {
 		reason = "API URL must use https (http only for loopback)";
 		goto refuse;
 	}

@@ -1,5 +1,6 @@
 /* Process log: one line per event on standard error, control characters escaped. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "smstext.h"
 
 static const char *log_prog = "ibchannel";
 static enum log_level log_max = LOGL_INFO;
@@ -33,35 +35,50 @@ log_init(const char *prog)
 			log_max = (enum log_level)i;
 }
 
+/*
+ * Whether code point cp controls or reorders a terminal: C0, DEL, C1, and
+ * the bidirectional overrides and isolates (not the plain marks such as
+ * U+200E, which change no order beyond their own position).
+ */
+static int
+log_is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 int
 log_escape(const char *src, char *dst, size_t dstsz)
 {
 	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p;
-	char			 esc[5];
-	size_t			 n = 0, elen;
+	const char		*p;
+	char			 esc[16];
+	uint32_t		 cp;
+	size_t			 n = 0, len, span, elen, i;
 
 	if (dstsz == 0)
 		return 0;
-	for (p = (const unsigned char *)src; *p != '\0'; p++) {
-		elen = 0;
-		if (*p == '\n')
-			memcpy(esc, "\\n", elen = 2);
-		else if (*p == '\r')
-			memcpy(esc, "\\r", elen = 2);
-		else if (*p == '\t')
-			memcpy(esc, "\\t", elen = 2);
-		else if (*p == '\\')
-			memcpy(esc, "\\\\", elen = 2);
-		else if (*p < 0x20 || *p == 0x7f) {
+	for (p = src, len = strlen(src); len > 0; p += span, len -= span) {
+		span = smstext_utf8_next(p, len, &cp);
+		if (cp == '\n' || cp == '\r' || cp == '\t' || cp == '\\') {
 			esc[0] = '\\';
-			esc[1] = 'x';
-			esc[2] = hex[*p >> 4];
-			esc[3] = hex[*p & 0xf];
-			elen = 4;
-		} else {
-			esc[0] = (char)*p;
-			elen = 1;
+			esc[1] = cp == '\n' ? 'n' : cp == '\r' ? 'r' :
+			    cp == '\t' ? 't' : '\\';
+			elen = 2;
+		} else if (cp == SMSTEXT_UTF8_BAD || cp < 0x20 || cp == 0x7f) {
+			/* Each byte on its own: an invalid span is 1-3 bytes. */
+			for (i = 0, elen = 0; i < span; i++, elen += 4) {
+				esc[elen] = '\\';
+				esc[elen + 1] = 'x';
+				esc[elen + 2] = hex[(unsigned char)p[i] >> 4];
+				esc[elen + 3] = hex[(unsigned char)p[i] & 0xf];
+			}
+		} else if (log_is_control(cp))
+			elen = (size_t)snprintf(esc, sizeof(esc), "\\u%04x",
+			    (unsigned)cp);
+		else {
+			memcpy(esc, p, span);
+			elen = span;
 		}
 		if (n + elen >= dstsz) {
 			dst[n] = '\0';
@@ -72,6 +89,22 @@ log_escape(const char *src, char *dst, size_t dstsz)
 	}
 	dst[n] = '\0';
 	return 1;
+}
+
+int
+log_has_control(const char *s)
+{
+	uint32_t	 cp;
+	size_t		 len, span;
+
+	if (s == NULL)
+		return 0;
+	for (len = strlen(s); len > 0; s += span, len -= span) {
+		span = smstext_utf8_next(s, len, &cp);
+		if (cp == SMSTEXT_UTF8_BAD || log_is_control(cp))
+			return 1;
+	}
+	return 0;
 }
 
 void

@@ -24,11 +24,22 @@ void	log_write(enum log_level, const char *fmt, ...)
 #define log_debug(...)	log_write(LOGL_DEBUG, __VA_ARGS__)
 
 /*
- * Copies src into dst (size dstsz, always NUL-terminated) with every byte
- * below 0x20 and 0x7f written as \n, \r, \t or \xNN and backslash doubled,
- * so text from the network cannot forge a line. Returns 1 if it all fit,
- * 0 if it was cut.
+ * Copies src into dst (size dstsz, always NUL-terminated) with backslash
+ * doubled, \n, \r and \t named, other C0 controls and DEL written as
+ * \xNN, C1 controls (U+0080-U+009F) and the bidirectional overrides and
+ * isolates (U+202A-U+202E, U+2066-U+2069) as \uXXXX, and each byte that
+ * is not valid UTF-8 as \xNN, so text from the network can neither forge
+ * a line nor drive or reorder the terminal that shows it. Returns 1 if it
+ * all fit, 0 if it was cut (between characters).
  */
 int	log_escape(const char *src, char *dst, size_t dstsz);
+
+/*
+ * Whether s holds anything log_escape escapes besides a backslash: a C0
+ * or C1 control, DEL, a bidirectional override or isolate, or invalid
+ * UTF-8. One-line text an operator enters (names, descriptions, values)
+ * is refused when it does. 1 yes, 0 no (also for NULL).
+ */
+int	log_has_control(const char *s);
 
 #endif

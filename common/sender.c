@@ -585,7 +585,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 
 	memset(&s, 0, sizeof(s));
 	s.st = st;
-	if (config_load_key(s.key, &why) <= 0) {
+	if (config_load_key(st, s.key, &why) <= 0) {
 		log_error("key file: %s", why != NULL ? why : "unreadable");
 		return 1;
 	}

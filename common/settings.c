@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "keyword.h"
+#include "log.h"
 #include "settings.h"
 #include "store.h"
+#include "url.h"
 
 const struct setting_def settings_table[] = {
 	{ "public_url", SETTING_URL, "", 0, 512,
@@ -107,32 +109,23 @@ parse_seconds(const char *s, long max)
 	    v <= (double)max;
 }
 
-/* Whether s holds a control character (C0, DEL). */
-static int
-has_control(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 int
 settings_check(const char *name, const char *value, const char **why)
 {
 	const struct setting_def	*d;
 	static char			 msg[256];
-	const char			*p, *comma, *at, *slash;
+	const char			*p, *comma;
 	char				 item[32];
 	long				 v;
 	size_t				 n;
+	int				 https, loopback;
 
 	*why = NULL;
 	if ((d = settings_find(name)) == NULL) {
 		*why = "no such setting; 'ibchannel settings list' shows them";
 		return 0;
 	}
-	if (has_control(value)) {
+	if (log_has_control(value)) {
 		*why = "control characters are not allowed";
 		return 0;
 	}
@@ -153,24 +146,17 @@ settings_check(const char *name, const char *value, const char **why)
 	case SETTING_URL:
 		if (*value == '\0')
 			return 1;
-		if (strlen(value) > (size_t)d->max ||
-		    (strncmp(value, "https://", 8) != 0 &&
-		    strncmp(value, "http://", 7) != 0)) {
-			*why = "must be an http:// or https:// URL";
+		if (strlen(value) > (size_t)d->max) {
+			snprintf(msg, sizeof(msg), "longer than %ld bytes",
+			    d->max);
+			*why = msg;
 			return 0;
 		}
-		p = strstr(value, "://") + 3;
-		slash = strchr(p, '/');
-		at = strchr(p, '@');
-		if (at != NULL && (slash == NULL || at < slash)) {
-			*why = "credentials in the URL are not allowed";
-			return 0;
-		}
-		if (*p == '\0' || *p == '/' || strpbrk(value, " \"'<>\\") != NULL) {
-			*why = "not a valid URL";
-			return 0;
-		}
-		return 1;
+		if (url_check(value, "the URL", &https, &loopback, msg,
+		    sizeof(msg)))
+			return 1;
+		*why = msg;
+		return 0;
 	case SETTING_SECONDS_LIST:
 		for (p = value;; p = comma + 1) {
 			comma = strchr(p, ',');

@@ -7,7 +7,7 @@
 #include "smstext.h"
 
 /* What utf8_next reports for an invalid sequence. */
-#define UTF8_BAD	0xFFFFFFFFu
+#define UTF8_BAD	SMSTEXT_UTF8_BAD
 
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
 static const char utf8_replacement[] = "\xEF\xBF\xBD";
@@ -138,6 +138,12 @@ utf8_next(const unsigned char *p, size_t len, uint32_t *cp)
 	}
 	*cp = c;
 	return lead->len;
+}
+
+size_t
+smstext_utf8_next(const char *s, size_t len, uint32_t *cp)
+{
+	return utf8_next((const unsigned char *)s, len, cp);
 }
 
 int

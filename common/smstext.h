@@ -3,6 +3,7 @@
 #define SMSTEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Longest text we send, in Unicode code points. */
 #define SMSTEXT_MAX_CHARS	1600
@@ -18,6 +19,17 @@ struct smstext_info {
 	size_t			 segments;	/* SMS parts it costs */
 	size_t			 chars;		/* Unicode code points */
 };
+
+/* What smstext_utf8_next reports for an invalid sequence. */
+#define SMSTEXT_UTF8_BAD	0xFFFFFFFFu
+
+/*
+ * Decodes the UTF-8 sequence at s (len > 0 bytes available). Returns how
+ * many bytes it spans and sets *cp to its code point, or to
+ * SMSTEXT_UTF8_BAD for an invalid sequence, whose span is then its maximal
+ * subpart (at least 1 byte), where a decoder resumes.
+ */
+size_t	smstext_utf8_next(const char *s, size_t len, uint32_t *cp);
 
 /*
  * Returns 1 if the len bytes at s are strict UTF-8 (no overlong forms, no

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -96,6 +97,10 @@ enum stmt {
 	STMT_SETTING_GET,
 	STMT_SETTING_SET,
 	STMT_SETTING_DEL,
+	STMT_KEYCHECK_GET,
+	STMT_KEYCHECK_ADD,
+	STMT_KEYCHECK_SET,
+	STMT_SECRET_EACH,
 	STMT__MAX
 };
 
@@ -282,6 +287,15 @@ static const char *const stmt_sql[STMT__MAX] = {
 	[STMT_SETTING_SET] = "INSERT INTO settings (name, value) VALUES (?, ?)"
 	    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
 	[STMT_SETTING_DEL] = "DELETE FROM settings WHERE name = ?",
+	[STMT_KEYCHECK_GET] = "SELECT value FROM key_check WHERE id = 1",
+	[STMT_KEYCHECK_ADD] = "INSERT INTO key_check (id, value) VALUES (1, ?)"
+	    " ON CONFLICT (id) DO NOTHING",
+	[STMT_KEYCHECK_SET] = "INSERT INTO key_check (id, value) VALUES (1, ?)"
+	    " ON CONFLICT (id) DO UPDATE SET value = excluded.value,"
+	    " created_at = " NOW,
+	[STMT_SECRET_EACH] = "SELECT api_key_enc FROM connections"
+	    " WHERE api_key_enc <> '' UNION ALL SELECT api_key_enc FROM agents"
+	    " WHERE COALESCE(api_key_enc, '') <> ''",
 };
 
 
@@ -348,6 +362,10 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_SETTING_GET),
 	N(STMT_SETTING_SET),
 	N(STMT_SETTING_DEL),
+	N(STMT_KEYCHECK_GET),
+	N(STMT_KEYCHECK_ADD),
+	N(STMT_KEYCHECK_SET),
+	N(STMT_SECRET_EACH),
 };
 #undef N
 
@@ -620,15 +638,48 @@ busy_wait(void *arg, int count)
 	return 1;
 }
 
+/* The durability IBCHANNEL_SYNC names: 1 full (also when unset), 2 normal, 0 anything else. */
+static int
+sync_mode(const char **value)
+{
+	const char	*v;
+
+	if ((v = getenv("IBCHANNEL_SYNC")) == NULL || *v == '\0')
+		v = "full";
+	*value = v;
+	return strcasecmp(v, "full") == 0 ? 1 :
+	    strcasecmp(v, "normal") == 0 ? 2 : 0;
+}
+
+int
+store_sync_valid(const char **why)
+{
+	static char	 msg[128];
+	const char	*v;
+
+	*why = NULL;
+	if (sync_mode(&v) > 0)
+		return 1;
+	snprintf(msg, sizeof(msg), "IBCHANNEL_SYNC must be full or normal,"
+	    " not \"%.40s\"", v);
+	*why = msg;
+	return 0;
+}
+
 int
 store_open(const char *path, enum store_open_mode mode, struct store **out)
 {
 	struct store	*st;
-	const char	*sync;
+	const char	*why;
 	struct stat	 sb;
 	int		 flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
+	/* A misspelt durability must not quietly mean another one. */
+	if (!store_sync_valid(&why)) {
+		log_error("%s", why);
+		return -1;
+	}
 	if (path == NULL)
 		path = store_default_path();
 	if (mode == STORE_OPEN_EXISTING && stat(path, &sb) == -1)
@@ -643,10 +694,9 @@ store_open(const char *path, enum store_open_mode mode, struct store **out)
 		goto err;
 	}
 	sqlite3_busy_handler(st->db, busy_wait, NULL);
-	sync = getenv("IBCHANNEL_SYNC");
 	if (exec_sql(st->db, "PRAGMA journal_mode = WAL") < 0 ||
 	    exec_sql(st->db, "PRAGMA foreign_keys = ON") < 0 ||
-	    exec_sql(st->db, sync != NULL && strcmp(sync, "normal") == 0 ?
+	    exec_sql(st->db, sync_mode(&why) == 2 ?
 	    "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL") < 0)
 		goto err;
 	if (migrate(st) < 0)
@@ -1494,6 +1544,22 @@ store_user_set(struct store *st, const char *username, const char *role)
 	return rc < 0 ? -1 : 1;
 }
 
+/*
+ * Finishes a one-value lookup: rc is what run() returned for s. > 0 with
+ * the first column copied into buf, 0 no row, < 0 error.
+ */
+static int
+row_text(sqlite3_stmt *s, int rc, char *buf, size_t bufsz)
+{
+	if (rc < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	copy_col(s, 0, buf, bufsz);
+	sqlite3_reset(s);
+	return 1;
+}
+
 int
 store_user_role(struct store *st, const char *username, char *role,
     size_t rolesz)
@@ -1501,13 +1567,8 @@ store_user_role(struct store *st, const char *username, char *role,
 	sqlite3_stmt	*s;
 	int		 rc;
 
-	if ((rc = run(st, STMT_USER_ROLE, &s, "s", username)) < 0)
-		return -1;
-	if (rc != SQLITE_ROW)
-		return 0;
-	copy_col(s, 0, role, rolesz);
-	sqlite3_reset(s);
-	return 1;
+	rc = run(st, STMT_USER_ROLE, &s, "s", username);
+	return row_text(s, rc, role, rolesz);
 }
 
 int
@@ -1516,13 +1577,8 @@ store_setting_get(struct store *st, const char *name, char *buf, size_t bufsz)
 	sqlite3_stmt	*s;
 	int		 rc;
 
-	if ((rc = run(st, STMT_SETTING_GET, &s, "s", name)) < 0)
-		return -1;
-	if (rc != SQLITE_ROW)
-		return 0;
-	copy_col(s, 0, buf, bufsz);
-	sqlite3_reset(s);
-	return 1;
+	rc = run(st, STMT_SETTING_GET, &s, "s", name);
+	return row_text(s, rc, buf, bufsz);
 }
 
 int
@@ -1535,6 +1591,38 @@ int
 store_setting_unset(struct store *st, const char *name)
 {
 	return exec_stmt(st, STMT_SETTING_DEL, "s", name);
+}
+
+int
+store_key_check_get(struct store *st, char *buf, size_t bufsz)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	rc = run(st, STMT_KEYCHECK_GET, &s, "");
+	return row_text(s, rc, buf, bufsz);
+}
+
+int
+store_key_check_set(struct store *st, const char *value, int replace)
+{
+	return exec_stmt(st, replace ? STMT_KEYCHECK_SET : STMT_KEYCHECK_ADD,
+	    "s", value);
+}
+
+int
+store_secret_each(struct store *st, int (*fn)(const char *enc, void *),
+    void *arg)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	for (rc = run(st, STMT_SECRET_EACH, &s, ""); rc == SQLITE_ROW;
+	    rc = step(st, STMT_SECRET_EACH, s))
+		if (!fn((const char *)sqlite3_column_text(s, 0), arg))
+			break;
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
 }
 
 void

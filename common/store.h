@@ -26,10 +26,17 @@ enum store_open_mode {
  * sets WAL, busy_timeout, foreign keys and the IBCHANNEL_SYNC durability,
  * and applies pending migrations in one transaction. Returns > 0 and *out
  * (close with store_close), 0 when the file does not exist and mode is
- * STORE_OPEN_EXISTING, < 0 on error.
+ * STORE_OPEN_EXISTING, < 0 on error (also for an IBCHANNEL_SYNC that
+ * store_sync_valid refuses; logged).
  */
 int	 store_open(const char *path, enum store_open_mode, struct store **out);
 void	 store_close(struct store *);
+/*
+ * Whether IBCHANNEL_SYNC is unset, empty, "full" or "normal" (any case).
+ * 1 yes, 0 with *why (static text); store_open refuses to open otherwise,
+ * and the programs check it before they start.
+ */
+int	 store_sync_valid(const char **why);
 /* The path of the store IBCHANNEL_DB names, or the default. */
 const char *store_default_path(void);
 /* Schema version after migration. */
@@ -348,5 +355,17 @@ int	 store_setting_get(struct store *, const char *name, char *buf, size_t bufsz
 int	 store_setting_set(struct store *, const char *name, const char *value);
 /* Removes a stored setting (its default applies again). > 0 done. */
 int	 store_setting_unset(struct store *, const char *name);
+
+/*
+ * The key check (sql/003-key-check.sql): a fixed text sealed under the
+ * key file that belongs to the store. get: > 0 with the value, 0 none
+ * yet. set: writes it; replace 0 keeps a value already there (another
+ * process may have just written one: read it back), 1 replaces it. > 0 done.
+ */
+int	 store_key_check_get(struct store *, char *buf, size_t bufsz);
+int	 store_key_check_set(struct store *, const char *value, int replace);
+/* Calls fn for each encrypted secret in the store (connection and agent API keys); stops when fn returns 0. */
+int	 store_secret_each(struct store *, int (*fn)(const char *enc, void *),
+	    void *arg);
 
 #endif

@@ -39,6 +39,11 @@ writer_open(struct writer *w)
 		w->st = NULL;
 		return -1;
 	}
+	if (w->opts.on_open != NULL && w->opts.on_open(w->st) <= 0) {
+		store_close(w->st);
+		w->st = NULL;
+		return -1;
+	}
 	if (store_readonly(w->st)) {
 		log_error("store %s can only be read", store_default_path());
 		store_close(w->st);

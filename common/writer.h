@@ -19,6 +19,8 @@ typedef int	(*writer_fn)(struct store *, void *arg);
 struct writer_opts {
 	size_t	 max_items;	/* items per transaction (a job counts its items) */
 	long	 wait_us;	/* how long a transaction waits for more work; 0: none */
+	/* Called on each new connection; <= 0 refuses it (logged by the callee). May be NULL. */
+	int	(*on_open)(struct store *);
 };
 
 /*

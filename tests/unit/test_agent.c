@@ -464,6 +464,9 @@ test_errors(void)
 		{ "http", NULL, "", NULL, "the agent has no URL" },
 		{ "http", NULL, "http://127.0.0.1/a b", NULL,
 		    "the agent URL holds a space or a control character" },
+		{ "http", NULL, "http://agent.example.com/agent", "a-key",
+		    "the agent URL must use https when the agent has an API"
+		    " key" },
 		{ "http", "/agent", NULL, "bad\r\nX-Injected: 1",
 		    "the API key is too long or holds a character that cannot "
 		    "be sent" },

@@ -1,0 +1,220 @@
+/* Tests of the key check (config_load_key, config_key_init) and of the public URL checks. */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check.h"
+#include "config.h"
+#include "secret.h"
+#include "store.h"
+
+static char	 dir[] = "/tmp/ibc-config-XXXXXX";
+static char	 dbpath[256], keypath[256], otherpath[256];
+
+/* Runs one statement on the store behind the program's back (an older store, a lost row). */
+static void
+sql(const char *q)
+{
+	sqlite3	*db;
+	char	*err = NULL;
+
+	if (sqlite3_open(dbpath, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, q, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "sql: %s: %s\n", q, err ? err : "open");
+		exit(2);
+	}
+	sqlite3_close(db);
+}
+
+/* Writes a key file of n random bytes at path with mode. */
+static void
+key_file(const char *path, size_t n, mode_t mode)
+{
+	unsigned char	 buf[64];
+	int		 fd;
+
+	unlink(path);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)(rand() & 0xff);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1 ||
+	    write(fd, buf, n) != (ssize_t)n || close(fd) == -1 ||
+	    chmod(path, mode) == -1) {
+		perror(path);
+		exit(2);
+	}
+}
+
+/* config_load_key for the key file at path: its result and reason. */
+static int
+load(struct store *st, const char *path, const char **why)
+{
+	unsigned char	 key[SECRET_KEY_LEN];
+
+	setenv("IBCHANNEL_KEY_FILE", path, 1);
+	return config_load_key(st, key, why);
+}
+
+/* Adds a connection whose API key is sealed under the key file at path. */
+static void
+add_secret(struct store *st, const char *path)
+{
+	struct store_connection	 c;
+	unsigned char		 key[SECRET_KEY_LEN];
+	char			*enc;
+
+	memset(&c, 0, sizeof(c));
+	if (secret_key_load(path, key) <= 0 ||
+	    (enc = secret_encrypt(key, "infobip-api-key-1234")) == NULL) {
+		fprintf(stderr, "add_secret: %s\n", secret_error());
+		exit(2);
+	}
+	snprintf(c.name, sizeof(c.name), "line");
+	snprintf(c.api_url, sizeof(c.api_url), "https://x.api.infobip.com");
+	snprintf(c.sender, sizeof(c.sender), "Shop");
+	snprintf(c.api_key_enc, sizeof(c.api_key_enc), "%s", enc);
+	free(enc);
+	CHECK(store_connection_add(st, &c) > 0, "connection added");
+}
+
+static void
+test_key_check(struct store *st)
+{
+	const char	*why;
+	int		 created;
+
+	/* init makes the key and binds it to the store. */
+	setenv("IBCHANNEL_KEY_FILE", keypath, 1);
+	CHECK(config_key_init(st, &created, &why) == 1 && created == 1,
+	    "init creates the key: %s", why ? why : "");
+	CHECK(access(keypath, F_OK) == 0, "key file exists");
+	CHECK(config_key_init(st, &created, &why) == 1 && created == 0,
+	    "second init keeps it: %s", why ? why : "");
+	CHECK(load(st, keypath, &why) == 1, "its own key loads: %s",
+	    why ? why : "");
+
+	/* Another 32-byte key does not belong, with or without secrets. */
+	key_file(otherpath, 32, 0600);
+	CHECK(load(st, otherpath, &why) == 0 && why != NULL &&
+	    strstr(why, "does not belong to this store") != NULL &&
+	    strstr(why, "ibchannel init") != NULL,
+	    "another key, no secrets: refused, with the way out: %s", why);
+	add_secret(st, keypath);
+	CHECK(load(st, otherpath, &why) == 0 && why != NULL &&
+	    strstr(why, "encrypted API keys") != NULL &&
+	    strstr(why, "ibchannel init") == NULL,
+	    "another key, with secrets: refused, no new-key advice: %s", why);
+	setenv("IBCHANNEL_KEY_FILE", otherpath, 1);
+	CHECK(config_key_init(st, &created, &why) == 0 && created == 0,
+	    "init refuses another key too");
+
+	/* What every program refuses, init refuses. */
+	key_file(otherpath, 31, 0600);
+	CHECK(load(st, otherpath, &why) == 0, "31 bytes refused");
+	CHECK(config_key_init(st, &created, &why) == 0 && why != NULL &&
+	    strstr(why, "32 bytes") != NULL, "init: 31 bytes refused: %s", why);
+	key_file(otherpath, 32, 0640);
+	CHECK(config_key_init(st, &created, &why) == 0 && why != NULL &&
+	    strstr(why, "group or others") != NULL,
+	    "init: a key readable by the group refused: %s", why);
+
+	/* Missing, with secrets in the store: no new key. */
+	unlink(otherpath);
+	CHECK(config_key_init(st, &created, &why) == 0 && created == 0 &&
+	    access(otherpath, F_OK) == -1 && why != NULL &&
+	    strstr(why, "missing") != NULL,
+	    "init with the key missing and secrets stored: refused: %s", why);
+
+	/* A store from before the key check: the secrets decide. */
+	sql("DELETE FROM key_check");
+	key_file(otherpath, 32, 0600);
+	CHECK(load(st, otherpath, &why) == 0, "no check: a key that opens no"
+	    " secret is refused");
+	CHECK(load(st, keypath, &why) == 1, "no check: the key that opens the"
+	    " secrets is taken: %s", why ? why : "");
+	CHECK(load(st, otherpath, &why) == 0, "and the check it wrote refuses"
+	    " the other key");
+
+	/* A store without secrets whose key was lost: init starts over. */
+	sql("DELETE FROM connections");
+	unlink(keypath);
+	setenv("IBCHANNEL_KEY_FILE", keypath, 1);
+	CHECK(config_key_init(st, &created, &why) == 1 && created == 1,
+	    "init replaces a lost key of a store without secrets: %s",
+	    why ? why : "");
+	CHECK(load(st, keypath, &why) == 1, "the new key is the store's: %s",
+	    why ? why : "");
+	CHECK(load(st, otherpath, &why) == 0, "and the old check is gone");
+}
+
+static void
+test_public_url(struct store *st)
+{
+	static const struct {
+		const char	*url;		/* IBCHANNEL_PUBLIC_URL; NULL unset */
+		const char	*viewer;	/* REMOTE_ADDR */
+		int		 usable;	/* config_public_url_check */
+		int		 shown;		/* config_docs_base */
+	} cases[] = {
+		{ NULL, "127.0.0.1", 0, 0 },
+		{ NULL, "203.0.113.5", 0, 0 },
+		{ "http://127.0.0.1:8080", "127.0.0.1", 0, 1 },
+		{ "http://127.0.0.1:8080", "::1", 0, 1 },
+		{ "http://localhost:8080/", "::ffff:127.0.0.1", 0, 1 },
+		{ "http://127.0.0.1:8080", "203.0.113.5", 0, 0 },
+		{ "http://127.0.0.1:8080", "10.1.2.3", 0, 0 },
+		{ "http://127.0.0.1:8080", NULL, 0, 0 },
+		{ "https://sms.example.com", "203.0.113.5", 1, 1 },
+		{ "https://sms.example.com/", NULL, 1, 1 },
+		{ "not a url", "127.0.0.1", 0, 0 },
+	};
+	const char	*why;
+	char		 base[512];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].url != NULL)
+			setenv("IBCHANNEL_PUBLIC_URL", cases[i].url, 1);
+		else
+			unsetenv("IBCHANNEL_PUBLIC_URL");
+		why = NULL;
+		CHECK(config_public_url_check(st, base, sizeof(base), &why) ==
+		    cases[i].usable && (cases[i].usable ? why == NULL :
+		    why != NULL && strstr(why, "cannot arrive") != NULL),
+		    "public URL %zu usable %d: %s", i, cases[i].usable,
+		    why ? why : "");
+		CHECK(config_docs_base(st, cases[i].viewer, base, sizeof(base))
+		    == cases[i].shown && (cases[i].shown ? base[0] != '\0' :
+		    base[0] == '\0'), "docs base %zu shown %d: \"%s\"", i,
+		    cases[i].shown, base);
+	}
+	unsetenv("IBCHANNEL_PUBLIC_URL");
+}
+
+int
+main(void)
+{
+	struct store	*st;
+	char		 cmd[300];
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
+	snprintf(keypath, sizeof(keypath), "%s/ibchannel.key", dir);
+	snprintf(otherpath, sizeof(otherpath), "%s/other.key", dir);
+	setenv("IBCHANNEL_SYNC", "normal", 1);
+	if (store_open(dbpath, STORE_OPEN_CREATE, &st) <= 0)
+		return 1;
+	test_key_check(st);
+	test_public_url(st);
+	store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	return check_done();
+}
