@@ -83,11 +83,20 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh deploy/run.sh
 
+# Side by side in one run: the bare FastCGI ceiling, Kannel (the peer) and
+# ibchannel, each row checking its own counts; see tests/bench.py.
 bench: deps
-	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
-		{ echo "make bench needs wrk: apt-get install -y wrk" >&2; exit 1; }
-	@$(MAKE) --no-print-directory all
+	@sh tests/bench/deps.sh
+	@$(MAKE) --no-print-directory all build/bench/bare.fcgi build/bench/standin
 	@python3 tests/bench.py
+
+build/bench/bare.fcgi: tests/bench/bare.c
+	@mkdir -p build/bench
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ tests/bench/bare.c $(shell pkg-config --libs fcgi)
+
+build/bench/standin: tests/bench/standin.c
+	@mkdir -p build/bench
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ tests/bench/standin.c $(shell pkg-config --libs json-c)
 
 # Fuzzes every parser of network input with libFuzzer (clang) for
 # FUZZ_SECONDS, seeded with the Infobip sample payloads in tests/data.

@@ -1,154 +1,1033 @@
-"""make bench: webhook throughput under a real lighttpd, measured with wrk,
-side by side in one run so the ratios hold on a shared, noisy machine.
+"""make bench: ibchannel beside its ceiling and its peer, in one run.
 
-Each row is one wrk run (2 threads, 32 connections) against lighttpd with
-one FastCGI process per program (the last row: four, to show what writers
-waiting for each other cost); the static file row is lighttpd alone, the
-ceiling for any FastCGI program behind it. After the inbound runs, the store must hold
-exactly the number of messages wrk saw answered 200: nothing lost.
+Every row runs in the same run on the same machine, so the ratios hold even
+when the machine is busy:
+
+- ceiling: a bare FastCGI responder (tests/bench/bare.c) under lighttpd with
+  the shipped configuration, the real programs swapped for it;
+- peer: Kannel (Debian's package) with a file store, MO through its generic
+  HTTP SMSC receive port and MT through smsbox's sendsms to a sink;
+- ibchannel: inbound MO (new contacts, a RUNNING connection with an inbound
+  agent: the real path) under IBCHANNEL_SYNC=full and normal, duplicate MOs,
+  delivery reports with 1 and 100 results per POST, the sender against a
+  fast Infobip stand-in (tests/bench/standin.c), MO -> reply latency with
+  the rules agent at a steady rate, and the memory of every program.
+
+Every row checks its own work (each 2xx stored exactly once, every message
+seen exactly once by the stand-in) and is marked FAILED when it does not
+hold. The table is printed and saved as JSON (BENCH_JSON, default
+build/bench.json). Settings: BENCH_SECONDS (per row, default 5),
+BENCH_CONNECTIONS (wrk, default 32), BENCH_PROCS (FastCGI processes per
+program, default 1 as shipped), BENCH_E2E_RATE (MO/s, default 1000),
+BENCH_BARE_THREADS (accepting threads of the bare responder, default 1),
+BENCH_SEND_QUEUE (messages queued for the sender row, default 40,000 per
+second of BENCH_SECONDS), BENCH_ONLY (some of the groups bare, kannel,
+full, normal, sender; default all), BENCH_KEEP=1 keeps the logs and stores.
+Every process the bench starts is stopped when it ends, also on Ctrl-C,
+SIGTERM or an error. `python3 tests/bench.py --readme [FILE]` prints the
+README's Speed table from a saved run.
 """
 
+import asyncio
+import ctypes
+import datetime
+import json
 import os
+import platform
 import re
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e"))
-from harness import Env  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "e2e"))
+from harness import BUILD, ROOT, Env, free_port, wait_port  # noqa: E402
 
+BENCH = os.path.join(HERE, "bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+PROCS = int(os.environ.get("BENCH_PROCS", "1"))
+E2E_RATE = int(os.environ.get("BENCH_E2E_RATE", "1000"))
+BARE_THREADS = int(os.environ.get("BENCH_BARE_THREADS", "1"))
+KEEP = os.environ.get("BENCH_KEEP") == "1"
+JSON_OUT = os.environ.get("BENCH_JSON", os.path.join(BUILD, "bench.json"))
+STANDIN = os.path.join(BUILD, "bench", "standin")
+BARE = os.path.join(BUILD, "bench", "bare.fcgi")
 
-if not shutil.which("wrk"):
-    sys.exit("make bench needs wrk: apt-get install -y wrk")
-
-LUA_MO = r"""
-local n = 0
-local made = 0
-function setup(thread)
-  made = made + 1
-  thread:set("tid", made)
-end
-function init(args)
-  prefix = args[1] .. "-" .. tid .. "-"
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-end
-function request()
-  n = n + 1
-  local body = '{"results":[{"messageId":"' .. prefix .. n .. '","from":"49151' ..
-    string.format("%08d", n % 5000) .. '","to":"447491163443","text":"Hello, what are' ..
-    ' your opening hours?","receivedAt":"2026-11-27T10:00:00.000+0000","smsCount":1,' ..
-    '"price":{"pricePerMessage":0,"currency":"EUR"}}],"messageCount":1,"pendingMessageCount":0}'
-  return wrk.format(nil, nil, nil, body)
-end
-"""
-
-LUA_FIXED = r"""
-function init(args)
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.body = args[1]
-end
-"""
+# The goals the speed work aims at, checked against this run's figures:
+# (row, what, test on the row and the rows by id).
+GOALS = [
+    ("inbound_full", ">= 1.0x Kannel MO", lambda r, x: r.ratio(x, "kannel_mo") >= 1.0),
+    ("inbound_full", ">= 0.6x bare responder", lambda r, x: r.ratio(x, "bare") >= 0.6),
+    ("inbound_full", "p99 <= 50 ms", lambda r, x: r.p99 is not None and r.p99 <= 50),
+    ("inbound_normal", ">= 1.3x Kannel MO", lambda r, x: r.ratio(x, "kannel_mo") >= 1.3),
+    ("inbound_normal", "p99 <= 50 ms", lambda r, x: r.p99 is not None and r.p99 <= 50),
+    ("reports_100", ">= 30,000 updates/s", lambda r, x: r.value >= 30000),
+    ("reports_1", ">= 4,400 reports/s (2x the 2,200/s before)", lambda r, x: r.value >= 4400),
+    ("sender", ">= 4x Kannel MT", lambda r, x: r.ratio(x, "kannel_mt") >= 4.0),
+    ("e2e", "p99 <= 100 ms", lambda r, x: r.p99 is not None and r.p99 <= 100),
+]
+RSS_GOAL_KIB = 8 * 1024
 
 
-def wrk(url, script=None, args=()):
-    cmd = ["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % SECONDS, "--latency"]
-    if script:
-        cmd += ["-s", script]
-    cmd.append(url)
-    if args:
-        cmd += ["--"] + list(args)
-    out = subprocess.run(cmd, capture_output=True, text=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+# --- processes -----------------------------------------------------------
+
+def _die_with_parent():
+    """In the child: SIGTERM when the bench dies, even by SIGKILL."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class Running:
+    """Every process and lighttpd environment the bench started; stop_all ends them."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = []
+        self.envs = []
+
+    def start(self, name, cmd, env=None):
+        log = open(os.path.join(self.tmp, name + ".log"), "w")
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                             stderr=subprocess.STDOUT, env=env,
+                             start_new_session=True, preexec_fn=_die_with_parent)
+        log.close()
+        p.bench_name = name
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, timeout=10):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if p in self.procs:
+            self.procs.remove(p)
+
+    def env(self, name, sync):
+        """An ibchannel installation (tests/e2e/harness.py) under lighttpd."""
+        e = Env(name, sim=False, procs=PROCS, sync=sync)
+        self.envs.append(e)
+        return e
+
+    def stop_env(self, e):
+        e.stop()
+        if e in self.envs:
+            self.envs.remove(e)
+
+    def stop_all(self):
+        for p in reversed(list(self.procs)):
+            self.stop(p)
+        for e in list(self.envs):
+            self.stop_env(e)
+
+
+def lighttpd_pid(env):
+    for p in env.procs:
+        if os.path.basename(p.args[0]) == "lighttpd":
+            return p.pid
+    return None
+
+
+def children(pid):
+    """(pid, program name) of every process whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                out.append((int(d), os.path.basename(os.readlink("/proc/%s/exe" % d))))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def memory(pid):
+    """Peak and current resident memory of pid in KiB, the current split by mapping."""
+    m = {"peak": 0, "rss": 0, "libraries": 0, "exe": 0, "heap": 0, "other": 0, "private": 0}
+    try:
+        exe = os.readlink("/proc/%d/exe" % pid)
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    m["peak"] = int(line.split()[1])
+                elif line.startswith("VmRSS:"):
+                    m["rss"] = int(line.split()[1])
+        where = "other"
+        with open("/proc/%d/smaps" % pid) as f:
+            for line in f:
+                field = line.split()
+                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                    path = field[5] if len(field) > 5 else ""
+                    if path == exe:
+                        where = "exe"
+                    elif re.search(r"\.so(\.|$)", path):
+                        where = "libraries"
+                    elif path in ("", "[heap]", "[stack]") or path.startswith("[anon"):
+                        where = "heap"
+                    else:
+                        where = "other"
+                elif field[0] == "Rss:":
+                    m[where] += int(field[1])
+                elif field[0] in ("Private_Clean:", "Private_Dirty:"):
+                    m["private"] += int(field[1])
+    except OSError:
+        return None
+    return m
+
+
+# --- load generators -----------------------------------------------------
+
+def lua(tmp, name):
+    """tests/bench/NAME.lua with the shared status counting in front, as one file."""
+    path = os.path.join(tmp, name + ".lua")
+    with open(path, "w") as out:
+        for part in ("count", name):
+            with open(os.path.join(BENCH, part + ".lua")) as f:
+                out.write(f.read() + "\n")
+    return path
+
+
+def to_ms(s):
+    """wrk's "1.23ms", "850.00us", "2.01s" in milliseconds."""
+    m = re.match(r"([\d.]+)(\w*)$", s)
+    return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[m.group(2)]
+
+
+def wrk(url, script, args=(), seconds=None):
+    """One wrk run: counts by status, 2xx per second, latency percentiles (ms)."""
+    cmd = ["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % (seconds or SECONDS), "--timeout", "10s",
+           "--latency", "-s", script, url, "--"] + [str(a) for a in args]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    out = p.stdout
+    took = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    if p.returncode != 0 or not took:
+        raise RuntimeError("wrk failed: %s %s" % (out[-500:], p.stderr[-500:]))
+    statuses = {int(c): int(n) for c, n in re.findall(r"^status (\d+) (\d+)$", out, re.M)}
+    ok = sum(n for c, n in statuses.items() if 200 <= c < 300)
+    secs = to_ms(took.group(2) + took.group(3)) / 1000
+    pct = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)$", out, re.M))
     errors = re.search(r"Socket errors: (.*)", out)
-    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
-    return {"rps": rps, "total": total, "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "errors": errors.group(1) if errors else "", "p99": p99.group(1) if p99 else "?"}
+    return {"ok": ok, "requests": int(took.group(1)), "seconds": secs, "rate": ok / secs,
+            "statuses": statuses, "non2xx": sum(statuses.values()) - ok,
+            "p50": to_ms(pct["50"]) if "50" in pct else None,
+            "p99": to_ms(pct["99"]) if "99" in pct else None,
+            "socket_errors": errors.group(1) if errors else ""}
+
+
+async def _read_status(reader):
+    """Reads one HTTP/1.1 response; returns its status code."""
+    line = await reader.readline()
+    code = int(line.split()[1])
+    length, chunked = 0, False
+    while True:
+        h = await reader.readline()
+        if h in (b"\r\n", b""):
+            break
+        k, _, v = h.decode("latin-1").partition(":")
+        if k.strip().lower() == "content-length":
+            length = int(v)
+        elif k.strip().lower() == "transfer-encoding" and "chunked" in v.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int((await reader.readline()).split(b";")[0], 16)
+            await reader.readexactly(size + 2)
+            if size == 0:
+                break
+    elif length:
+        await reader.readexactly(length)
+    return code
+
+
+async def _pace(port, path, bodies, rate, conns=64):
+    """POSTs bodies at rate per second over conns keep-alive connections (a
+    request waits for a free connection when all are busy).
+
+    Returns the monotonic ns at which each was sent, its status, the
+    answer's latency (ms) and the seconds the whole took."""
+    n = len(bodies)
+    sent, status, answered = [0] * n, [0] * n, [0.0] * n
+    pool = asyncio.Queue()
+    for _ in range(conns):
+        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+
+    async def one(i, conn):
+        reader, writer = conn
+        head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                "Content-Length: %d\r\n\r\n" % (path, len(bodies[i]))).encode()
+        sent[i] = time.monotonic_ns()
+        writer.write(head + bodies[i])
+        status[i] = await _read_status(reader)
+        answered[i] = (time.monotonic_ns() - sent[i]) / 1e6
+        pool.put_nowait(conn)
+
+    start = time.monotonic()
+    tasks = []
+    for i in range(n):
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, await pool.get())))
+    await asyncio.gather(*tasks)
+    took = time.monotonic() - start
+    while not pool.empty():
+        pool.get_nowait()[1].close()
+    return sent, status, answered, took
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+# --- the stand-in and Kannel ---------------------------------------------
+
+class Standin:
+    def __init__(self, run):
+        self.port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc = run.start("standin", [STANDIN, str(self.port)])
+        if not wait_port(self.port):
+            raise RuntimeError("the stand-in did not start")
+
+    def _get(self, path, method="GET"):
+        req = urllib.request.Request(self.url + path, method=method,
+                                     data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.read()
+
+    def reset(self):
+        self._get("/_reset", "POST")
+
+    def stats(self):
+        return json.loads(self._get("/_stats"))
+
+    def arrivals(self):
+        out = {}
+        for line in self._get("/_arrivals").decode().splitlines():
+            to, ns = line.split()
+            out.setdefault(to.lstrip("+"), int(ns))
+        return out
+
+    def wait(self, stream, want, timeout):
+        """Waits until stream has seen want unique ids, or nothing new came for 3 s."""
+        end = time.monotonic() + timeout
+        last, since = -1, time.monotonic()
+        while True:
+            s = self.stats()[stream]
+            if s["unique"] >= want or time.monotonic() > end:
+                return s
+            if s["unique"] != last:
+                last, since = s["unique"], time.monotonic()
+            elif time.monotonic() - since > 3:
+                return s
+            time.sleep(0.1)
+
+
+class Kannel:
+    """bearerbox and smsbox with tests/bench/kannel.conf.in, on loopback."""
+
+    def __init__(self, run, sink_port):
+        self.dir = os.path.join(run.tmp, "kannel")
+        os.makedirs(self.dir)
+        self.admin, self.box, self.smsc, self.sendsms = (free_port() for _ in range(4))
+        fields = {"DIR": self.dir, "ADMIN_PORT": self.admin, "BOX_PORT": self.box,
+                  "SMSC_PORT": self.smsc, "SENDSMS_PORT": self.sendsms,
+                  "SINK_PORT": sink_port, "PENDING": CONNS}
+        conf = fill(os.path.join(BENCH, "kannel.conf.in"), fields)
+        open(os.path.join(self.dir, "kannel.store"), "w").close()
+        path = os.path.join(self.dir, "kannel.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        self.bearerbox = run.start("bearerbox", [sbin("bearerbox"), "-v", "3", path])
+        if not (wait_port(self.smsc) and wait_port(self.admin)):
+            raise RuntimeError("Kannel's bearerbox did not start; see bearerbox.log")
+        self.smsbox = run.start("smsbox", [sbin("smsbox"), "-v", "3", path])
+        if not wait_port(self.sendsms):
+            raise RuntimeError("Kannel's smsbox did not start; see smsbox.log")
+        end = time.time() + 10
+        while "smsbox:" not in self.status_text():
+            if time.time() > end:
+                raise RuntimeError("smsbox did not connect to bearerbox")
+            time.sleep(0.1)
+
+    def status_text(self):
+        url = "http://127.0.0.1:%d/status.txt?password=bench" % self.admin
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.read().decode("latin-1")
+
+    def counts(self):
+        """Kannel's own counts from its status page."""
+        t = self.status_text()
+        m = re.search(r"SMS: received (\d+) \((\d+) queued\), sent (\d+) \((\d+) queued\)", t)
+        failed = re.search(r"failed (\d+)", t)
+        return {"received": int(m.group(1)), "sent": int(m.group(3)),
+                "failed": int(failed.group(1)) if failed else 0}
+
+
+def sbin(name):
+    return shutil.which(name) or os.path.join("/usr/sbin", name)
+
+
+def fill(template, fields):
+    """template with its @NAME@ fields filled; an unknown field left over is an error."""
+    with open(template) as f:
+        text = f.read()
+    for k, v in fields.items():
+        text = text.replace("@%s@" % k, str(v))
+    left = re.findall(r"^[^#\n]*?(@[A-Z_]+@)", text, re.M)
+    if left:
+        raise RuntimeError("%s: no value for %s" % (template, ", ".join(sorted(set(left)))))
+    return text
+
+
+def start_bare(run):
+    """lighttpd with deploy/lighttpd.conf.in as shipped, every program being bare.fcgi."""
+    d = os.path.join(run.tmp, "bare")
+    bindir, var, www = (os.path.join(d, x) for x in ("bin", "var", "www"))
+    for x in (bindir, var, www):
+        os.makedirs(x)
+    for prog in ("inbound.fcgi", "reports.fcgi", "admin.fcgi"):
+        os.symlink(BARE, os.path.join(bindir, prog))
+    port = free_port()
+    conf = fill(os.path.join(ROOT, "deploy", "lighttpd.conf.in"), {
+        "BIND": "127.0.0.1", "PORT": port, "WWW": www, "VAR": var,
+        "DB": os.path.join(var, "none.db"), "KEY": os.path.join(var, "none.key"),
+        "SYNC": "full", "BIN": bindir, "PROCS": PROCS,
+        "PUBLIC_URL": "http://127.0.0.1:%d" % port})
+    path = os.path.join(d, "lighttpd.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    env = dict(os.environ, BENCH_BARE_THREADS=str(BARE_THREADS))
+    p = run.start("lighttpd-bare", ["lighttpd", "-D", "-f", path], env=env)
+    if not wait_port(port):
+        raise RuntimeError("lighttpd (bare) did not start")
+    return p, "http://127.0.0.1:%d" % port
+
+
+# --- rows ----------------------------------------------------------------
+
+class Row:
+    def __init__(self, rid, name, unit):
+        self.id, self.name, self.unit = rid, name, unit
+        self.value = 0.0
+        self.p50 = self.p99 = None
+        self.ok = False
+        self.check = "not run"
+        self.note = ""
+        self.ratios = {}
+        self.data = {}
+        self.skipped = False
+
+    def skip(self):
+        self.ok, self.skipped, self.check = True, True, "skipped (BENCH_ONLY)"
+
+    def ratio(self, rows, other):
+        o = rows.get(other)
+        return self.value / o.value if o and o.value else 0.0
+
+    def set_wrk(self, w, per=1):
+        self.value = w["rate"] * per
+        self.p50, self.p99 = w["p50"], w["p99"]
+        self.data["wrk"] = w
+
+    def verdict(self, ok, check):
+        self.ok, self.check = bool(ok), check
+
+    def as_json(self):
+        return {"id": self.id, "name": self.name, "skipped": self.skipped,
+                "value": round(self.value, 1),
+                "unit": self.unit, "p50_ms": self.p50, "p99_ms": self.p99,
+                "ratios": {k: round(v, 3) for k, v in self.ratios.items()},
+                "ok": self.ok, "check": self.check, "note": self.note, "data": self.data}
+
+
+def wrk_problems(w):
+    """What wrk saw go wrong, for the check text; empty when nothing did."""
+    bad = []
+    if w["non2xx"]:
+        bad.append("non-2xx %s" % ", ".join("%d x%d" % (c, n) for c, n in
+                                            sorted(w["statuses"].items()) if not 200 <= c < 300))
+    if w["socket_errors"]:
+        bad.append("socket errors: " + w["socket_errors"])
+    return bad
+
+
+def within(stored, ok, per=1):
+    """wrk does not count the requests still open at its deadline, which the
+    server may have answered: up to one per connection more than it saw."""
+    return ok * per <= stored <= (ok + CONNS) * per
+
+
+def row_bare(rows, url):
+    r = rows["bare"]
+    w = wrk(url + "/channel/0123456789abcdef0123456789abcdef/webhook/sms", lua(TMP, "mo"), [1])
+    r.set_wrk(w)
+    bad = wrk_problems(w)
+    r.verdict(w["ok"] > 0 and not bad, "; ".join(bad) or "2xx %s, nothing to store" % num(w["ok"]))
+
+
+def row_kannel_mo(rows, k, standin):
+    r = rows["kannel_mo"]
+    standin.reset()
+    before = k.counts()
+    w = wrk("http://127.0.0.1:%d" % k.smsc, lua(TMP, "kannel_mo"), [1])
+    r.set_wrk(w)
+    got = settle(lambda: k.counts()["received"]) - before["received"]
+    s = standin.wait("mo", got, timeout=max(30, 10 * SECONDS))
+    bad = wrk_problems(w)
+    if not within(got, w["ok"]):
+        bad.append("Kannel counted %s received, wrk saw %s 2xx" % (num(got), num(w["ok"])))
+    if s["unique"] != got or s["duplicates"]:
+        bad.append("the service got %s of %s (%s twice)" % (num(s["unique"]), num(got),
+                                                             num(s["duplicates"])))
+    r.verdict(not bad, "; ".join(bad) or "received %s (wrk 2xx %s), all reached the service once"
+              % (num(got), num(w["ok"])))
+    if s["last_ns"] and s["first_ns"]:
+        r.note = "the service had them all %.1f s after the first" % (
+            (s["last_ns"] - s["first_ns"]) / 1e9)
+    r.data.update(kannel_received=got, service=s)
+
+
+def row_kannel_mt(rows, k, standin):
+    r = rows["kannel_mt"]
+    standin.reset()
+    before = k.counts()
+    t0 = time.monotonic_ns()
+    w = wrk("http://127.0.0.1:%d/" % k.sendsms, lua(TMP, "kannel_mt"), [1])
+    standin.wait("mt", w["ok"], timeout=max(30, 10 * SECONDS))
+    s = settle(lambda: standin.stats()["mt"])   # and those open at wrk's deadline
+    after = settle(k.counts)        # Kannel counts a message once the sink has answered
+    sent, failed = after["sent"] - before["sent"], after["failed"] - before["failed"]
+    if s["last_ns"]:
+        r.value = s["unique"] / ((s["last_ns"] - t0) / 1e9)
+    r.p50, r.p99 = w["p50"], w["p99"]
+    bad = wrk_problems(w)
+    if not within(s["unique"], w["ok"]) or s["duplicates"]:
+        bad.append("the sink saw %s (%s twice), sendsms accepted %s" % (
+            num(s["unique"]), num(s["duplicates"]), num(w["ok"])))
+    if sent != s["unique"] or failed:
+        bad.append("Kannel counted %s sent, %s failed; the sink saw %s" % (
+            num(sent), num(failed), num(s["unique"])))
+    r.verdict(not bad, "; ".join(bad) or "sendsms 2xx %s, sink saw %s once each" % (
+        num(w["ok"]), num(s["unique"])))
+    r.note = "sendsms accepted %s/s; p50/p99 are sendsms answers" % num(w["rate"])
+    r.data.update(wrk=w, sink=s, kannel_sent=sent)
+
+
+def settle(read, quiet=0.3, timeout=15):
+    """read() once it has stopped changing: wrk leaves at its deadline while
+    the server still finishes the requests it had."""
+    end = time.monotonic() + timeout
+    last = read()
+    while time.monotonic() < end:
+        time.sleep(quiet)
+        now = read()
+        if now == last:
+            break
+        last = now
+    return last
+
+
+def store_counts(env, queries):
+    """Several counts read in one transaction, so they agree with each other."""
+    db = sqlite3.connect(env.db, timeout=30, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        out = {k: db.execute(q).fetchone()[0] for k, q in queries.items()}
+        db.execute("COMMIT")
+        return out
+    finally:
+        db.close()
+
+
+IN_COUNTS = {
+    "stored": "SELECT COUNT(*) FROM messages WHERE direction = 'in'",
+    "distinct": "SELECT COUNT(DISTINCT infobip_id) FROM messages WHERE direction = 'in'",
+    "queued": "SELECT COUNT(*) FROM agent_queue",
+    "contacts": "SELECT COUNT(*) FROM contacts",
+}
+
+
+def counts_in(env):
+    return settle(lambda: store_counts(env, IN_COUNTS))
+
+
+def row_inbound(rows, rid, env, cid, digit):
+    r = rows[rid]
+    before = counts_in(env)
+    w = wrk(env.base + "/channel/%s/webhook/sms" % cid, lua(TMP, "mo"), [digit])
+    r.set_wrk(w)
+    after = counts_in(env)
+    d = {k: after[k] - before[k] for k in after}
+    bad = wrk_problems(w)
+    if not within(d["stored"], w["ok"]):
+        bad.append("stored %s, wrk saw %s 2xx (LOST OR EXTRA)" % (num(d["stored"]), num(w["ok"])))
+    if d["distinct"] != d["stored"]:
+        bad.append("%s stored twice" % num(d["stored"] - d["distinct"]))
+    if d["queued"] != d["stored"] or d["contacts"] != d["stored"]:
+        bad.append("queued for the agent %s, new contacts %s" % (num(d["queued"]),
+                                                                num(d["contacts"])))
+    r.verdict(not bad, "; ".join(bad) or "stored %s once each (wrk 2xx %s), each a new contact"
+              " queued for the agent" % (num(d["stored"]), num(w["ok"])))
+    r.data["store"] = d
+
+
+def row_duplicate(rows, env, cid):
+    r = rows["duplicate"]
+    body = ('{"results":[{"messageId":"bench-dup-1","from":"4915112345678","to":"447491163443",'
+            '"text":"Hello again","receivedAt":"2026-11-27T10:00:00.000+0000","smsCount":1}],'
+            '"messageCount":1,"pendingMessageCount":0}')
+    first = env.post("/channel/%s/webhook/sms" % cid, body)
+    before = counts_in(env)
+    w = wrk(env.base + "/channel/%s/webhook/sms" % cid, lua(TMP, "fixed"), [body])
+    r.set_wrk(w)
+    d = counts_in(env)["stored"] - before["stored"]
+    bad = wrk_problems(w)
+    if first.status != 200 or d != 0 or w["ok"] == 0:
+        bad.append("first answer %d, then %s more stored" % (first.status, num(d)))
+    r.verdict(not bad, "; ".join(bad) or "2xx %s, none stored again" % num(w["ok"]))
+
+
+def row_reports(rows, rid, env, cid, per):
+    r = rows[rid]
+    known = max(1000, (40000 if per > 1 else 5000) * SECONDS)
+    prefix = "bench-out-%d-" % per
+    env.sql("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)"
+            " INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
+            " text, status, status_group) SELECT ? || i, ?, 'out', 'campaign', 'InfoSMS',"
+            " '41793026727', 'Bench report target', 'accepted', 'PENDING' FROM n",
+            (known, prefix, cid))
+    queries = {"events": "SELECT COUNT(*) FROM message_events",
+               "waiting": "SELECT COUNT(*) FROM message_events WHERE applied = 0"}
+    before = store_counts(env, queries)
+    w = wrk(env.base + "/channel/%s/webhook/reports" % cid, lua(TMP, "reports"),
+            [per, known, prefix])
+    r.set_wrk(w, per)
+    after = settle(lambda: store_counts(env, queries))
+    events, waiting = after["events"] - before["events"], after["waiting"] - before["waiting"]
+    bad = wrk_problems(w)
+    if not within(events, w["ok"], per):
+        bad.append("stored %s events for %s 2xx x %d (LOST OR EXTRA)" % (num(events),
+                                                                        num(w["ok"]), per))
+    if waiting:
+        bad.append("%s reports not matched to their message" % num(waiting))
+    r.verdict(not bad, "; ".join(bad) or "%s reports stored once each and applied (2xx %s x %d)"
+              % (num(events), num(w["ok"]), per))
+    if per > 1:
+        r.note = "%s requests/s" % num(w["rate"])
+    r.data.update(events=events, per_post=per)
+
+
+def run_sender(run, name, env, seconds):
+    """Starts ibchannel sender --for seconds under env's settings."""
+    return run.start(name, [os.path.join(BUILD, "ibchannel"), "sender", "--for", str(seconds)],
+                     env=env.env)
+
+
+def watch_memory(p, until):
+    """Waits for p to end (or until the monotonic time until); returns its memory
+    as last seen, which holds its peak."""
+    last = None
+    while p.poll() is None and time.monotonic() < until:
+        last = memory(p.pid) or last
+        time.sleep(0.1)
+    return last or {}
+
+
+def row_sender(rows, run, env, cid, standin):
+    r = rows["sender"]
+    queued = int(os.environ.get("BENCH_SEND_QUEUE", 40000 * SECONDS))
+    env.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+            " INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
+            " text, status) SELECT printf('bench-send-%09d', i), ?, 'out', 'campaign',"
+            " 'InfoSMS', '+49151' || printf('%08d', i), 'Hello number ' || i, 'queued' FROM n",
+            (queued, cid))
+    env.sql("INSERT INTO outbox (message_id) SELECT id FROM messages"
+            " WHERE uid LIKE 'bench-send-%'")
+    standin.reset()
+    t0 = time.monotonic_ns()
+    p = run_sender(run, "sender", env, SECONDS)
+    mem = watch_memory(p, time.monotonic() + SECONDS + 60)
+    run.stop(p)
+    s = standin.stats()["infobip"]
+    st = dict(env.sql("SELECT status, COUNT(*) FROM messages WHERE uid LIKE 'bench-send-%'"
+                      " GROUP BY status"))
+    if s["last_ns"]:
+        r.value = s["unique"] / ((s["last_ns"] - t0) / 1e9)
+    bad = []
+    if s["duplicates"] or s["unique"] != st.get("accepted", 0) or s["unique"] == 0:
+        bad.append("stand-in saw %s (%s twice), the store says %s accepted" % (
+            num(s["unique"]), num(s["duplicates"]), num(st.get("accepted", 0))))
+    left = {k: v for k, v in st.items() if k not in ("accepted", "queued")}
+    if left:
+        bad.append("left %s" % ", ".join("%s %s" % (num(v), k) for k, v in left.items()))
+    drained = st.get("queued", 0) == 0
+    r.verdict(not bad, "; ".join(bad) or "%s sent, each seen once by the stand-in and recorded"
+              " accepted" % num(s["unique"]))
+    r.note = "%s queued; %s%s batch requests" % (
+        num(queued), "ran out of messages; " if drained else "", num(s["requests"]))
+    r.data.update(standin=s, statuses=st, queued=queued)
+    return mem
+
+
+def row_e2e(rows, run, env, cid, standin):
+    r = rows["e2e"]
+    env.sql("DELETE FROM outbox")       # what the sender row left queued
+    standin.reset()
+    p = run_sender(run, "sender-e2e", env, SECONDS + 120)
+    time.sleep(0.5)
+    n = E2E_RATE * SECONDS
+    frm = ["497%08d" % i for i in range(n)]
+    bodies = [('{"results":[{"messageId":"bench-e2e-%d","from":"%s","to":"447491163443",'
+               '"text":"Hello, what are your opening hours?","receivedAt":'
+               '"2026-11-27T10:00:00.000+0000","smsCount":1}],"messageCount":1,'
+               '"pendingMessageCount":0}' % (i, frm[i])).encode() for i in range(n)]
+    sent, status, answered, took = asyncio.run(
+        _pace(env.port, "/channel/%s/webhook/sms" % cid, bodies, E2E_RATE))
+    acked = [i for i in range(n) if 200 <= status[i] < 300]
+    s = standin.wait("infobip", len(acked), timeout=30)
+    run.stop(p)
+    seen = standin.arrivals()
+    lat = [(seen[frm[i]] - sent[i]) / 1e6 for i in acked if frm[i] in seen]
+    r.value = (n - 1) / ((sent[-1] - sent[0]) / 1e9) if n > 1 else 0.0    # the pace held
+    r.p50, r.p99 = percentile(lat, 50), percentile(lat, 99)
+    bad = []
+    if len(acked) != n:
+        bad.append("%s MO not answered 2xx" % num(n - len(acked)))
+    if len(lat) != len(acked) or s["duplicates"] or s["unique"] != len(acked):
+        bad.append("%s replies for %s MO (%s twice)" % (num(s["unique"]), num(len(acked)),
+                                                         num(s["duplicates"])))
+    r.verdict(not bad, "; ".join(bad) or "%s MO, %s replies, one each" % (num(n), num(len(lat))))
+    r.note = "paced at %s MO/s%s; p50/p99 from MO sent to reply at the stand-in (max %.0f ms);" \
+        " MO answered p99 %.1f ms" % (num(E2E_RATE), "" if r.value >= 0.95 * E2E_RATE else
+                                     ", held back by slow MO answers", max(lat) if lat else 0,
+                                     percentile(answered, 99) or 0)
+    r.data.update(mo=n, replies=len(lat), seconds=took, max_ms=max(lat) if lat else None,
+                  mo_answer_p50_ms=percentile(answered, 50),
+                  mo_answer_p99_ms=percentile(answered, 99))
+
+
+def setup_line(run, name, sync, standin):
+    """An ibchannel installation with a RUNNING connection to the stand-in and the
+    rules agent attached with Inbound on."""
+    env = run.env(name, sync)
+    cid = env.add_connection(name="Bench line", url=standin.url)
+    agent = env.cli("agent", "add", "--name", "Bench agent", "--kind", "rules",
+                    "--instructions-file", os.path.join(BENCH, "rules.txt")).stdout.strip()
+    env.cli("agent", "attach", agent, cid, "--inbound")
+    env.cli("agent", "start", agent)
+    status = env.sql1("SELECT status FROM connections WHERE id = ?", (cid,))
+    if status != "RUNNING":
+        raise RuntimeError("the bench connection is %s, not RUNNING" % status)
+    return env, cid
+
+
+def fcgi_memory(label, env_or_pid, mem):
+    """The memory of each FastCGI program under a lighttpd (the largest process
+    of each program when there are several)."""
+    pid = lighttpd_pid(env_or_pid) if isinstance(env_or_pid, Env) else env_or_pid
+    largest = {}
+    for child, prog in children(pid):
+        m = memory(child)
+        if m and m["peak"] >= largest.get(prog, {"peak": -1})["peak"]:
+            largest[prog] = m
+    for prog in sorted(largest):
+        mem.append(dict(largest[prog], program="%s (%s)" % (prog, label)))
+
+
+# --- output --------------------------------------------------------------
+
+def num(v):
+    return "{:,.0f}".format(v)
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {"cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
+            "load": os.getloadavg()}
+
+
+def versions():
+    def version(cmd, pattern):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True)
+        except OSError:
+            return "?"
+        m = re.search(pattern, p.stdout + p.stderr)
+        return m.group(1) if m else "?"
+    return {"lighttpd": version(["lighttpd", "-v"], r"lighttpd/([\w.]+)"),
+            "Kannel": version([sbin("bearerbox"), "--version"], r"bearerbox version `([^']+)'"),
+            "wrk": version(["wrk", "-v"], r"wrk (?:debian/)?([\w.]+)")}
+
+
+def ms(v):
+    return "%.1f ms" % v if v is not None else "-"
+
+
+def print_table(rows, mem, goals, head):
+    """The table: one line per row, then each row's check and notes, memory, goals."""
+    shown = [r for r in rows.values() if not r.skipped]
+    line = "%-42s %9s %-10s %9s %9s %9s %7s  %s"
+    print()
+    print(head)
+    print(line % ("row", "rate", "unit", "p50", "p99", "x Kannel", "x bare", "check"))
+    for r in shown:
+        kannel = r.ratios.get("kannel_mo", r.ratios.get("kannel_mt"))
+        print(line % (r.name, num(r.value), r.unit, ms(r.p50), ms(r.p99),
+                      "%.2f" % kannel if kannel is not None else "",
+                      "%.2f" % r.ratios["bare"] if "bare" in r.ratios else "",
+                      "ok" if r.ok else "FAILED"))
+    print("(x Kannel: inbound rows / Kannel MO, the sender / Kannel MT; x bare: / the ceiling)")
+    print()
+    print("checks:")
+    for r in shown:
+        print("  %-44s %s%s" % (r.name, "" if r.ok else "FAILED: ", r.check))
+        if r.note:
+            print("  %-44s %s" % ("", r.note))
+    print()
+    print("%-34s %9s %9s %10s %9s %9s %9s" % ("memory (MiB)", "peak RSS", "RSS now",
+                                              "libraries", "binary", "heap", "private"))
+    for m in mem:
+        print("%-34s %9.1f %9.1f %10.1f %9.1f %9.1f %9.1f" % ((m["program"],) + tuple(
+            m.get(k, 0) / 1024 for k in ("peak", "rss", "libraries", "exe", "heap", "private"))))
+    print("(peak RSS is VmHWM; the rest splits the RSS at the end: shared libraries, the"
+          " program's own file, heap/stacks/anonymous memory, and how much of the RSS is"
+          " private to the process)")
+    print()
+    print("goals:")
+    for g in goals:
+        if not g.get("skipped"):
+            print("  %-9s %-24s %s" % ({True: "met", False: "NOT MET", None: "no figure"}[
+                g["met"]], g["row"], g["goal"]))
+
+
+# Every row: id, the group that measures it, its name in the table, its unit.
+ROWS = [
+    ("bare", "bare", "ceiling: bare FastCGI responder", "req/s"),
+    ("kannel_mo", "kannel", "Kannel MO accepted (HTTP SMSC, file store)", "MO/s"),
+    ("kannel_mt", "kannel", "Kannel MT sendsms -> sink", "MT/s"),
+    ("inbound_full", "full", "inbound MO, new contact, sync=full", "MO/s"),
+    ("inbound_normal", "normal", "inbound MO, new contact, sync=normal", "MO/s"),
+    ("duplicate", "full", "inbound MO, duplicate, sync=full", "MO/s"),
+    ("reports_1", "full", "delivery reports, 1 per POST, full", "reports/s"),
+    ("reports_100", "full", "delivery reports, 100 per POST, full", "reports/s"),
+    ("sender", "sender", "sender -> C stand-in, full", "msg/s"),
+    ("e2e", "sender", "MO -> rules agent -> reply at stand-in", "MO/s"),
+]
+
+# Which rows each row is divided by, and how the table names them.
+RATIOS = {
+    "inbound_full": ("kannel_mo", "bare"),
+    "inbound_normal": ("kannel_mo", "bare"),
+    "duplicate": ("bare",),
+    "reports_1": ("bare",),
+    "sender": ("kannel_mt",),
+}
+
+
+def group_bare(run, rows, mem, standin):
+    bare, url = start_bare(run)
+    row_bare(rows, url)
+    fcgi_memory("ceiling", bare.pid, mem)
+    run.stop(bare)
+
+
+def group_kannel(run, rows, mem, standin):
+    k = Kannel(run, standin.port)
+    row_kannel_mo(rows, k, standin)
+    row_kannel_mt(rows, k, standin)
+    for p in (k.bearerbox, k.smsbox):
+        mem.append(dict(memory(p.pid) or {}, program="%s (Kannel)" % p.bench_name))
+    run.stop(k.smsbox)
+    run.stop(k.bearerbox)
+
+
+def group_full(run, rows, mem, standin):
+    env, cid = setup_line(run, "bench-full", "full", standin)
+    row_inbound(rows, "inbound_full", env, cid, 1)
+    row_duplicate(rows, env, cid)
+    row_reports(rows, "reports_1", env, cid, 1)
+    row_reports(rows, "reports_100", env, cid, 100)
+    fcgi_memory("full", env, mem)
+    run.stop_env(env)
+
+
+def group_normal(run, rows, mem, standin):
+    env, cid = setup_line(run, "bench-normal", "normal", standin)
+    row_inbound(rows, "inbound_normal", env, cid, 2)
+    fcgi_memory("normal", env, mem)
+    run.stop_env(env)
+
+
+def group_sender(run, rows, mem, standin):
+    env, cid = setup_line(run, "bench-send", "full", standin)
+    mem.append(dict(row_sender(rows, run, env, cid, standin), program="ibchannel sender"))
+    row_e2e(rows, run, env, cid, standin)
+    run.stop_env(env)
+
+
+# In the order they run; BENCH_ONLY=bare,kannel,... runs some of them.
+GROUPS = [
+    ("bare", "the ceiling: bare FastCGI responder under lighttpd", group_bare),
+    ("kannel", "the peer: Kannel", group_kannel),
+    ("full", "ibchannel, IBCHANNEL_SYNC=full", group_full),
+    ("normal", "ibchannel, IBCHANNEL_SYNC=normal", group_normal),
+    ("sender", "ibchannel sender, and MO -> reply", group_sender),
+]
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="ibc-bench-")
-    mo_lua = os.path.join(tmp, "mo.lua")
-    fixed_lua = os.path.join(tmp, "fixed.lua")
-    with open(mo_lua, "w") as f:
-        f.write(LUA_MO)
-    with open(fixed_lua, "w") as f:
-        f.write(LUA_FIXED)
-    rows = []
-    envs = {}
-    for sync, procs in (("normal", 1), ("full", 1), ("full", 4)):
-        env = Env("bench-%s-%d" % (sync, procs), procs=procs, sync=sync)
-        envs[(sync, procs)] = env
-        cid = env.add_connection()
-        with open(os.path.join(env.dir, "www", "static.txt"), "w") as f:
-            f.write('{"ok": true}\n')
-        if sync == "normal":
-            rows.append(("lighttpd static file (ceiling)", wrk(env.base + "/static.txt")))
-            rows.append(("GET /docs (FastCGI, store read)",
-                         wrk(env.base + "/channel/%s/docs" % cid)))
-            dup = ('{"results":[{"messageId":"same-id","from":"4915112345678","text":"hi"}],'
-                   '"messageCount":1,"pendingMessageCount":0}')
-            env.post("/channel/%s/webhook/sms" % cid, dup)
-            rows.append(("POST inbound, duplicate (dedupe path)",
-                         wrk(env.base + "/channel/%s/webhook/sms" % cid, fixed_lua, [dup])))
-            env.sql("INSERT INTO messages (uid, connection_id, direction, text, status)"
-                    " VALUES ('bench-dlr', ?, 'out', 'x', 'accepted')", (cid,))
-            dlr = ('{"results":[{"messageId":"bench-dlr","to":"4915112345678","status":'
-                   '{"groupId":1,"groupName":"PENDING","id":26,"name":"PENDING_ACCEPTED"}}]}')
-            rows.append(("POST delivery report (sync=normal)",
-                         wrk(env.base + "/channel/%s/webhook/reports" % cid, fixed_lua, [dlr])))
-        before = env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'in'")
-        res = wrk(env.base + "/channel/%s/webhook/sms" % cid, mo_lua, ["%s%d" % (sync, procs)])
-        stored = env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'in'") - before
-        res["stored"] = stored
-        rows.append(("POST inbound, new (sync=%s, %d proc%s)" % (sync, procs, "s" * (procs > 1)),
-                     res))
-    # The sender: queued messages to the simulator in batches of 100.
-    env = envs[("full", 1)]
-    cid = env.sql1("SELECT id FROM connections LIMIT 1")
-    n = 5000
-    env.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
-            " INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
-            " text, status) SELECT printf('bench%027d', i), ?, 'out', 'campaign', 'InfoSMS',"
-            " '+49151' || printf('%08d', i), 'Hello number ' || i, 'queued' FROM n", (n, cid))
-    env.sql("INSERT INTO outbox (message_id) SELECT id FROM messages WHERE uid LIKE 'bench%'")
-    env.sim("/_sim/config", {"dlr_delay": 3600})
-    t = time.time()
-    env.cli("sender", "--once", check=False)
-    took = time.time() - t
-    sent = env.sql1("SELECT COUNT(*) FROM messages WHERE uid LIKE 'bench%' AND status = 'accepted'")
-    rows.append(("sender -> simulator, %d queued (sync=full)" % n,
-                 {"rps": sent / took, "total": sent, "non2xx": 0, "p99": "-",
-                  "errors": "%d accepted in %.2f s; the Python simulator bounds it" % (sent, took)}))
-    ok_sent = sent == n
-    for env in envs.values():
-        env.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
+    global TMP
+    only = os.environ.get("BENCH_ONLY", ",".join(g[0] for g in GROUPS)).split(",")
+    unknown = set(only) - {g[0] for g in GROUPS}
+    if unknown:
+        sys.exit("BENCH_ONLY: no group %s (groups: %s)" % (
+            ", ".join(sorted(unknown)), ", ".join(g[0] for g in GROUPS)))
+    for tool, hint in (("wrk", "apt-get install -y wrk"), ("lighttpd", "make deps")):
+        if not shutil.which(tool):
+            sys.exit("make bench needs %s: %s" % (tool, hint))
+    for path in (STANDIN, BARE, sbin("bearerbox")):
+        if not os.path.exists(path):
+            sys.exit("make bench needs %s (run it through make bench)" % path)
+    TMP = tempfile.mkdtemp(prefix="ibc-bench-")
+    if KEEP:
+        os.environ["IBC_KEEP_TMP"] = "1"
+    run = Running(TMP)
+    # Ctrl-C, kill and a closed terminal all end the run the same way: every
+    # process stopped, the rows measured so far printed and saved.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
 
-    ceiling = rows[0][1]["rps"]
-    print("%-42s %10s %8s %9s %8s %s" % ("run (%ds, %d connections, 2 cores)" % (SECONDS, CONNS),
-                                         "req/s", "x static", "p99", "non-2xx", "notes"))
-    ok = True
-    for name, r in rows:
-        note = r["errors"]
-        if "stored" in r:
-            # wrk does not count requests still open at its deadline, though
-            # the server may have stored them: up to one per connection more.
-            answered = r["total"] - r["non2xx"]
-            good = answered <= r["stored"] <= r["total"] + CONNS
-            note = "stored %d, wrk saw %d answered 200%s" % (
-                r["stored"], answered, "" if good else " (LOST OR EXTRA)")
-            ok = ok and good
-        print("%-42s %10.0f %8.2f %9s %8d %s" % (name, r["rps"], r["rps"] / ceiling, r["p99"],
-                                                r["non2xx"], note))
-    sys.exit(0 if ok and ok_sent else 1)
+    rows = {rid: Row(rid, name, unit) for rid, _, name, unit in ROWS}
+    for rid, group, _, _ in ROWS:
+        if group not in only:
+            rows[rid].skip()
+    mem = []
+    info = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine(), "versions": versions(),
+            "settings": {"seconds": SECONDS, "connections": CONNS, "procs_per_program": PROCS,
+                         "e2e_rate": E2E_RATE, "bare_threads": BARE_THREADS,
+                         "groups": only}}
+    print("make bench: %d s per row, wrk %d connections; %s" % (
+        SECONDS, CONNS, "; ".join("%s %s" % kv for kv in info["versions"].items())), flush=True)
+    failure = None
+    try:
+        standin = Standin(run)
+        for group, what, fn in GROUPS:
+            if group not in only:
+                continue
+            print("- %s" % what, flush=True)
+            fn(run, rows, mem, standin)
+            for rid, g, _, _ in ROWS:
+                if g == group:
+                    r = rows[rid]
+                    print("    %-42s %10s %-9s %s" % (r.name, num(r.value), r.unit,
+                                                      "ok" if r.ok else "FAILED"), flush=True)
+    except KeyboardInterrupt:
+        failure = "interrupted"
+    except Exception as e:  # the rows measured so far still get their table
+        failure = "%s: %s" % (type(e).__name__, e)
+    finally:
+        run.stop_all()
+
+    for rid, bases in RATIOS.items():
+        for b in bases:
+            if rows[rid].ok and rows[b].ok and not rows[rid].skipped and not rows[b].skipped:
+                rows[rid].ratios[b] = rows[rid].ratio(rows, b)
+    goals = []
+    for rid, what, test in GOALS:
+        skipped = any(rows[x].skipped for x in (rid,) + RATIOS.get(rid, ()))
+        goals.append({"row": rid, "goal": what, "skipped": skipped,
+                      "met": bool(test(rows[rid], rows)) if rows[rid].ok and not skipped
+                      else None})
+    goals += [{"row": m["program"], "goal": "peak RSS <= 8 MiB", "met": m["peak"] <= RSS_GOAL_KIB}
+              for m in mem if ".fcgi" in m["program"] and "ceiling" not in m["program"]
+              and m.get("peak")]
+
+    info["machine"]["load_after"] = os.getloadavg()
+    head = ("%s, %d cores (load %.1f at start, %.1f at end); %d s per row, wrk %d connections,"
+            " %d FastCGI process%s per program" % (
+                info["machine"]["cpu"], info["machine"]["cores"], info["machine"]["load"][0],
+                info["machine"]["load_after"][0], SECONDS, CONNS, PROCS,
+                "es" if PROCS > 1 else ""))
+    print_table(rows, mem, goals, head)
+    ok = failure is None and all(r.ok for r in rows.values())
+    result = dict(info, rows=[r.as_json() for r in rows.values()], memory_kib=mem,
+                  goals=goals, ok=ok, error=failure)
+    os.makedirs(os.path.dirname(JSON_OUT), exist_ok=True)
+    with open(JSON_OUT, "w") as f:
+        json.dump(result, f, indent=1)
+    print("\nsaved %s" % os.path.relpath(JSON_OUT, ROOT))
+    if failure:
+        print("make bench stopped early: %s (logs in %s)" % (failure, TMP))
+    elif KEEP:
+        print("kept %s" % TMP)
+    else:
+        shutil.rmtree(TMP, ignore_errors=True)
+    sys.exit(0 if ok else 1)
 
 
-main()
+def readme(path):
+    """The README's Speed table (markdown) from a saved run."""
+    with open(path) as f:
+        d = json.load(f)
+    m, st, v = d["machine"], d["settings"], d["versions"]
+    print("Measured %s on %s, %d cores (load %.1f at start); %d s per row, wrk %d connections,"
+          " %d FastCGI process%s per program; lighttpd %s, Kannel %s, wrk %s%s." % (
+              d["when"][:10], m["cpu"], m["cores"], m["load"][0], st["seconds"],
+              st["connections"], st["procs_per_program"],
+              "es" if st["procs_per_program"] > 1 else "", v["lighttpd"], v["Kannel"], v["wrk"],
+              "" if d["ok"] else " (NOT every check passed)"))
+    print()
+    print("| row | rate | p50 | p99 | × Kannel | × bare | check |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for r in d["rows"]:
+        if r.get("skipped"):
+            continue
+        kannel = r["ratios"].get("kannel_mo", r["ratios"].get("kannel_mt"))
+        print("| %s | %s %s | %s | %s | %s | %s | %s |" % (
+            r["name"], num(r["value"]), r["unit"], ms(r["p50_ms"]), ms(r["p99_ms"]),
+            "%.2f" % kannel if kannel is not None else "",
+            "%.2f" % r["ratios"]["bare"] if "bare" in r["ratios"] else "",
+            "ok" if r["ok"] else "FAILED"))
+    print()
+    print("| program | peak RSS | of the RSS at the end: shared libraries | heap and stacks |"
+          " private |")
+    print("|---|---:|---:|---:|---:|")
+    for p in d["memory_kib"]:
+        if p.get("peak"):
+            print("| %s | %.1f MiB | %.1f MiB | %.1f MiB | %.1f MiB |" % (
+                p["program"], p["peak"] / 1024, p.get("libraries", 0) / 1024,
+                p.get("heap", 0) / 1024, p.get("private", 0) / 1024))
+
+
+TMP = None
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--readme"]:
+        readme(sys.argv[2] if len(sys.argv) > 2 else JSON_OUT)
+    else:
+        main()
