@@ -46,6 +46,16 @@ build/obj/%.o: common/%.c $(wildcard common/*.h)
 build/libibchannel.a: $(COMMON_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $(COMMON_OBJ)
 
+# admin.fcgi is several files: routing in admin.c, a handler file and a view
+# file per page, and its style sheet and script built in.
+ADMIN_SRC =	$(wildcard cgi/admin_*.c)
+build/admin_static.c: cgi/static/embed.sh $(wildcard cgi/static/*.css cgi/static/*.js)
+	@mkdir -p build
+	$(Q)sh cgi/static/embed.sh cgi/static > $@.tmp && mv $@.tmp $@
+
+build/admin.fcgi: cgi/admin.c $(ADMIN_SRC) $(wildcard cgi/admin*.h) build/admin_static.c build/libibchannel.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Icgi -o $@ cgi/admin.c $(ADMIN_SRC) build/admin_static.c build/libibchannel.a -Wl,--as-needed $(LDLIBS)
+
 build/%.fcgi: cgi/%.c build/libibchannel.a
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 

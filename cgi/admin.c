@@ -1,11 +1,377 @@
-/* admin.fcgi: placeholder until its issue lands; answers 501. */
+/* admin.fcgi: the operators' pages under /admin/ — routing, users and roles, CSRF, then a handler. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "admin.h"
+#include "admin_static.h"
 #include "app.h"
+#include "config.h"
 #include "http.h"
+#include "log.h"
+#include "url.h"
+
+#define ADMIN_BODY_MAX	(256 * 1024)	/* instructions are at most 64 KiB */
+
+/*
+ * The routes. A pattern's segments match literally, except {conn} (a
+ * connection id, into a->id) and {n} (a positive number, into a->n).
+ * GET routes read; each POST route names the right it needs, checked
+ * with the CSRF token before its handler runs.
+ */
+static const struct route {
+	const char		*method;
+	const char		*pattern;
+	void			(*fn)(struct adm *);
+	enum admin_right	 right;
+} routes[] = {
+	{ "GET", "/admin/", conn_list, RIGHT_READ },
+	{ "GET", "/admin/connections", conn_list, RIGHT_READ },
+	{ "GET", "/admin/connections/new", conn_new, RIGHT_READ },
+	{ "POST", "/admin/connections/new", conn_create, RIGHT_ADMIN },
+	{ "GET", "/admin/connections/{conn}", conn_show, RIGHT_READ },
+	{ "POST", "/admin/connections/{conn}", conn_save, RIGHT_ADMIN },
+	{ "POST", "/admin/connections/{conn}/start", conn_start, RIGHT_ADMIN },
+	{ "POST", "/admin/connections/{conn}/stop", conn_stop, RIGHT_ADMIN },
+	{ "POST", "/admin/connections/{conn}/delete", conn_delete,
+	    RIGHT_ADMIN },
+	{ "POST", "/admin/connections/{conn}/env", conn_env_set, RIGHT_ADMIN },
+	{ "POST", "/admin/connections/{conn}/env/delete", conn_env_unset,
+	    RIGHT_ADMIN },
+	{ "GET", "/admin/connections/{conn}/logs", conn_logs, RIGHT_READ },
+	{ "GET", "/admin/connections/{conn}/status", conn_status_json,
+	    RIGHT_READ },
+	{ "GET", "/admin/agents", agent_list, RIGHT_READ },
+	{ "GET", "/admin/agents/new", agent_new, RIGHT_READ },
+	{ "POST", "/admin/agents/new", agent_create, RIGHT_ADMIN },
+	{ "GET", "/admin/agents/{n}", agent_show, RIGHT_READ },
+	{ "POST", "/admin/agents/{n}", agent_save, RIGHT_ADMIN },
+	{ "POST", "/admin/agents/{n}/start", agent_start, RIGHT_ADMIN },
+	{ "POST", "/admin/agents/{n}/stop", agent_stop, RIGHT_ADMIN },
+	{ "POST", "/admin/agents/{n}/delete", agent_delete, RIGHT_ADMIN },
+	{ "POST", "/admin/agents/{n}/attach", agent_attach, RIGHT_ADMIN },
+	{ "POST", "/admin/agents/{n}/detach", agent_detach, RIGHT_ADMIN },
+	/* Answers without sending or storing anything. */
+	{ "POST", "/admin/agents/{n}/try", agent_try, RIGHT_READ },
+	{ "GET", "/admin/sessions", session_list, RIGHT_READ },
+	{ "GET", "/admin/sessions/{n}", session_show, RIGHT_READ },
+	{ "GET", "/admin/sessions/{n}/export", session_export, RIGHT_READ },
+	{ "POST", "/admin/sessions/{n}/takeover", session_takeover,
+	    RIGHT_SESSIONS },
+	{ "POST", "/admin/sessions/{n}/release", session_release,
+	    RIGHT_SESSIONS },
+	{ "POST", "/admin/sessions/{n}/reply", session_reply, RIGHT_SESSIONS },
+	{ "POST", "/admin/sessions/{n}/close", session_close, RIGHT_SESSIONS },
+	{ "GET", "/admin/dashboard", dash_show, RIGHT_READ },
+	{ "GET", "/admin/users", user_list, RIGHT_ADMIN },
+	{ "POST", "/admin/users", user_set, RIGHT_ADMIN },
+	{ "POST", "/admin/users/delete", user_delete, RIGHT_ADMIN },
+};
+
+static const char *const role_names[] = {
+	[ROLE_VIEWER] = "viewer",
+	[ROLE_OPERATOR] = "operator",
+	[ROLE_ADMIN] = "admin",
+};
+
+/* The role each right needs at least. */
+static const enum admin_role right_role[] = {
+	[RIGHT_READ] = ROLE_VIEWER,
+	[RIGHT_SESSIONS] = ROLE_OPERATOR,
+	[RIGHT_ADMIN] = ROLE_ADMIN,
+};
+
+const char *
+admin_role_name(enum admin_role r)
+{
+	return role_names[r];
+}
+
+int
+admin_can(const struct adm *a, enum admin_right r)
+{
+	return a->role >= right_role[r];
+}
+
+const char *
+arg(const struct adm *a, const char *name)
+{
+	const char	*v;
+
+	if ((v = form_get(&a->f, name)) != NULL)
+		return v;
+	return form_get(&a->q, name);
+}
+
+const char *
+arg_trim(const struct adm *a, const char *name, char *buf, size_t bufsz)
+{
+	const char	*v = arg(a, name);
+	size_t		 n;
+
+	if (v == NULL)
+		v = "";
+	while (isspace((unsigned char)*v))
+		v++;
+	n = strlen(v);
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		n--;
+	if (n >= bufsz)
+		n = bufsz - 1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Matches one path against a pattern; fills a->id and a->n. 1 matched. */
+static int
+route_match(struct adm *a, const char *pattern, const char *path)
+{
+	const char	*p = pattern, *s = path;
+	char		*end;
+	size_t		 n;
+	long long	 v;
+
+	while (*p != '\0') {
+		if (strncmp(p, "{conn}", 6) == 0) {
+			n = strcspn(s, "/");
+			if (n != STORE_ID_LEN)
+				return 0;
+			memcpy(a->id, s, n);
+			a->id[n] = '\0';
+			if (!store_id_valid(a->id))
+				return 0;
+			p += 6;
+			s += n;
+		} else if (strncmp(p, "{n}", 3) == 0) {
+			if (!isdigit((unsigned char)*s) || *s == '0')
+				return 0;
+			errno = 0;
+			v = strtoll(s, &end, 10);
+			if (errno != 0 || (*end != '\0' && *end != '/'))
+				return 0;
+			a->n = v;
+			p += 3;
+			s = end;
+		} else if (*p++ != *s++)
+			return 0;
+	}
+	return *s == '\0';
+}
+
+/* Whether the request comes from this machine (REMOTE_ADDR). */
+static int
+from_loopback(struct http *h)
+{
+	const char	*ip = http_param(h, "REMOTE_ADDR");
+
+	return ip != NULL && url_host_is_loopback(ip, strlen(ip));
+}
+
+/*
+ * Who is asking: REMOTE_USER and the users table. 1 known (a->user,
+ * a->role set), 0 answered (401, 403 or 503).
+ */
+static int
+authenticate(struct adm *a)
+{
+	const char	*user = http_param(a->h, "REMOTE_USER");
+	const char	*noauth = getenv("IBCHANNEL_ADMIN_NO_AUTH");
+	char		 role[16];
+	size_t		 i;
+	int		 rc;
+
+	if (user == NULL || *user == '\0') {
+		if (noauth != NULL && strcmp(noauth, "1") == 0 &&
+		    from_loopback(a->h)) {
+			snprintf(a->user, sizeof(a->user), "local");
+			a->role = ROLE_ADMIN;
+			a->noauth = 1;
+			return 1;
+		}
+		admin_fail(a, 401, "The web server did not say who you are:"
+		    " the admin must be behind its authentication (see"
+		    " INSTALL.md).");
+		return 0;
+	}
+	if (strlen(user) >= sizeof(a->user)) {
+		admin_fail(a, 403, "This user may not use the admin.");
+		return 0;
+	}
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	if ((rc = store_user_role(a->st, user, role, sizeof(role))) < 0) {
+		admin_store_error(a);
+		return 0;
+	}
+	if (rc == 0) {
+		admin_fail(a, 403, "This user may not use the admin: an"
+		    " administrator adds users on the Users page or with"
+		    " 'ibchannel user set'.");
+		return 0;
+	}
+	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (strcmp(role, role_names[i]) == 0) {
+			a->role = (enum admin_role)i;
+			return 1;
+		}
+	admin_fail(a, 403, "This user has no known role.");
+	return 0;
+}
+
+/*
+ * Whether a POST may act: the form's CSRF token is this user's, and the
+ * browser's Origin, when it sends one, is this host.
+ */
+static int
+csrf_ok(struct adm *a)
+{
+	const char	*origin = http_param(a->h, "HTTP_ORIGIN");
+	const char	*host = http_param(a->h, "HTTP_HOST");
+	const char	*p;
+
+	if (!secret_equal(form_get(&a->f, "csrf"), a->csrf))
+		return 0;
+	if (origin == NULL)
+		return 1;
+	if ((p = strstr(origin, "://")) == NULL || host == NULL)
+		return 0;
+	return strcasecmp(p + 3, host) == 0;
+}
+
+/* Reads the POSTed form. 1 read, 0 answered (413, 415 or 400). */
+static int
+read_form(struct adm *a)
+{
+	const char	*ct = http_param(a->h, "CONTENT_TYPE");
+	const char	*body;
+	size_t		 len, n;
+	int		 rc;
+
+	n = ct != NULL ? strcspn(ct, "; ") : 0;
+	if (ct == NULL || n != strlen("application/x-www-form-urlencoded") ||
+	    strncasecmp(ct, "application/x-www-form-urlencoded", n) != 0) {
+		admin_fail(a, 415, "Forms are sent as"
+		    " application/x-www-form-urlencoded.");
+		return 0;
+	}
+	if ((rc = http_body(a->h, ADMIN_BODY_MAX, &body, &len)) <= 0) {
+		admin_fail(a, rc == 0 ? 413 : 400, rc == 0 ?
+		    "The form is too large." : "The form could not be read.");
+		return 0;
+	}
+	if ((rc = form_parse(&a->f, body, len)) <= 0) {
+		admin_fail(a, rc < 0 ? 500 : 400, rc < 0 ? "Out of memory." :
+		    "The form is malformed (bad escapes or not UTF-8).");
+		return 0;
+	}
+	return 1;
+}
+
+/* Serves /admin/static/NAME from the files built into the program. */
+static int
+serve_static(struct adm *a, const char *path)
+{
+	const struct admin_static	*f;
+	char				 etag[64];
+	const char			*inm;
+
+	if (strncmp(path, "/admin/static/", 14) != 0)
+		return 0;
+	if ((f = admin_static_find(path + 14)) == NULL) {
+		admin_fail(a, 404, "No such file.");
+		return 1;
+	}
+	snprintf(etag, sizeof(etag), "\"%s\"", f->hash);
+	inm = http_param(a->h, "HTTP_IF_NONE_MATCH");
+	http_open_headers(a->h, inm != NULL && strcmp(inm, etag) == 0 ? 304 :
+	    200, f->type);
+	http_header(a->h, "ETag", etag);
+	http_header(a->h, NULL, NULL);
+	if ((inm == NULL || strcmp(inm, etag) != 0) &&
+	    strcmp(http_method(a->h), "HEAD") != 0)
+		http_write(a->h, f->data, f->len);
+	return 1;
+}
 
 static void
 handle(struct http *h)
 {
-	http_error(h, 501, "not implemented yet");
+	struct adm		 a;
+	const struct route	*r = NULL;
+	const char		*method = http_method(h), *path = http_path(h);
+	const char		*qs, *why = NULL;
+	size_t			 i;
+	int			 path_known = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.h = h;
+	form_init(&a.q);
+	form_init(&a.f);
+	if (strcmp(path, "/admin") == 0) {
+		admin_redirect(&a, NULL, "/");
+		return;
+	}
+	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+	    serve_static(&a, path))
+		return;
+	if ((a.st = app_store()) == NULL) {
+		admin_store_error(&a);
+		return;
+	}
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!route_match(&a, routes[i].pattern, path))
+			continue;
+		path_known = 1;
+		if (strcmp(routes[i].method, method) == 0 ||
+		    (strcmp(method, "HEAD") == 0 &&
+		    strcmp(routes[i].method, "GET") == 0)) {
+			r = &routes[i];
+			break;
+		}
+	}
+	if (!authenticate(&a))
+		goto out;
+	if (r == NULL) {
+		if (path_known)
+			admin_fail(&a, 405, "Method not allowed here.");
+		else
+			admin_fail(&a, 404, "No such page.");
+		goto out;
+	}
+	qs = http_param(h, "QUERY_STRING");
+	if (qs != NULL && form_parse(&a.q, qs, strlen(qs)) <= 0) {
+		admin_fail(&a, 400, "The address is malformed.");
+		goto out;
+	}
+	if (!admin_can(&a, r->right)) {
+		admin_fail(&a, 403, "Your role may not do this.");
+		goto out;
+	}
+	if (config_load_key(a.st, a.key, &why) <= 0 ||
+	    secret_mac_hex(a.key, "admin csrf", a.user, a.csrf) <= 0) {
+		log_error("key file: %s", why != NULL ? why : secret_error());
+		admin_store_error(&a);
+		goto out;
+	}
+	if (strcmp(method, "POST") == 0) {
+		if (!read_form(&a))
+			goto out;
+		if (!csrf_ok(&a)) {
+			admin_fail(&a, 403, "The form's security token is"
+			    " missing or wrong: reload the page and try"
+			    " again.");
+			goto out;
+		}
+	}
+	r->fn(&a);
+out:
+	explicit_bzero(a.key, sizeof(a.key));
+	form_free(&a.q);
+	form_free(&a.f);
 }
 
 int

@@ -34,6 +34,7 @@ static const struct {
 	{ 201, "Created" },
 	{ 204, "No Content" },
 	{ 303, "See Other" },
+	{ 304, "Not Modified" },
 	{ 400, "Bad Request" },
 	{ 401, "Unauthorized" },
 	{ 403, "Forbidden" },
@@ -270,7 +271,8 @@ http_open_headers(struct http *h, int status, const char *ctype)
 	    "Cache-Control: no-store\r\n"
 	    "Content-Security-Policy: default-src 'none'; style-src 'self'"
 	    " 'unsafe-inline'; script-src 'self'; img-src 'self';"
-	    " form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n");
+	    " connect-src 'self'; form-action 'self'; frame-ancestors 'none';"
+	    " base-uri 'none'\r\n");
 }
 
 void

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "secret.h"
@@ -443,4 +444,44 @@ secret_mask(const char *plain, char *out, size_t outsz)
 			tail = p;
 	}
 	snprintf(out, outsz, "****%s", tail);
+}
+
+int
+secret_mac_hex(const unsigned char key[SECRET_KEY_LEN], const char *purpose,
+    const char *msg, char out[SECRET_MAC_HEX])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 sub[EVP_MAX_MD_SIZE], mac[EVP_MAX_MD_SIZE];
+	unsigned int		 sublen = 0, maclen = 0, i;
+	int			 rc = -1;
+
+	out[0] = '\0';
+	/* A key of its own for each purpose, so one MAC never stands for another. */
+	if (HMAC(EVP_sha256(), key, SECRET_KEY_LEN,
+	    (const unsigned char *)purpose, strlen(purpose), sub,
+	    &sublen) == NULL ||
+	    HMAC(EVP_sha256(), sub, (int)sublen, (const unsigned char *)msg,
+	    strlen(msg), mac, &maclen) == NULL || maclen != 32) {
+		secret_sslerr("HMAC");
+		goto out;
+	}
+	for (i = 0; i < maclen; i++) {
+		out[2 * i] = hex[mac[i] >> 4];
+		out[2 * i + 1] = hex[mac[i] & 0xf];
+	}
+	out[2 * maclen] = '\0';
+	rc = 1;
+out:
+	OPENSSL_cleanse(sub, sizeof(sub));
+	return rc;
+}
+
+int
+secret_equal(const char *a, const char *b)
+{
+	size_t	 n;
+
+	if (a == NULL || b == NULL || (n = strlen(a)) != strlen(b))
+		return 0;
+	return CRYPTO_memcmp(a, b, n) == 0;
 }

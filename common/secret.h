@@ -61,4 +61,18 @@ void	 secret_free(char *plain);
  */
 void	 secret_mask(const char *plain, char *out, size_t outsz);
 
+/* Room for a secret_mac_hex result: 64 hex digits and NUL. */
+#define SECRET_MAC_HEX	65
+
+/*
+ * HMAC-SHA-256 of msg under a key derived from key and purpose (a fixed
+ * text naming what the MAC is for, e.g. "admin csrf"), as 64 lowercase hex
+ * digits in out. Returns 1, or < 0 on a library error (out is "").
+ */
+int	 secret_mac_hex(const unsigned char key[SECRET_KEY_LEN],
+	    const char *purpose, const char *msg, char out[SECRET_MAC_HEX]);
+
+/* Whether a and b are the same text, compared in constant time for equal lengths; NULL is never equal. */
+int	 secret_equal(const char *a, const char *b);
+
 #endif

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sqlembed.h"
 #include "store.h"
+#include "store_private.h"
 
 #define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
 /*
@@ -1804,4 +1805,10 @@ store_session_set_responsible(struct store *st, int64_t session,
 	    session)) <= 0)
 		return rc;
 	return sqlite3_changes(st->db) > 0;
+}
+
+sqlite3 *
+store_sqlite(struct store *st)
+{
+	return st->db;
 }

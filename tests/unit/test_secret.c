@@ -344,6 +344,34 @@ test_mask(void)
 	CHECK(out[0] == 'X', "mask wrote with outsz 0");
 }
 
+/* The MACs behind the admin's CSRF tokens: stable, keyed, separated by purpose. */
+static void
+test_mac(const unsigned char key[SECRET_KEY_LEN])
+{
+	unsigned char	 other[SECRET_KEY_LEN];
+	char		 a[SECRET_MAC_HEX], b[SECRET_MAC_HEX];
+	char		 c[SECRET_MAC_HEX], d[SECRET_MAC_HEX];
+	size_t		 i;
+
+	memcpy(other, key, sizeof(other));
+	other[0] ^= 1;
+	CHECK(secret_mac_hex(key, "admin csrf", "ann", a) == 1 &&
+	    secret_mac_hex(key, "admin csrf", "ann", b) == 1 &&
+	    strlen(a) == 64 && strcmp(a, b) == 0, "mac is stable");
+	for (i = 0; i < 64; i++)
+		CHECK(strchr("0123456789abcdef", a[i]) != NULL,
+		    "mac is lowercase hex");
+	CHECK(secret_mac_hex(key, "admin csrf", "bob", b) == 1 &&
+	    strcmp(a, b) != 0, "another message, another mac");
+	CHECK(secret_mac_hex(key, "other use", "ann", c) == 1 &&
+	    strcmp(a, c) != 0, "another purpose, another mac");
+	CHECK(secret_mac_hex(other, "admin csrf", "ann", d) == 1 &&
+	    strcmp(a, d) != 0, "another key, another mac");
+	CHECK(secret_equal(a, a) && !secret_equal(a, b) &&
+	    !secret_equal(a, "") && !secret_equal(NULL, a) &&
+	    !secret_equal(a, NULL), "secret_equal");
+}
+
 int
 main(void)
 {
@@ -364,6 +392,7 @@ main(void)
 	test_rejects(key);
 	test_garbage(key);
 	test_mask();
+	test_mac(key);
 
 	unlink(path_in(p, sizeof(p), "ibchannel.key"));
 	if (rmdir(dir) == -1)

@@ -1,0 +1,464 @@
+/* Views of the Communication Channels pages: the list, the New connector form, a connection's panel, its Logs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "admin.h"
+#include "admin_view.h"
+#include "http.h"
+
+/* The webhooks Infobip calls, as Access Information lists them. */
+static const struct {
+	const char	*label;
+	const char	*rest;
+	const char	*id;
+} access_urls[] = {
+	{ "API documentation", "docs", "url-docs" },
+	{ "Incoming SMS webhook (paste into your Infobip number's"
+	    " forwarding)", "webhook/sms", "url-sms" },
+	{ "Delivery reports (sent with every message)", "webhook/reports",
+	    "url-reports" },
+	{ "Link clicks (sent with every message)", "webhook/clicks",
+	    "url-clicks" },
+};
+
+static const char *const log_levels[] = {
+	"", "Any level",
+	"error", "Errors",
+	"warn", "Warnings",
+	"info", "Information",
+	NULL, NULL,
+};
+
+/* Events the log holds, offered as suggestions in the filter. */
+static const char *const log_events[] = {
+	"start", "stop", "save", "env", "agent", "send", "send_failed",
+	"report", "click", "inbound", "session", "delete", NULL,
+};
+
+void
+view_conn_list_open(struct adm *a, const char *q)
+{
+	page_open(a, 200, SECTION_CHANNELS, "Communication Channels");
+	out_html(a, "<div class=\"page-head\"><h1>Communication Channels</h1>");
+	if (admin_can(a, RIGHT_ADMIN))
+		out_html(a, "<a class=\"btn primary\" id=\"add\""
+		    " href=\"/admin/connections/new\">Add</a>");
+	out_html(a, "</div>\n");
+	page_notice(a);
+	form_get_open(a, "search", "/admin/");
+	out_html(a, "<label class=\"sr\" for=\"q\">Search by name</label>"
+	    "<input type=\"search\" id=\"q\" name=\"q\" placeholder=\"Search"
+	    " by name\" value=\"");
+	http_html_attr(a->h, q != NULL ? q : "");
+	out_html(a, "\"><button class=\"btn\" type=\"submit\">Search</button>"
+	    "</form>\n<ul class=\"cards\" id=\"connections\">\n");
+}
+
+int
+view_conn_list_row(const struct store_connection *c, void *arg)
+{
+	struct list_ctx	*lc = arg;
+	struct adm	*a = lc->a;
+
+	out_html(a, "<li class=\"card conn\" data-id=\"");
+	http_html_attr(a->h, c->id);
+	out_html(a, "\">");
+	status_dot(a, c->status, c->status_message);
+	out_html(a, "<a class=\"name\" href=\"/admin/connections/");
+	http_html_attr(a->h, c->id);
+	out_html(a, "\">");
+	out_text(a, c->name);
+	out_html(a, "</a><span class=\"meta\">Infobip \xc2\xb7 ");
+	out_text(a, c->sender);
+	out_html(a, "</span>");
+	if (c->description[0] != '\0') {
+		out_html(a, "<span class=\"desc\">");
+		out_text(a, c->description);
+		out_html(a, "</span>");
+	}
+	out_html(a, "</li>\n");
+	lc->rows++;
+	return 1;
+}
+
+void
+view_conn_list_close(struct adm *a, int rows, const char *q)
+{
+	out_html(a, "</ul>\n");
+	if (rows == 0 && q != NULL && *q != '\0')
+		out_html(a, "<p class=\"empty\">No connection's name holds"
+		    " that.</p>\n");
+	else if (rows == 0)
+		out_html(a, "<p class=\"empty\">No connections yet. Click"
+		    " <strong>Add</strong> to connect an Infobip account:"
+		    " you need its API key, its base URL and a"
+		    " sender.</p>\n");
+	page_close(a);
+}
+
+/* The connector's fields, for the New connector form and the panel. */
+static void
+conn_fields(struct adm *a, const struct conn_form *f)
+{
+	struct field	 fl;
+
+	if (f->error != NULL)
+		callout(a, "bad", "Not saved:", f->error);
+	memset(&fl, 0, sizeof(fl));
+	fl = (struct field){ .name = "name", .label = "Name", .type = "text",
+	    .value = f->name, .error = f->err_name, .required = 1,
+	    .help = "An internal name shown across the admin." };
+	field_out(a, &fl);
+	fl = (struct field){ .name = "description", .label = "Description",
+	    .type = "text", .value = f->description,
+	    .error = f->err_description, .help = "Internal reference." };
+	field_out(a, &fl);
+	fl = (struct field){ .name = "api_key", .label = "API Key",
+	    .type = "text", .value = f->api_key, .error = f->err_api_key,
+	    .required = 1, .autocomplete = "off",
+	    .help = f->id == NULL ? "Paste the key itself, without any"
+	    " prefix. It is stored encrypted and shown masked." :
+	    "Shown masked. Leave it to keep the key; paste a new key over"
+	    " it to replace it." };
+	field_out(a, &fl);
+	fl = (struct field){ .name = "api_url", .label = "API URL",
+	    .type = "text", .value = f->api_url, .error = f->err_api_url,
+	    .required = 1, .placeholder = "xxxxx.api.infobip.com",
+	    .help = "Your account's base URL; https:// is added when"
+	    " omitted." };
+	field_out(a, &fl);
+	fl = (struct field){ .name = "sender", .label = "Sender",
+	    .type = "text", .value = f->sender, .error = f->err_sender,
+	    .required = 1, .placeholder = "447700900000 or YourBrand",
+	    .help = "A phone number (digits, optional +) or an alphanumeric"
+	    " name of up to 11 characters, as set up in your Infobip"
+	    " account. Customers can reply only to a number." };
+	field_out(a, &fl);
+}
+
+void
+view_conn_new(struct adm *a, int status, const struct conn_form *f)
+{
+	page_open(a, status, SECTION_CHANNELS, "New connector");
+	out_html(a, "<p class=\"crumbs\"><a href=\"/admin/\">Communication"
+	    " Channels</a></p><h1>New connector</h1>\n"
+	    "<section class=\"panel\">");
+	form_open(a, "stack", "/admin/connections/new");
+	conn_fields(a, f);
+	out_html(a, "<div class=\"actions\">");
+	button_submit(a, "Save", "primary");
+	out_html(a, "<a class=\"btn ghost\" href=\"/admin/\">Cancel</a>"
+	    "</div>");
+	form_close(a);
+	out_html(a, "</section>\n");
+	page_close(a);
+}
+
+/* The warnings above a connection's form. */
+static void
+conn_warnings(struct adm *a, const struct conn_panel *p)
+{
+	char	 text[512];
+
+	if (p->restart)
+		callout(a, "warn restart", "Restart to apply:", "the saved"
+		    " configuration differs from the one the running"
+		    " connection uses. Stop, then Start.");
+	if (p->alnum_sender && p->inbound_agent != NULL) {
+		snprintf(text, sizeof(text), "the sender is an alphanumeric"
+		    " name and the agent \"%s\" answers inbound SMS, but"
+		    " customers cannot reply to a name. Use a phone number"
+		    " that can receive SMS for two-way conversations.",
+		    p->inbound_agent);
+		callout(a, "warn alnum", "Customers cannot reply:", text);
+	}
+	if (p->public_why != NULL)
+		callout(a, "warn public", "Delivery reports and clicks cannot"
+		    " arrive:", p->public_why);
+}
+
+void
+view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
+    const struct conn_form *f)
+{
+	const struct store_connection	*c = p->c;
+
+	page_open(a, status, SECTION_CHANNELS, c->name);
+	out_html(a, "<p class=\"crumbs\"><a href=\"/admin/\">Communication"
+	    " Channels</a></p>\n<div class=\"page-head\"><h1>");
+	out_text(a, c->name);
+	out_html(a, "</h1><div class=\"head-status\" id=\"conn-status\""
+	    " data-id=\"");
+	http_html_attr(a->h, c->id);
+	out_html(a, "\">");
+	status_dot(a, c->status, c->status_message);
+	out_html(a, "</div><div class=\"actions\">");
+	if (admin_can(a, RIGHT_ADMIN)) {
+		if (strcmp(c->status, "RUNNING") == 0 ||
+		    strcmp(c->status, "STARTING") == 0)
+			button_form(a, "Stop", "stop", NULL,
+			    "/admin/connections/%s/stop", c->id);
+		else
+			button_form(a, "Start", "primary start", NULL,
+			    "/admin/connections/%s/start", c->id);
+	}
+	link_out(a, "btn ghost", "Logs", "/admin/connections/%s/logs", c->id);
+	out_html(a, "</div></div>\n");
+	page_notice(a);
+	if (c->status_message[0] != '\0') {
+		out_html(a, strcmp(c->status, "ERROR") == 0 ?
+		    "<p class=\"status-line bad\" id=\"status-message\">" :
+		    "<p class=\"status-line\" id=\"status-message\">");
+		out_text(a, c->status_message);
+		out_html(a, "</p>\n");
+	}
+	conn_warnings(a, p);
+	out_html(a, "<section class=\"panel\" aria-labelledby=\"h-conn\">"
+	    "<h2 id=\"h-conn\">Connector</h2>");
+	if (admin_can(a, RIGHT_ADMIN)) {
+		form_open(a, "stack", "/admin/connections/%s", c->id);
+		conn_fields(a, f);
+		out_html(a, "<div class=\"actions\">");
+		button_submit(a, "Save", "primary");
+		out_html(a, "</div>");
+		form_close(a);
+	} else {
+		out_html(a, "<dl class=\"facts\"><dt>Description</dt><dd>");
+		out_text(a, c->description);
+		out_html(a, "</dd><dt>API URL</dt><dd>");
+		out_text(a, c->api_url);
+		out_html(a, "</dd><dt>Sender</dt><dd>");
+		out_text(a, c->sender);
+		out_html(a, "</dd><dt>API Key</dt><dd>");
+		out_text(a, f->api_key);
+		out_html(a, "</dd></dl>");
+	}
+	out_html(a, "</section>\n");
+}
+
+void
+view_conn_env_open(struct adm *a, const struct conn_panel *p)
+{
+	size_t	 i;
+	char	 url[1400];
+
+	out_html(a, "<details class=\"panel\" id=\"access\" open><summary>"
+	    "<h2>Access Information</h2></summary>\n");
+	for (i = 0; i < sizeof(access_urls) / sizeof(access_urls[0]); i++) {
+		snprintf(url, sizeof(url), "%s/channel/%s/%s", p->base,
+		    p->c->id, access_urls[i].rest);
+		copy_url(a, access_urls[i].id, access_urls[i].label, url);
+	}
+	out_html(a, "<p class=\"help\">Infobip sends delivery reports and"
+	    " clicks to these addresses by itself; only the incoming SMS"
+	    " webhook is configured in the Infobip web interface.</p>"
+	    "</details>\n");
+	out_html(a, "<section class=\"panel\" id=\"env\""
+	    " aria-labelledby=\"h-env\"><h2 id=\"h-env\">Environment"
+	    " Variables</h2><p class=\"help\">Variables take effect at the"
+	    " next Start. <code>INFOBIP_SHORT_DOMAIN</code>: your own short"
+	    " domain registered with Infobip, used for the shortened,"
+	    " click-tracked links in outbound messages instead of"
+	    " Infobip's default.</p>\n<table class=\"list env\"><thead><tr>"
+	    "<th scope=\"col\">Name</th><th scope=\"col\">Value</th>");
+	if (admin_can(a, RIGHT_ADMIN))
+		out_html(a, "<th scope=\"col\"><span class=\"sr\">Actions"
+		    "</span></th>");
+	out_html(a, "</tr></thead><tbody>\n");
+}
+
+int
+view_conn_env_row(const char *name, const char *value, void *arg)
+{
+	struct list_ctx	*lc = arg;
+	struct adm	*a = lc->a;
+
+	out_html(a, "<tr><th scope=\"row\"><code>");
+	out_text(a, name);
+	out_html(a, "</code></th><td>");
+	if (admin_can(a, RIGHT_ADMIN)) {
+		form_open(a, "row", "/admin/connections/%s/env", a->id);
+		field_hidden(a, "name", name);
+		out_html(a, "<label class=\"sr\" for=\"env-");
+		http_html_attr(a->h, name);
+		out_html(a, "\">Value of ");
+		out_text(a, name);
+		out_html(a, "</label><input type=\"text\" name=\"value\""
+		    " id=\"env-");
+		http_html_attr(a->h, name);
+		out_html(a, "\" value=\"");
+		http_html_attr(a->h, value);
+		out_html(a, "\">");
+		button_submit(a, "Save", "small");
+		form_close(a);
+		out_html(a, "</td><td>");
+		button_form(a, "Remove", "small danger ghost",
+		    "Remove this variable?",
+		    "/admin/connections/%s/env/delete?name=%s", a->id, name);
+	} else
+		out_text(a, value);
+	out_html(a, "</td></tr>\n");
+	lc->rows++;
+	return 1;
+}
+
+void
+view_conn_env_close(struct adm *a, const struct conn_panel *p, int rows)
+{
+	struct field	 fl;
+
+	out_html(a, "</tbody></table>\n");
+	if (rows == 0)
+		out_html(a, "<p class=\"empty\">No variables.</p>");
+	if (admin_can(a, RIGHT_ADMIN)) {
+		out_html(a, "<h3>Add a variable</h3>");
+		form_open(a, "inline-fields", "/admin/connections/%s/env",
+		    p->c->id);
+		fl = (struct field){ .name = "name", .label = "Name",
+		    .type = "text", .value = p->env_name,
+		    .placeholder = "INFOBIP_SHORT_DOMAIN",
+		    .error = p->env_error, .autocomplete = "off" };
+		field_out(a, &fl);
+		fl = (struct field){ .name = "value", .label = "Value",
+		    .type = "text", .value = p->env_value,
+		    .autocomplete = "off" };
+		field_out(a, &fl);
+		button_submit(a, "Add", NULL);
+		form_close(a);
+	}
+	out_html(a, "</section>\n");
+}
+
+void
+view_conn_agents_open(struct adm *a)
+{
+	out_html(a, "<section class=\"panel\" id=\"agents\""
+	    " aria-labelledby=\"h-agents\"><h2 id=\"h-agents\">AI agents"
+	    " using this connection</h2><ul class=\"plain\">");
+}
+
+int
+view_conn_agent_row(const struct store_attach_row *r, void *arg)
+{
+	struct list_ctx	*lc = arg;
+	struct adm	*a = lc->a;
+	char		 label[300];
+
+	out_html(a, "<li>");
+	status_dot(a, r->agent_status, NULL);
+	snprintf(label, sizeof(label), "%s", r->agent_name);
+	link_out(a, NULL, label, "/admin/agents/%lld", (long long)r->agent);
+	if (r->inbound)
+		out_html(a, " <span class=\"badge\">Inbound</span>");
+	out_html(a, "</li>");
+	lc->rows++;
+	return 1;
+}
+
+void
+view_conn_agents_close(struct adm *a, int rows)
+{
+	out_html(a, "</ul>");
+	if (rows == 0)
+		out_html(a, "<p class=\"empty\">No agent is attached: a"
+		    " running channel does nothing on its own. Open"
+		    " <a href=\"/admin/agents\">AI Agents</a> and attach"
+		    " one.</p>");
+	out_html(a, "</section>\n");
+}
+
+void
+view_conn_panel_close(struct adm *a, const struct conn_panel *p)
+{
+	if (admin_can(a, RIGHT_ADMIN)) {
+		out_html(a, "<section class=\"panel danger-zone\"><h2>Delete"
+		    "</h2><p class=\"help\">Deleting removes the connection"
+		    " and its settings; its messages and sessions stay for"
+		    " analysts. A running connection must be stopped"
+		    " first.</p>");
+		button_form(a, "Delete connection", "danger",
+		    "Delete this connection?",
+		    "/admin/connections/%s/delete", p->c->id);
+		out_html(a, "</section>\n");
+	}
+	page_close(a);
+}
+
+void
+view_logs_open(struct adm *a, const struct log_view *lv)
+{
+	size_t	 i;
+
+	page_open(a, 200, SECTION_CHANNELS, "Logs");
+	out_html(a, "<p class=\"crumbs\"><a href=\"/admin/\">Communication"
+	    " Channels</a> / ");
+	link_out(a, NULL, lv->c->name, "/admin/connections/%s", lv->c->id);
+	out_html(a, "</p><h1>Logs</h1>\n");
+	out_html(a, "<form method=\"get\" class=\"filters\" action=\"/admin/"
+	    "connections/");
+	http_html_attr(a->h, lv->c->id);
+	out_html(a, "/logs\">");
+	field_select(a, "level", "Level", log_levels, lv->level, NULL);
+	out_html(a, "<div class=\"field\"><label for=\"f-event\">Event"
+	    "</label><input type=\"text\" id=\"f-event\" name=\"event\""
+	    " list=\"events\" value=\"");
+	http_html_attr(a->h, lv->event != NULL ? lv->event : "");
+	out_html(a, "\"><datalist id=\"events\">");
+	for (i = 0; log_events[i] != NULL; i++) {
+		out_html(a, "<option value=\"");
+		http_html_attr(a->h, log_events[i]);
+		out_html(a, "\">");
+	}
+	out_html(a, "</datalist></div>");
+	button_submit(a, "Filter", NULL);
+	out_html(a, "</form>\n<div class=\"table-wrap\"><table class=\"list"
+	    " logs\" id=\"logs\"><thead><tr><th scope=\"col\">Time</th>"
+	    "<th scope=\"col\">Level</th><th scope=\"col\">Event</th>"
+	    "<th scope=\"col\">Message</th></tr></thead><tbody>\n");
+}
+
+int
+view_logs_row(const struct store_log_row *l, void *arg)
+{
+	struct log_view	*lv = arg;
+	struct adm	*a = lv->a;
+
+	out_html(a, "<tr class=\"lvl-");
+	http_html_attr(a->h, l->level);
+	out_html(a, "\"><td>");
+	out_time(a, l->at);
+	out_html(a, "</td><td><span class=\"badge lvl\">");
+	out_text(a, l->level);
+	out_html(a, "</span></td><td><code>");
+	out_text(a, l->event);
+	out_html(a, "</code></td><td class=\"text\">");
+	out_text(a, l->text);
+	if (l->repeats > 1) {
+		out_html(a, " <span class=\"badge\">");
+		out_textf(a, "\xc3\x97%d in that minute", l->repeats);
+		out_html(a, "</span>");
+	}
+	out_html(a, "</td></tr>\n");
+	lv->last = l->id;
+	lv->rows++;
+	return 1;
+}
+
+void
+view_logs_close(struct adm *a, const struct log_view *lv)
+{
+	out_html(a, "</tbody></table></div>\n");
+	if (lv->rows == 0)
+		out_html(a, "<p class=\"empty\">No entries.</p>");
+	out_html(a, "<nav class=\"pager\" aria-label=\"Pages\">");
+	link_out(a, "btn ghost", "Newest", "/admin/connections/%s/logs"
+	    "?level=%s&event=%s", lv->c->id, lv->level ? lv->level : "",
+	    lv->event ? lv->event : "");
+	if (lv->rows == lv->limit)
+		link_out(a, "btn ghost", "Older \xe2\x86\x92", "/admin/"
+		    "connections/%s/logs?level=%s&event=%s&before=%lld",
+		    lv->c->id, lv->level ? lv->level : "",
+		    lv->event ? lv->event : "", (long long)lv->last);
+	out_html(a, "</nav>\n");
+	page_close(a);
+}

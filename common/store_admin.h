@@ -1,0 +1,161 @@
+/* The admin's reads: lists paged on indexed keys, the conversation, the dashboard (the store's second file). */
+#ifndef STORE_ADMIN_H
+#define STORE_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/*
+ * Every function follows store.h's rule: < 0 error (logged), 0 not found,
+ * > 0 done. The row pointers handed to a callback are valid only during
+ * the call; a callback returning 0 stops the walk.
+ */
+
+/* Connections whose name holds q in any case (NULL or "": all), A to Z. */
+int	 store_admin_connections(struct store *, const char *q,
+	    int (*fn)(const struct store_connection *, void *), void *arg);
+
+/* One entry of a connection's log. */
+struct store_log_row {
+	int64_t		 id;
+	const char	*at, *level, *event, *text;
+	int		 repeats;
+};
+/* Which entries of the log: newest first, before id before (0: from the newest). */
+struct store_log_filter {
+	const char	*conn;
+	const char	*level;		/* NULL: any */
+	const char	*event;		/* NULL: any */
+	int64_t		 before;
+	int		 limit;
+};
+int	 store_admin_logs(struct store *, const struct store_log_filter *,
+	    int (*fn)(const struct store_log_row *, void *), void *arg);
+/* The latest entry of event on the connection whose text starts with prefix. > 0 found. */
+int	 store_admin_log_last(struct store *, const char *conn,
+	    const char *event, const char *prefix, char *at, size_t atsz,
+	    char *text, size_t textsz);
+
+/* One agent in the list. */
+struct store_agent_row {
+	int64_t		 id;
+	const char	*name, *kind, *status;
+	const char	*channels;	/* "Line A (inbound), Line B" or "" */
+};
+/* Every agent, A to Z. */
+int	 store_admin_agents(struct store *,
+	    int (*fn)(const struct store_agent_row *, void *), void *arg);
+
+/* One agent attached to one connection. */
+struct store_attach_row {
+	int64_t		 agent;
+	const char	*agent_name, *agent_status, *agent_kind;
+	const char	*conn, *conn_name, *conn_sender, *conn_status;
+	int		 inbound;
+};
+/* The attachments of an agent (0: any) and of a connection (NULL: any), by connection name. */
+int	 store_admin_attachments(struct store *, int64_t agent,
+	    const char *conn,
+	    int (*fn)(const struct store_attach_row *, void *), void *arg);
+
+/* Session list filters; unset fields filter nothing. */
+enum store_session_state {
+	STORE_SESSIONS_ANY,
+	STORE_SESSIONS_OPEN,
+	STORE_SESSIONS_CLOSED,
+};
+struct store_session_filter {
+	const char			*conn;		/* NULL: any */
+	int64_t				 contact;	/* 0: any */
+	enum store_session_state	 state;
+	const char			*from;		/* 'YYYY-MM-DD': last activity on or after; NULL: any */
+	const char			*to;		/* 'YYYY-MM-DD': last activity on or before; NULL: any */
+	const char			*cur_at;	/* keyset cursor: rows strictly after (cur_at, cur_id) */
+	int64_t				 cur_id;	/* in the list's order; NULL/0: the first page */
+	int				 limit;
+};
+/* One line of the session list. */
+struct store_session_line {
+	int64_t		 id;
+	const char	*conn, *conn_name, *phone, *agent, *responsible;
+	const char	*started_at, *last_at, *last_text, *channel_type;
+	int		 open;
+};
+/* Sessions matching f, latest activity first, at most f->limit. */
+int	 store_admin_sessions(struct store *, const struct store_session_filter *,
+	    int (*fn)(const struct store_session_line *, void *), void *arg);
+
+/* A session with what its page shows above the conversation. */
+struct store_session_info {
+	int64_t	 id, contact, agent;
+	char	 conn[STORE_ID_LEN + 1];
+	char	 conn_name[256];
+	char	 sender[64];
+	char	 phone[24];
+	char	 contact_name[256];
+	char	 contact_email[256];
+	int	 opted_out;
+	char	 agent_name[256];
+	char	 responsible[256];
+	char	 channel_type[32];
+	char	 started_at[STORE_TIME_MAX];
+	char	 last_at[STORE_TIME_MAX];
+	char	 closed_at[STORE_TIME_MAX];	/* "" while open */
+	long	 messages;
+	char	*data;		/* the session's collected fields, JSON; free with store_session_info_clear */
+	char	*contact_data;	/* the contact's other fields, JSON */
+};
+int	 store_admin_session_info(struct store *, int64_t id,
+	    struct store_session_info *);
+void	 store_session_info_clear(struct store_session_info *);
+
+/* One message of a conversation. */
+struct store_message_line {
+	int64_t		 id;
+	const char	*uid, *at, *direction, *author, *status;
+	const char	*status_name, *reason, *error, *text;
+	const char	*sent_at, *done_at, *currency;
+	double		 price;		/* < 0 when none was reported */
+	int		 sms_count;	/* < 0 when unknown */
+	int		 clicks;
+};
+/*
+ * Up to limit messages of the session before message id before (0: the
+ * latest), oldest first: the latest page of the conversation.
+ */
+int	 store_admin_messages(struct store *, int64_t session, int64_t before,
+	    int limit, int (*fn)(const struct store_message_line *, void *),
+	    void *arg);
+
+/* One connection's messages on one day (the dashboard rollup). */
+struct store_day_row {
+	const char	*conn, *conn_name, *day, *currency;
+	long		 received, sent, delivered, not_delivered;
+	double		 spend;
+};
+/* Days from since ('YYYY-MM-DD') on, by day then connection. */
+int	 store_admin_days(struct store *, const char *since,
+	    int (*fn)(const struct store_day_row *, void *), void *arg);
+
+/* The queues: depth and the age of what waits longest. */
+struct store_queue_stats {
+	long	 outbox;		/* outbound messages not yet answered by Infobip */
+	double	 outbox_oldest_s;	/* age of the oldest, seconds (0 when empty) */
+	long	 agent_queue;		/* inbound messages waiting for their agent */
+	double	 agent_oldest_s;
+};
+int	 store_admin_queues(struct store *, struct store_queue_stats *);
+
+/* One user of the admin. */
+struct store_user_row {
+	const char	*username, *role, *created_at;
+};
+int	 store_admin_users(struct store *,
+	    int (*fn)(const struct store_user_row *, void *), void *arg);
+
+/* The contact with this "+digits" number. > 0 with *id, 0 none. */
+int	 store_admin_contact_find(struct store *, const char *phone, int64_t *id);
+
+#endif
