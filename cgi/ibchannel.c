@@ -15,6 +15,7 @@
 #include "connection.h"
 #include "infobip.h"
 #include "log.h"
+#include "ops.h"
 #include "outbound.h"
 #include "rules.h"
 #include "sender.h"
@@ -314,7 +315,7 @@ list_one(const struct store_connection *c, void *arg)
 	mask_enc(ctx->key, c->api_key_enc, masked, sizeof(masked));
 	printf("%s\t", c->id);
 	print_escaped(c->name);
-	printf("\t%s\t%s\n", c->status, masked);
+	printf("\t%s\t%s\n", conn_status_name(c->status), masked);
 	return 1;
 }
 
@@ -391,7 +392,8 @@ cmd_connection_show(int argc, char *argv[])
 		printf("\ndescription: ");
 		print_escaped(c.description);
 		printf("\napi_url: %s\nsender: %s\nstatus: %s\n"
-		    "status_message: ", c.api_url, c.sender, c.status);
+		    "status_message: ", c.api_url, c.sender,
+		    conn_status_name(c.status));
 		print_escaped(c.status_message);
 		printf("\napi_key: %s\n", masked);
 	} else if (rc == 0)
@@ -565,11 +567,17 @@ cmd_user(int argc, char *argv[])
 		    " admin|operator|viewer");
 	if (!open_store(&st))
 		return 1;
-	rc = store_user_set(st, o.args[1], o.args[2]);
-	store_close(st);
-	if (rc == 0)
-		return usage_error("role must be admin, operator or viewer,"
-		    " not '%s'", o.args[2]);
+	{
+		struct ops	 op = { .st = st, .user = "cli" };
+		struct ops_error e;
+
+		rc = ops_user_set(&op, o.args[1], o.args[2], &e);
+		store_close(st);
+		if (rc == 0 && e.kind == OPS_INVALID)
+			return usage_error("%s", ops_error_text(&e));
+		if (rc <= 0)
+			fprintf(stderr, "ibchannel: %s\n", ops_error_text(&e));
+	}
 	return rc > 0 ? 0 : 1;
 }
 
@@ -756,7 +764,7 @@ cmd_agent_add(int argc, char *argv[])
 	    (enc = secret_encrypt(key, apikey)) == NULL))
 		goto out;
 	snprintf(a.name, sizeof(a.name), "%s", opt(&o, "name"));
-	snprintf(a.kind, sizeof(a.kind), "%s", kind);
+	agent_kind_find(kind, &a.kind);
 	a.instructions = instr;
 	snprintf(a.url, sizeof(a.url), "%s",
 	    opt(&o, "url") != NULL ? opt(&o, "url") : "");
@@ -836,7 +844,7 @@ cmd_agent_attach(int argc, char *argv[])
 }
 
 static int
-agent_status(int argc, char *argv[], const char *status)
+agent_status(int argc, char *argv[], enum agent_status status)
 {
 	struct opts	 o = { .names = (const char *const[]){ NULL } };
 	struct store	*st;
@@ -854,20 +862,20 @@ agent_status(int argc, char *argv[], const char *status)
 	if (rc == 0)
 		fprintf(stderr, "ibchannel: no agent %lld\n", (long long)id);
 	else if (rc > 0)
-		printf("%s\n", status);
+		printf("%s\n", agent_status_name(status));
 	return rc > 0 ? 0 : 1;
 }
 
 static int
 cmd_agent_start(int argc, char *argv[])
 {
-	return agent_status(argc, argv, "RUNNING");
+	return agent_status(argc, argv, AGENT_RUNNING);
 }
 
 static int
 cmd_agent_stop(int argc, char *argv[])
 {
-	return agent_status(argc, argv, "STOPPED");
+	return agent_status(argc, argv, AGENT_STOPPED);
 }
 
 static int
@@ -931,11 +939,11 @@ static int
 message_line(const struct store_message_row *r, void *arg)
 {
 	(void)arg;
-	printf("%s\t%s\t%s\t%s\t", r->at, strcmp(r->direction, "in") == 0 ?
-	    "<-" : "->", r->author, r->status);
+	printf("%s\t%s\t%s\t%s\t", r->at, r->direction == DIR_IN ?
+	    "<-" : "->", r->author, msg_status_name(r->status));
 	print_escaped(r->text);
 	if (r->reason != NULL && *r->reason != '\0' &&
-	    strcmp(r->status, "failed") == 0) {
+	    r->status == MSG_FAILED) {
 		printf("\t(");
 		print_escaped(r->reason);
 		printf(")");

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "agent.h"
+#include "enums.h"
 #include "httpc.h"
 #include "log.h"
 #include "smstext.h"
@@ -20,19 +21,6 @@
 #define AGENT_KEY_MAX	1024	/* longest API key put into a header */
 #define AGENT_URL_MAX	2048	/* longest agent URL */
 #define AGENT_MSG_MAX	300	/* most of a server's error message kept */
-
-enum agent_kind {
-	AGENT_RULES,
-	AGENT_HTTP,
-	AGENT_OPENAI,
-	AGENT_KIND__MAX,
-};
-
-static const char *const agent_kinds[AGENT_KIND__MAX] = {
-	[AGENT_RULES] = "rules",
-	[AGENT_HTTP] = "http",
-	[AGENT_OPENAI] = "openai",
-};
 
 /* An answer body, capped at AGENT_BODY_MAX; data is NUL-terminated. */
 /* One job: a transfer in flight, or a reply waiting for the next perform. */
@@ -135,18 +123,6 @@ agent_ends(const char *s, size_t len, const char *suffix)
 	return len >= n && strncasecmp(s + len - n, suffix, n) == 0;
 }
 
-/* The kind named s, or AGENT_KIND__MAX when there is none. */
-static enum agent_kind
-agent_kind_find(const char *s)
-{
-	size_t	 k;
-
-	for (k = 0; k < AGENT_KIND__MAX; k++)
-		if (s != NULL && strcmp(s, agent_kinds[k]) == 0)
-			break;
-	return (enum agent_kind)k;
-}
-
 int
 agent_url_valid(const char *kind, const char *url, int has_key,
     const char **why)
@@ -156,7 +132,7 @@ agent_url_valid(const char *kind, const char *url, int has_key,
 	int		 https, loopback;
 
 	*why = msg;
-	if ((k = agent_kind_find(kind)) == AGENT_KIND__MAX) {
+	if (!agent_kind_find(kind, &k)) {
 		snprintf(msg, sizeof(msg), "unknown agent kind \"%s\"",
 		    agent_shown(kind));
 		return 0;
@@ -204,7 +180,7 @@ agent_url(struct agent_call *c, const char *in, int has_key, char *url,
 	const char	*path = "", *why;
 	size_t		 len;
 
-	if (!agent_url_valid(agent_kinds[c->kind], in, has_key, &why)) {
+	if (!agent_url_valid(agent_kind_name(c->kind), in, has_key, &why)) {
 		agent_error(c, "%s", why);
 		return 0;
 	}
@@ -311,7 +287,7 @@ agent_pool_add(struct agent_pool *p, const struct agent_job *job, void *tag)
 	c->agent = job->agent;
 	c->message = job->message;
 	c->reply.collect_step = job->collect_step;
-	if ((c->kind = agent_kind_find(job->kind)) == AGENT_KIND__MAX) {
+	if (!agent_kind_find(job->kind, &c->kind)) {
 		agent_error(c, "unknown agent kind \"%s\"",
 		    agent_shown(job->kind));
 		goto ready;

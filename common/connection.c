@@ -154,7 +154,7 @@ start_failed(struct store *st, const char *id, const char *reason,
     char *msg, size_t msgsz)
 {
 	snprintf(msg, msgsz, "%s", reason);
-	if (store_connection_set_status(st, id, "ERROR", reason, NULL) < 0)
+	if (store_connection_set_status(st, id, CONN_ERROR, reason, NULL) < 0)
 		return -1;
 	if (store_log(st, id, "error", "start", "Start failed: %s",
 	    reason) < 0)
@@ -179,7 +179,7 @@ connection_start(struct store *st, struct ib_client *ib,
 		snprintf(msg, msgsz, "no such connection");
 		return rc;
 	}
-	if (store_connection_set_status(st, id, "STARTING", "", NULL) < 0 ||
+	if (store_connection_set_status(st, id, CONN_STARTING, "", NULL) < 0 ||
 	    store_log(st, id, "info", "start", "Start requested") < 0)
 		return -1;
 	if (c.api_url[0] == '\0' || c.sender[0] == '\0' ||
@@ -218,7 +218,7 @@ connection_start(struct store *st, struct ib_client *ib,
 	else
 		snprintf(status, sizeof(status), "running; balance %.2f %s",
 		    bal.balance, bal.currency);
-	rc = store_connection_set_status(st, id, "RUNNING", status, snap);
+	rc = store_connection_set_status(st, id, CONN_RUNNING, status, snap);
 	free(snap);
 	if (rc < 0 || store_log(st, id, "info", "start", "RUNNING: %s%s",
 	    status, scope_missing ? " (403 on /account/1/balance: the key has no"
@@ -241,8 +241,8 @@ connection_stop(struct store *st, const char *id)
 
 	if ((rc = store_connection_get(st, id, &c)) <= 0)
 		return rc;
-	if (store_connection_set_status(st, id, "STOPPING", "", NULL) < 0 ||
-	    store_connection_set_status(st, id, "STOPPED", "stopped", NULL) < 0 ||
+	if (store_connection_set_status(st, id, CONN_STOPPING, "", NULL) < 0 ||
+	    store_connection_set_status(st, id, CONN_STOPPED, "stopped", NULL) < 0 ||
 	    store_log(st, id, "info", "stop", "Stopped") < 0)
 		return -1;
 	return 1;
@@ -257,7 +257,7 @@ connection_config(struct store *st, const char *id,
 
 	if ((rc = store_connection_get(st, id, &c)) <= 0)
 		return rc;
-	if (strcmp(c.status, "RUNNING") != 0 || c.config_snapshot[0] == '\0')
+	if (c.status != CONN_RUNNING || c.config_snapshot[0] == '\0')
 		return 0;
 	return payload_snapshot_parse(c.config_snapshot, cfg);
 }

@@ -263,7 +263,7 @@ agents_claim(struct sender *s)
 		j.session = jobs[i].session;
 		j.contact = jobs[i].contact;
 		j.agent = jobs[i].agent;
-		j.kind = a.kind;
+		j.kind = agent_kind_name(a.kind);
 		j.instructions = a.instructions;
 		j.url = a.url;
 		j.model = a.model;

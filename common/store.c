@@ -44,14 +44,26 @@ enum stmt {
 	STMT_CONN_EACH,
 	STMT_CONN_STATUS,
 	STMT_CONN_STATUS_SNAP,
+	STMT_CONN_DELETE,
+	STMT_CONN_DEL_CHANNELS,
+	STMT_CONN_DEL_AGENTQ,
+	STMT_CONN_DEL_FAIL,
+	STMT_CONN_DEL_OUTBOX,
+	STMT_CONN_DEL_SESSIONS,
 	STMT_ENV_SET,
 	STMT_ENV_DEL,
 	STMT_ENV_EACH,
 	STMT_AGENT_ADD,
 	STMT_AGENT_GET,
 	STMT_AGENT_STATUS,
+	STMT_AGENT_SAVE,
+	STMT_AGENT_EACH,
+	STMT_AGENT_DELETE,
 	STMT_AGENT_ATTACH,
+	STMT_AGENT_DETACH,
+	STMT_AGENT_CHANNELS,
 	STMT_INBOUND_AGENT,
+	STMT_INBOUND_AGENT_NAME,
 	STMT_CONTACT_ADD,
 	STMT_CONTACT_GET,
 	STMT_CONTACT_OPT,
@@ -65,6 +77,8 @@ enum stmt {
 	STMT_SESSION_LIST,
 	STMT_SESSION_MESSAGES,
 	STMT_SESSION_RESPONSIBLE,
+	STMT_SESSION_CLOSE_OPEN,
+	STMT_SESSION_DATA_GET,
 	STMT_INBOUND_SEEN,
 	STMT_MSG_IN,
 	STMT_MSG_OUT,
@@ -93,8 +107,12 @@ enum stmt {
 	STMT_CONTACT_FIELDS,
 	STMT_LOG,
 	STMT_LOG_FOLD,
+	STMT_LOG_EACH,
 	STMT_USER_SET,
 	STMT_USER_ROLE,
+	STMT_USER_DEL,
+	STMT_USER_ADMINS,
+	STMT_USER_EACH,
 	STMT_SETTING_GET,
 	STMT_SETTING_SET,
 	STMT_SETTING_DEL,
@@ -113,15 +131,36 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " WHERE id = ?",
 	[STMT_CONN_GET] = "SELECT id, name, description, api_url, sender,"
 	    " api_key_enc, status, status_message, COALESCE(config_snapshot, ''),"
-	    " created_at, updated_at FROM connections WHERE id = ?",
+	    " created_at, updated_at FROM connections WHERE id = ?"
+	    " AND deleted_at IS NULL",
 	[STMT_CONN_EACH] = "SELECT id, name, description, api_url, sender,"
 	    " api_key_enc, status, status_message, COALESCE(config_snapshot, ''),"
-	    " created_at, updated_at FROM connections ORDER BY name, id",
+	    " created_at, updated_at FROM connections WHERE deleted_at IS NULL"
+	    " ORDER BY name, id",
 	[STMT_CONN_STATUS] = "UPDATE connections SET status = ?,"
 	    " status_message = ?, updated_at = " NOW " WHERE id = ?",
 	[STMT_CONN_STATUS_SNAP] = "UPDATE connections SET status = ?,"
 	    " status_message = ?, config_snapshot = ?, updated_at = " NOW
 	    " WHERE id = ?",
+	/* Only a connection that sends nothing may go. */
+	[STMT_CONN_DELETE] = "UPDATE connections SET deleted_at = " NOW ","
+	    " api_key_enc = '', config_snapshot = NULL, status = 'STOPPED',"
+	    " status_message = 'deleted', updated_at = " NOW
+	    " WHERE id = ? AND deleted_at IS NULL"
+	    " AND status IN ('STOPPED', 'ERROR')",
+	[STMT_CONN_DEL_CHANNELS] = "DELETE FROM agent_channels"
+	    " WHERE connection_id = ?",
+	[STMT_CONN_DEL_AGENTQ] = "DELETE FROM agent_queue WHERE message_id IN"
+	    " (SELECT id FROM messages WHERE connection_id = ?)",
+	[STMT_CONN_DEL_FAIL] = "UPDATE messages SET status = 'failed',"
+	    " status_description = 'not sent: its connection was deleted',"
+	    " updated_at = " NOW " WHERE id IN (SELECT o.message_id"
+	    " FROM outbox o JOIN messages m ON m.id = o.message_id"
+	    " WHERE m.connection_id = ?)",
+	[STMT_CONN_DEL_OUTBOX] = "DELETE FROM outbox WHERE message_id IN"
+	    " (SELECT id FROM messages WHERE connection_id = ?)",
+	[STMT_CONN_DEL_SESSIONS] = "UPDATE sessions SET closed_at = " NOW
+	    " WHERE connection_id = ? AND closed_at IS NULL",
 	[STMT_ENV_SET] = "INSERT INTO connection_env (connection_id, name, value)"
 	    " VALUES (?, ?, ?) ON CONFLICT (connection_id, name)"
 	    " DO UPDATE SET value = excluded.value",
@@ -132,12 +171,30 @@ static const char *const stmt_sql[STMT__MAX] = {
 	[STMT_AGENT_ADD] = "INSERT INTO agents (name, kind, instructions, url,"
 	    " model, api_key_enc) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))",
 	[STMT_AGENT_GET] = "SELECT id, name, kind, instructions, url, model,"
-	    " COALESCE(api_key_enc, ''), status FROM agents WHERE id = ?",
+	    " COALESCE(api_key_enc, ''), status, created_at FROM agents"
+	    " WHERE id = ?",
 	[STMT_AGENT_STATUS] = "UPDATE agents SET status = ? WHERE id = ?",
+	[STMT_AGENT_SAVE] = "UPDATE agents SET name = ?, kind = ?,"
+	    " instructions = ?, url = ?, model = ?,"
+	    " api_key_enc = NULLIF(?, '') WHERE id = ?",
+	[STMT_AGENT_EACH] = "SELECT id, name, kind, instructions, url, model,"
+	    " COALESCE(api_key_enc, ''), status, created_at FROM agents"
+	    " ORDER BY name, id",
+	[STMT_AGENT_DELETE] = "DELETE FROM agents WHERE id = ?",
 	[STMT_AGENT_ATTACH] = "INSERT INTO agent_channels (agent_id,"
 	    " connection_id, inbound) VALUES (?, ?, ?)"
 	    " ON CONFLICT (agent_id, connection_id)"
 	    " DO UPDATE SET inbound = excluded.inbound",
+	[STMT_AGENT_DETACH] = "DELETE FROM agent_channels WHERE agent_id = ?"
+	    " AND connection_id = ?",
+	[STMT_AGENT_CHANNELS] = "SELECT a.id, a.name, k.id, k.name, ac.inbound"
+	    " FROM agent_channels ac JOIN agents a ON a.id = ac.agent_id"
+	    " JOIN connections k ON k.id = ac.connection_id"
+	    " WHERE ac.agent_id = ? AND k.deleted_at IS NULL"
+	    " ORDER BY k.name, k.id",
+	[STMT_INBOUND_AGENT_NAME] = "SELECT a.id, a.name FROM agent_channels ac"
+	    " JOIN agents a ON a.id = ac.agent_id"
+	    " WHERE ac.connection_id = ? AND ac.inbound = 1",
 	[STMT_INBOUND_AGENT] = "SELECT a.id, a.status = 'RUNNING'"
 	    " FROM agent_channels ac JOIN agents a ON a.id = ac.agent_id"
 	    " WHERE ac.connection_id = ? AND ac.inbound = 1",
@@ -169,11 +226,23 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " message_count, COALESCE(last_text, '') FROM session_overview"
 	    " WHERE ?1 IS NULL OR connection_id = ?1"
 	    " ORDER BY last_at DESC, session_id DESC LIMIT ?2",
-	[STMT_SESSION_MESSAGES] = "SELECT created_at, direction, author,"
-	    " status, status_description, text FROM messages"
-	    " WHERE session_id = ? ORDER BY id",
+	[STMT_SESSION_MESSAGES] = "SELECT m.id, m.uid, m.created_at,"
+	    " m.direction, m.author, m.status, m.status_description, m.text,"
+	    " m.sender, m.recipient, COALESCE(m.infobip_id, ''),"
+	    " m.status_group, m.status_name, m.error_name,"
+	    " m.error_description, m.price, COALESCE(m.currency, ''),"
+	    " m.sms_count, COALESCE(m.sent_at, ''), COALESCE(m.done_at, ''),"
+	    " (SELECT COUNT(*) FROM message_events e"
+	    " WHERE e.message_uid = m.uid AND e.connection_id = m.connection_id"
+	    " AND e.kind = 'click')"
+	    " FROM messages m WHERE m.session_id = ? ORDER BY m.id",
 	[STMT_SESSION_RESPONSIBLE] = "UPDATE sessions SET responsible = ?"
 	    " WHERE id = ? AND closed_at IS NULL",
+	[STMT_SESSION_CLOSE_OPEN] = "UPDATE sessions SET closed_at = " NOW
+	    " WHERE id = ? AND closed_at IS NULL",
+	[STMT_SESSION_DATA_GET] = "SELECT s.data, c.name, c.email"
+	    " FROM sessions s JOIN contacts c ON c.id = s.contact_id"
+	    " WHERE s.id = ?",
 	[STMT_SESSION_AI] = "SELECT responsible = 'ai' FROM sessions"
 	    " WHERE id = ?",
 	[STMT_INBOUND_SEEN] = "SELECT 1 FROM messages WHERE connection_id = ?"
@@ -281,9 +350,19 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " strftime('%Y-%m-%d %H:%M', 'now'))"
 	    " ON CONFLICT (connection_id, fold_key) WHERE fold_key IS NOT NULL"
 	    " DO UPDATE SET repeats = repeats + 1",
+	/* Severity rank: error 0, warn 1, info 2; ?2 is the least severe shown. */
+	[STMT_LOG_EACH] = "SELECT id, at, level, event, text, repeats FROM logs"
+	    " WHERE connection_id = ?1 AND (CASE level WHEN 'error' THEN 0"
+	    " WHEN 'warn' THEN 1 ELSE 2 END) <= ?2"
+	    " AND (?3 IS NULL OR event = ?3) AND (?4 = 0 OR id < ?4)"
+	    " ORDER BY id DESC LIMIT ?5",
 	[STMT_USER_SET] = "INSERT INTO users (username, role) VALUES (?, ?)"
 	    " ON CONFLICT (username) DO UPDATE SET role = excluded.role",
 	[STMT_USER_ROLE] = "SELECT role FROM users WHERE username = ?",
+	[STMT_USER_DEL] = "DELETE FROM users WHERE username = ?",
+	[STMT_USER_ADMINS] = "SELECT COUNT(*) FROM users WHERE role = 'admin'",
+	[STMT_USER_EACH] = "SELECT username, role, created_at FROM users"
+	    " ORDER BY username",
 	[STMT_SETTING_GET] = "SELECT value FROM settings WHERE name = ?",
 	[STMT_SETTING_SET] = "INSERT INTO settings (name, value) VALUES (?, ?)"
 	    " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -309,14 +388,26 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_CONN_EACH),
 	N(STMT_CONN_STATUS),
 	N(STMT_CONN_STATUS_SNAP),
+	N(STMT_CONN_DELETE),
+	N(STMT_CONN_DEL_CHANNELS),
+	N(STMT_CONN_DEL_AGENTQ),
+	N(STMT_CONN_DEL_FAIL),
+	N(STMT_CONN_DEL_OUTBOX),
+	N(STMT_CONN_DEL_SESSIONS),
 	N(STMT_ENV_SET),
 	N(STMT_ENV_DEL),
 	N(STMT_ENV_EACH),
 	N(STMT_AGENT_ADD),
 	N(STMT_AGENT_GET),
 	N(STMT_AGENT_STATUS),
+	N(STMT_AGENT_SAVE),
+	N(STMT_AGENT_EACH),
+	N(STMT_AGENT_DELETE),
 	N(STMT_AGENT_ATTACH),
+	N(STMT_AGENT_DETACH),
+	N(STMT_AGENT_CHANNELS),
 	N(STMT_INBOUND_AGENT),
+	N(STMT_INBOUND_AGENT_NAME),
 	N(STMT_CONTACT_ADD),
 	N(STMT_CONTACT_GET),
 	N(STMT_CONTACT_OPT),
@@ -330,6 +421,8 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_SESSION_LIST),
 	N(STMT_SESSION_MESSAGES),
 	N(STMT_SESSION_RESPONSIBLE),
+	N(STMT_SESSION_CLOSE_OPEN),
+	N(STMT_SESSION_DATA_GET),
 	N(STMT_INBOUND_SEEN),
 	N(STMT_MSG_IN),
 	N(STMT_MSG_OUT),
@@ -358,8 +451,12 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_CONTACT_FIELDS),
 	N(STMT_LOG),
 	N(STMT_LOG_FOLD),
+	N(STMT_LOG_EACH),
 	N(STMT_USER_SET),
 	N(STMT_USER_ROLE),
+	N(STMT_USER_DEL),
+	N(STMT_USER_ADMINS),
+	N(STMT_USER_EACH),
 	N(STMT_SETTING_GET),
 	N(STMT_SETTING_SET),
 	N(STMT_SETTING_DEL),
@@ -834,7 +931,9 @@ conn_read(sqlite3_stmt *s, struct store_connection *c)
 	copy_col(s, 3, c->api_url, sizeof(c->api_url));
 	copy_col(s, 4, c->sender, sizeof(c->sender));
 	copy_col(s, 5, c->api_key_enc, sizeof(c->api_key_enc));
-	copy_col(s, 6, c->status, sizeof(c->status));
+	if (!conn_status_find((const char *)sqlite3_column_text(s, 6),
+	    &c->status))
+		c->status = CONN_ERROR;
 	copy_col(s, 7, c->status_message, sizeof(c->status_message));
 	copy_col(s, 8, c->config_snapshot, sizeof(c->config_snapshot));
 	copy_col(s, 9, c->created_at, sizeof(c->created_at));
@@ -878,9 +977,10 @@ store_connection_each(struct store *st,
 
 int
 store_connection_set_status(struct store *st, const char *id,
-    const char *status, const char *message, const char *snapshot)
+    enum conn_status cs, const char *message, const char *snapshot)
 {
-	int	 rc;
+	const char	*status = conn_status_name(cs);
+	int		 rc;
 
 	rc = snapshot == NULL ?
 	    exec_stmt(st, STMT_CONN_STATUS, "sss", status, message, id) :
@@ -889,6 +989,31 @@ store_connection_set_status(struct store *st, const char *id,
 	if (rc <= 0)
 		return rc;
 	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_connection_delete(struct store *st, const char *id)
+{
+	static const enum stmt	 after[] = { STMT_CONN_DEL_CHANNELS,
+	    STMT_CONN_DEL_AGENTQ, STMT_CONN_DEL_FAIL, STMT_CONN_DEL_OUTBOX,
+	    STMT_CONN_DEL_SESSIONS };
+	size_t			 i;
+
+	if (store_begin(st) < 0)
+		return -1;
+	if (exec_stmt(st, STMT_CONN_DELETE, "s", id) <= 0)
+		goto err;
+	if (sqlite3_changes(st->db) == 0) {
+		store_rollback(st);
+		return 0;
+	}
+	for (i = 0; i < sizeof(after) / sizeof(after[0]); i++)
+		if (exec_stmt(st, after[i], "s", id) <= 0)
+			goto err;
+	return store_commit(st);
+err:
+	store_rollback(st);
+	return -1;
 }
 
 int
@@ -921,12 +1046,31 @@ store_agent_add(struct store *st, struct store_agent *a)
 {
 	int	 rc;
 
-	if ((rc = exec_stmt(st, STMT_AGENT_ADD, "ssssss", a->name, a->kind,
+	if ((rc = exec_stmt(st, STMT_AGENT_ADD, "ssssss", a->name,
+	    agent_kind_name(a->kind),
 	    a->instructions != NULL ? a->instructions : "", a->url, a->model,
 	    a->api_key_enc)) <= 0)
 		return rc;
 	a->id = sqlite3_last_insert_rowid(st->db);
 	return 1;
+}
+
+/* Reads an agent row (STMT_AGENT_GET, STMT_AGENT_EACH). 1, or 0 out of memory. */
+static int
+agent_read(sqlite3_stmt *s, struct store_agent *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(s, 0);
+	copy_col(s, 1, a->name, sizeof(a->name));
+	/* The schema's CHECK admits only the names. */
+	agent_kind_find((const char *)sqlite3_column_text(s, 2), &a->kind);
+	a->instructions = strdup((const char *)sqlite3_column_text(s, 3));
+	copy_col(s, 4, a->url, sizeof(a->url));
+	copy_col(s, 5, a->model, sizeof(a->model));
+	copy_col(s, 6, a->api_key_enc, sizeof(a->api_key_enc));
+	agent_status_find((const char *)sqlite3_column_text(s, 7), &a->status);
+	copy_col(s, 8, a->created_at, sizeof(a->created_at));
+	return a->instructions != NULL;
 }
 
 int
@@ -940,16 +1084,104 @@ store_agent_get(struct store *st, int64_t id, struct store_agent *a)
 		return -1;
 	if (rc != SQLITE_ROW)
 		return 0;
-	a->id = sqlite3_column_int64(s, 0);
-	copy_col(s, 1, a->name, sizeof(a->name));
-	copy_col(s, 2, a->kind, sizeof(a->kind));
-	a->instructions = strdup((const char *)sqlite3_column_text(s, 3));
-	copy_col(s, 4, a->url, sizeof(a->url));
-	copy_col(s, 5, a->model, sizeof(a->model));
-	copy_col(s, 6, a->api_key_enc, sizeof(a->api_key_enc));
-	copy_col(s, 7, a->status, sizeof(a->status));
+	rc = agent_read(s, a);
 	sqlite3_reset(s);
-	return a->instructions == NULL ? -1 : 1;
+	return rc ? 1 : -1;
+}
+
+int
+store_agent_save(struct store *st, const struct store_agent *a)
+{
+	int	 rc;
+
+	if ((rc = exec_stmt(st, STMT_AGENT_SAVE, "ssssssi", a->name,
+	    agent_kind_name(a->kind), a->instructions != NULL ?
+	    a->instructions : "", a->url, a->model, a->api_key_enc,
+	    a->id)) <= 0)
+		return rc;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_agent_each(struct store *st,
+    int (*fn)(const struct store_agent *, void *), void *arg)
+{
+	struct store_agent	 a;
+	sqlite3_stmt		*s;
+	int			 rc, go;
+
+	for (rc = run(st, STMT_AGENT_EACH, &s, ""); rc == SQLITE_ROW;
+	    rc = step(st, STMT_AGENT_EACH, s)) {
+		if (!agent_read(s, &a)) {
+			rc = -1;
+			break;
+		}
+		go = fn(&a, arg);
+		store_agent_clear(&a);
+		if (!go)
+			break;
+	}
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_agent_delete(struct store *st, int64_t id)
+{
+	int	 rc;
+
+	if ((rc = exec_stmt(st, STMT_AGENT_DELETE, "i", id)) <= 0)
+		return rc < 0 ? -1 : 0;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_agent_detach(struct store *st, int64_t agent, const char *conn)
+{
+	int	 rc;
+
+	if ((rc = exec_stmt(st, STMT_AGENT_DETACH, "is", agent, conn)) <= 0)
+		return rc < 0 ? -1 : 0;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_agent_channel_each(struct store *st, int64_t agent,
+    int (*fn)(const struct store_agent_channel *, void *), void *arg)
+{
+	struct store_agent_channel	 c;
+	sqlite3_stmt			*s;
+	int				 rc;
+
+	for (rc = run(st, STMT_AGENT_CHANNELS, &s, "i", agent);
+	    rc == SQLITE_ROW; rc = step(st, STMT_AGENT_CHANNELS, s)) {
+		c.agent = sqlite3_column_int64(s, 0);
+		c.agent_name = (const char *)sqlite3_column_text(s, 1);
+		c.conn = (const char *)sqlite3_column_text(s, 2);
+		c.conn_name = (const char *)sqlite3_column_text(s, 3);
+		c.inbound = sqlite3_column_int(s, 4);
+		if (!fn(&c, arg))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_inbound_agent_name(struct store *st, const char *conn, int64_t *agent,
+    char *name, size_t namesz)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((rc = run(st, STMT_INBOUND_AGENT_NAME, &s, "s", conn)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	*agent = sqlite3_column_int64(s, 0);
+	copy_col(s, 1, name, namesz);
+	sqlite3_reset(s);
+	return 1;
 }
 
 void
@@ -960,11 +1192,12 @@ store_agent_clear(struct store_agent *a)
 }
 
 int
-store_agent_set_status(struct store *st, int64_t id, const char *status)
+store_agent_set_status(struct store *st, int64_t id, enum agent_status as)
 {
 	int	 rc;
 
-	if ((rc = exec_stmt(st, STMT_AGENT_STATUS, "si", status, id)) <= 0)
+	if ((rc = exec_stmt(st, STMT_AGENT_STATUS, "si", agent_status_name(as),
+	    id)) <= 0)
 		return rc;
 	return sqlite3_changes(st->db) > 0;
 }
@@ -1535,13 +1768,81 @@ store_log_counted(struct store *st, const char *conn, const char *level,
 }
 
 int
-store_user_set(struct store *st, const char *username, const char *role)
+store_user_set(struct store *st, const char *username, enum user_role role)
+{
+	return exec_stmt(st, STMT_USER_SET, "ss", username,
+	    user_role_name(role));
+}
+
+int
+store_user_delete(struct store *st, const char *username)
 {
 	int	 rc;
 
-	rc = run(st, STMT_USER_SET, NULL, "ss", username, role);
-	if (rc == SQLITE_CONSTRAINT)
-		return 0;
+	if ((rc = exec_stmt(st, STMT_USER_DEL, "s", username)) <= 0)
+		return rc < 0 ? -1 : 0;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_user_admins(struct store *st)
+{
+	sqlite3_stmt	*s;
+	int		 rc, n;
+
+	if ((rc = run(st, STMT_USER_ADMINS, &s, "")) != SQLITE_ROW)
+		return -1;
+	n = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return n;
+}
+
+int
+store_user_each(struct store *st,
+    int (*fn)(const struct store_user_row *, void *), void *arg)
+{
+	struct store_user_row	 u;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	for (rc = run(st, STMT_USER_EACH, &s, ""); rc == SQLITE_ROW;
+	    rc = step(st, STMT_USER_EACH, s)) {
+		u.username = (const char *)sqlite3_column_text(s, 0);
+		if (!user_role_find((const char *)sqlite3_column_text(s, 1),
+		    &u.role))
+			u.role = ROLE_VIEWER;
+		u.created_at = (const char *)sqlite3_column_text(s, 2);
+		if (!fn(&u, arg))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_log_each(struct store *st, const char *conn, enum conn_log_level level,
+    const char *event, int64_t before, int limit,
+    int (*fn)(const struct store_log_row *, void *), void *arg)
+{
+	struct store_log_row	 r;
+	sqlite3_stmt		*s;
+	int			 rc;
+
+	for (rc = run(st, STMT_LOG_EACH, &s, "sisii", conn, (int64_t)level,
+	    event, before, (int64_t)limit); rc == SQLITE_ROW;
+	    rc = step(st, STMT_LOG_EACH, s)) {
+		r.id = sqlite3_column_int64(s, 0);
+		r.at = (const char *)sqlite3_column_text(s, 1);
+		if (!conn_log_level_find((const char *)sqlite3_column_text(s,
+		    2), &r.level))
+			r.level = CLOG_INFO;
+		r.event = (const char *)sqlite3_column_text(s, 3);
+		r.text = (const char *)sqlite3_column_text(s, 4);
+		r.repeats = sqlite3_column_int(s, 5);
+		if (!fn(&r, arg))
+			break;
+	}
+	sqlite3_reset(s);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -1562,14 +1863,16 @@ row_text(sqlite3_stmt *s, int rc, char *buf, size_t bufsz)
 }
 
 int
-store_user_role(struct store *st, const char *username, char *role,
-    size_t rolesz)
+store_user_role(struct store *st, const char *username, enum user_role *role)
 {
 	sqlite3_stmt	*s;
+	char		 buf[16];
 	int		 rc;
 
 	rc = run(st, STMT_USER_ROLE, &s, "s", username);
-	return row_text(s, rc, role, rolesz);
+	if ((rc = row_text(s, rc, buf, sizeof(buf))) <= 0)
+		return rc;
+	return user_role_find(buf, role) ? 1 : -1;
 }
 
 int
@@ -1780,19 +2083,69 @@ store_session_messages(struct store *st, int64_t session,
 	sqlite3_stmt			*s;
 	int				 rc;
 
+#define T(col)	((const char *)sqlite3_column_text(s, (col)))
 	for (rc = run(st, STMT_SESSION_MESSAGES, &s, "i", session);
 	    rc == SQLITE_ROW; rc = step(st, STMT_SESSION_MESSAGES, s)) {
-		r.at = (const char *)sqlite3_column_text(s, 0);
-		r.direction = (const char *)sqlite3_column_text(s, 1);
-		r.author = (const char *)sqlite3_column_text(s, 2);
-		r.status = (const char *)sqlite3_column_text(s, 3);
-		r.reason = (const char *)sqlite3_column_text(s, 4);
-		r.text = (const char *)sqlite3_column_text(s, 5);
+		r.id = sqlite3_column_int64(s, 0);
+		r.uid = T(1);
+		r.at = T(2);
+		if (!msg_direction_find(T(3), &r.direction))
+			r.direction = DIR_OUT;
+		r.author = T(4);
+		if (!msg_status_find(T(5), &r.status))
+			r.status = MSG_FAILED;
+		r.reason = T(6);
+		r.text = T(7);
+		r.sender = T(8);
+		r.recipient = T(9);
+		r.infobip_id = T(10);
+		r.status_group = T(11);
+		r.status_name = T(12);
+		r.error_name = T(13);
+		r.error_description = T(14);
+		r.price = sqlite3_column_type(s, 15) == SQLITE_NULL ? -1 :
+		    sqlite3_column_double(s, 15);
+		r.currency = T(16);
+		r.sms_count = sqlite3_column_type(s, 17) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(s, 17);
+		r.sent_at = T(18);
+		r.done_at = T(19);
+		r.clicks = sqlite3_column_int(s, 20);
 		if (!fn(&r, arg))
 			break;
 	}
 	sqlite3_reset(s);
 	return rc < 0 ? -1 : 1;
+#undef T
+}
+
+int
+store_session_close(struct store *st, int64_t session)
+{
+	int	 rc;
+
+	if ((rc = exec_stmt(st, STMT_SESSION_CLOSE_OPEN, "i", session)) <= 0)
+		return rc < 0 ? -1 : 0;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_session_data(struct store *st, int64_t session, char **data,
+    char *name, size_t namesz, char *email, size_t emailsz)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	*data = NULL;
+	if ((rc = run(st, STMT_SESSION_DATA_GET, &s, "i", session)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	*data = strdup((const char *)sqlite3_column_text(s, 0));
+	copy_col(s, 1, name, namesz);
+	copy_col(s, 2, email, emailsz);
+	sqlite3_reset(s);
+	return *data != NULL ? 1 : -1;
 }
 
 int

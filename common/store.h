@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "enums.h"
+
 /*
  * Every function returning int follows one rule: < 0 system error (already
  * logged once), 0 soft outcome (not found, duplicate, refused), > 0 success.
@@ -59,7 +61,7 @@ struct store_connection {
 	char	 api_url[512];
 	char	 sender[64];
 	char	 api_key_enc[1024];
-	char	 status[16];
+	enum conn_status status;
 	char	 status_message[1024];
 	char	 config_snapshot[4096];	/* "" until the first Start */
 	char	 created_at[STORE_TIME_MAX];
@@ -70,7 +72,14 @@ struct store_connection {
 int	 store_connection_add(struct store *, struct store_connection *c);
 /* Replaces name, description, api_url, sender and api_key_enc. > 0 saved, 0 unknown id. */
 int	 store_connection_save(struct store *, const struct store_connection *c);
-/* Reads a connection by id. > 0 found, 0 not found (also for malformed ids). */
+/*
+ * Marks a connection deleted (the row stays for the messages and sessions
+ * that refer to it): erases its API key, detaches its agents, and fails
+ * what waits in its outbox, in one transaction. > 0 deleted, 0 unknown, or
+ * refused because it is not STOPPED or ERROR.
+ */
+int	 store_connection_delete(struct store *, const char *id);
+/* Reads a connection by id. > 0 found, 0 not found (also for malformed ids and deleted connections). */
 int	 store_connection_get(struct store *, const char *id, struct store_connection *c);
 /* Calls fn for each connection in name order; stops early when fn returns 0. */
 int	 store_connection_each(struct store *,
@@ -80,7 +89,7 @@ int	 store_connection_each(struct store *,
  * unless NULL. > 0 changed, 0 unknown id.
  */
 int	 store_connection_set_status(struct store *, const char *id,
-	    const char *status, const char *message, const char *snapshot);
+	    enum conn_status, const char *message, const char *snapshot);
 /* Whether s is 32 lowercase hex digits. */
 int	 store_id_valid(const char *s);
 
@@ -94,20 +103,28 @@ int	 store_env_each(struct store *, const char *conn,
 struct store_agent {
 	int64_t	 id;
 	char	 name[256];
-	char	 kind[16];
+	enum agent_kind kind;
 	char	*instructions;		/* owned by the struct: store_agent_clear */
 	char	 url[1024];
 	char	 model[256];
 	char	 api_key_enc[1024];	/* "" when none */
-	char	 status[16];
+	enum agent_status status;
+	char	 created_at[STORE_TIME_MAX];
 };
 /* Adds an agent; a->id is set. > 0 added. */
 int	 store_agent_add(struct store *, struct store_agent *a);
 /* Reads an agent. > 0 found, 0 not found. Free with store_agent_clear. */
 int	 store_agent_get(struct store *, int64_t id, struct store_agent *a);
 void	 store_agent_clear(struct store_agent *a);
+/* Replaces name, kind, instructions, url, model and api_key_enc. > 0 saved, 0 unknown agent. */
+int	 store_agent_save(struct store *, const struct store_agent *a);
+/* Calls fn for each agent by name (instructions included); stops early when fn returns 0. */
+int	 store_agent_each(struct store *,
+	    int (*fn)(const struct store_agent *, void *), void *arg);
+/* Deletes an agent and its attachments. > 0 deleted, 0 unknown agent. */
+int	 store_agent_delete(struct store *, int64_t id);
 /* > 0 changed, 0 unknown agent. */
-int	 store_agent_set_status(struct store *, int64_t id, const char *status);
+int	 store_agent_set_status(struct store *, int64_t id, enum agent_status);
 /*
  * Attaches an agent to a connection. > 0 attached (or updated), 0 refused
  * because another agent already answers the connection's inbound SMS (or
@@ -115,6 +132,22 @@ int	 store_agent_set_status(struct store *, int64_t id, const char *status);
  */
 int	 store_agent_attach(struct store *, int64_t agent, const char *conn,
 	    int inbound, const char **why);
+/* Detaches an agent from a connection. > 0 detached, 0 it was not attached. */
+int	 store_agent_detach(struct store *, int64_t agent, const char *conn);
+/* One attachment of an agent; pointers valid during the callback. */
+struct store_agent_channel {
+	int64_t		 agent;
+	const char	*agent_name;
+	const char	*conn;
+	const char	*conn_name;
+	int		 inbound;
+};
+/* Calls fn for each connection agent is attached to, by connection name. */
+int	 store_agent_channel_each(struct store *, int64_t agent,
+	    int (*fn)(const struct store_agent_channel *, void *), void *arg);
+/* The inbound agent of a connection with its name (namesz bytes). > 0 found, 0 none. */
+int	 store_inbound_agent_name(struct store *, const char *conn,
+	    int64_t *agent, char *name, size_t namesz);
 /*
  * The agent answering a connection's inbound SMS. > 0 found (*agent set,
  * *running 1 when the agent is RUNNING), 0 none attached.
@@ -207,7 +240,23 @@ int	 store_session_each(struct store *, const char *conn, int limit,
 	    int (*fn)(const struct store_session_row *, void *), void *arg);
 /* One message of a conversation; pointers valid during the callback. */
 struct store_message_row {
-	const char	*at, *direction, *author, *status, *reason, *text;
+	int64_t		 id;
+	const char	*uid;
+	const char	*at;		/* created_at */
+	enum msg_direction direction;
+	const char	*author;
+	enum msg_status	 status;
+	const char	*reason;	/* status_description: Infobip's, or ours for failed */
+	const char	*text;
+	const char	*sender, *recipient;
+	const char	*infobip_id;	/* "" when none */
+	const char	*status_group, *status_name;
+	const char	*error_name, *error_description;
+	double		 price;		/* < 0 when none */
+	const char	*currency;	/* "" when none */
+	int		 sms_count;	/* < 0 when none */
+	const char	*sent_at, *done_at;	/* "" when none */
+	int		 clicks;
 };
 /* Calls fn for each message of a session, oldest first. */
 int	 store_session_messages(struct store *, int64_t session,
@@ -215,6 +264,11 @@ int	 store_session_messages(struct store *, int64_t session,
 /* Gives an open session to an operator (username) or back to the AI ("ai"). > 0 done, 0 unknown or closed. */
 int	 store_session_set_responsible(struct store *, int64_t session,
 	    const char *who);
+/* Closes an open session. > 0 closed, 0 unknown or closed already. */
+int	 store_session_close(struct store *, int64_t session);
+/* The session's collected data (a JSON object) and its contact's name and email. > 0 with *data (malloc'd, the caller frees). */
+int	 store_session_data(struct store *, int64_t session, char **data,
+	    char *name, size_t namesz, char *email, size_t emailsz);
 /* Closes every session idle for longer than timeout_minutes; *closed counts them. */
 int	 store_sessions_close_idle(struct store *, long timeout_minutes,
 	    long *closed);
@@ -344,10 +398,41 @@ int	 store_log_counted(struct store *, const char *conn, const char *level,
 	    const char *event, const char *kind, const char *fmt, ...)
 	    __attribute__((format(printf, 6, 7)));
 
-/* Users of the admin: adds or changes one. > 0 done, 0 when the role is not admin, operator or viewer. */
-int	 store_user_set(struct store *, const char *username, const char *role);
-/* > 0 with role (16 bytes), 0 unknown user. */
-int	 store_user_role(struct store *, const char *username, char *role, size_t rolesz);
+/* One entry of a connection's log; pointers valid during the callback. */
+struct store_log_row {
+	int64_t			 id;
+	const char		*at;
+	enum conn_log_level	 level;
+	const char		*event;
+	const char		*text;
+	int			 repeats;	/* how many times it happened (counted entries) */
+};
+/*
+ * Calls fn for up to limit entries of the connection's log, newest first:
+ * of level and the more severe ones (CLOG__MAX: all), of event (NULL:
+ * all), older than entry before (0: from the newest).
+ */
+int	 store_log_each(struct store *, const char *conn, enum conn_log_level level,
+	    const char *event, int64_t before, int limit,
+	    int (*fn)(const struct store_log_row *, void *), void *arg);
+
+/* Users of the admin: adds one or changes its role. > 0 done. */
+int	 store_user_set(struct store *, const char *username, enum user_role);
+/* > 0 with *role, 0 unknown user. */
+int	 store_user_role(struct store *, const char *username, enum user_role *role);
+/* Deletes a user. > 0 deleted, 0 unknown. */
+int	 store_user_delete(struct store *, const char *username);
+/* How many users have role admin. >= 0 the count, < 0 error. */
+int	 store_user_admins(struct store *);
+/* One user; pointers valid during the callback. */
+struct store_user_row {
+	const char	*username;
+	enum user_role	 role;
+	const char	*created_at;
+};
+/* Calls fn for each user by name. */
+int	 store_user_each(struct store *,
+	    int (*fn)(const struct store_user_row *, void *), void *arg);
 
 /* Reads a stored setting into buf. > 0 with the value, 0 unset. Use settings_get (settings.h), which knows defaults. */
 int	 store_setting_get(struct store *, const char *name, char *buf, size_t bufsz);

@@ -128,10 +128,11 @@ inbound_one(struct store *st, const struct store_connection *c,
 		return store_log_counted(st, c->id, "info", "not_answered",
 		    "opted out", "message from %s stored, not answered: the"
 		    " contact opted out", phone) < 0 ? -1 : 1;
-	if (strcmp(c->status, "RUNNING") != 0)
+	if (c->status != CONN_RUNNING)
 		return store_log_counted(st, c->id, "warn", "not_answered",
 		    "not running", "message from %s stored, not answered: the"
-		    " connection is %s, not RUNNING", phone, c->status) < 0 ?
+		    " connection is %s, not RUNNING", phone,
+		    conn_status_name(c->status)) < 0 ?
 		    -1 : 1;
 	if (agent == 0)
 		return store_log_counted(st, c->id, "warn", "not_answered",

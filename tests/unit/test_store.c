@@ -81,19 +81,19 @@ test_connections_agents(struct store *st, struct store_connection *c)
 
 	add_connection(st, c);
 	CHECK(store_connection_get(st, c->id, &got) > 0, "get");
-	CHECK_STR(got.status, "STOPPED", "new connection is stopped");
+	CHECK(got.status == CONN_STOPPED, "new connection is stopped");
 	CHECK_STR(got.sender, "InfoSMS", "sender kept");
 	CHECK(store_connection_get(st, "0123", &got) == 0, "malformed id");
 	CHECK(store_connection_get(st, "00000000000000000000000000000000",
 	    &got) == 0, "unknown id");
-	CHECK(store_connection_set_status(st, c->id, "RUNNING", "ok",
+	CHECK(store_connection_set_status(st, c->id, CONN_RUNNING, "ok",
 	    "{}") > 0, "status");
-	CHECK(store_connection_set_status(st, c->id, "BOGUS", "", NULL) == 0,
-	    "status outside the set is refused (a soft result)");
+	CHECK(store_connection_set_status(st, c->id, (enum conn_status)99, "",
+	    NULL) == 0, "status outside the set is refused (a soft result)");
 
 	memset(&a1, 0, sizeof(a1));
 	snprintf(a1.name, sizeof(a1.name), "one");
-	snprintf(a1.kind, sizeof(a1.kind), "rules");
+	a1.kind = AGENT_RULES;
 	a2 = a1;
 	snprintf(a2.name, sizeof(a2.name), "two");
 	CHECK(store_agent_add(st, &a1) > 0 && store_agent_add(st, &a2) > 0,
@@ -110,7 +110,7 @@ test_connections_agents(struct store *st, struct store_connection *c)
 	    strstr(why, "no such") != NULL, "unknown agent refused");
 	CHECK(store_inbound_agent(st, c->id, &agent, &running) > 0 &&
 	    agent == a1.id && running == 0, "inbound agent found, stopped");
-	CHECK(store_agent_set_status(st, a1.id, "RUNNING") > 0, "agent start");
+	CHECK(store_agent_set_status(st, a1.id, AGENT_RUNNING) > 0, "agent start");
 	CHECK(store_inbound_agent(st, c->id, &agent, &running) > 0 &&
 	    running == 1, "inbound agent running");
 }
@@ -451,17 +451,19 @@ test_retry_and_lapse(struct store *st, const struct store_connection *c)
 static void
 test_misc(struct store *st)
 {
-	char	 buf[64];
+	enum user_role	 role;
+	char		 buf[64];
 
 	CHECK(store_setting_get(st, "session_timeout_minutes", buf,
 	    sizeof(buf)) > 0, "default setting");
 	CHECK(store_setting_set(st, "public_url", "https://x.example") > 0 &&
 	    store_setting_get(st, "public_url", buf, sizeof(buf)) > 0 &&
 	    strcmp(buf, "https://x.example") == 0, "setting round trip");
-	CHECK(store_user_set(st, "alice", "admin") > 0, "user");
-	CHECK(store_user_set(st, "bob", "king") == 0, "bad role refused");
-	CHECK(store_user_role(st, "alice", buf, sizeof(buf)) > 0 &&
-	    strcmp(buf, "admin") == 0, "role read");
+	CHECK(store_user_set(st, "alice", ROLE_ADMIN) > 0, "user");
+	CHECK(store_user_set(st, "bob", (enum user_role)9) == 0,
+	    "role outside the set refused (the schema's CHECK)");
+	CHECK(store_user_role(st, "alice", &role) > 0 && role == ROLE_ADMIN,
+	    "role read");
 	CHECK(store_log(st, NULL, "info", "test", "line1\nforged line") > 0,
 	    "log");
 	CHECK(q("SELECT COUNT(*) FROM logs WHERE text = 'line1\\nforged line'")

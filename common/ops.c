@@ -1,0 +1,502 @@
+/* Operator actions shared by every noun: errors, rights, secrets; users, settings, sending and sessions. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "ops_int.h"
+#include "outbound.h"
+#include "payload.h"
+#include "secret.h"
+#include "settings.h"
+#include "store.h"
+
+void
+ops_reset(struct ops_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = OPS_OK;
+}
+
+int
+ops_fail(struct ops_error *e, enum ops_outcome kind, const char *field,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (e->n == 0)
+		e->kind = kind;
+	if (e->n < OPS_PROBLEMS_MAX) {
+		e->p[e->n].field = field;
+		va_start(ap, fmt);
+		vsnprintf(e->p[e->n].text, sizeof(e->p[e->n].text), fmt, ap);
+		va_end(ap);
+		e->n++;
+	}
+	return kind == OPS_FAILED ? -1 : 0;
+}
+
+int
+ops_store_error(struct ops_error *e)
+{
+	return ops_fail(e, OPS_FAILED, NULL, "store error (see the log)");
+}
+
+const char *
+ops_error_text(const struct ops_error *e)
+{
+	return e->n > 0 ? e->p[0].text : "";
+}
+
+const char *
+ops_error_for(const struct ops_error *e, const char *field)
+{
+	size_t	 i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->p[i].field != NULL && field != NULL &&
+		    strcmp(e->p[i].field, field) == 0)
+			return e->p[i].text;
+	return NULL;
+}
+
+const char *
+ops_user(const struct ops *o)
+{
+	return o->user != NULL && *o->user != '\0' ? o->user : "cli";
+}
+
+int
+ops_role_may(enum user_role role, enum ops_right right)
+{
+	/* Rows: roles; columns: rights. */
+	static const int	 may[ROLE__MAX][3] = {
+		[ROLE_ADMIN] =		{ 1, 1, 1 },
+		[ROLE_OPERATOR] =	{ 1, 1, 0 },
+		[ROLE_VIEWER] =		{ 1, 0, 0 },
+	};
+
+	if ((unsigned)role >= ROLE__MAX || (unsigned)right > OPS_CONFIGURE)
+		return 0;
+	return may[role][right];
+}
+
+int
+ops_need_key(const struct ops *o, struct ops_error *e)
+{
+	if (o->key != NULL)
+		return 1;
+	ops_fail(e, OPS_FAILED, NULL, "the key file is not loaded");
+	return 0;
+}
+
+void
+ops_mask(const struct ops *o, const char *enc, char *out, size_t outsz)
+{
+	char	*plain = NULL;
+
+	if (enc == NULL || *enc == '\0')
+		snprintf(out, outsz, "%s", "");
+	else if (o->key != NULL && secret_decrypt(o->key, enc, &plain) > 0)
+		secret_mask(plain, out, outsz);
+	else
+		snprintf(out, outsz, "(unreadable with this key file)");
+	secret_free(plain);
+}
+
+int
+ops_is_mask(const struct ops *o, const char *enc, const char *given)
+{
+	char	 masked[64];
+
+	if (given == NULL || enc == NULL || *enc == '\0' || o->key == NULL)
+		return 0;
+	ops_mask(o, enc, masked, sizeof(masked));
+	return strcmp(masked, given) == 0;
+}
+
+int
+ops_seal(const struct ops *o, const char *plain, char *out, size_t outsz,
+    struct ops_error *e)
+{
+	char	*enc;
+	int	 fits;
+
+	if (!ops_need_key(o, e))
+		return -1;
+	if ((enc = secret_encrypt(o->key, plain)) == NULL) {
+		log_error("secret_encrypt: %s", secret_error());
+		return ops_fail(e, OPS_FAILED, "api_key", "cannot encrypt the"
+		    " API key");
+	}
+	fits = (size_t)snprintf(out, outsz, "%s", enc) < outsz;
+	free(enc);
+	if (!fits)
+		return ops_fail(e, OPS_FAILED, "api_key", "the encrypted API"
+		    " key is too long to store");
+	return 1;
+}
+
+int
+ops_check_conn_id(const char *id, struct ops_error *e)
+{
+	if (store_id_valid(id))
+		return 1;
+	ops_fail(e, OPS_INVALID, "id", "'%.40s' is not a connection id (32 hex"
+	    " digits)", id != NULL ? id : "");
+	return 0;
+}
+
+int
+ops_conn_get(const struct ops *o, const char *id, struct store_connection *c,
+    struct ops_error *e)
+{
+	int	 rc;
+
+	if (!ops_check_conn_id(id, e))
+		return 0;
+	if ((rc = store_connection_get(o->st, id, c)) < 0)
+		return ops_store_error(e);
+	if (rc == 0)
+		return ops_fail(e, OPS_NOT_FOUND, "id", "no connection %s", id);
+	return 1;
+}
+
+/* --- Users -------------------------------------------------------------- */
+
+int
+ops_valid_username(const char *s, const char **why)
+{
+	*why = NULL;
+	if (s == NULL || *s == '\0')
+		*why = "username is required";
+	else if (strlen(s) > 200)
+		*why = "username is longer than 200 characters";
+	else if (log_has_control(s))
+		*why = "username contains control characters";
+	else if (strchr(s, ':') != NULL)
+		*why = "username cannot contain ':'";
+	else if (strcmp(s, "ai") == 0)
+		*why = "'ai' names the agent, not a user";
+	return *why == NULL;
+}
+
+/*
+ * Whether removing the admin role from username would leave no admin.
+ * > 0 it would, 0 not, < 0 error.
+ */
+static int
+last_admin(const struct ops *o, const char *username)
+{
+	enum user_role	 role;
+	int		 rc, n;
+
+	if ((rc = store_user_role(o->st, username, &role)) <= 0)
+		return rc;
+	if (role != ROLE_ADMIN)
+		return 0;
+	if ((n = store_user_admins(o->st)) < 0)
+		return -1;
+	return n <= 1;
+}
+
+int
+ops_user_set(const struct ops *o, const char *username, const char *role,
+    struct ops_error *e)
+{
+	enum user_role	 r;
+	const char	*why;
+	char		 roles[64];
+	int		 rc;
+
+	ops_reset(e);
+	if (!ops_valid_username(username, &why))
+		ops_fail(e, OPS_INVALID, "username", "%s", why);
+	if (!user_role_find(role, &r))
+		ops_fail(e, OPS_INVALID, "role", "role must be %s, not '%.40s'",
+		    enum_names_join(user_role_names, ROLE__MAX, ", ", " or ",
+		    roles, sizeof(roles)), role != NULL ? role : "");
+	if (e->n > 0)
+		return 0;
+	if (store_begin(o->st) < 0)
+		return ops_store_error(e);
+	if (r != ROLE_ADMIN && (rc = last_admin(o, username)) != 0) {
+		store_rollback(o->st);
+		return rc < 0 ? ops_store_error(e) : ops_fail(e, OPS_REFUSED,
+		    "role", "%s is the only admin; make another user admin"
+		    " first", username);
+	}
+	if (store_user_set(o->st, username, r) <= 0 ||
+	    store_log(o->st, NULL, "info", "user", "user %s is %s (by %s)",
+	    username, user_role_name(r), ops_user(o)) < 0 ||
+	    store_commit(o->st) < 0) {
+		store_rollback(o->st);
+		return ops_store_error(e);
+	}
+	return 1;
+}
+
+int
+ops_user_delete(const struct ops *o, const char *username,
+    struct ops_error *e)
+{
+	enum user_role	 role;
+	const char	*why;
+	int		 rc;
+
+	ops_reset(e);
+	if (!ops_valid_username(username, &why))
+		return ops_fail(e, OPS_INVALID, "username", "%s", why);
+	if (store_begin(o->st) < 0)
+		return ops_store_error(e);
+	if ((rc = store_user_role(o->st, username, &role)) == 0) {
+		store_rollback(o->st);
+		return ops_fail(e, OPS_NOT_FOUND, "username", "no user %s",
+		    username);
+	}
+	if (rc > 0 && (rc = last_admin(o, username)) > 0) {
+		store_rollback(o->st);
+		return ops_fail(e, OPS_REFUSED, "username", "%s is the only"
+		    " admin; make another user admin first", username);
+	}
+	if (rc < 0 || store_user_delete(o->st, username) <= 0 ||
+	    store_log(o->st, NULL, "info", "user", "user %s deleted (by %s)",
+	    username, ops_user(o)) < 0 || store_commit(o->st) < 0) {
+		store_rollback(o->st);
+		return ops_store_error(e);
+	}
+	return 1;
+}
+
+int
+ops_user_each(const struct ops *o,
+    int (*fn)(const struct store_user_row *, void *), void *arg)
+{
+	return store_user_each(o->st, fn, arg);
+}
+
+/* --- Settings ----------------------------------------------------------- */
+
+int
+ops_settings_set(const struct ops *o, const char *name, const char *value,
+    struct ops_error *e)
+{
+	const char	*why;
+	int		 rc;
+
+	ops_reset(e);
+	if (name == NULL || settings_find(name) == NULL)
+		return ops_fail(e, OPS_INVALID, "name", "no setting named"
+		    " '%.60s'", name != NULL ? name : "");
+	if (value != NULL && !settings_check(name, value, &why))
+		return ops_fail(e, OPS_INVALID, "value", "%s: %s", name, why);
+	if ((rc = settings_set(o->st, name, value, &why)) < 0)
+		return ops_store_error(e);
+	if (rc == 0)
+		return ops_fail(e, OPS_INVALID, "value", "%s: %s", name, why);
+	return 1;
+}
+
+/* --- Sending and sessions ----------------------------------------------- */
+
+/* Checks message text: 1, or 0 with a problem on "text". */
+static int
+check_text(const char *text, struct ops_error *e)
+{
+	if (text == NULL || *text == '\0') {
+		ops_fail(e, OPS_INVALID, "text", "the text is empty");
+		return 0;
+	}
+	return 1;
+}
+
+int
+ops_send(const struct ops *o, const char *conn, const char *to,
+    const char *text, int64_t *id, struct ops_error *e)
+{
+	struct store_connection	 c;
+	char			 author[300], failed[256];
+	int			 rc;
+
+	ops_reset(e);
+	if (!store_id_valid(conn))
+		ops_fail(e, OPS_INVALID, "connection", "'%.40s' is not a"
+		    " connection id", conn != NULL ? conn : "");
+	if (to == NULL || *to == '\0')
+		ops_fail(e, OPS_INVALID, "to", "the number is empty");
+	check_text(text, e);
+	if (e->n > 0)
+		return 0;
+	if ((rc = store_connection_get(o->st, conn, &c)) <= 0)
+		return rc < 0 ? ops_store_error(e) : ops_fail(e, OPS_NOT_FOUND,
+		    "connection", "no connection %s", conn);
+	snprintf(author, sizeof(author), "operator:%s", ops_user(o));
+	if ((rc = outbound_send(o->st, conn, to, text, author, id, failed,
+	    sizeof(failed))) < 0)
+		return ops_store_error(e);
+	if (rc == 0)
+		return ops_fail(e, OPS_NOT_FOUND, "connection", "no connection"
+		    " %s", conn);
+	if (failed[0] != '\0')
+		ops_fail(e, OPS_INVALID, "to", "%s", failed);
+	return 1;
+}
+
+/* Reads session id for an action. > 0 found, 0 with OPS_NOT_FOUND. */
+static int
+session_get(const struct ops *o, int64_t id, struct store_session *s,
+    struct ops_error *e)
+{
+	int	 rc;
+
+	if ((rc = store_session_get(o->st, id, s)) < 0)
+		return ops_store_error(e);
+	if (rc == 0)
+		return ops_fail(e, OPS_NOT_FOUND, "id", "no session %lld",
+		    (long long)id);
+	return 1;
+}
+
+/* Gives session id to who ("ai" or a username), logged. */
+static int
+session_responsible(const struct ops *o, int64_t id, const char *who,
+    struct ops_error *e)
+{
+	struct store_session	 s;
+	int			 rc;
+
+	ops_reset(e);
+	if ((rc = session_get(o, id, &s, e)) <= 0)
+		return rc;
+	if (s.closed_at[0] != '\0')
+		return ops_fail(e, OPS_REFUSED, "id", "session %lld is closed",
+		    (long long)id);
+	if (store_begin(o->st) < 0)
+		return ops_store_error(e);
+	if ((rc = store_session_set_responsible(o->st, id, who)) == 0) {
+		store_rollback(o->st);
+		return ops_fail(e, OPS_REFUSED, "id", "session %lld is closed",
+		    (long long)id);
+	}
+	if (rc < 0 || store_log(o->st, s.conn, "info", "session", "session"
+	    " %lld %s", (long long)id, strcmp(who, "ai") == 0 ?
+	    "given back to the AI" : "taken over by an operator") < 0 ||
+	    store_commit(o->st) < 0) {
+		store_rollback(o->st);
+		return ops_store_error(e);
+	}
+	return 1;
+}
+
+int
+ops_session_takeover(const struct ops *o, int64_t id, struct ops_error *e)
+{
+	const char	*why;
+
+	if (!ops_valid_username(ops_user(o), &why)) {
+		ops_reset(e);
+		return ops_fail(e, OPS_INVALID, "user", "%s", why);
+	}
+	return session_responsible(o, id, ops_user(o), e);
+}
+
+int
+ops_session_release(const struct ops *o, int64_t id, struct ops_error *e)
+{
+	return session_responsible(o, id, "ai", e);
+}
+
+int
+ops_session_reply(const struct ops *o, int64_t id, const char *text,
+    int64_t *msg, struct ops_error *e)
+{
+	struct store_session	 s;
+	const char		*why;
+	int			 rc;
+
+	ops_reset(e);
+	if (!ops_valid_username(ops_user(o), &why))
+		ops_fail(e, OPS_INVALID, "user", "%s", why);
+	if (!check_text(text, e) || e->n > 0)
+		return 0;
+	if ((rc = session_get(o, id, &s, e)) <= 0)
+		return rc;
+	if (s.closed_at[0] != '\0')
+		return ops_fail(e, OPS_REFUSED, "id", "session %lld is closed;"
+		    " send a new message instead", (long long)id);
+	/* An operator's reply goes through the outbox like any other. */
+	if (outbound_session_reply(o->st, &s, ops_user(o), text, msg) <= 0)
+		return ops_store_error(e);
+	if (s.opted_out)
+		ops_fail(e, OPS_REFUSED, "text", "the contact opted out; the"
+		    " message will not be sent");
+	return 1;
+}
+
+int
+ops_session_close(const struct ops *o, int64_t id, struct ops_error *e)
+{
+	struct store_session	 s;
+	int			 rc;
+
+	ops_reset(e);
+	if ((rc = session_get(o, id, &s, e)) <= 0)
+		return rc;
+	if (store_begin(o->st) < 0)
+		return ops_store_error(e);
+	if ((rc = store_session_close(o->st, id)) == 0) {
+		store_rollback(o->st);
+		return ops_fail(e, OPS_REFUSED, "id", "session %lld is closed"
+		    " already", (long long)id);
+	}
+	if (rc < 0 || store_log(o->st, s.conn, "info", "session", "session"
+	    " %lld closed by %s", (long long)id, ops_user(o)) < 0 ||
+	    store_commit(o->st) < 0) {
+		store_rollback(o->st);
+		return ops_store_error(e);
+	}
+	return 1;
+}
+
+static int
+export_message(const struct store_message_row *r, void *arg)
+{
+	return payload_export_message(arg, r);
+}
+
+int
+ops_session_export(const struct ops *o, int64_t id, char **json,
+    struct ops_error *e)
+{
+	struct payload_export	*x;
+	struct store_session	 s;
+	struct store_connection	 c;
+	char			*data = NULL, name[256], email[256];
+	int			 rc;
+
+	ops_reset(e);
+	*json = NULL;
+	if ((rc = session_get(o, id, &s, e)) <= 0)
+		return rc;
+	/* A deleted connection's sessions stay: its name is then unknown. */
+	memset(&c, 0, sizeof(c));
+	if (store_connection_get(o->st, s.conn, &c) < 0 ||
+	    store_session_data(o->st, id, &data, name, sizeof(name), email,
+	    sizeof(email)) <= 0)
+		goto err;
+	if ((x = payload_export_open(&s, c.name, data, name, email)) == NULL)
+		goto err;
+	rc = store_session_messages(o->st, id, export_message, x);
+	/* finish frees the builder, also after a failure. */
+	if ((*json = payload_export_finish(x)) == NULL || rc < 0) {
+		free(*json);
+		*json = NULL;
+		goto err;
+	}
+	free(data);
+	return 1;
+err:
+	free(data);
+	return ops_store_error(e);
+}
