@@ -27,74 +27,55 @@ static const struct route {
 	const char		*method;
 	const char		*pattern;
 	void			(*fn)(struct adm *);
-	enum admin_right	 right;
+	enum ops_right		 right;
 } routes[] = {
-	{ "GET", "/admin/", conn_list, RIGHT_READ },
-	{ "GET", "/admin/connections", conn_list, RIGHT_READ },
-	{ "GET", "/admin/connections/new", conn_new, RIGHT_READ },
-	{ "POST", "/admin/connections/new", conn_create, RIGHT_ADMIN },
-	{ "GET", "/admin/connections/{conn}", conn_show, RIGHT_READ },
-	{ "POST", "/admin/connections/{conn}", conn_save, RIGHT_ADMIN },
-	{ "POST", "/admin/connections/{conn}/start", conn_start, RIGHT_ADMIN },
-	{ "POST", "/admin/connections/{conn}/stop", conn_stop, RIGHT_ADMIN },
+	{ "GET", "/admin/", conn_list, OPS_READ },
+	{ "GET", "/admin/connections", conn_list, OPS_READ },
+	{ "GET", "/admin/connections/new", conn_new, OPS_READ },
+	{ "POST", "/admin/connections/new", conn_create, OPS_CONFIGURE },
+	{ "GET", "/admin/connections/{conn}", conn_show, OPS_READ },
+	{ "POST", "/admin/connections/{conn}", conn_save, OPS_CONFIGURE },
+	{ "POST", "/admin/connections/{conn}/start", conn_start, OPS_CONFIGURE },
+	{ "POST", "/admin/connections/{conn}/stop", conn_stop, OPS_CONFIGURE },
 	{ "POST", "/admin/connections/{conn}/delete", conn_delete,
-	    RIGHT_ADMIN },
-	{ "POST", "/admin/connections/{conn}/env", conn_env_set, RIGHT_ADMIN },
+	    OPS_CONFIGURE },
+	{ "POST", "/admin/connections/{conn}/env", conn_env_set, OPS_CONFIGURE },
 	{ "POST", "/admin/connections/{conn}/env/delete", conn_env_unset,
-	    RIGHT_ADMIN },
-	{ "GET", "/admin/connections/{conn}/logs", conn_logs, RIGHT_READ },
+	    OPS_CONFIGURE },
+	{ "GET", "/admin/connections/{conn}/logs", conn_logs, OPS_READ },
 	{ "GET", "/admin/connections/{conn}/status", conn_status_json,
-	    RIGHT_READ },
-	{ "GET", "/admin/agents", agent_list, RIGHT_READ },
-	{ "GET", "/admin/agents/new", agent_new, RIGHT_READ },
-	{ "POST", "/admin/agents/new", agent_create, RIGHT_ADMIN },
-	{ "GET", "/admin/agents/{n}", agent_show, RIGHT_READ },
-	{ "POST", "/admin/agents/{n}", agent_save, RIGHT_ADMIN },
-	{ "POST", "/admin/agents/{n}/start", agent_start, RIGHT_ADMIN },
-	{ "POST", "/admin/agents/{n}/stop", agent_stop, RIGHT_ADMIN },
-	{ "POST", "/admin/agents/{n}/delete", agent_delete, RIGHT_ADMIN },
-	{ "POST", "/admin/agents/{n}/attach", agent_attach, RIGHT_ADMIN },
-	{ "POST", "/admin/agents/{n}/detach", agent_detach, RIGHT_ADMIN },
+	    OPS_READ },
+	{ "GET", "/admin/agents", agent_list, OPS_READ },
+	{ "GET", "/admin/agents/new", agent_new, OPS_READ },
+	{ "POST", "/admin/agents/new", agent_create, OPS_CONFIGURE },
+	{ "GET", "/admin/agents/{n}", agent_show, OPS_READ },
+	{ "POST", "/admin/agents/{n}", agent_save, OPS_CONFIGURE },
+	{ "POST", "/admin/agents/{n}/start", agent_start, OPS_CONFIGURE },
+	{ "POST", "/admin/agents/{n}/stop", agent_stop, OPS_CONFIGURE },
+	{ "POST", "/admin/agents/{n}/delete", agent_delete, OPS_CONFIGURE },
+	{ "POST", "/admin/agents/{n}/attach", agent_attach, OPS_CONFIGURE },
+	{ "POST", "/admin/agents/{n}/detach", agent_detach, OPS_CONFIGURE },
 	/* Answers without sending or storing anything. */
-	{ "POST", "/admin/agents/{n}/try", agent_try, RIGHT_READ },
-	{ "GET", "/admin/sessions", session_list, RIGHT_READ },
-	{ "GET", "/admin/sessions/{n}", session_show, RIGHT_READ },
-	{ "GET", "/admin/sessions/{n}/export", session_export, RIGHT_READ },
+	{ "POST", "/admin/agents/{n}/try", agent_try, OPS_READ },
+	{ "GET", "/admin/sessions", session_list, OPS_READ },
+	{ "GET", "/admin/sessions/{n}", session_show, OPS_READ },
+	{ "GET", "/admin/sessions/{n}/export", session_export, OPS_READ },
 	{ "POST", "/admin/sessions/{n}/takeover", session_takeover,
-	    RIGHT_SESSIONS },
+	    OPS_SESSIONS },
 	{ "POST", "/admin/sessions/{n}/release", session_release,
-	    RIGHT_SESSIONS },
-	{ "POST", "/admin/sessions/{n}/reply", session_reply, RIGHT_SESSIONS },
-	{ "POST", "/admin/sessions/{n}/close", session_close, RIGHT_SESSIONS },
-	{ "GET", "/admin/dashboard", dash_show, RIGHT_READ },
-	{ "GET", "/admin/users", user_list, RIGHT_ADMIN },
-	{ "POST", "/admin/users", user_set, RIGHT_ADMIN },
-	{ "POST", "/admin/users/delete", user_delete, RIGHT_ADMIN },
+	    OPS_SESSIONS },
+	{ "POST", "/admin/sessions/{n}/reply", session_reply, OPS_SESSIONS },
+	{ "POST", "/admin/sessions/{n}/close", session_close, OPS_SESSIONS },
+	{ "GET", "/admin/dashboard", dash_show, OPS_READ },
+	{ "GET", "/admin/users", user_list, OPS_CONFIGURE },
+	{ "POST", "/admin/users", user_set, OPS_CONFIGURE },
+	{ "POST", "/admin/users/delete", user_delete, OPS_CONFIGURE },
 };
-
-static const char *const role_names[] = {
-	[ROLE_VIEWER] = "viewer",
-	[ROLE_OPERATOR] = "operator",
-	[ROLE_ADMIN] = "admin",
-};
-
-/* The role each right needs at least. */
-static const enum admin_role right_role[] = {
-	[RIGHT_READ] = ROLE_VIEWER,
-	[RIGHT_SESSIONS] = ROLE_OPERATOR,
-	[RIGHT_ADMIN] = ROLE_ADMIN,
-};
-
-const char *
-admin_role_name(enum admin_role r)
-{
-	return role_names[r];
-}
 
 int
-admin_can(const struct adm *a, enum admin_right r)
+admin_can(const struct adm *a, enum ops_right r)
 {
-	return a->role >= right_role[r];
+	return ops_role_may(a->role, r);
 }
 
 const char *
@@ -181,8 +162,6 @@ authenticate(struct adm *a)
 {
 	const char	*user = http_param(a->h, "REMOTE_USER");
 	const char	*noauth = getenv("IBCHANNEL_ADMIN_NO_AUTH");
-	char		 role[16];
-	size_t		 i;
 	int		 rc;
 
 	if (user == NULL || *user == '\0') {
@@ -203,7 +182,7 @@ authenticate(struct adm *a)
 		return 0;
 	}
 	snprintf(a->user, sizeof(a->user), "%s", user);
-	if ((rc = store_user_role(a->st, user, role, sizeof(role))) < 0) {
+	if ((rc = store_user_role(a->st, user, &a->role)) < 0) {
 		admin_store_error(a);
 		return 0;
 	}
@@ -213,13 +192,7 @@ authenticate(struct adm *a)
 		    " 'ibchannel user set'.");
 		return 0;
 	}
-	for (i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
-		if (strcmp(role, role_names[i]) == 0) {
-			a->role = (enum admin_role)i;
-			return 1;
-		}
-	admin_fail(a, 403, "This user has no known role.");
-	return 0;
+	return 1;
 }
 
 /*
@@ -367,6 +340,9 @@ handle(struct http *h)
 			goto out;
 		}
 	}
+	a.ops.st = a.st;
+	a.ops.key = a.key;
+	a.ops.user = a.user;
 	r->fn(&a);
 out:
 	explicit_bzero(a.key, sizeof(a.key));

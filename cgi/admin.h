@@ -5,32 +5,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "enums.h"
 #include "form.h"
+#include "ops.h"
 #include "secret.h"
 #include "store.h"
 
 struct http;
-
-/* Who may do what: each role holds the rights of the ones before it. */
-enum admin_role {
-	ROLE_VIEWER,		/* reads everything */
-	ROLE_OPERATOR,		/* and answers sessions: take over, reply, hand back, close */
-	ROLE_ADMIN,		/* and everything else */
-};
-
-/* What a route needs. */
-enum admin_right {
-	RIGHT_READ,		/* any user */
-	RIGHT_SESSIONS,		/* operator or admin */
-	RIGHT_ADMIN,		/* admin */
-};
 
 /* One admin request, as every handler and view sees it. */
 struct adm {
 	struct http	*h;
 	struct store	*st;
 	char		 user[256];	/* REMOTE_USER, or "local" without authentication */
-	enum admin_role	 role;
+	enum user_role	 role;
 	int		 noauth;	/* IBCHANNEL_ADMIN_NO_AUTH let a loopback request in */
 	char		 csrf[SECRET_MAC_HEX];
 	unsigned char	 key[SECRET_KEY_LEN];
@@ -38,12 +26,11 @@ struct adm {
 	struct form	 f;		/* the POSTed form */
 	char		 id[STORE_ID_LEN + 1];	/* {conn} of the route */
 	int64_t		 n;		/* {n} of the route */
+	struct ops	 ops;		/* the actor for the operations layer */
 };
 
-/* Names of roles, for pages and the users table. */
-const char	*admin_role_name(enum admin_role);
-/* Whether the user's role holds right. */
-int		 admin_can(const struct adm *, enum admin_right);
+/* Whether the user's role holds right (ops_role_may). */
+int		 admin_can(const struct adm *, enum ops_right);
 
 /* A field of the POSTed form, else of the query string; NULL when absent. */
 const char	*arg(const struct adm *, const char *name);
@@ -56,6 +43,8 @@ void		 admin_redirect(struct adm *, const char *notice,
 		    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Answers an error page with status and message. */
 void		 admin_fail(struct adm *, int status, const char *msg);
+/* The HTTP status of a refused action: 400, 404, 409 or 500. */
+int		 admin_ops_status(const struct ops_error *);
 /* The store failed: 503 page. */
 void		 admin_store_error(struct adm *);
 

@@ -6,27 +6,43 @@
 
 #include "admin.h"
 #include "admin_view.h"
-#include "config.h"
-#include "connection.h"
 #include "http.h"
-#include "payload.h"
-#include "secret.h"
+#include "infobip.h"
+#include "ops.h"
 #include "store.h"
 #include "store_admin.h"
 
 #define LOGS_PAGE	50
 
+/* The list's walk: the rows whose name holds q. */
+struct conn_search {
+	struct list_ctx	 lc;
+	const char	*q;
+};
+
+static int
+conn_list_row(const struct ops_connection_view *v, void *arg)
+{
+	struct conn_search	*cs = arg;
+
+	if (*cs->q != '\0' && strcasestr(v->c.name, cs->q) == NULL)
+		return 1;
+	return view_conn_list_row(v, &cs->lc);
+}
+
 void
 conn_list(struct adm *a)
 {
-	struct list_ctx	 lc = { .a = a };
-	char		 q[256];
+	struct conn_search	 cs;
+	char			 q[256];
 
-	arg_trim(a, "q", q, sizeof(q));
+	memset(&cs, 0, sizeof(cs));
+	cs.lc.a = a;
+	cs.q = arg_trim(a, "q", q, sizeof(q));
 	view_conn_list_open(a, q);
-	if (store_admin_connections(a->st, q, view_conn_list_row, &lc) < 0)
+	if (ops_connection_each(&a->ops, conn_list_row, &cs) < 0)
 		view_list_failed(a);
-	view_conn_list_close(a, lc.rows, q);
+	view_conn_list_close(a, cs.lc.rows, q);
 }
 
 void
@@ -38,172 +54,293 @@ conn_new(struct adm *a)
 	view_conn_new(a, 200, &f);
 }
 
-/* The masked form of an encrypted key, or why it cannot be shown. */
+/* The form's fields as the operations layer takes them. */
 static void
-mask_key(struct adm *a, const char *enc, char *out, size_t outsz)
+form_read(struct adm *a, struct ops_connection_form *of)
 {
-	char	*plain = NULL;
-
-	if (enc[0] == '\0')
-		snprintf(out, outsz, "%s", "");
-	else if (secret_decrypt(a->key, enc, &plain) > 0)
-		secret_mask(plain, out, outsz);
-	else
-		snprintf(out, outsz, "(unreadable with this key file)");
-	secret_free(plain);
+	memset(of, 0, sizeof(*of));
+	of->name = arg(a, "name");
+	of->description = arg(a, "description");
+	of->api_key = arg(a, "api_key");
+	of->api_url = arg(a, "api_url");
+	of->sender = arg(a, "sender");
 }
 
-/* Whether two encrypted keys hold the same key. */
-static int
-same_key(struct adm *a, const char *enc1, const char *enc2)
+/* The form shown again after a refusal: the typed values and each field's problem. */
+static void
+form_again(struct conn_form *f, const struct ops_connection_form *of,
+    const struct ops_error *e)
 {
-	char	*p1 = NULL, *p2 = NULL;
-	int	 same;
-
-	if (strcmp(enc1, enc2) == 0)
-		return 1;
-	same = secret_decrypt(a->key, enc1, &p1) > 0 &&
-	    secret_decrypt(a->key, enc2, &p2) > 0 && strcmp(p1, p2) == 0;
-	secret_free(p1);
-	secret_free(p2);
-	return same;
+	f->name = of->name;
+	f->description = of->description;
+	f->api_url = of->api_url;
+	f->sender = of->sender;
+	f->err_name = ops_error_for(e, "name");
+	f->err_description = ops_error_for(e, "description");
+	f->err_api_key = ops_error_for(e, "api_key");
+	f->err_api_url = ops_error_for(e, "api_url");
+	f->err_sender = ops_error_for(e, "sender");
+	/* A problem no field shows is said above them. */
+	if (f->err_name == NULL && f->err_description == NULL &&
+	    f->err_api_key == NULL && f->err_api_url == NULL &&
+	    f->err_sender == NULL)
+		f->error = ops_error_text(e);
 }
 
-static int
-env_short_domain(const char *name, const char *value, void *arg)
+/* The HTTP status of a refusal. */
+int
+admin_ops_status(const struct ops_error *e)
 {
-	if (strcmp(name, "INFOBIP_SHORT_DOMAIN") == 0)
-		snprintf(arg, 256, "%s", value);
-	return 1;
+	switch (e->kind) {
+	case OPS_INVALID:
+		return 400;
+	case OPS_NOT_FOUND:
+		return 404;
+	case OPS_REFUSED:
+		return 409;
+	default:
+		return 500;
+	}
 }
 
-/*
- * Whether a running connection's saved configuration differs from the
- * snapshot Start took: 1 yes (restart to apply), 0 no, < 0 store error.
- */
-static int
-needs_restart(struct adm *a, const struct store_connection *c)
+void
+conn_create(struct adm *a)
 {
-	struct connection_config	 run;
-	char				 domain[256] = "";
+	struct ops_connection_form	 of;
+	struct ops_error		 e;
+	struct conn_form		 f;
+	char				 id[STORE_ID_LEN + 1];
+	int				 rc;
 
-	if (strcmp(c->status, "RUNNING") != 0 || c->config_snapshot[0] == '\0')
-		return 0;
-	memset(&run, 0, sizeof(run));
-	if (!payload_snapshot_parse(c->config_snapshot, &run))
-		return 1;
-	if (store_env_each(a->st, c->id, env_short_domain, domain) < 0)
-		return -1;
-	return strcmp(run.api_url, c->api_url) != 0 ||
-	    strcmp(run.sender, c->sender) != 0 ||
-	    strcmp(run.short_domain, domain) != 0 ||
-	    !same_key(a, run.api_key_enc, c->api_key_enc);
-}
-
-/* Whether a sender is a name rather than a number. */
-static int
-sender_is_name(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (isalpha((unsigned char)*s))
-			return 1;
-	return 0;
+	form_read(a, &of);
+	if ((rc = ops_connection_add(&a->ops, &of, id, &e)) > 0) {
+		admin_redirect(a, "created", "/connections/%s", id);
+		return;
+	}
+	if (rc < 0) {
+		admin_store_error(a);
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	form_again(&f, &of, &e);
+	/* The key is never sent back: it is typed again. */
+	f.api_key = "";
+	view_conn_new(a, admin_ops_status(&e), &f);
 }
 
 /*
  * Writes a connection's panel: status, warnings, the form (f, else the
- * saved values), variables, agents. Returns 0 when the store failed
- * before anything was written (the caller answers 503).
+ * saved values), agents, access information, variables.
  */
-static int
-conn_panel(struct adm *a, int status, const struct store_connection *c,
-    const struct conn_form *f, const char *env_error, const char *env_name,
-    const char *env_value)
+static void
+conn_panel(struct adm *a, int status, const struct conn_form *f,
+    const struct conn_panel *extra)
 {
-	struct conn_panel	 p;
-	struct conn_form	 saved;
-	struct list_ctx		 lc = { .a = a };
-	struct store_agent	 ag;
-	char			 masked[64], base[1024], pub[1024];
-	const char		*why = NULL, *host;
-	int64_t			 agent;
-	int			 running, rc;
+	struct ops_connection_view	 v;
+	struct ops_urls			 urls;
+	struct ops_error		 e;
+	struct conn_panel		 p;
+	struct conn_form		 saved;
+	struct list_ctx			 lc = { .a = a };
+	const char			*host;
+	char				 tmp[1200];
+	int				 rc;
 
-	memset(&p, 0, sizeof(p));
-	memset(&ag, 0, sizeof(ag));
-	p.c = c;
-	if ((p.restart = needs_restart(a, c)) < 0 ||
-	    (rc = config_public_url_check(a->st, pub, sizeof(pub), &why)) < 0)
-		return 0;
-	p.public_why = rc == 0 ? why : NULL;
-	if (config_public_url(a->st, base, sizeof(base)) <= 0) {
-		/* Unset: show the addresses as this browser reaches us. */
+	if ((rc = ops_connection_get(&a->ops, a->id, &v, &e)) <= 0 ||
+	    (rc = ops_connection_urls(&a->ops, a->id, &urls, &e)) <= 0) {
+		if (rc < 0)
+			admin_store_error(a);
+		else
+			admin_fail(a, 404, "No such connection.");
+		return;
+	}
+	/* Without a public URL the addresses are paths: show them as this browser reaches us. */
+	if (urls.docs[0] == '/') {
 		host = http_param(a->h, "HTTP_HOST");
-		snprintf(base, sizeof(base), "http://%s", host != NULL ? host :
-		    "localhost");
+#define ABS(u) do { snprintf(tmp, sizeof(tmp), "http://%.100s%.1000s", \
+	host != NULL ? host : "localhost", (u)); \
+	snprintf((u), sizeof(u), "%s", tmp); } while (0)
+		ABS(urls.docs);
+		ABS(urls.sms);
+		ABS(urls.reports);
+		ABS(urls.clicks);
+#undef ABS
 	}
-	p.base = base;
-	if ((rc = store_inbound_agent(a->st, c->id, &agent, &running)) < 0)
-		return 0;
-	if (rc > 0 && store_agent_get(a->st, agent, &ag) > 0) {
-		p.inbound_agent = ag.name;
-		p.inbound_agent_id = agent;
-	}
-	p.alnum_sender = sender_is_name(c->sender);
-	p.env_error = env_error;
-	p.env_name = env_name;
-	p.env_value = env_value;
-	mask_key(a, c->api_key_enc, masked, sizeof(masked));
+	memset(&p, 0, sizeof(p));
+	if (extra != NULL)
+		p = *extra;
+	p.v = &v;
+	p.urls = &urls;
 	if (f == NULL) {
 		memset(&saved, 0, sizeof(saved));
-		saved.id = c->id;
-		saved.name = c->name;
-		saved.description = c->description;
-		saved.api_key = masked;
-		saved.api_url = c->api_url;
-		saved.sender = c->sender;
+		saved.id = v.c.id;
+		saved.name = v.c.name;
+		saved.description = v.c.description;
+		saved.api_key = v.api_key_masked;
+		saved.api_url = v.c.api_url;
+		saved.sender = v.c.sender;
 		f = &saved;
 	}
 	view_conn_panel_open(a, status, &p, f);
 	view_conn_agents_open(a);
-	if (store_admin_attachments(a->st, 0, c->id, view_conn_agent_row,
+	if (store_admin_attachments(a->st, 0, v.c.id, view_conn_agent_row,
 	    &lc) < 0)
 		view_list_failed(a);
 	view_conn_agents_close(a, lc.rows);
 	view_conn_env_open(a, &p);
 	lc.rows = 0;
-	if (store_env_each(a->st, c->id, view_conn_env_row, &lc) < 0)
+	if (ops_env_each(&a->ops, v.c.id, view_conn_env_row, &lc, &e) < 0)
 		view_list_failed(a);
 	view_conn_env_close(a, &p, lc.rows);
 	view_conn_panel_close(a, &p);
-	store_agent_clear(&ag);
-	return 1;
-}
-
-/* Reads the route's connection. 1 found, 0 answered (404 or 503). */
-static int
-conn_load(struct adm *a, struct store_connection *c)
-{
-	int	 rc;
-
-	if ((rc = store_connection_get(a->st, a->id, c)) > 0)
-		return 1;
-	if (rc < 0)
-		admin_store_error(a);
-	else
-		admin_fail(a, 404, "No such connection.");
-	return 0;
 }
 
 void
 conn_show(struct adm *a)
 {
-	struct store_connection	 c;
+	conn_panel(a, 200, NULL, NULL);
+}
 
-	if (!conn_load(a, &c))
+void
+conn_save(struct adm *a)
+{
+	struct ops_connection_view	 v;
+	struct ops_connection_form	 of;
+	struct ops_error		 e;
+	struct conn_form		 f;
+	int				 rc;
+
+	form_read(a, &of);
+	if ((rc = ops_connection_edit(&a->ops, a->id, &of, &e)) > 0) {
+		admin_redirect(a, "saved", "/connections/%s", a->id);
 		return;
-	if (!conn_panel(a, 200, &c, NULL, NULL, NULL, NULL))
+	}
+	if (rc < 0) {
 		admin_store_error(a);
+		return;
+	}
+	if (e.kind == OPS_NOT_FOUND) {
+		admin_fail(a, 404, "No such connection.");
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.id = a->id;
+	form_again(&f, &of, &e);
+	/* A refused key is not shown again: the field holds the saved key, masked. */
+	if (ops_connection_get(&a->ops, a->id, &v, &e) <= 0) {
+		admin_store_error(a);
+		return;
+	}
+	f.api_key = v.api_key_masked;
+	conn_panel(a, 400, &f, NULL);
+}
+
+/* Answers a refused action on the panel, or redirects to it with notice. */
+static void
+conn_after(struct adm *a, int rc, const struct ops_error *e,
+    const char *notice)
+{
+	struct conn_panel	 p;
+
+	if (rc > 0) {
+		admin_redirect(a, notice, "/connections/%s", a->id);
+		return;
+	}
+	if (rc < 0) {
+		admin_store_error(a);
+		return;
+	}
+	if (e->kind == OPS_NOT_FOUND) {
+		admin_fail(a, 404, "No such connection.");
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.action_error = ops_error_text(e);
+	conn_panel(a, admin_ops_status(e), NULL, &p);
+}
+
+void
+conn_start(struct adm *a)
+{
+	struct ops_error	 e;
+	char			 msg[1024];
+	int			 rc;
+
+	if ((a->ops.ib = ib_open(IBCHANNEL_VERSION)) == NULL) {
+		admin_fail(a, 500, "The Infobip client could not start.");
+		return;
+	}
+	rc = ops_connection_start(&a->ops, a->id, msg, sizeof(msg), &e);
+	ib_close(a->ops.ib);
+	a->ops.ib = NULL;
+	/* ERROR is an outcome of Start, shown by the status: not a refusal. */
+	if (rc == 0 && e.kind == OPS_REFUSED)
+		rc = 1;
+	conn_after(a, rc, &e, "started");
+}
+
+void
+conn_stop(struct adm *a)
+{
+	struct ops_error	 e;
+
+	conn_after(a, ops_connection_stop(&a->ops, a->id, &e), &e,
+	    "stopped");
+}
+
+void
+conn_delete(struct adm *a)
+{
+	struct ops_error	 e;
+	int			 rc;
+
+	if ((rc = ops_connection_delete(&a->ops, a->id, &e)) > 0) {
+		admin_redirect(a, "deleted", "/");
+		return;
+	}
+	conn_after(a, rc, &e, NULL);
+}
+
+/* Sets (value given) or removes a variable, then back to the panel. */
+static void
+env_change(struct adm *a, int set)
+{
+	struct ops_error	 e;
+	struct conn_panel	 p;
+	const char		*name = arg(a, "name"), *value = arg(a, "value");
+	int			 rc;
+
+	rc = set ? ops_env_set(&a->ops, a->id, name != NULL ? name : "",
+	    value != NULL ? value : "", &e) : ops_env_unset(&a->ops, a->id,
+	    name != NULL ? name : "", &e);
+	if (rc > 0) {
+		admin_redirect(a, set ? "env-set" : "env-removed",
+		    "/connections/%s", a->id);
+		return;
+	}
+	if (rc < 0 || e.kind == OPS_NOT_FOUND) {
+		conn_after(a, rc, &e, NULL);
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.env_error = ops_error_for(&e, "name");
+	if (p.env_error == NULL)
+		p.env_error = ops_error_text(&e);
+	p.env_name = name;
+	p.env_value = value;
+	conn_panel(a, admin_ops_status(&e), NULL, &p);
+}
+
+void
+conn_env_set(struct adm *a)
+{
+	env_change(a, 1);
+}
+
+void
+conn_env_unset(struct adm *a)
+{
+	env_change(a, 0);
 }
 
 /* Whether an event filter is a plain event name (it goes into links). */
@@ -222,29 +359,35 @@ event_valid(const char *s)
 void
 conn_logs(struct adm *a)
 {
-	struct store_connection	 c;
-	struct store_log_filter	 lf;
-	struct log_view		 lv;
-	const char		*level = arg(a, "level"), *event = arg(a, "event");
-	const char		*before = arg(a, "before");
+	struct ops_connection_view	 v;
+	struct ops_error		 e;
+	struct store_log_filter		 lf;
+	struct log_view			 lv;
+	const char			*level = arg(a, "level");
+	const char			*event = arg(a, "event");
+	const char			*before = arg(a, "before");
+	int				 rc;
 
-	if (!conn_load(a, &c))
+	if ((rc = ops_connection_get(&a->ops, a->id, &v, &e)) <= 0) {
+		if (rc < 0)
+			admin_store_error(a);
+		else
+			admin_fail(a, 404, "No such connection.");
 		return;
-	if (level != NULL && strcmp(level, "error") != 0 &&
-	    strcmp(level, "warn") != 0 && strcmp(level, "info") != 0)
-		level = NULL;
+	}
+	memset(&lf, 0, sizeof(lf));
+	memset(&lv, 0, sizeof(lv));
+	if (level == NULL || !conn_log_level_find(level, &lf.level))
+		lf.level = CLOG__MAX;
 	if (event != NULL && !event_valid(event))
 		event = NULL;
-	memset(&lf, 0, sizeof(lf));
-	lf.conn = c.id;
-	lf.level = level;
+	lf.conn = v.c.id;
 	lf.event = event;
 	lf.before = before != NULL ? strtoll(before, NULL, 10) : 0;
 	lf.limit = LOGS_PAGE;
-	memset(&lv, 0, sizeof(lv));
 	lv.a = a;
-	lv.c = &c;
-	lv.level = level;
+	lv.c = &v.c;
+	lv.level = lf.level;
 	lv.event = event;
 	lv.limit = LOGS_PAGE;
 	view_logs_open(a, &lv);
@@ -266,7 +409,7 @@ conn_status_json(struct adm *a)
 	}
 	http_open(a->h, 200, "application/json");
 	http_puts(a->h, "{\"status\": ");
-	http_json_string(a->h, c.status);
+	http_json_string(a->h, conn_status_name(c.status));
 	http_puts(a->h, ", \"message\": ");
 	http_json_string(a->h, c.status_message);
 	http_puts(a->h, "}\n");

@@ -12,13 +12,13 @@ static const struct {
 	enum admin_section	 section;
 	const char		*label;
 	const char		*href;
-	enum admin_right	 right;
+	enum ops_right		 right;
 } nav[] = {
-	{ SECTION_CHANNELS, "Channels", "/admin/", RIGHT_READ },
-	{ SECTION_AGENTS, "AI Agents", "/admin/agents", RIGHT_READ },
-	{ SECTION_SESSIONS, "Sessions", "/admin/sessions", RIGHT_READ },
-	{ SECTION_DASHBOARD, "Dashboard", "/admin/dashboard", RIGHT_READ },
-	{ SECTION_USERS, "Users", "/admin/users", RIGHT_ADMIN },
+	{ SECTION_CHANNELS, "Channels", "/admin/", OPS_READ },
+	{ SECTION_AGENTS, "AI Agents", "/admin/agents", OPS_READ },
+	{ SECTION_SESSIONS, "Sessions", "/admin/sessions", OPS_READ },
+	{ SECTION_DASHBOARD, "Dashboard", "/admin/dashboard", OPS_READ },
+	{ SECTION_USERS, "Users", "/admin/users", OPS_CONFIGURE },
 };
 
 /* The notices a redirect may name with ?done=: a closed set, never text from the address. */
@@ -137,7 +137,7 @@ page_open(struct adm *a, int status, enum admin_section section,
 		out_html(a, "<span class=\"who\" id=\"who\">");
 		out_text(a, a->user);
 		out_html(a, " <span class=\"role\">");
-		out_text(a, admin_role_name(a->role));
+		out_text(a, user_role_name(a->role));
 		out_html(a, "</span></span>");
 	}
 	out_html(a, "</header>\n");

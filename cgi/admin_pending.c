@@ -2,13 +2,6 @@
 #include "admin.h"
 
 #define PENDING(fn) void fn(struct adm *a) { admin_fail(a, 501, "Not yet."); }
-PENDING(conn_create)
-PENDING(conn_save)
-PENDING(conn_start)
-PENDING(conn_stop)
-PENDING(conn_delete)
-PENDING(conn_env_set)
-PENDING(conn_env_unset)
 PENDING(agent_list)
 PENDING(agent_new)
 PENDING(agent_create)

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "ops.h"
 #include "store.h"
 #include "store_admin.h"
 
@@ -31,19 +32,15 @@ struct conn_form {
 
 /* What a connection's panel shows besides the form. */
 struct conn_panel {
-	const struct store_connection	*c;
-	int		 restart;	/* the saved configuration differs from the running snapshot */
-	const char	*public_why;	/* why Infobip cannot reach the webhooks, NULL when it can */
-	const char	*inbound_agent;	/* name of the inbound agent, NULL for none */
-	int64_t		 inbound_agent_id;
-	int		 alnum_sender;	/* the sender is a name, not a number */
-	const char	*base;		/* base URL of the webhooks shown */
+	const struct ops_connection_view	*v;
+	const struct ops_urls			*urls;
 	const char	*env_error;	/* the variable form's error, NULL for none */
 	const char	*env_name, *env_value;	/* its typed values */
+	const char	*action_error;	/* a refused Start, Stop or Delete */
 };
 
 void	 view_conn_list_open(struct adm *, const char *q);
-int	 view_conn_list_row(const struct store_connection *, void *list_ctx);
+int	 view_conn_list_row(const struct ops_connection_view *, void *list_ctx);
 void	 view_conn_list_close(struct adm *, int rows, const char *q);
 void	 view_conn_new(struct adm *, int status, const struct conn_form *);
 void	 view_conn_panel_open(struct adm *, int status,
@@ -60,7 +57,8 @@ void	 view_conn_panel_close(struct adm *, const struct conn_panel *);
 struct log_view {
 	struct adm			*a;
 	const struct store_connection	*c;
-	const char	*level, *event;		/* the filter, NULL for any */
+	enum conn_log_level	 level;		/* the filter: CLOG__MAX for any */
+	const char	*event;			/* NULL for any */
 	int64_t		 last;			/* the last row's id, for "Older" */
 	int		 rows, limit;
 };

@@ -6,23 +6,8 @@
 #include "admin_view.h"
 #include "http.h"
 
-/* The webhooks Infobip calls, as Access Information lists them. */
-static const struct {
-	const char	*label;
-	const char	*rest;
-	const char	*id;
-} access_urls[] = {
-	{ "API documentation", "docs", "url-docs" },
-	{ "Incoming SMS webhook (paste into your Infobip number's"
-	    " forwarding)", "webhook/sms", "url-sms" },
-	{ "Delivery reports (sent with every message)", "webhook/reports",
-	    "url-reports" },
-	{ "Link clicks (sent with every message)", "webhook/clicks",
-	    "url-clicks" },
-};
-
 static const char *const log_levels[] = {
-	"", "Any level",
+	"any", "Any level",
 	"error", "Errors",
 	"warn", "Warnings",
 	"info", "Information",
@@ -40,7 +25,7 @@ view_conn_list_open(struct adm *a, const char *q)
 {
 	page_open(a, 200, SECTION_CHANNELS, "Communication Channels");
 	out_html(a, "<div class=\"page-head\"><h1>Communication Channels</h1>");
-	if (admin_can(a, RIGHT_ADMIN))
+	if (admin_can(a, OPS_CONFIGURE))
 		out_html(a, "<a class=\"btn primary\" id=\"add\""
 		    " href=\"/admin/connections/new\">Add</a>");
 	out_html(a, "</div>\n");
@@ -55,15 +40,16 @@ view_conn_list_open(struct adm *a, const char *q)
 }
 
 int
-view_conn_list_row(const struct store_connection *c, void *arg)
+view_conn_list_row(const struct ops_connection_view *v, void *arg)
 {
-	struct list_ctx	*lc = arg;
-	struct adm	*a = lc->a;
+	struct list_ctx			*lc = arg;
+	struct adm			*a = lc->a;
+	const struct store_connection	*c = &v->c;
 
 	out_html(a, "<li class=\"card conn\" data-id=\"");
 	http_html_attr(a->h, c->id);
 	out_html(a, "\">");
-	status_dot(a, c->status, c->status_message);
+	status_dot(a, conn_status_name(c->status), c->status_message);
 	out_html(a, "<a class=\"name\" href=\"/admin/connections/");
 	http_html_attr(a->h, c->id);
 	out_html(a, "\">");
@@ -160,29 +146,34 @@ conn_warnings(struct adm *a, const struct conn_panel *p)
 {
 	char	 text[512];
 
-	if (p->restart)
+	if (p->action_error != NULL)
+		callout(a, "bad", "Refused:", p->action_error);
+	if (p->v->restart_needed)
 		callout(a, "warn restart", "Restart to apply:", "the saved"
 		    " configuration differs from the one the running"
 		    " connection uses. Stop, then Start.");
-	if (p->alnum_sender && p->inbound_agent != NULL) {
+	if (p->v->alnum_sender && p->v->inbound_agent != 0) {
 		snprintf(text, sizeof(text), "the sender is an alphanumeric"
 		    " name and the agent \"%s\" answers inbound SMS, but"
 		    " customers cannot reply to a name. Use a phone number"
 		    " that can receive SMS for two-way conversations.",
-		    p->inbound_agent);
+		    p->v->inbound_agent_name);
 		callout(a, "warn alnum", "Customers cannot reply:", text);
 	}
-	if (p->public_why != NULL)
+	if (p->urls->warning != NULL)
 		callout(a, "warn public", "Delivery reports and clicks cannot"
-		    " arrive:", p->public_why);
+		    " arrive:", p->urls->warning);
 }
 
 void
 view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
     const struct conn_form *f)
 {
-	const struct store_connection	*c = p->c;
+	const struct store_connection	*c = &p->v->c;
+	int				 live;
 
+	live = c->status == CONN_RUNNING || c->status == CONN_STARTING ||
+	    c->status == CONN_STOPPING;
 	page_open(a, status, SECTION_CHANNELS, c->name);
 	out_html(a, "<p class=\"crumbs\"><a href=\"/admin/\">Communication"
 	    " Channels</a></p>\n<div class=\"page-head\"><h1>");
@@ -191,11 +182,10 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	    " data-id=\"");
 	http_html_attr(a->h, c->id);
 	out_html(a, "\">");
-	status_dot(a, c->status, c->status_message);
+	status_dot(a, conn_status_name(c->status), c->status_message);
 	out_html(a, "</div><div class=\"actions\">");
-	if (admin_can(a, RIGHT_ADMIN)) {
-		if (strcmp(c->status, "RUNNING") == 0 ||
-		    strcmp(c->status, "STARTING") == 0)
+	if (admin_can(a, OPS_CONFIGURE)) {
+		if (live)
 			button_form(a, "Stop", "stop", NULL,
 			    "/admin/connections/%s/stop", c->id);
 		else
@@ -206,7 +196,7 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	out_html(a, "</div></div>\n");
 	page_notice(a);
 	if (c->status_message[0] != '\0') {
-		out_html(a, strcmp(c->status, "ERROR") == 0 ?
+		out_html(a, c->status == CONN_ERROR ?
 		    "<p class=\"status-line bad\" id=\"status-message\">" :
 		    "<p class=\"status-line\" id=\"status-message\">");
 		out_text(a, c->status_message);
@@ -215,7 +205,7 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	conn_warnings(a, p);
 	out_html(a, "<section class=\"panel\" aria-labelledby=\"h-conn\">"
 	    "<h2 id=\"h-conn\">Connector</h2>");
-	if (admin_can(a, RIGHT_ADMIN)) {
+	if (admin_can(a, OPS_CONFIGURE)) {
 		form_open(a, "stack", "/admin/connections/%s", c->id);
 		conn_fields(a, f);
 		out_html(a, "<div class=\"actions\">");
@@ -239,16 +229,15 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 void
 view_conn_env_open(struct adm *a, const struct conn_panel *p)
 {
-	size_t	 i;
-	char	 url[1400];
-
 	out_html(a, "<details class=\"panel\" id=\"access\" open><summary>"
 	    "<h2>Access Information</h2></summary>\n");
-	for (i = 0; i < sizeof(access_urls) / sizeof(access_urls[0]); i++) {
-		snprintf(url, sizeof(url), "%s/channel/%s/%s", p->base,
-		    p->c->id, access_urls[i].rest);
-		copy_url(a, access_urls[i].id, access_urls[i].label, url);
-	}
+	copy_url(a, "url-docs", "API documentation", p->urls->docs);
+	copy_url(a, "url-sms", "Incoming SMS webhook: paste it into your"
+	    " Infobip number's forwarding (HTTP, JSON)", p->urls->sms);
+	copy_url(a, "url-reports", "Delivery reports (requested with every"
+	    " message)", p->urls->reports);
+	copy_url(a, "url-clicks", "Link clicks (requested with every"
+	    " message)", p->urls->clicks);
 	out_html(a, "<p class=\"help\">Infobip sends delivery reports and"
 	    " clicks to these addresses by itself; only the incoming SMS"
 	    " webhook is configured in the Infobip web interface.</p>"
@@ -261,7 +250,7 @@ view_conn_env_open(struct adm *a, const struct conn_panel *p)
 	    " click-tracked links in outbound messages instead of"
 	    " Infobip's default.</p>\n<table class=\"list env\"><thead><tr>"
 	    "<th scope=\"col\">Name</th><th scope=\"col\">Value</th>");
-	if (admin_can(a, RIGHT_ADMIN))
+	if (admin_can(a, OPS_CONFIGURE))
 		out_html(a, "<th scope=\"col\"><span class=\"sr\">Actions"
 		    "</span></th>");
 	out_html(a, "</tr></thead><tbody>\n");
@@ -276,7 +265,7 @@ view_conn_env_row(const char *name, const char *value, void *arg)
 	out_html(a, "<tr><th scope=\"row\"><code>");
 	out_text(a, name);
 	out_html(a, "</code></th><td>");
-	if (admin_can(a, RIGHT_ADMIN)) {
+	if (admin_can(a, OPS_CONFIGURE)) {
 		form_open(a, "row", "/admin/connections/%s/env", a->id);
 		field_hidden(a, "name", name);
 		out_html(a, "<label class=\"sr\" for=\"env-");
@@ -310,10 +299,10 @@ view_conn_env_close(struct adm *a, const struct conn_panel *p, int rows)
 	out_html(a, "</tbody></table>\n");
 	if (rows == 0)
 		out_html(a, "<p class=\"empty\">No variables.</p>");
-	if (admin_can(a, RIGHT_ADMIN)) {
+	if (admin_can(a, OPS_CONFIGURE)) {
 		out_html(a, "<h3>Add a variable</h3>");
 		form_open(a, "inline-fields", "/admin/connections/%s/env",
-		    p->c->id);
+		    p->v->c.id);
 		fl = (struct field){ .name = "name", .label = "Name",
 		    .type = "text", .value = p->env_name,
 		    .placeholder = "INFOBIP_SHORT_DOMAIN",
@@ -370,7 +359,7 @@ view_conn_agents_close(struct adm *a, int rows)
 void
 view_conn_panel_close(struct adm *a, const struct conn_panel *p)
 {
-	if (admin_can(a, RIGHT_ADMIN)) {
+	if (admin_can(a, OPS_CONFIGURE)) {
 		out_html(a, "<section class=\"panel danger-zone\"><h2>Delete"
 		    "</h2><p class=\"help\">Deleting removes the connection"
 		    " and its settings; its messages and sessions stay for"
@@ -378,7 +367,7 @@ view_conn_panel_close(struct adm *a, const struct conn_panel *p)
 		    " first.</p>");
 		button_form(a, "Delete connection", "danger",
 		    "Delete this connection?",
-		    "/admin/connections/%s/delete", p->c->id);
+		    "/admin/connections/%s/delete", p->v->c.id);
 		out_html(a, "</section>\n");
 	}
 	page_close(a);
@@ -398,7 +387,8 @@ view_logs_open(struct adm *a, const struct log_view *lv)
 	    "connections/");
 	http_html_attr(a->h, lv->c->id);
 	out_html(a, "/logs\">");
-	field_select(a, "level", "Level", log_levels, lv->level, NULL);
+	field_select(a, "level", "Level", log_levels, lv->level < CLOG__MAX ?
+	    conn_log_level_name(lv->level) : "any", NULL);
 	out_html(a, "<div class=\"field\"><label for=\"f-event\">Event"
 	    "</label><input type=\"text\" id=\"f-event\" name=\"event\""
 	    " list=\"events\" value=\"");
@@ -424,11 +414,11 @@ view_logs_row(const struct store_log_row *l, void *arg)
 	struct adm	*a = lv->a;
 
 	out_html(a, "<tr class=\"lvl-");
-	http_html_attr(a->h, l->level);
+	http_html_attr(a->h, conn_log_level_name(l->level));
 	out_html(a, "\"><td>");
 	out_time(a, l->at);
 	out_html(a, "</td><td><span class=\"badge lvl\">");
-	out_text(a, l->level);
+	out_text(a, conn_log_level_name(l->level));
 	out_html(a, "</span></td><td><code>");
 	out_text(a, l->event);
 	out_html(a, "</code></td><td class=\"text\">");
@@ -447,18 +437,21 @@ view_logs_row(const struct store_log_row *l, void *arg)
 void
 view_logs_close(struct adm *a, const struct log_view *lv)
 {
+	const char	*level;
+
 	out_html(a, "</tbody></table></div>\n");
 	if (lv->rows == 0)
 		out_html(a, "<p class=\"empty\">No entries.</p>");
 	out_html(a, "<nav class=\"pager\" aria-label=\"Pages\">");
+	level = lv->level < CLOG__MAX ? conn_log_level_name(lv->level) : "any";
 	link_out(a, "btn ghost", "Newest", "/admin/connections/%s/logs"
-	    "?level=%s&event=%s", lv->c->id, lv->level ? lv->level : "",
+	    "?level=%s&event=%s", lv->c->id, level,
 	    lv->event ? lv->event : "");
 	if (lv->rows == lv->limit)
 		link_out(a, "btn ghost", "Older \xe2\x86\x92", "/admin/"
 		    "connections/%s/logs?level=%s&event=%s&before=%lld",
-		    lv->c->id, lv->level ? lv->level : "",
-		    lv->event ? lv->event : "", (long long)lv->last);
+		    lv->c->id, level, lv->event ? lv->event : "",
+		    (long long)lv->last);
 	out_html(a, "</nav>\n");
 	page_close(a);
 }

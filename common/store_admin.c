@@ -18,7 +18,6 @@
  * a slow page), so a page reads its rows and stops.
  */
 enum q {
-	Q_CONNECTIONS,
 	Q_LOGS,
 	Q_LOGS_LEVEL,
 	Q_LOGS_EVENT,
@@ -33,14 +32,10 @@ enum q {
 	Q_MESSAGES,
 	Q_DAYS,
 	Q_QUEUES,
-	Q_USERS,
 	Q_CONTACT,
 	Q__MAX
 };
 
-#define CONN_COLS "id, name, description, api_url, sender, api_key_enc," \
-	" status, status_message, COALESCE(config_snapshot, ''), created_at," \
-	" updated_at"
 #define LOG_COLS "SELECT id, at, level, event, text, repeats FROM logs"
 /*
  * The session list: ?1 connection, ?2 contact, ?3 state (0 any, 1 open, 2
@@ -64,9 +59,6 @@ enum q {
 	" ORDER BY s.last_at DESC, s.id DESC LIMIT ?7"
 
 static const char *const q_sql[Q__MAX] = {
-	[Q_CONNECTIONS] = "SELECT " CONN_COLS " FROM connections"
-	    " WHERE ?1 IS NULL OR instr(lower(name), lower(?1)) > 0"
-	    " ORDER BY name COLLATE NOCASE, id",
 	[Q_LOGS] = LOG_COLS " INDEXED BY logs_connection"
 	    " WHERE connection_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
 	[Q_LOGS_LEVEL] = LOG_COLS " INDEXED BY logs_connection_level"
@@ -83,13 +75,13 @@ static const char *const q_sql[Q__MAX] = {
 	    " COALESCE((SELECT group_concat(k.name || CASE WHEN ac.inbound"
 	    " THEN ' (inbound)' ELSE '' END, ', ') FROM agent_channels ac"
 	    " JOIN connections k ON k.id = ac.connection_id"
-	    " WHERE ac.agent_id = a.id), '')"
+	    " WHERE ac.agent_id = a.id AND k.deleted_at IS NULL), '')"
 	    " FROM agents a ORDER BY a.name COLLATE NOCASE, a.id",
 	[Q_ATTACHMENTS] = "SELECT ac.agent_id, a.name, a.status, a.kind,"
 	    " ac.connection_id, k.name, k.sender, k.status, ac.inbound"
 	    " FROM agent_channels ac JOIN agents a ON a.id = ac.agent_id"
 	    " JOIN connections k ON k.id = ac.connection_id"
-	    " WHERE (?1 = 0 OR ac.agent_id = ?1)"
+	    " WHERE k.deleted_at IS NULL AND (?1 = 0 OR ac.agent_id = ?1)"
 	    " AND (?2 IS NULL OR ac.connection_id = ?2)"
 	    " ORDER BY k.name COLLATE NOCASE, k.id, a.name COLLATE NOCASE, a.id",
 	[Q_SESSIONS] = SESSION_COLS "sessions_last" SESSION_JOIN
@@ -132,13 +124,10 @@ static const char *const q_sql[Q__MAX] = {
 	    " COALESCE((julianday('now') - julianday((SELECT queued_at"
 	    " FROM agent_queue WHERE message_id = (SELECT MIN(message_id)"
 	    " FROM agent_queue)))) * 86400, 0)",
-	[Q_USERS] = "SELECT username, role, created_at FROM users"
-	    " ORDER BY username",
 	[Q_CONTACT] = "SELECT id FROM contacts WHERE phone = ?1",
 };
 
 static const char *const q_name[Q__MAX] = {
-	[Q_CONNECTIONS] = "Q_CONNECTIONS",
 	[Q_LOGS] = "Q_LOGS",
 	[Q_LOGS_LEVEL] = "Q_LOGS_LEVEL",
 	[Q_LOGS_EVENT] = "Q_LOGS_EVENT",
@@ -153,7 +142,6 @@ static const char *const q_name[Q__MAX] = {
 	[Q_MESSAGES] = "Q_MESSAGES",
 	[Q_DAYS] = "Q_DAYS",
 	[Q_QUEUES] = "Q_QUEUES",
-	[Q_USERS] = "Q_USERS",
 	[Q_CONTACT] = "Q_CONTACT",
 };
 
@@ -248,36 +236,6 @@ q_open(struct q_run *r, struct store *st, enum q which, const char *fmt, ...)
 	return q_step(r);
 }
 
-int
-store_admin_connections(struct store *st, const char *q,
-    int (*fn)(const struct store_connection *, void *), void *arg)
-{
-	struct store_connection	 c;
-	struct q_run		 r;
-	int			 rc;
-
-	if (q != NULL && *q == '\0')
-		q = NULL;
-	for (rc = q_open(&r, st, Q_CONNECTIONS, "s", q); rc == SQLITE_ROW;
-	    rc = q_step(&r)) {
-		memset(&c, 0, sizeof(c));
-		col_copy(&r, 0, c.id, sizeof(c.id));
-		col_copy(&r, 1, c.name, sizeof(c.name));
-		col_copy(&r, 2, c.description, sizeof(c.description));
-		col_copy(&r, 3, c.api_url, sizeof(c.api_url));
-		col_copy(&r, 4, c.sender, sizeof(c.sender));
-		col_copy(&r, 5, c.api_key_enc, sizeof(c.api_key_enc));
-		col_copy(&r, 6, c.status, sizeof(c.status));
-		col_copy(&r, 7, c.status_message, sizeof(c.status_message));
-		col_copy(&r, 8, c.config_snapshot, sizeof(c.config_snapshot));
-		col_copy(&r, 9, c.created_at, sizeof(c.created_at));
-		col_copy(&r, 10, c.updated_at, sizeof(c.updated_at));
-		if (!fn(&c, arg))
-			break;
-	}
-	q_close(&r);
-	return rc < 0 ? -1 : 1;
-}
 
 int
 store_admin_logs(struct store *st, const struct store_log_filter *f,
@@ -286,16 +244,19 @@ store_admin_logs(struct store *st, const struct store_log_filter *f,
 	struct store_log_row	 l;
 	struct q_run		 r;
 	enum q			 which;
+	const char		*level;
 	int			 rc;
 
-	which = f->event != NULL ? Q_LOGS_EVENT : f->level != NULL ?
+	level = f->level < CLOG__MAX ? conn_log_level_name(f->level) : NULL;
+	which = f->event != NULL ? Q_LOGS_EVENT : level != NULL ?
 	    Q_LOGS_LEVEL : Q_LOGS;
 	for (rc = q_open(&r, st, which, "siiss", f->conn, f->before > 0 ?
-	    f->before : INT64_MAX, (int64_t)f->limit, f->level, f->event);
+	    f->before : INT64_MAX, (int64_t)f->limit, level, f->event);
 	    rc == SQLITE_ROW; rc = q_step(&r)) {
 		l.id = sqlite3_column_int64(r.s, 0);
 		l.at = col(&r, 1);
-		l.level = col(&r, 2);
+		if (!conn_log_level_find(col(&r, 2), &l.level))
+			l.level = CLOG_INFO;
 		l.event = col(&r, 3);
 		l.text = col(&r, 4);
 		l.repeats = sqlite3_column_int(r.s, 5);
@@ -538,25 +499,6 @@ store_admin_queues(struct store *st, struct store_queue_stats *q)
 	return rc < 0 ? -1 : 1;
 }
 
-int
-store_admin_users(struct store *st,
-    int (*fn)(const struct store_user_row *, void *), void *arg)
-{
-	struct store_user_row	 u;
-	struct q_run		 r;
-	int			 rc;
-
-	for (rc = q_open(&r, st, Q_USERS, ""); rc == SQLITE_ROW;
-	    rc = q_step(&r)) {
-		u.username = col(&r, 0);
-		u.role = col(&r, 1);
-		u.created_at = col(&r, 2);
-		if (!fn(&u, arg))
-			break;
-	}
-	q_close(&r);
-	return rc < 0 ? -1 : 1;
-}
 
 int
 store_admin_contact_find(struct store *st, const char *phone, int64_t *id)

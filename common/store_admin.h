@@ -13,23 +13,16 @@
  * the call; a callback returning 0 stops the walk.
  */
 
-/* Connections whose name holds q in any case (NULL or "": all), A to Z. */
-int	 store_admin_connections(struct store *, const char *q,
-	    int (*fn)(const struct store_connection *, void *), void *arg);
-
-/* One entry of a connection's log. */
-struct store_log_row {
-	int64_t		 id;
-	const char	*at, *level, *event, *text;
-	int		 repeats;
-};
-/* Which entries of the log: newest first, before id before (0: from the newest). */
+/*
+ * Which entries of a connection's log: newest first, before id before (0:
+ * from the newest), of exactly one level (CLOG__MAX: any) and one event.
+ */
 struct store_log_filter {
-	const char	*conn;
-	const char	*level;		/* NULL: any */
-	const char	*event;		/* NULL: any */
-	int64_t		 before;
-	int		 limit;
+	const char		*conn;
+	enum conn_log_level	 level;
+	const char		*event;		/* NULL: any */
+	int64_t			 before;
+	int			 limit;
 };
 int	 store_admin_logs(struct store *, const struct store_log_filter *,
 	    int (*fn)(const struct store_log_row *, void *), void *arg);
@@ -147,13 +140,6 @@ struct store_queue_stats {
 	double	 agent_oldest_s;
 };
 int	 store_admin_queues(struct store *, struct store_queue_stats *);
-
-/* One user of the admin. */
-struct store_user_row {
-	const char	*username, *role, *created_at;
-};
-int	 store_admin_users(struct store *,
-	    int (*fn)(const struct store_user_row *, void *), void *arg);
 
 /* The contact with this "+digits" number. > 0 with *id, 0 none. */
 int	 store_admin_contact_find(struct store *, const char *phone, int64_t *id);

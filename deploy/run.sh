@@ -61,7 +61,7 @@ wait_port "$simport" || { echo "the Infobip simulator did not start; see var/ibs
 sed -e "s|@BIND@|127.0.0.1|" -e "s|@PORT@|$port|" -e "s|@WWW@|$var/www|" \
 	-e "s|@VAR@|$var|g" -e "s|@DB@|$IBCHANNEL_DB|" -e "s|@KEY@|$IBCHANNEL_KEY_FILE|" \
 	-e "s|@SYNC@|$IBCHANNEL_SYNC|" -e "s|@PUBLIC_URL@|$IBCHANNEL_PUBLIC_URL|" \
-	-e "s|@BIN@|$top/build|g" -e "s|@PROCS@|1|g" \
+	-e "s|@BIN@|$top/build|g" -e "s|@PROCS@|1|g" -e "s|@ADMIN_NO_AUTH@|1|" \
 	deploy/lighttpd.conf.in >"$var/lighttpd.conf"
 lighttpd -D -f "$var/lighttpd.conf" 2>"$var/lighttpd.out" &
 pids="$pids $!"
@@ -104,7 +104,7 @@ ibchannel is running.
   Customer's phone (Infobip simulator): http://127.0.0.1:$simport/
   Connection API docs:                  $IBCHANNEL_PUBLIC_URL/channel/$conn/docs
   Inbound webhook:                      $IBCHANNEL_PUBLIC_URL/channel/$conn/webhook/sms
-  Admin:                                $IBCHANNEL_PUBLIC_URL/admin/
+  Admin (no sign-in on this machine):   $IBCHANNEL_PUBLIC_URL/admin/
   Store:                                sqlite3 $IBCHANNEL_DB
 
 Type a message on the phone page; the demo agent answers within a second.

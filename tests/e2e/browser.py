@@ -74,14 +74,29 @@ class Browser:
             self.buf += chunk
         raise RuntimeError("%s: no answer" % method)
 
-    def open(self, url):
+    def open(self, url, headers=None):
+        """Opens url in a new tab; headers (e.g. Authorization) go with
+        every request the tab makes."""
         target = self.call("Target.createTarget", {"url": "about:blank"}, session=False)
         att = self.call("Target.attachToTarget", {"targetId": target["targetId"],
                                                   "flatten": True}, session=False)
         self.session = att["sessionId"]
         self.call("Page.enable")
+        if headers:
+            self.call("Network.enable")
+            self.call("Network.setExtraHTTPHeaders", {"headers": headers})
+        self.go(url)
+
+    def go(self, url):
+        """Navigates the open tab to url and waits until it has loaded."""
+        self.eval("window.__ibc_page = 1")
         self.call("Page.navigate", {"url": url})
-        self.wait(lambda: self.eval("document.readyState") == "complete", 15)
+        self.wait_load()
+
+    def wait_load(self, timeout=15):
+        """Waits for a new page (after a navigation or a form's submit) to load."""
+        self.wait(lambda: self.eval("window.__ibc_page === undefined && "
+                                    "document.readyState === 'complete'"), timeout)
 
     def eval(self, expr):
         r = self.call("Runtime.evaluate", {"expression": expr, "returnByValue": True})

@@ -92,7 +92,11 @@ class Response:
 
 
 class Env:
-    def __init__(self, name, sim=True, procs=2, sync="normal", sim_args=()):
+    def __init__(self, name, sim=True, procs=2, sync="normal", sim_args=(),
+                 admin_users=None, admin_no_auth=False):
+        """admin_users: {username: password} the web server authenticates
+        for /admin (basic authentication); admin_no_auth sets
+        IBCHANNEL_ADMIN_NO_AUTH=1 as make run does."""
         self.name = name
         self.passed = 0
         self.failed = 0
@@ -117,6 +121,8 @@ class Env:
         self.sim_port = None
         if sim:
             self.start_sim(*sim_args)
+        self.admin_users = admin_users
+        self.admin_no_auth = admin_no_auth
         self.start_lighttpd(procs, sync)
 
     # --- servers ---------------------------------------------------------
@@ -143,8 +149,20 @@ class Env:
             "DB": self.db, "KEY": self.key, "SYNC": sync,
             "BIN": BUILD, "PROCS": str(procs),
             "PUBLIC_URL": self.base,
+            "ADMIN_NO_AUTH": "1" if self.admin_no_auth else "0",
         }.items():
             conf = conf.replace("@%s@" % k, v)
+        if self.admin_users:
+            users = os.path.join(self.var, "admin-users")
+            with open(users, "w") as f:
+                for u, pw in self.admin_users.items():
+                    f.write("%s:%s\n" % (u, pw))
+            with open(os.path.join(self.var, "admin-auth.conf"), "w") as f:
+                f.write('auth.backend = "plain"\n'
+                        'auth.backend.plain.userfile = "%s"\n'
+                        'auth.require = ( "/admin" => ( "method" => "basic",'
+                        ' "realm" => "ibchannel admin", "require" => "valid-user" ) )\n'
+                        % users)
         path = os.path.join(self.dir, "lighttpd.conf")
         with open(path, "w") as f:
             f.write(conf)
