@@ -163,6 +163,9 @@ void	 copy_url(struct adm *, const char *id, const char *label,
 void	 link_out(struct adm *, const char *cls, const char *text,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Percent-encodes s for a URL's query into out (always terminated). Returns out. */
+const char *url_encode(const char *s, char *out, size_t outsz);
+
 /* Raw markup from the view files: static strings only, never data. */
 void	 out_html(struct adm *, const char *markup);
 

@@ -520,3 +520,32 @@ view_list_failed(struct adm *a)
 	    " failed while reading this list: it may be incomplete. Reload"
 	    " the page.</p>");
 }
+
+const char *
+url_encode(const char *s, char *out, size_t outsz)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	size_t			 o = 0;
+	unsigned char		 c;
+
+	if (outsz == 0)
+		return out;
+	for (; s != NULL && *s != '\0'; s++) {
+		c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		    c == '.' || c == '~') {
+			if (o + 1 >= outsz)
+				break;
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 >= outsz)
+				break;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}

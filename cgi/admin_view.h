@@ -66,4 +66,81 @@ void	 view_logs_open(struct adm *, const struct log_view *);
 int	 view_logs_row(const struct store_log_row *, void *lv);
 void	 view_logs_close(struct adm *, const struct log_view *);
 
+/* --- Sessions (admin_view_session.c) ------------------------------------ */
+
+/* The list's filters as given (validated), for the form and the paging links. */
+struct session_filters {
+	const char	*conn;		/* a connection id, "" for any */
+	const char	*contact;	/* a phone number as typed, "" for any */
+	const char	*state;		/* "any", "open" or "closed" */
+	const char	*from, *to;	/* 'YYYY-MM-DD', "" for any */
+	const char	*error;		/* why a filter was not used, NULL */
+};
+/* The list's walk: the last row, for the next page's cursor. */
+struct session_list_ctx {
+	struct list_ctx	 lc;
+	char		 last_at[STORE_TIME_MAX];
+	int64_t		 last_id;
+};
+/* The connection filter's options. */
+struct conn_options {
+	struct adm	*a;
+	const char	*selected;
+};
+void	 view_sessions_open(struct adm *, const struct session_filters *);
+int	 view_conn_option(const struct ops_connection_view *, void *conn_options);
+void	 view_sessions_table(struct adm *, const struct session_filters *);
+int	 view_sessions_row(const struct store_session_line *, void *session_list_ctx);
+void	 view_sessions_close(struct adm *, const struct session_filters *,
+	    const struct session_list_ctx *, int limit);
+
+/* A conversation page. */
+struct session_page {
+	struct adm			*a;
+	const struct store_session_info	*si;
+	int64_t		 before;	/* showing messages before this id, 0: the latest */
+	int64_t		 first;		/* the first message shown, for "Earlier" */
+	int		 rows, limit;
+	const char	*reply_error;	/* the reply form's error, NULL */
+	const char	*reply_text;	/* its typed text */
+	const char	*action_error;	/* a refused take over, hand back, close */
+};
+void	 view_session_open(struct adm *, int status, const struct session_page *);
+int	 view_session_field(const char *name, const char *value, void *adm);
+void	 view_session_messages(struct adm *, const struct session_page *);
+int	 view_session_message(const struct store_message_line *, void *session_page);
+void	 view_session_close(struct adm *, const struct session_page *);
+
+/* --- Agents (admin_view_agent.c) ---------------------------------------- */
+
+/* The agent form's values and errors; NULL for none. */
+struct agent_form {
+	int64_t		 id;		/* 0: the new agent form */
+	const char	*name, *kind, *instructions, *url, *model, *api_key;
+	const char	*err_name, *err_kind, *err_instructions, *err_url;
+	const char	*err_model, *err_api_key;
+	const char	*error;		/* about the whole form */
+};
+/* What an agent's panel shows besides the form. */
+struct agent_panel {
+	const struct ops_agent_view	*v;
+	const char	*attach_error;	/* a refused attachment (the holder named) */
+	const char	*action_error;	/* a refused Start, Stop, Delete */
+	const char	*try_text;	/* the message tried, NULL when none */
+	const char	*try_reply;	/* the answer, NULL: none */
+	const char	*try_error;
+	int		 tried;
+};
+void	 view_agent_list_open(struct adm *);
+int	 view_agent_list_row(const struct store_agent_row *, void *list_ctx);
+void	 view_agent_list_close(struct adm *, int rows);
+void	 view_agent_new(struct adm *, int status, const struct agent_form *);
+void	 view_agent_panel_open(struct adm *, int status,
+	    const struct agent_panel *, const struct agent_form *);
+int	 view_agent_channel_row(const struct store_agent_channel *, void *list_ctx);
+void	 view_agent_channels_add(struct adm *, const struct agent_panel *, int rows);
+void	 view_agent_panel_close(struct adm *, const struct agent_panel *);
+void	 view_agent_form_close(struct adm *, const struct agent_panel *,
+	    const struct agent_form *);
+
 #endif

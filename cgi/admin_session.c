@@ -1,0 +1,234 @@
+/* Handlers of the Sessions pages: the filtered list, a conversation, take over, reply, hand back, close, export. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "admin_view.h"
+#include "http.h"
+#include "ops.h"
+#include "payload_admin.h"
+#include "phone.h"
+#include "store.h"
+#include "store_admin.h"
+
+#define SESSIONS_PAGE	50
+#define MESSAGES_PAGE	100
+
+/* Whether s is a date 'YYYY-MM-DD'. */
+static int
+is_date(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? s[i] != '-' :
+		    !isdigit((unsigned char)s[i]))
+			return 0;
+	return s[10] == '\0';
+}
+
+/* Whether s is a stored time 'YYYY-MM-DD HH:MM:SS.SSS' (a paging cursor). */
+static int
+is_time(const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return n >= 19 && n < STORE_TIME_MAX && strspn(s, "0123456789-:. ") ==
+	    n && s[10] == ' ';
+}
+
+void
+session_list(struct adm *a)
+{
+	struct store_session_filter	 f;
+	struct session_filters		 sf;
+	struct session_list_ctx		 sc;
+	struct conn_options		 co;
+	const char			*v, *why;
+	char				 contact[64], phone[PHONE_MAX];
+	int				 rc, none = 0;
+
+	memset(&f, 0, sizeof(f));
+	memset(&sf, 0, sizeof(sf));
+	f.limit = SESSIONS_PAGE;
+	sf.conn = sf.contact = sf.from = sf.to = "";
+	sf.state = "any";
+	if ((v = arg(a, "conn")) != NULL && store_id_valid(v))
+		f.conn = sf.conn = v;
+	if ((v = arg(a, "state")) != NULL && strcmp(v, "open") == 0) {
+		f.state = STORE_SESSIONS_OPEN;
+		sf.state = "open";
+	} else if (v != NULL && strcmp(v, "closed") == 0) {
+		f.state = STORE_SESSIONS_CLOSED;
+		sf.state = "closed";
+	}
+	if ((v = arg(a, "from")) != NULL && is_date(v))
+		f.from = sf.from = v;
+	if ((v = arg(a, "to")) != NULL && is_date(v))
+		f.to = sf.to = v;
+	if ((v = arg(a, "cur_at")) != NULL && is_time(v) &&
+	    arg(a, "cur_id") != NULL) {
+		f.cur_at = v;
+		f.cur_id = strtoll(arg(a, "cur_id"), NULL, 10);
+	}
+	arg_trim(a, "contact", contact, sizeof(contact));
+	if (contact[0] != '\0') {
+		sf.contact = contact;
+		if (!phone_normalize(contact, phone, sizeof(phone), &why))
+			sf.error = "the contact is not a phone number in"
+			    " international format (digits, optional +)";
+		else if ((rc = store_admin_contact_find(a->st, phone,
+		    &f.contact)) < 0) {
+			admin_store_error(a);
+			return;
+		} else if (rc == 0)
+			none = 1;	/* no such contact: no sessions */
+	}
+	view_sessions_open(a, &sf);
+	co.a = a;
+	co.selected = sf.conn;
+	if (ops_connection_each(&a->ops, view_conn_option, &co) < 0)
+		view_list_failed(a);
+	view_sessions_table(a, &sf);
+	memset(&sc, 0, sizeof(sc));
+	sc.lc.a = a;
+	if (!none && store_admin_sessions(a->st, &f, view_sessions_row,
+	    &sc) < 0)
+		view_list_failed(a);
+	view_sessions_close(a, &sf, &sc, f.limit);
+}
+
+/* Writes a conversation page, with the reply form's error and text when a reply was refused. */
+static void
+session_page(struct adm *a, int status, const char *reply_error,
+    const char *reply_text, const char *action_error)
+{
+	struct store_session_info	 si;
+	struct session_page		 sp;
+	struct list_ctx			 lc = { .a = a };
+	const char			*before = arg(a, "before");
+	int				 rc;
+
+	if ((rc = store_admin_session_info(a->st, a->n, &si)) <= 0) {
+		if (rc < 0)
+			admin_store_error(a);
+		else
+			admin_fail(a, 404, "No such session.");
+		return;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.a = a;
+	sp.si = &si;
+	sp.limit = MESSAGES_PAGE;
+	sp.before = before != NULL ? strtoll(before, NULL, 10) : 0;
+	if (sp.before < 0)
+		sp.before = 0;
+	sp.reply_error = reply_error;
+	sp.reply_text = reply_text;
+	sp.action_error = action_error;
+	view_session_open(a, status, &sp);
+	payload_fields_each(si.data, view_session_field, &lc);
+	view_session_messages(a, &sp);
+	if (store_admin_messages(a->st, si.id, sp.before, sp.limit,
+	    view_session_message, &sp) < 0)
+		view_list_failed(a);
+	view_session_close(a, &sp);
+	store_session_info_clear(&si);
+}
+
+void
+session_show(struct adm *a)
+{
+	session_page(a, 200, NULL, NULL, NULL);
+}
+
+/* Redirects back to the session with notice, or shows why the action was refused. */
+static void
+session_after(struct adm *a, int rc, const struct ops_error *e,
+    const char *notice)
+{
+	if (rc > 0)
+		admin_redirect(a, notice, "/sessions/%lld", (long long)a->n);
+	else if (rc < 0)
+		admin_store_error(a);
+	else if (e->kind == OPS_NOT_FOUND)
+		admin_fail(a, 404, "No such session.");
+	else
+		session_page(a, admin_ops_status(e), NULL, NULL,
+		    ops_error_text(e));
+}
+
+void
+session_takeover(struct adm *a)
+{
+	struct ops_error	 e;
+
+	session_after(a, ops_session_takeover(&a->ops, a->n, &e), &e,
+	    "takenover");
+}
+
+void
+session_release(struct adm *a)
+{
+	struct ops_error	 e;
+
+	session_after(a, ops_session_release(&a->ops, a->n, &e), &e,
+	    "released");
+}
+
+void
+session_close(struct adm *a)
+{
+	struct ops_error	 e;
+
+	session_after(a, ops_session_close(&a->ops, a->n, &e), &e, "closed");
+}
+
+void
+session_reply(struct adm *a)
+{
+	struct ops_error	 e;
+	const char		*text = arg(a, "text");
+	int64_t			 msg;
+	int			 rc;
+
+	rc = ops_session_reply(&a->ops, a->n, text != NULL ? text : "", &msg,
+	    &e);
+	if (rc != 0 || e.kind == OPS_NOT_FOUND) {
+		/* A warning (the contact opted out) shows with the message's status. */
+		session_after(a, rc, &e, "replied");
+		return;
+	}
+	if (e.kind == OPS_INVALID)
+		session_page(a, 400, ops_error_for(&e, "text") != NULL ?
+		    ops_error_for(&e, "text") : ops_error_text(&e), text, NULL);
+	else
+		session_page(a, admin_ops_status(&e), NULL, text,
+		    ops_error_text(&e));
+}
+
+void
+session_export(struct adm *a)
+{
+	struct ops_error	 e;
+	char			*json = NULL, disp[96];
+	int			 rc;
+
+	if ((rc = ops_session_export(&a->ops, a->n, &json, &e)) <= 0) {
+		if (rc < 0)
+			admin_store_error(a);
+		else
+			admin_fail(a, 404, "No such session.");
+		return;
+	}
+	snprintf(disp, sizeof(disp), "attachment; filename=\"session-%lld"
+	    ".json\"", (long long)a->n);
+	http_open_headers(a->h, 200, "application/json; charset=utf-8");
+	http_header(a->h, "Content-Disposition", disp);
+	http_header(a->h, NULL, NULL);
+	http_puts(a->h, json);
+	http_puts(a->h, "\n");
+	free(json);
+}
