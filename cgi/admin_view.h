@@ -143,4 +143,42 @@ void	 view_agent_panel_close(struct adm *, const struct agent_panel *);
 void	 view_agent_form_close(struct adm *, const struct agent_panel *,
 	    const struct agent_form *);
 
+/* --- Dashboard (admin_view_dash.c) -------------------------------------- */
+
+#define DASH_DAYS	14
+#define DASH_CONNS	32
+
+/* One day of the window, all connections together. */
+struct dash_day {
+	char	 day[11];		/* 'YYYY-MM-DD' */
+	long	 received, sent, delivered, not_delivered;
+};
+/* One connection over the window. */
+struct dash_conn {
+	char	 id[STORE_ID_LEN + 1];
+	char	 name[256];
+	char	 currency[8];
+	double	 spend;
+	long	 sent, delivered;
+	char	 balance[256];		/* what its last Start said, "" */
+	char	 balance_at[STORE_TIME_MAX];
+};
+struct dash {
+	struct dash_day			 days[DASH_DAYS];
+	struct dash_conn		 conns[DASH_CONNS];
+	size_t				 nconns;
+	struct store_queue_stats	 q;
+};
+void	 view_dash(struct adm *, const struct dash *);
+
+/* --- Users (admin_view_user.c) ------------------------------------------ */
+
+struct user_page {
+	const char	*error;		/* the add form's (or a refused change's) error */
+	const char	*username, *role;	/* the add form's typed values */
+};
+void	 view_users_open(struct adm *, int status, const struct user_page *);
+int	 view_users_row(const struct store_user_row *, void *list_ctx);
+void	 view_users_close(struct adm *, const struct user_page *, int rows);
+
 #endif
