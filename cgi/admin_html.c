@@ -179,7 +179,8 @@ form_open(struct adm *a, const char *cls, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	out_html(a, "<form method=\"post\"");
+	/* The server checks every field and says what is wrong next to it. */
+	out_html(a, "<form method=\"post\" novalidate");
 	if (cls != NULL) {
 		out_html(a, " class=\"");
 		http_html_attr(a->h, cls);

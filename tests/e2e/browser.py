@@ -107,7 +107,9 @@ class Browser:
 
     def click(self, selector):
         """A real mouse click in the middle of the element."""
-        box = self.eval("(function(){var r=document.querySelector(%s).getBoundingClientRect();"
+        box = self.eval("(function(){var e=document.querySelector(%s);"
+                        "e.scrollIntoView({block:'center'});"
+                        "var r=e.getBoundingClientRect();"
                         "return [r.left+r.width/2, r.top+r.height/2];})()" % json.dumps(selector))
         for kind in ("mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
