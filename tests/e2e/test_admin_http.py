@@ -1,0 +1,349 @@
+"""The admin over HTTP: who may do what (401, 403, roles), the CSRF token on
+every form, every form's bad input answered next to its field with nothing
+stored, markup in every field and in an SMS shown as text on every page that
+shows it, the security headers, POST then redirect, and the command line and
+the admin leaving the same store for the same actions."""
+
+import base64
+import http.client
+import os
+import re
+import subprocess
+import sys
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BUILD, SIM_KEY, Env, Response  # noqa: E402
+
+USERS = {"ann": "ann-pw", "otto": "otto-pw", "vic": "vic-pw", "nobody": "nobody-pw"}
+env = Env("admin_http", admin_users=USERS)
+env.cli("user", "set", "ann", "admin")
+env.cli("user", "set", "otto", "operator")
+env.cli("user", "set", "vic", "viewer")
+FORM = "application/x-www-form-urlencoded"
+XSS = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>'
+
+
+def hdr(user):
+    raw = ("%s:%s" % (user, USERS[user])).encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def get(user, path):
+    return env.get(path, headers=hdr(user))
+
+
+def token(user):
+    r = get(user, "/admin/dashboard" if user != "ann" else "/admin/users")
+    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', r.text)
+    if m is None:
+        r = get(user, "/admin/connections/new")
+        m = re.search(r'name="csrf" value="([0-9a-f]{64})"', r.text)
+    return m.group(1) if m else ""
+
+
+TOKENS = {}
+
+
+def raw_post(path, body, headers, ctype=FORM):
+    """A POST that does not follow redirects: the admin's 303 is what is checked."""
+    c = http.client.HTTPConnection("127.0.0.1", env.port, timeout=30)
+    try:
+        c.request("POST", path, body=body.encode(),
+                  headers=dict(headers, **{"Content-Type": ctype}))
+        r = c.getresponse()
+        return Response(r.status, dict(r.getheaders()), r.read())
+    finally:
+        c.close()
+
+
+def post(user, path, fields, csrf=True, headers=None):
+    """POSTs a form as user; csrf True sends the user's token, a string sends that."""
+    fields = dict(fields)
+    if csrf is True:
+        if user not in TOKENS:
+            TOKENS[user] = token(user)
+        fields["csrf"] = TOKENS[user]
+    elif csrf:
+        fields["csrf"] = csrf
+    return raw_post(path, urllib.parse.urlencode(fields), dict(hdr(user), **(headers or {})))
+
+
+def cgi(path, method="GET", body=b"", **extra):
+    """Runs admin.fcgi as plain CGI with the given variables."""
+    e = dict(env.env, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD=method,
+             REQUEST_URI=path, SCRIPT_NAME="", PATH_INFO=path,
+             SERVER_PROTOCOL="HTTP/1.1", CONTENT_LENGTH=str(len(body)))
+    e.pop("IBCHANNEL_ADMIN_NO_AUTH", None)
+    e.update(extra)
+    p = subprocess.run([os.path.join(BUILD, "admin.fcgi")], env=e, input=body,
+                       capture_output=True, timeout=30)
+    head, _, rest = p.stdout.partition(b"\r\n\r\n")
+    status = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"status:"):
+            status = int(line.split()[1])
+    return status, head.decode(errors="replace"), rest.decode(errors="replace")
+
+
+def unchanged(before, what):
+    env.check(env.snapshot() == before, "%s: nothing changed" % what)
+
+
+# --- 401 and 403 -------------------------------------------------------------
+r = env.get("/admin/")
+env.check(r.status == 401, "no credentials: the web server answers 401", r.status)
+status, _, body = cgi("/admin/")
+env.check(status == 401, "no REMOTE_USER: admin.fcgi answers 401", status)
+status, _, body = cgi("/admin/", IBCHANNEL_ADMIN_NO_AUTH="1", REMOTE_ADDR="10.1.2.3")
+env.check(status == 401, "IBCHANNEL_ADMIN_NO_AUTH does not let another machine in", status)
+status, _, body = cgi("/admin/", IBCHANNEL_ADMIN_NO_AUTH="1", REMOTE_ADDR="127.0.0.1")
+env.check(status == 200 and 'id="noauth"' in body,
+          "IBCHANNEL_ADMIN_NO_AUTH=1 lets this machine in and says so", status)
+status, _, body = cgi("/admin/sessions", IBCHANNEL_ADMIN_NO_AUTH="1", REMOTE_ADDR="::1")
+env.check(status == 200 and 'id="noauth"' in body, "on every page (IPv6 loopback too)")
+status, _, _ = cgi("/admin/", IBCHANNEL_ADMIN_NO_AUTH="yes", REMOTE_ADDR="127.0.0.1")
+env.check(status == 401, "only the value 1 turns authentication off", status)
+r = get("nobody", "/admin/")
+env.check(r.status == 403, "an authenticated user not in the users table: 403", r.status)
+status, _, _ = cgi("/admin/", REMOTE_USER="ghost")
+env.check(status == 403, "unknown REMOTE_USER: 403", status)
+r = get("ann", "/admin/")
+env.check(r.status == 200 and 'id="noauth"' not in r.text, "ann (admin) is in", r.status)
+r = get("ann", "/admin/no/such/page")
+env.check(r.status == 404, "an unknown page: 404", r.status)
+r = env.request("DELETE", "/admin/", headers=hdr("ann"))
+env.check(r.status == 405, "an unknown method: 405", r.status)
+
+# --- security headers on every page ------------------------------------------
+cid = env.add_connection(name="Line one", sender="447491163443")
+aid, _ = env.add_rules_agent(cid)
+pages = ["/admin/", "/admin/connections/new", "/admin/connections/%s" % cid,
+         "/admin/connections/%s/logs" % cid, "/admin/agents", "/admin/agents/new",
+         "/admin/agents/%s" % aid, "/admin/sessions", "/admin/dashboard", "/admin/users"]
+for path in pages:
+    r = get("ann", path)
+    h = {k.lower(): v for k, v in r.headers.items()}
+    csp = h.get("content-security-policy", "")
+    script = re.search(r"script-src ([^;]*)", csp)
+    env.check(r.status == 200, "%s answers 200" % path, r.status)
+    env.check(script is not None and "unsafe-inline" not in script.group(1)
+              and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp,
+              "%s: CSP without inline script" % path, csp)
+    env.check(h.get("x-content-type-options") == "nosniff"
+              and h.get("x-frame-options") == "DENY"
+              and h.get("cache-control") == "no-store", "%s: nosniff, DENY, no-store" % path)
+    env.check("<script>" not in r.text and " on" not in re.sub(r"<[^>]*>", "", "")
+              and not re.search(r"<[^>]+\son[a-z]+=", r.text),
+              "%s: no inline script or event handler" % path)
+    forms = re.findall(r'<form method="post"[^>]*>(.*?)</form>', r.text, re.S)
+    env.check(all('name="csrf"' in f for f in forms), "%s: a CSRF token in every form" % path)
+r = get("ann", "/admin/static/admin.css")
+env.check(r.status == 200 and r.headers.get("Content-Type", "").startswith("text/css"),
+          "the style sheet is served")
+
+# --- CSRF ----------------------------------------------------------------------
+before = env.snapshot()
+fields = {"name": "Sneaky", "api_key": SIM_KEY, "api_url": env.sim_url, "sender": "Shop"}
+r = post("ann", "/admin/connections/new", fields, csrf=False)
+env.check(r.status == 403, "POST without a token: 403", r.status)
+r = post("ann", "/admin/connections/new", fields, csrf="0" * 64)
+env.check(r.status == 403, "POST with a wrong token: 403", r.status)
+r = post("ann", "/admin/connections/new", fields, csrf=token("vic"))
+env.check(r.status == 403, "POST with another user's token: 403", r.status)
+r = post("ann", "/admin/connections/%s/stop" % cid, {}, csrf=False)
+env.check(r.status == 403, "Stop without a token: 403", r.status)
+r = post("ann", "/admin/connections/new", fields, headers={"Origin": "http://evil.example"})
+env.check(r.status == 403, "a right token from another site's page (Origin): 403", r.status)
+unchanged(before, "refused POSTs")
+
+# --- roles -------------------------------------------------------------------
+mo = env.post("/channel/%s/webhook/sms" % cid, {
+    "results": [{"messageId": "http-1", "from": "41793026727", "to": "447491163443",
+                 "text": "Hello " + XSS, "receivedAt": "2026-11-27T10:00:00.000+0000"}],
+    "messageCount": 1, "pendingMessageCount": 0})
+env.check(mo.status == 200, "an SMS with markup is stored", mo.text)
+sid = env.sql1("SELECT id FROM sessions ORDER BY id DESC LIMIT 1")
+writes = [("/admin/connections/new", fields), ("/admin/connections/%s" % cid, {"name": "X"}),
+          ("/admin/connections/%s/stop" % cid, {}), ("/admin/connections/%s/start" % cid, {}),
+          ("/admin/connections/%s/delete" % cid, {}),
+          ("/admin/connections/%s/env" % cid, {"name": "A", "value": "1"}),
+          ("/admin/connections/%s/env/delete" % cid, {"name": "A"}),
+          ("/admin/agents/new", {"name": "X", "kind": "rules"}),
+          ("/admin/agents/%s" % aid, {"name": "X"}), ("/admin/agents/%s/stop" % aid, {}),
+          ("/admin/agents/%s/delete" % aid, {}),
+          ("/admin/agents/%s/attach" % aid, {"conn": cid}),
+          ("/admin/agents/%s/detach" % aid, {"conn": cid}),
+          ("/admin/users", {"username": "eve", "role": "admin"}),
+          ("/admin/users/delete", {"username": "ann"})]
+session_writes = [("/admin/sessions/%d/takeover" % sid, {}),
+                  ("/admin/sessions/%d/reply" % sid, {"text": "hi"}),
+                  ("/admin/sessions/%d/release" % sid, {}),
+                  ("/admin/sessions/%d/close" % sid, {})]
+before = env.snapshot()
+for path, f in writes + session_writes:
+    r = post("vic", path, f)
+    env.check(r.status == 403, "viewer: %s refused 403" % path, r.status)
+for path, f in writes:
+    r = post("otto", path, f)
+    env.check(r.status == 403, "operator: %s refused 403" % path, r.status)
+unchanged(before, "refused roles")
+for user in ("otto", "vic"):
+    env.check(get(user, "/admin/users").status == 403, "%s may not see Users" % user)
+    env.check(get(user, "/admin/sessions/%d" % sid).status == 200, "%s reads sessions" % user)
+    env.check(get(user, "/admin/connections/%s" % cid).status == 200,
+              "%s reads a connection" % user)
+    r = get(user, "/admin/connections/%s" % cid)
+    env.check('action="/admin/connections/%s/stop"' % cid not in r.text,
+              "%s sees no Stop button" % user)
+r = post("otto", "/admin/sessions/%d/takeover" % sid, {})
+env.check(r.status == 303 and r.headers.get("Location", "").endswith(
+    "/admin/sessions/%d?done=takenover" % sid), "operator takes over: 303 to the session",
+    "%s %s" % (r.status, r.headers.get("Location")))
+env.check(env.sql1("SELECT responsible FROM sessions WHERE id = ?", (sid,)) == "otto",
+          "the store says otto answers")
+r = post("otto", "/admin/sessions/%d/reply" % sid, {"text": "Reply " + XSS})
+env.check(r.status == 303, "operator replies: 303", r.status)
+env.check(env.sql1("SELECT author FROM messages WHERE direction = 'out' ORDER BY id DESC"
+                   " LIMIT 1") == "operator:otto", "the reply is the operator's")
+env.check(env.sql1("SELECT COUNT(*) FROM outbox") >= 1, "queued in the outbox")
+r = post("otto", "/admin/sessions/%d/release" % sid, {})
+env.check(r.status == 303 and env.sql1("SELECT responsible FROM sessions WHERE id = ?",
+                                       (sid,)) == "ai", "operator hands back")
+
+# --- every form's bad input: 400, the error by its field, nothing stored -------
+before = env.snapshot()
+bad = [
+    ("/admin/connections/new", {"name": "", "api_key": "", "api_url": "", "sender": ""},
+     ["name", "api_key", "api_url", "sender"]),
+    ("/admin/connections/new", {"name": "A\x07B", "api_key": "App xyz", "api_url": "ftp://x",
+                                "sender": "+12ab", "description": "d\x01"},
+     ["name", "api_key", "api_url", "sender", "description"]),
+    ("/admin/connections/new", {"name": "x" * 300, "api_key": "k" * 600,
+                                "api_url": "https://user:pw@x.api.infobip.com",
+                                "sender": "ThisNameIsTooLong"},
+     ["name", "api_key", "api_url", "sender"]),
+    ("/admin/connections/%s" % cid, {"name": "", "api_url": "not a url", "sender": "1"},
+     ["name", "api_url", "sender"]),
+    ("/admin/agents/new", {"name": "", "kind": "magic"}, ["name", "kind"]),
+    ("/admin/agents/new", {"name": "Hook", "kind": "http", "url": "ftp://x"}, ["url"]),
+    ("/admin/agents/new", {"name": "Bad rules", "kind": "rules",
+                           "instructions": "rule: => nothing"}, ["instructions"]),
+    ("/admin/agents/new", {"name": "Model", "kind": "openai", "url": "http://example.com",
+                           "api_key": "sk-123"}, ["url", "model"]),
+    ("/admin/agents/%s" % aid, {"name": "", "kind": "rules"}, ["name"]),
+]
+for path, f, errs in bad:
+    r = post("ann", path, f)
+    env.check(r.status == 400, "%s %s: 400" % (path, sorted(f)), r.status)
+    for e in errs:
+        env.check('id="e-%s"' % e in r.text, "%s: an error by %s" % (path, e),
+                  re.findall(r'id="e-[a-z_]+"', r.text))
+    typed = f.get("name", "")
+    if typed and "\x07" not in typed and len(typed) < 100:
+        env.check('value="%s"' % typed in r.text, "%s: the typed name is kept" % path)
+    env.check(SIM_KEY not in r.text and "sk-123" not in r.text and "App xyz" not in r.text,
+              "%s: no key is sent back" % path)
+r = post("ann", "/admin/connections/%s/env" % cid, {"name": "lower-case", "value": "v"})
+env.check(r.status == 400 and 'id="e-name"' in r.text, "a bad variable name: 400 by the field")
+r = post("ann", "/admin/connections/%s/env" % cid, {"name": "GOOD", "value": "a\x01b"})
+env.check(r.status == 400, "a variable value with a control character: 400", r.status)
+r = post("ann", "/admin/agents/%s/attach" % aid, {"conn": "f" * 32})
+env.check(r.status in (400, 404), "attaching an unknown connection is refused", r.status)
+r = post("otto", "/admin/sessions/%d/reply" % sid, {"text": ""})
+env.check(r.status == 400 and 'id="e-text"' in r.text, "an empty reply: 400 by the field")
+r = post("ann", "/admin/users", {"username": "eve", "role": "root"})
+env.check(r.status == 400, "an unknown role: 400", r.status)
+r = post("ann", "/admin/users", {"username": "bad user\n", "role": "viewer"})
+env.check(r.status == 400, "a bad username: 400", r.status)
+r = post("ann", "/admin/users", {"username": "ann", "role": "viewer"})
+env.check(r.status in (400, 409), "the last admin cannot lose the role", r.status)
+r = raw_post("/admin/users", "csrf=%s&username=%%ZZ" % token("ann"), hdr("ann"))
+env.check(r.status == 400, "a malformed form: 400", r.status)
+r = raw_post("/admin/users", '{"username": "eve"}', hdr("ann"), ctype="application/json")
+env.check(r.status == 415, "a form that is not urlencoded: 415", r.status)
+unchanged(before, "refused forms")
+
+# --- markup in every field and in the SMS, shown as text everywhere ---------
+r = post("ann", "/admin/connections/new", {"name": "N " + XSS, "description": "D " + XSS,
+                                          "api_key": SIM_KEY, "api_url": env.sim_url,
+                                          "sender": "447491163444"})
+env.check(r.status == 303, "a connection named with markup is saved", r.status)
+xcid = r.headers.get("Location", "").split("/")[-1].split("?")[0]
+r = post("ann", "/admin/connections/%s/env" % xcid, {"name": "INFOBIP_SHORT_DOMAIN",
+                                                    "value": "V " + XSS})
+env.check(r.status == 303, "a variable with markup is saved", r.status)
+r = post("ann", "/admin/agents/new", {"name": "A " + XSS, "kind": "rules",
+                                     "instructions": "greeting: G " + XSS})
+env.check(r.status == 303, "an agent named with markup is saved", r.status)
+xaid = r.headers.get("Location", "").split("/")[-1].split("?")[0]
+env.cli("connection", "start", xcid)
+r = post("ann", "/admin/users", {"username": "x<b>y", "role": "viewer"})
+xpages = pages + ["/admin/connections/%s" % xcid, "/admin/connections/%s/logs" % xcid,
+                  "/admin/agents/%s" % xaid, "/admin/sessions/%d" % sid,
+                  "/admin/sessions?contact=%2B41793026727"]
+for path in xpages:
+    r = get("ann", path)
+    env.check(r.status == 200, "%s with markup around: 200" % path, r.status)
+    env.check("<script>alert" not in r.text and "<img src=x" not in r.text
+              and "<b>y" not in r.text, "%s: no markup from data became HTML" % path)
+for path, what in (("/admin/", "N &lt;script&gt;"), ("/admin/connections/%s" % xcid, "V &lt;"),
+                   ("/admin/agents", "A &lt;script&gt;"),
+                   ("/admin/sessions/%d" % sid, "Hello &lt;script&gt;alert(1)&lt;/script&gt;"),
+                   ("/admin/sessions", "Reply &lt;script&gt;")):
+    env.check(what in get("ann", path).text, "%s shows the markup as text" % path)
+r = post("ann", "/admin/agents/%s/try" % xaid, {"text": XSS})
+env.check(r.status == 200 and "G &lt;script&gt;" in r.text and "<script>alert" not in r.text,
+          "try it shows the answer as text")
+r = get("ann", "/admin/sessions/%d/export" % sid)
+env.check(r.status == 200 and r.headers.get("Content-Type", "").startswith("application/json")
+          and "<script>" not in r.text, "the export is JSON with markup escaped")
+
+# --- the command line and the admin leave the same store ------------------------
+def conn_row(i):
+    return env.sql("SELECT name, description, api_url, sender, status FROM connections"
+                   " WHERE id = ?", (i,))[0]
+
+
+def masked(i):
+    out = env.cli("connection", "show", i).stdout
+    return re.search(r"api_key: (\S+)", out).group(1)
+
+
+cli_id = env.cli("connection", "add", "--name", "Twin", "--description", "same",
+                 "--api-key", SIM_KEY, "--api-url", "x.api.infobip.com",
+                 "--sender", "Twin").stdout.strip()
+r = post("ann", "/admin/connections/new", {"name": "Twin", "description": "same",
+                                          "api_key": SIM_KEY, "api_url": "x.api.infobip.com",
+                                          "sender": "Twin"})
+adm_id = r.headers.get("Location", "").split("/")[-1].split("?")[0]
+env.check(conn_row(cli_id) == conn_row(adm_id) and masked(cli_id) == masked(adm_id),
+          "connection add: the same row from both", "%r %r" % (conn_row(cli_id),
+                                                              conn_row(adm_id)))
+env.cli("connection", "edit", cli_id, "--sender", "447491160000", "--api-url",
+        "y.api.infobip.com", check=False)
+post("ann", "/admin/connections/%s" % adm_id, {"name": "Twin", "description": "same",
+                                              "api_key": masked(adm_id),
+                                              "api_url": "y.api.infobip.com",
+                                              "sender": "447491160000"})
+env.check(conn_row(cli_id) == conn_row(adm_id) and masked(cli_id) == masked(adm_id),
+          "connection edit (the mask keeps the key): the same row from both",
+          "%r %r" % (conn_row(cli_id), conn_row(adm_id)))
+env.cli("connection", "env", cli_id, "INFOBIP_SHORT_DOMAIN", "s.example.com")
+post("ann", "/admin/connections/%s/env" % adm_id, {"name": "INFOBIP_SHORT_DOMAIN",
+                                                  "value": "s.example.com"})
+env_rows = [env.sql("SELECT name, value FROM connection_env WHERE connection_id = ?", (i,))
+            for i in (cli_id, adm_id)]
+env.check(env_rows[0] == env_rows[1] and env_rows[0], "env set: the same from both",
+          repr(env_rows))
+env.cli("user", "set", "twin-cli", "operator")
+post("ann", "/admin/users", {"username": "twin-adm", "role": "operator"})
+env.check(env.sql1("SELECT role FROM users WHERE username = 'twin-cli'")
+          == env.sql1("SELECT role FROM users WHERE username = 'twin-adm'") == "operator",
+          "user set: the same role from both")
+env.cli("connection", "delete", cli_id, check=False)
+post("ann", "/admin/connections/%s/delete" % adm_id, {})
+gone = [env.sql("SELECT deleted_at IS NOT NULL, api_key_enc FROM connections WHERE id = ?",
+                (i,)) for i in (cli_id, adm_id)]
+env.check(gone[0] == gone[1], "connection delete: the same from both", repr(gone))
+env.done()
