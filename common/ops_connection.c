@@ -190,17 +190,6 @@ ops_connection_stop(const struct ops *o, const char *id, struct ops_error *e)
 	return 1;
 }
 
-static int
-env_pick(const char *name, const char *value, void *arg)
-{
-	struct connection_config	*cfg = arg;
-
-	if (strcmp(name, "INFOBIP_SHORT_DOMAIN") == 0)
-		snprintf(cfg->short_domain, sizeof(cfg->short_domain), "%s",
-		    value);
-	return 1;
-}
-
 /* Whether RUNNING c uses a configuration other than the one saved. 1 yes, 0 no, < 0 error. */
 static int
 restart_needed(const struct ops *o, const struct store_connection *c)
@@ -211,12 +200,11 @@ restart_needed(const struct ops *o, const struct store_connection *c)
 		return 0;
 	if (!payload_snapshot_parse(c->config_snapshot, &run))
 		return 1;
-	memset(&saved, 0, sizeof(saved));
-	if (store_env_each(o->st, c->id, env_pick, &saved) < 0)
+	if (connection_saved_config(o->st, c, &saved) < 0)
 		return -1;
-	return strcmp(run.api_url, c->api_url) != 0 ||
-	    strcmp(run.sender, c->sender) != 0 ||
-	    strcmp(run.api_key_enc, c->api_key_enc) != 0 ||
+	return strcmp(run.api_url, saved.api_url) != 0 ||
+	    strcmp(run.sender, saved.sender) != 0 ||
+	    strcmp(run.api_key_enc, saved.api_key_enc) != 0 ||
 	    strcmp(run.short_domain, saved.short_domain) != 0;
 }
 
@@ -392,8 +380,10 @@ env_change(const struct ops *o, const char *conn, const char *name,
 		ops_fail(e, OPS_INVALID, "value", "%s", why);
 	if (e->n > 0)
 		return 0;
-	if ((rc = ops_conn_get(o, conn, &c, e)) <= 0)
-		return rc;
+	/* Scripts read this one as it always was. */
+	if ((rc = store_connection_get(o->st, conn, &c)) <= 0)
+		return rc < 0 ? ops_store_error(e) : ops_fail(e, OPS_NOT_FOUND,
+		    "id", "no such connection");
 	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
 	if (store_env_set(o->st, conn, name, value) <= 0 ||
