@@ -72,6 +72,7 @@ env.cli("connection", "edit", cid, "--api-key", "****" + NEW_KEY[-4:])
 p = env.cli("connection", "start", cid, check=False)
 env.check(p.returncode == 0, "the mask given back keeps the key", p.stderr)
 env.check(env.sql1("SELECT COUNT(*) FROM connections") == 1, "no new connection was made")
+env.sim("/_sim/config", {"keys": [SIM_KEY, NEW_KEY]})  # the other lines below use the first
 
 before = env.snapshot()
 bad(["connection", "edit", cid, "--sender", "123-456"], 2, "--sender", "edit: bad sender refused")
