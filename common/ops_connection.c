@@ -139,15 +139,20 @@ ops_connection_delete(const struct ops *o, const char *id,
 		return ops_fail(e, OPS_REFUSED, "id", "connection %s is %s;"
 		    " stop it before deleting it", id,
 		    conn_status_name(c.status));
-	/* The store checks the status again, inside its transaction. */
-	if ((rc = store_connection_delete(o->st, id)) < 0)
+	/* The store checks the status again, inside the transaction. */
+	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
-	if (rc == 0)
+	if ((rc = store_connection_delete(o->st, id)) == 0) {
+		store_rollback(o->st);
 		return ops_fail(e, OPS_REFUSED, "id", "connection %s changed"
 		    " meanwhile (started?); stop it before deleting it", id);
-	if (store_log(o->st, id, "info", "delete", "Connection deleted by %s;"
-	    " its messages and sessions stay", ops_user(o)) < 0)
+	}
+	if (rc < 0 || store_log(o->st, id, "info", "delete", "Connection"
+	    " deleted by %s; its messages and sessions stay", ops_user(o)) < 0 ||
+	    store_commit(o->st) < 0) {
+		store_rollback(o->st);
 		return ops_store_error(e);
+	}
 	return 1;
 }
 
