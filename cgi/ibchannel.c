@@ -1,280 +1,136 @@
-/* ibchannel: the command line — init, connections, settings, and (later) the sender. */
+/* ibchannel: the command line. It parses and prints; every action is one call into common/ops.h. */
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "agent.h"
 #include "config.h"
-#include "connection.h"
 #include "infobip.h"
 #include "log.h"
 #include "ops.h"
-#include "outbound.h"
-#include "rules.h"
-#include "sender.h"
 #include "secret.h"
+#include "sender.h"
 #include "settings.h"
 #include "store.h"
 
 #define EXIT_USAGE	2
 
-/* Options of one command: --name value pairs, each allowed at most once. */
-struct opts {
-	const char	*const *names;	/* NULL-terminated allowed names (without --) */
-	const char	*values[16];
-	const char	*args[8];	/* positional arguments */
-	int		 nargs;
+/* Options, by the value getopt_long returns (past any character). */
+enum opt {
+	OPT_NAME = 256, OPT_DESCRIPTION, OPT_API_KEY, OPT_API_KEY_FILE,
+	OPT_API_URL, OPT_SENDER, OPT_KIND, OPT_INSTRUCTIONS_FILE, OPT_URL,
+	OPT_MODEL, OPT_CONNECTION, OPT_TO, OPT_TEXT, OPT_USER, OPT_LIMIT,
+	OPT_LEVEL, OPT_EVENT, OPT_FOR, OPT_LOCK, OPT_ONCE, OPT_INBOUND,
+	OPT__END
+};
+#define NOPT		(OPT__END - OPT_NAME)
+#define O(x)		(1u << (OPT_##x - OPT_NAME))
+#define OPT(c, x)	((c)->opt[OPT_##x - OPT_NAME])
+
+static const struct option longopts[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "description", required_argument, NULL, OPT_DESCRIPTION },
+	{ "api-key", required_argument, NULL, OPT_API_KEY },
+	{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE },
+	{ "api-url", required_argument, NULL, OPT_API_URL },
+	{ "sender", required_argument, NULL, OPT_SENDER },
+	{ "kind", required_argument, NULL, OPT_KIND },
+	{ "instructions-file", required_argument, NULL, OPT_INSTRUCTIONS_FILE },
+	{ "url", required_argument, NULL, OPT_URL },
+	{ "model", required_argument, NULL, OPT_MODEL },
+	{ "connection", required_argument, NULL, OPT_CONNECTION },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "text", required_argument, NULL, OPT_TEXT },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "event", required_argument, NULL, OPT_EVENT },
+	{ "for", required_argument, NULL, OPT_FOR },
+	{ "lock", required_argument, NULL, OPT_LOCK },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "inbound", no_argument, NULL, OPT_INBOUND },
+	{ NULL, 0, NULL, 0 },
 };
 
-static int
-usage_error(const char *fmt, const char *arg)
+/* What a command needs opened before it runs. */
+#define NEED_STORE	1
+#define NEED_KEY	2	/* and the store */
+#define NEED_IB		4
+
+struct cli;
+static const struct command {
+	const char	*noun, *verb;	/* verb NULL: none */
+	int		(*fn)(struct cli *);
+	unsigned	 opts;		/* O() of the options it takes */
+	int		 minargs, maxargs;
+	int		 need;
+	const char	*usage;
+	/* Actions on one id printing done (a format given the id and the user): */
+	int		(*on_conn)(const struct ops *, const char *,
+			    struct ops_error *);
+	int		(*on_num)(const struct ops *, int64_t, struct ops_error *);
+	const char	*done;
+} *cmd_find(const char *, const char *, int *);
+
+struct cli {
+	const struct command	*cmd;
+	const char		*opt[NOPT];	/* values; "" for a flag given */
+	char			**arg;		/* positional arguments */
+	int			 nargs;
+	struct ops		 ops;
+	unsigned char		 key[SECRET_KEY_LEN];
+};
+
+static int __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
 {
+	va_list	 ap;
+
 	fprintf(stderr, "ibchannel: ");
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	return EXIT_USAGE;
 }
 
-/* Parses argv into o. Returns 1, or 0 after printing a one-line error. */
+/*
+ * Says what an action made of it, on one line, and returns the exit
+ * status: 0 done, 2 bad input (named by its option when the command has
+ * one for the field), 1 anything else.
+ */
 static int
-opts_parse(struct opts *o, int argc, char *argv[])
+report(const struct cli *c, int rc, const struct ops_error *e)
 {
-	int	 i, k;
+	const struct option	*lo;
+	char			 name[32];
+	size_t			 i;
 
-	for (i = 0; i < argc; i++) {
-		if (strncmp(argv[i], "--", 2) != 0) {
-			if (o->nargs == (int)(sizeof(o->args) /
-			    sizeof(o->args[0]))) {
-				usage_error("too many arguments at '%s'",
-				    argv[i]);
-				return 0;
-			}
-			o->args[o->nargs++] = argv[i];
-			continue;
-		}
-		for (k = 0; o->names[k] != NULL; k++)
-			if (strcmp(argv[i] + 2, o->names[k]) == 0)
-				break;
-		if (o->names[k] == NULL) {
-			usage_error("unknown option '%s'", argv[i]);
-			return 0;
-		}
-		if (o->values[k] != NULL) {
-			usage_error("option '%s' given twice", argv[i]);
-			return 0;
-		}
-		if (i + 1 >= argc) {
-			usage_error("option '%s' needs a value", argv[i]);
-			return 0;
-		}
-		o->values[k] = argv[++i];
-	}
-	return 1;
-}
-
-static const char *
-opt(const struct opts *o, const char *name)
-{
-	int	 k;
-
-	for (k = 0; o->names[k] != NULL; k++)
-		if (strcmp(o->names[k], name) == 0)
-			return o->values[k];
-	return NULL;
-}
-
-/* Opens the existing store or explains that init is needed. */
-static int
-open_store(struct store **st)
-{
-	int	 rc;
-
-	if ((rc = store_open(NULL, STORE_OPEN_EXISTING, st)) > 0)
-		return 1;
-	if (rc == 0)
-		fprintf(stderr, "ibchannel: no store at %s; run 'ibchannel"
-		    " init' first\n", store_default_path());
+	if (rc > 0)
+		return 0;
+	snprintf(name, sizeof(name), "%s", e->n > 0 && e->p[0].field != NULL ?
+	    e->p[0].field : "");
+	for (i = 0; name[i] != '\0'; i++)
+		if (name[i] == '_')
+			name[i] = '-';
+	for (lo = longopts; lo->name != NULL; lo++)
+		if (strcmp(lo->name, name) == 0 &&
+		    (c->cmd->opts & (1u << (lo->val - OPT_NAME))))
+			break;
+	if (lo->name != NULL)
+		fprintf(stderr, "ibchannel: --%s: %s\n", name,
+		    ops_error_text(e));
 	else
-		fprintf(stderr, "ibchannel: cannot open the store %s\n",
-		    store_default_path());
-	return 0;
-}
-
-/* Loads the key file and checks it against the store, or says why not. */
-static int
-load_key(struct store *st, unsigned char key[32])
-{
-	const char	*why;
-
-	if (config_load_key(st, key, &why) > 0)
-		return 1;
-	fprintf(stderr, "ibchannel: key file: %s\n",
-	    why != NULL ? why : "cannot be read");
-	return 0;
-}
-
-/* Reads a secret from a file: the first line, without its newline. Caller frees with secret_free. */
-static char *
-read_secret_file(const char *path)
-{
-	FILE	*f;
-	char	 buf[1024];
-	char	*nl;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "ibchannel: %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	if ((nl = strpbrk(buf, "\r\n")) != NULL)
-		*nl = '\0';
-	nl = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return nl;
-}
-
-/* Creates the missing directories above file (mode 0750), like mkdir -p. 1 ok, 0 failed (said why). */
-static int
-mkdir_parents(const char *file)
-{
-	char	 dir[4096], *p, c;
-
-	if ((size_t)snprintf(dir, sizeof(dir), "%s", file) >= sizeof(dir) ||
-	    (p = strrchr(dir, '/')) == NULL || p == dir)
-		return 1;
-	*p = '\0';
-	for (p = dir + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
-			fprintf(stderr, "ibchannel: mkdir %s: %s\n", dir,
-			    strerror(errno));
-			return 0;
-		}
-		if ((*p = c) == '\0')
-			return 1;
-	}
-}
-
-static int
-cmd_init(int argc, char *argv[])
-{
-	static const char *const names[] = { NULL };
-	struct opts	 o = { .names = names };
-	struct store	*st;
-	const char	*why;
-	char		 path[4096];
-	int		 rc, created;
-
-	if (!opts_parse(&o, argc, argv))
-		return EXIT_USAGE;
-	if (o.nargs > 0)
-		return usage_error("init takes no arguments (got '%s')",
-		    o.args[0]);
-	/* Conversations are personal data: no access for others. */
-	umask(027);
-	if (!mkdir_parents(store_default_path()))
-		return 1;
-	if (!config_key_path(path, sizeof(path)))
-		return usage_error("%s", "key file path too long");
-	if (!mkdir_parents(path))
-		return 1;
-	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
-		fprintf(stderr, "ibchannel: cannot create or migrate %s\n",
-		    store_default_path());
-		return 1;
-	}
-	printf("store %s at schema version %d\n", store_default_path(),
-	    store_version(st));
-	rc = config_key_init(st, &created, &why);
-	store_close(st);
-	if (rc <= 0) {
-		fprintf(stderr, "ibchannel: key file: %s\n", why);
-		return 1;
-	}
-	printf("key file %s %s\n", path, created ? "created" : "kept");
-	return 0;
-}
-
-static int
-cmd_connection_add(int argc, char *argv[])
-{
-	static const char *const names[] = { "name", "api-key", "api-key-file",
-	    "api-url", "sender", "description", NULL };
-	struct opts		 o = { .names = names };
-	struct store_connection	 c;
-	struct store		*st = NULL;
-	unsigned char		 key[32];
-	const char		*why, *v;
-	char			*apikey = NULL, *enc = NULL;
-	int			 rc = EXIT_USAGE;
-
-	memset(&c, 0, sizeof(c));
-	if (!opts_parse(&o, argc, argv))
-		return EXIT_USAGE;
-	if (o.nargs > 0)
-		return usage_error("unexpected argument '%s'", o.args[0]);
-	if (opt(&o, "api-key") != NULL && opt(&o, "api-key-file") != NULL)
-		return usage_error("%s", "give --api-key or --api-key-file,"
-		    " not both");
-	if (!connection_valid_name(opt(&o, "name"), &why) ||
-	    !connection_valid_sender(opt(&o, "sender"), &why))
-		return usage_error("%s", why);
-	if ((v = opt(&o, "api-url")) == NULL)
-		return usage_error("%s", "--api-url is required");
-	if (!ib_base_url_normalize(v, c.api_url, sizeof(c.api_url), &why))
-		return usage_error("--api-url: %s", why);
-	v = opt(&o, "description");
-	if (!connection_valid_description(v, &why))
-		return usage_error("%s", why);
-	snprintf(c.description, sizeof(c.description), "%s", v ? v : "");
-	snprintf(c.name, sizeof(c.name), "%s", opt(&o, "name"));
-	snprintf(c.sender, sizeof(c.sender), "%s", opt(&o, "sender"));
-	if ((v = opt(&o, "api-key-file")) != NULL) {
-		if ((apikey = read_secret_file(v)) == NULL)
-			return 1;
-	} else if ((v = opt(&o, "api-key")) != NULL &&
-	    (apikey = strdup(v)) == NULL)
-		return 1;
-	if (!connection_valid_api_key(apikey, &why)) {
-		usage_error("%s", why);
-		goto out;
-	}
-	rc = 1;
-	if (!open_store(&st) || !load_key(st, key))
-		goto out;
-	if ((enc = secret_encrypt(key, apikey)) == NULL ||
-	    strlen(enc) >= sizeof(c.api_key_enc)) {
-		fprintf(stderr, "ibchannel: cannot encrypt the API key\n");
-		goto out;
-	}
-	snprintf(c.api_key_enc, sizeof(c.api_key_enc), "%s", enc);
-	if (store_connection_add(st, &c) <= 0) {
-		fprintf(stderr, "ibchannel: cannot store the connection: %s\n",
-		    store_errmsg(st));
-		goto out;
-	}
-	store_log(st, c.id, "info", "save", "Connection created");
-	printf("%s\n", c.id);
-	rc = 0;
-out:
-	explicit_bzero(key, sizeof(key));
-	if (apikey != NULL)
-		secret_free(apikey);
-	free(enc);
-	store_close(st);
-	return rc;
+		fprintf(stderr, "ibchannel: %s\n", ops_error_text(e));
+	return e->kind == OPS_INVALID ? EXIT_USAGE : 1;
 }
 
 /* Prints text on one line with control characters escaped, so an SMS cannot drive the terminal. */
@@ -289,322 +145,452 @@ print_escaped(const char *text)
 		printf("%s", buf);
 }
 
-struct list_ctx {
-	unsigned char	 key[32];
-};
+/* Checks positional argument i as a connection id. */
+static int
+conn_arg(const struct cli *c, int i, const char **id)
+{
+	*id = c->arg[i];
+	if (store_id_valid(*id))
+		return 1;
+	usage_error("'%s' is not a connection id (32 hex digits)", *id);
+	return 0;
+}
 
-/* Masked form of an encrypted key: the last four characters, or why it cannot be read. */
+/* Parses an agent, session or message number. */
+static int
+num_arg(const char *s, const char *what, int64_t *id)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == 0 && *end == '\0' && v > 0 && end != s) {
+		*id = v;
+		return 1;
+	}
+	usage_error("'%s' is not a valid %s number", s, what);
+	return 0;
+}
+
+/* Parses --limit (1 to max, dflt when not given). */
+static int
+limit_opt(const struct cli *c, int dflt, int max, int *limit)
+{
+	const char	*v = OPT(c, LIMIT);
+	char		*end;
+	long		 n;
+
+	*limit = dflt;
+	if (v == NULL)
+		return 1;
+	n = strtol(v, &end, 10);
+	if (*end != '\0' || end == v || n < 1 || n > max) {
+		usage_error("--limit takes 1 to %d, not '%s'", max, v);
+		return 0;
+	}
+	*limit = (int)n;
+	return 1;
+}
+
+/* Reads a file: the first line without its newline (a secret: secret_free), or all of it (free); NULL said why. */
+static char *
+read_file(const char *path, int first_line)
+{
+	FILE	*f;
+	char	*buf = NULL, *nl;
+	size_t	 n = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "ibchannel: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if ((buf = calloc(1, 1024 * 1024 + 1)) != NULL)
+		n = fread(buf, 1, 1024 * 1024 + 1, f);
+	fclose(f);
+	if (buf == NULL || n > 1024 * 1024) {
+		fprintf(stderr, "ibchannel: %s: cannot read (at most 1 MiB)\n",
+		    path);
+		free(buf);
+		return NULL;
+	}
+	if (first_line && (nl = strpbrk(buf, "\r\n")) != NULL)
+		*nl = '\0';
+	return buf;
+}
+
+/* Wipes and frees what read_file read of a secret. */
 static void
-mask_enc(const unsigned char key[32], const char *enc, char *out, size_t outsz)
+secret_file_free(char *s)
 {
-	char	*plain = NULL;
-
-	if (secret_decrypt(key, enc, &plain) > 0) {
-		secret_mask(plain, out, outsz);
-		secret_free(plain);
-	} else
-		snprintf(out, outsz, "(unreadable with this key file)");
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
 }
 
 static int
-list_one(const struct store_connection *c, void *arg)
+cmd_init(struct cli *c)
 {
-	struct list_ctx	*ctx = arg;
-	char		 masked[64];
+	const char	*why;
+	char		 path[4096];
+	int		 version, created;
 
-	mask_enc(ctx->key, c->api_key_enc, masked, sizeof(masked));
-	printf("%s\t", c->id);
-	print_escaped(c->name);
-	printf("\t%s\t%s\n", conn_status_name(c->status), masked);
+	(void)c;
+	/* Conversations are personal data: no access for others. */
+	umask(027);
+	if (!config_install(&version, &created, &why)) {
+		fprintf(stderr, "ibchannel: %s\n", why);
+		return 1;
+	}
+	config_key_path(path, sizeof(path));
+	printf("store %s at schema version %d\nkey file %s %s\n",
+	    store_default_path(), version, path, created ? "created" : "kept");
+	return 0;
+}
+
+/* The connection form from the options; the key from --api-key or --api-key-file (*owned: free it). */
+static int
+conn_form(struct cli *c, struct ops_connection_form *f, char **owned)
+{
+	*owned = NULL;
+	if (OPT(c, API_KEY) != NULL && OPT(c, API_KEY_FILE) != NULL) {
+		usage_error("give --api-key or --api-key-file, not both");
+		return EXIT_USAGE;
+	}
+	f->name = OPT(c, NAME);
+	f->description = OPT(c, DESCRIPTION);
+	f->api_url = OPT(c, API_URL);
+	f->sender = OPT(c, SENDER);
+	f->api_key = OPT(c, API_KEY);
+	if (OPT(c, API_KEY_FILE) != NULL &&
+	    (f->api_key = *owned = read_file(OPT(c, API_KEY_FILE), 1)) == NULL)
+		return 1;
+	return 0;
+}
+
+static int
+cmd_connection_add(struct cli *c)
+{
+	struct ops_connection_form	 f;
+	struct ops_error		 e;
+	char				*key, id[STORE_ID_LEN + 1];
+	int				 rc;
+
+	if ((rc = conn_form(c, &f, &key)) != 0)
+		return rc;
+	if ((rc = ops_connection_add(&c->ops, &f, id, &e)) > 0)
+		printf("%s\n", id);
+	secret_file_free(key);
+	return report(c, rc, &e);
+}
+
+static int
+cmd_connection_edit(struct cli *c)
+{
+	struct ops_connection_form	 f;
+	struct ops_connection_view	 v;
+	struct ops_error		 e;
+	const char			*id;
+	char				*key;
+	int				 rc;
+
+	if (!conn_arg(c, 0, &id))
+		return EXIT_USAGE;
+	if ((rc = conn_form(c, &f, &key)) != 0)
+		return rc;
+	rc = ops_connection_edit(&c->ops, id, &f, &e);
+	secret_file_free(key);
+	if (rc > 0 && ops_connection_get(&c->ops, id, &v, &e) > 0)
+		printf("saved%s\n", v.restart_needed ? "; it applies at the"
+		    " next Start (the running connection keeps its snapshot)" :
+		    "");
+	return report(c, rc, &e);
+}
+
+static int
+list_one(const struct ops_connection_view *v, void *arg)
+{
+	(void)arg;
+	printf("%s\t", v->c.id);
+	print_escaped(v->c.name);
+	printf("\t%s\t%s\n", conn_status_name(v->c.status), v->api_key_masked);
 	return 1;
 }
 
 static int
-cmd_connection_list(int argc, char *argv[])
+cmd_connection_list(struct cli *c)
 {
-	static const char *const names[] = { NULL };
-	struct opts	 o = { .names = names };
-	struct list_ctx	 ctx;
-	struct store	*st;
-	int		 rc;
-
-	if (!opts_parse(&o, argc, argv))
-		return EXIT_USAGE;
-	if (o.nargs > 0)
-		return usage_error("unexpected argument '%s'", o.args[0]);
-	if (!open_store(&st))
-		return 1;
-	if (!load_key(st, ctx.key)) {
-		store_close(st);
-		return 1;
-	}
 	printf("id\tname\tstatus\tapi_key\n");
-	rc = store_connection_each(st, list_one, &ctx);
-	explicit_bzero(ctx.key, sizeof(ctx.key));
-	store_close(st);
-	return rc < 0 ? 1 : 0;
-}
-
-/* Parses "ID" as the only positional argument of a connection command. */
-static int
-one_id(int argc, char *argv[], const char **id)
-{
-	static const char *const names[] = { NULL };
-	struct opts	 o = { .names = names };
-
-	if (!opts_parse(&o, argc, argv))
-		return 0;
-	if (o.nargs != 1) {
-		usage_error("%s", "expected one connection id");
-		return 0;
-	}
-	if (!store_id_valid(o.args[0])) {
-		usage_error("'%s' is not a connection id (32 hex digits)",
-		    o.args[0]);
-		return 0;
-	}
-	*id = o.args[0];
-	return 1;
+	return ops_connection_each(&c->ops, list_one, NULL) > 0 ? 0 : 1;
 }
 
 static int
-cmd_connection_show(int argc, char *argv[])
+cmd_connection_show(struct cli *c)
 {
-	struct store_connection	 c;
-	struct store		*st;
-	unsigned char		 key[32];
-	const char		*id;
-	char			 masked[64];
-	int			 rc;
+	struct ops_connection_view	 v;
+	struct ops_error		 e;
+	const char			*id;
+	char				 warn[2048];
+	int				 rc;
 
-	if (!one_id(argc, argv, &id))
+	if (!conn_arg(c, 0, &id))
 		return EXIT_USAGE;
-	if (!open_store(&st))
-		return 1;
-	if (!load_key(st, key)) {
-		store_close(st);
-		return 1;
+	if ((rc = ops_connection_get(&c->ops, id, &v, &e)) <= 0)
+		return report(c, rc, &e);
+	printf("id: %s\nname: ", v.c.id);
+	print_escaped(v.c.name);
+	printf("\ndescription: ");
+	print_escaped(v.c.description);
+	printf("\napi_url: %s\nsender: %s\nstatus: %s\nstatus_message: ",
+	    v.c.api_url, v.c.sender, conn_status_name(v.c.status));
+	print_escaped(v.c.status_message);
+	printf("\napi_key: %s\nrestart_needed: %s\ninbound_agent: ",
+	    v.api_key_masked, v.restart_needed ? "yes" : "no");
+	if (v.inbound_agent != 0) {
+		printf("%lld ", (long long)v.inbound_agent);
+		print_escaped(v.inbound_agent_name);
 	}
-	if ((rc = store_connection_get(st, id, &c)) > 0) {
-		mask_enc(key, c.api_key_enc, masked, sizeof(masked));
-		printf("id: %s\nname: ", c.id);
-		print_escaped(c.name);
-		printf("\ndescription: ");
-		print_escaped(c.description);
-		printf("\napi_url: %s\nsender: %s\nstatus: %s\n"
-		    "status_message: ", c.api_url, c.sender,
-		    conn_status_name(c.status));
-		print_escaped(c.status_message);
-		printf("\napi_key: %s\n", masked);
-	} else if (rc == 0)
-		fprintf(stderr, "ibchannel: no connection %s\n", id);
-	explicit_bzero(key, sizeof(key));
-	store_close(st);
-	return rc > 0 ? 0 : 1;
+	printf("\n");
+	if (ops_connection_warnings(&c->ops, &v, warn, sizeof(warn)) > 0)
+		for (id = strtok(warn, "\n"); id != NULL; id = strtok(NULL, "\n"))
+			printf("warning: %s\n", id);
+	return 0;
 }
 
 static int
-cmd_connection_start(int argc, char *argv[])
+cmd_connection_start(struct cli *c)
 {
-	struct store		*st;
-	struct ib_client	*ib;
-	unsigned char		 key[32];
-	const char		*id;
+	struct ops_error	 e;
 	char			 msg[1024];
 	int			 rc;
 
-	if (!one_id(argc, argv, &id))
-		return EXIT_USAGE;
-	if (!open_store(&st))
-		return 1;
-	if (!load_key(st, key)) {
-		store_close(st);
-		return 1;
-	}
-	if ((ib = ib_open(IBCHANNEL_VERSION)) == NULL) {
-		store_close(st);
-		return 1;
-	}
-	rc = connection_start(st, ib, key, id, msg, sizeof(msg));
-	explicit_bzero(key, sizeof(key));
+	rc = ops_connection_start(&c->ops, c->arg[0], msg, sizeof(msg), &e);
 	if (rc > 0)
 		printf("%s\n", msg);
-	else
-		fprintf(stderr, "ibchannel: %s\n", rc == 0 ? msg :
-		    "store error during Start");
-	ib_close(ib);
-	store_close(st);
-	return rc > 0 ? 0 : 1;
+	return report(c, rc, &e);
 }
 
 static int
-cmd_connection_stop(int argc, char *argv[])
+log_line(const struct store_log_row *r, void *arg)
 {
-	struct store	*st;
-	const char	*id;
-	int		 rc;
+	(void)arg;
+	printf("%s\t%s\t%s\t%d\t", r->at, conn_log_level_name(r->level),
+	    r->event, r->repeats);
+	print_escaped(r->text);
+	printf("\n");
+	return 1;
+}
 
-	if (!one_id(argc, argv, &id))
+static int
+cmd_connection_logs(struct cli *c)
+{
+	struct ops_log_filter	 f = { CLOG__MAX, NULL, 50, 0 };
+	struct ops_error	 e;
+	const char		*id;
+	char			 levels[64];
+
+	if (!conn_arg(c, 0, &id) || !limit_opt(c, 50, 10000, &f.limit))
 		return EXIT_USAGE;
-	if (!open_store(&st))
-		return 1;
-	if ((rc = connection_stop(st, id)) > 0)
-		printf("STOPPED\n");
-	else if (rc == 0)
-		fprintf(stderr, "ibchannel: no connection %s\n", id);
-	store_close(st);
-	return rc > 0 ? 0 : 1;
+	if (OPT(c, LEVEL) != NULL && !conn_log_level_find(OPT(c, LEVEL),
+	    &f.level))
+		return usage_error("--level must be %s", enum_names_join(
+		    conn_log_level_names, CLOG__MAX, ", ", " or ", levels,
+		    sizeof(levels)));
+	f.event = OPT(c, EVENT);
+	printf("at\tlevel\tevent\trepeats\ttext\n");
+	return report(c, ops_connection_logs(&c->ops, id, &f, log_line, NULL,
+	    &e), &e);
 }
 
 static int
-cmd_connection_env(int argc, char *argv[])
+cmd_connection_urls(struct cli *c)
 {
-	static const char *const names[] = { NULL };
-	struct opts		 o = { .names = names };
-	struct store_connection	 c;
-	struct store		*st;
-	const char		*why;
+	struct ops_urls		 u;
+	struct ops_error	 e;
+	const char		*id;
 	int			 rc;
 
-	if (!opts_parse(&o, argc, argv))
+	if (!conn_arg(c, 0, &id))
 		return EXIT_USAGE;
-	if (o.nargs < 2 || o.nargs > 3)
-		return usage_error("%s", "usage: connection env ID NAME"
-		    " [VALUE] (no VALUE removes the variable)");
-	if (!store_id_valid(o.args[0]))
-		return usage_error("'%s' is not a connection id", o.args[0]);
-	if (!connection_valid_env_name(o.args[1], &why) ||
-	    (o.nargs == 3 && !connection_valid_env_value(o.args[2], &why)))
-		return usage_error("%s", why);
-	if (!open_store(&st))
-		return 1;
-	/* A removal of an unknown connection's variable changes no row: ask first. */
-	if ((rc = store_connection_get(st, o.args[0], &c)) > 0)
-		rc = store_env_set(st, o.args[0], o.args[1],
-		    o.nargs == 3 ? o.args[2] : NULL);
-	if (rc > 0)
-		store_log(st, o.args[0], "info", "save", "Environment variable"
-		    " %s %s; it takes effect at the next Start", o.args[1],
-		    o.nargs == 3 ? "set" : "removed");
-	if (rc == 0)
-		fprintf(stderr, "ibchannel: no such connection\n");
-	else if (rc < 0)
-		fprintf(stderr, "ibchannel: store error: %s\n",
-		    store_errmsg(st));
-	store_close(st);
-	return rc > 0 ? 0 : 1;
+	if ((rc = ops_connection_urls(&c->ops, id, &u, &e)) > 0) {
+		printf("docs: %s\nsms: %s\nreports: %s\nclicks: %s\n", u.docs,
+		    u.sms, u.reports, u.clicks);
+		if (u.warning != NULL)
+			fprintf(stderr, "ibchannel: warning: %s\n", u.warning);
+	}
+	return report(c, rc, &e);
+}
+
+/* connection env ID NAME [VALUE] and env set|unset ID NAME [VALUE]. */
+static int
+cmd_env_change(struct cli *c)
+{
+	struct ops_error	 e;
+	const char		*id;
+
+	if (!conn_arg(c, 0, &id))
+		return EXIT_USAGE;
+	if (strcmp(c->cmd->verb, "set") == 0 && c->nargs != 3)
+		return usage_error("usage: ibchannel %s", c->cmd->usage);
+	return report(c, c->nargs == 3 ? ops_env_set(&c->ops, id, c->arg[1],
+	    c->arg[2], &e) : ops_env_unset(&c->ops, id, c->arg[1], &e), &e);
 }
 
 static int
-cmd_settings(int argc, char *argv[])
+env_line(const char *name, const char *value, void *arg)
 {
-	static const char *const names[] = { NULL };
-	const struct setting_def	*d;
-	struct opts	 o = { .names = names };
-	struct store	*st;
-	const char	*why, *verb;
-	char		 buf[4096];
-	int		 rc = 1, n;
+	(void)arg;
+	printf("%s=", name);
+	print_escaped(value);
+	printf("\n");
+	return 1;
+}
 
-	if (!opts_parse(&o, argc, argv))
+static int
+cmd_env_list(struct cli *c)
+{
+	struct ops_error	 e;
+	const char		*id;
+
+	if (!conn_arg(c, 0, &id))
 		return EXIT_USAGE;
-	verb = o.nargs > 0 ? o.args[0] : "";
-	n = strcmp(verb, "set") == 0 ? 3 : strcmp(verb, "get") == 0 ||
-	    strcmp(verb, "unset") == 0 ? 2 : strcmp(verb, "list") == 0 ? 1 : -1;
-	if (n < 0 || o.nargs != n)
-		return usage_error("%s", "usage: settings list | settings get"
-		    " NAME | settings set NAME VALUE | settings unset NAME");
-	if (n > 1 && settings_find(o.args[1]) == NULL)
-		return usage_error("no setting named '%s'; 'ibchannel settings"
-		    " list' shows them", o.args[1]);
-	if (n == 3 && !settings_check(o.args[1], o.args[2], &why)) {
-		snprintf(buf, sizeof(buf), "%s: %s", o.args[1], why);
-		return usage_error("%s", buf);
-	}
-	if (!open_store(&st))
-		return 1;
-	if (n == 1) {
-		for (d = settings_table, rc = 0; d->name != NULL; d++) {
-			if (settings_get(st, d->name, buf, sizeof(buf)) < 0)
-				rc = 1;
-			printf("%s = ", d->name);
-			print_escaped(buf);
-			printf("\n    %s; default: ", d->purpose);
-			print_escaped(*d->def != '\0' ? d->def : "(unset)");
-			printf("\n");
-		}
-	} else if (n == 2 && strcmp(verb, "get") == 0) {
-		if (settings_get(st, o.args[1], buf, sizeof(buf)) > 0) {
-			printf("%s\n", buf);
-			rc = 0;
-		} else
-			fprintf(stderr, "ibchannel: store error: %s\n",
-			    store_errmsg(st));
-	} else if ((rc = settings_set(st, o.args[1], n == 3 ? o.args[2] :
-	    NULL, &why)) > 0)
-		rc = 0;
-	else {
-		fprintf(stderr, "ibchannel: %s\n", rc == 0 ? why :
-		    store_errmsg(st));
-		rc = 1;
-	}
-	store_close(st);
+	return report(c, ops_env_each(&c->ops, id, env_line, NULL, &e), &e);
+}
+
+/* The agent form from the options (*instr and *key owned: the caller frees). */
+static int
+agent_form(struct cli *c, struct ops_agent_form *f, char **instr, char **key)
+{
+	*instr = *key = NULL;
+	memset(f, 0, sizeof(*f));
+	f->name = OPT(c, NAME);
+	f->kind = OPT(c, KIND);
+	f->url = OPT(c, URL);
+	f->model = OPT(c, MODEL);
+	if (OPT(c, INSTRUCTIONS_FILE) != NULL && (f->instructions = *instr =
+	    read_file(OPT(c, INSTRUCTIONS_FILE), 0)) == NULL)
+		return 0;
+	if (OPT(c, API_KEY_FILE) != NULL && (f->api_key = *key =
+	    read_file(OPT(c, API_KEY_FILE), 1)) == NULL)
+		return 0;
+	return 1;
+}
+
+static int
+cmd_agent_save(struct cli *c)
+{
+	struct ops_agent_form	 f;
+	struct ops_error	 e;
+	char			*instr, *key;
+	int64_t			 id = 0;
+	int			 rc = 1, adding = c->nargs == 0;
+
+	if (!adding && !num_arg(c->arg[0], "agent", &id))
+		return EXIT_USAGE;
+	if (agent_form(c, &f, &instr, &key))
+		rc = report(c, adding ? ops_agent_add(&c->ops, &f, &id, &e) :
+		    ops_agent_edit(&c->ops, id, &f, &e), &e);
+	free(instr);
+	secret_file_free(key);
+	if (rc == 0 && adding)
+		printf("%lld\n", (long long)id);
+	else if (rc == 0)
+		printf("saved\n");
 	return rc;
 }
 
 static int
-cmd_user(int argc, char *argv[])
+agent_line(const struct ops_agent_view *v, void *arg)
 {
-	static const char *const names[] = { NULL };
-	struct opts	 o = { .names = names };
-	struct store	*st;
-	int		 rc;
-
-	if (!opts_parse(&o, argc, argv))
-		return EXIT_USAGE;
-	if (o.nargs != 3 || strcmp(o.args[0], "set") != 0)
-		return usage_error("%s", "usage: user set USERNAME"
-		    " admin|operator|viewer");
-	if (!open_store(&st))
-		return 1;
-	{
-		struct ops	 op = { .st = st, .user = "cli" };
-		struct ops_error e;
-
-		rc = ops_user_set(&op, o.args[1], o.args[2], &e);
-		store_close(st);
-		if (rc == 0 && e.kind == OPS_INVALID)
-			return usage_error("%s", ops_error_text(&e));
-		if (rc <= 0)
-			fprintf(stderr, "ibchannel: %s\n", ops_error_text(&e));
-	}
-	return rc > 0 ? 0 : 1;
+	(void)arg;
+	printf("%lld\t", (long long)v->a.id);
+	print_escaped(v->a.name);
+	printf("\t%s\t%s\t%s\t", agent_kind_name(v->a.kind),
+	    agent_status_name(v->a.status), v->a.url);
+	print_escaped(v->a.model);
+	printf("\t%s\n", v->api_key_masked);
+	return 1;
 }
 
 static int
-cmd_reports_apply(int argc, char *argv[])
+cmd_agent_list(struct cli *c)
 {
-	static const char *const names[] = { NULL };
-	struct opts	 o = { .names = names };
-	struct store	*st;
-	long		 applied;
-	int		 rc;
+	printf("id\tname\tkind\tstatus\turl\tmodel\tapi_key\n");
+	return ops_agent_each(&c->ops, agent_line, NULL) > 0 ? 0 : 1;
+}
 
-	if (!opts_parse(&o, argc, argv))
+static int
+channel_line(const struct store_agent_channel *ch, void *arg)
+{
+	(void)arg;
+	printf("channel: %s %s ", ch->conn, ch->inbound ? "inbound" :
+	    "outbound-only");
+	print_escaped(ch->conn_name);
+	printf("\n");
+	return 1;
+}
+
+static int
+cmd_agent_show(struct cli *c)
+{
+	struct ops_agent_view	 v;
+	struct ops_error	 e;
+	int64_t			 id;
+	int			 rc;
+
+	if (!num_arg(c->arg[0], "agent", &id))
 		return EXIT_USAGE;
-	if (o.nargs > 0)
-		return usage_error("unexpected argument '%s'", o.args[0]);
-	if (!open_store(&st))
-		return 1;
-	/* Each round applies up to a few hundred; go on until none is left. */
-	for (;;) {
-		rc = store_reports_apply_pending(st, &applied);
-		if (rc <= 0 || applied == 0)
-			break;
-		printf("applied %ld kept report(s)\n", applied);
-	}
-	store_close(st);
-	return rc > 0 ? 0 : 1;
+	if ((rc = ops_agent_get(&c->ops, id, &v, &e)) <= 0)
+		return report(c, rc, &e);
+	printf("id: %lld\nname: ", (long long)v.a.id);
+	print_escaped(v.a.name);
+	printf("\nkind: %s\nstatus: %s\nurl: %s\nmodel: ",
+	    agent_kind_name(v.a.kind), agent_status_name(v.a.status), v.a.url);
+	print_escaped(v.a.model);
+	printf("\napi_key: %s\ninstructions: ", v.api_key_masked);
+	print_escaped(v.a.instructions);
+	printf("\n");
+	ops_agent_view_clear(&v);
+	return report(c, ops_agent_channels(&c->ops, id, channel_line, NULL,
+	    &e), &e);
+}
+
+/* agent attach|detach AGENT CONNECTION */
+static int
+cmd_agent_link(struct cli *c)
+{
+	struct ops_error	 e;
+	const char		*conn;
+	int64_t			 id;
+
+	if (!num_arg(c->arg[0], "agent", &id) || !conn_arg(c, 1, &conn))
+		return EXIT_USAGE;
+	return report(c, strcmp(c->cmd->verb, "attach") == 0 ?
+	    ops_agent_attach(&c->ops, id, conn, OPT(c, INBOUND) != NULL, &e) :
+	    ops_agent_detach(&c->ops, id, conn, &e), &e);
+}
+
+static int
+cmd_send(struct cli *c)
+{
+	struct ops_error	 e;
+	int64_t			 id;
+	int			 rc;
+
+	if (OPT(c, CONNECTION) == NULL || OPT(c, TO) == NULL ||
+	    OPT(c, TEXT) == NULL)
+		return usage_error("usage: ibchannel %s", c->cmd->usage);
+	rc = ops_send(&c->ops, OPT(c, CONNECTION), OPT(c, TO), OPT(c, TEXT),
+	    &id, &e);
+	if (rc <= 0)
+		return report(c, rc, &e);
+	printf("%lld\n", (long long)id);
+	if (e.n == 0)
+		return 0;
+	/* Stored failed: it will never be sent. */
+	fprintf(stderr, "ibchannel: message %lld failed: %s\n", (long long)id,
+	    ops_error_text(&e));
+	return 1;
 }
 
 static volatile sig_atomic_t	 quit;
@@ -617,45 +603,27 @@ on_term(int sig)
 }
 
 static int
-cmd_sender(int argc, char *argv[])
+cmd_sender(struct cli *c)
 {
-	static const char *const names[] = { "for", "lock", NULL };
-	struct opts		 o = { .names = names };
 	struct sender_opts	 so;
 	struct sigaction	 sa;
-	struct store		*st;
-	const char		*v;
+	const char		*v = OPT(c, FOR);
 	char			 lock[4096], *end;
-	int			 fd, rc, once = 0;
+	int			 fd, rc;
 
 	memset(&so, 0, sizeof(so));
-	for (int i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--once") == 0) {
-			once = 1;
-			memmove(&argv[i], &argv[i + 1],
-			    (size_t)(argc - i - 1) * sizeof(*argv));
-			argc--;
-			break;
-		}
-	if (!opts_parse(&o, argc, argv))
-		return EXIT_USAGE;
-	if (o.nargs > 0)
-		return usage_error("unexpected argument '%s'", o.args[0]);
-	if ((v = opt(&o, "for")) != NULL) {
+	if (v != NULL) {
 		so.for_seconds = strtod(v, &end);
 		if (*end != '\0' || so.for_seconds <= 0 ||
 		    so.for_seconds > 86400)
 			return usage_error("--for takes seconds (1 to 86400),"
 			    " not '%s'", v);
 	}
-	if (once == (v != NULL))
-		return usage_error("%s", "give --once or --for SECONDS");
-	so.once = once;
-	if ((v = opt(&o, "lock")) != NULL)
-		snprintf(lock, sizeof(lock), "%s", v);
-	else
-		snprintf(lock, sizeof(lock), "%s.sender.lock",
-		    store_default_path());
+	if ((so.once = OPT(c, ONCE) != NULL) == (v != NULL))
+		return usage_error("give --once or --for SECONDS");
+	snprintf(lock, sizeof(lock), "%s%s", OPT(c, LOCK) != NULL ?
+	    OPT(c, LOCK) : store_default_path(), OPT(c, LOCK) != NULL ? "" :
+	    ".sender.lock");
 	/* One sender at a time: an overlapping cron run leaves at once. */
 	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		fprintf(stderr, "ibchannel: %s: %s\n", lock, strerror(errno));
@@ -673,254 +641,9 @@ cmd_sender(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (!open_store(&st)) {
-		close(fd);
-		return 1;
-	}
-	rc = sender_run(st, &so, &quit);
-	store_close(st);
+	rc = sender_run(c->ops.st, &so, &quit);
 	close(fd);
 	return rc;
-}
-
-/* Reads a whole file (instructions); caller frees. */
-static char *
-read_file(const char *path)
-{
-	FILE	*f;
-	char	*buf = NULL;
-	long	 len;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "ibchannel: %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-	    len <= 1024 * 1024 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)len + 1)) != NULL) {
-		if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-			free(buf);
-			buf = NULL;
-		} else
-			buf[len] = '\0';
-	}
-	if (buf == NULL)
-		fprintf(stderr, "ibchannel: %s: cannot read (at most 1 MiB)\n",
-		    path);
-	fclose(f);
-	return buf;
-}
-
-static int
-cmd_agent_add(int argc, char *argv[])
-{
-	static const char *const names[] = { "name", "kind",
-	    "instructions-file", "url", "model", "api-key-file", NULL };
-	struct opts		 o = { .names = names };
-	struct store_agent	 a;
-	struct store		*st = NULL;
-	unsigned char		 key[32];
-	const char		*why, *kind, *v;
-	char			*instr = NULL, *apikey = NULL, *enc = NULL;
-	char			 err[256];
-	int			 rc = EXIT_USAGE;
-
-	memset(&a, 0, sizeof(a));
-	if (!opts_parse(&o, argc, argv))
-		return EXIT_USAGE;
-	if (o.nargs > 0)
-		return usage_error("unexpected argument '%s'", o.args[0]);
-	if (!connection_valid_name(opt(&o, "name"), &why))
-		return usage_error("%s", why);
-	kind = opt(&o, "kind");
-	if (kind == NULL || (strcmp(kind, "rules") != 0 &&
-	    strcmp(kind, "http") != 0 && strcmp(kind, "openai") != 0))
-		return usage_error("%s", "--kind must be rules, http or openai");
-	v = opt(&o, "url");
-	if (!agent_url_valid(kind, v, opt(&o, "api-key-file") != NULL, &why))
-		return usage_error("--url: %s", why);
-	if (v != NULL && strlen(v) >= sizeof(a.url))
-		return usage_error("%s", "--url is too long");
-	if (strcmp(kind, "openai") == 0 && opt(&o, "model") == NULL)
-		return usage_error("%s", "--model is required for an openai"
-		    " agent");
-	if ((v = opt(&o, "instructions-file")) != NULL &&
-	    (instr = read_file(v)) == NULL)
-		return 1;
-	if (instr != NULL && strcmp(kind, "rules") == 0 &&
-	    !rules_check(instr, err, sizeof(err))) {
-		usage_error("instructions: %s", err);
-		goto out;
-	}
-	if ((v = opt(&o, "api-key-file")) != NULL &&
-	    (apikey = read_secret_file(v)) == NULL) {
-		rc = 1;
-		goto out;
-	}
-	rc = 1;
-	if (!open_store(&st))
-		goto out;
-	if (apikey != NULL && (!load_key(st, key) ||
-	    (enc = secret_encrypt(key, apikey)) == NULL))
-		goto out;
-	snprintf(a.name, sizeof(a.name), "%s", opt(&o, "name"));
-	agent_kind_find(kind, &a.kind);
-	a.instructions = instr;
-	snprintf(a.url, sizeof(a.url), "%s",
-	    opt(&o, "url") != NULL ? opt(&o, "url") : "");
-	snprintf(a.model, sizeof(a.model), "%s",
-	    opt(&o, "model") ? opt(&o, "model") : "");
-	snprintf(a.api_key_enc, sizeof(a.api_key_enc), "%s",
-	    enc != NULL ? enc : "");
-	if (store_agent_add(st, &a) <= 0) {
-		fprintf(stderr, "ibchannel: cannot store the agent\n");
-		goto out;
-	}
-	printf("%lld\n", (long long)a.id);
-	rc = 0;
-out:
-	explicit_bzero(key, sizeof(key));
-	free(instr);
-	if (apikey != NULL)
-		secret_free(apikey);
-	free(enc);
-	store_close(st);
-	return rc;
-}
-
-/* Parses an agent or session number. */
-static int
-parse_number(const char *s, int64_t *id)
-{
-	char	*end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v <= 0)
-		return 0;
-	*id = v;
-	return 1;
-}
-
-static int
-cmd_agent_attach(int argc, char *argv[])
-{
-	struct opts	 o = { .names = (const char *const[]){ NULL } };
-	struct store	*st;
-	const char	*why;
-	int64_t		 id;
-	int		 rc, inbound = 0, i;
-
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "--inbound") == 0) {
-			inbound = 1;
-			memmove(&argv[i], &argv[i + 1],
-			    (size_t)(argc - i - 1) * sizeof(*argv));
-			argc--;
-			break;
-		}
-	if (!opts_parse(&o, argc, argv))
-		return EXIT_USAGE;
-	if (o.nargs != 2)
-		return usage_error("%s", "usage: agent attach AGENT CONNECTION"
-		    " [--inbound]");
-	if (!parse_number(o.args[0], &id))
-		return usage_error("'%s' is not an agent number", o.args[0]);
-	if (!store_id_valid(o.args[1]))
-		return usage_error("'%s' is not a connection id", o.args[1]);
-	if (!open_store(&st))
-		return 1;
-	rc = store_agent_attach(st, id, o.args[1], inbound, &why);
-	if (rc > 0)
-		store_log(st, o.args[1], "info", "agent", "agent %lld attached"
-		    "%s", (long long)id, inbound ? " with Inbound on" : "");
-	store_close(st);
-	if (rc == 0) {
-		fprintf(stderr, "ibchannel: %s\n", why);
-		return 1;
-	}
-	return rc > 0 ? 0 : 1;
-}
-
-static int
-agent_status(int argc, char *argv[], enum agent_status status)
-{
-	struct opts	 o = { .names = (const char *const[]){ NULL } };
-	struct store	*st;
-	int64_t		 id;
-	int		 rc;
-
-	if (!opts_parse(&o, argc, argv))
-		return EXIT_USAGE;
-	if (o.nargs != 1 || !parse_number(o.args[0], &id))
-		return usage_error("%s", "expected one agent number");
-	if (!open_store(&st))
-		return 1;
-	rc = store_agent_set_status(st, id, status);
-	store_close(st);
-	if (rc == 0)
-		fprintf(stderr, "ibchannel: no agent %lld\n", (long long)id);
-	else if (rc > 0)
-		printf("%s\n", agent_status_name(status));
-	return rc > 0 ? 0 : 1;
-}
-
-static int
-cmd_agent_start(int argc, char *argv[])
-{
-	return agent_status(argc, argv, AGENT_RUNNING);
-}
-
-static int
-cmd_agent_stop(int argc, char *argv[])
-{
-	return agent_status(argc, argv, AGENT_STOPPED);
-}
-
-static int
-cmd_send(int argc, char *argv[])
-{
-	static const char *const names[] = { "connection", "to", "text", NULL };
-	struct opts		 o = { .names = names };
-	struct store		*st;
-	const char		*conn, *to, *text;
-	char			 failed[256];
-	int64_t			 id;
-	int			 rc;
-
-	if (!opts_parse(&o, argc, argv))
-		return EXIT_USAGE;
-	conn = opt(&o, "connection");
-	to = opt(&o, "to");
-	text = opt(&o, "text");
-	if (o.nargs > 0 || conn == NULL || to == NULL || text == NULL)
-		return usage_error("%s", "usage: send --connection ID --to"
-		    " NUMBER --text TEXT");
-	if (!store_id_valid(conn))
-		return usage_error("'%s' is not a connection id", conn);
-	if (*text == '\0')
-		return usage_error("%s", "--text is empty");
-	if (!open_store(&st))
-		return 1;
-	rc = outbound_send(st, conn, to, text, "operator:cli", &id, failed,
-	    sizeof(failed));
-	store_close(st);
-	if (rc == 0) {
-		fprintf(stderr, "ibchannel: no connection %s\n", conn);
-		return 1;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "ibchannel: cannot queue the message\n");
-		return 1;
-	}
-	printf("%lld\n", (long long)id);
-	if (failed[0] != '\0') {
-		fprintf(stderr, "ibchannel: message %lld failed: %s\n",
-		    (long long)id, failed);
-		return 1;
-	}
-	return 0;
 }
 
 static int
@@ -936,14 +659,29 @@ session_line(const struct store_session_row *r, void *arg)
 }
 
 static int
+cmd_session_list(struct cli *c)
+{
+	const char	*conn = OPT(c, CONNECTION);
+	int		 limit;
+
+	if (conn != NULL && !store_id_valid(conn))
+		return usage_error("'%s' is not a connection id", conn);
+	if (!limit_opt(c, 50, 100000, &limit))
+		return EXIT_USAGE;
+	printf("session\tconnection\tcontact\tstate\tresponsible\tlast_at"
+	    "\tmessages\tlast_text\n");
+	return store_session_each(c->ops.st, conn, limit, session_line,
+	    NULL) > 0 ? 0 : 1;
+}
+
+static int
 message_line(const struct store_message_row *r, void *arg)
 {
 	(void)arg;
-	printf("%s\t%s\t%s\t%s\t", r->at, r->direction == DIR_IN ?
-	    "<-" : "->", r->author, msg_status_name(r->status));
+	printf("%s\t%s\t%s\t%s\t", r->at, r->direction == DIR_IN ? "<-" : "->",
+	    r->author, msg_status_name(r->status));
 	print_escaped(r->text);
-	if (r->reason != NULL && *r->reason != '\0' &&
-	    r->status == MSG_FAILED) {
+	if (r->reason != NULL && *r->reason != '\0' && r->status == MSG_FAILED) {
 		printf("\t(");
 		print_escaped(r->reason);
 		printf(")");
@@ -952,139 +690,291 @@ message_line(const struct store_message_row *r, void *arg)
 	return 1;
 }
 
+/* session show|export|reply SESSION */
 static int
-cmd_session(int argc, char *argv[])
+cmd_session_verb(struct cli *c)
 {
-	static const char *const names[] = { "connection", "user", "text",
-	    "limit", NULL };
-	struct opts		 o = { .names = names };
-	struct store_session	 sess;
-	struct store		*st;
-	const char		*verb, *user, *v;
-	char			 who[300];
-	int64_t			 id = 0, msg;
-	int			 rc = 1, limit = 50;
+	struct store_session	 s;
+	struct ops_error	 e;
+	const char		*verb = c->cmd->verb;
+	char			*json;
+	int64_t			 id, msg;
+	int			 rc;
 
-	if (!opts_parse(&o, argc, argv))
+	if (!num_arg(c->arg[0], "session", &id))
 		return EXIT_USAGE;
-	verb = o.nargs > 0 ? o.args[0] : "";
-	if (strcmp(verb, "list") == 0) {
-		if (o.nargs != 1)
-			return usage_error("%s", "usage: session list"
-			    " [--connection ID] [--limit N]");
-		if ((v = opt(&o, "connection")) != NULL && !store_id_valid(v))
-			return usage_error("'%s' is not a connection id", v);
-		if ((v = opt(&o, "limit")) != NULL &&
-		    ((limit = atoi(v)) < 1 || limit > 100000))
-			return usage_error("--limit takes 1 to 100000, not"
-			    " '%s'", v);
-	} else if (strcmp(verb, "show") == 0 ||
-	    strcmp(verb, "takeover") == 0 || strcmp(verb, "release") == 0 ||
-	    strcmp(verb, "reply") == 0) {
-		if (o.nargs != 2 || !parse_number(o.args[1], &id))
-			return usage_error("usage: session %s SESSION", verb);
-	} else
-		return usage_error("%s", "usage: session list | show |"
-		    " takeover | release | reply SESSION ...");
-	user = opt(&o, "user") != NULL ? opt(&o, "user") : "cli";
-	if (!connection_valid_name(user, &v) || strchr(user, ':') != NULL ||
-	    strcmp(user, "ai") == 0)
-		return usage_error("--user '%s' is not a username", user);
-	if (strcmp(verb, "reply") == 0 && (opt(&o, "text") == NULL ||
-	    *opt(&o, "text") == '\0'))
-		return usage_error("%s", "session reply needs --text");
-	if (!open_store(&st))
-		return 1;
-	if (strcmp(verb, "list") == 0) {
-		printf("session\tconnection\tcontact\tstate\tresponsible"
-		    "\tlast_at\tmessages\tlast_text\n");
-		rc = store_session_each(st, opt(&o, "connection"), limit,
-		    session_line, NULL) > 0 ? 0 : 1;
-		goto out;
-	}
-	if ((rc = store_session_get(st, id, &sess)) <= 0) {
-		if (rc == 0)
-			fprintf(stderr, "ibchannel: no session %lld\n",
-			    (long long)id);
-		rc = 1;
-		goto out;
-	}
-	rc = 1;
+	if (OPT(c, USER) != NULL)
+		c->ops.user = OPT(c, USER);
 	if (strcmp(verb, "show") == 0) {
+		if ((rc = store_session_get(c->ops.st, id, &s)) <= 0) {
+			fprintf(stderr, "ibchannel: %s session %lld\n", rc < 0 ?
+			    "store error reading" : "no", (long long)id);
+			return 1;
+		}
 		printf("session %lld on %s with %s%s: %s, answered by %s\n",
-		    (long long)sess.id, sess.conn, sess.phone,
-		    sess.opted_out ? " (opted out)" : "", sess.closed_at[0] ?
-		    "closed" : "open", sess.responsible);
-		rc = store_session_messages(st, id, message_line, NULL) > 0 ?
-		    0 : 1;
-	} else if (strcmp(verb, "takeover") == 0 ||
-	    strcmp(verb, "release") == 0) {
-		snprintf(who, sizeof(who), "%s",
-		    strcmp(verb, "release") == 0 ? "ai" : user);
-		if (store_session_set_responsible(st, id, who) <= 0)
-			fprintf(stderr, "ibchannel: session %lld is closed\n",
-			    (long long)id);
-		else {
-			store_log(st, sess.conn, "info", "session", "session"
-			    " %lld %s", (long long)id, strcmp(who, "ai") == 0 ?
-			    "given back to the AI" : "taken over by an"
-			    " operator");
-			printf("session %lld answered by %s\n", (long long)id,
-			    who);
-			rc = 0;
-		}
-	} else {
-		/* An operator's reply goes through the outbox like any other. */
-		if (outbound_session_reply(st, &sess, user, opt(&o, "text"),
-		    &msg) > 0) {
-			printf("%lld\n", (long long)msg);
-			if (sess.opted_out)
-				fprintf(stderr, "ibchannel: the contact opted"
-				    " out; the message will not be sent\n");
-			rc = 0;
-		}
+		    (long long)s.id, s.conn, s.phone, s.opted_out ?
+		    " (opted out)" : "", s.closed_at[0] ? "closed" : "open",
+		    s.responsible);
+		return store_session_messages(c->ops.st, id, message_line,
+		    NULL) > 0 ? 0 : 1;
 	}
-out:
-	store_close(st);
-	return rc;
+	if (strcmp(verb, "export") == 0) {
+		if ((rc = ops_session_export(&c->ops, id, &json, &e)) > 0)
+			printf("%s\n", json);
+		free(json);
+		return report(c, rc, &e);
+	}
+	if ((rc = ops_session_reply(&c->ops, id, OPT(c, TEXT), &msg, &e)) > 0) {
+		printf("%lld\n", (long long)msg);
+		if (e.n > 0)
+			fprintf(stderr, "ibchannel: %s\n", ops_error_text(&e));
+	}
+	return report(c, rc, &e);
 }
 
-static const struct command {
-	const char	*name;
-	const char	*sub;		/* NULL: no subcommand */
-	int		(*fn)(int, char *[]);
-	const char	*usage;
-} commands[] = {
-	{ "init", NULL, cmd_init, "init" },
-	{ "connection", "add", cmd_connection_add, "connection add --name N"
-	    " (--api-key K | --api-key-file F) --api-url U --sender S"
-	    " [--description D]" },
-	{ "connection", "list", cmd_connection_list, "connection list" },
-	{ "connection", "show", cmd_connection_show, "connection show ID" },
-	{ "connection", "start", cmd_connection_start, "connection start ID" },
-	{ "connection", "stop", cmd_connection_stop, "connection stop ID" },
-	{ "connection", "env", cmd_connection_env,
-	    "connection env ID NAME [VALUE]" },
-	{ "agent", "add", cmd_agent_add, "agent add --name N --kind"
-	    " rules|http|openai [--instructions-file F] [--url U] [--model M]"
-	    " [--api-key-file F]" },
-	{ "agent", "attach", cmd_agent_attach,
-	    "agent attach AGENT CONNECTION [--inbound]" },
-	{ "agent", "start", cmd_agent_start, "agent start AGENT" },
-	{ "agent", "stop", cmd_agent_stop, "agent stop AGENT" },
-	{ "send", NULL, cmd_send, "send --connection ID --to NUMBER --text TEXT" },
-	{ "sender", NULL, cmd_sender, "sender --once | --for SECONDS"
-	    " [--lock FILE]" },
-	{ "session", NULL, cmd_session, "session list [--connection ID]"
-	    " [--limit N] | session show SESSION | session takeover SESSION"
-	    " [--user U] | session release SESSION | session reply SESSION"
-	    " --text TEXT [--user U]" },
-	{ "settings", NULL, cmd_settings,
-	    "settings list | get NAME | set NAME VALUE | unset NAME" },
-	{ "reports", "apply-pending", cmd_reports_apply,
-	    "reports apply-pending" },
-	{ "user", NULL, cmd_user, "user set USERNAME admin|operator|viewer" },
+/* An action on one connection, agent or session (on_conn or on_num). */
+static int
+cmd_act(struct cli *c)
+{
+	struct ops_error	 e;
+	const char		*id = c->arg[0];
+	int64_t			 n = 0;
+	int			 rc;
+
+	if (OPT(c, USER) != NULL)
+		c->ops.user = OPT(c, USER);
+	if (c->cmd->on_conn != NULL ? !conn_arg(c, 0, &id) :
+	    !num_arg(id, c->cmd->noun, &n))
+		return EXIT_USAGE;
+	rc = c->cmd->on_conn != NULL ? c->cmd->on_conn(&c->ops, id, &e) :
+	    c->cmd->on_num(&c->ops, n, &e);
+	if (rc > 0) {
+		printf(c->cmd->done, id, c->ops.user);
+		printf("\n");
+	}
+	return report(c, rc, &e);
+}
+
+static int
+cmd_settings(struct cli *c)
+{
+	const struct setting_def	*d;
+	struct ops_error		 e;
+	const char			*verb = c->cmd->verb;
+	char				 buf[4096];
+	int				 rc = 0;
+
+	if (strcmp(verb, "list") == 0) {
+		for (d = settings_table; d->name != NULL; d++) {
+			if (settings_get(c->ops.st, d->name, buf,
+			    sizeof(buf)) < 0)
+				rc = 1;
+			printf("%s = ", d->name);
+			print_escaped(buf);
+			printf("\n    %s; default: ", d->purpose);
+			print_escaped(*d->def != '\0' ? d->def : "(unset)");
+			printf("\n");
+		}
+		return rc;
+	}
+	if (settings_find(c->arg[0]) == NULL)
+		return usage_error("no setting named '%s'; 'ibchannel settings"
+		    " list' shows them", c->arg[0]);
+	if (strcmp(verb, "get") == 0) {
+		if (settings_get(c->ops.st, c->arg[0], buf, sizeof(buf)) <= 0) {
+			fprintf(stderr, "ibchannel: store error: %s\n",
+			    store_errmsg(c->ops.st));
+			return 1;
+		}
+		printf("%s\n", buf);
+		return 0;
+	}
+	if (strcmp(verb, "set") == 0 && c->nargs != 2)
+		return usage_error("usage: ibchannel %s", c->cmd->usage);
+	return report(c, ops_settings_set(&c->ops, c->arg[0], c->nargs == 2 ?
+	    c->arg[1] : NULL, &e), &e);
+}
+
+static int
+user_line(const struct store_user_row *u, void *arg)
+{
+	(void)arg;
+	print_escaped(u->username);
+	printf("\t%s\t%s\n", user_role_name(u->role), u->created_at);
+	return 1;
+}
+
+static int
+cmd_user(struct cli *c)
+{
+	struct ops_error	 e;
+	const char		*verb = c->cmd->verb;
+
+	if (strcmp(verb, "list") == 0) {
+		printf("username\trole\tcreated_at\n");
+		return ops_user_each(&c->ops, user_line, NULL) > 0 ? 0 : 1;
+	}
+	if (strcmp(verb, "set") == 0)
+		return report(c, ops_user_set(&c->ops, c->arg[0], c->arg[1],
+		    &e), &e);
+	return report(c, ops_user_delete(&c->ops, c->arg[0], &e), &e);
+}
+
+static int
+cmd_reports_apply(struct cli *c)
+{
+	long	 applied;
+	int	 rc;
+
+	/* Each round applies up to a few hundred; go on until none is left. */
+	while ((rc = store_reports_apply_pending(c->ops.st, &applied)) > 0 &&
+	    applied > 0)
+		printf("applied %ld kept report(s)\n", applied);
+	return rc > 0 ? 0 : 1;
+}
+
+#define S	NEED_STORE
+#define K	(NEED_STORE | NEED_KEY)
+#define CONN_FORM	(O(NAME) | O(DESCRIPTION) | O(API_KEY) | \
+			O(API_KEY_FILE) | O(API_URL) | O(SENDER))
+#define AGENT_FORM	(O(NAME) | O(KIND) | O(INSTRUCTIONS_FILE) | O(URL) | \
+			O(MODEL) | O(API_KEY_FILE))
+/* A command; an action on one id (cmd_act) with on_conn or on_num. */
+#define C(n, v, f, o, lo, hi, need, u)	{ n, v, f, o, lo, hi, need, u, \
+					    NULL, NULL, NULL }
+#define A(n, v, o, need, u, on_conn, on_num, done) \
+	{ n, v, cmd_act, o, 1, 1, need, u, on_conn, on_num, done }
+static const struct command commands[] = {
+	C("init", NULL, cmd_init, 0, 0, 0, 0, "init"),
+	C("connection", "add", cmd_connection_add, CONN_FORM, 0, 0, K,
+	    "connection add --name N (--api-key K | --api-key-file F)"
+	    " --api-url U --sender S [--description D]"),
+	C("connection", "edit", cmd_connection_edit, CONN_FORM, 1, 1, K,
+	    "connection edit <connection id> [--name N] [--description D]"
+	    " [--api-key K | --api-key-file F] [--api-url U] [--sender S]"),
+	C("connection", "list", cmd_connection_list, 0, 0, 0, K,
+	    "connection list"),
+	C("connection", "show", cmd_connection_show, 0, 1, 1, K,
+	    "connection show <connection id>"),
+	C("connection", "start", cmd_connection_start, 0, 1, 1, K | NEED_IB,
+	    "connection start <connection id>"),
+	A("connection", "stop", 0, S,
+	    "connection stop <connection id>", ops_connection_stop, NULL,
+	    "STOPPED"),
+	A("connection", "delete", 0, S,
+	    "connection delete <connection id>", ops_connection_delete, NULL,
+	    "deleted"),
+	C("connection", "logs", cmd_connection_logs, O(LEVEL) | O(EVENT) |
+	    O(LIMIT), 1, 1, S, "connection logs <connection id>"
+	    " [--level error|warn|info] [--event E] [--limit N]"),
+	C("connection", "urls", cmd_connection_urls, 0, 1, 1, S,
+	    "connection urls <connection id>"),
+	C("connection", "env", cmd_env_change, 0, 2, 3, S,
+	    "connection env <connection id> NAME [VALUE]"),
+	C("env", "list", cmd_env_list, 0, 1, 1, S, "env list <connection id>"),
+	C("env", "set", cmd_env_change, 0, 3, 3, S,
+	    "env set <connection id> NAME VALUE"),
+	C("env", "unset", cmd_env_change, 0, 2, 2, S,
+	    "env unset <connection id> NAME"),
+	C("agent", "add", cmd_agent_save, AGENT_FORM, 0, 0, K,
+	    "agent add --name N --kind rules|http|openai"
+	    " [--instructions-file F] [--url U] [--model M] [--api-key-file F]"),
+	C("agent", "edit", cmd_agent_save, AGENT_FORM, 1, 1, K,
+	    "agent edit <agent> [--name N] [--kind K] [--instructions-file F]"
+	    " [--url U] [--model M] [--api-key-file F (empty: no key)]"),
+	C("agent", "list", cmd_agent_list, 0, 0, 0, K, "agent list"),
+	C("agent", "show", cmd_agent_show, 0, 1, 1, K, "agent show <agent>"),
+	C("agent", "attach", cmd_agent_link, O(INBOUND), 2, 2, S,
+	    "agent attach <agent> <connection id> [--inbound]"),
+	C("agent", "detach", cmd_agent_link, 0, 2, 2, S,
+	    "agent detach <agent> <connection id>"),
+	A("agent", "start", 0, S, "agent start <agent>", NULL,
+	    ops_agent_start, "RUNNING"),
+	A("agent", "stop", 0, S, "agent stop <agent>", NULL,
+	    ops_agent_stop, "STOPPED"),
+	A("agent", "delete", 0, S, "agent delete <agent>", NULL,
+	    ops_agent_delete, "deleted"),
+	C("send", NULL, cmd_send, O(CONNECTION) | O(TO) | O(TEXT) | O(USER),
+	    0, 0, S, "send --connection ID --to NUMBER --text TEXT [--user U]"),
+	C("sender", NULL, cmd_sender, O(ONCE) | O(FOR) | O(LOCK), 0, 0, S,
+	    "sender --once | --for SECONDS [--lock FILE]"),
+	C("session", "list", cmd_session_list, O(CONNECTION) | O(LIMIT), 0, 0,
+	    S, "session list [--connection ID] [--limit N]"),
+	C("session", "show", cmd_session_verb, 0, 1, 1, S,
+	    "session show <session>"),
+	A("session", "takeover", O(USER), S,
+	    "session takeover <session> [--user U]", NULL, ops_session_takeover,
+	    "session %s answered by %s"),
+	A("session", "release", O(USER), S,
+	    "session release <session> [--user U]", NULL, ops_session_release,
+	    "session %s answered by ai"),
+	C("session", "reply", cmd_session_verb, O(TEXT) | O(USER), 1, 1, S,
+	    "session reply <session> --text TEXT [--user U]"),
+	A("session", "close", O(USER), S,
+	    "session close <session> [--user U]", NULL, ops_session_close,
+	    "session %s closed"),
+	C("session", "export", cmd_session_verb, 0, 1, 1, S,
+	    "session export <session>"),
+	C("settings", "list", cmd_settings, 0, 0, 0, S, "settings list"),
+	C("settings", "get", cmd_settings, 0, 1, 1, S, "settings get NAME"),
+	C("settings", "set", cmd_settings, 0, 2, 2, S,
+	    "settings set NAME VALUE"),
+	C("settings", "unset", cmd_settings, 0, 1, 1, S, "settings unset NAME"),
+	C("user", "set", cmd_user, 0, 2, 2, S,
+	    "user set USERNAME admin|operator|viewer"),
+	C("user", "list", cmd_user, 0, 0, 0, S, "user list"),
+	C("user", "delete", cmd_user, 0, 1, 1, S, "user delete USERNAME"),
+	C("reports", "apply-pending", cmd_reports_apply, 0, 0, 0, S,
+	    "reports apply-pending"),
 };
+
+/* The command noun [verb] names, with *skip the words it takes; NULL none. */
+static const struct command *
+cmd_find(const char *noun, const char *verb, int *skip)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(noun, commands[i].noun) != 0)
+			continue;
+		*skip = commands[i].verb == NULL ? 1 : 2;
+		if (commands[i].verb == NULL || (verb != NULL &&
+		    strcmp(verb, commands[i].verb) == 0))
+			return &commands[i];
+	}
+	return NULL;
+}
+
+/* Reads the options and arguments of c->cmd from argv (argv[0] is the command's last word). */
+static int
+parse(struct cli *c, int argc, char *argv[])
+{
+	int	 ch;
+
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (ch == ':')
+			return usage_error("option '%s' needs a value",
+			    argv[optind - 1]);
+		if (ch < OPT_NAME || ch >= OPT__END ||
+		    !(c->cmd->opts & (1u << (ch - OPT_NAME))))
+			return usage_error("unknown option '%s' for '%s'; try"
+			    " 'ibchannel help'", argv[optind - 1], argv[0]);
+		if (c->opt[ch - OPT_NAME] != NULL)
+			return usage_error("option '%s' given twice",
+			    argv[optind - 1]);
+		c->opt[ch - OPT_NAME] = optarg != NULL ? optarg : "";
+	}
+	c->arg = argv + optind;
+	c->nargs = argc - optind;
+	if (c->nargs >= c->cmd->minargs && c->nargs <= c->cmd->maxargs)
+		return 0;
+	if (c->cmd->maxargs == 0)
+		return usage_error("%s takes no arguments (got '%s')",
+		    argv[0], c->arg[0]);
+	return usage_error("usage: ibchannel %s", c->cmd->usage);
+}
 
 static int
 usage(void)
@@ -1097,37 +987,67 @@ usage(void)
 	return EXIT_USAGE;
 }
 
+/* Opens what the command needs; 1, or 0 after saying why. */
+static int
+open_needs(struct cli *c)
+{
+	const char	*why;
+	int		 rc;
+
+	if (!(c->cmd->need & (NEED_STORE | NEED_KEY)))
+		return 1;
+	if ((rc = store_open(NULL, STORE_OPEN_EXISTING, &c->ops.st)) <= 0) {
+		fprintf(stderr, rc == 0 ? "ibchannel: no store at %s; run"
+		    " 'ibchannel init' first\n" : "ibchannel: cannot open the"
+		    " store %s\n", store_default_path());
+		return 0;
+	}
+	if ((c->cmd->need & NEED_KEY) &&
+	    config_load_key(c->ops.st, c->key, &why) <= 0) {
+		fprintf(stderr, "ibchannel: key file: %s\n",
+		    why != NULL ? why : "cannot be read");
+		return 0;
+	}
+	if (c->cmd->need & NEED_KEY)
+		c->ops.key = c->key;
+	if ((c->cmd->need & NEED_IB) &&
+	    (c->ops.ib = ib_open(IBCHANNEL_VERSION)) == NULL)
+		return 0;
+	return 1;
+}
+
 int
 main(int argc, char *argv[])
 {
+	struct cli	 c;
 	const char	*why;
-	size_t		 i;
-	int		 skip;
+	int		 rc, skip;
 
 	log_init("ibchannel");
 	if (argc < 2)
 		return usage();
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name) != 0)
-			continue;
-		if (commands[i].sub == NULL)
-			skip = 2;
-		else if (argc >= 3 && strcmp(argv[2], commands[i].sub) == 0)
-			skip = 3;
-		else
-			continue;
-		if (!store_sync_valid(&why)) {
-			fprintf(stderr, "ibchannel: %s\n", why);
-			return 1;
-		}
-		return commands[i].fn(argc - skip, argv + skip);
-	}
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage();
 		return 0;
 	}
-	fprintf(stderr, "ibchannel: unknown command '%s%s%s'; try"
-	    " 'ibchannel help'\n", argv[1], argc >= 3 ? " " : "",
-	    argc >= 3 ? argv[2] : "");
-	return EXIT_USAGE;
+	memset(&c, 0, sizeof(c));
+	if ((c.cmd = cmd_find(argv[1], argc > 2 ? argv[2] : NULL,
+	    &skip)) == NULL) {
+		fprintf(stderr, "ibchannel: unknown command '%s%s%s'; try"
+		    " 'ibchannel help'\n", argv[1], argc >= 3 ? " " : "",
+		    argc >= 3 ? argv[2] : "");
+		return EXIT_USAGE;
+	}
+	if ((rc = parse(&c, argc - skip, argv + skip)) != 0)
+		return rc;
+	if (!store_sync_valid(&why)) {
+		fprintf(stderr, "ibchannel: %s\n", why);
+		return 1;
+	}
+	c.ops.user = "cli";
+	rc = open_needs(&c) ? c.cmd->fn(&c) : 1;
+	explicit_bzero(c.key, sizeof(c.key));
+	ib_close(c.ops.ib);
+	store_close(c.ops.st);
+	return rc;
 }

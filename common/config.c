@@ -333,3 +333,63 @@ config_key_init(struct store *st, int *created, const char **why)
 	explicit_bzero(key, sizeof(key));
 	return rc;
 }
+
+/* Creates the missing directories above file (mode 0750), like mkdir -p. 1 ok, 0 with *why. */
+static int
+mkdir_parents(const char *file, const char **why)
+{
+	static char	 msg[4200];
+	char		 dir[4096], *p, c;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", file) >= sizeof(dir) ||
+	    (p = strrchr(dir, '/')) == NULL || p == dir)
+		return 1;
+	*p = '\0';
+	for (p = dir + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		c = *p;
+		*p = '\0';
+		if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+			snprintf(msg, sizeof(msg), "mkdir %s: %s", dir,
+			    strerror(errno));
+			*why = msg;
+			return 0;
+		}
+		if ((*p = c) == '\0')
+			return 1;
+	}
+}
+
+int
+config_install(int *version, int *created, const char **why)
+{
+	static char	 msg[4200];
+	struct store	*st;
+	char		 path[4096];
+	int		 rc;
+
+	*why = NULL;
+	if (!config_key_path(path, sizeof(path))) {
+		*why = "key file path too long";
+		return 0;
+	}
+	if (!mkdir_parents(store_default_path(), why) ||
+	    !mkdir_parents(path, why))
+		return 0;
+	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
+		snprintf(msg, sizeof(msg), "cannot create or migrate %s",
+		    store_default_path());
+		*why = msg;
+		return 0;
+	}
+	*version = store_version(st);
+	rc = config_key_init(st, created, why);
+	store_close(st);
+	if (rc <= 0) {
+		snprintf(msg, sizeof(msg), "key file: %s", *why != NULL ? *why :
+		    "cannot be created");
+		*why = msg;
+	}
+	return rc > 0;
+}

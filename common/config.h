@@ -50,5 +50,12 @@ int	 config_load_key(struct store *, unsigned char key[32], const char **why);
  * file. Returns 1 ok, 0 refused, < 0 error, with *why as above.
  */
 int	 config_key_init(struct store *, int *created, const char **why);
+/*
+ * ibchannel init: creates the missing directories above the store and
+ * the key file (mode 0750), creates or migrates the store, then
+ * config_key_init. Returns 1 with the schema *version and *created; 0
+ * with *why (static text for people); never a partial key file.
+ */
+int	 config_install(int *version, int *created, const char **why);
 
 #endif

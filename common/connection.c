@@ -133,10 +133,6 @@ connection_valid_env_name(const char *s, const char **why)
 	return *why == NULL;
 }
 
-struct env_pick {
-	struct connection_config	*cfg;
-};
-
 static int
 env_pick(const char *name, const char *value, void *arg)
 {
@@ -146,6 +142,18 @@ env_pick(const char *name, const char *value, void *arg)
 		snprintf(cfg->short_domain, sizeof(cfg->short_domain), "%s",
 		    value);
 	return 1;
+}
+
+int
+connection_saved_config(struct store *st, const struct store_connection *c,
+    struct connection_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->api_url, sizeof(cfg->api_url), "%s", c->api_url);
+	snprintf(cfg->sender, sizeof(cfg->sender), "%s", c->sender);
+	snprintf(cfg->api_key_enc, sizeof(cfg->api_key_enc), "%s",
+	    c->api_key_enc);
+	return store_env_each(st, c->id, env_pick, cfg) < 0 ? -1 : 1;
 }
 
 /* Ends a Start in ERROR with reason; returns 0, or < 0 if the store failed. */
@@ -202,12 +210,7 @@ connection_start(struct store *st, struct ib_client *ib,
 	if (rc == 0)
 		return start_failed(st, id, err.text, msg, msgsz);
 
-	memset(&cfg, 0, sizeof(cfg));
-	snprintf(cfg.api_url, sizeof(cfg.api_url), "%s", c.api_url);
-	snprintf(cfg.sender, sizeof(cfg.sender), "%s", c.sender);
-	snprintf(cfg.api_key_enc, sizeof(cfg.api_key_enc), "%s",
-	    c.api_key_enc);
-	if (store_env_each(st, id, env_pick, &cfg) < 0)
+	if (connection_saved_config(st, &c, &cfg) < 0)
 		return -1;
 	if ((snap = payload_snapshot_build(&cfg)) == NULL)
 		return -1;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 struct store;
+struct store_connection;
 struct ib_client;
 
 /* What a RUNNING connection sends with: the snapshot taken at Start. */
@@ -28,6 +29,12 @@ int	 connection_start(struct store *, struct ib_client *,
 	    const unsigned char key[32], const char *id, char *msg, size_t msgsz);
 /* Stops connection id (STOPPING then STOPPED). 1 stopped, 0 unknown, < 0 error. */
 int	 connection_stop(struct store *, const char *id);
+/*
+ * The configuration c would run with if it were started now: its saved
+ * fields and environment (what Start snapshots). > 0, < 0 store error.
+ */
+int	 connection_saved_config(struct store *, const struct store_connection *c,
+	    struct connection_config *);
 /* Reads the Start snapshot of a RUNNING connection. 1 ok, 0 not running or no snapshot. */
 int	 connection_config(struct store *, const char *id, struct connection_config *);
 

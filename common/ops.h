@@ -246,7 +246,7 @@ int	 ops_agent_attach(const struct ops *, int64_t agent, const char *conn,
 /* Detaches an agent from a connection. 0 when it was not attached. */
 int	 ops_agent_detach(const struct ops *, int64_t agent, const char *conn,
 	    struct ops_error *);
-/* Start: checks its settings (URL, model), then RUNNING. Stop: STOPPED. */
+/* Start: RUNNING (only a RUNNING agent answers). Stop: STOPPED. */
 int	 ops_agent_start(const struct ops *, int64_t id, struct ops_error *);
 int	 ops_agent_stop(const struct ops *, int64_t id, struct ops_error *);
 

@@ -258,28 +258,18 @@ ops_agent_detach(const struct ops *o, int64_t agent, const char *conn,
 	return 1;
 }
 
-/* Sets an agent's status; Start checks first what the sender would refuse. */
+/*
+ * Sets an agent's status. Start does not judge the settings again: the
+ * form checked them, and the sender refuses what it must not call (a
+ * setting changed behind the form's back), saying why in the log.
+ */
 static int
 agent_status(const struct ops *o, int64_t id, enum agent_status as,
     struct ops_error *e)
 {
-	struct store_agent	 a;
-	const char		*why;
-	int			 rc;
+	int	 rc;
 
 	ops_reset(e);
-	if ((rc = agent_get(o, id, &a, e)) <= 0)
-		return rc;
-	if (as == AGENT_RUNNING && !agent_url_valid(agent_kind_name(a.kind),
-	    a.url, a.api_key_enc[0] != '\0', &why))
-		ops_fail(e, OPS_REFUSED, "url", "%s", why);
-	else if (as == AGENT_RUNNING && a.kind == AGENT_OPENAI &&
-	    a.model[0] == '\0')
-		ops_fail(e, OPS_REFUSED, "model", "an openai agent needs a"
-		    " model");
-	store_agent_clear(&a);
-	if (e->n > 0)
-		return 0;
 	if ((rc = store_agent_set_status(o->st, id, as)) < 0)
 		return ops_store_error(e);
 	if (rc == 0)

@@ -139,15 +139,20 @@ ops_connection_delete(const struct ops *o, const char *id,
 		return ops_fail(e, OPS_REFUSED, "id", "connection %s is %s;"
 		    " stop it before deleting it", id,
 		    conn_status_name(c.status));
-	/* The store checks the status again, inside its transaction. */
-	if ((rc = store_connection_delete(o->st, id)) < 0)
+	/* The store checks the status again, inside the transaction. */
+	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
-	if (rc == 0)
+	if ((rc = store_connection_delete(o->st, id)) == 0) {
+		store_rollback(o->st);
 		return ops_fail(e, OPS_REFUSED, "id", "connection %s changed"
 		    " meanwhile (started?); stop it before deleting it", id);
-	if (store_log(o->st, id, "info", "delete", "Connection deleted by %s;"
-	    " its messages and sessions stay", ops_user(o)) < 0)
+	}
+	if (rc < 0 || store_log(o->st, id, "info", "delete", "Connection"
+	    " deleted by %s; its messages and sessions stay", ops_user(o)) < 0 ||
+	    store_commit(o->st) < 0) {
+		store_rollback(o->st);
 		return ops_store_error(e);
+	}
 	return 1;
 }
 
@@ -190,17 +195,6 @@ ops_connection_stop(const struct ops *o, const char *id, struct ops_error *e)
 	return 1;
 }
 
-static int
-env_pick(const char *name, const char *value, void *arg)
-{
-	struct connection_config	*cfg = arg;
-
-	if (strcmp(name, "INFOBIP_SHORT_DOMAIN") == 0)
-		snprintf(cfg->short_domain, sizeof(cfg->short_domain), "%s",
-		    value);
-	return 1;
-}
-
 /* Whether RUNNING c uses a configuration other than the one saved. 1 yes, 0 no, < 0 error. */
 static int
 restart_needed(const struct ops *o, const struct store_connection *c)
@@ -211,12 +205,11 @@ restart_needed(const struct ops *o, const struct store_connection *c)
 		return 0;
 	if (!payload_snapshot_parse(c->config_snapshot, &run))
 		return 1;
-	memset(&saved, 0, sizeof(saved));
-	if (store_env_each(o->st, c->id, env_pick, &saved) < 0)
+	if (connection_saved_config(o->st, c, &saved) < 0)
 		return -1;
-	return strcmp(run.api_url, c->api_url) != 0 ||
-	    strcmp(run.sender, c->sender) != 0 ||
-	    strcmp(run.api_key_enc, c->api_key_enc) != 0 ||
+	return strcmp(run.api_url, saved.api_url) != 0 ||
+	    strcmp(run.sender, saved.sender) != 0 ||
+	    strcmp(run.api_key_enc, saved.api_key_enc) != 0 ||
 	    strcmp(run.short_domain, saved.short_domain) != 0;
 }
 
@@ -392,8 +385,10 @@ env_change(const struct ops *o, const char *conn, const char *name,
 		ops_fail(e, OPS_INVALID, "value", "%s", why);
 	if (e->n > 0)
 		return 0;
-	if ((rc = ops_conn_get(o, conn, &c, e)) <= 0)
-		return rc;
+	/* Scripts read this one as it always was. */
+	if ((rc = store_connection_get(o->st, conn, &c)) <= 0)
+		return rc < 0 ? ops_store_error(e) : ops_fail(e, OPS_NOT_FOUND,
+		    "id", "no such connection");
 	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
 	if (store_env_set(o->st, conn, name, value) <= 0 ||

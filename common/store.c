@@ -999,21 +999,14 @@ store_connection_delete(struct store *st, const char *id)
 	    STMT_CONN_DEL_SESSIONS };
 	size_t			 i;
 
-	if (store_begin(st) < 0)
-		return -1;
 	if (exec_stmt(st, STMT_CONN_DELETE, "s", id) <= 0)
-		goto err;
-	if (sqlite3_changes(st->db) == 0) {
-		store_rollback(st);
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
 		return 0;
-	}
 	for (i = 0; i < sizeof(after) / sizeof(after[0]); i++)
 		if (exec_stmt(st, after[i], "s", id) <= 0)
-			goto err;
-	return store_commit(st);
-err:
-	store_rollback(st);
-	return -1;
+			return -1;
+	return 1;
 }
 
 int

@@ -74,9 +74,10 @@ int	 store_connection_add(struct store *, struct store_connection *c);
 int	 store_connection_save(struct store *, const struct store_connection *c);
 /*
  * Marks a connection deleted (the row stays for the messages and sessions
- * that refer to it): erases its API key, detaches its agents, and fails
- * what waits in its outbox, in one transaction. > 0 deleted, 0 unknown, or
- * refused because it is not STOPPED or ERROR.
+ * that refer to it): erases its API key, detaches its agents, fails what
+ * waits in its outbox and closes its open sessions, inside the caller's
+ * transaction. > 0 deleted, 0 unknown, or refused because it is not
+ * STOPPED or ERROR (nothing changed).
  */
 int	 store_connection_delete(struct store *, const char *id);
 /* Reads a connection by id. > 0 found, 0 not found (also for malformed ids and deleted connections). */
