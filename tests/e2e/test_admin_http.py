@@ -6,6 +6,7 @@ the admin leaving the same store for the same actions."""
 
 import base64
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -296,8 +297,15 @@ r = post("ann", "/admin/agents/%s/try" % xaid, {"text": XSS})
 env.check(r.status == 200 and "G &lt;script&gt;" in r.text and "<script>alert" not in r.text,
           "try it shows the answer as text")
 r = get("ann", "/admin/sessions/%d/export" % sid)
+try:
+    exported = [m.get("text") for m in json.loads(r.text).get("messages", [])]
+except ValueError:
+    exported = []
 env.check(r.status == 200 and r.headers.get("Content-Type", "").startswith("application/json")
-          and "<script>" not in r.text, "the export is JSON with markup escaped")
+          and r.headers.get("X-Content-Type-Options") == "nosniff"
+          and "attachment" in r.headers.get("Content-Disposition", "")
+          and "Hello " + XSS in exported,
+          "the export is a JSON attachment holding the text as sent", repr(exported)[:200])
 
 # --- the command line and the admin leave the same store ------------------------
 def conn_row(i):
