@@ -99,6 +99,7 @@ bench: deps
 	@sh tests/bench/deps.sh
 	@$(MAKE) --no-print-directory all build/bench/bare.fcgi build/bench/standin
 	@python3 tests/bench.py
+	@python3 tests/bench_admin.py
 
 build/bench/bare.fcgi: tests/bench/bare.c
 	@mkdir -p build/bench

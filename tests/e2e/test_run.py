@@ -124,6 +124,14 @@ if b is not None:
 cid = open(os.path.join(var, "demo-connection")).read().strip()
 _, docs = call("http://127.0.0.1:%d/channel/%s/docs" % (port, cid))
 check(b"/webhook/sms" in docs, "the docs page is served")
+admin_url = "http://127.0.0.1:%d/admin/" % port
+check(admin_url in out, "it prints the admin URL")
+_, home = call(admin_url)
+check(b"Demo line" in home and b'id="noauth"' in home,
+      "the admin opens without signing in, says so, and shows the demo connection")
+_, agents = call(admin_url + "agents")
+check(b"Demo rules agent" in agents and b"Demo line (inbound)" in agents,
+      "and the demo agent with its inbound connection")
 check(stop(p), "Ctrl-C stops the script")
 check(wait_for(lambda: not port_open(port) and not port_open(simport), 10),
       "lighttpd and the simulator are stopped")
