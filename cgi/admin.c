@@ -31,7 +31,7 @@ static const struct route {
 } routes[] = {
 	{ "GET", "/admin/", conn_list, OPS_READ },
 	{ "GET", "/admin/connections", conn_list, OPS_READ },
-	{ "GET", "/admin/connections/new", conn_new, OPS_READ },
+	{ "GET", "/admin/connections/new", conn_new, OPS_CONFIGURE },
 	{ "POST", "/admin/connections/new", conn_create, OPS_CONFIGURE },
 	{ "GET", "/admin/connections/{conn}", conn_show, OPS_READ },
 	{ "POST", "/admin/connections/{conn}", conn_save, OPS_CONFIGURE },
@@ -46,7 +46,7 @@ static const struct route {
 	{ "GET", "/admin/connections/{conn}/status", conn_status_json,
 	    OPS_READ },
 	{ "GET", "/admin/agents", agent_list, OPS_READ },
-	{ "GET", "/admin/agents/new", agent_new, OPS_READ },
+	{ "GET", "/admin/agents/new", agent_new, OPS_CONFIGURE },
 	{ "POST", "/admin/agents/new", agent_create, OPS_CONFIGURE },
 	{ "GET", "/admin/agents/{n}", agent_show, OPS_READ },
 	{ "POST", "/admin/agents/{n}", agent_save, OPS_CONFIGURE },

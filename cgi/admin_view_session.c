@@ -242,7 +242,6 @@ view_session_field(const char *name, const char *value, void *arg)
 void
 view_session_messages(struct adm *a, const struct session_page *sp)
 {
-	(void)sp;
 	out_html(a, "</dl></section>\n<section aria-labelledby=\"h-convo\">"
 	    "<h2 id=\"h-convo\" class=\"sr\">Conversation</h2>");
 	if (sp->before > 0)

@@ -68,9 +68,11 @@ static const char *const q_sql[Q__MAX] = {
 	    " WHERE connection_id = ?1 AND event = ?5"
 	    " AND (?4 IS NULL OR level = ?4) AND id < ?2"
 	    " ORDER BY id DESC LIMIT ?3",
-	[Q_LOG_LAST] = "SELECT at, text FROM logs INDEXED BY"
-	    " logs_connection_event WHERE connection_id = ?1 AND event = ?2"
-	    " AND substr(text, 1, length(?3)) = ?3 ORDER BY id DESC LIMIT 1",
+	/* Among the last 100 entries of the event: a bounded read whatever the log holds. */
+	[Q_LOG_LAST] = "SELECT at, text FROM (SELECT id, at, text FROM logs"
+	    " INDEXED BY logs_connection_event WHERE connection_id = ?1"
+	    " AND event = ?2 ORDER BY id DESC LIMIT 100)"
+	    " WHERE substr(text, 1, length(?3)) = ?3 ORDER BY id DESC LIMIT 1",
 	[Q_AGENTS] = "SELECT a.id, a.name, a.kind, a.status,"
 	    " COALESCE((SELECT group_concat(k.name || CASE WHEN ac.inbound"
 	    " THEN ' (inbound)' ELSE '' END, ', ') FROM agent_channels ac"

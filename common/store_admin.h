@@ -26,7 +26,7 @@ struct store_log_filter {
 };
 int	 store_admin_logs(struct store *, const struct store_log_filter *,
 	    int (*fn)(const struct store_log_row *, void *), void *arg);
-/* The latest entry of event on the connection whose text starts with prefix. > 0 found. */
+/* The latest entry of event on the connection whose text starts with prefix, among its last 100. > 0 found. */
 int	 store_admin_log_last(struct store *, const char *conn,
 	    const char *event, const char *prefix, char *at, size_t atsz,
 	    char *text, size_t textsz);

@@ -34,13 +34,15 @@ def get(user, path):
     return env.get(path, headers=hdr(user))
 
 
+FORM_PAGES = ["/admin/users"]   # pages with a form, for reading a user's token
+
+
 def token(user):
-    r = get(user, "/admin/dashboard" if user != "ann" else "/admin/users")
-    m = re.search(r'name="csrf" value="([0-9a-f]{64})"', r.text)
-    if m is None:
-        r = get(user, "/admin/connections/new")
-        m = re.search(r'name="csrf" value="([0-9a-f]{64})"', r.text)
-    return m.group(1) if m else ""
+    for path in FORM_PAGES:
+        m = re.search(r'name="csrf" value="([0-9a-f]{64})"', get(user, path).text)
+        if m:
+            return m.group(1)
+    return ""
 
 
 TOKENS = {}
@@ -119,6 +121,7 @@ env.check(r.status == 405, "an unknown method: 405", r.status)
 # --- security headers on every page ------------------------------------------
 cid = env.add_connection(name="Line one", sender="447491163443")
 aid, _ = env.add_rules_agent(cid)
+FORM_PAGES.append("/admin/agents/%s" % aid)     # "try it": a form every role has
 pages = ["/admin/", "/admin/connections/new", "/admin/connections/%s" % cid,
          "/admin/connections/%s/logs" % cid, "/admin/agents", "/admin/agents/new",
          "/admin/agents/%s" % aid, "/admin/sessions", "/admin/dashboard", "/admin/users"]
@@ -306,6 +309,27 @@ env.check(r.status == 200 and r.headers.get("Content-Type", "").startswith("appl
           and "attachment" in r.headers.get("Content-Disposition", "")
           and "Hello " + XSS in exported,
           "the export is a JSON attachment holding the text as sent", repr(exported)[:200])
+
+# --- keyset paging: every session once, ties in last activity included --------
+tie = "2026-11-01 10:00:00.000"
+for i in range(130):
+    env.sql("INSERT INTO contacts (phone) VALUES (?)", ("+4930%08d" % i,))
+    env.sql("INSERT INTO sessions (connection_id, contact_id, last_at, started_at)"
+            " VALUES (?, (SELECT id FROM contacts WHERE phone = ?), ?, ?)",
+            (cid, "+4930%08d" % i, tie if i % 2 else "2026-11-0%d 09:00:00.000" % (1 + i % 5),
+             tie))
+want = sorted(r[0] for r in env.sql("SELECT id FROM sessions WHERE connection_id = ?", (cid,)))
+seen = []
+path = "/admin/sessions?conn=%s" % cid
+for _ in range(10):
+    page = get("ann", path).text
+    seen += [int(x) for x in re.findall(r'<tr data-session="(\d+)"', page)]
+    nxt = re.search(r'href="(/admin/sessions\?[^"]*cur_id=\d+)"', page)
+    if nxt is None:
+        break
+    path = nxt.group(1).replace("&amp;", "&")
+env.check(sorted(seen) == want and len(seen) == len(set(seen)),
+          "paging the sessions shows each once (%d of %d)" % (len(seen), len(want)))
 
 # --- the command line and the admin leave the same store ------------------------
 def conn_row(i):
