@@ -193,7 +193,7 @@ limit_opt(const struct cli *c, int dflt, int max, int *limit)
 	return 1;
 }
 
-/* Reads a file: the first line without its newline (a secret: secret_free), or all of it (free); NULL said why. */
+/* Reads a file: the first line without its newline (a secret: secret_free), or all of it; NULL said why. */
 static char *
 read_file(const char *path, int first_line)
 {
@@ -217,15 +217,6 @@ read_file(const char *path, int first_line)
 	if (first_line && (nl = strpbrk(buf, "\r\n")) != NULL)
 		*nl = '\0';
 	return buf;
-}
-
-/* Wipes and frees what read_file read of a secret. */
-static void
-secret_file_free(char *s)
-{
-	if (s != NULL)
-		explicit_bzero(s, strlen(s));
-	free(s);
 }
 
 static int
@@ -280,7 +271,7 @@ cmd_connection_add(struct cli *c)
 		return rc;
 	if ((rc = ops_connection_add(&c->ops, &f, id, &e)) > 0)
 		printf("%s\n", id);
-	secret_file_free(key);
+	secret_free(key);
 	return report(c, rc, &e);
 }
 
@@ -299,7 +290,7 @@ cmd_connection_edit(struct cli *c)
 	if ((rc = conn_form(c, &f, &key)) != 0)
 		return rc;
 	rc = ops_connection_edit(&c->ops, id, &f, &e);
-	secret_file_free(key);
+	secret_free(key);
 	if (rc > 0 && ops_connection_get(&c->ops, id, &v, &e) > 0)
 		printf("saved%s\n", v.restart_needed ? "; it applies at the"
 		    " next Start (the running connection keeps its snapshot)" :
@@ -491,7 +482,7 @@ cmd_agent_save(struct cli *c)
 		rc = report(c, adding ? ops_agent_add(&c->ops, &f, &id, &e) :
 		    ops_agent_edit(&c->ops, id, &f, &e), &e);
 	free(instr);
-	secret_file_free(key);
+	secret_free(key);
 	if (rc == 0 && adding)
 		printf("%lld\n", (long long)id);
 	else if (rc == 0)
