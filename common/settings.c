@@ -41,7 +41,7 @@ const struct setting_def settings_table[] = {
 	{ "inbound_text_max_bytes", SETTING_INT, "65536", 160, 1048576,
 	    "an inbound message with a longer text is refused (per item,"
 	    " with the reason in the answer and the log)" },
-	{ "webhook_threads", SETTING_INT, "32", 1, 256,
+	{ "webhook_threads", SETTING_INT, "16", 1, 256,
 	    "requests each webhook program serves at once (read at program"
 	    " start)" },
 	{ "webhook_batch_items", SETTING_INT, "2000", 1, 100000,
