@@ -19,6 +19,9 @@ struct connection_config {
  * Starts connection id: STARTING, checks that API key, URL and sender are
  * set, validates them against Infobip, then RUNNING (snapshot taken) or
  * ERROR with the reason as status message and in the connection's log.
+ * A RUNNING connection whose key may not read Infobip's message logs (a
+ * made-up id looked up gets 403) says so in its status message and log:
+ * its unsure sends will wait for an operator.
  * msg receives the outcome for people. Returns 1 RUNNING, 0 ERROR or
  * unknown connection, < 0 store error.
  */
