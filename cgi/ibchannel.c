@@ -16,6 +16,8 @@
 #include "infobip.h"
 #include "log.h"
 #include "outbound.h"
+#include "outbox.h"
+#include "phone.h"
 #include "rules.h"
 #include "sender.h"
 #include "secret.h"
@@ -915,6 +917,24 @@ cmd_send(int argc, char *argv[])
 	return 0;
 }
 
+/* Checks --connection and --limit (1 to 100000) of a list; 1, or 0 after a one-line error. */
+static int
+list_opts(const struct opts *o, int *limit)
+{
+	const char	*v;
+
+	if ((v = opt(o, "connection")) != NULL && !store_id_valid(v)) {
+		usage_error("'%s' is not a connection id", v);
+		return 0;
+	}
+	if ((v = opt(o, "limit")) != NULL &&
+	    ((*limit = atoi(v)) < 1 || *limit > 100000)) {
+		usage_error("--limit takes 1 to 100000, not '%s'", v);
+		return 0;
+	}
+	return 1;
+}
+
 static int
 session_line(const struct store_session_row *r, void *arg)
 {
@@ -964,12 +984,8 @@ cmd_session(int argc, char *argv[])
 		if (o.nargs != 1)
 			return usage_error("%s", "usage: session list"
 			    " [--connection ID] [--limit N]");
-		if ((v = opt(&o, "connection")) != NULL && !store_id_valid(v))
-			return usage_error("'%s' is not a connection id", v);
-		if ((v = opt(&o, "limit")) != NULL &&
-		    ((limit = atoi(v)) < 1 || limit > 100000))
-			return usage_error("--limit takes 1 to 100000, not"
-			    " '%s'", v);
+		if (!list_opts(&o, &limit))
+			return EXIT_USAGE;
 	} else if (strcmp(verb, "show") == 0 ||
 	    strcmp(verb, "takeover") == 0 || strcmp(verb, "release") == 0 ||
 	    strcmp(verb, "reply") == 0) {
@@ -1041,6 +1057,73 @@ out:
 	return rc;
 }
 
+static int
+outbox_line(const struct store_outbox_entry *e, void *arg)
+{
+	(void)arg;
+	printf("%lld\t%s\t%s\t", (long long)e->message, e->uid, e->conn);
+	print_escaped(e->recipient);
+	printf("\t%s\t%d\t", e->state, e->attempts);
+	print_escaped(e->last_error);
+	printf("\n");
+	return 1;
+}
+
+static int
+cmd_outbox(int argc, char *argv[])
+{
+	static const char *const names[] = { "connection", "limit", "user",
+	    NULL };
+	struct opts	 o = { .names = names };
+	struct store	*st;
+	const char	*verb, *user, *why;
+	int64_t		 id = 0;
+	int		 rc, limit = 1000;
+
+	if (!opts_parse(&o, argc, argv))
+		return EXIT_USAGE;
+	verb = o.nargs > 0 ? o.args[0] : "list";
+	user = opt(&o, "user") != NULL ? opt(&o, "user") : "cli";
+	if (strcmp(verb, "list") == 0) {
+		if (o.nargs > 1 || opt(&o, "user") != NULL)
+			return usage_error("%s", "usage: outbox [list]"
+			    " [--connection ID] [--limit N]");
+		if (!list_opts(&o, &limit))
+			return EXIT_USAGE;
+	} else if (strcmp(verb, "resend") == 0 || strcmp(verb, "fail") == 0) {
+		if (o.nargs != 2 || !parse_number(o.args[1], &id) ||
+		    opt(&o, "connection") != NULL || opt(&o, "limit") != NULL)
+			return usage_error("usage: outbox %s MESSAGE [--user U]",
+			    verb);
+		if (!connection_valid_name(user, &why) ||
+		    strchr(user, ':') != NULL || strcmp(user, "ai") == 0)
+			return usage_error("--user '%s' is not a username", user);
+	} else
+		return usage_error("%s", "usage: outbox [list] | outbox resend"
+		    " MESSAGE | outbox fail MESSAGE");
+	if (!open_store(&st))
+		return 1;
+	if (strcmp(verb, "list") == 0) {
+		printf("id\tuid\tconnection\trecipient\tstate\tattempts"
+		    "\tlast_error\n");
+		rc = store_outbox_each(st, opt(&o, "connection"), limit,
+		    outbox_line, NULL) > 0 ? 0 : 1;
+		store_close(st);
+		return rc;
+	}
+	rc = strcmp(verb, "resend") == 0 ? outbox_resend(st, id, user, &why) :
+	    outbox_fail(st, id, user, &why);
+	if (rc > 0)
+		printf("message %lld %s\n", (long long)id,
+		    strcmp(verb, "resend") == 0 ? "queued to be sent again" :
+		    "failed");
+	else
+		fprintf(stderr, "ibchannel: message %lld: %s\n",
+		    (long long)id, rc == 0 ? why : "store error");
+	store_close(st);
+	return rc > 0 ? 0 : 1;
+}
+
 static const struct command {
 	const char	*name;
 	const char	*sub;		/* NULL: no subcommand */
@@ -1071,6 +1154,9 @@ static const struct command {
 	    " [--limit N] | session show SESSION | session takeover SESSION"
 	    " [--user U] | session release SESSION | session reply SESSION"
 	    " --text TEXT [--user U]" },
+	{ "outbox", NULL, cmd_outbox, "outbox [list] [--connection ID]"
+	    " [--limit N] | outbox resend MESSAGE [--user U] | outbox fail"
+	    " MESSAGE [--user U]" },
 	{ "settings", NULL, cmd_settings,
 	    "settings list | get NAME | set NAME VALUE | unset NAME" },
 	{ "reports", "apply-pending", cmd_reports_apply,

@@ -53,7 +53,8 @@ const struct setting_def settings_table[] = {
 	    " committed (read at program start)" },
 	{ "send_retry_delays", SETTING_SECONDS_LIST, "30,120,600,3600", 0,
 	    86400, "seconds before each retry of a send that failed for a"
-	    " transient reason; after the last the message fails" },
+	    " transient reason; after the last the message fails (or, when"
+	    " Infobip may have it, waits for an operator)" },
 	{ "send_batch_size", SETTING_INT, "100", 1, 1000,
 	    "messages per request to Infobip" },
 	{ "send_lease_seconds", SETTING_INT, "120", 1, 3600,
@@ -61,6 +62,10 @@ const struct setting_def settings_table[] = {
 	    " take it" },
 	{ "infobip_timeout_ms", SETTING_INT, "30000", 100, 600000,
 	    "timeout of one request to Infobip" },
+	{ "unsure_resend_after_seconds", SETTING_INT, "300", 1, 86400,
+	    "a send whose outcome is unknown is sent again only after two"
+	    " lookups did not find it in Infobip's logs, the second at least"
+	    " this long after that send ended" },
 	{ "agent_timeout_ms", SETTING_INT, "30000", 100, 600000,
 	    "timeout of one call to an HTTP or OpenAI agent" },
 	{ "agent_parallel", SETTING_INT, "16", 1, 256,
