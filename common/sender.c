@@ -47,15 +47,18 @@ struct sender {
 	char			 owner[128];
 	size_t			 inflight;	/* agent calls running */
 	int			 failed;	/* a store error happened */
+	struct agent_tag	*answered;	/* finished calls not yet written */
 };
 
-/* What the pool hands back for a finished agent call. */
+/* What the pool hands back for a finished agent call, and its answer. */
 struct agent_tag {
-	int64_t	 message, session, contact;
-	int	 collect_step;		/* before the call */
-	char	 conn[STORE_ID_LEN + 1];
-	char	 phone[24];
-	char	 sender[64];
+	int64_t			 message, session, contact;
+	int			 collect_step;	/* before the call */
+	char			 conn[STORE_ID_LEN + 1];
+	char			 phone[24];
+	char			 sender[64];
+	struct agent_reply	 reply;		/* owned copy, once answered */
+	struct agent_tag	*next;
 };
 
 static double
@@ -143,41 +146,58 @@ history_free(struct history *h)
 	h->n = 0;
 }
 
-/* Called by the pool for each finished agent call: the reply joins the outbox. */
+/* Called by the pool for each finished agent call: the answer waits for replies_flush. */
 static void
 agent_done(void *arg_tag, const struct agent_reply *r, void *arg)
 {
 	struct sender		*s = arg;
 	struct agent_tag	*t = arg_tag;
-	struct store_outbound	 o;
-	int64_t			 id;
-	char			 uid[STORE_UID_MAX];
-	int			 ai;
 
 	s->inflight--;
-	if (store_begin(s->st) < 0)
-		goto err;
+	t->reply = *r;
+	t->reply.text = NULL;
+	t->reply.session_data = NULL;
+	if ((r->text != NULL && (t->reply.text = strdup(r->text)) == NULL) ||
+	    (r->session_data != NULL &&
+	    (t->reply.session_data = strdup(r->session_data)) == NULL)) {
+		log_error("strdup: out of memory");
+		s->failed = 1;
+	}
+	t->next = s->answered;
+	s->answered = t;
+}
+
+/* Writes one agent's answer: collected data, the reply into the outbox, the job done. */
+static int
+reply_write(struct sender *s, const struct agent_tag *t)
+{
+	const struct agent_reply	*r = &t->reply;
+	struct store_outbound		 o;
+	int64_t				 id;
+	char				 uid[STORE_UID_MAX];
+	int				 ai;
+
 	if ((r->session_data != NULL || r->collect_step != t->collect_step) &&
 	    store_session_save_data(s->st, t->session, r->session_data,
 	    r->collect_step) < 0)
-		goto err;
+		return -1;
 	if ((r->contact_name[0] != '\0' || r->contact_email[0] != '\0' ||
 	    r->session_data != NULL) && store_contact_save_fields(s->st,
 	    t->contact, r->contact_name, r->contact_email,
 	    r->session_data) < 0)
-		goto err;
+		return -1;
 	if (r->text == NULL || r->text[0] == '\0') {
 		if (store_log(s->st, t->conn, "warn", "agent", "no reply to"
 		    " %s: %s", t->phone, r->error[0] != '\0' ? r->error :
 		    "the agent gave none") < 0)
-			goto err;
+			return -1;
 	} else if ((ai = store_session_is_ai(s->st, t->session)) < 0)
-		goto err;
+		return -1;
 	else if (!ai) {
 		if (store_log(s->st, t->conn, "info", "agent", "reply to %s"
 		    " dropped: an operator took the session over",
 		    t->phone) < 0)
-			goto err;
+			return -1;
 	} else {
 		memset(&o, 0, sizeof(o));
 		o.conn = t->conn;
@@ -188,17 +208,57 @@ agent_done(void *arg_tag, const struct agent_reply *r, void *arg)
 		o.recipient = t->phone;
 		o.text = r->text;
 		if (outbound_queue(s->st, &o, &id, uid) < 0)
-			goto err;
+			return -1;
 	}
-	if (store_agent_queue_done(s->st, t->message) < 0 ||
-	    store_commit(s->st) < 0)
-		goto err;
-	free(t);
-	return;
-err:
-	store_rollback(s->st);
-	s->failed = 1;
-	free(t);
+	return store_agent_queue_done(s->st, t->message);
+}
+
+/*
+ * Writes every answer the pool handed back, in one transaction. Its
+ * durability may be relaxed (IBCHANNEL_SYNC=normal for it): nothing has
+ * left the machine because of it, and the outbox claim that precedes any
+ * send is committed at the configured level, which makes everything
+ * written before it durable too (the WAL is written in order). Lost on a
+ * power failure, an answer is simply asked for again.
+ */
+static int
+replies_flush(struct sender *s)
+{
+	struct agent_tag	*t, *next;
+	int			 rc = 1;
+
+	if (s->answered == NULL)
+		return s->failed ? -1 : 1;
+	if (s->failed || store_sync_relaxed(s->st, 1) < 0 ||
+	    store_begin(s->st) < 0)
+		rc = -1;
+	for (t = s->answered; t != NULL && rc > 0; t = t->next)
+		if (reply_write(s, t) < 0)
+			rc = -1;
+	if (rc > 0 && store_commit(s->st) < 0)
+		rc = -1;
+	if (rc < 0)
+		store_rollback(s->st);
+	if (store_sync_relaxed(s->st, 0) < 0)
+		rc = -1;
+	for (t = s->answered; t != NULL; t = next) {
+		next = t->next;
+		agent_reply_clear(&t->reply);
+		free(t);
+	}
+	s->answered = NULL;
+	if (rc < 0)
+		s->failed = 1;
+	return rc;
+}
+
+/* Drives the agent calls for up to timeout_ms, then writes their answers. < 0 on error. */
+static int
+agents_perform(struct sender *s, long timeout_ms)
+{
+	if (agent_pool_perform(s->pool, timeout_ms, agent_done, s) < 0)
+		s->failed = 1;
+	return replies_flush(s);
 }
 
 /* Starts agent calls for queued inbound messages. Returns the number started, < 0 on error. */
@@ -217,8 +277,16 @@ agents_claim(struct sender *s)
 	room = s->cfg.agent_parallel - s->inflight;
 	if (room == 0)
 		return 0;
-	if ((n = store_agent_queue_claim(s->st, s->owner,
-	    (int)(s->cfg.agent_timeout_ms / 1000) + 30, room, &jobs)) <= 0)
+	/* A claim lost on a power failure is made again: relaxed durability. */
+	if (store_sync_relaxed(s->st, 1) < 0)
+		return -1;
+	n = store_agent_queue_claim(s->st, s->owner,
+	    (int)(s->cfg.agent_timeout_ms / 1000) + 30, room, &jobs);
+	if (store_sync_relaxed(s->st, 0) < 0) {
+		store_agent_jobs_free(jobs, n > 0 ? (size_t)n : 0);
+		return -1;
+	}
+	if (n <= 0)
 		return n;
 	for (i = 0; i < n; i++) {
 		memset(&a, 0, sizeof(a));
@@ -649,8 +717,7 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 		    k - from < s->cfg.batch ? k - from : s->cfg.batch) < 0)
 			goto out;
 		/* Keep agent calls moving between requests to Infobip. */
-		if (s->inflight > 0 && (agent_pool_perform(s->pool, 0,
-		    agent_done, s) < 0 || s->failed))
+		if (s->inflight > 0 && agents_perform(s, 0) < 0)
 			goto out;
 	}
 	ret = 1;
@@ -739,9 +806,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 			swept = now_seconds();
 		}
 		started = stopping ? 0 : agents_claim(&s);
-		if (started < 0 ||
-		    agent_pool_perform(s.pool, 0, agent_done, &s) < 0 ||
-		    s.failed)
+		if (started < 0 || agents_perform(&s, 0) < 0)
 			goto out;
 		if ((sent = outbox_pass(&s)) < 0)
 			goto out;
@@ -753,9 +818,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 		if (sent == 0 && started == 0) {
 			/* Idle: wait for agents, or just poll the store again. */
 			if (s.inflight > 0) {
-				if (agent_pool_perform(s.pool,
-				    (long)(poll * 1000), agent_done, &s) < 0 ||
-				    s.failed)
+				if (agents_perform(&s, (long)(poll * 1000)) < 0)
 					goto out;
 			} else
 				usleep((useconds_t)(poll * 1e6));

@@ -424,6 +424,7 @@ struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[STMT__MAX];
 	int		 in_tx;
+	int		 full;		/* IBCHANNEL_SYNC=full */
 };
 
 const char *
@@ -745,10 +746,10 @@ store_open(const char *path, enum store_open_mode mode, struct store **out)
 		goto err;
 	}
 	sqlite3_busy_handler(st->db, busy_wait, NULL);
+	st->full = sync_mode(&why) != 2;
 	if (exec_sql(st->db, "PRAGMA journal_mode = WAL") < 0 ||
 	    exec_sql(st->db, "PRAGMA foreign_keys = ON") < 0 ||
-	    exec_sql(st->db, sync_mode(&why) == 2 ?
-	    "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL") < 0)
+	    store_sync_relaxed(st, 0) < 0)
 		goto err;
 	if (migrate(st) < 0)
 		goto err;
@@ -770,6 +771,13 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	free(st);
+}
+
+int
+store_sync_relaxed(struct store *st, int relaxed)
+{
+	return exec_sql(st->db, relaxed || !st->full ?
+	    "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
 }
 
 int

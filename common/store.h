@@ -46,6 +46,16 @@ int	 store_readonly(struct store *);
 /* Last SQLite error text, for messages to people. */
 const char *store_errmsg(struct store *);
 
+/*
+ * Relaxes the durability of the next transactions to IBCHANNEL_SYNC=normal
+ * (relaxed 1), or restores the configured one (0). For work that may be
+ * lost on a power failure because it is done again (a claim, an agent's
+ * answer not yet sent): a later transaction at the configured level makes
+ * it durable too, since the WAL is written in order. Outside a
+ * transaction only. > 0 done, < 0 error.
+ */
+int	 store_sync_relaxed(struct store *, int relaxed);
+
 /* Write transactions: BEGIN IMMEDIATE, COMMIT, ROLLBACK (safe when none is open). */
 int	 store_begin(struct store *);
 int	 store_commit(struct store *);
