@@ -498,8 +498,14 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 		return -1;
 	memset(&err, 0, sizeof(err));
 	rc = ib_send(s->ib, cfg->api_url, apikey, &opts, msgs, n, res, &err);
-	if (store_begin(s->st) < 0) {
+	/*
+	 * Relaxed durability: the claim before the send was committed at the
+	 * configured level; if this record is lost, the lapsed claim makes the
+	 * message unsure and Infobip's logs settle it, never a second send.
+	 */
+	if (store_sync_relaxed(s->st, 1) < 0 || store_begin(s->st) < 0) {
 		free(res);
+		store_sync_relaxed(s->st, 0);
 		return -1;
 	}
 	for (i = 0; i < n && !bad; i++) {
@@ -532,9 +538,11 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	free(res);
 	if (bad) {
 		store_rollback(s->st);
+		store_sync_relaxed(s->st, 0);
 		return -1;
 	}
-	return store_commit(s->st);
+	rc = store_commit(s->st);
+	return store_sync_relaxed(s->st, 0) < 0 ? -1 : rc;
 }
 
 /* The lookup found the message: Infobip has it, so it is never sent again. */
