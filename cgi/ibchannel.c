@@ -735,7 +735,8 @@ cmd_act(struct cli *c)
 	if (OPT(c, USER) != NULL)
 		c->ops.user = OPT(c, USER);
 	if (c->cmd->on_conn != NULL ? !conn_arg(c, 0, &id) :
-	    !num_arg(id, c->cmd->noun, &n))
+	    !num_arg(id, strcmp(c->cmd->noun, "outbox") == 0 ? "message" :
+	    c->cmd->noun, &n))
 		return EXIT_USAGE;
 	rc = c->cmd->on_conn != NULL ? c->cmd->on_conn(&c->ops, id, &e) :
 	    c->cmd->on_num(&c->ops, n, &e);
@@ -809,6 +810,34 @@ cmd_user(struct cli *c)
 		return report(c, ops_user_set(&c->ops, c->arg[0], c->arg[1],
 		    &e), &e);
 	return report(c, ops_user_delete(&c->ops, c->arg[0], &e), &e);
+}
+
+static int
+outbox_line(const struct store_outbox_entry *e, void *arg)
+{
+	(void)arg;
+	printf("%lld\t%s\t%s\t", (long long)e->message, e->uid, e->conn);
+	print_escaped(e->recipient);
+	printf("\t%s\t%d\t", e->state, e->attempts);
+	print_escaped(e->last_error);
+	printf("\n");
+	return 1;
+}
+
+static int
+cmd_outbox_list(struct cli *c)
+{
+	const char	*conn = OPT(c, CONNECTION);
+	int		 limit;
+
+	if (conn != NULL && !store_id_valid(conn))
+		return usage_error("'%s' is not a connection id", conn);
+	if (!limit_opt(c, 1000, 100000, &limit))
+		return EXIT_USAGE;
+	printf("id\tuid\tconnection\trecipient\tstate\tattempts"
+	    "\tlast_error\n");
+	return store_outbox_each(c->ops.st, conn, limit, outbox_line,
+	    NULL) > 0 ? 0 : 1;
 }
 
 static int
@@ -915,6 +944,15 @@ static const struct command commands[] = {
 	    "user set USERNAME admin|operator|viewer"),
 	C("user", "list", cmd_user, 0, 0, 0, S, "user list"),
 	C("user", "delete", cmd_user, 0, 1, 1, S, "user delete USERNAME"),
+	C("outbox", "list", cmd_outbox_list, O(CONNECTION) | O(LIMIT), 0, 0, S,
+	    "outbox [list] [--connection ID] [--limit N]"),
+	A("outbox", "resend", O(USER), S, "outbox resend <message> [--user U]",
+	    NULL, ops_outbox_resend, "message %s queued to be sent again"),
+	A("outbox", "fail", O(USER), S, "outbox fail <message> [--user U]",
+	    NULL, ops_outbox_fail, "message %s failed"),
+	/* "outbox" alone lists; after the verbs, so that they match first. */
+	C("outbox", NULL, cmd_outbox_list, O(CONNECTION) | O(LIMIT), 0, 0, S,
+	    "outbox [--connection ID] [--limit N]"),
 	C("reports", "apply-pending", cmd_reports_apply, 0, 0, 0, S,
 	    "reports apply-pending"),
 };
