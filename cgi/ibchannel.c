@@ -193,7 +193,7 @@ limit_opt(const struct cli *c, int dflt, int max, int *limit)
 	return 1;
 }
 
-/* Reads a file: the first line without its newline (a secret: secret_free), or all of it (free); NULL said why. */
+/* Reads a file: the first line without its newline (a secret: secret_free), or all of it; NULL said why. */
 static char *
 read_file(const char *path, int first_line)
 {
@@ -217,15 +217,6 @@ read_file(const char *path, int first_line)
 	if (first_line && (nl = strpbrk(buf, "\r\n")) != NULL)
 		*nl = '\0';
 	return buf;
-}
-
-/* Wipes and frees what read_file read of a secret. */
-static void
-secret_file_free(char *s)
-{
-	if (s != NULL)
-		explicit_bzero(s, strlen(s));
-	free(s);
 }
 
 static int
@@ -280,7 +271,7 @@ cmd_connection_add(struct cli *c)
 		return rc;
 	if ((rc = ops_connection_add(&c->ops, &f, id, &e)) > 0)
 		printf("%s\n", id);
-	secret_file_free(key);
+	secret_free(key);
 	return report(c, rc, &e);
 }
 
@@ -299,7 +290,7 @@ cmd_connection_edit(struct cli *c)
 	if ((rc = conn_form(c, &f, &key)) != 0)
 		return rc;
 	rc = ops_connection_edit(&c->ops, id, &f, &e);
-	secret_file_free(key);
+	secret_free(key);
 	if (rc > 0 && ops_connection_get(&c->ops, id, &v, &e) > 0)
 		printf("saved%s\n", v.restart_needed ? "; it applies at the"
 		    " next Start (the running connection keeps its snapshot)" :
@@ -491,7 +482,7 @@ cmd_agent_save(struct cli *c)
 		rc = report(c, adding ? ops_agent_add(&c->ops, &f, &id, &e) :
 		    ops_agent_edit(&c->ops, id, &f, &e), &e);
 	free(instr);
-	secret_file_free(key);
+	secret_free(key);
 	if (rc == 0 && adding)
 		printf("%lld\n", (long long)id);
 	else if (rc == 0)
@@ -744,7 +735,8 @@ cmd_act(struct cli *c)
 	if (OPT(c, USER) != NULL)
 		c->ops.user = OPT(c, USER);
 	if (c->cmd->on_conn != NULL ? !conn_arg(c, 0, &id) :
-	    !num_arg(id, c->cmd->noun, &n))
+	    !num_arg(id, strcmp(c->cmd->noun, "outbox") == 0 ? "message" :
+	    c->cmd->noun, &n))
 		return EXIT_USAGE;
 	rc = c->cmd->on_conn != NULL ? c->cmd->on_conn(&c->ops, id, &e) :
 	    c->cmd->on_num(&c->ops, n, &e);
@@ -818,6 +810,34 @@ cmd_user(struct cli *c)
 		return report(c, ops_user_set(&c->ops, c->arg[0], c->arg[1],
 		    &e), &e);
 	return report(c, ops_user_delete(&c->ops, c->arg[0], &e), &e);
+}
+
+static int
+outbox_line(const struct store_outbox_entry *e, void *arg)
+{
+	(void)arg;
+	printf("%lld\t%s\t%s\t", (long long)e->message, e->uid, e->conn);
+	print_escaped(e->recipient);
+	printf("\t%s\t%d\t", e->state, e->attempts);
+	print_escaped(e->last_error);
+	printf("\n");
+	return 1;
+}
+
+static int
+cmd_outbox_list(struct cli *c)
+{
+	const char	*conn = OPT(c, CONNECTION);
+	int		 limit;
+
+	if (conn != NULL && !store_id_valid(conn))
+		return usage_error("'%s' is not a connection id", conn);
+	if (!limit_opt(c, 1000, 100000, &limit))
+		return EXIT_USAGE;
+	printf("id\tuid\tconnection\trecipient\tstate\tattempts"
+	    "\tlast_error\n");
+	return store_outbox_each(c->ops.st, conn, limit, outbox_line,
+	    NULL) > 0 ? 0 : 1;
 }
 
 static int
@@ -924,6 +944,15 @@ static const struct command commands[] = {
 	    "user set USERNAME admin|operator|viewer"),
 	C("user", "list", cmd_user, 0, 0, 0, S, "user list"),
 	C("user", "delete", cmd_user, 0, 1, 1, S, "user delete USERNAME"),
+	C("outbox", "list", cmd_outbox_list, O(CONNECTION) | O(LIMIT), 0, 0, S,
+	    "outbox [list] [--connection ID] [--limit N]"),
+	A("outbox", "resend", O(USER), S, "outbox resend <message> [--user U]",
+	    NULL, ops_outbox_resend, "message %s queued to be sent again"),
+	A("outbox", "fail", O(USER), S, "outbox fail <message> [--user U]",
+	    NULL, ops_outbox_fail, "message %s failed"),
+	/* "outbox" alone lists; after the verbs, so that they match first. */
+	C("outbox", NULL, cmd_outbox_list, O(CONNECTION) | O(LIMIT), 0, 0, S,
+	    "outbox [--connection ID] [--limit N]"),
 	C("reports", "apply-pending", cmd_reports_apply, 0, 0, 0, S,
 	    "reports apply-pending"),
 };

@@ -156,6 +156,29 @@ connection_saved_config(struct store *st, const struct store_connection *c,
 	return store_env_each(st, c->id, env_pick, cfg) < 0 ? -1 : 1;
 }
 
+/* Whether the key may read Infobip's message logs, which settle unsure sends. */
+enum logs_access {
+	LOGS_READABLE,
+	LOGS_FORBIDDEN,		/* 403: the key lacks the logs scope */
+	LOGS_UNKNOWN,		/* the check itself failed (err says why) */
+};
+
+/*
+ * Looks up a made-up message id: an answer (found or, as expected, not)
+ * means the logs can be read; 403 means the key may not read them.
+ */
+static enum logs_access
+logs_check(struct ib_client *ib, const char *api_url, const char *apikey,
+    struct ib_error *err)
+{
+	struct ib_result	 r;
+
+	if (ib_lookup(ib, api_url, apikey, "ibchannel-start-logs-check", &r,
+	    err) >= 0)
+		return LOGS_READABLE;
+	return err->http_status == 403 ? LOGS_FORBIDDEN : LOGS_UNKNOWN;
+}
+
 /* Ends a Start in ERROR with reason; returns 0, or < 0 if the store failed. */
 static int
 start_failed(struct store *st, const char *id, const char *reason,
@@ -178,9 +201,10 @@ connection_start(struct store *st, struct ib_client *ib,
 	struct connection_config	 cfg;
 	struct ib_balance		 bal;
 	struct ib_error			 err;
-	char				 status[256], pub[1024];
+	char				 status[512], pub[1024];
 	char				*apikey = NULL, *snap = NULL;
 	const char			*why;
+	enum logs_access		 logs = LOGS_READABLE;
 	int				 rc, scope_missing;
 
 	if ((rc = store_connection_get(st, id, &c)) <= 0) {
@@ -204,6 +228,8 @@ connection_start(struct store *st, struct ib_client *ib,
 	}
 	memset(&bal, 0, sizeof(bal));
 	rc = ib_validate(ib, c.api_url, apikey, &bal, &err);
+	if (rc > 0)
+		logs = logs_check(ib, c.api_url, apikey, &err);
 	secret_free(apikey);
 	if (rc < 0)
 		return -1;
@@ -221,11 +247,23 @@ connection_start(struct store *st, struct ib_client *ib,
 	else
 		snprintf(status, sizeof(status), "running; balance %.2f %s",
 		    bal.balance, bal.currency);
+	if (logs == LOGS_FORBIDDEN)
+		snprintf(status + strlen(status), sizeof(status) -
+		    strlen(status), "; the API key may not read Infobip's"
+		    " message logs, so a send whose outcome is unknown waits"
+		    " for an operator (ibchannel outbox)");
 	rc = store_connection_set_status(st, id, CONN_RUNNING, status, snap);
 	free(snap);
-	if (rc < 0 || store_log(st, id, "info", "start", "RUNNING: %s%s",
-	    status, scope_missing ? " (403 on /account/1/balance: the key has no"
-	    " account scope, which sending does not need)" : "") < 0)
+	if (rc < 0 || store_log(st, id, logs == LOGS_FORBIDDEN ? "warn" :
+	    "info", "start", "RUNNING: %s%s%s", status, scope_missing ?
+	    " (403 on /account/1/balance: the key has no account scope, which"
+	    " sending does not need)" : "", logs == LOGS_FORBIDDEN ? " (403 on"
+	    " /sms/3/logs: the key has no sms:logs:read or sms:manage scope)" :
+	    "") < 0)
+		return -1;
+	if (logs == LOGS_UNKNOWN && store_log(st, id, "warn", "start", "could"
+	    " not check whether the API key may read Infobip's message logs:"
+	    " %s %s", err.code, err.text) < 0)
 		return -1;
 	/* Sending works without it, but reports and clicks would be lost. */
 	if ((rc = config_public_url_check(st, pub, sizeof(pub), &why)) < 0 ||

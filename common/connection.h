@@ -22,8 +22,11 @@ struct connection_config {
  * ERROR with the reason as status message and in the connection's log.
  * msg receives the outcome for people; when Infobip cannot reach the
  * public URL (unset or loopback: delivery reports and clicks cannot
- * arrive) a second line says so, and so does a warning in the log.
- * Returns 1 RUNNING, 0 ERROR or unknown connection, < 0 store error.
+ * arrive) a second line says so, and so does a warning in the log. A
+ * RUNNING connection whose key may not read Infobip's message logs (a
+ * made-up id looked up gets 403) says so in its status message and log:
+ * its unsure sends will wait for an operator. Returns 1 RUNNING, 0 ERROR
+ * or unknown connection, < 0 store error.
  */
 int	 connection_start(struct store *, struct ib_client *,
 	    const unsigned char key[32], const char *id, char *msg, size_t msgsz);

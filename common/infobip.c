@@ -36,8 +36,9 @@ struct ib_upload {
 
 /* What came back from one request. */
 struct ib_answer {
-	long		 status;
+	long		 status;	/* 0 when no HTTP status line came */
 	long		 retry_after;
+	int		 sent;		/* some of the request went out */
 	struct body	 body;
 };
 
@@ -332,7 +333,9 @@ ib_seek(void *arg, curl_off_t offset, int origin)
  * Returns 1 when an HTTP answer came (ans filled; the caller frees
  * ans->body.data, also on the other returns); 0 when none did (err filled:
  * NETWORK or TIMEOUT retryable, BAD_RESPONSE or BAD_URL permanent); < 0
- * on out of memory or a curl setup failure (err filled).
+ * on out of memory or a curl setup failure (err filled). On every return
+ * ans->sent says whether any of the request went out, and ans->status
+ * holds the HTTP status when one came (also with an oversized body).
  */
 static int
 ib_request(struct ib_client *c, const char *url, const char *api_key,
@@ -343,6 +346,7 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 	struct ib_upload	 up;
 	curl_off_t		 retry = 0;
 	CURLcode		 rc;
+	long			 sent = 0;
 	const char		*method = post != NULL ? "POST" : "GET";
 	int			 rv = -1;
 
@@ -405,6 +409,12 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 	}
 
 	rc = curl_easy_perform(h);
+	/* Bytes of the request written: 0 when it never left (no connection). */
+	if (curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK)
+		ans->sent = sent > 0 || rc == CURLE_SEND_FAIL_REWIND;
+	else
+		ans->sent = 1;
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ans->status);
 	if (ans->body.nomem || rc == CURLE_OUT_OF_MEMORY) {
 		log_error("%s %s: out of memory", method, url);
 		ib_error_set(err, "NOMEM", 1, "out of memory");
@@ -433,7 +443,6 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 		log_debug("%s %s: %s", method, url, err->text);
 		goto out;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ans->status);
 	if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry) == CURLE_OK &&
 	    retry > 0)
 		ans->retry_after = retry > IB_RETRY_MAX ? IB_RETRY_MAX :
@@ -546,21 +555,29 @@ ib_send(struct ib_client *c, const char *base_url, const char *api_key,
 		goto out;
 	}
 	if ((p = ib_request(c, url, api_key, body, &ans, err)) <= 0) {
+		/* It went out and no whole answer came back: Infobip may have it. */
+		if (ans.sent && (ans.status == 0 || ans.status >= 500 ||
+		    (ans.status >= 200 && ans.status <= 299)))
+			err->unsure = err->retryable = 1;
+		err->http_status = ans.status;
 		rv = p < 0 || err->retryable ? -1 : 0;
 		goto out;
 	}
 	if (ans.status < 200 || ans.status > 299) {
 		ib_http_error(&ans, err);
+		err->unsure = ans.status >= 500;
 		rv = err->retryable ? -1 : 0;
 		goto out;
 	}
 	p = payload_send_response(ans.body.data, ans.body.len, msgs, n, res);
-	if (p < 0) {
-		ib_error_set(err, "NOMEM", 1, "out of memory");
+	if (p <= 0) {
+		/* Infobip answered, but what it said of the messages is unknown. */
+		if (p < 0)
+			ib_error_set(err, "NOMEM", 1, "out of memory");
+		else
+			ib_bad_body(&ans, "response is not a send result", err);
+		err->unsure = err->retryable = 1;
 		rv = -1;
-	} else if (p == 0) {
-		ib_bad_body(&ans, "response is not a send result", err);
-		rv = 0;
 	} else {
 		ib_scrub(api_key, NULL, res, n);
 		for (i = accepted = 0; i < n; i++)

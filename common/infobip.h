@@ -45,6 +45,13 @@ struct ib_error {
 	char	 text[512];		/* Infobip's description, or curl's exact reason */
 	char	 violations[1024];	/* "property: violation; ..." */
 	long	 retry_after;		/* seconds from Retry-After, 0 if none */
+	/*
+	 * ib_send only: 1 when the request may have reached Infobip and what
+	 * became of its messages is unknown (it went out and no answer came,
+	 * a 5xx, or a 2xx whose body cannot be read). Look the messages up
+	 * with ib_lookup before sending them again.
+	 */
+	int	 unsure;
 };
 
 /* One outbound SMS of a send request (one destination). */
@@ -116,18 +123,19 @@ int	 ib_base_url_normalize(const char *in, char *out, size_t outsz,
 
 /*
  * POSTs n messages to {base}/sms/3/messages in one request. res[i] is
- * filled for msgs[i], matched by messageId, else in order; a message
- * missing from the answer is failed with "missing from Infobip's response"
- * and group IB_GROUP_NONE; on any other return every res[i] holds only
- * its uid and IB_GROUP_NONE (err says why). An HTTP 200 is not success
- * by itself: check res[i].accepted. The request is never sent twice: if
- * the connection dies after the body went out, the result is a retryable
- * NETWORK error whose outcome is unknown; settle it with ib_lookup before
- * sending again.
- * Returns > 0 when Infobip answered 200 with a readable body; 0 on a
- * permanent error (4xx other than 429, unreadable or oversized body, bad
- * URL or input; err filled); < 0 on a retryable error (network, timeout,
- * 5xx, 429; err filled, retry_after set when Infobip sent Retry-After).
+ * filled for msgs[i], matched by messageId, else in order. A message
+ * missing from the answer (description "missing from Infobip's response"),
+ * or listed without a status, keeps group IB_GROUP_NONE: what became of it
+ * is unknown, so settle it with ib_lookup before sending it again. On any
+ * other return every res[i] holds only its uid and IB_GROUP_NONE (err says
+ * why). An HTTP 200 is not success by itself: check res[i].accepted. The
+ * request is never sent twice: if the connection dies after the body went
+ * out, the result is a retryable NETWORK error with err->unsure set.
+ * Returns > 0 when Infobip answered 2xx with a readable body; 0 on a
+ * permanent error (4xx other than 429, bad URL or input; err filled); < 0
+ * on a retryable error (network, timeout, 5xx, 429, a 2xx whose body
+ * cannot be read; err filled, retry_after set when Infobip sent
+ * Retry-After, unsure set when the request may have reached Infobip).
  */
 int	 ib_send(struct ib_client *, const char *base_url, const char *api_key,
 	    const struct ib_send_opts *, const struct ib_outmsg *msgs, size_t n,
@@ -150,7 +158,8 @@ int	 ib_validate(struct ib_client *, const char *base_url,
  * Looks our message id up with GET {base}/sms/3/logs?messageId=<uid>.
  * Infobip keeps logs for 48 hours and may list a message a little after
  * accepting it. Returns 1 when found (res filled with Infobip's status),
- * 0 when not found, < 0 when it cannot tell (any error; err filled).
+ * 0 when not found, < 0 when it cannot tell (any error; err filled: a 403
+ * means the key lacks the logs scope, and asking again changes nothing).
  */
 int	 ib_lookup(struct ib_client *, const char *base_url,
 	    const char *api_key, const char *uid, struct ib_result *res,

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "ops_int.h"
 #include "outbound.h"
+#include "outbox.h"
 #include "payload.h"
 #include "secret.h"
 #include "settings.h"
@@ -499,4 +500,36 @@ ops_session_export(const struct ops *o, int64_t id, char **json,
 err:
 	free(data);
 	return ops_store_error(e);
+}
+
+/* --- The outbox by hand ------------------------------------------------- */
+
+/* Runs an outbox action (outbox.c) as ops->user. */
+static int
+outbox_act(const struct ops *o, int64_t message,
+    int (*fn)(struct store *, int64_t, const char *, const char **),
+    struct ops_error *e)
+{
+	const char	*why = NULL;
+	int		 rc;
+
+	ops_reset(e);
+	if ((rc = fn(o->st, message, ops_user(o), &why)) < 0)
+		return ops_store_error(e);
+	if (rc == 0)
+		return ops_fail(e, OPS_REFUSED, "id", "message %lld: %s",
+		    (long long)message, why != NULL ? why : "refused");
+	return 1;
+}
+
+int
+ops_outbox_resend(const struct ops *o, int64_t message, struct ops_error *e)
+{
+	return outbox_act(o, message, outbox_resend, e);
+}
+
+int
+ops_outbox_fail(const struct ops *o, int64_t message, struct ops_error *e)
+{
+	return outbox_act(o, message, outbox_fail, e);
 }

@@ -307,6 +307,15 @@ int	 ops_session_close(const struct ops *, int64_t id, struct ops_error *);
 int	 ops_session_export(const struct ops *, int64_t id, char **json,
 	    struct ops_error *);
 
+/*
+ * The outbox, settled by hand (outbox.c): resend a message whose earlier
+ * send the sender could not settle (the operator decided Infobip does not
+ * have it), or fail one for good, as ops->user. 0 refused with the reason
+ * (not in the outbox, only queued, a sender holds it right now).
+ */
+int	 ops_outbox_resend(const struct ops *, int64_t message, struct ops_error *);
+int	 ops_outbox_fail(const struct ops *, int64_t message, struct ops_error *);
+
 /* --- Users and settings ------------------------------------------------- */
 
 /* Whether s can be a username (as the web server authenticates it). 1, or 0 with *why. */

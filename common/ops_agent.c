@@ -128,19 +128,24 @@ ops_agent_add(const struct ops *o, const struct ops_agent_form *f,
 	return 1;
 }
 
-/* Reads agent id for an action. > 0 found, 0 with OPS_NOT_FOUND. */
+/* An action's result from a store result about agent id (0: no such agent). */
 static int
-agent_get(const struct ops *o, int64_t id, struct store_agent *a,
-    struct ops_error *e)
+agent_rc(int rc, int64_t id, struct ops_error *e)
 {
-	int	 rc;
-
-	if ((rc = store_agent_get(o->st, id, a)) < 0)
+	if (rc < 0)
 		return ops_store_error(e);
 	if (rc == 0)
 		return ops_fail(e, OPS_NOT_FOUND, "id", "no agent %lld",
 		    (long long)id);
 	return 1;
+}
+
+/* Reads agent id for an action. > 0 found, 0 with OPS_NOT_FOUND. */
+static int
+agent_get(const struct ops *o, int64_t id, struct store_agent *a,
+    struct ops_error *e)
+{
+	return agent_rc(store_agent_get(o->st, id, a), id, e);
 }
 
 int
@@ -159,11 +164,7 @@ ops_agent_edit(const struct ops *o, int64_t id, const struct ops_agent_form *f,
 		rc = ops_store_error(e);
 		goto out;
 	}
-	if ((rc = store_agent_save(o->st, &a)) < 0)
-		rc = ops_store_error(e);
-	else if (rc == 0)
-		rc = ops_fail(e, OPS_NOT_FOUND, "id", "no agent %lld",
-		    (long long)id);
+	rc = agent_rc(store_agent_save(o->st, &a), id, e);
 out:
 	store_agent_clear(&a);
 	return rc;
@@ -182,12 +183,7 @@ ops_agent_delete(const struct ops *o, int64_t id, struct ops_error *e)
 	if (a.status == AGENT_RUNNING)
 		return ops_fail(e, OPS_REFUSED, "id", "agent %lld is RUNNING;"
 		    " stop it before deleting it", (long long)id);
-	if ((rc = store_agent_delete(o->st, id)) < 0)
-		return ops_store_error(e);
-	if (rc == 0)
-		return ops_fail(e, OPS_NOT_FOUND, "id", "no agent %lld",
-		    (long long)id);
-	return 1;
+	return agent_rc(store_agent_delete(o->st, id), id, e);
 }
 
 int
@@ -267,15 +263,8 @@ static int
 agent_status(const struct ops *o, int64_t id, enum agent_status as,
     struct ops_error *e)
 {
-	int	 rc;
-
 	ops_reset(e);
-	if ((rc = store_agent_set_status(o->st, id, as)) < 0)
-		return ops_store_error(e);
-	if (rc == 0)
-		return ops_fail(e, OPS_NOT_FOUND, "id", "no agent %lld",
-		    (long long)id);
-	return 1;
+	return agent_rc(store_agent_set_status(o->st, id, as), id, e);
 }
 
 int

@@ -32,6 +32,7 @@ struct sender_cfg {
 	int	 lease;			/* send_lease_seconds */
 	long	 agent_timeout_ms;	/* agent_timeout_ms */
 	long	 infobip_timeout_ms;	/* infobip_timeout_ms: one request to Infobip */
+	long	 unsure_resend_after;	/* unsure_resend_after_seconds */
 	size_t	 agent_parallel;	/* agent_parallel */
 	long	 session_timeout;	/* session_timeout_minutes */
 	char	 public_url[1024];
@@ -46,15 +47,18 @@ struct sender {
 	char			 owner[128];
 	size_t			 inflight;	/* agent calls running */
 	int			 failed;	/* a store error happened */
+	struct agent_tag	*answered;	/* finished calls not yet written */
 };
 
-/* What the pool hands back for a finished agent call. */
+/* What the pool hands back for a finished agent call, and its answer. */
 struct agent_tag {
-	int64_t	 message, session, contact;
-	int	 collect_step;		/* before the call */
-	char	 conn[STORE_ID_LEN + 1];
-	char	 phone[24];
-	char	 sender[64];
+	int64_t			 message, session, contact;
+	int			 collect_step;	/* before the call */
+	char			 conn[STORE_ID_LEN + 1];
+	char			 phone[24];
+	char			 sender[64];
+	struct agent_reply	 reply;		/* owned copy, once answered */
+	struct agent_tag	*next;
 };
 
 static double
@@ -101,6 +105,8 @@ cfg_load(struct store *st, struct sender_cfg *c)
 	c->lease = (int)settings_get_long(st, "send_lease_seconds");
 	c->agent_timeout_ms = settings_get_long(st, "agent_timeout_ms");
 	c->infobip_timeout_ms = settings_get_long(st, "infobip_timeout_ms");
+	c->unsure_resend_after = settings_get_long(st,
+	    "unsure_resend_after_seconds");
 	c->agent_parallel = (size_t)settings_get_long(st, "agent_parallel");
 	c->session_timeout = settings_get_long(st, "session_timeout_minutes");
 	if (config_public_url(st, c->public_url, sizeof(c->public_url)) <= 0)
@@ -140,41 +146,58 @@ history_free(struct history *h)
 	h->n = 0;
 }
 
-/* Called by the pool for each finished agent call: the reply joins the outbox. */
+/* Called by the pool for each finished agent call: the answer waits for replies_flush. */
 static void
 agent_done(void *arg_tag, const struct agent_reply *r, void *arg)
 {
 	struct sender		*s = arg;
 	struct agent_tag	*t = arg_tag;
-	struct store_outbound	 o;
-	int64_t			 id;
-	char			 uid[STORE_UID_MAX];
-	int			 ai;
 
 	s->inflight--;
-	if (store_begin(s->st) < 0)
-		goto err;
+	t->reply = *r;
+	t->reply.text = NULL;
+	t->reply.session_data = NULL;
+	if ((r->text != NULL && (t->reply.text = strdup(r->text)) == NULL) ||
+	    (r->session_data != NULL &&
+	    (t->reply.session_data = strdup(r->session_data)) == NULL)) {
+		log_error("strdup: out of memory");
+		s->failed = 1;
+	}
+	t->next = s->answered;
+	s->answered = t;
+}
+
+/* Writes one agent's answer: collected data, the reply into the outbox, the job done. */
+static int
+reply_write(struct sender *s, const struct agent_tag *t)
+{
+	const struct agent_reply	*r = &t->reply;
+	struct store_outbound		 o;
+	int64_t				 id;
+	char				 uid[STORE_UID_MAX];
+	int				 ai;
+
 	if ((r->session_data != NULL || r->collect_step != t->collect_step) &&
 	    store_session_save_data(s->st, t->session, r->session_data,
 	    r->collect_step) < 0)
-		goto err;
+		return -1;
 	if ((r->contact_name[0] != '\0' || r->contact_email[0] != '\0' ||
 	    r->session_data != NULL) && store_contact_save_fields(s->st,
 	    t->contact, r->contact_name, r->contact_email,
 	    r->session_data) < 0)
-		goto err;
+		return -1;
 	if (r->text == NULL || r->text[0] == '\0') {
 		if (store_log(s->st, t->conn, "warn", "agent", "no reply to"
 		    " %s: %s", t->phone, r->error[0] != '\0' ? r->error :
 		    "the agent gave none") < 0)
-			goto err;
+			return -1;
 	} else if ((ai = store_session_is_ai(s->st, t->session)) < 0)
-		goto err;
+		return -1;
 	else if (!ai) {
 		if (store_log(s->st, t->conn, "info", "agent", "reply to %s"
 		    " dropped: an operator took the session over",
 		    t->phone) < 0)
-			goto err;
+			return -1;
 	} else {
 		memset(&o, 0, sizeof(o));
 		o.conn = t->conn;
@@ -185,17 +208,57 @@ agent_done(void *arg_tag, const struct agent_reply *r, void *arg)
 		o.recipient = t->phone;
 		o.text = r->text;
 		if (outbound_queue(s->st, &o, &id, uid) < 0)
-			goto err;
+			return -1;
 	}
-	if (store_agent_queue_done(s->st, t->message) < 0 ||
-	    store_commit(s->st) < 0)
-		goto err;
-	free(t);
-	return;
-err:
-	store_rollback(s->st);
-	s->failed = 1;
-	free(t);
+	return store_agent_queue_done(s->st, t->message);
+}
+
+/*
+ * Writes every answer the pool handed back, in one transaction. Its
+ * durability may be relaxed (IBCHANNEL_SYNC=normal for it): nothing has
+ * left the machine because of it, and the outbox claim that precedes any
+ * send is committed at the configured level, which makes everything
+ * written before it durable too (the WAL is written in order). Lost on a
+ * power failure, an answer is simply asked for again.
+ */
+static int
+replies_flush(struct sender *s)
+{
+	struct agent_tag	*t, *next;
+	int			 rc = 1;
+
+	if (s->answered == NULL)
+		return s->failed ? -1 : 1;
+	if (s->failed || store_sync_relaxed(s->st, 1) < 0 ||
+	    store_begin(s->st) < 0)
+		rc = -1;
+	for (t = s->answered; t != NULL && rc > 0; t = t->next)
+		if (reply_write(s, t) < 0)
+			rc = -1;
+	if (rc > 0 && store_commit(s->st) < 0)
+		rc = -1;
+	if (rc < 0)
+		store_rollback(s->st);
+	if (store_sync_relaxed(s->st, 0) < 0)
+		rc = -1;
+	for (t = s->answered; t != NULL; t = next) {
+		next = t->next;
+		agent_reply_clear(&t->reply);
+		free(t);
+	}
+	s->answered = NULL;
+	if (rc < 0)
+		s->failed = 1;
+	return rc;
+}
+
+/* Drives the agent calls for up to timeout_ms, then writes their answers. < 0 on error. */
+static int
+agents_perform(struct sender *s, long timeout_ms)
+{
+	if (agent_pool_perform(s->pool, timeout_ms, agent_done, s) < 0)
+		s->failed = 1;
+	return replies_flush(s);
 }
 
 /* Starts agent calls for queued inbound messages. Returns the number started, < 0 on error. */
@@ -214,8 +277,16 @@ agents_claim(struct sender *s)
 	room = s->cfg.agent_parallel - s->inflight;
 	if (room == 0)
 		return 0;
-	if ((n = store_agent_queue_claim(s->st, s->owner,
-	    (int)(s->cfg.agent_timeout_ms / 1000) + 30, room, &jobs)) <= 0)
+	/* A claim lost on a power failure is made again: relaxed durability. */
+	if (store_sync_relaxed(s->st, 1) < 0)
+		return -1;
+	n = store_agent_queue_claim(s->st, s->owner,
+	    (int)(s->cfg.agent_timeout_ms / 1000) + 30, room, &jobs);
+	if (store_sync_relaxed(s->st, 0) < 0) {
+		store_agent_jobs_free(jobs, n > 0 ? (size_t)n : 0);
+		return -1;
+	}
+	if (n <= 0)
 		return n;
 	for (i = 0; i < n; i++) {
 		memset(&a, 0, sizeof(a));
@@ -317,12 +388,42 @@ fail_message(struct sender *s, const struct store_claim *c, const char *group,
 	    " to %s not sent: %s", c->uid, c->recipient, reason);
 }
 
-/* Puts a message back for a later try, or fails it when its retries are used up. */
+/*
+ * Leaves a message that may have reached Infobip to an operator (ibchannel
+ * outbox), rather than failing it on a guess or sending it twice.
+ */
+static int
+hold_message(struct sender *s, const struct store_claim *c,
+    const char *reason)
+{
+	if (store_outbox_hold(s->st, c->message, reason) < 0)
+		return -1;
+	return store_log(s->st, c->conn, "error", "unsettled", "message %s to"
+	    " %s waits for an operator: %s; check whether Infobip has it,"
+	    " then settle it with 'ibchannel outbox resend %lld' or"
+	    " 'ibchannel outbox fail %lld'", c->uid, c->recipient, reason,
+	    (long long)c->message, (long long)c->message);
+}
+
+/* What the connection's log adds to a retry of each kind. */
+static const char *const retry_note[] = {
+	[STORE_RETRY_SEND] = "",
+	[STORE_RETRY_UNSURE] = "; Infobip may have it, so its logs are"
+	    " checked before it is sent again",
+	[STORE_RETRY_LOOKUP] = "; its logs are checked again",
+	[STORE_RETRY_NOT_FOUND] = "",
+};
+
+/*
+ * Puts a message back for a later try (kind: see enum store_retry). When
+ * its retries are used up it fails, unless Infobip may have it (every kind
+ * but STORE_RETRY_SEND): then it waits for an operator.
+ */
 static int
 retry_message(struct sender *s, const struct store_claim *c,
-    const struct ib_error *e, int unsure)
+    const struct ib_error *e, enum store_retry kind)
 {
-	char	 reason[1024];
+	char	 reason[1024], given[1200];
 	double	 delay;
 
 	if (e->http_status)
@@ -332,25 +433,19 @@ retry_message(struct sender *s, const struct store_claim *c,
 		snprintf(reason, sizeof(reason), "%s: %s", e->code, e->text);
 	delay = sender_backoff(s->cfg.retry_delays, c->attempts);
 	if (delay < 0) {
-		char	 given[1200];
-
-		/*
-		 * An unsure message may have reached Infobip: it is failed,
-		 * never sent again, and its reason says so.
-		 */
-		snprintf(given, sizeof(given), "gave up after %d attempts%s:"
-		    " %s", c->attempts, unsure ? "; Infobip may have it, so it"
-		    " was not sent again" : "", reason);
-		return fail_message(s, c, "", "", given);
+		snprintf(given, sizeof(given), "gave up after %d attempts: %s",
+		    c->attempts, reason);
+		if (kind == STORE_RETRY_SEND)
+			return fail_message(s, c, "", "", given);
+		return hold_message(s, c, given);
 	}
 	if (e->retry_after > 0 && (double)e->retry_after > delay)
 		delay = (double)e->retry_after;
-	if (store_outbox_retry(s->st, c->message, delay, reason, unsure) < 0)
+	if (store_outbox_retry(s->st, c->message, delay, reason, kind) < 0)
 		return -1;
 	return store_log(s->st, c->conn, "warn", "send_retry", "message %s to"
 	    " %s: %s; attempt %d, next in %.1f s%s", c->uid, c->recipient,
-	    reason, c->attempts, delay, unsure ? " after checking Infobip's"
-	    " logs" : "");
+	    reason, c->attempts, delay, retry_note[kind]);
 }
 
 static int
@@ -382,7 +477,7 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	struct ib_error		 err;
 	char			 delivery[1200], tracking[1200];
 	size_t			 i;
-	int			 rc, unsure, bad = 0;
+	int			 rc, bad = 0;
 
 	if (n == 0)
 		return 1;
@@ -403,12 +498,27 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 		return -1;
 	memset(&err, 0, sizeof(err));
 	rc = ib_send(s->ib, cfg->api_url, apikey, &opts, msgs, n, res, &err);
-	if (store_begin(s->st) < 0) {
+	/*
+	 * Relaxed durability: the claim before the send was committed at the
+	 * configured level; if this record is lost, the lapsed claim makes the
+	 * message unsure and Infobip's logs settle it, never a second send.
+	 */
+	if (store_sync_relaxed(s->st, 1) < 0 || store_begin(s->st) < 0) {
 		free(res);
+		store_sync_relaxed(s->st, 0);
 		return -1;
 	}
 	for (i = 0; i < n && !bad; i++) {
-		if (rc > 0)
+		if (rc > 0 && res[i].group_id == IB_GROUP_NONE) {
+			/* The answer does not say what became of it. */
+			struct ib_error e = { .code = "BAD_RESPONSE" };
+
+			snprintf(e.text, sizeof(e.text), "%s",
+			    res[i].description[0] != '\0' ?
+			    res[i].description : "listed without a status");
+			bad = retry_message(s, claims[i], &e,
+			    STORE_RETRY_UNSURE) < 0;
+		} else if (rc > 0)
 			bad = record_result(s, claims[i], &res[i]) < 0;
 		else if (rc == 0) {
 			char reason[1700];
@@ -421,24 +531,102 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 				    strlen(reason), " (%s)", err.violations);
 			bad = fail_message(s, claims[i], "", err.code,
 			    reason) < 0;
-		} else {
-			/* No answer, or a server error: Infobip may have it. */
-			unsure = err.http_status == 0 || err.http_status >= 500;
-			bad = retry_message(s, claims[i], &err, unsure) < 0;
-		}
+		} else
+			bad = retry_message(s, claims[i], &err, err.unsure ?
+			    STORE_RETRY_UNSURE : STORE_RETRY_SEND) < 0;
 	}
 	free(res);
 	if (bad) {
 		store_rollback(s->st);
+		store_sync_relaxed(s->st, 0);
 		return -1;
 	}
-	return store_commit(s->st);
+	rc = store_commit(s->st);
+	return store_sync_relaxed(s->st, 0) < 0 ? -1 : rc;
+}
+
+/* The lookup found the message: Infobip has it, so it is never sent again. */
+static int
+settle_found(struct sender *s, const struct store_claim *c,
+    struct ib_result *r)
+{
+	/* Listed in the logs means taken, even without a status. */
+	if (r->group_id == IB_GROUP_NONE)
+		r->accepted = 1;
+	if (store_log(s->st, c->conn, "info", "reconcile", "message %s %s"
+	    " Infobip (%s): not sent again", c->uid, r->accepted ?
+	    "was already accepted by" : "is in the logs of",
+	    r->group_name[0] != '\0' ? r->group_name : "no status") < 0)
+		return -1;
+	return record_result(s, c, r) < 0 ? -1 : 1;
 }
 
 /*
- * Settles one message whose earlier send may have reached Infobip. Returns
- * 1 when settled (accepted or failed), 0 when Infobip does not have it (send
- * it), 2 when it cannot tell yet (retried later), < 0 on a store error.
+ * The lookup did not find the message. Infobip may accept a request after
+ * we gave up on it, and its logs may lag: the message is sent again only
+ * after two such answers, the last at least unsure_resend_after_seconds
+ * after the unsure send ended. Returns 0 to send it now, 1 when it is
+ * looked up again later, < 0 on a store error.
+ */
+static int
+settle_not_found(struct sender *s, const struct store_claim *c)
+{
+	double	 wait;
+	int	 rc, n = c->not_found + 1;
+
+	wait = (double)s->cfg.unsure_resend_after - c->unsure_age;
+	if (n >= 2 && wait <= 0) {
+		/* A delivery report that came meanwhile settled it. */
+		if ((rc = store_outbox_send_again(s->st, c->message)) <= 0)
+			return rc < 0 ? -1 : 1;
+		return store_log(s->st, c->conn, "info", "reconcile", "message"
+		    " %s is not in Infobip's logs (looked up %d times, the last"
+		    " %.0f s after its send ended): sending it again", c->uid,
+		    n, c->unsure_age) < 0 ? -1 : 0;
+	}
+	/* A first lookup that came late is followed by the second at once. */
+	if (wait < 0)
+		wait = 0;
+	if (store_outbox_retry(s->st, c->message, wait, "not in Infobip's"
+	    " logs yet", STORE_RETRY_NOT_FOUND) < 0)
+		return -1;
+	return store_log(s->st, c->conn, "info", "reconcile", "message %s is"
+	    " not in Infobip's logs yet (%d lookup%s): looking again in %.0f s"
+	    " before sending it again", c->uid, n, n == 1 ? "" : "s", wait) < 0 ?
+	    -1 : 1;
+}
+
+/*
+ * The lookup failed. When Infobip refuses it (403: the key lacks the logs
+ * scope; other 4xx) asking again changes nothing: the message waits for an
+ * operator. Otherwise it is looked up again later, and held when its
+ * retries are used up. Returns 1, or < 0 on a store error.
+ */
+static int
+settle_failed(struct sender *s, const struct store_claim *c,
+    const struct ib_error *err)
+{
+	struct ib_error	 e = *err;
+	char		 reason[1200];
+
+	if (!err->retryable && err->http_status >= 400) {
+		snprintf(reason, sizeof(reason), "Infobip's logs cannot be read"
+		    " with this API key (HTTP %ld %s: %s), so it is unknown"
+		    " whether Infobip has it", err->http_status, err->code,
+		    err->text);
+		return hold_message(s, c, reason) < 0 ? -1 : 1;
+	}
+	snprintf(e.text, sizeof(e.text), "looking it up in Infobip's logs:"
+	    " %.470s", err->text);
+	return retry_message(s, c, &e, STORE_RETRY_LOOKUP) < 0 ? -1 : 1;
+}
+
+/*
+ * Settles, from Infobip's logs and in one transaction, a claimed message
+ * whose earlier send may have reached Infobip. Returns 0 when it is to be
+ * sent again now, 1 when it is settled or put back (found: accepted or
+ * failed as Infobip says; not found yet: looked up again later; the lookup
+ * failed: retried later, or held for an operator), < 0 on a store error.
  */
 static int
 settle_unsure(struct sender *s, const struct connection_config *cfg,
@@ -450,17 +638,19 @@ settle_unsure(struct sender *s, const struct connection_config *cfg,
 
 	memset(&err, 0, sizeof(err));
 	rc = ib_lookup(s->ib, cfg->api_url, apikey, c->uid, &r, &err);
-	if (rc == 0)
-		return store_log(s->st, c->conn, "info", "reconcile", "message"
-		    " %s is not in Infobip's logs: sending it", c->uid) < 0 ?
-		    -1 : 0;
-	if (rc < 0)
-		return retry_message(s, c, &err, 1) < 0 ? -1 : 2;
-	if (store_log(s->st, c->conn, "info", "reconcile", "message %s was"
-	    " already accepted by Infobip (%s): not sent again", c->uid,
-	    r.group_name) < 0)
+	if (store_begin(s->st) < 0)
 		return -1;
-	return record_result(s, c, &r) < 0 ? -1 : 1;
+	if (rc > 0)
+		rc = settle_found(s, c, &r);
+	else if (rc == 0)
+		rc = settle_not_found(s, c);
+	else
+		rc = settle_failed(s, c, &err);
+	if (rc < 0 || store_commit(s->st) < 0) {
+		store_rollback(s->st);
+		return -1;
+	}
+	return rc;
 }
 
 /* Sends the claimed messages of one connection (claims[0..n) share it). */
@@ -483,7 +673,8 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 
 		for (i = 0; i < n; i++)
 			if (store_outbox_retry(s->st, claims[i].message, 1,
-			    e.text, claims[i].unsure) < 0)
+			    e.text, claims[i].unsure ? STORE_RETRY_LOOKUP :
+			    STORE_RETRY_SEND) < 0)
 				return -1;
 		return rc < 0 ? -1 : 1;
 	}
@@ -501,6 +692,13 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 	for (i = 0; i < n; i++) {
 		struct store_claim *c = &claims[i];
 
+		/* First what Infobip may already have: its logs decide. */
+		if (c->unsure) {
+			if ((rc = settle_unsure(s, &cfg, apikey, c)) < 0)
+				goto out;
+			if (rc > 0)
+				continue;
+		}
 		if (c->opted_out && !c->priority) {
 			if (fail_message(s, c, "", "", "the contact opted out"
 			    " (STOP)") < 0)
@@ -516,12 +714,6 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 				goto out;
 			continue;
 		}
-		if (c->unsure) {
-			if ((rc = settle_unsure(s, &cfg, apikey, c)) < 0)
-				goto out;
-			if (rc > 0)
-				continue;
-		}
 		/* Stored as it is sent: outbound_queue prepared the text. */
 		msgs[k].uid = c->uid;
 		msgs[k].to = c->recipient;
@@ -533,8 +725,7 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 		    k - from < s->cfg.batch ? k - from : s->cfg.batch) < 0)
 			goto out;
 		/* Keep agent calls moving between requests to Infobip. */
-		if (s->inflight > 0 && (agent_pool_perform(s->pool, 0,
-		    agent_done, s) < 0 || s->failed))
+		if (s->inflight > 0 && agents_perform(s, 0) < 0)
 			goto out;
 	}
 	ret = 1;
@@ -623,9 +814,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 			swept = now_seconds();
 		}
 		started = stopping ? 0 : agents_claim(&s);
-		if (started < 0 ||
-		    agent_pool_perform(s.pool, 0, agent_done, &s) < 0 ||
-		    s.failed)
+		if (started < 0 || agents_perform(&s, 0) < 0)
 			goto out;
 		if ((sent = outbox_pass(&s)) < 0)
 			goto out;
@@ -637,9 +826,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 		if (sent == 0 && started == 0) {
 			/* Idle: wait for agents, or just poll the store again. */
 			if (s.inflight > 0) {
-				if (agent_pool_perform(s.pool,
-				    (long)(poll * 1000), agent_done, &s) < 0 ||
-				    s.failed)
+				if (agents_perform(&s, (long)(poll * 1000)) < 0)
 					goto out;
 			} else
 				usleep((useconds_t)(poll * 1e6));

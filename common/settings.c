@@ -41,7 +41,7 @@ const struct setting_def settings_table[] = {
 	{ "inbound_text_max_bytes", SETTING_INT, "65536", 160, 1048576,
 	    "an inbound message with a longer text is refused (per item,"
 	    " with the reason in the answer and the log)" },
-	{ "webhook_threads", SETTING_INT, "32", 1, 256,
+	{ "webhook_threads", SETTING_INT, "16", 1, 256,
 	    "requests each webhook program serves at once (read at program"
 	    " start)" },
 	{ "webhook_batch_items", SETTING_INT, "2000", 1, 100000,
@@ -53,7 +53,8 @@ const struct setting_def settings_table[] = {
 	    " committed (read at program start)" },
 	{ "send_retry_delays", SETTING_SECONDS_LIST, "30,120,600,3600", 0,
 	    86400, "seconds before each retry of a send that failed for a"
-	    " transient reason; after the last the message fails" },
+	    " transient reason; after the last the message fails (or, when"
+	    " Infobip may have it, waits for an operator)" },
 	{ "send_batch_size", SETTING_INT, "100", 1, 1000,
 	    "messages per request to Infobip" },
 	{ "send_lease_seconds", SETTING_INT, "120", 1, 3600,
@@ -61,6 +62,10 @@ const struct setting_def settings_table[] = {
 	    " take it" },
 	{ "infobip_timeout_ms", SETTING_INT, "30000", 100, 600000,
 	    "timeout of one request to Infobip" },
+	{ "unsure_resend_after_seconds", SETTING_INT, "300", 1, 86400,
+	    "a send whose outcome is unknown is sent again only after two"
+	    " lookups did not find it in Infobip's logs, the second at least"
+	    " this long after that send ended" },
 	{ "agent_timeout_ms", SETTING_INT, "30000", 100, 600000,
 	    "timeout of one call to an HTTP or OpenAI agent" },
 	{ "agent_parallel", SETTING_INT, "16", 1, 256,
@@ -96,17 +101,44 @@ parse_long(const char *s, long min, long max, long *out)
 	return 1;
 }
 
-/* Whether s is a decimal number of seconds above 0 and at most max. */
+/* Whether the n bytes at p are a number of seconds above 0 and at most max (decimals allowed). */
 static int
-parse_seconds(const char *s, long max)
+seconds_ok(const char *p, size_t n, long max)
 {
-	char	*end;
+	char	 item[32], *end;
 	double	 v;
 
+	if (n == 0 || n >= sizeof(item))
+		return 0;
+	memcpy(item, p, n);
+	item[n] = '\0';
 	errno = 0;
-	v = strtod(s, &end);
-	return end != s && *end == '\0' && errno == 0 && v > 0 &&
+	v = strtod(item, &end);
+	return end != item && *end == '\0' && errno == 0 && v > 0 &&
 	    v <= (double)max;
+}
+
+/* Whether the n bytes at p are a keyword or phrase: not blank, up to 64 bytes. */
+static int
+word_ok(const char *p, size_t n, long max)
+{
+	(void)max;
+	return n <= 64 && strspn(p, " ") < n;
+}
+
+/* Whether every comma-separated item of value passes ok. */
+static int
+list_ok(const char *value, int (*ok)(const char *, size_t, long), long max)
+{
+	const char	*p, *comma;
+
+	for (p = value;; p = comma + 1) {
+		comma = strchr(p, ',');
+		if (!ok(p, comma != NULL ? (size_t)(comma - p) : strlen(p), max))
+			return 0;
+		if (comma == NULL)
+			return 1;
+	}
 }
 
 int
@@ -114,10 +146,7 @@ settings_check(const char *name, const char *value, const char **why)
 {
 	const struct setting_def	*d;
 	static char			 msg[256];
-	const char			*p, *comma;
-	char				 item[32];
 	long				 v;
-	size_t				 n;
 	int				 https, loopback;
 
 	*why = NULL;
@@ -158,36 +187,17 @@ settings_check(const char *name, const char *value, const char **why)
 		*why = msg;
 		return 0;
 	case SETTING_SECONDS_LIST:
-		for (p = value;; p = comma + 1) {
-			comma = strchr(p, ',');
-			n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-			if (n == 0 || n >= sizeof(item))
-				break;
-			memcpy(item, p, n);
-			item[n] = '\0';
-			if (!parse_seconds(item, d->max))
-				break;
-			if (comma == NULL)
-				return 1;
-		}
+		if (list_ok(value, seconds_ok, d->max))
+			return 1;
 		snprintf(msg, sizeof(msg), "must be comma-separated seconds"
 		    " (decimals allowed), each above 0 and at most %ld", d->max);
 		*why = msg;
 		return 0;
 	case SETTING_WORDS:
 		/* "" is an empty list; otherwise no item may be blank. */
-		if (*value == '\0')
+		if (*value == '\0' || (strlen(value) <= (size_t)d->max &&
+		    list_ok(value, word_ok, 0)))
 			return 1;
-		if (strlen(value) <= (size_t)d->max)
-			for (p = value;; p = comma + 1) {
-				comma = strchr(p, ',');
-				n = comma != NULL ? (size_t)(comma - p) :
-				    strlen(p);
-				if (n > 64 || strspn(p, " ") >= n)
-					break;
-				if (comma == NULL)
-					return 1;
-			}
 		snprintf(msg, sizeof(msg), "must be comma-separated words or"
 		    " phrases, each up to 64 bytes, at most %ld in all", d->max);
 		*why = msg;

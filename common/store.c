@@ -37,6 +37,19 @@
 	" sent_at = COALESCE(sent_at, ?11), done_at = COALESCE(?12, done_at)," \
 	" updated_at = " NOW
 
+/* Lets a claimed outbox row go: last_error ?, next attempt after the delay modifier ?. */
+#define RELEASE	"lease_owner = NULL, lease_until = NULL, last_error = ?," \
+	" next_attempt_at = strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"
+/* When the unknown send of an outbox row o ended (a lapsed lease: its end). */
+#define UNSURE_SINCE "COALESCE(o.unsure_since, o.lease_until, " NOW ")"
+/* An outbox row o with its message m, as operators see it (struct store_outbox_entry). */
+#define OUTBOX_ROW "o.message_id, m.uid, m.connection_id, m.recipient," \
+	" CASE WHEN o.lease_until > " NOW " THEN 'sending'" \
+	" WHEN o.held_since IS NOT NULL THEN 'held'" \
+	" WHEN m.status = 'sending' THEN 'unsure' ELSE 'queued' END," \
+	" o.attempts, o.last_error FROM outbox o" \
+	" JOIN messages m ON m.id = o.message_id"
+
 enum stmt {
 	STMT_CONN_ADD,
 	STMT_CONN_SAVE,
@@ -98,7 +111,15 @@ enum stmt {
 	STMT_CLAIM_SENDING,
 	STMT_OUTBOX_DONE,
 	STMT_OUTBOX_RETRY,
+	STMT_OUTBOX_UNSURE,
+	STMT_OUTBOX_LOOKUP,
+	STMT_OUTBOX_NOT_FOUND,
 	STMT_OUTBOX_RETRY_MSG,
+	STMT_OUTBOX_SEND_AGAIN,
+	STMT_OUTBOX_HOLD,
+	STMT_OUTBOX_EACH,
+	STMT_OUTBOX_GET,
+	STMT_OUTBOX_REQUEUE,
 	STMT_AQ_SELECT,
 	STMT_AQ_LEASE,
 	STMT_AQ_DONE,
@@ -292,14 +313,20 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " 'click', 1, ?3)",
 	[STMT_CLAIM_SELECT] = "SELECT o.message_id, m.uid, m.connection_id,"
 	    " m.recipient, m.text, o.attempts + 1, m.status = 'sending',"
-	    " COALESCE(c.opted_out, 0), o.priority"
+	    " COALESCE(c.opted_out, 0), o.priority, o.not_found,"
+	    " (julianday('now') - julianday(" UNSURE_SINCE ")) * 86400.0"
 	    " FROM outbox o JOIN messages m ON m.id = o.message_id"
 	    " JOIN connections k ON k.id = m.connection_id"
 	    " LEFT JOIN contacts c ON c.id = m.contact_id"
-	    " WHERE k.status = 'RUNNING' AND o.next_attempt_at <= " NOW
+	    " WHERE k.status = 'RUNNING' AND o.held_since IS NULL"
+	    " AND o.next_attempt_at <= " NOW
 	    " AND (o.lease_until IS NULL OR o.lease_until < " NOW ")"
 	    " ORDER BY o.next_attempt_at, o.message_id LIMIT ?",
+	/* A message still 'sending' is unsure: its unknown send ended by the lapsed lease at the latest. */
 	[STMT_CLAIM_LEASE] = "UPDATE outbox SET lease_owner = ?,"
+	    " unsure_since = COALESCE(unsure_since, CASE WHEN (SELECT status"
+	    " FROM messages WHERE id = message_id) = 'sending' THEN lease_until"
+	    " END),"
 	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
 	    " attempts = attempts + 1 WHERE message_id = ?",
 	[STMT_CLAIM_SENDING] = "UPDATE messages SET status = 'sending',"
@@ -312,12 +339,28 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " sent_at = CASE WHEN ?1 = 'accepted' THEN " NOW " ELSE sent_at END,"
 	    " updated_at = " NOW " WHERE id = ?8 AND " RANK("status")
 	    " < " RANK("?1"),
-	[STMT_OUTBOX_RETRY] = "UPDATE outbox SET lease_owner = NULL,"
-	    " lease_until = NULL, last_error = ?,"
-	    " next_attempt_at = strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"
+	[STMT_OUTBOX_RETRY] = "UPDATE outbox SET " RELEASE ","
+	    " unsure_since = NULL, not_found = 0 WHERE message_id = ?",
+	[STMT_OUTBOX_UNSURE] = "UPDATE outbox SET " RELEASE ","
+	    " unsure_since = " NOW ", not_found = 0 WHERE message_id = ?",
+	[STMT_OUTBOX_LOOKUP] = "UPDATE outbox SET " RELEASE
 	    " WHERE message_id = ?",
+	[STMT_OUTBOX_NOT_FOUND] = "UPDATE outbox SET " RELEASE ","
+	    " not_found = not_found + 1 WHERE message_id = ?",
 	[STMT_OUTBOX_RETRY_MSG] = "UPDATE messages SET status = 'queued',"
 	    " updated_at = " NOW " WHERE id = ? AND status = 'sending'",
+	[STMT_OUTBOX_SEND_AGAIN] = "UPDATE outbox SET unsure_since = NULL,"
+	    " not_found = 0 WHERE message_id = ?",
+	[STMT_OUTBOX_HOLD] = "UPDATE outbox SET lease_owner = NULL,"
+	    " lease_until = NULL, last_error = ?, held_since = " NOW
+	    " WHERE message_id = ?",
+	[STMT_OUTBOX_EACH] = "SELECT " OUTBOX_ROW " WHERE ?1 IS NULL"
+	    " OR m.connection_id = ?1 ORDER BY o.message_id LIMIT ?2",
+	[STMT_OUTBOX_GET] = "SELECT " OUTBOX_ROW " WHERE o.message_id = ?",
+	[STMT_OUTBOX_REQUEUE] = "UPDATE outbox SET lease_owner = NULL,"
+	    " lease_until = NULL, attempts = 0, next_attempt_at = " NOW ","
+	    " last_error = '', unsure_since = NULL, not_found = 0,"
+	    " held_since = NULL WHERE message_id = ?",
 	[STMT_AQ_SELECT] = "SELECT q.message_id, q.session_id, q.agent_id,"
 	    " s.contact_id, m.connection_id, c.phone, m.text, s.data,"
 	    " s.collect_step, s.responsible = 'ai', c.opted_out,"
@@ -442,7 +485,15 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_CLAIM_SENDING),
 	N(STMT_OUTBOX_DONE),
 	N(STMT_OUTBOX_RETRY),
+	N(STMT_OUTBOX_UNSURE),
+	N(STMT_OUTBOX_LOOKUP),
+	N(STMT_OUTBOX_NOT_FOUND),
 	N(STMT_OUTBOX_RETRY_MSG),
+	N(STMT_OUTBOX_SEND_AGAIN),
+	N(STMT_OUTBOX_HOLD),
+	N(STMT_OUTBOX_EACH),
+	N(STMT_OUTBOX_GET),
+	N(STMT_OUTBOX_REQUEUE),
 	N(STMT_AQ_SELECT),
 	N(STMT_AQ_LEASE),
 	N(STMT_AQ_DONE),
@@ -471,6 +522,7 @@ struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[STMT__MAX];
 	int		 in_tx;
+	int		 full;		/* IBCHANNEL_SYNC=full */
 };
 
 const char *
@@ -792,10 +844,10 @@ store_open(const char *path, enum store_open_mode mode, struct store **out)
 		goto err;
 	}
 	sqlite3_busy_handler(st->db, busy_wait, NULL);
+	st->full = sync_mode(&why) != 2;
 	if (exec_sql(st->db, "PRAGMA journal_mode = WAL") < 0 ||
 	    exec_sql(st->db, "PRAGMA foreign_keys = ON") < 0 ||
-	    exec_sql(st->db, sync_mode(&why) == 2 ?
-	    "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL") < 0)
+	    store_sync_relaxed(st, 0) < 0)
 		goto err;
 	if (migrate(st) < 0)
 		goto err;
@@ -817,6 +869,13 @@ store_close(struct store *st)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 	free(st);
+}
+
+int
+store_sync_relaxed(struct store *st, int relaxed)
+{
+	return exec_sql(st->db, relaxed || !st->full ?
+	    "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL");
 }
 
 int
@@ -1677,6 +1736,8 @@ outbox_fill(sqlite3_stmt *s, void *item)
 	c->unsure = sqlite3_column_int(s, 6);
 	c->opted_out = sqlite3_column_int(s, 7);
 	c->priority = sqlite3_column_int(s, 8);
+	c->not_found = sqlite3_column_int(s, 9);
+	c->unsure_age = sqlite3_column_double(s, 10);
 	return c->recipient != NULL && c->text != NULL ? c->message : 0;
 }
 
@@ -1716,18 +1777,104 @@ store_outbox_done(struct store *st, int64_t message, const char *status,
 	return exec_stmt(st, STMT_OUTBOX_DEL, "i", message);
 }
 
+/* How each kind of release leaves the outbox row and the message. */
+static const struct {
+	enum stmt	 stmt;		/* binds error, delay modifier, message */
+	int		 requeue;	/* the message goes back to 'queued' */
+} retry_kinds[] = {
+	[STORE_RETRY_SEND] = { STMT_OUTBOX_RETRY, 1 },
+	[STORE_RETRY_UNSURE] = { STMT_OUTBOX_UNSURE, 0 },
+	[STORE_RETRY_LOOKUP] = { STMT_OUTBOX_LOOKUP, 0 },
+	[STORE_RETRY_NOT_FOUND] = { STMT_OUTBOX_NOT_FOUND, 0 },
+};
+
 int
 store_outbox_retry(struct store *st, int64_t message, double delay_seconds,
-    const char *error, int unsure)
+    const char *error, enum store_retry kind)
 {
 	char	 delay[48];
 
+	if ((size_t)kind >= sizeof(retry_kinds) / sizeof(retry_kinds[0]))
+		return -1;
 	snprintf(delay, sizeof(delay), "+%.3f seconds", delay_seconds);
-	if (exec_stmt(st, STMT_OUTBOX_RETRY, "ssi", error, delay, message) < 0)
+	if (exec_stmt(st, retry_kinds[kind].stmt, "ssi", error, delay,
+	    message) < 0)
 		return -1;
 	/* An unsure message stays 'sending': the next claim looks it up first. */
-	if (unsure)
+	if (!retry_kinds[kind].requeue)
 		return 1;
+	return exec_stmt(st, STMT_OUTBOX_RETRY_MSG, "i", message);
+}
+
+int
+store_outbox_send_again(struct store *st, int64_t message)
+{
+	int	 rc;
+
+	if ((rc = exec_stmt(st, STMT_OUTBOX_SEND_AGAIN, "i", message)) <= 0)
+		return rc;
+	return sqlite3_changes(st->db) > 0;
+}
+
+int
+store_outbox_hold(struct store *st, int64_t message, const char *reason)
+{
+	return exec_stmt(st, STMT_OUTBOX_HOLD, "si", reason, message);
+}
+
+/* Reads an OUTBOX_ROW result into e. */
+static void
+outbox_entry_fill(sqlite3_stmt *s, struct store_outbox_entry *e)
+{
+	e->message = sqlite3_column_int64(s, 0);
+	copy_col(s, 1, e->uid, sizeof(e->uid));
+	copy_col(s, 2, e->conn, sizeof(e->conn));
+	copy_col(s, 3, e->recipient, sizeof(e->recipient));
+	copy_col(s, 4, e->state, sizeof(e->state));
+	e->attempts = sqlite3_column_int(s, 5);
+	copy_col(s, 6, e->last_error, sizeof(e->last_error));
+}
+
+int
+store_outbox_each(struct store *st, const char *conn, int limit,
+    int (*fn)(const struct store_outbox_entry *, void *), void *arg)
+{
+	struct store_outbox_entry	 e;
+	sqlite3_stmt			*s;
+	int				 rc;
+
+	for (rc = run(st, STMT_OUTBOX_EACH, &s, "si", conn, (int64_t)limit);
+	    rc == SQLITE_ROW; rc = step(st, STMT_OUTBOX_EACH, s)) {
+		outbox_entry_fill(s, &e);
+		if (!fn(&e, arg))
+			break;
+	}
+	sqlite3_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_outbox_get(struct store *st, int64_t message,
+    struct store_outbox_entry *e)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	memset(e, 0, sizeof(*e));
+	if ((rc = run(st, STMT_OUTBOX_GET, &s, "i", message)) < 0)
+		return -1;
+	if (rc != SQLITE_ROW)
+		return 0;
+	outbox_entry_fill(s, e);
+	sqlite3_reset(s);
+	return 1;
+}
+
+int
+store_outbox_requeue(struct store *st, int64_t message)
+{
+	if (exec_stmt(st, STMT_OUTBOX_REQUEUE, "i", message) < 0)
+		return -1;
 	return exec_stmt(st, STMT_OUTBOX_RETRY_MSG, "i", message);
 }
 

@@ -48,6 +48,16 @@ int	 store_readonly(struct store *);
 /* Last SQLite error text, for messages to people. */
 const char *store_errmsg(struct store *);
 
+/*
+ * Relaxes the durability of the next transactions to IBCHANNEL_SYNC=normal
+ * (relaxed 1), or restores the configured one (0). For work that may be
+ * lost on a power failure because it is done again (a claim, an agent's
+ * answer not yet sent): a later transaction at the configured level makes
+ * it durable too, since the WAL is written in order. Outside a
+ * transaction only. > 0 done, < 0 error.
+ */
+int	 store_sync_relaxed(struct store *, int relaxed);
+
 /* Write transactions: BEGIN IMMEDIATE, COMMIT, ROLLBACK (safe when none is open). */
 int	 store_begin(struct store *);
 int	 store_commit(struct store *);
@@ -312,10 +322,17 @@ struct store_claim {
 	int64_t	 message;
 	char	 uid[STORE_UID_MAX];
 	char	 conn[STORE_ID_LEN + 1];
-	char	*recipient;		/* owned: store_claim_clear */
+	char	*recipient;		/* owned: store_claims_free */
 	char	*text;
-	int	 attempts;		/* this attempt's number, from 1 */
-	int	 unsure;		/* 1: its earlier lease lapsed mid-send; look it up first */
+	int	 attempts;		/* this claim's number, from 1 */
+	/*
+	 * 1: an earlier send may have reached Infobip (it timed out, broke,
+	 * got a 5xx or an unreadable answer, or its sender's lease lapsed):
+	 * look it up in Infobip's logs before sending again.
+	 */
+	int	 unsure;
+	int	 not_found;		/* unsure: lookups since that did not find it */
+	double	 unsure_age;		/* unsure: seconds since that send ended */
 	int	 opted_out;		/* 1: the contact opted out since it was queued */
 	int	 priority;
 };
@@ -323,8 +340,8 @@ struct store_claim {
  * Claims up to max due outbox rows for owner until lease_seconds from now,
  * atomically (two processes never claim the same row), and marks their
  * messages 'sending'. Rows whose lease lapsed are claimed again with unsure
- * set. Returns the count claimed (>= 0) with *out (free with
- * store_claims_free), < 0 on error.
+ * set; rows held for an operator are not claimed. Returns the count
+ * claimed (>= 0) with *out (free with store_claims_free), < 0 on error.
  */
 int	 store_outbox_claim(struct store *, const char *owner, int lease_seconds,
 	    size_t max, struct store_claim **out);
@@ -336,14 +353,61 @@ void	 store_claims_free(struct store_claim *, size_t n);
 int	 store_outbox_done(struct store *, int64_t message, const char *status,
 	    const char *infobip_id, const char *bulk_id, const char *group_name,
 	    const char *status_name, const char *description, int sms_count);
+
+/* How a claimed message goes back to the outbox. */
+enum store_retry {
+	STORE_RETRY_SEND,	/* Infobip did not take it: 'queued', sent at the next try */
+	STORE_RETRY_UNSURE,	/* the send just made may have reached Infobip: unsure from now */
+	STORE_RETRY_LOOKUP,	/* still unsure (a lookup failed, the connection stopped) */
+	STORE_RETRY_NOT_FOUND,	/* still unsure, and one more lookup did not find it */
+};
 /*
- * Releases a claimed message to try again after delay_seconds: back to
- * 'queued', or, when unsure (Infobip may have it: the request timed out or
- * the connection broke after sending), left 'sending' so that the next
- * claim looks it up in Infobip's logs before sending again.
+ * Releases a claimed message to be tried again after delay_seconds, with
+ * error for operators. Every kind but STORE_RETRY_SEND leaves the message
+ * 'sending', so that the next claim looks it up in Infobip's logs first.
  */
 int	 store_outbox_retry(struct store *, int64_t message, double delay_seconds,
-	    const char *error, int unsure);
+	    const char *error, enum store_retry);
+/*
+ * The lookups settled that Infobip does not have a claimed unsure message,
+ * which is about to be sent again: its unsure state is cleared, so that a
+ * crash during the new send is dated from that send's own lease. > 0 done,
+ * 0 when it left the outbox meanwhile (a delivery report settled it).
+ */
+int	 store_outbox_send_again(struct store *, int64_t message);
+/*
+ * Releases a claimed unsure message to an operator: no sender claims it
+ * again until store_outbox_requeue or store_outbox_done; reason becomes its
+ * last error.
+ */
+int	 store_outbox_hold(struct store *, int64_t message, const char *reason);
+
+/* One outbox row as operators see it. */
+struct store_outbox_entry {
+	int64_t	 message;
+	char	 uid[STORE_UID_MAX];
+	char	 conn[STORE_ID_LEN + 1];
+	char	 recipient[64];
+	/*
+	 * queued; sending (a sender holds it now); unsure (an earlier send
+	 * may have reached Infobip: being looked up); held (waits for an
+	 * operator)
+	 */
+	char	 state[16];
+	int	 attempts;
+	char	 last_error[1024];
+};
+/* Calls fn for up to limit outbox rows (of conn, or all when NULL), oldest first; stops when fn returns 0. */
+int	 store_outbox_each(struct store *, const char *conn, int limit,
+	    int (*fn)(const struct store_outbox_entry *, void *), void *arg);
+/* Reads the outbox row of a message. > 0 found, 0 not in the outbox. */
+int	 store_outbox_get(struct store *, int64_t message,
+	    struct store_outbox_entry *);
+/*
+ * Puts a message back as new: 'queued', due now, attempts, unsure state
+ * and hold cleared (an operator's resend).
+ */
+int	 store_outbox_requeue(struct store *, int64_t message);
 
 /* The agent queue: inbound messages waiting for their agent's answer. */
 struct store_agent_job {

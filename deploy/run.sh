@@ -85,14 +85,18 @@ curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
 	-d "{\"mo_url\": \"$IBCHANNEL_PUBLIC_URL/channel/$conn/webhook/sms\"}" \
 	"http://127.0.0.1:$simport/_sim/config"
 
-# The sender, as cron would run it: a fresh 55-second window each minute.
+# The sender, as cron runs it, but in one long window: it leaves (status 0)
+# on Ctrl-C or SIGTERM and is started again only after an error. (A loop of
+# 55-second windows raced Ctrl-C: a window ending on the signal was followed
+# by a new one that nobody stopped.)
 (
 	child=""
 	trap 'kill $child 2>/dev/null; exit 0' TERM
 	while :; do
-		"$ibc" sender --for 55 &
+		"$ibc" sender --for 86400 &
 		child=$!
-		wait "$child" || sleep 1
+		wait "$child" && break
+		sleep 1
 	done
 ) >>"$var/sender.log" 2>&1 &
 pids="$pids $!"

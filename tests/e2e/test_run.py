@@ -61,11 +61,18 @@ def start():
     return p, out
 
 
+stuck = ""
+
+
 def stop(p):
+    global stuck
     os.killpg(p.pid, signal.SIGINT)  # what Ctrl-C sends to the whole group
     try:
         p.wait(timeout=15)
     except subprocess.TimeoutExpired:
+        # What is still running tells why, in the failure's detail.
+        stuck = subprocess.run(["ps", "-o", "pid,stat,etime,args", "-g", str(p.pid)],
+                               capture_output=True, text=True).stdout
         os.killpg(p.pid, signal.SIGKILL)
         return False
     return True
@@ -132,7 +139,7 @@ check(b"Demo line" in home and b'id="noauth"' in home,
 _, agents = call(admin_url + "agents")
 check(b"Demo rules agent" in agents and b"Demo line (inbound)" in agents,
       "and the demo agent with its inbound connection")
-check(stop(p), "Ctrl-C stops the script")
+check(stop(p), "Ctrl-C stops the script", stuck)
 check(wait_for(lambda: not port_open(port) and not port_open(simport), 10),
       "lighttpd and the simulator are stopped")
 left = subprocess.run(["sh", "-c", "ps -eo args | grep -F -- '%s' | grep -v grep" % var],

@@ -160,6 +160,8 @@ env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND text L
                    " '%123-456-7890%invalid phone number%'", (cid,)) == 1, "... and logged")
 
 # --- Faults are retried and then succeed -----------------------------------------------
+# An unsure send goes again after two lookups, the last 1 s (not minutes) after it.
+env.cli("settings", "set", "unsure_resend_after_seconds", "1")
 env.cli("settings", "set", "infobip_timeout_ms", "1500")
 for kind, extra in (("429", {}), ("500", {}), ("timeout", {"delay": 3}), ("reset", {}),
                     ("503", {})):

@@ -579,8 +579,23 @@ CONFIG_KEYS = {
     "keywords": list, "remote_webhooks": bool,
 }
 
+# What each fault does to the next request on its endpoint:
+#   429, 500, 503        that error, nothing done
+#   timeout              no answer: waits delay, then closes; nothing done
+#   slow                 waits delay, then handles it (a send is accepted
+#                        only then, even if the client gave up meanwhile)
+#   reset                TCP reset, nothing done
+#   malformed            200 with a cut JSON body, nothing done
+#   empty                200 with an empty answer ({"messages": []} for a
+#                        send, {"results": []} for logs and reports),
+#                        nothing done: a lagging log, a lost send
+#   accept_then_hang     handled (a send accepted), answer after delay
+#   accept_then_reset    handled, then TCP reset instead of the answer
+#   accept_then_malformed  handled, then the malformed answer
+#   accept_then_empty    handled, then the empty answer
 FAULT_KINDS = ("429", "500", "503", "timeout", "slow", "reset", "malformed",
-               "accept_then_hang", "accept_then_reset")
+               "empty", "accept_then_hang", "accept_then_reset",
+               "accept_then_malformed", "accept_then_empty")
 FAULT_DEFAULT_DELAY = {"timeout": 30.0, "slow": 2.0,
                        "accept_then_hang": 30.0}
 
@@ -756,7 +771,9 @@ class Sim:
             sms_only = set(self.cfg["sms_only_keys"])
         if not key or (key not in keys and key not in sms_only):
             return 401
-        if scope == "account" and key in sms_only:
+        # A key with only the sending scopes may not read the balance
+        # (account-management:manage) or the logs (sms:logs:read).
+        if scope in ("account", "logs") and key in sms_only:
             return 403
         return 0
 
@@ -1442,8 +1459,8 @@ ROUTES = {
     "/sms/3/messages": ("POST", "v3", "send_v3", "sms"),
     "/sms/2/text/advanced": ("POST", "legacy", "send_v2", "sms"),
     "/account/1/balance": ("GET", "legacy", "balance", "account"),
-    "/sms/3/logs": ("GET", "v3", "logs_v3", "sms"),
-    "/sms/1/logs": ("GET", "legacy", "logs_v1", "sms"),
+    "/sms/3/logs": ("GET", "v3", "logs_v3", "logs"),
+    "/sms/1/logs": ("GET", "legacy", "logs_v1", "logs"),
     "/sms/3/reports": ("GET", "v3", "reports_v3", "sms"),
     "/sms/1/reports": ("GET", "legacy", "reports_v1", "sms"),
 }
@@ -1634,9 +1651,8 @@ class Handler(BaseHTTPRequestHandler):
             self.sim.set_status(rec, None, kind)
             self.reset_connection()
             return
-        if kind == "malformed":
-            self.send_bytes(200, b'{"bulkId":"2034072219640523072",'
-                            b'"messages":[{"messageId":')
+        if kind in ("malformed", "empty"):
+            self.send_fault_answer(route_path, kind)
             self.sim.set_status(rec, 200, kind)
             return
         if kind == "slow":
@@ -1651,8 +1667,26 @@ class Handler(BaseHTTPRequestHandler):
             self.sim.set_status(rec, None, kind)
             self.reset_connection()
             return
+        elif kind in ("accept_then_malformed", "accept_then_empty"):
+            self.send_fault_answer(route_path, kind[len("accept_then_"):])
+            self.sim.set_status(rec, 200, kind)
+            return
         self.send_json(code, obj, extra)
         self.sim.set_status(rec, code, kind)
+
+    def send_fault_answer(self, path, kind):
+        """A 200 Infobip should not give: cut JSON, or an empty answer."""
+        if kind == "malformed":
+            self.send_bytes(200, b'{"bulkId":"2034072219640523072",'
+                            b'"messages":[{"messageId":')
+            return
+        name = ROUTES.get(path, (None, None, ""))[2]
+        if name.startswith("send_"):
+            self.send_json(200, {"messages": []})
+        elif name.startswith(("logs_", "reports_")):
+            self.send_json(200, {"results": []})
+        else:
+            self.send_json(200, {})
 
     def infobip(self, method, route, path, query, body):
         """Handles an Infobip endpoint; returns (status, body, headers)."""

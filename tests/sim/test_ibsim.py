@@ -196,6 +196,14 @@ def test_auth():
         "messageId": "FORBIDDEN", "text": "Forbidden"}}}, "403 body")
     s, _, d = v3_send([{"to": "41793026727"}], key=SMS_KEY)
     eq(s, 200, "sms-only key can send")
+    s, _, d = jcall("GET", "/sms/3/logs?messageId=x", key=SMS_KEY)
+    eq((s, d and d.get("errorCode")), (403, "E403"),
+       "sms-only key may not read the v3 logs")
+    s, _, d = jcall("GET", "/sms/1/logs?messageId=x", key=SMS_KEY)
+    eq((s, d and d["requestError"]["serviceException"]["messageId"]),
+       (403, "FORBIDDEN"), "sms-only key may not read the v1 logs")
+    eq(jcall("GET", "/sms/3/logs?messageId=x")[0], 200,
+       "a full key reads the logs")
 
     basic = "Basic " + base64.b64encode(b"user:" + KEY.encode()).decode()
     eq(call("GET", "/account/1/balance", auth=basic)[0], 200, "basic auth")
@@ -667,15 +675,44 @@ def test_faults():
     fault("/sms/3/messages", "reset")
     r = raw_exchange("/sms/3/messages", send, 5)
     eq(r, ("exc", "ConnectionResetError"), "reset")
-    fault("/sms/3/messages", "malformed")
-    r = raw_exchange("/sms/3/messages", send, 5)
-    ok = False
-    if r[0] == "ok" and r[1] == 200:
+    def malformed_200(r):
+        if r[0] != "ok" or r[1] != 200:
+            return False
         try:
             json.loads(r[2])
         except ValueError:
-            ok = True
-    check(ok, "malformed: 200 with invalid JSON: %r" % (r,))
+            return True
+        return False
+
+    fault("/sms/3/messages", "malformed")
+    r = raw_exchange("/sms/3/messages", send, 5)
+    check(malformed_200(r), "malformed: 200 with invalid JSON: %r" % (r,))
+
+    count = len(sim("GET", "/_sim/messages")[1]["messages"])
+    fault("/sms/3/messages", "empty")
+    eq(raw_exchange("/sms/3/messages", send, 5)[1:],
+       (200, b'{"messages":[]}'), "empty send answer")
+    eq(len(sim("GET", "/_sim/messages")[1]["messages"]), count,
+       "an empty send answer accepted nothing")
+    fault("/sms/3/logs", "empty", count=2)
+    v3_send([{"to": "41793026727", "messageId": "lagging-1"}])
+    answers = [jcall("GET", "/sms/3/logs?messageId=lagging-1")[2]
+               for _ in range(3)]
+    eq([len(a["results"]) for a in answers], [0, 0, 1],
+       "logs answer empty twice, then find the message")
+
+    before = {m["messageId"] for m in sim("GET", "/_sim/messages")[1]
+              ["messages"]}
+    fault("/sms/3/messages", "accept_then_malformed")
+    r = raw_exchange("/sms/3/messages", send, 5)
+    check(malformed_200(r), "accept_then_malformed: 200 with invalid JSON:"
+          " %r" % (r,))
+    fault("/sms/3/messages", "accept_then_empty")
+    eq(raw_exchange("/sms/3/messages", send, 5)[1:],
+       (200, b'{"messages":[]}'), "accept_then_empty answer")
+    after = [m for m in sim("GET", "/_sim/messages")[1]["messages"]
+             if m["messageId"] not in before]
+    eq(len(after), 2, "accepted despite the malformed and empty answers")
 
     before = {m["messageId"] for m in sim("GET", "/_sim/messages")[1]
               ["messages"]}

@@ -624,14 +624,15 @@ test_send_errors(struct ib_client *c)
 	struct ib_result	 res;
 	struct ib_error		 err;
 	struct recorded		 r;
+	char			 url[64];
 	double			 t0;
 	int			 rv, before;
 
 	/* 400 with violations. */
 	rv = send_one(c, sim_url, KEY, &no_sender, "t-400", &res, &err);
 	CHECK(rv == 0, "400: permanent, rv %d", rv);
-	CHECK(err.http_status == 400 && !err.retryable, "400: status %ld",
-	    err.http_status);
+	CHECK(err.http_status == 400 && !err.retryable && !err.unsure,
+	    "400: status %ld", err.http_status);
 	CHECK_STR(err.code, "E400", "400: code");
 	CHECK_STR(err.text, "Request cannot be processed.", "400: text");
 	CHECK_STR(err.violations, "messages[0].sender: must not be null",
@@ -652,26 +653,27 @@ test_send_errors(struct ib_client *c)
 	rv = send_one(c, sim_url, KEY, &opts, "t-429", &res, &err);
 	CHECK(rv < 0 && err.retryable && err.http_status == 429,
 	    "429: retryable, rv %d", rv);
+	CHECK(!err.unsure, "429: Infobip refused it, so it is not unsure");
 	CHECK_STR(err.code, "E429", "429: code");
 	CHECK(err.retry_after == 0, "429 without Retry-After");
 	sim_fault("/sms/3/messages", "500", 0);
 	rv = send_one(c, sim_url, KEY, &opts, "t-500", &res, &err);
-	CHECK(rv < 0 && err.retryable && err.http_status == 500,
-	    "500: retryable, rv %d", rv);
+	CHECK(rv < 0 && err.retryable && err.http_status == 500 && err.unsure,
+	    "500: retryable and unsure, rv %d", rv);
 	CHECK_STR(err.code, "E500", "500: code");
 	CHECK_STR(err.text, "Something went wrong.", "500: text");
 	sim_fault("/sms/3/messages", "503", 0);
 	rv = send_one(c, sim_url, KEY, &opts, "t-503", &res, &err);
-	CHECK(rv < 0 && err.retryable && err.http_status == 503,
-	    "503: retryable, rv %d", rv);
+	CHECK(rv < 0 && err.retryable && err.http_status == 503 && err.unsure,
+	    "503: retryable and unsure, rv %d", rv);
 
 	/* Timeout. */
 	ib_set_timeouts(c, 1000, 1500);
 	sim_fault("/sms/3/messages", "timeout", 3);
 	t0 = now_s();
 	rv = send_one(c, sim_url, KEY, &opts, "t-timeout", &res, &err);
-	CHECK(rv < 0 && err.retryable && err.http_status == 0,
-	    "timeout: retryable, rv %d", rv);
+	CHECK(rv < 0 && err.retryable && err.http_status == 0 && err.unsure,
+	    "timeout: retryable and unsure, rv %d", rv);
 	CHECK_STR(err.code, "TIMEOUT", "timeout: code");
 	CHECK(strstr(err.text, "timed out") != NULL, "timeout: curl's text "
 	    "\"%s\"", err.text);
@@ -682,18 +684,37 @@ test_send_errors(struct ib_client *c)
 	/* Connection reset. */
 	sim_fault("/sms/3/messages", "reset", 0);
 	rv = send_one(c, sim_url, KEY, &opts, "t-reset", &res, &err);
-	CHECK(rv < 0 && err.retryable && err.http_status == 0,
-	    "reset: retryable, rv %d", rv);
+	CHECK(rv < 0 && err.retryable && err.http_status == 0 && err.unsure,
+	    "reset: retryable and unsure, rv %d", rv);
 	CHECK_STR(err.code, "NETWORK", "reset: code");
 	CHECK(err.text[0] != '\0', "reset: curl's reason");
 
-	/* Malformed 200. */
+	/* A 200 that cannot be read: what became of the message is unknown. */
 	sim_fault("/sms/3/messages", "malformed", 0);
 	rv = send_one(c, sim_url, KEY, &opts, "t-malformed", &res, &err);
-	CHECK(rv == 0 && !err.retryable && err.http_status == 200,
-	    "malformed 200: permanent, rv %d", rv);
+	CHECK(rv < 0 && err.retryable && err.unsure && err.http_status == 200,
+	    "malformed 200: unsure, rv %d", rv);
 	CHECK_STR(err.code, "BAD_RESPONSE", "malformed: code");
 	CHECK_STR(err.text, "response is not JSON", "malformed: text");
+	CHECK(res.accepted == 0 && res.group_id == IB_GROUP_NONE,
+	    "malformed: res has no status");
+
+	/* {"messages": []} after accepting: the message is unknown, not failed. */
+	sim_fault("/sms/3/messages", "accept_then_empty", 0);
+	rv = send_one(c, sim_url, KEY, &opts, "t-empty", &res, &err);
+	CHECK(rv > 0 && res.accepted == 0 && res.group_id == IB_GROUP_NONE,
+	    "empty answer: rv %d, group %d", rv, res.group_id);
+	CHECK_STR(res.description, "missing from Infobip's response",
+	    "empty answer: description");
+	rv = ib_lookup(c, sim_url, KEY, "t-empty", &res, &err);
+	CHECK(rv == 1 && res.accepted, "empty answer: found in logs, rv %d",
+	    rv);
+
+	/* Nothing left this machine: Infobip cannot have it. */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
+	rv = send_one(c, url, KEY, &opts, "t-refused", &res, &err);
+	CHECK(rv < 0 && err.retryable && !err.unsure,
+	    "connection refused: retryable, not unsure, rv %d", rv);
 
 	/*
 	 * Accepted, then the (reused) connection dies: the client must not
@@ -703,7 +724,8 @@ test_send_errors(struct ib_client *c)
 	before = r.count;
 	sim_fault("/sms/3/messages", "accept_then_reset", 0);
 	rv = send_one(c, sim_url, KEY, &opts, "t-lost-answer", &res, &err);
-	CHECK(rv < 0 && err.retryable, "accept_then_reset: retryable");
+	CHECK(rv < 0 && err.retryable && err.unsure,
+	    "accept_then_reset: retryable and unsure");
 	CHECK_STR(err.code, "NETWORK", "accept_then_reset: code");
 	CHECK_STR(res.uid, "t-lost-answer", "accept_then_reset: res uid");
 	CHECK(res.accepted == 0 && res.group_id == IB_GROUP_NONE,
@@ -795,8 +817,8 @@ test_send_canned(struct ib_client *c)
 
 	pid = canned_start(notsend, sizeof(notsend) - 1, url, sizeof(url));
 	rv = send_one(c, url, KEY, &opts, "t-notsend", &res, &err);
-	CHECK(rv == 0 && strcmp(err.code, "BAD_RESPONSE") == 0,
-	    "200 that is no send result: permanent");
+	CHECK(rv < 0 && err.unsure && strcmp(err.code, "BAD_RESPONSE") == 0,
+	    "200 that is no send result: unsure");
 	CHECK_STR(err.text, "response is not a send result", "not a result");
 	canned_stop(pid);
 
@@ -825,8 +847,8 @@ test_send_canned(struct ib_client *c)
 		big[n] = '{';
 		pid = canned_start(big, n + 1200000, url, sizeof(url));
 		rv = send_one(c, url, KEY, &opts, "t-big", &res, &err);
-		CHECK(rv == 0 && !err.retryable, "oversized: permanent, rv %d",
-		    rv);
+		CHECK(rv < 0 && err.unsure && err.http_status == 200,
+		    "oversized 200: unsure, rv %d", rv);
 		CHECK_STR(err.code, "BAD_RESPONSE", "oversized: code");
 		CHECK_STR(err.text, "response larger than 1048576 bytes",
 		    "oversized: text");
@@ -940,6 +962,13 @@ test_lookup_errors(struct ib_client *c)
 	rv = ib_lookup(c, sim_url, KEY_WRONG, "t-acc-1", &res, &err);
 	CHECK(rv < 0 && strcmp(err.code, "E401") == 0 && !err.retryable,
 	    "lookup 401: rv %d %s", rv, err.code);
+	rv = ib_lookup(c, sim_url, KEY_SMS, "t-acc-1", &res, &err);
+	CHECK(rv < 0 && err.http_status == 403 && !err.retryable,
+	    "lookup without the logs scope: 403, rv %d %ld", rv,
+	    err.http_status);
+	sim_fault("/sms/3/logs", "empty", 0);
+	rv = ib_lookup(c, sim_url, KEY, "t-acc-1", &res, &err);
+	CHECK(rv == 0, "lookup answered empty: not found, rv %d", rv);
 	sim_fault("/sms/3/logs", "429", 0);
 	rv = ib_lookup(c, sim_url, KEY, "t-acc-1", &res, &err);
 	CHECK(rv < 0 && err.retryable && err.http_status == 429,

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "check.h"
+#include "outbox.h"
 #include "secret.h"
 #include "store.h"
 
@@ -404,22 +405,34 @@ test_claims(struct store *st, const struct store_connection *c)
 	    " status = 'sending'") == CLAIM_ROWS, "claimed rows are sending");
 }
 
-static void
-test_retry_and_lapse(struct store *st, const struct store_connection *c)
+/* Queues an agent's message on connection c; returns its id (uid written), 0 on failure. */
+static int64_t
+queue_message(struct store *st, const struct store_connection *c,
+    const char *recipient, const char *text, char uid[STORE_UID_MAX])
 {
 	struct store_outbound	 o;
-	struct store_claim	*cl;
-	int64_t			 id;
-	char			 uid[STORE_UID_MAX], sql[256];
-	int			 n;
+	int64_t			 id = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.conn = c->id;
 	o.author = "agent";
 	o.sender = "InfoSMS";
-	o.recipient = "+4915112345678";
-	o.text = "retry me";
-	CHECK(store_message_insert_outbound(st, &o, &id, uid) > 0, "queued");
+	o.recipient = recipient;
+	o.text = text;
+	CHECK(store_message_insert_outbound(st, &o, &id, uid) > 0,
+	    "queued \"%s\"", text);
+	return id;
+}
+
+static void
+test_retry_and_lapse(struct store *st, const struct store_connection *c)
+{
+	struct store_claim	*cl;
+	int64_t			 id;
+	char			 uid[STORE_UID_MAX], sql[256];
+	int			 n;
+
+	id = queue_message(st, c, "+4915112345678", "retry me", uid);
 	n = store_outbox_claim(st, "x", 1, 10, &cl);
 	CHECK(n == 1 && cl[0].message == id && cl[0].unsure == 0,
 	    "claimed fresh (n=%d)", n);
@@ -432,7 +445,8 @@ test_retry_and_lapse(struct store *st, const struct store_connection *c)
 	CHECK(n == 1 && cl[0].unsure == 1,
 	    "lapsed lease claimed again as unsure");
 	store_claims_free(cl, n > 0 ? (size_t)n : 0);
-	CHECK(store_outbox_retry(st, id, 3600, "HTTP 500", 0) > 0, "retry later");
+	CHECK(store_outbox_retry(st, id, 3600, "HTTP 500",
+	    STORE_RETRY_SEND) > 0, "retry later");
 	n = store_outbox_claim(st, "y", 60, 10, &cl);
 	CHECK(n == 0, "not due before its next attempt");
 	store_claims_free(cl, 0);
@@ -446,6 +460,108 @@ test_retry_and_lapse(struct store *st, const struct store_connection *c)
 	    " infobip_id = 'ib-x' FROM messages WHERE id = %lld",
 	    (long long)id);
 	CHECK(q(sql) == 1, "accepted with Infobip's id");
+}
+
+/* Claims the one due row (message id); returns 1 with *c filled, else 0. */
+static int
+claim_one(struct store *st, int64_t id, struct store_claim *c)
+{
+	struct store_claim	*cl;
+	int			 n;
+
+	memset(c, 0, sizeof(*c));
+	n = store_outbox_claim(st, "t", 60, 10, &cl);
+	if (n == 1 && cl[0].message == id)
+		*c = cl[0];
+	store_claims_free(cl, n > 0 ? (size_t)n : 0);
+	c->recipient = c->text = NULL;
+	return n == 1 && c->message == id;
+}
+
+static int
+count_row(const struct store_outbox_entry *e, void *arg)
+{
+	(*(int *)arg)++;
+	return e->message > 0;
+}
+
+/* A send whose outcome is unknown: looked up, held, settled by hand. */
+static void
+test_unsure(struct store *st, const struct store_connection *c)
+{
+	struct store_outbox_entry	 e;
+	struct store_claim		 cl;
+	const char			*why;
+	int64_t				 id;
+	char				 uid[STORE_UID_MAX], sql[256];
+	int				 rows = 0;
+
+	id = queue_message(st, c, "+4915112345679", "unsure", uid);
+	CHECK(store_outbox_get(st, id, &e) > 0 && strcmp(e.state, "queued")
+	    == 0 && strcmp(e.uid, uid) == 0, "outbox entry: queued");
+	CHECK(claim_one(st, id, &cl) && !cl.unsure, "claimed, sure");
+	CHECK(store_outbox_get(st, id, &e) > 0 && strcmp(e.state, "sending")
+	    == 0, "outbox entry: sending while claimed (%s)", e.state);
+	CHECK(outbox_resend(st, id, "alice", &why) == 0 && why != NULL &&
+	    strstr(why, "right now") != NULL, "no resend while claimed");
+	CHECK(store_outbox_retry(st, id, 0, "TIMEOUT: x", STORE_RETRY_UNSURE)
+	    > 0, "released unsure");
+	CHECK(store_outbox_get(st, id, &e) > 0 && strcmp(e.state, "unsure")
+	    == 0, "outbox entry: unsure (%s)", e.state);
+	CHECK(claim_one(st, id, &cl) && cl.unsure && cl.not_found == 0 &&
+	    cl.unsure_age >= 0 && cl.unsure_age < 60,
+	    "claimed unsure, dated from now (age %.1f)", cl.unsure_age);
+	CHECK(store_outbox_retry(st, id, 0, "not found",
+	    STORE_RETRY_NOT_FOUND) > 0, "not found");
+	CHECK(claim_one(st, id, &cl) && cl.unsure && cl.not_found == 1,
+	    "one lookup counted (%d)", cl.not_found);
+	CHECK(store_outbox_retry(st, id, 0, "HTTP 500", STORE_RETRY_LOOKUP) > 0,
+	    "lookup failed");
+	CHECK(claim_one(st, id, &cl) && cl.unsure && cl.not_found == 1,
+	    "a failed lookup counts nothing (%d)", cl.not_found);
+	CHECK(store_outbox_hold(st, id, "logs forbidden") > 0, "held");
+	CHECK(store_outbox_get(st, id, &e) > 0 && strcmp(e.state, "held") == 0
+	    && strcmp(e.last_error, "logs forbidden") == 0,
+	    "outbox entry: held with the reason (%s)", e.state);
+	CHECK(!claim_one(st, id, &cl), "a held message is not claimed");
+	CHECK(store_outbox_each(st, c->id, 100, count_row, &rows) > 0 &&
+	    rows >= 1, "outbox listed (%d)", rows);
+	CHECK(outbox_resend(st, id, "alice", &why) > 0, "resent by hand");
+	CHECK(store_outbox_get(st, id, &e) > 0 && strcmp(e.state, "queued")
+	    == 0 && e.attempts == 0, "queued as new (%s)", e.state);
+	CHECK(outbox_resend(st, id, "alice", &why) == 0 && why != NULL,
+	    "a queued message is not resent");
+	CHECK(q("SELECT COUNT(*) FROM logs WHERE event = 'outbox' AND text"
+	    " LIKE '%sent again by hand by alice'") == 1, "resend logged");
+
+	/* A sender killed mid-send: dated from its lapsed lease. */
+	CHECK(claim_one(st, id, &cl) && !cl.unsure, "claimed again");
+	snprintf(sql, sizeof(sql), "UPDATE outbox SET lease_until ="
+	    " '2000-01-01 00:00:00.000' WHERE message_id = %lld",
+	    (long long)id);
+	q(sql);
+	CHECK(claim_one(st, id, &cl) && cl.unsure && cl.unsure_age > 1e8,
+	    "lapsed lease: unsure since it lapsed (age %.0f)", cl.unsure_age);
+	snprintf(sql, sizeof(sql), "SELECT unsure_since LIKE '2000-01-01%%'"
+	    " FROM outbox WHERE message_id = %lld", (long long)id);
+	CHECK(q(sql) == 1, "unsure_since kept from the lapsed lease");
+	CHECK(store_outbox_send_again(st, id) > 0, "send again");
+	snprintf(sql, sizeof(sql), "SELECT unsure_since IS NULL AND"
+	    " not_found = 0 FROM outbox WHERE message_id = %lld",
+	    (long long)id);
+	CHECK(q(sql) == 1, "sending again clears the unsure state");
+	CHECK(store_outbox_retry(st, id, 0, "HTTP 500", STORE_RETRY_UNSURE) > 0,
+	    "unsure again");
+	CHECK(outbox_fail(st, id, "bob", &why) > 0, "failed by hand");
+	snprintf(sql, sizeof(sql), "SELECT status = 'failed' AND"
+	    " status_description LIKE '%%by hand by bob%%HTTP 500%%' FROM"
+	    " messages WHERE id = %lld", (long long)id);
+	CHECK(q(sql) == 1, "failed with the operator and the last error");
+	CHECK(store_outbox_get(st, id, &e) == 0, "gone from the outbox");
+	CHECK(store_outbox_send_again(st, id) == 0,
+	    "no send again once it left the outbox");
+	CHECK(outbox_fail(st, id, "bob", &why) == 0 && why != NULL,
+	    "a settled message cannot be failed again");
 }
 
 static void
@@ -532,6 +648,7 @@ main(void)
 	test_reports(st, &c);
 	test_claims(st, &c);
 	test_retry_and_lapse(st, &c);
+	test_unsure(st, &c);
 	test_misc(st);
 	test_secret_at_rest(st, &c);
 	store_close(st);

@@ -1,4 +1,4 @@
--- Version 5: connections can be deleted. Messages and sessions refer to their
+-- Version 6: connections can be deleted. Messages and sessions refer to their
 -- connection and stay for analysts, so the row stays too, marked deleted: no
 -- program finds it any more (webhooks answer 404, lists leave it out), its
 -- API key is erased, and its id is never reused. The comment inside the
