@@ -21,9 +21,11 @@
 #include "sender.h"
 #include "settings.h"
 #include "store.h"
+#include "store_admin.h"
 
 #define HISTORY_MAX	20	/* earlier turns handed to an agent */
 #define CLAIM_BATCHES	4	/* outbox rows claimed per pass, in batches */
+#define DAILY_DAYS	3	/* days of the dashboard rollup refreshed each minute */
 
 /* Settings read once at start, with their defaults. */
 struct sender_cfg {
@@ -811,6 +813,9 @@ sender_run(struct store *st, const struct sender_opts *o,
 				goto out;
 			if (closed > 0)
 				log_info("closed %ld idle session(s)", closed);
+			/* The dashboard's per-day figures; reports come late, so three days. */
+			if (store_admin_daily_refresh(st, DAILY_DAYS) < 0)
+				goto out;
 			swept = now_seconds();
 		}
 		started = stopping ? 0 : agents_claim(&s);

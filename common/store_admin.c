@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -33,6 +34,10 @@ enum q {
 	Q_DAYS,
 	Q_QUEUES,
 	Q_CONTACT,
+	Q_DAILY_CONNS,
+	Q_DAILY_SUM,
+	Q_DAILY_DEL,
+	Q_DAILY_ADD,
 	Q__MAX
 };
 
@@ -127,6 +132,20 @@ static const char *const q_sql[Q__MAX] = {
 	    " FROM agent_queue WHERE message_id = (SELECT MIN(message_id)"
 	    " FROM agent_queue)))) * 86400, 0)",
 	[Q_CONTACT] = "SELECT id FROM contacts WHERE phone = ?1",
+	/* Every connection, deleted ones too: their messages stay counted. */
+	[Q_DAILY_CONNS] = "SELECT id FROM connections",
+	[Q_DAILY_SUM] = "SELECT substr(created_at, 1, 10), SUM(direction = 'in'),"
+	    " SUM(direction = 'out'), SUM(direction = 'out' AND status ="
+	    " 'delivered'), SUM(direction = 'out' AND status IN"
+	    " ('undeliverable', 'expired', 'rejected', 'failed')),"
+	    " SUM(CASE WHEN direction = 'out' THEN COALESCE(price *"
+	    " COALESCE(sms_count, 1), 0) ELSE 0 END), COALESCE(MAX(currency),"
+	    " '') FROM messages INDEXED BY messages_day WHERE connection_id = ?1"
+	    " AND created_at >= ?2 GROUP BY 1",
+	[Q_DAILY_DEL] = "DELETE FROM message_daily WHERE day >= ?1",
+	[Q_DAILY_ADD] = "INSERT INTO message_daily (connection_id, day, received,"
+	    " sent, delivered, not_delivered, spend, currency) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5, ?6, ?7, ?8)",
 };
 
 static const char *const q_name[Q__MAX] = {
@@ -145,6 +164,10 @@ static const char *const q_name[Q__MAX] = {
 	[Q_DAYS] = "Q_DAYS",
 	[Q_QUEUES] = "Q_QUEUES",
 	[Q_CONTACT] = "Q_CONTACT",
+	[Q_DAILY_CONNS] = "Q_DAILY_CONNS",
+	[Q_DAILY_SUM] = "Q_DAILY_SUM",
+	[Q_DAILY_DEL] = "Q_DAILY_DEL",
+	[Q_DAILY_ADD] = "Q_DAILY_ADD",
 };
 
 /* One statement being read: the query it runs and its handle. */
@@ -194,7 +217,7 @@ col_copy(const struct q_run *r, int c, char *dst, size_t dstsz)
 
 /*
  * Prepares query which and binds its parameters in order: 's' text (NULL
- * binds NULL), 'i' int64. Parameters past the statement's own count are
+ * binds NULL), 'i' int64, 'd' double. Parameters past the statement's own count are
  * skipped, so variants of a query share one parameter list. Returns
  * SQLITE_ROW, SQLITE_DONE or -1 (logged), like store.c's run().
  */
@@ -205,6 +228,7 @@ q_open(struct q_run *r, struct store *st, enum q which, const char *fmt, ...)
 	va_list		 ap;
 	const char	*t;
 	int64_t		 v;
+	double		 d;
 	int		 i, n, rc = SQLITE_OK;
 
 	r->st = st;
@@ -224,6 +248,10 @@ q_open(struct q_run *r, struct store *st, enum q which, const char *fmt, ...)
 				rc = t == NULL ? sqlite3_bind_null(r->s, i) :
 				    sqlite3_bind_text(r->s, i, t, -1,
 				    SQLITE_STATIC);
+		} else if (*fmt == 'd') {
+			d = va_arg(ap, double);
+			if (i <= n)
+				rc = sqlite3_bind_double(r->s, i, d);
 		} else {
 			v = va_arg(ap, int64_t);
 			if (i <= n)
@@ -513,4 +541,104 @@ store_admin_contact_find(struct store *st, const char *phone, int64_t *id)
 		*id = sqlite3_column_int64(r.s, 0);
 	q_close(&r);
 	return rc < 0 ? -1 : rc == SQLITE_ROW;
+}
+
+/* One connection's day, read for the rollup. */
+struct daily {
+	char	 conn[STORE_ID_LEN + 1];
+	char	 day[11];
+	int64_t	 n[4];			/* received, sent, delivered, not delivered */
+	double	 spend;
+	char	 currency[8];
+};
+
+/* The rollup rows read so far. */
+struct dailies {
+	struct daily	*v;
+	size_t		 n, cap;
+};
+
+/* Reads one connection's days since since into d. > 0 done, < 0 error. */
+static int
+daily_read(struct store *st, const char *conn, const char *since,
+    struct dailies *d)
+{
+	struct q_run	 r;
+	struct daily	*nv, *x;
+	int		 rc, k;
+
+	for (rc = q_open(&r, st, Q_DAILY_SUM, "ss", conn, since);
+	    rc == SQLITE_ROW; rc = q_step(&r)) {
+		if (d->n == d->cap) {
+			d->cap = d->cap ? d->cap * 2 : 16;
+			if ((nv = realloc(d->v, d->cap * sizeof(*nv))) == NULL) {
+				rc = -1;
+				break;
+			}
+			d->v = nv;
+		}
+		x = &d->v[d->n++];
+		snprintf(x->conn, sizeof(x->conn), "%s", conn);
+		col_copy(&r, 0, x->day, sizeof(x->day));
+		for (k = 0; k < 4; k++)
+			x->n[k] = sqlite3_column_int64(r.s, k + 1);
+		x->spend = sqlite3_column_double(r.s, 5);
+		col_copy(&r, 6, x->currency, sizeof(x->currency));
+	}
+	q_close(&r);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_admin_daily_refresh(struct store *st, int days)
+{
+	struct dailies	 d = { NULL, 0, 0 };
+	struct q_run	 r;
+	char		 since[16], (*conns)[STORE_ID_LEN + 1] = NULL, (*nc)[STORE_ID_LEN + 1];
+	size_t		 nconns = 0, i;
+	time_t		 t;
+	struct tm	 tm;
+	int		 rc, ret = -1;
+
+	t = time(NULL) - (time_t)(days > 1 ? days - 1 : 0) * 86400;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(since, sizeof(since), "%Y-%m-%d", &tm) == 0)
+		return -1;
+	/* Read without the write lock: the messages of the last days. */
+	for (rc = q_open(&r, st, Q_DAILY_CONNS, ""); rc == SQLITE_ROW;
+	    rc = q_step(&r)) {
+		if ((nc = realloc(conns, (nconns + 1) * sizeof(*conns))) ==
+		    NULL) {
+			rc = -1;
+			break;
+		}
+		conns = nc;
+		col_copy(&r, 0, conns[nconns++], sizeof(conns[0]));
+	}
+	q_close(&r);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < nconns; i++)
+		if (daily_read(st, conns[i], since, &d) < 0)
+			goto out;
+	/* Then the few rows, in one short write. */
+	if (store_begin(st) < 0)
+		goto out;
+	rc = q_open(&r, st, Q_DAILY_DEL, "s", since);
+	q_close(&r);
+	for (i = 0; rc == SQLITE_DONE && i < d.n; i++) {
+		rc = q_open(&r, st, Q_DAILY_ADD, "ssiiiids", d.v[i].conn,
+		    d.v[i].day, d.v[i].n[0], d.v[i].n[1], d.v[i].n[2],
+		    d.v[i].n[3], d.v[i].spend, d.v[i].currency);
+		q_close(&r);
+	}
+	if (rc != SQLITE_DONE || store_commit(st) < 0) {
+		store_rollback(st);
+		goto out;
+	}
+	ret = 1;
+out:
+	free(conns);
+	free(d.v);
+	return ret;
 }

@@ -409,7 +409,7 @@ def start_bare(run):
     conf = fill(os.path.join(ROOT, "deploy", "lighttpd.conf.in"), {
         "BIND": "127.0.0.1", "PORT": port, "WWW": www, "VAR": var,
         "DB": os.path.join(var, "none.db"), "KEY": os.path.join(var, "none.key"),
-        "SYNC": "full", "BIN": bindir, "PROCS": PROCS,
+        "SYNC": "full", "BIN": bindir, "PROCS": PROCS, "ADMIN_NO_AUTH": "0",
         "PUBLIC_URL": "http://127.0.0.1:%d" % port})
     path = os.path.join(d, "lighttpd.conf")
     with open(path, "w") as f:

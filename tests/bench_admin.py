@@ -91,6 +91,15 @@ db.executemany("INSERT INTO logs (connection_id, at, level, event, text) VALUES 
                  rnd.choice(events), "entry %d" % i) for i in range(opts.logs)))
 db.execute("INSERT INTO outbox (message_id) SELECT id FROM messages WHERE status = 'accepted'"
            " ORDER BY id DESC LIMIT 5000")
+# The dashboard's rollup, as the sender's minutely refresh leaves it.
+db.execute("DELETE FROM message_daily")
+db.execute("INSERT INTO message_daily (connection_id, day, received, sent, delivered,"
+           " not_delivered, spend, currency) SELECT connection_id, substr(created_at, 1, 10),"
+           " SUM(direction = 'in'), SUM(direction = 'out'),"
+           " SUM(direction = 'out' AND status = 'delivered'),"
+           " SUM(direction = 'out' AND status IN ('undeliverable', 'expired', 'rejected', 'failed')),"
+           " SUM(CASE WHEN direction = 'out' THEN COALESCE(price * COALESCE(sms_count, 1), 0) ELSE 0 END),"
+           " COALESCE(MAX(currency), '') FROM messages GROUP BY 1, 2")
 db.execute("COMMIT")
 db.execute("ANALYZE")
 counts = [db.execute("SELECT COUNT(*) FROM %s" % t).fetchone()[0]

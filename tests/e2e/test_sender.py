@@ -371,6 +371,17 @@ enc = env.sql1("SELECT api_key_enc FROM agents WHERE kind = 'openai'")
 env.check(enc and enc.startswith("v1:") and "fake-openai-key" not in enc,
           "the OpenAI key is encrypted at rest")
 
+# The dashboard's per-day rollup, refreshed by the sender, matches the messages.
+env.sql("DELETE FROM message_daily")
+env.cli("sender", "--once")
+want = env.sql("SELECT connection_id, substr(created_at, 1, 10), SUM(direction = 'in'),"
+               " SUM(direction = 'out'), SUM(direction = 'out' AND status = 'delivered')"
+               " FROM messages GROUP BY 1, 2 ORDER BY 1, 2")
+got = env.sql("SELECT connection_id, day, received, sent, delivered FROM message_daily"
+              " ORDER BY 1, 2")
+env.check(want and got == want, "the sender refreshes the dashboard rollup from the messages",
+          "%r != %r" % (got[:3], want[:3]))
+
 # The key never reached a log.
 logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))
 env.check(SIM_KEY not in logs, "API key absent from the logs")
