@@ -202,7 +202,15 @@ view_dash(struct adm *a, const struct dash *d)
 	}
 	page_open(a, 200, SECTION_DASHBOARD, "Dashboard");
 	out_html(a, "<h1>Dashboard</h1><p class=\"help\">The last 14 days"
-	    " (UTC), every connection.</p>\n<div class=\"tiles\">");
+	    " (UTC), every connection. The sender recomputes the daily"
+	    " figures every minute; ");
+	if (d->q.rollup_at[0] != '\0') {
+		out_html(a, "these are as of ");
+		out_text(a, d->q.rollup_at);
+		out_html(a, " UTC.");
+	} else
+		out_html(a, "it has not done so yet.");
+	out_html(a, "</p>\n<div class=\"tiles\">");
 	snprintf(v, sizeof(v), "%ld", in);
 	tile(a, "tile-in", "Messages in", v);
 	snprintf(v, sizeof(v), "%ld", out);

@@ -130,7 +130,8 @@ static const char *const q_sql[Q__MAX] = {
 	    " * 86400, 0), (SELECT COUNT(*) FROM agent_queue),"
 	    " COALESCE((julianday('now') - julianday((SELECT queued_at"
 	    " FROM agent_queue WHERE message_id = (SELECT MIN(message_id)"
-	    " FROM agent_queue)))) * 86400, 0)",
+	    " FROM agent_queue)))) * 86400, 0),"
+	    " COALESCE((SELECT substr(MAX(refreshed_at), 1, 19) FROM message_daily), '')",
 	[Q_CONTACT] = "SELECT id FROM contacts WHERE phone = ?1",
 	/* Every connection, deleted ones too: their messages stay counted. */
 	[Q_DAILY_CONNS] = "SELECT id FROM connections",
@@ -524,6 +525,7 @@ store_admin_queues(struct store *st, struct store_queue_stats *q)
 		q->outbox_oldest_s = sqlite3_column_double(r.s, 1);
 		q->agent_queue = (long)sqlite3_column_int64(r.s, 2);
 		q->agent_oldest_s = sqlite3_column_double(r.s, 3);
+		col_copy(&r, 4, q->rollup_at, sizeof(q->rollup_at));
 	}
 	q_close(&r);
 	return rc < 0 ? -1 : 1;

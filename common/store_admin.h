@@ -146,6 +146,7 @@ struct store_queue_stats {
 	double	 outbox_oldest_s;	/* age of the oldest, seconds (0 when empty) */
 	long	 agent_queue;		/* inbound messages waiting for their agent */
 	double	 agent_oldest_s;
+	char	 rollup_at[32];		/* when the sender last refreshed the per-day figures ("" never) */
 };
 int	 store_admin_queues(struct store *, struct store_queue_stats *);
 

@@ -29,6 +29,7 @@ CREATE TABLE message_daily ( -- Dashboard rollup: messages per connection and da
 	not_delivered INTEGER NOT NULL DEFAULT 0, -- outbound messages undeliverable, expired, rejected or failed
 	spend REAL NOT NULL DEFAULT 0,      -- sum of price times segments over outbound messages with a reported price
 	currency TEXT NOT NULL DEFAULT '',  -- currency of spend (the last one reported that day)
+	refreshed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')), -- when this row was last recomputed from the messages
 	PRIMARY KEY (connection_id, day)
 );
 
