@@ -624,8 +624,8 @@ bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
  * other result, logged once with the statement's name (the statement is
  * reset). Loops read: for (rc = run(...); rc == SQLITE_ROW; rc = step(...)).
  */
-static int
-step(struct store *st, enum stmt which, sqlite3_stmt *s)
+int
+store_step(struct store *st, const char *name, sqlite3_stmt *s)
 {
 	int	 rc;
 
@@ -635,13 +635,19 @@ step(struct store *st, enum stmt which, sqlite3_stmt *s)
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return rc;
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-		log_debug("%s: %s", stmt_name[which], sqlite3_errmsg(st->db));
+		log_debug("%s: %s", name, sqlite3_errmsg(st->db));
 		sqlite3_reset(s);
 		return SQLITE_CONSTRAINT;
 	}
-	log_error("%s: %s", stmt_name[which], sqlite3_errmsg(st->db));
+	log_error("%s: %s", name, sqlite3_errmsg(st->db));
 	sqlite3_reset(s);
 	return -1;
+}
+
+static int
+step(struct store *st, enum stmt which, sqlite3_stmt *s)
+{
+	return store_step(st, stmt_name[which], s);
 }
 
 /*

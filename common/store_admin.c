@@ -184,13 +184,9 @@ q_step(struct q_run *r)
 {
 	int	 rc;
 
-	if (r->s == NULL)
-		return -1;
-	if ((rc = sqlite3_step(r->s)) == SQLITE_ROW || rc == SQLITE_DONE)
-		return rc;
-	log_error("%s: %s", q_name[r->which],
-	    sqlite3_errmsg(store_sqlite(r->st)));
-	return -1;
+	/* A constraint is no soft outcome for these statements. */
+	rc = store_step(r->st, q_name[r->which], r->s);
+	return rc == SQLITE_CONSTRAINT ? -1 : rc;
 }
 
 /* Ends a read; safe after a failed q_open. */

@@ -9,4 +9,11 @@ struct store;
 /* The store's SQLite connection. */
 sqlite3	*store_sqlite(struct store *);
 
+/*
+ * The one step of every statement of the store's files (store.c's step()):
+ * SQLITE_ROW, SQLITE_DONE, SQLITE_CONSTRAINT (a soft outcome; reset), or
+ * -1 for anything else, logged once with the statement's name (reset).
+ */
+int	 store_step(struct store *, const char *name, sqlite3_stmt *);
+
 #endif
