@@ -545,6 +545,17 @@ store_default_path(void)
 	return "/var/lib/ibchannel/ibchannel.db";
 }
 
+unsigned int
+store_data_version(struct store *st)
+{
+	unsigned int	 v = 0;
+
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_DATA_VERSION,
+	    &v) != SQLITE_OK)
+		return 0;
+	return v;
+}
+
 int
 store_readonly(struct store *st)
 {

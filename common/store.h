@@ -43,6 +43,12 @@ int	 store_sync_valid(const char **why);
 const char *store_default_path(void);
 /* Schema version after migration. */
 int	 store_version(struct store *);
+/*
+ * A number that changes whenever the store's content may have changed
+ * (by this connection or another; read at the start of a transaction), so
+ * that what was read from it can be kept until then. 0 when unknown.
+ */
+unsigned int	 store_data_version(struct store *);
 /* Whether the store was opened read-only (the file system allows no more). */
 int	 store_readonly(struct store *);
 /* Last SQLite error text, for messages to people. */

@@ -188,26 +188,60 @@ webhook_job_free(struct webhook_job *job)
 	job->n = 0;
 }
 
+/* The settings an MO body needs. */
+struct inbound_settings {
+	const struct store	*st;		/* read from; NULL: not yet */
+	unsigned int		 version;	/* the store's data version then */
+	long			 timeout;	/* session_timeout_minutes */
+	size_t			 text_max;	/* inbound_text_max_bytes */
+	struct keyword_lists	 kl;
+};
+
+/*
+ * The settings, read again only when the store may have changed since
+ * (store_data_version): the writer stores a group of bodies in one
+ * transaction, and reading five settings for each body cost it a twentieth
+ * of its time. Bodies are stored by one thread only (the writer, or a
+ * plain CGI run), so one copy serves. NULL on a store error.
+ */
+static const struct inbound_settings *
+inbound_settings(struct store *st)
+{
+	static struct inbound_settings	 set;
+	unsigned int			 v = store_data_version(st);
+
+	if (set.st == st && v != 0 && set.version == v)
+		return &set;
+	set.st = NULL;
+	set.timeout = settings_get_long(st, "session_timeout_minutes");
+	set.text_max = (size_t)settings_get_long(st, "inbound_text_max_bytes");
+	if (keyword_lists_load(st, &set.kl) < 0)
+		return NULL;
+	set.st = st;
+	set.version = v;
+	return &set;
+}
+
 /* Stores the items of an MO body: each on its own, once per Infobip messageId. */
 static int
 store_inbound(struct store *st, struct webhook_job *job)
 {
 	const struct store_connection	*c = &job->conn;
+	const struct inbound_settings	*set;
 	struct webhook_result		*res = &job->res;
 	struct wh_mo			*items = job->mo;
 	const char			*pwhy;
-	struct keyword_lists		 kl;
 	char				 phone[PHONE_MAX];
 	size_t				 i, text_max;
 	long				 timeout;
 	int64_t				 agent = 0;
 	int				 running = 0, rc;
 
-	timeout = settings_get_long(st, "session_timeout_minutes");
-	text_max = (size_t)settings_get_long(st, "inbound_text_max_bytes");
-	if (keyword_lists_load(st, &kl) < 0 ||
+	if ((set = inbound_settings(st)) == NULL ||
 	    store_inbound_agent(st, c->id, &agent, &running) < 0)
 		return -1;
+	timeout = set->timeout;
+	text_max = set->text_max;
 	for (i = 0; i < job->n; i++) {
 		if (items[i].error[0] != '\0') {
 			if (item_error(st, c->id, "inbound", res, i, "%s",
@@ -231,7 +265,7 @@ store_inbound(struct store *st, struct webhook_job *job)
 			continue;
 		}
 		if ((rc = inbound_one(st, c, &items[i], phone, timeout, agent,
-		    running, &kl)) < 0)
+		    running, &set->kl)) < 0)
 			return -1;
 		if (rc > 0)
 			res->stored++;
@@ -311,6 +345,37 @@ store_clicks(struct store *st, struct webhook_job *job)
 	return 1;
 }
 
+/*
+ * store_connection_get, remembered until the store may have changed (as
+ * inbound_settings does): the bodies of one group mostly come for one
+ * connection. Same returns.
+ */
+static int
+connection_cached(struct store *st, const char *id,
+    struct store_connection *c)
+{
+	static struct {
+		const struct store	*st;
+		unsigned int		 version;
+		struct store_connection	 c;
+	}		 last;
+	unsigned int	 v = store_data_version(st);
+	int		 rc;
+
+	if (last.st == st && v != 0 && last.version == v &&
+	    strcmp(last.c.id, id) == 0) {
+		*c = last.c;
+		return 1;
+	}
+	last.st = NULL;
+	if ((rc = store_connection_get(st, id, c)) <= 0)
+		return rc;
+	last.st = st;
+	last.version = v;
+	last.c = *c;
+	return 1;
+}
+
 int
 webhook_store(struct store *st, void *arg)
 {
@@ -320,7 +385,7 @@ webhook_store(struct store *st, void *arg)
 
 	memset(&job->res, 0, sizeof(job->res));
 	job->res.items = job->n;
-	if ((rc = store_connection_get(st, job->conn_id, &job->conn)) <= 0) {
+	if ((rc = connection_cached(st, job->conn_id, &job->conn)) <= 0) {
 		job->unknown = rc == 0;
 		return rc;
 	}
