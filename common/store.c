@@ -691,23 +691,16 @@ run(struct store *st, enum stmt which, sqlite3_stmt **out, const char *fmt, ...)
 	return step(st, which, s);
 }
 
-/*
- * run() for statements that return no row: > 0 done, 0 refused by a
- * constraint (the caller says which), < 0 error.
- */
+/* exec_stmt's work on a va_list. */
 static int
-exec_stmt(struct store *st, enum stmt which, const char *fmt, ...)
+exec_stmtv(struct store *st, enum stmt which, const char *fmt, va_list ap)
 {
 	sqlite3_stmt	*s;
-	va_list		 ap;
 	int		 rc;
 
 	if ((s = stmt_get(st, which)) == NULL)
 		return -1;
-	va_start(ap, fmt);
-	rc = bindv(s, fmt, ap);
-	va_end(ap);
-	if (rc != SQLITE_OK) {
+	if ((rc = bindv(s, fmt, ap)) != SQLITE_OK) {
 		log_error("%s: bind: %s", stmt_name[which],
 		    sqlite3_errmsg(st->db));
 		return -1;
@@ -717,6 +710,37 @@ exec_stmt(struct store *st, enum stmt which, const char *fmt, ...)
 	if (rc == SQLITE_CONSTRAINT)
 		return 0;
 	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+/*
+ * run() for statements that return no row: > 0 done, 0 refused by a
+ * constraint (the caller says which), < 0 error.
+ */
+static int
+exec_stmt(struct store *st, enum stmt which, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 rc;
+
+	va_start(ap, fmt);
+	rc = exec_stmtv(st, which, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* exec_stmt for an update of one row: > 0 changed, 0 no such row (or refused), < 0 error. */
+static int
+exec_changed(struct store *st, enum stmt which, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 rc;
+
+	va_start(ap, fmt);
+	rc = exec_stmtv(st, which, fmt, ap);
+	va_end(ap);
+	if (rc <= 0)
+		return rc;
+	return sqlite3_changes(st->db) > 0;
 }
 
 static void
@@ -990,12 +1014,8 @@ store_connection_add(struct store *st, struct store_connection *c)
 int
 store_connection_save(struct store *st, const struct store_connection *c)
 {
-	int	 rc;
-
-	if ((rc = exec_stmt(st, STMT_CONN_SAVE, "ssssss", c->name,
-	    c->description, c->api_url, c->sender, c->api_key_enc, c->id)) <= 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
+	return exec_changed(st, STMT_CONN_SAVE, "ssssss", c->name,
+	    c->description, c->api_url, c->sender, c->api_key_enc, c->id);
 }
 
 static void
@@ -1056,15 +1076,11 @@ store_connection_set_status(struct store *st, const char *id,
     enum conn_status cs, const char *message, const char *snapshot)
 {
 	const char	*status = conn_status_name(cs);
-	int		 rc;
 
-	rc = snapshot == NULL ?
-	    exec_stmt(st, STMT_CONN_STATUS, "sss", status, message, id) :
-	    exec_stmt(st, STMT_CONN_STATUS_SNAP, "ssss", status, message,
+	return snapshot == NULL ?
+	    exec_changed(st, STMT_CONN_STATUS, "sss", status, message, id) :
+	    exec_changed(st, STMT_CONN_STATUS_SNAP, "ssss", status, message,
 	    snapshot, id);
-	if (rc <= 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
 }
 
 int
@@ -1161,14 +1177,10 @@ store_agent_get(struct store *st, int64_t id, struct store_agent *a)
 int
 store_agent_save(struct store *st, const struct store_agent *a)
 {
-	int	 rc;
-
-	if ((rc = exec_stmt(st, STMT_AGENT_SAVE, "ssssssi", a->name,
+	return exec_changed(st, STMT_AGENT_SAVE, "ssssssi", a->name,
 	    agent_kind_name(a->kind), a->instructions != NULL ?
 	    a->instructions : "", a->url, a->model, a->api_key_enc,
-	    a->id)) <= 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
+	    a->id);
 }
 
 int
@@ -1197,21 +1209,13 @@ store_agent_each(struct store *st,
 int
 store_agent_delete(struct store *st, int64_t id)
 {
-	int	 rc;
-
-	if ((rc = exec_stmt(st, STMT_AGENT_DELETE, "i", id)) <= 0)
-		return rc < 0 ? -1 : 0;
-	return sqlite3_changes(st->db) > 0;
+	return exec_changed(st, STMT_AGENT_DELETE, "i", id);
 }
 
 int
 store_agent_detach(struct store *st, int64_t agent, const char *conn)
 {
-	int	 rc;
-
-	if ((rc = exec_stmt(st, STMT_AGENT_DETACH, "is", agent, conn)) <= 0)
-		return rc < 0 ? -1 : 0;
-	return sqlite3_changes(st->db) > 0;
+	return exec_changed(st, STMT_AGENT_DETACH, "is", agent, conn);
 }
 
 int
@@ -1263,12 +1267,8 @@ store_agent_clear(struct store_agent *a)
 int
 store_agent_set_status(struct store *st, int64_t id, enum agent_status as)
 {
-	int	 rc;
-
-	if ((rc = exec_stmt(st, STMT_AGENT_STATUS, "si", agent_status_name(as),
-	    id)) <= 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
+	return exec_changed(st, STMT_AGENT_STATUS, "si", agent_status_name(as),
+	    id);
 }
 
 int
@@ -1826,11 +1826,7 @@ store_outbox_retry(struct store *st, int64_t message, double delay_seconds,
 int
 store_outbox_send_again(struct store *st, int64_t message)
 {
-	int	 rc;
-
-	if ((rc = exec_stmt(st, STMT_OUTBOX_SEND_AGAIN, "i", message)) <= 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
+	return exec_changed(st, STMT_OUTBOX_SEND_AGAIN, "i", message);
 }
 
 int
@@ -1934,11 +1930,7 @@ store_user_set(struct store *st, const char *username, enum user_role role)
 int
 store_user_delete(struct store *st, const char *username)
 {
-	int	 rc;
-
-	if ((rc = exec_stmt(st, STMT_USER_DEL, "s", username)) <= 0)
-		return rc < 0 ? -1 : 0;
-	return sqlite3_changes(st->db) > 0;
+	return exec_changed(st, STMT_USER_DEL, "s", username);
 }
 
 int
@@ -2279,11 +2271,7 @@ store_session_messages(struct store *st, int64_t session,
 int
 store_session_close(struct store *st, int64_t session)
 {
-	int	 rc;
-
-	if ((rc = exec_stmt(st, STMT_SESSION_CLOSE_OPEN, "i", session)) <= 0)
-		return rc < 0 ? -1 : 0;
-	return sqlite3_changes(st->db) > 0;
+	return exec_changed(st, STMT_SESSION_CLOSE_OPEN, "i", session);
 }
 
 int
@@ -2309,12 +2297,8 @@ int
 store_session_set_responsible(struct store *st, int64_t session,
     const char *who)
 {
-	int	 rc;
-
-	if ((rc = exec_stmt(st, STMT_SESSION_RESPONSIBLE, "si", who,
-	    session)) <= 0)
-		return rc;
-	return sqlite3_changes(st->db) > 0;
+	return exec_changed(st, STMT_SESSION_RESPONSIBLE, "si", who,
+	    session);
 }
 
 sqlite3 *
