@@ -5,23 +5,9 @@
 # boxes itself on loopback, so when installing Kannel starts its system
 # service, the service is stopped and disabled at once.
 set -u
-missing=""
-for p in wrk kannel; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing="$missing $p"
-done
-[ -z "$missing" ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-	echo "make bench needs these Debian packages:$missing" >&2
-	echo "Install them as root with:" >&2
-	echo "  apt-get install -y$missing" >&2
-	exit 1
-fi
-echo "Installing Debian packages for make bench:$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null && apt-get install -y -qq $missing >/dev/null ||
-	{ echo "apt-get install failed for:$missing" >&2; exit 1; }
-case "$missing" in
+top=$(dirname "$0")/../..
+installed=$(sh "$top/deploy/deps.sh" "make bench" wrk kannel) || exit 1
+case "$installed" in
 *kannel*)
 	# The package's init script stops only the boxes it started (by
 	# their pid files); under systemd the service is disabled as well.
