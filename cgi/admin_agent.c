@@ -147,7 +147,7 @@ agent_save(struct adm *a)
 {
 	struct ops_agent_view	 v;
 	struct ops_agent_form	 of;
-	struct ops_error	 e;
+	struct ops_error	 e, ge;
 	struct agent_form	 f;
 	int			 rc;
 
@@ -167,7 +167,8 @@ agent_save(struct adm *a)
 	memset(&f, 0, sizeof(f));
 	f.id = a->n;
 	form_again(&f, &of, &e);
-	if (ops_agent_get(&a->ops, a->n, &v, &e) <= 0) {
+	/* Its own error: f points into e's texts, which a reset would empty. */
+	if (ops_agent_get(&a->ops, a->n, &v, &ge) <= 0) {
 		admin_store_error(a);
 		return;
 	}

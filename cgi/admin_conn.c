@@ -206,7 +206,7 @@ conn_save(struct adm *a)
 {
 	struct ops_connection_view	 v;
 	struct ops_connection_form	 of;
-	struct ops_error		 e;
+	struct ops_error		 e, ge;
 	struct conn_form		 f;
 	int				 rc;
 
@@ -226,8 +226,12 @@ conn_save(struct adm *a)
 	memset(&f, 0, sizeof(f));
 	f.id = a->id;
 	form_again(&f, &of, &e);
-	/* A refused key is not shown again: the field holds the saved key, masked. */
-	if (ops_connection_get(&a->ops, a->id, &v, &e) <= 0) {
+	/*
+	 * A refused key is not shown again: the field holds the saved key,
+	 * masked. Its own error: f points into e's texts, which a reset
+	 * would empty.
+	 */
+	if (ops_connection_get(&a->ops, a->id, &v, &ge) <= 0) {
 		admin_store_error(a);
 		return;
 	}
