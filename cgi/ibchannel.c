@@ -1,9 +1,7 @@
 /* ibchannel: the command line. It parses and prints; every action is one call into common/ops.h. */
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -193,29 +191,15 @@ limit_opt(const struct cli *c, int dflt, int max, int *limit)
 	return 1;
 }
 
-/* Reads a file: the first line without its newline (a secret: secret_free), or all of it; NULL said why. */
+/* Reads the file at path (config_read_file); NULL after saying why. */
 static char *
 read_file(const char *path, int first_line)
 {
-	FILE	*f;
-	char	*buf = NULL, *nl;
-	size_t	 n = 0;
+	const char	*why;
+	char		*buf;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "ibchannel: %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	if ((buf = calloc(1, 1024 * 1024 + 1)) != NULL)
-		n = fread(buf, 1, 1024 * 1024 + 1, f);
-	fclose(f);
-	if (buf == NULL || n > 1024 * 1024) {
-		fprintf(stderr, "ibchannel: %s: cannot read (at most 1 MiB)\n",
-		    path);
-		free(buf);
-		return NULL;
-	}
-	if (first_line && (nl = strpbrk(buf, "\r\n")) != NULL)
-		*nl = '\0';
+	if ((buf = config_read_file(path, first_line, &why)) == NULL)
+		fprintf(stderr, "ibchannel: %s: %s\n", path, why);
 	return buf;
 }
 
@@ -612,18 +596,13 @@ cmd_sender(struct cli *c)
 	}
 	if ((so.once = OPT(c, ONCE) != NULL) == (v != NULL))
 		return usage_error("give --once or --for SECONDS");
-	snprintf(lock, sizeof(lock), "%s%s", OPT(c, LOCK) != NULL ?
-	    OPT(c, LOCK) : store_default_path(), OPT(c, LOCK) != NULL ? "" :
-	    ".sender.lock");
-	/* One sender at a time: an overlapping cron run leaves at once. */
-	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+	if ((rc = sender_lock(OPT(c, LOCK), lock, sizeof(lock), &fd)) < 0) {
 		fprintf(stderr, "ibchannel: %s: %s\n", lock, strerror(errno));
 		return 1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	if (rc == 0) {
 		fprintf(stderr, "ibchannel: another sender holds %s; leaving\n",
 		    lock);
-		close(fd);
 		return 0;
 	}
 	memset(&sa, 0, sizeof(sa));
