@@ -59,8 +59,11 @@ build/admin.fcgi: cgi/admin.c $(ADMIN_SRC) $(wildcard cgi/admin*.h) build/admin_
 build/%.fcgi: cgi/%.c build/libibchannel.a
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
-build/ibchannel: cgi/ibchannel.c build/libibchannel.a
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libibchannel.a -Wl,--as-needed $(LDLIBS)
+# ibchannel is several files too: options, the command table and dispatch in
+# ibchannel.c, the verbs that print in ibchannel_*.c.
+IBCHANNEL_SRC =	$(wildcard cgi/ibchannel_*.c)
+build/ibchannel: cgi/ibchannel.c cgi/ibchannel.h $(IBCHANNEL_SRC) build/libibchannel.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Icgi -o $@ cgi/ibchannel.c $(IBCHANNEL_SRC) build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
 build/unit/%: tests/unit/%.c tests/unit/check.h $(COMMON_OBJ)
 	@mkdir -p build/unit

@@ -393,3 +393,27 @@ config_install(int *version, int *created, const char **why)
 	}
 	return rc > 0;
 }
+
+char *
+config_read_file(const char *path, int first_line, const char **why)
+{
+	FILE	*f;
+	char	*buf = NULL, *nl;
+	size_t	 n = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		*why = strerror(errno);
+		return NULL;
+	}
+	if ((buf = calloc(1, 1024 * 1024 + 1)) != NULL)
+		n = fread(buf, 1, 1024 * 1024 + 1, f);
+	fclose(f);
+	if (buf == NULL || n > 1024 * 1024) {
+		*why = "cannot read (at most 1 MiB)";
+		free(buf);
+		return NULL;
+	}
+	if (first_line && (nl = strpbrk(buf, "\r\n")) != NULL)
+		*nl = '\0';
+	return buf;
+}

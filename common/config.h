@@ -57,5 +57,13 @@ int	 config_key_init(struct store *, int *created, const char **why);
  * with *why (static text for people); never a partial key file.
  */
 int	 config_install(int *version, int *created, const char **why);
+/*
+ * Reads a file an operator names (an API key file, an instructions file):
+ * all of it, or with first_line its first line without the line end; at
+ * most 1 MiB. Returns the text (malloc'd: the caller frees it, with
+ * secret_free for a key), or NULL with *why (for people, valid until the
+ * next call).
+ */
+char	*config_read_file(const char *path, int first_line, const char **why);
 
 #endif

@@ -1,7 +1,9 @@
 /* The sender: agents answer queued inbound messages, the outbox goes to Infobip, unsure sends are settled. */
+#include <sys/file.h>
 #include <sys/random.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -764,6 +766,21 @@ outbox_pass(struct sender *s)
 }
 
 /* --- the loop ------------------------------------------------------------------ */
+
+int
+sender_lock(const char *path, char *buf, size_t bufsz, int *fd)
+{
+	snprintf(buf, bufsz, "%s%s", path != NULL ? path :
+	    store_default_path(), path != NULL ? "" : ".sender.lock");
+	if ((*fd = open(buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+		close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	return 1;
+}
 
 int
 sender_run(struct store *st, const struct sender_opts *o,

@@ -22,6 +22,15 @@ int	 sender_run(struct store *, const struct sender_opts *,
 	    volatile sig_atomic_t *quit);
 
 /*
+ * Takes the lock that keeps to one sender at a time (an overlapping cron
+ * run leaves at once): an flock on the file at path, NULL for the store's
+ * path with ".sender.lock", created with mode 0600. The path used goes
+ * to buf. Returns 1 with *fd (close it to release the lock), 0 when
+ * another process holds it, < 0 when the file cannot be opened (errno).
+ */
+int	 sender_lock(const char *path, char *buf, size_t bufsz, int *fd);
+
+/*
  * The delay before retry number attempt (1 = after the first failure)
  * from a list of seconds such as "30,120,600,3600", with +-10% jitter.
  * Returns < 0 when the list is exhausted (give up).

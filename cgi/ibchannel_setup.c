@@ -1,0 +1,302 @@
+/* ibchannel: the verbs that set up: init, connections, environment, agents, settings, users. */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "ibchannel.h"
+#include "ops.h"
+#include "secret.h"
+#include "settings.h"
+#include "store.h"
+
+int
+cmd_init(struct cli *c)
+{
+	const char	*why;
+	char		 path[4096];
+	int		 version, created;
+
+	(void)c;
+	/* Conversations are personal data: no access for others. */
+	umask(027);
+	if (!config_install(&version, &created, &why))
+		return say(1, "%s", why);
+	config_key_path(path, sizeof(path));
+	printf("store %s at schema version %d\nkey file %s %s\n",
+	    store_default_path(), version, path, created ? "created" : "kept");
+	return 0;
+}
+
+/* connection add, and edit ID: the form, the key from --api-key(-file). */
+int
+cmd_connection_save(struct cli *c)
+{
+	struct ops_connection_form	 f;
+	struct ops_connection_view	 v;
+	char				*key, id[STORE_ID_LEN + 1];
+	int				 rc;
+
+	if (OPT(c, API_KEY) != NULL && OPT(c, API_KEY_FILE) != NULL)
+		return say(EXIT_USAGE, "give --api-key or --api-key-file, not"
+		    " both");
+	if (!opt_file(c, OPT_API_KEY_FILE, 1, &key))
+		return 1;
+	f.name = OPT(c, NAME);
+	f.description = OPT(c, DESCRIPTION);
+	f.api_url = OPT(c, API_URL);
+	f.sender = OPT(c, SENDER);
+	f.api_key = key != NULL ? key : OPT(c, API_KEY);
+	rc = c->conn == NULL ? ops_connection_add(&c->ops, &f, id, &c->e) :
+	    ops_connection_edit(&c->ops, c->conn, &f, &c->e);
+	secret_free(key);
+	if (rc > 0 && c->conn == NULL)
+		printf("%s\n", id);
+	else if (rc > 0 && ops_connection_get(&c->ops, c->conn, &v, &c->e) > 0)
+		printf("saved%s\n", v.restart_needed ? "; it applies at the"
+		    " next Start (the running connection keeps its snapshot)" :
+		    "");
+	return report(c, rc);
+}
+
+static int
+conn_line(const struct ops_connection_view *v, void *arg)
+{
+	(void)arg;
+	printf("%s\t%s\t%s\t%s\n", v->c.id, esc(v->c.name),
+	    conn_status_name(v->c.status), v->api_key_masked);
+	return 1;
+}
+
+int
+cmd_connection_list(struct cli *c)
+{
+	printf("id\tname\tstatus\tapi_key\n");
+	return ops_connection_each(&c->ops, conn_line, NULL) > 0 ? 0 : 1;
+}
+
+int
+cmd_connection_show(struct cli *c)
+{
+	struct ops_connection_view	 v;
+	char				 warn[2048], *w;
+	int				 rc;
+
+	if ((rc = ops_connection_get(&c->ops, c->conn, &v, &c->e)) <= 0)
+		return report(c, rc);
+	printf("id: %s\nname: %s\ndescription: %s\napi_url: %s\nsender: %s\n",
+	    v.c.id, esc(v.c.name), esc(v.c.description), v.c.api_url,
+	    v.c.sender);
+	printf("status: %s\nstatus_message: %s\napi_key: %s\n"
+	    "restart_needed: %s\ninbound_agent: ", conn_status_name(v.c.status),
+	    esc(v.c.status_message), v.api_key_masked, v.restart_needed ?
+	    "yes" : "no");
+	if (v.inbound_agent != 0)
+		printf("%lld %s", (long long)v.inbound_agent,
+		    esc(v.inbound_agent_name));
+	printf("\n");
+	if (ops_connection_warnings(&c->ops, &v, warn, sizeof(warn)) > 0)
+		for (w = strtok(warn, "\n"); w != NULL; w = strtok(NULL, "\n"))
+			printf("warning: %s\n", w);
+	return 0;
+}
+
+int
+cmd_connection_start(struct cli *c)
+{
+	char	 msg[1024];
+	int	 rc;
+
+	rc = ops_connection_start(&c->ops, c->arg[0], msg, sizeof(msg), &c->e);
+	if (rc > 0)
+		printf("%s\n", msg);
+	return report(c, rc);
+}
+
+static int
+log_line(const struct store_log_row *r, void *arg)
+{
+	(void)arg;
+	printf("%s\t%s\t%s\t%d\t%s\n", r->at, conn_log_level_name(r->level),
+	    r->event, r->repeats, esc(r->text));
+	return 1;
+}
+
+int
+cmd_connection_logs(struct cli *c)
+{
+	struct ops_log_filter	 f = { CLOG__MAX, NULL, 50, 0 };
+	char			 levels[64];
+	int			 rc;
+
+	if ((rc = limit_opt(c, 50, 10000, &f.limit)) != 0)
+		return rc;
+	if (OPT(c, LEVEL) != NULL && !conn_log_level_find(OPT(c, LEVEL),
+	    &f.level))
+		return say(EXIT_USAGE, "--level must be %s", enum_names_join(
+		    conn_log_level_names, CLOG__MAX, ", ", " or ", levels,
+		    sizeof(levels)));
+	f.event = OPT(c, EVENT);
+	printf("at\tlevel\tevent\trepeats\ttext\n");
+	return report(c, ops_connection_logs(&c->ops, c->conn, &f, log_line,
+	    NULL, &c->e));
+}
+
+int
+cmd_connection_urls(struct cli *c)
+{
+	struct ops_urls	 u;
+	int		 rc;
+
+	if ((rc = ops_connection_urls(&c->ops, c->conn, &u, &c->e)) > 0) {
+		printf("docs: %s\nsms: %s\nreports: %s\nclicks: %s\n", u.docs,
+		    u.sms, u.reports, u.clicks);
+		if (u.warning != NULL)
+			say(0, "warning: %s", u.warning);
+	}
+	return report(c, rc);
+}
+
+static int
+env_line(const char *name, const char *value, void *arg)
+{
+	(void)arg;
+	printf("%s=%s\n", name, esc(value));
+	return 1;
+}
+
+int
+cmd_env_list(struct cli *c)
+{
+	return report(c, ops_env_each(&c->ops, c->conn, env_line, NULL,
+	    &c->e));
+}
+
+/* agent add, and edit N: the form from the options. */
+int
+cmd_agent_save(struct cli *c)
+{
+	struct ops_agent_form	 f;
+	char			*instr = NULL, *key = NULL;
+	int64_t			 id = c->n;
+	int			 rc = 1;
+
+	memset(&f, 0, sizeof(f));
+	f.name = OPT(c, NAME);
+	f.kind = OPT(c, KIND);
+	f.url = OPT(c, URL);
+	f.model = OPT(c, MODEL);
+	if (opt_file(c, OPT_INSTRUCTIONS_FILE, 0, &instr) &&
+	    opt_file(c, OPT_API_KEY_FILE, 1, &key)) {
+		f.instructions = instr;
+		f.api_key = key;
+		rc = report(c, c->nargs == 0 ? ops_agent_add(&c->ops, &f, &id,
+		    &c->e) : ops_agent_edit(&c->ops, id, &f, &c->e));
+	}
+	free(instr);
+	secret_free(key);
+	if (rc == 0 && c->nargs == 0)
+		printf("%lld\n", (long long)id);
+	else if (rc == 0)
+		printf("saved\n");
+	return rc;
+}
+
+static int
+agent_line(const struct ops_agent_view *v, void *arg)
+{
+	(void)arg;
+	printf("%lld\t%s\t%s\t%s\t%s\t%s\t%s\n", (long long)v->a.id,
+	    esc(v->a.name), agent_kind_name(v->a.kind),
+	    agent_status_name(v->a.status), v->a.url, esc(v->a.model),
+	    v->api_key_masked);
+	return 1;
+}
+
+int
+cmd_agent_list(struct cli *c)
+{
+	printf("id\tname\tkind\tstatus\turl\tmodel\tapi_key\n");
+	return ops_agent_each(&c->ops, agent_line, NULL) > 0 ? 0 : 1;
+}
+
+static int
+channel_line(const struct store_agent_channel *ch, void *arg)
+{
+	(void)arg;
+	printf("channel: %s %s %s\n", ch->conn, ch->inbound ? "inbound" :
+	    "outbound-only", esc(ch->conn_name));
+	return 1;
+}
+
+int
+cmd_agent_show(struct cli *c)
+{
+	struct ops_agent_view	 v;
+	int			 rc;
+
+	if ((rc = ops_agent_get(&c->ops, c->n, &v, &c->e)) <= 0)
+		return report(c, rc);
+	printf("id: %lld\nname: %s\nkind: %s\nstatus: %s\nurl: %s\n",
+	    (long long)v.a.id, esc(v.a.name), agent_kind_name(v.a.kind),
+	    agent_status_name(v.a.status), v.a.url);
+	printf("model: %s\napi_key: %s\ninstructions: %s\n", esc(v.a.model),
+	    v.api_key_masked, esc(v.a.instructions));
+	ops_agent_view_clear(&v);
+	return report(c, ops_agent_channels(&c->ops, c->n, channel_line, NULL,
+	    &c->e));
+}
+
+/* agent attach|detach AGENT CONNECTION */
+int
+cmd_agent_link(struct cli *c)
+{
+	return report(c, strcmp(c->cmd->verb, "attach") == 0 ?
+	    ops_agent_attach(&c->ops, c->n, c->conn, OPT(c, INBOUND) != NULL,
+	    &c->e) : ops_agent_detach(&c->ops, c->n, c->conn, &c->e));
+}
+
+int
+cmd_settings_list(struct cli *c)
+{
+	const struct setting_def	*d;
+	char				 buf[4096];
+	int				 rc = 0;
+
+	for (d = settings_table; d->name != NULL; d++) {
+		if (settings_get(c->ops.st, d->name, buf, sizeof(buf)) < 0)
+			rc = 1;
+		printf("%s = %s\n    %s; default: %s\n", d->name, esc(buf),
+		    d->purpose, esc(*d->def != '\0' ? d->def : "(unset)"));
+	}
+	return rc;
+}
+
+int
+cmd_settings_get(struct cli *c)
+{
+	char	 buf[4096];
+
+	if (settings_get(c->ops.st, c->arg[0], buf, sizeof(buf)) <= 0)
+		return say(1, "store error: %s", store_errmsg(c->ops.st));
+	printf("%s\n", buf);
+	return 0;
+}
+
+static int
+user_line(const struct store_user_row *u, void *arg)
+{
+	(void)arg;
+	printf("%s\t%s\t%s\n", esc(u->username), user_role_name(u->role),
+	    u->created_at);
+	return 1;
+}
+
+int
+cmd_user_list(struct cli *c)
+{
+	printf("username\trole\tcreated_at\n");
+	return ops_user_each(&c->ops, user_line, NULL) > 0 ? 0 : 1;
+}
