@@ -297,6 +297,9 @@ static const struct command commands[] = {
 	    "outbox [--connection ID] [--limit N]"),
 	C("reports", "apply-pending", cmd_reports_apply, 0, 0, 0, "", S,
 	    "reports apply-pending"),
+	A("backup", NULL, 0, 1, 1, "", "backup FILE",
+	    .on_str = ops_backup, .done = "backed up to %s"),
+	C("check", NULL, cmd_check, 0, 0, 0, "", S, "check"),
 };
 
 /* The command noun [verb] names, with *skip the words it takes; NULL none. */

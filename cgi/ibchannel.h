@@ -109,5 +109,6 @@ int	 cmd_session_show(struct cli *);
 int	 cmd_session_export(struct cli *);
 int	 cmd_session_reply(struct cli *);
 int	 cmd_reports_apply(struct cli *);
+int	 cmd_check(struct cli *);
 
 #endif

@@ -300,3 +300,21 @@ cmd_user_list(struct cli *c)
 	printf("username\trole\tcreated_at\n");
 	return ops_user_each(&c->ops, user_line, NULL) > 0 ? 0 : 1;
 }
+
+/* integrity_check's verdict and the schema version; exit 1 when it found problems. */
+int
+cmd_check(struct cli *c)
+{
+	struct ops_check	 k;
+	int			 rc;
+
+	if ((rc = ops_check(&c->ops, &k, &c->e)) <= 0)
+		return report(c, rc);
+	printf("schema version %d\n", k.version);
+	if (k.ok) {
+		printf("integrity ok\n");
+		return 0;
+	}
+	printf("integrity problems:\n%s\n", k.report);
+	return 1;
+}

@@ -1,10 +1,12 @@
-/* inbound.fcgi: Infobip's forwarded SMS (POST /channel/{id}/webhook/sms) and the public docs page. */
+/* inbound.fcgi: Infobip's forwarded SMS (POST /channel/{id}/webhook/sms), the public docs page and /health. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
 #include "config.h"
 #include "http.h"
 #include "keyword.h"
+#include "payload.h"
 #include "store.h"
 #include "webhook.h"
 
@@ -133,6 +135,47 @@ docs(struct http *h, const char *id)
 	    " later.</td></tr></table>\n</body></html>\n");
 }
 
+/* The write /health makes: small, but a real commit, so a store that only reads fails it. */
+static int
+health_write(struct store *st, void *arg)
+{
+	(void)arg;
+	return store_heartbeat(st, "health");
+}
+
+/*
+ * GET /health, for load balancers (no authentication): 200 when the store
+ * opens and takes a write (through the writer, as the webhooks' writes
+ * go), 503 otherwise; both say when the sender last ran.
+ */
+static void
+health(struct http *h)
+{
+	struct store_heartbeat	 hb;
+	struct store		*st;
+	char			*body;
+	int			 ok, known = 0;
+
+	if (strcmp(http_method(h), "GET") != 0 &&
+	    strcmp(http_method(h), "HEAD") != 0) {
+		app_method_not_allowed(h, "GET, HEAD");
+		return;
+	}
+	ok = (st = app_store()) != NULL && app_write(health_write, NULL, 1) > 0;
+	if (st != NULL)
+		known = store_heartbeat_get(st, "sender", &hb) > 0;
+	if ((body = payload_health(ok, known ? &hb : NULL)) == NULL) {
+		http_error(h, 500, "out of memory");
+		return;
+	}
+	http_open(h, ok ? 200 : 503, "application/json");
+	if (strcmp(http_method(h), "GET") == 0) {
+		http_puts(h, body);
+		http_puts(h, "\n");
+	}
+	free(body);
+}
+
 static void
 sms(struct http *h, const char *id)
 {
@@ -148,7 +191,10 @@ static const struct app_route routes[] = {
 static void
 handle(struct http *h)
 {
-	app_channel_dispatch(h, routes);
+	if (strcmp(http_path(h), "/health") == 0)
+		health(h);
+	else
+		app_channel_dispatch(h, routes);
 }
 
 int

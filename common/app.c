@@ -195,11 +195,7 @@ refusal_store(struct store *st, void *arg)
 	    r->text);
 }
 
-/*
- * Runs fn through the writer (or, as plain CGI, in a transaction of this
- * thread's connection). > 0 committed, < 0 not (answer 503).
- */
-static int
+int
 app_write(writer_fn fn, void *arg, size_t items)
 {
 	struct store	*st = NULL;

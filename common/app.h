@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "webhook.h"
+#include "writer.h"
 
 struct http;
 struct store;
@@ -53,6 +54,13 @@ int	 app_channel_route(const char *path, char *id, const char **rest);
  */
 void	 app_webhook(struct http *, const char *id, const char *what,
 	    enum webhook_kind kind);
+/*
+ * Runs fn through the group-commit writer (or, as plain CGI, in a
+ * transaction of this thread's connection). > 0 committed, < 0 not
+ * (answer 503).
+ */
+int	 app_write(writer_fn fn, void *arg, size_t items);
+
 /* One route of a program under /channel/{id}/: the rest of the path and its handler. */
 struct app_route {
 	const char	*rest;		/* "webhook/sms", "docs", ... */

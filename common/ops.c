@@ -299,6 +299,40 @@ ops_settings_set(const struct ops *o, const char *name, const char *value,
 	return 1;
 }
 
+/* --- Operations: backup and check --------------------------------------- */
+
+int
+ops_backup(const struct ops *o, const char *path, struct ops_error *e)
+{
+	int	 rc;
+
+	ops_reset(e);
+	if (path == NULL || *path == '\0')
+		return ops_fail(e, OPS_INVALID, "path", "no file named for the"
+		    " backup");
+	if ((rc = store_backup(o->st, path)) < 0)
+		return ops_fail(e, OPS_FAILED, "path", "backup to %.200s failed"
+		    " (see the log)", path);
+	if (rc == 0)
+		return ops_fail(e, OPS_REFUSED, "path", "%.200s exists; a backup"
+		    " never replaces a file", path);
+	return 1;
+}
+
+int
+ops_check(const struct ops *o, struct ops_check *c, struct ops_error *e)
+{
+	int	 rc;
+
+	ops_reset(e);
+	memset(c, 0, sizeof(*c));
+	if ((rc = store_integrity(o->st, c->report, sizeof(c->report))) < 0 ||
+	    (c->version = store_version(o->st)) < 0)
+		return ops_store_error(e);
+	c->ok = rc > 0;
+	return 1;
+}
+
 /* --- Sending and sessions ----------------------------------------------- */
 
 /* Checks message text: 1, or 0 with a problem on "text". */

@@ -333,4 +333,24 @@ int	 ops_user_each(const struct ops *,
 int	 ops_settings_set(const struct ops *, const char *name, const char *value,
 	    struct ops_error *);
 
+/* --- Operations: backup and check --------------------------------------- */
+
+/*
+ * Copies the store into a new file at path while everything keeps running
+ * (store_backup: one consistent moment). Refused when path exists.
+ */
+int	 ops_backup(const struct ops *, const char *path, struct ops_error *);
+
+/* What ops_check found. */
+struct ops_check {
+	int	 ok;			/* PRAGMA integrity_check said "ok" */
+	int	 version;		/* PRAGMA user_version: the schema's version */
+	char	 report[4096];		/* integrity_check's lines */
+};
+/*
+ * Checks the store: PRAGMA integrity_check and the schema version. > 0
+ * checked (c->ok says whether it is sound), < 0 store error.
+ */
+int	 ops_check(const struct ops *, struct ops_check *c, struct ops_error *);
+
 #endif

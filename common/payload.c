@@ -261,3 +261,26 @@ payload_export_finish(struct payload_export *x)
 	free(x);
 	return out;
 }
+
+char *
+payload_health(int writable, const struct store_heartbeat *sender)
+{
+	struct json_object	*o;
+	char			*out = NULL;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (!add_str(o, "status", writable ? "ok" : "unavailable") ||
+	    !add_str(o, "store", writable ? "writable" : "unavailable") ||
+	    !add_opt_str(o, "sender_last_run", sender != NULL ?
+	    sender->at : NULL) ||
+	    json_object_object_add(o, "sender_seconds_ago",
+	    sender != NULL && sender->at[0] != '\0' ?
+	    json_object_new_int64((int64_t)sender->age_s) : NULL) != 0)
+		goto out;
+	out = strdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	json_object_put(o);
+	return out;
+}

@@ -6,6 +6,7 @@
 
 struct connection_config;
 struct store_message_row;
+struct store_heartbeat;
 struct store_session;
 struct webhook_result;
 
@@ -16,6 +17,14 @@ int	 payload_snapshot_parse(const char *json, struct connection_config *);
 
 /* The JSON summary a webhook answers with. Returns malloc'd JSON, NULL on error. */
 char	*payload_webhook_summary(const struct webhook_result *);
+
+/*
+ * What GET /health answers: {"status": "ok"|"unavailable", "store":
+ * "writable"|"unavailable", "sender_last_run": UTC time or null,
+ * "sender_seconds_ago": whole seconds or null}. sender NULL (or never
+ * recorded): nulls. Returns malloc'd JSON, NULL when out of memory.
+ */
+char	*payload_health(int writable, const struct store_heartbeat *sender);
 
 /*
  * A session exported as JSON, built message by message:

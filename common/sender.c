@@ -28,6 +28,9 @@
 #define HISTORY_MAX	20	/* earlier turns handed to an agent */
 #define CLAIM_BATCHES	4	/* outbox rows claimed per pass, in batches */
 #define DAILY_DAYS	3	/* days of the dashboard rollup refreshed each minute */
+#define BEAT_SECONDS	5	/* the sender's heartbeat (/health, metrics), at most this often */
+#define RETAIN_SECONDS	60	/* a retention pass starts at most this often */
+#define RETAIN_BATCH	500	/* rows per retention transaction: a few ms of the write lock */
 
 /* Settings read once at start, with their defaults. */
 struct sender_cfg {
@@ -39,7 +42,27 @@ struct sender_cfg {
 	long	 unsure_resend_after;	/* unsure_resend_after_seconds */
 	size_t	 agent_parallel;	/* agent_parallel */
 	long	 session_timeout;	/* session_timeout_minutes */
+	long	 retain_days[3];	/* retain_*_days by enum store_retain; 0 keeps all */
 	char	 public_url[1024];
+};
+
+/* The settings of retention, by enum store_retain, and what the log calls the rows. */
+static const struct {
+	const char	*setting, *what;
+} retain_kinds[] = {
+	[STORE_RETAIN_MESSAGES] = { "retain_messages_days", "message(s)" },
+	[STORE_RETAIN_EVENTS] = { "retain_events_days", "event(s)" },
+	[STORE_RETAIN_LOGS] = { "retain_logs_days", "log entries" },
+};
+#define RETAIN_KINDS	(sizeof(retain_kinds) / sizeof(retain_kinds[0]))
+
+/* A retention pass: each kind goes through its rows one batch per turn of the loop. */
+struct retain {
+	int	 active[RETAIN_KINDS];
+	int64_t	 cursor[RETAIN_KINDS];
+	long	 removed[RETAIN_KINDS];
+	char	 cutoff[RETAIN_KINDS][STORE_TIME_MAX];
+	double	 next;			/* when the next pass starts */
 };
 
 struct sender {
@@ -52,6 +75,7 @@ struct sender {
 	size_t			 inflight;	/* agent calls running */
 	int			 failed;	/* a store error happened */
 	struct agent_tag	*answered;	/* finished calls not yet written */
+	struct retain		 retain;
 };
 
 /* What the pool hands back for a finished agent call, and its answer. */
@@ -103,6 +127,8 @@ sender_backoff(const char *delays, int attempt)
 static void
 cfg_load(struct store *st, struct sender_cfg *c)
 {
+	size_t	 i;
+
 	settings_get(st, "send_retry_delays", c->retry_delays,
 	    sizeof(c->retry_delays));
 	c->batch = (size_t)settings_get_long(st, "send_batch_size");
@@ -113,6 +139,9 @@ cfg_load(struct store *st, struct sender_cfg *c)
 	    "unsure_resend_after_seconds");
 	c->agent_parallel = (size_t)settings_get_long(st, "agent_parallel");
 	c->session_timeout = settings_get_long(st, "session_timeout_minutes");
+	for (i = 0; i < RETAIN_KINDS; i++)
+		c->retain_days[i] = settings_get_long(st,
+		    retain_kinds[i].setting);
 	if (config_public_url(st, c->public_url, sizeof(c->public_url)) <= 0)
 		c->public_url[0] = '\0';
 }
@@ -765,6 +794,56 @@ outbox_pass(struct sender *s)
 	return n;
 }
 
+/* --- retention ---------------------------------------------------------------- */
+
+/*
+ * One turn of retention: starts a pass when one is due, then removes one
+ * batch of each kind still in its pass. Returns 1 while a pass is under
+ * way, 0 when none is, < 0 on a store error.
+ */
+static int
+retain_turn(struct sender *s, double now)
+{
+	struct retain	*r = &s->retain;
+	struct tm	 tm;
+	time_t		 t;
+	size_t		 i;
+	long		 n;
+	int		 rc, busy = 0;
+
+	if (now >= r->next) {
+		r->next = now + RETAIN_SECONDS;
+		for (i = 0; i < RETAIN_KINDS; i++) {
+			if (s->cfg.retain_days[i] <= 0 || r->active[i])
+				continue;
+			t = time(NULL) - (time_t)s->cfg.retain_days[i] * 86400;
+			gmtime_r(&t, &tm);
+			strftime(r->cutoff[i], sizeof(r->cutoff[i]),
+			    "%Y-%m-%d %H:%M:%S", &tm);
+			r->active[i] = 1;
+			r->cursor[i] = 0;
+			r->removed[i] = 0;
+		}
+	}
+	for (i = 0; i < RETAIN_KINDS; i++) {
+		if (!r->active[i])
+			continue;
+		if ((rc = store_retain_batch(s->st, (enum store_retain)i,
+		    r->cutoff[i], RETAIN_BATCH, &r->cursor[i], &n)) < 0)
+			return -1;
+		r->removed[i] += n;
+		if (rc > 0) {
+			busy = 1;
+			continue;
+		}
+		r->active[i] = 0;
+		if (r->removed[i] > 0)
+			log_info("retention: removed %ld %s from before %s",
+			    r->removed[i], retain_kinds[i].what, r->cutoff[i]);
+	}
+	return busy;
+}
+
 /* --- the loop ------------------------------------------------------------------ */
 
 int
@@ -789,9 +868,9 @@ sender_run(struct store *st, const struct sender_opts *o,
 	struct sender	 s;
 	const char	*why;
 	char		 host[64];
-	double		 end, poll, swept = 0, matched = 0;
+	double		 end, poll, swept = 0, matched = 0, beat = 0;
 	long		 applied, closed;
-	int		 sent, started, ret = 1;
+	int		 sent, started, retaining, ret = 1;
 
 	memset(&s, 0, sizeof(s));
 	s.st = st;
@@ -816,6 +895,13 @@ sender_run(struct store *st, const struct sender_opts *o,
 	for (;;) {
 		int stopping = *quit || (!o->once && now_seconds() >= end);
 
+		/* /health and the metrics tell when the sender last ran. */
+		if (now_seconds() - beat >= BEAT_SECONDS) {
+			if (store_heartbeat(st, "sender") < 0)
+				goto out;
+			beat = now_seconds();
+		}
+
 		/* Reports that came before their message: once a second. */
 		applied = 0;
 		if (o->once || now_seconds() - matched >= 1) {
@@ -835,6 +921,10 @@ sender_run(struct store *st, const struct sender_opts *o,
 				goto out;
 			swept = now_seconds();
 		}
+		/* Old rows go a batch per turn, between the sends. */
+		if ((retaining = stopping ? 0 : retain_turn(&s,
+		    now_seconds())) < 0)
+			goto out;
 		started = stopping ? 0 : agents_claim(&s);
 		if (started < 0 || agents_perform(&s, 0) < 0)
 			goto out;
@@ -843,9 +933,9 @@ sender_run(struct store *st, const struct sender_opts *o,
 		if (stopping && s.inflight == 0)
 			break;
 		if (o->once && started == 0 && sent == 0 && s.inflight == 0 &&
-		    applied == 0)
+		    applied == 0 && retaining == 0)
 			break;
-		if (sent == 0 && started == 0) {
+		if (sent == 0 && started == 0 && retaining == 0) {
 			/* Idle: wait for agents, or just poll the store again. */
 			if (s.inflight > 0) {
 				if (agents_perform(&s, (long)(poll * 1000)) < 0)

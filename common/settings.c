@@ -70,6 +70,16 @@ const struct setting_def settings_table[] = {
 	    "timeout of one call to an HTTP or OpenAI agent" },
 	{ "agent_parallel", SETTING_INT, "16", 1, 256,
 	    "agent calls in flight at once" },
+	{ "retain_messages_days", SETTING_INT, "0", 0, 36500,
+	    "messages older than this many days are removed by the sender,"
+	    " except those it still has to send or answer; 0 keeps every"
+	    " message (the dashboard counts the last 3 days from them)" },
+	{ "retain_events_days", SETTING_INT, "0", 0, 36500,
+	    "delivery reports and clicks kept as received are removed after"
+	    " this many days; 0 keeps them all" },
+	{ "retain_logs_days", SETTING_INT, "0", 0, 36500,
+	    "the connections' log entries are removed after this many days;"
+	    " 0 keeps them all" },
 	{ NULL, SETTING_INT, NULL, 0, 0, NULL },
 };
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,14 @@
 	" WHEN m.status = 'sending' THEN 'unsure' ELSE 'queued' END," \
 	" o.attempts, o.last_error FROM outbox o" \
 	" JOIN messages m ON m.id = o.message_id"
+/*
+ * A message retention may remove (?1 < id <= ?2, created before ?3): one
+ * the sender still has to send or to answer stays until it is done.
+ */
+#define RETAIN_MSG "id > ?1 AND id <= ?2 AND created_at < ?3" \
+	" AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = messages.id)" \
+	" AND NOT EXISTS (SELECT 1 FROM agent_queue q" \
+	" WHERE q.message_id = messages.id)"
 
 enum stmt {
 	STMT_CONN_ADD,
@@ -141,6 +150,15 @@ enum stmt {
 	STMT_KEYCHECK_ADD,
 	STMT_KEYCHECK_SET,
 	STMT_SECRET_EACH,
+	STMT_HEARTBEAT_SET,
+	STMT_HEARTBEAT_GET,
+	STMT_RETAIN_MSG_SCAN,
+	STMT_RETAIN_MSG_UNLINK,
+	STMT_RETAIN_MSG_DEL,
+	STMT_RETAIN_EVENT_SCAN,
+	STMT_RETAIN_EVENT_DEL,
+	STMT_RETAIN_LOG_SCAN,
+	STMT_RETAIN_LOG_DEL,
 	STMT__MAX
 };
 
@@ -419,6 +437,33 @@ static const char *const stmt_sql[STMT__MAX] = {
 	[STMT_SECRET_EACH] = "SELECT api_key_enc FROM connections"
 	    " WHERE api_key_enc <> '' UNION ALL SELECT api_key_enc FROM agents"
 	    " WHERE COALESCE(api_key_enc, '') <> ''",
+	[STMT_HEARTBEAT_SET] = "INSERT INTO heartbeats (name, at) VALUES (?, " NOW
+	    ") ON CONFLICT (name) DO UPDATE SET at = excluded.at",
+	[STMT_HEARTBEAT_GET] = "SELECT substr(at, 1, 19),"
+	    " (julianday('now') - julianday(at)) * 86400.0,"
+	    " (julianday(at) - 2440587.5) * 86400.0 FROM heartbeats"
+	    " WHERE name = ?",
+	/*
+	 * Retention reads a batch in id order (ids grow with the time of a
+	 * row), outside any transaction, then removes the old rows of that
+	 * id range in a short transaction of its own: ?1 after this id,
+	 * ?2 up to this id, ?3 older than this time.
+	 */
+	[STMT_RETAIN_MSG_SCAN] = "SELECT id, created_at < ?2 FROM messages"
+	    " WHERE id > ?1 ORDER BY id LIMIT ?3",
+	/* A campaign recipient keeps its status and reason, not its message. */
+	[STMT_RETAIN_MSG_UNLINK] = "UPDATE campaign_recipients SET"
+	    " message_id = NULL WHERE message_id IN (SELECT id FROM messages"
+	    " WHERE " RETAIN_MSG ")",
+	[STMT_RETAIN_MSG_DEL] = "DELETE FROM messages WHERE " RETAIN_MSG,
+	[STMT_RETAIN_EVENT_SCAN] = "SELECT id, received_at < ?2"
+	    " FROM message_events WHERE id > ?1 ORDER BY id LIMIT ?3",
+	[STMT_RETAIN_EVENT_DEL] = "DELETE FROM message_events WHERE id > ?1"
+	    " AND id <= ?2 AND received_at < ?3",
+	[STMT_RETAIN_LOG_SCAN] = "SELECT id, at < ?2 FROM logs WHERE id > ?1"
+	    " ORDER BY id LIMIT ?3",
+	[STMT_RETAIN_LOG_DEL] = "DELETE FROM logs WHERE id > ?1 AND id <= ?2"
+	    " AND at < ?3",
 };
 
 
@@ -515,6 +560,15 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_KEYCHECK_ADD),
 	N(STMT_KEYCHECK_SET),
 	N(STMT_SECRET_EACH),
+	N(STMT_HEARTBEAT_SET),
+	N(STMT_HEARTBEAT_GET),
+	N(STMT_RETAIN_MSG_SCAN),
+	N(STMT_RETAIN_MSG_UNLINK),
+	N(STMT_RETAIN_MSG_DEL),
+	N(STMT_RETAIN_EVENT_SCAN),
+	N(STMT_RETAIN_EVENT_DEL),
+	N(STMT_RETAIN_LOG_SCAN),
+	N(STMT_RETAIN_LOG_DEL),
 };
 #undef N
 
@@ -2305,4 +2359,194 @@ sqlite3 *
 store_sqlite(struct store *st)
 {
 	return st->db;
+}
+
+/* --- operations: heartbeats, retention, backup, integrity ---------------------- */
+
+int
+store_heartbeat(struct store *st, const char *name)
+{
+	return exec_stmt(st, STMT_HEARTBEAT_SET, "s", name);
+}
+
+int
+store_heartbeat_get(struct store *st, const char *name,
+    struct store_heartbeat *hb)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	memset(hb, 0, sizeof(*hb));
+	rc = run(st, STMT_HEARTBEAT_GET, &s, "s", name);
+	if (rc == SQLITE_ROW) {
+		copy_col(s, 0, hb->at, sizeof(hb->at));
+		hb->age_s = sqlite3_column_double(s, 1);
+		hb->unix_s = sqlite3_column_double(s, 2);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* What retention runs for each kind of row: the scan and the statements of its transaction. */
+static const struct {
+	enum stmt	 scan;
+	enum stmt	 del[2];	/* in order; STMT__MAX: none */
+} retain_stmts[] = {
+	[STORE_RETAIN_MESSAGES] = { STMT_RETAIN_MSG_SCAN,
+	    { STMT_RETAIN_MSG_UNLINK, STMT_RETAIN_MSG_DEL } },
+	[STORE_RETAIN_EVENTS] = { STMT_RETAIN_EVENT_SCAN,
+	    { STMT_RETAIN_EVENT_DEL, STMT__MAX } },
+	[STORE_RETAIN_LOGS] = { STMT_RETAIN_LOG_SCAN,
+	    { STMT_RETAIN_LOG_DEL, STMT__MAX } },
+};
+
+int
+store_retain_batch(struct store *st, enum store_retain what,
+    const char *cutoff, int batch, int64_t *cursor, long *removed)
+{
+	sqlite3_stmt	*s;
+	int64_t		 hi = *cursor, last = *cursor;
+	int		 rc, rows = 0, old = 0;
+	size_t		 i;
+
+	*removed = 0;
+	/*
+	 * The next batch of ids is read outside the transaction, so a
+	 * webhook waits only for the removal itself. A batch without an old
+	 * row ends the pass: ids grow with time, the rest is young.
+	 */
+	for (rc = run(st, retain_stmts[what].scan, &s, "isI", *cursor, cutoff,
+	    batch); rc == SQLITE_ROW; rc = step(st, retain_stmts[what].scan,
+	    s)) {
+		last = sqlite3_column_int64(s, 0);
+		rows++;
+		if (sqlite3_column_int(s, 1) != 0) {
+			hi = last;
+			old++;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc < 0)
+		return -1;
+	if (old == 0)
+		return 0;
+	if (store_begin(st) < 0)
+		return -1;
+	for (i = 0; i < 2 && retain_stmts[what].del[i] != STMT__MAX; i++)
+		if (exec_stmt(st, retain_stmts[what].del[i], "iis", *cursor, hi,
+		    cutoff) <= 0) {
+			store_rollback(st);
+			return -1;
+		}
+	*removed = sqlite3_changes(st->db);
+	if (store_commit(st) < 0)
+		return -1;
+	*cursor = rows == batch ? last : hi;
+	return rows == batch;
+}
+
+int
+store_backup(struct store *st, const char *path)
+{
+	sqlite3_backup	*b = NULL;
+	sqlite3		*dst = NULL;
+	struct stat	 sb;
+	char		 tmp[4096];
+	int		 rc, fd, ret = -1;
+
+	if (stat(path, &sb) == 0)
+		return 0;
+	if (snprintf(tmp, sizeof(tmp), "%s.partial", path) >= (int)sizeof(tmp)) {
+		log_error("backup: path too long");
+		return -1;
+	}
+	/* A backup is whole or absent: written aside, then linked in place. */
+	unlink(tmp);
+	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		log_error("sqlite3_open_v2: %s: %s", tmp, dst != NULL ?
+		    sqlite3_errmsg(dst) : "out of memory");
+		goto out;
+	}
+	if ((b = sqlite3_backup_init(dst, "main", st->db, "main")) == NULL) {
+		log_error("sqlite3_backup_init: %s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	/*
+	 * All pages in one step: one read transaction of the store, so the
+	 * copy is one consistent moment. In WAL mode a reader blocks no
+	 * writer, so the webhooks go on meanwhile.
+	 */
+	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
+	    rc == SQLITE_LOCKED)
+		usleep(1000);
+	if (rc != SQLITE_DONE) {
+		log_error("sqlite3_backup_step: %s", sqlite3_errstr(rc));
+		goto out;
+	}
+	rc = sqlite3_backup_finish(b);
+	b = NULL;
+	if (rc != SQLITE_OK) {
+		log_error("sqlite3_backup_finish: %s", sqlite3_errstr(rc));
+		goto out;
+	}
+	/* One self-contained file: no -wal beside it to copy along. */
+	if (exec_sql(dst, "PRAGMA journal_mode = DELETE") < 0)
+		goto out;
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		log_error("sqlite3_close: %s", tmp);
+		goto out;
+	}
+	dst = NULL;
+	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1 || fsync(fd) == -1) {
+		log_error("fsync: %s: %s", tmp, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	/* link, not rename: a file that appeared meanwhile is not replaced. */
+	if (link(tmp, path) == -1) {
+		ret = errno == EEXIST ? 0 : -1;
+		if (ret < 0)
+			log_error("link: %s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = 1;
+out:
+	sqlite3_backup_finish(b);
+	sqlite3_close(dst);
+	unlink(tmp);
+	return ret;
+}
+
+int
+store_integrity(struct store *st, char *out, size_t outsz)
+{
+	sqlite3_stmt	*s = NULL;
+	size_t		 len = 0;
+	int		 rc, rows = 0, ok = 0;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s,
+	    NULL) != SQLITE_OK) {
+		log_error("integrity_check: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	for (rc = store_step(st, "integrity_check", s); rc == SQLITE_ROW;
+	    rc = store_step(st, "integrity_check", s)) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		if (t == NULL)
+			continue;
+		if (rows++ == 0 && strcmp(t, "ok") == 0)
+			ok = 1;
+		if (len < outsz)
+			len += (size_t)snprintf(out + len, outsz - len, "%s%s",
+			    len > 0 ? "\n" : "", t);
+	}
+	sqlite3_finalize(s);
+	if (rc < 0)
+		return -1;
+	return ok && rows == 1;
 }

@@ -524,4 +524,47 @@ int	 store_key_check_set(struct store *, const char *value, int replace);
 int	 store_secret_each(struct store *, int (*fn)(const char *enc, void *),
 	    void *arg);
 
+/* --- operations (ops_backup, ops_check, the sender's retention) --- */
+
+/* Records that the part name ("sender", "health") works, now. > 0 done. */
+int	 store_heartbeat(struct store *, const char *name);
+/* When a part last recorded it works. */
+struct store_heartbeat {
+	char	 at[STORE_TIME_MAX];	/* UTC 'YYYY-MM-DD HH:MM:SS' */
+	double	 age_s;			/* seconds ago */
+	double	 unix_s;		/* as a Unix time */
+};
+/* > 0 with *hb, 0 never recorded (hb zeroed), < 0 error. */
+int	 store_heartbeat_get(struct store *, const char *name,
+	    struct store_heartbeat *hb);
+
+/* What retention removes. */
+enum store_retain {
+	STORE_RETAIN_MESSAGES,	/* messages (not those still in the outbox or agent queue) */
+	STORE_RETAIN_EVENTS,	/* delivery reports and clicks (message_events) */
+	STORE_RETAIN_LOGS,	/* the connections' logs */
+};
+/*
+ * Removes in one short transaction the rows of kind what created before
+ * cutoff (UTC 'YYYY-MM-DD HH:MM:SS') among the next batch rows after
+ * *cursor (id order; start at 0), and moves *cursor past them. A batch
+ * without an old row ends the pass: ids grow with time. *removed says how
+ * many went. Returns > 0 when there may be more, 0 when done, < 0 on
+ * error (nothing of the batch removed).
+ */
+int	 store_retain_batch(struct store *, enum store_retain what,
+	    const char *cutoff, int batch, int64_t *cursor, long *removed);
+
+/*
+ * Copies the store into a new file at path with SQLite's online backup
+ * (one consistent moment; writers go on meanwhile). The file appears
+ * whole or not at all. > 0 done, 0 path exists already, < 0 error.
+ */
+int	 store_backup(struct store *, const char *path);
+/*
+ * Runs PRAGMA integrity_check; its lines (up to outsz) go to out. 1 the
+ * store is sound ("ok"), 0 it found problems, < 0 error.
+ */
+int	 store_integrity(struct store *, char *out, size_t outsz);
+
 #endif

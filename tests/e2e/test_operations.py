@@ -1,0 +1,177 @@
+"""Operations, under a real lighttpd: GET /health answers 200 while the store
+takes writes and 503 when it cannot (and 200 again after); ibchannel backup
+taken during a webhook load is a sound store holding every message
+acknowledged before it started; ibchannel check; retention removes old
+messages, events and logs in batches and keeps what the sender still needs."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BUILD, Env  # noqa: E402
+
+env = Env("operations", procs=1, sync="normal")
+cid = env.add_connection()
+SMS = "/channel/%s/webhook/sms" % cid
+
+
+def mo(items):
+    return {"results": [{"messageId": m, "from": frm, "to": "447491163443", "text": text}
+                        for m, frm, text in items],
+            "messageCount": len(items), "pendingMessageCount": 0}
+
+
+def post(body):
+    try:
+        return env.post(SMS, body, timeout=30).status
+    except Exception as e:  # a reset connection: Infobip retries it
+        return "error: %s" % str(e)[:80]
+
+
+def health():
+    r = env.get("/health")
+    try:
+        return r.status, r.json()
+    except ValueError:
+        return r.status, None
+
+
+# --- /health --------------------------------------------------------------------
+st, j = health()
+env.check(st == 200 and j and j.get("status") == "ok" and j.get("store") == "writable",
+          "/health: 200 with the store writable", repr((st, j)))
+env.check(j and "sender_last_run" in j and j["sender_last_run"] is None,
+          "/health: sender never ran: null", repr(j))
+env.cli("sender", "--once")
+st, j = health()
+env.check(st == 200 and j and j.get("sender_last_run") and j.get("sender_seconds_ago") is not None
+          and 0 <= j["sender_seconds_ago"] < 3600,
+          "/health: the sender's last run once it ran", repr(j))
+r = env.post("/health", {"x": 1})
+env.check(r.status == 405, "/health: POST is 405", r.status)
+
+files = [env.db, env.db + "-wal"]
+if env.check(subprocess.run(["chattr", "+i"] + files).returncode == 0,
+             "store and WAL made immutable"):
+    try:
+        st, j = health()
+    finally:
+        subprocess.run(["chattr", "-i"] + files)
+    env.check(st == 503 and j and j.get("status") == "unavailable",
+              "/health: 503 when the store cannot be written", repr((st, j)))
+    env.check(env.wait_for(lambda: health()[0] == 200, timeout=10),
+              "/health: 200 again once it is writable")
+
+# --- backup during a webhook load ------------------------------------------------
+acked = {}          # messageId -> time its 200 came back
+lock = threading.Lock()
+stop = threading.Event()
+
+
+def load(k):
+    i = 0
+    while not stop.is_set() and i < 400:
+        mid = "bk-%d-%d" % (k, i)
+        if post(mo([(mid, "4915%04d%04d" % (k, i), "load")])) == 200:
+            with lock:
+                acked[mid] = time.monotonic()
+        i += 1
+
+
+workers = [threading.Thread(target=load, args=(k,)) for k in range(6)]
+for t in workers:
+    t.start()
+env.wait_for(lambda: len(acked) >= 100, timeout=30)
+backup = os.path.join(env.dir, "backup.db")
+with lock:
+    before = set(acked)
+p = env.cli("backup", backup, check=False)
+with lock:
+    during = len(acked) - len(before)
+stop.set()
+for t in workers:
+    t.join()
+env.check(p.returncode == 0 and os.path.exists(backup), "backup taken", p.stderr)
+env.check(during > 0 or len(acked) > len(before),
+          "webhooks went on being answered around the backup", "%d" % during)
+if os.path.exists(backup):
+    db = sqlite3.connect(backup)
+    try:
+        env.check(db.execute("PRAGMA integrity_check").fetchall() == [("ok",)],
+                  "the backup passes integrity_check")
+        in_backup = set(x for (x,) in db.execute(
+            "SELECT infobip_id FROM messages WHERE infobip_id LIKE 'bk-%'"))
+        env.check(db.execute("PRAGMA journal_mode").fetchone()[0] == "delete",
+                  "the backup is one file (not WAL)")
+    finally:
+        db.close()
+    missing = before - in_backup
+    env.check(len(before) >= 100 and not missing,
+              "every message acknowledged before the backup is in it",
+              "%d acknowledged, %d missing" % (len(before), len(missing)))
+    p2 = env.cli("backup", backup, check=False)
+    env.check(p2.returncode != 0 and "exists" in p2.stderr,
+              "a backup never replaces a file", p2.stderr)
+    chk = env.cli("check", check=False)
+    env.check(chk.returncode == 0 and "integrity ok" in chk.stdout and "schema version" in chk.stdout,
+              "ibchannel check: ok and the schema version", chk.stdout + chk.stderr)
+    benv = dict(env.env, IBCHANNEL_DB=backup)
+    chk = subprocess.run([os.path.join(BUILD, "ibchannel"), "check"],
+                         env=benv, capture_output=True, text=True)
+    env.check(chk.returncode == 0 and "integrity ok" in chk.stdout,
+              "ibchannel check on the backup", chk.stdout + chk.stderr)
+
+# --- retention --------------------------------------------------------------------
+# Old messages (the load's first ones), one of them still held in the outbox and
+# one a campaign recipient's; an event of an old message and old events; 1200
+# old log entries (more than two batches) after the young ones of the Start.
+OLD = "strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days')"
+old_ids = [i for (i,) in env.sql("SELECT id FROM messages ORDER BY id LIMIT 600")]
+young_n = env.sql1("SELECT COUNT(*) FROM messages") - len(old_ids)
+env.sql("UPDATE messages SET created_at = %s WHERE id <= ?" % OLD, (old_ids[-1],))
+held = old_ids[10]
+env.sql("INSERT INTO outbox (message_id, held_since, last_error) VALUES (?, "
+        "strftime('%Y-%m-%d %H:%M:%f', 'now'), 'test: held')", (held,))
+env.sql("INSERT INTO campaigns (connection_id, name, text) VALUES (?, 'c', 't')", (cid,))
+env.sql("INSERT INTO campaign_recipients (campaign_id, phone, status, message_id)"
+        " VALUES (1, '+491500000001', 'queued', ?)", (old_ids[20],))
+env.sql("INSERT INTO message_events (connection_id, message_uid, message_id, kind, applied, raw)"
+        " SELECT connection_id, uid, id, 'click', 1, '{}' FROM messages WHERE id = ?", (old_ids[30],))
+env.sql("INSERT INTO message_events (connection_id, message_uid, kind, applied, raw, received_at)"
+        " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)"
+        " SELECT ?, 'old-' || i, 'report', 0, '{}', %s FROM n" % OLD, (cid,))
+young_logs = env.sql1("SELECT COUNT(*) FROM logs")
+env.sql("INSERT INTO logs (connection_id, level, event, text, at)"
+        " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)"
+        " SELECT ?, 'info', 'old', 'old entry ' || i, %s FROM n" % OLD, (cid,))
+snap_before = env.sql1("SELECT COUNT(*) FROM messages")
+
+env.cli("sender", "--once")
+env.check(env.sql1("SELECT COUNT(*) FROM messages") == snap_before,
+          "retention off by default: nothing removed")
+
+for name in ("retain_messages_days", "retain_events_days", "retain_logs_days"):
+    env.cli("settings", "set", name, "30")
+env.cli("sender", "--once")
+left = env.sql1("SELECT COUNT(*) FROM messages WHERE created_at < strftime('%Y-%m-%d', 'now', '-30 days')")
+env.check(left == 1 and env.sql1("SELECT COUNT(*) FROM messages WHERE id = ?", (held,)) == 1,
+          "old messages removed but the one the outbox holds", "%d old left" % left)
+env.check(env.sql1("SELECT COUNT(*) FROM messages") == young_n + 1,
+          "young messages kept", "%d" % env.sql1("SELECT COUNT(*) FROM messages"))
+env.check(env.sql1("SELECT COUNT(*) FROM campaign_recipients WHERE message_id IS NULL AND status = 'queued'") == 1,
+          "the campaign recipient keeps its row, without its message")
+env.check(env.sql1("SELECT COUNT(*) FROM message_events WHERE kind = 'click' AND message_id IS NULL") == 1,
+          "a young event of a removed message stays, unlinked")
+env.check(env.sql1("SELECT COUNT(*) FROM message_events WHERE message_uid LIKE 'old-%'") == 0,
+          "old events removed")
+env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE event = 'old'") == 0
+          and env.sql1("SELECT COUNT(*) FROM logs WHERE event <> 'old'") >= young_logs,
+          "old log entries removed (over several batches), young ones kept")
+env.check(env.sql("PRAGMA foreign_key_check") == [], "no dangling reference")
+st, _ = health()
+env.check(st == 200, "/health still 200 after retention")
+env.done()
