@@ -67,6 +67,7 @@ static const struct route {
 	{ "POST", "/admin/sessions/{n}/reply", session_reply, OPS_SESSIONS },
 	{ "POST", "/admin/sessions/{n}/close", session_close, OPS_SESSIONS },
 	{ "GET", "/admin/dashboard", dash_show, OPS_READ },
+	{ "GET", "/admin/metrics", metrics_show, OPS_READ },
 	{ "GET", "/admin/users", user_list, OPS_CONFIGURE },
 	{ "POST", "/admin/users", user_set, OPS_CONFIGURE },
 	{ "POST", "/admin/users/delete", user_delete, OPS_CONFIGURE },

@@ -80,6 +80,7 @@ void	 session_reply(struct adm *);
 void	 session_close(struct adm *);
 void	 session_export(struct adm *);
 void	 dash_show(struct adm *);
+void	 metrics_show(struct adm *);
 void	 user_list(struct adm *);
 void	 user_set(struct adm *);
 void	 user_delete(struct adm *);

@@ -38,6 +38,10 @@ enum q {
 	Q_DAILY_SUM,
 	Q_DAILY_DEL,
 	Q_DAILY_ADD,
+	Q_METRIC_MESSAGES,
+	Q_METRIC_OUTBOX,
+	Q_METRIC_CONNECTIONS,
+	Q_METRIC_REPORTS_WAITING,
 	Q__MAX
 };
 
@@ -147,6 +151,16 @@ static const char *const q_sql[Q__MAX] = {
 	[Q_DAILY_ADD] = "INSERT INTO message_daily (connection_id, day, received,"
 	    " sent, delivered, not_delivered, spend, currency) VALUES (?1, ?2,"
 	    " ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* Metrics: rows of (label, label, value); a scan of messages, as a scrape is rare. */
+	[Q_METRIC_MESSAGES] = "SELECT direction, status, COUNT(*) FROM messages"
+	    " GROUP BY 1, 2 ORDER BY 1, 2",
+	[Q_METRIC_OUTBOX] = "SELECT CASE WHEN held_since IS NOT NULL THEN"
+	    " 'held' WHEN unsure_since IS NOT NULL THEN 'unsure' ELSE 'queued'"
+	    " END, '', COUNT(*) FROM outbox GROUP BY 1 ORDER BY 1",
+	[Q_METRIC_CONNECTIONS] = "SELECT status, '', COUNT(*) FROM connections"
+	    " WHERE deleted_at IS NULL GROUP BY 1 ORDER BY 1",
+	[Q_METRIC_REPORTS_WAITING] = "SELECT '', '', COUNT(*) FROM message_events"
+	    " WHERE applied = 0",
 };
 
 static const char *const q_name[Q__MAX] = {
@@ -169,6 +183,10 @@ static const char *const q_name[Q__MAX] = {
 	[Q_DAILY_SUM] = "Q_DAILY_SUM",
 	[Q_DAILY_DEL] = "Q_DAILY_DEL",
 	[Q_DAILY_ADD] = "Q_DAILY_ADD",
+	[Q_METRIC_MESSAGES] = "Q_METRIC_MESSAGES",
+	[Q_METRIC_OUTBOX] = "Q_METRIC_OUTBOX",
+	[Q_METRIC_CONNECTIONS] = "Q_METRIC_CONNECTIONS",
+	[Q_METRIC_REPORTS_WAITING] = "Q_METRIC_REPORTS_WAITING",
 };
 
 /* One statement being read: the query it runs and its handle. */
@@ -639,4 +657,31 @@ out:
 	free(conns);
 	free(d.v);
 	return ret;
+}
+
+/* The statement of each metric, by enum store_metric. */
+static const enum q metric_q[] = {
+	[STORE_METRIC_MESSAGES] = Q_METRIC_MESSAGES,
+	[STORE_METRIC_OUTBOX] = Q_METRIC_OUTBOX,
+	[STORE_METRIC_CONNECTIONS] = Q_METRIC_CONNECTIONS,
+	[STORE_METRIC_REPORTS_WAITING] = Q_METRIC_REPORTS_WAITING,
+};
+
+int
+store_admin_metric(struct store *st, enum store_metric which,
+    int (*fn)(const char *, const char *, double, void *), void *arg)
+{
+	struct q_run	 r;
+	char		 l1[64], l2[64];
+	int		 rc;
+
+	for (rc = q_open(&r, st, metric_q[which], ""); rc == SQLITE_ROW;
+	    rc = q_step(&r)) {
+		col_copy(&r, 0, l1, sizeof(l1));
+		col_copy(&r, 1, l2, sizeof(l2));
+		if (!fn(l1, l2, sqlite3_column_double(r.s, 2), arg))
+			break;
+	}
+	q_close(&r);
+	return rc < 0 ? -1 : 1;
 }

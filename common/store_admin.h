@@ -153,4 +153,15 @@ int	 store_admin_queues(struct store *, struct store_queue_stats *);
 /* The contact with this "+digits" number. > 0 with *id, 0 none. */
 int	 store_admin_contact_find(struct store *, const char *phone, int64_t *id);
 
+/* Figures for /admin/metrics, each a set of rows of up to two labels and a value. */
+enum store_metric {
+	STORE_METRIC_MESSAGES,		/* messages by direction and status */
+	STORE_METRIC_OUTBOX,		/* outbox rows by state (queued, unsure, held) */
+	STORE_METRIC_CONNECTIONS,	/* connections by status */
+	STORE_METRIC_REPORTS_WAITING,	/* delivery reports kept for a message not seen yet */
+};
+/* Calls fn(label1, label2, value) for each row of the metric ("" for no label); stops when fn returns 0. */
+int	 store_admin_metric(struct store *, enum store_metric,
+	    int (*fn)(const char *, const char *, double, void *), void *arg);
+
 #endif

@@ -4,7 +4,9 @@ taken during a webhook load is a sound store holding every message
 acknowledged before it started; ibchannel check; retention removes old
 messages, events and logs in batches and keeps what the sender still needs."""
 
+import base64
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, Env  # noqa: E402
 
-env = Env("operations", procs=1, sync="normal")
+env = Env("operations", procs=1, sync="normal", admin_users={"watcher": "pw"})
 cid = env.add_connection()
 SMS = "/channel/%s/webhook/sms" % cid
 
@@ -174,4 +176,43 @@ env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE event = 'old'") == 0
 env.check(env.sql("PRAGMA foreign_key_check") == [], "no dangling reference")
 st, _ = health()
 env.check(st == 200, "/health still 200 after retention")
+
+# --- /admin/metrics -----------------------------------------------------------------
+r = env.get("/admin/metrics")
+env.check(r.status == 401, "/admin/metrics without credentials: 401", r.status)
+env.cli("user", "set", "watcher", "viewer")
+auth = {"Authorization": "Basic " + base64.b64encode(b"watcher:pw").decode()}
+r = env.request("GET", "/admin/metrics", headers=auth)
+env.check(r.status == 200 and r.headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"),
+          "/admin/metrics: 200 in Prometheus' text format for a viewer", repr((r.status, r.headers)))
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (\S+)$')
+helped, typed, samples, bad = set(), set(), {}, []
+for line in r.text.splitlines():
+    if line.startswith("# HELP "):
+        helped.add(line.split()[2])
+    elif line.startswith("# TYPE "):
+        typed.add(line.split()[2])
+        if line.split()[3] not in ("gauge", "counter"):
+            bad.append(line)
+    else:
+        m = SAMPLE.match(line)
+        try:
+            if not m or m.group(1) not in typed:
+                raise ValueError
+            samples[line.rsplit(" ", 1)[0]] = float(m.group(4))
+        except ValueError:
+            bad.append(line)
+env.check(not bad and helped == typed, "every line parses; each family has HELP and TYPE first", repr(bad[:3]))
+want_in = env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'in' AND status = 'received'")
+env.check(samples.get('ibchannel_messages{direction="in",status="received"}') == want_in,
+          "messages in by status counted from the store", "%r vs %r" % (
+              samples.get('ibchannel_messages{direction="in",status="received"}'), want_in))
+env.check(samples.get('ibchannel_outbox_messages{state="held"}') == 1,
+          "outbox depth by state", repr([k for k in samples if "outbox" in k]))
+env.check(samples.get("ibchannel_sender_last_run_timestamp_seconds", 0) > time.time() - 3600,
+          "the sender's last run as a Unix time")
+env.check(samples.get('ibchannel_connections{status="RUNNING"}') == 1, "connections by status")
+for k in ("ibchannel_outbox_oldest_seconds", "ibchannel_agent_queue_messages",
+          "ibchannel_agent_queue_oldest_seconds", "ibchannel_reports_waiting"):
+    env.check(k in samples, "metric %s present" % k)
 env.done()
