@@ -669,7 +669,8 @@ test_send_errors(struct ib_client *c)
 
 	/* Timeout. */
 	ib_set_timeouts(c, 1000, 1500);
-	sim_fault("/sms/3/messages", "timeout", 3);
+	/* Infobip holds the answer for 20 s: the client gives up long before. */
+	sim_fault("/sms/3/messages", "timeout", 20);
 	t0 = now_s();
 	rv = send_one(c, sim_url, KEY, &opts, "t-timeout", &res, &err);
 	CHECK(rv < 0 && err.retryable && err.http_status == 0 && err.unsure,
@@ -677,8 +678,8 @@ test_send_errors(struct ib_client *c)
 	CHECK_STR(err.code, "TIMEOUT", "timeout: code");
 	CHECK(strstr(err.text, "timed out") != NULL, "timeout: curl's text "
 	    "\"%s\"", err.text);
-	CHECK(now_s() - t0 < 2.9, "timeout: gave up after %.1f s",
-	    now_s() - t0);
+	CHECK(now_s() - t0 < 15, "timeout: gave up after %.1f s, before the"
+	    " answer came", now_s() - t0);
 	ib_set_timeouts(c, 0, 0);
 
 	/* Connection reset. */
