@@ -6,6 +6,11 @@ DESTDIR ?=
 BINDIR =	$(PREFIX)/bin
 LIBEXECDIR =	$(PREFIX)/lib/ibchannel
 SHAREDIR =	$(PREFIX)/share/ibchannel
+MANDIR =	$(PREFIX)/share/man
+EXAMPLEDIR =	$(PREFIX)/share/doc/ibchannel/examples
+EXAMPLES =	deploy/lighttpd.conf.in deploy/apache-ibchannel.conf deploy/ibchannel.cron \
+		deploy/ibchannel-sender.service deploy/ibchannel-sender.timer \
+		deploy/ibchannel-fcgi@.service deploy/rules-demo.txt deploy/INSTALL.md
 
 CC ?=		cc
 # make V=1 shows the compiler command lines.
@@ -128,13 +133,30 @@ fuzz: build/sqlembed.c
 		-timeout=10 -rss_limit_mb=4096 corpus
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)/sql
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)/sql \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLEDIR)
 	install -m 0755 build/ibchannel $(DESTDIR)$(BINDIR)/ibchannel
 	install -m 0755 build/inbound.fcgi build/reports.fcgi build/admin.fcgi $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0644 sql/*.sql $(DESTDIR)$(SHAREDIR)/sql/
+	install -m 0644 man/ibchannel.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/inbound.fcgi.8 man/reports.fcgi.8 man/admin.fcgi.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
+
+# Removes what install put in place, and the directories left empty; never
+# the store.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ibchannel
+	rm -f $(DESTDIR)$(LIBEXECDIR)/inbound.fcgi $(DESTDIR)$(LIBEXECDIR)/reports.fcgi \
+		$(DESTDIR)$(LIBEXECDIR)/admin.fcgi
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/sql/,$(notdir $(wildcard sql/*.sql)))
+	rm -f $(DESTDIR)$(MANDIR)/man1/ibchannel.1 $(DESTDIR)$(MANDIR)/man8/inbound.fcgi.8 \
+		$(DESTDIR)$(MANDIR)/man8/reports.fcgi.8 $(DESTDIR)$(MANDIR)/man8/admin.fcgi.8
+	rm -f $(addprefix $(DESTDIR)$(EXAMPLEDIR)/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)/sql $(DESTDIR)$(SHAREDIR) \
+		$(DESTDIR)$(EXAMPLEDIR) $(DESTDIR)$(PREFIX)/share/doc/ibchannel 2>/dev/null
 
 clean:
 	rm -rf build
 
-.PHONY: all unit deps test run bench fuzz install clean
+.PHONY: all unit deps test run bench fuzz install uninstall clean
 .PRECIOUS: build/obj/%.o build/asan/obj/%.o

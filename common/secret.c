@@ -173,12 +173,16 @@ secret_key_load(const char *path, unsigned char key[SECRET_KEY_LEN])
 		secret_seterr("%s: key file is not a regular file", path);
 		goto out;
 	}
-	if (st.st_mode & (S_IRGRP | S_IROTH)) {
-		secret_seterr("key file readable by group or others");
+	/*
+	 * The owner (the store's user) and, read-only, its group (the web
+	 * server's user is in it: deploy/INSTALL.md); nobody else.
+	 */
+	if (st.st_mode & S_IRWXO) {
+		secret_seterr("key file accessible by others");
 		goto out;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		secret_seterr("key file accessible by group or others");
+	if (st.st_mode & (S_IWGRP | S_IXGRP)) {
+		secret_seterr("key file writable by its group");
 		goto out;
 	}
 	if (st.st_size != SECRET_KEY_LEN) {

@@ -93,10 +93,12 @@ class Response:
 
 class Env:
     def __init__(self, name, sim=True, procs=2, sync="normal", sim_args=(),
-                 admin_users=None, admin_no_auth=False):
+                 admin_users=None, admin_no_auth=False, server="lighttpd"):
         """admin_users: {username: password} the web server authenticates
         for /admin (basic authentication); admin_no_auth sets
-        IBCHANNEL_ADMIN_NO_AUTH=1 as make run does."""
+        IBCHANNEL_ADMIN_NO_AUTH=1 as make run does. server: "lighttpd"
+        (deploy/lighttpd.conf.in) or "apache" (deploy/apache-ibchannel.conf,
+        the programs under spawn-fcgi, one process each)."""
         self.name = name
         self.passed = 0
         self.failed = 0
@@ -123,7 +125,11 @@ class Env:
             self.start_sim(*sim_args)
         self.admin_users = admin_users
         self.admin_no_auth = admin_no_auth
-        self.start_lighttpd(procs, sync)
+        self.server = server
+        if server == "apache":
+            self.start_apache(sync)
+        else:
+            self.start_lighttpd(procs, sync)
 
     # --- servers ---------------------------------------------------------
 
@@ -140,6 +146,18 @@ class Env:
         if not wait_port(self.sim_port):
             raise SystemExit("simulator did not start")
 
+    def write_htpasswd(self):
+        """The admin users' password file, made with htpasswd (apache2-utils)
+        as deploy/INSTALL.md says; empty without admin_users. Returns its path."""
+        path = os.path.join(self.var, "admin.htpasswd")
+        open(path, "w").close()
+        os.chmod(path, 0o644)
+        for u, pw in (self.admin_users or {}).items():
+            # bcrypt at its lowest cost: the documented format, cheap per request
+            subprocess.run(["htpasswd", "-b", "-B", "-C", "4", path, u, pw], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return path
+
     def start_lighttpd(self, procs, sync):
         with open(os.path.join(ROOT, "deploy", "lighttpd.conf.in")) as f:
             conf = f.read()
@@ -150,19 +168,9 @@ class Env:
             "BIN": BUILD, "PROCS": str(procs),
             "PUBLIC_URL": self.base,
             "ADMIN_NO_AUTH": "1" if self.admin_no_auth else "0",
+            "HTPASSWD": self.write_htpasswd(),
         }.items():
             conf = conf.replace("@%s@" % k, v)
-        if self.admin_users:
-            users = os.path.join(self.var, "admin-users")
-            with open(users, "w") as f:
-                for u, pw in self.admin_users.items():
-                    f.write("%s:%s\n" % (u, pw))
-            with open(os.path.join(self.var, "admin-auth.conf"), "w") as f:
-                f.write('auth.backend = "plain"\n'
-                        'auth.backend.plain.userfile = "%s"\n'
-                        'auth.require = ( "/admin" => ( "method" => "basic",'
-                        ' "realm" => "ibchannel admin", "require" => "valid-user" ) )\n'
-                        % users)
         path = os.path.join(self.dir, "lighttpd.conf")
         with open(path, "w") as f:
             f.write(conf)
@@ -172,6 +180,75 @@ class Env:
         self.procs.append(p)
         if not wait_port(self.port):
             raise SystemExit("lighttpd did not start: " + self.read_var("lighttpd.out"))
+
+    def start_apache(self, sync):
+        """Apache 2.4 on a loopback port with a configuration of its own
+        (never the system service) that includes deploy/apache-ibchannel.conf,
+        and the three programs under spawn-fcgi on Unix sockets."""
+        run = os.path.join(self.dir, "run")
+        rundir = os.path.join(self.dir, "apache-run")
+        os.makedirs(run)
+        os.makedirs(rundir)
+        root = os.geteuid() == 0
+        sock_owner = []
+        if root:
+            # Started as root, Apache serves as www-data, which must reach
+            # the sockets and the password file, as in deploy/INSTALL.md.
+            import grp
+            import pwd
+            uid, gid = pwd.getpwnam("www-data").pw_uid, grp.getgrnam("www-data").gr_gid
+            for d in (self.dir, self.var):
+                os.chmod(d, 0o711)
+            os.chown(run, 0, gid)
+            os.chmod(run, 0o750)
+            os.chown(rundir, uid, gid)
+            sock_owner = ["-U", "www-data", "-G", "www-data"]
+        penv = dict(self.env)
+        penv.update({"IBCHANNEL_LOG": "info",
+                     "IBCHANNEL_ADMIN_NO_AUTH": "1" if self.admin_no_auth else "0"})
+        for prog in ("inbound", "reports", "admin"):
+            sock = os.path.join(run, prog + ".sock")
+            p = subprocess.Popen(
+                ["spawn-fcgi", "-n", "-s", sock, "-M", "0660"] + sock_owner +
+                ["--", os.path.join(BUILD, prog + ".fcgi")], env=penv,
+                stdout=subprocess.DEVNULL,
+                stderr=open(os.path.join(self.var, prog + ".log"), "w"))
+            self.procs.append(p)
+            if not wait_for(lambda: os.path.exists(sock) or p.poll() is not None, 10) \
+                    or p.poll() is not None:
+                raise SystemExit("spawn-fcgi %s did not start: %s" % (
+                    prog, self.read_var(prog + ".log")))
+        mods = ["mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic",
+                "authz_user", "proxy", "proxy_fcgi"]
+        conf = ["LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so" % (m, m)
+                for m in mods]
+        conf += [
+            'ServerRoot "%s"' % self.dir,
+            "Listen 127.0.0.1:%d" % self.port,
+            "ServerName 127.0.0.1",
+            'PidFile "%s"' % os.path.join(self.var, "apache.pid"),
+            'ErrorLog "%s"' % os.path.join(self.var, "apache-error.log"),
+            "LogLevel warn",
+            'DefaultRuntimeDir "%s"' % rundir,
+            'Mutex "file:%s" default' % rundir,
+            'DocumentRoot "%s"' % os.path.join(self.dir, "www"),
+            "<Directory />\n\tRequire all denied\n</Directory>",
+            'Define IBCHANNEL_RUN "%s"' % run,
+            'Define IBCHANNEL_HTPASSWD "%s"' % self.write_htpasswd(),
+            'Include "%s"' % os.path.join(ROOT, "deploy", "apache-ibchannel.conf"),
+        ]
+        if root:
+            conf[len(mods):len(mods)] = ["User www-data", "Group www-data"]
+        path = os.path.join(self.dir, "apache2.conf")
+        with open(path, "w") as f:
+            f.write("\n".join(conf) + "\n")
+        p = subprocess.Popen([shutil.which("apache2") or "/usr/sbin/apache2", "-f", path, "-DFOREGROUND"],
+                             stdout=subprocess.DEVNULL,
+                             stderr=open(os.path.join(self.var, "apache.out"), "w"))
+        self.procs.append(p)
+        if not wait_port(self.port) or p.poll() is not None:
+            raise SystemExit("apache2 did not start: " + self.read_var("apache.out") +
+                             self.read_var("apache-error.log"))
 
     def stop(self):
         for p in self.procs:

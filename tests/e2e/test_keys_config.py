@@ -346,7 +346,7 @@ env.check(one_line_error(p, 1, "does not belong to this store") and "kept" not i
           "%d %r %r" % (p.returncode, p.stdout, p.stderr))
 for name, data, mode, word in (("short.key", os.urandom(31), 0o600, "32 bytes"),
                                ("long.key", os.urandom(33), 0o600, "32 bytes"),
-                               ("open.key", None, 0o644, "group or others")):
+                               ("open.key", None, 0o644, "by others")):
     path = key_file(name, data, mode)
     p = run("init", IBCHANNEL_KEY_FILE=path)
     env.check(p.returncode == 1 and word in p.stderr and "kept" not in p.stdout,

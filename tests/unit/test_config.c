@@ -118,10 +118,10 @@ test_key_check(struct store *st)
 	CHECK(load(st, otherpath, &why) == 0, "31 bytes refused");
 	CHECK(config_key_init(st, &created, &why) == 0 && why != NULL &&
 	    strstr(why, "32 bytes") != NULL, "init: 31 bytes refused: %s", why);
-	key_file(otherpath, 32, 0640);
+	key_file(otherpath, 32, 0604);
 	CHECK(config_key_init(st, &created, &why) == 0 && why != NULL &&
-	    strstr(why, "group or others") != NULL,
-	    "init: a key readable by the group refused: %s", why);
+	    strstr(why, "by others") != NULL,
+	    "init: a key readable by others refused: %s", why);
 
 	/* Missing, with secrets in the store: no new key. */
 	unlink(otherpath);

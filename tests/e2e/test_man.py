@@ -1,0 +1,72 @@
+"""The manual pages render without warnings (man -l, and mandoc's lint when
+it is installed), and make install puts them, the programs and the deploy
+examples under DESTDIR; make uninstall takes every file away again."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT  # noqa: E402
+
+passed = failed = 0
+
+
+def check(cond, what, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL man: %s %s" % (what, detail), flush=True)
+
+
+PAGES = {"ibchannel.1": "man1", "inbound.fcgi.8": "man8", "reports.fcgi.8": "man8",
+         "admin.fcgi.8": "man8"}
+env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8")
+for page in PAGES:
+    path = os.path.join(ROOT, "man", page)
+    p = subprocess.run(["man", "--warnings", "-l", path], env=env, capture_output=True,
+                       text=True, timeout=60)
+    name = page.rsplit(".", 1)[0]
+    check(p.returncode == 0 and not p.stderr.strip() and name in p.stdout
+          and "DESCRIPTION" in p.stdout and "ENVIRONMENT" in p.stdout,
+          "man -l %s renders without warnings" % page, p.stderr[:500])
+    if shutil.which("mandoc"):
+        p = subprocess.run(["mandoc", "-T", "lint", "-W", "warning", path], env=env,
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0 and not (p.stdout + p.stderr).strip(),
+              "mandoc -T lint %s" % page, (p.stdout + p.stderr)[:500])
+
+dest = tempfile.mkdtemp(prefix="ibc-install-")
+try:
+    make = ["make", "--no-print-directory", "-C", ROOT, "DESTDIR=" + dest, "PREFIX=/usr/local"]
+    p = subprocess.run(make + ["install"], capture_output=True, text=True, timeout=600)
+    check(p.returncode == 0, "make install DESTDIR", p.stderr[-500:])
+    pre = os.path.join(dest, "usr", "local")
+    want = ["bin/ibchannel", "lib/ibchannel/inbound.fcgi", "lib/ibchannel/reports.fcgi",
+            "lib/ibchannel/admin.fcgi", "share/ibchannel/sql/schema.sql",
+            "share/doc/ibchannel/examples/apache-ibchannel.conf",
+            "share/doc/ibchannel/examples/lighttpd.conf.in",
+            "share/doc/ibchannel/examples/ibchannel-sender.timer",
+            "share/doc/ibchannel/examples/ibchannel-sender.service",
+            "share/doc/ibchannel/examples/ibchannel.cron"]
+    want += ["share/man/%s/%s" % (d, page) for page, d in PAGES.items()]
+    missing = [w for w in want if not os.path.isfile(os.path.join(pre, w))]
+    check(not missing, "installed where expected", repr(missing))
+    check(os.access(os.path.join(pre, "bin/ibchannel"), os.X_OK), "the command is executable")
+    p = subprocess.run(["man", "--warnings", "-l", os.path.join(pre, "share/man/man8/admin.fcgi.8")],
+                       env=env, capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0 and "REMOTE_USER" in p.stdout and not p.stderr.strip(),
+          "an installed page renders", p.stderr[:300])
+    p = subprocess.run(make + ["uninstall"], capture_output=True, text=True, timeout=600)
+    left = [os.path.join(d, f) for d, _, fs in os.walk(dest) for f in fs]
+    check(p.returncode == 0 and not left, "make uninstall removes every installed file",
+          p.stderr[-300:] + repr(left[:5]))
+finally:
+    shutil.rmtree(dest, ignore_errors=True)
+
+print("%d passed, %d failed" % (passed, failed), flush=True)
+sys.exit(1 if failed else 0)
