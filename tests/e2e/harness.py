@@ -400,18 +400,40 @@ class Env:
     # --- results ---------------------------------------------------------
 
     def check(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print("FAIL %s: %s %s" % (self.name, what, detail), flush=True)
-        return cond
+        return tally(self, cond, what, detail)
 
     def wait_for(self, fn, timeout=10.0, step=0.05):
         return wait_for(fn, timeout, step)
 
     def done(self):
         self.stop()
+        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def tally(t, cond, what, detail=""):
+    """Counts one check on t (anything with name, passed and failed) and
+    prints a failure on one line; returns cond."""
+    if cond:
+        t.passed += 1
+    else:
+        t.failed += 1
+        print("FAIL %s: %s %s" % (t.name, what, detail), flush=True)
+    return cond
+
+
+class Tally:
+    """The checks of a suite that needs no Env: check(), then done()."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, cond, what, detail=""):
+        return tally(self, cond, what, detail)
+
+    def done(self):
         print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
         sys.exit(1 if self.failed else 0)
 

@@ -9,18 +9,10 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT  # noqa: E402
+from harness import ROOT, Tally  # noqa: E402
 
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL man: %s %s" % (what, detail), flush=True)
+suite = Tally("man")
+check = suite.check
 
 
 PAGES = {"ibchannel.1": "man1", "inbound.fcgi.8": "man8", "reports.fcgi.8": "man8",
@@ -68,5 +60,4 @@ try:
 finally:
     shutil.rmtree(dest, ignore_errors=True)
 
-print("%d passed, %d failed" % (passed, failed), flush=True)
-sys.exit(1 if failed else 0)
+suite.done()

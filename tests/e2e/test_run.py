@@ -14,18 +14,10 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, free_port, wait_for  # noqa: E402
+from harness import ROOT, Tally, free_port, wait_for  # noqa: E402
 
-passed = failed = 0
-
-
-def check(cond, what, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL run: %s %s" % (what, detail), flush=True)
+suite = Tally("run")
+check = suite.check
 
 
 def call(url, body=None):
@@ -153,5 +145,4 @@ reply, elapsed = conversation("4915112349002", "price?")
 check(reply is not None and "EUR" in reply, "and answers again", repr(reply))
 stop(p)
 shutil.rmtree(var, ignore_errors=True)
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+suite.done()
