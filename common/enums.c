@@ -53,6 +53,26 @@ const char *const conn_log_level_names[CLOG__MAX] = {
 	[CLOG_INFO] = "info",
 };
 
+const char *const campaign_state_names[CAMP_STATE__MAX] = {
+	[CAMP_DRAFT] = "draft",
+	[CAMP_SCHEDULED] = "scheduled",
+	[CAMP_RUNNING] = "running",
+	[CAMP_PAUSED] = "paused",
+	[CAMP_COMPLETED] = "completed",
+	[CAMP_CANCELED] = "canceled",
+};
+
+const char *const rcpt_status_names[RCPT__MAX] = {
+	[RCPT_PLANNED] = "planned",
+	[RCPT_QUEUED] = "queued",
+	[RCPT_SENT] = "sent",
+	[RCPT_DELIVERED] = "delivered",
+	[RCPT_FAILED] = "failed",
+	[RCPT_REPLIED] = "replied",
+	[RCPT_CANCELED] = "canceled",
+	[RCPT_SKIPPED] = "skipped",
+};
+
 /* The index of s in names (n of them), or -1. */
 static int
 names_find(const char *const *names, int n, const char *s)
@@ -93,6 +113,8 @@ ENUM_CONVERSIONS(user_role, enum user_role, ROLE__MAX)
 ENUM_CONVERSIONS(msg_status, enum msg_status, MSG_STATUS__MAX)
 ENUM_CONVERSIONS(msg_direction, enum msg_direction, DIR__MAX)
 ENUM_CONVERSIONS(conn_log_level, enum conn_log_level, CLOG__MAX)
+ENUM_CONVERSIONS(campaign_state, enum campaign_state, CAMP_STATE__MAX)
+ENUM_CONVERSIONS(rcpt_status, enum rcpt_status, RCPT__MAX)
 
 const char *
 enum_names_join(const char *const *names, int n, const char *sep,

@@ -61,6 +61,30 @@ enum msg_direction {
 	DIR__MAX
 };
 
+/* A campaign's state (campaigns.state). */
+enum campaign_state {
+	CAMP_DRAFT,		/* being prepared: recipients may be imported */
+	CAMP_SCHEDULED,		/* started, waiting for its start time */
+	CAMP_RUNNING,		/* the sender releases its recipients */
+	CAMP_PAUSED,		/* nothing more released until resumed */
+	CAMP_COMPLETED,		/* every recipient has a final status */
+	CAMP_CANCELED,		/* stopped for good; planned recipients canceled */
+	CAMP_STATE__MAX
+};
+
+/* One campaign recipient's status, as operators count them. */
+enum rcpt_status {
+	RCPT_PLANNED,		/* imported, not yet released */
+	RCPT_QUEUED,		/* released into the outbox */
+	RCPT_SENT,		/* accepted by Infobip */
+	RCPT_DELIVERED,
+	RCPT_FAILED,		/* undeliverable, expired, rejected or failed, with the reason */
+	RCPT_REPLIED,		/* the contact answered */
+	RCPT_CANCELED,		/* the campaign was canceled before it was sent */
+	RCPT_SKIPPED,		/* not sent, with the reason (opted out since the import, ...) */
+	RCPT__MAX
+};
+
 /* Levels of the per-connection log (the logs table), most severe first. */
 enum conn_log_level {
 	CLOG_ERROR,
@@ -76,6 +100,8 @@ extern const char *const user_role_names[ROLE__MAX];
 extern const char *const msg_status_names[MSG_STATUS__MAX];
 extern const char *const msg_direction_names[DIR__MAX];
 extern const char *const conn_log_level_names[CLOG__MAX];
+extern const char *const campaign_state_names[CAMP_STATE__MAX];
+extern const char *const rcpt_status_names[RCPT__MAX];
 
 const char	*conn_status_name(enum conn_status);
 int		 conn_status_find(const char *s, enum conn_status *out);
@@ -91,6 +117,10 @@ const char	*msg_direction_name(enum msg_direction);
 int		 msg_direction_find(const char *s, enum msg_direction *out);
 const char	*conn_log_level_name(enum conn_log_level);
 int		 conn_log_level_find(const char *s, enum conn_log_level *out);
+const char	*campaign_state_name(enum campaign_state);
+int		 campaign_state_find(const char *s, enum campaign_state *out);
+const char	*rcpt_status_name(enum rcpt_status);
+int		 rcpt_status_find(const char *s, enum rcpt_status *out);
 
 /*
  * Writes the names of a set joined by sep ("rules, http or openai" with
