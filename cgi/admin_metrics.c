@@ -1,9 +1,13 @@
 /* Handler of /admin/metrics: the store's figures in Prometheus' text format. */
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "admin.h"
 #include "http.h"
+#include "metrics.h"
 #include "store_admin.h"
 
 /* The families read as rows from the store: name, help, and the names of its labels. */
@@ -72,6 +76,105 @@ gauge(FILE *f, const char *name, const char *help, double v)
 	    name, name, v);
 }
 
+static int
+request_row(const char *program, const char *route, int status, int64_t n,
+    void *arg)
+{
+	FILE	*f = arg;
+
+	fputs("ibchannel_webhook_requests_total{", f);
+	label(f, "program", program);
+	fputc(',', f);
+	label(f, "route", route);
+	fprintf(f, ",status=\"%d\"} %" PRId64 "\n", status, n);
+	return 1;
+}
+
+/* The histograms: the sender's latency series, with the name of their label. */
+static const struct {
+	const char	*series;	/* in latency_buckets */
+	const char	*name, *help;
+	const char	*label;		/* NULL: none */
+} histograms[] = {
+	{ METRICS_SEND_BATCH, "ibchannel_send_batch_seconds", "How long the"
+	    " sender's POST of one batch of messages to Infobip took.", NULL },
+	{ METRICS_AGENT, "ibchannel_agent_seconds", "How long one agent call"
+	    " took, by the agent's kind.", "kind" },
+};
+
+/* One histogram being written: the label read last and its buckets so far. */
+struct hist_out {
+	FILE		*f;
+	size_t		 i;		/* into histograms[] */
+	int		 open;		/* a label is being gathered */
+	char		 label[64];
+	int64_t		 count, bucket[METRICS_BUCKETS];
+	double		 sum;
+};
+
+/* Writes the gathered label's series: cumulative buckets, then its sum and count. */
+static void
+hist_emit(struct hist_out *o)
+{
+	const char	*name = histograms[o->i].name;
+	int64_t		 cum = 0;
+	size_t		 b;
+
+	if (!o->open)
+		return;
+	for (b = 0; b < METRICS_BUCKETS; b++) {
+		cum += o->bucket[b];
+		fprintf(o->f, "%s_bucket{", name);
+		if (histograms[o->i].label != NULL) {
+			label(o->f, histograms[o->i].label, o->label);
+			fputc(',', o->f);
+		}
+		if (isinf(metrics_bucket_le[b]))
+			fputs("le=\"+Inf\"", o->f);
+		else
+			fprintf(o->f, "le=\"%g\"", metrics_bucket_le[b]);
+		fprintf(o->f, "} %" PRId64 "\n", cum);
+	}
+	fprintf(o->f, "%s_sum", name);
+	if (histograms[o->i].label != NULL) {
+		fputc('{', o->f);
+		label(o->f, histograms[o->i].label, o->label);
+		fputc('}', o->f);
+	}
+	fprintf(o->f, " %.17g\n%s_count", o->sum, name);
+	if (histograms[o->i].label != NULL) {
+		fputc('{', o->f);
+		label(o->f, histograms[o->i].label, o->label);
+		fputc('}', o->f);
+	}
+	fprintf(o->f, " %" PRId64 "\n", o->count);
+	o->open = 0;
+}
+
+static int
+hist_row(const struct store_latency_row *x, void *arg)
+{
+	struct hist_out	*o = arg;
+	size_t		 b;
+
+	if (!o->open || strcmp(o->label, x->label) != 0) {
+		hist_emit(o);
+		o->open = 1;
+		snprintf(o->label, sizeof(o->label), "%s", x->label);
+		o->count = x->count;
+		o->sum = x->sum;
+		memset(o->bucket, 0, sizeof(o->bucket));
+	}
+	if (!x->has_bucket)
+		return 1;
+	/* A bound no longer in the list counts in the next one above it. */
+	for (b = 0; b < METRICS_BUCKETS - 1 && x->le > metrics_bucket_le[b];
+	    b++)
+		;
+	o->bucket[b] += x->bucket_count;
+	return 1;
+}
+
 /*
  * GET /admin/metrics (any role: it reads). Everything is read before the
  * answer starts, so a store error is a 503, never half a page.
@@ -82,6 +185,7 @@ metrics_show(struct adm *a)
 	struct store_queue_stats q;
 	struct store_heartbeat	 hb;
 	struct family_out	 o;
+	struct hist_out		 h;
 	char			*buf = NULL;
 	size_t			 len = 0;
 	int			 rc, known;
@@ -113,6 +217,24 @@ metrics_show(struct adm *a)
 		    known > 0 ? hb.unix_s : 0);
 	} else if (rc > 0)
 		rc = -1;
+	if (rc > 0) {
+		fputs("# HELP ibchannel_webhook_requests_total Requests the"
+		    " web-facing programs answered, by program, route and HTTP"
+		    " status.\n# TYPE ibchannel_webhook_requests_total counter\n",
+		    o.f);
+		rc = store_admin_requests(a->st, request_row, o.f);
+	}
+	for (h.i = 0; rc > 0 && h.i < sizeof(histograms) /
+	    sizeof(histograms[0]); h.i++) {
+		h.f = o.f;
+		h.open = 0;
+		fprintf(o.f, "# HELP %s %s\n# TYPE %s histogram\n",
+		    histograms[h.i].name, histograms[h.i].help,
+		    histograms[h.i].name);
+		rc = store_admin_latency(a->st, histograms[h.i].series,
+		    hist_row, &h);
+		hist_emit(&h);
+	}
 	if (fclose(o.f) != 0 || rc < 0) {
 		free(buf);
 		admin_store_error(a);

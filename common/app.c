@@ -11,6 +11,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "payload.h"
 #include "settings.h"
 #include "secret.h"
@@ -20,6 +21,7 @@
 
 static volatile sig_atomic_t	 app_quit;
 static app_handler		 app_fn;
+static const char		*app_prog;	/* the program, as the request counts name it */
 /* The group-commit writer: every webhook write goes through it (NULL under plain CGI). */
 static struct writer		*app_writer;
 /* Each serving thread's own connection, opened when first needed. */
@@ -67,11 +69,78 @@ app_store(void)
 	return app_thread_store;
 }
 
+/* The route each path under /channel/{id}/ is counted by. */
+static const struct {
+	const char		*rest;
+	enum metrics_route	 route;
+} counted_routes[] = {
+	{ "webhook/sms", METRICS_ROUTE_SMS },
+	{ "webhook/reports", METRICS_ROUTE_REPORTS },
+	{ "webhook/clicks", METRICS_ROUTE_CLICKS },
+	{ "docs", METRICS_ROUTE_DOCS },
+	{ "messages", METRICS_ROUTE_MESSAGES },
+};
+
+/*
+ * The route a request is counted by, from its path; -1 for the admin's
+ * pages, which are not counted (they are not part of the line's traffic).
+ */
+static int
+route_of(const char *path)
+{
+	char		 id[STORE_ID_LEN + 1];
+	const char	*rest;
+	size_t		 i;
+
+	if (strcmp(path, "/health") == 0)
+		return METRICS_ROUTE_HEALTH;
+	if (strncmp(path, "/admin", 6) == 0 &&
+	    (path[6] == '/' || path[6] == '\0'))
+		return -1;
+	if (app_channel_route(path, id, &rest))
+		for (i = 0; i < sizeof(counted_routes) /
+		    sizeof(counted_routes[0]); i++)
+			if (strcmp(rest, counted_routes[i].rest) == 0)
+				return counted_routes[i].route;
+	return METRICS_ROUTE_OTHER;
+}
+
 static void
 dispatch(struct http *h, void *arg)
 {
+	int	 route;
+
 	(void)arg;
 	app_fn(h);
+	/* After the answer, and one atomic increment: the hot path stays as it was. */
+	if ((route = route_of(http_path(h))) >= 0)
+		metrics_request((enum metrics_route)route, http_status(h));
+}
+
+/* The writer's extra work: the request counts, in the groups it commits. */
+static int
+counts_flush(struct store *st)
+{
+	return metrics_requests_flush(st, app_prog);
+}
+
+/* As plain CGI there is no writer: the one request is counted in a transaction of its own. */
+static void
+counts_flush_alone(void)
+{
+	struct store	*st;
+
+	if (!metrics_requests_pending() || (st = app_store()) == NULL)
+		return;
+	if (store_begin(st) > 0 && metrics_requests_flush(st, app_prog) > 0 &&
+	    store_commit(st) > 0)
+		metrics_requests_flushed(1);
+	else {
+		store_rollback(st);
+		metrics_requests_flushed(0);
+	}
+	store_close(app_thread_store);
+	app_thread_store = NULL;
 }
 
 static void
@@ -93,6 +162,7 @@ app_run(const char *prog, app_handler fn)
 	int			 rc;
 
 	log_init(prog);
+	app_prog = prog;
 	if (!store_sync_valid(&why)) {
 		log_error("%s; not starting", why);
 		return 1;
@@ -130,6 +200,9 @@ app_run(const char *prog, app_handler fn)
 		    "webhook_batch_items");
 		wo.wait_us = settings_get_long(st, "webhook_batch_wait_us");
 		wo.on_open = key_check;
+		wo.extra = counts_flush;
+		wo.extra_done = metrics_requests_flushed;
+		wo.extra_pending = metrics_requests_pending;
 		if (writer_start(&wo, &app_writer) < 0) {
 			store_close(st);
 			return 1;
@@ -137,6 +210,8 @@ app_run(const char *prog, app_handler fn)
 	}
 	store_close(st);
 	rc = http_serve(dispatch, thread_done, NULL, &app_quit, threads);
+	if (app_writer == NULL)
+		counts_flush_alone();
 	/* Every request is answered: commit what is queued, then leave. */
 	writer_stop(app_writer);
 	app_writer = NULL;

@@ -24,6 +24,7 @@ struct http {
 	int		 cgi;		/* plain CGI: environ, stdin, stdout */
 	char		 path[2048];
 	char		*body;
+	int		 status;	/* the status answered; 0 before http_open */
 };
 
 static const struct {
@@ -87,6 +88,7 @@ path_init(struct http *h)
 	size_t		 n;
 
 	h->path[0] = '\0';
+	h->status = 0;
 	if ((uri = http_param(h, "REQUEST_URI")) != NULL && *uri != '\0') {
 		n = strcspn(uri, "?#");
 		if (n >= sizeof(h->path))
@@ -263,6 +265,7 @@ http_header(struct http *h, const char *name, const char *value)
 void
 http_open_headers(struct http *h, int status, const char *ctype)
 {
+	h->status = status;
 	http_printf(h, "Status: %d %s\r\n", status, http_reason(status));
 	http_printf(h, "Content-Type: %s\r\n", ctype);
 	http_puts(h, "X-Content-Type-Options: nosniff\r\n"
@@ -273,6 +276,12 @@ http_open_headers(struct http *h, int status, const char *ctype)
 	    " 'unsafe-inline'; script-src 'self'; img-src 'self';"
 	    " connect-src 'self'; form-action 'self'; frame-ancestors 'none';"
 	    " base-uri 'none'\r\n");
+}
+
+int
+http_status(struct http *h)
+{
+	return h->status;
 }
 
 void

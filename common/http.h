@@ -45,6 +45,8 @@ void	 http_open(struct http *, int status, const char *ctype);
 /* Like http_open but leaves the header block open for http_header calls; end with http_header(h, NULL, NULL). */
 void	 http_open_headers(struct http *, int status, const char *ctype);
 void	 http_header(struct http *, const char *name, const char *value);
+/* The status the request was answered with (0: not yet). */
+int	 http_status(struct http *);
 void	 http_write(struct http *, const char *buf, size_t len);
 void	 http_puts(struct http *, const char *s);
 void	 http_printf(struct http *, const char *fmt, ...)

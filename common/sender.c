@@ -17,6 +17,7 @@
 #include "connection.h"
 #include "infobip.h"
 #include "log.h"
+#include "metrics.h"
 #include "outbound.h"
 #include "phone.h"
 #include "secret.h"
@@ -82,6 +83,8 @@ struct sender {
 struct agent_tag {
 	int64_t			 message, session, contact;
 	int			 collect_step;	/* before the call */
+	const char		*kind;		/* the agent's kind (static), and */
+	double			 started;	/* when its call started: its latency */
 	char			 conn[STORE_ID_LEN + 1];
 	char			 phone[24];
 	char			 sender[64];
@@ -187,6 +190,7 @@ agent_done(void *arg_tag, const struct agent_reply *r, void *arg)
 	struct agent_tag	*t = arg_tag;
 
 	s->inflight--;
+	metrics_observe(METRICS_AGENT, t->kind, now_seconds() - t->started);
 	t->reply = *r;
 	t->reply.text = NULL;
 	t->reply.session_data = NULL;
@@ -268,8 +272,13 @@ replies_flush(struct sender *s)
 	for (t = s->answered; t != NULL && rc > 0; t = t->next)
 		if (reply_write(s, t) < 0)
 			rc = -1;
-	if (rc > 0 && store_commit(s->st) < 0)
-		rc = -1;
+	if (rc > 0) {
+		/* The agents' latencies ride along; a failure undoes only them. */
+		metrics_latency_flush(s->st);
+		if (store_commit(s->st) < 0)
+			rc = -1;
+	}
+	metrics_latency_flushed(rc > 0);
 	if (rc < 0)
 		store_rollback(s->st);
 	if (store_sync_relaxed(s->st, 0) < 0)
@@ -359,6 +368,8 @@ agents_claim(struct sender *s)
 		t->session = jobs[i].session;
 		t->contact = jobs[i].contact;
 		t->collect_step = jobs[i].collect_step;
+		t->kind = agent_kind_name(a.kind);
+		t->started = now_seconds();
 		snprintf(t->conn, sizeof(t->conn), "%s", jobs[i].conn);
 		snprintf(t->phone, sizeof(t->phone), "%s", jobs[i].phone);
 		snprintf(t->sender, sizeof(t->sender), "%s", jobs[i].sender);
@@ -509,6 +520,7 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	struct ib_result	*res;
 	struct ib_error		 err;
 	char			 delivery[1200], tracking[1200];
+	double			 took;
 	size_t			 i;
 	int			 rc, bad = 0;
 
@@ -530,7 +542,9 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	if ((res = calloc(n, sizeof(*res))) == NULL)
 		return -1;
 	memset(&err, 0, sizeof(err));
+	took = now_seconds();
 	rc = ib_send(s->ib, cfg->api_url, apikey, &opts, msgs, n, res, &err);
+	metrics_observe(METRICS_SEND_BATCH, "", now_seconds() - took);
 	/*
 	 * Relaxed durability: the claim before the send was committed at the
 	 * configured level; if this record is lost, the lapsed claim makes the
@@ -574,7 +588,9 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 		store_sync_relaxed(s->st, 0);
 		return -1;
 	}
+	metrics_latency_flush(s->st);	/* the batch's latency rides along */
 	rc = store_commit(s->st);
+	metrics_latency_flushed(rc > 0);
 	return store_sync_relaxed(s->st, 0) < 0 ? -1 : rc;
 }
 

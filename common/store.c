@@ -152,6 +152,9 @@ enum stmt {
 	STMT_SECRET_EACH,
 	STMT_HEARTBEAT_SET,
 	STMT_HEARTBEAT_GET,
+	STMT_REQUESTS_ADD,
+	STMT_LATENCY_BUCKET_ADD,
+	STMT_LATENCY_SUM_ADD,
 	STMT_RETAIN_MSG_SCAN,
 	STMT_RETAIN_MSG_UNLINK,
 	STMT_RETAIN_MSG_DEL,
@@ -443,6 +446,17 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " (julianday('now') - julianday(at)) * 86400.0,"
 	    " (julianday(at) - 2440587.5) * 86400.0 FROM heartbeats"
 	    " WHERE name = ?",
+	/* Counters only grow: each adds what was counted since the last. */
+	[STMT_REQUESTS_ADD] = "INSERT INTO request_counts (program, route,"
+	    " status, count) VALUES (?, ?, ?, ?) ON CONFLICT (program, route,"
+	    " status) DO UPDATE SET count = count + excluded.count",
+	[STMT_LATENCY_BUCKET_ADD] = "INSERT INTO latency_buckets (name, label,"
+	    " le, count) VALUES (?, ?, ?, ?) ON CONFLICT (name, label, le)"
+	    " DO UPDATE SET count = count + excluded.count",
+	[STMT_LATENCY_SUM_ADD] = "INSERT INTO latency_sums (name, label,"
+	    " count, sum_seconds) VALUES (?, ?, ?, ?) ON CONFLICT (name, label)"
+	    " DO UPDATE SET count = count + excluded.count,"
+	    " sum_seconds = sum_seconds + excluded.sum_seconds",
 	/*
 	 * Retention reads a batch in id order (ids grow with the time of a
 	 * row), outside any transaction, then removes the old rows of that
@@ -562,6 +576,9 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_SECRET_EACH),
 	N(STMT_HEARTBEAT_SET),
 	N(STMT_HEARTBEAT_GET),
+	N(STMT_REQUESTS_ADD),
+	N(STMT_LATENCY_BUCKET_ADD),
+	N(STMT_LATENCY_SUM_ADD),
 	N(STMT_RETAIN_MSG_SCAN),
 	N(STMT_RETAIN_MSG_UNLINK),
 	N(STMT_RETAIN_MSG_DEL),
@@ -991,6 +1008,22 @@ store_commit(struct store *st)
 	}
 	st->in_tx = 0;
 	return 1;
+}
+
+int
+store_savepoint(struct store *st)
+{
+	return exec_sql(st->db, "SAVEPOINT part");
+}
+
+int
+store_savepoint_end(struct store *st, int keep)
+{
+	if (keep)
+		return exec_sql(st->db, "RELEASE part");
+	if (exec_sql(st->db, "ROLLBACK TO part") < 0)
+		return -1;
+	return exec_sql(st->db, "RELEASE part");
 }
 
 void
@@ -2385,6 +2418,31 @@ store_heartbeat_get(struct store *st, const char *name,
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_requests_add(struct store *st, const char *program, const char *route,
+    int status, int64_t n)
+{
+	return exec_stmt(st, STMT_REQUESTS_ADD, "ssIi", program, route, status,
+	    n);
+}
+
+int
+store_latency_add(struct store *st, const char *name, const char *label,
+    const double *le, const int64_t *counts, size_t nbuckets, int64_t n,
+    double sum)
+{
+	size_t	 i;
+
+	for (i = 0; i < nbuckets; i++)
+		if (counts[i] != 0 && exec_stmt(st, STMT_LATENCY_BUCKET_ADD,
+		    "ssdi", name, label, le[i], counts[i]) <= 0)
+			return -1;
+	if (n == 0)
+		return 1;
+	return exec_stmt(st, STMT_LATENCY_SUM_ADD, "ssid", name, label, n,
+	    sum) <= 0 ? -1 : 1;
 }
 
 /* What retention runs for each kind of row: the scan and the statements of its transaction. */

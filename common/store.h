@@ -68,6 +68,14 @@ int	 store_sync_relaxed(struct store *, int relaxed);
 int	 store_begin(struct store *);
 int	 store_commit(struct store *);
 void	 store_rollback(struct store *);
+/*
+ * A part of the open transaction that can be undone alone: savepoint,
+ * then savepoint_end keeping it (keep 1) or undoing it (0), so that a
+ * side figure that fails to be written never fails the work it rides
+ * with. Not nested. > 0 done, < 0 error.
+ */
+int	 store_savepoint(struct store *);
+int	 store_savepoint_end(struct store *, int keep);
 
 /* Connections. */
 struct store_connection {
@@ -537,6 +545,22 @@ struct store_heartbeat {
 /* > 0 with *hb, 0 never recorded (hb zeroed), < 0 error. */
 int	 store_heartbeat_get(struct store *, const char *name,
 	    struct store_heartbeat *hb);
+
+/*
+ * Adds n requests that program answered on route with status to their
+ * cumulative count (request_counts). > 0 done, < 0 error.
+ */
+int	 store_requests_add(struct store *, const char *program,
+	    const char *route, int status, int64_t n);
+/*
+ * Adds to the latency series name/label: counts[i] waits to the bucket
+ * whose upper bound is le[i] (zeros are skipped), and n waits of sum
+ * seconds in all to its totals (latency_buckets, latency_sums). > 0 done,
+ * < 0 error.
+ */
+int	 store_latency_add(struct store *, const char *name, const char *label,
+	    const double *le, const int64_t *counts, size_t nbuckets, int64_t n,
+	    double sum);
 
 /* What retention removes. */
 enum store_retain {

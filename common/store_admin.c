@@ -42,6 +42,8 @@ enum q {
 	Q_METRIC_OUTBOX,
 	Q_METRIC_CONNECTIONS,
 	Q_METRIC_REPORTS_WAITING,
+	Q_METRIC_REQUESTS,
+	Q_METRIC_LATENCY,
 	Q__MAX
 };
 
@@ -161,6 +163,13 @@ static const char *const q_sql[Q__MAX] = {
 	    " WHERE deleted_at IS NULL GROUP BY 1 ORDER BY 1",
 	[Q_METRIC_REPORTS_WAITING] = "SELECT '', '', COUNT(*) FROM message_events"
 	    " WHERE applied = 0",
+	[Q_METRIC_REQUESTS] = "SELECT program, route, status, count"
+	    " FROM request_counts ORDER BY 1, 2, 3",
+	/* A series' totals, then its buckets, one row each (le NULL: none yet). */
+	[Q_METRIC_LATENCY] = "SELECT s.label, s.count, s.sum_seconds, b.le,"
+	    " b.count FROM latency_sums s LEFT JOIN latency_buckets b"
+	    " ON b.name = s.name AND b.label = s.label WHERE s.name = ?1"
+	    " ORDER BY s.label, b.le",
 };
 
 static const char *const q_name[Q__MAX] = {
@@ -187,6 +196,8 @@ static const char *const q_name[Q__MAX] = {
 	[Q_METRIC_OUTBOX] = "Q_METRIC_OUTBOX",
 	[Q_METRIC_CONNECTIONS] = "Q_METRIC_CONNECTIONS",
 	[Q_METRIC_REPORTS_WAITING] = "Q_METRIC_REPORTS_WAITING",
+	[Q_METRIC_REQUESTS] = "Q_METRIC_REQUESTS",
+	[Q_METRIC_LATENCY] = "Q_METRIC_LATENCY",
 };
 
 /* One statement being read: the query it runs and its handle. */
@@ -680,6 +691,50 @@ store_admin_metric(struct store *st, enum store_metric which,
 		col_copy(&r, 0, l1, sizeof(l1));
 		col_copy(&r, 1, l2, sizeof(l2));
 		if (!fn(l1, l2, sqlite3_column_double(r.s, 2), arg))
+			break;
+	}
+	q_close(&r);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_admin_requests(struct store *st,
+    int (*fn)(const char *, const char *, int, int64_t, void *), void *arg)
+{
+	struct q_run	 r;
+	char		 program[64], route[64];
+	int		 rc;
+
+	for (rc = q_open(&r, st, Q_METRIC_REQUESTS, ""); rc == SQLITE_ROW;
+	    rc = q_step(&r)) {
+		col_copy(&r, 0, program, sizeof(program));
+		col_copy(&r, 1, route, sizeof(route));
+		if (!fn(program, route, sqlite3_column_int(r.s, 2),
+		    sqlite3_column_int64(r.s, 3), arg))
+			break;
+	}
+	q_close(&r);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_admin_latency(struct store *st, const char *name,
+    int (*fn)(const struct store_latency_row *, void *), void *arg)
+{
+	struct store_latency_row x;
+	struct q_run		 r;
+	int			 rc;
+
+	for (rc = q_open(&r, st, Q_METRIC_LATENCY, "s", name);
+	    rc == SQLITE_ROW; rc = q_step(&r)) {
+		memset(&x, 0, sizeof(x));
+		col_copy(&r, 0, x.label, sizeof(x.label));
+		x.count = sqlite3_column_int64(r.s, 1);
+		x.sum = sqlite3_column_double(r.s, 2);
+		x.has_bucket = sqlite3_column_type(r.s, 3) != SQLITE_NULL;
+		x.le = sqlite3_column_double(r.s, 3);
+		x.bucket_count = sqlite3_column_int64(r.s, 4);
+		if (!fn(&x, arg))
 			break;
 	}
 	q_close(&r);

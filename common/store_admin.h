@@ -163,5 +163,28 @@ enum store_metric {
 /* Calls fn(label1, label2, value) for each row of the metric ("" for no label); stops when fn returns 0. */
 int	 store_admin_metric(struct store *, enum store_metric,
 	    int (*fn)(const char *, const char *, double, void *), void *arg);
+/*
+ * Calls fn(program, route, status, count) for each cumulative request
+ * count (request_counts), in that order; stops when fn returns 0.
+ */
+int	 store_admin_requests(struct store *,
+	    int (*fn)(const char *, const char *, int, int64_t, void *),
+	    void *arg);
+/* One row of a latency series: its totals and one of its buckets. */
+struct store_latency_row {
+	char	 label[64];
+	int64_t	 count;		/* waits of the series (its label) in all */
+	double	 sum;		/* their seconds */
+	int	 has_bucket;	/* 0: the series has no bucket row yet */
+	double	 le;		/* the bucket's upper bound (INFINITY: the last) */
+	int64_t	 bucket_count;	/* waits in that bucket alone */
+};
+/*
+ * Calls fn for each bucket of each label of the latency series name
+ * (latency_sums, latency_buckets), ordered by label, then bound; stops
+ * when fn returns 0.
+ */
+int	 store_admin_latency(struct store *, const char *name,
+	    int (*fn)(const struct store_latency_row *, void *), void *arg);
 
 #endif

@@ -1,4 +1,5 @@
 /* Group commit: one thread owns the store's write transactions and commits the work of many requests at once. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,7 @@ static void
 commit_group(struct writer *w, struct job *group)
 {
 	struct job	*j;
-	int		 failed;
+	int		 failed, xrc;
 
 	for (j = group; j != NULL; j = j->next)
 		j->rc = 0;
@@ -95,8 +96,14 @@ commit_group(struct writer *w, struct job *group)
 			w->st = NULL;
 			continue;
 		}
-		if (store_commit(w->st) < 0)
+		xrc = w->opts.extra != NULL ? w->opts.extra(w->st) : 0;
+		if (store_commit(w->st) < 0) {
+			if (w->opts.extra != NULL)
+				w->opts.extra_done(0);
 			break;
+		}
+		if (w->opts.extra != NULL)
+			w->opts.extra_done(xrc > 0);
 		for (j = group; j != NULL; j = j->next)
 			if (j->rc == 0)
 				j->rc = 1;
@@ -111,6 +118,55 @@ commit_group(struct writer *w, struct job *group)
 	w->st = NULL;
 }
 
+/*
+ * The extra work alone, when no group came for a while: durability relaxed,
+ * as counters lost on a power failure only lag (the next group's commit
+ * makes them durable too).
+ */
+static void
+extra_alone(struct writer *w)
+{
+	int	 rc;
+
+	if (w->opts.extra_pending == NULL || !w->opts.extra_pending())
+		return;
+	if (w->st == NULL && writer_open(w) < 0)
+		return;
+	if (store_sync_relaxed(w->st, 1) < 0 || store_begin(w->st) < 0) {
+		store_sync_relaxed(w->st, 0);
+		return;
+	}
+	if ((rc = w->opts.extra(w->st)) > 0 && store_commit(w->st) > 0)
+		w->opts.extra_done(1);
+	else {
+		store_rollback(w->st);
+		w->opts.extra_done(0);
+	}
+	store_sync_relaxed(w->st, 0);
+}
+
+/* Waits for a job or stop; with extra work, runs it alone after each idle second. */
+static void
+wait_work(struct writer *w)
+{
+	struct timespec	 at;
+
+	while (w->head == NULL && !w->stop) {
+		if (w->opts.extra == NULL) {
+			pthread_cond_wait(&w->more, &w->mu);
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &at);
+		at.tv_sec += 1;
+		if (pthread_cond_timedwait(&w->more, &w->mu, &at) != ETIMEDOUT ||
+		    w->head != NULL || w->stop)
+			continue;
+		pthread_mutex_unlock(&w->mu);
+		extra_alone(w);
+		pthread_mutex_lock(&w->mu);
+	}
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -121,8 +177,7 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->head == NULL && !w->stop)
-			pthread_cond_wait(&w->more, &w->mu);
+		wait_work(w);
 		if (w->head == NULL)
 			break;
 		if (w->opts.wait_us > 0 && !w->stop &&
@@ -161,6 +216,9 @@ writer_main(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&w->mu);
+	/* Every request is answered and counted by now. */
+	if (w->opts.extra != NULL)
+		extra_alone(w);
 	store_close(w->st);
 	w->st = NULL;
 	return NULL;

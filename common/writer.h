@@ -21,6 +21,18 @@ struct writer_opts {
 	long	 wait_us;	/* how long a transaction waits for more work; 0: none */
 	/* Called on each new connection; <= 0 refuses it (logged by the callee). May be NULL. */
 	int	(*on_open)(struct store *);
+	/*
+	 * Work that rides along (counters): extra(st) runs in every group's
+	 * transaction just before its commit, and, while pending() says there
+	 * is some, in a transaction of its own (relaxed durability) when the
+	 * writer has been idle for a second and as it stops; then
+	 * extra_done(committed) says whether what it wrote is in the store.
+	 * extra never fails the group: it undoes its own part on error. All
+	 * three NULL: none.
+	 */
+	int	(*extra)(struct store *);
+	void	(*extra_done)(int committed);
+	int	(*extra_pending)(void);
 };
 
 /*

@@ -363,8 +363,9 @@ class Env:
         rows = self.sql(query, args)
         return rows[0][0] if rows else None
 
-    def snapshot(self, exclude=("logs",)):
-        """Every row of every table but the excluded ones, for unchanged-store checks."""
+    def snapshot(self, exclude=("logs", "request_counts", "latency_buckets", "latency_sums")):
+        """Every row of every table but the excluded ones, for unchanged-store checks
+        (the counters of /admin/metrics grow with every request, refused or not)."""
         db = sqlite3.connect(self.db, timeout=30)
         try:
             out = {}

@@ -186,23 +186,26 @@ r = env.request("GET", "/admin/metrics", headers=auth)
 env.check(r.status == 200 and r.headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"),
           "/admin/metrics: 200 in Prometheus' text format for a viewer", repr((r.status, r.headers)))
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (\S+)$')
-helped, typed, samples, bad = set(), set(), {}, []
+helped, typed, samples, bad = set(), {}, {}, []
 for line in r.text.splitlines():
     if line.startswith("# HELP "):
         helped.add(line.split()[2])
     elif line.startswith("# TYPE "):
-        typed.add(line.split()[2])
-        if line.split()[3] not in ("gauge", "counter"):
+        typed[line.split()[2]] = line.split()[3]
+        if line.split()[3] not in ("gauge", "counter", "histogram"):
             bad.append(line)
     else:
         m = SAMPLE.match(line)
         try:
-            if not m or m.group(1) not in typed:
+            # a histogram's samples are its name with _bucket, _sum or _count
+            if not m or (m.group(1) not in typed and not any(
+                    m.group(1) == f + s and t == "histogram" for f, t in typed.items()
+                    for s in ("_bucket", "_sum", "_count"))):
                 raise ValueError
             samples[line.rsplit(" ", 1)[0]] = float(m.group(4))
         except ValueError:
             bad.append(line)
-env.check(not bad and helped == typed, "every line parses; each family has HELP and TYPE first", repr(bad[:3]))
+env.check(not bad and helped == set(typed), "every line parses; each family has HELP and TYPE first", repr(bad[:3]))
 want_in = env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'in' AND status = 'received'")
 env.check(samples.get('ibchannel_messages{direction="in",status="received"}') == want_in,
           "messages in by status counted from the store", "%r vs %r" % (

@@ -418,8 +418,11 @@ for n in range(3):
                  or not any(t.is_alive() for t in workers), 20)
     for pid in subprocess.run(["pgrep", "-f", os.path.join(BUILD, "inbound.fcgi")],
                               capture_output=True, text=True).stdout.split():
-        os.kill(int(pid), signal.SIGKILL)
-        killed += 1
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+            killed += 1
+        except ProcessLookupError:  # killed before and reaped by lighttpd since pgrep saw it
+            pass
 for t in workers:
     t.join()
 acked = [m for m, st in answers.items() if st == 200]
