@@ -68,7 +68,8 @@ err:
 }
 
 int
-ops_token_revoke(const struct ops *o, int64_t id, struct ops_error *e)
+ops_token_revoke(const struct ops *o, int64_t agent, int64_t id,
+    struct ops_error *e)
 {
 	struct store_token	 t;
 	int			 rc;
@@ -76,10 +77,15 @@ ops_token_revoke(const struct ops *o, int64_t id, struct ops_error *e)
 	ops_reset(e);
 	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
-	if ((rc = store_token_get(o->st, id, &t)) <= 0) {
+	if ((rc = store_token_get(o->st, id, &t)) <= 0 ||
+	    (agent != 0 && t.agent != agent)) {
 		store_rollback(o->st);
 		if (rc < 0)
 			return ops_store_error(e);
+		if (agent != 0)
+			return ops_fail(e, OPS_NOT_FOUND, "id", "agent %lld"
+			    " has no API token %lld", (long long)agent,
+			    (long long)id);
 		return ops_fail(e, OPS_NOT_FOUND, "id", "no API token %lld",
 		    (long long)id);
 	}
@@ -111,7 +117,7 @@ ops_token_revoke_str(const struct ops *o, const char *id, struct ops_error *e)
 	if (id == NULL || errno != 0 || end == id || *end != '\0' || v <= 0)
 		return ops_fail(e, OPS_INVALID, "id", "'%s' is not a token"
 		    " number", id != NULL ? id : "");
-	return ops_token_revoke(o, v, e);
+	return ops_token_revoke(o, 0, v, e);
 }
 
 int

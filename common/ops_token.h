@@ -29,11 +29,12 @@
 int	 ops_token_add(const struct ops *, int64_t agent, const char *conn,
 	    char *token, int64_t *id, struct ops_error *);
 /*
- * Revokes token id as ops->user, logged on its connection: the API
- * refuses it (403) from then on. 0 refused: unknown (OPS_NOT_FOUND) or
- * revoked already (OPS_REFUSED).
+ * Revokes token id of agent (0: of any agent) as ops->user, logged on its
+ * connection: the API refuses it (403) from then on. 0 refused: unknown,
+ * or not agent's (OPS_NOT_FOUND), or revoked already (OPS_REFUSED).
  */
-int	 ops_token_revoke(const struct ops *, int64_t id, struct ops_error *);
+int	 ops_token_revoke(const struct ops *, int64_t agent, int64_t id,
+	    struct ops_error *);
 /* The same, with the number as text (the command line's argument); a bad number is OPS_INVALID. */
 int	 ops_token_revoke_str(const struct ops *, const char *id,
 	    struct ops_error *);
