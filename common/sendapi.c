@@ -43,11 +43,50 @@ refuse(struct api_refusal *r, int status, const char *field, const char *fmt,
 	va_end(ap);
 }
 
-/* Answers a refusal as JSON; 401 names the scheme, 405 the methods allowed. */
-static void
-answer_refusal(struct http *h, const struct api_refusal *r, const char *allow)
+/* A refusal to note in the connection's log. */
+struct refusal_note {
+	const char		*conn;
+	const struct api_refusal *r;
+};
+
+/* Notes a refusal, counted per status, reason and minute (a writer_fn); an unknown connection notes nothing. */
+static int
+refusal_store(struct store *st, void *arg)
 {
-	char	*body;
+	struct refusal_note	*n = arg;
+	struct store_connection	 c;
+	char			 kind[40];
+	int			 rc;
+
+	if ((rc = store_connection_get(st, n->conn, &c)) <= 0)
+		return rc;
+	/* Per status and reason: the reasons' first words are fixed text. */
+	snprintf(kind, sizeof(kind), "%d %.24s", n->r->status, n->r->msg);
+	return store_log_counted(st, n->conn, "warn", "api", kind, "send API"
+	    " request refused (%d): %s%s%s", n->r->status, n->r->msg,
+	    n->r->field != NULL ? ", field " : "",
+	    n->r->field != NULL ? n->r->field : "");
+}
+
+/*
+ * Answers a refusal as JSON; 401 names the scheme, 405 the methods
+ * allowed. conn (NULL: none) gets a counted line in its log first, so
+ * that its operators see a flow using a revoked token, a stopped agent or
+ * bad input; the token never goes there.
+ */
+static void
+answer_refusal(struct http *h, const char *conn, const struct api_refusal *r,
+    const char *allow)
+{
+	struct refusal_note	 n;
+	char			*body;
+
+	if (conn != NULL && r->status != 404 && r->status < 500) {
+		n.conn = conn;
+		n.r = r;
+		/* A log that cannot be written changes nothing for the client. */
+		(void)app_write(refusal_store, &n, 1);
+	}
 
 	if ((body = payload_api_error(r->msg, r->field)) == NULL) {
 		http_error(h, 500, "out of memory");
@@ -303,7 +342,7 @@ check_token(struct http *h, const char *conn, char *hash,
 
 	memset(&r, 0, sizeof(r));
 	if (!bearer_hash(h, hash, &r)) {
-		answer_refusal(h, &r, allow);
+		answer_refusal(h, conn, &r, allow);
 		return 0;
 	}
 	if ((st = app_store()) == NULL ||
@@ -312,7 +351,7 @@ check_token(struct http *h, const char *conn, char *hash,
 		return 0;
 	}
 	if (rc == 0) {
-		answer_refusal(h, &r, allow);
+		answer_refusal(h, conn, &r, allow);
 		return 0;
 	}
 	return 1;
@@ -358,7 +397,7 @@ sendapi_post(struct http *h, const char *conn)
 	memset(&req, 0, sizeof(req));
 	if (strcmp(http_method(h), "POST") != 0) {
 		refuse(&r, 405, NULL, "method not allowed; use POST");
-		answer_refusal(h, &r, "POST");
+		answer_refusal(h, conn, &r, "POST");
 		return;
 	}
 	if (!check_token(h, conn, hash, &t, "POST"))
@@ -428,13 +467,13 @@ sendapi_post(struct http *h, const char *conn)
 		goto out;
 	}
 	if (job.r.status != 0) {
-		answer_refusal(h, &job.r, "POST");
+		answer_refusal(h, conn, &job.r, "POST");
 		goto out;
 	}
 	answer_message(h, job.replay ? 200 : 202, conn, &job.msg, job.replay);
 	goto out;
 refused:
-	answer_refusal(h, &r, "POST");
+	answer_refusal(h, conn, &r, "POST");
 out:
 	free(asked);
 	payload_api_free(&req);
@@ -455,7 +494,7 @@ sendapi_get(struct http *h, const char *conn, const char *uid)
 	if (strcmp(http_method(h), "GET") != 0 &&
 	    strcmp(http_method(h), "HEAD") != 0) {
 		refuse(&r, 405, NULL, "method not allowed; use GET");
-		answer_refusal(h, &r, "GET, HEAD");
+		answer_refusal(h, conn, &r, "GET, HEAD");
 		return;
 	}
 	if (!check_token(h, conn, hash, &t, "GET, HEAD"))
@@ -463,7 +502,7 @@ sendapi_get(struct http *h, const char *conn, const char *uid)
 	if (n == 0 || n >= STORE_UID_MAX ||
 	    strspn(uid, "0123456789abcdef") != n) {
 		refuse(&r, 404, NULL, "unknown message");
-		answer_refusal(h, &r, NULL);
+		answer_refusal(h, NULL, &r, NULL);
 		return;
 	}
 	if ((st = app_store()) == NULL ||
@@ -474,7 +513,7 @@ sendapi_get(struct http *h, const char *conn, const char *uid)
 	if (rc == 0) {
 		refuse(&r, 404, NULL, "unknown message, or not sent with this"
 		    " token's agent and connection");
-		answer_refusal(h, &r, NULL);
+		answer_refusal(h, NULL, &r, NULL);
 		return;
 	}
 	answer_message(h, 200, conn, &m, 0);

@@ -372,6 +372,11 @@ refused("revoked token", send(GOOD, TOKEN), 403, contains="revoked")
 env.check(env.snapshot() == snap, "revoked token: nothing stored")
 p = env.cli("token", "revoke", str(tid), check=False)
 env.check(p.returncode == 1 and "revoked already" in p.stderr, "revoke twice: exit 1", p.stderr)
+p = env.cli("connection", "logs", cid, "--event", "api")
+env.check("send API request refused (403): this token was revoked" in p.stdout and
+          "refused (422): invalid phone number" in p.stdout and
+          "refused (401): unknown token" in p.stdout,
+          "refusals are in the connection's log, counted", p.stdout[-600:])
 line = [l for l in env.cli("token", "list", aid).stdout.splitlines() if l.startswith("%d\t" % tid)]
 env.check(line and line[0].split("\t")[5] != "-", "token list shows when it was revoked", line)
 
