@@ -60,6 +60,14 @@ def counts():
             env.sql1("SELECT COUNT(*) FROM api_sends"))
 
 
+def settled():
+    """Waits until every message sent has its delivery report (they change
+    the store on their own time), so that a snapshot stands still."""
+    return env.wait_for(lambda: env.sql1(
+        "SELECT COUNT(*) FROM messages WHERE direction = 'out'"
+        " AND status IN ('queued', 'sending', 'accepted')") == 0, timeout=20)
+
+
 def run_sender():
     """Runs the sender until the outbox is empty (a batch holds 100)."""
     def once():
@@ -247,6 +255,7 @@ def refused(what, r, status, field=None, contains=None):
 
 
 GOOD = {"to": "+41793026727", "text": "Hello"}
+env.check(settled(), "every report arrived")
 snap = env.snapshot()
 r = refused("no Authorization", send(GOOD), 401)
 env.check("Bearer" in r.headers.get("WWW-Authenticate", ""), "401 names the Bearer scheme")
@@ -349,6 +358,8 @@ env.check(not env.sim("/_sim/messages?to=41793026740")["messages"] or
           "opted-out recipient: nothing sent")
 
 # --- agent stopped, detached, connection stopped, revoked ----------------------------
+run_sender()
+env.check(settled(), "every report arrived")
 env.cli("agent", "stop", aid)
 snap = env.snapshot()
 refused("agent stopped", send(GOOD, TOKEN), 403, contains="stopped")
@@ -356,6 +367,8 @@ refused("agent stopped (GET)", status_of(uid), 403)
 env.check(env.snapshot() == snap, "agent stopped: nothing stored")
 env.cli("agent", "start", aid)
 env.check(send(GOOD, TOKEN).status == 202, "agent started again: 202")
+run_sender()
+env.check(settled(), "every report arrived")
 env.cli("connection", "stop", cid)
 snap = env.snapshot()
 refused("connection stopped", send(GOOD, TOKEN), 409, contains="STOPPED")
@@ -367,6 +380,8 @@ refused("agent detached", send(GOOD, tok_b), 403, contains="attached")
 tid = env.sql1("SELECT id FROM api_tokens WHERE prefix = ?", (TOKEN[:12],))
 p = env.cli("token", "revoke", str(tid), check=False)
 env.check(p.returncode == 0 and p.stdout.strip() == "token %d revoked" % tid, "token revoke", p.stdout)
+run_sender()
+env.check(settled(), "every report arrived")
 snap = env.snapshot()
 refused("revoked token", send(GOOD, TOKEN), 403, contains="revoked")
 env.check(env.snapshot() == snap, "revoked token: nothing stored")
@@ -449,13 +464,25 @@ env.check(any("made for agent %s by ann" % aid in t for t in logs) and
           any("revoked by ann" in t for t in logs) and any("revoked by cli" in t for t in logs),
           "token made and revoked: in the connection's log with who did it", logs)
 
+# --- deleting an agent takes its tokens; its sends stay for analysts -----------------
+b_uid = (rb.json() or {}).get("id")
+env.cli("agent", "stop", aid2)
+p = env.cli("agent", "delete", aid2, check=False)
+env.check(p.returncode == 0, "an agent with tokens and API sends can be deleted", p.stderr)
+env.check(env.sql1("SELECT COUNT(*) FROM api_tokens WHERE agent_id = ?", (int(aid2),)) == 0,
+          "its tokens went with it")
+env.check(env.sql("SELECT s.agent_id, s.token_id, s.reference FROM api_sends s JOIN messages m"
+                  " ON m.id = s.message_id WHERE m.uid = ?", (b_uid,)) == [(None, None, "order-1")],
+          "its API sends stay, agent and token NULL")
+refused("the deleted agent's token", send(GOOD, TOKEN_OTHER, path="/channel/%s/messages" % cid2),
+        401, contains="unknown token")
+
 # --- no token in plaintext anywhere ---------------------------------------------------
-hashes = set(h for (h,) in env.sql("SELECT token_hash FROM api_tokens"))
-env.check(all(re.match(r"^[0-9a-f]{64}$", h) for h in hashes) and len(hashes) == len(ALL_TOKENS),
-          "the store holds one SHA-256 per token", (len(hashes), len(ALL_TOKENS)))
 import hashlib  # noqa: E402
-env.check(all(hashlib.sha256(t.encode()).hexdigest() in hashes for t in ALL_TOKENS),
-          "each hash is the token's SHA-256")
+hashes = set(h for (h,) in env.sql("SELECT token_hash FROM api_tokens"))
+kept = [t for t in ALL_TOKENS if t not in (TOKEN_OTHER, tok_b)]
+env.check(hashes == set(hashlib.sha256(t.encode()).hexdigest() for t in kept),
+          "the store holds each token's SHA-256, nothing more", (len(hashes), len(kept)))
 leaks = []
 for name in os.listdir(env.var):
     path = os.path.join(env.var, name)
