@@ -34,7 +34,7 @@ payload_api_free(struct api_request *r)
 
 int
 payload_api_parse(const char *body, size_t len, struct api_request *req,
-    int *status, const char **field, char *why, size_t whysz)
+    int *status, char *field, size_t fieldsz, char *why, size_t whysz)
 {
 	struct json_object	*root = NULL, *v;
 	const char		*pwhy = NULL, *s;
@@ -43,7 +43,7 @@ payload_api_parse(const char *body, size_t len, struct api_request *req,
 	int			 rc;
 
 	memset(req, 0, sizeof(*req));
-	*field = NULL;
+	field[0] = '\0';
 	*status = 400;
 	why[0] = '\0';
 	if ((rc = payload_object_parse(body, len, &root, &pwhy)) <= 0) {
@@ -59,6 +59,7 @@ payload_api_parse(const char *body, size_t len, struct api_request *req,
 			if (strcmp(key, api_members[i].name) == 0)
 				break;
 		if (i == API_NMEMBERS) {
+			snprintf(field, fieldsz, "%.64s", key);
 			snprintf(why, whysz, "unknown member \"%.64s\": the"
 			    " body holds to, text, communication and reference"
 			    " only", key);
@@ -66,7 +67,7 @@ payload_api_parse(const char *body, size_t len, struct api_request *req,
 		}
 	}
 	for (i = 0; i < API_NMEMBERS; i++) {
-		*field = api_members[i].name;
+		snprintf(field, fieldsz, "%s", api_members[i].name);
 		if (!json_object_object_get_ex(root, api_members[i].name, &v) ||
 		    v == NULL) {
 			if (!api_members[i].required)
@@ -93,7 +94,7 @@ payload_api_parse(const char *body, size_t len, struct api_request *req,
 			goto out;
 		}
 	}
-	*field = NULL;
+	field[0] = '\0';
 	*status = 0;
 	rc = 1;
 out:

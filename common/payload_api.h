@@ -20,12 +20,12 @@ struct api_request {
  * Only the types are checked here (sendapi.c checks the values). Returns
  * 1 with req filled; 0 refused with *status (400 when the body is not a
  * JSON object, 422 for a member missing, of the wrong type, holding a NUL
- * character, or unknown), *field (the member, NULL for the body) and a
- * reason in why (whysz bytes); < 0 when out of memory. req is always safe
- * to free.
+ * character, or unknown), the member at fault in field (fieldsz bytes; ""
+ * for the body as a whole) and a reason in why (whysz bytes); < 0 when out
+ * of memory. req is always safe to free.
  */
 int	 payload_api_parse(const char *body, size_t len, struct api_request *req,
-	    int *status, const char **field, char *why, size_t whysz);
+	    int *status, char *field, size_t fieldsz, char *why, size_t whysz);
 void	 payload_api_free(struct api_request *);
 
 /*

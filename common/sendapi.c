@@ -387,7 +387,8 @@ sendapi_post(struct http *h, const char *conn)
 	struct api_request	 req;
 	struct store_token	 t;
 	struct api_job		 job;
-	const char		*body, *why, *field;
+	const char		*body, *why;
+	char			 field[80];
 	char			 hash[APITOKEN_HASH_SIZE], phone[PHONE_MAX];
 	char			 rhash[APITOKEN_HASH_SIZE], *asked = NULL;
 	size_t			 len, tl, cl;
@@ -415,14 +416,14 @@ sendapi_post(struct http *h, const char *conn)
 			refuse(&r, 400, NULL, "body could not be read");
 		goto refused;
 	}
-	if ((rc = payload_api_parse(body, len, &req, &status, &field, r.msg,
-	    sizeof(r.msg))) < 0) {
+	if ((rc = payload_api_parse(body, len, &req, &status, field,
+	    sizeof(field), r.msg, sizeof(r.msg))) < 0) {
 		http_error(h, 500, "out of memory");
 		return;
 	}
 	if (rc == 0) {
 		r.status = status;
-		r.field = field;
+		r.field = field[0] != '\0' ? field : NULL;
 		goto refused;
 	}
 	if (!phone_normalize(req.to, phone, sizeof(phone), &why))

@@ -312,7 +312,7 @@ refused("reference of 129 characters", send(dict(GOOD, reference="r" * 129), TOK
         field="reference")
 refused("reference with a space", send(dict(GOOD, reference="a b"), TOKEN), 422, field="reference")
 refused("empty reference", send(dict(GOOD, reference=""), TOKEN), 422, field="reference")
-refused("unknown member", send(dict(GOOD, txt="typo"), TOKEN), 422, contains='"txt"')
+refused("unknown member", send(dict(GOOD, txt="typo"), TOKEN), 422, field="txt", contains='"txt"')
 refused("GET of an unknown message", status_of("f" * 32), 404, contains="unknown message")
 refused("GET of a malformed id", status_of("../../docs"), 404)
 refused("GET with another line's token", send(None, TOKEN_OTHER, path="%s/%s" % (MSGS, uid),

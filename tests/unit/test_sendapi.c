@@ -71,7 +71,7 @@ struct parse_case {
 	const char	*body;
 	int		 rc;		/* 1 read, 0 refused */
 	int		 status;	/* when refused */
-	const char	*field;		/* when refused, NULL: none */
+	const char	*field;		/* when refused, "": the body */
 	const char	*to, *text, *communication, *reference;	/* when read */
 };
 
@@ -84,10 +84,10 @@ static const struct parse_case parses[] = {
 	    " \"reference\": null}", 1, 0, NULL, "1", "x", NULL, NULL },
 	{ " {\"text\": \"caf\\u00e9\", \"to\": \"1\"}\n", 1, 0, NULL, "1",
 	    "caf\xc3\xa9", NULL, NULL },
-	{ "", 0, 400, NULL, NULL, NULL, NULL, NULL },
-	{ "[]", 0, 400, NULL, NULL, NULL, NULL, NULL },
-	{ "{\"to\": \"1\"", 0, 400, NULL, NULL, NULL, NULL, NULL },
-	{ "{\"to\": \"1\", \"text\": \"x\"} x", 0, 400, NULL, NULL, NULL, NULL,
+	{ "", 0, 400, "", NULL, NULL, NULL, NULL },
+	{ "[]", 0, 400, "", NULL, NULL, NULL, NULL },
+	{ "{\"to\": \"1\"", 0, 400, "", NULL, NULL, NULL, NULL },
+	{ "{\"to\": \"1\", \"text\": \"x\"} x", 0, 400, "", NULL, NULL, NULL,
 	    NULL },
 	{ "{\"text\": \"x\"}", 0, 422, "to", NULL, NULL, NULL, NULL },
 	{ "{\"to\": \"1\"}", 0, 422, "text", NULL, NULL, NULL, NULL },
@@ -100,7 +100,7 @@ static const struct parse_case parses[] = {
 	    "communication", NULL, NULL, NULL, NULL },
 	{ "{\"to\": \"1\", \"text\": \"x\", \"reference\": {}}", 0, 422,
 	    "reference", NULL, NULL, NULL, NULL },
-	{ "{\"to\": \"1\", \"text\": \"x\", \"txt\": \"y\"}", 0, 422, NULL,
+	{ "{\"to\": \"1\", \"text\": \"x\", \"txt\": \"y\"}", 0, 422, "txt",
 	    NULL, NULL, NULL, NULL },
 };
 
@@ -115,7 +115,8 @@ int
 main(void)
 {
 	struct api_request	 req;
-	const char		*why, *field;
+	const char		*why;
+	char			 field[80];
 	char			 tok[APITOKEN_SIZE], tok2[APITOKEN_SIZE];
 	char			 hash[APITOKEN_HASH_SIZE], hash2[APITOKEN_HASH_SIZE];
 	char			 prefix[APITOKEN_PREFIX_SIZE], wbuf[256];
@@ -161,7 +162,7 @@ main(void)
 
 	for (i = 0; i < sizeof(parses) / sizeof(parses[0]); i++) {
 		rc = payload_api_parse(parses[i].body, strlen(parses[i].body),
-		    &req, &status, &field, wbuf, sizeof(wbuf));
+		    &req, &status, field, sizeof(field), wbuf, sizeof(wbuf));
 		CHECK(rc == parses[i].rc, "parse %zu: rc %d", i, rc);
 		if (rc == 1)
 			CHECK(same(req.to, parses[i].to) &&
@@ -173,7 +174,7 @@ main(void)
 			CHECK(status == parses[i].status &&
 			    same(field, parses[i].field) && wbuf[0] != '\0',
 			    "parse %zu: status %d field %s why %s", i, status,
-			    field != NULL ? field : "(none)", wbuf);
+			    field, wbuf);
 		payload_api_free(&req);
 	}
 	return check_done();
