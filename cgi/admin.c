@@ -57,6 +57,9 @@ static const struct route {
 	{ "POST", "/admin/agents/{n}/detach", agent_detach, OPS_CONFIGURE },
 	/* Answers without sending or storing anything. */
 	{ "POST", "/admin/agents/{n}/try", agent_try, OPS_READ },
+	{ "POST", "/admin/agents/{n}/tokens", agent_token_add, OPS_CONFIGURE },
+	{ "POST", "/admin/agents/{n}/tokens/revoke", agent_token_revoke,
+	    OPS_CONFIGURE },
 	{ "GET", "/admin/sessions", session_list, OPS_READ },
 	{ "GET", "/admin/sessions/{n}", session_show, OPS_READ },
 	{ "GET", "/admin/sessions/{n}/export", session_export, OPS_READ },

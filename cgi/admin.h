@@ -72,6 +72,8 @@ void	 agent_delete(struct adm *);
 void	 agent_attach(struct adm *);
 void	 agent_detach(struct adm *);
 void	 agent_try(struct adm *);
+void	 agent_token_add(struct adm *);
+void	 agent_token_revoke(struct adm *);
 void	 session_list(struct adm *);
 void	 session_show(struct adm *);
 void	 session_takeover(struct adm *);

@@ -132,8 +132,15 @@ agent_panel(struct adm *a, int status, const struct agent_form *f,
 	    ops_connection_each(&a->ops, view_conn_option, &co) < 0)
 		view_list_failed(a);
 	view_agent_panel_close(a, &p);
+	agent_tokens_section(a, &p);
 	view_agent_form_close(a, &p, f);
 	ops_agent_view_clear(&v);
+}
+
+void
+agent_panel_show(struct adm *a, int status, const struct agent_panel *extra)
+{
+	agent_panel(a, status, NULL, extra);
 }
 
 void

@@ -41,6 +41,8 @@ static const struct {
 	    " again." },
 	{ "attached", "Connection attached." },
 	{ "detached", "Connection detached." },
+	{ "token-revoked", "API token revoked: the send API refuses it from"
+	    " now on." },
 	{ "takenover", "You answer this session now; the AI is silent." },
 	{ "released", "Handed back to the AI." },
 	{ "replied", "Reply queued; its status shows below." },

@@ -7,6 +7,7 @@
 #include "ops.h"
 #include "store.h"
 #include "store_admin.h"
+#include "store_api.h"
 
 struct adm;
 
@@ -130,6 +131,9 @@ struct agent_panel {
 	const char	*try_reply;	/* the answer, NULL: none */
 	const char	*try_error;
 	int		 tried;
+	const char	*new_token;	/* a token just made, shown this once; NULL */
+	const char	*new_token_conn;	/* its connection */
+	const char	*token_error;	/* a refused New API token or Revoke */
 };
 void	 view_agent_list_open(struct adm *);
 int	 view_agent_list_row(const struct store_agent_row *, void *list_ctx);
@@ -142,6 +146,15 @@ void	 view_agent_channels_add(struct adm *, const struct agent_panel *, int rows
 void	 view_agent_panel_close(struct adm *, const struct agent_panel *);
 void	 view_agent_form_close(struct adm *, const struct agent_panel *,
 	    const struct agent_form *);
+/* The API tokens section (admin_view_token.c): buttons per attachment, then the tokens. */
+void	 view_agent_tokens_open(struct adm *, const struct agent_panel *);
+int	 view_agent_token_button(const struct store_agent_channel *, void *list_ctx);
+void	 view_agent_tokens_table(struct adm *, int attachments);
+int	 view_agent_token_row(const struct store_token *, void *list_ctx);
+void	 view_agent_tokens_close(struct adm *, int rows);
+/* admin_agent.c: an agent's page with extra (its tokens section by agent_tokens_section). */
+void	 agent_panel_show(struct adm *, int status, const struct agent_panel *);
+void	 agent_tokens_section(struct adm *, const struct agent_panel *);
 
 /* --- Dashboard (admin_view_dash.c) -------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include "infobip.h"
 #include "log.h"
 #include "ops.h"
+#include "ops_token.h"
 #include "settings.h"
 #include "store.h"
 
@@ -300,6 +301,12 @@ static const struct command commands[] = {
 	A("backup", NULL, 0, 1, 1, "", "backup FILE",
 	    .on_str = ops_backup, .done = "backed up to %s"),
 	C("check", NULL, cmd_check, 0, 0, 0, "", S, "check"),
+	C("token", "add", cmd_token_add, 0, 2, 2, "ac", S,
+	    "token add <agent> <connection id>"),
+	C("token", "list", cmd_token_list, 0, 0, 1, "a", S,
+	    "token list [<agent>]"),
+	A("token", "revoke", 0, 1, 1, "", "token revoke <token id>",
+	    .on_str = ops_token_revoke_str, .done = "token %s revoked"),
 };
 
 /* The command noun [verb] names, with *skip the words it takes; NULL none. */

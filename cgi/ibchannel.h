@@ -111,4 +111,8 @@ int	 cmd_session_reply(struct cli *);
 int	 cmd_reports_apply(struct cli *);
 int	 cmd_check(struct cli *);
 
+/* ibchannel_token.c: send API tokens. */
+int	 cmd_token_add(struct cli *);
+int	 cmd_token_list(struct cli *);
+
 #endif

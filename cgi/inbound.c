@@ -7,6 +7,7 @@
 #include "http.h"
 #include "keyword.h"
 #include "payload.h"
+#include "sendapi.h"
 #include "store.h"
 #include "webhook.h"
 
@@ -132,7 +133,9 @@ docs(struct http *h, const char *id)
 	    "<tr><td>413</td><td>Body larger than 1 MiB.</td></tr>\n"
 	    "<tr><td>415</td><td>Content-Type is not JSON.</td></tr>\n"
 	    "<tr><td>503</td><td>Store unavailable; Infobip retries"
-	    " later.</td></tr></table>\n</body></html>\n");
+	    " later.</td></tr></table>\n");
+	sendapi_docs(h, base, c.id);
+	http_puts(h, "</body></html>\n");
 }
 
 /* The write /health makes: small, but a real commit, so a store that only reads fails it. */
@@ -185,14 +188,21 @@ sms(struct http *h, const char *id)
 static const struct app_route routes[] = {
 	{ "webhook/sms", sms },
 	{ "docs", docs },
+	{ "messages", sendapi_post },
 	{ NULL, NULL },
 };
 
 static void
 handle(struct http *h)
 {
+	char		 id[STORE_ID_LEN + 1];
+	const char	*rest;
+
 	if (strcmp(http_path(h), "/health") == 0)
 		health(h);
+	else if (app_channel_route(http_path(h), id, &rest) &&
+	    strncmp(rest, "messages/", 9) == 0)
+		sendapi_get(h, id, rest + 9);
 	else
 		app_channel_dispatch(h, routes);
 }

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "log.h"
+#include "payload_int.h"
 #include "payload_webhook.h"
 #include "smstext.h"
 
@@ -1069,4 +1070,12 @@ payload_clicks_free(struct wh_click *items, size_t n)
 		free(items[i].raw);
 	}
 	free(items);
+}
+
+/* The body parser, for the module's other files (payload_int.h). */
+int
+payload_object_parse(const char *body, size_t len, struct json_object **root,
+    const char **why)
+{
+	return wh_body(body, len, root, why);
 }
