@@ -46,7 +46,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "e2e"))
-from harness import BUILD, ROOT, Env, free_port, wait_port  # noqa: E402
+from harness import BUILD, ROOT, Env, free_port, wait_port, without_server_user  # noqa: E402
 
 BENCH = os.path.join(HERE, "bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -386,9 +386,10 @@ def sbin(name):
 
 
 def fill(template, fields):
-    """template with its @NAME@ fields filled; an unknown field left over is an error."""
+    """template with its @NAME@ fields filled; an unknown field left over is an
+    error. lighttpd runs as the bench's user: no server.username block."""
     with open(template) as f:
-        text = f.read()
+        text = without_server_user(f.read())
     for k, v in fields.items():
         text = text.replace("@%s@" % k, str(v))
     left = re.findall(r"^[^#\n]*?(@[A-Z_]+@)", text, re.M)

@@ -9,6 +9,7 @@ import atexit
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +25,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 SAMPLES = os.path.join(ROOT, "tests", "data", "infobip", "samples")
 SIM_KEY = "sim-key-0123456789abcdef"
+
+
+def without_server_user(conf):
+    """deploy/lighttpd.conf.in without its server.username block: lighttpd
+    then runs as whoever starts it, as the tests and make run do."""
+    return re.sub(r"(?ms)^# server user begin$.*?^# server user end$\n", "", conf)
 
 
 def free_port():
@@ -160,7 +167,7 @@ class Env:
 
     def start_lighttpd(self, procs, sync):
         with open(os.path.join(ROOT, "deploy", "lighttpd.conf.in")) as f:
-            conf = f.read()
+            conf = without_server_user(f.read())
         for k, v in {
             "BIND": "127.0.0.1", "PORT": str(self.port),
             "WWW": os.path.join(self.dir, "www"), "VAR": self.var,
