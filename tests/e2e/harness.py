@@ -100,12 +100,14 @@ class Response:
 
 class Env:
     def __init__(self, name, sim=True, procs=2, sync="normal", sim_args=(),
-                 admin_users=None, admin_no_auth=False, server="lighttpd"):
+                 admin_users=None, admin_no_auth=False, server="lighttpd", bindir=None):
         """admin_users: {username: password} the web server authenticates
         for /admin (basic authentication); admin_no_auth sets
         IBCHANNEL_ADMIN_NO_AUTH=1 as make run does. server: "lighttpd"
         (deploy/lighttpd.conf.in) or "apache" (deploy/apache-ibchannel.conf,
-        the programs under spawn-fcgi, one process each)."""
+        the programs under spawn-fcgi, one process each). bindir: where the
+        web server finds inbound.fcgi, reports.fcgi and admin.fcgi (build/;
+        the bench swaps in its bare responder)."""
         self.name = name
         self.passed = 0
         self.failed = 0
@@ -118,6 +120,7 @@ class Env:
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
         self.procs = []
+        self.bindir = bindir or BUILD
         self.env = dict(os.environ)
         self.env.update({
             "IBCHANNEL_DB": self.db,
@@ -172,7 +175,7 @@ class Env:
             "BIND": "127.0.0.1", "PORT": str(self.port),
             "WWW": os.path.join(self.dir, "www"), "VAR": self.var,
             "DB": self.db, "KEY": self.key, "SYNC": sync,
-            "BIN": BUILD, "PROCS": str(procs),
+            "BIN": self.bindir, "PROCS": str(procs),
             "PUBLIC_URL": self.base,
             "ADMIN_NO_AUTH": "1" if self.admin_no_auth else "0",
             "HTPASSWD": self.write_htpasswd(),
@@ -217,7 +220,7 @@ class Env:
             sock = os.path.join(run, prog + ".sock")
             p = subprocess.Popen(
                 ["spawn-fcgi", "-n", "-s", sock, "-M", "0660"] + sock_owner +
-                ["--", os.path.join(BUILD, prog + ".fcgi")], env=penv,
+                ["--", os.path.join(self.bindir, prog + ".fcgi")], env=penv,
                 stdout=subprocess.DEVNULL,
                 stderr=open(os.path.join(self.var, prog + ".log"), "w"))
             self.procs.append(p)
