@@ -11,7 +11,16 @@ when the machine is busy:
   agent: the real path) under IBCHANNEL_SYNC=full and normal, duplicate MOs,
   delivery reports with 1 and 100 results per POST, the sender against a
   fast Infobip stand-in (tests/bench/standin.c), MO -> reply latency with
-  the rules agent at a steady rate, and the memory of every program.
+  the rules agent at a steady rate, and the memory of every program;
+- Apache 2.4: the bare responder and inbound MO (sync=full) again under
+  Apache with mod_proxy_fcgi and the programs under spawn-fcgi, as
+  tests/e2e/test_deploy.py starts them; each inbound row's "x bare" is to
+  the ceiling under its own web server;
+- retention: inbound MO on a store holding BENCH_RETAIN_ROWS (default
+  200,000) old messages, reports and log entries, with the sender running
+  and retention off, then while its retention removes them; the note gives
+  the retention transactions' lengths (wall and CPU) from the sender's
+  debug log.
 
 Every row checks its own work (each 2xx stored exactly once, every message
 seen exactly once by the stand-in) and is marked FAILED when it does not
@@ -22,7 +31,8 @@ program, default 1 as shipped), BENCH_E2E_RATE (MO/s, default 1000),
 BENCH_BARE_THREADS (accepting threads of the bare responder, default 1),
 BENCH_SEND_QUEUE (messages queued for the sender row, default 40,000 per
 second of BENCH_SECONDS), BENCH_ONLY (some of the groups bare, kannel,
-full, normal, sender; default all), BENCH_KEEP=1 keeps the logs and stores.
+full, normal, sender, apache, retention; default all), BENCH_KEEP=1 keeps
+the logs and stores.
 Every process the bench starts is stopped when it ends, also on Ctrl-C,
 SIGTERM or an error. `python3 tests/bench.py --readme [FILE]` prints the
 README's Speed table from a saved run.
@@ -996,9 +1006,11 @@ def group_retention(run, rows, mem, standin):
     run.stop(p)
     left = store_counts(env, RETAIN_OLD)
     with open(os.path.join(TMP, "sender-retention.log")) as f:
-        batches = [(int(c), t, float(ms)) for c, t, ms in re.findall(
-            r"retention: (\d+) (\w+) removed in a transaction of ([\d.]+) ms", f.read())]
+        batches = [(int(c), t, float(ms), float(cpu)) for c, t, ms, cpu in re.findall(
+            r"retention: (\d+) (\w+) removed in a transaction of ([\d.]+) ms"
+            r" \(([\d.]+) ms of CPU\)", f.read())]
     lengths = [b[2] for b in batches]
+    cpu = [b[3] for b in batches]
     if any(left.values()):
         bad.append("old rows left after %.0f s: %s" % (took, left))
     if sum(b[0] for b in batches if b[1] == "messages") != filled["messages"]:
@@ -1013,11 +1025,12 @@ def group_retention(run, rows, mem, standin):
                    " %s messages, %s events, %s log entries in %.1f s, none of the new" % (
                        num(w["ok"]), num(filled["messages"]), num(filled["events"]),
                        num(filled["logs"]), took))
-    during.note = ("longest retention transaction %.1f ms, p99 %.1f ms, median %.1f ms (%s"
-                   " transactions); MO p99 %s with retention off" % (
+    during.note = ("retention transactions: longest %.1f ms, p99 %.1f ms, median %.1f ms (%s"
+                   " of them; CPU: longest %.1f ms, p99 %.1f ms); MO p99 %s with retention off" % (
                        max(lengths or [0]), percentile(lengths, 99) or 0,
-                       percentile(lengths, 50) or 0, num(len(lengths)), ms(base.p99)))
-    during.data.update(retention_ms_max=max(lengths or [0]),
+                       percentile(lengths, 50) or 0, num(len(lengths)), max(cpu or [0]),
+                       percentile(cpu, 99) or 0, ms(base.p99)))
+    during.data.update(retention_ms_max=max(lengths or [0]), retention_cpu_ms_max=max(cpu or [0]),
                        retention_ms_p99=percentile(lengths, 99),
                        retention_ms_p50=percentile(lengths, 50), transactions=len(lengths),
                        removed=filled, seconds=took, base_p99_ms=base.p99)
