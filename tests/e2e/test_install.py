@@ -334,6 +334,87 @@ for w in wal:
               % os.path.basename(w), "%s %o" % (owner(w), mode(w)))
 stop(lighttpd)
 
+# --- 3, the other way: Apache, the programs under spawn-fcgi as the unit runs them --
+# On the same port, so that the public URL holds. The unit's lines, with
+# its %i, its Environment= and its UMask=, run as systemd would as root.
+with open(os.path.join(examples, "ibchannel-fcgi@.service")) as f:
+    text = f.read().replace("\\\n", " ")
+fcgi = {}
+for line in text.splitlines():
+    k, eq, v = line.strip().partition("=")
+    if eq and not line.startswith("#"):
+        fcgi.setdefault(k, []).append(v)
+fcgi_env = {"PATH": "/usr/bin:/bin"}
+for v in fcgi.get("Environment", []):
+    k, _, val = here(v).partition("=")
+    fcgi_env[k] = base if k == "IBCHANNEL_PUBLIC_URL" else val
+spawned = []
+for prog in ("inbound", "reports", "admin"):
+    for pre in fcgi.get("ExecStartPre", []):
+        p = subprocess.run(here(pre.replace("%i", prog)).split(), capture_output=True, text=True)
+        check(p.returncode == 0, "the unit's ExecStartPre for %s" % prog, p.stderr[-300:])
+    cmd = here(fcgi["ExecStart"][0].replace("%i", prog))
+    sp = subprocess.Popen(["sh", "-c", "umask %s; exec %s" % (fcgi["UMask"][0], cmd)],
+                          env=fcgi_env, stdout=subprocess.DEVNULL,
+                          stderr=open(os.path.join(tmp, prog + "-fcgi.log"), "w"),
+                          start_new_session=True)
+    procs.append(sp)
+    spawned.append((prog, sp))
+run_ib = top + "/run/ibchannel"
+check(wait_for(lambda: all(os.path.exists("%s/%s.sock" % (run_ib, n)) for n, _ in spawned), 10),
+      "spawn-fcgi made the three sockets the unit names")
+for prog, sp in spawned:
+    uid, groups = uid_of(sp.pid) if sp.poll() is None else (-1, [])
+    check(uid == ibc_uid, "%s.fcgi runs as ibchannel under spawn-fcgi" % prog, str(uid))
+    sock = "%s/%s.sock" % (run_ib, prog)
+    check(os.path.exists(sock) and owner(sock).split(":")[0] == "www-data" and
+          mode(sock) & 0o007 == 0, "%s.sock is for www-data only" % prog,
+          "%s %o" % (owner(sock), mode(sock)) if os.path.exists(sock) else "missing")
+check(owner(run_ib) == "ibchannel:www-data" and mode(run_ib) == 0o750,
+      "/run/ibchannel is ibchannel:www-data 0750", "%s %o" % (owner(run_ib), mode(run_ib)))
+arun = top + "/run/apache2"
+os.makedirs(arun)
+os.chown(arun, www_uid, grp.getgrnam("www-data").gr_gid)
+mods = ["mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic", "authz_user",
+        "proxy", "proxy_fcgi"]
+aconf = ["LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so" % (m, m) for m in mods] + [
+    "User www-data", "Group www-data", 'ServerRoot "%s"' % tmp,
+    "Listen 127.0.0.1:%d" % port, "ServerName 127.0.0.1",
+    'PidFile "%s/apache.pid"' % arun, 'ErrorLog "%s/apache-error.log"' % tmp, "LogLevel warn",
+    'DefaultRuntimeDir "%s"' % arun, 'Mutex "file:%s" default' % arun,
+    'DocumentRoot "%s"' % www, "<Directory />\n\tRequire all denied\n</Directory>",
+    'Define IBCHANNEL_RUN "%s"' % run_ib,
+    'Define IBCHANNEL_HTPASSWD "%s"' % (top + "/etc/ibchannel/htpasswd"),
+    'Include "%s"' % os.path.join(examples, "apache-ibchannel.conf")]
+with open(os.path.join(tmp, "apache2.conf"), "w") as f:
+    f.write("\n".join(aconf) + "\n")
+apache = subprocess.Popen([shutil.which("apache2") or "/usr/sbin/apache2", "-f",
+                           os.path.join(tmp, "apache2.conf"), "-DFOREGROUND"],
+                          stdout=subprocess.DEVNULL,
+                          stderr=open(os.path.join(tmp, "apache.out"), "w"),
+                          start_new_session=True)
+procs.append(apache)
+if check(wait_port(port) and apache.poll() is None, "Apache started as root on the same port",
+         open(os.path.join(tmp, "apache.out")).read()[-500:]):
+    wait_reply("4915112340003", "What are your opening hours?",
+               ["runuser", "-u", fields6[5], "--"] + env_i + ["sh", "-c", cron_cmd], "Apache")
+    import base64
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(base + "/admin/", headers={"Authorization": "Basic " +
+                                 base64.b64encode(b"ann:ann-secret-pw").decode()})
+    try:
+        status = urllib.request.urlopen(req, timeout=30).status
+    except urllib.error.HTTPError as e:
+        status = e.code
+    check(status == 200, "Apache: /admin/ with the password from step 7: 200 from admin.fcgi"
+          " running as ibchannel", str(status))
+    check(all(os.lstat(w).st_gid == ibc_gid and mode(w) == 0o660 for w in wal
+              if os.path.exists(w)), "the -wal and -shm still group ibchannel, 0660")
+stop(apache)
+for _, sp in spawned:
+    stop(sp)
+
 # INSTALL.md's table of owners and modes, row by row.
 with open(os.path.join(ROOT, "deploy", "INSTALL.md")) as f:
     table = re.findall(r"^\s*\| `(/[^`]+)`[^|]*\| (\S+:\S+) \| (\d{4}) \|$", f.read(), re.M)
