@@ -7,9 +7,12 @@ example configuration as www-data, the FastCGI programs are the installed
 binaries, and the sender runs as ibchannel exactly as the shipped cron line
 and then the shipped systemd unit start it. An MO sent to the webhook is
 answered at the simulator and its delivery report marks the reply
-delivered; afterwards every file is owned and moded as INSTALL.md's table
-says, and nothing became root-owned or readable by others. Last, make
-uninstall takes away what make install put there.
+delivered. Then the same through Apache (the installed
+apache-ibchannel.conf, serving as www-data) with the programs under
+spawn-fcgi as ibchannel, started as the shipped ibchannel-fcgi@.service
+says. Afterwards every file is owned and moded as INSTALL.md's table says,
+and nothing became root-owned or readable by others. Last, make uninstall
+takes away what make install put there.
 
 Needs root (it creates the system user ibchannel when missing and adds
 www-data to its group, as the documented steps do)."""
