@@ -53,7 +53,8 @@ keep = os.environ.get("IBC_KEEP_TMP")
 
 # The machine's paths INSTALL.md and the examples name, and where they go here.
 MOVED = [("/usr/local/", dest + "/usr/local/"), ("/var/lib/ibchannel", top + "/var/lib/ibchannel"),
-         ("/var/log/ibchannel", top + "/var/log/ibchannel"), ("/etc/ibchannel", top + "/etc/ibchannel"),
+         ("/var/log/ibchannel", top + "/var/log/ibchannel"),
+         ("/etc/ibchannel", top + "/etc/ibchannel"),
          ("/run/ibchannel", top + "/run/ibchannel"), ("/root/infobip.key", top + "/infobip.key")]
 
 
@@ -93,7 +94,9 @@ def doc_blocks(step):
     with open(os.path.join(ROOT, "deploy", "INSTALL.md")) as f:
         text = f.read()
     m = re.search(r"^%d\. (.*?)(?=^\d+\. |\Z)" % step, text, re.M | re.S)
-    return [textwrap.dedent(b) for b in re.findall(r"```sh\n(.*?)```", m.group(1), re.S)] if m else []
+    if not m:
+        return []
+    return [textwrap.dedent(b) for b in re.findall(r"```sh\n(.*?)```", m.group(1), re.S)]
 
 
 def owner(path):
@@ -147,7 +150,8 @@ if not check(p.returncode == 0, "make install DESTDIR=... PREFIX=/usr/local", p.
     finish()
 bindir = dest + "/usr/local/bin"
 examples = dest + "/usr/local/share/doc/ibchannel/examples"
-installed = sorted(os.path.relpath(os.path.join(d, f), dest) for d, _, fs in os.walk(dest) for f in fs)
+installed = sorted(os.path.relpath(os.path.join(d, f), dest)
+                   for d, _, fs in os.walk(dest) for f in fs)
 
 # --- 2. users and the store, INSTALL.md's block as written ----------------------
 blocks = doc_blocks(2)
@@ -157,7 +161,8 @@ script = "\n".join(line if line.startswith("adduser --system") else here(line)
                    for line in blocks[0].splitlines())
 env = dict(os.environ, PATH=bindir + ":/usr/sbin:/usr/bin:/sbin:/bin")
 p = sh(script, env)
-if not check(p.returncode == 0, "INSTALL.md step 2 runs as written", p.stdout[-300:] + p.stderr[-500:]):
+if not check(p.returncode == 0, "INSTALL.md step 2 runs as written",
+             p.stdout[-300:] + p.stderr[-500:]):
     finish()
 ibc_uid, ibc_gid = pwd.getpwnam("ibchannel").pw_uid, grp.getgrnam("ibchannel").gr_gid
 www_uid = pwd.getpwnam("www-data").pw_uid
