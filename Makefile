@@ -10,7 +10,8 @@ MANDIR =	$(PREFIX)/share/man
 EXAMPLEDIR =	$(PREFIX)/share/doc/ibchannel/examples
 EXAMPLES =	deploy/lighttpd.conf.in deploy/apache-ibchannel.conf deploy/ibchannel.cron \
 		deploy/ibchannel-sender.service deploy/ibchannel-sender.timer \
-		deploy/ibchannel-fcgi@.service deploy/rules-demo.txt deploy/INSTALL.md
+		deploy/ibchannel-fcgi@.service deploy/logrotate.ibchannel deploy/rules-demo.txt \
+		deploy/INSTALL.md
 
 CC ?=		cc
 # make V=1 shows the compiler command lines.

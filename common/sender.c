@@ -31,7 +31,10 @@
 #define DAILY_DAYS	3	/* days of the dashboard rollup refreshed each minute */
 #define BEAT_SECONDS	5	/* the sender's heartbeat (/health, metrics), at most this often */
 #define RETAIN_SECONDS	60	/* a retention pass starts at most this often */
-#define RETAIN_BATCH	500	/* rows per retention transaction: a few ms of the write lock */
+#define RETAIN_BATCH	500	/* rows per retention transaction at most, */
+#define RETAIN_BATCH_MIN 20	/* at least; in between it adapts so that */
+#define RETAIN_HOLD_MS	4.0	/* one holds the write lock about this long at most, */
+#define RETAIN_SHARE	5	/* and retention holds it 1/RETAIN_SHARE of the time at most */
 
 /* Settings read once at start, with their defaults. */
 struct sender_cfg {
@@ -63,7 +66,9 @@ struct retain {
 	int64_t	 cursor[RETAIN_KINDS];
 	long	 removed[RETAIN_KINDS];
 	char	 cutoff[RETAIN_KINDS][STORE_TIME_MAX];
+	int	 batch[RETAIN_KINDS];	/* rows per transaction, adapted to its length */
 	double	 next;			/* when the next pass starts */
+	double	 resume;		/* paced: no batch before this time */
 };
 
 struct sender {
@@ -814,17 +819,23 @@ outbox_pass(struct sender *s)
 
 /*
  * One turn of retention: starts a pass when one is due, then removes one
- * batch of each kind still in its pass. Returns 1 while a pass is under
- * way, 0 when none is, < 0 on a store error.
+ * batch of each kind still in its pass. A batch that held the write lock
+ * longer than RETAIN_HOLD_MS halves the next one of its kind, a quick one
+ * grows it. Paced (pace != 0), a turn after batches that held the lock d
+ * ms in all removes nothing for (RETAIN_SHARE - 1) * d ms, so webhooks get
+ * the lock most of the time even while a large backlog goes. Returns 1
+ * while a pass is under way and this turn worked, 0 when no pass is or it
+ * waits, < 0 on a store error.
  */
 static int
-retain_turn(struct sender *s, double now)
+retain_turn(struct sender *s, double now, int pace)
 {
 	struct retain	*r = &s->retain;
 	struct tm	 tm;
 	time_t		 t;
 	size_t		 i;
 	long		 n;
+	double		 held, spent = 0;
 	int		 rc, busy = 0;
 
 	if (now >= r->next) {
@@ -839,14 +850,26 @@ retain_turn(struct sender *s, double now)
 			r->active[i] = 1;
 			r->cursor[i] = 0;
 			r->removed[i] = 0;
+			if (r->batch[i] == 0)
+				r->batch[i] = RETAIN_BATCH;
 		}
 	}
+	if (pace && now < r->resume)
+		return 0;
 	for (i = 0; i < RETAIN_KINDS; i++) {
 		if (!r->active[i])
 			continue;
 		if ((rc = store_retain_batch(s->st, (enum store_retain)i,
-		    r->cutoff[i], RETAIN_BATCH, &r->cursor[i], &n)) < 0)
+		    r->cutoff[i], r->batch[i], &r->cursor[i], &n, &held)) < 0)
 			return -1;
+		spent += held;
+		if (held > RETAIN_HOLD_MS)
+			r->batch[i] = r->batch[i] / 2 > RETAIN_BATCH_MIN ?
+			    r->batch[i] / 2 : RETAIN_BATCH_MIN;
+		else if (held < RETAIN_HOLD_MS / 2)
+			r->batch[i] = r->batch[i] + r->batch[i] / 4 + 1 <
+			    RETAIN_BATCH ? r->batch[i] + r->batch[i] / 4 + 1 :
+			    RETAIN_BATCH;
 		r->removed[i] += n;
 		if (rc > 0) {
 			busy = 1;
@@ -857,6 +880,7 @@ retain_turn(struct sender *s, double now)
 			log_info("retention: removed %ld %s from before %s",
 			    r->removed[i], retain_kinds[i].what, r->cutoff[i]);
 	}
+	r->resume = now_seconds() + (RETAIN_SHARE - 1) * spent / 1e3;
 	return busy;
 }
 
@@ -939,7 +963,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 		}
 		/* Old rows go a batch per turn, between the sends. */
 		if ((retaining = stopping ? 0 : retain_turn(&s,
-		    now_seconds())) < 0)
+		    now_seconds(), !o->once)) < 0)
 			goto out;
 		started = stopping ? 0 : agents_claim(&s);
 		if (started < 0 || agents_perform(&s, 0) < 0)

@@ -573,11 +573,14 @@ enum store_retain {
  * cutoff (UTC 'YYYY-MM-DD HH:MM:SS') among the next batch rows after
  * *cursor (id order; start at 0), and moves *cursor past them. A batch
  * without an old row ends the pass: ids grow with time. *removed says how
- * many went. Returns > 0 when there may be more, 0 when done, < 0 on
- * error (nothing of the batch removed).
+ * many went, *held_ms how long the transaction held the write lock (0
+ * when there was none; each is also logged at debug level). Returns > 0
+ * when there may be more, 0 when done, < 0 on error (nothing of the
+ * batch removed).
  */
 int	 store_retain_batch(struct store *, enum store_retain what,
-	    const char *cutoff, int batch, int64_t *cursor, long *removed);
+	    const char *cutoff, int batch, int64_t *cursor, long *removed,
+	    double *held_ms);
 
 /*
  * Copies the store into a new file at path with SQLite's online backup

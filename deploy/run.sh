@@ -63,6 +63,7 @@ sed -e "s|@BIND@|127.0.0.1|" -e "s|@PORT@|$port|" -e "s|@WWW@|$var/www|" \
 	-e "s|@SYNC@|$IBCHANNEL_SYNC|" -e "s|@PUBLIC_URL@|$IBCHANNEL_PUBLIC_URL|" \
 	-e "s|@BIN@|$top/build|g" -e "s|@PROCS@|1|g" -e "s|@ADMIN_NO_AUTH@|1|" \
 	-e '/^# admin auth begin$/,/^# admin auth end$/d' \
+	-e '/^# server user begin$/,/^# server user end$/d' \
 	deploy/lighttpd.conf.in >"$var/lighttpd.conf"
 lighttpd -D -f "$var/lighttpd.conf" 2>"$var/lighttpd.out" &
 pids="$pids $!"

@@ -11,7 +11,16 @@ when the machine is busy:
   agent: the real path) under IBCHANNEL_SYNC=full and normal, duplicate MOs,
   delivery reports with 1 and 100 results per POST, the sender against a
   fast Infobip stand-in (tests/bench/standin.c), MO -> reply latency with
-  the rules agent at a steady rate, and the memory of every program.
+  the rules agent at a steady rate, and the memory of every program;
+- Apache 2.4: the bare responder and inbound MO (sync=full) again under
+  Apache with mod_proxy_fcgi and the programs under spawn-fcgi, as
+  tests/e2e/test_deploy.py starts them; each inbound row's "x bare" is to
+  the ceiling under its own web server;
+- retention: inbound MO on a store holding BENCH_RETAIN_ROWS (default
+  200,000) old messages, reports and log entries, with the sender running
+  and retention off, then while its retention removes them; the note gives
+  the retention transactions' lengths (wall and CPU) from the sender's
+  debug log.
 
 Every row checks its own work (each 2xx stored exactly once, every message
 seen exactly once by the stand-in) and is marked FAILED when it does not
@@ -22,7 +31,8 @@ program, default 1 as shipped), BENCH_E2E_RATE (MO/s, default 1000),
 BENCH_BARE_THREADS (accepting threads of the bare responder, default 1),
 BENCH_SEND_QUEUE (messages queued for the sender row, default 40,000 per
 second of BENCH_SECONDS), BENCH_ONLY (some of the groups bare, kannel,
-full, normal, sender; default all), BENCH_KEEP=1 keeps the logs and stores.
+full, normal, sender, apache, retention; default all), BENCH_KEEP=1 keeps
+the logs and stores.
 Every process the bench starts is stopped when it ends, also on Ctrl-C,
 SIGTERM or an error. `python3 tests/bench.py --readme [FILE]` prints the
 README's Speed table from a saved run.
@@ -46,7 +56,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "e2e"))
-from harness import BUILD, ROOT, Env, free_port, wait_port  # noqa: E402
+from harness import BUILD, ROOT, Env, free_port, wait_port, without_server_user  # noqa: E402
 
 BENCH = os.path.join(HERE, "bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -114,9 +124,11 @@ class Running:
         if p in self.procs:
             self.procs.remove(p)
 
-    def env(self, name, sync):
-        """An ibchannel installation (tests/e2e/harness.py) under lighttpd."""
-        e = Env(name, sim=False, procs=PROCS, sync=sync)
+    def env(self, name, sync, server="lighttpd", bindir=None):
+        """An ibchannel installation (tests/e2e/harness.py) under lighttpd, or
+        under Apache (mod_proxy_fcgi, the programs under spawn-fcgi) as
+        tests/e2e/test_deploy.py starts it."""
+        e = Env(name, sim=False, procs=PROCS, sync=sync, server=server, bindir=bindir)
         self.envs.append(e)
         return e
 
@@ -386,9 +398,10 @@ def sbin(name):
 
 
 def fill(template, fields):
-    """template with its @NAME@ fields filled; an unknown field left over is an error."""
+    """template with its @NAME@ fields filled; an unknown field left over is an
+    error. lighttpd runs as the bench's user: no server.username block."""
     with open(template) as f:
-        text = f.read()
+        text = without_server_user(f.read())
     for k, v in fields.items():
         text = text.replace("@%s@" % k, str(v))
     left = re.findall(r"^[^#\n]*?(@[A-Z_]+@)", text, re.M)
@@ -410,6 +423,7 @@ def start_bare(run):
         "BIND": "127.0.0.1", "PORT": port, "WWW": www, "VAR": var,
         "DB": os.path.join(var, "none.db"), "KEY": os.path.join(var, "none.key"),
         "SYNC": "full", "BIN": bindir, "PROCS": PROCS, "ADMIN_NO_AUTH": "0",
+        "HTPASSWD": os.path.join(var, "none.htpasswd"),
         "PUBLIC_URL": "http://127.0.0.1:%d" % port})
     path = os.path.join(d, "lighttpd.conf")
     with open(path, "w") as f:
@@ -475,8 +489,8 @@ def within(stored, ok, per=1):
     return ok * per <= stored <= (ok + CONNS) * per
 
 
-def row_bare(rows, url):
-    r = rows["bare"]
+def row_bare(rows, url, rid="bare"):
+    r = rows[rid]
     w = wrk(url + "/channel/0123456789abcdef0123456789abcdef/webhook/sms", lua(TMP, "mo"), [1])
     r.set_wrk(w)
     bad = wrk_problems(w)
@@ -724,10 +738,10 @@ def row_e2e(rows, run, env, cid, standin):
                   mo_answer_p99_ms=percentile(answered, 99))
 
 
-def setup_line(run, name, sync, standin):
+def setup_line(run, name, sync, standin, server="lighttpd"):
     """An ibchannel installation with a RUNNING connection to the stand-in and the
     rules agent attached with Inbound on."""
-    env = run.env(name, sync)
+    env = run.env(name, sync, server)
     cid = env.add_connection(name="Bench line", url=standin.url)
     agent = env.cli("agent", "add", "--name", "Bench agent", "--kind", "rules",
                     "--instructions-file", os.path.join(BENCH, "rules.txt")).stdout.strip()
@@ -779,7 +793,14 @@ def versions():
         return m.group(1) if m else "?"
     return {"lighttpd": version(["lighttpd", "-v"], r"lighttpd/([\w.]+)"),
             "Kannel": version([sbin("bearerbox"), "--version"], r"bearerbox version `([^']+)'"),
-            "wrk": version(["wrk", "-v"], r"wrk (?:debian/)?([\w.]+)")}
+            "wrk": version(["wrk", "-v"], r"wrk (?:debian/)?([\w.]+)"),
+            "Apache": version([shutil.which("apache2") or "/usr/sbin/apache2", "-v"],
+                              r"Apache/([\w.]+)")}
+
+
+def bare_ratio(ratios):
+    """A row's ratio to the bare responder under its own web server, or None."""
+    return ratios.get("bare", ratios.get("bare_apache"))
 
 
 def ms(v):
@@ -797,9 +818,10 @@ def print_table(rows, mem, goals, head):
         kannel = r.ratios.get("kannel_mo", r.ratios.get("kannel_mt"))
         print(line % (r.name, num(r.value), r.unit, ms(r.p50), ms(r.p99),
                       "%.2f" % kannel if kannel is not None else "",
-                      "%.2f" % r.ratios["bare"] if "bare" in r.ratios else "",
+                      "%.2f" % bare_ratio(r.ratios) if bare_ratio(r.ratios) is not None else "",
                       "ok" if r.ok else "FAILED"))
-    print("(x Kannel: inbound rows / Kannel MO, the sender / Kannel MT; x bare: / the ceiling)")
+    print("(x Kannel: inbound rows / Kannel MO, the sender / Kannel MT; x bare: / the ceiling"
+          " under the same web server)")
     print()
     print("checks:")
     for r in shown:
@@ -835,6 +857,10 @@ ROWS = [
     ("reports_100", "full", "delivery reports, 100 per POST, full", "reports/s"),
     ("sender", "sender", "sender -> C stand-in, full", "msg/s"),
     ("e2e", "sender", "MO -> rules agent -> reply at stand-in", "MO/s"),
+    ("bare_apache", "apache", "Apache: bare FastCGI responder", "req/s"),
+    ("inbound_full_apache", "apache", "Apache: inbound MO, new contact, full", "MO/s"),
+    ("retention_base", "retention", "inbound MO, old rows kept, full", "MO/s"),
+    ("retention", "retention", "inbound MO while retention removes", "MO/s"),
 ]
 
 # Which rows each row is divided by, and how the table names them.
@@ -844,7 +870,10 @@ RATIOS = {
     "duplicate": ("bare",),
     "reports_1": ("bare",),
     "sender": ("kannel_mt",),
+    "inbound_full_apache": ("bare_apache",),
 }
+# The ceiling each row's "x bare" column divides by: its own web server's.
+BARE_OF = {"inbound_full_apache": "bare_apache"}
 
 
 def group_bare(run, rows, mem, standin):
@@ -881,6 +910,133 @@ def group_normal(run, rows, mem, standin):
     run.stop_env(env)
 
 
+def group_apache(run, rows, mem, standin):
+    """The ceiling and inbound MO again under Apache 2.4 (mod_proxy_fcgi, each
+    program one process under spawn-fcgi, deploy/apache-ibchannel.conf)."""
+    bindir = os.path.join(run.tmp, "bare-apache-bin")
+    os.makedirs(bindir)
+    for prog in ("inbound.fcgi", "reports.fcgi", "admin.fcgi"):
+        os.symlink(BARE, os.path.join(bindir, prog))
+    os.environ["BENCH_BARE_THREADS"] = str(BARE_THREADS)
+    e = run.env("bench-bare-apache", "full", "apache", bindir)
+    row_bare(rows, e.base, "bare_apache")
+    spawned_memory("ceiling, Apache", e, mem)
+    run.stop_env(e)
+    env, cid = setup_line(run, "bench-apache", "full", standin, "apache")
+    row_inbound(rows, "inbound_full_apache", env, cid, 3)
+    spawned_memory("full, Apache", env, mem)
+    run.stop_env(env)
+
+
+def spawned_memory(label, env, mem):
+    """The memory of the programs spawn-fcgi runs for Apache (it execs them in place)."""
+    for p in env.procs:
+        if p.args[0] == "spawn-fcgi" and p.poll() is None:
+            m = memory(p.pid)
+            if m:
+                mem.append(dict(m, program="%s (%s)" % (os.path.basename(p.args[-1]), label)))
+
+
+def mo_load(r, env, cid, digit):
+    """wrk's new-contact MO load on r; checks each 2xx was stored once."""
+    before = counts_in(env)
+    w = wrk(env.base + "/channel/%s/webhook/sms" % cid, lua(TMP, "mo"), [digit])
+    r.set_wrk(w)
+    after = counts_in(env)
+    stored = after["stored"] - before["stored"]
+    bad = wrk_problems(w)
+    if not within(stored, w["ok"]):
+        bad.append("stored %s, wrk saw %s 2xx (LOST OR EXTRA)" % (num(stored), num(w["ok"])))
+    if after["distinct"] - before["distinct"] != stored:
+        bad.append("%s stored twice" % num(stored - after["distinct"] + before["distinct"]))
+    return w, stored, bad
+
+
+RETAIN_OLD = {
+    "messages": "SELECT COUNT(*) FROM messages WHERE uid LIKE 'bench-old-%'",
+    "events": "SELECT COUNT(*) FROM message_events WHERE message_uid LIKE 'bench-old-%'",
+    "logs": "SELECT COUNT(*) FROM logs WHERE event = 'bench_old'",
+}
+
+
+def group_retention(run, rows, mem, standin):
+    """Retention's cost: a store holding BENCH_RETAIN_ROWS (default 200,000)
+    messages, as many delivery reports and as many log entries from 2020;
+    the MO load once with the sender running and retention off, then again
+    while the sender's retention removes them (30 days), which logs each
+    removal transaction's length at debug level."""
+    n = int(os.environ.get("BENCH_RETAIN_ROWS", "200000"))
+    env = run.env("bench-retention", "full")
+    cid = env.add_connection(name="Bench line", url=standin.url)
+    old = "2020-01-01 00:00:00"
+    env.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+            " INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
+            " text, status, status_group, created_at, updated_at) SELECT"
+            " printf('bench-old-%09d', i), ?, 'out', 'agent', 'InfoSMS', '+49151' ||"
+            " printf('%08d', i), 'An old answer number ' || i, 'delivered', 'DELIVERED', ?, ?"
+            " FROM n", (n, cid, old, old))
+    env.sql("INSERT INTO message_events (connection_id, message_uid, message_id, kind, status,"
+            " status_group, applied, raw, received_at) SELECT connection_id, uid, id, 'report',"
+            " 'delivered', 'DELIVERED', 1, '{\"status\":{\"groupName\":\"DELIVERED\"}}', ?"
+            " FROM messages WHERE uid LIKE 'bench-old-%'", (old,))
+    env.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+            " INSERT INTO logs (connection_id, at, level, event, text) SELECT ?, ?, 'info',"
+            " 'bench_old', 'An old log entry ' || i FROM n", (n, cid, old))
+    filled = store_counts(env, RETAIN_OLD)
+
+    base, during = rows["retention_base"], rows["retention"]
+    idle = run_sender(run, "sender-idle", env, SECONDS + 60)
+    w, _, bad = mo_load(base, env, cid, 4)
+    run.stop(idle)
+    base.verdict(not bad, "; ".join(bad) or "stored once each (wrk 2xx %s); the sender"
+                 " running, retention off" % num(w["ok"]))
+
+    for k in ("retain_messages_days", "retain_events_days", "retain_logs_days"):
+        env.cli("settings", "set", k, "30")
+    senv = dict(env.env, IBCHANNEL_LOG="debug")
+    t0 = time.monotonic()
+    p = run.start("sender-retention", [os.path.join(BUILD, "ibchannel"), "sender", "--for",
+                                       str(SECONDS + 600)], env=senv)
+    w, stored, bad = mo_load(during, env, cid, 5)
+    left_at_end = store_counts(env, RETAIN_OLD)
+    end = time.monotonic() + 600
+    while any(store_counts(env, RETAIN_OLD).values()) and time.monotonic() < end:
+        time.sleep(0.2)
+    took = time.monotonic() - t0
+    run.stop(p)
+    left = store_counts(env, RETAIN_OLD)
+    with open(os.path.join(TMP, "sender-retention.log")) as f:
+        batches = [(int(c), t, float(ms), float(cpu)) for c, t, ms, cpu in re.findall(
+            r"retention: (\d+) (\w+) removed in a transaction of ([\d.]+) ms"
+            r" \(([\d.]+) ms of CPU\)", f.read())]
+    lengths = [b[2] for b in batches]
+    cpu = [b[3] for b in batches]
+    if any(left.values()):
+        bad.append("old rows left after %.0f s: %s" % (took, left))
+    if sum(b[0] for b in batches if b[1] == "messages") != filled["messages"]:
+        bad.append("the log counts %s messages removed of %s" % (
+            num(sum(b[0] for b in batches if b[1] == "messages")), num(filled["messages"])))
+    young = env.sql1("SELECT COUNT(*) FROM messages WHERE uid NOT LIKE 'bench-old-%'")
+    if young < stored:
+        bad.append("only %s of the %s new MO kept" % (num(young), num(stored)))
+    if not any(left_at_end.values()):
+        bad.append("retention ended before the load did: raise BENCH_RETAIN_ROWS")
+    during.verdict(not bad, "; ".join(bad) or "stored once each (wrk 2xx %s); retention removed"
+                   " %s messages, %s events, %s log entries in %.1f s, none of the new" % (
+                       num(w["ok"]), num(filled["messages"]), num(filled["events"]),
+                       num(filled["logs"]), took))
+    during.note = ("retention transactions: longest %.1f ms, p99 %.1f ms, median %.1f ms (%s"
+                   " of them; CPU: longest %.1f ms, p99 %.1f ms); MO p99 %s with retention off" % (
+                       max(lengths or [0]), percentile(lengths, 99) or 0,
+                       percentile(lengths, 50) or 0, num(len(lengths)), max(cpu or [0]),
+                       percentile(cpu, 99) or 0, ms(base.p99)))
+    during.data.update(retention_ms_max=max(lengths or [0]), retention_cpu_ms_max=max(cpu or [0]),
+                       retention_ms_p99=percentile(lengths, 99),
+                       retention_ms_p50=percentile(lengths, 50), transactions=len(lengths),
+                       removed=filled, seconds=took, base_p99_ms=base.p99)
+    run.stop_env(env)
+
+
 def group_sender(run, rows, mem, standin):
     env, cid = setup_line(run, "bench-send", "full", standin)
     mem.append(dict(row_sender(rows, run, env, cid, standin), program="ibchannel sender"))
@@ -895,6 +1051,8 @@ GROUPS = [
     ("full", "ibchannel, IBCHANNEL_SYNC=full", group_full),
     ("normal", "ibchannel, IBCHANNEL_SYNC=normal", group_normal),
     ("sender", "ibchannel sender, and MO -> reply", group_sender),
+    ("apache", "the ceiling and inbound MO under Apache 2.4 (mod_proxy_fcgi)", group_apache),
+    ("retention", "inbound MO while the sender's retention removes old rows", group_retention),
 ]
 
 
@@ -965,7 +1123,7 @@ def main():
                       else None})
     goals += [{"row": m["program"], "goal": "peak RSS <= 8 MiB", "met": m["peak"] <= RSS_GOAL_KIB}
               for m in mem if ".fcgi" in m["program"] and "ceiling" not in m["program"]
-              and m.get("peak")]
+              and "Apache" not in m["program"] and m.get("peak")]
 
     info["machine"]["load_after"] = os.getloadavg()
     head = ("%s, %d cores (load %.1f at start, %.1f at end); %d s per row, wrk %d connections,"
@@ -1011,7 +1169,7 @@ def readme(path):
         print("| %s | %s %s | %s | %s | %s | %s | %s |" % (
             r["name"], num(r["value"]), r["unit"], ms(r["p50_ms"]), ms(r["p99_ms"]),
             "%.2f" % kannel if kannel is not None else "",
-            "%.2f" % r["ratios"]["bare"] if "bare" in r["ratios"] else "",
+            "%.2f" % bare_ratio(r["ratios"]) if bare_ratio(r["ratios"]) is not None else "",
             "ok" if r["ok"] else "FAILED"))
     print()
     print("| program | peak RSS | of the RSS at the end: shared libraries | heap and stacks |"
