@@ -197,7 +197,6 @@ int
 csv_read(struct csv *c, struct csv_record *rec)
 {
 	uint64_t	 start;
-	size_t		 i;
 	int		 rc, toolong, open;
 
 	memset(rec, 0, sizeof(*rec));
@@ -226,11 +225,8 @@ csv_read(struct csv *c, struct csv_record *rec)
 		rec->error = "not UTF-8 text";
 		return 1;
 	}
-	rec->error = split(c, &rec->n);
-	if (rec->error != NULL)
+	if ((rec->error = split(c, &rec->n)) != NULL)
 		rec->n = 0;
-	for (i = 0; i < rec->n; i++)
-		rec->field[i] = c->field[i];
 	return 1;
 }
 
