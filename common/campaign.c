@@ -694,8 +694,12 @@ campaign_release(struct store *st, double now, long *released)
 			if (!c->start_due)
 				continue;
 			if ((rc = store_campaign_set_state(st, c->id,
-			    CAMP_SCHEDULED, CAMP_RUNNING)) <= 0)
+			    CAMP_SCHEDULED, CAMP_RUNNING)) < 0)
+				break;
+			if (rc == 0) {
+				rc = 1;		/* paused or canceled meanwhile */
 				continue;
+			}
 			log_info("campaign %lld (%s) started", (long long)c->id,
 			    c->name);
 			c->state = CAMP_RUNNING;
@@ -711,13 +715,12 @@ campaign_release(struct store *st, double now, long *released)
 		if ((rc = store_campaign_unfinished(st, c->id)) < 0)
 			break;
 		if (rc == 0) {
-			if (store_campaign_set_state(st, c->id, CAMP_RUNNING,
-			    CAMP_COMPLETED) < 0) {
-				rc = -1;
+			if ((rc = store_campaign_set_state(st, c->id,
+			    CAMP_RUNNING, CAMP_COMPLETED)) < 0)
 				break;
-			}
-			log_info("campaign %lld (%s) completed",
-			    (long long)c->id, c->name);
+			if (rc > 0)
+				log_info("campaign %lld (%s) completed",
+				    (long long)c->id, c->name);
 		}
 		rc = 1;
 	}

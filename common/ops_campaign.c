@@ -481,6 +481,26 @@ import_header(struct import *im, struct csv *csv, struct ops_error *e)
 	return 1;
 }
 
+/* Whether campaign id still takes recipients, read inside the batch's transaction: > 0, 0 refused, < 0 error. */
+static int
+import_open(const struct ops *o, int64_t id, struct store_campaign *c,
+    const struct ops_import_result *res, struct ops_error *e)
+{
+	int	 rc;
+
+	if ((rc = store_campaign_get(o->st, id, c)) < 0)
+		return ops_store_error(e);
+	if (rc == 0)
+		return ops_fail(e, OPS_NOT_FOUND, "id", "no campaign %lld",
+		    (long long)id);
+	if (c->state == CAMP_COMPLETED || c->state == CAMP_CANCELED)
+		return ops_fail(e, OPS_REFUSED, NULL, "campaign %lld became"
+		    " %s during the import: %llu line(s) read, the rest not"
+		    " imported", (long long)id, campaign_state_name(c->state),
+		    (unsigned long long)res->lines);
+	return 1;
+}
+
 int
 ops_campaign_import(const struct ops *o, int64_t id, FILE *in, uint64_t size,
     const struct ops_import_report *rep, struct ops_import_result *res,
@@ -536,6 +556,13 @@ ops_campaign_import(const struct ops *o, int64_t id, FILE *in, uint64_t size,
 				goto out;
 			}
 			tx = 1;
+			/*
+			 * Each batch sees the campaign's state: one that ended
+			 * meanwhile (its start came and it ran out, or it was
+			 * canceled) takes no more recipients.
+			 */
+			if ((rc = import_open(o, id, c, res, e)) <= 0)
+				goto out;
 		}
 		res->lines++;
 		if (import_record(&im, &rec) < 0) {
