@@ -7,6 +7,7 @@ import collections
 import datetime
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -294,7 +295,6 @@ env.check(env.wait_for(lambda: sender_once() and state(later) == "completed", 20
 env.check([m["to"] for m in sim_log(camp_uids(later))] == ["4915210000001"], "and sent it once")
 
 # The progress bar, when stderr is a terminal.
-import pty  # noqa: E402
 master, slave = pty.openpty()
 bar = create("PROGRESS")
 p = subprocess.run([os.path.join(BUILD, "ibchannel"), "campaign", "import", bar, csv_file(
