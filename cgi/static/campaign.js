@@ -1,0 +1,140 @@
+/* ibchannel admin, Campaigns pages: upload progress and live progress bars; every page works without this file. */
+"use strict";
+
+(function () {
+	var MOVING = { scheduled: 1, running: 1 };
+
+	function mib(n) {
+		return (n / 1048576).toFixed(1) + " MiB";
+	}
+
+	/* Puts a status answer into one progress bar. */
+	function show(box, j) {
+		var total = j.total || 0;
+		box.querySelectorAll("[data-seg]").forEach(function (s) {
+			var n = j.counts[s.getAttribute("data-seg")] || 0;
+			s.style.width = (total > 0 ? 100 * n / total : 0).toFixed(3) + "%";
+		});
+		box.querySelectorAll("b[data-k]").forEach(function (b) {
+			var k = b.getAttribute("data-k");
+			var v = k === "pct" ? j.pct : k === "total" ? j.total : j.counts[k];
+			if (v !== undefined)
+				b.textContent = String(v);
+		});
+		var row = box.closest("tr");
+		var badge = row ? row.querySelector(".camp-state") : null;
+		if (badge)
+			badge.textContent = j.state;
+		box.setAttribute("data-state", j.state);
+	}
+
+	/*
+	 * Refreshes a moving campaign's bar every two seconds until it
+	 * settles; on the campaign's own page a new state reloads it, so
+	 * that its buttons follow.
+	 */
+	function poll(box, page) {
+		var id = box.getAttribute("data-campaign");
+		var was = box.getAttribute("data-state");
+		var tick = function () {
+			fetch("/admin/campaigns/" + id + "/status", { credentials: "same-origin" })
+			    .then(function (r) { return r.ok ? r.json() : null; })
+			    .then(function (j) {
+				if (!j)
+					return;
+				show(box, j);
+				if (j.state !== was && page) {
+					window.location.replace("/admin/campaigns/" + id);
+					return;
+				}
+				if (MOVING[j.state])
+					setTimeout(tick, 2000);
+			    })
+			    .catch(function () { setTimeout(tick, 5000); });
+		};
+		setTimeout(tick, 2000);
+	}
+
+	/*
+	 * A form with a file is sent with XMLHttpRequest, so that its upload
+	 * shows a progress bar; the answer's <main> replaces this one.
+	 */
+	function upload(form) {
+		if (!window.FormData || !window.XMLHttpRequest)
+			return;
+		form.addEventListener("submit", function (e) {
+			var xhr = new XMLHttpRequest();
+			if (!xhr.upload)
+				return;
+			e.preventDefault();
+			var box = form.querySelector(".upload-progress");
+			var bar = box ? box.querySelector("progress") : null;
+			var text = box ? box.querySelector(".upload-text") : null;
+			var button = form.querySelector("button[type=submit]");
+			if (box)
+				box.hidden = false;
+			if (button)
+				button.disabled = true;
+			xhr.upload.addEventListener("progress", function (ev) {
+				if (!bar)
+					return;
+				if (ev.lengthComputable) {
+					bar.value = Math.floor(100 * ev.loaded / ev.total);
+					text.textContent = "Uploading: " + mib(ev.loaded) + " of " +
+					    mib(ev.total) + " (" + bar.value + " %)";
+				} else
+					text.textContent = "Uploading: " + mib(ev.loaded);
+			});
+			xhr.upload.addEventListener("load", function () {
+				if (bar) {
+					bar.value = 100;
+					text.textContent = "Uploaded; importing the recipients\u2026";
+				}
+			});
+			xhr.addEventListener("load", function () {
+				var doc = xhr.response;
+				var main = doc ? doc.querySelector("main") : null;
+				if (!main) {
+					form.submit();
+					return;
+				}
+				document.title = doc.title;
+				var fresh = document.adoptNode(main);
+				document.querySelector("main").replaceWith(fresh);
+				var name = fresh.querySelector("[data-url]");
+				if (name && window.history)
+					window.history.pushState(null, "", name.getAttribute("data-url"));
+				init(fresh, true);
+				window.scrollTo(0, 0);
+			});
+			xhr.addEventListener("error", function () {
+				if (text)
+					text.textContent = "The upload failed; sending the form again without progress\u2026";
+				form.submit();
+			});
+			xhr.open("POST", form.getAttribute("action"));
+			xhr.responseType = "document";
+			xhr.send(new FormData(form));
+		});
+	}
+
+	/* Binds root's elements; swapped: root came from an upload's answer (admin.js never saw it). */
+	function init(root, swapped) {
+		var page = root.querySelector("#camp-actions, #camp-name") !== null;
+		root.querySelectorAll(".cprog[data-poll]").forEach(function (box) {
+			poll(box, page);
+		});
+		root.querySelectorAll("form[data-upload]").forEach(upload);
+		if (swapped)
+			root.querySelectorAll("form[data-confirm]").forEach(function (f) {
+				f.addEventListener("submit", function (e) {
+					if (!window.confirm(f.getAttribute("data-confirm")))
+						e.preventDefault();
+				});
+			});
+	}
+
+	document.addEventListener("DOMContentLoaded", function () {
+		init(document, false);
+	});
+})();
