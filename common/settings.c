@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign.h"
 #include "keyword.h"
 #include "log.h"
 #include "settings.h"
@@ -84,6 +85,11 @@ const struct setting_def settings_table[] = {
 	{ "retain_logs_days", SETTING_INT, "0", 0, 36500,
 	    "the connections' log entries are removed after this many days;"
 	    " 0 keeps them all" },
+	{ "campaign_timezone", SETTING_ZONE, "UTC", 0, 63,
+	    "time zone of a campaign's start and sending window when it"
+	    " names none (an IANA name such as Europe/Berlin)" },
+	{ "campaign_rate_per_minute", SETTING_INT, "600", 1, 60000,
+	    "messages per minute a campaign sends when it names no rate" },
 	{ NULL, SETTING_INT, NULL, 0, 0, NULL },
 };
 
@@ -206,6 +212,12 @@ settings_check(const char *name, const char *value, const char **why)
 		snprintf(msg, sizeof(msg), "must be comma-separated seconds"
 		    " (decimals allowed), each above 0 and at most %ld", d->max);
 		*why = msg;
+		return 0;
+	case SETTING_ZONE:
+		if (campaign_tz_valid(value))
+			return 1;
+		*why = "not a time zone name (an IANA name such as"
+		    " Europe/Berlin, or UTC)";
 		return 0;
 	case SETTING_WORDS:
 		/* "" is an empty list; otherwise no item may be blank. */

@@ -12,6 +12,7 @@ enum setting_type {
 	SETTING_URL,		/* "" or an http(s) URL without credentials */
 	SETTING_SECONDS_LIST,	/* comma-separated seconds (decimals allowed), each in (0, max] */
 	SETTING_WORDS,		/* comma-separated words or phrases, each up to 64 bytes */
+	SETTING_ZONE,		/* an IANA time zone name of the system's database */
 };
 
 struct setting_def {

@@ -1,0 +1,775 @@
+/* The store's campaign statements: campaigns, their recipients, the import's writer and the sender's release (the store's third file). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_campaign.h"
+#include "store_private.h"
+
+#define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+/*
+ * Statements are prepared when used, as in store_admin.c: the sender runs
+ * a few per release batch and an admin page a few per request. The
+ * import's writer prepares its two once for all the lines of a file.
+ */
+enum q {
+	Q_ADD,
+	Q_SAVE,
+	Q_GET,
+	Q_EACH,
+	Q_ACTIVE,
+	Q_STATE,
+	Q_COUNTS,
+	Q_CANCEL_MSGS,
+	Q_CANCEL_RCPTS,
+	Q_CANCEL_OUTBOX,
+	Q_CANCEL_PLANNED,
+	Q_BUCKET,
+	Q_UNFINISHED,
+	Q_HAS_PLANNED,
+	Q_ZONE_FIRST,
+	Q_ZONE_NEXT,
+	Q_DUE,
+	Q_RCPT_SET,
+	Q_SESSION_ADD,
+	Q_SESSION_GET,
+	Q_AGENT_NAME,
+	Q_ATTACHED,
+	Q_OPTED_OUT,
+	Q_RCPT_ADD,
+	Q_RCPT_EACH,
+	Q_SERIES,
+	Q__MAX
+};
+
+#define CAMPAIGN_COLS "SELECT c.id, c.name, c.connection_id, k.name, k.status," \
+	" COALESCE(c.agent_id, 0), COALESCE(a.name, ''), c.text, c.state," \
+	" COALESCE(substr(c.start_utc, 1, 16), ''), COALESCE(c.start_local, '')," \
+	" c.tz, COALESCE(c.window_start, -1), COALESCE(c.window_end, -1)," \
+	" c.rate, c.bucket_tokens, c.bucket_at, substr(c.created_at, 1, 19)," \
+	" COALESCE(substr(c.started_at, 1, 19), ''), COALESCE(substr(c.ended_at," \
+	" 1, 19), ''), c.start_utc IS NULL OR c.start_utc <= strftime('%Y-%m-%d" \
+	" %H:%M:%S', 'now'), k.sender FROM campaigns c JOIN connections k ON k.id =" \
+	" c.connection_id LEFT JOIN agents a ON a.id = c.agent_id"
+
+/* Released but not claimed: the message waits in the outbox and no sender has had it. */
+#define UNCLAIMED "SELECT o.message_id FROM outbox o JOIN campaign_recipients r" \
+	" ON r.message_id = o.message_id WHERE r.campaign_id = ?1 AND" \
+	" r.status = 'queued' AND o.lease_owner IS NULL AND o.unsure_since IS" \
+	" NULL AND o.held_since IS NULL AND o.attempts = 0"
+
+static const char *const q_sql[Q__MAX] = {
+	[Q_ADD] = "INSERT INTO campaigns (name, connection_id, agent_id, text,"
+	    " start_utc, start_local, tz, window_start, window_end, rate)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[Q_SAVE] = "UPDATE campaigns SET name = ?1, connection_id = ?2,"
+	    " agent_id = ?3, text = ?4, start_utc = ?5, start_local = ?6,"
+	    " tz = ?7, window_start = ?8, window_end = ?9, rate = ?10"
+	    " WHERE id = ?11 AND state = 'draft'",
+	[Q_GET] = CAMPAIGN_COLS " WHERE c.id = ?1",
+	[Q_EACH] = CAMPAIGN_COLS " ORDER BY c.id DESC",
+	[Q_ACTIVE] = CAMPAIGN_COLS " WHERE c.state IN ('scheduled', 'running')"
+	    " ORDER BY c.id",
+	[Q_STATE] = "UPDATE campaigns SET state = ?3, started_at = CASE WHEN"
+	    " ?2 = 'draft' THEN " NOW " ELSE started_at END, ended_at = CASE"
+	    " WHEN ?3 IN ('completed', 'canceled') THEN " NOW " ELSE ended_at"
+	    " END, bucket_tokens = CASE WHEN ?3 = 'running' THEN 1 ELSE"
+	    " bucket_tokens END, bucket_at = CASE WHEN ?3 = 'running' THEN 0"
+	    " ELSE bucket_at END WHERE id = ?1 AND state = ?2",
+	[Q_COUNTS] = "SELECT status, COUNT(*) FROM campaign_recipients"
+	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1"
+	    " GROUP BY status",
+	[Q_CANCEL_MSGS] = "UPDATE messages SET status = 'failed',"
+	    " status_description = 'campaign canceled', updated_at = " NOW
+	    " WHERE id IN (" UNCLAIMED ")",
+	[Q_CANCEL_RCPTS] = "UPDATE campaign_recipients SET status = 'canceled',"
+	    " reason = 'campaign canceled before it was sent', updated_at = "
+	    NOW " WHERE campaign_id = ?1 AND message_id IN (" UNCLAIMED ")",
+	[Q_CANCEL_OUTBOX] = "DELETE FROM outbox WHERE message_id IN (SELECT"
+	    " r.message_id FROM campaign_recipients r WHERE r.campaign_id = ?1"
+	    " AND r.status = 'canceled' AND r.message_id IS NOT NULL)",
+	[Q_CANCEL_PLANNED] = "UPDATE campaign_recipients SET status ="
+	    " 'canceled', updated_at = " NOW " WHERE campaign_id = ?1 AND"
+	    " status = 'planned'",
+	[Q_BUCKET] = "UPDATE campaigns SET bucket_tokens = ?2, bucket_at = ?3"
+	    " WHERE id = ?1",
+	[Q_UNFINISHED] = "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
+	    " WHERE campaign_id = ?1 AND status IN ('planned', 'queued'))",
+	[Q_HAS_PLANNED] = "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
+	    " WHERE campaign_id = ?1 AND status = 'planned')",
+	/* One index seek per zone: the zones of a million recipients without reading them. */
+	[Q_ZONE_FIRST] = "SELECT MIN(timezone) FROM campaign_recipients"
+	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1 AND"
+	    " status = 'planned'",
+	[Q_ZONE_NEXT] = "SELECT MIN(timezone) FROM campaign_recipients"
+	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1 AND"
+	    " status = 'planned' AND timezone > ?2",
+	[Q_DUE] = "SELECT id, phone, fields FROM campaign_recipients"
+	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1 AND"
+	    " status = 'planned' AND timezone = ?2 ORDER BY id LIMIT ?3",
+	[Q_RCPT_SET] = "UPDATE campaign_recipients SET status = ?2, reason = ?3,"
+	    " message_id = COALESCE(NULLIF(?4, 0), message_id), updated_at = "
+	    NOW " WHERE id = ?1",
+	[Q_SESSION_ADD] = "INSERT OR IGNORE INTO session_campaigns (session_id,"
+	    " campaign_id) VALUES (?1, ?2)",
+	[Q_SESSION_GET] = "SELECT c.id, c.name FROM session_campaigns s JOIN"
+	    " campaigns c ON c.id = s.campaign_id WHERE s.session_id = ?1",
+	[Q_AGENT_NAME] = "SELECT id FROM agents WHERE name = ?1 ORDER BY id"
+	    " LIMIT 1",
+	[Q_ATTACHED] = "SELECT EXISTS (SELECT 1 FROM agent_channels WHERE"
+	    " agent_id = ?1 AND connection_id = ?2)",
+	[Q_OPTED_OUT] = "SELECT opted_out FROM contacts WHERE phone = ?1",
+	[Q_RCPT_ADD] = "INSERT INTO campaign_recipients (campaign_id, line,"
+	    " phone, fields, timezone) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_RCPT_EACH] = "SELECT r.id, r.line, r.phone, r.status, r.reason,"
+	    " COALESCE(r.message_id, 0), substr(r.updated_at, 1, 19), r.fields,"
+	    " COALESCE(NULLIF(m.status_name, ''), m.status, '')"
+	    " FROM campaign_recipients r INDEXED BY campaign_recipients_line"
+	    " LEFT JOIN messages m ON m.id = r.message_id"
+	    " WHERE r.campaign_id = ?1 AND r.id > ?4"
+	    " AND (?2 IS NULL OR r.status = ?2)"
+	    " AND (?3 IS NULL OR substr(r.phone, 1, length(?3)) = ?3)"
+	    " ORDER BY r.id LIMIT ?5",
+	[Q_SERIES] = "SELECT substr(updated_at, 1, ?2), status, COUNT(*)"
+	    " FROM campaign_recipients WHERE campaign_id = ?1 AND status IN"
+	    " ('sent', 'delivered', 'failed', 'replied') GROUP BY 1, 2"
+	    " ORDER BY 1, 2",
+};
+
+static const char *const q_name[Q__MAX] = {
+	[Q_ADD] = "campaign add",
+	[Q_SAVE] = "campaign save",
+	[Q_GET] = "campaign get",
+	[Q_EACH] = "campaign each",
+	[Q_ACTIVE] = "campaign active",
+	[Q_STATE] = "campaign state",
+	[Q_COUNTS] = "campaign counts",
+	[Q_CANCEL_MSGS] = "campaign cancel messages",
+	[Q_CANCEL_RCPTS] = "campaign cancel recipients",
+	[Q_CANCEL_OUTBOX] = "campaign cancel outbox",
+	[Q_CANCEL_PLANNED] = "campaign cancel planned",
+	[Q_BUCKET] = "campaign bucket",
+	[Q_UNFINISHED] = "campaign unfinished",
+	[Q_HAS_PLANNED] = "campaign has planned",
+	[Q_ZONE_FIRST] = "campaign zone first",
+	[Q_ZONE_NEXT] = "campaign zone next",
+	[Q_DUE] = "campaign due",
+	[Q_RCPT_SET] = "campaign recipient set",
+	[Q_SESSION_ADD] = "session campaign add",
+	[Q_SESSION_GET] = "session campaign get",
+	[Q_AGENT_NAME] = "agent by name",
+	[Q_ATTACHED] = "agent attached",
+	[Q_OPTED_OUT] = "contact opted out",
+	[Q_RCPT_ADD] = "campaign recipient add",
+	[Q_RCPT_EACH] = "campaign recipients",
+	[Q_SERIES] = "campaign series",
+};
+
+/* One statement being run. */
+struct q_run {
+	struct store	*st;
+	enum q		 which;
+	sqlite3_stmt	*s;
+};
+
+/* Steps: SQLITE_ROW, SQLITE_DONE, SQLITE_CONSTRAINT or -1 (logged). */
+static int
+q_step(struct q_run *r)
+{
+	return store_step(r->st, q_name[r->which], r->s);
+}
+
+static void
+q_close(struct q_run *r)
+{
+	sqlite3_finalize(r->s);
+	r->s = NULL;
+}
+
+static const char *
+col(const struct q_run *r, int c)
+{
+	const unsigned char	*t = sqlite3_column_text(r->s, c);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+static void
+col_copy(const struct q_run *r, int c, char *dst, size_t dstsz)
+{
+	snprintf(dst, dstsz, "%s", col(r, c));
+}
+
+/* Binds in order from ap: 's' text (NULL binds NULL), 'i' int64, 'd' double. */
+static int
+q_bindv(struct q_run *r, const char *fmt, va_list ap)
+{
+	const char	*t;
+	int		 i, rc = SQLITE_OK;
+
+	sqlite3_reset(r->s);
+	sqlite3_clear_bindings(r->s);
+	for (i = 1; *fmt != '\0' && rc == SQLITE_OK; fmt++, i++) {
+		if (*fmt == 's') {
+			t = va_arg(ap, const char *);
+			rc = t == NULL ? sqlite3_bind_null(r->s, i) :
+			    sqlite3_bind_text(r->s, i, t, -1, SQLITE_TRANSIENT);
+		} else if (*fmt == 'i')
+			rc = sqlite3_bind_int64(r->s, i, va_arg(ap, int64_t));
+		else
+			rc = sqlite3_bind_double(r->s, i, va_arg(ap, double));
+	}
+	if (rc != SQLITE_OK) {
+		log_error("%s: bind: %s", q_name[r->which],
+		    sqlite3_errmsg(store_sqlite(r->st)));
+		return -1;
+	}
+	return 0;
+}
+
+/* Prepares query which, binds and steps once: SQLITE_ROW, SQLITE_DONE, SQLITE_CONSTRAINT or -1. */
+static int
+q_open(struct q_run *r, struct store *st, enum q which, const char *fmt, ...)
+{
+	sqlite3		*db = store_sqlite(st);
+	va_list		 ap;
+	int		 rc;
+
+	r->st = st;
+	r->which = which;
+	r->s = NULL;
+	if (sqlite3_prepare_v2(db, q_sql[which], -1, &r->s, NULL) !=
+	    SQLITE_OK) {
+		log_error("%s: prepare: %s", q_name[which], sqlite3_errmsg(db));
+		return -1;
+	}
+	va_start(ap, fmt);
+	rc = q_bindv(r, fmt, ap);
+	va_end(ap);
+	return rc < 0 ? -1 : q_step(r);
+}
+
+/* Runs a statement that returns no rows: > 0 with the rows changed in *changes (may be NULL), < 0 error, 0 constraint. */
+static int
+q_exec(struct store *st, enum q which, int64_t *changes, const char *fmt, ...)
+{
+	struct q_run	 r;
+	sqlite3		*db = store_sqlite(st);
+	va_list		 ap;
+	int		 rc;
+
+	r.st = st;
+	r.which = which;
+	r.s = NULL;
+	if (sqlite3_prepare_v2(db, q_sql[which], -1, &r.s, NULL) !=
+	    SQLITE_OK) {
+		log_error("%s: prepare: %s", q_name[which], sqlite3_errmsg(db));
+		return -1;
+	}
+	va_start(ap, fmt);
+	rc = q_bindv(&r, fmt, ap);
+	va_end(ap);
+	if (rc == 0)
+		rc = q_step(&r);
+	q_close(&r);
+	if (rc == SQLITE_CONSTRAINT)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (changes != NULL)
+		*changes = sqlite3_changes(db);
+	return 1;
+}
+
+/* Reads an EXISTS or a single number: > 0 when non-zero, 0 zero or no row. */
+static int
+q_exists(struct store *st, enum q which, const char *fmt, int64_t id,
+    const char *s)
+{
+	struct q_run	 r;
+	int		 rc;
+
+	rc = q_open(&r, st, which, fmt, id, s);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_column_int64(r.s, 0) != 0;
+	else
+		rc = rc == SQLITE_DONE ? 0 : -1;
+	q_close(&r);
+	return rc;
+}
+
+static void
+campaign_read(const struct q_run *r, struct store_campaign *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(r->s, 0);
+	col_copy(r, 1, c->name, sizeof(c->name));
+	col_copy(r, 2, c->conn, sizeof(c->conn));
+	col_copy(r, 3, c->conn_name, sizeof(c->conn_name));
+	if (!conn_status_find(col(r, 4), &c->conn_status))
+		c->conn_status = CONN_ERROR;
+	c->agent = sqlite3_column_int64(r->s, 5);
+	col_copy(r, 6, c->agent_name, sizeof(c->agent_name));
+	col_copy(r, 7, c->text, sizeof(c->text));
+	if (!campaign_state_find(col(r, 8), &c->state))
+		c->state = CAMP_CANCELED;
+	col_copy(r, 9, c->start_utc, sizeof(c->start_utc));
+	col_copy(r, 10, c->start_local, sizeof(c->start_local));
+	col_copy(r, 11, c->tz, sizeof(c->tz));
+	c->window_start = sqlite3_column_int(r->s, 12);
+	c->window_end = sqlite3_column_int(r->s, 13);
+	c->rate = sqlite3_column_int(r->s, 14);
+	c->bucket_tokens = sqlite3_column_double(r->s, 15);
+	c->bucket_at = sqlite3_column_double(r->s, 16);
+	col_copy(r, 17, c->created_at, sizeof(c->created_at));
+	col_copy(r, 18, c->started_at, sizeof(c->started_at));
+	col_copy(r, 19, c->ended_at, sizeof(c->ended_at));
+	c->start_due = sqlite3_column_int(r->s, 20);
+	col_copy(r, 21, c->sender, sizeof(c->sender));
+}
+
+/* The form's columns of c, as bound by Q_ADD and Q_SAVE (?1 to ?10). */
+static int
+campaign_write(struct store *st, enum q which, const struct store_campaign *c,
+    int64_t *changes)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	/* Bound by hand: NULLs for the optional columns. */
+	if (sqlite3_prepare_v2(store_sqlite(st), q_sql[which], -1, &s, NULL) !=
+	    SQLITE_OK) {
+		log_error("%s: prepare: %s", q_name[which],
+		    sqlite3_errmsg(store_sqlite(st)));
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, c->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, c->conn, -1, SQLITE_TRANSIENT);
+	if (c->agent > 0)
+		sqlite3_bind_int64(s, 3, c->agent);
+	sqlite3_bind_text(s, 4, c->text, -1, SQLITE_TRANSIENT);
+	if (c->start_utc[0] != '\0') {
+		sqlite3_bind_text(s, 5, c->start_utc, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 6, c->start_local, -1, SQLITE_TRANSIENT);
+	}
+	sqlite3_bind_text(s, 7, c->tz, -1, SQLITE_TRANSIENT);
+	if (c->window_start >= 0) {
+		sqlite3_bind_int(s, 8, c->window_start);
+		sqlite3_bind_int(s, 9, c->window_end);
+	}
+	sqlite3_bind_int(s, 10, c->rate);
+	if (which == Q_SAVE)
+		sqlite3_bind_int64(s, 11, c->id);
+	rc = store_step(st, q_name[which], s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_CONSTRAINT)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return -1;
+	*changes = sqlite3_changes(store_sqlite(st));
+	return 1;
+}
+
+int
+store_campaign_add(struct store *st, struct store_campaign *c)
+{
+	int64_t	 n = 0;
+	int	 rc;
+
+	if ((rc = campaign_write(st, Q_ADD, c, &n)) <= 0)
+		return rc;
+	c->id = sqlite3_last_insert_rowid(store_sqlite(st));
+	return 1;
+}
+
+int
+store_campaign_save(struct store *st, const struct store_campaign *c)
+{
+	int64_t	 n = 0;
+	int	 rc;
+
+	if ((rc = campaign_write(st, Q_SAVE, c, &n)) <= 0)
+		return rc;
+	return n > 0;
+}
+
+int
+store_campaign_get(struct store *st, int64_t id, struct store_campaign *c)
+{
+	struct q_run	 r;
+	int		 rc;
+
+	rc = q_open(&r, st, Q_GET, "i", id);
+	if (rc == SQLITE_ROW) {
+		campaign_read(&r, c);
+		rc = 1;
+	} else
+		rc = rc == SQLITE_DONE ? 0 : -1;
+	q_close(&r);
+	return rc;
+}
+
+int
+store_campaign_each(struct store *st, int active,
+    int (*fn)(const struct store_campaign *, void *), void *arg)
+{
+	struct store_campaign	*c;
+	struct q_run		 r;
+	int			 rc;
+
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		log_error("campaign each: out of memory");
+		return -1;
+	}
+	for (rc = q_open(&r, st, active ? Q_ACTIVE : Q_EACH, "");
+	    rc == SQLITE_ROW; rc = q_step(&r)) {
+		campaign_read(&r, c);
+		if (!fn(c, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	q_close(&r);
+	free(c);
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+int
+store_campaign_set_state(struct store *st, int64_t id,
+    enum campaign_state from, enum campaign_state to)
+{
+	int64_t	 n = 0;
+	int	 rc;
+
+	if ((rc = q_exec(st, Q_STATE, &n, "iss", id, campaign_state_name(from),
+	    campaign_state_name(to))) <= 0)
+		return rc < 0 ? -1 : 0;
+	return n > 0;
+}
+
+int
+store_campaign_counts(struct store *st, int64_t id, int64_t counts[RCPT__MAX],
+    int64_t *total)
+{
+	struct q_run		 r;
+	enum rcpt_status	 s;
+	int			 rc;
+
+	memset(counts, 0, sizeof(int64_t) * RCPT__MAX);
+	*total = 0;
+	for (rc = q_open(&r, st, Q_COUNTS, "i", id); rc == SQLITE_ROW;
+	    rc = q_step(&r)) {
+		if (!rcpt_status_find(col(&r, 0), &s))
+			continue;
+		counts[s] = sqlite3_column_int64(r.s, 1);
+		*total += counts[s];
+	}
+	q_close(&r);
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+int
+store_campaign_cancel(struct store *st, int64_t id)
+{
+	/* The messages first: their triggers see recipients still queued. */
+	if (q_exec(st, Q_CANCEL_MSGS, NULL, "i", id) <= 0 ||
+	    q_exec(st, Q_CANCEL_RCPTS, NULL, "i", id) <= 0 ||
+	    q_exec(st, Q_CANCEL_OUTBOX, NULL, "i", id) <= 0 ||
+	    q_exec(st, Q_CANCEL_PLANNED, NULL, "i", id) <= 0)
+		return -1;
+	return 1;
+}
+
+int
+store_campaign_bucket(struct store *st, int64_t id, double tokens, double at)
+{
+	return q_exec(st, Q_BUCKET, NULL, "idd", id, tokens, at) > 0 ? 1 : -1;
+}
+
+int
+store_campaign_unfinished(struct store *st, int64_t id)
+{
+	return q_exists(st, Q_UNFINISHED, "i", id, NULL);
+}
+
+int
+store_campaign_has_planned(struct store *st, int64_t id)
+{
+	return q_exists(st, Q_HAS_PLANNED, "i", id, NULL);
+}
+
+int
+store_campaign_zone_next(struct store *st, int64_t id, const char *after,
+    char *zone, size_t zonesz)
+{
+	struct q_run	 r;
+	int		 rc;
+
+	rc = after == NULL ? q_open(&r, st, Q_ZONE_FIRST, "i", id) :
+	    q_open(&r, st, Q_ZONE_NEXT, "is", id, after);
+	if (rc == SQLITE_ROW && sqlite3_column_type(r.s, 0) != SQLITE_NULL) {
+		col_copy(&r, 0, zone, zonesz);
+		rc = 1;
+	} else
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	q_close(&r);
+	return rc;
+}
+
+void
+store_rcpts_free(struct store_rcpt *v, size_t n)
+{
+	size_t	 i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i].fields);
+	free(v);
+}
+
+int
+store_campaign_due(struct store *st, int64_t id, const char *zone,
+    size_t limit, struct store_rcpt **out)
+{
+	struct store_rcpt	*v;
+	struct q_run		 r;
+	size_t			 n = 0;
+	int			 rc;
+
+	*out = NULL;
+	if (limit == 0)
+		return 0;
+	if ((v = calloc(limit, sizeof(*v))) == NULL) {
+		log_error("campaign due: out of memory");
+		return -1;
+	}
+	for (rc = q_open(&r, st, Q_DUE, "isi", id, zone, (int64_t)limit);
+	    rc == SQLITE_ROW && n < limit; rc = q_step(&r)) {
+		v[n].id = sqlite3_column_int64(r.s, 0);
+		col_copy(&r, 1, v[n].phone, sizeof(v[n].phone));
+		if ((v[n].fields = strdup(col(&r, 2))) == NULL) {
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	q_close(&r);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_rcpts_free(v, n);
+		return -1;
+	}
+	*out = v;
+	return (int)n;
+}
+
+int
+store_campaign_rcpt_set(struct store *st, int64_t rcpt,
+    enum rcpt_status status, const char *reason, int64_t message)
+{
+	return q_exec(st, Q_RCPT_SET, NULL, "issi", rcpt,
+	    rcpt_status_name(status), reason != NULL ? reason : "",
+	    message) > 0 ? 1 : -1;
+}
+
+int
+store_session_campaign_add(struct store *st, int64_t session,
+    int64_t campaign)
+{
+	return q_exec(st, Q_SESSION_ADD, NULL, "ii", session, campaign) > 0 ?
+	    1 : -1;
+}
+
+int
+store_session_campaign(struct store *st, int64_t session, int64_t *campaign,
+    char *name, size_t namesz)
+{
+	struct q_run	 r;
+	int		 rc;
+
+	rc = q_open(&r, st, Q_SESSION_GET, "i", session);
+	if (rc == SQLITE_ROW) {
+		*campaign = sqlite3_column_int64(r.s, 0);
+		col_copy(&r, 1, name, namesz);
+		rc = 1;
+	} else
+		rc = rc == SQLITE_DONE ? 0 : -1;
+	q_close(&r);
+	return rc;
+}
+
+int
+store_agent_by_name(struct store *st, const char *name, int64_t *id)
+{
+	struct q_run	 r;
+	int		 rc;
+
+	rc = q_open(&r, st, Q_AGENT_NAME, "s", name);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(r.s, 0);
+		rc = 1;
+	} else
+		rc = rc == SQLITE_DONE ? 0 : -1;
+	q_close(&r);
+	return rc;
+}
+
+int
+store_agent_attached(struct store *st, int64_t agent, const char *conn)
+{
+	return q_exists(st, Q_ATTACHED, "is", agent, conn);
+}
+
+struct store_rcpt_writer {
+	struct q_run	 add;
+	struct q_run	 optout;
+	int64_t		 campaign;
+};
+
+/* Prepares one of the writer's statements. */
+static int
+writer_prepare(struct q_run *r, struct store *st, enum q which)
+{
+	r->st = st;
+	r->which = which;
+	r->s = NULL;
+	if (sqlite3_prepare_v2(store_sqlite(st), q_sql[which], -1, &r->s,
+	    NULL) != SQLITE_OK) {
+		log_error("%s: prepare: %s", q_name[which],
+		    sqlite3_errmsg(store_sqlite(st)));
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_rcpt_writer_open(struct store *st, int64_t campaign,
+    struct store_rcpt_writer **out)
+{
+	struct store_rcpt_writer	*w;
+
+	*out = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_error("recipient writer: out of memory");
+		return -1;
+	}
+	w->campaign = campaign;
+	if (writer_prepare(&w->add, st, Q_RCPT_ADD) < 0 ||
+	    writer_prepare(&w->optout, st, Q_OPTED_OUT) < 0) {
+		store_rcpt_writer_close(w);
+		return -1;
+	}
+	*out = w;
+	return 1;
+}
+
+void
+store_rcpt_writer_close(struct store_rcpt_writer *w)
+{
+	if (w == NULL)
+		return;
+	q_close(&w->add);
+	q_close(&w->optout);
+	free(w);
+}
+
+/* Binds fmt's values to a prepared statement of the writer and steps it once. */
+static int
+writer_run(struct q_run *r, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 rc;
+
+	va_start(ap, fmt);
+	rc = q_bindv(r, fmt, ap);
+	va_end(ap);
+	return rc < 0 ? -1 : q_step(r);
+}
+
+int
+store_rcpt_writer_opted_out(struct store_rcpt_writer *w, const char *phone)
+{
+	int	 rc;
+
+	rc = writer_run(&w->optout, "s", phone);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_column_int(w->optout.s, 0) != 0;
+	else
+		rc = rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(w->optout.s);
+	return rc;
+}
+
+int
+store_rcpt_writer_add(struct store_rcpt_writer *w, uint64_t line,
+    const char *phone, const char *fields, const char *zone)
+{
+	int	 rc;
+
+	rc = writer_run(&w->add, "iisss", w->campaign, (int64_t)line, phone,
+	    fields, zone);
+	sqlite3_reset(w->add.s);
+	if (rc == SQLITE_CONSTRAINT)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+int
+store_campaign_rcpt_each(struct store *st, int64_t id,
+    enum rcpt_status status, const char *prefix, int64_t after,
+    int64_t limit, int (*fn)(const struct store_rcpt_row *, void *),
+    void *arg)
+{
+	struct store_rcpt_row	 row;
+	struct q_run		 r;
+	int			 rc;
+
+	for (rc = q_open(&r, st, Q_RCPT_EACH, "issii", id, status < RCPT__MAX ?
+	    rcpt_status_name(status) : NULL, prefix, after, limit > 0 ? limit :
+	    (int64_t)-1); rc == SQLITE_ROW; rc = q_step(&r)) {
+		memset(&row, 0, sizeof(row));
+		row.id = sqlite3_column_int64(r.s, 0);
+		row.line = (uint64_t)sqlite3_column_int64(r.s, 1);
+		row.phone = col(&r, 2);
+		if (!rcpt_status_find(col(&r, 3), &row.status))
+			row.status = RCPT_SKIPPED;
+		row.reason = col(&r, 4);
+		row.message = sqlite3_column_int64(r.s, 5);
+		row.updated_at = col(&r, 6);
+		row.fields = col(&r, 7);
+		row.msg_status = col(&r, 8);
+		if (!fn(&row, arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	q_close(&r);
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+int
+store_campaign_series(struct store *st, int64_t id, int len,
+    int (*fn)(const char *, enum rcpt_status, int64_t, void *), void *arg)
+{
+	struct q_run		 r;
+	enum rcpt_status	 s;
+	int			 rc;
+
+	for (rc = q_open(&r, st, Q_SERIES, "ii", id, (int64_t)len);
+	    rc == SQLITE_ROW; rc = q_step(&r)) {
+		if (!rcpt_status_find(col(&r, 1), &s))
+			continue;
+		if (!fn(col(&r, 0), s, sqlite3_column_int64(r.s, 2), arg)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	q_close(&r);
+	return rc == SQLITE_DONE ? 1 : -1;
+}
