@@ -705,7 +705,7 @@ view_camp_close(struct adm *a, const struct camp_page *p)
 	    v->agent_id);
 	out_html(a, "</dd>");
 	fact(a, "Start", v->start_local[0] != '\0' ? v->start_local :
-	    "when started", "camp-start");
+	    "when started", "start-at");
 	fact(a, "Time zone", v->tz, "camp-tz");
 	fact(a, "Sending window", v->window[0] != '\0' ? v->window :
 	    "any time", "camp-window");
