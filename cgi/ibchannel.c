@@ -36,6 +36,11 @@ static const struct option longopts[] = {
 	{ "lock", required_argument, NULL, OPT_LOCK },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "inbound", no_argument, NULL, OPT_INBOUND },
+	{ "agent", required_argument, NULL, OPT_AGENT },
+	{ "start", required_argument, NULL, OPT_START },
+	{ "tz", required_argument, NULL, OPT_TZ },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "rate", required_argument, NULL, OPT_RATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -300,6 +305,25 @@ static const struct command commands[] = {
 	A("backup", NULL, 0, 1, 1, "", "backup FILE",
 	    .on_str = ops_backup, .done = "backed up to %s"),
 	C("check", NULL, cmd_check, 0, 0, 0, "", S, "check"),
+	C("campaign", "create", cmd_campaign_create, O(NAME) | O(CONNECTION) |
+	    O(AGENT) | O(TEXT) | O(START) | O(TZ) | O(WINDOW) | O(RATE), 0, 0,
+	    "", S, "campaign create --name NAME --connection ID --agent AGENT"
+	    " --text TEMPLATE [--start \"YYYY-MM-DD HH:MM\"] [--tz ZONE]"
+	    " [--window HH:MM-HH:MM] [--rate N]"),
+	C("campaign", "import", cmd_campaign_import, 0, 2, 2, "", S,
+	    "campaign import <campaign> FILE"),
+	C("campaign", "start", cmd_campaign_act, 0, 1, 1, "", S,
+	    "campaign start <campaign>"),
+	C("campaign", "pause", cmd_campaign_act, 0, 1, 1, "", S,
+	    "campaign pause <campaign>"),
+	C("campaign", "resume", cmd_campaign_act, 0, 1, 1, "", S,
+	    "campaign resume <campaign>"),
+	C("campaign", "cancel", cmd_campaign_act, 0, 1, 1, "", S,
+	    "campaign cancel <campaign>"),
+	C("campaign", "status", cmd_campaign_status, 0, 1, 1, "", S,
+	    "campaign status <campaign>"),
+	C("campaign", "list", cmd_campaign_list, 0, 0, 0, "", S,
+	    "campaign list"),
 };
 
 /* The command noun [verb] names, with *skip the words it takes; NULL none. */

@@ -15,6 +15,7 @@ enum opt {
 	OPT_API_URL, OPT_SENDER, OPT_KIND, OPT_INSTRUCTIONS_FILE, OPT_URL,
 	OPT_MODEL, OPT_CONNECTION, OPT_TO, OPT_TEXT, OPT_USER, OPT_LIMIT,
 	OPT_LEVEL, OPT_EVENT, OPT_FOR, OPT_LOCK, OPT_ONCE, OPT_INBOUND,
+	OPT_AGENT, OPT_START, OPT_TZ, OPT_WINDOW, OPT_RATE,
 	OPT__END
 };
 #define NOPT		(OPT__END - OPT_NAME)
@@ -110,5 +111,12 @@ int	 cmd_session_export(struct cli *);
 int	 cmd_session_reply(struct cli *);
 int	 cmd_reports_apply(struct cli *);
 int	 cmd_check(struct cli *);
+
+/* ibchannel_campaign.c: campaigns. */
+int	 cmd_campaign_create(struct cli *);
+int	 cmd_campaign_import(struct cli *);
+int	 cmd_campaign_act(struct cli *);
+int	 cmd_campaign_status(struct cli *);
+int	 cmd_campaign_list(struct cli *);
 
 #endif

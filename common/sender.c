@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "campaign.h"
 #include "config.h"
 #include "connection.h"
 #include "infobip.h"
@@ -88,6 +89,16 @@ struct agent_tag {
 	struct agent_reply	 reply;		/* owned copy, once answered */
 	struct agent_tag	*next;
 };
+
+/* Unix time: what the campaigns' throttle keeps in the store. */
+static double
+wall_seconds(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static double
 now_seconds(void)
@@ -869,7 +880,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 	const char	*why;
 	char		 host[64];
 	double		 end, poll, swept = 0, matched = 0, beat = 0;
-	long		 applied, closed;
+	long		 applied, closed, released;
 	int		 sent, started, retaining, ret = 1;
 
 	memset(&s, 0, sizeof(s));
@@ -928,14 +939,20 @@ sender_run(struct store *st, const struct sender_opts *o,
 		started = stopping ? 0 : agents_claim(&s);
 		if (started < 0 || agents_perform(&s, 0) < 0)
 			goto out;
+		/* Campaigns release their due recipients into the outbox. */
+		released = 0;
+		if (!stopping && campaign_release(st, wall_seconds(),
+		    &released) < 0)
+			goto out;
 		if ((sent = outbox_pass(&s)) < 0)
 			goto out;
 		if (stopping && s.inflight == 0)
 			break;
 		if (o->once && started == 0 && sent == 0 && s.inflight == 0 &&
-		    applied == 0 && retaining == 0)
+		    applied == 0 && retaining == 0 && released == 0)
 			break;
-		if (sent == 0 && started == 0 && retaining == 0) {
+		if (sent == 0 && started == 0 && retaining == 0 &&
+		    released == 0) {
 			/* Idle: wait for agents, or just poll the store again. */
 			if (s.inflight > 0) {
 				if (agents_perform(&s, (long)(poll * 1000)) < 0)
