@@ -47,11 +47,12 @@ camp_pct(const struct ops_campaign_view *v)
 	return v->total > 0 ? (int)(100 * camp_done(v) / v->total) : 0;
 }
 
-/* Whether the page refreshes the campaign's progress: it is moving. */
+/* Whether the page refreshes the campaign's progress: it is moving, or reports are still to come. */
 static int
-camp_moving(enum campaign_state s)
+camp_moving(const struct ops_campaign_view *v)
 {
-	return s == CAMP_SCHEDULED || s == CAMP_RUNNING;
+	return v->state == CAMP_SCHEDULED || v->state == CAMP_RUNNING ||
+	    v->counts[RCPT_QUEUED] > 0 || v->counts[RCPT_SENT] > 0;
 }
 
 static void
@@ -87,7 +88,7 @@ progress_bar(struct adm *a, const struct ops_campaign_view *v)
 	out_html(a, "\" data-state=\"");
 	http_html_attr(a->h, campaign_state_name(v->state));
 	out_html(a, "\"");
-	if (camp_moving(v->state))
+	if (camp_moving(v))
 		out_html(a, " data-poll=\"1\"");
 	n = snprintf(label, sizeof(label), "%d%% done of %" PRId64
 	    " recipients", camp_pct(v), v->total);
@@ -550,7 +551,10 @@ view_camp_chart(struct adm *a, const struct camp_series *s)
 				max = (double)series_value(&s->p[i], k);
 	max = axis_max(max);
 	slot = (double)(CHART_W - CHART_LEFT) / (double)s->n;
+	/* Four bars a period, never wider than 16 units when periods are few. */
 	bw = (slot - 2) / 4 > 0.5 ? (slot - 2) / 4 : 0.5;
+	if (bw > 16)
+		bw = 16;
 	http_printf(a->h, "<svg class=\"chart\" id=\"camp-chart\" viewBox=\"0"
 	    " 0 %d %d\" role=\"img\" aria-label=\"Recipients sent, delivered,"
 	    " failed and replied per period\""

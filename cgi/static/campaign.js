@@ -30,8 +30,9 @@
 
 	/*
 	 * Refreshes a moving campaign's bar every two seconds until it
-	 * settles; on the campaign's own page a new state reloads it, so
-	 * that its buttons follow.
+	 * settles, then every five while delivery reports are still to come;
+	 * on the campaign's own page a new state reloads it, so that its
+	 * buttons follow.
 	 */
 	function poll(box, page) {
 		var id = box.getAttribute("data-campaign");
@@ -47,8 +48,11 @@
 					window.location.replace("/admin/campaigns/" + id);
 					return;
 				}
+				/* Settled but for delivery reports: look less often. */
 				if (MOVING[j.state])
 					setTimeout(tick, 2000);
+				else if (j.counts.sent > 0 || j.counts.queued > 0)
+					setTimeout(tick, 5000);
 			    })
 			    .catch(function () { setTimeout(tick, 5000); });
 		};
