@@ -238,14 +238,28 @@ try:
     env.check(out_before == sent_or_done, "only the recipients before Cancel got a message",
               (out_before, sent_or_done))
 
+    # --- without JavaScript the form posts as any form does ----------------------------
+    b.call("Emulation.setScriptExecutionDisabled", {"value": True})
+    fill_campaign(b, "NO_SCRIPT", write_csv("plain.csv", ["phone,name", "+4915312300001,Plain"]), 60)
+    submit(b, "#camp-form button[type=submit]")
+    env.check(b.eval("location.pathname") == "/admin/campaigns/new"
+              and text_of(b, "#import-counts") == "imported 1, rejected 0",
+              "without script the form posts and the answer is the campaign with its import",
+              (b.eval("location.pathname"), text_of(b, "#import-counts")))
+    env.check(b.eval("document.querySelector('#progress .cbar') !== null"),
+              "and its progress bar, drawn without script")
+    shot(b, "07-no-script")
+    b.call("Emulation.setScriptExecutionDisabled", {"value": False})
+
     # --- the list -----------------------------------------------------------------------
     b.go(env.base + "/admin/campaigns")
     states = b.eval("Array.from(document.querySelectorAll('#campaigns .camp-state')).map("
                     "function(s){return s.textContent;})")
-    env.check(sorted(states or []) == ["canceled", "completed"], "the list shows both", states)
-    env.check(b.eval("document.querySelectorAll('#campaigns .cbar').length") == 2,
+    env.check(sorted(states or []) == ["canceled", "completed", "draft"], "the list shows all three",
+              states)
+    env.check(b.eval("document.querySelectorAll('#campaigns .cbar').length") == 3,
               "each with its progress bar")
-    shot(b, "07-list")
+    shot(b, "08-list")
 finally:
     b.close()
     sender.terminate()
