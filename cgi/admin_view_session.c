@@ -208,6 +208,8 @@ view_session_open(struct adm *a, int status, const struct session_page *sp)
 	fact(a, "Channel", "Infobip", NULL);
 	fact(a, "Connection", si->conn_name, NULL);
 	fact(a, "Agent", si->agent_name, NULL);
+	if (si->campaign[0] != '\0')
+		fact(a, "Started by campaign", si->campaign, "campaign");
 	fact(a, "Responsible", ai ? "AI" : si->responsible, "responsible");
 	fact(a, "Contact name", si->contact_name, NULL);
 	fact(a, "Contact email", si->contact_email, NULL);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ibchannel.h"
+#include "store_campaign.h"
 #include "ops.h"
 #include "sender.h"
 #include "store.h"
@@ -137,6 +138,8 @@ int
 cmd_session_show(struct cli *c)
 {
 	struct store_session	 s;
+	char			 name[64];
+	int64_t			 camp;
 	int			 rc;
 
 	if ((rc = store_session_get(c->ops.st, c->n, &s)) <= 0)
@@ -145,6 +148,9 @@ cmd_session_show(struct cli *c)
 	printf("session %lld on %s with %s%s: %s, answered by %s\n",
 	    (long long)s.id, s.conn, s.phone, s.opted_out ? " (opted out)" :
 	    "", s.closed_at[0] ? "closed" : "open", s.responsible);
+	if (store_session_campaign(c->ops.st, s.id, &camp, name,
+	    sizeof(name)) > 0)
+		printf("Started by campaign %s\n", name);
 	return store_session_messages(c->ops.st, c->n, message_line,
 	    NULL) > 0 ? 0 : 1;
 }

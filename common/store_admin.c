@@ -108,7 +108,9 @@ static const char *const q_sql[Q__MAX] = {
 	    " COALESCE(s.agent_id, 0), COALESCE(a.name, ''), s.responsible,"
 	    " s.channel_type, s.started_at, s.last_at,"
 	    " COALESCE(s.closed_at, ''), s.data, c.data,"
-	    " (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id)"
+	    " (SELECT COUNT(*) FROM messages m WHERE m.session_id = s.id),"
+	    " COALESCE((SELECT p.name FROM session_campaigns sp JOIN campaigns p"
+	    " ON p.id = sp.campaign_id WHERE sp.session_id = s.id), '')"
 	    " FROM sessions s JOIN contacts c ON c.id = s.contact_id"
 	    " JOIN connections k ON k.id = s.connection_id"
 	    " LEFT JOIN agents a ON a.id = s.agent_id WHERE s.id = ?1",
@@ -447,6 +449,7 @@ store_admin_session_info(struct store *st, int64_t id,
 		si->data = strdup(col(&r, 16));
 		si->contact_data = strdup(col(&r, 17));
 		si->messages = (long)sqlite3_column_int64(r.s, 18);
+		col_copy(&r, 19, si->campaign, sizeof(si->campaign));
 		if (si->data == NULL || si->contact_data == NULL)
 			rc = -1;
 	}

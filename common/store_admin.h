@@ -97,6 +97,7 @@ struct store_session_info {
 	char	 last_at[STORE_TIME_MAX];
 	char	 closed_at[STORE_TIME_MAX];	/* "" while open */
 	long	 messages;
+	char	 campaign[64];	/* the campaign that started it, "" none */
 	char	*data;		/* the session's collected fields, JSON; free with store_session_info_clear */
 	char	*contact_data;	/* the contact's other fields, JSON */
 };
