@@ -312,7 +312,7 @@ camp_create(struct adm *a)
 	struct ops_campaign_form	 of;
 	struct ops_error		 e;
 	struct camp_form		 f;
-	char				 start[32];
+	char				 start[32] = "";
 	int64_t				 id;
 	int				 rc;
 	size_t				 i;
@@ -326,7 +326,8 @@ camp_create(struct adm *a)
 	of.window = arg(a, "window");
 	of.rate = arg(a, "rate");
 	/* A datetime-local input sends "YYYY-MM-DDTHH:MM". */
-	if ((of.start = arg(a, "start")) != NULL) {
+	if ((of.start = arg(a, "start")) != NULL &&
+	    strlen(of.start) < sizeof(start)) {
 		snprintf(start, sizeof(start), "%s", of.start);
 		for (i = 0; start[i] != '\0'; i++)
 			if (start[i] == 'T')
@@ -351,7 +352,11 @@ camp_create(struct adm *a)
 	f.connection = of.connection;
 	f.agent = of.agent;
 	f.text = of.text;
-	f.start = arg(a, "start");
+	/* Refilled as the datetime-local input wants it. */
+	for (i = 0; start[i] != '\0'; i++)
+		if (start[i] == ' ')
+			start[i] = 'T';
+	f.start = of.start == start ? start : of.start;
 	f.tz = of.tz;
 	f.window = of.window;
 	f.rate = of.rate;

@@ -45,7 +45,9 @@
 					return;
 				show(box, j);
 				if (j.state !== was && page) {
-					window.location.replace("/admin/campaigns/" + id);
+					var here = "/admin/campaigns/" + id;
+					window.location.replace(here + (window.location.pathname === here ?
+					    window.location.search : ""));
 					return;
 				}
 				/* Settled but for delivery reports: look less often. */
@@ -99,7 +101,12 @@
 				var doc = xhr.response;
 				var main = doc ? doc.querySelector("main") : null;
 				if (!main) {
-					form.submit();
+					/* Not the admin's answer (the web server refused it): say so. */
+					if (text)
+						text.textContent = "Not sent: the server answered " +
+						    xhr.status + " " + xhr.statusText + ".";
+					if (button)
+						button.disabled = false;
 					return;
 				}
 				document.title = doc.title;

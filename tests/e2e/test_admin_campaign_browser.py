@@ -161,6 +161,20 @@ try:
     env.check(text_of(b, ".camp-state") == "draft", "the campaign waits in draft")
     shot(b, "02-imported-preview")
 
+    # --- a file over the limit, sent by the script: the refusal replaces the form ------
+    env.cli("settings", "set", "campaign_upload_max_mb", "1")
+    big = write_csv("big.csv", ["phone,name"] + ["+49155%08d,Person" % i for i in range(90000)])
+    fill_campaign(b, "TOO_BIG", big, 60)
+    b.eval("window.__ibc_page = 1")
+    b.click("#camp-form button[type=submit]")
+    why = b.wait(lambda: text_of(b, "#why"), 30)
+    env.check(why and "1 MiB" in why and b.eval("window.__ibc_page") == 1,
+              "an oversize file: the admin's refusal is shown in place", why)
+    env.check(env.sql1("SELECT COUNT(*) FROM campaigns WHERE name = 'TOO_BIG'") == 0,
+              "and nothing is created")
+    env.cli("settings", "unset", "campaign_upload_max_mb")
+    b.go(env.base + "/admin/campaigns/%s" % camp)
+
     # --- Start, and the progress bar reaches 100 % -------------------------------
     env.check(env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'out'") == 0,
               "nothing is sent before Start")

@@ -260,6 +260,18 @@ env.check('data-k="planned">62<' in r.text and 'data-k="pct">0<' in r.text,
           "62 planned, 0 % done")
 env.check(get("ann", "/admin/campaigns/99999").status == 404, "an unknown campaign: 404")
 
+for path in ("/admin/campaigns", "/admin/campaigns/new", "/admin/campaigns/%d" % camp):
+    r = get("ann", path)
+    h = {k.lower(): v for k, v in r.headers.items()}
+    env.check("script-src 'self'" in h.get("content-security-policy", "")
+              and h.get("x-frame-options") == "DENY", "%s: the security headers" % path)
+    env.check(not re.search(r"<script>|<script [^>]*>[^<]", r.text)
+              and not re.search(r"<[^>]+\son[a-z]+=", r.text),
+              "%s: no inline script or event handler" % path)
+    forms = re.findall(r'<form method="post"[^>]*>(.*?)</form>', r.text, re.S)
+    env.check((forms or path == "/admin/campaigns") and all(f.startswith('<input type="hidden" name="csrf"') for f in forms),
+              "%s: every POST form starts with its CSRF token" % path, len(forms))
+
 # --- recipients: filters and paging ------------------------------------------------------
 r = get("ann", "/admin/campaigns/%d" % camp)
 first = re.findall(r'<tr data-status="(\w+)">', r.text)
