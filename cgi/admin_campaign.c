@@ -269,6 +269,10 @@ camp_show(struct adm *a)
 /*
  * Imports the uploaded file into campaign id and shows its page with what
  * the import did. status: the page's status when the import went through.
+ * Unlike the other POSTs this answers with the page rather than a
+ * redirect: the rejected lines are kept nowhere but in this answer (the
+ * store keeps only the imported recipients). campaign.js puts the page's
+ * address in the browser's history, so a reload reads the campaign again.
  */
 static void
 camp_import_show(struct adm *a, int64_t id, int status)
