@@ -341,6 +341,24 @@ env.check('data-k="canceled">63<' in r.text and 'data-k="pct">100<' in r.text,
 r = post("ann", "/admin/campaigns/%d/start" % camp)
 env.check(r.status == 409 and "canceled" in r.text, "Start a canceled campaign: 409", r.status)
 
+# --- a start time: Schedule -----------------------------------------------------------------
+r = create("ann", dict(good_form("LATER_ON"), start="2030-01-02T09:30", tz="Europe/Berlin",
+                       window="22:00-06:00"), GOOD_CSV)
+later = env.sql1("SELECT id FROM campaigns WHERE name = 'LATER_ON'")
+env.check(r.status == 200 and later is not None, "a campaign with a start time", r.status)
+env.check(">Schedule</button>" in r.text and "2030-01-02 09:30" in r.text
+          and "Europe/Berlin" in r.text and "22:00-06:00" in r.text,
+          "it offers Schedule and shows its start, zone and window")
+r = post("ann", "/admin/campaigns/%d/start" % later)
+env.check(r.status == 303 and state(later) == "scheduled", "Schedule: scheduled", state(later))
+r = get("ann", "/admin/campaigns/%d" % later)
+env.check('data-poll="1"' in r.text and "camp-pause" in r.text,
+          "a scheduled campaign is refreshed and may be paused")
+r = post("ann", "/admin/campaigns/%d/pause" % later)
+r = post("ann", "/admin/campaigns/%d/resume" % later)
+env.check(r.status == 303 and state(later) == "scheduled", "Pause, then Resume: scheduled again",
+          state(later))
+
 # --- status JSON and export -----------------------------------------------------------------
 r = get("vic", "/admin/campaigns/%d/status" % camp)
 j = r.json() or {}
