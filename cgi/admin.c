@@ -70,6 +70,7 @@ static const struct route {
 	{ "GET", "/admin/campaigns", camp_list, OPS_READ },
 	{ "GET", "/admin/campaigns/new", camp_new, OPS_CONFIGURE },
 	{ "POST", "/admin/campaigns/new", camp_create, OPS_CONFIGURE },
+	{ "GET", "/admin/campaigns/progress", camp_import_progress, OPS_READ },
 	{ "GET", "/admin/campaigns/{n}", camp_show, OPS_READ },
 	{ "GET", "/admin/campaigns/{n}/status", camp_status_json, OPS_READ },
 	{ "GET", "/admin/campaigns/{n}/export.csv", camp_export, OPS_READ },

@@ -132,6 +132,16 @@ import_reject(uint64_t line, const char *reason, void *arg)
 		imp->more++;
 }
 
+static void
+import_progress(uint64_t done, uint64_t total, uint64_t lines, void *arg)
+{
+	struct camp_import	*imp = arg;
+	struct camp_progress	 p = { done, total, lines, 0 };
+
+	if (imp->token != NULL)
+		camp_progress_set(imp->token, imp->user, &p);
+}
+
 /* Reads the recipient filter and paging of a campaign's page from the query. */
 static void
 page_filters(struct adm *a, struct camp_page *p)
@@ -287,12 +297,23 @@ camp_import_show(struct adm *a, int64_t id, int status)
 		return;
 	}
 	imp->filename = a->upload_name;
+	imp->user = a->user;
+	if (camp_progress_token_valid(arg(a, "upload_token")))
+		imp->token = arg(a, "upload_token");
 	memset(&rep, 0, sizeof(rep));
 	rep.reject = import_reject;
+	rep.progress = import_progress;
+	import_progress(0, a->upload_size, 0, imp);
 	rep.arg = imp;
 	a->n = id;
 	rc = ops_campaign_import(&a->ops, id, a->upload, a->upload_size, &rep,
 	    &imp->res, &e);
+	if (imp->token != NULL) {
+		struct camp_progress	 p = { a->upload_size, a->upload_size,
+		    imp->res.lines, 1 };
+
+		camp_progress_set(imp->token, imp->user, &p);
+	}
 	if (rc < 0) {
 		admin_store_error(a);
 		goto out;

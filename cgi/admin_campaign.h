@@ -22,6 +22,7 @@ void	 camp_start(struct adm *);
 void	 camp_pause(struct adm *);
 void	 camp_resume(struct adm *);
 void	 camp_cancel(struct adm *);
+void	 camp_import_progress(struct adm *);
 
 #define CAMP_REJECTS_SHOWN	100	/* rejected lines listed after an import */
 #define CAMP_PREVIEW		5	/* rendered messages previewed */
@@ -34,8 +35,28 @@ struct camp_reject {
 	char		 reason[200];
 };
 
+/*
+ * How far an import has got (admin_progress.c), under the random token
+ * the uploading page's script sent with the form (upload_token), for
+ * that user only.
+ */
+struct camp_progress {
+	uint64_t	 done, total;	/* bytes of the file */
+	uint64_t	 lines;
+	int		 finished;
+};
+/* Whether s is a token: 32 hex digits. */
+int	 camp_progress_token_valid(const char *s);
+void	 camp_progress_set(const char *token, const char *user,
+	    const struct camp_progress *);
+/* 1 known, with *p; 0 not (another process, or long forgotten). */
+int	 camp_progress_get(const char *token, const char *user,
+	    struct camp_progress *p);
+
 /* What an import just did, shown on the campaign's page. */
 struct camp_import {
+	const char		*token;		/* upload_token, NULL none */
+	const char		*user;
 	const char		*filename;	/* as the browser named it */
 	struct ops_import_result res;
 	const char		*error;		/* the file could not be used at all, NULL */

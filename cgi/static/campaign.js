@@ -8,6 +8,39 @@
 		return (n / 1048576).toFixed(1) + " MiB";
 	}
 
+	/* A random token naming this upload, so that its import's progress can be asked for. */
+	function token() {
+		var b = new Uint8Array(16), s = "";
+		if (!window.crypto || !window.crypto.getRandomValues)
+			return null;
+		window.crypto.getRandomValues(b);
+		b.forEach(function (x) { s += (x < 16 ? "0" : "") + x.toString(16); });
+		return s;
+	}
+
+	/* Asks how far the import has got until done() says the answer came. */
+	function importing(tok, bar, text, done) {
+		var tick = function () {
+			if (done())
+				return;
+			fetch("/admin/campaigns/progress?token=" + tok, { credentials: "same-origin" })
+			    .then(function (r) { return r.ok ? r.json() : null; })
+			    .then(function (j) {
+				if (done())
+					return;
+				if (j && j.known) {
+					if (j.total > 0)
+						bar.value = Math.floor(100 * j.bytes / j.total);
+					text.textContent = "Importing: " + j.lines + " lines read" +
+					    (j.total > 0 ? " (" + bar.value + " %)" : "") + "\u2026";
+				}
+				setTimeout(tick, 500);
+			    })
+			    .catch(function () { setTimeout(tick, 2000); });
+		};
+		setTimeout(tick, 300);
+	}
+
 	/* Puts a status answer into one progress bar. */
 	function show(box, j) {
 		var total = j.total || 0;
@@ -91,13 +124,17 @@
 				} else
 					text.textContent = "Uploading: " + mib(ev.loaded);
 			});
+			var tok = token(), answered = false;
 			xhr.upload.addEventListener("load", function () {
 				if (bar) {
-					bar.value = 100;
+					bar.value = 0;
 					text.textContent = "Uploaded; importing the recipients\u2026";
+					if (tok)
+						importing(tok, bar, text, function () { return answered; });
 				}
 			});
 			xhr.addEventListener("load", function () {
+				answered = true;
 				var doc = xhr.response;
 				var main = doc ? doc.querySelector("main") : null;
 				if (!main) {
@@ -119,13 +156,17 @@
 				window.scrollTo(0, 0);
 			});
 			xhr.addEventListener("error", function () {
+				answered = true;
 				if (text)
 					text.textContent = "The upload failed; sending the form again without progress\u2026";
 				form.submit();
 			});
 			xhr.open("POST", form.getAttribute("action"));
 			xhr.responseType = "document";
-			xhr.send(new FormData(form));
+			var data = new FormData(form);
+			if (tok)
+				data.append("upload_token", tok);
+			xhr.send(data);
 		});
 	}
 

@@ -252,6 +252,20 @@ try:
     env.check(out_before == sent_or_done, "only the recipients before Cancel got a message",
               (out_before, sent_or_done))
 
+    # --- a big list: the import's own progress while the server works -------------------
+    with open(os.path.join(env.dir, "big-list.csv"), "w") as f:
+        f.write("phone,name\n")
+        for i in range(400000):
+            f.write("+4917%09d,Person %d\n" % (i, i))
+    fill_campaign(b, "BIG_LIST", os.path.join(env.dir, "big-list.csv"), 60)
+    up = upload(b)
+    env.check(text_of(b, "#import-counts") == "imported 400000, rejected 0",
+              "a 400000-line file is imported", text_of(b, "#import-counts"))
+    lines = [t for t in up.get("texts", []) if t.startswith("Importing: ")]
+    print("import progress seen:", lines[:2], "...", lines[-1:])
+    env.check(lines and any(not t.startswith("Importing: 0 ") for t in lines),
+              "the page showed the import's progress as the server went", up.get("texts"))
+
     # --- without JavaScript the form posts as any form does ----------------------------
     b.call("Emulation.setScriptExecutionDisabled", {"value": True})
     fill_campaign(b, "NO_SCRIPT", write_csv("plain.csv", ["phone,name", "+4915312300001,Plain"]), 60)
@@ -269,9 +283,9 @@ try:
     b.go(env.base + "/admin/campaigns")
     states = b.eval("Array.from(document.querySelectorAll('#campaigns .camp-state')).map("
                     "function(s){return s.textContent;})")
-    env.check(sorted(states or []) == ["canceled", "completed", "draft"], "the list shows all three",
-              states)
-    env.check(b.eval("document.querySelectorAll('#campaigns .cbar').length") == 3,
+    env.check(sorted(states or []) == ["canceled", "completed", "draft", "draft"],
+              "the list shows all four", states)
+    env.check(b.eval("document.querySelectorAll('#campaigns .cbar').length") == 4,
               "each with its progress bar")
     shot(b, "08-list")
 finally:

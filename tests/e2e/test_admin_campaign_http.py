@@ -341,6 +341,23 @@ env.check('data-k="canceled">63<' in r.text and 'data-k="pct">100<' in r.text,
 r = post("ann", "/admin/campaigns/%d/start" % camp)
 env.check(r.status == 409 and "canceled" in r.text, "Start a canceled campaign: 409", r.status)
 
+# --- the import's progress, asked for by the uploading page ------------------------------------
+TOK = "0123456789abcdef0123456789abcdef"
+rows = b"phone,name\n" + b"".join(b"+49170%08d,P%d\n" % (i, i) for i in range(50000))
+t0 = __import__("time").time()
+r = create("ann", dict(good_form("WITH_PROGRESS"), upload_token=TOK), rows)
+took = __import__("time").time() - t0
+env.check(r.status == 200 and "imported 50000, rejected 0" in r.text, "50000 imported", r.status)
+j = get("ann", "/admin/campaigns/progress?token=" + TOK).json() or {}
+print("50000 lines uploaded and imported in %.1f s" % took)
+env.check(j.get("known") and j.get("finished") and j.get("lines") == 50000
+          and j.get("bytes") == j.get("total") == len(rows),
+          "the import's progress: finished, every line and byte", (took, j))
+j = get("vic", "/admin/campaigns/progress?token=" + TOK).json() or {}
+env.check(j == {"known": False}, "another user is told nothing", j)
+j = get("ann", "/admin/campaigns/progress?token=" + TOK[:-1] + "g").json() or {}
+env.check(j == {"known": False}, "a malformed token: nothing", j)
+
 # --- a start time: Schedule -----------------------------------------------------------------
 r = create("ann", dict(good_form("LATER_ON"), start="2030-01-02T09:30", tz="Europe/Berlin",
                        window="22:00-06:00"), GOOD_CSV)
