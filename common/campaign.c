@@ -197,7 +197,6 @@ int
 csv_read(struct csv *c, struct csv_record *rec)
 {
 	uint64_t	 start;
-	size_t		 i;
 	int		 rc, toolong, open;
 
 	memset(rec, 0, sizeof(*rec));
@@ -226,11 +225,8 @@ csv_read(struct csv *c, struct csv_record *rec)
 		rec->error = "not UTF-8 text";
 		return 1;
 	}
-	rec->error = split(c, &rec->n);
-	if (rec->error != NULL)
+	if ((rec->error = split(c, &rec->n)) != NULL)
 		rec->n = 0;
-	for (i = 0; i < rec->n; i++)
-		rec->field[i] = c->field[i];
 	return 1;
 }
 
@@ -591,18 +587,19 @@ release_campaign(struct store *st, struct store_campaign *c, double now,
 	size_t			 allow, i;
 	int			 n, rc, first = 1;
 
-	/* The throttle: a bucket of up to a second's worth, at least one. */
+	/*
+	 * The throttle: a bucket of up to a second's worth, at least one,
+	 * refilled at the rate since the last release. Only a release writes
+	 * it: an idle turn of the sender writes nothing.
+	 */
 	burst = c->rate / 60.0 < 1 ? 1 : c->rate / 60.0;
 	tokens = c->bucket_tokens;
 	if (c->bucket_at > 0 && now > c->bucket_at)
 		tokens += (now - c->bucket_at) * c->rate / 60.0;
 	if (tokens > burst)
 		tokens = burst;
-	if (tokens < 1) {
-		if (c->bucket_at <= 0)
-			return store_campaign_bucket(st, c->id, tokens, now);
+	if (tokens < 1)
 		return 1;
-	}
 	allow = (size_t)floor(tokens);
 	while (allow > 0) {
 		if ((rc = store_campaign_zone_next(st, c->id, first ? NULL :
@@ -615,16 +612,25 @@ release_campaign(struct store *st, struct store_campaign *c, double now,
 		if (!zone_open(c, zone, (time_t)now))
 			continue;
 		while (allow > 0) {
+			/*
+			 * One transaction: the recipients, their messages and
+			 * the bucket; read inside it, so that a pause or a
+			 * cancel committed meanwhile is seen.
+			 */
+			if (store_begin(st) < 0)
+				return -1;
+			if ((rc = store_campaign_running(st, c->id)) <= 0) {
+				store_rollback(st);
+				return rc < 0 ? -1 : 1;
+			}
 			n = store_campaign_due(st, c->id, zone, allow <
 			    RELEASE_BATCH ? allow : RELEASE_BATCH, &v);
 			if (n <= 0) {
+				store_rollback(st);
 				if (n < 0)
 					return -1;
 				break;
 			}
-			/* One transaction: the recipients, their messages and the bucket. */
-			if (store_begin(st) < 0)
-				goto err;
 			for (i = 0; i < (size_t)n; i++)
 				if (release_one(st, c, &v[i], timeout) < 0)
 					goto err;
@@ -638,8 +644,7 @@ release_campaign(struct store *st, struct store_campaign *c, double now,
 			*released += n;
 		}
 	}
-	/* Unused tokens stay, up to the burst; the refill time moves on. */
-	return store_campaign_bucket(st, c->id, tokens, now);
+	return 1;
 err:
 	store_rollback(st);
 	store_rcpts_free(v, n > 0 ? (size_t)n : 0);

@@ -33,6 +33,7 @@ enum q {
 	Q_BUCKET,
 	Q_UNFINISHED,
 	Q_HAS_PLANNED,
+	Q_RUNNING,
 	Q_ZONE_FIRST,
 	Q_ZONE_NEXT,
 	Q_DUE,
@@ -58,11 +59,20 @@ enum q {
 	" %H:%M:%S', 'now'), k.sender FROM campaigns c JOIN connections k ON k.id =" \
 	" c.connection_id LEFT JOIN agents a ON a.id = c.agent_id"
 
-/* Released but not claimed: the message waits in the outbox and no sender has had it. */
+/*
+ * Released but not claimed: the message waits in the outbox, queued, and
+ * no sender holds it or may have sent it (an unsure or held row stays:
+ * Infobip may have it).
+ */
 #define UNCLAIMED "SELECT o.message_id FROM outbox o JOIN campaign_recipients r" \
-	" ON r.message_id = o.message_id WHERE r.campaign_id = ?1 AND" \
-	" r.status = 'queued' AND o.lease_owner IS NULL AND o.unsure_since IS" \
-	" NULL AND o.held_since IS NULL AND o.attempts = 0"
+	" ON r.message_id = o.message_id JOIN messages m ON m.id = o.message_id" \
+	" WHERE r.campaign_id = ?1 AND r.status = 'queued' AND m.status =" \
+	" 'queued' AND o.lease_owner IS NULL AND o.unsure_since IS NULL AND" \
+	" o.held_since IS NULL"
+/* The messages of a campaign's canceled recipients still in the outbox. */
+#define CANCELED_OUT "SELECT r.message_id FROM campaign_recipients r JOIN" \
+	" outbox o ON o.message_id = r.message_id WHERE r.campaign_id = ?1" \
+	" AND r.status = 'canceled'"
 
 static const char *const q_sql[Q__MAX] = {
 	[Q_ADD] = "INSERT INTO campaigns (name, connection_id, agent_id, text,"
@@ -85,15 +95,15 @@ static const char *const q_sql[Q__MAX] = {
 	[Q_COUNTS] = "SELECT status, COUNT(*) FROM campaign_recipients"
 	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1"
 	    " GROUP BY status",
-	[Q_CANCEL_MSGS] = "UPDATE messages SET status = 'failed',"
-	    " status_description = 'campaign canceled', updated_at = " NOW
-	    " WHERE id IN (" UNCLAIMED ")",
+	/* The recipients first: the message's trigger then leaves them canceled. */
 	[Q_CANCEL_RCPTS] = "UPDATE campaign_recipients SET status = 'canceled',"
 	    " reason = 'campaign canceled before it was sent', updated_at = "
 	    NOW " WHERE campaign_id = ?1 AND message_id IN (" UNCLAIMED ")",
-	[Q_CANCEL_OUTBOX] = "DELETE FROM outbox WHERE message_id IN (SELECT"
-	    " r.message_id FROM campaign_recipients r WHERE r.campaign_id = ?1"
-	    " AND r.status = 'canceled' AND r.message_id IS NOT NULL)",
+	[Q_CANCEL_MSGS] = "UPDATE messages SET status = 'failed',"
+	    " status_description = 'campaign canceled', updated_at = " NOW
+	    " WHERE id IN (" CANCELED_OUT ")",
+	[Q_CANCEL_OUTBOX] = "DELETE FROM outbox WHERE message_id IN ("
+	    CANCELED_OUT ")",
 	[Q_CANCEL_PLANNED] = "UPDATE campaign_recipients SET status ="
 	    " 'canceled', updated_at = " NOW " WHERE campaign_id = ?1 AND"
 	    " status = 'planned'",
@@ -101,6 +111,7 @@ static const char *const q_sql[Q__MAX] = {
 	    " WHERE id = ?1",
 	[Q_UNFINISHED] = "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
 	    " WHERE campaign_id = ?1 AND status IN ('planned', 'queued'))",
+	[Q_RUNNING] = "SELECT state = 'running' FROM campaigns WHERE id = ?1",
 	[Q_HAS_PLANNED] = "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
 	    " WHERE campaign_id = ?1 AND status = 'planned')",
 	/* One index seek per zone: the zones of a million recipients without reading them. */
@@ -157,6 +168,7 @@ static const char *const q_name[Q__MAX] = {
 	[Q_BUCKET] = "campaign bucket",
 	[Q_UNFINISHED] = "campaign unfinished",
 	[Q_HAS_PLANNED] = "campaign has planned",
+	[Q_RUNNING] = "campaign running",
 	[Q_ZONE_FIRST] = "campaign zone first",
 	[Q_ZONE_NEXT] = "campaign zone next",
 	[Q_DUE] = "campaign due",
@@ -477,9 +489,8 @@ store_campaign_counts(struct store *st, int64_t id, int64_t counts[RCPT__MAX],
 int
 store_campaign_cancel(struct store *st, int64_t id)
 {
-	/* The messages first: their triggers see recipients still queued. */
-	if (q_exec(st, Q_CANCEL_MSGS, NULL, "i", id) <= 0 ||
-	    q_exec(st, Q_CANCEL_RCPTS, NULL, "i", id) <= 0 ||
+	if (q_exec(st, Q_CANCEL_RCPTS, NULL, "i", id) <= 0 ||
+	    q_exec(st, Q_CANCEL_MSGS, NULL, "i", id) <= 0 ||
 	    q_exec(st, Q_CANCEL_OUTBOX, NULL, "i", id) <= 0 ||
 	    q_exec(st, Q_CANCEL_PLANNED, NULL, "i", id) <= 0)
 		return -1;
@@ -496,6 +507,12 @@ int
 store_campaign_unfinished(struct store *st, int64_t id)
 {
 	return q_exists(st, Q_UNFINISHED, "i", id, NULL);
+}
+
+int
+store_campaign_running(struct store *st, int64_t id)
+{
+	return q_exists(st, Q_RUNNING, "i", id, NULL);
 }
 
 int

@@ -68,6 +68,8 @@ int	 store_campaign_bucket(struct store *, int64_t id, double tokens,
 	    double at);
 /* Whether a campaign has recipients planned or queued: > 0 yes, 0 none. */
 int	 store_campaign_unfinished(struct store *, int64_t id);
+/* Whether a campaign is running: > 0 yes, 0 no (or unknown). */
+int	 store_campaign_running(struct store *, int64_t id);
 /* Whether a campaign has planned recipients: > 0 yes, 0 none. */
 int	 store_campaign_has_planned(struct store *, int64_t id);
 /*

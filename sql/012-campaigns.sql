@@ -18,10 +18,10 @@ CREATE TABLE campaigns ( -- Outbound campaigns: one text, rendered per recipient
 	    CHECK (state IN ('draft', 'scheduled', 'running', 'paused', 'completed', 'canceled')),
 	start_utc TEXT,                     -- 'YYYY-MM-DD HH:MM:SS' UTC: release nothing before; NULL: when started
 	start_local TEXT,                   -- the same moment as entered, 'YYYY-MM-DD HH:MM' in tz; NULL: none
-	tz TEXT NOT NULL,                   -- IANA time zone of start_local, and of the window for recipients without their own
+	tz TEXT NOT NULL DEFAULT 'UTC',     -- IANA time zone of start_local, and of the window for recipients without their own
 	window_start INTEGER,               -- sending window: first minute of the local day (0..1439); NULL: any time
 	window_end INTEGER,                 -- sending window: the minute it closes (0..1439); below window_start it wraps past midnight
-	rate INTEGER NOT NULL CHECK (rate BETWEEN 1 AND 60000), -- throttle: messages per minute
+	rate INTEGER NOT NULL DEFAULT 600 CHECK (rate BETWEEN 1 AND 60000), -- throttle: messages per minute
 	bucket_tokens REAL NOT NULL DEFAULT 0, -- throttle: releases allowed now (a token bucket refilled at rate per minute, up to a second's worth)
 	bucket_at REAL NOT NULL DEFAULT 0,  -- throttle: Unix time of the last refill, so a restarted sender goes on where it was
 	created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')), -- when it was made
@@ -34,7 +34,7 @@ CREATE INDEX campaigns_state ON campaigns(state) -- The sender: the scheduled an
 CREATE TABLE campaign_recipients ( -- One row per campaign recipient with its own status, so a campaign resumes after any crash with none sent twice.
 	id INTEGER PRIMARY KEY,             -- recipient number (import order)
 	campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE, -- the campaign
-	line INTEGER NOT NULL,              -- line of the imported file where its record starts (the header is line 1)
+	line INTEGER NOT NULL DEFAULT 0,    -- line of the imported file where its record starts (the header is line 1; 0: not from a file)
 	phone TEXT NOT NULL,                -- number, normalised ('+' and digits)
 	fields TEXT NOT NULL DEFAULT '{}',  -- the other columns of its line, a JSON object of text values
 	timezone TEXT NOT NULL DEFAULT '',  -- IANA zone of its sending window; '' for the campaign's

@@ -379,6 +379,29 @@ env.check(sent == went and sent < C and sent == C - st["canceled"],
 p = env.cli("campaign", "resume", cc, check=False)
 env.check(p.returncode == 1 and "is canceled" in p.stderr, "a canceled campaign stays canceled")
 
+# Released but not yet claimed: a send Infobip refused for now (429) waits in the
+# outbox for its retry; cancel takes it out, and it is never sent.
+uc = create("UNCLAIMED", "--rate", "1")
+env.cli("campaign", "import", uc, csv_file("u.csv", "phone,name\n4915610000001,A\n"
+                                            "4915610000002,B\n4915610000003,C\n"))
+env.cli("campaign", "start", uc)
+env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "429", "count": 1})
+sender_once()
+row = env.sql("SELECT r.status, m.status, o.lease_owner FROM campaign_recipients r JOIN messages m"
+              " ON m.id = r.message_id JOIN outbox o ON o.message_id = m.id WHERE"
+              " r.campaign_id = ?", (int(uc),))
+env.check(row == [("queued", "queued", None)], "one released at 1 a minute, its send refused"
+          " for now and waiting in the outbox", repr(row))
+env.cli("campaign", "cancel", uc)
+st, _ = status(uc)
+env.check(st["canceled"] == 3 and st["queued"] == 0 and outbox_empty(uc),
+          "cancel: the unclaimed message leaves the outbox, its recipient canceled", repr(st))
+env.check(env.sql1("SELECT m.status || ': ' || m.status_description FROM campaign_recipients r"
+                   " JOIN messages m ON m.id = r.message_id WHERE r.campaign_id = ?",
+                   (int(uc),)) == "failed: campaign canceled", "its message says why")
+sender_once()
+env.check(not sim_log(camp_uids(uc)), "and nothing of it reaches the simulator")
+
 # --- kill -9 of the sender at three moments, then a restart: each recipient once ----------
 K = 300
 kk = create("CRASH", "--rate", "6000")
