@@ -223,7 +223,8 @@ camp_page(struct adm *a, int status, const struct camp_import *imp,
 	struct camp_page		 p;
 	struct camp_series		 s;
 	struct list_ctx			 lc = { .a = a };
-	char				 phone[32];
+	struct ops_connection_view	*cv;
+	char				 phone[32], warning[128];
 	int				 rc;
 
 	if ((rc = ops_campaign_get(&a->ops, a->n, &v, &e)) <= 0) {
@@ -240,6 +241,18 @@ camp_page(struct adm *a, int status, const struct camp_import *imp,
 	p.action_error = action_error;
 	p.upload_max_mb = settings_get_long(a->st, "campaign_upload_max_mb");
 	page_filters(a, &p);
+	/* The sender releases nothing through a connection that is not RUNNING: say so. */
+	if (v.state != CAMP_COMPLETED && v.state != CAMP_CANCELED &&
+	    (cv = calloc(1, sizeof(*cv))) != NULL) {
+		rc = ops_connection_get(&a->ops, v.connection_id, cv, &e);
+		if (rc == 0 || (rc > 0 && cv->c.status != CONN_RUNNING)) {
+			snprintf(warning, sizeof(warning), "Its connection is %s:"
+			    " nothing is sent until it is started.", rc > 0 ?
+			    conn_status_name(cv->c.status) : "gone");
+			p.conn_warning = warning;
+		}
+		free(cv);
+	}
 	view_camp_open(a, status, &p);
 	if (v.state == CAMP_DRAFT || v.state == CAMP_SCHEDULED ||
 	    v.state == CAMP_PAUSED) {

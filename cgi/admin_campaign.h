@@ -85,6 +85,7 @@ struct camp_page {
 	const struct ops_campaign_view	*v;
 	const struct camp_import	*imp;		/* NULL: no import just now */
 	const char			*action_error;	/* a refused Start, Pause... */
+	const char			*conn_warning;	/* its connection does not send now, NULL */
 	enum rcpt_status		 status;	/* filter: RCPT__MAX any */
 	const char			*phone;		/* filter as typed, "" any */
 	const char			*filter_error;

@@ -432,6 +432,8 @@ view_camp_open(struct adm *a, int status, const struct camp_page *p)
 	page_notice(a);
 	if (p->action_error != NULL)
 		callout(a, "bad", "Refused:", p->action_error);
+	if (p->conn_warning != NULL)
+		callout(a, "warn conn-warning", "Not sending:", p->conn_warning);
 	out_html(a, "<section class=\"panel\" id=\"progress\"><h2>Progress"
 	    "</h2>");
 	progress_bar(a, v);

@@ -371,6 +371,12 @@ env.check(r.status == 303 and state(later) == "scheduled", "Schedule: scheduled"
 r = get("ann", "/admin/campaigns/%d" % later)
 env.check('data-poll="1"' in r.text and "camp-pause" in r.text,
           "a scheduled campaign is refreshed and may be paused")
+env.check("conn-warning" not in r.text, "no warning while the connection runs")
+env.cli("connection", "stop", cid)
+r = get("ann", "/admin/campaigns/%d" % later)
+env.check("conn-warning" in r.text and "STOPPED" in r.text,
+          "a stopped connection is said on the campaign's page")
+env.cli("connection", "start", cid)
 r = post("ann", "/admin/campaigns/%d/pause" % later)
 r = post("ann", "/admin/campaigns/%d/resume" % later)
 env.check(r.status == 303 and state(later) == "scheduled", "Pause, then Resume: scheduled again",
