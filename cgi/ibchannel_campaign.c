@@ -51,7 +51,7 @@ cmd_campaign_create(struct cli *c)
 /* What the import shows as it goes. */
 struct progress {
 	int	 tty;		/* stderr is a terminal: a bar redrawn in place */
-	time_t	 last;		/* else a line every few seconds */
+	time_t	 last;		/* else a line every few seconds (since the start) */
 	int	 drawn;
 	FILE	*rejects;	/* the rejected lines, printed after the counts */
 };
@@ -80,12 +80,9 @@ on_progress(uint64_t done, uint64_t total, uint64_t lines, void *arg)
 		p->drawn = 1;
 		return;
 	}
-	if (now - p->last < 5)
+	/* Every few seconds: a file read in less says nothing. */
+	if (now - p->last < 3)
 		return;
-	if (p->last == 0) {
-		p->last = now;	/* small files say nothing */
-		return;
-	}
 	p->last = now;
 	if (pct >= 0)
 		fprintf(stderr, "ibchannel: importing: %d%%, %llu lines\n",

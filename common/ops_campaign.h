@@ -159,7 +159,9 @@ int	 ops_campaign_recipients(const struct ops *, int64_t id,
  * The campaign over time, for its chart: one call per period (an hour,
  * or a minute when the campaign is younger than two hours) from its start,
  * with how many recipients were sent, delivered, failed and replied in it
- * (counts indexed by enum rcpt_status; the others 0).
+ * (counts indexed by enum rcpt_status; the others 0). Each recipient is
+ * counted once, in the period of its latest change and under its status
+ * now: a delivered recipient counts as delivered, not also as sent.
  */
 int	 ops_campaign_series(const struct ops *, int64_t id,
 	    int (*fn)(const char *period, const int64_t counts[RCPT__MAX],

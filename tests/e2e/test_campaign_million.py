@@ -51,8 +51,9 @@ env.check(0 < rss < BOUND, "peak RSS %.1f MiB for a %.0f MiB file (bound %d MiB)
           % (rss / 1048576.0, size / 1048576.0, BOUND // 1048576), str(rss))
 env.check(env.sql1("SELECT COUNT(*) FROM campaign_recipients WHERE campaign_id = ?",
                    (int(camp),)) == LINES - 1000, "the store holds them all")
-env.check("importing:" in p.stderr, "a progress line on a big file when stderr is no terminal",
-          p.stderr[-300:])
+# A line every 3 seconds, when the import takes that long.
+env.check("importing:" in p.stderr or took < 3.5,
+          "a progress line on a big file when stderr is no terminal", p.stderr[-300:])
 st = env.cli("campaign", "status", camp).stdout.splitlines()
 env.check(st[:2] == ["state: draft", "planned: %d" % (LINES - 1000)], "status counts them",
           repr(st[:2]))
