@@ -221,9 +221,10 @@ try:
     # a fresh load, so that admin.js (the confirmation) is bound as on any visit
     b.go(env.base + "/admin/campaigns/%s" % camp2)
     submit(b, "button.camp-start")
+    b.eval("window.__live = 1")
     env.check(b.wait(lambda: (num(b, "delivered") or 0) + (num(b, "sent") or 0) >= 2, 30, 0.2),
-              "the slow campaign sends its first messages, shown live",
-              (num(b, "sent"), num(b, "delivered")))
+              "the slow campaign sends its first messages", (num(b, "sent"), num(b, "delivered")))
+    env.check(b.eval("window.__live") == 1, "shown live by the page's script, without a reload")
     env.check((num(b, "planned") or 0) > 20, "most are still planned", num(b, "planned"))
     shot(b, "05-slow-running")
     # The confirmation is the browser's dialog: answered yes, its question kept.
