@@ -271,7 +271,7 @@ view_camp_new(struct adm *a, int status, const struct camp_form *f)
 	field_select(a, "connection", "Connection", f->conns, f->connection,
 	    f->err_connection);
 	field_select(a, "agent", "Agent", f->agents, f->agent, f->err_agent);
-	out_html(a, "<p class=\"help\">The campaign sends under the agent's"
+	out_html(a, "<p class=\"help note\">The campaign sends under the agent's"
 	    " attachment to the connection (Inbound on or off); replies"
 	    " reach the connection's inbound agent.</p>\n");
 	fl = (struct field){ .name = "text", .label = "Text", .type =
