@@ -143,7 +143,10 @@ admin_read_upload(struct adm *a)
 	}
 	a->f = u.fields;
 	a->upload_size = u.file_seen ? u.file_size : 0;
-	snprintf(a->upload_name, sizeof(a->upload_name), "%s", u.filename);
+	/* Shown on the page: only when it is UTF-8 text. */
+	if (form_utf8_valid(u.filename, strlen(u.filename)))
+		snprintf(a->upload_name, sizeof(a->upload_name), "%s",
+		    u.filename);
 	if (!u.file_seen) {
 		/* No file chosen: the handler says so next to the field. */
 		fclose(a->upload);
