@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "admin.h"
+#include "admin_campaign.h"
 #include "admin_static.h"
 #include "app.h"
 #include "config.h"
@@ -69,12 +70,43 @@ static const struct route {
 	    OPS_SESSIONS },
 	{ "POST", "/admin/sessions/{n}/reply", session_reply, OPS_SESSIONS },
 	{ "POST", "/admin/sessions/{n}/close", session_close, OPS_SESSIONS },
+	{ "GET", "/admin/campaigns", camp_list, OPS_READ },
+	{ "GET", "/admin/campaigns/new", camp_new, OPS_CONFIGURE },
+	{ "POST", "/admin/campaigns/new", camp_create, OPS_CONFIGURE },
+	{ "GET", "/admin/campaigns/progress", camp_import_progress, OPS_READ },
+	{ "GET", "/admin/campaigns/{n}", camp_show, OPS_READ },
+	{ "GET", "/admin/campaigns/{n}/status", camp_status_json, OPS_READ },
+	{ "GET", "/admin/campaigns/{n}/export.csv", camp_export, OPS_READ },
+	{ "POST", "/admin/campaigns/{n}/import", camp_import, OPS_CONFIGURE },
+	{ "POST", "/admin/campaigns/{n}/start", camp_start, OPS_CONFIGURE },
+	{ "POST", "/admin/campaigns/{n}/pause", camp_pause, OPS_CONFIGURE },
+	{ "POST", "/admin/campaigns/{n}/resume", camp_resume, OPS_CONFIGURE },
+	{ "POST", "/admin/campaigns/{n}/cancel", camp_cancel, OPS_CONFIGURE },
 	{ "GET", "/admin/dashboard", dash_show, OPS_READ },
 	{ "GET", "/admin/metrics", metrics_show, OPS_READ },
 	{ "GET", "/admin/users", user_list, OPS_CONFIGURE },
 	{ "POST", "/admin/users", user_set, OPS_CONFIGURE },
 	{ "POST", "/admin/users/delete", user_delete, OPS_CONFIGURE },
 };
+
+/* The POST handlers whose form carries a file (multipart/form-data, admin_upload.c). */
+static void (*const upload_handlers[])(struct adm *) = {
+	camp_create,
+	camp_import,
+};
+
+/* Whether route r takes a form with a file. */
+static int
+route_upload(const struct route *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(upload_handlers) / sizeof(upload_handlers[0]);
+	    i++)
+		if (r->fn == upload_handlers[i])
+			return 1;
+	return 0;
+}
 
 int
 admin_can(const struct adm *a, enum ops_right r)
@@ -336,7 +368,7 @@ handle(struct http *h)
 		goto out;
 	}
 	if (strcmp(method, "POST") == 0) {
-		if (!read_form(&a))
+		if (!(route_upload(r) ? admin_read_upload(&a) : read_form(&a)))
 			goto out;
 		if (!csrf_ok(&a)) {
 			admin_fail(&a, 403, "The form's security token is"
@@ -350,6 +382,8 @@ handle(struct http *h)
 	a.ops.user = a.user;
 	r->fn(&a);
 out:
+	if (a.upload != NULL)
+		fclose(a.upload);
 	explicit_bzero(a.key, sizeof(a.key));
 	form_free(&a.q);
 	form_free(&a.f);

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "enums.h"
 #include "form.h"
@@ -27,7 +28,18 @@ struct adm {
 	char		 id[STORE_ID_LEN + 1];	/* {conn} of the route */
 	int64_t		 n;		/* {n} of the route */
 	struct ops	 ops;		/* the actor for the operations layer */
+	FILE		*upload;	/* a multipart form's file (admin_upload.c), NULL none */
+	uint64_t	 upload_size;
+	char		 upload_name[256];	/* its name as the browser gave it */
 };
+
+/*
+ * Reads a multipart/form-data POST (a form with a file): the fields into
+ * a->f, the file into a->upload, an unlinked temporary file rewound for
+ * reading (closed when the request ends). 1 read, 0 answered (403, 413,
+ * 415 or 400).
+ */
+int		 admin_read_upload(struct adm *);
 
 /* Whether the user's role holds right (ops_role_may). */
 int		 admin_can(const struct adm *, enum ops_right);
@@ -98,6 +110,7 @@ enum admin_section {
 	SECTION_CHANNELS,
 	SECTION_AGENTS,
 	SECTION_SESSIONS,
+	SECTION_CAMPAIGNS,
 	SECTION_DASHBOARD,
 	SECTION_USERS,
 };

@@ -17,6 +17,7 @@ static const struct {
 	{ SECTION_CHANNELS, "Channels", "/admin/", OPS_READ },
 	{ SECTION_AGENTS, "AI Agents", "/admin/agents", OPS_READ },
 	{ SECTION_SESSIONS, "Sessions", "/admin/sessions", OPS_READ },
+	{ SECTION_CAMPAIGNS, "Campaigns", "/admin/campaigns", OPS_READ },
 	{ SECTION_DASHBOARD, "Dashboard", "/admin/dashboard", OPS_READ },
 	{ SECTION_USERS, "Users", "/admin/users", OPS_CONFIGURE },
 };
@@ -49,6 +50,13 @@ static const struct {
 	{ "closed", "Session closed." },
 	{ "user-saved", "User saved." },
 	{ "user-deleted", "User deleted." },
+	{ "camp-started", "Campaign started: the sender releases its"
+	    " recipients under the throttle and window." },
+	{ "camp-paused", "Campaign paused: nothing more is released until"
+	    " you resume it." },
+	{ "camp-resumed", "Campaign resumed." },
+	{ "camp-canceled", "Campaign canceled: the recipients not yet sent"
+	    " are counted canceled." },
 };
 
 void

@@ -167,6 +167,12 @@ read_in(struct http *h, char *buf, size_t len)
 	return got;
 }
 
+size_t
+http_read(struct http *h, char *buf, size_t len)
+{
+	return read_in(h, buf, len);
+}
+
 int
 http_body(struct http *h, size_t max, const char **body, size_t *len)
 {

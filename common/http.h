@@ -39,6 +39,12 @@ int	 http_content_is_json(struct http *);
  * a read error or a Content-Length that does not match the body.
  */
 int	 http_body(struct http *, size_t max, const char **body, size_t *len);
+/*
+ * Reads up to len bytes of the request body into buf, for bodies read as
+ * they stream (uploads); the caller bounds the total. Returns the count
+ * read, 0 at the end of the body.
+ */
+size_t	 http_read(struct http *, char *buf, size_t len);
 
 /* Writes the status line, Content-Type and the security headers; ends the header block. */
 void	 http_open(struct http *, int status, const char *ctype);

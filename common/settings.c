@@ -42,6 +42,10 @@ const struct setting_def settings_table[] = {
 	{ "inbound_text_max_bytes", SETTING_INT, "65536", 160, 1048576,
 	    "an inbound message with a longer text is refused (per item,"
 	    " with the reason in the answer and the log)" },
+	{ "campaign_upload_max_mb", SETTING_INT, "200", 1, 4096,
+	    "largest CSV of campaign recipients the admin takes in one"
+	    " upload, in MiB (the web server's own body limit must allow"
+	    " it: deploy/lighttpd.conf.in)" },
 	{ "webhook_threads", SETTING_INT, "16", 1, 256,
 	    "requests each webhook program serves at once (read at program"
 	    " start)" },
