@@ -17,6 +17,7 @@
 #include "settings.h"
 #include "smstext.h"
 #include "store.h"
+#include "store_api.h"
 #include "store_campaign.h"
 
 #define TEMPLATE_MAX	6400	/* bytes of a template */

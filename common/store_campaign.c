@@ -41,7 +41,6 @@ enum q {
 	Q_SESSION_ADD,
 	Q_SESSION_GET,
 	Q_AGENT_NAME,
-	Q_ATTACHED,
 	Q_OPTED_OUT,
 	Q_RCPT_ADD,
 	Q_RCPT_EACH,
@@ -133,8 +132,6 @@ static const char *const q_sql[Q__MAX] = {
 	    " campaigns c ON c.id = s.campaign_id WHERE s.session_id = ?1",
 	[Q_AGENT_NAME] = "SELECT id FROM agents WHERE name = ?1 ORDER BY id"
 	    " LIMIT 1",
-	[Q_ATTACHED] = "SELECT EXISTS (SELECT 1 FROM agent_channels WHERE"
-	    " agent_id = ?1 AND connection_id = ?2)",
 	[Q_OPTED_OUT] = "SELECT opted_out FROM contacts WHERE phone = ?1",
 	[Q_RCPT_ADD] = "INSERT INTO campaign_recipients (campaign_id, line,"
 	    " phone, fields, timezone) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -176,7 +173,6 @@ static const char *const q_name[Q__MAX] = {
 	[Q_SESSION_ADD] = "session campaign add",
 	[Q_SESSION_GET] = "session campaign get",
 	[Q_AGENT_NAME] = "agent by name",
-	[Q_ATTACHED] = "agent attached",
 	[Q_OPTED_OUT] = "contact opted out",
 	[Q_RCPT_ADD] = "campaign recipient add",
 	[Q_RCPT_EACH] = "campaign recipients",
@@ -635,12 +631,6 @@ store_agent_by_name(struct store *st, const char *name, int64_t *id)
 		rc = rc == SQLITE_DONE ? 0 : -1;
 	q_close(&r);
 	return rc;
-}
-
-int
-store_agent_attached(struct store *st, int64_t agent, const char *conn)
-{
-	return q_exists(st, Q_ATTACHED, "is", agent, conn);
 }
 
 struct store_rcpt_writer {

@@ -101,8 +101,6 @@ int	 store_session_campaign(struct store *, int64_t session,
 	    int64_t *campaign, char *name, size_t namesz);
 /* An agent by its name (exactly). > 0 with *id, 0 none. */
 int	 store_agent_by_name(struct store *, const char *name, int64_t *id);
-/* Whether agent is attached to connection conn (either way). > 0 yes, 0 no. */
-int	 store_agent_attached(struct store *, int64_t agent, const char *conn);
 
 /* The import's writer: its statements are prepared once for all the lines. */
 struct store_rcpt_writer;
