@@ -467,6 +467,7 @@ campaign_window_open(int start, int end, int minute)
 /* --- The sender's release ---------------------------------------------------- */
 
 #define RELEASE_BATCH	100	/* recipients per transaction */
+#define REPLY_BATCH	20000	/* inbound messages looked at for replies per turn */
 
 /* Finds one field of a recipient for the template. */
 struct fields_find {
@@ -677,11 +678,14 @@ int
 campaign_release(struct store *st, double now, long *released)
 {
 	struct active	 a = { NULL, 0, 0 };
+	int64_t		 replied;
 	size_t		 i;
 	long		 timeout;
 	int		 rc = 1;
 
 	*released = 0;
+	if (store_campaign_replies(st, REPLY_BATCH, &replied) < 0)
+		return -1;
 	if (store_campaign_each(st, 1, active_add, &a) < 0) {
 		free(a.v);
 		return -1;

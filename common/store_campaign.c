@@ -45,6 +45,9 @@ enum q {
 	Q_RCPT_ADD,
 	Q_RCPT_EACH,
 	Q_SERIES,
+	Q_REPLY_RANGE,
+	Q_REPLIED,
+	Q_REPLY_MARK,
 	Q__MAX
 };
 
@@ -148,6 +151,19 @@ static const char *const q_sql[Q__MAX] = {
 	    " FROM campaign_recipients WHERE campaign_id = ?1 AND status IN"
 	    " ('sent', 'delivered', 'failed', 'replied') GROUP BY 1, 2"
 	    " ORDER BY 1, 2",
+	[Q_REPLY_RANGE] = "SELECT (SELECT message_id FROM campaign_reply_mark"
+	    " WHERE id = 1), (SELECT COALESCE(MAX(id), 0) FROM messages)",
+	/* Inbound messages in (?1, ?2] answering a campaign's message in their session. */
+	[Q_REPLIED] = "UPDATE campaign_recipients SET status = 'replied',"
+	    " reason = '', updated_at = " NOW " WHERE status IN ('queued',"
+	    " 'sent', 'delivered') AND message_id IN (SELECT o.id FROM"
+	    " messages i JOIN session_campaigns sc ON sc.session_id ="
+	    " i.session_id JOIN messages o INDEXED BY messages_session ON"
+	    " o.session_id = i.session_id AND o.id < i.id WHERE i.id > ?1 AND"
+	    " i.id <= ?2 AND i.direction = 'in' AND o.direction = 'out' AND"
+	    " o.author = 'campaign')",
+	[Q_REPLY_MARK] = "UPDATE campaign_reply_mark SET message_id = ?2"
+	    " WHERE id = 1 AND message_id = ?1",
 };
 
 static const char *const q_name[Q__MAX] = {
@@ -177,6 +193,9 @@ static const char *const q_name[Q__MAX] = {
 	[Q_RCPT_ADD] = "campaign recipient add",
 	[Q_RCPT_EACH] = "campaign recipients",
 	[Q_SERIES] = "campaign series",
+	[Q_REPLY_RANGE] = "campaign reply range",
+	[Q_REPLIED] = "campaign replied",
+	[Q_REPLY_MARK] = "campaign reply mark",
 };
 
 /* One statement being run. */
@@ -779,4 +798,41 @@ store_campaign_series(struct store *st, int64_t id, int len,
 	}
 	q_close(&r);
 	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+int
+store_campaign_replies(struct store *st, int64_t batch, int64_t *replied)
+{
+	struct q_run	 r;
+	int64_t		 mark = 0, upto = 0, moved = 0;
+	int		 rc;
+
+	*replied = 0;
+	if ((rc = q_open(&r, st, Q_REPLY_RANGE, "")) == SQLITE_ROW) {
+		mark = sqlite3_column_int64(r.s, 0);
+		upto = sqlite3_column_int64(r.s, 1);
+	}
+	q_close(&r);
+	if (rc != SQLITE_ROW)
+		return -1;
+	if (upto <= mark)
+		return 1;
+	if (upto - mark > batch)
+		upto = mark + batch;
+	/* Lost on a power failure, the marks are made again: relaxed. */
+	if (store_sync_relaxed(st, 1) < 0)
+		return -1;
+	if (store_begin(st) < 0) {
+		store_sync_relaxed(st, 0);
+		return -1;
+	}
+	if (q_exec(st, Q_REPLIED, replied, "ii", mark, upto) <= 0 ||
+	    q_exec(st, Q_REPLY_MARK, &moved, "ii", mark, upto) <= 0 ||
+	    moved == 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		store_sync_relaxed(st, 0);
+		*replied = 0;
+		return moved == 0 ? 0 : -1;
+	}
+	return store_sync_relaxed(st, 0) < 0 ? -1 : 1;
 }

@@ -143,4 +143,13 @@ int	 store_campaign_series(struct store *, int64_t id, int len,
 	    int (*fn)(const char *period, enum rcpt_status, int64_t, void *),
 	    void *arg);
 
+/*
+ * Marks replied the recipients whose contact answered: the inbound
+ * messages past the last mark (at most batch of them), in sessions a
+ * campaign's message went to, after that message. One transaction of its
+ * own (relaxed durability), none when there is nothing new. > 0 with
+ * *replied, 0 when another sender moved the mark meanwhile.
+ */
+int	 store_campaign_replies(struct store *, int64_t batch, int64_t *replied);
+
 #endif

@@ -29,7 +29,29 @@ struct writer {
 	pthread_t	 thread;
 	struct store	*st;		/* the writer thread's own connection */
 	struct writer_opts opts;
+	struct timespec	 extra_at;	/* when extra last rode along (CLOCK_MONOTONIC) */
 };
+
+/*
+ * Whether extra should ride along in this group: at most once a second,
+ * since what it writes (the counters) then dirties a page in each group
+ * and makes a group of duplicates, which writes nothing else, pay a sync.
+ */
+static int
+extra_due(struct writer *w)
+{
+	struct timespec	 now;
+
+	if (w->opts.extra == NULL)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - w->extra_at.tv_sec < 1 ||
+	    (now.tv_sec - w->extra_at.tv_sec == 1 &&
+	    now.tv_nsec < w->extra_at.tv_nsec))
+		return 0;
+	w->extra_at = now;
+	return 1;
+}
 
 /* Opens the writer's connection; one the file system lets only read is useless. */
 static int
@@ -65,7 +87,7 @@ static void
 commit_group(struct writer *w, struct job *group)
 {
 	struct job	*j;
-	int		 failed, xrc;
+	int		 failed, xrc, extra;
 
 	for (j = group; j != NULL; j = j->next)
 		j->rc = 0;
@@ -96,13 +118,13 @@ commit_group(struct writer *w, struct job *group)
 			w->st = NULL;
 			continue;
 		}
-		xrc = w->opts.extra != NULL ? w->opts.extra(w->st) : 0;
+		xrc = (extra = extra_due(w)) ? w->opts.extra(w->st) : 0;
 		if (store_commit(w->st) < 0) {
-			if (w->opts.extra != NULL)
+			if (extra)
 				w->opts.extra_done(0);
 			break;
 		}
-		if (w->opts.extra != NULL)
+		if (extra)
 			w->opts.extra_done(xrc > 0);
 		for (j = group; j != NULL; j = j->next)
 			if (j->rc == 0)

@@ -22,8 +22,9 @@ struct writer_opts {
 	/* Called on each new connection; <= 0 refuses it (logged by the callee). May be NULL. */
 	int	(*on_open)(struct store *);
 	/*
-	 * Work that rides along (counters): extra(st) runs in every group's
-	 * transaction just before its commit, and, while pending() says there
+	 * Work that rides along (counters): extra(st) runs in a group's
+	 * transaction just before its commit, at most once a second, and,
+	 * while pending() says there
 	 * is some, in a transaction of its own (relaxed durability) when the
 	 * writer has been idle for a second and as it stops; then
 	 * extra_done(committed) says whether what it wrote is in the store.

@@ -257,8 +257,11 @@ ann = env.sql1("SELECT s.id FROM sessions s JOIN contacts c ON c.id = s.contact_
 env.check(env.wait_for(lambda: env.sql1("SELECT COUNT(*) FROM messages WHERE session_id = ?"
                                         " AND author = 'agent'", (ann,)) == 1, 20),
           "the inbound agent answered in the campaign's session")
-env.check(env.sql1("SELECT status FROM campaign_recipients WHERE phone = '+4915200000001'"
-                   " AND campaign_id = ?", (int(hostile),)) == "replied", "the recipient replied")
+# The sender marks replies on its next turn: wait for it.
+env.check(env.wait_for(lambda: env.sql1("SELECT status FROM campaign_recipients WHERE phone ="
+                                        " '+4915200000001' AND campaign_id = ?",
+                                        (int(hostile),)) == "replied", 20),
+          "the recipient replied")
 st, lines = status(hostile)
 env.check(lines[0] == "state: completed" and [l.split(":")[0] for l in lines[1:]] ==
           ["planned", "queued", "sent", "delivered", "failed", "replied", "canceled", "skipped"],
