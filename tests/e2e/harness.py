@@ -239,6 +239,10 @@ class Env:
             'PidFile "%s"' % os.path.join(self.var, "apache.pid"),
             'ErrorLog "%s"' % os.path.join(self.var, "apache-error.log"),
             "LogLevel warn",
+            # Infobip keeps its connections open: Apache's default of 100
+            # requests per connection closes them under load, and a close
+            # that crosses the client's next request shows as a read error.
+            "MaxKeepAliveRequests 0",
             'DefaultRuntimeDir "%s"' % rundir,
             'Mutex "file:%s" default' % rundir,
             'DocumentRoot "%s"' % os.path.join(self.dir, "www"),
