@@ -1,5 +1,4 @@
 /* The admin's reads: lists paged on indexed keys, the conversation, the dashboard (the store's second file). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,105 +201,19 @@ static const char *const q_name[Q__MAX] = {
 	[Q_METRIC_LATENCY] = "Q_METRIC_LATENCY",
 };
 
-/* One statement being read: the query it runs and its handle. */
-struct q_run {
-	struct store	*st;
-	enum q		 which;
-	sqlite3_stmt	*s;
-};
-
-/* Steps the statement: SQLITE_ROW, SQLITE_DONE, or -1 (logged once, by name). */
-static int
-q_step(struct q_run *r)
-{
-	int	 rc;
-
-	/* A constraint is no soft outcome for these statements. */
-	rc = store_step(r->st, q_name[r->which], r->s);
-	return rc == SQLITE_CONSTRAINT ? -1 : rc;
-}
-
-/* Ends a read; safe after a failed q_open. */
-static void
-q_close(struct q_run *r)
-{
-	sqlite3_finalize(r->s);
-	r->s = NULL;
-}
-
-/* Column col as text ("" for NULL). */
-static const char *
-col(const struct q_run *r, int c)
-{
-	const unsigned char	*t = sqlite3_column_text(r->s, c);
-
-	return t != NULL ? (const char *)t : "";
-}
-
-static void
-col_copy(const struct q_run *r, int c, char *dst, size_t dstsz)
-{
-	snprintf(dst, dstsz, "%s", col(r, c));
-}
-
 /*
- * Prepares query which and binds its parameters in order: 's' text (NULL
- * binds NULL), 'i' int64, 'd' double. Parameters past the statement's own count are
- * skipped, so variants of a query share one parameter list. Returns
- * SQLITE_ROW, SQLITE_DONE or -1 (logged), like store.c's run().
+ * The name and SQL of query w, as the store_q_ functions take them. All
+ * but the rollup's two writes are reads, which no constraint refuses; the
+ * writes take a refusal as the failure it is here.
  */
-static int
-q_open(struct q_run *r, struct store *st, enum q which, const char *fmt, ...)
-{
-	sqlite3		*db = store_sqlite(st);
-	va_list		 ap;
-	const char	*t;
-	int64_t		 v;
-	double		 d;
-	int		 i, n, rc = SQLITE_OK;
-
-	r->st = st;
-	r->which = which;
-	r->s = NULL;
-	if (sqlite3_prepare_v2(db, q_sql[which], -1, &r->s, NULL) !=
-	    SQLITE_OK) {
-		log_error("%s: prepare: %s", q_name[which], sqlite3_errmsg(db));
-		return -1;
-	}
-	n = sqlite3_bind_parameter_count(r->s);
-	va_start(ap, fmt);
-	for (i = 1; *fmt != '\0' && rc == SQLITE_OK; fmt++, i++) {
-		if (*fmt == 's') {
-			t = va_arg(ap, const char *);
-			if (i <= n)
-				rc = t == NULL ? sqlite3_bind_null(r->s, i) :
-				    sqlite3_bind_text(r->s, i, t, -1,
-				    SQLITE_STATIC);
-		} else if (*fmt == 'd') {
-			d = va_arg(ap, double);
-			if (i <= n)
-				rc = sqlite3_bind_double(r->s, i, d);
-		} else {
-			v = va_arg(ap, int64_t);
-			if (i <= n)
-				rc = sqlite3_bind_int64(r->s, i, v);
-		}
-	}
-	va_end(ap);
-	if (rc != SQLITE_OK) {
-		log_error("%s: bind: %s", q_name[which], sqlite3_errmsg(db));
-		return -1;
-	}
-	return q_step(r);
-}
-
+#define Q(w)	q_name[w], q_sql[w]
 
 int
 store_admin_logs(struct store *st, const struct store_log_filter *f,
     int (*fn)(const struct store_log_row *, void *), void *arg)
 {
 	struct store_log_row	 l;
-	struct q_run		 r;
+	struct store_q		 r;
 	enum q			 which;
 	const char		*level;
 	int			 rc;
@@ -308,20 +221,21 @@ store_admin_logs(struct store *st, const struct store_log_filter *f,
 	level = f->level < CLOG__MAX ? conn_log_level_name(f->level) : NULL;
 	which = f->event != NULL ? Q_LOGS_EVENT : level != NULL ?
 	    Q_LOGS_LEVEL : Q_LOGS;
-	for (rc = q_open(&r, st, which, "siiss", f->conn, f->before > 0 ?
-	    f->before : INT64_MAX, (int64_t)f->limit, level, f->event);
-	    rc == SQLITE_ROW; rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(which), "siiss", f->conn,
+	    f->before > 0 ? f->before : INT64_MAX, (int64_t)f->limit, level,
+	    f->event);
+	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
 		l.id = sqlite3_column_int64(r.s, 0);
-		l.at = col(&r, 1);
-		if (!conn_log_level_find(col(&r, 2), &l.level))
+		l.at = store_q_text(&r, 1);
+		if (!conn_log_level_find(store_q_text(&r, 2), &l.level))
 			l.level = CLOG_INFO;
-		l.event = col(&r, 3);
-		l.text = col(&r, 4);
+		l.event = store_q_text(&r, 3);
+		l.text = store_q_text(&r, 4);
 		l.repeats = sqlite3_column_int(r.s, 5);
 		if (!fn(&l, arg))
 			break;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -329,16 +243,16 @@ int
 store_admin_log_last(struct store *st, const char *conn, const char *event,
     const char *prefix, char *at, size_t atsz, char *text, size_t textsz)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
 	at[0] = text[0] = '\0';
-	if ((rc = q_open(&r, st, Q_LOG_LAST, "sss", conn, event, prefix)) ==
-	    SQLITE_ROW) {
-		col_copy(&r, 0, at, atsz);
-		col_copy(&r, 1, text, textsz);
+	if ((rc = store_q_open(&r, st, Q(Q_LOG_LAST), "sss", conn, event,
+	    prefix)) == SQLITE_ROW) {
+		store_q_copy(&r, 0, at, atsz);
+		store_q_copy(&r, 1, text, textsz);
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : rc == SQLITE_ROW;
 }
 
@@ -347,20 +261,20 @@ store_admin_agents(struct store *st,
     int (*fn)(const struct store_agent_row *, void *), void *arg)
 {
 	struct store_agent_row	 a;
-	struct q_run		 r;
+	struct store_q		 r;
 	int			 rc;
 
-	for (rc = q_open(&r, st, Q_AGENTS, ""); rc == SQLITE_ROW;
-	    rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(Q_AGENTS), ""); rc == SQLITE_ROW;
+	    rc = store_q_step(&r)) {
 		a.id = sqlite3_column_int64(r.s, 0);
-		a.name = col(&r, 1);
-		a.kind = col(&r, 2);
-		a.status = col(&r, 3);
-		a.channels = col(&r, 4);
+		a.name = store_q_text(&r, 1);
+		a.kind = store_q_text(&r, 2);
+		a.status = store_q_text(&r, 3);
+		a.channels = store_q_text(&r, 4);
 		if (!fn(&a, arg))
 			break;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -369,24 +283,24 @@ store_admin_attachments(struct store *st, int64_t agent, const char *conn,
     int (*fn)(const struct store_attach_row *, void *), void *arg)
 {
 	struct store_attach_row	 a;
-	struct q_run		 r;
+	struct store_q		 r;
 	int			 rc;
 
-	for (rc = q_open(&r, st, Q_ATTACHMENTS, "is", agent, conn);
-	    rc == SQLITE_ROW; rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(Q_ATTACHMENTS), "is", agent, conn);
+	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
 		a.agent = sqlite3_column_int64(r.s, 0);
-		a.agent_name = col(&r, 1);
-		a.agent_status = col(&r, 2);
-		a.agent_kind = col(&r, 3);
-		a.conn = col(&r, 4);
-		a.conn_name = col(&r, 5);
-		a.conn_sender = col(&r, 6);
-		a.conn_status = col(&r, 7);
+		a.agent_name = store_q_text(&r, 1);
+		a.agent_status = store_q_text(&r, 2);
+		a.agent_kind = store_q_text(&r, 3);
+		a.conn = store_q_text(&r, 4);
+		a.conn_name = store_q_text(&r, 5);
+		a.conn_sender = store_q_text(&r, 6);
+		a.conn_status = store_q_text(&r, 7);
 		a.inbound = sqlite3_column_int(r.s, 8);
 		if (!fn(&a, arg))
 			break;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -395,7 +309,7 @@ store_admin_sessions(struct store *st, const struct store_session_filter *f,
     int (*fn)(const struct store_session_line *, void *), void *arg)
 {
 	struct store_session_line	 l;
-	struct q_run			 r;
+	struct store_q			 r;
 	enum q				 which;
 	char				 hi[STORE_TIME_MAX + 8];
 	int				 rc;
@@ -410,25 +324,25 @@ store_admin_sessions(struct store *st, const struct store_session_filter *f,
 	which = f->contact > 0 ? Q_SESSIONS_CONTACT : f->conn != NULL ?
 	    Q_SESSIONS_CONN : f->state == STORE_SESSIONS_OPEN ?
 	    Q_SESSIONS_OPEN : Q_SESSIONS;
-	for (rc = q_open(&r, st, which, "siissii", f->conn, f->contact,
+	for (rc = store_q_open(&r, st, Q(which), "siissii", f->conn, f->contact,
 	    (int64_t)f->state, f->from != NULL ? f->from : "", hi,
 	    f->cur_at != NULL && *f->cur_at != '\0' ? f->cur_id : INT64_MAX,
-	    (int64_t)f->limit); rc == SQLITE_ROW; rc = q_step(&r)) {
+	    (int64_t)f->limit); rc == SQLITE_ROW; rc = store_q_step(&r)) {
 		l.id = sqlite3_column_int64(r.s, 0);
-		l.conn = col(&r, 1);
-		l.conn_name = col(&r, 2);
-		l.phone = col(&r, 3);
-		l.agent = col(&r, 4);
-		l.responsible = col(&r, 5);
-		l.started_at = col(&r, 6);
-		l.last_at = col(&r, 7);
+		l.conn = store_q_text(&r, 1);
+		l.conn_name = store_q_text(&r, 2);
+		l.phone = store_q_text(&r, 3);
+		l.agent = store_q_text(&r, 4);
+		l.responsible = store_q_text(&r, 5);
+		l.started_at = store_q_text(&r, 6);
+		l.last_at = store_q_text(&r, 7);
 		l.open = sqlite3_column_int(r.s, 8);
-		l.channel_type = col(&r, 9);
-		l.last_text = col(&r, 10);
+		l.channel_type = store_q_text(&r, 9);
+		l.last_text = store_q_text(&r, 10);
 		if (!fn(&l, arg))
 			break;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -436,35 +350,38 @@ int
 store_admin_session_info(struct store *st, int64_t id,
     struct store_session_info *si)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
 	memset(si, 0, sizeof(*si));
-	if ((rc = q_open(&r, st, Q_SESSION_INFO, "i", id)) == SQLITE_ROW) {
+	if ((rc = store_q_open(&r, st, Q(Q_SESSION_INFO), "i", id)) ==
+	    SQLITE_ROW) {
 		si->id = sqlite3_column_int64(r.s, 0);
-		col_copy(&r, 1, si->conn, sizeof(si->conn));
-		col_copy(&r, 2, si->conn_name, sizeof(si->conn_name));
-		col_copy(&r, 3, si->sender, sizeof(si->sender));
+		store_q_copy(&r, 1, si->conn, sizeof(si->conn));
+		store_q_copy(&r, 2, si->conn_name, sizeof(si->conn_name));
+		store_q_copy(&r, 3, si->sender, sizeof(si->sender));
 		si->contact = sqlite3_column_int64(r.s, 4);
-		col_copy(&r, 5, si->phone, sizeof(si->phone));
-		col_copy(&r, 6, si->contact_name, sizeof(si->contact_name));
-		col_copy(&r, 7, si->contact_email, sizeof(si->contact_email));
+		store_q_copy(&r, 5, si->phone, sizeof(si->phone));
+		store_q_copy(&r, 6, si->contact_name, sizeof(si->contact_name));
+		store_q_copy(&r, 7, si->contact_email,
+		    sizeof(si->contact_email));
 		si->opted_out = sqlite3_column_int(r.s, 8);
 		si->agent = sqlite3_column_int64(r.s, 9);
-		col_copy(&r, 10, si->agent_name, sizeof(si->agent_name));
-		col_copy(&r, 11, si->responsible, sizeof(si->responsible));
-		col_copy(&r, 12, si->channel_type, sizeof(si->channel_type));
-		col_copy(&r, 13, si->started_at, sizeof(si->started_at));
-		col_copy(&r, 14, si->last_at, sizeof(si->last_at));
-		col_copy(&r, 15, si->closed_at, sizeof(si->closed_at));
-		si->data = strdup(col(&r, 16));
-		si->contact_data = strdup(col(&r, 17));
+		store_q_copy(&r, 10, si->agent_name, sizeof(si->agent_name));
+		store_q_copy(&r, 11, si->responsible, sizeof(si->responsible));
+		store_q_copy(&r, 12, si->channel_type,
+		    sizeof(si->channel_type));
+		store_q_copy(&r, 13, si->started_at, sizeof(si->started_at));
+		store_q_copy(&r, 14, si->last_at, sizeof(si->last_at));
+		store_q_copy(&r, 15, si->closed_at, sizeof(si->closed_at));
+		si->data = strdup(store_q_text(&r, 16));
+		si->contact_data = strdup(store_q_text(&r, 17));
 		si->messages = (long)sqlite3_column_int64(r.s, 18);
-		col_copy(&r, 19, si->campaign, sizeof(si->campaign));
+		store_q_copy(&r, 19, si->campaign, sizeof(si->campaign));
 		if (si->data == NULL || si->contact_data == NULL)
 			rc = -1;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	if (rc < 0) {
 		store_session_info_clear(si);
 		return -1;
@@ -486,32 +403,32 @@ store_admin_messages(struct store *st, int64_t session, int64_t before,
     void *arg)
 {
 	struct store_message_line	 m;
-	struct q_run			 r;
+	struct store_q			 r;
 	int				 rc;
 
-	for (rc = q_open(&r, st, Q_MESSAGES, "iii", session, before > 0 ?
-	    before : INT64_MAX, (int64_t)limit); rc == SQLITE_ROW;
-	    rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(Q_MESSAGES), "iii", session,
+	    before > 0 ? before : INT64_MAX, (int64_t)limit); rc == SQLITE_ROW;
+	    rc = store_q_step(&r)) {
 		m.id = sqlite3_column_int64(r.s, 0);
-		m.uid = col(&r, 1);
-		m.at = col(&r, 2);
-		m.direction = col(&r, 3);
-		m.author = col(&r, 4);
-		m.status = col(&r, 5);
-		m.status_name = col(&r, 6);
-		m.reason = col(&r, 7);
-		m.error = col(&r, 8);
-		m.text = col(&r, 9);
-		m.sent_at = col(&r, 10);
-		m.done_at = col(&r, 11);
-		m.currency = col(&r, 12);
+		m.uid = store_q_text(&r, 1);
+		m.at = store_q_text(&r, 2);
+		m.direction = store_q_text(&r, 3);
+		m.author = store_q_text(&r, 4);
+		m.status = store_q_text(&r, 5);
+		m.status_name = store_q_text(&r, 6);
+		m.reason = store_q_text(&r, 7);
+		m.error = store_q_text(&r, 8);
+		m.text = store_q_text(&r, 9);
+		m.sent_at = store_q_text(&r, 10);
+		m.done_at = store_q_text(&r, 11);
+		m.currency = store_q_text(&r, 12);
 		m.price = sqlite3_column_double(r.s, 13);
 		m.sms_count = sqlite3_column_int(r.s, 14);
 		m.clicks = sqlite3_column_int(r.s, 15);
 		if (!fn(&m, arg))
 			break;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -520,15 +437,15 @@ store_admin_days(struct store *st, const char *since,
     int (*fn)(const struct store_day_row *, void *), void *arg)
 {
 	struct store_day_row	 d;
-	struct q_run		 r;
+	struct store_q		 r;
 	int			 rc;
 
-	for (rc = q_open(&r, st, Q_DAYS, "s", since); rc == SQLITE_ROW;
-	    rc = q_step(&r)) {
-		d.conn = col(&r, 0);
-		d.conn_name = col(&r, 1);
-		d.day = col(&r, 2);
-		d.currency = col(&r, 3);
+	for (rc = store_q_open(&r, st, Q(Q_DAYS), "s", since); rc == SQLITE_ROW;
+	    rc = store_q_step(&r)) {
+		d.conn = store_q_text(&r, 0);
+		d.conn_name = store_q_text(&r, 1);
+		d.day = store_q_text(&r, 2);
+		d.currency = store_q_text(&r, 3);
 		d.received = (long)sqlite3_column_int64(r.s, 4);
 		d.sent = (long)sqlite3_column_int64(r.s, 5);
 		d.delivered = (long)sqlite3_column_int64(r.s, 6);
@@ -537,25 +454,25 @@ store_admin_days(struct store *st, const char *since,
 		if (!fn(&d, arg))
 			break;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
 int
 store_admin_queues(struct store *st, struct store_queue_stats *q)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
 	memset(q, 0, sizeof(*q));
-	if ((rc = q_open(&r, st, Q_QUEUES, "")) == SQLITE_ROW) {
+	if ((rc = store_q_open(&r, st, Q(Q_QUEUES), "")) == SQLITE_ROW) {
 		q->outbox = (long)sqlite3_column_int64(r.s, 0);
 		q->outbox_oldest_s = sqlite3_column_double(r.s, 1);
 		q->agent_queue = (long)sqlite3_column_int64(r.s, 2);
 		q->agent_oldest_s = sqlite3_column_double(r.s, 3);
-		col_copy(&r, 4, q->rollup_at, sizeof(q->rollup_at));
+		store_q_copy(&r, 4, q->rollup_at, sizeof(q->rollup_at));
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -563,13 +480,13 @@ store_admin_queues(struct store *st, struct store_queue_stats *q)
 int
 store_admin_contact_find(struct store *st, const char *phone, int64_t *id)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
 	*id = 0;
-	if ((rc = q_open(&r, st, Q_CONTACT, "s", phone)) == SQLITE_ROW)
+	if ((rc = store_q_open(&r, st, Q(Q_CONTACT), "s", phone)) == SQLITE_ROW)
 		*id = sqlite3_column_int64(r.s, 0);
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : rc == SQLITE_ROW;
 }
 
@@ -593,12 +510,12 @@ static int
 daily_read(struct store *st, const char *conn, const char *since,
     struct dailies *d)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	struct daily	*nv, *x;
 	int		 rc, k;
 
-	for (rc = q_open(&r, st, Q_DAILY_SUM, "ss", conn, since);
-	    rc == SQLITE_ROW; rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(Q_DAILY_SUM), "ss", conn, since);
+	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
 		if (d->n == d->cap) {
 			d->cap = d->cap ? d->cap * 2 : 16;
 			if ((nv = realloc(d->v, d->cap * sizeof(*nv))) == NULL) {
@@ -609,13 +526,13 @@ daily_read(struct store *st, const char *conn, const char *since,
 		}
 		x = &d->v[d->n++];
 		snprintf(x->conn, sizeof(x->conn), "%s", conn);
-		col_copy(&r, 0, x->day, sizeof(x->day));
+		store_q_copy(&r, 0, x->day, sizeof(x->day));
 		for (k = 0; k < 4; k++)
 			x->n[k] = sqlite3_column_int64(r.s, k + 1);
 		x->spend = sqlite3_column_double(r.s, 5);
-		col_copy(&r, 6, x->currency, sizeof(x->currency));
+		store_q_copy(&r, 6, x->currency, sizeof(x->currency));
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -623,7 +540,7 @@ int
 store_admin_daily_refresh(struct store *st, int days)
 {
 	struct dailies	 d = { NULL, 0, 0 };
-	struct q_run	 r;
+	struct store_q	 r;
 	char		 since[16], (*conns)[STORE_ID_LEN + 1] = NULL, (*nc)[STORE_ID_LEN + 1];
 	size_t		 nconns = 0, i;
 	time_t		 t;
@@ -635,17 +552,17 @@ store_admin_daily_refresh(struct store *st, int days)
 	    strftime(since, sizeof(since), "%Y-%m-%d", &tm) == 0)
 		return -1;
 	/* Read without the write lock: the messages of the last days. */
-	for (rc = q_open(&r, st, Q_DAILY_CONNS, ""); rc == SQLITE_ROW;
-	    rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(Q_DAILY_CONNS), ""); rc == SQLITE_ROW;
+	    rc = store_q_step(&r)) {
 		if ((nc = realloc(conns, (nconns + 1) * sizeof(*conns))) ==
 		    NULL) {
 			rc = -1;
 			break;
 		}
 		conns = nc;
-		col_copy(&r, 0, conns[nconns++], sizeof(conns[0]));
+		store_q_copy(&r, 0, conns[nconns++], sizeof(conns[0]));
 	}
-	q_close(&r);
+	store_q_close(&r);
 	if (rc < 0)
 		goto out;
 	for (i = 0; i < nconns; i++)
@@ -654,15 +571,12 @@ store_admin_daily_refresh(struct store *st, int days)
 	/* Then the few rows, in one short write. */
 	if (store_begin(st) < 0)
 		goto out;
-	rc = q_open(&r, st, Q_DAILY_DEL, "s", since);
-	q_close(&r);
-	for (i = 0; rc == SQLITE_DONE && i < d.n; i++) {
-		rc = q_open(&r, st, Q_DAILY_ADD, "ssiiiids", d.v[i].conn,
-		    d.v[i].day, d.v[i].n[0], d.v[i].n[1], d.v[i].n[2],
-		    d.v[i].n[3], d.v[i].spend, d.v[i].currency);
-		q_close(&r);
-	}
-	if (rc != SQLITE_DONE || store_commit(st) < 0) {
+	rc = store_q_exec(st, Q(Q_DAILY_DEL), NULL, "s", since);
+	for (i = 0; rc > 0 && i < d.n; i++)
+		rc = store_q_exec(st, Q(Q_DAILY_ADD), NULL, "ssiiiids",
+		    d.v[i].conn, d.v[i].day, d.v[i].n[0], d.v[i].n[1],
+		    d.v[i].n[2], d.v[i].n[3], d.v[i].spend, d.v[i].currency);
+	if (rc <= 0 || store_commit(st) < 0) {
 		store_rollback(st);
 		goto out;
 	}
@@ -685,18 +599,18 @@ int
 store_admin_metric(struct store *st, enum store_metric which,
     int (*fn)(const char *, const char *, double, void *), void *arg)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	char		 l1[64], l2[64];
 	int		 rc;
 
-	for (rc = q_open(&r, st, metric_q[which], ""); rc == SQLITE_ROW;
-	    rc = q_step(&r)) {
-		col_copy(&r, 0, l1, sizeof(l1));
-		col_copy(&r, 1, l2, sizeof(l2));
+	for (rc = store_q_open(&r, st, Q(metric_q[which]), "");
+	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
+		store_q_copy(&r, 0, l1, sizeof(l1));
+		store_q_copy(&r, 1, l2, sizeof(l2));
 		if (!fn(l1, l2, sqlite3_column_double(r.s, 2), arg))
 			break;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -704,19 +618,19 @@ int
 store_admin_requests(struct store *st,
     int (*fn)(const char *, const char *, int, int64_t, void *), void *arg)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	char		 program[64], route[64];
 	int		 rc;
 
-	for (rc = q_open(&r, st, Q_METRIC_REQUESTS, ""); rc == SQLITE_ROW;
-	    rc = q_step(&r)) {
-		col_copy(&r, 0, program, sizeof(program));
-		col_copy(&r, 1, route, sizeof(route));
+	for (rc = store_q_open(&r, st, Q(Q_METRIC_REQUESTS), "");
+	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
+		store_q_copy(&r, 0, program, sizeof(program));
+		store_q_copy(&r, 1, route, sizeof(route));
 		if (!fn(program, route, sqlite3_column_int(r.s, 2),
 		    sqlite3_column_int64(r.s, 3), arg))
 			break;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -725,13 +639,13 @@ store_admin_latency(struct store *st, const char *name,
     int (*fn)(const struct store_latency_row *, void *), void *arg)
 {
 	struct store_latency_row x;
-	struct q_run		 r;
+	struct store_q		 r;
 	int			 rc;
 
-	for (rc = q_open(&r, st, Q_METRIC_LATENCY, "s", name);
-	    rc == SQLITE_ROW; rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(Q_METRIC_LATENCY), "s", name);
+	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
 		memset(&x, 0, sizeof(x));
-		col_copy(&r, 0, x.label, sizeof(x.label));
+		store_q_copy(&r, 0, x.label, sizeof(x.label));
 		x.count = sqlite3_column_int64(r.s, 1);
 		x.sum = sqlite3_column_double(r.s, 2);
 		x.has_bucket = sqlite3_column_type(r.s, 3) != SQLITE_NULL;
@@ -740,6 +654,6 @@ store_admin_latency(struct store *st, const char *name,
 		if (!fn(&x, arg))
 			break;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
 }

@@ -1,11 +1,8 @@
 /* The store's part of the send API: tokens, and the sends made with them (the store's third file). */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
-#include "log.h"
 #include "store.h"
 #include "store_api.h"
 #include "store_private.h"
@@ -69,93 +66,28 @@ static const struct {
 	    " WHERE m.uid = ?1 AND s.connection_id = ?2 AND s.agent_id = ?3" },
 };
 
-struct a_run {
-	struct store	*st;
-	enum a		 which;
-	sqlite3_stmt	*s;
-};
-
-/* Steps: SQLITE_ROW, SQLITE_DONE, SQLITE_CONSTRAINT or -1 (logged, by name). */
-static int
-a_step(struct a_run *r)
-{
-	return store_step(r->st, a_stmt[r->which].name, r->s);
-}
+/* The name and SQL of statement w, as the store_q_ functions take them. */
+#define A(w)	a_stmt[w].name, a_stmt[w].sql
 
 static void
-a_close(struct a_run *r)
-{
-	sqlite3_finalize(r->s);
-	r->s = NULL;
-}
-
-/*
- * Prepares statement which, binds its parameters in order ('s' text, NULL
- * binds NULL; 'i' int64) and steps it once: SQLITE_ROW, SQLITE_DONE,
- * SQLITE_CONSTRAINT or -1 (logged). Close with a_close in every case.
- */
-static int
-a_open(struct a_run *r, struct store *st, enum a which, const char *fmt, ...)
-{
-	sqlite3		*db = store_sqlite(st);
-	va_list		 ap;
-	const char	*t;
-	int		 i, rc = SQLITE_OK;
-
-	r->st = st;
-	r->which = which;
-	r->s = NULL;
-	if (sqlite3_prepare_v2(db, a_stmt[which].sql, -1, &r->s, NULL) !=
-	    SQLITE_OK) {
-		log_error("%s: prepare: %s", a_stmt[which].name,
-		    sqlite3_errmsg(db));
-		return -1;
-	}
-	va_start(ap, fmt);
-	for (i = 1; *fmt != '\0' && rc == SQLITE_OK; fmt++, i++) {
-		if (*fmt == 's') {
-			t = va_arg(ap, const char *);
-			rc = t == NULL ? sqlite3_bind_null(r->s, i) :
-			    sqlite3_bind_text(r->s, i, t, -1, SQLITE_STATIC);
-		} else
-			rc = sqlite3_bind_int64(r->s, i, va_arg(ap, int64_t));
-	}
-	va_end(ap);
-	if (rc != SQLITE_OK) {
-		log_error("%s: bind: %s", a_stmt[which].name,
-		    sqlite3_errmsg(db));
-		return -1;
-	}
-	return a_step(r);
-}
-
-static void
-col_copy(const struct a_run *r, int c, char *dst, size_t dstsz)
-{
-	const unsigned char	*t = sqlite3_column_text(r->s, c);
-
-	snprintf(dst, dstsz, "%s", t != NULL ? (const char *)t : "");
-}
-
-static void
-token_row(const struct a_run *r, struct store_token *t)
+token_row(const struct store_q *r, struct store_token *t)
 {
 	char	 status[32];
 
 	memset(t, 0, sizeof(*t));
 	t->id = sqlite3_column_int64(r->s, 0);
 	t->agent = sqlite3_column_int64(r->s, 1);
-	col_copy(r, 2, t->conn, sizeof(t->conn));
-	col_copy(r, 3, t->agent_name, sizeof(t->agent_name));
-	col_copy(r, 4, t->conn_name, sizeof(t->conn_name));
-	col_copy(r, 5, t->prefix, sizeof(t->prefix));
-	col_copy(r, 6, t->created_by, sizeof(t->created_by));
-	col_copy(r, 7, t->created_at, sizeof(t->created_at));
-	col_copy(r, 8, t->revoked_by, sizeof(t->revoked_by));
-	col_copy(r, 9, t->revoked_at, sizeof(t->revoked_at));
-	col_copy(r, 10, status, sizeof(status));
+	store_q_copy(r, 2, t->conn, sizeof(t->conn));
+	store_q_copy(r, 3, t->agent_name, sizeof(t->agent_name));
+	store_q_copy(r, 4, t->conn_name, sizeof(t->conn_name));
+	store_q_copy(r, 5, t->prefix, sizeof(t->prefix));
+	store_q_copy(r, 6, t->created_by, sizeof(t->created_by));
+	store_q_copy(r, 7, t->created_at, sizeof(t->created_at));
+	store_q_copy(r, 8, t->revoked_by, sizeof(t->revoked_by));
+	store_q_copy(r, 9, t->revoked_at, sizeof(t->revoked_at));
+	store_q_copy(r, 10, status, sizeof(status));
 	t->agent_running = strcmp(status, "RUNNING") == 0;
-	col_copy(r, 11, status, sizeof(status));
+	store_q_copy(r, 11, status, sizeof(status));
 	if (!conn_status_find(status, &t->conn_status))
 		t->conn_status = CONN_ERROR;
 	t->conn_deleted = sqlite3_column_int(r->s, 12);
@@ -166,16 +98,11 @@ int
 store_token_add(struct store *st, int64_t agent, const char *conn,
     const char *hash, const char *prefix, const char *who, int64_t *id)
 {
-	struct a_run	 r;
-	int		 rc;
+	int	 rc;
 
-	rc = a_open(&r, st, A_TOKEN_ADD, "issss", agent, conn, hash, prefix,
-	    who);
-	a_close(&r);
-	if (rc == SQLITE_CONSTRAINT)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return -1;
+	if ((rc = store_q_exec(st, A(A_TOKEN_ADD), NULL, "issss", agent, conn,
+	    hash, prefix, who)) <= 0)
+		return rc;
 	*id = sqlite3_last_insert_rowid(store_sqlite(st));
 	return 1;
 }
@@ -185,15 +112,16 @@ static int
 token_one(struct store *st, enum a which, const char *fmt, const char *hash,
     int64_t id, struct store_token *t)
 {
-	struct a_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
 	memset(t, 0, sizeof(*t));
-	rc = which == A_TOKEN_BY_HASH ? a_open(&r, st, which, fmt, hash) :
-	    a_open(&r, st, which, fmt, id);
+	rc = which == A_TOKEN_BY_HASH ?
+	    store_q_open(&r, st, A(which), fmt, hash) :
+	    store_q_open(&r, st, A(which), fmt, id);
 	if (rc == SQLITE_ROW)
 		token_row(&r, t);
-	a_close(&r);
+	store_q_close(&r);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -212,14 +140,12 @@ store_token_get(struct store *st, int64_t id, struct store_token *t)
 int
 store_token_revoke(struct store *st, int64_t id, const char *who)
 {
-	struct a_run	 r;
-	int		 rc;
+	int64_t	 n = 0;
 
-	rc = a_open(&r, st, A_TOKEN_REVOKE, "is", id, who);
-	a_close(&r);
-	if (rc != SQLITE_DONE)
+	/* Refused by a constraint is an error here, not "no such token". */
+	if (store_q_exec(st, A(A_TOKEN_REVOKE), &n, "is", id, who) <= 0)
 		return -1;
-	return sqlite3_changes(store_sqlite(st)) > 0;
+	return n > 0;
 }
 
 int
@@ -227,29 +153,29 @@ store_token_each(struct store *st, int64_t agent,
     int (*fn)(const struct store_token *, void *), void *arg)
 {
 	struct store_token	 t;
-	struct a_run		 r;
+	struct store_q		 r;
 	int			 rc;
 
-	for (rc = a_open(&r, st, A_TOKEN_EACH, "i", agent); rc == SQLITE_ROW;
-	    rc = a_step(&r)) {
+	for (rc = store_q_open(&r, st, A(A_TOKEN_EACH), "i", agent);
+	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
 		token_row(&r, &t);
 		if (!fn(&t, arg)) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
-	a_close(&r);
+	store_q_close(&r);
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
 int
 store_agent_attached(struct store *st, int64_t agent, const char *conn)
 {
-	struct a_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
-	rc = a_open(&r, st, A_ATTACHED, "is", agent, conn);
-	a_close(&r);
+	rc = store_q_open(&r, st, A(A_ATTACHED), "is", agent, conn);
+	store_q_close(&r);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -257,16 +183,16 @@ int
 store_api_send_find(struct store *st, const char *conn, int64_t agent,
     const char *reference, char *uid, char *request_hash)
 {
-	struct a_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
 	uid[0] = request_hash[0] = '\0';
-	if ((rc = a_open(&r, st, A_SEND_FIND, "sis", conn, agent,
+	if ((rc = store_q_open(&r, st, A(A_SEND_FIND), "sis", conn, agent,
 	    reference)) == SQLITE_ROW) {
-		col_copy(&r, 0, uid, STORE_UID_MAX);
-		col_copy(&r, 1, request_hash, 65);
+		store_q_copy(&r, 0, uid, STORE_UID_MAX);
+		store_q_copy(&r, 1, request_hash, 65);
 	}
-	a_close(&r);
+	store_q_close(&r);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -275,46 +201,41 @@ store_api_send_add(struct store *st, int64_t message, int64_t token,
     int64_t agent, const char *conn, const char *reference,
     const char *communication, const char *request_hash)
 {
-	struct a_run	 r;
-	int		 rc;
-
-	rc = a_open(&r, st, A_SEND_ADD, "iiissss", message, token, agent, conn,
-	    reference, communication, request_hash);
-	a_close(&r);
-	return rc == SQLITE_DONE ? 1 : rc == SQLITE_CONSTRAINT ? 0 : -1;
+	return store_q_exec(st, A(A_SEND_ADD), NULL, "iiissss", message, token,
+	    agent, conn, reference, communication, request_hash);
 }
 
 int
 store_api_message_get(struct store *st, const char *conn, int64_t agent,
     const char *uid, struct store_api_message *m)
 {
-	struct a_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
 	memset(m, 0, sizeof(*m));
-	if ((rc = a_open(&r, st, A_MESSAGE, "ssi", uid, conn, agent)) ==
-	    SQLITE_ROW) {
-		col_copy(&r, 0, m->uid, sizeof(m->uid));
-		col_copy(&r, 1, m->status, sizeof(m->status));
-		col_copy(&r, 2, m->recipient, sizeof(m->recipient));
-		col_copy(&r, 3, m->reference, sizeof(m->reference));
-		col_copy(&r, 4, m->communication, sizeof(m->communication));
-		col_copy(&r, 5, m->infobip_id, sizeof(m->infobip_id));
-		col_copy(&r, 6, m->status_group, sizeof(m->status_group));
-		col_copy(&r, 7, m->status_name, sizeof(m->status_name));
-		col_copy(&r, 8, m->status_description,
+	if ((rc = store_q_open(&r, st, A(A_MESSAGE), "ssi", uid, conn,
+	    agent)) == SQLITE_ROW) {
+		store_q_copy(&r, 0, m->uid, sizeof(m->uid));
+		store_q_copy(&r, 1, m->status, sizeof(m->status));
+		store_q_copy(&r, 2, m->recipient, sizeof(m->recipient));
+		store_q_copy(&r, 3, m->reference, sizeof(m->reference));
+		store_q_copy(&r, 4, m->communication, sizeof(m->communication));
+		store_q_copy(&r, 5, m->infobip_id, sizeof(m->infobip_id));
+		store_q_copy(&r, 6, m->status_group, sizeof(m->status_group));
+		store_q_copy(&r, 7, m->status_name, sizeof(m->status_name));
+		store_q_copy(&r, 8, m->status_description,
 		    sizeof(m->status_description));
-		col_copy(&r, 9, m->error_name, sizeof(m->error_name));
-		col_copy(&r, 10, m->error_description,
+		store_q_copy(&r, 9, m->error_name, sizeof(m->error_name));
+		store_q_copy(&r, 10, m->error_description,
 		    sizeof(m->error_description));
-		col_copy(&r, 11, m->created_at, sizeof(m->created_at));
-		col_copy(&r, 12, m->updated_at, sizeof(m->updated_at));
-		col_copy(&r, 13, m->sent_at, sizeof(m->sent_at));
-		col_copy(&r, 14, m->done_at, sizeof(m->done_at));
+		store_q_copy(&r, 11, m->created_at, sizeof(m->created_at));
+		store_q_copy(&r, 12, m->updated_at, sizeof(m->updated_at));
+		store_q_copy(&r, 13, m->sent_at, sizeof(m->sent_at));
+		store_q_copy(&r, 14, m->done_at, sizeof(m->done_at));
 		m->price = sqlite3_column_double(r.s, 15);
-		col_copy(&r, 16, m->currency, sizeof(m->currency));
+		store_q_copy(&r, 16, m->currency, sizeof(m->currency));
 		m->segments = sqlite3_column_int(r.s, 17);
 	}
-	a_close(&r);
+	store_q_close(&r);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }

@@ -1,6 +1,4 @@
 /* The store's campaign statements: campaigns, their recipients, the import's writer and the sender's release (the store's third file). */
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,167 +196,54 @@ static const char *const q_name[Q__MAX] = {
 	[Q_REPLY_MARK] = "campaign reply mark",
 };
 
-/* One statement being run. */
-struct q_run {
-	struct store	*st;
-	enum q		 which;
-	sqlite3_stmt	*s;
-};
-
-/* Steps: SQLITE_ROW, SQLITE_DONE, SQLITE_CONSTRAINT or -1 (logged). */
-static int
-q_step(struct q_run *r)
-{
-	return store_step(r->st, q_name[r->which], r->s);
-}
-
-static void
-q_close(struct q_run *r)
-{
-	sqlite3_finalize(r->s);
-	r->s = NULL;
-}
-
-static const char *
-col(const struct q_run *r, int c)
-{
-	const unsigned char	*t = sqlite3_column_text(r->s, c);
-
-	return t != NULL ? (const char *)t : "";
-}
-
-static void
-col_copy(const struct q_run *r, int c, char *dst, size_t dstsz)
-{
-	snprintf(dst, dstsz, "%s", col(r, c));
-}
-
-/* Binds in order from ap: 's' text (NULL binds NULL), 'i' int64, 'd' double. */
-static int
-q_bindv(struct q_run *r, const char *fmt, va_list ap)
-{
-	const char	*t;
-	int		 i, rc = SQLITE_OK;
-
-	sqlite3_reset(r->s);
-	sqlite3_clear_bindings(r->s);
-	for (i = 1; *fmt != '\0' && rc == SQLITE_OK; fmt++, i++) {
-		if (*fmt == 's') {
-			t = va_arg(ap, const char *);
-			rc = t == NULL ? sqlite3_bind_null(r->s, i) :
-			    sqlite3_bind_text(r->s, i, t, -1, SQLITE_TRANSIENT);
-		} else if (*fmt == 'i')
-			rc = sqlite3_bind_int64(r->s, i, va_arg(ap, int64_t));
-		else
-			rc = sqlite3_bind_double(r->s, i, va_arg(ap, double));
-	}
-	if (rc != SQLITE_OK) {
-		log_error("%s: bind: %s", q_name[r->which],
-		    sqlite3_errmsg(store_sqlite(r->st)));
-		return -1;
-	}
-	return 0;
-}
-
-/* Prepares query which, binds and steps once: SQLITE_ROW, SQLITE_DONE, SQLITE_CONSTRAINT or -1. */
-static int
-q_open(struct q_run *r, struct store *st, enum q which, const char *fmt, ...)
-{
-	sqlite3		*db = store_sqlite(st);
-	va_list		 ap;
-	int		 rc;
-
-	r->st = st;
-	r->which = which;
-	r->s = NULL;
-	if (sqlite3_prepare_v2(db, q_sql[which], -1, &r->s, NULL) !=
-	    SQLITE_OK) {
-		log_error("%s: prepare: %s", q_name[which], sqlite3_errmsg(db));
-		return -1;
-	}
-	va_start(ap, fmt);
-	rc = q_bindv(r, fmt, ap);
-	va_end(ap);
-	return rc < 0 ? -1 : q_step(r);
-}
-
-/* Runs a statement that returns no rows: > 0 with the rows changed in *changes (may be NULL), < 0 error, 0 constraint. */
-static int
-q_exec(struct store *st, enum q which, int64_t *changes, const char *fmt, ...)
-{
-	struct q_run	 r;
-	sqlite3		*db = store_sqlite(st);
-	va_list		 ap;
-	int		 rc;
-
-	r.st = st;
-	r.which = which;
-	r.s = NULL;
-	if (sqlite3_prepare_v2(db, q_sql[which], -1, &r.s, NULL) !=
-	    SQLITE_OK) {
-		log_error("%s: prepare: %s", q_name[which], sqlite3_errmsg(db));
-		return -1;
-	}
-	va_start(ap, fmt);
-	rc = q_bindv(&r, fmt, ap);
-	va_end(ap);
-	if (rc == 0)
-		rc = q_step(&r);
-	q_close(&r);
-	if (rc == SQLITE_CONSTRAINT)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return -1;
-	if (changes != NULL)
-		*changes = sqlite3_changes(db);
-	return 1;
-}
+/* The name and SQL of query w, as the store_q_ functions take them. */
+#define Q(w)	q_name[w], q_sql[w]
 
 /* Reads an EXISTS or a single number: > 0 when non-zero, 0 zero or no row. */
 static int
 q_exists(struct store *st, enum q which, const char *fmt, int64_t id,
     const char *s)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
-	rc = q_open(&r, st, which, fmt, id, s);
+	rc = store_q_open(&r, st, Q(which), fmt, id, s);
 	if (rc == SQLITE_ROW)
 		rc = sqlite3_column_int64(r.s, 0) != 0;
 	else
 		rc = rc == SQLITE_DONE ? 0 : -1;
-	q_close(&r);
+	store_q_close(&r);
 	return rc;
 }
 
 static void
-campaign_read(const struct q_run *r, struct store_campaign *c)
+campaign_read(const struct store_q *r, struct store_campaign *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->id = sqlite3_column_int64(r->s, 0);
-	col_copy(r, 1, c->name, sizeof(c->name));
-	col_copy(r, 2, c->conn, sizeof(c->conn));
-	col_copy(r, 3, c->conn_name, sizeof(c->conn_name));
-	if (!conn_status_find(col(r, 4), &c->conn_status))
+	store_q_copy(r, 1, c->name, sizeof(c->name));
+	store_q_copy(r, 2, c->conn, sizeof(c->conn));
+	store_q_copy(r, 3, c->conn_name, sizeof(c->conn_name));
+	if (!conn_status_find(store_q_text(r, 4), &c->conn_status))
 		c->conn_status = CONN_ERROR;
 	c->agent = sqlite3_column_int64(r->s, 5);
-	col_copy(r, 6, c->agent_name, sizeof(c->agent_name));
-	col_copy(r, 7, c->text, sizeof(c->text));
-	if (!campaign_state_find(col(r, 8), &c->state))
+	store_q_copy(r, 6, c->agent_name, sizeof(c->agent_name));
+	store_q_copy(r, 7, c->text, sizeof(c->text));
+	if (!campaign_state_find(store_q_text(r, 8), &c->state))
 		c->state = CAMP_CANCELED;
-	col_copy(r, 9, c->start_utc, sizeof(c->start_utc));
-	col_copy(r, 10, c->start_local, sizeof(c->start_local));
-	col_copy(r, 11, c->tz, sizeof(c->tz));
+	store_q_copy(r, 9, c->start_utc, sizeof(c->start_utc));
+	store_q_copy(r, 10, c->start_local, sizeof(c->start_local));
+	store_q_copy(r, 11, c->tz, sizeof(c->tz));
 	c->window_start = sqlite3_column_int(r->s, 12);
 	c->window_end = sqlite3_column_int(r->s, 13);
 	c->rate = sqlite3_column_int(r->s, 14);
 	c->bucket_tokens = sqlite3_column_double(r->s, 15);
 	c->bucket_at = sqlite3_column_double(r->s, 16);
-	col_copy(r, 17, c->created_at, sizeof(c->created_at));
-	col_copy(r, 18, c->started_at, sizeof(c->started_at));
-	col_copy(r, 19, c->ended_at, sizeof(c->ended_at));
+	store_q_copy(r, 17, c->created_at, sizeof(c->created_at));
+	store_q_copy(r, 18, c->started_at, sizeof(c->started_at));
+	store_q_copy(r, 19, c->ended_at, sizeof(c->ended_at));
 	c->start_due = sqlite3_column_int(r->s, 20);
-	col_copy(r, 21, c->sender, sizeof(c->sender));
+	store_q_copy(r, 21, c->sender, sizeof(c->sender));
 }
 
 /* The form's columns of c, as bound by Q_ADD and Q_SAVE (?1 to ?10). */
@@ -366,16 +251,14 @@ static int
 campaign_write(struct store *st, enum q which, const struct store_campaign *c,
     int64_t *changes)
 {
+	struct store_q	 r;
 	sqlite3_stmt	*s;
 	int		 rc;
 
 	/* Bound by hand: NULLs for the optional columns. */
-	if (sqlite3_prepare_v2(store_sqlite(st), q_sql[which], -1, &s, NULL) !=
-	    SQLITE_OK) {
-		log_error("%s: prepare: %s", q_name[which],
-		    sqlite3_errmsg(store_sqlite(st)));
+	if (store_q_prepare(&r, st, Q(which)) < 0)
 		return -1;
-	}
+	s = r.s;
 	sqlite3_bind_text(s, 1, c->name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, c->conn, -1, SQLITE_TRANSIENT);
 	if (c->agent > 0)
@@ -393,8 +276,8 @@ campaign_write(struct store *st, enum q which, const struct store_campaign *c,
 	sqlite3_bind_int(s, 10, c->rate);
 	if (which == Q_SAVE)
 		sqlite3_bind_int64(s, 11, c->id);
-	rc = store_step(st, q_name[which], s);
-	sqlite3_finalize(s);
+	rc = store_q_step(&r);
+	store_q_close(&r);
 	if (rc == SQLITE_CONSTRAINT)
 		return 0;
 	if (rc != SQLITE_DONE)
@@ -429,16 +312,16 @@ store_campaign_save(struct store *st, const struct store_campaign *c)
 int
 store_campaign_get(struct store *st, int64_t id, struct store_campaign *c)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
-	rc = q_open(&r, st, Q_GET, "i", id);
+	rc = store_q_open(&r, st, Q(Q_GET), "i", id);
 	if (rc == SQLITE_ROW) {
 		campaign_read(&r, c);
 		rc = 1;
 	} else
 		rc = rc == SQLITE_DONE ? 0 : -1;
-	q_close(&r);
+	store_q_close(&r);
 	return rc;
 }
 
@@ -447,22 +330,22 @@ store_campaign_each(struct store *st, int active,
     int (*fn)(const struct store_campaign *, void *), void *arg)
 {
 	struct store_campaign	*c;
-	struct q_run		 r;
+	struct store_q		 r;
 	int			 rc;
 
 	if ((c = malloc(sizeof(*c))) == NULL) {
 		log_error("campaign each: out of memory");
 		return -1;
 	}
-	for (rc = q_open(&r, st, active ? Q_ACTIVE : Q_EACH, "");
-	    rc == SQLITE_ROW; rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(active ? Q_ACTIVE : Q_EACH), "");
+	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
 		campaign_read(&r, c);
 		if (!fn(c, arg)) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
-	q_close(&r);
+	store_q_close(&r);
 	free(c);
 	return rc == SQLITE_DONE ? 1 : -1;
 }
@@ -474,8 +357,8 @@ store_campaign_set_state(struct store *st, int64_t id,
 	int64_t	 n = 0;
 	int	 rc;
 
-	if ((rc = q_exec(st, Q_STATE, &n, "iss", id, campaign_state_name(from),
-	    campaign_state_name(to))) <= 0)
+	if ((rc = store_q_exec(st, Q(Q_STATE), &n, "iss", id,
+	    campaign_state_name(from), campaign_state_name(to))) <= 0)
 		return rc < 0 ? -1 : 0;
 	return n > 0;
 }
@@ -484,30 +367,30 @@ int
 store_campaign_counts(struct store *st, int64_t id, int64_t counts[RCPT__MAX],
     int64_t *total)
 {
-	struct q_run		 r;
+	struct store_q		 r;
 	enum rcpt_status	 s;
 	int			 rc;
 
 	memset(counts, 0, sizeof(int64_t) * RCPT__MAX);
 	*total = 0;
-	for (rc = q_open(&r, st, Q_COUNTS, "i", id); rc == SQLITE_ROW;
-	    rc = q_step(&r)) {
-		if (!rcpt_status_find(col(&r, 0), &s))
+	for (rc = store_q_open(&r, st, Q(Q_COUNTS), "i", id); rc == SQLITE_ROW;
+	    rc = store_q_step(&r)) {
+		if (!rcpt_status_find(store_q_text(&r, 0), &s))
 			continue;
 		counts[s] = sqlite3_column_int64(r.s, 1);
 		*total += counts[s];
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
 int
 store_campaign_cancel(struct store *st, int64_t id)
 {
-	if (q_exec(st, Q_CANCEL_RCPTS, NULL, "i", id) <= 0 ||
-	    q_exec(st, Q_CANCEL_MSGS, NULL, "i", id) <= 0 ||
-	    q_exec(st, Q_CANCEL_OUTBOX, NULL, "i", id) <= 0 ||
-	    q_exec(st, Q_CANCEL_PLANNED, NULL, "i", id) <= 0)
+	if (store_q_exec(st, Q(Q_CANCEL_RCPTS), NULL, "i", id) <= 0 ||
+	    store_q_exec(st, Q(Q_CANCEL_MSGS), NULL, "i", id) <= 0 ||
+	    store_q_exec(st, Q(Q_CANCEL_OUTBOX), NULL, "i", id) <= 0 ||
+	    store_q_exec(st, Q(Q_CANCEL_PLANNED), NULL, "i", id) <= 0)
 		return -1;
 	return 1;
 }
@@ -515,7 +398,8 @@ store_campaign_cancel(struct store *st, int64_t id)
 int
 store_campaign_bucket(struct store *st, int64_t id, double tokens, double at)
 {
-	return q_exec(st, Q_BUCKET, NULL, "idd", id, tokens, at) > 0 ? 1 : -1;
+	return store_q_exec(st, Q(Q_BUCKET), NULL, "idd", id, tokens, at) > 0 ?
+	    1 : -1;
 }
 
 int
@@ -540,17 +424,17 @@ int
 store_campaign_zone_next(struct store *st, int64_t id, const char *after,
     char *zone, size_t zonesz)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
-	rc = after == NULL ? q_open(&r, st, Q_ZONE_FIRST, "i", id) :
-	    q_open(&r, st, Q_ZONE_NEXT, "is", id, after);
+	rc = after == NULL ? store_q_open(&r, st, Q(Q_ZONE_FIRST), "i", id) :
+	    store_q_open(&r, st, Q(Q_ZONE_NEXT), "is", id, after);
 	if (rc == SQLITE_ROW && sqlite3_column_type(r.s, 0) != SQLITE_NULL) {
-		col_copy(&r, 0, zone, zonesz);
+		store_q_copy(&r, 0, zone, zonesz);
 		rc = 1;
 	} else
 		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-	q_close(&r);
+	store_q_close(&r);
 	return rc;
 }
 
@@ -571,7 +455,7 @@ store_campaign_due(struct store *st, int64_t id, const char *zone,
     size_t limit, struct store_rcpt **out)
 {
 	struct store_rcpt	*v;
-	struct q_run		 r;
+	struct store_q		 r;
 	size_t			 n = 0;
 	int			 rc;
 
@@ -582,17 +466,18 @@ store_campaign_due(struct store *st, int64_t id, const char *zone,
 		log_error("campaign due: out of memory");
 		return -1;
 	}
-	for (rc = q_open(&r, st, Q_DUE, "isi", id, zone, (int64_t)limit);
-	    rc == SQLITE_ROW && n < limit; rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(Q_DUE), "isi", id, zone,
+	    (int64_t)limit); rc == SQLITE_ROW && n < limit;
+	    rc = store_q_step(&r)) {
 		v[n].id = sqlite3_column_int64(r.s, 0);
-		col_copy(&r, 1, v[n].phone, sizeof(v[n].phone));
-		if ((v[n].fields = strdup(col(&r, 2))) == NULL) {
+		store_q_copy(&r, 1, v[n].phone, sizeof(v[n].phone));
+		if ((v[n].fields = strdup(store_q_text(&r, 2))) == NULL) {
 			rc = -1;
 			break;
 		}
 		n++;
 	}
-	q_close(&r);
+	store_q_close(&r);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		store_rcpts_free(v, n);
 		return -1;
@@ -605,7 +490,7 @@ int
 store_campaign_rcpt_set(struct store *st, int64_t rcpt,
     enum rcpt_status status, const char *reason, int64_t message)
 {
-	return q_exec(st, Q_RCPT_SET, NULL, "issi", rcpt,
+	return store_q_exec(st, Q(Q_RCPT_SET), NULL, "issi", rcpt,
 	    rcpt_status_name(status), reason != NULL ? reason : "",
 	    message) > 0 ? 1 : -1;
 }
@@ -614,65 +499,49 @@ int
 store_session_campaign_add(struct store *st, int64_t session,
     int64_t campaign)
 {
-	return q_exec(st, Q_SESSION_ADD, NULL, "ii", session, campaign) > 0 ?
-	    1 : -1;
+	return store_q_exec(st, Q(Q_SESSION_ADD), NULL, "ii", session,
+	    campaign) > 0 ? 1 : -1;
 }
 
 int
 store_session_campaign(struct store *st, int64_t session, int64_t *campaign,
     char *name, size_t namesz)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
-	rc = q_open(&r, st, Q_SESSION_GET, "i", session);
+	rc = store_q_open(&r, st, Q(Q_SESSION_GET), "i", session);
 	if (rc == SQLITE_ROW) {
 		*campaign = sqlite3_column_int64(r.s, 0);
-		col_copy(&r, 1, name, namesz);
+		store_q_copy(&r, 1, name, namesz);
 		rc = 1;
 	} else
 		rc = rc == SQLITE_DONE ? 0 : -1;
-	q_close(&r);
+	store_q_close(&r);
 	return rc;
 }
 
 int
 store_agent_by_name(struct store *st, const char *name, int64_t *id)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int		 rc;
 
-	rc = q_open(&r, st, Q_AGENT_NAME, "s", name);
+	rc = store_q_open(&r, st, Q(Q_AGENT_NAME), "s", name);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(r.s, 0);
 		rc = 1;
 	} else
 		rc = rc == SQLITE_DONE ? 0 : -1;
-	q_close(&r);
+	store_q_close(&r);
 	return rc;
 }
 
 struct store_rcpt_writer {
-	struct q_run	 add;
-	struct q_run	 optout;
+	struct store_q	 add;
+	struct store_q	 optout;
 	int64_t		 campaign;
 };
-
-/* Prepares one of the writer's statements. */
-static int
-writer_prepare(struct q_run *r, struct store *st, enum q which)
-{
-	r->st = st;
-	r->which = which;
-	r->s = NULL;
-	if (sqlite3_prepare_v2(store_sqlite(st), q_sql[which], -1, &r->s,
-	    NULL) != SQLITE_OK) {
-		log_error("%s: prepare: %s", q_name[which],
-		    sqlite3_errmsg(store_sqlite(st)));
-		return -1;
-	}
-	return 0;
-}
 
 int
 store_rcpt_writer_open(struct store *st, int64_t campaign,
@@ -686,8 +555,8 @@ store_rcpt_writer_open(struct store *st, int64_t campaign,
 		return -1;
 	}
 	w->campaign = campaign;
-	if (writer_prepare(&w->add, st, Q_RCPT_ADD) < 0 ||
-	    writer_prepare(&w->optout, st, Q_OPTED_OUT) < 0) {
+	if (store_q_prepare(&w->add, st, Q(Q_RCPT_ADD)) < 0 ||
+	    store_q_prepare(&w->optout, st, Q(Q_OPTED_OUT)) < 0) {
 		store_rcpt_writer_close(w);
 		return -1;
 	}
@@ -700,22 +569,9 @@ store_rcpt_writer_close(struct store_rcpt_writer *w)
 {
 	if (w == NULL)
 		return;
-	q_close(&w->add);
-	q_close(&w->optout);
+	store_q_close(&w->add);
+	store_q_close(&w->optout);
 	free(w);
-}
-
-/* Binds fmt's values to a prepared statement of the writer and steps it once. */
-static int
-writer_run(struct q_run *r, const char *fmt, ...)
-{
-	va_list	 ap;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = q_bindv(r, fmt, ap);
-	va_end(ap);
-	return rc < 0 ? -1 : q_step(r);
 }
 
 int
@@ -723,7 +579,7 @@ store_rcpt_writer_opted_out(struct store_rcpt_writer *w, const char *phone)
 {
 	int	 rc;
 
-	rc = writer_run(&w->optout, "s", phone);
+	rc = store_q_run(&w->optout, "s", phone);
 	if (rc == SQLITE_ROW)
 		rc = sqlite3_column_int(w->optout.s, 0) != 0;
 	else
@@ -738,7 +594,7 @@ store_rcpt_writer_add(struct store_rcpt_writer *w, uint64_t line,
 {
 	int	 rc;
 
-	rc = writer_run(&w->add, "iisss", w->campaign, (int64_t)line, phone,
+	rc = store_q_run(&w->add, "iisss", w->campaign, (int64_t)line, phone,
 	    fields, zone);
 	sqlite3_reset(w->add.s);
 	if (rc == SQLITE_CONSTRAINT)
@@ -753,29 +609,30 @@ store_campaign_rcpt_each(struct store *st, int64_t id,
     void *arg)
 {
 	struct store_rcpt_row	 row;
-	struct q_run		 r;
+	struct store_q		 r;
 	int			 rc;
 
-	for (rc = q_open(&r, st, Q_RCPT_EACH, "issii", id, status < RCPT__MAX ?
-	    rcpt_status_name(status) : NULL, prefix, after, limit > 0 ? limit :
-	    (int64_t)-1); rc == SQLITE_ROW; rc = q_step(&r)) {
+	for (rc = store_q_open(&r, st, Q(Q_RCPT_EACH), "issii", id,
+	    status < RCPT__MAX ? rcpt_status_name(status) : NULL, prefix, after,
+	    limit > 0 ? limit : (int64_t)-1); rc == SQLITE_ROW;
+	    rc = store_q_step(&r)) {
 		memset(&row, 0, sizeof(row));
 		row.id = sqlite3_column_int64(r.s, 0);
 		row.line = (uint64_t)sqlite3_column_int64(r.s, 1);
-		row.phone = col(&r, 2);
-		if (!rcpt_status_find(col(&r, 3), &row.status))
+		row.phone = store_q_text(&r, 2);
+		if (!rcpt_status_find(store_q_text(&r, 3), &row.status))
 			row.status = RCPT_SKIPPED;
-		row.reason = col(&r, 4);
+		row.reason = store_q_text(&r, 4);
 		row.message = sqlite3_column_int64(r.s, 5);
-		row.updated_at = col(&r, 6);
-		row.fields = col(&r, 7);
-		row.msg_status = col(&r, 8);
+		row.updated_at = store_q_text(&r, 6);
+		row.fields = store_q_text(&r, 7);
+		row.msg_status = store_q_text(&r, 8);
 		if (!fn(&row, arg)) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
@@ -783,36 +640,37 @@ int
 store_campaign_series(struct store *st, int64_t id, int len,
     int (*fn)(const char *, enum rcpt_status, int64_t, void *), void *arg)
 {
-	struct q_run		 r;
+	struct store_q		 r;
 	enum rcpt_status	 s;
 	int			 rc;
 
-	for (rc = q_open(&r, st, Q_SERIES, "ii", id, (int64_t)len);
-	    rc == SQLITE_ROW; rc = q_step(&r)) {
-		if (!rcpt_status_find(col(&r, 1), &s))
+	for (rc = store_q_open(&r, st, Q(Q_SERIES), "ii", id, (int64_t)len);
+	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
+		if (!rcpt_status_find(store_q_text(&r, 1), &s))
 			continue;
-		if (!fn(col(&r, 0), s, sqlite3_column_int64(r.s, 2), arg)) {
+		if (!fn(store_q_text(&r, 0), s, sqlite3_column_int64(r.s, 2),
+		    arg)) {
 			rc = SQLITE_DONE;
 			break;
 		}
 	}
-	q_close(&r);
+	store_q_close(&r);
 	return rc == SQLITE_DONE ? 1 : -1;
 }
 
 int
 store_campaign_replies(struct store *st, int64_t batch, int64_t *replied)
 {
-	struct q_run	 r;
+	struct store_q	 r;
 	int64_t		 mark = 0, upto = 0, moved = 0;
 	int		 rc;
 
 	*replied = 0;
-	if ((rc = q_open(&r, st, Q_REPLY_RANGE, "")) == SQLITE_ROW) {
+	if ((rc = store_q_open(&r, st, Q(Q_REPLY_RANGE), "")) == SQLITE_ROW) {
 		mark = sqlite3_column_int64(r.s, 0);
 		upto = sqlite3_column_int64(r.s, 1);
 	}
-	q_close(&r);
+	store_q_close(&r);
 	if (rc != SQLITE_ROW)
 		return -1;
 	if (upto <= mark)
@@ -826,8 +684,8 @@ store_campaign_replies(struct store *st, int64_t batch, int64_t *replied)
 		store_sync_relaxed(st, 0);
 		return -1;
 	}
-	if (q_exec(st, Q_REPLIED, replied, "ii", mark, upto) <= 0 ||
-	    q_exec(st, Q_REPLY_MARK, &moved, "ii", mark, upto) <= 0 ||
+	if (store_q_exec(st, Q(Q_REPLIED), replied, "ii", mark, upto) <= 0 ||
+	    store_q_exec(st, Q(Q_REPLY_MARK), &moved, "ii", mark, upto) <= 0 ||
 	    moved == 0 || store_commit(st) < 0) {
 		store_rollback(st);
 		store_sync_relaxed(st, 0);
