@@ -560,3 +560,17 @@ url_encode(const char *s, char *out, size_t outsz)
 	out[o] = '\0';
 	return out;
 }
+
+double
+chart_axis_max(double v)
+{
+	static const double	 steps[] = { 1, 2, 5 };
+	double			 p;
+	size_t			 i;
+
+	for (p = 1; p < 1e15; p *= 10)
+		for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+			if (steps[i] * p >= v)
+				return steps[i] * p;
+	return v;
+}

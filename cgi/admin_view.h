@@ -19,6 +19,8 @@ struct list_ctx {
 };
 /* Ends a list the store could not finish: says so under it. */
 void	 view_list_failed(struct adm *);
+/* A rounded-up maximum for a chart's axis: 1, 2, 5, 10, 20, 50... */
+double	 chart_axis_max(double);
 
 /* --- Connections (admin_view_conn.c) ------------------------------------ */
 

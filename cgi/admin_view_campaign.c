@@ -516,21 +516,6 @@ series_value(const struct camp_period *p, size_t k)
 	    series[k].off);
 }
 
-/* A rounded-up maximum for the axis: 1, 2, 5, 10, 20, 50... */
-static double
-axis_max(double v)
-{
-	static const double	 steps[] = { 1, 2, 5 };
-	double			 p;
-	size_t			 i;
-
-	for (p = 1; p < 1e15; p *= 10)
-		for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-			if (steps[i] * p >= v)
-				return steps[i] * p;
-	return v;
-}
-
 void
 view_camp_chart(struct adm *a, const struct camp_series *s)
 {
@@ -551,7 +536,7 @@ view_camp_chart(struct adm *a, const struct camp_series *s)
 		for (k = 0; k < sizeof(series) / sizeof(series[0]); k++)
 			if ((double)series_value(&s->p[i], k) > max)
 				max = (double)series_value(&s->p[i], k);
-	max = axis_max(max);
+	max = chart_axis_max(max);
 	slot = (double)(CHART_W - CHART_LEFT) / (double)s->n;
 	/* Four bars a period, never wider than 16 units when periods are few. */
 	bw = (slot - 2) / 4 > 0.5 ? (slot - 2) / 4 : 0.5;

@@ -38,21 +38,6 @@ tile(struct adm *a, const char *id, const char *k, const char *v)
 	out_html(a, "</div></div>");
 }
 
-/* A rounded-up maximum for an axis: 1, 2, 5, 10, 20, 50... */
-static double
-nice_max(double v)
-{
-	static const double	 steps[] = { 1, 2, 5 };
-	double			 p;
-	size_t			 i;
-
-	for (p = 1; p < 1e15; p *= 10)
-		for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-			if (steps[i] * p >= v)
-				return steps[i] * p;
-	return v;
-}
-
 /* Opens an SVG chart with its title for screen readers. */
 static void
 svg_open(struct adm *a, const char *id, const char *label)
@@ -115,7 +100,7 @@ chart_messages(struct adm *a, const struct dash *d)
 		if (d->days[i].sent > max)
 			max = (double)d->days[i].sent;
 	}
-	max = nice_max(max);
+	max = chart_axis_max(max);
 	svg_open(a, "chart-messages", "Messages in and out per day");
 	for (i = 0; i < DASH_DAYS; i++) {
 		snprintf(t, sizeof(t), "%s: %ld in", d->days[i].day,
