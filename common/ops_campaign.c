@@ -1,5 +1,4 @@
 /* Campaign actions: create, import, start, pause, resume, cancel, and what operators read of campaigns (ops_campaign.h). */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,21 +35,6 @@ campaign_load(const struct ops *o, int64_t id, struct store_campaign *c,
 	if (rc == 0)
 		return ops_fail(e, OPS_NOT_FOUND, "id", "no campaign %lld",
 		    (long long)id);
-	return 1;
-}
-
-/* Parses a whole number within [min, max]. */
-static int
-parse_int(const char *s, long min, long max, long *out)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno != 0 || v < min || v > max)
-		return 0;
-	*out = v;
 	return 1;
 }
 
@@ -200,7 +184,7 @@ form_check(const struct ops *o, const struct ops_campaign_form *f, int create,
 		if (f->rate == NULL || *f->rate == '\0')
 			c->rate = (int)settings_get_long(o->st,
 			    "campaign_rate_per_minute");
-		else if (!parse_int(f->rate, 1, 60000, &rate))
+		else if (!settings_parse_long(f->rate, 1, 60000, &rate))
 			ops_fail(e, OPS_INVALID, "rate", "rate must be a whole"
 			    " number of messages per minute from 1 to 60000");
 		else

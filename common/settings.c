@@ -106,9 +106,8 @@ settings_find(const char *name)
 	return NULL;
 }
 
-/* Parses a whole decimal number within [min, max]. 1 ok, 0 not. */
-static int
-parse_long(const char *s, long min, long max, long *out)
+int
+settings_parse_long(const char *s, long min, long max, long *out)
 {
 	char	*end;
 	long	 v;
@@ -180,7 +179,7 @@ settings_check(const char *name, const char *value, const char **why)
 	}
 	switch (d->type) {
 	case SETTING_INT:
-		if (parse_long(value, d->min, d->max, &v))
+		if (settings_parse_long(value, d->min, d->max, &v))
 			return 1;
 		snprintf(msg, sizeof(msg), "must be a whole number from %ld"
 		    " to %ld", d->min, d->max);
@@ -265,9 +264,9 @@ settings_get_long(struct store *st, const char *name)
 	if ((d = settings_find(name)) == NULL || d->type != SETTING_INT)
 		return 0;
 	if (settings_get(st, name, buf, sizeof(buf)) > 0 &&
-	    parse_long(buf, d->min, d->max, &v))
+	    settings_parse_long(buf, d->min, d->max, &v))
 		return v;
-	return parse_long(d->def, d->min, d->max, &v) ? v : 0;
+	return settings_parse_long(d->def, d->min, d->max, &v) ? v : 0;
 }
 
 int
