@@ -1,9 +1,12 @@
 /* JSON the admin shows: the fields an agent collected, as names and values. */
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "payload_admin.h"
+#include "payload_int.h"
 
 int
 payload_fields_each(const char *json,
@@ -12,7 +15,9 @@ payload_fields_each(const char *json,
 	struct json_object	*obj;
 	const char		*v;
 
-	if (json == NULL || (obj = json_tokener_parse(json)) == NULL)
+	if (json == NULL ||
+	    pj_parse(json, strlen(json), SIZE_MAX, &obj, NULL) <= 0 ||
+	    obj == NULL)
 		return 0;
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);

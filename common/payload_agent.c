@@ -8,12 +8,14 @@
 
 #include "agent.h"
 #include "payload_agent.h"
+#include "payload_int.h"
 #include "smstext.h"
 
 /* How history turns are named on each wire. */
 static const char *const pa_http_roles[] = { "agent", "customer" };
 static const char *const pa_chat_roles[] = { "assistant", "user" };
 
+/* White space trimmed from a reply's text: C's, wider than JSON's. */
 static int
 pa_is_space(char c)
 {
@@ -21,44 +23,13 @@ pa_is_space(char c)
 	    c == '\f';
 }
 
-/*
- * Parses body as exactly one JSON value (white space may follow).
- * Returns the value (put it with json_object_put) or NULL.
- */
+/* Parses body as exactly one JSON value, up to AGENT_BODY_MAX; NULL for none. */
 static struct json_object *
 pa_parse(const char *body, size_t len)
 {
-	struct json_tokener	*tok;
 	struct json_object	*obj;
-	size_t			 end;
 
-	if (body == NULL || len == 0 || len > AGENT_BODY_MAX)
-		return NULL;
-	if ((tok = json_tokener_new()) == NULL)
-		return NULL;
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	if (obj != NULL)
-		for (end = json_tokener_get_parse_end(tok); end < len; end++)
-			if (!pa_is_space(body[end])) {
-				json_object_put(obj);
-				obj = NULL;
-				break;
-			}
-	json_tokener_free(tok);
-	return obj;
-}
-
-/* Member key of object o when it has type t, else NULL; borrowed. */
-static struct json_object *
-pa_get(struct json_object *o, const char *key, enum json_type t)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
+	return pj_parse(body, len, AGENT_BODY_MAX, &obj, NULL) > 0 ? obj : NULL;
 }
 
 /*
@@ -82,32 +53,6 @@ pa_new_string(const char *s)
 	return v;
 }
 
-/* Adds member key holding v, which it takes; 1 ok, 0 out of memory. */
-static int
-pa_add(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (v == NULL)
-		return 0;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return 0;
-	}
-	return 1;
-}
-
-/* Appends v, which it takes, to array a; 1 ok, 0 out of memory. */
-static int
-pa_append(struct json_object *a, struct json_object *v)
-{
-	if (v == NULL)
-		return 0;
-	if (json_object_array_add(a, v) != 0) {
-		json_object_put(v);
-		return 0;
-	}
-	return 1;
-}
-
 /* {rolekey: role, textkey: text}; NULL when out of memory. */
 static struct json_object *
 pa_turn(const char *rolekey, const char *role, const char *textkey,
@@ -117,23 +62,12 @@ pa_turn(const char *rolekey, const char *role, const char *textkey,
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	if (!pa_add(o, rolekey, json_object_new_string(role)) ||
-	    !pa_add(o, textkey, pa_new_string(text))) {
+	if (!pj_add(o, rolekey, json_object_new_string(role)) ||
+	    !pj_add(o, textkey, pa_new_string(text))) {
 		json_object_put(o);
 		return NULL;
 	}
 	return o;
-}
-
-/* The compact text of o as a malloc'd string; NULL when out of memory. */
-static char *
-pa_text(struct json_object *o)
-{
-	const char	*s;
-
-	s = json_object_to_json_string_ext(o,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	return s != NULL ? strdup(s) : NULL;
 }
 
 /*
@@ -197,8 +131,8 @@ payload_agent_data_set(const char *json, const char *key, const char *val)
 	}
 	if (o == NULL && (o = json_object_new_object()) == NULL)
 		return NULL;
-	if (pa_add(o, key, pa_new_string(val)))
-		out = pa_text(o);
+	if (pj_add(o, key, pa_new_string(val)))
+		out = pj_text(o);
 	json_object_put(o);
 	return out;
 }
@@ -212,17 +146,17 @@ payload_agent_http_request(const struct agent_job *job)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	if (!pa_add(o, "session", json_object_new_int64(job->session)) ||
-	    !pa_add(o, "contact", pa_new_string(job->phone)) ||
-	    !pa_add(o, "message", pa_new_string(job->text)) ||
-	    !pa_add(o, "history", hist = json_object_new_array()))
+	if (!pj_add(o, "session", json_object_new_int64(job->session)) ||
+	    !pj_add(o, "contact", pa_new_string(job->phone)) ||
+	    !pj_add(o, "message", pa_new_string(job->text)) ||
+	    !pj_add(o, "history", hist = json_object_new_array()))
 		goto out;
 	for (i = 0; i < job->nhistory; i++)
-		if (!pa_append(hist, pa_turn("role",
+		if (!pj_push(hist, pa_turn("role",
 		    pa_http_roles[job->history[i].inbound != 0], "text",
 		    job->history[i].text)))
 			goto out;
-	out = pa_text(o);
+	out = pj_text(o);
 out:
 	json_object_put(o);
 	return out;
@@ -237,21 +171,21 @@ payload_agent_openai_request(const struct agent_job *job)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	if (!pa_add(o, "model", pa_new_string(job->model)) ||
-	    !pa_add(o, "messages", msgs = json_object_new_array()))
+	if (!pj_add(o, "model", pa_new_string(job->model)) ||
+	    !pj_add(o, "messages", msgs = json_object_new_array()))
 		goto out;
 	if (job->instructions != NULL && job->instructions[0] != '\0' &&
-	    !pa_append(msgs, pa_turn("role", "system", "content",
+	    !pj_push(msgs, pa_turn("role", "system", "content",
 	    job->instructions)))
 		goto out;
 	for (i = 0; i < job->nhistory; i++)
-		if (!pa_append(msgs, pa_turn("role",
+		if (!pj_push(msgs, pa_turn("role",
 		    pa_chat_roles[job->history[i].inbound != 0], "content",
 		    job->history[i].text)))
 			goto out;
-	if (!pa_append(msgs, pa_turn("role", "user", "content", job->text)))
+	if (!pj_push(msgs, pa_turn("role", "user", "content", job->text)))
 		goto out;
-	out = pa_text(o);
+	out = pj_text(o);
 out:
 	json_object_put(o);
 	return out;
@@ -301,13 +235,13 @@ payload_agent_openai_reply(const char *body, size_t len, char **text,
 		smstext_copy(err, errsz, "answer is not a JSON object");
 		goto out;
 	}
-	if ((choices = pa_get(o, "choices", json_type_array)) == NULL ||
+	if ((choices = pj_get(o, "choices", json_type_array)) == NULL ||
 	    json_object_array_length(choices) == 0) {
 		if (!payload_agent_error_message(body, len, err, errsz))
 			smstext_copy(err, errsz, "answer has no \"choices\"");
 		goto out;
 	}
-	if ((msg = pa_get(json_object_array_get_idx(choices, 0), "message",
+	if ((msg = pj_get(json_object_array_get_idx(choices, 0), "message",
 	    json_type_object)) == NULL ||
 	    !json_object_object_get_ex(msg, "content", &v)) {
 		smstext_copy(err, errsz, "answer has no choices[0].message.content");
@@ -340,10 +274,10 @@ payload_agent_error_message(const char *body, size_t len, char *msg,
 	smstext_copy(msg, msgsz, "");
 	if ((o = pa_parse(body, len)) == NULL)
 		return 0;
-	if ((e = pa_get(o, "error", json_type_string)) != NULL)
+	if ((e = pj_get(o, "error", json_type_string)) != NULL)
 		m = e;
 	else
-		m = pa_get(pa_get(o, "error", json_type_object), "message",
+		m = pj_get(pj_get(o, "error", json_type_object), "message",
 		    json_type_string);
 	if (m != NULL && pa_reply_text(json_object_get_string(m),
 	    (size_t)json_object_get_string_len(m), &s) > 0 && s != NULL) {

@@ -104,45 +104,13 @@ out:
 	return rc;
 }
 
-/* Adds a member: a string, or null when val is "" (absent). 1 ok, 0 out of memory. */
-static int
-add_str(struct json_object *o, const char *key, const char *val)
-{
-	struct json_object	*v = NULL;
-
-	if (val != NULL && *val != '\0' &&
-	    (v = json_object_new_string(val)) == NULL)
-		return 0;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return 0;
-	}
-	return 1;
-}
-
-/* Adds a member holding v (owned: put on failure). 1 ok, 0 out of memory. */
-static int
-add_obj(struct json_object *o, const char *key, struct json_object *v,
-    int present)
-{
-	if (present && v == NULL)
-		return 0;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return 0;
-	}
-	return 1;
-}
-
 /* The JSON text of o, malloc'd; puts o. NULL when out of memory. */
 static char *
 finish(struct json_object *o, int ok)
 {
-	char	*out = NULL;
+	char	*out;
 
-	if (ok)
-		out = strdup(json_object_to_json_string_ext(o,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	out = ok ? pj_text(o) : NULL;
 	json_object_put(o);
 	return out;
 }
@@ -155,45 +123,45 @@ payload_api_message(const struct store_api_message *m, int replay)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	ok = add_str(o, "id", m->uid) &&
-	    add_str(o, "status", m->status) &&
-	    add_str(o, "to", m->recipient) &&
-	    add_str(o, "reference", m->reference) &&
-	    add_str(o, "communication", m->communication) &&
-	    add_str(o, "created_at", m->created_at) &&
-	    add_str(o, "updated_at", m->updated_at) &&
-	    add_str(o, "sent_at", m->sent_at) &&
-	    add_str(o, "done_at", m->done_at) &&
-	    add_str(o, "reason", strcmp(m->status, "failed") == 0 ?
+	ok = pj_add_opt_str(o, "id", m->uid) &&
+	    pj_add_opt_str(o, "status", m->status) &&
+	    pj_add_opt_str(o, "to", m->recipient) &&
+	    pj_add_opt_str(o, "reference", m->reference) &&
+	    pj_add_opt_str(o, "communication", m->communication) &&
+	    pj_add_opt_str(o, "created_at", m->created_at) &&
+	    pj_add_opt_str(o, "updated_at", m->updated_at) &&
+	    pj_add_opt_str(o, "sent_at", m->sent_at) &&
+	    pj_add_opt_str(o, "done_at", m->done_at) &&
+	    pj_add_opt_str(o, "reason", strcmp(m->status, "failed") == 0 ?
 	    m->status_description : "");
 	if (ok && (ib = json_object_new_object()) == NULL)
 		ok = 0;
-	ok = ok && add_str(ib, "message_id", m->infobip_id) &&
-	    add_str(ib, "status_group", m->status_group) &&
-	    add_str(ib, "status_name", m->status_name) &&
-	    add_str(ib, "status_description", m->status_description) &&
-	    add_str(ib, "error_name", m->error_name) &&
-	    add_str(ib, "error_description", m->error_description);
+	ok = ok && pj_add_opt_str(ib, "message_id", m->infobip_id) &&
+	    pj_add_opt_str(ib, "status_group", m->status_group) &&
+	    pj_add_opt_str(ib, "status_name", m->status_name) &&
+	    pj_add_opt_str(ib, "status_description", m->status_description) &&
+	    pj_add_opt_str(ib, "error_name", m->error_name) &&
+	    pj_add_opt_str(ib, "error_description", m->error_description);
 	if (ok) {
-		ok = add_obj(o, "infobip", ib, 1);
+		ok = pj_add(o, "infobip", ib);
 		ib = NULL;
 	}
 	if (ok && m->price >= 0) {
 		if ((price = json_object_new_object()) == NULL)
 			ok = 0;
-		else if (!add_obj(price, "amount",
-		    json_object_new_double(m->price), 1) ||
-		    !add_str(price, "currency", m->currency)) {
+		else if (!pj_add(price, "amount",
+		    json_object_new_double(m->price)) ||
+		    !pj_add_opt_str(price, "currency", m->currency)) {
 			json_object_put(price);
 			ok = 0;
 		} else
-			ok = add_obj(o, "price", price, 1);
+			ok = pj_add(o, "price", price);
 	} else if (ok)
-		ok = add_obj(o, "price", NULL, 0);
-	ok = ok && add_obj(o, "segments", m->segments >= 0 ?
-	    json_object_new_int(m->segments) : NULL, m->segments >= 0);
+		ok = pj_add_null(o, "price");
+	ok = ok && (m->segments >= 0 ? pj_add(o, "segments",
+	    json_object_new_int(m->segments)) : pj_add_null(o, "segments"));
 	if (ok && replay)
-		ok = add_obj(o, "duplicate", json_object_new_boolean(1), 1);
+		ok = pj_add(o, "duplicate", json_object_new_boolean(1));
 	json_object_put(ib);
 	return finish(o, ok);
 }
@@ -206,7 +174,7 @@ payload_api_error(const char *msg, const char *field)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	ok = add_str(o, "error", msg) &&
-	    (field == NULL || add_str(o, "field", field));
+	ok = pj_add_opt_str(o, "error", msg) &&
+	    (field == NULL || pj_add_opt_str(o, "field", field));
 	return finish(o, ok);
 }

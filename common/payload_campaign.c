@@ -5,28 +5,22 @@
 #include <json-c/json.h>
 
 #include "payload_campaign.h"
+#include "payload_int.h"
 
 char *
 payload_fields_build(const char *const *names, const char *const *values,
     size_t n)
 {
-	struct json_object	*obj, *v;
-	const char		*s;
+	struct json_object	*obj;
 	char			*out = NULL;
 	size_t			 i;
 
 	if ((obj = json_object_new_object()) == NULL)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if ((v = json_object_new_string(values[i])) == NULL ||
-		    json_object_object_add(obj, names[i], v) != 0) {
-			json_object_put(v);
+	for (i = 0; i < n; i++)
+		if (!pj_add_str(obj, names[i], values[i]))
 			goto out;
-		}
-	}
-	if ((s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE)) != NULL)
-		out = strdup(s);
+	out = pj_text(obj);
 out:
 	json_object_put(obj);
 	return out;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "smstext.h"
 #include "payload_infobip.h"
+#include "payload_int.h"
 
 /* Status group names by groupId, for answers that carry only one of the two. */
 static const char *const pl_groups[] = {
@@ -47,64 +48,13 @@ pl_append(char *dst, size_t dstsz, const char *src)
 		smstext_copy(dst + used, dstsz - used, src);
 }
 
-/*
- * Parses body as exactly one JSON value (white space may follow).
- * Returns the value (put it with json_object_put) or NULL.
- */
+/* Parses body as exactly one JSON value, up to IB_BODY_MAX; NULL for none. */
 static struct json_object *
 pl_parse(const char *body, size_t len)
 {
-	struct json_tokener	*tok;
-	struct json_object	*obj = NULL;
-	size_t			 end;
+	struct json_object	*obj;
 
-	if (body == NULL || len == 0 || len > IB_BODY_MAX ||
-	    memchr(body, '\0', len) != NULL)
-		return NULL;
-	if ((tok = json_tokener_new()) == NULL)
-		return NULL;
-	obj = json_tokener_parse_ex(tok, body, (int)len);
-	if (obj == NULL &&
-	    json_tokener_get_error(tok) == json_tokener_continue) {
-		/* All was read; a bare number needs the end of input. */
-		obj = json_tokener_parse_ex(tok, "", 1);
-		goto out;
-	}
-	if (obj == NULL)
-		goto out;
-	for (end = json_tokener_get_parse_end(tok); end < len; end++)
-		if (strchr(" \t\r\n", body[end]) == NULL) {
-			json_object_put(obj);
-			obj = NULL;
-			break;
-		}
-out:
-	json_tokener_free(tok);
-	return obj;
-}
-
-/* The member key of object o when it has type t, else NULL; borrowed. */
-static struct json_object *
-pl_get(struct json_object *o, const char *key, enum json_type t)
-{
-	struct json_object	*v;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-/* The string member key of o, or NULL; borrowed. */
-static const char *
-pl_str(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-
-	if ((v = pl_get(o, key, json_type_string)) == NULL)
-		return NULL;
-	return json_object_get_string(v);
+	return pj_parse(body, len, IB_BODY_MAX, &obj, NULL) > 0 ? obj : NULL;
 }
 
 /* Sets *out to the integer member key of o; returns 1, or 0 if absent. */
@@ -113,7 +63,7 @@ pl_int(struct json_object *o, const char *key, int *out)
 {
 	struct json_object	*v;
 
-	if ((v = pl_get(o, key, json_type_int)) == NULL)
+	if ((v = pj_get(o, key, json_type_int)) == NULL)
 		return 0;
 	*out = json_object_get_int(v);
 	return 1;
@@ -126,7 +76,7 @@ pl_str_is(struct json_object *o, const char *key, const char *s)
 	struct json_object	*v;
 	size_t			 len;
 
-	if ((v = pl_get(o, key, json_type_string)) == NULL)
+	if ((v = pj_get(o, key, json_type_string)) == NULL)
 		return 0;
 	len = strlen(s);
 	return (size_t)json_object_get_string_len(v) == len &&
@@ -151,7 +101,7 @@ pl_status(struct json_object *status, struct ib_result *r)
 	}
 	if (pl_int(status, "groupId", &gid))
 		r->group_id = gid;
-	if ((s = pl_str(status, "groupName")) != NULL) {
+	if ((s = pj_str(status, "groupName")) != NULL) {
 		smstext_copy(r->group_name, sizeof(r->group_name), s);
 		if (r->group_id == IB_GROUP_NONE)
 			for (i = 0; i < PL_NGROUPS; i++)
@@ -161,9 +111,9 @@ pl_status(struct json_object *status, struct ib_result *r)
 		smstext_copy(r->group_name, sizeof(r->group_name),
 		    pl_groups[r->group_id]);
 	pl_int(status, "id", &r->status_id);
-	if ((s = pl_str(status, "name")) != NULL)
+	if ((s = pj_str(status, "name")) != NULL)
 		smstext_copy(r->status_name, sizeof(r->status_name), s);
-	if ((s = pl_str(status, "description")) != NULL)
+	if ((s = pj_str(status, "description")) != NULL)
 		smstext_copy(r->description, sizeof(r->description), s);
 	r->accepted = r->group_id == IB_GROUP_PENDING ||
 	    r->group_id == IB_GROUP_DELIVERED ||
@@ -183,16 +133,16 @@ pl_message_result(struct json_object *m, const char *bulk,
 	r->infobip_id[0] = r->bulk_id[0] = '\0';
 	r->group_name[0] = r->status_name[0] = r->description[0] = '\0';
 	r->message_count = 0;
-	if ((s = pl_str(m, "messageId")) != NULL)
+	if ((s = pj_str(m, "messageId")) != NULL)
 		smstext_copy(r->infobip_id, sizeof(r->infobip_id), s);
-	if ((s = pl_str(m, "bulkId")) != NULL || (s = bulk) != NULL)
+	if ((s = pj_str(m, "bulkId")) != NULL || (s = bulk) != NULL)
 		smstext_copy(r->bulk_id, sizeof(r->bulk_id), s);
-	if (!pl_int(pl_get(m, "details", json_type_object), "messageCount",
+	if (!pl_int(pj_get(m, "details", json_type_object), "messageCount",
 	    &r->message_count) &&
 	    !pl_int(m, "messageCount", &r->message_count) &&
 	    !pl_int(m, "smsCount", &r->message_count))
 		r->message_count = 0;
-	pl_status(pl_get(m, "status", json_type_object), r);
+	pl_status(pj_get(m, "status", json_type_object), r);
 }
 
 /* Sets r to "uid, no answer yet". */
@@ -218,7 +168,7 @@ payload_send_response(const char *body, size_t len,
 
 	if ((root = pl_parse(body, len)) == NULL)
 		return 0;
-	if ((arr = pl_get(root, "messages", json_type_array)) == NULL)
+	if ((arr = pj_get(root, "messages", json_type_array)) == NULL)
 		goto out;
 	count = json_object_array_length(arr);
 	if ((filled = calloc(n + count + 1, 1)) == NULL) {
@@ -227,7 +177,7 @@ payload_send_response(const char *body, size_t len,
 		goto out;
 	}
 	used = filled + n;
-	bulk = pl_str(root, "bulkId");
+	bulk = pj_str(root, "bulkId");
 	for (i = 0; i < n; i++)
 		pl_result_init(&res[i], msgs[i].uid);
 
@@ -278,8 +228,8 @@ pl_violations(struct json_object *arr, char *dst, size_t dstsz)
 
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		v = json_object_array_get_idx(arr, i);
-		prop = pl_str(v, "property");
-		what = pl_str(v, "violation");
+		prop = pj_str(v, "property");
+		what = pj_str(v, "violation");
 		if (prop == NULL && what == NULL)
 			continue;
 		if (dst[0] != '\0')
@@ -332,33 +282,33 @@ payload_error(const char *body, size_t len, struct ib_error *err)
 
 	if ((root = pl_parse(body, len)) == NULL)
 		return 0;
-	if ((s = pl_str(root, "errorCode")) != NULL) {
+	if ((s = pj_str(root, "errorCode")) != NULL) {
 		err->code[0] = err->text[0] = err->violations[0] = '\0';
 		smstext_copy(err->code, sizeof(err->code), s);
-		if ((s = pl_str(root, "description")) != NULL)
+		if ((s = pj_str(root, "description")) != NULL)
 			smstext_copy(err->text, sizeof(err->text), s);
-		if ((v = pl_get(root, "violations", json_type_array)) != NULL)
+		if ((v = pj_get(root, "violations", json_type_array)) != NULL)
 			pl_violations(v, err->violations,
 			    sizeof(err->violations));
 		rv = 1;
 		goto out;
 	}
-	exc = pl_get(pl_get(root, "requestError", json_type_object),
+	exc = pj_get(pj_get(root, "requestError", json_type_object),
 	    "serviceException", json_type_object);
-	if (exc == NULL || (pl_str(exc, "messageId") == NULL &&
-	    pl_str(exc, "text") == NULL))
+	if (exc == NULL || (pj_str(exc, "messageId") == NULL &&
+	    pj_str(exc, "text") == NULL))
 		goto out;
 	err->code[0] = err->text[0] = err->violations[0] = '\0';
-	if ((s = pl_str(exc, "messageId")) != NULL) {
+	if ((s = pj_str(exc, "messageId")) != NULL) {
 		smstext_copy(err->code, sizeof(err->code), s);
 		for (i = 0; i < sizeof(pl_legacy) / sizeof(pl_legacy[0]); i++)
 			if (strcmp(s, pl_legacy[i].legacy) == 0)
 				smstext_copy(err->code, sizeof(err->code),
 				    pl_legacy[i].code);
 	}
-	if ((s = pl_str(exc, "text")) != NULL)
+	if ((s = pj_str(exc, "text")) != NULL)
 		smstext_copy(err->text, sizeof(err->text), s);
-	if ((v = pl_get(exc, "validationErrors", json_type_object)) != NULL)
+	if ((v = pj_get(exc, "validationErrors", json_type_object)) != NULL)
 		pl_validation_errors(v, err->violations,
 		    sizeof(err->violations));
 	rv = 1;
@@ -376,9 +326,9 @@ payload_balance(const char *body, size_t len, struct ib_balance *bal)
 
 	if ((root = pl_parse(body, len)) == NULL)
 		return 0;
-	if (((v = pl_get(root, "balance", json_type_double)) == NULL &&
-	    (v = pl_get(root, "balance", json_type_int)) == NULL) ||
-	    (cur = pl_str(root, "currency")) == NULL)
+	if (((v = pj_get(root, "balance", json_type_double)) == NULL &&
+	    (v = pj_get(root, "balance", json_type_int)) == NULL) ||
+	    (cur = pj_str(root, "currency")) == NULL)
 		goto out;
 	bal->balance = json_object_get_double(v);
 	smstext_copy(bal->currency, sizeof(bal->currency), cur);
@@ -399,7 +349,7 @@ payload_logs_find(const char *body, size_t len, const char *uid,
 	*found = 0;
 	if ((root = pl_parse(body, len)) == NULL)
 		return 0;
-	if ((arr = pl_get(root, "results", json_type_array)) == NULL)
+	if ((arr = pj_get(root, "results", json_type_array)) == NULL)
 		goto out;
 	for (i = 0; i < json_object_array_length(arr); i++) {
 		m = json_object_array_get_idx(arr, i);
@@ -427,39 +377,6 @@ payload_is_json(const char *body, size_t len)
 	return 1;
 }
 
-/* Adds v (NULL on a failed allocation) to object o as key; 0 or -1. */
-static int
-pl_add(struct json_object *o, const char *key, struct json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-/* Appends v (NULL on a failed allocation) to array a; 0 or -1. */
-static int
-pl_push(struct json_object *a, struct json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_array_add(a, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-/* Adds the string s as key; 0 or -1. */
-static int
-pl_add_str(struct json_object *o, const char *key, const char *s)
-{
-	return pl_add(o, key, json_object_new_string(s));
-}
-
 /* Returns 1 when an option string is set. */
 static int
 pl_set(const char *s)
@@ -476,26 +393,25 @@ pl_request_message(struct json_object *arr, const struct ib_send_opts *opts,
 	const char		*to;
 
 	to = m->to[0] == '+' ? m->to + 1 : m->to;
-	if (pl_push(arr, msg = json_object_new_object()) == -1)
+	if (!pj_push(arr, msg = json_object_new_object()))
 		return -1;
-	if (pl_set(opts->sender) &&
-	    pl_add_str(msg, "sender", opts->sender) == -1)
+	if (pl_set(opts->sender) && !pj_add_str(msg, "sender", opts->sender))
 		return -1;
-	if (pl_add(msg, "destinations", dests = json_object_new_array()) == -1 ||
-	    pl_push(dests, dest = json_object_new_object()) == -1 ||
-	    pl_add_str(dest, "to", to) == -1 ||
-	    pl_add_str(dest, "messageId", m->uid) == -1)
+	if (!pj_add(msg, "destinations", dests = json_object_new_array()) ||
+	    !pj_push(dests, dest = json_object_new_object()) ||
+	    !pj_add_str(dest, "to", to) ||
+	    !pj_add_str(dest, "messageId", m->uid))
 		return -1;
-	if (pl_add(msg, "content", content = json_object_new_object()) == -1 ||
-	    pl_add_str(content, "text", m->text) == -1)
+	if (!pj_add(msg, "content", content = json_object_new_object()) ||
+	    !pj_add_str(content, "text", m->text))
 		return -1;
-	if (pl_add(msg, "webhooks", hooks = json_object_new_object()) == -1)
+	if (!pj_add(msg, "webhooks", hooks = json_object_new_object()))
 		return -1;
 	if (pl_set(opts->delivery_url) &&
-	    (pl_add(hooks, "delivery", delivery = json_object_new_object()) == -1 ||
-	    pl_add_str(delivery, "url", opts->delivery_url) == -1))
+	    (!pj_add(hooks, "delivery", delivery = json_object_new_object()) ||
+	    !pj_add_str(delivery, "url", opts->delivery_url)))
 		return -1;
-	return pl_add_str(hooks, "contentType", "application/json");
+	return pj_add_str(hooks, "contentType", "application/json") ? 0 : -1;
 }
 
 /* Adds the top-level options.tracking object; 0 or -1. */
@@ -504,14 +420,14 @@ pl_request_tracking(struct json_object *root, const struct ib_send_opts *opts)
 {
 	struct json_object	*options, *tracking;
 
-	if (pl_add(root, "options", options = json_object_new_object()) == -1 ||
-	    pl_add(options, "tracking", tracking = json_object_new_object()) == -1 ||
-	    pl_add(tracking, "shortenUrl", json_object_new_boolean(1)) == -1 ||
-	    pl_add(tracking, "trackClicks", json_object_new_boolean(1)) == -1 ||
-	    pl_add_str(tracking, "trackingUrl", opts->tracking_url) == -1)
+	if (!pj_add(root, "options", options = json_object_new_object()) ||
+	    !pj_add(options, "tracking", tracking = json_object_new_object()) ||
+	    !pj_add(tracking, "shortenUrl", json_object_new_boolean(1)) ||
+	    !pj_add(tracking, "trackClicks", json_object_new_boolean(1)) ||
+	    !pj_add_str(tracking, "trackingUrl", opts->tracking_url))
 		return -1;
 	if (pl_set(opts->custom_domain) &&
-	    pl_add_str(tracking, "customDomain", opts->custom_domain) == -1)
+	    !pj_add_str(tracking, "customDomain", opts->custom_domain))
 		return -1;
 	return 0;
 }
@@ -522,7 +438,6 @@ payload_send_request(const struct ib_send_opts *opts,
 {
 	static const struct ib_send_opts none;
 	struct json_object	*root, *arr;
-	const char		*s;
 	char			*out = NULL;
 	size_t			 i;
 
@@ -534,16 +449,14 @@ payload_send_request(const struct ib_send_opts *opts,
 			return NULL;
 	if ((root = json_object_new_object()) == NULL)
 		goto nomem;
-	if (pl_add(root, "messages", arr = json_object_new_array()) == -1)
+	if (!pj_add(root, "messages", arr = json_object_new_array()))
 		goto nomem;
 	for (i = 0; i < n; i++)
 		if (pl_request_message(arr, opts, &msgs[i]) == -1)
 			goto nomem;
 	if (pl_set(opts->tracking_url) && pl_request_tracking(root, opts) == -1)
 		goto nomem;
-	s = json_object_to_json_string_ext(root,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (s == NULL || (out = strdup(s)) == NULL)
+	if ((out = pj_text(root)) == NULL)
 		goto nomem;
 	json_object_put(root);
 	return out;

@@ -1,18 +1,53 @@
-/* What the payload module's files share; json-c types stay inside the module. */
+/* The payload module's one JSON kit, shared by its files only: json-c types stay inside the module. */
 #ifndef PAYLOAD_INT_H
 #define PAYLOAD_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-struct json_object;
+#include <json-c/json.h>
 
 /*
- * Parses body as one JSON object with nothing but white space after it,
- * nested at most 32 deep (payload_webhook.c). Returns 1 with *root (put it
- * with json_object_put), 0 with a static *why ("malformed JSON", "body is
- * not a JSON object", ...), < 0 when out of memory.
+ * Parses the len bytes at body as exactly one JSON value: JSON white space
+ * (space, tab, CR, LF) around it, no NUL byte, nested at most 32 deep, at
+ * most max bytes (and INT_MAX). Returns 1 with *root (put it with
+ * json_object_put; NULL for a JSON null), 0 with a static *why ("empty
+ * body", "body too large", "malformed JSON", "JSON nested too deeply"),
+ * < 0 when out of memory (logged). why may be NULL.
+ */
+int	 pj_parse(const char *body, size_t len, size_t max,
+	    struct json_object **root, const char **why);
+
+/*
+ * pj_parse for a body that must be one JSON object, of any size: 0 also
+ * with "body is not a JSON object". The webhooks' and the send API's
+ * parser.
  */
 int	 payload_object_parse(const char *body, size_t len,
 	    struct json_object **root, const char **why);
+
+/* Member key of object o (o may be NULL or no object) when it has type t, else NULL; borrowed. */
+struct json_object *pj_get(struct json_object *o, const char *key,
+	    enum json_type t);
+/* The string member key of o, or NULL; borrowed. */
+const char *pj_str(struct json_object *o, const char *key);
+
+/*
+ * The adders take what they add, also on failure (NULL counts as a failed
+ * allocation), and return 1 ok, 0 out of memory.
+ */
+int	 pj_add(struct json_object *o, const char *key, struct json_object *v);
+/* Appends v to array a. */
+int	 pj_push(struct json_object *a, struct json_object *v);
+/* Adds member key as null. */
+int	 pj_add_null(struct json_object *o, const char *key);
+/* Adds the string s (not NULL). */
+int	 pj_add_str(struct json_object *o, const char *key, const char *s);
+/* Adds the string s, or null when s is NULL or "" (absent). */
+int	 pj_add_opt_str(struct json_object *o, const char *key, const char *s);
+int	 pj_add_int(struct json_object *o, const char *key, int64_t v);
+
+/* The compact text of o (no slash escaped), malloc'd; NULL when out of memory. */
+char	*pj_text(struct json_object *o);
 
 #endif

@@ -14,22 +14,11 @@
 #include "payload_webhook.h"
 #include "smstext.h"
 
-/*
- * Nesting allowed in a body. The deepest real shape is an MMS part,
- * {results:[{message:[{...}]}]}, at 4; anything far deeper is hostile.
- */
-#define WH_DEPTH	32
-
 /* "YYYY-MM-DD HH:MM:SS.SSS" and its NUL. */
 #define WH_TS_SIZE	24
 
 #define WH_MS_PER_DAY	86400000LL
 
-static const char wh_why_empty[] = "empty body";
-static const char wh_why_large[] = "body too large";
-static const char wh_why_malformed[] = "malformed JSON";
-static const char wh_why_deep[] = "JSON nested too deeply";
-static const char wh_why_notobj[] = "body is not a JSON object";
 static const char wh_why_results[] = "no results array";
 static const char wh_why_click[] = "click without a usable messageId";
 
@@ -73,19 +62,6 @@ static const int wh_mdays[12] = {
 };
 
 /* --- JSON access ----------------------------------------------------- */
-
-/* Returns member key of object o when it has type t, else NULL; borrowed. */
-static struct json_object *
-wh_member(struct json_object *o, const char *key, enum json_type t)
-{
-	struct json_object	*v;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
 
 /* Records why an item is bad; the first reason is kept. */
 static void
@@ -171,7 +147,7 @@ wh_copy_member(int *oom, struct json_object *o, const char *key, char *dst,
 	struct json_object	*v;
 
 	dst[0] = '\0';
-	if ((v = wh_member(o, key, json_type_string)) != NULL)
+	if ((v = pj_get(o, key, json_type_string)) != NULL)
 		wh_copy(oom, dst, dstsz, json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v));
 }
@@ -316,7 +292,7 @@ wh_price(int *oom, struct json_object *item, double *price, char *cur,
 
 	*price = -1;
 	cur[0] = '\0';
-	if ((p = wh_member(item, "price", json_type_object)) != NULL) {
+	if ((p = pj_get(item, "price", json_type_object)) != NULL) {
 		wh_number(p, "pricePerMessage", price);
 		wh_copy_member(oom, p, "currency", cur, cursz);
 	} else
@@ -331,7 +307,7 @@ wh_time(struct json_object *o, const char *key, char *out, size_t outsz)
 	const char		*s;
 
 	out[0] = '\0';
-	if ((v = wh_member(o, key, json_type_string)) == NULL)
+	if ((v = pj_get(o, key, json_type_string)) == NULL)
 		return;
 	s = json_object_get_string(v);
 	if (strlen(s) == (size_t)json_object_get_string_len(v))
@@ -351,76 +327,6 @@ wh_raw(struct json_object *o)
 	if (s == NULL)
 		return NULL;
 	return wh_dup(s, len, &outlen, &repaired);
-}
-
-static int
-wh_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/*
- * Parses body as one JSON object, nothing but white space after it.
- * Returns 1 with *root (put it with json_object_put), 0 with a static
- * *why, < 0 when out of memory.
- */
-static int
-wh_body(const char *body, size_t len, struct json_object **root,
-    const char **why)
-{
-	struct json_tokener	*tok = NULL;
-	struct json_object	*o = NULL;
-	enum json_tokener_error	 err;
-	size_t			 i, end;
-	int			 rc = 0;
-
-	*root = NULL;
-	for (i = 0; body != NULL && i < len && wh_space(body[i]); i++)
-		continue;
-	if (body == NULL || i == len) {
-		*why = wh_why_empty;
-		goto out;
-	}
-	if (len > INT_MAX) {
-		*why = wh_why_large;
-		goto out;
-	}
-	/* A raw NUL is never valid JSON, and json-c would stop at it. */
-	if (memchr(body, '\0', len) != NULL) {
-		*why = wh_why_malformed;
-		goto out;
-	}
-	if ((tok = json_tokener_new_ex(WH_DEPTH)) == NULL) {
-		log_error("json_tokener_new_ex: out of memory");
-		rc = -1;
-		goto out;
-	}
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	if ((err = json_tokener_get_error(tok)) == json_tokener_continue) {
-		/* All was read; the NUL ends a bare top-level number. */
-		o = json_tokener_parse_ex(tok, "", 1);
-		err = json_tokener_get_error(tok);
-		end = len;
-	} else
-		end = json_tokener_get_parse_end(tok);
-	while (end < len && wh_space(body[end]))
-		end++;
-	if (err == json_tokener_error_depth)
-		*why = wh_why_deep;
-	else if (err != json_tokener_success || end < len)
-		*why = wh_why_malformed;
-	else if (!json_object_is_type(o, json_type_object))
-		*why = wh_why_notobj;
-	else {
-		*root = o;
-		o = NULL;
-		rc = 1;
-	}
-out:
-	json_object_put(o);
-	if (tok != NULL)
-		json_tokener_free(tok);
-	return rc;
 }
 
 /* --- timestamps ------------------------------------------------------ */
@@ -588,16 +494,16 @@ wh_part_kind(struct json_object *p, struct json_object **val)
 
 	if (!json_object_is_type(p, json_type_object))
 		return WH_PART_SKIP;
-	if ((ct = wh_member(p, "contentType", json_type_string)) != NULL)
+	if ((ct = pj_get(p, "contentType", json_type_string)) != NULL)
 		type = json_object_get_string(ct);
 	if (type != NULL && strncasecmp(type, "application/smil", 16) == 0)
 		return WH_PART_SKIP;
-	if ((*val = wh_member(p, "value", json_type_string)) == NULL)
+	if ((*val = pj_get(p, "value", json_type_string)) == NULL)
 		return WH_PART_MEDIA;
 	if (type != NULL)
 		return strncasecmp(type, "text/", 5) == 0 ?
 		    WH_PART_TEXT : WH_PART_MEDIA;
-	return wh_member(p, "url", json_type_string) == NULL ?
+	return pj_get(p, "url", json_type_string) == NULL ?
 	    WH_PART_TEXT : WH_PART_MEDIA;
 }
 
@@ -688,7 +594,7 @@ wh_mo_item(int *oom, struct json_object *it, struct wh_mo *m)
 	wh_price(oom, it, &m->price, m->currency, sizeof(m->currency));
 	wh_count(it, "smsCount", &m->sms_count);
 
-	if ((text = wh_member(it, "text", json_type_string)) != NULL) {
+	if ((text = pj_get(it, "text", json_type_string)) != NULL) {
 		m->text = wh_dup(json_object_get_string(text),
 		    (size_t)json_object_get_string_len(text), &m->text_len,
 		    &m->text_repaired);
@@ -697,7 +603,7 @@ wh_mo_item(int *oom, struct json_object *it, struct wh_mo *m)
 			return;
 		}
 	}
-	if ((parts = wh_member(it, "message", json_type_array)) != NULL)
+	if ((parts = pj_get(it, "message", json_type_array)) != NULL)
 		wh_mo_parts(oom, parts, m, m->text == NULL);
 	if (*oom || m->text != NULL)
 		return;
@@ -737,10 +643,10 @@ wh_results(const char *body, size_t len, size_t itemsz,
 	*items = NULL;
 	*n = 0;
 	*why = NULL;
-	if ((rc = wh_body(body, len, &root, why)) <= 0)
+	if ((rc = payload_object_parse(body, len, &root, why)) <= 0)
 		goto out;
 	rc = 0;
-	if ((arr = wh_member(root, "results", json_type_array)) == NULL) {
+	if ((arr = pj_get(root, "results", json_type_array)) == NULL) {
 		*why = wh_why_results;
 		goto out;
 	}
@@ -812,12 +718,12 @@ wh_report_status(int *oom, struct json_object *item, struct wh_report *r)
 	const char		*s;
 	int			 group = -1, gid, i;
 
-	if ((st = wh_member(item, "status", json_type_object)) == NULL) {
+	if ((st = pj_get(item, "status", json_type_object)) == NULL) {
 		wh_fault(r->error, sizeof(r->error), "status is missing", NULL);
 		return;
 	}
 	/* The name wins over the id when it is a name we know. */
-	if ((v = wh_member(st, "groupName", json_type_string)) != NULL) {
+	if ((v = pj_get(st, "groupName", json_type_string)) != NULL) {
 		s = json_object_get_string(v);
 		wh_copy(oom, r->group_name, sizeof(r->group_name), s,
 		    (size_t)json_object_get_string_len(v));
@@ -865,7 +771,7 @@ wh_report_item(int *oom, struct json_object *it, struct wh_report *r)
 		wh_fault(r->error, sizeof(r->error), "messageId",
 		    wh_id_faults[c]);
 	wh_report_status(oom, it, r);
-	if ((e = wh_member(it, "error", json_type_object)) != NULL) {
+	if ((e = pj_get(it, "error", json_type_object)) != NULL) {
 		wh_copy_member(oom, e, "name", r->error_name,
 		    sizeof(r->error_name));
 		wh_copy_member(oom, e, "description", r->error_description,
@@ -978,7 +884,7 @@ wh_click_item(int *oom, struct json_object *it, struct wh_click *c,
 	}
 	wh_copy_member(oom, it, "recipient", c->recipient,
 	    sizeof(c->recipient));
-	if ((v = wh_member(it, "url", json_type_string)) != NULL)
+	if ((v = pj_get(it, "url", json_type_string)) != NULL)
 		c->url = wh_dup(json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v), &len, &repaired);
 	else
@@ -1008,10 +914,10 @@ payload_clicks_parse(const char *body, size_t len, struct wh_click **items,
 	*items = NULL;
 	*n = 0;
 	*why = NULL;
-	if ((rc = wh_body(body, len, &root, why)) <= 0)
+	if ((rc = payload_object_parse(body, len, &root, why)) <= 0)
 		goto out;
 	rc = 0;
-	arr = wh_member(root, "results", json_type_array);
+	arr = pj_get(root, "results", json_type_array);
 	total = arr != NULL ? json_object_array_length(arr) : 1;
 	if (total > 0 && (v = calloc(total, sizeof(*v))) == NULL)
 		goto oom;
@@ -1070,12 +976,4 @@ payload_clicks_free(struct wh_click *items, size_t n)
 		free(items[i].raw);
 	}
 	free(items);
-}
-
-/* The body parser, for the module's other files (payload_int.h). */
-int
-payload_object_parse(const char *body, size_t len, struct json_object **root,
-    const char **why)
-{
-	return wh_body(body, len, root, why);
 }
