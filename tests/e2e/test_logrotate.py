@@ -82,7 +82,11 @@ conf_path = os.path.join(tmp, "logrotate.conf")
 with open(conf_path, "w") as f:
     f.write(conf)
 db = os.path.join(lib, "ibchannel.db")
-ibc = os.path.join(BUILD, "ibchannel")
+# A copy the ibchannel user can reach: the checkout itself may sit in a
+# directory only root may enter (a fresh clone in a private temporary one).
+ibc = os.path.join(tmp, "ibchannel")
+shutil.copy(os.path.join(BUILD, "ibchannel"), ibc)
+os.chmod(ibc, 0o755)
 env = ["env", "-i", "PATH=/usr/bin:/bin", "IBCHANNEL_DB=" + db]
 p = subprocess.run(["runuser", "-u", "ibchannel", "--"] + env + [ibc, "init"],
                    capture_output=True, text=True, timeout=60)
