@@ -115,6 +115,23 @@ class Browser:
             self.call("Input.dispatchMouseEvent", {"type": kind, "x": box[0], "y": box[1],
                                                    "button": "left", "clickCount": 1})
 
+    def text_of(self, selector):
+        """The element's textContent, or None when there is none."""
+        return self.eval("(function(){var e=document.querySelector(%s);"
+                         "return e ? e.textContent : null;})()" % json.dumps(selector))
+
+    def attr_of(self, selector, name):
+        """The element's attribute name, or None."""
+        return self.eval("(function(){var e=document.querySelector(%s);"
+                         "return e ? e.getAttribute(%s) : null;})()"
+                         % (json.dumps(selector), json.dumps(name)))
+
+    def submit(self, selector):
+        """Clicks a submit button and waits for the page it leads to."""
+        self.eval("window.__ibc_page = 1")
+        self.click(selector)
+        self.wait_load()
+
     def type(self, selector, text):
         """Focuses the element with a click, then types text as key presses."""
         self.click(selector)

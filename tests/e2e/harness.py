@@ -33,6 +33,13 @@ def without_server_user(conf):
     return re.sub(r"(?ms)^# server user begin$.*?^# server user end$\n", "", conf)
 
 
+def basic_auth(user, password):
+    """The Authorization header a browser sends for the web server's Basic auth."""
+    import base64
+    raw = ("%s:%s" % (user, password)).encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

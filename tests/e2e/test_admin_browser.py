@@ -8,7 +8,6 @@ delivered, taken over and answered by an operator, and exported. Every page
 is kept as a screenshot in the test's directory (and in IBC_ARTIFACTS when
 set)."""
 
-import base64
 import json
 import os
 import shutil
@@ -16,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, ROOT, SIM_KEY, Env  # noqa: E402
+from harness import basic_auth, BUILD, ROOT, SIM_KEY, Env  # noqa: E402
 
 USERS = {"ann": "ann-pw-1", "otto": "otto-pw-2", "vic": "vic-pw-3"}
 env = Env("admin_browser", admin_users=USERS)
@@ -29,8 +28,7 @@ artifacts = os.environ.get("IBC_ARTIFACTS")
 
 
 def auth(user):
-    raw = ("%s:%s" % (user, USERS[user])).encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+    return basic_auth(user, USERS[user])
 
 
 def shot(b, name):
@@ -45,31 +43,14 @@ def js(s):
     return json.dumps(s)
 
 
-def text_of(b, sel):
-    return b.eval("(function(){var e=document.querySelector(%s);"
-                  "return e ? e.textContent : null;})()" % js(sel))
-
-
-def attr_of(b, sel, name):
-    return b.eval("(function(){var e=document.querySelector(%s);"
-                  "return e ? e.getAttribute(%s) : null;})()" % (js(sel), js(name)))
-
-
 def set_value(b, sel, value):
     """Clears a field, then types value with real key presses."""
     b.eval("document.querySelector(%s).value = ''" % js(sel))
     b.type(sel, value)
 
 
-def submit(b, sel):
-    """Clicks a submit button and waits for the page it leads to."""
-    b.eval("window.__ibc_page = 1")
-    b.click(sel)
-    b.wait_load()
-
-
 def dot(b):
-    return attr_of(b, "#conn-status .dot", "class")
+    return b.attr_of("#conn-status .dot", "class")
 
 
 try:
@@ -87,19 +68,19 @@ try:
     b.open(env.base + "/admin/", headers=auth("ann"))
     env.check(b.eval("document.title").startswith("Communication Channels"),
               "the home page is Communication Channels", b.eval("document.title"))
-    env.check(text_of(b, "#who") and "ann" in text_of(b, "#who"), "it names the user")
+    env.check(b.text_of("#who") and "ann" in b.text_of("#who"), "it names the user")
     shot(b, "01-channels-empty")
 
     # --- Add with missing fields: errors by each field, typed values kept --
-    submit(b, "#add")
+    b.submit("#add")
     env.check(b.eval("location.pathname") == "/admin/connections/new", "Add opens New connector")
     b.type("#f-name", "Shop line")
     b.type("#f-description", "Main <b>number</b>")
     b.type("#f-api_key", "typed-key-123456")
-    submit(b, "form.stack button[type=submit]")
+    b.submit("form.stack button[type=submit]")
     for field in ("api_url", "sender"):
-        env.check(text_of(b, "#e-" + field), "an error next to %s" % field)
-    env.check(text_of(b, "#e-name") is None, "no error next to the name")
+        env.check(b.text_of("#e-" + field), "an error next to %s" % field)
+    env.check(b.text_of("#e-name") is None, "no error next to the name")
     env.check(b.eval("document.getElementById('f-name').value") == "Shop line",
               "the typed name is kept")
     env.check(b.eval("document.getElementById('f-description').value") == "Main <b>number</b>",
@@ -113,7 +94,7 @@ try:
     b.type("#f-api_key", SIM_KEY)
     b.type("#f-api_url", env.sim_url)
     b.type("#f-sender", "447491163443")
-    submit(b, "form.stack button[type=submit]")
+    b.submit("form.stack button[type=submit]")
     path = b.eval("location.pathname")
     cid = path.rsplit("/", 1)[-1]
     env.check(path.startswith("/admin/connections/") and len(cid) == 32,
@@ -128,36 +109,36 @@ try:
     shot(b, "03-connection-saved")
 
     # --- Start: the dot turns green ----------------------------------------
-    submit(b, "button.start")
+    b.submit("button.start")
     env.check(b.wait(lambda: "running" in (dot(b) or ""), 10),
               "Start turns the dot green (RUNNING)", dot(b))
     shot(b, "04-connection-running")
 
     # --- a wrong key pasted, restart: red with the reason on hover --------
     set_value(b, "#f-api_key", "wrong-key-0000111122223333")
-    submit(b, "form.stack button[type=submit]")
+    b.submit("form.stack button[type=submit]")
     env.check(b.eval("document.querySelector('.callout.restart') !== null"),
               "saving a new key while running says restart to apply")
-    submit(b, "button.stop")
+    b.submit("button.stop")
     env.check("stopped" in (dot(b) or ""), "Stop: STOPPED", dot(b))
-    submit(b, "button.start")
+    b.submit("button.start")
     env.check(b.wait(lambda: "error" in (dot(b) or ""), 10), "Start with the wrong key: red",
               dot(b))
-    hover = attr_of(b, "#conn-status .status", "title") or ""
+    hover = b.attr_of("#conn-status .status", "title") or ""
     env.check("API key rejected" in hover, "the hover text says API key rejected", hover)
-    env.check("API key rejected" in (text_of(b, "#conn-status .sr") or ""),
+    env.check("API key rejected" in (b.text_of("#conn-status .sr") or ""),
               "and so does the text for screen readers")
     shot(b, "05-connection-error")
     b.go(env.base + "/admin/")
-    env.check("API key rejected" in (attr_of(b, "#connections .status", "title") or ""),
+    env.check("API key rejected" in (b.attr_of("#connections .status", "title") or ""),
               "the list shows the red dot with its reason on hover")
     shot(b, "06-channels-error")
 
     # --- the right key back by editing -------------------------------------
     b.go(env.base + "/admin/connections/" + cid)
     set_value(b, "#f-api_key", SIM_KEY)
-    submit(b, "form.stack button[type=submit]")
-    submit(b, "button.start")
+    b.submit("form.stack button[type=submit]")
+    b.submit("button.start")
     env.check(b.wait(lambda: "running" in (dot(b) or ""), 10),
               "with the right key back, Start is green again", dot(b))
 
@@ -166,36 +147,36 @@ try:
         rules = f.read()
     b.go(env.base + "/admin/agents")
     shot(b, "07-agents-empty")
-    submit(b, "#add-agent")
+    b.submit("#add-agent")
     b.type("#f-name", "Front desk")
     b.eval("document.getElementById('f-instructions').value = %s" % js(rules))
-    submit(b, "form.stack button[type=submit]")
+    b.submit("form.stack button[type=submit]")
     agent_path = b.eval("location.pathname")
     env.check(agent_path.startswith("/admin/agents/"), "the agent is saved", agent_path)
     b.eval("document.getElementById('f-conn').value = %s" % js(cid))
-    submit(b, "form.inline-fields button[type=submit]")
+    b.submit("form.inline-fields button[type=submit]")
     env.check(b.eval("document.querySelector('#attached input[name=inbound]').checked") is True,
               "attached with Inbound on")
     env.check(env.sql1("SELECT inbound FROM agent_channels WHERE connection_id = ?", (cid,)) == 1,
               "the store has the inbound attachment")
-    submit(b, "button.start")
-    env.check("running" in (attr_of(b, "#agent-status .dot", "class") or ""), "Start agent")
+    b.submit("button.start")
+    env.check("running" in (b.attr_of("#agent-status .dot", "class") or ""), "Start agent")
     # "Try it": the agent's answer without sending anything.
     sent_before = env.sql1("SELECT COUNT(*) FROM messages")
     b.type("#try #f-text", "What are your opening hours?")
-    submit(b, "#try button[type=submit]")
-    env.check("9:00" in (text_of(b, "#try-reply") or ""), "Try it shows the answer",
-              text_of(b, "#try-reply"))
+    b.submit("#try button[type=submit]")
+    env.check("9:00" in (b.text_of("#try-reply") or ""), "Try it shows the answer",
+              b.text_of("#try-reply"))
     env.check(env.sql1("SELECT COUNT(*) FROM messages") == sent_before, "and sends nothing")
     shot(b, "08-agent-attached")
 
     # --- a second inbound agent is refused, naming the holder --------------
     b.go(env.base + "/admin/agents/new")
     b.type("#f-name", "Second desk")
-    submit(b, "form.stack button[type=submit]")
+    b.submit("form.stack button[type=submit]")
     b.eval("document.getElementById('f-conn').value = %s" % js(cid))
-    submit(b, "form.inline-fields button[type=submit]")
-    refusal = text_of(b, "#channels .callout.bad") or ""
+    b.submit("form.inline-fields button[type=submit]")
+    refusal = b.text_of("#channels .callout.bad") or ""
     env.check("Front desk" in refusal, "a second inbound agent is refused naming the holder",
               refusal)
     env.check(env.sql1("SELECT COUNT(*) FROM agent_channels WHERE connection_id = ?",
@@ -219,11 +200,11 @@ try:
     # --- the conversation in Sessions, the reply delivered -----------------
     b.open(env.base + "/admin/sessions", headers=auth("ann"))
     link = "#sessions a.contact"
-    env.check(text_of(b, link) == "+" + phone, "the session is listed by contact",
-              text_of(b, link))
-    env.check("Infobip" in (text_of(b, "#sessions td") or ""), "with the Infobip channel type")
+    env.check(b.text_of(link) == "+" + phone, "the session is listed by contact",
+              b.text_of(link))
+    env.check("Infobip" in (b.text_of("#sessions td") or ""), "with the Infobip channel type")
     shot(b, "11-sessions")
-    submit(b, link)
+    b.submit(link)
     session_path = b.eval("location.pathname")
 
     def reply_status():
@@ -232,19 +213,19 @@ try:
                       "return o.length ? o[o.length-1].getAttribute('data-status') : null;})()")
     env.check(b.wait(lambda: reply_status() == "delivered", 15),
               "the agent's reply is marked delivered", reply_status())
-    env.check("delivered" in (text_of(b, "#convo .msg.out .badge") or ""),
+    env.check("delivered" in (b.text_of("#convo .msg.out .badge") or ""),
               "shown as delivered")
     shot(b, "12-conversation")
 
     # --- an operator takes over and replies --------------------------------
     b.open(env.base + session_path, headers=auth("otto"))
-    submit(b, "form[action$='/takeover'] button")
-    env.check(text_of(b, "#responsible") == "otto", "taken over: otto answers",
-              text_of(b, "#responsible"))
+    b.submit("form[action$='/takeover'] button")
+    env.check(b.text_of("#responsible") == "otto", "taken over: otto answers",
+              b.text_of("#responsible"))
     typed = "Hello, this is Otto <i>from the team</i>."
     b.type("#reply #f-text", typed)
-    submit(b, "#reply button[type=submit]")
-    env.check(text_of(b, "#notice") is not None, "the reply is queued")
+    b.submit("#reply button[type=submit]")
+    env.check(b.text_of("#notice") is not None, "the reply is queued")
     b.open(env.sim_url + "/")
     b.eval("document.getElementById('me').value = %s" % js(phone))
     got = b.wait(lambda: typed in (b.eval(

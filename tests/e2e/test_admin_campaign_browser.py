@@ -7,7 +7,6 @@ through the Infobip simulator; a second campaign with a slow throttle
 canceled mid-way, its remaining recipients counted canceled. Screenshots
 are kept in the test's directory (and in IBC_ARTIFACTS when set)."""
 
-import base64
 import json
 import os
 import shutil
@@ -15,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, Env  # noqa: E402
+from harness import basic_auth, BUILD, Env  # noqa: E402
 
 USERS = {"ann": "ann-pw-1"}
 env = Env("admin_campaign_browser", admin_users=USERS)
@@ -31,8 +30,7 @@ env.sim("/_sim/config", {"outcomes": {"4915112300007": "undeliverable"}})
 
 
 def auth(user):
-    raw = ("%s:%s" % (user, USERS[user])).encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+    return basic_auth(user, USERS[user])
 
 
 def shot(b, name):
@@ -47,22 +45,10 @@ def js(s):
     return json.dumps(s)
 
 
-def text_of(b, sel):
-    return b.eval("(function(){var e=document.querySelector(%s);"
-                  "return e ? e.textContent : null;})()" % js(sel))
-
-
 def num(b, key):
     """A number of the page's progress bar (data-k), or None."""
-    t = text_of(b, '#progress b[data-k="%s"]' % key)
+    t = b.text_of('#progress b[data-k="%s"]' % key)
     return int(t) if t is not None and t.strip().isdigit() else None
-
-
-def submit(b, sel):
-    """Clicks a submit button and waits for the page it leads to."""
-    b.eval("window.__ibc_page = 1")
-    b.click(sel)
-    b.wait_load()
 
 
 def choose_file(b, sel, path):
@@ -82,7 +68,7 @@ def write_csv(name, rows):
 def fill_campaign(b, name, csv_path, rate):
     """Opens New campaign from the list and fills it in as a person would."""
     b.go(env.base + "/admin/campaigns")
-    submit(b, "#add-campaign")
+    b.submit("#add-campaign")
     env.check(b.eval("location.pathname") == "/admin/campaigns/new", "New campaign opens")
     b.type("#f-name", name)
     b.eval("document.getElementById('f-connection').value = %s" % js(cid))
@@ -111,7 +97,7 @@ def upload(b):
         }).observe(box, {attributes: true, childList: true, subtree: true, characterData: true});
     })()""")
     b.click("#camp-form button[type=submit]")
-    ok = b.wait(lambda: text_of(b, "#import-counts") is not None, 30)
+    ok = b.wait(lambda: b.text_of("#import-counts") is not None, 30)
     env.check(ok, "the import's report replaces the form")
     return b.eval("window.__up") or {}
 
@@ -145,8 +131,8 @@ try:
     camp = env.sql1("SELECT id FROM campaigns WHERE name = 'SPRING_OFFER'")
     env.check(camp is not None and b.eval("location.pathname") == "/admin/campaigns/%s" % camp,
               "the address is the campaign's page", b.eval("location.pathname"))
-    env.check(text_of(b, "#import-counts") == "imported 20, rejected 2",
-              "imported 20, rejected 2", text_of(b, "#import-counts"))
+    env.check(b.text_of("#import-counts") == "imported 20, rejected 2",
+              "imported 20, rejected 2", b.text_of("#import-counts"))
     rejected = b.eval("Array.from(document.querySelectorAll('#rejects tbody tr')).map("
                       "function(r){return r.textContent;})") or []
     env.check(len(rejected) == 2 and rejected[0].startswith("22") and "invalid phone" in rejected[0]
@@ -158,7 +144,7 @@ try:
               "a preview of the first messages, markup as text", previews[:2])
     env.check(b.eval("document.querySelectorAll('#preview b').length") == 0,
               "the template's markup is not rendered")
-    env.check(text_of(b, ".camp-state") == "draft", "the campaign waits in draft")
+    env.check(b.text_of(".camp-state") == "draft", "the campaign waits in draft")
     shot(b, "02-imported-preview")
 
     # --- a file over the limit, sent by the script: the refusal replaces the form ------
@@ -167,7 +153,7 @@ try:
     fill_campaign(b, "TOO_BIG", big, 60)
     b.eval("window.__ibc_page = 1")
     b.click("#camp-form button[type=submit]")
-    why = b.wait(lambda: text_of(b, "#why"), 30)
+    why = b.wait(lambda: b.text_of("#why"), 30)
     env.check(why and "1 MiB" in why and b.eval("window.__ibc_page") == 1,
               "an oversize file: the admin's refusal is shown in place", why)
     env.check(env.sql1("SELECT COUNT(*) FROM campaigns WHERE name = 'TOO_BIG'") == 0,
@@ -178,10 +164,10 @@ try:
     # --- Start, and the progress bar reaches 100 % -------------------------------
     env.check(env.sql1("SELECT COUNT(*) FROM messages WHERE direction = 'out'") == 0,
               "nothing is sent before Start")
-    submit(b, "button.camp-start")
-    env.check(text_of(b, "#notice") is not None, "Start: the page says so")
-    env.check(text_of(b, ".camp-state") in ("running", "scheduled"), "running",
-              text_of(b, ".camp-state"))
+    b.submit("button.camp-start")
+    env.check(b.text_of("#notice") is not None, "Start: the page says so")
+    env.check(b.text_of(".camp-state") in ("running", "scheduled"), "running",
+              b.text_of(".camp-state"))
     seen = set()
 
     def hundred():
@@ -190,8 +176,8 @@ try:
             seen.add(v)
         return v == 100
     env.check(b.wait(hundred, 60, 0.2), "the progress bar reaches 100 %", sorted(seen))
-    env.check(b.wait(lambda: text_of(b, ".camp-state") == "completed", 20, 0.2),
-              "the campaign is completed", text_of(b, ".camp-state"))
+    env.check(b.wait(lambda: b.text_of(".camp-state") == "completed", 20, 0.2),
+              "the campaign is completed", b.text_of(".camp-state"))
     env.check(b.wait(lambda: (num(b, "delivered") or 0) + (num(b, "replied") or 0) == 19
                      and num(b, "failed") == 1, 20, 0.2),
               "19 delivered, 1 failed (the undeliverable number)",
@@ -216,11 +202,11 @@ try:
     fill_campaign(b, "SLOW_DRIP", slow, 60)
     upload(b)
     camp2 = env.sql1("SELECT id FROM campaigns WHERE name = 'SLOW_DRIP'")
-    env.check(text_of(b, "#import-counts") == "imported 40, rejected 0", "40 imported",
-              text_of(b, "#import-counts"))
+    env.check(b.text_of("#import-counts") == "imported 40, rejected 0", "40 imported",
+              b.text_of("#import-counts"))
     # a fresh load, so that admin.js (the confirmation) is bound as on any visit
     b.go(env.base + "/admin/campaigns/%s" % camp2)
-    submit(b, "button.camp-start")
+    b.submit("button.camp-start")
     b.eval("window.__live = 1")
     env.check(b.wait(lambda: (num(b, "delivered") or 0) + (num(b, "sent") or 0) >= 2, 30, 0.2),
               "the slow campaign sends its first messages", (num(b, "sent"), num(b, "delivered")))
@@ -229,12 +215,12 @@ try:
     shot(b, "05-slow-running")
     # The confirmation is the browser's dialog: answered yes, its question kept.
     b.eval("window.confirm = function (m) { window.__asked = m; return true; }")
-    submit(b, "button.camp-cancel")
+    b.submit("button.camp-cancel")
     env.check("Cancel campaign SLOW_DRIP" in (b.eval("window.__asked") or "")
-              or text_of(b, ".camp-state") == "canceled",
+              or b.text_of(".camp-state") == "canceled",
               "Cancel asked first")
-    env.check(text_of(b, ".camp-state") == "canceled", "the campaign is canceled",
-              text_of(b, ".camp-state"))
+    env.check(b.text_of(".camp-state") == "canceled", "the campaign is canceled",
+              b.text_of(".camp-state"))
     canceled = num(b, "canceled")
     sent_or_done = 40 - (canceled or 0)
     env.check(canceled is not None and canceled > 15 and num(b, "planned") == 0
@@ -260,8 +246,8 @@ try:
             f.write("+4917%09d,Person %d\n" % (i, i))
     fill_campaign(b, "BIG_LIST", os.path.join(env.dir, "big-list.csv"), 60)
     up = upload(b)
-    env.check(text_of(b, "#import-counts") == "imported 400000, rejected 0",
-              "a 400000-line file is imported", text_of(b, "#import-counts"))
+    env.check(b.text_of("#import-counts") == "imported 400000, rejected 0",
+              "a 400000-line file is imported", b.text_of("#import-counts"))
     lines = [t for t in up.get("texts", []) if t.startswith("Importing: ")]
     print("import progress seen:", lines[:2], "...", lines[-1:])
     env.check(lines and any(not t.startswith("Importing: 0 ") for t in lines),
@@ -270,11 +256,11 @@ try:
     # --- without JavaScript the form posts as any form does ----------------------------
     b.call("Emulation.setScriptExecutionDisabled", {"value": True})
     fill_campaign(b, "NO_SCRIPT", write_csv("plain.csv", ["phone,name", "+4915312300001,Plain"]), 60)
-    submit(b, "#camp-form button[type=submit]")
+    b.submit("#camp-form button[type=submit]")
     env.check(b.eval("location.pathname") == "/admin/campaigns/new"
-              and text_of(b, "#import-counts") == "imported 1, rejected 0",
+              and b.text_of("#import-counts") == "imported 1, rejected 0",
               "without script the form posts and the answer is the campaign with its import",
-              (b.eval("location.pathname"), text_of(b, "#import-counts")))
+              (b.eval("location.pathname"), b.text_of("#import-counts")))
     env.check(b.eval("document.querySelector('#progress .cbar') !== null"),
               "and its progress bar, drawn without script")
     shot(b, "07-no-script")

@@ -6,7 +6,6 @@ file refused, hostile CSV content, file names and templates shown as text,
 the import's counts and rejected lines, the preview, the recipient filters
 and paging, the status JSON, and the CSV export matching the counts."""
 
-import base64
 import csv
 import http.client
 import io
@@ -16,7 +15,7 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Env, Response  # noqa: E402
+from harness import basic_auth, Env, Response  # noqa: E402
 
 USERS = {"ann": "ann-pw", "otto": "otto-pw", "vic": "vic-pw"}
 env = Env("admin_campaign_http", admin_users=USERS)
@@ -31,8 +30,7 @@ aid, _ = env.add_rules_agent(cid, name="Desk <i>A</i>")
 
 
 def hdr(user):
-    raw = ("%s:%s" % (user, USERS[user])).encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+    return basic_auth(user, USERS[user])
 
 
 def get(user, path):

@@ -4,7 +4,6 @@ stored, markup in every field and in an SMS shown as text on every page that
 shows it, the security headers, POST then redirect, and the command line and
 the admin leaving the same store for the same actions."""
 
-import base64
 import http.client
 import json
 import os
@@ -14,7 +13,7 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, SIM_KEY, Env, Response  # noqa: E402
+from harness import basic_auth, BUILD, SIM_KEY, Env, Response  # noqa: E402
 
 USERS = {"ann": "ann-pw", "otto": "otto-pw", "vic": "vic-pw", "nobody": "nobody-pw"}
 env = Env("admin_http", admin_users=USERS)
@@ -26,8 +25,7 @@ XSS = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>'
 
 
 def hdr(user):
-    raw = ("%s:%s" % (user, USERS[user])).encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+    return basic_auth(user, USERS[user])
 
 
 def get(user, path):

@@ -10,7 +10,6 @@ writes. A refusal is compared by its outcome: the exit status and the HTTP
 status say the same kind (bad input 2/400, unknown 1/404, not in this state
 1/409), the reason is the same text, and neither changed the store."""
 
-import base64
 import html
 import html.parser
 import http.client
@@ -21,7 +20,7 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Env, Response  # noqa: E402
+from harness import basic_auth, Env, Response  # noqa: E402
 
 USERS = {"ann": "ann-pw", "otto": "otto-pw"}
 env = Env("admin_parity", admin_users=USERS)
@@ -38,8 +37,7 @@ HTTP_STATUS = {DONE: 303, INVALID: 400, NOT_FOUND: 404, REFUSED: 409}
 
 # --- the admin, as a browser uses it ---------------------------------------------
 def hdr(user):
-    raw = ("%s:%s" % (user, USERS[user])).encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+    return basic_auth(user, USERS[user])
 
 
 def get(path, user="ann"):
