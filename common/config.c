@@ -1,4 +1,4 @@
-/* Installation configuration from the environment (DESIGN.md 6). */
+/* Installation configuration from the environment (docs/ARCHITECTURE.md, Configuration). */
 #include <sys/stat.h>
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Connection lifecycle (DESIGN.md 5): Start validates and snapshots, Stop stops. */
+/* Connection lifecycle (docs/ARCHITECTURE.md, Connection lifecycle): Start validates and snapshots, Stop stops. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Connection lifecycle (DESIGN.md 5): Start validates and snapshots, Stop stops. */
+/* Connection lifecycle (docs/ARCHITECTURE.md, Connection lifecycle): Start validates and snapshots, Stop stops. */
 #ifndef CONNECTION_H
 #define CONNECTION_H
 

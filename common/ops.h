@@ -19,7 +19,7 @@ struct ib_client;
  * err says "store error" for people), 0 refused (err says why, and which
  * form fields are at fault), > 0 done. Each action is one transaction, or
  * none: on anything but > 0 nothing was changed. Programs never open a
- * transaction themselves (DESIGN.md 2).
+ * transaction themselves (docs/ARCHITECTURE.md, Layers and their rules).
  *
  * err is always reset at entry, so after > 0 it is empty unless the
  * action says otherwise (ops_send, ops_session_reply: done, with a
@@ -133,7 +133,7 @@ int	 ops_connection_edit(const struct ops *, const char *id,
 int	 ops_connection_delete(const struct ops *, const char *id,
 	    struct ops_error *);
 /*
- * Start (DESIGN.md 5, connection_start): STARTING, then RUNNING with a
+ * Start (connection_start; docs/ARCHITECTURE.md, Connection lifecycle): STARTING, then RUNNING with a
  * snapshot of the saved configuration, or ERROR. > 0 RUNNING with msg (for
  * people; a second line warns when Infobip cannot reach the public URL),
  * 0 ERROR (err holds the reason, also the status message) or unknown.

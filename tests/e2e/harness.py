@@ -62,7 +62,7 @@ def wait_for(fn, timeout=10.0, step=0.05):
 
 def infobip_retry_delays(tries, minute=0.1):
     """The waits between Infobip's tries of a webhook push: 1 min + 1 min * n * n
-    after the n-th failed try (INFOBIP.md 3.1), scaled to `minute` seconds a
+    after the n-th failed try (docs/INFOBIP.md, Webhook retries), scaled to `minute` seconds a
     minute: 0.1, 0.2, 0.5, 1.0, 1.7, ... for tries - 1 waits."""
     return [minute * (1 + n * n) for n in range(tries - 1)]
 

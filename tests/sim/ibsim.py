@@ -55,7 +55,7 @@ MAX_REQUEST_LOG = 20000
 JSON_TYPE = "application/json;charset=UTF-8"
 
 # ---------------------------------------------------------------------------
-# Infobip status and error objects (INFOBIP.md section 3.4 and samples/)
+# Infobip status and error objects (docs/INFOBIP.md, Status groups; tests/data/infobip/samples/)
 
 
 def _status(group_id, group_name, sid, name, description, action=None):
@@ -105,7 +105,7 @@ OUTCOMES = {
 PRICE_PER_MESSAGE = 0.01
 
 # ---------------------------------------------------------------------------
-# Error bodies: legacy ApiException and new ApiError (INFOBIP.md section 1.4)
+# Error bodies: legacy ApiException and new ApiError (docs/INFOBIP.md, Error bodies)
 
 LEGACY_ERRORS = {
     400: ("BAD_REQUEST", "Bad request"),
