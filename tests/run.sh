@@ -31,7 +31,13 @@ suite() {
 		f=1
 		line="$line (but exit status $rc)"
 	fi
-	[ "$f" -eq 0 ] || grep -vE '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 40
+	if [ "$f" -ne 0 ]; then
+		# Every failed check's own line first (a long log may bury it),
+		# then the end of the output for its context.
+		grep -E '^ *(FAIL|not ok)' "$out" | head -n 40
+		echo "   -- last lines:"
+		grep -vE '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 40
+	fi
 	echo "   $line"
 	passed=$((passed + p))
 	failed=$((failed + f))
