@@ -1639,8 +1639,8 @@ class Handler(BaseHTTPRequestHandler):
         kind = fault["kind"] if fault else None
         if kind in ("429", "500", "503"):
             code = int(kind)
-            self.send_json(code, error_body(style, code))
             self.sim.set_status(rec, code, kind)
+            self.send_json(code, error_body(style, code))
             return
         if kind == "timeout":
             self.sim.set_status(rec, None, kind)
@@ -1652,8 +1652,8 @@ class Handler(BaseHTTPRequestHandler):
             self.reset_connection()
             return
         if kind in ("malformed", "empty"):
-            self.send_fault_answer(route_path, kind)
             self.sim.set_status(rec, 200, kind)
+            self.send_fault_answer(route_path, kind)
             return
         if kind == "slow":
             self.sim.sleep(fault["delay"])
@@ -1668,11 +1668,13 @@ class Handler(BaseHTTPRequestHandler):
             self.reset_connection()
             return
         elif kind in ("accept_then_malformed", "accept_then_empty"):
-            self.send_fault_answer(route_path, kind[len("accept_then_"):])
             self.sim.set_status(rec, 200, kind)
+            self.send_fault_answer(route_path, kind[len("accept_then_"):])
             return
-        self.send_json(code, obj, extra)
+        # The status is recorded before the answer goes out, so that a
+        # client that asks /_sim/requests right after its answer sees it.
         self.sim.set_status(rec, code, kind)
+        self.send_json(code, obj, extra)
 
     def send_fault_answer(self, path, kind):
         """A 200 Infobip should not give: cut JSON, or an empty answer."""
