@@ -7,7 +7,8 @@ BINDIR =	$(PREFIX)/bin
 LIBEXECDIR =	$(PREFIX)/lib/ibchannel
 SHAREDIR =	$(PREFIX)/share/ibchannel
 MANDIR =	$(PREFIX)/share/man
-EXAMPLEDIR =	$(PREFIX)/share/doc/ibchannel/examples
+DOCDIR =	$(PREFIX)/share/doc/ibchannel
+EXAMPLEDIR =	$(DOCDIR)/examples
 EXAMPLES =	deploy/lighttpd.conf.in deploy/apache-ibchannel.conf deploy/ibchannel.cron \
 		deploy/ibchannel-sender.service deploy/ibchannel-sender.timer \
 		deploy/ibchannel-fcgi@.service deploy/logrotate.ibchannel deploy/rules-demo.txt \
@@ -142,9 +143,15 @@ install: all
 	install -m 0644 man/ibchannel.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/inbound.fcgi.8 man/reports.fcgi.8 man/admin.fcgi.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
+	install -m 0644 docs/queries.sql $(DESTDIR)$(DOCDIR)/
 
 # Removes what install put in place, and the directories left empty; never
-# the store.
+# the store. ibchannel's own directories go when empty; the shared ones
+# (bin, share/man, ...) only under a DESTDIR, where install made the whole
+# tree: on a live system they belong to it.
+UNINSTALL_OWN =	$(LIBEXECDIR) $(SHAREDIR)/sql $(SHAREDIR) $(EXAMPLEDIR) $(DOCDIR)
+UNINSTALL_SHARED = $(BINDIR) $(PREFIX)/lib $(MANDIR)/man1 $(MANDIR)/man8 $(MANDIR) \
+		$(PREFIX)/share/doc $(PREFIX)/share $(PREFIX)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ibchannel
 	rm -f $(DESTDIR)$(LIBEXECDIR)/inbound.fcgi $(DESTDIR)$(LIBEXECDIR)/reports.fcgi \
@@ -153,8 +160,15 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man1/ibchannel.1 $(DESTDIR)$(MANDIR)/man8/inbound.fcgi.8 \
 		$(DESTDIR)$(MANDIR)/man8/reports.fcgi.8 $(DESTDIR)$(MANDIR)/man8/admin.fcgi.8
 	rm -f $(addprefix $(DESTDIR)$(EXAMPLEDIR)/,$(notdir $(EXAMPLES)))
-	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)/sql $(DESTDIR)$(SHAREDIR) \
-		$(DESTDIR)$(EXAMPLEDIR) $(DESTDIR)$(PREFIX)/share/doc/ibchannel 2>/dev/null
+	rm -f $(DESTDIR)$(DOCDIR)/queries.sql
+	@for d in $(addprefix $(DESTDIR),$(UNINSTALL_OWN)); do \
+		[ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || echo "kept $$d (not empty)"; \
+	done
+	@if [ -n "$(DESTDIR)" ]; then \
+		for d in $(UNINSTALL_SHARED); do rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done; \
+		p="$(PREFIX)"; \
+		while p=$$(dirname "$$p"); [ "$$p" != / ] && rmdir "$(DESTDIR)$$p" 2>/dev/null; do :; done; \
+	fi
 
 clean:
 	rm -rf build

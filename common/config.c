@@ -38,11 +38,19 @@ config_public_url(struct store *st, char *buf, size_t bufsz)
 	size_t		 n;
 	int		 rc;
 
-	if ((p = getenv("IBCHANNEL_PUBLIC_URL")) != NULL && *p != '\0') {
+	/*
+	 * The setting first: every program reads the one store, but each has
+	 * an environment of its own (the web server's, cron's, a shell's),
+	 * so the variable would let them disagree.
+	 */
+	if ((rc = settings_get(st, "public_url", buf, bufsz)) < 0)
+		return rc;
+	if (rc == 0 || buf[0] == '\0') {
+		if ((p = getenv("IBCHANNEL_PUBLIC_URL")) == NULL)
+			p = "";
 		if ((size_t)snprintf(buf, bufsz, "%s", p) >= bufsz)
 			return 0;
-	} else if ((rc = settings_get(st, "public_url", buf, bufsz)) <= 0)
-		return rc;
+	}
 	n = strlen(buf);
 	while (n > 0 && buf[n - 1] == '/')
 		buf[--n] = '\0';
@@ -90,8 +98,8 @@ public_url_state(struct store *st, char *buf, size_t bufsz,
 		snprintf(msg, sizeof(msg), "the public URL names this machine"
 		    " (loopback), so Infobip's delivery reports and clicks"
 		    " cannot arrive (only a local simulator reaches it); set"
-		    " public_url (or IBCHANNEL_PUBLIC_URL) to the https address"
-		    " Infobip reaches this installation at");
+		    " it to the https address Infobip reaches this installation"
+		    " at: ibchannel settings set public_url https://...");
 	} else {
 		*state = PUBLIC_OK;
 		*why = NULL;

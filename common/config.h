@@ -9,9 +9,11 @@ struct store;
 /* The key file path: IBCHANNEL_KEY_FILE, else ibchannel.key beside the store. 1 ok, 0 too long. */
 int	 config_key_path(char *buf, size_t bufsz);
 /*
- * The public base URL used in the webhook URLs given to Infobip:
- * IBCHANNEL_PUBLIC_URL, else the public_url setting; no trailing slash.
- * 1 ok, 0 unset, < 0 store error.
+ * The public base URL used in the webhook URLs given to Infobip, the one
+ * every program shows and sends (docs page, admin, sender, command line):
+ * the public_url setting, else IBCHANNEL_PUBLIC_URL (a fallback for a
+ * store without the setting); no trailing slash. 1 ok, 0 unset, < 0 store
+ * error.
  */
 int	 config_public_url(struct store *, char *buf, size_t bufsz);
 /*

@@ -14,7 +14,8 @@
 const struct setting_def settings_table[] = {
 	{ "public_url", SETTING_URL, "", 0, 512,
 	    "public base URL of this installation, used in the webhook URLs"
-	    " given to Infobip (IBCHANNEL_PUBLIC_URL overrides it)" },
+	    " given to Infobip (IBCHANNEL_PUBLIC_URL is read only while this"
+	    " is unset)" },
 	{ "session_timeout_minutes", SETTING_INT, "1440", 1, 525600,
 	    "a session idle this long is closed; the next message opens a"
 	    " new one" },

@@ -2,7 +2,8 @@
 # make run: a working local installation in var/ — lighttpd with the three
 # programs on 127.0.0.1:8080, the Infobip simulator with its phone page, the
 # sender loop, and a demo connection answered by the built-in rules agent.
-# Ctrl-C stops everything it started; a second run reuses the store.
+# Ctrl-C stops everything it started, and so do SIGTERM and SIGHUP (a
+# closed terminal); a second run reuses the store.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
@@ -18,17 +19,21 @@ demo_key=demo-key-0f1e2d3c4b5a69788796a5b4c3d2e1f0
 pids=""
 
 stop() {
-	trap - INT TERM EXIT
-	echo
-	echo "Stopping..."
+	trap - HUP INT TERM EXIT
+	# The terminal may be gone (SIGHUP): stop the children before saying
+	# anything, and let a write to a closed output stop nothing.
+	trap '' HUP PIPE
 	for p in $pids; do
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	echo "Stopped. The store stays in var/; 'make run' again reuses it."
+	{
+		echo
+		echo "Stopped. The store stays in var/; 'make run' again reuses it."
+	} 2>/dev/null
 	exit 0
 }
-trap stop INT TERM EXIT
+trap stop HUP INT TERM EXIT
 
 port_busy() {
 	python3 -c "import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(('127.0.0.1', int(sys.argv[1]))) == 0 else 1)" "$1"

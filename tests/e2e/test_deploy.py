@@ -109,6 +109,16 @@ def smoke(server):
     # --- routes reach the right program
     r = env.get("/channel/%s/docs" % cid)
     env.check(r.status == 200, name + "GET /channel/ID/docs", str(r.status))
+    r = env.get("/health")
+    env.check(r.status == 200 and (r.json() or {}).get("status") == "ok",
+              name + "GET /health reaches inbound.fcgi: 200 ok", "%d %s" % (r.status, r.text[:200]))
+    if server == "lighttpd":
+        # What lighttpd said starting the shipped configuration, all written
+        # before it answered the requests above.
+        said = env.read_var("lighttpd.out") + env.read_var("lighttpd-error.log")
+        env.check("server started" in said and "WARNING" not in said and "can't" not in said,
+                  name + "lighttpd starts the shipped configuration without a warning",
+                  said[-600:].replace("\n", " | "))
     r = env.get("/channel/nope")
     env.check(r.status == 404 and r.json() is not None, name + "a malformed /channel/ path gets"
               " the program's JSON 404", "%d %s" % (r.status, r.text[:200]))

@@ -93,7 +93,7 @@ def doc_blocks(step):
     """The ```sh blocks of INSTALL.md's numbered step (its text up to the next step)."""
     with open(os.path.join(ROOT, "deploy", "INSTALL.md")) as f:
         text = f.read()
-    m = re.search(r"^%d\. (.*?)(?=^\d+\. |\Z)" % step, text, re.M | re.S)
+    m = re.search(r"^%d\. (.*?)(?=^\d+\. |^## |\Z)" % step, text, re.M | re.S)
     if not m:
         return []
     return [textwrap.dedent(b) for b in re.findall(r"```sh\n(.*?)```", m.group(1), re.S)]
@@ -152,6 +152,12 @@ bindir = dest + "/usr/local/bin"
 examples = dest + "/usr/local/share/doc/ibchannel/examples"
 installed = sorted(os.path.relpath(os.path.join(d, f), dest)
                    for d, _, fs in os.walk(dest) for f in fs)
+# README's "every example at once" reads the installed docs/queries.sql.
+with open(os.path.join(ROOT, "README.md")) as f:
+    m = re.search(r'sqlite3 -readonly -box "\$IBCHANNEL_DB" < (\S+queries\.sql)', f.read())
+check(m is not None and m.group(1).startswith("/usr/local/") and os.path.isfile(here(m.group(1))),
+      "the queries.sql README runs is installed where README says",
+      m.group(1) if m else "README has no such command")
 
 # --- 2. users and the store, INSTALL.md's block as written ----------------------
 blocks = doc_blocks(2)
@@ -215,7 +221,6 @@ for cmd in doc_blocks(6)[0].replace("\\\n", " ").splitlines():
     words = here(cmd).split()
     if words[:3] == ["ibchannel", "connection", "add"]:
         words[words.index("--api-url") + 1] = sim_url
-        words[words.index("--sender") + 1] = "InfoSMS"
         p = cli(*[w.strip('"') for w in re.findall(r'"[^"]*"|\S+', " ".join(words[1:]))])
         check(p.returncode == 0, "connection add as step 6 writes it", p.stderr[-300:])
         conn = p.stdout.strip()
@@ -229,6 +234,9 @@ agent = cli("agent", "add", "--name", "Front desk", "--kind", "rules",
 p1, p2 = cli("agent", "attach", agent, conn, "--inbound"), cli("agent", "start", agent)
 check(conn and agent and p1.returncode == 0 and p2.returncode == 0,
       "an agent attached with Inbound on and started", p1.stderr + p2.stderr)
+p = cli("connection", "show", conn)
+check(p.returncode == 0 and "is a name" not in p.stdout + p.stderr,
+      "step 6's sender suits the inbound agent it attaches (no warning)", p.stdout[-400:])
 cli("user", "set", "ann", "admin")
 
 # --- 3. lighttpd from the installed example, serving as www-data ----------------
@@ -453,4 +461,18 @@ p = subprocess.run(make + ["uninstall"], capture_output=True, text=True, timeout
 left = [os.path.relpath(os.path.join(d, f), dest) for d, _, fs in os.walk(dest) for f in fs]
 check(p.returncode == 0 and not left, "make uninstall DESTDIR=... removes every installed file",
       p.stderr[-300:] + repr(left[:5]))
+dirs = [os.path.relpath(d, dest) for d, _, _ in os.walk(dest) if d != dest]
+check(not dirs, "and every directory install created under DESTDIR", repr(dirs[:8]))
+# On a live system (no DESTDIR) the shared directories stay; only
+# ibchannel's own go, and the store is never touched.
+live = os.path.join(tmp, "live")
+os.makedirs(live + "/bin")
+p = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "PREFIX=" + live, "install"],
+                   capture_output=True, text=True, timeout=600)
+p2 = subprocess.run(["make", "--no-print-directory", "-C", ROOT, "PREFIX=" + live, "uninstall"],
+                    capture_output=True, text=True, timeout=600)
+kept = sorted(os.path.relpath(d, live) for d, _, _ in os.walk(live) if d != live)
+check(p.returncode == 0 and p2.returncode == 0 and "bin" in kept and not any("ibchannel" in k for k in kept),
+      "without DESTDIR, uninstall removes ibchannel's own directories and keeps the shared ones",
+      p.stderr[-200:] + p2.stderr[-200:] + repr(kept))
 finish()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, ROOT, Env  # noqa: E402
+from harness import BUILD, ROOT, Env, basic_auth  # noqa: E402
 
 env = Env("keys_config")
 IBC = os.path.join(BUILD, "ibchannel")
@@ -394,5 +394,62 @@ env.check(p.returncode == 0 and "created" in p.stdout and os.path.exists(fresh_k
           "init replaces a lost key file of a store without API keys", p.stderr)
 p = run("connection", "list", IBCHANNEL_DB=fresh_db, IBCHANNEL_KEY_FILE=fresh_key)
 env.check(p.returncode == 0, "... and the new key is the store's key now", p.stderr)
+
+# --- One public URL everywhere: the public_url setting, else IBCHANNEL_PUBLIC_URL --
+# lighttpd gives its programs the Env's IBCHANNEL_PUBLIC_URL (a loopback base);
+# cron's sender and an operator's shell have an environment of their own. The
+# docs page, the admin's Access Information, the command line and the
+# sender's notifyUrl must name the same base in every case.
+web = Env("keys_config-public", admin_users={"ann": "ann-secret-pw"})
+web.cli("user", "set", "ann", "admin")
+pc = web.add_connection(name="Public line", sender="447491163443")
+seen = [0]
+
+
+def reports_urls(sender_env):
+    """The reports URL as the docs page, the admin, 'connection urls' and the
+    sender (a message sent with sender_env's IBCHANNEL_PUBLIC_URL) give it."""
+    got = {}
+    m = re.search(r'<code id="webhook-reports">([^<]*)</code>',
+                  web.get("/channel/%s/docs" % pc).text)
+    got["docs page"] = m and m.group(1)
+    m = re.search(r'<code id="url-reports">([^<]*)</code>',
+                  web.get("/admin/connections/%s" % pc,
+                          headers=basic_auth("ann", "ann-secret-pw")).text)
+    got["admin"] = m and m.group(1)
+    m = re.search(r"^reports: (\S+)$", web.cli("connection", "urls", pc, check=False).stdout,
+                  re.M)
+    got["cli"] = m and m.group(1)
+    seen[0] += 1
+    to = "49151123%05d" % seen[0]
+    web.cli("send", "--connection", pc, "--to", to, "--text", "hello")
+    e = dict(web.env)
+    e.pop("IBCHANNEL_PUBLIC_URL")
+    if sender_env is not None:
+        e["IBCHANNEL_PUBLIC_URL"] = sender_env
+    subprocess.run([IBC, "sender", "--once"], env=e, capture_output=True, timeout=60)
+    sent = [m for m in web.sim("/_sim/messages")["messages"] if m["to"] == to]
+    got["sender"] = sent[0].get("delivery_url") if sent else None
+    return got
+
+
+want = "%s/channel/%s/webhook/reports"
+for what, setting, cron, base in (
+        ("set, the variable elsewhere", "https://sms.example.com/", "https://cron.example.com",
+         "https://sms.example.com"),
+        ("set, cron without the variable", "https://sms.example.com", None,
+         "https://sms.example.com"),
+        ("unset, every program with the same variable", None, web.base, web.base)):
+    if setting is None:
+        web.cli("settings", "unset", "public_url")
+    else:
+        web.cli("settings", "set", "public_url", setting)
+    got = reports_urls(cron)
+    env.check(set(got.values()) == {want % (base, pc)},
+              "public URL %s: the docs page, the admin, the CLI and the sender agree on %s"
+              % (what, base), repr(got))
+web.stop()
+env.passed += web.passed
+env.failed += web.failed
 
 env.done()

@@ -1,8 +1,12 @@
 """The manual pages render without warnings (man -l, and mandoc's lint when
-it is installed), and make install puts them, the programs and the deploy
-examples under DESTDIR; make uninstall takes every file away again."""
+it is installed), ibchannel.1 describes every verb of the command table
+(cgi/ibchannel.c), every page's IBCHANNEL_LOG names every log level
+(common/log.c), inbound.fcgi.8 names /health, and make install puts them,
+the programs and the deploy examples under DESTDIR; make uninstall takes
+every file away again."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +36,33 @@ for page in PAGES:
         check(p.returncode == 0 and not (p.stdout + p.stderr).strip(),
               "mandoc -T lint %s" % page, (p.stdout + p.stderr)[:500])
 
+
+
+def read(*path):
+    with open(os.path.join(ROOT, *path)) as f:
+        return f.read()
+
+
+# Every verb and sub-verb of the command table has an item in ibchannel.1's
+# DESCRIPTION: an ".It Cm verb ..." line naming the sub-verb.
+table = re.findall(r'\b[AC]\("([a-z-]+)",\s*(?:NULL|"([a-z-]+)")', read("cgi", "ibchannel.c"))
+check(len(table) >= 40, "the command table is read from cgi/ibchannel.c", repr(table[:5]))
+items = {}
+for verb, rest in re.findall(r"^\.It Cm ([a-z-]+)(.*)$", read("man", "ibchannel.1"), re.M):
+    items.setdefault(verb, set()).update(re.findall(r"[a-z][a-z-]*", rest))
+missing = sorted({(v + " " + s).strip() for v, s in table
+                  if v not in items or (s and s not in items[v])})
+check(not missing, "ibchannel.1 describes every verb of the command table", repr(missing))
+# Every log level, in every page's IBCHANNEL_LOG entry.
+levels = re.findall(r'\[LOGL_[A-Z]+\]\s*=\s*"([a-z]+)"', read("common", "log.c"))
+check(len(levels) >= 4, "the log levels are read from common/log.c", repr(levels))
+for page in PAGES:
+    m = re.search(r"^\.It Ev IBCHANNEL_LOG\n(.*?)(?=^\.It|^\.El)", read("man", page), re.M | re.S)
+    named = re.findall(r"^\.Cm ([a-z]+)", m.group(1), re.M) if m else []
+    check(m and set(levels) <= set(named), "%s names every log level in IBCHANNEL_LOG" % page,
+          "has %r of %r" % (named, levels))
+check("/health" in read("man", "inbound.fcgi.8"), "inbound.fcgi.8 describes GET /health")
+
 dest = tempfile.mkdtemp(prefix="ibc-install-")
 try:
     make = ["make", "--no-print-directory", "-C", ROOT, "DESTDIR=" + dest, "PREFIX=/usr/local"]
@@ -44,7 +75,7 @@ try:
             "share/doc/ibchannel/examples/lighttpd.conf.in",
             "share/doc/ibchannel/examples/ibchannel-sender.timer",
             "share/doc/ibchannel/examples/ibchannel-sender.service",
-            "share/doc/ibchannel/examples/ibchannel.cron"]
+            "share/doc/ibchannel/examples/ibchannel.cron", "share/doc/ibchannel/queries.sql"]
     want += ["share/man/%s/%s" % (d, page) for page, d in PAGES.items()]
     missing = [w for w in want if not os.path.isfile(os.path.join(pre, w))]
     check(not missing, "installed where expected", repr(missing))

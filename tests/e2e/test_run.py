@@ -1,6 +1,8 @@
 """make run's script: it brings the whole slice up, a message typed on the
 phone page (the simulator's /_sim/mo, which the page calls) is answered
-within a second, Ctrl-C stops everything, and a second run reuses the store."""
+within a second, Ctrl-C stops everything, and a second run reuses the store.
+SIGHUP (a closed terminal) and SIGTERM sent to the script alone stop
+everything it started too, and free the port for the next run."""
 
 import json
 import os
@@ -144,5 +146,31 @@ check(open(os.path.join(var, "demo-connection")).read().strip() == cid, "and reu
 reply, elapsed = conversation("4915112349002", "price?")
 check(reply is not None and "EUR" in reply, "and answers again", repr(reply))
 stop(p)
+
+
+def session(p):
+    """The live processes of the script's session (its children and theirs,
+    lighttpd's programs among them), as "pid args" lines."""
+    out = subprocess.run(["ps", "-eo", "pid=,sid=,stat=,args="], capture_output=True,
+                         text=True).stdout
+    p.poll()  # reaps the script itself once it has left
+    return [line.strip() for line in out.splitlines()
+            if line.split()[1] == str(p.pid) and not line.split()[2].startswith("Z")]
+
+
+for sig in (signal.SIGHUP, signal.SIGTERM):
+    p, out = start()
+    name = sig.name + " to the script: "
+    started = session(p)
+    check("ibchannel is running" in out and any("lighttpd" in s for s in started)
+          and any("inbound.fcgi" in s for s in started),
+          name + "the run starts, with lighttpd and its programs", out[-800:] + "\n".join(started))
+    os.kill(p.pid, sig)  # the script alone, as a closed terminal's hangup reaches it
+    gone = wait_for(lambda: not session(p) and not port_open(port) and not port_open(simport), 15)
+    check(gone, name + "every process it started is gone and the ports are free",
+          "\n".join(session(p)))
+    if not gone:
+        os.killpg(p.pid, signal.SIGKILL)
+    p.wait(timeout=10)
 shutil.rmtree(var, ignore_errors=True)
 suite.done()

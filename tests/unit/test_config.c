@@ -12,6 +12,7 @@
 #include "check.h"
 #include "config.h"
 #include "secret.h"
+#include "settings.h"
 #include "store.h"
 
 static char	 dir[] = "/tmp/ibc-config-XXXXXX";
@@ -196,6 +197,49 @@ test_public_url(struct store *st)
 	unsetenv("IBCHANNEL_PUBLIC_URL");
 }
 
+/* The setting wins over IBCHANNEL_PUBLIC_URL; the variable serves only while the setting is unset. */
+static void
+test_public_url_source(struct store *st)
+{
+	static const struct {
+		const char	*setting;	/* public_url; NULL unset */
+		const char	*env;		/* IBCHANNEL_PUBLIC_URL; NULL unset */
+		int		 rc;		/* config_public_url */
+		const char	*want;
+	} cases[] = {
+		{ "https://set.example.com", "https://env.example.com", 1,
+		    "https://set.example.com" },
+		{ "https://set.example.com/", NULL, 1, "https://set.example.com" },
+		{ "https://set.example.com", "", 1, "https://set.example.com" },
+		{ NULL, "https://env.example.com/", 1, "https://env.example.com" },
+		{ NULL, NULL, 0, "" },
+		{ NULL, "", 0, "" },
+	};
+	const char	*why;
+	char		 base[512];
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].setting != NULL)
+			CHECK(settings_set(st, "public_url", cases[i].setting,
+			    &why) > 0, "set public_url %zu", i);
+		else
+			CHECK(settings_set(st, "public_url", NULL, &why) >= 0,
+			    "unset public_url %zu", i);
+		if (cases[i].env != NULL)
+			setenv("IBCHANNEL_PUBLIC_URL", cases[i].env, 1);
+		else
+			unsetenv("IBCHANNEL_PUBLIC_URL");
+		rc = config_public_url(st, base, sizeof(base));
+		CHECK(rc == cases[i].rc && (rc == 0 ||
+		    strcmp(base, cases[i].want) == 0),
+		    "public URL source %zu: %d \"%s\"", i, rc, base);
+	}
+	CHECK(settings_set(st, "public_url", NULL, &why) >= 0, "unset");
+	unsetenv("IBCHANNEL_PUBLIC_URL");
+}
+
 int
 main(void)
 {
@@ -212,6 +256,7 @@ main(void)
 		return 1;
 	test_key_check(st);
 	test_public_url(st);
+	test_public_url_source(st);
 	store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
