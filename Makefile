@@ -94,13 +94,16 @@ deps:
 	@sh deploy/deps.sh
 
 # The README's test command: every suite, ending with "N passed, N failed".
+# make test T=NAME runs only the suites whose name contains NAME
+# (test_sender, or sender); the build is parallel on every core.
+JOBS ?=		$(shell nproc 2>/dev/null || echo 2)
 test: deps
-	@$(MAKE) --no-print-directory all unit
-	@sh tests/run.sh
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit
+	@sh tests/run.sh $(T)
 
 # The README's run command: a local installation with the Infobip simulator.
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@sh deploy/run.sh
 
 # Side by side in one run: the bare FastCGI ceiling, Kannel (the peer) and
