@@ -123,13 +123,14 @@ build/bench/standin: tests/bench/standin.c
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ tests/bench/standin.c $(shell pkg-config --libs json-c)
 
 # Fuzzes every parser of network input with libFuzzer (clang) for
-# FUZZ_SECONDS, seeded with the Infobip sample payloads in tests/data.
+# FUZZ_SECONDS, seeded with the Infobip sample payloads in tests/data and
+# a send request, a form, an upload and a CSV file in tests/fuzz/seeds.
 FUZZ_SECONDS ?=	120
 fuzz: build/sqlembed.c
 	@command -v clang >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq clang libclang-rt-14-dev >/dev/null; } || \
 		{ echo "make fuzz needs clang: apt-get install -y clang libclang-rt-14-dev" >&2; exit 1; }
 	@mkdir -p build/fuzz/corpus
-	@cp tests/data/infobip/samples/*.json build/fuzz/corpus/
+	@cp tests/data/infobip/samples/*.json tests/fuzz/seeds/* build/fuzz/corpus/
 	$(Q)clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icommon -Ibuild \
 		$(shell pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_network \
