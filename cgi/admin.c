@@ -180,13 +180,33 @@ route_match(struct adm *a, const char *pattern, const char *path)
 	return *s == '\0';
 }
 
-/* Whether the request comes from this machine (REMOTE_ADDR). */
+/* The headers a proxy adds: a request carrying one came through it, whatever its address. */
+static const char *const proxy_headers[] = {
+	"HTTP_FORWARDED",
+	"HTTP_X_FORWARDED_FOR",
+	"HTTP_VIA",
+};
+
+/*
+ * Whether the request comes from this machine to this machine, straight:
+ * REMOTE_ADDR and SERVER_ADDR loopback, and no proxy header (a reverse
+ * proxy on this machine would make every remote request look local).
+ */
 static int
 from_loopback(struct http *h)
 {
-	const char	*ip = http_param(h, "REMOTE_ADDR");
+	static const char *const addrs[] = { "REMOTE_ADDR", "SERVER_ADDR" };
+	const char		*ip;
+	size_t			 i;
 
-	return ip != NULL && url_host_is_loopback(ip, strlen(ip));
+	for (i = 0; i < sizeof(proxy_headers) / sizeof(proxy_headers[0]); i++)
+		if (http_param(h, proxy_headers[i]) != NULL)
+			return 0;
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		if ((ip = http_param(h, addrs[i])) == NULL ||
+		    !url_host_is_loopback(ip, strlen(ip)))
+			return 0;
+	return 1;
 }
 
 /*
@@ -217,7 +237,7 @@ authenticate(struct adm *a)
 		admin_fail(a, 403, "This user may not use the admin.");
 		return 0;
 	}
-	snprintf(a->user, sizeof(a->user), "%s", user);
+	/* a->user stays empty until the role is known: a page shows no role it made up. */
 	if ((rc = store_user_role(a->st, user, &a->role)) < 0) {
 		admin_store_error(a);
 		return 0;
@@ -228,28 +248,36 @@ authenticate(struct adm *a)
 		    " 'ibchannel user set'.");
 		return 0;
 	}
+	snprintf(a->user, sizeof(a->user), "%s", user);
 	return 1;
 }
 
 /*
  * Whether a POST may act: the form's CSRF token is this user's, and the
- * browser's Origin, when it sends one, is this host.
+ * browser's Origin, when it sends one, is this host over http or https.
+ * "null" (a sandboxed frame, a data: page, a redirect across origins) is
+ * no origin of ours; no Origin at all is an older client: the token decides.
  */
 static int
 csrf_ok(struct adm *a)
 {
+	static const char *const schemes[] = { "http://", "https://" };
 	const char	*origin = http_param(a->h, "HTTP_ORIGIN");
 	const char	*host = http_param(a->h, "HTTP_HOST");
-	const char	*p;
+	size_t		 i, n;
 
 	if (!secret_equal(form_get(&a->f, "csrf"), a->csrf))
 		return 0;
-	/* Under Referrer-Policy: no-referrer a browser sends "null": the token decides. */
-	if (origin == NULL || strcmp(origin, "null") == 0)
+	if (origin == NULL)
 		return 1;
-	if ((p = strstr(origin, "://")) == NULL || host == NULL)
+	if (host == NULL || *host == '\0')
 		return 0;
-	return strcasecmp(p + 3, host) == 0;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		n = strlen(schemes[i]);
+		if (strncasecmp(origin, schemes[i], n) == 0)
+			return strcasecmp(origin + n, host) == 0;
+	}
+	return 0;
 }
 
 /* Reads the POSTed form. 1 read, 0 answered (413, 415 or 400). */

@@ -51,8 +51,8 @@ form_check(const struct ops *o, const struct ops_connection_form *f,
 	else if (f->sender != NULL)
 		snprintf(c->sender, sizeof(c->sender), "%s", f->sender);
 	/* The mask the form was filled with keeps the key. */
-	if ((adding || f->api_key != NULL) &&
-	    !ops_is_mask(o, c->api_key_enc, f->api_key)) {
+	if ((adding && f->api_key == NULL) ||
+	    ops_key_given(c->api_key_enc, f->api_key, "api_key", e) > 0) {
 		if (!connection_valid_api_key(f->api_key, &why))
 			ops_fail(e, OPS_INVALID, "api_key", "%s", why);
 		else if (e->n == 0) {

@@ -96,19 +96,39 @@ r = env.get("/admin/")
 env.check(r.status == 401, "no credentials: the web server answers 401", r.status)
 status, _, body = cgi("/admin/")
 env.check(status == 401, "no REMOTE_USER: admin.fcgi answers 401", status)
-status, _, body = cgi("/admin/", IBCHANNEL_ADMIN_NO_AUTH="1", REMOTE_ADDR="10.1.2.3")
+LOCAL = {"IBCHANNEL_ADMIN_NO_AUTH": "1", "REMOTE_ADDR": "127.0.0.1", "SERVER_ADDR": "127.0.0.1"}
+status, _, body = cgi("/admin/", **dict(LOCAL, REMOTE_ADDR="10.1.2.3"))
 env.check(status == 401, "IBCHANNEL_ADMIN_NO_AUTH does not let another machine in", status)
-status, _, body = cgi("/admin/", IBCHANNEL_ADMIN_NO_AUTH="1", REMOTE_ADDR="127.0.0.1")
+status, _, body = cgi("/admin/", **LOCAL)
 env.check(status == 200 and 'id="noauth"' in body,
           "IBCHANNEL_ADMIN_NO_AUTH=1 lets this machine in and says so", status)
-status, _, body = cgi("/admin/sessions", IBCHANNEL_ADMIN_NO_AUTH="1", REMOTE_ADDR="::1")
+status, _, body = cgi("/admin/sessions", **dict(LOCAL, REMOTE_ADDR="::1", SERVER_ADDR="::1"))
 env.check(status == 200 and 'id="noauth"' in body, "on every page (IPv6 loopback too)")
-status, _, _ = cgi("/admin/", IBCHANNEL_ADMIN_NO_AUTH="yes", REMOTE_ADDR="127.0.0.1")
+status, _, _ = cgi("/admin/", **dict(LOCAL, IBCHANNEL_ADMIN_NO_AUTH="yes"))
 env.check(status == 401, "only the value 1 turns authentication off", status)
+# A reverse proxy on this machine makes every remote request come from loopback.
+for var, value in (("HTTP_X_FORWARDED_FOR", "203.0.113.9"),
+                   ("HTTP_FORWARDED", "for=203.0.113.9;proto=https"),
+                   ("HTTP_VIA", "1.1 proxy")):
+    status, _, _ = cgi("/admin/", **dict(LOCAL, **{var: value}))
+    env.check(status == 401, "IBCHANNEL_ADMIN_NO_AUTH with %s (a proxy): 401" % var, status)
+    status, _, _ = cgi("/admin/users", "POST", b"username=eve&role=admin",
+                       CONTENT_TYPE=FORM, **dict(LOCAL, **{var: value}))
+    env.check(status == 401, "a proxied POST with %s creates no admin: 401" % var, status)
+status, _, _ = cgi("/admin/", **dict(LOCAL, SERVER_ADDR="192.0.2.7"))
+env.check(status == 401, "IBCHANNEL_ADMIN_NO_AUTH on a server address not loopback: 401", status)
+status, _, _ = cgi("/admin/", **{k: v for k, v in LOCAL.items() if k != "SERVER_ADDR"})
+env.check(status == 401, "IBCHANNEL_ADMIN_NO_AUTH without SERVER_ADDR: 401", status)
+env.check(env.sql1("SELECT COUNT(*) FROM users WHERE username = 'eve'") == 0,
+          "no user was created through a proxy")
 r = get("nobody", "/admin/")
 env.check(r.status == 403, "an authenticated user not in the users table: 403", r.status)
-status, _, _ = cgi("/admin/", REMOTE_USER="ghost")
+env.check('id="who"' not in r.text and "nobody" not in r.text.split("<main>")[0],
+          "the 403 page names no role for an unknown user", r.text[:600])
+status, _, body = cgi("/admin/", REMOTE_USER="ghost")
 env.check(status == 403, "unknown REMOTE_USER: 403", status)
+env.check('class="role"' not in body and ">admin<" not in body,
+          "the 403 page does not call an unknown user admin", body[:800])
 r = get("ann", "/admin/")
 env.check(r.status == 200 and 'id="noauth"' not in r.text, "ann (admin) is in", r.status)
 r = get("ann", "/admin/no/such/page")
@@ -155,9 +175,17 @@ r = post("ann", "/admin/connections/new", fields, csrf=token("vic"))
 env.check(r.status == 403, "POST with another user's token: 403", r.status)
 r = post("ann", "/admin/connections/%s/stop" % cid, {}, csrf=False)
 env.check(r.status == 403, "Stop without a token: 403", r.status)
-r = post("ann", "/admin/connections/new", fields, headers={"Origin": "http://evil.example"})
-env.check(r.status == 403, "a right token from another site's page (Origin): 403", r.status)
+host = "127.0.0.1:%d" % env.port
+for origin in ("http://evil.example", "null", "ftp://" + host, "http://" + host + ".evil.example",
+               "http://" + host + "/", "http://evil.example/" + host, "http://x@" + host):
+    r = post("ann", "/admin/connections/new", fields, headers={"Origin": origin})
+    env.check(r.status == 403, "a right token with Origin %r: 403" % origin, r.status)
 unchanged(before, "refused POSTs")
+for origin in ("http://" + host, "HTTPS://" + host.upper(), None):
+    r = post("ann", "/admin/connections/%s/stop" % cid, {},
+             headers={"Origin": origin} if origin is not None else {})
+    env.check(r.status == 303, "a right token with Origin %r (or none: older clients)"
+              " is accepted" % origin, r.status)
 
 # --- roles -------------------------------------------------------------------
 mo = env.post("/channel/%s/webhook/sms" % cid, {
@@ -359,6 +387,44 @@ post("ann", "/admin/connections/%s" % adm_id, {"name": "Twin", "description": "s
 env.check(conn_row(cli_id) == conn_row(adm_id) and masked(cli_id) == masked(adm_id),
           "connection edit (the mask keeps the key): the same row from both",
           "%r %r" % (conn_row(cli_id), conn_row(adm_id)))
+# --- the masked key in the form keeps the key --------------------------------
+def form_fields(path):
+    """The named inputs of the page's first POST form with a name field, as rendered."""
+    page = get("ann", path).text
+    form = next(f for f in re.findall(r'<form method="post"[^>]*>(.*?)</form>', page, re.S)
+                if 'name="name"' in f)
+    out = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and 'type="checkbox"' not in tag:
+            out[name.group(1)] = value.group(1) if value else ""
+    return out
+
+
+def key_enc(i):
+    return env.sql1("SELECT api_key_enc FROM connections WHERE id = ?", (i,))
+
+
+mask_id = env.add_connection(name="Masked", sender="447491160001")
+enc = key_enc(mask_id)
+shown = form_fields("/admin/connections/%s" % mask_id)
+env.check(shown.get("api_key") == "****" + SIM_KEY[-4:], "the form shows the key masked",
+          repr(shown.get("api_key")))
+r = post("ann", "/admin/connections/%s" % mask_id, shown)
+env.check(r.status == 303 and key_enc(mask_id) == enc,
+          "saving the form as rendered keeps the key", r.status)
+r = post("ann", "/admin/connections/%s" % mask_id, dict(shown, api_key="****zzzz"))
+env.check(r.status == 303 and key_enc(mask_id) == enc and masked(mask_id) == shown["api_key"],
+          "saving another key's mask (a stale form) keeps the key", masked(mask_id))
+r = post("ann", "/admin/connections/%s" % mask_id, dict(shown, api_key="****"))
+env.check(r.status == 303 and key_enc(mask_id) == enc, "saving a short key's mask keeps the key")
+r = post("ann", "/admin/connections/%s" % mask_id, dict(shown, api_key="new-key-0042"))
+env.check(r.status == 303 and key_enc(mask_id) != enc and masked(mask_id) == "****0042",
+          "a real new key replaces it", masked(mask_id))
+before = env.snapshot()
+r = post("ann", "/admin/connections/new", dict(fields, name="Mask only", api_key="****zzzz"))
+env.check(r.status in (400, 303) and env.snapshot() == before,
+          "a new connection with a mask for its key is refused", r.status)
 env.cli("connection", "env", cli_id, "INFOBIP_SHORT_DOMAIN", "s.example.com")
 post("ann", "/admin/connections/%s/env" % adm_id, {"name": "INFOBIP_SHORT_DOMAIN",
                                                   "value": "s.example.com"})
