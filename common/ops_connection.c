@@ -161,6 +161,7 @@ ops_connection_start(const struct ops *o, const char *id, char *msg,
     size_t msgsz, struct ops_error *e)
 {
 	struct store_connection	 c;
+	char			 token[STORE_TOKEN_LEN + 1];
 	int			 rc;
 
 	ops_reset(e);
@@ -171,7 +172,14 @@ ops_connection_start(const struct ops *o, const char *id, char *msg,
 		return -1;
 	if (o->ib == NULL)
 		return ops_fail(e, OPS_FAILED, NULL, "no Infobip client");
-	if ((rc = connection_start(o->st, o->ib, o->key, id, msg,
+	/* One Start or Stop at a time, whichever program asks: the store decides. */
+	if ((rc = store_connection_start_claim(o->st, id, token)) < 0)
+		return ops_store_error(e);
+	if (rc == 0)
+		return ops_fail(e, OPS_REFUSED, "id", "a Start or Stop of"
+		    " connection %s is under way; wait for it to end, or Stop"
+		    " it", id);
+	if ((rc = connection_start(o->st, o->ib, o->key, id, token, msg,
 	    msgsz)) < 0)
 		return ops_store_error(e);
 	if (rc == 0)

@@ -387,6 +387,64 @@ post("ann", "/admin/connections/%s" % adm_id, {"name": "Twin", "description": "s
 env.check(conn_row(cli_id) == conn_row(adm_id) and masked(cli_id) == masked(adm_id),
           "connection edit (the mask keeps the key): the same row from both",
           "%r %r" % (conn_row(cli_id), conn_row(adm_id)))
+# --- one Start or Stop at a time, across the admin and the command line ------
+import threading  # noqa: E402
+import time  # noqa: E402
+
+
+def status_of(i):
+    return env.sql1("SELECT status FROM connections WHERE id = ?", (i,))
+
+
+def balance_checks(since):
+    return len(env.sim("/_sim/requests?path=/account/1/balance&since=%d" % since)["requests"])
+
+
+def last_seq():
+    reqs = env.sim("/_sim/requests")["requests"]
+    return reqs[-1]["seq"] if reqs else 0
+
+
+def in_thread(fn):
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("r", fn()))
+    t.start()
+    return t, out
+
+
+SLOW = 4.0
+life_id = env.add_connection(name="Lifecycle", sender="447491160002")
+env.sim("/_sim/fault", {"endpoint": "/account/1/balance", "kind": "slow", "delay": SLOW})
+t, out = in_thread(lambda: post("ann", "/admin/connections/%s/start" % life_id, {}))
+env.check(env.wait_for(lambda: status_of(life_id) == "STARTING", timeout=SLOW),
+          "Start in the admin: STARTING while the slow balance check runs", status_of(life_id))
+p = env.cli("connection", "stop", life_id, check=False)
+env.check(p.returncode == 0 and status_of(life_id) == "STOPPED",
+          "Stop from the command line during STARTING: STOPPED", p.stderr)
+t.join(SLOW + 30)
+env.check(not t.is_alive() and out.get("r") is not None and out["r"].status in (303, 409),
+          "the admin's Start answers once the check returns",
+          out.get("r") and out["r"].status)
+env.check(status_of(life_id) == "STOPPED",
+          "the late check does not override the Stop: still STOPPED", status_of(life_id))
+env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event = 'start'"
+                   " AND text LIKE '%discarded%'", (life_id,)) == 1,
+          "the late check's result is logged and discarded",
+          env.sql("SELECT level, event, text FROM logs WHERE connection_id = ?", (life_id,)))
+since = last_seq()
+env.sim("/_sim/fault", {"endpoint": "/account/1/balance", "kind": "slow", "delay": SLOW})
+t, out = in_thread(lambda: post("ann", "/admin/connections/%s/start" % life_id, {}))
+env.check(env.wait_for(lambda: balance_checks(since) == 1, timeout=SLOW),
+          "the admin's Start is checking")
+p = env.cli("connection", "start", life_id, check=False)
+env.check(p.returncode == 1 and "under way" in p.stderr,
+          "a second Start (command line) while one runs is refused", p.stderr)
+t.join(SLOW + 30)
+env.check(balance_checks(since) == 1, "two concurrent Starts: one check reached Infobip",
+          balance_checks(since))
+env.check(status_of(life_id) == "RUNNING", "the first Start ends RUNNING", status_of(life_id))
+env.cli("connection", "stop", life_id)
+
 # --- the masked key in the form keeps the key --------------------------------
 def form_fields(path):
     """The named inputs of the page's first POST form with a name field, as rendered."""
