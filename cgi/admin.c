@@ -14,6 +14,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "store_admin.h"
 #include "url.h"
 
 #define ADMIN_BODY_MAX	(256 * 1024)	/* instructions are at most 64 KiB */
@@ -335,6 +336,75 @@ serve_static(struct adm *a, const char *path)
 	return 1;
 }
 
+/*
+ * The page a POST to path belongs to, where its answer is shown after the
+ * redirect: path itself or the nearest parent with a GET route, into out.
+ */
+static void
+post_page(const char *path, char *out, size_t outsz)
+{
+	struct adm	 scratch;
+	size_t		 i;
+	char		*slash;
+
+	snprintf(out, outsz, "%s", path);
+	while ((slash = strrchr(out, '/')) != NULL && slash > out + 6) {
+		for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+			if (strcmp(routes[i].method, "GET") == 0 &&
+			    route_match(&scratch, routes[i].pattern, out))
+				return;
+		*slash = '\0';
+	}
+	snprintf(out, outsz, "/admin/");
+}
+
+/*
+ * Answers a POST whose handler wrote a page (a refused form, a new token,
+ * an answer to try) with a redirect to the form's page, the page kept
+ * sealed as a one-time notice for this user: a reload shows the page
+ * without it and sends nothing again. 1 done, 0 not kept (the caller
+ * sends the page itself).
+ */
+static int
+post_answer_later(struct adm *a, const char *path, const char *page)
+{
+	char	 at[1024], id[STORE_ID_LEN + 1];
+	char	*sealed;
+	int	 rc;
+
+	if ((sealed = secret_encrypt(a->key, page)) == NULL) {
+		log_error("secret_encrypt: %s", secret_error());
+		return 0;
+	}
+	post_page(path, at, sizeof(at));
+	rc = store_admin_notice_put(a->st, id, a->user, at, sealed);
+	free(sealed);
+	if (rc <= 0)
+		return 0;
+	admin_redirect(a, NULL, "%s?notice=%s", at + strlen("/admin"), id);
+	return 1;
+}
+
+/* Serves this user's one-time notice named by ?notice= at this page. 1 served, 0 none. */
+static int
+notice_show(struct adm *a, const char *path)
+{
+	const char	*id = form_get(&a->q, "notice");
+	char		*sealed = NULL, *page = NULL;
+	int		 rc;
+
+	if (id == NULL || !store_id_valid(id) ||
+	    store_admin_notice_take(a->st, id, a->user, path, &sealed) <= 0)
+		return 0;
+	rc = secret_decrypt(a->key, sealed, &page);
+	free(sealed);
+	if (rc <= 0)
+		return 0;
+	http_puts(a->h, page);
+	secret_free(page);
+	return 1;
+}
+
 static void
 handle(struct http *h)
 {
@@ -342,7 +412,8 @@ handle(struct http *h)
 	const struct route	*r = NULL;
 	const char		*method = http_method(h), *path = http_path(h);
 	const char		*qs, *why = NULL;
-	size_t			 i;
+	char			*page;
+	size_t			 i, len;
 	int			 path_known = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -408,7 +479,26 @@ handle(struct http *h)
 	a.ops.st = a.st;
 	a.ops.key = a.key;
 	a.ops.user = a.user;
+	if (strcmp(method, "POST") != 0) {
+		if (!notice_show(&a, path))
+			r->fn(&a);
+		goto out;
+	}
+	/* A campaign's upload still answers with its page of rejected lines. */
+	if (route_upload(r)) {
+		r->fn(&a);
+		goto out;
+	}
+	/* Every other POST answers 303: a page it writes is shown after the redirect. */
+	http_capture_start(h);
 	r->fn(&a);
+	if ((page = http_capture_take(h, &len)) == NULL)
+		admin_fail(&a, 500, "Out of memory.");
+	else if (http_status(h) == 303 || !post_answer_later(&a, path, page))
+		http_write(h, page, len);
+	if (page != NULL)
+		explicit_bzero(page, len);
+	free(page);
 out:
 	if (a.upload != NULL)
 		fclose(a.upload);

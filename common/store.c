@@ -1052,9 +1052,8 @@ store_rollback(struct store *st)
 	st->in_tx = 0;
 }
 
-/* Fills buf with n random bytes as lowercase hex (2n + 1 bytes). */
-static int
-random_hex(char *buf, size_t n)
+int
+store_random_hex(char *buf, size_t n)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 raw[32];
@@ -1088,7 +1087,7 @@ new_uid(char *uid)
 	us = (unsigned long long)ts.tv_sec * 1000000ULL +
 	    (unsigned long long)ts.tv_nsec / 1000ULL;
 	snprintf(uid, 17, "%016llx", us);
-	return random_hex(uid + 16, 8);
+	return store_random_hex(uid + 16, 8);
 }
 
 int
@@ -1108,7 +1107,7 @@ store_id_valid(const char *s)
 int
 store_connection_add(struct store *st, struct store_connection *c)
 {
-	if (random_hex(c->id, STORE_ID_LEN / 2) < 0)
+	if (store_random_hex(c->id, STORE_ID_LEN / 2) < 0)
 		return -1;
 	return exec_stmt(st, STMT_CONN_ADD, "ssssss", c->id, c->name,
 	    c->description, c->api_url, c->sender, c->api_key_enc);
@@ -1190,7 +1189,7 @@ int
 store_connection_start_claim(struct store *st, const char *id,
     char token[STORE_TOKEN_LEN + 1])
 {
-	if (random_hex(token, STORE_TOKEN_LEN / 2) < 0)
+	if (store_random_hex(token, STORE_TOKEN_LEN / 2) < 0)
 		return -1;
 	return exec_changed(st, STMT_CONN_START_CLAIM, "ss", token, id);
 }

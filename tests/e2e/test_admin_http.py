@@ -87,8 +87,22 @@ def cgi(path, method="GET", body=b"", **extra):
     return status, head.decode(errors="replace"), rest.decode(errors="replace")
 
 
+def snap():
+    """The store's rows but the logs, counters and the admin's one-time notices."""
+    return env.snapshot(exclude=("logs", "request_counts", "latency_buckets", "latency_sums",
+                                 "admin_notices"))
+
+
+def follow(user, r):
+    """The page a POST's 303 leads to, as user's browser would show it (status, text)."""
+    loc = r.headers.get("Location", "")
+    if r.status != 303 or not loc.startswith("/admin"):
+        return Response(-r.status, r.headers, r.body)
+    return get(user, loc)
+
+
 def unchanged(before, what):
-    env.check(env.snapshot() == before, "%s: nothing changed" % what)
+    env.check(snap() == before, "%s: nothing changed" % what)
 
 
 # --- 401 and 403 -------------------------------------------------------------
@@ -165,7 +179,7 @@ env.check(r.status == 200 and r.headers.get("Content-Type", "").startswith("text
           "the style sheet is served")
 
 # --- CSRF ----------------------------------------------------------------------
-before = env.snapshot()
+before = snap()
 fields = {"name": "Sneaky", "api_key": SIM_KEY, "api_url": env.sim_url, "sender": "Shop"}
 r = post("ann", "/admin/connections/new", fields, csrf=False)
 env.check(r.status == 403, "POST without a token: 403", r.status)
@@ -210,7 +224,7 @@ session_writes = [("/admin/sessions/%d/takeover" % sid, {}),
                   ("/admin/sessions/%d/reply" % sid, {"text": "hi"}),
                   ("/admin/sessions/%d/release" % sid, {}),
                   ("/admin/sessions/%d/close" % sid, {})]
-before = env.snapshot()
+before = snap()
 for path, f in writes + session_writes:
     r = post("vic", path, f)
     env.check(r.status == 403, "viewer: %s refused 403" % path, r.status)
@@ -242,7 +256,7 @@ env.check(r.status == 303 and env.sql1("SELECT responsible FROM sessions WHERE i
                                        (sid,)) == "ai", "operator hands back")
 
 # --- every form's bad input: 400, the error by its field, nothing stored -------
-before = env.snapshot()
+before = snap()
 bad = [
     ("/admin/connections/new", {"name": "", "api_key": "", "api_url": "", "sender": ""},
      ["name", "api_key", "api_url", "sender"]),
@@ -265,7 +279,16 @@ bad = [
 ]
 for path, f, errs in bad:
     r = post("ann", path, f)
-    env.check(r.status == 400, "%s %s: 400" % (path, sorted(f)), r.status)
+    env.check(r.status == 303 and "?notice=" in r.headers.get("Location", ""),
+              "%s %s: 303 to the form's page" % (path, sorted(f)), r.status)
+    loc = r.headers.get("Location", "/admin/")
+    r = follow("ann", r)
+    env.check(r.status == 400, "%s %s: the refused form after the redirect" % (path, sorted(f)),
+              r.status)
+    again = get("ann", loc)
+    env.check(again.status == 200 and 'id="e-' not in again.text,
+              "%s: the errors are shown once; a reload shows the form without them" % path,
+              again.status)
     for e in errs:
         env.check('id="e-%s"' % e in r.text, "%s: an error by %s" % (path, e),
                   re.findall(r'id="e-[a-z_]+"', r.text))
@@ -274,19 +297,19 @@ for path, f, errs in bad:
         env.check('value="%s"' % typed in r.text, "%s: the typed name is kept" % path)
     env.check(SIM_KEY not in r.text and "sk-123" not in r.text and "App xyz" not in r.text,
               "%s: no key is sent back" % path)
-r = post("ann", "/admin/connections/%s/env" % cid, {"name": "lower-case", "value": "v"})
+r = follow("ann", post("ann", "/admin/connections/%s/env" % cid, {"name": "lower-case", "value": "v"}))
 env.check(r.status == 400 and 'id="e-name"' in r.text, "a bad variable name: 400 by the field")
-r = post("ann", "/admin/connections/%s/env" % cid, {"name": "GOOD", "value": "a\x01b"})
+r = follow("ann", post("ann", "/admin/connections/%s/env" % cid, {"name": "GOOD", "value": "a\x01b"}))
 env.check(r.status == 400, "a variable value with a control character: 400", r.status)
-r = post("ann", "/admin/agents/%s/attach" % aid, {"conn": "f" * 32})
+r = follow("ann", post("ann", "/admin/agents/%s/attach" % aid, {"conn": "f" * 32}))
 env.check(r.status in (400, 404), "attaching an unknown connection is refused", r.status)
-r = post("otto", "/admin/sessions/%d/reply" % sid, {"text": ""})
+r = follow("otto", post("otto", "/admin/sessions/%d/reply" % sid, {"text": ""}))
 env.check(r.status == 400 and 'id="e-text"' in r.text, "an empty reply: 400 by the field")
-r = post("ann", "/admin/users", {"username": "eve", "role": "root"})
+r = follow("ann", post("ann", "/admin/users", {"username": "eve", "role": "root"}))
 env.check(r.status == 400, "an unknown role: 400", r.status)
-r = post("ann", "/admin/users", {"username": "bad user\n", "role": "viewer"})
+r = follow("ann", post("ann", "/admin/users", {"username": "bad user\n", "role": "viewer"}))
 env.check(r.status == 400, "a bad username: 400", r.status)
-r = post("ann", "/admin/users", {"username": "ann", "role": "viewer"})
+r = follow("ann", post("ann", "/admin/users", {"username": "ann", "role": "viewer"}))
 env.check(r.status in (400, 409), "the last admin cannot lose the role", r.status)
 r = raw_post("/admin/users", "csrf=%s&username=%%ZZ" % token("ann"), hdr("ann"))
 env.check(r.status == 400, "a malformed form: 400", r.status)
@@ -322,7 +345,7 @@ for path, what in (("/admin/", "N &lt;script&gt;"), ("/admin/connections/%s" % x
                    ("/admin/sessions/%d" % sid, "Hello &lt;script&gt;alert(1)&lt;/script&gt;"),
                    ("/admin/sessions", "Reply &lt;script&gt;")):
     env.check(what in get("ann", path).text, "%s shows the markup as text" % path)
-r = post("ann", "/admin/agents/%s/try" % xaid, {"text": XSS})
+r = follow("ann", post("ann", "/admin/agents/%s/try" % xaid, {"text": XSS}))
 env.check(r.status == 200 and "G &lt;script&gt;" in r.text and "<script>alert" not in r.text,
           "try it shows the answer as text")
 r = get("ann", "/admin/sessions/%d/export" % sid)
@@ -445,6 +468,67 @@ env.check(balance_checks(since) == 1, "two concurrent Starts: one check reached 
 env.check(status_of(life_id) == "RUNNING", "the first Start ends RUNNING", status_of(life_id))
 env.cli("connection", "stop", life_id)
 
+# --- every POST answers 303; what it shows comes once after the redirect -----
+pr_id = env.add_connection(name="Redirects", sender="447491160003")
+pr_aid, _ = env.add_rules_agent(pr_id)
+env.check(env.post("/channel/%s/webhook/sms" % pr_id, {
+    "results": [{"messageId": "prg-1", "from": "41793026728", "to": "447491160003",
+                 "text": "hi", "receivedAt": "2026-11-27T10:00:00.000+0000"}],
+    "messageCount": 1, "pendingMessageCount": 0}).status == 200, "an SMS for the session")
+pr_sid = env.sql1("SELECT id FROM sessions WHERE connection_id = ?", (pr_id,))
+every_post = [  # each POST route but the campaign uploads, good input and bad
+    ("/admin/connections/new", {}), ("/admin/connections/%s" % pr_id, {"name": ""}),
+    ("/admin/connections/%s/env" % pr_id, {"name": "bad name"}),
+    ("/admin/connections/%s/env/delete" % pr_id, {"name": "NONE"}),
+    ("/admin/agents/new", {}), ("/admin/agents/%s" % pr_aid, {"name": ""}),
+    ("/admin/agents/%s/attach" % pr_aid, {}), ("/admin/agents/%s/detach" % pr_aid, {}),
+    ("/admin/agents/%s/try" % pr_aid, {"text": "hello"}),
+    ("/admin/agents/%s/tokens" % pr_aid, {}), ("/admin/agents/%s/tokens/revoke" % pr_aid, {}),
+    ("/admin/sessions/%d/takeover" % pr_sid, {}), ("/admin/sessions/%d/reply" % pr_sid, {}),
+    ("/admin/sessions/%d/release" % pr_sid, {}), ("/admin/sessions/%d/close" % pr_sid, {}),
+    ("/admin/users", {}), ("/admin/users/delete", {}),
+    ("/admin/campaigns/999/start", {}), ("/admin/campaigns/999/pause", {}),
+    ("/admin/campaigns/999/resume", {}), ("/admin/campaigns/999/cancel", {}),
+    ("/admin/agents/%s/stop" % pr_aid, {}), ("/admin/agents/%s/start" % pr_aid, {}),
+    ("/admin/connections/%s/start" % pr_id, {}), ("/admin/connections/%s/stop" % pr_id, {}),
+    ("/admin/agents/%s/delete" % pr_aid, {}), ("/admin/connections/%s/delete" % pr_id, {}),
+]
+for path, f in every_post:
+    r = post("ann", path, f)
+    env.check(r.status == 303 and r.headers.get("Location", "").startswith("/admin/"),
+              "POST %s answers 303" % path, "%s %s" % (r.status, r.headers.get("Location")))
+    shown = follow("ann", r)
+    env.check(shown.status in (200, 400, 404, 409),
+              "POST %s: the page after the redirect" % path, shown.status)
+# The refused form comes back once, with the values typed.
+r = post("ann", "/admin/agents/new", {"name": "Typed once", "kind": "magic"})
+loc = r.headers.get("Location", "")
+first, second = get("ann", loc), get("ann", loc)
+env.check('value="Typed once"' in first.text and 'id="e-kind"' in first.text,
+          "the refused form's values and errors show after the redirect", first.status)
+env.check(second.status == 200 and 'id="e-kind"' not in second.text
+          and "Typed once" not in second.text, "and only once: a reload shows a fresh form")
+env.check(get("otto", loc).status != 400 and "Typed once" not in get("vic", loc).text,
+          "nobody else sees another user's notice")
+# A new token is shown once; reloading its page makes no second one.
+tok_id = env.add_connection(name="Tokens", sender="447491160004")
+tok_aid, _ = env.add_rules_agent(tok_id)
+before_tokens = env.sql1("SELECT COUNT(*) FROM api_tokens")
+r = post("ann", "/admin/agents/%s/tokens?conn=%s" % (tok_aid, tok_id), {})
+loc = r.headers.get("Location", "")
+env.check(r.status == 303 and 'id="new-token-value"' not in r.text, "New API token: 303, no token in the"
+          " redirect", r.status)
+first = get("ann", loc)
+env.check(re.search(r'id="new-token-value">ibt_[0-9a-f]{64}<', first.text) is not None,
+          "the new token is shown after the redirect", first.status)
+reload_ = get("ann", loc)
+env.check(reload_.status == 200 and 'id="new-token-value"' not in reload_.text
+          and env.sql1("SELECT COUNT(*) FROM api_tokens") == before_tokens + 1,
+          "reloading the token page shows no token and makes no second one",
+          env.sql1("SELECT COUNT(*) FROM api_tokens") - before_tokens)
+env.check(not any("ibt_" in (row[0] or "") for row in env.sql("SELECT body FROM admin_notices")),
+          "no token waits in the store in clear")
+
 # --- the masked key in the form keeps the key --------------------------------
 def form_fields(path):
     """The named inputs of the page's first POST form with a name field, as rendered."""
@@ -479,9 +563,9 @@ env.check(r.status == 303 and key_enc(mask_id) == enc, "saving a short key's mas
 r = post("ann", "/admin/connections/%s" % mask_id, dict(shown, api_key="new-key-0042"))
 env.check(r.status == 303 and key_enc(mask_id) != enc and masked(mask_id) == "****0042",
           "a real new key replaces it", masked(mask_id))
-before = env.snapshot()
+before = snap()
 r = post("ann", "/admin/connections/new", dict(fields, name="Mask only", api_key="****zzzz"))
-env.check(r.status in (400, 303) and env.snapshot() == before,
+env.check(r.status == 303 and follow("ann", r).status == 400 and snap() == before,
           "a new connection with a mask for its key is refused", r.status)
 env.cli("connection", "env", cli_id, "INFOBIP_SHORT_DOMAIN", "s.example.com")
 post("ann", "/admin/connections/%s/env" % adm_id, {"name": "INFOBIP_SHORT_DOMAIN",
