@@ -14,6 +14,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "store_admin.h"
 #include "url.h"
 
 #define ADMIN_BODY_MAX	(256 * 1024)	/* instructions are at most 64 KiB */
@@ -180,13 +181,33 @@ route_match(struct adm *a, const char *pattern, const char *path)
 	return *s == '\0';
 }
 
-/* Whether the request comes from this machine (REMOTE_ADDR). */
+/* The headers a proxy adds: a request carrying one came through it, whatever its address. */
+static const char *const proxy_headers[] = {
+	"HTTP_FORWARDED",
+	"HTTP_X_FORWARDED_FOR",
+	"HTTP_VIA",
+};
+
+/*
+ * Whether the request comes from this machine to this machine, straight:
+ * REMOTE_ADDR and SERVER_ADDR loopback, and no proxy header (a reverse
+ * proxy on this machine would make every remote request look local).
+ */
 static int
 from_loopback(struct http *h)
 {
-	const char	*ip = http_param(h, "REMOTE_ADDR");
+	static const char *const addrs[] = { "REMOTE_ADDR", "SERVER_ADDR" };
+	const char		*ip;
+	size_t			 i;
 
-	return ip != NULL && url_host_is_loopback(ip, strlen(ip));
+	for (i = 0; i < sizeof(proxy_headers) / sizeof(proxy_headers[0]); i++)
+		if (http_param(h, proxy_headers[i]) != NULL)
+			return 0;
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
+		if ((ip = http_param(h, addrs[i])) == NULL ||
+		    !url_host_is_loopback(ip, strlen(ip)))
+			return 0;
+	return 1;
 }
 
 /*
@@ -217,7 +238,7 @@ authenticate(struct adm *a)
 		admin_fail(a, 403, "This user may not use the admin.");
 		return 0;
 	}
-	snprintf(a->user, sizeof(a->user), "%s", user);
+	/* a->user stays empty until the role is known: a page shows no role it made up. */
 	if ((rc = store_user_role(a->st, user, &a->role)) < 0) {
 		admin_store_error(a);
 		return 0;
@@ -228,28 +249,36 @@ authenticate(struct adm *a)
 		    " 'ibchannel user set'.");
 		return 0;
 	}
+	snprintf(a->user, sizeof(a->user), "%s", user);
 	return 1;
 }
 
 /*
  * Whether a POST may act: the form's CSRF token is this user's, and the
- * browser's Origin, when it sends one, is this host.
+ * browser's Origin, when it sends one, is this host over http or https.
+ * "null" (a sandboxed frame, a data: page, a redirect across origins) is
+ * no origin of ours; no Origin at all is an older client: the token decides.
  */
 static int
 csrf_ok(struct adm *a)
 {
+	static const char *const schemes[] = { "http://", "https://" };
 	const char	*origin = http_param(a->h, "HTTP_ORIGIN");
 	const char	*host = http_param(a->h, "HTTP_HOST");
-	const char	*p;
+	size_t		 i, n;
 
 	if (!secret_equal(form_get(&a->f, "csrf"), a->csrf))
 		return 0;
-	/* Under Referrer-Policy: no-referrer a browser sends "null": the token decides. */
-	if (origin == NULL || strcmp(origin, "null") == 0)
+	if (origin == NULL)
 		return 1;
-	if ((p = strstr(origin, "://")) == NULL || host == NULL)
+	if (host == NULL || *host == '\0')
 		return 0;
-	return strcasecmp(p + 3, host) == 0;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		n = strlen(schemes[i]);
+		if (strncasecmp(origin, schemes[i], n) == 0)
+			return strcasecmp(origin + n, host) == 0;
+	}
+	return 0;
 }
 
 /* Reads the POSTed form. 1 read, 0 answered (413, 415 or 400). */
@@ -307,6 +336,75 @@ serve_static(struct adm *a, const char *path)
 	return 1;
 }
 
+/*
+ * The page a POST to path belongs to, where its answer is shown after the
+ * redirect: path itself or the nearest parent with a GET route, into out.
+ */
+static void
+post_page(const char *path, char *out, size_t outsz)
+{
+	struct adm	 scratch;
+	size_t		 i;
+	char		*slash;
+
+	snprintf(out, outsz, "%s", path);
+	while ((slash = strrchr(out, '/')) != NULL && slash > out + 6) {
+		for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+			if (strcmp(routes[i].method, "GET") == 0 &&
+			    route_match(&scratch, routes[i].pattern, out))
+				return;
+		*slash = '\0';
+	}
+	snprintf(out, outsz, "/admin/");
+}
+
+/*
+ * Answers a POST whose handler wrote a page (a refused form, a new token,
+ * an answer to try) with a redirect to the form's page, the page kept
+ * sealed as a one-time notice for this user: a reload shows the page
+ * without it and sends nothing again. 1 done, 0 not kept (the caller
+ * sends the page itself).
+ */
+static int
+post_answer_later(struct adm *a, const char *path, const char *page)
+{
+	char	 at[1024], id[STORE_ID_LEN + 1];
+	char	*sealed;
+	int	 rc;
+
+	if ((sealed = secret_encrypt(a->key, page)) == NULL) {
+		log_error("secret_encrypt: %s", secret_error());
+		return 0;
+	}
+	post_page(path, at, sizeof(at));
+	rc = store_admin_notice_put(a->st, id, a->user, at, sealed);
+	free(sealed);
+	if (rc <= 0)
+		return 0;
+	admin_redirect(a, NULL, "%s?notice=%s", at + strlen("/admin"), id);
+	return 1;
+}
+
+/* Serves this user's one-time notice named by ?notice= at this page. 1 served, 0 none. */
+static int
+notice_show(struct adm *a, const char *path)
+{
+	const char	*id = form_get(&a->q, "notice");
+	char		*sealed = NULL, *page = NULL;
+	int		 rc;
+
+	if (id == NULL || !store_id_valid(id) ||
+	    store_admin_notice_take(a->st, id, a->user, path, &sealed) <= 0)
+		return 0;
+	rc = secret_decrypt(a->key, sealed, &page);
+	free(sealed);
+	if (rc <= 0)
+		return 0;
+	http_puts(a->h, page);
+	secret_free(page);
+	return 1;
+}
+
 static void
 handle(struct http *h)
 {
@@ -314,7 +412,8 @@ handle(struct http *h)
 	const struct route	*r = NULL;
 	const char		*method = http_method(h), *path = http_path(h);
 	const char		*qs, *why = NULL;
-	size_t			 i;
+	char			*page;
+	size_t			 i, len;
 	int			 path_known = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -380,7 +479,26 @@ handle(struct http *h)
 	a.ops.st = a.st;
 	a.ops.key = a.key;
 	a.ops.user = a.user;
+	if (strcmp(method, "POST") != 0) {
+		if (!notice_show(&a, path))
+			r->fn(&a);
+		goto out;
+	}
+	/* A campaign's upload still answers with its page of rejected lines. */
+	if (route_upload(r)) {
+		r->fn(&a);
+		goto out;
+	}
+	/* Every other POST answers 303: a page it writes is shown after the redirect. */
+	http_capture_start(h);
 	r->fn(&a);
+	if ((page = http_capture_take(h, &len)) == NULL)
+		admin_fail(&a, 500, "Out of memory.");
+	else if (http_status(h) == 303 || !post_answer_later(&a, path, page))
+		http_write(h, page, len);
+	if (page != NULL)
+		explicit_bzero(page, len);
+	free(page);
 out:
 	if (a.upload != NULL)
 		fclose(a.upload);

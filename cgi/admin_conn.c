@@ -277,8 +277,11 @@ conn_start(struct adm *a)
 	rc = ops_connection_start(&a->ops, a->id, msg, sizeof(msg), &e);
 	ib_close(a->ops.ib);
 	a->ops.ib = NULL;
-	/* ERROR is an outcome of Start, shown by the status: not a refusal. */
-	if (rc == 0 && e.kind == OPS_REFUSED)
+	/*
+	 * ERROR is an outcome of Start, shown by the status: not a refusal.
+	 * A Start refused because another is under way is (on "id").
+	 */
+	if (rc == 0 && e.kind == OPS_REFUSED && ops_error_for(&e, "id") == NULL)
 		rc = 1;
 	conn_after(a, rc, &e, "started");
 }

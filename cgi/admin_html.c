@@ -124,7 +124,7 @@ page_open(struct adm *a, int status, enum admin_section section,
 	    "<meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width,"
 	    " initial-scale=1\">"
-	    "<meta name=\"referrer\" content=\"no-referrer\"><title>");
+	    "<meta name=\"referrer\" content=\"same-origin\"><title>");
 	out_text(a, title);
 	out_html(a, " \xc2\xb7 ibchannel admin</title>"
 	    "<link rel=\"stylesheet\" href=\"/admin/static/admin.css\">"

@@ -179,23 +179,54 @@ logs_check(struct ib_client *ib, const char *api_url, const char *apikey,
 	return err->http_status == 403 ? LOGS_FORBIDDEN : LOGS_UNKNOWN;
 }
 
+/*
+ * Writes a Start's outcome (cs, text, snapshot unless NULL) if its claim
+ * token still holds; else logs that a Stop or another change came first
+ * and the outcome is discarded, and says so in msg. 1 written, 0
+ * discarded, < 0 store error.
+ */
+static int
+start_end(struct store *st, const char *id, const char *token,
+    enum conn_status cs, const char *text, const char *snapshot, char *msg,
+    size_t msgsz)
+{
+	int	 rc;
+
+	if ((rc = store_connection_start_end(st, id, token, cs, text,
+	    snapshot)) != 0)
+		return rc;
+	snprintf(msg, msgsz, "the connection was stopped (or changed) while"
+	    " Start was checking it; the check's result (%s: %s) is discarded",
+	    conn_status_name(cs), text);
+	if (store_log(st, id, "warn", "start", "Start's check ended after a"
+	    " Stop: its result (%s: %s) is discarded", conn_status_name(cs),
+	    text) < 0)
+		return -1;
+	return 0;
+}
+
 /* Ends a Start in ERROR with reason; returns 0, or < 0 if the store failed. */
 static int
-start_failed(struct store *st, const char *id, const char *reason,
-    char *msg, size_t msgsz)
+start_failed(struct store *st, const char *id, const char *token,
+    const char *reason, char *msg, size_t msgsz)
 {
+	int	 rc;
+
+	if ((rc = start_end(st, id, token, CONN_ERROR, reason, NULL, msg,
+	    msgsz)) <= 0)
+		return rc;
 	snprintf(msg, msgsz, "%s", reason);
-	if (store_connection_set_status(st, id, CONN_ERROR, reason, NULL) < 0)
-		return -1;
 	if (store_log(st, id, "error", "start", "Start failed: %s",
 	    reason) < 0)
 		return -1;
 	return 0;
 }
 
-int
-connection_start(struct store *st, struct ib_client *ib,
-    const unsigned char key[32], const char *id, char *msg, size_t msgsz)
+/* connection_start's work; on < 0 the claim may still hold. */
+static int
+start_check(struct store *st, struct ib_client *ib,
+    const unsigned char key[32], const char *id, const char *token,
+    char *msg, size_t msgsz)
 {
 	struct store_connection		 c;
 	struct connection_config	 cfg;
@@ -211,20 +242,19 @@ connection_start(struct store *st, struct ib_client *ib,
 		snprintf(msg, msgsz, "no such connection");
 		return rc;
 	}
-	if (store_connection_set_status(st, id, CONN_STARTING, "", NULL) < 0 ||
-	    store_log(st, id, "info", "start", "Start requested") < 0)
+	if (store_log(st, id, "info", "start", "Start requested") < 0)
 		return -1;
 	if (c.api_url[0] == '\0' || c.sender[0] == '\0' ||
 	    c.api_key_enc[0] == '\0')
-		return start_failed(st, id, c.api_url[0] == '\0' ?
+		return start_failed(st, id, token, c.api_url[0] == '\0' ?
 		    "API URL is not set" : c.sender[0] == '\0' ?
 		    "sender is not set" : "API key is not set", msg, msgsz);
 	if ((rc = secret_decrypt(key, c.api_key_enc, &apikey)) <= 0) {
 		if (rc < 0)
 			return -1;
-		return start_failed(st, id, "API key cannot be decrypted"
-		    " with this installation's key file; enter it again",
-		    msg, msgsz);
+		return start_failed(st, id, token, "API key cannot be"
+		    " decrypted with this installation's key file; enter it"
+		    " again", msg, msgsz);
 	}
 	memset(&bal, 0, sizeof(bal));
 	rc = ib_validate(ib, c.api_url, apikey, &bal, &err);
@@ -234,7 +264,7 @@ connection_start(struct store *st, struct ib_client *ib,
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
-		return start_failed(st, id, err.text, msg, msgsz);
+		return start_failed(st, id, token, err.text, msg, msgsz);
 
 	if (connection_saved_config(st, &c, &cfg) < 0)
 		return -1;
@@ -252,9 +282,11 @@ connection_start(struct store *st, struct ib_client *ib,
 		    strlen(status), "; the API key may not read Infobip's"
 		    " message logs, so a send whose outcome is unknown waits"
 		    " for an operator (ibchannel outbox)");
-	rc = store_connection_set_status(st, id, CONN_RUNNING, status, snap);
+	rc = start_end(st, id, token, CONN_RUNNING, status, snap, msg, msgsz);
 	free(snap);
-	if (rc < 0 || store_log(st, id, logs == LOGS_FORBIDDEN ? "warn" :
+	if (rc <= 0)
+		return rc;
+	if (store_log(st, id, logs == LOGS_FORBIDDEN ? "warn" :
 	    "info", "start", "RUNNING: %s%s%s", status, scope_missing ?
 	    " (403 on /account/1/balance: the key has no account scope, which"
 	    " sending does not need)" : "", logs == LOGS_FORBIDDEN ? " (403 on"
@@ -272,6 +304,21 @@ connection_start(struct store *st, struct ib_client *ib,
 	snprintf(msg, msgsz, "RUNNING: %s%s%s", status,
 	    rc == 0 ? "\nwarning: " : "", rc == 0 ? why : "");
 	return 1;
+}
+
+int
+connection_start(struct store *st, struct ib_client *ib,
+    const unsigned char key[32], const char *id, const char *token,
+    char *msg, size_t msgsz)
+{
+	int	 rc;
+
+	/* A failure here must not leave the claim behind: no Start could follow. */
+	if ((rc = start_check(st, ib, key, id, token, msg, msgsz)) < 0)
+		store_connection_start_end(st, id, token, CONN_ERROR, "Start"
+		    " failed on this machine; the program's log says why",
+		    NULL);
+	return rc;
 }
 
 int

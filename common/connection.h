@@ -17,9 +17,12 @@ struct connection_config {
 };
 
 /*
- * Starts connection id: STARTING, checks that API key, URL and sender are
- * set, validates them against Infobip, then RUNNING (snapshot taken) or
- * ERROR with the reason as status message and in the connection's log.
+ * Starts connection id, which the caller claimed with token
+ * (store_connection_start_claim: STARTING): checks that API key, URL and
+ * sender are set, validates them against Infobip, then RUNNING (snapshot
+ * taken) or ERROR with the reason as status message and in the
+ * connection's log. A result that comes after a Stop (the claim is gone)
+ * is logged and discarded: msg says so and 0 is returned.
  * msg receives the outcome for people; when Infobip cannot reach the
  * public URL (unset or loopback: delivery reports and clicks cannot
  * arrive) a second line says so, and so does a warning in the log. A
@@ -29,7 +32,8 @@ struct connection_config {
  * or unknown connection, < 0 store error.
  */
 int	 connection_start(struct store *, struct ib_client *,
-	    const unsigned char key[32], const char *id, char *msg, size_t msgsz);
+	    const unsigned char key[32], const char *id, const char *token,
+	    char *msg, size_t msgsz);
 /* Stops connection id (STOPPING then STOPPED). 1 stopped, 0 unknown, < 0 error. */
 int	 connection_stop(struct store *, const char *id);
 /*

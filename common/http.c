@@ -25,6 +25,10 @@ struct http {
 	char		 path[2048];
 	char		*body;
 	int		 status;	/* the status answered; 0 before http_open */
+	int		 capturing;	/* http_capture_start: the answer goes to cap */
+	int		 capfail;	/* out of memory while capturing */
+	char		*cap;
+	size_t		 caplen, capsz;
 };
 
 static const struct {
@@ -227,10 +231,59 @@ http_body(struct http *h, size_t max, const char **body, size_t *len)
 	return 1;
 }
 
+/* Appends to the capture buffer, kept NUL-terminated; remembers running out of memory. */
+static void
+capture(struct http *h, const char *buf, size_t len)
+{
+	char	*p;
+	size_t	 sz;
+
+	if (h->capfail)
+		return;
+	if (h->caplen + len + 1 > h->capsz) {
+		sz = h->capsz > 0 ? h->capsz : 16384;
+		while (sz < h->caplen + len + 1)
+			sz *= 2;
+		if ((p = realloc(h->cap, sz)) == NULL) {
+			h->capfail = 1;
+			return;
+		}
+		h->cap = p;
+		h->capsz = sz;
+	}
+	memcpy(h->cap + h->caplen, buf, len);
+	h->caplen += len;
+	h->cap[h->caplen] = '\0';
+}
+
+void
+http_capture_start(struct http *h)
+{
+	h->capturing = 1;
+	h->capfail = 0;
+	h->caplen = 0;
+}
+
+char *
+http_capture_take(struct http *h, size_t *len)
+{
+	char	*out = h->capfail ? NULL : h->cap;
+
+	if (out == NULL)
+		free(h->cap);
+	*len = out != NULL ? h->caplen : 0;
+	h->cap = NULL;
+	h->caplen = h->capsz = 0;
+	h->capturing = h->capfail = 0;
+	return out;
+}
+
 void
 http_write(struct http *h, const char *buf, size_t len)
 {
-	if (h->cgi)
+	if (h->capturing)
+		capture(h, buf, len);
+	else if (h->cgi)
 		fwrite(buf, 1, len, stdout);
 	else
 		FCGX_PutStr(buf, (int)len, h->req.out);
@@ -274,9 +327,14 @@ http_open_headers(struct http *h, int status, const char *ctype)
 	h->status = status;
 	http_printf(h, "Status: %d %s\r\n", status, http_reason(status));
 	http_printf(h, "Content-Type: %s\r\n", ctype);
+	/*
+	 * same-origin, not no-referrer: under no-referrer a browser sends
+	 * "Origin: null" with its own forms, which the admin's CSRF check
+	 * must refuse; other sites still learn nothing of our addresses.
+	 */
 	http_puts(h, "X-Content-Type-Options: nosniff\r\n"
 	    "X-Frame-Options: DENY\r\n"
-	    "Referrer-Policy: no-referrer\r\n"
+	    "Referrer-Policy: same-origin\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "Content-Security-Policy: default-src 'none'; style-src 'self'"
 	    " 'unsafe-inline'; script-src 'self'; img-src 'self';"

@@ -51,6 +51,14 @@ void	 http_open(struct http *, int status, const char *ctype);
 /* Like http_open but leaves the header block open for http_header calls; end with http_header(h, NULL, NULL). */
 void	 http_open_headers(struct http *, int status, const char *ctype);
 void	 http_header(struct http *, const char *name, const char *value);
+/*
+ * From now on the answer (status line, headers, body) goes to a buffer,
+ * not the client, until http_capture_take returns it (NUL-terminated;
+ * the caller frees it, and writes it with http_write to send it after
+ * all). NULL when memory ran out.
+ */
+void	 http_capture_start(struct http *);
+char	*http_capture_take(struct http *, size_t *len);
 /* The status the request was answered with (0: not yet). */
 int	 http_status(struct http *);
 void	 http_write(struct http *, const char *buf, size_t len);

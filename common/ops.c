@@ -107,14 +107,33 @@ ops_mask(const struct ops *o, const char *enc, char *out, size_t outsz)
 }
 
 int
-ops_is_mask(const struct ops *o, const char *enc, const char *given)
+ops_is_mask(const char *given)
 {
-	char	 masked[64];
+	const char	*p;
+	size_t		 chars = 0;
 
-	if (given == NULL || enc == NULL || *enc == '\0' || o->key == NULL)
+	if (given == NULL || strncmp(given, "****", 4) != 0)
 		return 0;
-	ops_mask(o, enc, masked, sizeof(masked));
-	return strcmp(masked, given) == 0;
+	/* secret_mask's tail: nothing, or four characters (UTF-8 counted once). */
+	for (p = given + 4; *p != '\0'; p++)
+		if (((unsigned char)*p & 0xC0) != 0x80)
+			chars++;
+	return chars == 0 || chars == 4;
+}
+
+int
+ops_key_given(const char *enc, const char *given, const char *field,
+    struct ops_error *e)
+{
+	if (given == NULL)
+		return 0;
+	if (!ops_is_mask(given))
+		return 1;
+	/* A form filled with a mask that a save meanwhile changed still keeps the key. */
+	if (enc == NULL || *enc == '\0')
+		ops_fail(e, OPS_INVALID, field, "this is how a saved key is"
+		    " shown, not a key: paste the key itself");
+	return 0;
 }
 
 int

@@ -136,7 +136,10 @@ int	 ops_connection_delete(const struct ops *, const char *id,
  * Start (connection_start; docs/ARCHITECTURE.md, Connection lifecycle): STARTING, then RUNNING with a
  * snapshot of the saved configuration, or ERROR. > 0 RUNNING with msg (for
  * people; a second line warns when Infobip cannot reach the public URL),
- * 0 ERROR (err holds the reason, also the status message) or unknown.
+ * 0 ERROR (err holds the reason, also the status message), unknown, or
+ * refused: a Start or Stop already under way (OPS_REFUSED on field "id";
+ * nothing changed), or a Stop came while Infobip was being asked (the
+ * check's result is logged and discarded; the connection stays STOPPED).
  */
 int	 ops_connection_start(const struct ops *, const char *id, char *msg,
 	    size_t msgsz, struct ops_error *);

@@ -51,7 +51,7 @@ form_apply(const struct ops *o, const struct ops_agent_form *f, int adding,
 		else
 			snprintf(a->model, sizeof(a->model), "%s", f->model);
 	}
-	if (f->api_key != NULL && !ops_is_mask(o, a->api_key_enc, f->api_key)) {
+	if (ops_key_given(a->api_key_enc, f->api_key, "api_key", e) > 0) {
 		new_key = 1;
 		if (*f->api_key != '\0' && !connection_valid_api_key(f->api_key,
 		    &why))

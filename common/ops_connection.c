@@ -51,8 +51,8 @@ form_check(const struct ops *o, const struct ops_connection_form *f,
 	else if (f->sender != NULL)
 		snprintf(c->sender, sizeof(c->sender), "%s", f->sender);
 	/* The mask the form was filled with keeps the key. */
-	if ((adding || f->api_key != NULL) &&
-	    !ops_is_mask(o, c->api_key_enc, f->api_key)) {
+	if ((adding && f->api_key == NULL) ||
+	    ops_key_given(c->api_key_enc, f->api_key, "api_key", e) > 0) {
 		if (!connection_valid_api_key(f->api_key, &why))
 			ops_fail(e, OPS_INVALID, "api_key", "%s", why);
 		else if (e->n == 0) {
@@ -161,6 +161,7 @@ ops_connection_start(const struct ops *o, const char *id, char *msg,
     size_t msgsz, struct ops_error *e)
 {
 	struct store_connection	 c;
+	char			 token[STORE_TOKEN_LEN + 1];
 	int			 rc;
 
 	ops_reset(e);
@@ -171,7 +172,14 @@ ops_connection_start(const struct ops *o, const char *id, char *msg,
 		return -1;
 	if (o->ib == NULL)
 		return ops_fail(e, OPS_FAILED, NULL, "no Infobip client");
-	if ((rc = connection_start(o->st, o->ib, o->key, id, msg,
+	/* One Start or Stop at a time, whichever program asks: the store decides. */
+	if ((rc = store_connection_start_claim(o->st, id, token)) < 0)
+		return ops_store_error(e);
+	if (rc == 0)
+		return ops_fail(e, OPS_REFUSED, "id", "a Start or Stop of"
+		    " connection %s is under way; wait for it to end, or Stop"
+		    " it", id);
+	if ((rc = connection_start(o->st, o->ib, o->key, id, token, msg,
 	    msgsz)) < 0)
 		return ops_store_error(e);
 	if (rc == 0)

@@ -27,8 +27,20 @@ void	 ops_mask(const struct ops *, const char *enc, char *out, size_t outsz);
  */
 int	 ops_seal(const struct ops *, const char *plain, char *out, size_t outsz,
 	    struct ops_error *);
-/* Whether given equals the masked form of the sealed secret enc (what a form was filled with). */
-int	 ops_is_mask(const struct ops *, const char *enc, const char *given);
+/*
+ * Whether given has the form of a mask ("****", then nothing or four
+ * characters): what a form showing a saved key was filled with, never a
+ * key itself, whichever key it masked.
+ */
+int	 ops_is_mask(const char *given);
+/*
+ * Whether a form's secret field (given; NULL absent) brings a new secret
+ * for the one sealed in enc: 1 a new one (perhaps "" for none), 0 keep
+ * enc (absent or a mask). A mask with nothing to keep adds an OPS_INVALID
+ * problem on field to err.
+ */
+int	 ops_key_given(const char *enc, const char *given, const char *field,
+	    struct ops_error *);
 /* Checks a connection id argument: 1, or 0 with an OPS_INVALID problem on "id". */
 int	 ops_check_conn_id(const char *id, struct ops_error *);
 /*

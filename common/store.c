@@ -66,6 +66,8 @@ enum stmt {
 	STMT_CONN_EACH,
 	STMT_CONN_STATUS,
 	STMT_CONN_STATUS_SNAP,
+	STMT_CONN_START_CLAIM,
+	STMT_CONN_START_END,
 	STMT_CONN_DELETE,
 	STMT_CONN_DEL_CHANNELS,
 	STMT_CONN_DEL_AGENTQ,
@@ -179,11 +181,23 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " api_key_enc, status, status_message, COALESCE(config_snapshot, ''),"
 	    " created_at, updated_at FROM connections WHERE deleted_at IS NULL"
 	    " ORDER BY name, id",
+	/* Any other status change ends a Start under way: its result is discarded. */
 	[STMT_CONN_STATUS] = "UPDATE connections SET status = ?,"
-	    " status_message = ?, updated_at = " NOW " WHERE id = ?",
-	[STMT_CONN_STATUS_SNAP] = "UPDATE connections SET status = ?,"
-	    " status_message = ?, config_snapshot = ?, updated_at = " NOW
+	    " status_message = ?, start_token = '', updated_at = " NOW
 	    " WHERE id = ?",
+	[STMT_CONN_STATUS_SNAP] = "UPDATE connections SET status = ?,"
+	    " status_message = ?, config_snapshot = ?, start_token = '',"
+	    " updated_at = " NOW " WHERE id = ?",
+	/* One Start or Stop at a time: none may claim while one is under way. */
+	[STMT_CONN_START_CLAIM] = "UPDATE connections SET status = 'STARTING',"
+	    " status_message = '', start_token = ?, updated_at = " NOW
+	    " WHERE id = ? AND deleted_at IS NULL"
+	    " AND status NOT IN ('STARTING', 'STOPPING')",
+	/* Only the Start that still holds the claim writes its result. */
+	[STMT_CONN_START_END] = "UPDATE connections SET status = ?,"
+	    " status_message = ?, config_snapshot = COALESCE(?, config_snapshot),"
+	    " start_token = '', updated_at = " NOW " WHERE id = ?"
+	    " AND status = 'STARTING' AND start_token = ?",
 	/* Only a connection that sends nothing may go. */
 	[STMT_CONN_DELETE] = "UPDATE connections SET deleted_at = " NOW ","
 	    " api_key_enc = '', config_snapshot = NULL, status = 'STOPPED',"
@@ -490,6 +504,8 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_CONN_EACH),
 	N(STMT_CONN_STATUS),
 	N(STMT_CONN_STATUS_SNAP),
+	N(STMT_CONN_START_CLAIM),
+	N(STMT_CONN_START_END),
 	N(STMT_CONN_DELETE),
 	N(STMT_CONN_DEL_CHANNELS),
 	N(STMT_CONN_DEL_AGENTQ),
@@ -1036,9 +1052,8 @@ store_rollback(struct store *st)
 	st->in_tx = 0;
 }
 
-/* Fills buf with n random bytes as lowercase hex (2n + 1 bytes). */
-static int
-random_hex(char *buf, size_t n)
+int
+store_random_hex(char *buf, size_t n)
 {
 	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 raw[32];
@@ -1072,7 +1087,7 @@ new_uid(char *uid)
 	us = (unsigned long long)ts.tv_sec * 1000000ULL +
 	    (unsigned long long)ts.tv_nsec / 1000ULL;
 	snprintf(uid, 17, "%016llx", us);
-	return random_hex(uid + 16, 8);
+	return store_random_hex(uid + 16, 8);
 }
 
 int
@@ -1092,7 +1107,7 @@ store_id_valid(const char *s)
 int
 store_connection_add(struct store *st, struct store_connection *c)
 {
-	if (random_hex(c->id, STORE_ID_LEN / 2) < 0)
+	if (store_random_hex(c->id, STORE_ID_LEN / 2) < 0)
 		return -1;
 	return exec_stmt(st, STMT_CONN_ADD, "ssssss", c->id, c->name,
 	    c->description, c->api_url, c->sender, c->api_key_enc);
@@ -1168,6 +1183,24 @@ store_connection_set_status(struct store *st, const char *id,
 	    exec_changed(st, STMT_CONN_STATUS, "sss", status, message, id) :
 	    exec_changed(st, STMT_CONN_STATUS_SNAP, "ssss", status, message,
 	    snapshot, id);
+}
+
+int
+store_connection_start_claim(struct store *st, const char *id,
+    char token[STORE_TOKEN_LEN + 1])
+{
+	if (store_random_hex(token, STORE_TOKEN_LEN / 2) < 0)
+		return -1;
+	return exec_changed(st, STMT_CONN_START_CLAIM, "ss", token, id);
+}
+
+int
+store_connection_start_end(struct store *st, const char *id,
+    const char *token, enum conn_status cs, const char *message,
+    const char *snapshot)
+{
+	return exec_changed(st, STMT_CONN_START_END, "sssss",
+	    conn_status_name(cs), message, snapshot, id, token);
 }
 
 int

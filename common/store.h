@@ -15,6 +15,7 @@
 struct store;
 
 #define STORE_ID_LEN	32		/* hex digits of a connection id */
+#define STORE_TOKEN_LEN	32		/* hex digits of a Start's claim token */
 #define STORE_UID_MAX	64		/* our message id */
 #define STORE_TIME_MAX	32
 
@@ -111,10 +112,27 @@ int	 store_connection_each(struct store *,
 	    int (*fn)(const struct store_connection *, void *), void *arg);
 /*
  * Sets status and status message; snapshot replaces the config snapshot
- * unless NULL. > 0 changed, 0 unknown id.
+ * unless NULL. Ends any Start under way (its result will be discarded).
+ * > 0 changed, 0 unknown id.
  */
 int	 store_connection_set_status(struct store *, const char *id,
 	    enum conn_status, const char *message, const char *snapshot);
+/*
+ * Claims connection id for a Start: STARTING with a fresh token (written
+ * to token), unless a Start or Stop is under way (STARTING or STOPPING).
+ * One conditional UPDATE, so it holds across processes. > 0 claimed, 0
+ * refused (under way, or no such connection), < 0 error.
+ */
+int	 store_connection_start_claim(struct store *, const char *id,
+	    char token[STORE_TOKEN_LEN + 1]);
+/*
+ * Writes a Start's result (status, message, snapshot unless NULL) if the
+ * connection is still STARTING under token. > 0 written, 0 discarded (a
+ * Stop or another change came meanwhile), < 0 error.
+ */
+int	 store_connection_start_end(struct store *, const char *id,
+	    const char *token, enum conn_status, const char *message,
+	    const char *snapshot);
 /* Whether s is 32 lowercase hex digits. */
 int	 store_id_valid(const char *s);
 

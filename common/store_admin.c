@@ -43,6 +43,10 @@ enum q {
 	Q_METRIC_REPORTS_WAITING,
 	Q_METRIC_REQUESTS,
 	Q_METRIC_LATENCY,
+	Q_NOTICE_EXPIRE,
+	Q_NOTICE_ADD,
+	Q_NOTICE_GET,
+	Q_NOTICE_DEL,
 	Q__MAX
 };
 
@@ -171,6 +175,15 @@ static const char *const q_sql[Q__MAX] = {
 	    " b.count FROM latency_sums s LEFT JOIN latency_buckets b"
 	    " ON b.name = s.name AND b.label = s.label WHERE s.name = ?1"
 	    " ORDER BY s.label, b.le",
+	/* Notices: shown once to their user at their page, never older than an hour. */
+	[Q_NOTICE_EXPIRE] = "DELETE FROM admin_notices WHERE created_at <"
+	    " strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')",
+	[Q_NOTICE_ADD] = "INSERT INTO admin_notices (id, username, path, body)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[Q_NOTICE_GET] = "SELECT body FROM admin_notices WHERE id = ?1 AND"
+	    " username = ?2 AND path = ?3",
+	[Q_NOTICE_DEL] = "DELETE FROM admin_notices WHERE id = ?1 AND"
+	    " username = ?2 AND path = ?3",
 };
 
 static const char *const q_name[Q__MAX] = {
@@ -199,6 +212,10 @@ static const char *const q_name[Q__MAX] = {
 	[Q_METRIC_REPORTS_WAITING] = "Q_METRIC_REPORTS_WAITING",
 	[Q_METRIC_REQUESTS] = "Q_METRIC_REQUESTS",
 	[Q_METRIC_LATENCY] = "Q_METRIC_LATENCY",
+	[Q_NOTICE_EXPIRE] = "Q_NOTICE_EXPIRE",
+	[Q_NOTICE_ADD] = "Q_NOTICE_ADD",
+	[Q_NOTICE_GET] = "Q_NOTICE_GET",
+	[Q_NOTICE_DEL] = "Q_NOTICE_DEL",
 };
 
 /*
@@ -656,4 +673,45 @@ store_admin_latency(struct store *st, const char *name,
 	}
 	store_q_close(&r);
 	return rc < 0 ? -1 : 1;
+}
+
+int
+store_admin_notice_put(struct store *st, char id[STORE_ID_LEN + 1],
+    const char *user, const char *path, const char *body)
+{
+	int	 rc = -1;
+
+	if (store_random_hex(id, STORE_ID_LEN / 2) < 0 || store_begin(st) < 0)
+		return -1;
+	if (store_q_exec(st, Q(Q_NOTICE_EXPIRE), NULL, "") > 0 &&
+	    store_q_exec(st, Q(Q_NOTICE_ADD), NULL, "ssss", id, user, path,
+	    body) > 0 && store_commit(st) > 0)
+		rc = 1;
+	else
+		store_rollback(st);
+	return rc;
+}
+
+int
+store_admin_notice_take(struct store *st, const char *id, const char *user,
+    const char *path, char **body)
+{
+	struct store_q	 q;
+	int		 rc;
+
+	*body = NULL;
+	if (store_begin(st) < 0)
+		return -1;
+	rc = store_q_open(&q, st, Q(Q_NOTICE_GET), "sss", id, user, path);
+	if (rc == SQLITE_ROW && (*body = strdup(store_q_text(&q, 0))) == NULL)
+		rc = -1;
+	store_q_close(&q);
+	if (rc < 0 || store_q_exec(st, Q(Q_NOTICE_DEL), NULL, "sss", id, user,
+	    path) <= 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		free(*body);
+		*body = NULL;
+		return -1;
+	}
+	return *body != NULL;
 }

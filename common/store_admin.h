@@ -188,4 +188,19 @@ struct store_latency_row {
 int	 store_admin_latency(struct store *, const char *name,
 	    int (*fn)(const struct store_latency_row *, void *), void *arg);
 
+/*
+ * Keeps a page (body, sealed by the caller) to show user once at path
+ * under a new random id (written to id), deleting notices older than an
+ * hour. > 0 kept, < 0 error.
+ */
+int	 store_admin_notice_put(struct store *, char id[STORE_ID_LEN + 1],
+	    const char *user, const char *path, const char *body);
+/*
+ * Takes (reads and deletes) user's notice id at path into *body (caller
+ * frees). > 0 taken, 0 none (shown already, expired, another user's or
+ * page's), < 0 error.
+ */
+int	 store_admin_notice_take(struct store *, const char *id,
+	    const char *user, const char *path, char **body);
+
 #endif

@@ -9,6 +9,9 @@
 
 struct store;
 
+/* Fills buf with n (at most 32) random bytes as lowercase hex (2n + 1 bytes). > 0, < 0 error (logged). */
+int	 store_random_hex(char *buf, size_t n);
+
 /* The store's SQLite connection. */
 sqlite3	*store_sqlite(struct store *);
 

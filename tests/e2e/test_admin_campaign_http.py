@@ -318,6 +318,8 @@ r = post("ann", "/admin/campaigns/%d/start" % camp, csrf="1" * 64)
 env.check(r.status == 403, "Start with a wrong token: 403", r.status)
 env.check(state(camp) == "draft", "still a draft after the refusals")
 r = post("ann", "/admin/campaigns/%d/pause" % camp)
+env.check(r.status == 303, "Pause a draft: 303 (every POST redirects)", r.status)
+r = get("ann", r.headers.get("Location", ""))
 env.check(r.status == 409 and "draft" in r.text, "Pause a draft: 409 naming the state", r.status)
 r = post("ann", "/admin/campaigns/%d/start" % camp)
 env.check(r.status == 303 and r.headers.get("Location", "").endswith(
@@ -337,6 +339,8 @@ env.check("camp-cancel" not in r.text and "camp-resume" not in r.text and 'id="c
 env.check('data-k="canceled">63<' in r.text and 'data-k="pct">100<' in r.text,
           "every recipient counted canceled, 100 % done")
 r = post("ann", "/admin/campaigns/%d/start" % camp)
+env.check(r.status == 303, "Start a canceled campaign: 303", r.status)
+r = get("ann", r.headers.get("Location", ""))
 env.check(r.status == 409 and "canceled" in r.text, "Start a canceled campaign: 409", r.status)
 
 # --- the import's progress, asked for by the uploading page ------------------------------------

@@ -87,8 +87,22 @@ def cgi(path, method="GET", body=b"", **extra):
     return status, head.decode(errors="replace"), rest.decode(errors="replace")
 
 
+def snap():
+    """The store's rows but the logs, counters and the admin's one-time notices."""
+    return env.snapshot(exclude=("logs", "request_counts", "latency_buckets", "latency_sums",
+                                 "admin_notices"))
+
+
+def follow(user, r):
+    """The page a POST's 303 leads to, as user's browser would show it (status, text)."""
+    loc = r.headers.get("Location", "")
+    if r.status != 303 or not loc.startswith("/admin"):
+        return Response(-r.status, r.headers, r.body)
+    return get(user, loc)
+
+
 def unchanged(before, what):
-    env.check(env.snapshot() == before, "%s: nothing changed" % what)
+    env.check(snap() == before, "%s: nothing changed" % what)
 
 
 # --- 401 and 403 -------------------------------------------------------------
@@ -96,19 +110,39 @@ r = env.get("/admin/")
 env.check(r.status == 401, "no credentials: the web server answers 401", r.status)
 status, _, body = cgi("/admin/")
 env.check(status == 401, "no REMOTE_USER: admin.fcgi answers 401", status)
-status, _, body = cgi("/admin/", IBCHANNEL_ADMIN_NO_AUTH="1", REMOTE_ADDR="10.1.2.3")
+LOCAL = {"IBCHANNEL_ADMIN_NO_AUTH": "1", "REMOTE_ADDR": "127.0.0.1", "SERVER_ADDR": "127.0.0.1"}
+status, _, body = cgi("/admin/", **dict(LOCAL, REMOTE_ADDR="10.1.2.3"))
 env.check(status == 401, "IBCHANNEL_ADMIN_NO_AUTH does not let another machine in", status)
-status, _, body = cgi("/admin/", IBCHANNEL_ADMIN_NO_AUTH="1", REMOTE_ADDR="127.0.0.1")
+status, _, body = cgi("/admin/", **LOCAL)
 env.check(status == 200 and 'id="noauth"' in body,
           "IBCHANNEL_ADMIN_NO_AUTH=1 lets this machine in and says so", status)
-status, _, body = cgi("/admin/sessions", IBCHANNEL_ADMIN_NO_AUTH="1", REMOTE_ADDR="::1")
+status, _, body = cgi("/admin/sessions", **dict(LOCAL, REMOTE_ADDR="::1", SERVER_ADDR="::1"))
 env.check(status == 200 and 'id="noauth"' in body, "on every page (IPv6 loopback too)")
-status, _, _ = cgi("/admin/", IBCHANNEL_ADMIN_NO_AUTH="yes", REMOTE_ADDR="127.0.0.1")
+status, _, _ = cgi("/admin/", **dict(LOCAL, IBCHANNEL_ADMIN_NO_AUTH="yes"))
 env.check(status == 401, "only the value 1 turns authentication off", status)
+# A reverse proxy on this machine makes every remote request come from loopback.
+for var, value in (("HTTP_X_FORWARDED_FOR", "203.0.113.9"),
+                   ("HTTP_FORWARDED", "for=203.0.113.9;proto=https"),
+                   ("HTTP_VIA", "1.1 proxy")):
+    status, _, _ = cgi("/admin/", **dict(LOCAL, **{var: value}))
+    env.check(status == 401, "IBCHANNEL_ADMIN_NO_AUTH with %s (a proxy): 401" % var, status)
+    status, _, _ = cgi("/admin/users", "POST", b"username=eve&role=admin",
+                       CONTENT_TYPE=FORM, **dict(LOCAL, **{var: value}))
+    env.check(status == 401, "a proxied POST with %s creates no admin: 401" % var, status)
+status, _, _ = cgi("/admin/", **dict(LOCAL, SERVER_ADDR="192.0.2.7"))
+env.check(status == 401, "IBCHANNEL_ADMIN_NO_AUTH on a server address not loopback: 401", status)
+status, _, _ = cgi("/admin/", **{k: v for k, v in LOCAL.items() if k != "SERVER_ADDR"})
+env.check(status == 401, "IBCHANNEL_ADMIN_NO_AUTH without SERVER_ADDR: 401", status)
+env.check(env.sql1("SELECT COUNT(*) FROM users WHERE username = 'eve'") == 0,
+          "no user was created through a proxy")
 r = get("nobody", "/admin/")
 env.check(r.status == 403, "an authenticated user not in the users table: 403", r.status)
-status, _, _ = cgi("/admin/", REMOTE_USER="ghost")
+env.check('id="who"' not in r.text and "nobody" not in r.text.split("<main>")[0],
+          "the 403 page names no role for an unknown user", r.text[:600])
+status, _, body = cgi("/admin/", REMOTE_USER="ghost")
 env.check(status == 403, "unknown REMOTE_USER: 403", status)
+env.check('class="role"' not in body and ">admin<" not in body,
+          "the 403 page does not call an unknown user admin", body[:800])
 r = get("ann", "/admin/")
 env.check(r.status == 200 and 'id="noauth"' not in r.text, "ann (admin) is in", r.status)
 r = get("ann", "/admin/no/such/page")
@@ -145,7 +179,7 @@ env.check(r.status == 200 and r.headers.get("Content-Type", "").startswith("text
           "the style sheet is served")
 
 # --- CSRF ----------------------------------------------------------------------
-before = env.snapshot()
+before = snap()
 fields = {"name": "Sneaky", "api_key": SIM_KEY, "api_url": env.sim_url, "sender": "Shop"}
 r = post("ann", "/admin/connections/new", fields, csrf=False)
 env.check(r.status == 403, "POST without a token: 403", r.status)
@@ -155,9 +189,17 @@ r = post("ann", "/admin/connections/new", fields, csrf=token("vic"))
 env.check(r.status == 403, "POST with another user's token: 403", r.status)
 r = post("ann", "/admin/connections/%s/stop" % cid, {}, csrf=False)
 env.check(r.status == 403, "Stop without a token: 403", r.status)
-r = post("ann", "/admin/connections/new", fields, headers={"Origin": "http://evil.example"})
-env.check(r.status == 403, "a right token from another site's page (Origin): 403", r.status)
+host = "127.0.0.1:%d" % env.port
+for origin in ("http://evil.example", "null", "ftp://" + host, "http://" + host + ".evil.example",
+               "http://" + host + "/", "http://evil.example/" + host, "http://x@" + host):
+    r = post("ann", "/admin/connections/new", fields, headers={"Origin": origin})
+    env.check(r.status == 403, "a right token with Origin %r: 403" % origin, r.status)
 unchanged(before, "refused POSTs")
+for origin in ("http://" + host, "HTTPS://" + host.upper(), None):
+    r = post("ann", "/admin/connections/%s/stop" % cid, {},
+             headers={"Origin": origin} if origin is not None else {})
+    env.check(r.status == 303, "a right token with Origin %r (or none: older clients)"
+              " is accepted" % origin, r.status)
 
 # --- roles -------------------------------------------------------------------
 mo = env.post("/channel/%s/webhook/sms" % cid, {
@@ -182,7 +224,7 @@ session_writes = [("/admin/sessions/%d/takeover" % sid, {}),
                   ("/admin/sessions/%d/reply" % sid, {"text": "hi"}),
                   ("/admin/sessions/%d/release" % sid, {}),
                   ("/admin/sessions/%d/close" % sid, {})]
-before = env.snapshot()
+before = snap()
 for path, f in writes + session_writes:
     r = post("vic", path, f)
     env.check(r.status == 403, "viewer: %s refused 403" % path, r.status)
@@ -214,7 +256,7 @@ env.check(r.status == 303 and env.sql1("SELECT responsible FROM sessions WHERE i
                                        (sid,)) == "ai", "operator hands back")
 
 # --- every form's bad input: 400, the error by its field, nothing stored -------
-before = env.snapshot()
+before = snap()
 bad = [
     ("/admin/connections/new", {"name": "", "api_key": "", "api_url": "", "sender": ""},
      ["name", "api_key", "api_url", "sender"]),
@@ -237,7 +279,16 @@ bad = [
 ]
 for path, f, errs in bad:
     r = post("ann", path, f)
-    env.check(r.status == 400, "%s %s: 400" % (path, sorted(f)), r.status)
+    env.check(r.status == 303 and "?notice=" in r.headers.get("Location", ""),
+              "%s %s: 303 to the form's page" % (path, sorted(f)), r.status)
+    loc = r.headers.get("Location", "/admin/")
+    r = follow("ann", r)
+    env.check(r.status == 400, "%s %s: the refused form after the redirect" % (path, sorted(f)),
+              r.status)
+    again = get("ann", loc)
+    env.check(again.status == 200 and 'id="e-' not in again.text,
+              "%s: the errors are shown once; a reload shows the form without them" % path,
+              again.status)
     for e in errs:
         env.check('id="e-%s"' % e in r.text, "%s: an error by %s" % (path, e),
                   re.findall(r'id="e-[a-z_]+"', r.text))
@@ -246,19 +297,19 @@ for path, f, errs in bad:
         env.check('value="%s"' % typed in r.text, "%s: the typed name is kept" % path)
     env.check(SIM_KEY not in r.text and "sk-123" not in r.text and "App xyz" not in r.text,
               "%s: no key is sent back" % path)
-r = post("ann", "/admin/connections/%s/env" % cid, {"name": "lower-case", "value": "v"})
+r = follow("ann", post("ann", "/admin/connections/%s/env" % cid, {"name": "lower-case", "value": "v"}))
 env.check(r.status == 400 and 'id="e-name"' in r.text, "a bad variable name: 400 by the field")
-r = post("ann", "/admin/connections/%s/env" % cid, {"name": "GOOD", "value": "a\x01b"})
+r = follow("ann", post("ann", "/admin/connections/%s/env" % cid, {"name": "GOOD", "value": "a\x01b"}))
 env.check(r.status == 400, "a variable value with a control character: 400", r.status)
-r = post("ann", "/admin/agents/%s/attach" % aid, {"conn": "f" * 32})
+r = follow("ann", post("ann", "/admin/agents/%s/attach" % aid, {"conn": "f" * 32}))
 env.check(r.status in (400, 404), "attaching an unknown connection is refused", r.status)
-r = post("otto", "/admin/sessions/%d/reply" % sid, {"text": ""})
+r = follow("otto", post("otto", "/admin/sessions/%d/reply" % sid, {"text": ""}))
 env.check(r.status == 400 and 'id="e-text"' in r.text, "an empty reply: 400 by the field")
-r = post("ann", "/admin/users", {"username": "eve", "role": "root"})
+r = follow("ann", post("ann", "/admin/users", {"username": "eve", "role": "root"}))
 env.check(r.status == 400, "an unknown role: 400", r.status)
-r = post("ann", "/admin/users", {"username": "bad user\n", "role": "viewer"})
+r = follow("ann", post("ann", "/admin/users", {"username": "bad user\n", "role": "viewer"}))
 env.check(r.status == 400, "a bad username: 400", r.status)
-r = post("ann", "/admin/users", {"username": "ann", "role": "viewer"})
+r = follow("ann", post("ann", "/admin/users", {"username": "ann", "role": "viewer"}))
 env.check(r.status in (400, 409), "the last admin cannot lose the role", r.status)
 r = raw_post("/admin/users", "csrf=%s&username=%%ZZ" % token("ann"), hdr("ann"))
 env.check(r.status == 400, "a malformed form: 400", r.status)
@@ -294,7 +345,7 @@ for path, what in (("/admin/", "N &lt;script&gt;"), ("/admin/connections/%s" % x
                    ("/admin/sessions/%d" % sid, "Hello &lt;script&gt;alert(1)&lt;/script&gt;"),
                    ("/admin/sessions", "Reply &lt;script&gt;")):
     env.check(what in get("ann", path).text, "%s shows the markup as text" % path)
-r = post("ann", "/admin/agents/%s/try" % xaid, {"text": XSS})
+r = follow("ann", post("ann", "/admin/agents/%s/try" % xaid, {"text": XSS}))
 env.check(r.status == 200 and "G &lt;script&gt;" in r.text and "<script>alert" not in r.text,
           "try it shows the answer as text")
 r = get("ann", "/admin/sessions/%d/export" % sid)
@@ -359,6 +410,163 @@ post("ann", "/admin/connections/%s" % adm_id, {"name": "Twin", "description": "s
 env.check(conn_row(cli_id) == conn_row(adm_id) and masked(cli_id) == masked(adm_id),
           "connection edit (the mask keeps the key): the same row from both",
           "%r %r" % (conn_row(cli_id), conn_row(adm_id)))
+# --- one Start or Stop at a time, across the admin and the command line ------
+import threading  # noqa: E402
+import time  # noqa: E402
+
+
+def status_of(i):
+    return env.sql1("SELECT status FROM connections WHERE id = ?", (i,))
+
+
+def balance_checks(since):
+    return len(env.sim("/_sim/requests?path=/account/1/balance&since=%d" % since)["requests"])
+
+
+def last_seq():
+    reqs = env.sim("/_sim/requests")["requests"]
+    return reqs[-1]["seq"] if reqs else 0
+
+
+def in_thread(fn):
+    out = {}
+    t = threading.Thread(target=lambda: out.setdefault("r", fn()))
+    t.start()
+    return t, out
+
+
+SLOW = 4.0
+life_id = env.add_connection(name="Lifecycle", sender="447491160002")
+env.sim("/_sim/fault", {"endpoint": "/account/1/balance", "kind": "slow", "delay": SLOW})
+t, out = in_thread(lambda: post("ann", "/admin/connections/%s/start" % life_id, {}))
+env.check(env.wait_for(lambda: status_of(life_id) == "STARTING", timeout=SLOW),
+          "Start in the admin: STARTING while the slow balance check runs", status_of(life_id))
+p = env.cli("connection", "stop", life_id, check=False)
+env.check(p.returncode == 0 and status_of(life_id) == "STOPPED",
+          "Stop from the command line during STARTING: STOPPED", p.stderr)
+t.join(SLOW + 30)
+env.check(not t.is_alive() and out.get("r") is not None and out["r"].status in (303, 409),
+          "the admin's Start answers once the check returns",
+          out.get("r") and out["r"].status)
+env.check(status_of(life_id) == "STOPPED",
+          "the late check does not override the Stop: still STOPPED", status_of(life_id))
+env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE connection_id = ? AND event = 'start'"
+                   " AND text LIKE '%discarded%'", (life_id,)) == 1,
+          "the late check's result is logged and discarded",
+          env.sql("SELECT level, event, text FROM logs WHERE connection_id = ?", (life_id,)))
+since = last_seq()
+env.sim("/_sim/fault", {"endpoint": "/account/1/balance", "kind": "slow", "delay": SLOW})
+t, out = in_thread(lambda: post("ann", "/admin/connections/%s/start" % life_id, {}))
+env.check(env.wait_for(lambda: balance_checks(since) == 1, timeout=SLOW),
+          "the admin's Start is checking")
+p = env.cli("connection", "start", life_id, check=False)
+env.check(p.returncode == 1 and "under way" in p.stderr,
+          "a second Start (command line) while one runs is refused", p.stderr)
+t.join(SLOW + 30)
+env.check(balance_checks(since) == 1, "two concurrent Starts: one check reached Infobip",
+          balance_checks(since))
+env.check(status_of(life_id) == "RUNNING", "the first Start ends RUNNING", status_of(life_id))
+env.cli("connection", "stop", life_id)
+
+# --- every POST answers 303; what it shows comes once after the redirect -----
+pr_id = env.add_connection(name="Redirects", sender="447491160003")
+pr_aid, _ = env.add_rules_agent(pr_id)
+env.check(env.post("/channel/%s/webhook/sms" % pr_id, {
+    "results": [{"messageId": "prg-1", "from": "41793026728", "to": "447491160003",
+                 "text": "hi", "receivedAt": "2026-11-27T10:00:00.000+0000"}],
+    "messageCount": 1, "pendingMessageCount": 0}).status == 200, "an SMS for the session")
+pr_sid = env.sql1("SELECT id FROM sessions WHERE connection_id = ?", (pr_id,))
+every_post = [  # each POST route but the campaign uploads, good input and bad
+    ("/admin/connections/new", {}), ("/admin/connections/%s" % pr_id, {"name": ""}),
+    ("/admin/connections/%s/env" % pr_id, {"name": "bad name"}),
+    ("/admin/connections/%s/env/delete" % pr_id, {"name": "NONE"}),
+    ("/admin/agents/new", {}), ("/admin/agents/%s" % pr_aid, {"name": ""}),
+    ("/admin/agents/%s/attach" % pr_aid, {}), ("/admin/agents/%s/detach" % pr_aid, {}),
+    ("/admin/agents/%s/try" % pr_aid, {"text": "hello"}),
+    ("/admin/agents/%s/tokens" % pr_aid, {}), ("/admin/agents/%s/tokens/revoke" % pr_aid, {}),
+    ("/admin/sessions/%d/takeover" % pr_sid, {}), ("/admin/sessions/%d/reply" % pr_sid, {}),
+    ("/admin/sessions/%d/release" % pr_sid, {}), ("/admin/sessions/%d/close" % pr_sid, {}),
+    ("/admin/users", {}), ("/admin/users/delete", {}),
+    ("/admin/campaigns/999/start", {}), ("/admin/campaigns/999/pause", {}),
+    ("/admin/campaigns/999/resume", {}), ("/admin/campaigns/999/cancel", {}),
+    ("/admin/agents/%s/stop" % pr_aid, {}), ("/admin/agents/%s/start" % pr_aid, {}),
+    ("/admin/connections/%s/start" % pr_id, {}), ("/admin/connections/%s/stop" % pr_id, {}),
+    ("/admin/agents/%s/delete" % pr_aid, {}), ("/admin/connections/%s/delete" % pr_id, {}),
+]
+for path, f in every_post:
+    r = post("ann", path, f)
+    env.check(r.status == 303 and r.headers.get("Location", "").startswith("/admin/"),
+              "POST %s answers 303" % path, "%s %s" % (r.status, r.headers.get("Location")))
+    shown = follow("ann", r)
+    env.check(shown.status in (200, 400, 404, 409),
+              "POST %s: the page after the redirect" % path, shown.status)
+# The refused form comes back once, with the values typed.
+r = post("ann", "/admin/agents/new", {"name": "Typed once", "kind": "magic"})
+loc = r.headers.get("Location", "")
+first, second = get("ann", loc), get("ann", loc)
+env.check('value="Typed once"' in first.text and 'id="e-kind"' in first.text,
+          "the refused form's values and errors show after the redirect", first.status)
+env.check(second.status == 200 and 'id="e-kind"' not in second.text
+          and "Typed once" not in second.text, "and only once: a reload shows a fresh form")
+env.check(get("otto", loc).status != 400 and "Typed once" not in get("vic", loc).text,
+          "nobody else sees another user's notice")
+# A new token is shown once; reloading its page makes no second one.
+tok_id = env.add_connection(name="Tokens", sender="447491160004")
+tok_aid, _ = env.add_rules_agent(tok_id)
+before_tokens = env.sql1("SELECT COUNT(*) FROM api_tokens")
+r = post("ann", "/admin/agents/%s/tokens?conn=%s" % (tok_aid, tok_id), {})
+loc = r.headers.get("Location", "")
+env.check(r.status == 303 and 'id="new-token-value"' not in r.text, "New API token: 303, no token in the"
+          " redirect", r.status)
+first = get("ann", loc)
+env.check(re.search(r'id="new-token-value">ibt_[0-9a-f]{64}<', first.text) is not None,
+          "the new token is shown after the redirect", first.status)
+reload_ = get("ann", loc)
+env.check(reload_.status == 200 and 'id="new-token-value"' not in reload_.text
+          and env.sql1("SELECT COUNT(*) FROM api_tokens") == before_tokens + 1,
+          "reloading the token page shows no token and makes no second one",
+          env.sql1("SELECT COUNT(*) FROM api_tokens") - before_tokens)
+env.check(not any("ibt_" in (row[0] or "") for row in env.sql("SELECT body FROM admin_notices")),
+          "no token waits in the store in clear")
+
+# --- the masked key in the form keeps the key --------------------------------
+def form_fields(path):
+    """The named inputs of the page's first POST form with a name field, as rendered."""
+    page = get("ann", path).text
+    form = next(f for f in re.findall(r'<form method="post"[^>]*>(.*?)</form>', page, re.S)
+                if 'name="name"' in f)
+    out = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and 'type="checkbox"' not in tag:
+            out[name.group(1)] = value.group(1) if value else ""
+    return out
+
+
+def key_enc(i):
+    return env.sql1("SELECT api_key_enc FROM connections WHERE id = ?", (i,))
+
+
+mask_id = env.add_connection(name="Masked", sender="447491160001")
+enc = key_enc(mask_id)
+shown = form_fields("/admin/connections/%s" % mask_id)
+env.check(shown.get("api_key") == "****" + SIM_KEY[-4:], "the form shows the key masked",
+          repr(shown.get("api_key")))
+r = post("ann", "/admin/connections/%s" % mask_id, shown)
+env.check(r.status == 303 and key_enc(mask_id) == enc,
+          "saving the form as rendered keeps the key", r.status)
+r = post("ann", "/admin/connections/%s" % mask_id, dict(shown, api_key="****zzzz"))
+env.check(r.status == 303 and key_enc(mask_id) == enc and masked(mask_id) == shown["api_key"],
+          "saving another key's mask (a stale form) keeps the key", masked(mask_id))
+r = post("ann", "/admin/connections/%s" % mask_id, dict(shown, api_key="****"))
+env.check(r.status == 303 and key_enc(mask_id) == enc, "saving a short key's mask keeps the key")
+r = post("ann", "/admin/connections/%s" % mask_id, dict(shown, api_key="new-key-0042"))
+env.check(r.status == 303 and key_enc(mask_id) != enc and masked(mask_id) == "****0042",
+          "a real new key replaces it", masked(mask_id))
+before = snap()
+r = post("ann", "/admin/connections/new", dict(fields, name="Mask only", api_key="****zzzz"))
+env.check(r.status == 303 and follow("ann", r).status == 400 and snap() == before,
+          "a new connection with a mask for its key is refused", r.status)
 env.cli("connection", "env", cli_id, "INFOBIP_SHORT_DOMAIN", "s.example.com")
 post("ann", "/admin/connections/%s/env" % adm_id, {"name": "INFOBIP_SHORT_DOMAIN",
                                                   "value": "s.example.com"})

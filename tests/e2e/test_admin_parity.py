@@ -59,16 +59,20 @@ def token(user):
 
 
 def post(path, fields, user="ann"):
-    """POSTs a form as user with their CSRF token; the 303 is not followed."""
+    """POSTs a form as user with their CSRF token. Every POST answers 303: a
+    success's (?done=) is returned as it is; a refusal's (?notice=) is followed
+    to the page that shows it once, as a browser would."""
     body = urllib.parse.urlencode(dict(fields, csrf=token(user)))
     c = http.client.HTTPConnection("127.0.0.1", env.port, timeout=30)
     try:
         c.request("POST", path, body=body.encode(),
                   headers=dict(hdr(user), **{"Content-Type": FORM}))
         r = c.getresponse()
-        return Response(r.status, dict(r.getheaders()), r.read())
+        r = Response(r.status, dict(r.getheaders()), r.read())
     finally:
         c.close()
+    loc = r.headers.get("Location", "")
+    return get(loc, user) if r.status == 303 and "?notice=" in loc else r
 
 
 class FormReader(html.parser.HTMLParser):

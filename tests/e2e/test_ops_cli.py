@@ -71,6 +71,15 @@ env.check("api_key: ****" + NEW_KEY[-4:] in show and NEW_KEY not in show
 env.cli("connection", "edit", cid, "--api-key", "****" + NEW_KEY[-4:])
 p = env.cli("connection", "start", cid, check=False)
 env.check(p.returncode == 0, "the mask given back keeps the key", p.stderr)
+enc = env.sql1("SELECT api_key_enc FROM connections WHERE id = ?", (cid,))
+env.cli("connection", "edit", cid, "--api-key", "****zzzz")
+env.check(env.sql1("SELECT api_key_enc FROM connections WHERE id = ?", (cid,)) == enc
+          and "api_key: ****" + NEW_KEY[-4:] in env.cli("connection", "show", cid).stdout,
+          "another key's mask (a stale form) keeps the key too")
+p = env.cli("connection", "add", "--name", "Masked", "--api-key", "****zzzz", "--api-url",
+            env.sim_url, "--sender", "Shop", check=False)
+env.check(p.returncode == 2 and "paste the key itself" in p.stderr,
+          "add with a mask for its key is refused", p.stderr)
 env.check(env.sql1("SELECT COUNT(*) FROM connections") == 1, "no new connection was made")
 env.sim("/_sim/config", {"keys": [SIM_KEY, NEW_KEY]})  # the other lines below use the first
 

@@ -410,9 +410,12 @@ def admin_post(user, path, fields):
         c.request("POST", path, body=urllib.parse.urlencode(fields).encode(),
                   headers=dict(hdr(user), **{"Content-Type": FORM}))
         r = c.getresponse()
-        return Response(r.status, dict(r.getheaders()), r.read())
+        r = Response(r.status, dict(r.getheaders()), r.read())
     finally:
         c.close()
+    # Every POST answers 303; a page to show (a refusal, the new token) comes once after it.
+    loc = r.headers.get("Location", "")
+    return env.get(loc, headers=hdr(user)) if r.status == 303 and "?notice=" in loc else r
 
 
 page = env.get("/admin/agents/%s" % aid, headers=hdr("ann"))
