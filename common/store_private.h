@@ -9,6 +9,9 @@
 
 struct store;
 
+/* The directory of path into dir ("." when it has none; store_file.c). */
+void	 store_dir_of(const char *path, char *dir, size_t dirsz);
+
 /* The store's SQLite connection. */
 sqlite3	*store_sqlite(struct store *);
 
