@@ -444,7 +444,7 @@ main(int argc, char *argv[])
 		return rc;
 	if (!store_sync_valid(&why))
 		return say(1, "%s", why);
-	if (store_run_as_owner(NULL, owner, sizeof(owner)) < 0)
+	if (store_run_as_owner(NULL, 1, owner, sizeof(owner)) < 0)
 		return say(1, "%s", owner);
 	c.ops.user = "cli";
 	if ((rc = open_needs(&c)) == 0 && (rc = check_ids(&c)) == 0)

@@ -168,7 +168,7 @@ app_run(const char *prog, app_handler fn)
 		log_error("%s; not starting", why);
 		return 1;
 	}
-	if (store_run_as_owner(NULL, owner, sizeof(owner)) < 0) {
+	if (store_run_as_owner(NULL, 0, owner, sizeof(owner)) < 0) {
 		log_error("%s; not starting", owner);
 		return 1;
 	}

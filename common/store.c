@@ -938,7 +938,7 @@ read_only_here(const char *path)
 	char	 dir[4096];
 
 	store_dir_of(path, dir, sizeof(dir));
-	return access(path, W_OK) == -1 || access(dir, W_OK) == -1;
+	return eaccess(path, W_OK) == -1 || eaccess(dir, W_OK) == -1;
 }
 
 /*

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "enums.h"
 
@@ -596,10 +597,19 @@ int	 store_retain_batch(struct store *, enum store_retain what,
  * before init, of the directory that will hold it), with its group, so
  * that every file made beside it (lock file, -wal/-shm, backups) is the
  * owner's and a later run as that owner can use it. A store root owns
- * keeps root. Does nothing when not root. > 0 done, < 0 it could not
- * change user (why says; the program must not go on).
+ * keeps root. Does nothing when not root. inputs 1 changes the effective
+ * ids only, so that store_input_open still reads what root named (the
+ * command line: an API key file in /root); 0 for good (the FastCGI
+ * programs). > 0 done, < 0 it could not change user (why says; the
+ * program must not go on).
  */
-int	 store_run_as_owner(const char *path, char *why, size_t whysz);
+int	 store_run_as_owner(const char *path, int inputs, char *why,
+	    size_t whysz);
+/*
+ * Opens for reading a file the operator named (an input, not beside the
+ * store) with the rights the program was started with; NULL with errno.
+ */
+FILE	*store_input_open(const char *path);
 /*
  * Copies the store into a new file at path with SQLite's online backup
  * (one consistent moment; writers go on meanwhile). The file appears

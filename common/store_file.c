@@ -75,7 +75,7 @@ store_dir_of(const char *path, char *dir, size_t dirsz)
 }
 
 int
-store_run_as_owner(const char *path, char *why, size_t whysz)
+store_run_as_owner(const char *path, int inputs, char *why, size_t whysz)
 {
 	struct passwd	*pw;
 	struct stat	 sb;
@@ -95,8 +95,14 @@ store_run_as_owner(const char *path, char *why, size_t whysz)
 	pw = getpwuid(sb.st_uid);
 	rc = pw != NULL ? initgroups(pw->pw_name, sb.st_gid) :
 	    setgroups(1, &sb.st_gid);
-	if (rc == -1 || setgid(sb.st_gid) == -1 ||
-	    setuid(sb.st_uid) == -1 || setuid(0) != -1) {
+	/* Effective ids only, for inputs: root's rights come back in store_input_open. */
+	if (inputs)
+		rc = rc == -1 || setegid(sb.st_gid) == -1 ||
+		    seteuid(sb.st_uid) == -1 ? -1 : 0;
+	else
+		rc = rc == -1 || setgid(sb.st_gid) == -1 ||
+		    setuid(sb.st_uid) == -1 || setuid(0) != -1 ? -1 : 0;
+	if (rc == -1) {
 		refuse(why, whysz, "running as root, and cannot become the"
 		    " owner of %s (uid %ld, gid %ld): %s; run as that user",
 		    path, (long)sb.st_uid, (long)sb.st_gid, strerror(errno));
@@ -105,6 +111,28 @@ store_run_as_owner(const char *path, char *why, size_t whysz)
 	log_debug("running as the store's owner, uid %ld gid %ld",
 	    (long)sb.st_uid, (long)sb.st_gid);
 	return 1;
+}
+
+FILE *
+store_input_open(const char *path)
+{
+	FILE	*f;
+	uid_t	 euid = geteuid();
+	int	 saved;
+
+	if (getuid() != 0 || euid == 0)
+		return fopen(path, "r");
+	if (seteuid(0) == -1)
+		return NULL;
+	f = fopen(path, "r");
+	saved = errno;
+	if (seteuid(euid) == -1) {
+		/* Never go on as root by accident. */
+		log_error("seteuid: %s", strerror(errno));
+		abort();
+	}
+	errno = saved;
+	return f;
 }
 
 /*

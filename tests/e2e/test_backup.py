@@ -136,6 +136,8 @@ env.check(len(kept) == 1 and sqlite3.connect(os.path.join(env.var, kept[0])).exe
           "the replaced store is kept beside it, as it was", repr(kept))
 env.check(not os.path.exists(env.db + "-wal") or os.path.getsize(env.db + "-wal") == 0,
           "no WAL of the old store is left beside the new one")
+env.check(not [f for f in os.listdir(env.var) if ".restoring" in f or ".partial" in f],
+          "no work file of the restore is left", repr(os.listdir(env.var)))
 env.check(env.sql1("SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_id"
                    " WHERE m.status = 'sending' AND o.unsure_since IS NOT NULL") == 45,
           "every message the backup had not finished is unsure")
