@@ -303,9 +303,11 @@ static const struct command commands[] = {
 	    "outbox [--connection ID] [--limit N]"),
 	C("reports", "apply-pending", cmd_reports_apply, 0, 0, 0, "", S,
 	    "reports apply-pending"),
-	A("backup", NULL, 0, 1, 1, "", "backup FILE",
-	    .on_str = ops_backup, .done = "backed up to %s"),
-	C("check", NULL, cmd_check, 0, 0, 0, "", S, "check"),
+	{ .noun = "backup", .fn = cmd_act, .minargs = 1, .maxargs = 1,
+	    .ids = "", .need = NEED_READ, .usage = "backup FILE",
+	    .on_str = ops_backup, .done = "backed up to %s" },
+	C("restore", NULL, cmd_restore, 0, 1, 1, "", 0, "restore BACKUP"),
+	C("check", NULL, cmd_check, 0, 0, 0, "", NEED_READ, "check"),
 	C("token", "add", cmd_token_add, 0, 2, 2, "ac", S,
 	    "token add <agent> <connection id>"),
 	C("token", "list", cmd_token_list, 0, 0, 1, "a", S,
@@ -400,9 +402,10 @@ open_needs(struct cli *c)
 	const char	*why;
 	int		 rc;
 
-	if (!(c->cmd->need & (NEED_STORE | NEED_KEY)))
+	if (!(c->cmd->need & (NEED_STORE | NEED_KEY | NEED_READ)))
 		return 0;
-	if ((rc = store_open(NULL, STORE_OPEN_EXISTING, &c->ops.st)) <= 0)
+	if ((rc = store_open(NULL, c->cmd->need & NEED_READ ?
+	    STORE_OPEN_READ : STORE_OPEN_EXISTING, &c->ops.st)) <= 0)
 		return say(1, rc == 0 ? "no store at %s; run 'ibchannel init'"
 		    " first" : "cannot open the store %s",
 		    store_default_path());
@@ -423,6 +426,7 @@ main(int argc, char *argv[])
 {
 	struct cli	 c;
 	const char	*why;
+	char		 owner[1024];
 	int		 rc, skip;
 
 	log_init("ibchannel");
@@ -440,6 +444,8 @@ main(int argc, char *argv[])
 		return rc;
 	if (!store_sync_valid(&why))
 		return say(1, "%s", why);
+	if (store_run_as_owner(NULL, 1, owner, sizeof(owner)) < 0)
+		return say(1, "%s", owner);
 	c.ops.user = "cli";
 	if ((rc = open_needs(&c)) == 0 && (rc = check_ids(&c)) == 0)
 		rc = c.cmd->fn(&c);

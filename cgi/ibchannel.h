@@ -26,6 +26,7 @@ enum opt {
 #define NEED_STORE	1
 #define NEED_KEY	2	/* and the store */
 #define NEED_IB		4
+#define NEED_READ	8	/* the store, read-only when it is not writable */
 
 struct cli;
 struct command {
@@ -101,6 +102,7 @@ int	 cmd_agent_link(struct cli *);
 int	 cmd_settings_list(struct cli *);
 int	 cmd_settings_get(struct cli *);
 int	 cmd_user_list(struct cli *);
+int	 cmd_restore(struct cli *);
 
 /* ibchannel_messages.c: sending, the sender, sessions, the outbox, reports. */
 int	 cmd_send(struct cli *);

@@ -119,8 +119,8 @@ cmd_campaign_import(struct cli *c)
 	memset(&p, 0, sizeof(p));
 	p.tty = isatty(STDERR_FILENO);
 	p.last = time(NULL);
-	if ((in = strcmp(c->arg[1], "-") == 0 ? stdin : fopen(c->arg[1],
-	    "rb")) == NULL)
+	if ((in = strcmp(c->arg[1], "-") == 0 ? stdin :
+	    store_input_open(c->arg[1])) == NULL)
 		return say(1, "%s: %s", c->arg[1], strerror(errno));
 	/* The rejected lines wait in a file: a million of them need no memory. */
 	if ((p.rejects = tmpfile()) == NULL) {

@@ -318,3 +318,19 @@ cmd_check(struct cli *c)
 	printf("integrity problems:\n%s\n", k.report);
 	return 1;
 }
+
+/* restore BACKUP: the backup in the store's place, and what became of the old one. */
+int
+cmd_restore(struct cli *c)
+{
+	struct store_restored	 r;
+	int			 rc;
+
+	if ((rc = ops_restore(c->arg[0], &r, &c->e)) <= 0)
+		return report(c, rc);
+	printf("restored %s (schema version %d) into %s\nthe replaced store"
+	    " is kept as %s\n%lld unsent message(s) will be looked up in"
+	    " Infobip's logs before any is sent again\n", c->arg[0],
+	    r.version, store_default_path(), r.kept, (long long)r.unsure);
+	return 0;
+}

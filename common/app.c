@@ -159,12 +159,17 @@ app_run(const char *prog, app_handler fn)
 	struct store		*st = NULL;
 	size_t			 threads = 1;
 	const char		*why;
+	char			 owner[1024];
 	int			 rc;
 
 	log_init(prog);
 	app_prog = prog;
 	if (!store_sync_valid(&why)) {
 		log_error("%s; not starting", why);
+		return 1;
+	}
+	if (store_run_as_owner(NULL, 0, owner, sizeof(owner)) < 0) {
+		log_error("%s; not starting", owner);
 		return 1;
 	}
 	/*

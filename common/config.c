@@ -409,7 +409,7 @@ config_read_file(const char *path, int first_line, const char **why)
 	char	*buf = NULL, *nl;
 	size_t	 n = 0;
 
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((f = store_input_open(path)) == NULL) {
 		*why = strerror(errno);
 		return NULL;
 	}

@@ -1,8 +1,10 @@
 /* Operator actions shared by every noun: errors, rights, secrets; users, settings, sending and sessions. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "ops_int.h"
@@ -10,6 +12,7 @@
 #include "outbox.h"
 #include "payload.h"
 #include "secret.h"
+#include "sender.h"
 #include "settings.h"
 #include "store.h"
 
@@ -335,6 +338,33 @@ ops_backup(const struct ops *o, const char *path, struct ops_error *e)
 	if (rc == 0)
 		return ops_fail(e, OPS_REFUSED, "path", "%.200s exists; a backup"
 		    " never replaces a file", path);
+	return 1;
+}
+
+int
+ops_restore(const char *backup, struct store_restored *r,
+    struct ops_error *e)
+{
+	char	 lock[4096], why[1024];
+	int	 fd, rc;
+
+	ops_reset(e);
+	memset(r, 0, sizeof(*r));
+	if (backup == NULL || *backup == '\0')
+		return ops_fail(e, OPS_INVALID, "path", "no backup named to"
+		    " restore");
+	/* The sender's lock: cron's next sender waits out the restore. */
+	if ((rc = sender_lock(NULL, lock, sizeof(lock), &fd)) < 0)
+		return ops_fail(e, OPS_FAILED, "path", "%.200s: %s", lock,
+		    strerror(errno));
+	if (rc == 0)
+		return ops_fail(e, OPS_REFUSED, "path", "a sender is running"
+		    " (it holds %.200s); stop it first", lock);
+	rc = store_restore(NULL, backup, r, why, sizeof(why));
+	close(fd);
+	if (rc <= 0)
+		return ops_fail(e, rc < 0 ? OPS_FAILED : OPS_REFUSED, "path",
+		    "%s", why);
 	return 1;
 }
 

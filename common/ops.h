@@ -343,6 +343,15 @@ int	 ops_settings_set(const struct ops *, const char *name, const char *value,
  * (store_backup: one consistent moment). Refused when path exists.
  */
 int	 ops_backup(const struct ops *, const char *path, struct ops_error *);
+/*
+ * Puts the backup at path in the store's place (store_restore: refused
+ * while a program has the store open, or when the backup is not sound;
+ * what was not yet sent is looked up in Infobip's logs before any new
+ * send), holding the sender's lock meanwhile (refused while a sender
+ * runs). Needs no store opened: o is not used.
+ */
+int	 ops_restore(const char *path, struct store_restored *,
+	    struct ops_error *);
 
 /* What ops_check found. */
 struct ops_check {

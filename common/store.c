@@ -944,6 +944,64 @@ store_sync_valid(const char **why)
 	return 0;
 }
 
+/*
+ * Whether a read-only verb must open path read-only: the file or the
+ * directory that gets its -wal and -shm is not writable.
+ */
+static int
+read_only_here(const char *path)
+{
+	char	 dir[4096];
+
+	store_dir_of(path, dir, sizeof(dir));
+	return eaccess(path, W_OK) == -1 || eaccess(dir, W_OK) == -1;
+}
+
+/*
+ * Opens path read-only into st->db. A store in WAL mode needs its -shm
+ * (made by the program that has it open); when there is no -wal either,
+ * nothing is open and the file is whole: read it as an immutable file
+ * (a URI, escaped). > 0 done, < 0 error (logged).
+ */
+static int
+open_read_only(struct store *st, const char *path)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	struct stat		 sb;
+	char			 uri[3 * 4096 + 32], wal[4096 + 8], *u;
+	const char		*p;
+
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+	    store_version(st) >= 0)
+		return 1;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (strlen(path) >= 4096 || stat(wal, &sb) == 0) {
+		log_error("%s: cannot be read: %s", path, st->db != NULL ?
+		    sqlite3_errmsg(st->db) : "out of memory");
+		return -1;
+	}
+	sqlite3_close(st->db);
+	st->db = NULL;
+	u = uri + snprintf(uri, sizeof(uri), "file:");
+	for (p = path; *p != '\0'; p++)
+		if (*p == '%' || *p == '?' || *p == '#') {
+			*u++ = '%';
+			*u++ = hex[(unsigned char)*p >> 4];
+			*u++ = hex[*p & 0xf];
+		} else
+			*u++ = *p;
+	snprintf(u, sizeof(uri) - (size_t)(u - uri), "?immutable=1");
+	if (sqlite3_open_v2(uri, &st->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
+	    store_version(st) < 0) {
+		log_error("%s: cannot be read: %s", path, st->db != NULL ?
+		    sqlite3_errmsg(st->db) : "out of memory");
+		return -1;
+	}
+	return 1;
+}
+
 int
 store_open(const char *path, enum store_open_mode mode, struct store **out)
 {
@@ -960,12 +1018,19 @@ store_open(const char *path, enum store_open_mode mode, struct store **out)
 	}
 	if (path == NULL)
 		path = store_default_path();
-	if (mode == STORE_OPEN_EXISTING && stat(path, &sb) == -1)
+	if (mode != STORE_OPEN_CREATE && stat(path, &sb) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if (mode == STORE_OPEN_CREATE)
 		flags |= SQLITE_OPEN_CREATE;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return -1;
+	if (mode == STORE_OPEN_READ && read_only_here(path)) {
+		if (open_read_only(st, path) < 0)
+			goto err;
+		sqlite3_busy_handler(st->db, busy_wait, NULL);
+		*out = st;
+		return 1;
+	}
 	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
 		log_error("sqlite3_open_v2: %s: %s", path, st->db != NULL ?
 		    sqlite3_errmsg(st->db) : "out of memory");
@@ -2427,7 +2492,7 @@ store_sqlite(struct store *st)
 	return st->db;
 }
 
-/* --- operations: heartbeats, retention, backup, integrity ---------------------- */
+/* --- operations: heartbeats, retention (backup and integrity: store_file.c) ---------------------- */
 
 int
 store_heartbeat(struct store *st, const char *name)
@@ -2574,108 +2639,3 @@ store_retain_batch(struct store *st, enum store_retain what,
 	return rows == batch;
 }
 
-int
-store_backup(struct store *st, const char *path)
-{
-	sqlite3_backup	*b = NULL;
-	sqlite3		*dst = NULL;
-	struct stat	 sb;
-	char		 tmp[4096];
-	int		 rc, fd, ret = -1;
-
-	if (stat(path, &sb) == 0)
-		return 0;
-	if (snprintf(tmp, sizeof(tmp), "%s.partial", path) >= (int)sizeof(tmp)) {
-		log_error("backup: path too long");
-		return -1;
-	}
-	/* A backup is whole or absent: written aside, then linked in place. */
-	unlink(tmp);
-	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		log_error("sqlite3_open_v2: %s: %s", tmp, dst != NULL ?
-		    sqlite3_errmsg(dst) : "out of memory");
-		goto out;
-	}
-	if ((b = sqlite3_backup_init(dst, "main", st->db, "main")) == NULL) {
-		log_error("sqlite3_backup_init: %s", sqlite3_errmsg(dst));
-		goto out;
-	}
-	/*
-	 * All pages in one step: one read transaction of the store, so the
-	 * copy is one consistent moment. In WAL mode a reader blocks no
-	 * writer, so the webhooks go on meanwhile.
-	 */
-	while ((rc = sqlite3_backup_step(b, -1)) == SQLITE_BUSY ||
-	    rc == SQLITE_LOCKED)
-		usleep(1000);
-	if (rc != SQLITE_DONE) {
-		log_error("sqlite3_backup_step: %s", sqlite3_errstr(rc));
-		goto out;
-	}
-	rc = sqlite3_backup_finish(b);
-	b = NULL;
-	if (rc != SQLITE_OK) {
-		log_error("sqlite3_backup_finish: %s", sqlite3_errstr(rc));
-		goto out;
-	}
-	/* One self-contained file: no -wal beside it to copy along. */
-	if (exec_sql(dst, "PRAGMA journal_mode = DELETE") < 0)
-		goto out;
-	if (sqlite3_close(dst) != SQLITE_OK) {
-		log_error("sqlite3_close: %s", tmp);
-		goto out;
-	}
-	dst = NULL;
-	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1 || fsync(fd) == -1) {
-		log_error("fsync: %s: %s", tmp, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		goto out;
-	}
-	close(fd);
-	/* link, not rename: a file that appeared meanwhile is not replaced. */
-	if (link(tmp, path) == -1) {
-		ret = errno == EEXIST ? 0 : -1;
-		if (ret < 0)
-			log_error("link: %s: %s", path, strerror(errno));
-		goto out;
-	}
-	ret = 1;
-out:
-	sqlite3_backup_finish(b);
-	sqlite3_close(dst);
-	unlink(tmp);
-	return ret;
-}
-
-int
-store_integrity(struct store *st, char *out, size_t outsz)
-{
-	sqlite3_stmt	*s = NULL;
-	size_t		 len = 0;
-	int		 rc, rows = 0, ok = 0;
-
-	out[0] = '\0';
-	if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s,
-	    NULL) != SQLITE_OK) {
-		log_error("integrity_check: %s", sqlite3_errmsg(st->db));
-		return -1;
-	}
-	for (rc = store_step(st, "integrity_check", s); rc == SQLITE_ROW;
-	    rc = store_step(st, "integrity_check", s)) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
-
-		if (t == NULL)
-			continue;
-		if (rows++ == 0 && strcmp(t, "ok") == 0)
-			ok = 1;
-		if (len < outsz)
-			len += (size_t)snprintf(out + len, outsz - len, "%s%s",
-			    len > 0 ? "\n" : "", t);
-	}
-	sqlite3_finalize(s);
-	if (rc < 0)
-		return -1;
-	return ok && rows == 1;
-}

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "enums.h"
 
@@ -22,6 +23,13 @@ struct store;
 enum store_open_mode {
 	STORE_OPEN_EXISTING,		/* fail when the file is missing */
 	STORE_OPEN_CREATE,		/* create and migrate */
+	/*
+	 * For a verb that only reads: as EXISTING, but read-only (neither
+	 * WAL nor migration) when the file or its directory is not
+	 * writable; without a -wal beside it (no program has it open), it
+	 * is read as it is, without locks.
+	 */
+	STORE_OPEN_READ,
 };
 
 /*
@@ -600,12 +608,52 @@ int	 store_retain_batch(struct store *, enum store_retain what,
 	    const char *cutoff, int batch, int64_t *cursor, long *removed,
 	    double *held_ms);
 
+/* --- the store as a file (store_file.c) --- */
+
+/*
+ * Run as root, becomes the owner of the store at path (NULL: the default;
+ * before init, of the directory that will hold it), with its group, so
+ * that every file made beside it (lock file, -wal/-shm, backups) is the
+ * owner's and a later run as that owner can use it. A store root owns
+ * keeps root. Does nothing when not root. inputs 1 changes the effective
+ * ids only, so that store_input_open still reads what root named (the
+ * command line: an API key file in /root); 0 for good (the FastCGI
+ * programs). > 0 done, < 0 it could not change user (why says; the
+ * program must not go on).
+ */
+int	 store_run_as_owner(const char *path, int inputs, char *why,
+	    size_t whysz);
+/*
+ * Opens for reading a file the operator named (an input, not beside the
+ * store) with the rights the program was started with; NULL with errno.
+ */
+FILE	*store_input_open(const char *path);
 /*
  * Copies the store into a new file at path with SQLite's online backup
  * (one consistent moment; writers go on meanwhile). The file appears
- * whole or not at all. > 0 done, 0 path exists already, < 0 error.
+ * whole or not at all, mode 0600 (0640 when the store lets its group
+ * read), with the store's group. > 0 done, 0 path exists already, < 0
+ * error.
  */
 int	 store_backup(struct store *, const char *path);
+/* What store_restore did. */
+struct store_restored {
+	char	 kept[4096];	/* where the replaced store is kept */
+	int64_t	 unsure;	/* messages to be looked up before any new send */
+	int	 version;	/* the backup's schema version (then migrated) */
+};
+/*
+ * Replaces the store at path (NULL: the default) with a copy of backup,
+ * refused (0, why) while another program has the store open, when backup
+ * is not a sound ibchannel store (integrity_check, schema version), or is
+ * the store itself. The copy gets the store's owner, group and mode; it is
+ * migrated, and every message it still had to send becomes unsure (its
+ * messages 'sending', looked up in Infobip's logs before any new send),
+ * since it may have gone out after the backup. The replaced store is kept
+ * beside it (r->kept). > 0 done, 0 refused, < 0 error (why says).
+ */
+int	 store_restore(const char *path, const char *backup,
+	    struct store_restored *r, char *why, size_t whysz);
 /*
  * Runs PRAGMA integrity_check; its lines (up to outsz) go to out. 1 the
  * store is sound ("ok"), 0 it found problems, < 0 error.

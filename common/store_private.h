@@ -12,6 +12,9 @@ struct store;
 /* Fills buf with n (at most 32) random bytes as lowercase hex (2n + 1 bytes). > 0, < 0 error (logged). */
 int	 store_random_hex(char *buf, size_t n);
 
+/* The directory of path into dir ("." when it has none; store_file.c). */
+void	 store_dir_of(const char *path, char *dir, size_t dirsz);
+
 /* The store's SQLite connection. */
 sqlite3	*store_sqlite(struct store *);
 
