@@ -332,5 +332,9 @@ cmd_restore(struct cli *c)
 	    " is kept as %s\n%lld unsent message(s) will be looked up in"
 	    " Infobip's logs before any is sent again\n", c->arg[0],
 	    r.version, store_default_path(), r.kept, (long long)r.unsure);
+	if (r.paused > 0)
+		printf("%lld campaign(s) paused: recipients released after the"
+		    " backup would be released again; compare with the replaced"
+		    " store before resuming\n", (long long)r.paused);
 	return 0;
 }

@@ -640,6 +640,7 @@ int	 store_backup(struct store *, const char *path);
 struct store_restored {
 	char	 kept[4096];	/* where the replaced store is kept */
 	int64_t	 unsure;	/* messages to be looked up before any new send */
+	int64_t	 paused;	/* scheduled or running campaigns paused */
 	int	 version;	/* the backup's schema version (then migrated) */
 };
 /*

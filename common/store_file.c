@@ -25,6 +25,7 @@
 enum f {
 	F_RESTORE_MESSAGES,
 	F_RESTORE_OUTBOX,
+	F_RESTORE_CAMPAIGNS,
 	F__MAX
 };
 
@@ -46,6 +47,13 @@ static const struct {
 	    " not_found = 0, next_attempt_at = " NOW ", last_error = ?"
 	    " WHERE message_id IN (SELECT id FROM messages"
 	    " WHERE status = 'sending')" },
+	/*
+	 * Recipients released after the backup are planned again in it, and
+	 * a release would make them new messages: campaigns wait for an
+	 * operator, who compares with the replaced store before resuming.
+	 */
+	[F_RESTORE_CAMPAIGNS] = { "F_RESTORE_CAMPAIGNS", "UPDATE campaigns SET"
+	    " state = 'paused' WHERE state IN ('scheduled', 'running')" },
 };
 
 /* Writes a refusal into why; returns 0. */
@@ -420,11 +428,13 @@ out:
 }
 
 /*
- * Migrates the copy at tmp and makes every message it still had to send
- * unsure. > 0 with *unsure, < 0 error (why).
+ * Migrates the copy at tmp, makes every message it still had to send
+ * unsure and pauses its scheduled and running campaigns. > 0 with *unsure
+ * and *paused, < 0 error (why).
  */
 static int
-restore_settle(const char *tmp, int64_t *unsure, char *why, size_t whysz)
+restore_settle(const char *tmp, int64_t *unsure, int64_t *paused, char *why,
+    size_t whysz)
 {
 	struct store	*st = NULL;
 	int		 ret = -1;
@@ -440,6 +450,8 @@ restore_settle(const char *tmp, int64_t *unsure, char *why, size_t whysz)
 	    store_q_exec(st, f_stmt[F_RESTORE_OUTBOX].name,
 	    f_stmt[F_RESTORE_OUTBOX].sql, unsure, "s", "restored from a"
 	    " backup: Infobip's logs are read before it is sent again") < 0 ||
+	    store_q_exec(st, f_stmt[F_RESTORE_CAMPAIGNS].name,
+	    f_stmt[F_RESTORE_CAMPAIGNS].sql, paused, "") < 0 ||
 	    store_commit(st) < 0) {
 		store_rollback(st);
 		refuse(why, whysz, "cannot prepare the copy %s (see the log)",
@@ -513,7 +525,7 @@ store_restore(const char *path, const char *backup, struct store_restored *r,
 	unlink(tmp);
 	if ((rc = restore_copy(backup, tmp, &sb, &r->version, why,
 	    whysz)) <= 0 ||
-	    (rc = restore_settle(tmp, &r->unsure, why, whysz)) <= 0 ||
+	    (rc = restore_settle(tmp, &r->unsure, &r->paused, why, whysz)) <= 0 ||
 	    (rc = sync_file(tmp)) < 0) {
 		ret = rc;
 		goto out;

@@ -72,8 +72,14 @@ sent_before = [int(env.cli("send", "--connection", cid, "--to", "4915112360%03d"
 unsent = [int(env.cli("send", "--connection", later, "--to", "4915112361%03d" % i,
                       "--text", "unsent %d" % i).stdout) for i in range(5)]
 uids = {m: env.sql1("SELECT uid FROM messages WHERE id = ?", (m,)) for m in sent_before + unsent}
+# A running campaign in the backup: recipients it releases after the backup
+# would be planned again in it, so the restore pauses it for an operator.
+camp = env.sql("INSERT INTO campaigns (name, connection_id, text, state, started_at)"
+               " VALUES ('RESTORED_RUN', ?, 'hi', 'running', '2026-01-01 00:00:00')"
+               " RETURNING id", (cid,))[0][0]
 backup = os.path.join(env.dir, "backup.db")
 env.cli("backup", backup)
+env.sql("UPDATE campaigns SET state = 'completed' WHERE id = ?", (camp,))
 env.wait_for(lambda: env.cli("sender", "--once", check=False) and
              env.sql1("SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_id"
                       " WHERE m.connection_id = ?", (cid,)) == 0, 30)
@@ -126,6 +132,9 @@ env.check(kept_files() == [] and env.snapshot() == before_restore,
 st_old = os.stat(env.db)
 p = env.cli("restore", backup, check=False)
 env.check(p.returncode == 0 and "45 unsent message(s)" in p.stdout, "restore done", p.stdout + p.stderr)
+env.check(env.sql1("SELECT state FROM campaigns WHERE id = ?", (camp,)) == "paused" and
+          "1 campaign(s) paused" in p.stdout,
+          "the restore paused the campaign that was running in the backup", p.stdout)
 st_new = os.stat(env.db)
 env.check((st_new.st_uid, st_new.st_gid, mode(env.db)) == (st_old.st_uid, group, 0o660),
           "the restored store keeps the owner, group and mode of the one it replaced",
