@@ -192,36 +192,6 @@ authorize(struct store *st, const char *conn, const char *hash,
 }
 
 int
-sendapi_text_valid(const char *text, const char **why)
-{
-	size_t			 len = strlen(text), i, n;
-	uint32_t		 cp;
-
-	if (len == 0) {
-		*why = "text is empty";
-		return 0;
-	}
-	if (!smstext_utf8_valid(text, len)) {
-		*why = "text is not valid UTF-8";
-		return 0;
-	}
-	for (i = 0; i < len; i += n) {
-		n = smstext_utf8_next(text + i, len - i, &cp);
-		if ((cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') ||
-		    (cp >= 0x7f && cp <= 0x9f)) {
-			*why = "text holds a control character (only line"
-			    " breaks and tabs are allowed)";
-			return 0;
-		}
-	}
-	for (i = 0; i < len; i++)
-		if (strchr(" \t\r\n", text[i]) == NULL)
-			return 1;
-	*why = "text is only white space";
-	return 0;
-}
-
-int
 sendapi_communication_valid(const char *s, const char **why)
 {
 	size_t	 n = strlen(s);
@@ -428,7 +398,7 @@ sendapi_post(struct http *h, const char *conn)
 	}
 	if (!phone_normalize(req.to, phone, sizeof(phone), &why))
 		refuse(&r, 422, "to", "invalid phone number: %s", why);
-	else if (!sendapi_text_valid(req.text, &why))
+	else if (!smstext_check(req.text, &why))
 		refuse(&r, 422, "text", "%s", why);
 	else if (req.communication != NULL &&
 	    !sendapi_communication_valid(req.communication, &why))

@@ -172,6 +172,36 @@ env.check(env.cli("settings", "get", "public_url").stdout.strip() == "https://sm
           "settings round trip")
 env.check(env.cli("settings", "frob", check=False).returncode == 2, "settings usage error")
 
+# --- send: the send API's checks, and one exit status per outcome -------------------------
+snap = env.snapshot()
+for text, why in [("caf\udce9 au lait", "not valid UTF-8"),
+                  ("\x1b[2Jcleared", "control character"),
+                  ("ding\x07", "control character"),
+                  (" \n\t", "only white space")]:
+    p = env.cli("send", "--connection", cid, "--to", "41793026727", "--text", text, check=False)
+    env.check(p.returncode == 2 and why in p.stderr and p.stdout == "",
+              "send refuses what the send API refuses (exit 2): %r" % text, p.stderr)
+env.check(env.snapshot() == snap, "refused texts stored nothing")
+p = env.cli("send", "--connection", cid, "--to", "+41 79 302", "--text", "hi", check=False)
+env.check(p.returncode == 1 and "invalid phone number" in p.stderr and p.stdout.strip().isdigit(),
+          "send to an invalid number: stored failed, exit 1", p.stderr)
+p = env.cli("send", "--connection", cid, "--to", "41793026727", "--text", "hello")
+env.check(p.returncode == 0 and p.stdout.strip().isdigit(), "send to a valid number: exit 0")
+env.sql("UPDATE contacts SET opted_out = 1 WHERE phone = '+41793026727'")
+p = env.cli("send", "--connection", cid, "--to", "41793026727", "--text", "promo", check=False)
+mid = p.stdout.strip()
+env.check(p.returncode == 1 and "opted out" in p.stderr and mid.isdigit()
+          and env.sql1("SELECT status FROM messages WHERE id = ?", (int(mid or 0),)) == "failed",
+          "send to an opted-out contact: stored failed, exit 1", p.stderr)
+sid = env.sql1("SELECT s.id FROM sessions s JOIN contacts c ON c.id = s.contact_id"
+               " WHERE c.phone = '+41793026727'")
+p = env.cli("session", "reply", str(sid), "--text", "are you there?", check=False)
+env.check(p.returncode == 1 and "opted out" in p.stderr and p.stdout.strip().isdigit(),
+          "reply to an opted-out contact: exit 1", p.stderr)
+p = env.cli("session", "reply", str(sid), "--text", "bell\x07", check=False)
+env.check(p.returncode == 2 and "control character" in p.stderr,
+          "reply with a control character: exit 2", p.stderr)
+
 # --- make install ----------------------------------------------------------------------
 dest = os.path.join(env.dir, "destdir")
 p = subprocess.run(["make", "-s", "-C", os.path.dirname(os.path.dirname(os.path.dirname(
