@@ -32,6 +32,15 @@ for page in PAGES:
         check(p.returncode == 0 and not (p.stdout + p.stderr).strip(),
               "mandoc -T lint %s" % page, (p.stdout + p.stderr)[:500])
 
+# ibchannel(1) says how to ask for help and the version, and what each exit status means.
+page = open(os.path.join(ROOT, "man", "ibchannel.1")).read()
+check(".Cm help" in page and ".Fl -version" in page and ".Fl h" in page,
+      "ibchannel.1 documents help, -h and --version")
+status = page.split(".Sh EXIT STATUS", 1)[-1].split(".Sh ", 1)[0]
+check(all(".It %d" % n in status for n in (0, 1, 2)) and "opted out" in status,
+      "ibchannel.1 documents each exit status, a message that will not be sent included",
+      status[:300])
+
 dest = tempfile.mkdtemp(prefix="ibc-install-")
 try:
     make = ["make", "--no-print-directory", "-C", ROOT, "DESTDIR=" + dest, "PREFIX=/usr/local"]
