@@ -375,7 +375,8 @@ sendapi_post(struct http *h, const char *conn)
 		return;
 	if (!http_content_is_json(h)) {
 		refuse(&r, 415, NULL, "Content-Type must be application/json"
-		    " (UTF-8: no charset, or charset=utf-8)");
+		    " (UTF-8: no charset, or charset=utf-8; each parameter"
+		    " once)");
 		goto refused;
 	}
 	if ((rc = http_body(h, SENDAPI_BODY_MAX, &body, &len)) <= 0) {
@@ -512,9 +513,10 @@ static const struct {
 	{ "409", "The connection is not RUNNING." },
 	{ "413", "Body larger than 64 KiB." },
 	{ "415", "<code>Content-Type</code> is not"
-	    " <code>application/json</code> in UTF-8." },
-	{ "422", "A member is missing, of the wrong type, unknown or invalid"
-	    " (<code>field</code> names it), or the <code>reference</code> was"
+	    " <code>application/json</code> in UTF-8, or names a parameter"
+	    " twice." },
+	{ "422", "A member is missing, of the wrong type, unknown, given"
+	    " twice or invalid (<code>field</code> names it), or the <code>reference</code> was"
 	    " used before with another <code>to</code>, <code>text</code> or"
 	    " <code>communication</code>." },
 	{ "503", "Store unavailable: retry later (with the same"
