@@ -42,6 +42,7 @@ static const struct option longopts[] = {
 	{ "tz", required_argument, NULL, OPT_TZ },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -298,9 +299,13 @@ static const struct command commands[] = {
 	A("outbox", "fail", O(USER), 1, 1, "m",
 	    "outbox fail <message> [--user U]", .on_num = ops_outbox_fail,
 	    .done = "message %s failed"),
-	/* "outbox" alone lists; after the verbs, so that they match first. */
-	C("outbox", NULL, cmd_latest, O(CONNECTION) | O(LIMIT), 0, 0, "", S,
-	    "outbox [--connection ID] [--limit N]"),
+	/*
+	 * "outbox" alone lists; after the verbs, so that they match first.
+	 * "outbox [list]" above says it in the help already.
+	 */
+	{ .noun = "outbox", .fn = cmd_latest, .opts = O(CONNECTION) |
+	    O(LIMIT), .ids = "", .need = S, .usage = "outbox [list]"
+	    " [--connection ID] [--limit N]", .alias = 1 },
 	C("reports", "apply-pending", cmd_reports_apply, 0, 0, 0, "", S,
 	    "reports apply-pending"),
 	{ .noun = "backup", .fn = cmd_act, .minargs = 1, .maxargs = 1,
@@ -352,15 +357,40 @@ cmd_find(const char *noun, const char *verb, int *skip)
 	return NULL;
 }
 
-/* Reads the options and arguments of c->cmd from argv (argv[0] is the command's last word). */
+/* Whether s is a negative number ("-5", "-0.5"): an argument, never an option. */
+static int
+negative_number(const char *s)
+{
+	return s[0] == '-' && s[1] >= '0' && s[1] <= '9';
+}
+
+/*
+ * Reads the options and arguments of c->cmd from argv (argv[0] is the
+ * command's last word), in order, so that a negative number reaches the
+ * value's own check as an argument. 0, EXIT_USAGE said why, or -1 when
+ * --help or -h asked for the command's usage.
+ */
 static int
 parse(struct cli *c, int argc, char *argv[])
 {
-	int	 ch;
+	int	 ch, n = 0;
 
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+	/* "-": arguments come back in place (ch 1); they are gathered into argv[1..n], where getopt has been already. */
+	while (optind < argc) {
+		if (negative_number(argv[optind])) {
+			argv[++n] = argv[optind++];
+			continue;
+		}
+		if ((ch = getopt_long(argc, argv, "-:h", longopts, NULL)) == -1)
+			break;
+		if (ch == 1) {
+			argv[++n] = optarg;
+			continue;
+		}
+		if (ch == 'h' || ch == OPT_HELP)
+			return -1;
 		if (ch == ':')
 			return say(EXIT_USAGE, "option '%s' needs a value",
 			    argv[optind - 1]);
@@ -373,8 +403,11 @@ parse(struct cli *c, int argc, char *argv[])
 			    argv[optind - 1]);
 		c->opt[ch - OPT_NAME] = optarg != NULL ? optarg : "";
 	}
-	c->arg = argv + optind;
-	c->nargs = argc - optind;
+	/* After "--", all arguments. */
+	while (optind < argc)
+		argv[++n] = argv[optind++];
+	c->arg = argv + 1;
+	c->nargs = n;
 	if (c->nargs >= c->cmd->minargs && c->nargs <= c->cmd->maxargs)
 		return 0;
 	if (c->cmd->maxargs == 0)
@@ -383,16 +416,53 @@ parse(struct cli *c, int argc, char *argv[])
 	return say(EXIT_USAGE, "usage: ibchannel %s", c->cmd->usage);
 }
 
-/* Lists the commands on stderr; returns status. */
+/*
+ * Lists the usage of the commands of noun (NULL: every command) and verb
+ * (NULL: every verb of noun) on out, from the table; aliases are covered
+ * by their rows. Returns how many it listed.
+ */
+static size_t
+usage_list(FILE *out, const char *noun, const char *verb)
+{
+	const struct command	*k;
+	size_t			 i, n = 0;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		k = &commands[i];
+		if (k->alias || (noun != NULL && strcmp(noun, k->noun) != 0) ||
+		    (verb != NULL && (k->verb == NULL ||
+		    strcmp(verb, k->verb) != 0)))
+			continue;
+		if (n++ == 0)
+			fprintf(out, "usage:\n");
+		fprintf(out, "  ibchannel %s\n", k->usage);
+	}
+	return n;
+}
+
+/* Lists every command: on stdout when asked for (status 0), else on stderr; returns status. */
 static int
 usage(int status)
 {
-	size_t	 i;
-
-	fprintf(stderr, "usage:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(stderr, "  ibchannel %s\n", commands[i].usage);
+	usage_list(status == 0 ? stdout : stderr, NULL, NULL);
 	return status;
+}
+
+/* help NOUN [VERB] and NOUN [VERB] --help: that usage on stdout, 0; EXIT_USAGE when there is none. */
+static int
+help(const char *noun, const char *verb)
+{
+	if (usage_list(stdout, noun, verb) > 0)
+		return 0;
+	return say(EXIT_USAGE, "unknown command '%s%s%s'; try 'ibchannel"
+	    " help'", noun, verb != NULL ? " " : "", verb != NULL ? verb : "");
+}
+
+/* Whether s asks for help. */
+static int
+help_word(const char *s)
+{
+	return s != NULL && (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0);
 }
 
 /* Opens what the command needs: 0, or 1 after saying why it cannot. */
@@ -432,15 +502,25 @@ main(int argc, char *argv[])
 	log_init("ibchannel");
 	if (argc < 2)
 		return usage(EXIT_USAGE);
-	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0)
-		return usage(0);
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("ibchannel %s\n", IBCHANNEL_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "help") == 0 || help_word(argv[1]))
+		return argc > 2 ? help(argv[2], argc > 3 ? argv[3] : NULL) :
+		    usage(0);
+	/* NOUN --help: a noun whose verbs the table holds. */
+	if (argc > 2 && help_word(argv[2]))
+		return help(argv[1], NULL);
 	memset(&c, 0, sizeof(c));
 	if ((c.cmd = cmd_find(argv[1], argc > 2 ? argv[2] : NULL,
 	    &skip)) == NULL)
 		return say(EXIT_USAGE, "unknown command '%s%s%s'; try"
 		    " 'ibchannel help'", argv[1], argc >= 3 ? " " : "",
 		    argc >= 3 ? argv[2] : "");
-	if ((rc = parse(&c, argc - skip, argv + skip)) != 0)
+	if ((rc = parse(&c, argc - skip, argv + skip)) < 0)
+		return help(c.cmd->noun, c.cmd->verb);
+	if (rc != 0)
 		return rc;
 	if (!store_sync_valid(&why))
 		return say(1, "%s", why);

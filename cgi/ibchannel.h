@@ -15,7 +15,7 @@ enum opt {
 	OPT_API_URL, OPT_SENDER, OPT_KIND, OPT_INSTRUCTIONS_FILE, OPT_URL,
 	OPT_MODEL, OPT_CONNECTION, OPT_TO, OPT_TEXT, OPT_USER, OPT_LIMIT,
 	OPT_LEVEL, OPT_EVENT, OPT_FOR, OPT_LOCK, OPT_ONCE, OPT_INBOUND,
-	OPT_AGENT, OPT_START, OPT_TZ, OPT_WINDOW, OPT_RATE,
+	OPT_AGENT, OPT_START, OPT_TZ, OPT_WINDOW, OPT_RATE, OPT_HELP,
 	OPT__END
 };
 #define NOPT		(OPT__END - OPT_NAME)
@@ -37,6 +37,7 @@ struct command {
 	const char	*ids;		/* for check_ids */
 	int		 need;
 	const char	*usage;
+	int		 alias;		/* 1: another row's usage covers it; not listed */
 	/* cmd_act: one action on the arguments, then done (arg 0, the user): */
 	int		(*on_num)(const struct ops *, int64_t,
 			    struct ops_error *);

@@ -178,8 +178,10 @@ cmd_session_reply(struct cli *c)
 	rc = ops_session_reply(&c->ops, c->n, OPT(c, TEXT), &msg, &c->e);
 	if (rc > 0)
 		printf("%lld\n", (long long)msg);
+	/* Stored, but the contact opted out: it will never be sent. */
 	if (rc > 0 && c->e.n > 0)
-		say(0, "%s", ops_error_text(&c->e));
+		return say(1, "message %lld: %s", (long long)msg,
+		    ops_error_text(&c->e));
 	return report(c, rc);
 }
 

@@ -115,10 +115,19 @@ cmd_connection_start(struct cli *c)
 	return report(c, rc);
 }
 
+/* The header of connection logs, once (*arg counts it): only when there is something to head. */
+static void
+log_header(int *printed)
+{
+	if (!*printed)
+		printf("at\tlevel\tevent\trepeats\ttext\n");
+	*printed = 1;
+}
+
 static int
 log_line(const struct store_log_row *r, void *arg)
 {
-	(void)arg;
+	log_header(arg);
 	printf("%s\t%s\t%s\t%d\t%s\n", r->at, conn_log_level_name(r->level),
 	    r->event, r->repeats, esc(r->text));
 	return 1;
@@ -129,7 +138,7 @@ cmd_connection_logs(struct cli *c)
 {
 	struct ops_log_filter	 f = { CLOG__MAX, NULL, 50, 0 };
 	char			 levels[64];
-	int			 rc;
+	int			 rc, header = 0;
 
 	if ((rc = limit_opt(c, 50, 10000, &f.limit)) != 0)
 		return rc;
@@ -139,9 +148,11 @@ cmd_connection_logs(struct cli *c)
 		    conn_log_level_names, CLOG__MAX, ", ", " or ", levels,
 		    sizeof(levels)));
 	f.event = OPT(c, EVENT);
-	printf("at\tlevel\tevent\trepeats\ttext\n");
-	return report(c, ops_connection_logs(&c->ops, c->conn, &f, log_line,
-	    NULL, &c->e));
+	/* No header before an error: an unknown connection prints nothing. */
+	if ((rc = ops_connection_logs(&c->ops, c->conn, &f, log_line, &header,
+	    &c->e)) > 0)
+		log_header(&header);
+	return report(c, rc);
 }
 
 int

@@ -325,7 +325,8 @@ app_webhook(struct http *h, const char *id, const char *what,
 	if (!http_content_is_json(h)) {
 		refuse(h, id, what, "content type", "Content-Type is not JSON"
 		    " in UTF-8", 415, "Content-Type must be application/json"
-		    " (UTF-8: no charset, or charset=utf-8)");
+		    " (UTF-8: no charset, or charset=utf-8; each parameter"
+		    " once)");
 		return;
 	}
 	if ((rc = http_body(h, HTTP_BODY_MAX, &body, &len)) <= 0) {

@@ -107,27 +107,41 @@ path_init(struct http *h)
 	    info ? info : "");
 }
 
+/* Parameters of a media type we read; a type with more is refused. */
+#define MEDIA_PARAMS_MAX	8
+
 /*
  * Whether the parameters after a media type ("; charset=utf-8; ...") name
- * no charset or UTF-8 (quoted or not, any case).
+ * no charset or UTF-8 (quoted or not, any case), and none twice: which of
+ * two charsets would count is anyone's guess.
  */
 static int
 charset_is_utf8(const char *p)
 {
-	size_t	 n;
+	const char	*name[MEDIA_PARAMS_MAX];
+	size_t		 len[MEDIA_PARAMS_MAX], n, i, k = 0;
 
 	while ((p = strchr(p, ';')) != NULL) {
 		p++;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (strncasecmp(p, "charset=", 8) != 0)
+		n = strcspn(p, "=; \t");
+		for (i = 0; i < k; i++)
+			if (len[i] == n && strncasecmp(name[i], p, n) == 0)
+				return 0;
+		if (k == MEDIA_PARAMS_MAX)
+			return 0;
+		name[k] = p;
+		len[k++] = n;
+		if (n != 7 || strncasecmp(p, "charset", 7) != 0 || p[7] != '=')
 			continue;
 		p += 8;
 		if (*p == '"')
 			p++;
 		n = strcspn(p, "\"; \t");
-		return (n == 5 && strncasecmp(p, "utf-8", 5) == 0) ||
-		    (n == 4 && strncasecmp(p, "utf8", 4) == 0);
+		if (!(n == 5 && strncasecmp(p, "utf-8", 5) == 0) &&
+		    !(n == 4 && strncasecmp(p, "utf8", 4) == 0))
+			return 0;
 	}
 	return 1;
 }

@@ -30,7 +30,7 @@ const char *http_method(struct http *);
 const char *http_path(struct http *);
 /* A CGI variable, or NULL. Valid until the request ends. */
 const char *http_param(struct http *, const char *name);
-/* Whether the Content-Type is JSON (application/json or a +json type) in UTF-8 (no charset, or charset=utf-8). */
+/* Whether the Content-Type is JSON (application/json or a +json type) in UTF-8 (no charset, or charset=utf-8), no parameter given twice. */
 int	 http_content_is_json(struct http *);
 
 /*

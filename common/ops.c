@@ -14,6 +14,7 @@
 #include "secret.h"
 #include "sender.h"
 #include "settings.h"
+#include "smstext.h"
 #include "store.h"
 
 void
@@ -384,12 +385,18 @@ ops_check(const struct ops *o, struct ops_check *c, struct ops_error *e)
 
 /* --- Sending and sessions ----------------------------------------------- */
 
-/* Checks message text: 1, or 0 with a problem on "text". */
+/* Checks message text as the send API does (smstext_check): 1, or 0 with a problem on "text". */
 static int
 check_text(const char *text, struct ops_error *e)
 {
+	const char	*why;
+
 	if (text == NULL || *text == '\0') {
 		ops_fail(e, OPS_INVALID, "text", "the text is empty");
+		return 0;
+	}
+	if (!smstext_check(text, &why)) {
+		ops_fail(e, OPS_INVALID, "text", "%s", why);
 		return 0;
 	}
 	return 1;
@@ -423,7 +430,7 @@ ops_send(const struct ops *o, const char *conn, const char *to,
 		return ops_fail(e, OPS_NOT_FOUND, "connection", "no connection"
 		    " %s", conn);
 	if (failed[0] != '\0')
-		ops_fail(e, OPS_INVALID, "to", "%s", failed);
+		ops_fail(e, OPS_REFUSED, "to", "%s", failed);
 	return 1;
 }
 

@@ -282,10 +282,11 @@ int	 ops_agent_try(const struct ops *, int64_t id, const char *text,
 
 /*
  * Sends text to a number on a connection, from ops->user, through the
- * outbox (it leaves when the connection is RUNNING). > 0 stored with *id;
- * when the number is invalid the message is stored failed and never sent,
- * and err holds the reason on field "to" (kind OPS_INVALID) although the
- * call returns > 0.
+ * outbox (it leaves when the connection is RUNNING). Text the send API
+ * would refuse (smstext_check) is refused on "text". > 0 stored with *id;
+ * when the number is invalid or the contact opted out the message is
+ * stored failed and never sent, and err holds the reason on field "to"
+ * (kind OPS_REFUSED) although the call returns > 0.
  */
 int	 ops_send(const struct ops *, const char *conn, const char *to,
 	    const char *text, int64_t *id, struct ops_error *);
@@ -294,7 +295,8 @@ int	 ops_session_takeover(const struct ops *, int64_t id, struct ops_error *);
 /* Hands the session back to the AI. Refused when closed. */
 int	 ops_session_release(const struct ops *, int64_t id, struct ops_error *);
 /*
- * ops->user replies in the session through the outbox. > 0 with *msg;
+ * ops->user replies in the session through the outbox; text is checked as
+ * ops_send checks it. > 0 with *msg;
  * when the contact opted out, err warns that it will not be sent. Refused
  * when the session is closed.
  */

@@ -434,7 +434,7 @@ import_header(struct import *im, struct csv *csv, struct ops_error *e)
 {
 	struct csv_record	 rec;
 	char			*name;
-	size_t			 i;
+	size_t			 i, j;
 	int			 rc;
 
 	if ((rc = csv_read(csv, &rec)) < 0)
@@ -449,6 +449,17 @@ import_header(struct import *im, struct csv *csv, struct ops_error *e)
 	im->phone_col = im->tz_col = (size_t)-1;
 	for (i = 0; i < rec.n; i++) {
 		name = trim(rec.field[i]);
+		/*
+		 * Which of two phone columns would count is anyone's guess;
+		 * unnamed columns (a trailing separator) are no one's.
+		 */
+		for (j = 0; j < i && *name != '\0'; j++)
+			if (strcasecmp(name, im->names[j]) == 0)
+				return ops_fail(e, OPS_INVALID, "file", "line"
+				    " %llu: the header row names column"
+				    " '%.40s' twice (columns %zu and %zu)",
+				    (unsigned long long)rec.line, name, j + 1,
+				    i + 1);
 		if ((im->names[i] = strdup(name)) == NULL)
 			return ops_fail(e, OPS_FAILED, NULL, "out of memory");
 		im->ncols++;

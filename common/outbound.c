@@ -73,6 +73,14 @@ outbound_send(struct store *st, const char *conn, const char *to,
 		o.recipient = phone;
 		o.contact = contact;
 		o.session = session;
+		/* Never sent, as the sender would fail it: said at once instead. */
+		if (opted_out) {
+			snprintf(failed, failedsz, "the contact opted out");
+			o.fail_reason = failed;
+			if (store_log(st, c.id, "info", "send_failed", "message"
+			    " to %s not sent: %s", phone, failed) < 0)
+				goto err;
+		}
 	}
 	if (outbound_queue(st, &o, id, uid) <= 0 || store_commit(st) < 0)
 		goto err;

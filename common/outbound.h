@@ -24,9 +24,9 @@ int	 outbound_queue(struct store *, const struct store_outbound *,
 /*
  * An operator's message to a number on connection conn, from author, in
  * one transaction. A valid number is queued in the contact's session
- * (opened when there is none); an invalid one is stored failed with the
- * reason (never sent) and logged, and failed (failedsz bytes) receives the
- * reason, else "". Returns > 0 stored with *id, 0 no such connection,
+ * (opened when there is none); an invalid one, or one whose contact opted
+ * out, is stored failed with the reason (never sent) and logged, and
+ * failed (failedsz bytes) receives the reason, else "". Returns > 0 stored with *id, 0 no such connection,
  * < 0 error (nothing stored).
  */
 int	 outbound_send(struct store *, const char *conn, const char *to,

@@ -66,6 +66,11 @@ payload_api_parse(const char *body, size_t len, struct api_request *req,
 			goto out;
 		}
 	}
+	if (pj_duplicate_member(body, len, root)) {
+		snprintf(why, whysz, "a member is given twice: give each of to,"
+		    " text, communication and reference once");
+		goto out;
+	}
 	for (i = 0; i < API_NMEMBERS; i++) {
 		snprintf(field, fieldsz, "%s", api_members[i].name);
 		if (!json_object_object_get_ex(root, api_members[i].name, &v) ||

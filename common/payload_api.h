@@ -20,9 +20,11 @@ struct api_request {
  * Only the types are checked here (sendapi.c checks the values). Returns
  * 1 with req filled; 0 refused with *status (400 when the body is not a
  * JSON object, 422 for a member missing, of the wrong type, holding a NUL
- * character, or unknown), the member at fault in field (fieldsz bytes; ""
- * for the body as a whole) and a reason in why (whysz bytes); < 0 when out
- * of memory. req is always safe to free.
+ * character, unknown, or given twice), the member at fault in field
+ * (fieldsz bytes; "" for the body as a whole) and a reason in why (whysz
+ * bytes); < 0 when out of memory. req is always safe to free. A lone
+ * surrogate's escape reads as invalid UTF-8 (payload_object_parse), which
+ * the value checks refuse.
  */
 int	 payload_api_parse(const char *body, size_t len, struct api_request *req,
 	    int *status, char *field, size_t fieldsz, char *why, size_t whysz);

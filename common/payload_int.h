@@ -21,10 +21,20 @@ int	 pj_parse(const char *body, size_t len, size_t max,
 /*
  * pj_parse for a body that must be one JSON object, of any size: 0 also
  * with "body is not a JSON object". The webhooks' and the send API's
- * parser.
+ * parser. The escape of a UTF-16 surrogate without its pair ("\ud800"),
+ * which json-c would make U+FFFD without a word, reads as a byte of
+ * invalid UTF-8 instead, so that the checks refuse it, or repair and log
+ * it, as they do invalid bytes.
  */
 int	 payload_object_parse(const char *body, size_t len,
 	    struct json_object **root, const char **why);
+
+/*
+ * Whether an object in the text body (len bytes), which parsed into root,
+ * names a member twice: json-c keeps the last without a word. 1 yes, 0 no.
+ */
+int	 pj_duplicate_member(const char *body, size_t len,
+	    struct json_object *root);
 
 /* Member key of object o (o may be NULL or no object) when it has type t, else NULL; borrowed. */
 struct json_object *pj_get(struct json_object *o, const char *key,

@@ -88,13 +88,115 @@ out:
 	return rc;
 }
 
+/* The value of the hex digit c, or -1. */
+static int
+pj_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The UTF-16 unit of the escape "\uXXXX" at s (n bytes available), or -1 when s holds none. */
+static long
+pj_unit(const char *s, size_t n)
+{
+	long	 v = 0;
+	int	 i, d;
+
+	if (n < 6 || s[0] != '\\' || s[1] != 'u')
+		return -1;
+	for (i = 2; i < 6; i++) {
+		if ((d = pj_hex(s[i])) < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/*
+ * Where body (len bytes) holds the escape of a UTF-16 surrogate without
+ * its pair ("\ud800" alone, or a low one first), which json-c would turn
+ * into U+FFFD without a word: the offset of the first, or len when none.
+ * Escaped backslashes are skipped, so "\\ud800" is text.
+ */
+static size_t
+pj_lone_surrogate(const char *body, size_t len, size_t from)
+{
+	const char	*p;
+	size_t		 i = from;
+	long		 u;
+
+	while (i < len && (p = memchr(body + i, '\\', len - i)) != NULL) {
+		i = (size_t)(p - body);
+		if ((u = pj_unit(body + i, len - i)) < 0xd800 || u > 0xdfff) {
+			i += 2;		/* another escape, "\\" included */
+			continue;
+		}
+		if (u >= 0xdc00)
+			return i;
+		if ((u = pj_unit(body + i + 6, len - i - 6)) < 0xdc00 ||
+		    u > 0xdfff)
+			return i;
+		i += 12;
+	}
+	return len;
+}
+
+/*
+ * A copy of body in which each lone surrogate's escape is one 0xFF byte:
+ * invalid UTF-8, which every caller already refuses or repairs (and
+ * logs), as it does the same bytes sent raw. *copy is NULL when body has
+ * none (the common case: one memchr pass). 1, or < 0 out of memory.
+ */
+static int
+pj_mark_lone_surrogates(const char *body, size_t len, char **copy,
+    size_t *copylen)
+{
+	size_t	 at, from = 0, n = 0;
+	char	*c;
+
+	*copy = NULL;
+	if ((at = pj_lone_surrogate(body, len, 0)) == len)
+		return 1;
+	if ((c = malloc(len)) == NULL) {
+		log_error("payload: out of memory");
+		return -1;
+	}
+	for (; at < len; at = pj_lone_surrogate(body, len, from)) {
+		memcpy(c + n, body + from, at - from);
+		n += at - from;
+		c[n++] = (char)0xff;
+		from = at + 6;
+	}
+	memcpy(c + n, body + from, len - from);
+	*copy = c;
+	*copylen = n + len - from;
+	return 1;
+}
+
 int
 payload_object_parse(const char *body, size_t len, struct json_object **root,
     const char **why)
 {
+	char	*marked;
+	size_t	 mlen;
 	int	 rc;
 
-	if ((rc = pj_parse(body, len, SIZE_MAX, root, why)) <= 0)
+	*root = NULL;
+	if (body != NULL &&
+	    pj_mark_lone_surrogates(body, len, &marked, &mlen) < 0)
+		return -1;
+	if (body != NULL && marked != NULL) {
+		rc = pj_parse(marked, mlen, SIZE_MAX, root, why);
+		free(marked);
+	} else
+		rc = pj_parse(body, len, SIZE_MAX, root, why);
+	if (rc <= 0)
 		return rc;
 	if (!json_object_is_type(*root, json_type_object)) {
 		json_object_put(*root);
@@ -103,6 +205,57 @@ payload_object_parse(const char *body, size_t len, struct json_object **root,
 		return 0;
 	}
 	return 1;
+}
+
+/*
+ * The members the text of body names: its colons outside strings (either
+ * quote, as json-c reads them) and comments, one to a member.
+ */
+static size_t
+pj_text_members(const char *b, size_t len)
+{
+	const char	*p;
+	size_t		 i, n = 0;
+	char		 q;
+
+	for (i = 0; i < len; i++) {
+		if (b[i] == '"' || b[i] == '\'') {
+			for (q = b[i++]; i < len && b[i] != q; i++)
+				if (b[i] == '\\')
+					i++;
+		} else if (b[i] == '/' && i + 1 < len && b[i + 1] == '*') {
+			p = memmem(b + i + 2, len - i - 2, "*/", 2);
+			i = p != NULL ? (size_t)(p - b) + 1 : len;
+		} else if (b[i] == '/' && i + 1 < len && b[i + 1] == '/') {
+			p = memchr(b + i, '\n', len - i);
+			i = p != NULL ? (size_t)(p - b) : len;
+		} else if (b[i] == ':')
+			n++;
+	}
+	return n;
+}
+
+/* The members of every object in o, nested ones included. */
+static size_t
+pj_tree_members(struct json_object *o)
+{
+	size_t	 n = 0, i;
+
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, key, v) {
+			(void)key;
+			n += 1 + pj_tree_members(v);
+		}
+	} else if (json_object_is_type(o, json_type_array))
+		for (i = 0; i < json_object_array_length(o); i++)
+			n += pj_tree_members(json_object_array_get_idx(o, i));
+	return n;
+}
+
+int
+pj_duplicate_member(const char *body, size_t len, struct json_object *root)
+{
+	return pj_text_members(body, len) > pj_tree_members(root);
 }
 
 struct json_object *

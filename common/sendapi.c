@@ -192,36 +192,6 @@ authorize(struct store *st, const char *conn, const char *hash,
 }
 
 int
-sendapi_text_valid(const char *text, const char **why)
-{
-	size_t			 len = strlen(text), i, n;
-	uint32_t		 cp;
-
-	if (len == 0) {
-		*why = "text is empty";
-		return 0;
-	}
-	if (!smstext_utf8_valid(text, len)) {
-		*why = "text is not valid UTF-8";
-		return 0;
-	}
-	for (i = 0; i < len; i += n) {
-		n = smstext_utf8_next(text + i, len - i, &cp);
-		if ((cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') ||
-		    (cp >= 0x7f && cp <= 0x9f)) {
-			*why = "text holds a control character (only line"
-			    " breaks and tabs are allowed)";
-			return 0;
-		}
-	}
-	for (i = 0; i < len; i++)
-		if (strchr(" \t\r\n", text[i]) == NULL)
-			return 1;
-	*why = "text is only white space";
-	return 0;
-}
-
-int
 sendapi_communication_valid(const char *s, const char **why)
 {
 	size_t	 n = strlen(s);
@@ -405,7 +375,8 @@ sendapi_post(struct http *h, const char *conn)
 		return;
 	if (!http_content_is_json(h)) {
 		refuse(&r, 415, NULL, "Content-Type must be application/json"
-		    " (UTF-8: no charset, or charset=utf-8)");
+		    " (UTF-8: no charset, or charset=utf-8; each parameter"
+		    " once)");
 		goto refused;
 	}
 	if ((rc = http_body(h, SENDAPI_BODY_MAX, &body, &len)) <= 0) {
@@ -428,7 +399,7 @@ sendapi_post(struct http *h, const char *conn)
 	}
 	if (!phone_normalize(req.to, phone, sizeof(phone), &why))
 		refuse(&r, 422, "to", "invalid phone number: %s", why);
-	else if (!sendapi_text_valid(req.text, &why))
+	else if (!smstext_check(req.text, &why))
 		refuse(&r, 422, "text", "%s", why);
 	else if (req.communication != NULL &&
 	    !sendapi_communication_valid(req.communication, &why))
@@ -542,9 +513,10 @@ static const struct {
 	{ "409", "The connection is not RUNNING." },
 	{ "413", "Body larger than 64 KiB." },
 	{ "415", "<code>Content-Type</code> is not"
-	    " <code>application/json</code> in UTF-8." },
-	{ "422", "A member is missing, of the wrong type, unknown or invalid"
-	    " (<code>field</code> names it), or the <code>reference</code> was"
+	    " <code>application/json</code> in UTF-8, or names a parameter"
+	    " twice." },
+	{ "422", "A member is missing, of the wrong type, unknown, given"
+	    " twice or invalid (<code>field</code> names it), or the <code>reference</code> was"
 	    " used before with another <code>to</code>, <code>text</code> or"
 	    " <code>communication</code>." },
 	{ "503", "Store unavailable: retry later (with the same"

@@ -44,8 +44,7 @@ void	 sendapi_get(struct http *, const char *conn, const char *uid);
  */
 void	 sendapi_docs(struct http *, const char *base, const char *conn);
 
-/* Value checks of a send request, for tests: 1 valid, 0 with a static *why. */
-int	 sendapi_text_valid(const char *text, const char **why);
+/* Value checks of a send request (its text: smstext_check), for tests: 1 valid, 0 with a static *why. */
 int	 sendapi_communication_valid(const char *s, const char **why);
 int	 sendapi_reference_valid(const char *s, const char **why);
 

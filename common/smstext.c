@@ -165,6 +165,36 @@ smstext_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
+int
+smstext_check(const char *text, const char **why)
+{
+	size_t			 len = strlen(text), i, n;
+	uint32_t		 cp;
+
+	if (len == 0) {
+		*why = "text is empty";
+		return 0;
+	}
+	if (!smstext_utf8_valid(text, len)) {
+		*why = "text is not valid UTF-8";
+		return 0;
+	}
+	for (i = 0; i < len; i += n) {
+		n = utf8_next((const unsigned char *)text + i, len - i, &cp);
+		if ((cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') ||
+		    (cp >= 0x7f && cp <= 0x9f)) {
+			*why = "text holds a control character (only line"
+			    " breaks and tabs are allowed)";
+			return 0;
+		}
+	}
+	for (i = 0; i < len; i++)
+		if (strchr(" \t\r\n", text[i]) == NULL)
+			return 1;
+	*why = "text is only white space";
+	return 0;
+}
+
 char *
 smstext_utf8_repair(const char *s, size_t len)
 {

@@ -52,6 +52,15 @@ char	*smstext_utf8_repair(const char *s, size_t len);
 size_t	 smstext_chars(const char *utf8);
 
 /*
+ * Whether text may be sent as a message, the one check of every text a
+ * person or another system gives (the send API, the command line, the
+ * admin): strict UTF-8, not empty, not only white space, and no control
+ * character but line breaks and tabs (no ESC, BEL, DEL or C1). 1 valid,
+ * 0 with a static *why.
+ */
+int	 smstext_check(const char *text, const char **why);
+
+/*
  * Prepares outbound text: repairs it as smstext_utf8_repair does, then,
  * if it has more than SMSTEXT_MAX_CHARS code points, keeps the first
  * SMSTEXT_MAX_CHARS - 3 and appends "...", never splitting a sequence.

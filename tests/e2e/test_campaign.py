@@ -196,6 +196,11 @@ p = env.cli("campaign", "import", camp, csv_file("nophone.csv", "number,name\n1,
 env.check(p.returncode == 2 and "no phone column" in p.stderr and
           env.sql1("SELECT COUNT(*) FROM campaign_recipients") == 0,
           "a file without a phone column is refused, nothing imported", p.stderr)
+p = env.cli("campaign", "import", camp, csv_file("twophones.csv",
+            "phone,name,phone\n4915112340001,a,4915112340002\n"), check=False)
+env.check(p.returncode == 2 and "line 1:" in p.stderr and "'phone' twice" in p.stderr and
+          env.sql1("SELECT COUNT(*) FROM campaign_recipients") == 0,
+          "a file with two phone columns is refused with the line, nothing imported", p.stderr)
 p = env.cli("campaign", "import", camp, os.path.join(env.dir, "missing.csv"), check=False)
 env.check(p.returncode == 1 and "missing.csv" in p.stderr, "a missing file is refused")
 p = env.cli("campaign", "import", camp, csv_file("empty.csv", ""), check=False)

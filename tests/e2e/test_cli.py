@@ -101,6 +101,50 @@ for args, word in bad_args:
               "one-line error naming '%s' for %s" % (word, " ".join(args)), err)
 env.check(env.sql1("SELECT COUNT(*) FROM connections") == rows_before, "bad arguments stored nothing")
 
+# --- help and version: on stdout, exit 0; per verb from the same table ----------------------
+full = env.cli("help")
+env.check(full.returncode == 0 and full.stdout.startswith("usage:\n") and full.stderr == "",
+          "help: the usage on stdout, exit 0", full.stderr)
+lines = full.stdout.splitlines()
+env.check(len(lines) == len(set(lines)) and sum(l.split()[1:2] == ["outbox"] for l in lines) == 3,
+          "help lists each command once (outbox: list, resend, fail)", full.stdout)
+for args in (["--help"], ["-h"]):
+    p = env.cli(*args, check=False)
+    env.check(p.returncode == 0 and p.stdout == full.stdout and p.stderr == "",
+              "%s: the usage on stdout, exit 0" % args[0], "%d %r" % (p.returncode, p.stderr))
+makefile = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                             "Makefile")).read()
+version = next(l.split("=", 1)[1].strip() for l in makefile.splitlines() if l.startswith("VERSION"))
+p = env.cli("--version", check=False)
+env.check(p.returncode == 0 and p.stdout == "ibchannel %s\n" % version and p.stderr == "",
+          "--version prints the version on stdout", "%d %r %r" % (p.returncode, p.stdout, p.stderr))
+add_usage = next((l for l in lines if l.startswith("  ibchannel connection add ")), "(none)")
+for args in (["help", "connection", "add"], ["connection", "add", "--help"],
+             ["connection", "add", "-h"], ["connection", "add", "--name", "x", "--help"]):
+    p = env.cli(*args, check=False)
+    env.check(p.returncode == 0 and p.stdout == "usage:\n%s\n" % add_usage and p.stderr == "",
+              "%s: that verb's usage on stdout" % " ".join(args), "%d %r" % (p.returncode, p.stderr))
+for args in (["help", "connection"], ["connection", "--help"], ["help", "send"], ["send", "--help"]):
+    p = env.cli(*args, check=False)
+    want = [l for l in lines[1:] if l.split()[1] == args[1 if args[0] == "help" else 0]]
+    env.check(p.returncode == 0 and p.stdout.splitlines() == ["usage:"] + want,
+              "%s: the usages of that command" % " ".join(args), "%d %r" % (p.returncode, p.stderr))
+p = env.cli("help", "frobnicate", check=False)
+env.check(p.returncode == 2 and p.stdout == "" and "unknown command" in p.stderr,
+          "help of an unknown command: exit 2", p.stderr)
+p = env.cli(check=False)
+env.check(p.returncode == 2 and p.stdout == "" and p.stderr.startswith("usage:"),
+          "no command: the usage on stderr, exit 2")
+
+# --- a negative value is an argument: it reaches the setting's own check ------------------
+settings_before = env.sql("SELECT * FROM settings ORDER BY name")
+p = env.cli("settings", "set", "session_timeout_minutes", "-5", check=False)
+env.check(p.returncode == 2 and "session_timeout_minutes" in p.stderr and "1 to" in p.stderr
+          and "unknown option" not in p.stderr, "a negative setting gets the setting's message",
+          p.stderr)
+env.check(env.sql("SELECT * FROM settings ORDER BY name") == settings_before,
+          "the refused setting changed nothing")
+
 # --- list and show mask the key ---------------------------------------------------------
 p = env.cli("connection", "list")
 env.check(cid in p.stdout and "****" + SIM_KEY[-4:] in p.stdout and SIM_KEY not in p.stdout,
@@ -171,6 +215,36 @@ env.cli("settings", "set", "public_url", "https://sms.example.com")
 env.check(env.cli("settings", "get", "public_url").stdout.strip() == "https://sms.example.com",
           "settings round trip")
 env.check(env.cli("settings", "frob", check=False).returncode == 2, "settings usage error")
+
+# --- send: the send API's checks, and one exit status per outcome -------------------------
+snap = env.snapshot()
+for text, why in [("caf\udce9 au lait", "not valid UTF-8"),
+                  ("\x1b[2Jcleared", "control character"),
+                  ("ding\x07", "control character"),
+                  (" \n\t", "only white space")]:
+    p = env.cli("send", "--connection", cid, "--to", "41793026727", "--text", text, check=False)
+    env.check(p.returncode == 2 and why in p.stderr and p.stdout == "",
+              "send refuses what the send API refuses (exit 2): %r" % text, p.stderr)
+env.check(env.snapshot() == snap, "refused texts stored nothing")
+p = env.cli("send", "--connection", cid, "--to", "+41 79 302", "--text", "hi", check=False)
+env.check(p.returncode == 1 and "invalid phone number" in p.stderr and p.stdout.strip().isdigit(),
+          "send to an invalid number: stored failed, exit 1", p.stderr)
+p = env.cli("send", "--connection", cid, "--to", "41793026727", "--text", "hello")
+env.check(p.returncode == 0 and p.stdout.strip().isdigit(), "send to a valid number: exit 0")
+env.sql("UPDATE contacts SET opted_out = 1 WHERE phone = '+41793026727'")
+p = env.cli("send", "--connection", cid, "--to", "41793026727", "--text", "promo", check=False)
+mid = p.stdout.strip()
+env.check(p.returncode == 1 and "opted out" in p.stderr and mid.isdigit()
+          and env.sql1("SELECT status FROM messages WHERE id = ?", (int(mid or 0),)) == "failed",
+          "send to an opted-out contact: stored failed, exit 1", p.stderr)
+sid = env.sql1("SELECT s.id FROM sessions s JOIN contacts c ON c.id = s.contact_id"
+               " WHERE c.phone = '+41793026727'")
+p = env.cli("session", "reply", str(sid), "--text", "are you there?", check=False)
+env.check(p.returncode == 1 and "opted out" in p.stderr and p.stdout.strip().isdigit(),
+          "reply to an opted-out contact: exit 1", p.stderr)
+p = env.cli("session", "reply", str(sid), "--text", "bell\x07", check=False)
+env.check(p.returncode == 2 and "control character" in p.stderr,
+          "reply with a control character: exit 2", p.stderr)
 
 # --- make install ----------------------------------------------------------------------
 dest = os.path.join(env.dir, "destdir")

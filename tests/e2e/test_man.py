@@ -62,6 +62,14 @@ for page in PAGES:
     check(m and set(levels) <= set(named), "%s names every log level in IBCHANNEL_LOG" % page,
           "has %r of %r" % (named, levels))
 check("/health" in read("man", "inbound.fcgi.8"), "inbound.fcgi.8 describes GET /health")
+# ibchannel(1) says how to ask for help and the version, and what each exit status means.
+page = open(os.path.join(ROOT, "man", "ibchannel.1")).read()
+check(".Cm help" in page and ".Fl -version" in page and ".Fl h" in page,
+      "ibchannel.1 documents help, -h and --version")
+status = page.split(".Sh EXIT STATUS", 1)[-1].split(".Sh ", 1)[0]
+check(all(".It %d" % n in status for n in (0, 1, 2)) and "opted out" in status,
+      "ibchannel.1 documents each exit status, a message that will not be sent included",
+      status[:300])
 
 dest = tempfile.mkdtemp(prefix="ibc-install-")
 try:

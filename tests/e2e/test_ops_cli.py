@@ -127,7 +127,8 @@ env.check(SIM_KEY not in p.stdout and NEW_KEY not in p.stdout, "no key in the lo
 bad(["connection", "logs", cid, "--level", "loud"], 2, "--level", "logs: unknown level")
 bad(["connection", "logs", cid, "--limit", "0"], 2, "--limit", "logs: limit 0")
 bad(["connection", "logs", cid, "--limit", "x"], 2, "--limit", "logs: limit not a number")
-bad(["connection", "logs", UNKNOWN], 1, "no connection", "logs: unknown id")
+p = bad(["connection", "logs", UNKNOWN], 1, "no connection", "logs: unknown id")
+env.check(p.stdout == "", "logs: an unknown id prints no header", p.stdout)
 
 # --- connection urls ------------------------------------------------------------------------
 p = env.cli("connection", "urls", cid)

@@ -50,12 +50,16 @@ for ctype, want in (("application/json; charset=iso-8859-1", 415),
                     ("application/json; charset=utf-8", 200),
                     ("application/json; charset=\"UTF-8\"", 200),
                     ("application/json;charset=utf8", 200),
-                    ("application/json; foo=bar", 200)):
+                    ("application/json; foo=bar", 200),
+                    ("application/json; charset=utf-8; charset=latin1", 415),
+                    ("application/json; charset=utf-8; Charset=utf-8", 415),
+                    ("application/json; foo=1; foo=2", 415)):
     mid = "cs-%d-%s" % (want, ctype.encode().hex()[-12:])
     r = env.post(SMS, json.dumps(mo(mid, "charset")).encode(), ctype=ctype)
     env.check(r.status == want, "Content-Type %s -> %d" % (ctype, want), "%d %s" % (r.status, r.text))
     if want == 415:
-        env.check("UTF-8" in ((r.json() or {}).get("error") or ""), "415 says UTF-8", r.text)
+        env.check("UTF-8" in ((r.json() or {}).get("error") or ""), "415 says UTF-8: %s" % ctype,
+                  r.text)
     env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id = ?", (mid,))
               == (1 if want == 200 else 0), "stored only when accepted: %s" % ctype)
 
@@ -74,6 +78,19 @@ r = env.post(SMS, b'{"results": [{"messageId": "utf-1", "from": "4915100000002",
                   b' "text": "a\xffb"}]}')
 env.check(count("SELECT COUNT(*) FROM logs WHERE text LIKE '%utf-1%invalid UTF-8%'") == 1,
           "invalid UTF-8 is still called so", r.text)
+
+# --- A lone surrogate escape is repaired and logged as invalid bytes are ------------------
+r = env.post(SMS, b'{"results": [{"messageId": "sur-1", "from": "4915100000002",'
+                  b' "text": "a\\ud800b \\ud83d\\ude00"}]}')
+env.check(r.status == 200 and (r.json() or {}).get("stored") == 1, "text with \\ud800 stored", r.text)
+env.check(count("SELECT text FROM messages WHERE infobip_id = 'sur-1'") == "a\ufffdb \U0001f600",
+          "the lone surrogate stored as U+FFFD, the pair as its character")
+env.check(count("SELECT COUNT(*) FROM logs WHERE text LIKE '%sur-1%invalid UTF-8%'") == 1,
+          "the lone surrogate is logged as invalid UTF-8 is")
+r = env.post(SMS, b'{"results": [{"messageId": "sur-2", "from": "4915100000002",'
+                  b' "text": "\\ud83d\\ude00 fine"}]}')
+env.check(r.status == 200 and count("SELECT COUNT(*) FROM logs WHERE text LIKE '%sur-2%'") == 0,
+          "a surrogate pair is not logged", r.text)
 
 # --- Over-long inbound text: refused per item, with a settable maximum ------------------
 env.cli("settings", "set", "inbound_text_max_bytes", "1000")

@@ -277,6 +277,14 @@ env.check(r.headers.get("Allow") == "GET, HEAD", "405 says Allow: GET, HEAD", r.
 refused("text/plain", send(json.dumps(GOOD), TOKEN, ctype="text/plain"), 415)
 refused("charset latin-1", send(json.dumps(GOOD), TOKEN, ctype="application/json; charset=iso-8859-1"),
         415)
+refused("charset given twice", send(json.dumps(GOOD), TOKEN,
+                                   ctype="application/json; charset=utf-8; charset=latin1"), 415)
+refused("a member given twice", send(b'{"to": "+41793026727", "text": "Hello", "text": "Bye"}',
+                                     TOKEN), 422, contains="twice")
+refused("text with a lone surrogate", send(b'{"to": "+41793026727", "text": "a\\ud800b"}', TOKEN),
+        422, field="text", contains="UTF-8")
+refused("text with a lone low surrogate", send(b'{"to": "+41793026727", "text": "\\udc00"}', TOKEN),
+        422, field="text", contains="UTF-8")
 refused("body over 64 KiB", send({"to": "+41793026727", "text": "x" * 70000}, TOKEN), 413)
 refused("malformed JSON", send(b'{"to": "+41793026727", "text": ', TOKEN), 400)
 refused("a JSON array", send([GOOD], TOKEN), 400)

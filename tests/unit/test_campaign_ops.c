@@ -88,7 +88,7 @@ test_campaigns(struct ops *o)
 	int64_t				 aid, id, newest = 0;
 	size_t				 memsz = 0;
 	FILE				*in, *out;
-	const char			*csv = "phone,name\n+4915112340001,Ann\n"
+	const char			*dup, *csv = "phone,name\n+4915112340001,Ann\n"
 	    "4915112340002,=cmd()\nbad,Bo\n4915112340001,Ann again\n"
 	    "4915112340003,\n";
 
@@ -179,6 +179,21 @@ test_campaigns(struct ops *o)
 	CHECK(ops_campaign_import(o, id, in, 0, NULL, &res, &e) == 0 &&
 	    e.kind == OPS_INVALID && strstr(ops_error_text(&e), "no phone") !=
 	    NULL, "no phone column: refused");
+	fclose(in);
+	dup = "\xef\xbb\xbf\nphone,name,Phone\n1,a,2\n";
+	in = fmemopen((void *)dup, strlen(dup), "r");
+	CHECK(ops_campaign_import(o, id, in, 0, NULL, &res, &e) == 0 &&
+	    e.kind == OPS_INVALID && strstr(ops_error_text(&e), "line 2:") !=
+	    NULL && strstr(ops_error_text(&e), "'Phone' twice (columns 1 and"
+	    " 3)") != NULL && res.imported == 0,
+	    "two phone columns: refused with the line: %s", ops_error_text(&e));
+	fclose(in);
+	/* A line already imported: read, nothing added. */
+	dup = "phone,name,,\n4915112340001,a,,\n";
+	in = fmemopen((void *)dup, strlen(dup), "r");
+	CHECK(ops_campaign_import(o, id, in, 0, NULL, &res, &e) > 0 &&
+	    res.lines == 1, "unnamed columns are no duplicates: %s",
+	    ops_error_text(&e));
 	fclose(in);
 
 	/* The reads the admin uses. */

@@ -13,9 +13,9 @@
 static char	 dir[] = "/tmp/ibc-outbound-XXXXXX";
 static char	 dbpath[256];
 
-/* The stored text of message id (the caller frees it), or NULL. */
+/* The one value query (a SELECT of one column, ? the message id) reads (the caller frees it), or NULL. */
 static char *
-stored_text(int64_t id)
+stored_value(const char *query, int64_t id)
 {
 	sqlite3		*db;
 	sqlite3_stmt	*s;
@@ -23,8 +23,7 @@ stored_text(int64_t id)
 
 	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
 		return NULL;
-	if (sqlite3_prepare_v2(db, "SELECT text FROM messages WHERE id = ?",
-	    -1, &s, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, query, -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, id);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			t = strdup((const char *)sqlite3_column_text(s, 0));
@@ -32,6 +31,13 @@ stored_text(int64_t id)
 	}
 	sqlite3_close(db);
 	return t;
+}
+
+/* The stored text of message id (the caller frees it), or NULL. */
+static char *
+stored_text(int64_t id)
+{
+	return stored_value("SELECT text FROM messages WHERE id = ?", id);
 }
 
 /* Rows of the logs whose text is LIKE pattern. */
@@ -64,7 +70,8 @@ main(void)
 	struct store		*st;
 	char			 uid[STORE_UID_MAX], failed[256], want[1700];
 	char			 pattern[128], *long_text, *t;
-	int64_t			 id;
+	int64_t			 id, contact;
+	int			 opted;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
@@ -124,6 +131,17 @@ main(void)
 	CHECK(outbound_send(st, c.id, "123-456", "hi", "operator:t", &id,
 	    failed, sizeof(failed)) > 0 && strstr(failed, "invalid phone"
 	    " number") != NULL, "send to a bad number: stored failed");
+	/* An opted-out contact: stored failed at once, said, never queued. */
+	CHECK(store_contact_get(st, "+4915112345678", &contact, &opted) > 0 &&
+	    store_contact_set_opt_out(st, contact, 1) > 0, "contact opts out");
+	CHECK(outbound_send(st, c.id, "4915112345678", "promo", "operator:t",
+	    &id, failed, sizeof(failed)) > 0 &&
+	    strcmp(failed, "the contact opted out") == 0,
+	    "send to an opted-out contact: said at once");
+	t = stored_value("SELECT status FROM messages WHERE id = ?", id);
+	CHECK(t != NULL && strcmp(t, "failed") == 0,
+	    "send to an opted-out contact: stored failed");
+	free(t);
 	CHECK(outbound_send(st, "00000000000000000000000000000000", "491",
 	    "hi", "operator:t", &id, failed, sizeof(failed)) == 0,
 	    "send on an unknown connection");

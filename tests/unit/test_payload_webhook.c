@@ -374,6 +374,18 @@ static const struct {
 	  "{\"messageId\":\"m1\",\"from\":\"41\",\"text\":\"caf\xc3 \xff!\"}",
 	  "", "m1", "41", "caf\xef\xbf\xbd \xef\xbf\xbd!", 1, 0, -1, -1, "",
 	  "" },
+	{ "lone surrogates repaired as invalid bytes are",
+	  "{\"messageId\":\"m1\",\"from\":\"41\",\"text\":"
+	  "\"a\\ud800b\\udc00\\ud83d\\ude00\\\\ud800\\ud800\\u0041\"}",
+	  "", "m1", "41", "a\xef\xbf\xbd" "b\xef\xbf\xbd\xf0\x9f\x98\x80\\ud800"
+	  "\xef\xbf\xbd" "A", WH_TEXT_BAD_UTF8, 0, -1, -1, "", "" },
+	{ "a lone surrogate in an MMS text part repaired",
+	  "{\"messageId\":\"m1\",\"from\":\"41\",\"message\":["
+	  "{\"contentType\":\"text/plain\",\"value\":\"x\\udbff\"}]}",
+	  "", "m1", "41", "x\xef\xbf\xbd", 1, 0, -1, -1, "", "" },
+	{ "a lone surrogate in messageId refused as invalid bytes are",
+	  "{\"messageId\":\"m\\ud800\",\"from\":\"41\",\"text\":\"x\"}",
+	  "messageId is not valid UTF-8", "", "41", "x", 0, 0, -1, -1, "", "" },
 	{ "NUL in text dropped",
 	  "{\"messageId\":\"m1\",\"from\":\"41\",\"text\":\"a\\u0000b\"}",
 	  "", "m1", "41", "ab", WH_TEXT_NUL, 0, -1, -1, "", "" },

@@ -342,6 +342,49 @@ test_copy(void)
 	CHECK(buf[0] == 'z', "size 0 writes nothing");
 }
 
+/* Texts the send API, the command line and the admin accept or refuse alike. */
+static const struct {
+	const char	*in;
+	int		 ok;
+} checks[] = {
+	{ "Hello", 1 },
+	{ "Line one\nline two\r\n\tindented", 1 },
+	{ "Grüße, 你好, emoji \xf0\x9f\x98\x80", 1 },
+	{ "", 0 },
+	{ " \n\t ", 0 },
+	{ "bell \x07", 0 },
+	{ "escape \x1b[2J", 0 },
+	{ "delete \x7f", 0 },
+	{ "C1 \xc2\x85 next line", 0 },
+	{ "C1 \xc2\x9f", 0 },
+	{ "latin-1 caf\xe9", 0 },
+	{ "overlong \xc0\xaf", 0 },
+	{ "surrogate \xed\xa0\x80", 0 },
+	{ "cut \xe2\x82", 0 },
+	{ "U+00A0 is fine \xc2\xa0", 1 },
+	{ "invalid \xff\xfe bytes", 0 },
+	{ "a lone continuation \x80", 0 },
+	{ "vertical tab \x0b", 0 },
+	{ "backspace \x08", 0 },
+};
+
+
+/* The one check of sendable text: smstext_check over the table. */
+static void
+test_check(void)
+{
+	const char	*why;
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		why = NULL;
+		rc = smstext_check(checks[i].in, &why);
+		CHECK(rc == checks[i].ok && (rc || why != NULL),
+		    "check %zu: got %d", i, rc);
+	}
+}
+
 int
 main(void)
 {
@@ -350,5 +393,6 @@ main(void)
 	test_measure();
 	test_prepare();
 	test_copy();
+	test_check();
 	return check_done();
 }
