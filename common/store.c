@@ -304,12 +304,19 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " agent_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
 	[STMT_MSG_FIND_OUT] = "SELECT id FROM messages WHERE connection_id = ?"
 	    " AND uid = ? AND direction = 'out'",
+	/*
+	 * A report Infobip sends again (it retries until it gets a 200) is
+	 * kept once: same message, same status reached at the same doneAt
+	 * (the key sql/015-events-once.sql gives older rows).
+	 */
 	[STMT_EVENT_ADD] = "INSERT INTO message_events (connection_id,"
 	    " message_uid, message_id, kind, applied, status, status_group,"
 	    " status_name, status_description, error_name, error_description,"
-	    " bulk_id, price, currency, sms_count, sent_at, done_at, raw)"
-	    " VALUES (?, ?, NULLIF(?, 0), 'report', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-	    " ?, ?, ?, ?)",
+	    " bulk_id, price, currency, sms_count, sent_at, done_at, raw,"
+	    " event_key) VALUES (?1, ?2, NULLIF(?3, 0), 'report', ?4, ?5, ?6,"
+	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+	    " ?5 || '|' || ?6 || '|' || ?7 || '|' || COALESCE(?16, ''))"
+	    " ON CONFLICT DO NOTHING",
 	[STMT_MSG_REPORT] = "UPDATE messages SET " REPORT_SET
 	    " WHERE id = ?13 AND " RANK("status") " < 3 AND " RANK("status")
 	    " <= " RANK("?1"),
@@ -328,10 +335,11 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " ORDER BY e.id LIMIT 500",
 	[STMT_EVENT_APPLIED] = "UPDATE message_events SET applied = 1,"
 	    " message_id = ? WHERE id = ?",
+	/* A click is kept once: same message, same time, same link. */
 	[STMT_CLICK_ADD] = "INSERT INTO message_events (connection_id,"
-	    " message_uid, message_id, kind, applied, raw) VALUES (?1, ?2,"
-	    " (SELECT id FROM messages WHERE connection_id = ?1 AND uid = ?2),"
-	    " 'click', 1, ?3)",
+	    " message_uid, message_id, kind, applied, raw, event_key)"
+	    " VALUES (?1, ?2, ?3, 'click', 1, ?4, ?5 || '|' || ?6)"
+	    " ON CONFLICT DO NOTHING",
 	[STMT_CLAIM_SELECT] = "SELECT o.message_id, m.uid, m.connection_id,"
 	    " m.recipient, m.text, o.attempts + 1, m.status = 'sending',"
 	    " COALESCE(c.opted_out, 0), o.priority, o.not_found,"
@@ -1641,25 +1649,27 @@ report_to_message(struct store *st, int64_t id, const struct store_report *r)
 
 int
 store_report_apply(struct store *st, const char *conn,
-    const struct store_report *r)
+    const struct store_report *r, int *pending)
 {
 	sqlite3_stmt	*s;
 	int64_t		 id = 0;
 	int		 rc;
 
+	*pending = 0;
 	if ((rc = run(st, STMT_MSG_FIND_OUT, &s, "ss", conn, r->uid)) < 0)
 		return -1;
 	if (rc == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	if (exec_stmt(st, STMT_EVENT_ADD, "ssii" "SSSSSS" "sdsI" "ssS", conn,
-	    r->uid, id, (int64_t)(id != 0), r->status, r->group_name,
-	    r->status_name, r->status_description, r->error_name,
-	    r->error_description, r->infobip_bulk_id, r->price, r->currency,
-	    r->sms_count, r->sent_at, r->done_at, r->raw) < 0)
-		return -1;
+	if ((rc = exec_changed(st, STMT_EVENT_ADD, "ssii" "SSSSSS" "sdsI"
+	    "ssS", conn, r->uid, id, (int64_t)(id != 0), r->status,
+	    r->group_name, r->status_name, r->status_description,
+	    r->error_name, r->error_description, r->infobip_bulk_id, r->price,
+	    r->currency, r->sms_count, r->sent_at, r->done_at, r->raw)) <= 0)
+		return rc < 0 ? -1 : 0;	/* kept before: applied then */
+	*pending = id == 0;
 	if (id == 0)
-		return 0;
+		return 1;
 	return report_to_message(st, id, r) < 0 ? -1 : 1;
 }
 
@@ -1740,9 +1750,24 @@ err:
 
 int
 store_click_add(struct store *st, const char *conn, const char *uid,
-    const char *raw)
+    const char *at, const char *url, const char *raw, int *unknown)
 {
-	return exec_stmt(st, STMT_CLICK_ADD, "sss", conn, uid, raw);
+	sqlite3_stmt	*s;
+	int64_t		 id = 0;
+	int		 rc;
+
+	*unknown = 0;
+	if ((rc = run(st, STMT_MSG_FIND_OUT, &s, "ss", conn, uid)) < 0)
+		return -1;
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (id == 0) {
+		*unknown = 1;
+		return 0;
+	}
+	return exec_changed(st, STMT_CLICK_ADD, "ssisSS", conn, uid, id, raw,
+	    at, url);
 }
 
 void

@@ -322,14 +322,22 @@ struct store_report {
 /*
  * Keeps the report as a message event and applies it to the message when
  * the connection has a message with that uid (status only moves forward).
- * > 0 applied (or known but older than the message's status), 0 kept for
- * later because the message is not known yet.
+ * > 0 a new report: applied (or known but older than the message's
+ * status), or kept for later with *pending set because the message is not
+ * known yet; 0 the same report was kept before (Infobip sent it again):
+ * nothing changes.
  */
-int	 store_report_apply(struct store *, const char *conn, const struct store_report *);
+int	 store_report_apply(struct store *, const char *conn, const struct store_report *,
+	    int *pending);
 /* Applies kept reports whose messages now exist. > 0 with *applied set. */
 int	 store_reports_apply_pending(struct store *, long *applied);
-/* Keeps a click as a message event. > 0 kept. */
-int	 store_click_add(struct store *, const char *conn, const char *uid, const char *raw);
+/*
+ * Keeps a click on the connection's outbound message uid as a message
+ * event, once per time at and link url. > 0 kept; 0 not kept: the same
+ * click was kept before, or no such message (*unknown set).
+ */
+int	 store_click_add(struct store *, const char *conn, const char *uid, const char *at,
+	    const char *url, const char *raw, int *unknown);
 
 /* The outbox. */
 struct store_claim {

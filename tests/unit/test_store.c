@@ -198,6 +198,7 @@ test_reports(struct store *st, const struct store_connection *c)
 	struct store_report	 r;
 	int64_t			 id;
 	long			 applied;
+	int			 pending;
 	char			 uid[STORE_UID_MAX], sql[256];
 
 	memset(&o, 0, sizeof(o));
@@ -218,16 +219,23 @@ test_reports(struct store *st, const struct store_connection *c)
 	r.currency = "EUR";
 	r.sms_count = 1;
 	r.raw = "{}";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "report applied");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "report applied");
 	snprintf(sql, sizeof(sql), "SELECT status = 'delivered' AND price = 0.01"
 	    " FROM messages WHERE id = %lld", (long long)id);
 	CHECK(q(sql) == 1, "delivered with price");
+	CHECK(store_report_apply(st, c->id, &r, &pending) == 0,
+	    "the same report again: seen before");
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM message_events WHERE"
+	    " message_id = %lld", (long long)id);
+	CHECK(q(sql) == 1, "a report sent twice is kept once");
+	snprintf(sql, sizeof(sql), "SELECT status = 'delivered' AND price = 0.01"
+	    " FROM messages WHERE id = %lld", (long long)id);
 	r.status = "accepted";
 	r.group_name = "PENDING";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "late PENDING taken");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "late PENDING taken");
 	CHECK(q(sql) == 1, "late PENDING does not overwrite DELIVERED");
 	r.status = "undeliverable";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "late final taken");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "late final taken");
 	CHECK(q(sql) == 1, "a final status never changes");
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM outbox WHERE"
 	    " message_id = %lld", (long long)id);
@@ -241,7 +249,7 @@ test_reports(struct store *st, const struct store_connection *c)
 	r.uid = uid;
 	r.status = "accepted";
 	r.group_name = "PENDING";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "PENDING on failed taken");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "PENDING on failed taken");
 	snprintf(sql, sizeof(sql), "SELECT status = 'failed' FROM messages"
 	    " WHERE id = %lld", (long long)id);
 	CHECK(q(sql) == 1 && q("SELECT COUNT(*) FROM logs WHERE event ="
@@ -249,7 +257,7 @@ test_reports(struct store *st, const struct store_connection *c)
 	    " logged");
 	r.status = "delivered";
 	r.group_name = "DELIVERED";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "final on failed taken");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "final on failed taken");
 	snprintf(sql, sizeof(sql), "SELECT status = 'delivered' AND"
 	    " status_group = 'DELIVERED' FROM messages WHERE id = %lld",
 	    (long long)id);
@@ -257,7 +265,7 @@ test_reports(struct store *st, const struct store_connection *c)
 	CHECK(q("SELECT COUNT(*) FROM logs WHERE event = 'report' AND text"
 	    " LIKE '%now delivered%our guess%'") == 1, "the correction is logged");
 	r.status = "undeliverable";
-	CHECK(store_report_apply(st, c->id, &r) > 0 && q(sql) == 1,
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0 && q(sql) == 1,
 	    "then Infobip's first final status stays");
 	CHECK(store_outbox_done(st, id, "failed", NULL, NULL, "", "", "late",
 	    -1) > 0 && q(sql) == 1, "the sender's late 'failed' does not either");
@@ -267,7 +275,10 @@ test_reports(struct store *st, const struct store_connection *c)
 	/* A report for a message not known yet waits, then applies. */
 	r.uid = "feedfeedfeedfeedfeedfeedfeedfeed";
 	r.status = "delivered";
-	CHECK(store_report_apply(st, c->id, &r) == 0, "kept for later");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0 && pending,
+	    "kept for later");
+	CHECK(store_report_apply(st, c->id, &r, &pending) == 0,
+	    "the same early report again: seen before");
 	CHECK(store_reports_apply_pending(st, &applied) > 0 && applied == 0,
 	    "nothing to apply yet");
 	{
