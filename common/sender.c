@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,7 +79,8 @@ struct sender {
 	struct agent_pool	*pool;
 	struct sender_cfg	 cfg;
 	unsigned char		 key[32];
-	char			 owner[128];
+	char			 host[64];
+	char			 owner[STORE_OWNER_MAX];	/* host:pid:start */
 	size_t			 inflight;	/* agent calls running */
 	int			 failed;	/* a store error happened */
 	struct agent_tag	*answered;	/* finished calls not yet written */
@@ -269,10 +271,10 @@ reply_write(struct sender *s, const struct agent_tag *t)
 /*
  * Writes every answer the pool handed back, in one transaction. Its
  * durability may be relaxed (IBCHANNEL_SYNC=normal for it): nothing has
- * left the machine because of it, and the outbox claim that precedes any
- * send is committed at the configured level, which makes everything
- * written before it durable too (the WAL is written in order). Lost on a
- * power failure, an answer is simply asked for again.
+ * left the machine because of it, and the mark that precedes any send
+ * (store_outbox_mark_sending) is committed at the configured level, which
+ * makes everything written before it durable too (the WAL is written in
+ * order). Lost on a power failure, an answer is simply asked for again.
  */
 static int
 replies_flush(struct sender *s)
@@ -526,6 +528,50 @@ record_result(struct sender *s, const struct store_claim *c,
 	return fail_message(s, c, r->group_name, r->status_name, reason);
 }
 
+/*
+ * Marks the n claimed messages of one request as possibly sent, in one
+ * transaction just before the request: until then a crash leaves them
+ * queued, and a restart sends them without a lookup in Infobip's logs.
+ * Those whose claim another sender took meanwhile (it lapsed) are dropped
+ * from claims[] and msgs[], which keep their order; *n says how many stay.
+ * > 0 done, < 0 store error.
+ */
+static int
+mark_sending(struct sender *s, struct store_claim **claims,
+    struct ib_outmsg *msgs, size_t *n)
+{
+	int64_t	*ids;
+	int	*held;
+	size_t	 i, k;
+	int	 rc = -1;
+
+	ids = calloc(*n, sizeof(*ids));
+	held = calloc(*n, sizeof(*held));
+	if (ids == NULL || held == NULL)
+		goto out;
+	for (i = 0; i < *n; i++)
+		ids[i] = claims[i]->message;
+	if (store_outbox_mark_sending(s->st, s->owner, s->cfg.lease, ids, *n,
+	    held) < 0)
+		goto out;
+	for (i = k = 0; i < *n; i++) {
+		if (!held[i]) {
+			log_info("message %s: its claim lapsed and another"
+			    " sender holds it; not sent from here",
+			    claims[i]->uid);
+			continue;
+		}
+		claims[k] = claims[i];
+		msgs[k++] = msgs[i];
+	}
+	*n = k;
+	rc = 1;
+out:
+	free(ids);
+	free(held);
+	return rc;
+}
+
 /* Sends the prepared messages of one connection, batch by batch. */
 static int
 send_batch(struct sender *s, const struct connection_config *cfg,
@@ -557,12 +603,16 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	opts.custom_domain = cfg->short_domain;
 	if ((res = calloc(n, sizeof(*res))) == NULL)
 		return -1;
+	if ((rc = mark_sending(s, claims, msgs, &n)) <= 0 || n == 0) {
+		free(res);
+		return rc < 0 ? -1 : 1;
+	}
 	memset(&err, 0, sizeof(err));
 	took = now_seconds();
 	rc = ib_send(s->ib, cfg->api_url, apikey, &opts, msgs, n, res, &err);
 	metrics_observe(METRICS_SEND_BATCH, "", now_seconds() - took);
 	/*
-	 * Relaxed durability: the claim before the send was committed at the
+	 * Relaxed durability: the mark before the send was committed at the
 	 * configured level; if this record is lost, the lapsed claim makes the
 	 * message unsure and Infobip's logs settle it, never a second send.
 	 */
@@ -809,8 +859,19 @@ outbox_pass(struct sender *s)
 	size_t			 i, from;
 	int			 n;
 
-	if ((n = store_outbox_claim(s->st, s->owner, s->cfg.lease,
-	    s->cfg.batch * CLAIM_BATCHES, &c)) <= 0)
+	/*
+	 * Relaxed durability: a claim lost on a power failure only frees its
+	 * rows; what may be sent is marked before each request, durably.
+	 */
+	if (store_sync_relaxed(s->st, 1) < 0)
+		return -1;
+	n = store_outbox_claim(s->st, s->owner, s->cfg.lease,
+	    s->cfg.batch * CLAIM_BATCHES, &c);
+	if (store_sync_relaxed(s->st, 0) < 0) {
+		store_claims_free(c, n > 0 ? (size_t)n : 0);
+		return -1;
+	}
+	if (n <= 0)
 		return n;
 	qsort(c, (size_t)n, sizeof(*c), claim_by_conn);
 	for (from = 0, i = 1; i <= (size_t)n; i++) {
@@ -897,6 +958,35 @@ retain_turn(struct sender *s, double now, int pace)
 
 /* --- the loop ------------------------------------------------------------------ */
 
+/*
+ * Whether owner ('host:pid:start') is a sender of this host whose process
+ * is gone, so that none of its claims can be on its way to Infobip. Any
+ * doubt (another host, a process with that pid alive, an unreadable name)
+ * leaves its claims to their leases.
+ */
+static int
+owner_dead(const char *owner, void *arg)
+{
+	const struct sender	*s = arg;
+	const char		*start, *pid;
+	char			*end;
+	long			 id;
+
+	if (strcmp(owner, s->owner) == 0 ||
+	    (start = strrchr(owner, ':')) == NULL)
+		return 0;
+	for (pid = start; pid > owner && pid[-1] != ':'; pid--)
+		;
+	if (pid == owner || (size_t)(pid - 1 - owner) != strlen(s->host) ||
+	    strncmp(owner, s->host, strlen(s->host)) != 0)
+		return 0;
+	errno = 0;
+	id = strtol(pid, &end, 10);
+	if (end != start || errno != 0 || id <= 0 || id > INT32_MAX)
+		return 0;
+	return kill((pid_t)id, 0) == -1 && errno == ESRCH;
+}
+
 int
 sender_lock(const char *path, char *buf, size_t bufsz, int *fd)
 {
@@ -918,9 +1008,8 @@ sender_run(struct store *st, const struct sender_opts *o,
 {
 	struct sender	 s;
 	const char	*why;
-	char		 host[64];
 	double		 end, poll, swept = 0, matched = 0, beat = 0;
-	long		 applied, closed, released;
+	long		 applied, closed, released, freed;
 	int		 sent, started, retaining, ret = 1;
 
 	memset(&s, 0, sizeof(s));
@@ -930,11 +1019,17 @@ sender_run(struct store *st, const struct sender_opts *o,
 		return 1;
 	}
 	cfg_load(st, &s.cfg);
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "host");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(s.owner, sizeof(s.owner), "%s:%ld:%ld", host, (long)getpid(),
-	    (long)time(NULL));
+	if (gethostname(s.host, sizeof(s.host)) != 0)
+		snprintf(s.host, sizeof(s.host), "host");
+	s.host[sizeof(s.host) - 1] = '\0';
+	snprintf(s.owner, sizeof(s.owner), "%s:%ld:%ld", s.host,
+	    (long)getpid(), (long)time(NULL));
+	/* What a sender killed here had claimed but not yet sent goes now. */
+	if (store_outbox_release_dead(st, owner_dead, &s, &freed) < 0)
+		goto out;
+	if (freed > 0)
+		log_info("%ld message(s) claimed by a sender that stopped before"
+		    " sending them: queued again", freed);
 	if ((s.ib = ib_open(IBCHANNEL_VERSION)) == NULL ||
 	    (s.pool = agent_pool_open(s.cfg.agent_parallel,
 	    s.cfg.agent_timeout_ms)) == NULL)

@@ -118,6 +118,9 @@ enum stmt {
 	STMT_CLAIM_SELECT,
 	STMT_CLAIM_LEASE,
 	STMT_CLAIM_SENDING,
+	STMT_MARK_LEASE,
+	STMT_OUTBOX_OWNERS,
+	STMT_OUTBOX_UNCLAIM,
 	STMT_OUTBOX_DONE,
 	STMT_OUTBOX_RETRY,
 	STMT_OUTBOX_UNSURE,
@@ -358,8 +361,20 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " END),"
 	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
 	    " attempts = attempts + 1 WHERE message_id = ?",
+	/* Just before its request: the message may be sent from now on. */
 	[STMT_CLAIM_SENDING] = "UPDATE messages SET status = 'sending',"
 	    " updated_at = " NOW " WHERE id = ? AND status = 'queued'",
+	/* ... if its claim still holds (owner, lease modifier, message id), renewed. */
+	[STMT_MARK_LEASE] = "UPDATE outbox SET lease_until ="
+	    " strftime('%Y-%m-%d %H:%M:%f', 'now', ?2) WHERE message_id = ?3"
+	    " AND lease_owner = ?1",
+	[STMT_OUTBOX_OWNERS] = "SELECT DISTINCT lease_owner FROM outbox"
+	    " WHERE lease_owner IS NOT NULL",
+	/* A claim that never reached its request: given back, not counted. */
+	[STMT_OUTBOX_UNCLAIM] = "UPDATE outbox SET lease_owner = NULL,"
+	    " lease_until = NULL, attempts = MAX(attempts - 1, 0)"
+	    " WHERE lease_owner = ? AND (SELECT status FROM messages"
+	    " WHERE id = outbox.message_id) = 'queued'",
 	[STMT_OUTBOX_DONE] = "UPDATE messages SET status = ?1,"
 	    " infobip_id = COALESCE(?2, infobip_id),"
 	    " bulk_id = COALESCE(?3, bulk_id),"
@@ -550,6 +565,9 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_CLAIM_SELECT),
 	N(STMT_CLAIM_LEASE),
 	N(STMT_CLAIM_SENDING),
+	N(STMT_MARK_LEASE),
+	N(STMT_OUTBOX_OWNERS),
+	N(STMT_OUTBOX_UNCLAIM),
 	N(STMT_OUTBOX_DONE),
 	N(STMT_OUTBOX_RETRY),
 	N(STMT_OUTBOX_UNSURE),
@@ -1876,8 +1894,9 @@ outbox_release(void *items, size_t n)
 	store_claims_free(items, n);
 }
 
+/* A claimed message stays 'queued' until store_outbox_mark_sending. */
 static const struct claim_kind outbox_kind = {
-	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, STMT_CLAIM_SENDING,
+	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, STMT__MAX,
 	sizeof(struct store_claim), outbox_fill, outbox_release,
 };
 
@@ -1891,6 +1910,75 @@ store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
 	rc = claim(st, &outbox_kind, owner, lease_seconds, max, &items);
 	*out = items;
 	return rc;
+}
+
+int
+store_outbox_mark_sending(struct store *st, const char *owner,
+    int lease_seconds, const int64_t *ids, size_t n, int *held)
+{
+	char	 lease[32];
+	size_t	 i;
+	int	 rc;
+
+	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if (store_begin(st) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((rc = exec_changed(st, STMT_MARK_LEASE, "ssi", owner, lease,
+		    ids[i])) < 0)
+			goto err;
+		held[i] = rc > 0;
+		if (held[i] && exec_stmt(st, STMT_CLAIM_SENDING, "i",
+		    ids[i]) < 0)
+			goto err;
+	}
+	return store_commit(st);
+err:
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_outbox_release_dead(struct store *st,
+    int (*dead)(const char *owner, void *arg), void *arg, long *released)
+{
+	sqlite3_stmt	*s;
+	char		 (*owners)[STORE_OWNER_MAX] = NULL;
+	size_t		 n = 0, room = 0, i;
+	int		 rc;
+	void		*p;
+
+	*released = 0;
+	for (rc = run(st, STMT_OUTBOX_OWNERS, &s, ""); rc == SQLITE_ROW;
+	    rc = step(st, STMT_OUTBOX_OWNERS, s)) {
+		if (n == room) {
+			room = room ? room * 2 : 8;
+			if ((p = realloc(owners, room * sizeof(*owners))) ==
+			    NULL) {
+				rc = -1;
+				break;
+			}
+			owners = p;
+		}
+		copy_col(s, 0, owners[n], sizeof(owners[n]));
+		if (dead(owners[n], arg))
+			n++;
+	}
+	sqlite3_reset(s);
+	if (rc < 0)
+		goto out;
+	/* Each its own short transaction: the webhooks wait for none long. */
+	for (i = 0; i < n; i++) {
+		if (exec_stmt(st, STMT_OUTBOX_UNCLAIM, "s", owners[i]) < 0) {
+			rc = -1;
+			goto out;
+		}
+		*released += sqlite3_changes(st->db);
+	}
+	rc = 1;
+out:
+	free(owners);
+	return rc < 0 ? -1 : 1;
 }
 
 int

@@ -225,6 +225,50 @@ sender_once()
 env.check(len(sim_messages(uid)) == 1 and status(uid) in ("accepted", "delivered"),
           "an unsent message found in 'sending' is looked up, then sent once")
 
+# --- kill -9 while claimed batches wait for their turn -----------------------------------
+# Four batches of five are claimed at once; the first request hangs at the
+# simulator (accepted only after the delay), and the sender is killed
+# meanwhile. The first five may have left; the fifteen behind them never did:
+# a restart sends those at once, without asking Infobip's logs about them.
+env.cli("settings", "set", "send_batch_size", "5")
+waiting = [send("49151123420%02d" % i, "queued behind %d" % i)[2] for i in range(20)]
+POSTS = "/_sim/requests?path=/sms/3/messages"
+posts_before = len(env.sim(POSTS)["requests"])
+env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "slow", "count": 1, "delay": 4})
+proc = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "30"],
+                        env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+env.check(env.wait_for(lambda: len(env.sim(POSTS)["requests"]) > posts_before, 10),
+          "the first batch's request reached the simulator")
+proc.send_signal(signal.SIGKILL)
+proc.wait()
+first = [u for u in waiting if u in env.sim(POSTS)["requests"][posts_before]["body"]]
+rest = [u for u in waiting if u not in first]
+env.check(len(first) == 5 and all(status(u) == "sending" for u in first)
+          and all(status(u) == "queued" for u in rest),
+          "after kill -9: the posted batch is sending, the fifteen behind it still queued",
+          repr([status(u) for u in waiting]))
+env.check(env.wait_for(lambda: all(sim_messages(u) for u in first), 15),
+          "the simulator accepted the hanging batch once its delay passed")
+lookups_before = len(env.sim("/_sim/requests?path=/sms/3/logs")["requests"])
+sender_once()
+env.check(all(len(sim_messages(u)) == 1 for u in rest),
+          "restart: the fifteen never posted are sent at once, without waiting for the lease",
+          repr([len(sim_messages(u)) for u in rest]))
+looked = [r for r in env.sim("/_sim/requests?path=/sms/3/logs")["requests"][lookups_before:]
+          if any(u in r["query"] for u in rest)]
+env.check(looked == [], "restart: no lookup in Infobip's logs for a message never posted",
+          repr(looked[:3]))
+# The posted five wait for their lease; once it lapsed, the logs settle them.
+env.sql("UPDATE outbox SET lease_until = '2000-01-01 00:00:00.000' WHERE message_id IN"
+        " (SELECT id FROM messages WHERE uid IN (%s))" % ",".join("?" * len(first)), first)
+sender_once()
+env.check(all(status(u) in ("accepted", "delivered") for u in waiting),
+          "every one of the twenty settled", repr([status(u) for u in waiting]))
+env.check(all(len(sim_messages(u)) == 1 for u in waiting),
+          "kill -9 with batches waiting: each of the twenty reached Infobip exactly once",
+          repr([len(sim_messages(u)) for u in waiting]))
+env.cli("settings", "set", "send_batch_size", "100")
+
 # --- Two senders at once: nothing twice -------------------------------------------------
 env.cli("settings", "set", "send_batch_size", "5")
 uids = []
