@@ -37,6 +37,9 @@
 #define RETAIN_BATCH_MIN 20	/* at least; in between it adapts so that */
 #define RETAIN_HOLD_MS	4.0	/* one holds the write lock about this long at most, */
 #define RETAIN_SHARE	5	/* and retention holds it 1/RETAIN_SHARE of the time at most */
+#define FULL_WAIT_MIN	0.1	/* the disk is full: the first wait before trying again, */
+#define FULL_WAIT_MAX	5.0	/* doubled each time up to this */
+#define FULL_SAY_SECONDS 60	/* and the sender says that it waits at most this often */
 
 /* Settings read once at start, with their defaults. */
 struct sender_cfg {
@@ -85,6 +88,9 @@ struct sender {
 	int			 failed;	/* a store error happened */
 	struct agent_tag	*answered;	/* finished calls not yet written */
 	struct retain		 retain;
+	double			 full_since;	/* writes fail for want of space since; 0: not */
+	double			 full_wait;	/* the last wait for space */
+	double			 full_said;	/* when the log last said so */
 };
 
 /* What the pool hands back for a finished agent call, and its answer. */
@@ -1002,6 +1008,36 @@ sender_lock(const char *path, char *buf, size_t bufsz, int *fd)
 	return 1;
 }
 
+/*
+ * After a write failed for want of space on the store's disk: the failed
+ * turn is undone and the sender waits before the next one, twice as long
+ * each time up to FULL_WAIT_MAX (less when told to quit), saying so at most
+ * once a minute. What the turn had claimed comes back when its claims
+ * lapse; what it had marked as sent is looked up before any new send.
+ */
+static void
+full_wait(struct sender *s, volatile sig_atomic_t *quit)
+{
+	double	 now = now_seconds(), until;
+
+	store_rollback(s->st);
+	store_sync_relaxed(s->st, 0);
+	s->failed = 0;		/* the answers not written are asked again */
+	if (s->full_since == 0) {
+		s->full_since = now;
+		s->full_wait = FULL_WAIT_MIN;
+	} else if ((s->full_wait *= 2) > FULL_WAIT_MAX)
+		s->full_wait = FULL_WAIT_MAX;
+	if (s->full_said == 0 || now - s->full_said >= FULL_SAY_SECONDS) {
+		log_warn("the store's disk is full: nothing can be written or"
+		    " sent; trying again every %.0f s at most until it takes"
+		    " writes (said once a minute)", FULL_WAIT_MAX);
+		s->full_said = now;
+	}
+	for (until = now + s->full_wait; !*quit && now_seconds() < until;)
+		usleep(20000);
+}
+
 int
 sender_run(struct store *st, const struct sender_opts *o,
     volatile sig_atomic_t *quit)
@@ -1010,7 +1046,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 	const char	*why;
 	double		 end, poll, swept = 0, matched = 0, beat = 0;
 	long		 applied, closed, released, freed;
-	int		 sent, started, retaining, ret = 1;
+	int		 sent, started, retaining, dead_freed = 0, ret = 1;
 
 	memset(&s, 0, sizeof(s));
 	s.st = st;
@@ -1024,12 +1060,6 @@ sender_run(struct store *st, const struct sender_opts *o,
 	s.host[sizeof(s.host) - 1] = '\0';
 	snprintf(s.owner, sizeof(s.owner), "%s:%ld:%ld", s.host,
 	    (long)getpid(), (long)time(NULL));
-	/* What a sender killed here had claimed but not yet sent goes now. */
-	if (store_outbox_release_dead(st, owner_dead, &s, &freed) < 0)
-		goto out;
-	if (freed > 0)
-		log_info("%ld message(s) claimed by a sender that stopped before"
-		    " sending them: queued again", freed);
 	if ((s.ib = ib_open(IBCHANNEL_VERSION)) == NULL ||
 	    (s.pool = agent_pool_open(s.cfg.agent_parallel,
 	    s.cfg.agent_timeout_ms)) == NULL)
@@ -1042,45 +1072,61 @@ sender_run(struct store *st, const struct sender_opts *o,
 		int stopping = *quit || (!o->once && now_seconds() >= end);
 
 		/* /health and the metrics tell when the sender last ran. */
-		if (now_seconds() - beat >= BEAT_SECONDS) {
+		if (now_seconds() - beat >= BEAT_SECONDS || s.full_since != 0) {
 			if (store_heartbeat(st, "sender") < 0)
-				goto out;
+				goto failed;
 			beat = now_seconds();
+			if (s.full_since != 0) {
+				log_info("the store takes writes again, after"
+				    " %.0f s without space", beat - s.full_since);
+				s.full_since = 0;
+			}
+		}
+		/* What a sender killed here had claimed but not yet sent goes now. */
+		if (!dead_freed) {
+			if (store_outbox_release_dead(st, owner_dead, &s,
+			    &freed) < 0)
+				goto failed;
+			if (freed > 0)
+				log_info("%ld message(s) claimed by a sender that"
+				    " stopped before sending them: queued again",
+				    freed);
+			dead_freed = 1;
 		}
 
 		/* Reports that came before their message: once a second. */
 		applied = 0;
 		if (o->once || now_seconds() - matched >= 1) {
 			if (store_reports_apply_pending(st, &applied) < 0)
-				goto out;
+				goto failed;
 			matched = now_seconds();
 		}
 		/* Idle sessions close on time, not only when their contact writes again. */
 		if (now_seconds() - swept >= 60) {
 			if (store_sessions_close_idle(st, s.cfg.session_timeout,
 			    &closed) < 0)
-				goto out;
+				goto failed;
 			if (closed > 0)
 				log_info("closed %ld idle session(s)", closed);
 			/* The dashboard's per-day figures; reports come late, so three days. */
 			if (store_admin_daily_refresh(st, DAILY_DAYS) < 0)
-				goto out;
+				goto failed;
 			swept = now_seconds();
 		}
 		/* Old rows go a batch per turn, between the sends. */
 		if ((retaining = stopping ? 0 : retain_turn(&s,
 		    now_seconds(), !o->once)) < 0)
-			goto out;
+			goto failed;
 		started = stopping ? 0 : agents_claim(&s);
 		if (started < 0 || agents_perform(&s, 0) < 0)
-			goto out;
+			goto failed;
 		/* Campaigns release their due recipients into the outbox. */
 		released = 0;
 		if (!stopping && campaign_release(st, wall_seconds(),
 		    &released) < 0)
-			goto out;
+			goto failed;
 		if ((sent = outbox_pass(&s)) < 0)
-			goto out;
+			goto failed;
 		if (stopping && s.inflight == 0)
 			break;
 		if (o->once && started == 0 && sent == 0 && s.inflight == 0 &&
@@ -1091,10 +1137,21 @@ sender_run(struct store *st, const struct sender_opts *o,
 			/* Idle: wait for agents, or just poll the store again. */
 			if (s.inflight > 0) {
 				if (agents_perform(&s, (long)(poll * 1000)) < 0)
-					goto out;
+					goto failed;
 			} else
 				usleep((useconds_t)(poll * 1e6));
 		}
+		continue;
+failed:
+		/* A full disk is waited out; any other failure ends the run. */
+		if (!store_take_disk_full(st) || o->once)
+			goto out;
+		if (stopping) {
+			log_warn("the store's disk is still full at the end of"
+			    " this run: what is queued waits for the next one");
+			break;
+		}
+		full_wait(&s, quit);
 	}
 	ret = 0;
 out:

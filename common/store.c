@@ -620,6 +620,7 @@ struct store {
 	sqlite3_stmt	*stmt[STMT__MAX];
 	int		 in_tx;
 	int		 full;		/* IBCHANNEL_SYNC=full */
+	int		 disk_full;	/* a write found no space since store_take_disk_full */
 };
 
 const char *
@@ -732,6 +733,42 @@ bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
  * other result, logged once with the statement's name (the statement is
  * reset). Loops read: for (rc = run(...); rc == SQLITE_ROW; rc = step(...)).
  */
+/*
+ * Logs a failed call once, by name. A full disk is noted for
+ * store_take_disk_full and logged at most once a minute by this process:
+ * whoever waits for space tries again and again meanwhile.
+ */
+static void
+log_failure(struct store *st, const char *name)
+{
+	static time_t	 full_logged;
+	time_t		 now;
+
+	if ((sqlite3_errcode(st->db) & 0xff) != SQLITE_FULL) {
+		log_error("%s: %s", name, sqlite3_errmsg(st->db));
+		return;
+	}
+	st->disk_full = 1;
+	now = time(NULL);
+	if (full_logged != 0 && now - full_logged < 60 &&
+	    now >= full_logged) {
+		log_debug("%s: %s", name, sqlite3_errmsg(st->db));
+		return;
+	}
+	full_logged = now;
+	log_error("%s: %s (said once a minute while it lasts)", name,
+	    sqlite3_errmsg(st->db));
+}
+
+int
+store_take_disk_full(struct store *st)
+{
+	int	 full = st->disk_full;
+
+	st->disk_full = 0;
+	return full;
+}
+
 int
 store_step(struct store *st, const char *name, sqlite3_stmt *s)
 {
@@ -747,7 +784,7 @@ store_step(struct store *st, const char *name, sqlite3_stmt *s)
 		sqlite3_reset(s);
 		return SQLITE_CONSTRAINT;
 	}
-	log_error("%s: %s", name, sqlite3_errmsg(st->db));
+	log_failure(st, name);
 	sqlite3_reset(s);
 	return -1;
 }
@@ -1028,7 +1065,8 @@ store_begin(struct store *st)
 int
 store_commit(struct store *st)
 {
-	if (exec_sql(st->db, "COMMIT") < 0) {
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		log_failure(st, "COMMIT");
 		store_rollback(st);
 		return -1;
 	}

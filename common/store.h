@@ -64,6 +64,11 @@ const char *store_errmsg(struct store *);
  * transaction only. > 0 done, < 0 error.
  */
 int	 store_sync_relaxed(struct store *, int relaxed);
+/*
+ * Whether a write failed for want of space on the store's disk
+ * (SQLITE_FULL) since the last call; the call forgets it. 1 yes, 0 no.
+ */
+int	 store_take_disk_full(struct store *);
 
 /* Write transactions: BEGIN IMMEDIATE, COMMIT, ROLLBACK (safe when none is open). */
 int	 store_begin(struct store *);
