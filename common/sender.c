@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,9 @@
 #define RETAIN_BATCH_MIN 20	/* at least; in between it adapts so that */
 #define RETAIN_HOLD_MS	4.0	/* one holds the write lock about this long at most, */
 #define RETAIN_SHARE	5	/* and retention holds it 1/RETAIN_SHARE of the time at most */
+#define FULL_WAIT_MIN	0.1	/* the disk is full: the first wait before trying again, */
+#define FULL_WAIT_MAX	5.0	/* doubled each time up to this */
+#define FULL_SAY_SECONDS 60	/* and the sender says that it waits at most this often */
 
 /* Settings read once at start, with their defaults. */
 struct sender_cfg {
@@ -78,11 +82,15 @@ struct sender {
 	struct agent_pool	*pool;
 	struct sender_cfg	 cfg;
 	unsigned char		 key[32];
-	char			 owner[128];
+	char			 host[64];
+	char			 owner[STORE_OWNER_MAX];	/* host:pid:start */
 	size_t			 inflight;	/* agent calls running */
 	int			 failed;	/* a store error happened */
 	struct agent_tag	*answered;	/* finished calls not yet written */
 	struct retain		 retain;
+	double			 full_since;	/* writes fail for want of space since; 0: not */
+	double			 full_wait;	/* the last wait for space */
+	double			 full_said;	/* when the log last said so */
 };
 
 /* What the pool hands back for a finished agent call, and its answer. */
@@ -269,10 +277,10 @@ reply_write(struct sender *s, const struct agent_tag *t)
 /*
  * Writes every answer the pool handed back, in one transaction. Its
  * durability may be relaxed (IBCHANNEL_SYNC=normal for it): nothing has
- * left the machine because of it, and the outbox claim that precedes any
- * send is committed at the configured level, which makes everything
- * written before it durable too (the WAL is written in order). Lost on a
- * power failure, an answer is simply asked for again.
+ * left the machine because of it, and the mark that precedes any send
+ * (store_outbox_mark_sending) is committed at the configured level, which
+ * makes everything written before it durable too (the WAL is written in
+ * order). Lost on a power failure, an answer is simply asked for again.
  */
 static int
 replies_flush(struct sender *s)
@@ -526,6 +534,50 @@ record_result(struct sender *s, const struct store_claim *c,
 	return fail_message(s, c, r->group_name, r->status_name, reason);
 }
 
+/*
+ * Marks the n claimed messages of one request as possibly sent, in one
+ * transaction just before the request: until then a crash leaves them
+ * queued, and a restart sends them without a lookup in Infobip's logs.
+ * Those whose claim another sender took meanwhile (it lapsed) are dropped
+ * from claims[] and msgs[], which keep their order; *n says how many stay.
+ * > 0 done, < 0 store error.
+ */
+static int
+mark_sending(struct sender *s, struct store_claim **claims,
+    struct ib_outmsg *msgs, size_t *n)
+{
+	int64_t	*ids;
+	int	*held;
+	size_t	 i, k;
+	int	 rc = -1;
+
+	ids = calloc(*n, sizeof(*ids));
+	held = calloc(*n, sizeof(*held));
+	if (ids == NULL || held == NULL)
+		goto out;
+	for (i = 0; i < *n; i++)
+		ids[i] = claims[i]->message;
+	if (store_outbox_mark_sending(s->st, s->owner, s->cfg.lease, ids, *n,
+	    held) < 0)
+		goto out;
+	for (i = k = 0; i < *n; i++) {
+		if (!held[i]) {
+			log_info("message %s: its claim lapsed and another"
+			    " sender holds it; not sent from here",
+			    claims[i]->uid);
+			continue;
+		}
+		claims[k] = claims[i];
+		msgs[k++] = msgs[i];
+	}
+	*n = k;
+	rc = 1;
+out:
+	free(ids);
+	free(held);
+	return rc;
+}
+
 /* Sends the prepared messages of one connection, batch by batch. */
 static int
 send_batch(struct sender *s, const struct connection_config *cfg,
@@ -557,12 +609,16 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	opts.custom_domain = cfg->short_domain;
 	if ((res = calloc(n, sizeof(*res))) == NULL)
 		return -1;
+	if ((rc = mark_sending(s, claims, msgs, &n)) <= 0 || n == 0) {
+		free(res);
+		return rc < 0 ? -1 : 1;
+	}
 	memset(&err, 0, sizeof(err));
 	took = now_seconds();
 	rc = ib_send(s->ib, cfg->api_url, apikey, &opts, msgs, n, res, &err);
 	metrics_observe(METRICS_SEND_BATCH, "", now_seconds() - took);
 	/*
-	 * Relaxed durability: the claim before the send was committed at the
+	 * Relaxed durability: the mark before the send was committed at the
 	 * configured level; if this record is lost, the lapsed claim makes the
 	 * message unsure and Infobip's logs settle it, never a second send.
 	 */
@@ -809,8 +865,19 @@ outbox_pass(struct sender *s)
 	size_t			 i, from;
 	int			 n;
 
-	if ((n = store_outbox_claim(s->st, s->owner, s->cfg.lease,
-	    s->cfg.batch * CLAIM_BATCHES, &c)) <= 0)
+	/*
+	 * Relaxed durability: a claim lost on a power failure only frees its
+	 * rows; what may be sent is marked before each request, durably.
+	 */
+	if (store_sync_relaxed(s->st, 1) < 0)
+		return -1;
+	n = store_outbox_claim(s->st, s->owner, s->cfg.lease,
+	    s->cfg.batch * CLAIM_BATCHES, &c);
+	if (store_sync_relaxed(s->st, 0) < 0) {
+		store_claims_free(c, n > 0 ? (size_t)n : 0);
+		return -1;
+	}
+	if (n <= 0)
 		return n;
 	qsort(c, (size_t)n, sizeof(*c), claim_by_conn);
 	for (from = 0, i = 1; i <= (size_t)n; i++) {
@@ -897,6 +964,35 @@ retain_turn(struct sender *s, double now, int pace)
 
 /* --- the loop ------------------------------------------------------------------ */
 
+/*
+ * Whether owner ('host:pid:start') is a sender of this host whose process
+ * is gone, so that none of its claims can be on its way to Infobip. Any
+ * doubt (another host, a process with that pid alive, an unreadable name)
+ * leaves its claims to their leases.
+ */
+static int
+owner_dead(const char *owner, void *arg)
+{
+	const struct sender	*s = arg;
+	const char		*start, *pid;
+	char			*end;
+	long			 id;
+
+	if (strcmp(owner, s->owner) == 0 ||
+	    (start = strrchr(owner, ':')) == NULL)
+		return 0;
+	for (pid = start; pid > owner && pid[-1] != ':'; pid--)
+		;
+	if (pid == owner || (size_t)(pid - 1 - owner) != strlen(s->host) ||
+	    strncmp(owner, s->host, strlen(s->host)) != 0)
+		return 0;
+	errno = 0;
+	id = strtol(pid, &end, 10);
+	if (end != start || errno != 0 || id <= 0 || id > INT32_MAX)
+		return 0;
+	return kill((pid_t)id, 0) == -1 && errno == ESRCH;
+}
+
 int
 sender_lock(const char *path, char *buf, size_t bufsz, int *fd)
 {
@@ -912,16 +1008,45 @@ sender_lock(const char *path, char *buf, size_t bufsz, int *fd)
 	return 1;
 }
 
+/*
+ * After a write failed for want of space on the store's disk: the failed
+ * turn is undone and the sender waits before the next one, twice as long
+ * each time up to FULL_WAIT_MAX (less when told to quit), saying so at most
+ * once a minute. What the turn had claimed comes back when its claims
+ * lapse; what it had marked as sent is looked up before any new send.
+ */
+static void
+full_wait(struct sender *s, volatile sig_atomic_t *quit)
+{
+	double	 now = now_seconds(), until;
+
+	store_rollback(s->st);
+	store_sync_relaxed(s->st, 0);
+	s->failed = 0;		/* the answers not written are asked again */
+	if (s->full_since == 0) {
+		s->full_since = now;
+		s->full_wait = FULL_WAIT_MIN;
+	} else if ((s->full_wait *= 2) > FULL_WAIT_MAX)
+		s->full_wait = FULL_WAIT_MAX;
+	if (s->full_said == 0 || now - s->full_said >= FULL_SAY_SECONDS) {
+		log_warn("the store's disk is full: nothing can be written or"
+		    " sent; trying again every %.0f s at most until it takes"
+		    " writes (said once a minute)", FULL_WAIT_MAX);
+		s->full_said = now;
+	}
+	for (until = now + s->full_wait; !*quit && now_seconds() < until;)
+		usleep(20000);
+}
+
 int
 sender_run(struct store *st, const struct sender_opts *o,
     volatile sig_atomic_t *quit)
 {
 	struct sender	 s;
 	const char	*why;
-	char		 host[64];
 	double		 end, poll, swept = 0, matched = 0, beat = 0;
-	long		 applied, closed, released;
-	int		 sent, started, retaining, ret = 1;
+	long		 applied, closed, released, freed;
+	int		 sent, started, retaining, dead_freed = 0, ret = 1;
 
 	memset(&s, 0, sizeof(s));
 	s.st = st;
@@ -930,11 +1055,11 @@ sender_run(struct store *st, const struct sender_opts *o,
 		return 1;
 	}
 	cfg_load(st, &s.cfg);
-	if (gethostname(host, sizeof(host)) != 0)
-		snprintf(host, sizeof(host), "host");
-	host[sizeof(host) - 1] = '\0';
-	snprintf(s.owner, sizeof(s.owner), "%s:%ld:%ld", host, (long)getpid(),
-	    (long)time(NULL));
+	if (gethostname(s.host, sizeof(s.host)) != 0)
+		snprintf(s.host, sizeof(s.host), "host");
+	s.host[sizeof(s.host) - 1] = '\0';
+	snprintf(s.owner, sizeof(s.owner), "%s:%ld:%ld", s.host,
+	    (long)getpid(), (long)time(NULL));
 	if ((s.ib = ib_open(IBCHANNEL_VERSION)) == NULL ||
 	    (s.pool = agent_pool_open(s.cfg.agent_parallel,
 	    s.cfg.agent_timeout_ms)) == NULL)
@@ -947,45 +1072,61 @@ sender_run(struct store *st, const struct sender_opts *o,
 		int stopping = *quit || (!o->once && now_seconds() >= end);
 
 		/* /health and the metrics tell when the sender last ran. */
-		if (now_seconds() - beat >= BEAT_SECONDS) {
+		if (now_seconds() - beat >= BEAT_SECONDS || s.full_since != 0) {
 			if (store_heartbeat(st, "sender") < 0)
-				goto out;
+				goto failed;
 			beat = now_seconds();
+			if (s.full_since != 0) {
+				log_info("the store takes writes again, after"
+				    " %.0f s without space", beat - s.full_since);
+				s.full_since = 0;
+			}
+		}
+		/* What a sender killed here had claimed but not yet sent goes now. */
+		if (!dead_freed) {
+			if (store_outbox_release_dead(st, owner_dead, &s,
+			    &freed) < 0)
+				goto failed;
+			if (freed > 0)
+				log_info("%ld message(s) claimed by a sender that"
+				    " stopped before sending them: queued again",
+				    freed);
+			dead_freed = 1;
 		}
 
 		/* Reports that came before their message: once a second. */
 		applied = 0;
 		if (o->once || now_seconds() - matched >= 1) {
 			if (store_reports_apply_pending(st, &applied) < 0)
-				goto out;
+				goto failed;
 			matched = now_seconds();
 		}
 		/* Idle sessions close on time, not only when their contact writes again. */
 		if (now_seconds() - swept >= 60) {
 			if (store_sessions_close_idle(st, s.cfg.session_timeout,
 			    &closed) < 0)
-				goto out;
+				goto failed;
 			if (closed > 0)
 				log_info("closed %ld idle session(s)", closed);
 			/* The dashboard's per-day figures; reports come late, so three days. */
 			if (store_admin_daily_refresh(st, DAILY_DAYS) < 0)
-				goto out;
+				goto failed;
 			swept = now_seconds();
 		}
 		/* Old rows go a batch per turn, between the sends. */
 		if ((retaining = stopping ? 0 : retain_turn(&s,
 		    now_seconds(), !o->once)) < 0)
-			goto out;
+			goto failed;
 		started = stopping ? 0 : agents_claim(&s);
 		if (started < 0 || agents_perform(&s, 0) < 0)
-			goto out;
+			goto failed;
 		/* Campaigns release their due recipients into the outbox. */
 		released = 0;
 		if (!stopping && campaign_release(st, wall_seconds(),
 		    &released) < 0)
-			goto out;
+			goto failed;
 		if ((sent = outbox_pass(&s)) < 0)
-			goto out;
+			goto failed;
 		if (stopping && s.inflight == 0)
 			break;
 		if (o->once && started == 0 && sent == 0 && s.inflight == 0 &&
@@ -996,10 +1137,21 @@ sender_run(struct store *st, const struct sender_opts *o,
 			/* Idle: wait for agents, or just poll the store again. */
 			if (s.inflight > 0) {
 				if (agents_perform(&s, (long)(poll * 1000)) < 0)
-					goto out;
+					goto failed;
 			} else
 				usleep((useconds_t)(poll * 1e6));
 		}
+		continue;
+failed:
+		/* A full disk is waited out; any other failure ends the run. */
+		if (!store_take_disk_full(st) || o->once)
+			goto out;
+		if (stopping) {
+			log_warn("the store's disk is still full at the end of"
+			    " this run: what is queued waits for the next one");
+			break;
+		}
+		full_wait(&s, quit);
 	}
 	ret = 0;
 out:

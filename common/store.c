@@ -120,6 +120,9 @@ enum stmt {
 	STMT_CLAIM_SELECT,
 	STMT_CLAIM_LEASE,
 	STMT_CLAIM_SENDING,
+	STMT_MARK_LEASE,
+	STMT_OUTBOX_OWNERS,
+	STMT_OUTBOX_UNCLAIM,
 	STMT_OUTBOX_DONE,
 	STMT_OUTBOX_RETRY,
 	STMT_OUTBOX_UNSURE,
@@ -318,12 +321,19 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " agent_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
 	[STMT_MSG_FIND_OUT] = "SELECT id FROM messages WHERE connection_id = ?"
 	    " AND uid = ? AND direction = 'out'",
+	/*
+	 * A report Infobip sends again (it retries until it gets a 200) is
+	 * kept once: same message, same status reached at the same doneAt
+	 * (the key sql/015-events-once.sql gives older rows).
+	 */
 	[STMT_EVENT_ADD] = "INSERT INTO message_events (connection_id,"
 	    " message_uid, message_id, kind, applied, status, status_group,"
 	    " status_name, status_description, error_name, error_description,"
-	    " bulk_id, price, currency, sms_count, sent_at, done_at, raw)"
-	    " VALUES (?, ?, NULLIF(?, 0), 'report', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-	    " ?, ?, ?, ?)",
+	    " bulk_id, price, currency, sms_count, sent_at, done_at, raw,"
+	    " event_key) VALUES (?1, ?2, NULLIF(?3, 0), 'report', ?4, ?5, ?6,"
+	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+	    " ?5 || '|' || ?6 || '|' || ?7 || '|' || COALESCE(?16, ''))"
+	    " ON CONFLICT DO NOTHING",
 	[STMT_MSG_REPORT] = "UPDATE messages SET " REPORT_SET
 	    " WHERE id = ?13 AND " RANK("status") " < 3 AND " RANK("status")
 	    " <= " RANK("?1"),
@@ -342,10 +352,11 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " ORDER BY e.id LIMIT 500",
 	[STMT_EVENT_APPLIED] = "UPDATE message_events SET applied = 1,"
 	    " message_id = ? WHERE id = ?",
+	/* A click is kept once: same message, same time, same link. */
 	[STMT_CLICK_ADD] = "INSERT INTO message_events (connection_id,"
-	    " message_uid, message_id, kind, applied, raw) VALUES (?1, ?2,"
-	    " (SELECT id FROM messages WHERE connection_id = ?1 AND uid = ?2),"
-	    " 'click', 1, ?3)",
+	    " message_uid, message_id, kind, applied, raw, event_key)"
+	    " VALUES (?1, ?2, ?3, 'click', 1, ?4, ?5 || '|' || ?6)"
+	    " ON CONFLICT DO NOTHING",
 	[STMT_CLAIM_SELECT] = "SELECT o.message_id, m.uid, m.connection_id,"
 	    " m.recipient, m.text, o.attempts + 1, m.status = 'sending',"
 	    " COALESCE(c.opted_out, 0), o.priority, o.not_found,"
@@ -364,8 +375,20 @@ static const char *const stmt_sql[STMT__MAX] = {
 	    " END),"
 	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
 	    " attempts = attempts + 1 WHERE message_id = ?",
+	/* Just before its request: the message may be sent from now on. */
 	[STMT_CLAIM_SENDING] = "UPDATE messages SET status = 'sending',"
 	    " updated_at = " NOW " WHERE id = ? AND status = 'queued'",
+	/* ... if its claim still holds (owner, lease modifier, message id), renewed. */
+	[STMT_MARK_LEASE] = "UPDATE outbox SET lease_until ="
+	    " strftime('%Y-%m-%d %H:%M:%f', 'now', ?2) WHERE message_id = ?3"
+	    " AND lease_owner = ?1",
+	[STMT_OUTBOX_OWNERS] = "SELECT DISTINCT lease_owner FROM outbox"
+	    " WHERE lease_owner IS NOT NULL",
+	/* A claim that never reached its request: given back, not counted. */
+	[STMT_OUTBOX_UNCLAIM] = "UPDATE outbox SET lease_owner = NULL,"
+	    " lease_until = NULL, attempts = MAX(attempts - 1, 0)"
+	    " WHERE lease_owner = ? AND (SELECT status FROM messages"
+	    " WHERE id = outbox.message_id) = 'queued'",
 	[STMT_OUTBOX_DONE] = "UPDATE messages SET status = ?1,"
 	    " infobip_id = COALESCE(?2, infobip_id),"
 	    " bulk_id = COALESCE(?3, bulk_id),"
@@ -558,6 +581,9 @@ static const char *const stmt_name[STMT__MAX] = {
 	N(STMT_CLAIM_SELECT),
 	N(STMT_CLAIM_LEASE),
 	N(STMT_CLAIM_SENDING),
+	N(STMT_MARK_LEASE),
+	N(STMT_OUTBOX_OWNERS),
+	N(STMT_OUTBOX_UNCLAIM),
 	N(STMT_OUTBOX_DONE),
 	N(STMT_OUTBOX_RETRY),
 	N(STMT_OUTBOX_UNSURE),
@@ -610,6 +636,7 @@ struct store {
 	sqlite3_stmt	*stmt[STMT__MAX];
 	int		 in_tx;
 	int		 full;		/* IBCHANNEL_SYNC=full */
+	int		 disk_full;	/* a write found no space since store_take_disk_full */
 };
 
 const char *
@@ -722,6 +749,42 @@ bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
  * other result, logged once with the statement's name (the statement is
  * reset). Loops read: for (rc = run(...); rc == SQLITE_ROW; rc = step(...)).
  */
+/*
+ * Logs a failed call once, by name. A full disk is noted for
+ * store_take_disk_full and logged at most once a minute by this process:
+ * whoever waits for space tries again and again meanwhile.
+ */
+static void
+log_failure(struct store *st, const char *name)
+{
+	static time_t	 full_logged;
+	time_t		 now;
+
+	if ((sqlite3_errcode(st->db) & 0xff) != SQLITE_FULL) {
+		log_error("%s: %s", name, sqlite3_errmsg(st->db));
+		return;
+	}
+	st->disk_full = 1;
+	now = time(NULL);
+	if (full_logged != 0 && now - full_logged < 60 &&
+	    now >= full_logged) {
+		log_debug("%s: %s", name, sqlite3_errmsg(st->db));
+		return;
+	}
+	full_logged = now;
+	log_error("%s: %s (said once a minute while it lasts)", name,
+	    sqlite3_errmsg(st->db));
+}
+
+int
+store_take_disk_full(struct store *st)
+{
+	int	 full = st->disk_full;
+
+	st->disk_full = 0;
+	return full;
+}
+
 int
 store_step(struct store *st, const char *name, sqlite3_stmt *s)
 {
@@ -737,7 +800,7 @@ store_step(struct store *st, const char *name, sqlite3_stmt *s)
 		sqlite3_reset(s);
 		return SQLITE_CONSTRAINT;
 	}
-	log_error("%s: %s", name, sqlite3_errmsg(st->db));
+	log_failure(st, name);
 	sqlite3_reset(s);
 	return -1;
 }
@@ -1083,7 +1146,8 @@ store_begin(struct store *st)
 int
 store_commit(struct store *st)
 {
-	if (exec_sql(st->db, "COMMIT") < 0) {
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		log_failure(st, "COMMIT");
 		store_rollback(st);
 		return -1;
 	}
@@ -1739,25 +1803,27 @@ report_to_message(struct store *st, int64_t id, const struct store_report *r)
 
 int
 store_report_apply(struct store *st, const char *conn,
-    const struct store_report *r)
+    const struct store_report *r, int *pending)
 {
 	sqlite3_stmt	*s;
 	int64_t		 id = 0;
 	int		 rc;
 
+	*pending = 0;
 	if ((rc = run(st, STMT_MSG_FIND_OUT, &s, "ss", conn, r->uid)) < 0)
 		return -1;
 	if (rc == SQLITE_ROW)
 		id = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
-	if (exec_stmt(st, STMT_EVENT_ADD, "ssii" "SSSSSS" "sdsI" "ssS", conn,
-	    r->uid, id, (int64_t)(id != 0), r->status, r->group_name,
-	    r->status_name, r->status_description, r->error_name,
-	    r->error_description, r->infobip_bulk_id, r->price, r->currency,
-	    r->sms_count, r->sent_at, r->done_at, r->raw) < 0)
-		return -1;
+	if ((rc = exec_changed(st, STMT_EVENT_ADD, "ssii" "SSSSSS" "sdsI"
+	    "ssS", conn, r->uid, id, (int64_t)(id != 0), r->status,
+	    r->group_name, r->status_name, r->status_description,
+	    r->error_name, r->error_description, r->infobip_bulk_id, r->price,
+	    r->currency, r->sms_count, r->sent_at, r->done_at, r->raw)) <= 0)
+		return rc < 0 ? -1 : 0;	/* kept before: applied then */
+	*pending = id == 0;
 	if (id == 0)
-		return 0;
+		return 1;
 	return report_to_message(st, id, r) < 0 ? -1 : 1;
 }
 
@@ -1838,9 +1904,24 @@ err:
 
 int
 store_click_add(struct store *st, const char *conn, const char *uid,
-    const char *raw)
+    const char *at, const char *url, const char *raw, int *unknown)
 {
-	return exec_stmt(st, STMT_CLICK_ADD, "sss", conn, uid, raw);
+	sqlite3_stmt	*s;
+	int64_t		 id = 0;
+	int		 rc;
+
+	*unknown = 0;
+	if ((rc = run(st, STMT_MSG_FIND_OUT, &s, "ss", conn, uid)) < 0)
+		return -1;
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (id == 0) {
+		*unknown = 1;
+		return 0;
+	}
+	return exec_changed(st, STMT_CLICK_ADD, "ssisSS", conn, uid, id, raw,
+	    at, url);
 }
 
 void
@@ -1949,8 +2030,9 @@ outbox_release(void *items, size_t n)
 	store_claims_free(items, n);
 }
 
+/* A claimed message stays 'queued' until store_outbox_mark_sending. */
 static const struct claim_kind outbox_kind = {
-	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, STMT_CLAIM_SENDING,
+	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, STMT__MAX,
 	sizeof(struct store_claim), outbox_fill, outbox_release,
 };
 
@@ -1964,6 +2046,75 @@ store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
 	rc = claim(st, &outbox_kind, owner, lease_seconds, max, &items);
 	*out = items;
 	return rc;
+}
+
+int
+store_outbox_mark_sending(struct store *st, const char *owner,
+    int lease_seconds, const int64_t *ids, size_t n, int *held)
+{
+	char	 lease[32];
+	size_t	 i;
+	int	 rc;
+
+	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if (store_begin(st) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((rc = exec_changed(st, STMT_MARK_LEASE, "ssi", owner, lease,
+		    ids[i])) < 0)
+			goto err;
+		held[i] = rc > 0;
+		if (held[i] && exec_stmt(st, STMT_CLAIM_SENDING, "i",
+		    ids[i]) < 0)
+			goto err;
+	}
+	return store_commit(st);
+err:
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_outbox_release_dead(struct store *st,
+    int (*dead)(const char *owner, void *arg), void *arg, long *released)
+{
+	sqlite3_stmt	*s;
+	char		 (*owners)[STORE_OWNER_MAX] = NULL;
+	size_t		 n = 0, room = 0, i;
+	int		 rc;
+	void		*p;
+
+	*released = 0;
+	for (rc = run(st, STMT_OUTBOX_OWNERS, &s, ""); rc == SQLITE_ROW;
+	    rc = step(st, STMT_OUTBOX_OWNERS, s)) {
+		if (n == room) {
+			room = room ? room * 2 : 8;
+			if ((p = realloc(owners, room * sizeof(*owners))) ==
+			    NULL) {
+				rc = -1;
+				break;
+			}
+			owners = p;
+		}
+		copy_col(s, 0, owners[n], sizeof(owners[n]));
+		if (dead(owners[n], arg))
+			n++;
+	}
+	sqlite3_reset(s);
+	if (rc < 0)
+		goto out;
+	/* Each its own short transaction: the webhooks wait for none long. */
+	for (i = 0; i < n; i++) {
+		if (exec_stmt(st, STMT_OUTBOX_UNCLAIM, "s", owners[i]) < 0) {
+			rc = -1;
+			goto out;
+		}
+		*released += sqlite3_changes(st->db);
+	}
+	rc = 1;
+out:
+	free(owners);
+	return rc < 0 ? -1 : 1;
 }
 
 int

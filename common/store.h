@@ -18,6 +18,7 @@ struct store;
 #define STORE_ID_LEN	32		/* hex digits of a connection id */
 #define STORE_TOKEN_LEN	32		/* hex digits of a Start's claim token */
 #define STORE_UID_MAX	64		/* our message id */
+#define STORE_OWNER_MAX	128		/* a claim's owner, 'host:pid:start' */
 #define STORE_TIME_MAX	32
 
 enum store_open_mode {
@@ -72,6 +73,11 @@ const char *store_errmsg(struct store *);
  * transaction only. > 0 done, < 0 error.
  */
 int	 store_sync_relaxed(struct store *, int relaxed);
+/*
+ * Whether a write failed for want of space on the store's disk
+ * (SQLITE_FULL) since the last call; the call forgets it. 1 yes, 0 no.
+ */
+int	 store_take_disk_full(struct store *);
 
 /* Write transactions: BEGIN IMMEDIATE, COMMIT, ROLLBACK (safe when none is open). */
 int	 store_begin(struct store *);
@@ -348,14 +354,22 @@ struct store_report {
 /*
  * Keeps the report as a message event and applies it to the message when
  * the connection has a message with that uid (status only moves forward).
- * > 0 applied (or known but older than the message's status), 0 kept for
- * later because the message is not known yet.
+ * > 0 a new report: applied (or known but older than the message's
+ * status), or kept for later with *pending set because the message is not
+ * known yet; 0 the same report was kept before (Infobip sent it again):
+ * nothing changes.
  */
-int	 store_report_apply(struct store *, const char *conn, const struct store_report *);
+int	 store_report_apply(struct store *, const char *conn, const struct store_report *,
+	    int *pending);
 /* Applies kept reports whose messages now exist. > 0 with *applied set. */
 int	 store_reports_apply_pending(struct store *, long *applied);
-/* Keeps a click as a message event. > 0 kept. */
-int	 store_click_add(struct store *, const char *conn, const char *uid, const char *raw);
+/*
+ * Keeps a click on the connection's outbound message uid as a message
+ * event, once per time at and link url. > 0 kept; 0 not kept: the same
+ * click was kept before, or no such message (*unknown set).
+ */
+int	 store_click_add(struct store *, const char *conn, const char *uid, const char *at,
+	    const char *url, const char *raw, int *unknown);
 
 /* The outbox. */
 struct store_claim {
@@ -378,14 +392,35 @@ struct store_claim {
 };
 /*
  * Claims up to max due outbox rows for owner until lease_seconds from now,
- * atomically (two processes never claim the same row), and marks their
- * messages 'sending'. Rows whose lease lapsed are claimed again with unsure
- * set; rows held for an operator are not claimed. Returns the count
- * claimed (>= 0) with *out (free with store_claims_free), < 0 on error.
+ * atomically (two processes never claim the same row). Their messages stay
+ * 'queued' until store_outbox_mark_sending, just before their own request:
+ * a claim that lapses before it is claimed again as it was, one that
+ * lapses after it with unsure set. Rows held for an operator are not
+ * claimed. Returns the count claimed (>= 0) with *out (free with
+ * store_claims_free), < 0 on error.
  */
 int	 store_outbox_claim(struct store *, const char *owner, int lease_seconds,
 	    size_t max, struct store_claim **out);
 void	 store_claims_free(struct store_claim *, size_t n);
+/*
+ * Just before the request that sends them, in one transaction: each of the
+ * claimed messages ids[0..n) whose claim owner still holds gets its lease
+ * renewed for lease_seconds and the status 'sending', so that from now on
+ * a crash makes it unsure (looked up in Infobip's logs before any new
+ * send); held[i] says whether its claim still held (if not, another sender
+ * has it: it must not be sent). Commit it at the configured durability:
+ * it is what tells, after a crash, what may have left. > 0 done, < 0 error.
+ */
+int	 store_outbox_mark_sending(struct store *, const char *owner, int lease_seconds,
+	    const int64_t *ids, size_t n, int *held);
+/*
+ * Gives back at once the claims that never reached their request (the
+ * message still 'queued') of every owner for which dead(owner, arg) says
+ * the sender is gone, instead of leaving them until their leases lapse.
+ * > 0 with *released set, < 0 on error.
+ */
+int	 store_outbox_release_dead(struct store *,
+	    int (*dead)(const char *owner, void *arg), void *arg, long *released);
 /*
  * Records what Infobip said of a claimed message and removes it from the
  * outbox: status 'accepted' (with Infobip's ids) or 'failed' (reason).

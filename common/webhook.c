@@ -284,7 +284,7 @@ store_reports(struct store *st, struct webhook_job *job)
 	struct wh_report		*items = job->reports;
 	struct store_report		 r;
 	size_t				 i;
-	int				 rc;
+	int				 rc, pending;
 
 	for (i = 0; i < job->n; i++) {
 		if (items[i].error[0] != '\0') {
@@ -308,17 +308,24 @@ store_reports(struct store *st, struct webhook_job *job)
 		r.sent_at = items[i].sent_at[0] ? items[i].sent_at : NULL;
 		r.done_at = items[i].done_at[0] ? items[i].done_at : NULL;
 		r.raw = items[i].raw;
-		if ((rc = store_report_apply(st, c->id, &r)) < 0)
+		if ((rc = store_report_apply(st, c->id, &r, &pending)) < 0)
 			return -1;
-		if (rc > 0)
-			res->stored++;
-		else
+		if (rc == 0)
+			res->duplicates++;
+		else if (pending)
 			res->pending++;
+		else
+			res->stored++;
 	}
 	return 1;
 }
 
-/* Keeps the clicks of a click notification as events and log entries. */
+/*
+ * Keeps the clicks of a click notification as events and log entries, each
+ * once however often Infobip sends it. A click on a message the connection
+ * never sent is refused like any bad item, so that a flood of them writes
+ * one counted log row a minute and no event.
+ */
 static int
 store_clicks(struct store *st, struct webhook_job *job)
 {
@@ -326,6 +333,7 @@ store_clicks(struct store *st, struct webhook_job *job)
 	struct webhook_result		*res = &job->res;
 	struct wh_click			*items = job->clicks;
 	size_t				 i;
+	int				 rc, unknown;
 
 	for (i = 0; i < job->n; i++) {
 		if (items[i].error[0] != '\0') {
@@ -334,11 +342,22 @@ store_clicks(struct store *st, struct webhook_job *job)
 				return -1;
 			continue;
 		}
-		if (store_click_add(st, c->id, items[i].uid, items[i].raw) < 0 ||
-		    store_log(st, c->id, "info", "click", "link clicked: %s by"
-		    " %s%s", items[i].url != NULL ? items[i].url : "",
-		    items[i].recipient[0] != '+' ? "+" : "",
-		    items[i].recipient) < 0)
+		if ((rc = store_click_add(st, c->id, items[i].uid, items[i].at,
+		    items[i].url, items[i].raw, &unknown)) < 0)
+			return -1;
+		if (unknown) {
+			if (item_error(st, c->id, "click", res, i, "no message"
+			    " %s was sent on this connection", items[i].uid) < 0)
+				return -1;
+			continue;
+		}
+		if (rc == 0) {
+			res->duplicates++;
+			continue;
+		}
+		if (store_log(st, c->id, "info", "click", "link clicked: %s by"
+		    " %s%s", items[i].url, items[i].recipient[0] != '+' ?
+		    "+" : "", items[i].recipient) < 0)
 			return -1;
 		res->stored++;
 	}

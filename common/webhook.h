@@ -13,7 +13,7 @@
 struct webhook_result {
 	size_t	 items;		/* items in the body */
 	size_t	 stored;	/* new messages stored / reports applied / clicks kept */
-	size_t	 duplicates;	/* inbound messages seen before */
+	size_t	 duplicates;	/* messages, reports or clicks seen before */
 	size_t	 pending;	/* reports kept until their message is known */
 	size_t	 rejected;	/* bad items, logged */
 	size_t	 nerrors;
@@ -62,8 +62,10 @@ int	 webhook_parse(enum webhook_kind, const char *conn_id, const char *body,
  * then each MO is stored once
  * per Infobip messageId with opt-out keywords handled and the message
  * queued for the inbound agent when it may answer; reports applied
- * (status forward only, kept when the message is not known yet); clicks
- * kept as events and log entries. A bad item is counted and logged, never
+ * (status forward only, kept when the message is not known yet) and
+ * clicks kept as events and log entries, each once however often Infobip
+ * sends it (a click on a message never sent is refused as a bad item).
+ * A bad item is counted and logged, never
  * fails the others. Fills job->res. Returns < 0 on a store error (the
  * caller rolls the job back), > 0 otherwise. Takes a struct webhook_job *
  * as void * so that it is a writer_fn.

@@ -146,6 +146,16 @@ env.sql("INSERT INTO message_events (connection_id, message_uid, message_id, kin
 env.sql("INSERT INTO message_events (connection_id, message_uid, kind, applied, raw, received_at)"
         " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 700)"
         " SELECT ?, 'old-' || i, 'report', 0, '{}', %s FROM n" % OLD, (cid,))
+# An early report for a message that never appears, sent three times as
+# Infobip retries: kept once, waiting, until retention removes it.
+early = {"results": [{"messageId": "never-appears-1", "to": "41793026727", "status": {
+    "groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET"},
+    "doneAt": "2026-11-27T10:00:01.000+0000"}]}
+for _ in range(3):
+    env.post("/channel/%s/webhook/reports" % cid, early)
+env.check(env.sql1("SELECT COUNT(*) FROM message_events WHERE message_uid = 'never-appears-1'"
+                   " AND applied = 0") == 1, "an early report sent three times is kept once")
+env.sql("UPDATE message_events SET received_at = %s WHERE message_uid = 'never-appears-1'" % OLD)
 young_logs = env.sql1("SELECT COUNT(*) FROM logs")
 env.sql("INSERT INTO logs (connection_id, level, event, text, at)"
         " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)"
@@ -170,6 +180,8 @@ env.check(env.sql1("SELECT COUNT(*) FROM message_events WHERE kind = 'click' AND
           "a young event of a removed message stays, unlinked")
 env.check(env.sql1("SELECT COUNT(*) FROM message_events WHERE message_uid LIKE 'old-%'") == 0,
           "old events removed")
+env.check(env.sql1("SELECT COUNT(*) FROM message_events WHERE message_uid = 'never-appears-1'") == 0,
+          "an old early report whose message never appeared is removed")
 env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE event = 'old'") == 0
           and env.sql1("SELECT COUNT(*) FROM logs WHERE event <> 'old'") >= young_logs,
           "old log entries removed (over several batches), young ones kept")

@@ -25,6 +25,9 @@ def mo(message_id, text, frm="4915112345678"):
 
 
 # --- Clicks: bad items are reported, not counted as received ------------------------
+env.sql("INSERT INTO messages (uid, connection_id, direction, author, sender, recipient, text,"
+        " status) VALUES ('m-1', ?, 'out', 'agent', 'InfoSMS', '+4915100000001', 'see"
+        " https://example.com/a', 'delivered')", (cid,))
 body = {"results": [
     {"messageId": "m-1", "url": "https://example.com/a", "recipient": "4915100000001"},
     {"url": "https://example.com/no-id", "recipient": "4915100000001"},

@@ -4,6 +4,7 @@ simulator, faults are retried, crashes neither lose nor duplicate."""
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -225,6 +226,50 @@ sender_once()
 env.check(len(sim_messages(uid)) == 1 and status(uid) in ("accepted", "delivered"),
           "an unsent message found in 'sending' is looked up, then sent once")
 
+# --- kill -9 while claimed batches wait for their turn -----------------------------------
+# Four batches of five are claimed at once; the first request hangs at the
+# simulator (accepted only after the delay), and the sender is killed
+# meanwhile. The first five may have left; the fifteen behind them never did:
+# a restart sends those at once, without asking Infobip's logs about them.
+env.cli("settings", "set", "send_batch_size", "5")
+waiting = [send("49151123420%02d" % i, "queued behind %d" % i)[2] for i in range(20)]
+POSTS = "/_sim/requests?path=/sms/3/messages"
+posts_before = len(env.sim(POSTS)["requests"])
+env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "slow", "count": 1, "delay": 4})
+proc = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "30"],
+                        env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+env.check(env.wait_for(lambda: len(env.sim(POSTS)["requests"]) > posts_before, 10),
+          "the first batch's request reached the simulator")
+proc.send_signal(signal.SIGKILL)
+proc.wait()
+first = [u for u in waiting if u in env.sim(POSTS)["requests"][posts_before]["body"]]
+rest = [u for u in waiting if u not in first]
+env.check(len(first) == 5 and all(status(u) == "sending" for u in first)
+          and all(status(u) == "queued" for u in rest),
+          "after kill -9: the posted batch is sending, the fifteen behind it still queued",
+          repr([status(u) for u in waiting]))
+env.check(env.wait_for(lambda: all(sim_messages(u) for u in first), 15),
+          "the simulator accepted the hanging batch once its delay passed")
+lookups_before = len(env.sim("/_sim/requests?path=/sms/3/logs")["requests"])
+sender_once()
+env.check(all(len(sim_messages(u)) == 1 for u in rest),
+          "restart: the fifteen never posted are sent at once, without waiting for the lease",
+          repr([len(sim_messages(u)) for u in rest]))
+looked = [r for r in env.sim("/_sim/requests?path=/sms/3/logs")["requests"][lookups_before:]
+          if any(u in r["query"] for u in rest)]
+env.check(looked == [], "restart: no lookup in Infobip's logs for a message never posted",
+          repr(looked[:3]))
+# The posted five wait for their lease; once it lapsed, the logs settle them.
+env.sql("UPDATE outbox SET lease_until = '2000-01-01 00:00:00.000' WHERE message_id IN"
+        " (SELECT id FROM messages WHERE uid IN (%s))" % ",".join("?" * len(first)), first)
+sender_once()
+env.check(all(status(u) in ("accepted", "delivered") for u in waiting),
+          "every one of the twenty settled", repr([status(u) for u in waiting]))
+env.check(all(len(sim_messages(u)) == 1 for u in waiting),
+          "kill -9 with batches waiting: each of the twenty reached Infobip exactly once",
+          repr([len(sim_messages(u)) for u in waiting]))
+env.cli("settings", "set", "send_batch_size", "100")
+
 # --- Two senders at once: nothing twice -------------------------------------------------
 env.cli("settings", "set", "send_batch_size", "5")
 uids = []
@@ -381,6 +426,81 @@ got = env.sql("SELECT connection_id, day, received, sent, delivered FROM message
               " ORDER BY 1, 2")
 env.check(want and got == want, "the sender refreshes the dashboard rollup from the messages",
           "%r != %r" % (got[:3], want[:3]))
+
+# --- A full disk: the sender waits, then sends what is queued ---------------------------
+# A copy of the store on a small file system of its own, filled up; the
+# sender must stay, say so at most once a minute, and send once there is room.
+if os.geteuid() != 0:
+    print("SKIP sender: a full disk needs a small file system, which only root may mount")
+else:
+    small = os.path.join(env.dir, "small")
+    os.makedirs(small)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", small], check=True)
+    fenv = dict(env.env, IBCHANNEL_DB=os.path.join(small, "ibchannel.db"), IBCHANNEL_LOG="info")
+    filler = os.path.join(small, "filler")
+    runner = None
+    try:
+        src, dst = sqlite3.connect(env.db), sqlite3.connect(fenv["IBCHANNEL_DB"])
+        src.backup(dst)
+        src.close()
+        dst.execute("PRAGMA journal_mode = WAL")
+        dst.execute("DELETE FROM outbox")
+        dst.commit()
+        full_uids = []
+        for i in range(10):
+            p = subprocess.run([os.path.join(BUILD, "ibchannel"), "send", "--connection", cid,
+                                "--to", "49151123430%02d" % i, "--text", "after the disk %d" % i],
+                               env=fenv, capture_output=True, text=True, check=True)
+            full_uids.append(dst.execute("SELECT uid FROM messages WHERE id = ?",
+                                         (int(p.stdout.strip()),)).fetchone()[0])
+        # An empty WAL (every write must grow it) and this connection open, so
+        # that the sender finds the WAL and shared-memory files already there.
+        dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        dst.execute("SELECT COUNT(*) FROM messages").fetchone()
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        errlog = open(os.path.join(env.dir, "sender-full.log"), "w")
+        runner = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "40"],
+                                  env=fenv, stdout=subprocess.DEVNULL, stderr=errlog)
+
+        def said(text):
+            with open(errlog.name) as f:
+                return sum(text in line for line in f)
+        env.check(env.wait_for(lambda: said("disk is full: nothing can be written") >= 1, 15),
+                  "disk full: the sender says it waits")
+        # It keeps trying (every 5 s at most) and stays; give it a few tries.
+        env.check(not env.wait_for(lambda: runner.poll() is not None, 12),
+                  "disk full: the sender stays and waits", str(runner.poll()))
+        env.check(not any(sim_messages(u) for u in full_uids),
+                  "disk full: nothing was sent")
+        env.check(said("disk is full: nothing can be written") == 1
+                  and said("database or disk is full") <= 1,
+                  "disk full: said once in the first minute, not at every try",
+                  open(errlog.name).read()[-1500:])
+        os.unlink(filler)
+        env.check(env.wait_for(lambda: all(len(sim_messages(u)) == 1 for u in full_uids), 20),
+                  "space again: the queued messages are sent",
+                  repr([len(sim_messages(u)) for u in full_uids]))
+        env.check(said("takes writes again") == 1, "space again: the sender says so")
+        env.check(env.wait_for(lambda: all(dst.execute(
+            "SELECT status FROM messages WHERE uid = ?", (u,)).fetchone()[0]
+            in ("accepted", "delivered") for u in full_uids), 10),
+            "space again: each recorded as accepted")
+        env.check(all(len(sim_messages(u)) == 1 for u in full_uids),
+                  "a full disk: each message reached Infobip exactly once")
+        runner.send_signal(signal.SIGTERM)
+        env.check(runner.wait(timeout=20) == 0, "and the sender ends cleanly")
+        dst.close()
+    finally:
+        if runner is not None and runner.poll() is None:
+            runner.kill()
+            runner.wait()
+        subprocess.run(["umount", "-l", small])
 
 # The key never reached a log.
 logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))

@@ -210,6 +210,28 @@ env.check(count("SELECT COUNT(*) FROM logs WHERE text LIKE '%' || char(10) || '%
 # --- Delivery reports --------------------------------------------------------
 
 
+def dlr_for(uid):
+    return {"results": [{"messageId": uid, "to": "41793026727", "status": {
+        "groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET",
+        "description": "Message delivered to handset"},
+        "doneAt": "2026-11-27T10:00:01.000+0000"}]}
+
+
+def same_time(fn, n):
+    """Runs fn in n threads released together; their answers."""
+    gate, out = threading.Barrier(n), []
+
+    def one():
+        gate.wait()
+        out.append(fn())
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return out
+
+
 def outbound(uid, status="accepted", conn=cid):
     # Samples reuse message ids; our ids are unique across the store.
     env.sql("DELETE FROM messages WHERE uid = ?", (uid,))
@@ -229,8 +251,12 @@ if have_samples():
             outbound(it["messageId"], conn=conn)
         groups = {"ACCEPTED": "accepted", "PENDING": "accepted", "DELIVERED": "delivered",
                   "UNDELIVERABLE": "undeliverable", "EXPIRED": "expired", "REJECTED": "rejected"}
+        # Items equal in messageId, status and doneAt are one report sent twice.
+        distinct = len(set((it["messageId"], json.dumps(it.get("status"), sort_keys=True),
+                            it.get("doneAt")) for it in items))
         r = env.post("/channel/%s/webhook/reports" % conn, body)
-        env.check(r.status == 200 and r.json()["stored"] == len(items),
+        env.check(r.status == 200 and r.json()["stored"] == distinct
+                  and r.json()["duplicates"] == len(items) - distinct,
                   "%s accepted" % name, r.text)
         for it in items:
             row = env.sql("SELECT status, status_group FROM messages WHERE uid = ? AND"
@@ -241,8 +267,8 @@ if have_samples():
             env.check(row and row[0][0] == want and row[0][1] == it["status"]["groupName"],
                       "%s: %s" % (name, want), repr(row))
         env.check(count("SELECT COUNT(*) FROM message_events WHERE connection_id = ?"
-                        " AND kind = 'report'", (conn,)) == len(items),
-                  "%s raw report kept as an event" % name)
+                        " AND kind = 'report'", (conn,)) == distinct,
+                  "%s raw report kept as an event, once" % name)
     # Infobip's fields land in the store.
     conn = env.add_connection(name="dlr fields")
     body = json.loads(sample("dlr-delivered-1.json"))
@@ -272,11 +298,32 @@ env.check(r.status == 200 and count("SELECT status FROM messages WHERE uid = 'la
 env.check(count("SELECT COUNT(*) FROM message_events WHERE message_uid = 'late-1'") == 2,
           "both reports kept as events")
 
-# A report for a message not known yet is kept, then applied.
+# Infobip sends a report again until it hears 200: each is stored once,
+# also when the retries arrive at the same time (several lighttpd processes).
+outbound("retry-1")
+answers = [env.post(REPORTS, dlr_for("retry-1")).json() for _ in range(3)]
+env.check([(a["stored"], a["duplicates"]) for a in answers] == [(1, 0), (0, 1), (0, 1)],
+          "a report sent three times: stored once, then seen before", repr(answers))
+env.check(count("SELECT COUNT(*) FROM message_events WHERE message_uid = 'retry-1'") == 1,
+          "a report sent three times: one event")
+env.check(count("SELECT status FROM messages WHERE uid = 'retry-1'") == "delivered",
+          "a report sent three times: applied")
+outbound("retry-2")
+same_time(lambda: env.post(REPORTS, dlr_for("retry-2")), 8)
+env.check(count("SELECT COUNT(*) FROM message_events WHERE message_uid = 'retry-2'") == 1,
+          "a report sent eight times at once: one event")
+
+# A report for a message not known yet is kept (once however often it
+# comes), then applied.
 early = json.loads(json.dumps(dlr))
 early["results"][0]["messageId"] = "early-1"
 r = env.post(REPORTS, early)
 env.check(r.status == 200 and r.json()["pending"] == 1, "unknown message: report kept", r.text)
+for _ in range(2):
+    r = env.post(REPORTS, early)
+env.check(r.status == 200 and r.json()["duplicates"] == 1
+          and count("SELECT COUNT(*) FROM message_events WHERE message_uid = 'early-1'") == 1,
+          "unknown message: the report sent three times is kept once", r.text)
 outbound("early-1", status="sending")
 p = env.cli("reports", "apply-pending")
 env.check(count("SELECT status FROM messages WHERE uid = 'early-1'") == "delivered",
@@ -306,6 +353,35 @@ if have_samples():
     env.check(count("SELECT COUNT(*) FROM message_events WHERE kind = 'click' AND"
                     " message_uid = ? AND message_id IS NOT NULL", (click["messageId"],)) == 1,
               "click kept as a message event")
+    # The same click again (Infobip retries), twice, and then at once.
+    answers = [env.post(CLICKS, click).json() for _ in range(2)]
+    same_time(lambda: env.post(CLICKS, click), 6)
+    env.check([(a["stored"], a["duplicates"]) for a in answers] == [(0, 1), (0, 1)],
+              "a click sent again: seen before", repr(answers))
+    env.check(count("SELECT COUNT(*) FROM message_events WHERE kind = 'click' AND"
+                    " message_uid = ?", (click["messageId"],)) == 1
+              and count("SELECT COUNT(*) FROM logs WHERE event = 'click' AND text LIKE"
+                        " 'link clicked:%'") == 1,
+              "a click sent nine times: one event, one log row")
+    later = dict(click, sendDateTime=click["sendDateTime"] + 60000)
+    r = env.post(CLICKS, later)
+    env.check(r.status == 200 and r.json()["stored"] == 1
+              and count("SELECT COUNT(*) FROM message_events WHERE kind = 'click' AND"
+                        " message_uid = ?", (click["messageId"],)) == 2,
+              "a second click on the link a minute later is a click of its own", r.text)
+    # Clicks on a message never sent: refused, one counted log row, no event.
+    stray = dict(click, messageId="never-sent-1")
+    answers = [env.post(CLICKS, stray) for _ in range(3)]
+    env.check(all(a.status == 200 and a.json()["rejected"] == 1 for a in answers),
+              "a click on a message never sent: 200, refused", answers[-1].text)
+    env.check(count("SELECT COUNT(*) FROM message_events WHERE message_uid = 'never-sent-1'") == 0,
+              "a click on a message never sent: no event")
+    rows = env.sql("SELECT repeats, text FROM logs WHERE event = 'click' AND text LIKE"
+                   " '%never-sent-1%'")
+    # One row a minute: two if the posts straddled a minute's turn.
+    env.check(1 <= len(rows) <= 2 and sum(r[0] for r in rows) == 3
+              and max(r[0] for r in rows) >= 2,
+              "three clicks on a message never sent: one log row counting them", repr(rows))
 
 # --- Bad input: status and an unchanged store -----------------------------------
 before = env.snapshot()

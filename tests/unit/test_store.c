@@ -198,6 +198,7 @@ test_reports(struct store *st, const struct store_connection *c)
 	struct store_report	 r;
 	int64_t			 id;
 	long			 applied;
+	int			 pending;
 	char			 uid[STORE_UID_MAX], sql[256];
 
 	memset(&o, 0, sizeof(o));
@@ -218,16 +219,23 @@ test_reports(struct store *st, const struct store_connection *c)
 	r.currency = "EUR";
 	r.sms_count = 1;
 	r.raw = "{}";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "report applied");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "report applied");
 	snprintf(sql, sizeof(sql), "SELECT status = 'delivered' AND price = 0.01"
 	    " FROM messages WHERE id = %lld", (long long)id);
 	CHECK(q(sql) == 1, "delivered with price");
+	CHECK(store_report_apply(st, c->id, &r, &pending) == 0,
+	    "the same report again: seen before");
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM message_events WHERE"
+	    " message_id = %lld", (long long)id);
+	CHECK(q(sql) == 1, "a report sent twice is kept once");
+	snprintf(sql, sizeof(sql), "SELECT status = 'delivered' AND price = 0.01"
+	    " FROM messages WHERE id = %lld", (long long)id);
 	r.status = "accepted";
 	r.group_name = "PENDING";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "late PENDING taken");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "late PENDING taken");
 	CHECK(q(sql) == 1, "late PENDING does not overwrite DELIVERED");
 	r.status = "undeliverable";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "late final taken");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "late final taken");
 	CHECK(q(sql) == 1, "a final status never changes");
 	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM outbox WHERE"
 	    " message_id = %lld", (long long)id);
@@ -241,7 +249,7 @@ test_reports(struct store *st, const struct store_connection *c)
 	r.uid = uid;
 	r.status = "accepted";
 	r.group_name = "PENDING";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "PENDING on failed taken");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "PENDING on failed taken");
 	snprintf(sql, sizeof(sql), "SELECT status = 'failed' FROM messages"
 	    " WHERE id = %lld", (long long)id);
 	CHECK(q(sql) == 1 && q("SELECT COUNT(*) FROM logs WHERE event ="
@@ -249,7 +257,7 @@ test_reports(struct store *st, const struct store_connection *c)
 	    " logged");
 	r.status = "delivered";
 	r.group_name = "DELIVERED";
-	CHECK(store_report_apply(st, c->id, &r) > 0, "final on failed taken");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0, "final on failed taken");
 	snprintf(sql, sizeof(sql), "SELECT status = 'delivered' AND"
 	    " status_group = 'DELIVERED' FROM messages WHERE id = %lld",
 	    (long long)id);
@@ -257,7 +265,7 @@ test_reports(struct store *st, const struct store_connection *c)
 	CHECK(q("SELECT COUNT(*) FROM logs WHERE event = 'report' AND text"
 	    " LIKE '%now delivered%our guess%'") == 1, "the correction is logged");
 	r.status = "undeliverable";
-	CHECK(store_report_apply(st, c->id, &r) > 0 && q(sql) == 1,
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0 && q(sql) == 1,
 	    "then Infobip's first final status stays");
 	CHECK(store_outbox_done(st, id, "failed", NULL, NULL, "", "", "late",
 	    -1) > 0 && q(sql) == 1, "the sender's late 'failed' does not either");
@@ -267,7 +275,10 @@ test_reports(struct store *st, const struct store_connection *c)
 	/* A report for a message not known yet waits, then applies. */
 	r.uid = "feedfeedfeedfeedfeedfeedfeedfeed";
 	r.status = "delivered";
-	CHECK(store_report_apply(st, c->id, &r) == 0, "kept for later");
+	CHECK(store_report_apply(st, c->id, &r, &pending) > 0 && pending,
+	    "kept for later");
+	CHECK(store_report_apply(st, c->id, &r, &pending) == 0,
+	    "the same early report again: seen before");
 	CHECK(store_reports_apply_pending(st, &applied) > 0 && applied == 0,
 	    "nothing to apply yet");
 	{
@@ -402,7 +413,9 @@ test_claims(struct store *st, const struct store_connection *c)
 	    total, dup);
 	free(seen);
 	CHECK(q("SELECT COUNT(*) FROM messages WHERE text = 'bulk' AND"
-	    " status = 'sending'") == CLAIM_ROWS, "claimed rows are sending");
+	    " status = 'queued'") == CLAIM_ROWS && q("SELECT COUNT(*) FROM"
+	    " outbox WHERE lease_owner IS NOT NULL") >= CLAIM_ROWS,
+	    "claimed rows are leased, still queued until their request");
 }
 
 /* Queues an agent's message on connection c; returns its id (uid written), 0 on failure. */
@@ -430,7 +443,7 @@ test_retry_and_lapse(struct store *st, const struct store_connection *c)
 	struct store_claim	*cl;
 	int64_t			 id;
 	char			 uid[STORE_UID_MAX], sql[256];
-	int			 n;
+	int			 n, held;
 
 	id = queue_message(st, c, "+4915112345678", "retry me", uid);
 	n = store_outbox_claim(st, "x", 1, 10, &cl);
@@ -441,9 +454,25 @@ test_retry_and_lapse(struct store *st, const struct store_connection *c)
 	CHECK(n == 0, "leased row not claimed twice");
 	store_claims_free(cl, 0);
 	sleep(2);
+	/* x never reached its request: y takes it as it was, x may not send it. */
 	n = store_outbox_claim(st, "y", 1, 10, &cl);
+	CHECK(n == 1 && cl[0].unsure == 0,
+	    "a lapsed claim that never reached its request: claimed again, sure");
+	store_claims_free(cl, n > 0 ? (size_t)n : 0);
+	CHECK(store_outbox_mark_sending(st, "x", 1, &id, 1, &held) > 0 &&
+	    held == 0, "the first owner may no longer send it");
+	snprintf(sql, sizeof(sql), "SELECT status = 'queued' FROM messages"
+	    " WHERE id = %lld", (long long)id);
+	CHECK(q(sql) == 1, "not marked for the first owner");
+	CHECK(store_outbox_mark_sending(st, "y", 1, &id, 1, &held) > 0 &&
+	    held == 1, "the owner marks it before its request");
+	snprintf(sql, sizeof(sql), "SELECT status = 'sending' FROM messages"
+	    " WHERE id = %lld", (long long)id);
+	CHECK(q(sql) == 1, "marked sending");
+	sleep(2);
+	n = store_outbox_claim(st, "z", 1, 10, &cl);
 	CHECK(n == 1 && cl[0].unsure == 1,
-	    "lapsed lease claimed again as unsure");
+	    "lapsed lease after the mark: claimed again as unsure");
 	store_claims_free(cl, n > 0 ? (size_t)n : 0);
 	CHECK(store_outbox_retry(st, id, 3600, "HTTP 500",
 	    STORE_RETRY_SEND) > 0, "retry later");
@@ -462,12 +491,59 @@ test_retry_and_lapse(struct store *st, const struct store_connection *c)
 	CHECK(q(sql) == 1, "accepted with Infobip's id");
 }
 
-/* Claims the one due row (message id); returns 1 with *c filled, else 0. */
+/* The dead() of store_outbox_release_dead: only the owner named in arg is gone. */
+static int
+owner_is(const char *owner, void *arg)
+{
+	return strcmp(owner, arg) == 0;
+}
+
+/* What a killed sender claimed: given back when it never left, kept when it may have. */
+static void
+test_release_dead(struct store *st, const struct store_connection *c)
+{
+	struct store_claim	*cl;
+	int64_t			 a, b;
+	char			 uid[STORE_UID_MAX], sql[256];
+	long			 freed;
+	int			 n, held;
+
+	a = queue_message(st, c, "+4915112345670", "never posted", uid);
+	b = queue_message(st, c, "+4915112345671", "posted", uid);
+	n = store_outbox_claim(st, "dead", 600, 10, &cl);
+	store_claims_free(cl, n > 0 ? (size_t)n : 0);
+	CHECK(n == 2, "both claimed (%d)", n);
+	CHECK(store_outbox_mark_sending(st, "dead", 600, &b, 1, &held) > 0 &&
+	    held, "one marked before its request");
+	CHECK(store_outbox_release_dead(st, owner_is, "alive", &freed) > 0 &&
+	    freed == 0, "a live owner's claims stay");
+	CHECK(store_outbox_release_dead(st, owner_is, "dead", &freed) > 0 &&
+	    freed == 1, "a dead owner's unposted claim is given back (%ld)",
+	    freed);
+	snprintf(sql, sizeof(sql), "SELECT lease_owner IS NULL AND attempts = 0"
+	    " FROM outbox WHERE message_id = %lld", (long long)a);
+	CHECK(q(sql) == 1, "given back without counting an attempt");
+	snprintf(sql, sizeof(sql), "SELECT lease_owner = 'dead' FROM outbox"
+	    " WHERE message_id = %lld", (long long)b);
+	CHECK(q(sql) == 1, "the marked one waits for its lease");
+	n = store_outbox_claim(st, "next", 600, 10, &cl);
+	CHECK(n == 1 && cl[0].message == a && !cl[0].unsure,
+	    "the given back one is claimed at once, sure");
+	store_claims_free(cl, n > 0 ? (size_t)n : 0);
+	CHECK(store_outbox_done(st, a, "accepted", NULL, NULL, "", "", "", -1)
+	    > 0 && store_outbox_done(st, b, "accepted", NULL, NULL, "", "",
+	    "", -1) > 0, "both settled");
+}
+
+/*
+ * Claims the one due row (message id) and marks it as a sender does just
+ * before its request; returns 1 with *c filled, else 0.
+ */
 static int
 claim_one(struct store *st, int64_t id, struct store_claim *c)
 {
 	struct store_claim	*cl;
-	int			 n;
+	int			 n, held = 0;
 
 	memset(c, 0, sizeof(*c));
 	n = store_outbox_claim(st, "t", 60, 10, &cl);
@@ -475,7 +551,10 @@ claim_one(struct store *st, int64_t id, struct store_claim *c)
 		*c = cl[0];
 	store_claims_free(cl, n > 0 ? (size_t)n : 0);
 	c->recipient = c->text = NULL;
-	return n == 1 && c->message == id;
+	if (n != 1 || c->message != id)
+		return 0;
+	return store_outbox_mark_sending(st, "t", 60, &id, 1, &held) > 0 &&
+	    held;
 }
 
 static int
@@ -648,6 +727,7 @@ main(void)
 	test_reports(st, &c);
 	test_claims(st, &c);
 	test_retry_and_lapse(st, &c);
+	test_release_dead(st, &c);
 	test_unsure(st, &c);
 	test_misc(st);
 	test_secret_at_rest(st, &c);
