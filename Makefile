@@ -21,11 +21,14 @@ PKGS =		fcgi libcurl json-c sqlite3 libcrypto
 WARN =		-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?=	-O2 -g
 ALL_CFLAGS =	-std=c11 -pthread -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' \
-		$(WARN) -Icommon -Ibuild $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+		$(WARN) $(INC) -Ibuild $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 SAN =		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-COMMON_SRC =	$(wildcard common/*.c)
+COMMON_SRC =	$(wildcard common/*/*.c)
+COMMON_HDR =	$(wildcard common/*/*.h)
+# Each layer is a folder of common/; the headers are included by name alone.
+INC =		$(patsubst %/,-I%,$(sort $(dir $(COMMON_HDR))))
 COMMON_OBJ =	$(COMMON_SRC:common/%.c=build/obj/%.o) build/obj/sqlembed.o
 PROGS =		build/inbound.fcgi build/reports.fcgi build/admin.fcgi build/ibchannel
 UNIT_SRC =	$(wildcard tests/unit/test_*.c)
@@ -39,12 +42,12 @@ build/sqlembed.c: sql/embed.sh sql $(wildcard sql/*.sql)
 	@mkdir -p build
 	$(Q)sh sql/embed.sh sql > $@.tmp && mv $@.tmp $@
 
-build/obj/sqlembed.o: build/sqlembed.c common/sqlembed.h
+build/obj/sqlembed.o: build/sqlembed.c common/store/sqlembed.h
 	@mkdir -p build/obj
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ build/sqlembed.c
 
-build/obj/%.o: common/%.c $(wildcard common/*.h)
-	@mkdir -p build/obj
+build/obj/%.o: common/%.c $(COMMON_HDR)
+	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The programs link the library as an archive, so that each takes only the
@@ -55,33 +58,33 @@ build/libibchannel.a: $(COMMON_OBJ)
 
 # admin.fcgi is several files: routing in admin.c, a handler file and a view
 # file per page, and its style sheet and script built in.
-ADMIN_SRC =	$(wildcard cgi/admin_*.c)
-build/admin_static.c: cgi/static/embed.sh $(wildcard cgi/static/*.css cgi/static/*.js)
+ADMIN_SRC =	$(wildcard cgi/admin/admin_*.c)
+build/admin_static.c: cgi/admin/static/embed.sh $(wildcard cgi/admin/static/*.css cgi/admin/static/*.js)
 	@mkdir -p build
-	$(Q)sh cgi/static/embed.sh cgi/static > $@.tmp && mv $@.tmp $@
+	$(Q)sh cgi/admin/static/embed.sh cgi/admin/static > $@.tmp && mv $@.tmp $@
 
-build/admin.fcgi: cgi/admin.c $(ADMIN_SRC) $(wildcard cgi/admin*.h) build/admin_static.c build/libibchannel.a
-	$(Q)$(CC) $(ALL_CFLAGS) -Icgi -o $@ cgi/admin.c $(ADMIN_SRC) build/admin_static.c build/libibchannel.a -Wl,--as-needed $(LDLIBS)
+build/admin.fcgi: cgi/admin/admin.c $(ADMIN_SRC) $(wildcard cgi/admin/*.h) build/admin_static.c build/libibchannel.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Icgi/admin -o $@ cgi/admin/admin.c $(ADMIN_SRC) build/admin_static.c build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
 build/%.fcgi: cgi/%.c build/libibchannel.a
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
 # ibchannel is several files too: options, the command table and dispatch in
 # ibchannel.c, the verbs that print in ibchannel_*.c.
-IBCHANNEL_SRC =	$(wildcard cgi/ibchannel_*.c)
-build/ibchannel: cgi/ibchannel.c cgi/ibchannel.h $(IBCHANNEL_SRC) build/libibchannel.a
-	$(Q)$(CC) $(ALL_CFLAGS) -Icgi -o $@ cgi/ibchannel.c $(IBCHANNEL_SRC) build/libibchannel.a -Wl,--as-needed $(LDLIBS)
+IBCHANNEL_SRC =	$(wildcard cli/ibchannel_*.c)
+build/ibchannel: cli/ibchannel.c cli/ibchannel.h $(IBCHANNEL_SRC) build/libibchannel.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Icli -o $@ cli/ibchannel.c $(IBCHANNEL_SRC) build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
 build/unit/%: tests/unit/%.c tests/unit/check.h $(COMMON_OBJ)
 	@mkdir -p build/unit
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) $(LDLIBS)
 
-build/asan/obj/sqlembed.o: build/sqlembed.c common/sqlembed.h
+build/asan/obj/sqlembed.o: build/sqlembed.c common/store/sqlembed.h
 	@mkdir -p build/asan/obj
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ build/sqlembed.c
 
-build/asan/obj/%.o: common/%.c $(wildcard common/*.h)
-	@mkdir -p build/asan/obj
+build/asan/obj/%.o: common/%.c $(COMMON_HDR)
+	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 build/asan/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJ)
@@ -132,7 +135,7 @@ fuzz: build/sqlembed.c
 	@mkdir -p build/fuzz/corpus
 	@cp tests/data/infobip/samples/*.json tests/fuzz/seeds/* build/fuzz/corpus/
 	$(Q)clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' -g -O1 \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Icommon -Ibuild \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(INC) -Ibuild \
 		$(shell pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_network \
 		tests/fuzz/fuzz_network.c $(COMMON_SRC) build/sqlembed.c $(LDLIBS)
 	cd build/fuzz && ./fuzz_network -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \

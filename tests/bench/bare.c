@@ -6,7 +6,7 @@
 #include <fcgiapp.h>
 
 /*
- * It answers with the same headers as the real programs (common/http.c), so
+ * It answers with the same headers as the real programs (common/http/http.c), so
  * the only difference left between its row and theirs is the work they do.
  * BENCH_BARE_THREADS (default 1) threads accept requests, for comparing
  * with programs that accept in several threads.

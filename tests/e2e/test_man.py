@@ -1,7 +1,7 @@
 """The manual pages render without warnings (man -l, and mandoc's lint when
 it is installed), ibchannel.1 describes every verb of the command table
-(cgi/ibchannel.c), every page's IBCHANNEL_LOG names every log level
-(common/log.c), inbound.fcgi.8 names /health, and make install puts them,
+(cli/ibchannel.c), every page's IBCHANNEL_LOG names every log level
+(common/base/log.c), inbound.fcgi.8 names /health, and make install puts them,
 the programs and the deploy examples under DESTDIR; make uninstall takes
 every file away again."""
 
@@ -45,8 +45,8 @@ def read(*path):
 
 # Every verb and sub-verb of the command table has an item in ibchannel.1's
 # DESCRIPTION: an ".It Cm verb ..." line naming the sub-verb.
-table = re.findall(r'\b[AC]\("([a-z-]+)",\s*(?:NULL|"([a-z-]+)")', read("cgi", "ibchannel.c"))
-check(len(table) >= 40, "the command table is read from cgi/ibchannel.c", repr(table[:5]))
+table = re.findall(r'\b[AC]\("([a-z-]+)",\s*(?:NULL|"([a-z-]+)")', read("cli", "ibchannel.c"))
+check(len(table) >= 40, "the command table is read from cli/ibchannel.c", repr(table[:5]))
 items = {}
 for verb, rest in re.findall(r"^\.It Cm ([a-z-]+)(.*)$", read("man", "ibchannel.1"), re.M):
     items.setdefault(verb, set()).update(re.findall(r"[a-z][a-z-]*", rest))
@@ -54,8 +54,8 @@ missing = sorted({(v + " " + s).strip() for v, s in table
                   if v not in items or (s and s not in items[v])})
 check(not missing, "ibchannel.1 describes every verb of the command table", repr(missing))
 # Every log level, in every page's IBCHANNEL_LOG entry.
-levels = re.findall(r'\[LOGL_[A-Z]+\]\s*=\s*"([a-z]+)"', read("common", "log.c"))
-check(len(levels) >= 4, "the log levels are read from common/log.c", repr(levels))
+levels = re.findall(r'\[LOGL_[A-Z]+\]\s*=\s*"([a-z]+)"', read("common", "base", "log.c"))
+check(len(levels) >= 4, "the log levels are read from common/base/log.c", repr(levels))
 for page in PAGES:
     m = re.search(r"^\.It Ev IBCHANNEL_LOG\n(.*?)(?=^\.It|^\.El)", read("man", page), re.M | re.S)
     named = re.findall(r"^\.Cm ([a-z]+)", m.group(1), re.M) if m else []
