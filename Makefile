@@ -143,11 +143,13 @@ fuzz: build/sqlembed.c
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SHAREDIR)/sql \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLEDIR)
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(EXAMPLEDIR)
 	install -m 0755 build/ibchannel $(DESTDIR)$(BINDIR)/ibchannel
 	install -m 0755 build/inbound.fcgi build/reports.fcgi build/admin.fcgi $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0644 sql/*.sql $(DESTDIR)$(SHAREDIR)/sql/
 	install -m 0644 man/ibchannel.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/ibchannel.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 man/inbound.fcgi.8 man/reports.fcgi.8 man/admin.fcgi.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
 	install -m 0644 docs/queries.sql $(DESTDIR)$(DOCDIR)/
@@ -157,14 +159,15 @@ install: all
 # (bin, share/man, ...) only under a DESTDIR, where install made the whole
 # tree: on a live system they belong to it.
 UNINSTALL_OWN =	$(LIBEXECDIR) $(SHAREDIR)/sql $(SHAREDIR) $(EXAMPLEDIR) $(DOCDIR)
-UNINSTALL_SHARED = $(BINDIR) $(PREFIX)/lib $(MANDIR)/man1 $(MANDIR)/man8 $(MANDIR) \
+UNINSTALL_SHARED = $(BINDIR) $(PREFIX)/lib $(MANDIR)/man1 $(MANDIR)/man7 $(MANDIR)/man8 $(MANDIR) \
 		$(PREFIX)/share/doc $(PREFIX)/share $(PREFIX)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ibchannel
 	rm -f $(DESTDIR)$(LIBEXECDIR)/inbound.fcgi $(DESTDIR)$(LIBEXECDIR)/reports.fcgi \
 		$(DESTDIR)$(LIBEXECDIR)/admin.fcgi
 	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/sql/,$(notdir $(wildcard sql/*.sql)))
-	rm -f $(DESTDIR)$(MANDIR)/man1/ibchannel.1 $(DESTDIR)$(MANDIR)/man8/inbound.fcgi.8 \
+	rm -f $(DESTDIR)$(MANDIR)/man1/ibchannel.1 $(DESTDIR)$(MANDIR)/man7/ibchannel.7 \
+		$(DESTDIR)$(MANDIR)/man8/inbound.fcgi.8 \
 		$(DESTDIR)$(MANDIR)/man8/reports.fcgi.8 $(DESTDIR)$(MANDIR)/man8/admin.fcgi.8
 	rm -f $(addprefix $(DESTDIR)$(EXAMPLEDIR)/,$(notdir $(EXAMPLES)))
 	rm -f $(DESTDIR)$(DOCDIR)/queries.sql
