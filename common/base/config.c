@@ -43,7 +43,7 @@ config_public_url(struct store *st, char *buf, size_t bufsz)
 	 * an environment of its own (the web server's, cron's, a shell's),
 	 * so the variable would let them disagree.
 	 */
-	if ((rc = settings_get(st, "public_url", buf, bufsz)) < 0)
+	if ((rc = settings_get(st, SET_PUBLIC_URL, buf, bufsz)) < 0)
 		return rc;
 	if (rc == 0 || buf[0] == '\0') {
 		if ((p = getenv("IBCHANNEL_PUBLIC_URL")) == NULL)

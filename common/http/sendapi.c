@@ -272,7 +272,7 @@ api_store(struct store *st, void *arg)
 	}
 	if (store_contact_get(st, job->phone, &contact, &opted_out) < 0 ||
 	    store_session_open(st, job->conn, contact, 0,
-	    settings_get_long(st, "session_timeout_minutes"), &session,
+	    settings_get_long(st, SET_SESSION_TIMEOUT_MINUTES), &session,
 	    &opened) < 0)
 		return -1;
 	snprintf(author, sizeof(author), "api:%s", t.agent_name);
