@@ -53,7 +53,7 @@ static int
 item_error(struct store *st, const char *conn, const char *what,
     struct webhook_result *res, size_t index, const char *fmt, ...)
 {
-	char	 text[256];
+	char	 text[PAYLOAD_ITEM_ERROR_MAX];
 	va_list	 ap;
 
 	va_start(ap, fmt);

@@ -19,7 +19,6 @@
 #include "store_api.h"
 #include "store_campaign.h"
 
-#define TEMPLATE_MAX	6400	/* bytes of a template */
 #define IMPORT_BATCH	2000	/* recipients per transaction of an import */
 #define PLACEHOLDERS_MAX 64	/* distinct fields a template may name */
 

@@ -63,14 +63,10 @@ char *
 payload_error_body(const char *msg)
 {
 	struct json_object	*o;
-	char			*out = NULL;
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	if (pj_add_str(o, "error", msg != NULL ? msg : ""))
-		out = pj_text_inert(o);
-	json_object_put(o);
-	return out;
+	return pj_finish(o, pj_add_str(o, "error", msg != NULL ? msg : ""), 1);
 }
 
 char *

@@ -34,17 +34,6 @@ payload_fields_each(const char *json,
 	return 1;
 }
 
-/* The inert text of o, which it puts; NULL when out of memory or !ok. */
-static char *
-finish(struct json_object *o, int ok)
-{
-	char	*out;
-
-	out = ok ? pj_text_inert(o) : NULL;
-	json_object_put(o);
-	return out;
-}
-
 char *
 payload_conn_status(const char *status, const char *message)
 {
@@ -52,8 +41,8 @@ payload_conn_status(const char *status, const char *message)
 
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
-	return finish(o, pj_add_str(o, "status", status != NULL ? status : "") &&
-	    pj_add_str(o, "message", message != NULL ? message : ""));
+	return pj_finish(o, pj_add_str(o, "status", status != NULL ? status :
+	    "") && pj_add_str(o, "message", message != NULL ? message : ""), 1);
 }
 
 char *
@@ -65,13 +54,13 @@ payload_import_progress(int known, uint64_t bytes, uint64_t total,
 	if ((o = json_object_new_object()) == NULL)
 		return NULL;
 	if (!known)
-		return finish(o, pj_add(o, "known",
-		    json_object_new_boolean(0)));
-	return finish(o, pj_add(o, "known", json_object_new_boolean(1)) &&
+		return pj_finish(o, pj_add(o, "known",
+		    json_object_new_boolean(0)), 1);
+	return pj_finish(o, pj_add(o, "known", json_object_new_boolean(1)) &&
 	    pj_add(o, "bytes", json_object_new_uint64(bytes)) &&
 	    pj_add(o, "total", json_object_new_uint64(total)) &&
 	    pj_add(o, "lines", json_object_new_uint64(lines)) &&
-	    pj_add(o, "finished", json_object_new_boolean(finished)));
+	    pj_add(o, "finished", json_object_new_boolean(finished)), 1);
 }
 
 char *
@@ -89,5 +78,5 @@ payload_campaign_status(const char *state, int64_t total, int64_t done,
 	    pj_add(o, "counts", c = json_object_new_object());
 	for (i = 0; ok && i < n; i++)
 		ok = pj_add_int(c, names[i], counts[i]);
-	return finish(o, ok);
+	return pj_finish(o, ok, 1);
 }

@@ -65,5 +65,10 @@ char	*pj_text(struct json_object *o);
  * web programs (errors, the admin's status reads).
  */
 char	*pj_text_inert(struct json_object *o);
+/*
+ * Ends a builder: the text of o (pj_text_inert when inert, else pj_text)
+ * when ok, else NULL; puts o in both cases. NULL when out of memory.
+ */
+char	*pj_finish(struct json_object *o, int ok, int inert);
 
 #endif

@@ -364,3 +364,14 @@ pj_text_inert(struct json_object *o)
 	*q = '\0';
 	return out;
 }
+
+char *
+pj_finish(struct json_object *o, int ok, int inert)
+{
+	char	*out = NULL;
+
+	if (ok)
+		out = inert ? pj_text_inert(o) : pj_text(o);
+	json_object_put(o);
+	return out;
+}
