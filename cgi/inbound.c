@@ -60,7 +60,7 @@ docs(struct http *h, const char *id)
 		http_error(h, 404, "unknown connection");
 		return;
 	}
-	if (keyword_lists_load(st, &kl) < 0) {
+	if (webhook_keywords_load(st, &kl) < 0) {
 		http_error(h, 503, "store unavailable; retry later");
 		return;
 	}
@@ -167,7 +167,8 @@ health(struct http *h)
 	ok = (st = app_store()) != NULL && app_write(health_write, NULL, 1) > 0;
 	if (st != NULL)
 		known = store_heartbeat_get(st, "sender", &hb) > 0;
-	if ((body = payload_health(ok, known ? &hb : NULL)) == NULL) {
+	if ((body = payload_health(ok, known ? hb.at : NULL, known ? hb.age_s :
+	    0)) == NULL) {
 		http_error(h, 500, "out of memory");
 		return;
 	}

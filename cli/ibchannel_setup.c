@@ -277,7 +277,7 @@ cmd_settings_list(struct cli *c)
 	int				 rc = 0;
 
 	for (d = settings_table; d->name != NULL; d++) {
-		if (settings_get(c->ops.st, d->name, buf, sizeof(buf)) < 0)
+		if (settings_get(c->ops.st, d->id, buf, sizeof(buf)) < 0)
 			rc = 1;
 		printf("%s = %s\n    %s; default: %s\n", d->name, esc(buf),
 		    d->purpose, esc(*d->def != '\0' ? d->def : "(unset)"));
@@ -290,7 +290,8 @@ cmd_settings_get(struct cli *c)
 {
 	char	 buf[4096];
 
-	if (settings_get(c->ops.st, c->arg[0], buf, sizeof(buf)) <= 0)
+	if (settings_get(c->ops.st, settings_find(c->arg[0])->id, buf,
+	    sizeof(buf)) <= 0)
 		return say(1, "store error: %s", store_errmsg(c->ops.st));
 	printf("%s\n", buf);
 	return 0;

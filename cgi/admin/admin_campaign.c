@@ -96,13 +96,13 @@ camp_form_show(struct adm *a, int status, struct camp_form *f)
 		admin_store_error(a);
 		return;
 	}
-	if (settings_get(a->st, "campaign_timezone", tz, sizeof(tz)) <= 0)
+	if (settings_get(a->st, SET_CAMPAIGN_TIMEZONE, tz, sizeof(tz)) <= 0)
 		snprintf(tz, sizeof(tz), "UTC");
 	f->conns = (const char *const *)conns.s;
 	f->agents = (const char *const *)agents.s;
 	f->tz_default = tz;
-	f->rate_default = settings_get_long(a->st, "campaign_rate_per_minute");
-	f->upload_max_mb = settings_get_long(a->st, "campaign_upload_max_mb");
+	f->rate_default = settings_get_long(a->st, SET_CAMPAIGN_RATE_PER_MINUTE);
+	f->upload_max_mb = settings_get_long(a->st, SET_CAMPAIGN_UPLOAD_MAX_MB);
 	view_camp_new(a, status, f);
 	options_free(&conns);
 	options_free(&agents);
@@ -239,7 +239,7 @@ camp_page(struct adm *a, int status, const struct camp_import *imp,
 	p.v = &v;
 	p.imp = imp;
 	p.action_error = action_error;
-	p.upload_max_mb = settings_get_long(a->st, "campaign_upload_max_mb");
+	p.upload_max_mb = settings_get_long(a->st, SET_CAMPAIGN_UPLOAD_MAX_MB);
 	page_filters(a, &p);
 	/* The sender releases nothing through a connection that is not RUNNING: say so. */
 	if (v.state != CAMP_COMPLETED && v.state != CAMP_CANCELED &&

@@ -7,6 +7,7 @@
 #include "admin.h"
 #include "admin_view.h"
 #include "http.h"
+#include "payload_admin.h"
 #include "infobip.h"
 #include "ops.h"
 #include "store.h"
@@ -414,10 +415,6 @@ conn_status_json(struct adm *a)
 		    "store unavailable" : "no such connection");
 		return;
 	}
-	http_open(a->h, 200, "application/json");
-	http_puts(a->h, "{\"status\": ");
-	http_json_string(a->h, conn_status_name(c.status));
-	http_puts(a->h, ", \"message\": ");
-	http_json_string(a->h, c.status_message);
-	http_puts(a->h, "}\n");
+	http_json(a->h, 200, payload_conn_status(conn_status_name(c.status),
+	    c.status_message));
 }

@@ -8,6 +8,7 @@
 #include "admin.h"
 #include "admin_campaign.h"
 #include "http.h"
+#include "payload_admin.h"
 
 #define SLOTS		32	/* imports remembered at once; the oldest goes */
 #define TOKEN_LEN	32	/* hex digits the page's script draws */
@@ -91,14 +92,9 @@ camp_import_progress(struct adm *a)
 {
 	struct camp_progress	 p;
 	const char		*token = arg(a, "token");
+	int			 known;
 
-	http_open(a->h, 200, "application/json");
-	if (!camp_progress_get(token, a->user, &p)) {
-		http_puts(a->h, "{\"known\": false}\n");
-		return;
-	}
-	http_printf(a->h, "{\"known\": true, \"bytes\": %llu, \"total\": %llu,"
-	    " \"lines\": %llu, \"finished\": %s}\n", (unsigned long long)p.done,
-	    (unsigned long long)p.total, (unsigned long long)p.lines,
-	    p.finished ? "true" : "false");
+	known = camp_progress_get(token, a->user, &p);
+	http_json(a->h, 200, payload_import_progress(known, known ? p.done : 0,
+	    known ? p.total : 0, known ? p.lines : 0, known && p.finished));
 }

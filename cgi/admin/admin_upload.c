@@ -98,7 +98,7 @@ admin_read_upload(struct adm *a)
 		    " form does.");
 		return 0;
 	}
-	mb = settings_get_long(a->st, "campaign_upload_max_mb");
+	mb = settings_get_long(a->st, SET_CAMPAIGN_UPLOAD_MAX_MB);
 	memset(&src, 0, sizeof(src));
 	src.h = a->h;
 	src.max = (uint64_t)mb * 1024 * 1024 + UPLOAD_SLACK;

@@ -8,6 +8,7 @@
 #include "admin_campaign.h"
 #include "admin_view.h"
 #include "http.h"
+#include "payload_admin.h"
 
 #define CHART_W		700
 #define CHART_H		200
@@ -133,21 +134,14 @@ progress_bar(struct adm *a, const struct ops_campaign_view *v)
 void
 view_camp_status_json(struct adm *a, const struct ops_campaign_view *v)
 {
-	int	 i;
+	const char	*names[RCPT__MAX];
+	int		 i;
 
-	http_open(a->h, 200, "application/json");
-	http_puts(a->h, "{\"state\": ");
-	http_json_string(a->h, campaign_state_name(v->state));
-	http_printf(a->h, ", \"total\": %" PRId64 ", \"done\": %" PRId64
-	    ", \"pct\": %d, \"counts\": {", v->total, camp_done(v),
-	    camp_pct(v));
-	for (i = 0; i < RCPT__MAX; i++) {
-		if (i > 0)
-			http_puts(a->h, ", ");
-		http_json_string(a->h, rcpt_status_name((enum rcpt_status)i));
-		http_printf(a->h, ": %" PRId64, v->counts[i]);
-	}
-	http_puts(a->h, "}}\n");
+	for (i = 0; i < RCPT__MAX; i++)
+		names[i] = rcpt_status_name((enum rcpt_status)i);
+	http_json(a->h, 200, payload_campaign_status(campaign_state_name(
+	    v->state), v->total, camp_done(v), camp_pct(v), names, v->counts,
+	    RCPT__MAX));
 }
 
 /* --- The list ------------------------------------------------------------ */

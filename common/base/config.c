@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ config_public_url(struct store *st, char *buf, size_t bufsz)
 	 * an environment of its own (the web server's, cron's, a shell's),
 	 * so the variable would let them disagree.
 	 */
-	if ((rc = settings_get(st, "public_url", buf, bufsz)) < 0)
+	if ((rc = settings_get(st, SET_PUBLIC_URL, buf, bufsz)) < 0)
 		return rc;
 	if (rc == 0 || buf[0] == '\0') {
 		if ((p = getenv("IBCHANNEL_PUBLIC_URL")) == NULL)
@@ -143,7 +144,7 @@ config_docs_base(struct store *st, const char *remote_addr, char *base,
 #define KEY_CHECK_TEXT	"ibchannel key check v1"
 
 /* Why the last key call refused, for people; it names files, never keys. */
-static char	 key_msg[4096 + 512];
+static char	 key_msg[PATH_MAX + 512];
 
 /* What a walk over the store's secrets found. */
 struct secrets_walk {
@@ -276,7 +277,7 @@ int
 config_load_key(struct store *st, unsigned char key[SECRET_KEY_LEN],
     const char **why)
 {
-	char	 path[4096];
+	char	 path[PATH_MAX];
 	int	 rc;
 
 	*why = NULL;
@@ -300,7 +301,7 @@ config_key_init(struct store *st, int *created, const char **why)
 {
 	struct secrets_walk	 w;
 	unsigned char		 key[SECRET_KEY_LEN];
-	char			 path[4096];
+	char			 path[PATH_MAX];
 	struct stat		 sb;
 	int			 rc;
 
@@ -346,8 +347,8 @@ config_key_init(struct store *st, int *created, const char **why)
 static int
 mkdir_parents(const char *file, const char **why)
 {
-	static char	 msg[4200];
-	char		 dir[4096], *p, c;
+	static char	 msg[PATH_MAX + 104];
+	char		 dir[PATH_MAX], *p, c;
 
 	if ((size_t)snprintf(dir, sizeof(dir), "%s", file) >= sizeof(dir) ||
 	    (p = strrchr(dir, '/')) == NULL || p == dir)
@@ -372,9 +373,9 @@ mkdir_parents(const char *file, const char **why)
 int
 config_install(int *version, int *created, const char **why)
 {
-	static char	 msg[4200];
+	static char	 msg[PATH_MAX + 104];
 	struct store	*st;
-	char		 path[4096];
+	char		 path[PATH_MAX];
 	int		 rc;
 
 	*why = NULL;

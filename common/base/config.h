@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "secret.h"
+
 struct store;
 
 /* The key file path: IBCHANNEL_KEY_FILE, else ibchannel.key beside the store. 1 ok, 0 too long. */
@@ -43,7 +45,7 @@ int	 config_docs_base(struct store *, const char *remote_addr, char *base,
  * belongs to another store; < 0 on an error: *why says which (static
  * text for people, naming the file, never the key).
  */
-int	 config_load_key(struct store *, unsigned char key[32], const char **why);
+int	 config_load_key(struct store *, unsigned char key[SECRET_KEY_LEN], const char **why);
 /*
  * init's part: creates the key file when it is missing, unless the store
  * holds encrypted API keys (a new key could never decrypt them); checks

@@ -4,94 +4,123 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "campaign.h"
-#include "keyword.h"
 #include "log.h"
 #include "settings.h"
 #include "store.h"
 #include "url.h"
 
-const struct setting_def settings_table[] = {
-	{ "public_url", SETTING_URL, "", 0, 512,
+/* A row of the table at the index of its enum. */
+#define ROW(id, ...)	[id] = { id, __VA_ARGS__ }
+
+const struct setting_def settings_table[SET__MAX + 1] = {
+	ROW(SET_PUBLIC_URL, "public_url",
+	    SETTING_URL, "", 0, 512,
 	    "public base URL of this installation, used in the webhook URLs"
 	    " given to Infobip (IBCHANNEL_PUBLIC_URL is read only while this"
-	    " is unset)" },
-	{ "session_timeout_minutes", SETTING_INT, "1440", 1, 525600,
+	    " is unset)"),
+	ROW(SET_SESSION_TIMEOUT_MINUTES, "session_timeout_minutes",
+	    SETTING_INT, "1440", 1, 525600,
 	    "a session idle this long is closed; the next message opens a"
-	    " new one" },
-	{ "keywords_opt_out", SETTING_WORDS,
-	    "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT", 0, KEYWORD_LIST_MAX,
+	    " new one"),
+	ROW(SET_KEYWORDS_OPT_OUT, "keywords_opt_out",
+	    SETTING_WORDS,
+	    "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT", 0, SETTING_WORDS_MAX,
 	    "words or phrases that opt a contact out: the whole message, any"
-	    " case, surrounding spaces and punctuation ignored" },
-	{ "keywords_opt_in", SETTING_WORDS, "START,YES,UNSTOP", 0,
-	    KEYWORD_LIST_MAX,
+	    " case, surrounding spaces and punctuation ignored"),
+	ROW(SET_KEYWORDS_OPT_IN, "keywords_opt_in",
+	    SETTING_WORDS, "START,YES,UNSTOP", 0,
+	    SETTING_WORDS_MAX,
 	    "words that opt a contact back in, only when it opted out (from"
-	    " anyone else they reach the agent); matched like keywords_opt_out" },
-	{ "keywords_help", SETTING_WORDS, "HELP,INFO", 0, KEYWORD_LIST_MAX,
+	    " anyone else they reach the agent); matched like keywords_opt_out"),
+	ROW(SET_KEYWORDS_HELP, "keywords_help",
+	    SETTING_WORDS, "HELP,INFO", 0, SETTING_WORDS_MAX,
 	    "words answered with reply_help instead of by the agent; matched"
-	    " like keywords_opt_out" },
-	{ "reply_stop", SETTING_TEXT, "You are unsubscribed and will get no"
-	    " more messages. Reply START to resubscribe.", 0, 1600,
-	    "reply to an opt-out keyword (empty: no reply)" },
-	{ "reply_start", SETTING_TEXT, "You are subscribed again. Reply STOP"
-	    " to unsubscribe.", 0, 1600,
+	    " like keywords_opt_out"),
+	ROW(SET_REPLY_STOP, "reply_stop",
+	    SETTING_TEXT, "You are unsubscribed and will get no"
+	    " more messages. Reply START to resubscribe.", 0,
+	    SETTING_REPLY_MAX,
+	    "reply to an opt-out keyword (empty: no reply)"),
+	ROW(SET_REPLY_START, "reply_start",
+	    SETTING_TEXT, "You are subscribed again. Reply STOP"
+	    " to unsubscribe.", 0,
+	    SETTING_REPLY_MAX,
 	    "reply to an opt-in keyword from an opted-out contact (empty: no"
-	    " reply)" },
-	{ "reply_help", SETTING_TEXT, "This line is answered by an automated"
-	    " assistant. Reply STOP to unsubscribe.", 0, 1600,
-	    "reply to a help keyword (empty: no reply)" },
-	{ "inbound_text_max_bytes", SETTING_INT, "65536", 160, 1048576,
+	    " reply)"),
+	ROW(SET_REPLY_HELP, "reply_help",
+	    SETTING_TEXT, "This line is answered by an automated"
+	    " assistant. Reply STOP to unsubscribe.", 0,
+	    SETTING_REPLY_MAX,
+	    "reply to a help keyword (empty: no reply)"),
+	ROW(SET_INBOUND_TEXT_MAX_BYTES, "inbound_text_max_bytes",
+	    SETTING_INT, "65536", 160, 1048576,
 	    "an inbound message with a longer text is refused (per item,"
-	    " with the reason in the answer and the log)" },
-	{ "campaign_upload_max_mb", SETTING_INT, "200", 1, 4096,
+	    " with the reason in the answer and the log)"),
+	ROW(SET_CAMPAIGN_UPLOAD_MAX_MB, "campaign_upload_max_mb",
+	    SETTING_INT, "200", 1, 4096,
 	    "largest CSV of campaign recipients the admin takes in one"
 	    " upload, in MiB (the web server's own body limit must allow"
-	    " it: deploy/lighttpd.conf.in)" },
-	{ "webhook_threads", SETTING_INT, "16", 1, 256,
+	    " it: deploy/lighttpd.conf.in)"),
+	ROW(SET_WEBHOOK_THREADS, "webhook_threads",
+	    SETTING_INT, "16", 1, 256,
 	    "requests each webhook program serves at once (read at program"
-	    " start)" },
-	{ "webhook_batch_items", SETTING_INT, "2000", 1, 100000,
+	    " start)"),
+	ROW(SET_WEBHOOK_BATCH_ITEMS, "webhook_batch_items",
+	    SETTING_INT, "2000", 1, 100000,
 	    "most webhook items committed in one transaction (read at"
-	    " program start)" },
-	{ "webhook_batch_wait_us", SETTING_INT, "0", 0, 1000,
+	    " program start)"),
+	ROW(SET_WEBHOOK_BATCH_WAIT_US, "webhook_batch_wait_us",
+	    SETTING_INT, "0", 0, 1000,
 	    "microseconds a webhook transaction waits for more requests"
 	    " before it commits; 0 takes what arrived while the last one"
-	    " committed (read at program start)" },
-	{ "send_retry_delays", SETTING_SECONDS_LIST, "30,120,600,3600", 0,
+	    " committed (read at program start)"),
+	ROW(SET_SEND_RETRY_DELAYS, "send_retry_delays",
+	    SETTING_SECONDS_LIST, "30,120,600,3600", 0,
 	    86400, "seconds before each retry of a send that failed for a"
 	    " transient reason; after the last the message fails (or, when"
-	    " Infobip may have it, waits for an operator)" },
-	{ "send_batch_size", SETTING_INT, "100", 1, 1000,
-	    "messages per request to Infobip" },
-	{ "send_lease_seconds", SETTING_INT, "120", 1, 3600,
+	    " Infobip may have it, waits for an operator)"),
+	ROW(SET_SEND_BATCH_SIZE, "send_batch_size",
+	    SETTING_INT, "100", 1, 1000,
+	    "messages per request to Infobip"),
+	ROW(SET_SEND_LEASE_SECONDS, "send_lease_seconds",
+	    SETTING_INT, "120", 1, 3600,
 	    "how long a sender holds a claimed message before another may"
-	    " take it" },
-	{ "infobip_timeout_ms", SETTING_INT, "30000", 100, 600000,
-	    "timeout of one request to Infobip" },
-	{ "unsure_resend_after_seconds", SETTING_INT, "300", 1, 86400,
+	    " take it"),
+	ROW(SET_INFOBIP_TIMEOUT_MS, "infobip_timeout_ms",
+	    SETTING_INT, "30000", 100, 600000,
+	    "timeout of one request to Infobip"),
+	ROW(SET_UNSURE_RESEND_AFTER_SECONDS, "unsure_resend_after_seconds",
+	    SETTING_INT, "300", 1, 86400,
 	    "a send whose outcome is unknown is sent again only after two"
 	    " lookups did not find it in Infobip's logs, the second at least"
-	    " this long after that send ended" },
-	{ "agent_timeout_ms", SETTING_INT, "30000", 100, 600000,
-	    "timeout of one call to an HTTP or OpenAI agent" },
-	{ "agent_parallel", SETTING_INT, "16", 1, 256,
-	    "agent calls in flight at once" },
-	{ "retain_messages_days", SETTING_INT, "0", 0, 36500,
+	    " this long after that send ended"),
+	ROW(SET_AGENT_TIMEOUT_MS, "agent_timeout_ms",
+	    SETTING_INT, "30000", 100, 600000,
+	    "timeout of one call to an HTTP or OpenAI agent"),
+	ROW(SET_AGENT_PARALLEL, "agent_parallel",
+	    SETTING_INT, "16", 1, 256,
+	    "agent calls in flight at once"),
+	ROW(SET_RETAIN_MESSAGES_DAYS, "retain_messages_days",
+	    SETTING_INT, "0", 0, 36500,
 	    "messages older than this many days are removed by the sender,"
 	    " except those it still has to send or answer; 0 keeps every"
-	    " message (the dashboard counts the last 3 days from them)" },
-	{ "retain_events_days", SETTING_INT, "0", 0, 36500,
+	    " message (the dashboard counts the last 3 days from them)"),
+	ROW(SET_RETAIN_EVENTS_DAYS, "retain_events_days",
+	    SETTING_INT, "0", 0, 36500,
 	    "delivery reports and clicks kept as received are removed after"
-	    " this many days; 0 keeps them all" },
-	{ "retain_logs_days", SETTING_INT, "0", 0, 36500,
+	    " this many days; 0 keeps them all"),
+	ROW(SET_RETAIN_LOGS_DAYS, "retain_logs_days",
+	    SETTING_INT, "0", 0, 36500,
 	    "the connections' log entries are removed after this many days;"
-	    " 0 keeps them all" },
-	{ "campaign_timezone", SETTING_ZONE, "UTC", 0, 63,
+	    " 0 keeps them all"),
+	ROW(SET_CAMPAIGN_TIMEZONE, "campaign_timezone",
+	    SETTING_ZONE, "UTC", 0, 63,
 	    "time zone of a campaign's start and sending window when it"
-	    " names none (an IANA name such as Europe/Berlin)" },
-	{ "campaign_rate_per_minute", SETTING_INT, "600", 1, 60000,
-	    "messages per minute a campaign sends when it names no rate" },
-	{ NULL, SETTING_INT, NULL, 0, 0, NULL },
+	    " names none (an IANA name such as Europe/Berlin)"),
+	ROW(SET_CAMPAIGN_RATE_PER_MINUTE, "campaign_rate_per_minute",
+	    SETTING_INT, "600", 1, 60000,
+	    "messages per minute a campaign sends when it names no rate"),
+	[SET__MAX] = { SET__MAX, NULL, SETTING_INT, NULL, 0, 0, NULL },
 };
 
 const struct setting_def *
@@ -138,14 +167,6 @@ seconds_ok(const char *p, size_t n, long max)
 	    v <= (double)max;
 }
 
-/* Whether the n bytes at p are a keyword or phrase: not blank, up to 64 bytes. */
-static int
-word_ok(const char *p, size_t n, long max)
-{
-	(void)max;
-	return n <= 64 && strspn(p, " ") < n;
-}
-
 /* Whether every comma-separated item of value passes ok. */
 static int
 list_ok(const char *value, int (*ok)(const char *, size_t, long), long max)
@@ -159,6 +180,16 @@ list_ok(const char *value, int (*ok)(const char *, size_t, long), long max)
 		if (comma == NULL)
 			return 1;
 	}
+}
+
+/* The checks other modules registered, by setting type. */
+static settings_check_fn *registered[SETTING_ZONE + 1];
+
+void
+settings_check_register(enum setting_type t, settings_check_fn *fn)
+{
+	if ((unsigned)t < sizeof(registered) / sizeof(registered[0]))
+		registered[t] = fn;
 }
 
 int
@@ -214,18 +245,13 @@ settings_check(const char *name, const char *value, const char **why)
 		*why = msg;
 		return 0;
 	case SETTING_ZONE:
-		if (campaign_tz_valid(value))
-			return 1;
-		*why = "not a time zone name (an IANA name such as"
-		    " Europe/Berlin, or UTC)";
-		return 0;
 	case SETTING_WORDS:
-		/* "" is an empty list; otherwise no item may be blank. */
-		if (*value == '\0' || (strlen(value) <= (size_t)d->max &&
-		    list_ok(value, word_ok, 0)))
+		if (registered[d->type] == NULL) {
+			*why = "this program cannot check this setting";
+			return 0;
+		}
+		if (registered[d->type](value, d->max, msg, sizeof(msg)))
 			return 1;
-		snprintf(msg, sizeof(msg), "must be comma-separated words or"
-		    " phrases, each up to 64 bytes, at most %ld in all", d->max);
 		*why = msg;
 		return 0;
 	}
@@ -234,19 +260,20 @@ settings_check(const char *name, const char *value, const char **why)
 }
 
 int
-settings_get(struct store *st, const char *name, char *buf, size_t bufsz)
+settings_get(struct store *st, enum setting id, char *buf, size_t bufsz)
 {
 	const struct setting_def	*d;
 	int				 rc;
 
-	if ((d = settings_find(name)) == NULL || bufsz == 0)
+	if ((unsigned)id >= SET__MAX || bufsz == 0)
 		return 0;
+	d = &settings_table[id];
 	if (strlen(d->def) >= bufsz)
 		return 0;
 	snprintf(buf, bufsz, "%s", d->def);
 	if (st == NULL)
 		return 1;
-	if ((rc = store_setting_get(st, name, buf, bufsz)) < 0) {
+	if ((rc = store_setting_get(st, d->name, buf, bufsz)) < 0) {
 		snprintf(buf, bufsz, "%s", d->def);
 		return -1;
 	}
@@ -256,15 +283,16 @@ settings_get(struct store *st, const char *name, char *buf, size_t bufsz)
 }
 
 long
-settings_get_long(struct store *st, const char *name)
+settings_get_long(struct store *st, enum setting id)
 {
 	const struct setting_def	*d;
 	char				 buf[64];
 	long				 v;
 
-	if ((d = settings_find(name)) == NULL || d->type != SETTING_INT)
+	if ((unsigned)id >= SET__MAX || settings_table[id].type != SETTING_INT)
 		return 0;
-	if (settings_get(st, name, buf, sizeof(buf)) > 0 &&
+	d = &settings_table[id];
+	if (settings_get(st, id, buf, sizeof(buf)) > 0 &&
 	    settings_parse_long(buf, d->min, d->max, &v))
 		return v;
 	return settings_parse_long(d->def, d->min, d->max, &v) ? v : 0;

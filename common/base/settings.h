@@ -15,7 +15,47 @@ enum setting_type {
 	SETTING_ZONE,		/* an IANA time zone name of the system's database */
 };
 
+/*
+ * The settings, one per row of settings_table. Code names a setting by
+ * its enum, so a mistyped name does not compile; the command line takes
+ * the name as text and maps it through the table (settings_find).
+ */
+enum setting {
+	SET_PUBLIC_URL,
+	SET_SESSION_TIMEOUT_MINUTES,
+	SET_KEYWORDS_OPT_OUT,
+	SET_KEYWORDS_OPT_IN,
+	SET_KEYWORDS_HELP,
+	SET_REPLY_STOP,
+	SET_REPLY_START,
+	SET_REPLY_HELP,
+	SET_INBOUND_TEXT_MAX_BYTES,
+	SET_CAMPAIGN_UPLOAD_MAX_MB,
+	SET_WEBHOOK_THREADS,
+	SET_WEBHOOK_BATCH_ITEMS,
+	SET_WEBHOOK_BATCH_WAIT_US,
+	SET_SEND_RETRY_DELAYS,
+	SET_SEND_BATCH_SIZE,
+	SET_SEND_LEASE_SECONDS,
+	SET_INFOBIP_TIMEOUT_MS,
+	SET_UNSURE_RESEND_AFTER_SECONDS,
+	SET_AGENT_TIMEOUT_MS,
+	SET_AGENT_PARALLEL,
+	SET_RETAIN_MESSAGES_DAYS,
+	SET_RETAIN_EVENTS_DAYS,
+	SET_RETAIN_LOGS_DAYS,
+	SET_CAMPAIGN_TIMEZONE,
+	SET_CAMPAIGN_RATE_PER_MINUTE,
+	SET__MAX
+};
+
+/* Longest value of a SETTING_WORDS setting (the keyword lists hold this much). */
+#define SETTING_WORDS_MAX	1024
+/* Longest value of a SETTING_TEXT reply setting. */
+#define SETTING_REPLY_MAX	1600
+
 struct setting_def {
+	enum setting		 id;		/* its own index in settings_table */
 	const char		*name;
 	enum setting_type	 type;
 	const char		*def;		/* the value when unset */
@@ -23,25 +63,25 @@ struct setting_def {
 	const char		*purpose;	/* one line for `settings list` and the admin */
 };
 
-/* The table, ending in a NULL name. */
-extern const struct setting_def settings_table[];
+/* The table, indexed by enum setting, ending in a NULL name at SET__MAX. */
+extern const struct setting_def settings_table[SET__MAX + 1];
 
-/* The definition of a setting, or NULL when there is no such setting. */
+/* The definition of the setting a person named, or NULL when there is no such setting. */
 const struct setting_def *settings_find(const char *name);
 
 /*
  * Reads a setting into buf: its stored value, or its default when unset.
- * Returns > 0, 0 for an unknown name or a value longer than bufsz, < 0 on a
- * store error (buf then holds the default).
+ * Returns > 0, 0 for a value longer than bufsz, < 0 on a store error (buf
+ * then holds the default).
  */
-int	 settings_get(struct store *, const char *name, char *buf, size_t bufsz);
+int	 settings_get(struct store *, enum setting, char *buf, size_t bufsz);
 
 /*
  * A numeric setting: its stored value when it parses and is within range,
  * else its default (a value refused by settings_check never gets stored,
  * but an older store may hold one).
  */
-long	 settings_get_long(struct store *, const char *name);
+long	 settings_get_long(struct store *, enum setting);
 
 /*
  * Parses all of s as a whole decimal number (as strtol reads one) within
@@ -49,6 +89,22 @@ long	 settings_get_long(struct store *, const char *name);
  * person types: a setting's value, a campaign's rate.
  */
 int	 settings_parse_long(const char *s, long min, long max, long *out);
+
+/*
+ * A check of the values of one type of setting that the module owning
+ * their meaning provides (the keyword lists, the time zones), so that this
+ * module needs none of them: 1 good, 0 not, with the reason in why. max is
+ * the setting's max.
+ */
+typedef int settings_check_fn(const char *value, long max, char *why,
+	    size_t whysz);
+
+/*
+ * Registers fn as the check of the settings of type t (SETTING_WORDS,
+ * SETTING_ZONE). A program registers them before it changes a setting;
+ * until then settings_check refuses values of such a type.
+ */
+void	 settings_check_register(enum setting_type t, settings_check_fn *fn);
 
 /* Whether value is acceptable for the setting name. 1 yes, 0 no (*why says why). */
 int	 settings_check(const char *name, const char *value, const char **why);

@@ -367,6 +367,24 @@ campaign_tz_valid(const char *tz)
 	return n == 4 && memcmp(magic, "TZif", 4) == 0;
 }
 
+/* The check of a time zone setting (a settings_check_fn). */
+static int
+tz_check(const char *value, long max, char *why, size_t whysz)
+{
+	(void)max;
+	if (campaign_tz_valid(value))
+		return 1;
+	snprintf(why, whysz, "not a time zone name (an IANA name such as"
+	    " Europe/Berlin, or UTC)");
+	return 0;
+}
+
+void
+campaign_settings_register(void)
+{
+	settings_check_register(SETTING_ZONE, tz_check);
+}
+
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Runs the conversion with TZ set to zone tz, under tz_lock. local: to UTC (mktime) or from it. */
@@ -690,7 +708,7 @@ campaign_release(struct store *st, double now, long *released)
 		free(a.v);
 		return -1;
 	}
-	timeout = settings_get_long(st, "session_timeout_minutes");
+	timeout = settings_get_long(st, SET_SESSION_TIMEOUT_MINUTES);
 	for (i = 0; i < a.n && rc > 0; i++) {
 		struct store_campaign *c = &a.v[i];
 

@@ -65,6 +65,8 @@ int	 campaign_render(const char *tmpl,
  * as Europe/Berlin, or UTC). 1 or 0.
  */
 int	 campaign_tz_valid(const char *tz);
+/* Registers the check of the time zone settings with the settings module. */
+void	 campaign_settings_register(void);
 /*
  * Local time in zone tz of t: 1 with *out, 0 for an unknown zone.
  *

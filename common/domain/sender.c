@@ -57,11 +57,12 @@ struct sender_cfg {
 
 /* The settings of retention, by enum store_retain, and what the log calls the rows. */
 static const struct {
-	const char	*setting, *what;
+	enum setting	 setting;
+	const char	*what;
 } retain_kinds[] = {
-	[STORE_RETAIN_MESSAGES] = { "retain_messages_days", "message(s)" },
-	[STORE_RETAIN_EVENTS] = { "retain_events_days", "event(s)" },
-	[STORE_RETAIN_LOGS] = { "retain_logs_days", "log entries" },
+	[STORE_RETAIN_MESSAGES] = { SET_RETAIN_MESSAGES_DAYS, "message(s)" },
+	[STORE_RETAIN_EVENTS] = { SET_RETAIN_EVENTS_DAYS, "event(s)" },
+	[STORE_RETAIN_LOGS] = { SET_RETAIN_LOGS_DAYS, "log entries" },
 };
 #define RETAIN_KINDS	(sizeof(retain_kinds) / sizeof(retain_kinds[0]))
 
@@ -156,16 +157,16 @@ cfg_load(struct store *st, struct sender_cfg *c)
 {
 	size_t	 i;
 
-	settings_get(st, "send_retry_delays", c->retry_delays,
+	settings_get(st, SET_SEND_RETRY_DELAYS, c->retry_delays,
 	    sizeof(c->retry_delays));
-	c->batch = (size_t)settings_get_long(st, "send_batch_size");
-	c->lease = (int)settings_get_long(st, "send_lease_seconds");
-	c->agent_timeout_ms = settings_get_long(st, "agent_timeout_ms");
-	c->infobip_timeout_ms = settings_get_long(st, "infobip_timeout_ms");
+	c->batch = (size_t)settings_get_long(st, SET_SEND_BATCH_SIZE);
+	c->lease = (int)settings_get_long(st, SET_SEND_LEASE_SECONDS);
+	c->agent_timeout_ms = settings_get_long(st, SET_AGENT_TIMEOUT_MS);
+	c->infobip_timeout_ms = settings_get_long(st, SET_INFOBIP_TIMEOUT_MS);
 	c->unsure_resend_after = settings_get_long(st,
-	    "unsure_resend_after_seconds");
-	c->agent_parallel = (size_t)settings_get_long(st, "agent_parallel");
-	c->session_timeout = settings_get_long(st, "session_timeout_minutes");
+	    SET_UNSURE_RESEND_AFTER_SECONDS);
+	c->agent_parallel = (size_t)settings_get_long(st, SET_AGENT_PARALLEL);
+	c->session_timeout = settings_get_long(st, SET_SESSION_TIMEOUT_MINUTES);
 	for (i = 0; i < RETAIN_KINDS; i++)
 		c->retain_days[i] = settings_get_long(st,
 		    retain_kinds[i].setting);

@@ -13,12 +13,47 @@
 #include "store.h"
 #include "webhook.h"
 
+/* Each keyword kind: the setting holding its words, and the setting holding its reply. */
+static const struct {
+	enum setting	 words;
+	enum setting	 reply;
+} keyword_settings[KEYWORD__MAX] = {
+	[KEYWORD_NONE] = { SET__MAX, SET__MAX },
+	[KEYWORD_STOP] = { SET_KEYWORDS_OPT_OUT, SET_REPLY_STOP },
+	[KEYWORD_START] = { SET_KEYWORDS_OPT_IN, SET_REPLY_START },
+	[KEYWORD_HELP] = { SET_KEYWORDS_HELP, SET_REPLY_HELP },
+};
+
+_Static_assert(SETTING_WORDS_MAX <= KEYWORD_LIST_MAX,
+    "a keyword list setting must fit struct keyword_lists");
+
+int
+webhook_keywords_load(struct store *st, struct keyword_lists *kl)
+{
+	int	 k, rc = 1;
+
+	for (k = 0; k < KEYWORD__MAX; k++) {
+		kl->words[k][0] = '\0';
+		if (keyword_settings[k].words != SET__MAX &&
+		    settings_get(st, keyword_settings[k].words, kl->words[k],
+		    sizeof(kl->words[k])) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+void
+webhook_settings_register(void)
+{
+	settings_check_register(SETTING_WORDS, keyword_list_check);
+}
+
 /* Notes a bad item: counted, kept for the answer, written to the connection's log (folded per minute). */
 static int
 item_error(struct store *st, const char *conn, const char *what,
     struct webhook_result *res, size_t index, const char *fmt, ...)
 {
-	char	 text[256];
+	char	 text[PAYLOAD_ITEM_ERROR_MAX];
 	va_list	 ap;
 
 	va_start(ap, fmt);
@@ -41,10 +76,14 @@ keyword_reply(struct store *st, const struct store_connection *c,
     enum keyword kw, int64_t session, int64_t contact, const char *phone)
 {
 	struct store_outbound	 o;
-	char			 text[2048], uid[STORE_UID_MAX];
+	char			 text[SETTING_REPLY_MAX + 1];
+	char			 uid[STORE_UID_MAX];
 	int64_t			 id;
 
-	if (settings_get(st, keyword_reply_setting(kw), text,
+	if ((unsigned)kw >= KEYWORD__MAX ||
+	    keyword_settings[kw].reply == SET__MAX)
+		return 1;
+	if (settings_get(st, keyword_settings[kw].reply, text,
 	    sizeof(text)) < 0)
 		return -1;
 	if (text[0] == '\0')
@@ -213,9 +252,9 @@ inbound_settings(struct store *st)
 	if (set.st == st && v != 0 && set.version == v)
 		return &set;
 	set.st = NULL;
-	set.timeout = settings_get_long(st, "session_timeout_minutes");
-	set.text_max = (size_t)settings_get_long(st, "inbound_text_max_bytes");
-	if (keyword_lists_load(st, &set.kl) < 0)
+	set.timeout = settings_get_long(st, SET_SESSION_TIMEOUT_MINUTES);
+	set.text_max = (size_t)settings_get_long(st, SET_INBOUND_TEXT_MAX_BYTES);
+	if (webhook_keywords_load(st, &set.kl) < 0)
 		return NULL;
 	set.st = st;
 	set.version = v;

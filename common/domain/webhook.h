@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payload.h"
 #include "store.h"
 
 
@@ -17,10 +18,7 @@ struct webhook_result {
 	size_t	 pending;	/* reports kept until their message is known */
 	size_t	 rejected;	/* bad items, logged */
 	size_t	 nerrors;
-	struct {
-		size_t	 index;
-		char	 text[256];
-	} errors[WEBHOOK_ERRORS_MAX];
+	struct payload_item_error errors[WEBHOOK_ERRORS_MAX];
 };
 
 enum webhook_kind {
@@ -29,6 +27,7 @@ enum webhook_kind {
 	WEBHOOK_CLICKS,		/* link clicks */
 };
 
+struct keyword_lists;
 struct wh_mo;
 struct wh_report;
 struct wh_click;
@@ -74,5 +73,15 @@ int	 webhook_store(struct store *st, void *job);
 
 /* Frees what webhook_parse allocated; safe to call twice. */
 void	 webhook_job_free(struct webhook_job *);
+
+/*
+ * Reads the keyword lists from their settings (their defaults when unset;
+ * all defaults when st is NULL). Reads three settings and allocates
+ * nothing. > 0, < 0 on a store error (the lists then hold the defaults).
+ */
+int	 webhook_keywords_load(struct store *st, struct keyword_lists *);
+
+/* Registers the check of the keyword list settings with the settings module. */
+void	 webhook_settings_register(void);
 
 #endif

@@ -207,9 +207,10 @@ agent_url(struct agent_call *c, const char *in, int has_key, char *url,
 static int
 agent_easy(const struct agent_pool *p, struct agent_call *c, const char *url)
 {
-	CURL		*h;
-	CURLcode	 rc;
-	long		 connect_ms;
+	struct httpc_request	 req;
+	CURL			*h;
+	CURLcode		 rc;
+	long			 connect_ms;
 
 	c->body.max = AGENT_BODY_MAX;
 	if ((h = c->easy = curl_easy_init()) == NULL) {
@@ -218,31 +219,19 @@ agent_easy(const struct agent_pool *p, struct agent_call *c, const char *url)
 	}
 	connect_ms = p->timeout_ms < AGENT_CONNECT_MS ? p->timeout_ms :
 	    AGENT_CONNECT_MS;
-	if ((rc = curl_easy_setopt(h, CURLOPT_URL, url)) != CURLE_OK ||
+	req.url = url;
+	req.errbuf = c->errbuf;
+	req.connect_ms = connect_ms;
+	req.total_ms = p->timeout_ms;
+	req.user_agent = "ibchannel";
+	req.headers = c->headers;
+	req.body = &c->body;
+	if ((rc = httpc_setup(h, &req)) != CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_PRIVATE, c)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, p->timeout_ms)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https")) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_USERAGENT, "ibchannel")) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers)) !=
-	    CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->post)) !=
 	    CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)strlen(c->post))) != CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->body)) !=
-	    CURLE_OK) {
+	    (curl_off_t)strlen(c->post))) != CURLE_OK) {
 		log_error("curl_easy_setopt: %s", curl_easy_strerror(rc));
 		return 0;
 	}
@@ -506,18 +495,10 @@ agent_pool_perform(struct agent_pool *p, long wait_ms,
 struct agent_pool *
 agent_pool_open(size_t max_inflight, long timeout_ms)
 {
-	static int		 global_done;
 	struct agent_pool	*p;
-	CURLcode		 rc;
 
-	if (!global_done) {
-		if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
-			log_error("curl_global_init: %s",
-			    curl_easy_strerror(rc));
-			return NULL;
-		}
-		global_done = 1;
-	}
+	if (!httpc_init())
+		return NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		log_error("calloc: out of memory");
 		return NULL;

@@ -200,10 +200,10 @@ app_run(const char *prog, app_handler fn)
 		 */
 		mallopt(M_ARENA_MAX, 2);
 		/* The store may be missing now; its defaults apply until it is there. */
-		threads = (size_t)settings_get_long(st, "webhook_threads");
+		threads = (size_t)settings_get_long(st, SET_WEBHOOK_THREADS);
 		wo.max_items = (size_t)settings_get_long(st,
-		    "webhook_batch_items");
-		wo.wait_us = settings_get_long(st, "webhook_batch_wait_us");
+		    SET_WEBHOOK_BATCH_ITEMS);
+		wo.wait_us = settings_get_long(st, SET_WEBHOOK_BATCH_WAIT_US);
 		wo.on_open = key_check;
 		wo.extra = counts_flush;
 		wo.extra_done = metrics_requests_flushed;
@@ -244,12 +244,16 @@ app_channel_route(const char *path, char *id, const char **rest)
 void
 app_method_not_allowed(struct http *h, const char *allow)
 {
+	char	 msg[128], *body;
+
+	snprintf(msg, sizeof(msg), "method not allowed; use %s", allow);
+	body = payload_error_body(msg);
 	http_open_headers(h, 405, "application/json");
 	http_header(h, "Allow", allow);
 	http_header(h, NULL, NULL);
-	http_puts(h, "{\"error\": \"method not allowed; use ");
-	http_puts(h, allow);
-	http_puts(h, "\"}\n");
+	http_puts(h, body != NULL ? body : PAYLOAD_ERROR_NOMEM);
+	http_puts(h, "\n");
+	free(body);
 }
 
 /* A refusal to log, through the writer like every other write. */
@@ -313,8 +317,8 @@ app_webhook(struct http *h, const char *id, const char *what,
     enum webhook_kind kind)
 {
 	struct webhook_job	 job;
+	struct payload_summary	 sum;
 	const char		*body, *why = NULL;
-	char			*summary;
 	size_t			 len;
 	int			 rc;
 
@@ -360,14 +364,14 @@ app_webhook(struct http *h, const char *id, const char *what,
 		http_error(h, 404, "unknown connection");
 		return;
 	}
-	if ((summary = payload_webhook_summary(&job.res)) == NULL) {
-		http_error(h, 500, "out of memory");
-		return;
-	}
-	http_open(h, 200, "application/json");
-	http_puts(h, summary);
-	http_puts(h, "\n");
-	free(summary);
+	sum.items = job.res.items;
+	sum.stored = job.res.stored;
+	sum.duplicates = job.res.duplicates;
+	sum.pending = job.res.pending;
+	sum.rejected = job.res.rejected;
+	sum.nerrors = job.res.nerrors;
+	sum.errors = job.res.errors;
+	http_json(h, 200, payload_webhook_summary(&sum));
 }
 
 void

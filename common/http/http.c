@@ -16,6 +16,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "payload.h"
 
 extern char **environ;
 
@@ -422,39 +423,18 @@ http_html_attr(struct http *h, const char *s)
 }
 
 void
-http_json_string(struct http *h, const char *s)
+http_json(struct http *h, int status, char *body)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p;
-	char			 esc[7];
-
-	http_puts(h, "\"");
-	for (p = (const unsigned char *)s; p != NULL && *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*p;
-			http_write(h, esc, 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 0xf];
-			http_write(h, esc, 6);
-		} else if (*p == '<' || *p == '>') {
-			/* Keeps a JSON answer inert if a browser renders it. */
-			http_puts(h, *p == '<' ? "\\u003c" : "\\u003e");
-		} else
-			http_write(h, (const char *)p, 1);
-	}
-	http_puts(h, "\"");
+	http_open(h, body != NULL ? status : 500, "application/json");
+	http_puts(h, body != NULL ? body : PAYLOAD_ERROR_NOMEM);
+	http_puts(h, "\n");
+	free(body);
 }
 
 void
 http_error(struct http *h, int status, const char *msg)
 {
-	http_open(h, status, "application/json");
-	http_puts(h, "{\"error\": ");
-	http_json_string(h, msg);
-	http_puts(h, "}\n");
+	http_json(h, status, payload_error_body(msg));
 }
 
 int

@@ -69,9 +69,13 @@ void	 http_printf(struct http *, const char *fmt, ...)
 void	 http_html_text(struct http *, const char *s);
 /* Text escaped for a double-quoted HTML attribute value. */
 void	 http_html_attr(struct http *, const char *s);
-/* Writes s as a JSON string literal (quoted, escaped). */
-void	 http_json_string(struct http *, const char *s);
-/* A whole JSON error answer: {"error": msg}. */
+/*
+ * A whole JSON answer of status with body (malloc'd JSON from the payload
+ * module; taken and freed) and a newline. A NULL body (out of memory)
+ * answers 500 with an error instead.
+ */
+void	 http_json(struct http *, int status, char *body);
+/* A whole JSON error answer: {"error": msg} (payload_error_body). */
 void	 http_error(struct http *, int status, const char *msg);
 /* The reason phrase of a status code. */
 const char *http_reason(int status);

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "httpc.h"
+#include "log.h"
 
 size_t
 body_write(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -76,4 +77,47 @@ httpc_headers(const char *scheme, const char *key)
 		h = t;
 	}
 	return h;
+}
+
+int
+httpc_init(void)
+{
+	static int	 done;
+	CURLcode	 rc;
+
+	if (done)
+		return 1;
+	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
+		log_error("curl_global_init: %s", curl_easy_strerror(rc));
+		return 0;
+	}
+	done = 1;
+	return 1;
+}
+
+CURLcode
+httpc_setup(CURL *h, const struct httpc_request *r)
+{
+	CURLcode	 rc;
+
+	if ((rc = curl_easy_setopt(h, CURLOPT_URL, r->url)) != CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, r->errbuf)) !=
+	    CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	    r->connect_ms)) != CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, r->total_ms)) !=
+	    CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L)) !=
+	    CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https")) !=
+	    CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_USERAGENT, r->user_agent)) !=
+	    CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, r->headers)) !=
+	    CURLE_OK ||
+	    (rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write)) !=
+	    CURLE_OK)
+		return rc;
+	return curl_easy_setopt(h, CURLOPT_WRITEDATA, r->body);
 }

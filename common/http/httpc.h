@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-struct curl_slist;
+#include <curl/curl.h>
 
 #define HTTPC_KEY_MAX	1024	/* longest key put into an Authorization header */
 
@@ -34,5 +34,31 @@ size_t	 body_write(char *ptr, size_t size, size_t nmemb, void *arg);
  */
 struct curl_slist *httpc_headers(const char *scheme, const char *key);
 void	 httpc_headers_free(struct curl_slist *);
+
+/*
+ * Initialises libcurl once for the process (later calls do nothing). The
+ * Infobip client and the agent pool call it before their first handle.
+ * 1 ok, 0 when libcurl failed (logged).
+ */
+int	 httpc_init(void);
+
+/* What every transfer of ours sets: where, how long, and where the answer goes. */
+struct httpc_request {
+	const char		*url;
+	char			*errbuf;	/* CURL_ERROR_SIZE bytes */
+	long			 connect_ms;
+	long			 total_ms;
+	const char		*user_agent;
+	struct curl_slist	*headers;	/* borrowed; kept until the transfer ends */
+	struct body		*body;		/* the answer goes here (body_write) */
+};
+
+/*
+ * Sets the options shared by our transfers on handle h: URL, error
+ * buffer, timeouts, no signals, no redirects, http(s) only, user agent,
+ * headers, and the capped body. CURLE_OK, or the first option's failure
+ * for the caller to log.
+ */
+CURLcode httpc_setup(CURL *h, const struct httpc_request *r);
 
 #endif

@@ -123,18 +123,10 @@ ib_scrub(const char *api_key, struct ib_error *err, struct ib_result *res,
 struct ib_client *
 ib_open(const char *user_agent_version)
 {
-	static int		 global_done;
 	struct ib_client	*c;
-	CURLcode		 rc;
 
-	if (!global_done) {
-		if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK) {
-			log_error("curl_global_init: %s",
-			    curl_easy_strerror(rc));
-			return NULL;
-		}
-		global_done = 1;
-	}
+	if (!httpc_init())
+		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_error("calloc: out of memory");
 		return NULL;
@@ -344,6 +336,7 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 	CURL			*h = c->curl;
 	struct curl_slist	*hdrs = NULL;
 	struct ib_upload	 up;
+	struct httpc_request	 req;
 	curl_off_t		 retry = 0;
 	CURLcode		 rc;
 	long			 sent = 0;
@@ -362,28 +355,17 @@ ib_request(struct ib_client *c, const char *url, const char *api_key,
 		ib_error_set(err, "NOMEM", 1, "out of memory");
 		goto out;
 	}
-	if ((rc = curl_easy_setopt(h, CURLOPT_URL, url)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->errbuf)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-	    c->connect_ms)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->total_ms)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+	req.url = url;
+	req.errbuf = c->errbuf;
+	req.connect_ms = c->connect_ms;
+	req.total_ms = c->total_ms;
+	req.user_agent = c->user_agent;
+	req.headers = hdrs;
+	req.body = &ans->body;
+	if ((rc = httpc_setup(h, &req)) != CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L)) !=
 	    CURLE_OK ||
 	    (rc = curl_easy_setopt(h, CURLOPT_MAXAGE_CONN, IB_IDLE_MAX)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https")) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(h, CURLOPT_WRITEDATA, &ans->body)) !=
 	    CURLE_OK) {
 		log_error("curl_easy_setopt: %s", curl_easy_strerror(rc));
 		ib_error_set(err, "NOMEM", 1, "curl_easy_setopt: %s",

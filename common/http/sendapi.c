@@ -272,7 +272,7 @@ api_store(struct store *st, void *arg)
 	}
 	if (store_contact_get(st, job->phone, &contact, &opted_out) < 0 ||
 	    store_session_open(st, job->conn, contact, 0,
-	    settings_get_long(st, "session_timeout_minutes"), &session,
+	    settings_get_long(st, SET_SESSION_TIMEOUT_MINUTES), &session,
 	    &opened) < 0)
 		return -1;
 	snprintf(author, sizeof(author), "api:%s", t.agent_name);
@@ -332,9 +332,22 @@ static void
 answer_message(struct http *h, int status, const char *conn,
     const struct store_api_message *m, int replay)
 {
-	char	*body, where[256];
+	struct payload_api_message	 pm = {
+		.uid = m->uid, .status = m->status, .recipient = m->recipient,
+		.reference = m->reference, .communication = m->communication,
+		.infobip_id = m->infobip_id, .status_group = m->status_group,
+		.status_name = m->status_name,
+		.status_description = m->status_description,
+		.error_name = m->error_name,
+		.error_description = m->error_description,
+		.created_at = m->created_at, .updated_at = m->updated_at,
+		.sent_at = m->sent_at, .done_at = m->done_at,
+		.price = m->price, .currency = m->currency,
+		.segments = m->segments,
+	};
+	char				*body, where[256];
 
-	if ((body = payload_api_message(m, replay)) == NULL) {
+	if ((body = payload_api_message(&pm, replay)) == NULL) {
 		http_error(h, 500, "out of memory");
 		return;
 	}

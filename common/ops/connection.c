@@ -225,7 +225,7 @@ start_failed(struct store *st, const char *id, const char *token,
 /* connection_start's work; on < 0 the claim may still hold. */
 static int
 start_check(struct store *st, struct ib_client *ib,
-    const unsigned char key[32], const char *id, const char *token,
+    const unsigned char key[SECRET_KEY_LEN], const char *id, const char *token,
     char *msg, size_t msgsz)
 {
 	struct store_connection		 c;
@@ -308,7 +308,7 @@ start_check(struct store *st, struct ib_client *ib,
 
 int
 connection_start(struct store *st, struct ib_client *ib,
-    const unsigned char key[32], const char *id, const char *token,
+    const unsigned char key[SECRET_KEY_LEN], const char *id, const char *token,
     char *msg, size_t msgsz)
 {
 	int	 rc;

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "secret.h"
+
 struct store;
 struct store_connection;
 struct ib_client;
@@ -32,7 +34,7 @@ struct connection_config {
  * or unknown connection, < 0 store error.
  */
 int	 connection_start(struct store *, struct ib_client *,
-	    const unsigned char key[32], const char *id, const char *token,
+	    const unsigned char key[SECRET_KEY_LEN], const char *id, const char *token,
 	    char *msg, size_t msgsz);
 /* Stops connection id (STOPPING then STOPPED). 1 stopped, 0 unknown, < 0 error. */
 int	 connection_stop(struct store *, const char *id);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "campaign.h"
 #include "log.h"
 #include "ops_int.h"
 #include "outbound.h"
@@ -16,6 +17,7 @@
 #include "settings.h"
 #include "smstext.h"
 #include "store.h"
+#include "webhook.h"
 
 void
 ops_reset(struct ops_error *e)
@@ -310,6 +312,8 @@ ops_settings_set(const struct ops *o, const char *name, const char *value,
 	int		 rc;
 
 	ops_reset(e);
+	campaign_settings_register();	/* the checks the domain owns */
+	webhook_settings_register();
 	if (name == NULL || settings_find(name) == NULL)
 		return ops_fail(e, OPS_INVALID, "name", "no setting named"
 		    " '%.60s'", name != NULL ? name : "");
@@ -550,10 +554,24 @@ ops_session_close(const struct ops *o, int64_t id, struct ops_error *e)
 	return 1;
 }
 
+/* Adds one message row to the export (payload_export_message). */
 static int
 export_message(const struct store_message_row *r, void *arg)
 {
-	return payload_export_message(arg, r);
+	struct payload_message	 m = {
+		.id = r->id, .uid = r->uid, .at = r->at,
+		.direction = r->direction, .author = r->author,
+		.status = r->status, .reason = r->reason, .text = r->text,
+		.sender = r->sender, .recipient = r->recipient,
+		.infobip_id = r->infobip_id, .status_group = r->status_group,
+		.status_name = r->status_name, .error_name = r->error_name,
+		.error_description = r->error_description, .price = r->price,
+		.currency = r->currency, .segments = r->sms_count,
+		.sent_at = r->sent_at, .done_at = r->done_at,
+		.clicks = r->clicks,
+	};
+
+	return payload_export_message(arg, &m);
 }
 
 int
@@ -561,6 +579,7 @@ ops_session_export(const struct ops *o, int64_t id, char **json,
     struct ops_error *e)
 {
 	struct payload_export	*x;
+	struct payload_session	 ps;
 	struct store_session	 s;
 	struct store_connection	 c;
 	char			*data = NULL, name[256], email[256];
@@ -576,7 +595,20 @@ ops_session_export(const struct ops *o, int64_t id, char **json,
 	    store_session_data(o->st, id, &data, name, sizeof(name), email,
 	    sizeof(email)) <= 0)
 		goto err;
-	if ((x = payload_export_open(&s, c.name, data, name, email)) == NULL)
+	memset(&ps, 0, sizeof(ps));
+	ps.id = s.id;
+	ps.conn = s.conn;
+	ps.conn_name = c.name;
+	ps.phone = s.phone;
+	ps.opted_out = s.opted_out;
+	ps.responsible = s.responsible;
+	ps.started_at = s.started_at;
+	ps.last_at = s.last_at;
+	ps.closed_at = s.closed_at;
+	ps.data = data;
+	ps.contact_name = name;
+	ps.contact_email = email;
+	if ((x = payload_export_open(&ps)) == NULL)
 		goto err;
 	rc = store_session_messages(o->st, id, export_message, x);
 	/* finish frees the builder, also after a failure. */

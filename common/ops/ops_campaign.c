@@ -19,7 +19,6 @@
 #include "store_api.h"
 #include "store_campaign.h"
 
-#define TEMPLATE_MAX	6400	/* bytes of a template */
 #define IMPORT_BATCH	2000	/* recipients per transaction of an import */
 #define PLACEHOLDERS_MAX 64	/* distinct fields a template may name */
 
@@ -138,7 +137,7 @@ form_check(const struct ops *o, const struct ops_campaign_form *f, int create,
 	if (f->tz != NULL || create) {
 		tz = f->tz;
 		if (tz == NULL || *tz == '\0') {
-			if (settings_get(o->st, "campaign_timezone", deftz,
+			if (settings_get(o->st, SET_CAMPAIGN_TIMEZONE, deftz,
 			    sizeof(deftz)) < 0)
 				return ops_store_error(e);
 			tz = deftz;
@@ -183,7 +182,7 @@ form_check(const struct ops *o, const struct ops_campaign_form *f, int create,
 	if (f->rate != NULL || create) {
 		if (f->rate == NULL || *f->rate == '\0')
 			c->rate = (int)settings_get_long(o->st,
-			    "campaign_rate_per_minute");
+			    SET_CAMPAIGN_RATE_PER_MINUTE);
 		else if (!settings_parse_long(f->rate, 1, 60000, &rate))
 			ops_fail(e, OPS_INVALID, "rate", "rate must be a whole"
 			    " number of messages per minute from 1 to 60000");

@@ -8,6 +8,8 @@
 #include "enums.h"
 #include "ops.h"
 
+#define TEMPLATE_MAX	6400	/* bytes of a template */
+
 /*
  * A campaign sends one rendered text to each of its recipients through a
  * connection, under the outbound attachment of one agent (attached with
@@ -111,7 +113,7 @@ struct ops_campaign_view {
 	char			 connection_name[256];
 	int64_t			 agent_id;
 	char			 agent_name[256];
-	char			 text[6404];		/* the template */
+	char			 text[TEMPLATE_MAX + 4];		/* the template */
 	enum campaign_state	 state;
 	char			 start_local[32];	/* "YYYY-MM-DD HH:MM" in tz, "" when none */
 	char			 start_utc[32];		/* the store's UTC time of it, "" when none */

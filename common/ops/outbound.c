@@ -67,7 +67,7 @@ outbound_send(struct store *st, const char *conn, const char *to,
 	} else {
 		if (store_contact_get(st, phone, &contact, &opted_out) < 0 ||
 		    store_session_open(st, c.id, contact, 0,
-		    settings_get_long(st, "session_timeout_minutes"), &session,
+		    settings_get_long(st, SET_SESSION_TIMEOUT_MINUTES), &session,
 		    &opened) < 0)
 			goto err;
 		o.recipient = phone;

@@ -9,8 +9,6 @@
 #include "connection.h"
 #include "payload.h"
 #include "payload_int.h"
-#include "store.h"
-#include "webhook.h"
 
 /* Copies the string member key of obj into dst; 1 when present, a string and not cut. */
 static int
@@ -62,7 +60,17 @@ payload_snapshot_parse(const char *json, struct connection_config *c)
 }
 
 char *
-payload_webhook_summary(const struct webhook_result *r)
+payload_error_body(const char *msg)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	return pj_finish(o, pj_add_str(o, "error", msg != NULL ? msg : ""), 1);
+}
+
+char *
+payload_webhook_summary(const struct payload_summary *r)
 {
 	struct json_object	*o, *errs, *e;
 	char			*out = NULL;
@@ -95,8 +103,7 @@ struct payload_export {
 };
 
 struct payload_export *
-payload_export_open(const struct store_session *s, const char *conn_name,
-    const char *data, const char *contact_name, const char *contact_email)
+payload_export_open(const struct payload_session *s)
 {
 	struct payload_export	*x;
 	struct json_object	*o, *c, *d;
@@ -108,7 +115,7 @@ payload_export_open(const struct store_session *s, const char *conn_name,
 	if (!pj_add(x->root, "session", o = json_object_new_object()) ||
 	    !pj_add_int(o, "id", s->id) ||
 	    !pj_add_str(o, "connection", s->conn) ||
-	    !pj_add_opt_str(o, "connection_name", conn_name) ||
+	    !pj_add_opt_str(o, "connection_name", s->conn_name) ||
 	    !pj_add_str(o, "channel_type", "infobip") ||
 	    !pj_add_str(o, "contact", s->phone) ||
 	    !pj_add_str(o, "responsible", s->responsible) ||
@@ -119,13 +126,13 @@ payload_export_open(const struct store_session *s, const char *conn_name,
 		goto err;
 	if (!pj_add(x->root, "contact", c = json_object_new_object()) ||
 	    !pj_add_str(c, "phone", s->phone) ||
-	    !pj_add_opt_str(c, "name", contact_name) ||
-	    !pj_add_opt_str(c, "email", contact_email) ||
+	    !pj_add_opt_str(c, "name", s->contact_name) ||
+	    !pj_add_opt_str(c, "email", s->contact_email) ||
 	    !pj_add(c, "opted_out", json_object_new_boolean(s->opted_out)))
 		goto err;
 	/* The store wrote it; still, only an object goes out as data. */
-	if (data == NULL ||
-	    pj_parse(data, strlen(data), SIZE_MAX, &d, NULL) <= 0)
+	if (s->data == NULL ||
+	    pj_parse(s->data, strlen(s->data), SIZE_MAX, &d, NULL) <= 0)
 		d = NULL;
 	if (d == NULL || !json_object_is_type(d, json_type_object)) {
 		json_object_put(d);
@@ -143,7 +150,7 @@ err:
 
 int
 payload_export_message(struct payload_export *x,
-    const struct store_message_row *r)
+    const struct payload_message *r)
 {
 	struct json_object	*m;
 
@@ -171,8 +178,8 @@ payload_export_message(struct payload_export *x,
 	    !(r->price < 0 ? pj_add_null(m, "price") :
 	    pj_add(m, "price", json_object_new_double(r->price))) ||
 	    !pj_add_opt_str(m, "currency", r->currency) ||
-	    !(r->sms_count < 0 ? pj_add_null(m, "segments") :
-	    pj_add_int(m, "segments", r->sms_count)) ||
+	    !(r->segments < 0 ? pj_add_null(m, "segments") :
+	    pj_add_int(m, "segments", r->segments)) ||
 	    !pj_add_opt_str(m, "sent_at", r->sent_at) ||
 	    !pj_add_opt_str(m, "done_at", r->done_at) ||
 	    !pj_add_int(m, "clicks", r->clicks)) {
@@ -199,7 +206,7 @@ payload_export_finish(struct payload_export *x)
 }
 
 char *
-payload_health(int writable, const struct store_heartbeat *sender)
+payload_health(int writable, const char *sender_at, double sender_age)
 {
 	struct json_object	*o;
 	char			*out = NULL;
@@ -208,10 +215,9 @@ payload_health(int writable, const struct store_heartbeat *sender)
 		return NULL;
 	if (!pj_add_str(o, "status", writable ? "ok" : "unavailable") ||
 	    !pj_add_str(o, "store", writable ? "writable" : "unavailable") ||
-	    !pj_add_opt_str(o, "sender_last_run", sender != NULL ?
-	    sender->at : NULL) ||
-	    !(sender != NULL && sender->at[0] != '\0' ?
-	    pj_add_int(o, "sender_seconds_ago", (int64_t)sender->age_s) :
+	    !pj_add_opt_str(o, "sender_last_run", sender_at) ||
+	    !(sender_at != NULL && sender_at[0] != '\0' ?
+	    pj_add_int(o, "sender_seconds_ago", (int64_t)sender_age) :
 	    pj_add_null(o, "sender_seconds_ago")))
 		goto out;
 	out = pj_text(o);

@@ -1,4 +1,4 @@
-/* JSON the admin shows: the fields an agent collected, as names and values. */
+/* JSON the admin shows and its pages read: the fields an agent collected, the status reads. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,4 +32,51 @@ payload_fields_each(const char *json,
 	}
 	json_object_put(obj);
 	return 1;
+}
+
+char *
+payload_conn_status(const char *status, const char *message)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	return pj_finish(o, pj_add_str(o, "status", status != NULL ? status :
+	    "") && pj_add_str(o, "message", message != NULL ? message : ""), 1);
+}
+
+char *
+payload_import_progress(int known, uint64_t bytes, uint64_t total,
+    uint64_t lines, int finished)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if (!known)
+		return pj_finish(o, pj_add(o, "known",
+		    json_object_new_boolean(0)), 1);
+	return pj_finish(o, pj_add(o, "known", json_object_new_boolean(1)) &&
+	    pj_add(o, "bytes", json_object_new_uint64(bytes)) &&
+	    pj_add(o, "total", json_object_new_uint64(total)) &&
+	    pj_add(o, "lines", json_object_new_uint64(lines)) &&
+	    pj_add(o, "finished", json_object_new_boolean(finished)), 1);
+}
+
+char *
+payload_campaign_status(const char *state, int64_t total, int64_t done,
+    int pct, const char *const *names, const int64_t *counts, size_t n)
+{
+	struct json_object	*o, *c;
+	size_t			 i;
+	int			 ok;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	ok = pj_add_str(o, "state", state) && pj_add_int(o, "total", total) &&
+	    pj_add_int(o, "done", done) && pj_add_int(o, "pct", pct) &&
+	    pj_add(o, "counts", c = json_object_new_object());
+	for (i = 0; ok && i < n; i++)
+		ok = pj_add_int(c, names[i], counts[i]);
+	return pj_finish(o, ok, 1);
 }

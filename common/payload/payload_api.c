@@ -7,7 +7,6 @@
 
 #include "payload_api.h"
 #include "payload_int.h"
-#include "store_api.h"
 
 /* The members a request may hold: a closed set, so that a misspelt one is refused, not ignored. */
 static const struct {
@@ -109,19 +108,8 @@ out:
 	return rc;
 }
 
-/* The JSON text of o, malloc'd; puts o. NULL when out of memory. */
-static char *
-finish(struct json_object *o, int ok)
-{
-	char	*out;
-
-	out = ok ? pj_text(o) : NULL;
-	json_object_put(o);
-	return out;
-}
-
 char *
-payload_api_message(const struct store_api_message *m, int replay)
+payload_api_message(const struct payload_api_message *m, int replay)
 {
 	struct json_object	*o, *ib = NULL, *price = NULL;
 	int			 ok;
@@ -168,7 +156,7 @@ payload_api_message(const struct store_api_message *m, int replay)
 	if (ok && replay)
 		ok = pj_add(o, "duplicate", json_object_new_boolean(1));
 	json_object_put(ib);
-	return finish(o, ok);
+	return pj_finish(o, ok, 0);
 }
 
 char *
@@ -181,5 +169,5 @@ payload_api_error(const char *msg, const char *field)
 		return NULL;
 	ok = pj_add_opt_str(o, "error", msg) &&
 	    (field == NULL || pj_add_opt_str(o, "field", field));
-	return finish(o, ok);
+	return pj_finish(o, ok, 0);
 }

@@ -4,8 +4,6 @@
 
 #include <stddef.h>
 
-struct store_api_message;
-
 /* A send request as the client gave it; every string owned (payload_api_free). */
 struct api_request {
 	char	*to;			/* required */
@@ -37,10 +35,26 @@ void	 payload_api_free(struct api_request *);
  * "status_group", "status_name", "status_description", "error_name",
  * "error_description"}, "price": {"amount", "currency"} or null,
  * "segments"}, plus "duplicate": true when replay (a retried reference).
- * Absent values are null. Returns malloc'd JSON (the caller frees), NULL
+ * Absent ("") values are null. The caller fills the plain struct from its
+ * row (pointers borrowed for the call). Returns malloc'd JSON (the caller frees), NULL
  * when out of memory.
  */
-char	*payload_api_message(const struct store_api_message *, int replay);
+struct payload_api_message {
+	const char	*uid;
+	const char	*status;
+	const char	*recipient;
+	const char	*reference;
+	const char	*communication;
+	const char	*infobip_id;
+	const char	*status_group, *status_name, *status_description;
+	const char	*error_name, *error_description;
+	const char	*created_at, *updated_at;
+	const char	*sent_at, *done_at;	/* "" when not yet */
+	double		 price;			/* < 0 when unknown */
+	const char	*currency;
+	int		 segments;		/* < 0 when unknown */
+};
+char	*payload_api_message(const struct payload_api_message *, int replay);
 
 /* An error answer: {"error": msg, "field": field} (no field when NULL). Malloc'd, NULL when out of memory. */
 char	*payload_api_error(const char *msg, const char *field);

@@ -59,5 +59,16 @@ int	 pj_add_int(struct json_object *o, const char *key, int64_t v);
 
 /* The compact text of o (no slash escaped), malloc'd; NULL when out of memory. */
 char	*pj_text(struct json_object *o);
+/*
+ * pj_text with every < and > written as \u003c and \u003e, so that an
+ * answer a browser renders as HTML runs nothing: for the answers of our
+ * web programs (errors, the admin's status reads).
+ */
+char	*pj_text_inert(struct json_object *o);
+/*
+ * Ends a builder: the text of o (pj_text_inert when inert, else pj_text)
+ * when ok, else NULL; puts o in both cases. NULL when out of memory.
+ */
+char	*pj_finish(struct json_object *o, int ok, int inert);
 
 #endif

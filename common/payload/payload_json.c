@@ -339,3 +339,39 @@ pj_text(struct json_object *o)
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	return s != NULL ? strdup(s) : NULL;
 }
+
+char *
+pj_text_inert(struct json_object *o)
+{
+	const char	*s, *p;
+	char		*out, *q;
+	size_t		 n = 0;
+
+	if ((s = json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL)
+		return NULL;
+	for (p = s; *p != '\0'; p++)
+		n += *p == '<' || *p == '>';
+	if ((out = malloc(strlen(s) + 5 * n + 1)) == NULL)
+		return NULL;
+	/* Outside strings JSON has no < or >: every one is inside a string. */
+	for (p = s, q = out; *p != '\0'; p++)
+		if (*p == '<' || *p == '>') {
+			memcpy(q, *p == '<' ? "\\u003c" : "\\u003e", 6);
+			q += 6;
+		} else
+			*q++ = *p;
+	*q = '\0';
+	return out;
+}
+
+char *
+pj_finish(struct json_object *o, int ok, int inert)
+{
+	char	*out = NULL;
+
+	if (ok)
+		out = inert ? pj_text_inert(o) : pj_text(o);
+	json_object_put(o);
+	return out;
+}

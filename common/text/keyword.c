@@ -1,21 +1,10 @@
 /* The keywords every SMS line must honour (opt out, opt back in, help), recognised before any agent sees a message. */
 #include <ctype.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "keyword.h"
-#include "settings.h"
-
-/* Each kind: the setting holding its words, and the setting holding its reply. */
-static const struct {
-	const char	*words;
-	const char	*reply;
-} kinds[KEYWORD__MAX] = {
-	[KEYWORD_NONE] = { NULL, NULL },
-	[KEYWORD_STOP] = { "keywords_opt_out", "reply_stop" },
-	[KEYWORD_START] = { "keywords_opt_in", "reply_start" },
-	[KEYWORD_HELP] = { "keywords_help", "reply_help" },
-};
 
 /* Space or ASCII punctuation around a word. */
 static int
@@ -75,17 +64,30 @@ in_list(const char *list, const unsigned char *b, const unsigned char *e)
 }
 
 int
-keyword_lists_load(struct store *st, struct keyword_lists *kl)
+keyword_list_check(const char *value, long max, char *why, size_t whysz)
 {
-	int	 k, rc = 1;
+	const char	*p, *comma;
+	size_t		 n;
 
-	for (k = 0; k < KEYWORD__MAX; k++) {
-		kl->words[k][0] = '\0';
-		if (kinds[k].words != NULL && settings_get(st, kinds[k].words,
-		    kl->words[k], sizeof(kl->words[k])) < 0)
-			rc = -1;
+	if (*value == '\0')
+		return 1;
+	if (max > KEYWORD_LIST_MAX)
+		max = KEYWORD_LIST_MAX;
+	if (strlen(value) > (size_t)max)
+		goto bad;
+	for (p = value;; p = comma + 1) {
+		comma = strchr(p, ',');
+		n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		/* Not blank, and not too long. */
+		if (n > KEYWORD_WORD_MAX || strspn(p, " ") >= n)
+			goto bad;
+		if (comma == NULL)
+			return 1;
 	}
-	return rc;
+bad:
+	snprintf(why, whysz, "must be comma-separated words or phrases, each"
+	    " up to %d bytes, at most %ld in all", KEYWORD_WORD_MAX, max);
+	return 0;
 }
 
 enum keyword
@@ -108,10 +110,4 @@ keyword_classify(const struct keyword_lists *kl, const char *text,
 	if (in_list(kl->words[KEYWORD_HELP], b, e))
 		return KEYWORD_HELP;
 	return KEYWORD_NONE;
-}
-
-const char *
-keyword_reply_setting(enum keyword k)
-{
-	return (unsigned)k < KEYWORD__MAX ? kinds[k].reply : NULL;
 }

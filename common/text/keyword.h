@@ -4,31 +4,36 @@
 
 #include <stddef.h>
 
-struct store;
-
 enum keyword {
 	KEYWORD_NONE,		/* an ordinary message */
-	KEYWORD_STOP,		/* setting keywords_opt_out: STOP, STOPALL, ... */
-	KEYWORD_START,		/* setting keywords_opt_in: START, YES, UNSTOP */
-	KEYWORD_HELP,		/* setting keywords_help: HELP, INFO */
+	KEYWORD_STOP,		/* opt out: STOP, STOPALL, ... */
+	KEYWORD_START,		/* opt back in: START, YES, UNSTOP */
+	KEYWORD_HELP,		/* help: HELP, INFO */
 	KEYWORD__MAX
 };
 
-/* Room for one list: the settings refuse longer values. */
+/* Room for one list: keyword_list_check refuses longer lists. */
 #define KEYWORD_LIST_MAX	1024
+/* Longest word or phrase of a list. */
+#define KEYWORD_WORD_MAX	64
 
-/* The installation's keyword lists, comma-separated, indexed by kind. */
+/*
+ * The installation's keyword lists, comma-separated, indexed by kind. The
+ * caller fills them (the webhook code reads them from the settings); this
+ * module only classifies.
+ */
 struct keyword_lists {
 	char	 words[KEYWORD__MAX][KEYWORD_LIST_MAX + 1];
 };
 
 /*
- * Reads the three lists from the settings (their defaults when unset; all
- * defaults when st is NULL). Reads three settings and allocates nothing, so
- * a webhook does it once a request. > 0, < 0 on a store error (the lists
- * then hold the defaults).
+ * Whether value is a keyword list: "" (none), or comma-separated words or
+ * phrases, none blank, each up to KEYWORD_WORD_MAX bytes, at most max
+ * (and KEYWORD_LIST_MAX) bytes in all. 1 yes, 0 no with the reason in
+ * why. The check of the keyword settings (settings_check_fn).
  */
-int		 keyword_lists_load(struct store *st, struct keyword_lists *);
+int		 keyword_list_check(const char *value, long max, char *why,
+		    size_t whysz);
 
 /*
  * Classifies an inbound text. It is a keyword only when the whole message,
@@ -41,7 +46,5 @@ int		 keyword_lists_load(struct store *st, struct keyword_lists *);
  */
 enum keyword	 keyword_classify(const struct keyword_lists *, const char *text,
 		    int opted_out);
-/* The settings name of the reply to a keyword ("reply_stop", ...), NULL for none. */
-const char	*keyword_reply_setting(enum keyword);
 
 #endif

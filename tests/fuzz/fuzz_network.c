@@ -14,6 +14,7 @@
 #include "payload_webhook.h"
 #include "phone.h"
 #include "smstext.h"
+#include "webhook.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -125,7 +126,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(text);
 	phone_normalize(s, out, sizeof(out), &why);
 	ib_base_url_normalize(s, out, sizeof(out), &why);
-	keyword_lists_load(NULL, &kl);
+	webhook_keywords_load(NULL, &kl);
 	keyword_classify(&kl, s, 1);
 	if ((text = smstext_prepare(s, size, &trunc)) != NULL) {
 		smstext_measure(text, &info);

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "campaign.h"
 #include "check.h"
 #include "config.h"
 #include "secret.h"
@@ -240,6 +241,34 @@ test_public_url_source(struct store *st)
 	unsetenv("IBCHANNEL_PUBLIC_URL");
 }
 
+/* The settings table: a row per enum at its own index, names found by text, the zone check registered by its owner. */
+static void
+test_settings_table(struct store *st)
+{
+	const struct setting_def	*d;
+	const char			*why;
+	char				 buf[64];
+	int				 i;
+
+	for (i = 0; i < SET__MAX; i++) {
+		d = &settings_table[i];
+		CHECK(d->name != NULL && (int)d->id == i &&
+		    settings_find(d->name) == d, "row %d in place", i);
+	}
+	CHECK(settings_table[SET__MAX].name == NULL, "the table ends");
+	CHECK(settings_find("no_such_setting") == NULL, "unknown name");
+	CHECK(settings_get(st, SET_CAMPAIGN_TIMEZONE, buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "UTC") == 0, "a default by enum");
+	CHECK(settings_get_long(st, SET_SEND_BATCH_SIZE) == 100,
+	    "a number by enum");
+	CHECK(!settings_check("campaign_timezone", "UTC", &why),
+	    "a zone is refused until its check is registered");
+	campaign_settings_register();
+	CHECK(settings_check("campaign_timezone", "UTC", &why), "UTC");
+	CHECK(!settings_check("campaign_timezone", "Not/AZone", &why) &&
+	    strstr(why, "time zone") != NULL, "an unknown zone refused");
+}
+
 int
 main(void)
 {
@@ -257,6 +286,7 @@ main(void)
 	test_key_check(st);
 	test_public_url(st);
 	test_public_url_source(st);
+	test_settings_table(st);
 	store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -4,6 +4,7 @@
 #include "check.h"
 #include "keyword.h"
 #include "settings.h"
+#include "webhook.h"
 
 struct kcase {
 	const char	*text;
@@ -76,7 +77,7 @@ main(void)
 	size_t			 i;
 	char			 big[2048];
 
-	CHECK(keyword_lists_load(NULL, &kl) > 0, "defaults load");
+	CHECK(webhook_keywords_load(NULL, &kl) > 0, "defaults load");
 	CHECK(strcmp(kl.words[KEYWORD_STOP],
 	    "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT") == 0 &&
 	    strcmp(kl.words[KEYWORD_START], "START,YES,UNSTOP") == 0 &&
@@ -94,6 +95,9 @@ main(void)
 	CHECK(keyword_classify(&kl, "REPRENDRE", 1) == KEYWORD_NONE,
 	    "an empty list matches nothing");
 
+	CHECK(!settings_check("keywords_opt_in", "", &why),
+	    "refused before the check is registered");
+	webhook_settings_register();
 	CHECK(settings_check("keywords_opt_in", "", &why), "empty list allowed");
 	CHECK(settings_check("keywords_opt_out", "STOP, Stop please ,END",
 	    &why), "phrases and spaces allowed");
@@ -110,8 +114,10 @@ main(void)
 	memcpy(big + 6 * i, "END", 4);	/* 1,203 bytes */
 	CHECK(!settings_check("keywords_help", big, &why),
 	    "a list over %d bytes refused", KEYWORD_LIST_MAX);
-	CHECK(strcmp(keyword_reply_setting(KEYWORD_STOP), "reply_stop") == 0,
-	    "stop reply setting");
-	CHECK(keyword_reply_setting(KEYWORD_NONE) == NULL, "no reply");
+	CHECK(keyword_list_check("A,B", KEYWORD_LIST_MAX, big, sizeof(big)),
+	    "the check alone: a list");
+	CHECK(!keyword_list_check("A,B", 2, big, sizeof(big)) &&
+	    strstr(big, "at most 2 in all") != NULL,
+	    "the check alone: over its max, saying so");
 	return check_done();
 }
