@@ -51,40 +51,8 @@ conn_new(struct adm *a)
 	struct conn_form	 f;
 
 	memset(&f, 0, sizeof(f));
+	f.fv.form = &ops_connection_fields;
 	view_conn_new(a, 200, &f);
-}
-
-/* The form's fields as the operations layer takes them. */
-static void
-form_read(struct adm *a, struct ops_connection_form *of)
-{
-	memset(of, 0, sizeof(*of));
-	of->name = arg(a, "name");
-	of->description = arg(a, "description");
-	of->api_key = arg(a, "api_key");
-	of->api_url = arg(a, "api_url");
-	of->sender = arg(a, "sender");
-}
-
-/* The form shown again after a refusal: the typed values and each field's problem. */
-static void
-form_again(struct conn_form *f, const struct ops_connection_form *of,
-    const struct ops_error *e)
-{
-	f->name = of->name;
-	f->description = of->description;
-	f->api_url = of->api_url;
-	f->sender = of->sender;
-	f->err_name = ops_error_for(e, "name");
-	f->err_description = ops_error_for(e, "description");
-	f->err_api_key = ops_error_for(e, "api_key");
-	f->err_api_url = ops_error_for(e, "api_url");
-	f->err_sender = ops_error_for(e, "sender");
-	/* A problem no field shows is said above them. */
-	if (f->err_name == NULL && f->err_description == NULL &&
-	    f->err_api_key == NULL && f->err_api_url == NULL &&
-	    f->err_sender == NULL)
-		f->error = ops_error_text(e);
 }
 
 /* The HTTP status of a refusal. */
@@ -112,7 +80,8 @@ conn_create(struct adm *a)
 	char				 id[STORE_ID_LEN + 1];
 	int				 rc;
 
-	form_read(a, &of);
+	memset(&of, 0, sizeof(of));
+	form_view_read(a, &ops_connection_fields, &of);
 	if ((rc = ops_connection_add(&a->ops, &of, id, &e)) > 0) {
 		admin_redirect(a, "created", "/connections/%s", id);
 		return;
@@ -122,9 +91,9 @@ conn_create(struct adm *a)
 		return;
 	}
 	memset(&f, 0, sizeof(f));
-	form_again(&f, &of, &e);
+	form_view_again(&f.fv, &ops_connection_fields, &of, &e);
 	/* The key is never sent back: it is typed again. */
-	f.api_key = "";
+	f.fv.value[OPS_CONN_API_KEY] = "";
 	view_conn_new(a, admin_ops_status(&e), &f);
 }
 
@@ -141,6 +110,7 @@ conn_panel(struct adm *a, int status, const struct conn_form *f,
 	struct ops_error		 e;
 	struct conn_panel		 p;
 	struct conn_form		 saved;
+	struct ops_connection_form	 of;
 	struct list_ctx			 lc = { .a = a };
 	const char			*host;
 	char				 tmp[1200];
@@ -172,13 +142,10 @@ conn_panel(struct adm *a, int status, const struct conn_form *f,
 	p.v = &v;
 	p.urls = &urls;
 	if (f == NULL) {
+		ops_connection_form_of(&v, &of);
 		memset(&saved, 0, sizeof(saved));
 		saved.id = v.c.id;
-		saved.name = v.c.name;
-		saved.description = v.c.description;
-		saved.api_key = v.api_key_masked;
-		saved.api_url = v.c.api_url;
-		saved.sender = v.c.sender;
+		form_view_fill(&saved.fv, &ops_connection_fields, &of);
 		f = &saved;
 	}
 	view_conn_panel_open(a, status, &p, f);
@@ -210,7 +177,8 @@ conn_save(struct adm *a)
 	struct conn_form		 f;
 	int				 rc;
 
-	form_read(a, &of);
+	memset(&of, 0, sizeof(of));
+	form_view_read(a, &ops_connection_fields, &of);
 	if ((rc = ops_connection_edit(&a->ops, a->id, &of, &e)) > 0) {
 		admin_redirect(a, "saved", "/connections/%s", a->id);
 		return;
@@ -225,7 +193,7 @@ conn_save(struct adm *a)
 	}
 	memset(&f, 0, sizeof(f));
 	f.id = a->id;
-	form_again(&f, &of, &e);
+	form_view_again(&f.fv, &ops_connection_fields, &of, &e);
 	/*
 	 * A refused key is not shown again: the field holds the saved key,
 	 * masked. Its own error: f points into e's texts, which a reset
@@ -235,7 +203,7 @@ conn_save(struct adm *a)
 		admin_store_error(a);
 		return;
 	}
-	f.api_key = v.api_key_masked;
+	f.fv.value[OPS_CONN_API_KEY] = v.api_key_masked;
 	conn_panel(a, 400, &f, NULL);
 }
 

@@ -345,6 +345,83 @@ field_out(struct adm *a, const struct field *f)
 }
 
 void
+form_view_read(struct adm *a, const struct ops_form *form, void *of)
+{
+	size_t	 i;
+
+	for (i = 0; i < form->n; i++)
+		ops_form_set(&form->field[i], of, arg(a, form->field[i].name));
+}
+
+void
+form_view_fill(struct form_view *v, const struct ops_form *form,
+    const void *of)
+{
+	size_t	 i;
+
+	memset(v, 0, sizeof(*v));
+	v->form = form;
+	for (i = 0; i < form->n; i++)
+		v->value[i] = ops_form_get(&form->field[i], of);
+}
+
+void
+form_view_again(struct form_view *v, const struct ops_form *form,
+    const void *of, const struct ops_error *e)
+{
+	size_t	 i;
+	int	 shown = 0;
+
+	form_view_fill(v, form, of);
+	for (i = 0; i < form->n; i++) {
+		if (form->field[i].kind == OPS_FIELD_SECRET)
+			v->value[i] = NULL;
+		if ((v->error[i] = ops_error_for(e, form->field[i].name)) !=
+		    NULL)
+			shown = 1;
+	}
+	if (!shown && e->n > 0)
+		v->error_all = ops_error_text(e);
+}
+
+/* How each kind of field is typed in the browser. */
+static const char *const field_types[] = {
+	[OPS_FIELD_TEXT] = "text",
+	[OPS_FIELD_LINES] = "textarea",
+	[OPS_FIELD_SECRET] = "text",
+	[OPS_FIELD_CHOICE] = "select",
+	[OPS_FIELD_DATETIME] = "datetime-local",
+};
+
+void
+form_view_fields(struct adm *a, const struct form_view *v, size_t from,
+    size_t to)
+{
+	const struct ops_field	*t;
+	struct field		 fl;
+	size_t			 i;
+
+	for (i = from; i < to && i < v->form->n; i++) {
+		t = &v->form->field[i];
+		if (t->kind == OPS_FIELD_CHOICE) {
+			field_select(a, t->name, t->label, v->options[i],
+			    v->value[i], v->error[i]);
+			continue;
+		}
+		fl = (struct field){ .name = t->name, .label = t->label,
+		    .type = field_types[t->kind], .value = v->value[i],
+		    .error = v->error[i], .required = t->required,
+		    .rows = t->lines,
+		    .help = v->help[i] != NULL ? v->help[i] : v->edit &&
+		    t->help_edit != NULL ? t->help_edit : t->help,
+		    .placeholder = v->placeholder[i] != NULL ?
+		    v->placeholder[i] : t->placeholder,
+		    .autocomplete = t->flags & OPS_FIELD_NOFILL ? "off" : NULL };
+		field_out(a, &fl);
+	}
+}
+
+void
 field_select(struct adm *a, const char *name, const char *label,
     const char *const *options, const char *value, const char *error)
 {

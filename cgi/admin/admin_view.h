@@ -24,13 +24,10 @@ double	 chart_axis_max(double);
 
 /* --- Connections (admin_view_conn.c) ------------------------------------ */
 
-/* The connector form's values and errors; NULL for none. */
+/* The connector form (ops_connection_fields) with its values and errors. */
 struct conn_form {
-	const char	*id;		/* NULL: the New connector form */
-	const char	*name, *description, *api_key, *api_url, *sender;
-	const char	*err_name, *err_description, *err_api_key;
-	const char	*err_api_url, *err_sender;
-	const char	*error;		/* about the whole form */
+	const char		*id;	/* NULL: the New connector form */
+	struct form_view	 fv;
 };
 
 /* What a connection's panel shows besides the form. */

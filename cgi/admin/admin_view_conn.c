@@ -86,40 +86,12 @@ view_conn_list_close(struct adm *a, int rows, const char *q)
 static void
 conn_fields(struct adm *a, const struct conn_form *f)
 {
-	struct field	 fl;
+	struct form_view	 v = f->fv;
 
-	if (f->error != NULL)
-		callout(a, "bad", "Not saved:", f->error);
-	memset(&fl, 0, sizeof(fl));
-	fl = (struct field){ .name = "name", .label = "Name", .type = "text",
-	    .value = f->name, .error = f->err_name, .required = 1,
-	    .help = "An internal name shown across the admin." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "description", .label = "Description",
-	    .type = "text", .value = f->description,
-	    .error = f->err_description, .help = "Internal reference." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "api_key", .label = "API Key",
-	    .type = "text", .value = f->api_key, .error = f->err_api_key,
-	    .required = 1, .autocomplete = "off",
-	    .help = f->id == NULL ? "Paste the key itself, without any"
-	    " prefix. It is stored encrypted and shown masked." :
-	    "Shown masked. Leave it to keep the key; paste a new key over"
-	    " it to replace it." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "api_url", .label = "API URL",
-	    .type = "text", .value = f->api_url, .error = f->err_api_url,
-	    .required = 1, .placeholder = "xxxxx.api.infobip.com",
-	    .help = "Your account's base URL; https:// is added when"
-	    " omitted." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "sender", .label = "Sender",
-	    .type = "text", .value = f->sender, .error = f->err_sender,
-	    .required = 1, .placeholder = "447700900000 or YourBrand",
-	    .help = "A phone number (digits, optional +) or an alphanumeric"
-	    " name of up to 11 characters, as set up in your Infobip"
-	    " account. Customers can reply only to a number." };
-	field_out(a, &fl);
+	v.edit = f->id != NULL;
+	if (v.error_all != NULL)
+		callout(a, "bad", "Not saved:", v.error_all);
+	form_view_fields(a, &v, 0, OPS_CONN__MAX);
 }
 
 void
@@ -220,7 +192,7 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 		out_html(a, "</dd><dt>Sender</dt><dd>");
 		out_text(a, c->sender);
 		out_html(a, "</dd><dt>API Key</dt><dd>");
-		out_text(a, f->api_key);
+		out_text(a, f->fv.value[OPS_CONN_API_KEY]);
 		out_html(a, "</dd></dl>");
 	}
 	out_html(a, "</section>\n");

@@ -159,6 +159,9 @@ struct ops_connection_view {
 /* Reads one connection. 0 unknown. */
 int	 ops_connection_get(const struct ops *, const char *id,
 	    struct ops_connection_view *, struct ops_error *);
+/* The saved connection as its form shows it (the key masked); of borrows from v. */
+void	 ops_connection_form_of(const struct ops_connection_view *v,
+	    struct ops_connection_form *of);
 /* Calls fn for each connection, by name (A-Z); stops when fn returns 0. */
 int	 ops_connection_each(const struct ops *,
 	    int (*fn)(const struct ops_connection_view *, void *), void *arg);

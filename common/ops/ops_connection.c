@@ -260,6 +260,18 @@ ops_connection_get(const struct ops *o, const char *id,
 	return 1;
 }
 
+void
+ops_connection_form_of(const struct ops_connection_view *v,
+    struct ops_connection_form *of)
+{
+	memset(of, 0, sizeof(*of));
+	of->name = v->c.name;
+	of->description = v->c.description;
+	of->api_key = v->api_key_masked;
+	of->api_url = v->c.api_url;
+	of->sender = v->c.sender;
+}
+
 struct each_ctx {
 	const struct ops	*o;
 	int			(*fn)(const struct ops_connection_view *, void *);

@@ -1,0 +1,70 @@
+/* The operator forms' tables (ops_form.h): each field of a connection, agent, campaign and user named once. */
+#include <stddef.h>
+#include <string.h>
+
+#include "ops.h"
+#include "ops_form.h"
+
+#define AT(type, member)	offsetof(struct type, member)
+
+static const struct ops_field	 connection_fields[OPS_CONN__MAX] = {
+	[OPS_CONN_NAME] = { .name = "name", .label = "Name",
+	    .kind = OPS_FIELD_TEXT, .required = 1,
+	    .help = "An internal name shown across the admin.",
+	    .offset = AT(ops_connection_form, name), .cli_option = "name" },
+	[OPS_CONN_DESCRIPTION] = { .name = "description",
+	    .label = "Description", .kind = OPS_FIELD_TEXT,
+	    .help = "Internal reference.",
+	    .offset = AT(ops_connection_form, description),
+	    .cli_option = "description" },
+	[OPS_CONN_API_KEY] = { .name = "api_key", .label = "API Key",
+	    .kind = OPS_FIELD_SECRET, .required = 1, .flags = OPS_FIELD_NOFILL,
+	    .help = "Paste the key itself, without any prefix. It is stored"
+	    " encrypted and shown masked.",
+	    .help_edit = "Shown masked. Leave it to keep the key; paste a new"
+	    " key over it to replace it.",
+	    .offset = AT(ops_connection_form, api_key),
+	    .cli_option = "api-key", .cli_file = "api-key-file" },
+	[OPS_CONN_API_URL] = { .name = "api_url", .label = "API URL",
+	    .kind = OPS_FIELD_TEXT, .required = 1,
+	    .placeholder = "xxxxx.api.infobip.com",
+	    .help = "Your account's base URL; https:// is added when"
+	    " omitted.",
+	    .offset = AT(ops_connection_form, api_url),
+	    .cli_option = "api-url" },
+	[OPS_CONN_SENDER] = { .name = "sender", .label = "Sender",
+	    .kind = OPS_FIELD_TEXT, .required = 1,
+	    .placeholder = "447700900000 or YourBrand",
+	    .help = "A phone number (digits, optional +) or an alphanumeric"
+	    " name of up to 11 characters, as set up in your Infobip account."
+	    " Customers can reply only to a number.",
+	    .offset = AT(ops_connection_form, sender), .cli_option = "sender" },
+};
+const struct ops_form	 ops_connection_fields = { connection_fields,
+	OPS_CONN__MAX };
+
+const struct ops_field *
+ops_form_field(const struct ops_form *form, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < form->n; i++)
+		if (name != NULL && strcmp(form->field[i].name, name) == 0)
+			return &form->field[i];
+	return NULL;
+}
+
+const char *
+ops_form_get(const struct ops_field *f, const void *form)
+{
+	const char	*v;
+
+	memcpy(&v, (const char *)form + f->offset, sizeof(v));
+	return v;
+}
+
+void
+ops_form_set(const struct ops_field *f, void *form, const char *value)
+{
+	memcpy((char *)form + f->offset, &value, sizeof(value));
+}
