@@ -18,11 +18,6 @@
 /* The options no form gives (enum opt's order does not matter here). */
 static const struct option fixed_opts[] = {
 	{ "name", required_argument, NULL, OPT_NAME },
-	{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE },
-	{ "kind", required_argument, NULL, OPT_KIND },
-	{ "instructions-file", required_argument, NULL, OPT_INSTRUCTIONS_FILE },
-	{ "url", required_argument, NULL, OPT_URL },
-	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "connection", required_argument, NULL, OPT_CONNECTION },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "text", required_argument, NULL, OPT_TEXT },
@@ -45,6 +40,7 @@ static const struct option fixed_opts[] = {
 /* The forms whose fields are options. */
 static const struct ops_form *const forms[] = {
 	&ops_connection_fields,
+	&ops_agent_fields,
 };
 
 /* Every option: the fixed ones, then the forms' (opts_build). */
@@ -238,12 +234,6 @@ file_read(const char *path, int first_line, char **out)
 }
 
 int
-opt_file(const struct cli *c, enum opt o, int first_line, char **out)
-{
-	return file_read(c->opt[o - OPT_FIRST], first_line, out);
-}
-
-int
 cli_form(const struct cli *c, void *of, char **files)
 {
 	const struct ops_form	*form = c->cmd->form;
@@ -302,8 +292,6 @@ cmd_act(struct cli *c)
 
 #define S	NEED_STORE
 #define K	(NEED_STORE | NEED_KEY)
-#define AGENT_FORM	(O(NAME) | O(KIND) | O(INSTRUCTIONS_FILE) | O(URL) | \
-			O(MODEL) | O(API_KEY_FILE))
 /* A command run by f; an action of the table (cmd_act, always on the store). */
 #define C(n, v, f, o, lo, hi, k, nd, u)	{ .noun = n, .verb = v, \
 	.fn = f, .opts = o, .minargs = lo, .maxargs = hi, .ids = k, \
@@ -350,11 +338,11 @@ static const struct command commands[] = {
 	    .on_str3 = ops_env_set),
 	A("env", "unset", 0, 2, 2, "c", "env unset <connection id> NAME",
 	    .on_str2 = ops_env_unset),
-	C("agent", "add", cmd_agent_save, AGENT_FORM, 0, 0, "", K,
+	F("agent", "add", cmd_agent_save, &ops_agent_fields, 0, 0, "", K,
 	    "agent add --name N --kind rules|http|openai"
 	    " [--instructions-file F] [--url U] [--model M]"
 	    " [--api-key-file F]"),
-	C("agent", "edit", cmd_agent_save, AGENT_FORM, 1, 1, "a", K,
+	F("agent", "edit", cmd_agent_save, &ops_agent_fields, 1, 1, "a", K,
 	    "agent edit <agent> [--name N] [--kind K] [--instructions-file F]"
 	    " [--url U] [--model M] [--api-key-file F (empty: no key)]"),
 	C("agent", "list", cmd_agent_list, 0, 0, 0, "", K, "agent list"),

@@ -18,8 +18,7 @@
  */
 enum opt {
 	OPT_FIRST = 256,
-	OPT_NAME = OPT_FIRST, OPT_API_KEY_FILE, OPT_KIND, OPT_INSTRUCTIONS_FILE,
-	OPT_URL, OPT_MODEL, OPT_CONNECTION, OPT_TO, OPT_TEXT, OPT_USER,
+	OPT_NAME = OPT_FIRST, OPT_CONNECTION, OPT_TO, OPT_TEXT, OPT_USER,
 	OPT_LIMIT, OPT_LEVEL, OPT_EVENT, OPT_FOR, OPT_LOCK, OPT_ONCE,
 	OPT_INBOUND, OPT_AGENT, OPT_START, OPT_TZ, OPT_WINDOW, OPT_RATE,
 	OPT_HELP, OPT__END
@@ -101,9 +100,6 @@ int		 limit_opt(const struct cli *, int dflt, int max, int *limit);
 int		 cli_form(const struct cli *, void *of, char **files);
 /* Frees what cli_form read (erased first: it may be a key). */
 void		 cli_form_free(const struct cli *, char **files);
-/* Reads the file option o names into *out (NULL: not given); 0 said why not. */
-int		 opt_file(const struct cli *, enum opt, int first_line,
-		    char **out);
 
 /* ibchannel_setup.c: installation, connections, agents, settings, users. */
 int	 cmd_init(struct cli *);

@@ -181,29 +181,20 @@ cmd_env_list(struct cli *c)
 	    &c->e));
 }
 
-/* agent add, and edit N: the form from the options. */
+/* agent add, and edit N: the form from the options (instructions and key from files). */
 int
 cmd_agent_save(struct cli *c)
 {
 	struct ops_agent_form	 f;
-	char			*instr = NULL, *key = NULL;
+	char			*files[OPS_FORM_FIELDS_MAX];
 	int64_t			 id = c->n;
-	int			 rc = 1;
+	int			 rc;
 
 	memset(&f, 0, sizeof(f));
-	f.name = OPT(c, NAME);
-	f.kind = OPT(c, KIND);
-	f.url = OPT(c, URL);
-	f.model = OPT(c, MODEL);
-	if (opt_file(c, OPT_INSTRUCTIONS_FILE, 0, &instr) &&
-	    opt_file(c, OPT_API_KEY_FILE, 1, &key)) {
-		f.instructions = instr;
-		f.api_key = key;
+	if ((rc = cli_form(c, &f, files)) == 0)
 		rc = report(c, c->nargs == 0 ? ops_agent_add(&c->ops, &f, &id,
 		    &c->e) : ops_agent_edit(&c->ops, id, &f, &c->e));
-	}
-	free(instr);
-	secret_free(key);
+	cli_form_free(c, files);
 	if (rc == 0 && c->nargs == 0)
 		printf("%lld\n", (long long)id);
 	else if (rc == 0)

@@ -113,13 +113,10 @@ void	 view_session_close(struct adm *, const struct session_page *);
 
 /* --- Agents (admin_view_agent.c) ---------------------------------------- */
 
-/* The agent form's values and errors; NULL for none. */
+/* The agent form (ops_agent_fields) with its values and errors. */
 struct agent_form {
-	int64_t		 id;		/* 0: the new agent form */
-	const char	*name, *kind, *instructions, *url, *model, *api_key;
-	const char	*err_name, *err_kind, *err_instructions, *err_url;
-	const char	*err_model, *err_api_key;
-	const char	*error;		/* about the whole form */
+	int64_t			 id;	/* 0: the new agent form */
+	struct form_view	 fv;
 };
 /* What an agent's panel shows besides the form. */
 struct agent_panel {

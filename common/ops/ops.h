@@ -265,6 +265,9 @@ struct ops_agent_view {
 int	 ops_agent_get(const struct ops *, int64_t id, struct ops_agent_view *,
 	    struct ops_error *);
 void	 ops_agent_view_clear(struct ops_agent_view *);
+/* The saved agent as its form shows it (the key masked); of borrows from v. */
+void	 ops_agent_form_of(const struct ops_agent_view *v,
+	    struct ops_agent_form *of);
 /* Calls fn for each agent by name; the view is valid during the call. */
 int	 ops_agent_each(const struct ops *,
 	    int (*fn)(const struct ops_agent_view *, void *), void *arg);

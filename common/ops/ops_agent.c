@@ -300,6 +300,18 @@ ops_agent_view_clear(struct ops_agent_view *v)
 	store_agent_clear(&v->a);
 }
 
+void
+ops_agent_form_of(const struct ops_agent_view *v, struct ops_agent_form *of)
+{
+	memset(of, 0, sizeof(*of));
+	of->name = v->a.name;
+	of->kind = agent_kind_name(v->a.kind);
+	of->instructions = v->a.instructions;
+	of->url = v->a.url;
+	of->model = v->a.model;
+	of->api_key = v->api_key_masked;
+}
+
 struct each_ctx {
 	const struct ops	*o;
 	int			(*fn)(const struct ops_agent_view *, void *);

@@ -43,6 +43,41 @@ static const struct ops_field	 connection_fields[OPS_CONN__MAX] = {
 const struct ops_form	 ops_connection_fields = { connection_fields,
 	OPS_CONN__MAX };
 
+static const struct ops_field	 agent_fields[OPS_AGENT__MAX] = {
+	[OPS_AGENT_NAME] = { .name = "name", .label = "Name",
+	    .kind = OPS_FIELD_TEXT, .required = 1,
+	    .offset = AT(ops_agent_form, name), .cli_option = "name" },
+	[OPS_AGENT_KIND] = { .name = "kind", .label = "Kind",
+	    .kind = OPS_FIELD_CHOICE,
+	    .offset = AT(ops_agent_form, kind), .cli_option = "kind" },
+	[OPS_AGENT_INSTRUCTIONS] = { .name = "instructions",
+	    .label = "Instructions", .kind = OPS_FIELD_LINES, .lines = 10,
+	    .help = "Rules agent: one directive per line (greeting:, rule:"
+	    " KEYWORDS => ANSWER, ask:, fallback: ...); empty means a greeting"
+	    " and a fallback. Chat model: the system prompt.",
+	    .offset = AT(ops_agent_form, instructions),
+	    .cli_file = "instructions-file" },
+	[OPS_AGENT_URL] = { .name = "url", .label = "URL",
+	    .kind = OPS_FIELD_TEXT,
+	    .placeholder = "https://agent.example.com/answer",
+	    .help = "HTTP webhook: its endpoint. Chat model: the base URL."
+	    " https is required with an API key (plain http only on this"
+	    " machine).",
+	    .offset = AT(ops_agent_form, url), .cli_option = "url" },
+	[OPS_AGENT_MODEL] = { .name = "model", .label = "Model",
+	    .kind = OPS_FIELD_TEXT, .help = "Chat model only.",
+	    .offset = AT(ops_agent_form, model), .cli_option = "model" },
+	[OPS_AGENT_API_KEY] = { .name = "api_key", .label = "API Key",
+	    .kind = OPS_FIELD_SECRET, .flags = OPS_FIELD_NOFILL,
+	    .help = "Optional; sent as a bearer token. Stored encrypted, shown"
+	    " masked.",
+	    .help_edit = "Shown masked. Leave it to keep the key, paste a new"
+	    " one to replace it, empty it to remove it.",
+	    .offset = AT(ops_agent_form, api_key),
+	    .cli_file = "api-key-file" },
+};
+const struct ops_form	 ops_agent_fields = { agent_fields, OPS_AGENT__MAX };
+
 const struct ops_field *
 ops_form_field(const struct ops_form *form, const char *name)
 {

@@ -70,4 +70,16 @@ enum ops_connection_field {
 };
 extern const struct ops_form	ops_connection_fields;
 
+/* The agent form (struct ops_agent_form), by index. */
+enum ops_agent_field {
+	OPS_AGENT_NAME,
+	OPS_AGENT_KIND,
+	OPS_AGENT_INSTRUCTIONS,
+	OPS_AGENT_URL,
+	OPS_AGENT_MODEL,
+	OPS_AGENT_API_KEY,
+	OPS_AGENT__MAX,
+};
+extern const struct ops_form	ops_agent_fields;
+
 #endif
