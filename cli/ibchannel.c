@@ -17,7 +17,6 @@
 
 /* The options no form gives (enum opt's order does not matter here). */
 static const struct option fixed_opts[] = {
-	{ "name", required_argument, NULL, OPT_NAME },
 	{ "connection", required_argument, NULL, OPT_CONNECTION },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "text", required_argument, NULL, OPT_TEXT },
@@ -29,11 +28,6 @@ static const struct option fixed_opts[] = {
 	{ "lock", required_argument, NULL, OPT_LOCK },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "inbound", no_argument, NULL, OPT_INBOUND },
-	{ "agent", required_argument, NULL, OPT_AGENT },
-	{ "start", required_argument, NULL, OPT_START },
-	{ "tz", required_argument, NULL, OPT_TZ },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "help", no_argument, NULL, OPT_HELP },
 };
 
@@ -41,6 +35,7 @@ static const struct option fixed_opts[] = {
 static const struct ops_form *const forms[] = {
 	&ops_connection_fields,
 	&ops_agent_fields,
+	&ops_campaign_fields,
 };
 
 /* Every option: the fixed ones, then the forms' (opts_build). */
@@ -422,9 +417,8 @@ static const struct command commands[] = {
 	    "token list [<agent>]"),
 	A("token", "revoke", 0, 1, 1, "", "token revoke <token id>",
 	    .on_str = ops_token_revoke_str, .done = "token %s revoked"),
-	C("campaign", "create", cmd_campaign_create, O(NAME) | O(CONNECTION) |
-	    O(AGENT) | O(TEXT) | O(START) | O(TZ) | O(WINDOW) | O(RATE), 0, 0,
-	    "", S, "campaign create --name NAME --connection ID --agent AGENT"
+	F("campaign", "create", cmd_campaign_create, &ops_campaign_fields, 0,
+	    0, "", S, "campaign create --name NAME --connection ID --agent AGENT"
 	    " --text TEMPLATE [--start \"YYYY-MM-DD HH:MM\"] [--tz ZONE]"
 	    " [--window HH:MM-HH:MM] [--rate N]"),
 	C("campaign", "import", cmd_campaign_import, 0, 2, 2, "", S,

@@ -31,18 +31,13 @@ int
 cmd_campaign_create(struct cli *c)
 {
 	struct ops_campaign_form	 f;
+	char				*files[OPS_FORM_FIELDS_MAX];
 	int64_t				 id;
 	int				 rc;
 
 	memset(&f, 0, sizeof(f));
-	f.name = OPT(c, NAME);
-	f.connection = OPT(c, CONNECTION);
-	f.agent = OPT(c, AGENT);
-	f.text = OPT(c, TEXT);
-	f.start = OPT(c, START);
-	f.tz = OPT(c, TZ);
-	f.window = OPT(c, WINDOW);
-	f.rate = OPT(c, RATE);
+	if ((rc = cli_form(c, &f, files)) != 0)
+		return rc;
 	if ((rc = ops_campaign_create(&c->ops, &f, &id, &c->e)) > 0)
 		printf("%lld\n", (long long)id);
 	return report(c, rc);

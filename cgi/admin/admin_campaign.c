@@ -98,8 +98,9 @@ camp_form_show(struct adm *a, int status, struct camp_form *f)
 	}
 	if (settings_get(a->st, "campaign_timezone", tz, sizeof(tz)) <= 0)
 		snprintf(tz, sizeof(tz), "UTC");
-	f->conns = (const char *const *)conns.s;
-	f->agents = (const char *const *)agents.s;
+	f->fv.form = &ops_campaign_fields;
+	f->fv.options[OPS_CAMP_CONNECTION] = (const char *const *)conns.s;
+	f->fv.options[OPS_CAMP_AGENT] = (const char *const *)agents.s;
 	f->tz_default = tz;
 	f->rate_default = settings_get_long(a->st, "campaign_rate_per_minute");
 	f->upload_max_mb = settings_get_long(a->st, "campaign_upload_max_mb");
@@ -356,16 +357,9 @@ camp_create(struct adm *a)
 	size_t				 i;
 
 	memset(&of, 0, sizeof(of));
-	of.name = arg(a, "name");
-	of.connection = arg(a, "connection");
-	of.agent = arg(a, "agent");
-	of.text = arg(a, "text");
-	of.tz = arg(a, "tz");
-	of.window = arg(a, "window");
-	of.rate = arg(a, "rate");
+	form_view_read(a, &ops_campaign_fields, &of);
 	/* A datetime-local input sends "YYYY-MM-DDTHH:MM". */
-	if ((of.start = arg(a, "start")) != NULL &&
-	    strlen(of.start) < sizeof(start)) {
+	if (of.start != NULL && strlen(of.start) < sizeof(start)) {
 		snprintf(start, sizeof(start), "%s", of.start);
 		for (i = 0; start[i] != '\0'; i++)
 			if (start[i] == 'T')
@@ -386,30 +380,11 @@ camp_create(struct adm *a)
 		admin_store_error(a);
 		return;
 	}
-	f.name = of.name;
-	f.connection = of.connection;
-	f.agent = of.agent;
-	f.text = of.text;
-	/* Refilled as the datetime-local input wants it. */
+	form_view_again(&f.fv, &ops_campaign_fields, &of, &e);
+	/* Refilled (in place: of.start may be start) as the datetime-local input wants it. */
 	for (i = 0; start[i] != '\0'; i++)
 		if (start[i] == ' ')
 			start[i] = 'T';
-	f.start = of.start == start ? start : of.start;
-	f.tz = of.tz;
-	f.window = of.window;
-	f.rate = of.rate;
-	f.err_name = ops_error_for(&e, "name");
-	f.err_connection = ops_error_for(&e, "connection");
-	f.err_agent = ops_error_for(&e, "agent");
-	f.err_text = ops_error_for(&e, "text");
-	f.err_start = ops_error_for(&e, "start");
-	f.err_tz = ops_error_for(&e, "tz");
-	f.err_window = ops_error_for(&e, "window");
-	f.err_rate = ops_error_for(&e, "rate");
-	if (e.n > 0 && f.err_name == NULL && f.err_connection == NULL &&
-	    f.err_agent == NULL && f.err_text == NULL && f.err_start == NULL &&
-	    f.err_tz == NULL && f.err_window == NULL && f.err_rate == NULL)
-		f.error = ops_error_text(&e);
 	camp_form_show(a, f.err_csv != NULL ? 400 : admin_ops_status(&e), &f);
 }
 

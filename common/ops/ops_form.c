@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "ops_campaign.h"
 #include "ops_form.h"
 
 #define AT(type, member)	offsetof(struct type, member)
@@ -77,6 +78,48 @@ static const struct ops_field	 agent_fields[OPS_AGENT__MAX] = {
 	    .cli_file = "api-key-file" },
 };
 const struct ops_form	 ops_agent_fields = { agent_fields, OPS_AGENT__MAX };
+
+static const struct ops_field	 campaign_fields[OPS_CAMP__MAX] = {
+	[OPS_CAMP_NAME] = { .name = "name", .label = "Communication name",
+	    .kind = OPS_FIELD_TEXT, .required = 1, .flags = OPS_FIELD_NOFILL,
+	    .placeholder = "SPRING_OFFER",
+	    .help = "Upper-case letters, digits and underscores.",
+	    .offset = AT(ops_campaign_form, name), .cli_option = "name" },
+	[OPS_CAMP_CONNECTION] = { .name = "connection", .label = "Connection",
+	    .kind = OPS_FIELD_CHOICE,
+	    .offset = AT(ops_campaign_form, connection),
+	    .cli_option = "connection" },
+	[OPS_CAMP_AGENT] = { .name = "agent", .label = "Agent",
+	    .kind = OPS_FIELD_CHOICE,
+	    .offset = AT(ops_campaign_form, agent), .cli_option = "agent" },
+	[OPS_CAMP_TEXT] = { .name = "text", .label = "Text",
+	    .kind = OPS_FIELD_LINES, .required = 1, .lines = 4,
+	    .placeholder = "Hi {{name}}, our spring offer...",
+	    .help = "{{field}} is replaced by the recipient's value of that CSV"
+	    " column; {{phone}} by the number. Longer than 1600 characters is"
+	    " cut.",
+	    .offset = AT(ops_campaign_form, text), .cli_option = "text" },
+	[OPS_CAMP_START] = { .name = "start", .label = "Start",
+	    .kind = OPS_FIELD_DATETIME, .help = "Empty: when you press Start.",
+	    .offset = AT(ops_campaign_form, start), .cli_option = "start" },
+	[OPS_CAMP_TZ] = { .name = "tz", .label = "Time zone",
+	    .kind = OPS_FIELD_TEXT, .flags = OPS_FIELD_NOFILL,
+	    .help = "An IANA zone name; empty: the installation's.",
+	    .offset = AT(ops_campaign_form, tz), .cli_option = "tz" },
+	[OPS_CAMP_WINDOW] = { .name = "window", .label = "Sending window",
+	    .kind = OPS_FIELD_TEXT, .flags = OPS_FIELD_NOFILL,
+	    .placeholder = "09:00-20:00",
+	    .help = "Local times of each recipient (its timezone column, else"
+	    " the campaign's); empty: any time.",
+	    .offset = AT(ops_campaign_form, window), .cli_option = "window" },
+	[OPS_CAMP_RATE] = { .name = "rate", .label = "Throttle",
+	    .kind = OPS_FIELD_TEXT, .flags = OPS_FIELD_NOFILL,
+	    .help = "Messages per minute, 1 to 60000; empty: the"
+	    " installation's.",
+	    .offset = AT(ops_campaign_form, rate), .cli_option = "rate" },
+};
+const struct ops_form	 ops_campaign_fields = { campaign_fields,
+	OPS_CAMP__MAX };
 
 const struct ops_field *
 ops_form_field(const struct ops_form *form, const char *name)

@@ -82,4 +82,18 @@ enum ops_agent_field {
 };
 extern const struct ops_form	ops_agent_fields;
 
+/* The campaign form (struct ops_campaign_form), by index. */
+enum ops_campaign_field {
+	OPS_CAMP_NAME,
+	OPS_CAMP_CONNECTION,
+	OPS_CAMP_AGENT,
+	OPS_CAMP_TEXT,
+	OPS_CAMP_START,
+	OPS_CAMP_TZ,
+	OPS_CAMP_WINDOW,
+	OPS_CAMP_RATE,
+	OPS_CAMP__MAX,
+};
+extern const struct ops_form	ops_campaign_fields;
+
 #endif
