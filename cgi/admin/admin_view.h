@@ -183,8 +183,8 @@ void	 view_dash(struct adm *, const struct dash *);
 /* --- Users (admin_view_user.c) ------------------------------------------ */
 
 struct user_page {
-	const char	*error;		/* the add form's (or a refused change's) error */
-	const char	*username, *role;	/* the add form's typed values */
+	const char		*error;	/* the add form's (or a refused change's) error */
+	struct form_view	 fv;	/* the add form (ops_user_fields), as typed */
 };
 void	 view_users_open(struct adm *, int status, const struct user_page *);
 int	 view_users_row(const struct store_user_row *, void *list_ctx);

@@ -331,6 +331,11 @@ int	 ops_outbox_fail(const struct ops *, int64_t message, struct ops_error *);
 
 /* Whether s can be a username (as the web server authenticates it). 1, or 0 with *why. */
 int	 ops_valid_username(const char *s, const char **why);
+/* The user form: username (as the web server authenticates it), role ("admin", "operator", "viewer"). */
+struct ops_user_form {
+	const char	*username;
+	const char	*role;
+};
 /* Adds a user or changes their role; refused when it would leave no admin. */
 int	 ops_user_set(const struct ops *, const char *username, const char *role,
 	    struct ops_error *);

@@ -121,6 +121,17 @@ static const struct ops_field	 campaign_fields[OPS_CAMP__MAX] = {
 const struct ops_form	 ops_campaign_fields = { campaign_fields,
 	OPS_CAMP__MAX };
 
+/* The command line names a user and a role by position (user set NAME ROLE): no options. */
+static const struct ops_field	 user_fields[OPS_USER__MAX] = {
+	[OPS_USER_USERNAME] = { .name = "username", .label = "User name",
+	    .kind = OPS_FIELD_TEXT, .required = 1, .flags = OPS_FIELD_NOFILL,
+	    .help = "As the web server signs them in (REMOTE_USER).",
+	    .offset = AT(ops_user_form, username) },
+	[OPS_USER_ROLE] = { .name = "role", .label = "Role",
+	    .kind = OPS_FIELD_CHOICE, .offset = AT(ops_user_form, role) },
+};
+const struct ops_form	 ops_user_fields = { user_fields, OPS_USER__MAX };
+
 const struct ops_field *
 ops_form_field(const struct ops_form *form, const char *name)
 {

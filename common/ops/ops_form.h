@@ -96,4 +96,12 @@ enum ops_campaign_field {
 };
 extern const struct ops_form	ops_campaign_fields;
 
+/* The user form (struct ops_user_form), by index. */
+enum ops_user_field {
+	OPS_USER_USERNAME,
+	OPS_USER_ROLE,
+	OPS_USER__MAX,
+};
+extern const struct ops_form	ops_user_fields;
+
 #endif
