@@ -213,7 +213,15 @@ void	 link_out(struct adm *, const char *cls, const char *text,
 /* Percent-encodes s for a URL's query into out (always terminated). Returns out. */
 const char *url_encode(const char *s, char *out, size_t outsz);
 
-/* Raw markup from the view files: static strings only, never data. */
-void	 out_html(struct adm *, const char *markup);
+/*
+ * Raw markup from the view files: string literals only, never data. The
+ * macro pastes "" around its argument, so anything but a literal fails to
+ * compile; data goes through out_text and the other escaping helpers.
+ */
+void	 out_html_literal(struct adm *, const char *markup);
+#define out_html(a, markup)	out_html_literal((a), "" markup "")
+/* One of two literals of markup, by cond. */
+#define out_html_either(a, cond, yes, no) \
+	out_html_literal((a), (cond) ? "" yes "" : "" no "")
 
 #endif

@@ -60,7 +60,7 @@ static const struct {
 };
 
 void
-out_html(struct adm *a, const char *markup)
+out_html_literal(struct adm *a, const char *markup)
 {
 	http_puts(a->h, markup);
 }
@@ -137,8 +137,9 @@ page_open(struct adm *a, int status, enum admin_section section,
 			continue;
 		out_html(a, "<a href=\"");
 		http_html_attr(a->h, nav[i].href);
-		out_html(a, nav[i].section == section ?
-		    "\" aria-current=\"page\">" : "\">");
+		out_html_either(a, nav[i].section == section,
+		    "\" aria-current=\"page\">",
+		    "\">");
 		out_text(a, nav[i].label);
 		out_html(a, "</a>");
 	}
@@ -284,10 +285,11 @@ field_out(struct adm *a, const struct field *f)
 {
 	int	 area = strcmp(f->type, "textarea") == 0;
 
-	out_html(a, f->error != NULL ? "<div class=\"field invalid\">" :
+	out_html_either(a, f->error != NULL,
+	    "<div class=\"field invalid\">",
 	    "<div class=\"field\">");
 	field_label(a, f->name, f->label, f->required);
-	out_html(a, area ? "<textarea" : "<input type=\"");
+	out_html_either(a, area, "<textarea", "<input type=\"");
 	if (!area) {
 		http_html_attr(a->h, f->type);
 		out_html(a, "\"");
@@ -425,7 +427,8 @@ void
 field_select(struct adm *a, const char *name, const char *label,
     const char *const *options, const char *value, const char *error)
 {
-	out_html(a, error != NULL ? "<div class=\"field invalid\">" :
+	out_html_either(a, error != NULL,
+	    "<div class=\"field invalid\">",
 	    "<div class=\"field\">");
 	field_label(a, name, label, 0);
 	out_html(a, "<select id=\"f-");
@@ -436,8 +439,8 @@ field_select(struct adm *a, const char *name, const char *label,
 	for (; options[0] != NULL; options += 2) {
 		out_html(a, "<option value=\"");
 		http_html_attr(a->h, options[0]);
-		out_html(a, value != NULL && strcmp(value, options[0]) == 0 ?
-		    "\" selected>" : "\">");
+		out_html_either(a, value != NULL &&
+		    strcmp(value, options[0]) == 0, "\" selected>", "\">");
 		out_text(a, options[1]);
 		out_html(a, "</option>");
 	}
@@ -452,7 +455,7 @@ field_switch(struct adm *a, const char *name, const char *label, int on)
 	out_html(a, "<label class=\"switch\"><input type=\"checkbox\""
 	    " role=\"switch\" value=\"1\" name=\"");
 	http_html_attr(a->h, name);
-	out_html(a, on ? "\" checked>" : "\">");
+	out_html_either(a, on, "\" checked>", "\">");
 	out_html(a, "<span class=\"track\" aria-hidden=\"true\"></span> ");
 	out_text(a, label);
 	out_html(a, "</label>");

@@ -212,14 +212,15 @@ file_field(struct adm *a, const char *error, long max_mb)
 {
 	char	 help[400];
 
-	out_html(a, error != NULL ? "<div class=\"field invalid\">" :
+	out_html_either(a, error != NULL,
+	    "<div class=\"field invalid\">",
 	    "<div class=\"field\">");
 	out_html(a, "<label for=\"f-csv\">Recipients (CSV file) <span"
 	    " class=\"req\" aria-hidden=\"true\">*</span></label><input"
 	    " type=\"file\" id=\"f-csv\" name=\"csv\" accept=\".csv,.txt,"
 	    "text/csv,text/plain\"");
-	out_html(a, error != NULL ? " aria-invalid=\"true\""
-	    " aria-describedby=\"e-csv\">" : " aria-describedby=\"h-csv\">");
+	out_html_either(a, error != NULL, " aria-invalid=\"true\""
+	    " aria-describedby=\"e-csv\">", " aria-describedby=\"h-csv\">");
 	if (error != NULL) {
 		out_html(a, "<p class=\"error\" id=\"e-csv\">");
 		out_text(a, error);
@@ -419,8 +420,8 @@ view_camp_open(struct adm *a, int status, const struct camp_page *p)
 	if (admin_can(a, OPS_CONFIGURE) && (v->state == CAMP_DRAFT ||
 	    v->state == CAMP_SCHEDULED || v->state == CAMP_PAUSED)) {
 		out_html(a, "<details class=\"panel\" id=\"more-recipients\"");
-		out_html(a, p->imp != NULL && p->imp->error != NULL ? " open>" :
-		    ">");
+		out_html_either(a, p->imp != NULL && p->imp->error != NULL,
+		    " open>", ">");
 		out_html(a, "<summary><h2>Import more recipients</h2>"
 		    "</summary>");
 		snprintf(t, sizeof(t), "/admin/campaigns/%" PRId64 "/import",
@@ -579,7 +580,8 @@ view_camp_recipients_open(struct adm *a, const struct camp_page *p)
 	for (i = 0; i < RCPT__MAX; i++) {
 		out_html(a, "<option value=\"");
 		http_html_attr(a->h, rcpt_status_name((enum rcpt_status)i));
-		out_html(a, p->status == (enum rcpt_status)i ? "\" selected>" :
+		out_html_either(a, p->status == (enum rcpt_status)i,
+		    "\" selected>",
 		    "\">");
 		out_text(a, rcpt_status_name((enum rcpt_status)i));
 		http_printf(a->h, " (%" PRId64 ")</option>", p->v->counts[i]);

@@ -168,8 +168,8 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	out_html(a, "</div></div>\n");
 	page_notice(a);
 	if (c->status_message[0] != '\0') {
-		out_html(a, c->status == CONN_ERROR ?
-		    "<p class=\"status-line bad\" id=\"status-message\">" :
+		out_html_either(a, c->status == CONN_ERROR,
+		    "<p class=\"status-line bad\" id=\"status-message\">",
 		    "<p class=\"status-line\" id=\"status-message\">");
 		out_text(a, c->status_message);
 		out_html(a, "</p>\n");

@@ -56,8 +56,9 @@ view_users_row(const struct store_user_row *u, void *arg)
 	for (const char *const *r = roles; r[0] != NULL; r += 2) {
 		out_html(a, "<option value=\"");
 		http_html_attr(a->h, r[0]);
-		out_html(a, strcmp(r[0], user_role_name(u->role)) == 0 ?
-		    "\" selected>" : "\">");
+		out_html_either(a, strcmp(r[0], user_role_name(u->role)) == 0,
+		    "\" selected>",
+		    "\">");
 		out_text(a, r[0]);
 		out_html(a, "</option>");
 	}
