@@ -95,7 +95,7 @@ agent_panel(struct adm *a, int status, const struct agent_form *f,
 		view_list_failed(a);
 	view_agent_channels_add(a, &p, lc.rows);
 	if (admin_can(a, OPS_CONFIGURE) &&
-	    ops_connection_each(&a->ops, view_conn_option, &co) < 0)
+	    ops_connection_each_row(&a->ops, view_conn_option, &co) < 0)
 		view_list_failed(a);
 	view_agent_panel_close(a, &p);
 	agent_tokens_section(a, &p);

@@ -56,24 +56,24 @@ options_free(struct options *o)
 }
 
 static int
-conn_option(const struct ops_connection_view *v, void *arg)
+conn_option(const struct store_connection *c, void *arg)
 {
 	char	 label[400];
 
-	snprintf(label, sizeof(label), "%s (%s)", v->c.name,
-	    conn_status_name(v->c.status));
-	options_add(arg, v->c.id, label);
+	snprintf(label, sizeof(label), "%s (%s)", c->name,
+	    conn_status_name(c->status));
+	options_add(arg, c->id, label);
 	return 1;
 }
 
 static int
-agent_option(const struct ops_agent_view *v, void *arg)
+agent_option(const struct store_agent *ag, void *arg)
 {
 	char	 id[32], label[400];
 
-	snprintf(id, sizeof(id), "%lld", (long long)v->a.id);
-	snprintf(label, sizeof(label), "%s (%s)", v->a.name,
-	    agent_status_name(v->a.status));
+	snprintf(id, sizeof(id), "%lld", (long long)ag->id);
+	snprintf(label, sizeof(label), "%s (%s)", ag->name,
+	    agent_status_name(ag->status));
 	options_add(arg, id, label);
 	return 1;
 }
@@ -89,8 +89,8 @@ camp_form_show(struct adm *a, int status, struct camp_form *f)
 	memset(&agents, 0, sizeof(agents));
 	options_add(&conns, "", "Choose a connection");
 	options_add(&agents, "", "Choose an agent");
-	if (ops_connection_each(&a->ops, conn_option, &conns) < 0 ||
-	    ops_agent_each(&a->ops, agent_option, &agents) < 0) {
+	if (ops_connection_each_row(&a->ops, conn_option, &conns) < 0 ||
+	    ops_agent_each_row(&a->ops, agent_option, &agents) < 0) {
 		options_free(&conns);
 		options_free(&agents);
 		admin_store_error(a);
@@ -224,7 +224,7 @@ camp_page(struct adm *a, int status, const struct camp_import *imp,
 	struct camp_page		 p;
 	struct camp_series		 s;
 	struct list_ctx			 lc = { .a = a };
-	struct ops_connection_view	*cv;
+	struct store_connection		 conn;
 	char				 phone[32], warning[128];
 	int				 rc;
 
@@ -243,16 +243,14 @@ camp_page(struct adm *a, int status, const struct camp_import *imp,
 	p.upload_max_mb = settings_get_long(a->st, "campaign_upload_max_mb");
 	page_filters(a, &p);
 	/* The sender releases nothing through a connection that is not RUNNING: say so. */
-	if (v.state != CAMP_COMPLETED && v.state != CAMP_CANCELED &&
-	    (cv = calloc(1, sizeof(*cv))) != NULL) {
-		rc = ops_connection_get(&a->ops, v.connection_id, cv, &e);
-		if (rc == 0 || (rc > 0 && cv->c.status != CONN_RUNNING)) {
+	if (v.state != CAMP_COMPLETED && v.state != CAMP_CANCELED) {
+		rc = ops_connection_row(&a->ops, v.connection_id, &conn, &e);
+		if (rc == 0 || (rc > 0 && conn.status != CONN_RUNNING)) {
 			snprintf(warning, sizeof(warning), "Its connection is %s:"
 			    " nothing is sent until it is started.", rc > 0 ?
-			    conn_status_name(cv->c.status) : "gone");
+			    conn_status_name(conn.status) : "gone");
 			p.conn_warning = warning;
 		}
-		free(cv);
 	}
 	view_camp_open(a, status, &p);
 	if (v.state == CAMP_DRAFT || v.state == CAMP_SCHEDULED ||

@@ -21,13 +21,13 @@ struct conn_search {
 };
 
 static int
-conn_list_row(const struct ops_connection_view *v, void *arg)
+conn_list_row(const struct store_connection *c, void *arg)
 {
 	struct conn_search	*cs = arg;
 
-	if (*cs->q != '\0' && strcasestr(v->c.name, cs->q) == NULL)
+	if (*cs->q != '\0' && strcasestr(c->name, cs->q) == NULL)
 		return 1;
-	return view_conn_list_row(v, &cs->lc);
+	return view_conn_list_row(c, &cs->lc);
 }
 
 void
@@ -40,7 +40,7 @@ conn_list(struct adm *a)
 	cs.lc.a = a;
 	cs.q = arg_trim(a, "q", q, sizeof(q));
 	view_conn_list_open(a, q);
-	if (ops_connection_each(&a->ops, conn_list_row, &cs) < 0)
+	if (ops_connection_each_row(&a->ops, conn_list_row, &cs) < 0)
 		view_list_failed(a);
 	view_conn_list_close(a, cs.lc.rows, q);
 }
@@ -334,7 +334,7 @@ event_valid(const char *s)
 void
 conn_logs(struct adm *a)
 {
-	struct ops_connection_view	 v;
+	struct store_connection		 c;
 	struct ops_error		 e;
 	struct store_log_filter		 lf;
 	struct log_view			 lv;
@@ -343,7 +343,7 @@ conn_logs(struct adm *a)
 	const char			*before = arg(a, "before");
 	int				 rc;
 
-	if ((rc = ops_connection_get(&a->ops, a->id, &v, &e)) <= 0) {
+	if ((rc = ops_connection_row(&a->ops, a->id, &c, &e)) <= 0) {
 		if (rc < 0)
 			admin_store_error(a);
 		else
@@ -356,12 +356,12 @@ conn_logs(struct adm *a)
 		lf.level = CLOG__MAX;
 	if (event != NULL && !event_valid(event))
 		event = NULL;
-	lf.conn = v.c.id;
+	lf.conn = c.id;
 	lf.event = event;
 	lf.before = before != NULL ? strtoll(before, NULL, 10) : 0;
 	lf.limit = LOGS_PAGE;
 	lv.a = a;
-	lv.c = &v.c;
+	lv.c = &c;
 	lv.level = lf.level;
 	lv.event = event;
 	lv.limit = LOGS_PAGE;

@@ -89,7 +89,7 @@ session_list(struct adm *a)
 	view_sessions_open(a, &sf);
 	co.a = a;
 	co.selected = sf.conn;
-	if (ops_connection_each(&a->ops, view_conn_option, &co) < 0)
+	if (ops_connection_each_row(&a->ops, view_conn_option, &co) < 0)
 		view_list_failed(a);
 	view_sessions_table(a, &sf);
 	memset(&sc, 0, sizeof(sc));

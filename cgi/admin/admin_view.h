@@ -40,7 +40,7 @@ struct conn_panel {
 };
 
 void	 view_conn_list_open(struct adm *, const char *q);
-int	 view_conn_list_row(const struct ops_connection_view *, void *list_ctx);
+int	 view_conn_list_row(const struct store_connection *, void *list_ctx);
 void	 view_conn_list_close(struct adm *, int rows, const char *q);
 void	 view_conn_new(struct adm *, int status, const struct conn_form *);
 void	 view_conn_panel_open(struct adm *, int status,
@@ -88,7 +88,7 @@ struct conn_options {
 	const char	*selected;
 };
 void	 view_sessions_open(struct adm *, const struct session_filters *);
-int	 view_conn_option(const struct ops_connection_view *, void *conn_options);
+int	 view_conn_option(const struct store_connection *, void *conn_options);
 void	 view_sessions_table(struct adm *, const struct session_filters *);
 int	 view_sessions_row(const struct store_session_line *, void *session_list_ctx);
 void	 view_sessions_close(struct adm *, const struct session_filters *,

@@ -40,11 +40,10 @@ view_conn_list_open(struct adm *a, const char *q)
 }
 
 int
-view_conn_list_row(const struct ops_connection_view *v, void *arg)
+view_conn_list_row(const struct store_connection *c, void *arg)
 {
 	struct list_ctx			*lc = arg;
 	struct adm			*a = lc->a;
-	const struct store_connection	*c = &v->c;
 
 	out_html(a, "<li class=\"card conn\" data-id=\"");
 	http_html_attr(a->h, c->id);

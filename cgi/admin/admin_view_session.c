@@ -28,17 +28,16 @@ view_sessions_open(struct adm *a, const struct session_filters *sf)
 }
 
 int
-view_conn_option(const struct ops_connection_view *v, void *arg)
+view_conn_option(const struct store_connection *c, void *arg)
 {
 	struct conn_options	*co = arg;
 	struct adm		*a = co->a;
 
 	out_html(a, "<option value=\"");
-	http_html_attr(a->h, v->c.id);
-	out_html_either(a, strcmp(co->selected, v->c.id) == 0,
-	    "\" selected>",
+	http_html_attr(a->h, c->id);
+	out_html_either(a, strcmp(co->selected, c->id) == 0, "\" selected>",
 	    "\">");
-	out_text(a, v->c.name);
+	out_text(a, c->name);
 	out_html(a, "</option>");
 	return 1;
 }

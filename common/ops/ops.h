@@ -166,6 +166,15 @@ void	 ops_connection_form_of(const struct ops_connection_view *v,
 int	 ops_connection_each(const struct ops *,
 	    int (*fn)(const struct ops_connection_view *, void *), void *arg);
 /*
+ * The same reads for a page that shows a connection's name and state
+ * only: the stored row (c.api_key_enc stays sealed), no key decrypted, no
+ * snapshot compared. ops_connection_row: 0 unknown.
+ */
+int	 ops_connection_row(const struct ops *, const char *id,
+	    struct store_connection *c, struct ops_error *);
+int	 ops_connection_each_row(const struct ops *,
+	    int (*fn)(const struct store_connection *, void *), void *arg);
+/*
  * Warnings about a connection for its panel, one per line into buf:
  * an alphanumeric sender with an inbound agent, a public URL that Infobip
  * cannot reach, a saved configuration the running one does not use yet.
@@ -271,6 +280,9 @@ void	 ops_agent_form_of(const struct ops_agent_view *v,
 /* Calls fn for each agent by name; the view is valid during the call. */
 int	 ops_agent_each(const struct ops *,
 	    int (*fn)(const struct ops_agent_view *, void *), void *arg);
+/* The same for a page that shows an agent's name and state only: the stored row, no key decrypted. */
+int	 ops_agent_each_row(const struct ops *,
+	    int (*fn)(const struct store_agent *, void *), void *arg);
 /* Calls fn for each connection the agent is attached to. 0 unknown agent. */
 int	 ops_agent_channels(const struct ops *, int64_t id,
 	    int (*fn)(const struct store_agent_channel *, void *), void *arg,

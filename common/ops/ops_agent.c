@@ -341,6 +341,13 @@ ops_agent_each(const struct ops *o,
 }
 
 int
+ops_agent_each_row(const struct ops *o,
+    int (*fn)(const struct store_agent *, void *), void *arg)
+{
+	return store_agent_each(o->st, fn, arg);
+}
+
+int
 ops_agent_channels(const struct ops *o, int64_t id,
     int (*fn)(const struct store_agent_channel *, void *), void *arg,
     struct ops_error *e)

@@ -304,6 +304,21 @@ ops_connection_each(const struct ops *o,
 }
 
 int
+ops_connection_row(const struct ops *o, const char *id,
+    struct store_connection *c, struct ops_error *e)
+{
+	ops_reset(e);
+	return ops_conn_get(o, id, c, e);
+}
+
+int
+ops_connection_each_row(const struct ops *o,
+    int (*fn)(const struct store_connection *, void *), void *arg)
+{
+	return store_connection_each(o->st, fn, arg) < 0 ? -1 : 1;
+}
+
+int
 ops_connection_warnings(const struct ops *o,
     const struct ops_connection_view *v, char *buf, size_t bufsz)
 {
