@@ -1,5 +1,4 @@
 /* ibchannel: the command line: its options, its command table and the dispatch; verbs in ibchannel_*.c. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include "log.h"
 #include "ops.h"
 #include "ops_token.h"
+#include "parse.h"
 #include "settings.h"
 #include "store.h"
 
@@ -169,8 +169,6 @@ static int
 check_ids(struct cli *c)
 {
 	const char	*k = c->cmd->ids, *s;
-	char		*end;
-	long long	 v;
 	int		 i;
 
 	for (i = 0; i < c->nargs && k[i] != '\0'; i++) {
@@ -185,13 +183,10 @@ check_ids(struct cli *c)
 			    " 'ibchannel settings list' shows them", s);
 		if (strchr("asm", k[i]) == NULL)
 			continue;
-		errno = 0;
-		v = strtoll(s, &end, 10);
-		if (errno != 0 || *end != '\0' || v <= 0 || end == s)
+		if (!parse_id(s, &c->n))
 			return say(EXIT_USAGE, "'%s' is not a valid %s number",
 			    s, k[i] == 'a' ? "agent" : k[i] == 's' ? "session" :
 			    "message");
-		c->n = v;
 	}
 	return 0;
 }
@@ -200,14 +195,12 @@ int
 limit_opt(const struct cli *c, int dflt, int max, int *limit)
 {
 	const char	*v = OPT(c, LIMIT);
-	char		*end;
 	long		 n;
 
 	*limit = dflt;
 	if (v == NULL)
 		return 0;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || end == v || n < 1 || n > max)
+	if (!parse_long(v, 1, max, &n))
 		return say(EXIT_USAGE, "--limit takes 1 to %d, not '%s'", max,
 		    v);
 	*limit = (int)n;

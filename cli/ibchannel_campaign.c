@@ -9,21 +9,17 @@
 
 #include "ibchannel.h"
 #include "ops_campaign.h"
+#include "parse.h"
 
 /* The campaign number of the first argument: 0, or EXIT_USAGE said. */
 static int
 campaign_arg(struct cli *c, int64_t *id)
 {
 	const char	*s = c->arg[0];
-	char		*end;
-	long long	 v;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v <= 0)
+	if (!parse_id(s, id))
 		return say(EXIT_USAGE, "'%s' is not a valid campaign number",
 		    s);
-	*id = v;
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "ops.h"
 #include "ops_campaign.h"
+#include "parse.h"
 #include "settings.h"
 
 void
@@ -169,9 +170,8 @@ page_filters(struct adm *a, struct camp_page *p)
 		else
 			p->phone = v;
 	}
-	if ((v = arg(a, "after")) != NULL)
-		p->after = strtoll(v, NULL, 10);
-	if (p->after < 0)
+	/* A cursor that is not an id starts at the beginning. */
+	if (!parse_id(arg(a, "after"), &p->after))
 		p->after = 0;
 }
 

@@ -9,6 +9,7 @@
 #include "http.h"
 #include "infobip.h"
 #include "ops.h"
+#include "parse.h"
 #include "store.h"
 #include "store_admin.h"
 
@@ -358,7 +359,9 @@ conn_logs(struct adm *a)
 		event = NULL;
 	lf.conn = c.id;
 	lf.event = event;
-	lf.before = before != NULL ? strtoll(before, NULL, 10) : 0;
+	/* A cursor that is not an id starts at the newest. */
+	if (!parse_id(before, &lf.before))
+		lf.before = 0;
 	lf.limit = LOGS_PAGE;
 	lv.a = a;
 	lv.c = &c;

@@ -8,6 +8,7 @@
 #include "admin_view.h"
 #include "http.h"
 #include "ops.h"
+#include "parse.h"
 #include "payload_admin.h"
 #include "phone.h"
 #include "store.h"
@@ -71,7 +72,8 @@ session_list(struct adm *a)
 	if ((v = arg(a, "cur_at")) != NULL && is_time(v) &&
 	    arg(a, "cur_id") != NULL) {
 		f.cur_at = v;
-		f.cur_id = strtoll(arg(a, "cur_id"), NULL, 10);
+		if (!parse_id(arg(a, "cur_id"), &f.cur_id))
+			f.cur_id = 0;
 	}
 	arg_trim(a, "contact", contact, sizeof(contact));
 	if (contact[0] != '\0') {
@@ -122,7 +124,8 @@ session_page(struct adm *a, int status, const char *reply_error,
 	sp.a = a;
 	sp.si = &si;
 	sp.limit = MESSAGES_PAGE;
-	sp.before = before != NULL ? strtoll(before, NULL, 10) : 0;
+	if (!parse_id(before, &sp.before))
+		sp.before = 0;
 	if (sp.before < 0)
 		sp.before = 0;
 	sp.reply_error = reply_error;

@@ -43,13 +43,6 @@ int	 settings_get(struct store *, const char *name, char *buf, size_t bufsz);
  */
 long	 settings_get_long(struct store *, const char *name);
 
-/*
- * Parses all of s as a whole decimal number (as strtol reads one) within
- * [min, max]: 1 with *out, 0 not (*out untouched). For the numbers a
- * person types: a setting's value, a campaign's rate.
- */
-int	 settings_parse_long(const char *s, long min, long max, long *out);
-
 /* Whether value is acceptable for the setting name. 1 yes, 0 no (*why says why). */
 int	 settings_check(const char *name, const char *value, const char **why);
 

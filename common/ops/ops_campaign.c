@@ -10,6 +10,7 @@
 #include "log.h"
 #include "ops_campaign.h"
 #include "ops_int.h"
+#include "parse.h"
 #include "payload_admin.h"
 #include "payload_campaign.h"
 #include "phone.h"
@@ -93,13 +94,16 @@ form_check(const struct ops *o, const struct ops_campaign_form *f, int create,
 			if (strspn(f->agent, "0123456789") == strlen(f->agent)) {
 				struct store_agent a;
 
-				agent = strtoll(f->agent, NULL, 10);
 				memset(&a, 0, sizeof(a));
-				if ((rc = store_agent_get(o->st, agent, &a)) < 0)
-					return ops_store_error(e);
-				store_agent_clear(&a);
-				if (rc == 0)
+				/* Too many digits for an id: no such agent. */
+				if (!parse_id(f->agent, &agent))
 					agent = 0;
+				else if ((rc = store_agent_get(o->st, agent,
+				    &a)) < 0)
+					return ops_store_error(e);
+				else if (rc == 0)
+					agent = 0;
+				store_agent_clear(&a);
 			} else if ((rc = store_agent_by_name(o->st, f->agent,
 			    &agent)) < 0)
 				return ops_store_error(e);
@@ -184,7 +188,7 @@ form_check(const struct ops *o, const struct ops_campaign_form *f, int create,
 		if (f->rate == NULL || *f->rate == '\0')
 			c->rate = (int)settings_get_long(o->st,
 			    "campaign_rate_per_minute");
-		else if (!settings_parse_long(f->rate, 1, 60000, &rate))
+		else if (!parse_long(f->rate, 1, 60000, &rate))
 			ops_fail(e, OPS_INVALID, "rate", "rate must be a whole"
 			    " number of messages per minute from 1 to 60000");
 		else
