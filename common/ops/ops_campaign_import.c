@@ -231,11 +231,8 @@ import_open(const struct ops *o, int64_t id, struct store_campaign *c,
 {
 	int	 rc;
 
-	if ((rc = store_campaign_get(o->st, id, c)) < 0)
-		return ops_store_error(e);
-	if (rc == 0)
-		return ops_fail(e, OPS_NOT_FOUND, "id", "no campaign %lld",
-		    (long long)id);
+	if ((rc = ops_campaign_load(o, id, c, e)) <= 0)
+		return rc;
 	if (c->state == CAMP_COMPLETED || c->state == CAMP_CANCELED)
 		return ops_fail(e, OPS_REFUSED, NULL, "campaign %lld became"
 		    " %s during the import: %llu line(s) read, the rest not"
