@@ -132,17 +132,6 @@ static const struct ops_field	 user_fields[OPS_USER__MAX] = {
 };
 const struct ops_form	 ops_user_fields = { user_fields, OPS_USER__MAX };
 
-const struct ops_field *
-ops_form_field(const struct ops_form *form, const char *name)
-{
-	size_t	 i;
-
-	for (i = 0; i < form->n; i++)
-		if (name != NULL && strcmp(form->field[i].name, name) == 0)
-			return &form->field[i];
-	return NULL;
-}
-
 const char *
 ops_form_get(const struct ops_field *f, const void *form)
 {

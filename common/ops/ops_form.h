@@ -50,9 +50,6 @@ struct ops_form {
 
 #define OPS_FORM_FIELDS_MAX	12	/* the most fields a form has */
 
-/* The field of form named name, NULL none. */
-const struct ops_field	*ops_form_field(const struct ops_form *,
-			    const char *name);
 /* The value of field f in the form struct form (NULL: not given). */
 const char	*ops_form_get(const struct ops_field *, const void *form);
 /* Sets the value of field f in the form struct form. */
