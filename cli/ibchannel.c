@@ -1,5 +1,4 @@
 /* ibchannel: the command line: its options, its command table and the dispatch; verbs in ibchannel_*.c. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,20 +11,12 @@
 #include "log.h"
 #include "ops.h"
 #include "ops_token.h"
+#include "parse.h"
 #include "settings.h"
 #include "store.h"
 
-static const struct option longopts[] = {
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "description", required_argument, NULL, OPT_DESCRIPTION },
-	{ "api-key", required_argument, NULL, OPT_API_KEY },
-	{ "api-key-file", required_argument, NULL, OPT_API_KEY_FILE },
-	{ "api-url", required_argument, NULL, OPT_API_URL },
-	{ "sender", required_argument, NULL, OPT_SENDER },
-	{ "kind", required_argument, NULL, OPT_KIND },
-	{ "instructions-file", required_argument, NULL, OPT_INSTRUCTIONS_FILE },
-	{ "url", required_argument, NULL, OPT_URL },
-	{ "model", required_argument, NULL, OPT_MODEL },
+/* The options no form gives (enum opt's order does not matter here). */
+static const struct option fixed_opts[] = {
 	{ "connection", required_argument, NULL, OPT_CONNECTION },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "text", required_argument, NULL, OPT_TEXT },
@@ -37,14 +28,87 @@ static const struct option longopts[] = {
 	{ "lock", required_argument, NULL, OPT_LOCK },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "inbound", no_argument, NULL, OPT_INBOUND },
-	{ "agent", required_argument, NULL, OPT_AGENT },
-	{ "start", required_argument, NULL, OPT_START },
-	{ "tz", required_argument, NULL, OPT_TZ },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
 };
+
+/* The forms whose fields are options. */
+static const struct ops_form *const forms[] = {
+	&ops_connection_fields,
+	&ops_agent_fields,
+	&ops_campaign_fields,
+};
+
+/* Every option: the fixed ones, then the forms' (opts_build). */
+static struct option	 longopts[sizeof(fixed_opts) / sizeof(fixed_opts[0]) +
+			    FORM_OPTS_MAX + 1];
+
+/* The value of the option named name, 0 when there is none. */
+static int
+opt_value(const char *name)
+{
+	const struct option	*lo;
+
+	for (lo = longopts; name != NULL && lo->name != NULL; lo++)
+		if (strcmp(lo->name, name) == 0)
+			return lo->val;
+	return 0;
+}
+
+/* Adds the option name (taking a value) unless it is there already. */
+static void
+opt_add(const char *name)
+{
+	static int	 next = OPT__END;
+	size_t		 n;
+
+	if (name == NULL || opt_value(name) != 0)
+		return;
+	for (n = 0; longopts[n].name != NULL; n++)
+		continue;
+	if (next >= OPT__END + FORM_OPTS_MAX ||
+	    n + 1 >= sizeof(longopts) / sizeof(longopts[0]))
+		abort();	/* FORM_OPTS_MAX is too small: a build mistake */
+	longopts[n] = (struct option){ name, required_argument, NULL, next++ };
+}
+
+/* Builds longopts: the fixed options, then each form field's. */
+static void
+opts_build(void)
+{
+	size_t	 i, k;
+
+	memcpy(longopts, fixed_opts, sizeof(fixed_opts));
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+		for (k = 0; k < forms[i]->n; k++) {
+			opt_add(forms[i]->field[k].cli_option);
+			opt_add(forms[i]->field[k].cli_file);
+		}
+}
+
+/* Whether the command k takes the option whose value is val. */
+static int
+opt_taken(const struct command *k, int val)
+{
+	size_t	 i;
+
+	if (val >= OPT_FIRST && val < OPT__END &&
+	    (k->opts & (1u << (val - OPT_FIRST))))
+		return 1;
+	for (i = 0; k->form != NULL && i < k->form->n; i++)
+		if (opt_value(k->form->field[i].cli_option) == val ||
+		    opt_value(k->form->field[i].cli_file) == val)
+			return 1;
+	return 0;
+}
+
+/* The value given to the option named name, NULL when not given. */
+static const char *
+opt_named(const struct cli *c, const char *name)
+{
+	int	 val = opt_value(name);
+
+	return val != 0 ? c->opt[val - OPT_FIRST] : NULL;
+}
 
 int
 say(int status, const char *fmt, ...)
@@ -77,8 +141,7 @@ report(const struct cli *c, int rc)
 		if (name[i] == '_')
 			name[i] = '-';
 	for (lo = longopts; lo->name != NULL; lo++)
-		if (strcmp(lo->name, name) == 0 &&
-		    (c->cmd->opts & (1u << (lo->val - OPT_NAME))))
+		if (strcmp(lo->name, name) == 0 && opt_taken(c->cmd, lo->val))
 			return say(status, "--%s: %s", name, ops_error_text(e));
 	return say(status, "%s", ops_error_text(e));
 }
@@ -106,8 +169,6 @@ static int
 check_ids(struct cli *c)
 {
 	const char	*k = c->cmd->ids, *s;
-	char		*end;
-	long long	 v;
 	int		 i;
 
 	for (i = 0; i < c->nargs && k[i] != '\0'; i++) {
@@ -122,13 +183,10 @@ check_ids(struct cli *c)
 			    " 'ibchannel settings list' shows them", s);
 		if (strchr("asm", k[i]) == NULL)
 			continue;
-		errno = 0;
-		v = strtoll(s, &end, 10);
-		if (errno != 0 || *end != '\0' || v <= 0 || end == s)
+		if (!parse_id(s, &c->n))
 			return say(EXIT_USAGE, "'%s' is not a valid %s number",
 			    s, k[i] == 'a' ? "agent" : k[i] == 's' ? "session" :
 			    "message");
-		c->n = v;
 	}
 	return 0;
 }
@@ -137,24 +195,23 @@ int
 limit_opt(const struct cli *c, int dflt, int max, int *limit)
 {
 	const char	*v = OPT(c, LIMIT);
-	char		*end;
 	long		 n;
 
 	*limit = dflt;
 	if (v == NULL)
 		return 0;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || end == v || n < 1 || n > max)
+	if (!parse_long(v, 1, max, &n))
 		return say(EXIT_USAGE, "--limit takes 1 to %d, not '%s'", max,
 		    v);
 	*limit = (int)n;
 	return 0;
 }
 
-int
-opt_file(const struct cli *c, enum opt o, int first_line, char **out)
+/* Reads the file at path (NULL: not given) into *out; 0 said why not. */
+static int
+file_read(const char *path, int first_line, char **out)
 {
-	const char	*path = c->opt[o - OPT_NAME], *why;
+	const char	*why;
 
 	*out = NULL;
 	if (path == NULL ||
@@ -162,6 +219,38 @@ opt_file(const struct cli *c, enum opt o, int first_line, char **out)
 		return 1;
 	say(1, "%s: %s", path, why);
 	return 0;
+}
+
+int
+cli_form(const struct cli *c, void *of, char **files)
+{
+	const struct ops_form	*form = c->cmd->form;
+	const struct ops_field	*f;
+	const char		*v;
+	size_t			 i;
+
+	memset(files, 0, OPS_FORM_FIELDS_MAX * sizeof(*files));
+	for (i = 0; i < form->n; i++) {
+		f = &form->field[i];
+		v = opt_named(c, f->cli_option);
+		if (v != NULL && opt_named(c, f->cli_file) != NULL)
+			return say(EXIT_USAGE, "give --%s or --%s, not both",
+			    f->cli_option, f->cli_file);
+		if (!file_read(opt_named(c, f->cli_file),
+		    f->kind == OPS_FIELD_SECRET, &files[i]))
+			return 1;
+		ops_form_set(f, of, files[i] != NULL ? files[i] : v);
+	}
+	return 0;
+}
+
+void
+cli_form_free(const struct cli *c, char **files)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->cmd->form->n; i++)
+		secret_free(files[i]);
 }
 
 /* An action of the table on the arguments (see struct command), then done. */
@@ -191,23 +280,25 @@ cmd_act(struct cli *c)
 
 #define S	NEED_STORE
 #define K	(NEED_STORE | NEED_KEY)
-#define CONN_FORM	(O(NAME) | O(DESCRIPTION) | O(API_KEY) | \
-			O(API_KEY_FILE) | O(API_URL) | O(SENDER))
-#define AGENT_FORM	(O(NAME) | O(KIND) | O(INSTRUCTIONS_FILE) | O(URL) | \
-			O(MODEL) | O(API_KEY_FILE))
 /* A command run by f; an action of the table (cmd_act, always on the store). */
 #define C(n, v, f, o, lo, hi, k, nd, u)	{ .noun = n, .verb = v, \
 	.fn = f, .opts = o, .minargs = lo, .maxargs = hi, .ids = k, \
+	.need = nd, .usage = u }
+/* A command run by f on the form fm from its options (cli_form). */
+#define F(n, v, f, fm, lo, hi, k, nd, u)	{ .noun = n, .verb = v, \
+	.fn = f, .form = fm, .minargs = lo, .maxargs = hi, .ids = k, \
 	.need = nd, .usage = u }
 #define A(n, v, o, lo, hi, k, u, ...)	{ .noun = n, .verb = v, \
 	.fn = cmd_act, .opts = o, .minargs = lo, .maxargs = hi, .ids = k, \
 	.need = S, .usage = u, __VA_ARGS__ }
 static const struct command commands[] = {
 	C("init", NULL, cmd_init, 0, 0, 0, "", 0, "init"),
-	C("connection", "add", cmd_connection_save, CONN_FORM, 0, 0, "", K,
+	F("connection", "add", cmd_connection_save, &ops_connection_fields, 0,
+	    0, "", K,
 	    "connection add --name N (--api-key K | --api-key-file F)"
 	    " --api-url U --sender S [--description D]"),
-	C("connection", "edit", cmd_connection_save, CONN_FORM, 1, 1, "c", K,
+	F("connection", "edit", cmd_connection_save, &ops_connection_fields,
+	    1, 1, "c", K,
 	    "connection edit <connection id> [--name N] [--description D]"
 	    " [--api-key K | --api-key-file F] [--api-url U] [--sender S]"),
 	C("connection", "list", cmd_connection_list, 0, 0, 0, "", K,
@@ -235,11 +326,11 @@ static const struct command commands[] = {
 	    .on_str3 = ops_env_set),
 	A("env", "unset", 0, 2, 2, "c", "env unset <connection id> NAME",
 	    .on_str2 = ops_env_unset),
-	C("agent", "add", cmd_agent_save, AGENT_FORM, 0, 0, "", K,
+	F("agent", "add", cmd_agent_save, &ops_agent_fields, 0, 0, "", K,
 	    "agent add --name N --kind rules|http|openai"
 	    " [--instructions-file F] [--url U] [--model M]"
 	    " [--api-key-file F]"),
-	C("agent", "edit", cmd_agent_save, AGENT_FORM, 1, 1, "a", K,
+	F("agent", "edit", cmd_agent_save, &ops_agent_fields, 1, 1, "a", K,
 	    "agent edit <agent> [--name N] [--kind K] [--instructions-file F]"
 	    " [--url U] [--model M] [--api-key-file F (empty: no key)]"),
 	C("agent", "list", cmd_agent_list, 0, 0, 0, "", K, "agent list"),
@@ -319,9 +410,8 @@ static const struct command commands[] = {
 	    "token list [<agent>]"),
 	A("token", "revoke", 0, 1, 1, "", "token revoke <token id>",
 	    .on_str = ops_token_revoke_str, .done = "token %s revoked"),
-	C("campaign", "create", cmd_campaign_create, O(NAME) | O(CONNECTION) |
-	    O(AGENT) | O(TEXT) | O(START) | O(TZ) | O(WINDOW) | O(RATE), 0, 0,
-	    "", S, "campaign create --name NAME --connection ID --agent AGENT"
+	F("campaign", "create", cmd_campaign_create, &ops_campaign_fields, 0,
+	    0, "", S, "campaign create --name NAME --connection ID --agent AGENT"
 	    " --text TEMPLATE [--start \"YYYY-MM-DD HH:MM\"] [--tz ZONE]"
 	    " [--window HH:MM-HH:MM] [--rate N]"),
 	C("campaign", "import", cmd_campaign_import, 0, 2, 2, "", S,
@@ -394,14 +484,14 @@ parse(struct cli *c, int argc, char *argv[])
 		if (ch == ':')
 			return say(EXIT_USAGE, "option '%s' needs a value",
 			    argv[optind - 1]);
-		if (ch < OPT_NAME || ch >= OPT__END ||
-		    !(c->cmd->opts & (1u << (ch - OPT_NAME))))
+		if (ch < OPT_FIRST || ch >= OPT__END + FORM_OPTS_MAX ||
+		    !opt_taken(c->cmd, ch))
 			return say(EXIT_USAGE, "unknown option '%s' for '%s';"
 			    " try 'ibchannel help'", argv[optind - 1], argv[0]);
-		if (c->opt[ch - OPT_NAME] != NULL)
+		if (c->opt[ch - OPT_FIRST] != NULL)
 			return say(EXIT_USAGE, "option '%s' given twice",
 			    argv[optind - 1]);
-		c->opt[ch - OPT_NAME] = optarg != NULL ? optarg : "";
+		c->opt[ch - OPT_FIRST] = optarg != NULL ? optarg : "";
 	}
 	/* After "--", all arguments. */
 	while (optind < argc)
@@ -500,6 +590,7 @@ main(int argc, char *argv[])
 	int		 rc, skip;
 
 	log_init("ibchannel");
+	opts_build();
 	if (argc < 2)
 		return usage(EXIT_USAGE);
 	if (strcmp(argv[1], "--version") == 0) {

@@ -5,22 +5,27 @@
 #include <stdint.h>
 
 #include "ops.h"
+#include "ops_form.h"
 #include "secret.h"
 
 #define EXIT_USAGE	2
 
-/* Options, by the value getopt_long returns (past any character). */
+/*
+ * Options no form gives, by the value getopt_long returns (past any
+ * character). The forms' options (ops_form.h: cli_option, cli_file) are
+ * added after them when the command line starts, with values from
+ * OPT__END on; a name both have is one option.
+ */
 enum opt {
-	OPT_NAME = 256, OPT_DESCRIPTION, OPT_API_KEY, OPT_API_KEY_FILE,
-	OPT_API_URL, OPT_SENDER, OPT_KIND, OPT_INSTRUCTIONS_FILE, OPT_URL,
-	OPT_MODEL, OPT_CONNECTION, OPT_TO, OPT_TEXT, OPT_USER, OPT_LIMIT,
+	OPT_FIRST = 256,
+	OPT_CONNECTION = OPT_FIRST, OPT_TO, OPT_TEXT, OPT_USER, OPT_LIMIT,
 	OPT_LEVEL, OPT_EVENT, OPT_FOR, OPT_LOCK, OPT_ONCE, OPT_INBOUND,
-	OPT_AGENT, OPT_START, OPT_TZ, OPT_WINDOW, OPT_RATE, OPT_HELP,
-	OPT__END
+	OPT_HELP, OPT__END
 };
-#define NOPT		(OPT__END - OPT_NAME)
-#define O(x)		(1u << (OPT_##x - OPT_NAME))
-#define OPT(c, x)	((c)->opt[OPT_##x - OPT_NAME])
+#define FORM_OPTS_MAX	32	/* options the forms add */
+#define NOPT		(OPT__END - OPT_FIRST + FORM_OPTS_MAX)
+#define O(x)		(1u << (OPT_##x - OPT_FIRST))
+#define OPT(c, x)	((c)->opt[OPT_##x - OPT_FIRST])
 
 /* What a command needs opened before it runs. */
 #define NEED_STORE	1
@@ -36,6 +41,7 @@ struct command {
 	int		 minargs, maxargs;
 	const char	*ids;		/* for check_ids */
 	int		 need;
+	const struct ops_form	*form;	/* its form's options, NULL: none */
 	const char	*usage;
 	int		 alias;		/* 1: another row's usage covers it; not listed */
 	/* cmd_act: one action on the arguments, then done (arg 0, the user): */
@@ -83,9 +89,16 @@ int		 report(const struct cli *, int rc);
 const char	*esc(const char *text);
 /* Parses --limit: 1 to max, dflt when not given. 0, or EXIT_USAGE said. */
 int		 limit_opt(const struct cli *, int dflt, int max, int *limit);
-/* Reads the file option o names into *out (NULL: not given); 0 said why not. */
-int		 opt_file(const struct cli *, enum opt, int first_line,
-		    char **out);
+/*
+ * Fills the form struct of from the options of c->cmd->form: each field
+ * from its --option, or from the file its file option names (a secret
+ * from the file's first line). What was read from files goes into
+ * files[OPS_FORM_FIELDS_MAX], for cli_form_free. 0, or the exit status
+ * after saying why not.
+ */
+int		 cli_form(const struct cli *, void *of, char **files);
+/* Frees what cli_form read (erased first: it may be a key). */
+void		 cli_form_free(const struct cli *, char **files);
 
 /* ibchannel_setup.c: installation, connections, agents, settings, users. */
 int	 cmd_init(struct cli *);

@@ -9,21 +9,17 @@
 
 #include "ibchannel.h"
 #include "ops_campaign.h"
+#include "parse.h"
 
 /* The campaign number of the first argument: 0, or EXIT_USAGE said. */
 static int
 campaign_arg(struct cli *c, int64_t *id)
 {
 	const char	*s = c->arg[0];
-	char		*end;
-	long long	 v;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v <= 0)
+	if (!parse_id(s, id))
 		return say(EXIT_USAGE, "'%s' is not a valid campaign number",
 		    s);
-	*id = v;
 	return 0;
 }
 
@@ -31,18 +27,13 @@ int
 cmd_campaign_create(struct cli *c)
 {
 	struct ops_campaign_form	 f;
+	char				*files[OPS_FORM_FIELDS_MAX];
 	int64_t				 id;
 	int				 rc;
 
 	memset(&f, 0, sizeof(f));
-	f.name = OPT(c, NAME);
-	f.connection = OPT(c, CONNECTION);
-	f.agent = OPT(c, AGENT);
-	f.text = OPT(c, TEXT);
-	f.start = OPT(c, START);
-	f.tz = OPT(c, TZ);
-	f.window = OPT(c, WINDOW);
-	f.rate = OPT(c, RATE);
+	if ((rc = cli_form(c, &f, files)) != 0)
+		return rc;
 	if ((rc = ops_campaign_create(&c->ops, &f, &id, &c->e)) > 0)
 		printf("%lld\n", (long long)id);
 	return report(c, rc);

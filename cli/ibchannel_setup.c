@@ -30,28 +30,24 @@ cmd_init(struct cli *c)
 	return 0;
 }
 
-/* connection add, and edit ID: the form, the key from --api-key(-file). */
+/* connection add, and edit ID: the form from the options (the key from --api-key or --api-key-file). */
 int
 cmd_connection_save(struct cli *c)
 {
 	struct ops_connection_form	 f;
 	struct ops_connection_view	 v;
-	char				*key, id[STORE_ID_LEN + 1];
+	char				*files[OPS_FORM_FIELDS_MAX];
+	char				 id[STORE_ID_LEN + 1];
 	int				 rc;
 
-	if (OPT(c, API_KEY) != NULL && OPT(c, API_KEY_FILE) != NULL)
-		return say(EXIT_USAGE, "give --api-key or --api-key-file, not"
-		    " both");
-	if (!opt_file(c, OPT_API_KEY_FILE, 1, &key))
-		return 1;
-	f.name = OPT(c, NAME);
-	f.description = OPT(c, DESCRIPTION);
-	f.api_url = OPT(c, API_URL);
-	f.sender = OPT(c, SENDER);
-	f.api_key = key != NULL ? key : OPT(c, API_KEY);
+	memset(&f, 0, sizeof(f));
+	if ((rc = cli_form(c, &f, files)) != 0) {
+		cli_form_free(c, files);
+		return rc;
+	}
 	rc = c->conn == NULL ? ops_connection_add(&c->ops, &f, id, &c->e) :
 	    ops_connection_edit(&c->ops, c->conn, &f, &c->e);
-	secret_free(key);
+	cli_form_free(c, files);
 	if (rc > 0 && c->conn == NULL)
 		printf("%s\n", id);
 	else if (rc > 0 && ops_connection_get(&c->ops, c->conn, &v, &c->e) > 0)
@@ -185,29 +181,20 @@ cmd_env_list(struct cli *c)
 	    &c->e));
 }
 
-/* agent add, and edit N: the form from the options. */
+/* agent add, and edit N: the form from the options (instructions and key from files). */
 int
 cmd_agent_save(struct cli *c)
 {
 	struct ops_agent_form	 f;
-	char			*instr = NULL, *key = NULL;
+	char			*files[OPS_FORM_FIELDS_MAX];
 	int64_t			 id = c->n;
-	int			 rc = 1;
+	int			 rc;
 
 	memset(&f, 0, sizeof(f));
-	f.name = OPT(c, NAME);
-	f.kind = OPT(c, KIND);
-	f.url = OPT(c, URL);
-	f.model = OPT(c, MODEL);
-	if (opt_file(c, OPT_INSTRUCTIONS_FILE, 0, &instr) &&
-	    opt_file(c, OPT_API_KEY_FILE, 1, &key)) {
-		f.instructions = instr;
-		f.api_key = key;
+	if ((rc = cli_form(c, &f, files)) == 0)
 		rc = report(c, c->nargs == 0 ? ops_agent_add(&c->ops, &f, &id,
 		    &c->e) : ops_agent_edit(&c->ops, id, &f, &c->e));
-	}
-	free(instr);
-	secret_free(key);
+	cli_form_free(c, files);
 	if (rc == 0 && c->nargs == 0)
 		printf("%lld\n", (long long)id);
 	else if (rc == 0)

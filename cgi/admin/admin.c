@@ -1,6 +1,5 @@
 /* admin.fcgi: the operators' pages under /admin/ — routing, users and roles, CSRF, then a handler. */
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "parse.h"
 #include "store_admin.h"
 #include "url.h"
 
@@ -150,9 +150,8 @@ static int
 route_match(struct adm *a, const char *pattern, const char *path)
 {
 	const char	*p = pattern, *s = path;
-	char		*end;
+	char		 num[24];
 	size_t		 n;
-	long long	 v;
 
 	while (*p != '\0') {
 		if (strncmp(p, "{conn}", 6) == 0) {
@@ -166,15 +165,16 @@ route_match(struct adm *a, const char *pattern, const char *path)
 			p += 6;
 			s += n;
 		} else if (strncmp(p, "{n}", 3) == 0) {
-			if (!isdigit((unsigned char)*s) || *s == '0')
+			/* One spelling per number: no leading zero. */
+			n = strcspn(s, "/");
+			if (*s == '0' || n >= sizeof(num))
 				return 0;
-			errno = 0;
-			v = strtoll(s, &end, 10);
-			if (errno != 0 || (*end != '\0' && *end != '/'))
+			memcpy(num, s, n);
+			num[n] = '\0';
+			if (!parse_id(num, &a->n))
 				return 0;
-			a->n = v;
 			p += 3;
-			s = end;
+			s += n;
 		} else if (*p++ != *s++)
 			return 0;
 	}

@@ -9,6 +9,7 @@
 #include "enums.h"
 #include "form.h"
 #include "ops.h"
+#include "ops_form.h"
 #include "secret.h"
 #include "store.h"
 
@@ -158,6 +159,36 @@ struct field {
 	const char	*autocomplete;	/* e.g. "off" */
 };
 void	 field_out(struct adm *, const struct field *);
+/*
+ * A form of the operations layer (ops_form.h) as a page shows it: the
+ * values and errors by the index of its fields in the table.
+ */
+struct form_view {
+	const struct ops_form	*form;
+	int			 edit;	/* a saved one: the fields' help_edit */
+	const char		*value[OPS_FORM_FIELDS_MAX];
+	const char		*error[OPS_FORM_FIELDS_MAX];
+	const char		*help[OPS_FORM_FIELDS_MAX];	/* NULL: the table's */
+	const char		*placeholder[OPS_FORM_FIELDS_MAX];	/* NULL: the table's */
+	const char *const	*options[OPS_FORM_FIELDS_MAX];	/* a choice's name, label pairs */
+	const char		*error_all;	/* a problem no field shows, NULL none */
+};
+/* Reads the POSTed fields of form into the form struct of (absent: NULL). */
+void	 form_view_read(struct adm *, const struct ops_form *, void *of);
+/* Starts v on form with the values of the form struct of. */
+void	 form_view_fill(struct form_view *, const struct ops_form *,
+	    const void *of);
+/*
+ * Starts v on form as shown again after e refused of: the typed values
+ * (a secret is never sent back: it is NULL), each field's problem, and a
+ * problem no field shows in error_all. The texts stay e's.
+ */
+void	 form_view_again(struct form_view *, const struct ops_form *,
+	    const void *of, const struct ops_error *e);
+/* Writes the fields from up to (not including) to of v. */
+void	 form_view_fields(struct adm *, const struct form_view *, size_t from,
+	    size_t to);
+
 /* A <select> of names and labels (pairs ending in NULL) with value selected. */
 void	 field_select(struct adm *, const char *name, const char *label,
 	    const char *const *options, const char *value, const char *error);
@@ -182,7 +213,15 @@ void	 link_out(struct adm *, const char *cls, const char *text,
 /* Percent-encodes s for a URL's query into out (always terminated). Returns out. */
 const char *url_encode(const char *s, char *out, size_t outsz);
 
-/* Raw markup from the view files: static strings only, never data. */
-void	 out_html(struct adm *, const char *markup);
+/*
+ * Raw markup from the view files: string literals only, never data. The
+ * macro pastes "" around its argument, so anything but a literal fails to
+ * compile; data goes through out_text and the other escaping helpers.
+ */
+void	 out_html_literal(struct adm *, const char *markup);
+#define out_html(a, markup)	out_html_literal((a), "" markup "")
+/* One of two literals of markup, by cond. */
+#define out_html_either(a, cond, yes, no) \
+	out_html_literal((a), (cond) ? "" yes "" : "" no "")
 
 #endif

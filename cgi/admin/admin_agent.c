@@ -26,41 +26,9 @@ agent_new(struct adm *a)
 	struct agent_form	 f;
 
 	memset(&f, 0, sizeof(f));
-	f.kind = "rules";
+	f.fv.form = &ops_agent_fields;
+	f.fv.value[OPS_AGENT_KIND] = "rules";
 	view_agent_new(a, 200, &f);
-}
-
-static void
-form_read(struct adm *a, struct ops_agent_form *of)
-{
-	memset(of, 0, sizeof(*of));
-	of->name = arg(a, "name");
-	of->kind = arg(a, "kind");
-	of->instructions = arg(a, "instructions");
-	of->url = arg(a, "url");
-	of->model = arg(a, "model");
-	of->api_key = arg(a, "api_key");
-}
-
-static void
-form_again(struct agent_form *f, const struct ops_agent_form *of,
-    const struct ops_error *e)
-{
-	f->name = of->name;
-	f->kind = of->kind;
-	f->instructions = of->instructions;
-	f->url = of->url;
-	f->model = of->model;
-	f->err_name = ops_error_for(e, "name");
-	f->err_kind = ops_error_for(e, "kind");
-	f->err_instructions = ops_error_for(e, "instructions");
-	f->err_url = ops_error_for(e, "url");
-	f->err_model = ops_error_for(e, "model");
-	f->err_api_key = ops_error_for(e, "api_key");
-	if (f->err_name == NULL && f->err_kind == NULL &&
-	    f->err_instructions == NULL && f->err_url == NULL &&
-	    f->err_model == NULL && f->err_api_key == NULL)
-		f->error = ops_error_text(e);
 }
 
 void
@@ -72,7 +40,8 @@ agent_create(struct adm *a)
 	int64_t			 id;
 	int			 rc;
 
-	form_read(a, &of);
+	memset(&of, 0, sizeof(of));
+	form_view_read(a, &ops_agent_fields, &of);
 	if ((rc = ops_agent_add(&a->ops, &of, &id, &e)) > 0) {
 		admin_redirect(a, "agent-created", "/agents/%lld",
 		    (long long)id);
@@ -83,8 +52,8 @@ agent_create(struct adm *a)
 		return;
 	}
 	memset(&f, 0, sizeof(f));
-	form_again(&f, &of, &e);
-	f.api_key = "";
+	form_view_again(&f.fv, &ops_agent_fields, &of, &e);
+	f.fv.value[OPS_AGENT_API_KEY] = "";
 	view_agent_new(a, admin_ops_status(&e), &f);
 }
 
@@ -97,6 +66,7 @@ agent_panel(struct adm *a, int status, const struct agent_form *f,
 	struct ops_error	 e;
 	struct agent_panel	 p;
 	struct agent_form	 saved;
+	struct ops_agent_form	 of;
 	struct list_ctx		 lc = { .a = a };
 	struct conn_options	 co = { .a = a, .selected = "" };
 	int			 rc;
@@ -113,14 +83,10 @@ agent_panel(struct adm *a, int status, const struct agent_form *f,
 		p = *extra;
 	p.v = &v;
 	if (f == NULL) {
+		ops_agent_form_of(&v, &of);
 		memset(&saved, 0, sizeof(saved));
 		saved.id = v.a.id;
-		saved.name = v.a.name;
-		saved.kind = agent_kind_name(v.a.kind);
-		saved.instructions = v.a.instructions;
-		saved.url = v.a.url;
-		saved.model = v.a.model;
-		saved.api_key = v.api_key_masked;
+		form_view_fill(&saved.fv, &ops_agent_fields, &of);
 		f = &saved;
 	}
 	view_agent_panel_open(a, status, &p, f);
@@ -129,7 +95,7 @@ agent_panel(struct adm *a, int status, const struct agent_form *f,
 		view_list_failed(a);
 	view_agent_channels_add(a, &p, lc.rows);
 	if (admin_can(a, OPS_CONFIGURE) &&
-	    ops_connection_each(&a->ops, view_conn_option, &co) < 0)
+	    ops_connection_each_row(&a->ops, view_conn_option, &co) < 0)
 		view_list_failed(a);
 	view_agent_panel_close(a, &p);
 	agent_tokens_section(a, &p);
@@ -158,7 +124,8 @@ agent_save(struct adm *a)
 	struct agent_form	 f;
 	int			 rc;
 
-	form_read(a, &of);
+	memset(&of, 0, sizeof(of));
+	form_view_read(a, &ops_agent_fields, &of);
 	if ((rc = ops_agent_edit(&a->ops, a->n, &of, &e)) > 0) {
 		admin_redirect(a, "saved", "/agents/%lld", (long long)a->n);
 		return;
@@ -173,13 +140,13 @@ agent_save(struct adm *a)
 	}
 	memset(&f, 0, sizeof(f));
 	f.id = a->n;
-	form_again(&f, &of, &e);
+	form_view_again(&f.fv, &ops_agent_fields, &of, &e);
 	/* Its own error: f points into e's texts, which a reset would empty. */
 	if (ops_agent_get(&a->ops, a->n, &v, &ge) <= 0) {
 		admin_store_error(a);
 		return;
 	}
-	f.api_key = v.api_key_masked;
+	f.fv.value[OPS_AGENT_API_KEY] = v.api_key_masked;
 	agent_panel(a, 400, &f, NULL);
 	ops_agent_view_clear(&v);
 }

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "ops.h"
 #include "ops_campaign.h"
+#include "parse.h"
 #include "settings.h"
 
 void
@@ -56,24 +57,24 @@ options_free(struct options *o)
 }
 
 static int
-conn_option(const struct ops_connection_view *v, void *arg)
+conn_option(const struct store_connection *c, void *arg)
 {
 	char	 label[400];
 
-	snprintf(label, sizeof(label), "%s (%s)", v->c.name,
-	    conn_status_name(v->c.status));
-	options_add(arg, v->c.id, label);
+	snprintf(label, sizeof(label), "%s (%s)", c->name,
+	    conn_status_name(c->status));
+	options_add(arg, c->id, label);
 	return 1;
 }
 
 static int
-agent_option(const struct ops_agent_view *v, void *arg)
+agent_option(const struct store_agent *ag, void *arg)
 {
 	char	 id[32], label[400];
 
-	snprintf(id, sizeof(id), "%lld", (long long)v->a.id);
-	snprintf(label, sizeof(label), "%s (%s)", v->a.name,
-	    agent_status_name(v->a.status));
+	snprintf(id, sizeof(id), "%lld", (long long)ag->id);
+	snprintf(label, sizeof(label), "%s (%s)", ag->name,
+	    agent_status_name(ag->status));
 	options_add(arg, id, label);
 	return 1;
 }
@@ -89,8 +90,8 @@ camp_form_show(struct adm *a, int status, struct camp_form *f)
 	memset(&agents, 0, sizeof(agents));
 	options_add(&conns, "", "Choose a connection");
 	options_add(&agents, "", "Choose an agent");
-	if (ops_connection_each(&a->ops, conn_option, &conns) < 0 ||
-	    ops_agent_each(&a->ops, agent_option, &agents) < 0) {
+	if (ops_connection_each_row(&a->ops, conn_option, &conns) < 0 ||
+	    ops_agent_each_row(&a->ops, agent_option, &agents) < 0) {
 		options_free(&conns);
 		options_free(&agents);
 		admin_store_error(a);
@@ -98,8 +99,9 @@ camp_form_show(struct adm *a, int status, struct camp_form *f)
 	}
 	if (settings_get(a->st, SET_CAMPAIGN_TIMEZONE, tz, sizeof(tz)) <= 0)
 		snprintf(tz, sizeof(tz), "UTC");
-	f->conns = (const char *const *)conns.s;
-	f->agents = (const char *const *)agents.s;
+	f->fv.form = &ops_campaign_fields;
+	f->fv.options[OPS_CAMP_CONNECTION] = (const char *const *)conns.s;
+	f->fv.options[OPS_CAMP_AGENT] = (const char *const *)agents.s;
 	f->tz_default = tz;
 	f->rate_default = settings_get_long(a->st, SET_CAMPAIGN_RATE_PER_MINUTE);
 	f->upload_max_mb = settings_get_long(a->st, SET_CAMPAIGN_UPLOAD_MAX_MB);
@@ -168,9 +170,8 @@ page_filters(struct adm *a, struct camp_page *p)
 		else
 			p->phone = v;
 	}
-	if ((v = arg(a, "after")) != NULL)
-		p->after = strtoll(v, NULL, 10);
-	if (p->after < 0)
+	/* A cursor that is not an id starts at the beginning. */
+	if (!parse_id(arg(a, "after"), &p->after))
 		p->after = 0;
 }
 
@@ -223,7 +224,7 @@ camp_page(struct adm *a, int status, const struct camp_import *imp,
 	struct camp_page		 p;
 	struct camp_series		 s;
 	struct list_ctx			 lc = { .a = a };
-	struct ops_connection_view	*cv;
+	struct store_connection		 conn;
 	char				 phone[32], warning[128];
 	int				 rc;
 
@@ -242,16 +243,14 @@ camp_page(struct adm *a, int status, const struct camp_import *imp,
 	p.upload_max_mb = settings_get_long(a->st, SET_CAMPAIGN_UPLOAD_MAX_MB);
 	page_filters(a, &p);
 	/* The sender releases nothing through a connection that is not RUNNING: say so. */
-	if (v.state != CAMP_COMPLETED && v.state != CAMP_CANCELED &&
-	    (cv = calloc(1, sizeof(*cv))) != NULL) {
-		rc = ops_connection_get(&a->ops, v.connection_id, cv, &e);
-		if (rc == 0 || (rc > 0 && cv->c.status != CONN_RUNNING)) {
+	if (v.state != CAMP_COMPLETED && v.state != CAMP_CANCELED) {
+		rc = ops_connection_row(&a->ops, v.connection_id, &conn, &e);
+		if (rc == 0 || (rc > 0 && conn.status != CONN_RUNNING)) {
 			snprintf(warning, sizeof(warning), "Its connection is %s:"
 			    " nothing is sent until it is started.", rc > 0 ?
-			    conn_status_name(cv->c.status) : "gone");
+			    conn_status_name(conn.status) : "gone");
 			p.conn_warning = warning;
 		}
-		free(cv);
 	}
 	view_camp_open(a, status, &p);
 	if (v.state == CAMP_DRAFT || v.state == CAMP_SCHEDULED ||
@@ -356,16 +355,9 @@ camp_create(struct adm *a)
 	size_t				 i;
 
 	memset(&of, 0, sizeof(of));
-	of.name = arg(a, "name");
-	of.connection = arg(a, "connection");
-	of.agent = arg(a, "agent");
-	of.text = arg(a, "text");
-	of.tz = arg(a, "tz");
-	of.window = arg(a, "window");
-	of.rate = arg(a, "rate");
+	form_view_read(a, &ops_campaign_fields, &of);
 	/* A datetime-local input sends "YYYY-MM-DDTHH:MM". */
-	if ((of.start = arg(a, "start")) != NULL &&
-	    strlen(of.start) < sizeof(start)) {
+	if (of.start != NULL && strlen(of.start) < sizeof(start)) {
 		snprintf(start, sizeof(start), "%s", of.start);
 		for (i = 0; start[i] != '\0'; i++)
 			if (start[i] == 'T')
@@ -386,30 +378,11 @@ camp_create(struct adm *a)
 		admin_store_error(a);
 		return;
 	}
-	f.name = of.name;
-	f.connection = of.connection;
-	f.agent = of.agent;
-	f.text = of.text;
-	/* Refilled as the datetime-local input wants it. */
+	form_view_again(&f.fv, &ops_campaign_fields, &of, &e);
+	/* Refilled (in place: of.start may be start) as the datetime-local input wants it. */
 	for (i = 0; start[i] != '\0'; i++)
 		if (start[i] == ' ')
 			start[i] = 'T';
-	f.start = of.start == start ? start : of.start;
-	f.tz = of.tz;
-	f.window = of.window;
-	f.rate = of.rate;
-	f.err_name = ops_error_for(&e, "name");
-	f.err_connection = ops_error_for(&e, "connection");
-	f.err_agent = ops_error_for(&e, "agent");
-	f.err_text = ops_error_for(&e, "text");
-	f.err_start = ops_error_for(&e, "start");
-	f.err_tz = ops_error_for(&e, "tz");
-	f.err_window = ops_error_for(&e, "window");
-	f.err_rate = ops_error_for(&e, "rate");
-	if (e.n > 0 && f.err_name == NULL && f.err_connection == NULL &&
-	    f.err_agent == NULL && f.err_text == NULL && f.err_start == NULL &&
-	    f.err_tz == NULL && f.err_window == NULL && f.err_rate == NULL)
-		f.error = ops_error_text(&e);
 	camp_form_show(a, f.err_csv != NULL ? 400 : admin_ops_status(&e), &f);
 }
 

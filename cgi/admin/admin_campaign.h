@@ -7,6 +7,7 @@
 
 #include "enums.h"
 #include "ops_campaign.h"
+#include "ops_form.h"
 
 struct adm;
 
@@ -65,18 +66,13 @@ struct camp_import {
 	uint64_t		 more;		/* rejected beyond those listed */
 };
 
-/* The New campaign form: values, errors (NULL none) and the select's options (name, label pairs ending in NULL). */
+/* The New campaign form (ops_campaign_fields): values, errors, the selects' options, and the file's error. */
 struct camp_form {
-	const char	*name, *connection, *agent, *text, *start, *tz;
-	const char	*window, *rate;
-	const char	*err_name, *err_connection, *err_agent, *err_text;
-	const char	*err_start, *err_tz, *err_window, *err_rate, *err_csv;
-	const char	*error;		/* about the whole form */
-	const char *const *conns;
-	const char *const *agents;
-	const char	*tz_default;
-	long		 rate_default;
-	long		 upload_max_mb;
+	struct form_view	 fv;
+	const char		*err_csv;	/* NULL none */
+	const char		*tz_default;
+	long			 rate_default;
+	long			 upload_max_mb;
 };
 
 /* A campaign's page: the campaign, what just happened, the recipient list's filter and paging. */

@@ -10,6 +10,7 @@
 #include "payload_admin.h"
 #include "infobip.h"
 #include "ops.h"
+#include "parse.h"
 #include "store.h"
 #include "store_admin.h"
 
@@ -22,13 +23,13 @@ struct conn_search {
 };
 
 static int
-conn_list_row(const struct ops_connection_view *v, void *arg)
+conn_list_row(const struct store_connection *c, void *arg)
 {
 	struct conn_search	*cs = arg;
 
-	if (*cs->q != '\0' && strcasestr(v->c.name, cs->q) == NULL)
+	if (*cs->q != '\0' && strcasestr(c->name, cs->q) == NULL)
 		return 1;
-	return view_conn_list_row(v, &cs->lc);
+	return view_conn_list_row(c, &cs->lc);
 }
 
 void
@@ -41,7 +42,7 @@ conn_list(struct adm *a)
 	cs.lc.a = a;
 	cs.q = arg_trim(a, "q", q, sizeof(q));
 	view_conn_list_open(a, q);
-	if (ops_connection_each(&a->ops, conn_list_row, &cs) < 0)
+	if (ops_connection_each_row(&a->ops, conn_list_row, &cs) < 0)
 		view_list_failed(a);
 	view_conn_list_close(a, cs.lc.rows, q);
 }
@@ -52,40 +53,8 @@ conn_new(struct adm *a)
 	struct conn_form	 f;
 
 	memset(&f, 0, sizeof(f));
+	f.fv.form = &ops_connection_fields;
 	view_conn_new(a, 200, &f);
-}
-
-/* The form's fields as the operations layer takes them. */
-static void
-form_read(struct adm *a, struct ops_connection_form *of)
-{
-	memset(of, 0, sizeof(*of));
-	of->name = arg(a, "name");
-	of->description = arg(a, "description");
-	of->api_key = arg(a, "api_key");
-	of->api_url = arg(a, "api_url");
-	of->sender = arg(a, "sender");
-}
-
-/* The form shown again after a refusal: the typed values and each field's problem. */
-static void
-form_again(struct conn_form *f, const struct ops_connection_form *of,
-    const struct ops_error *e)
-{
-	f->name = of->name;
-	f->description = of->description;
-	f->api_url = of->api_url;
-	f->sender = of->sender;
-	f->err_name = ops_error_for(e, "name");
-	f->err_description = ops_error_for(e, "description");
-	f->err_api_key = ops_error_for(e, "api_key");
-	f->err_api_url = ops_error_for(e, "api_url");
-	f->err_sender = ops_error_for(e, "sender");
-	/* A problem no field shows is said above them. */
-	if (f->err_name == NULL && f->err_description == NULL &&
-	    f->err_api_key == NULL && f->err_api_url == NULL &&
-	    f->err_sender == NULL)
-		f->error = ops_error_text(e);
 }
 
 /* The HTTP status of a refusal. */
@@ -113,7 +82,8 @@ conn_create(struct adm *a)
 	char				 id[STORE_ID_LEN + 1];
 	int				 rc;
 
-	form_read(a, &of);
+	memset(&of, 0, sizeof(of));
+	form_view_read(a, &ops_connection_fields, &of);
 	if ((rc = ops_connection_add(&a->ops, &of, id, &e)) > 0) {
 		admin_redirect(a, "created", "/connections/%s", id);
 		return;
@@ -123,9 +93,9 @@ conn_create(struct adm *a)
 		return;
 	}
 	memset(&f, 0, sizeof(f));
-	form_again(&f, &of, &e);
+	form_view_again(&f.fv, &ops_connection_fields, &of, &e);
 	/* The key is never sent back: it is typed again. */
-	f.api_key = "";
+	f.fv.value[OPS_CONN_API_KEY] = "";
 	view_conn_new(a, admin_ops_status(&e), &f);
 }
 
@@ -142,6 +112,7 @@ conn_panel(struct adm *a, int status, const struct conn_form *f,
 	struct ops_error		 e;
 	struct conn_panel		 p;
 	struct conn_form		 saved;
+	struct ops_connection_form	 of;
 	struct list_ctx			 lc = { .a = a };
 	const char			*host;
 	char				 tmp[1200];
@@ -173,13 +144,10 @@ conn_panel(struct adm *a, int status, const struct conn_form *f,
 	p.v = &v;
 	p.urls = &urls;
 	if (f == NULL) {
+		ops_connection_form_of(&v, &of);
 		memset(&saved, 0, sizeof(saved));
 		saved.id = v.c.id;
-		saved.name = v.c.name;
-		saved.description = v.c.description;
-		saved.api_key = v.api_key_masked;
-		saved.api_url = v.c.api_url;
-		saved.sender = v.c.sender;
+		form_view_fill(&saved.fv, &ops_connection_fields, &of);
 		f = &saved;
 	}
 	view_conn_panel_open(a, status, &p, f);
@@ -211,7 +179,8 @@ conn_save(struct adm *a)
 	struct conn_form		 f;
 	int				 rc;
 
-	form_read(a, &of);
+	memset(&of, 0, sizeof(of));
+	form_view_read(a, &ops_connection_fields, &of);
 	if ((rc = ops_connection_edit(&a->ops, a->id, &of, &e)) > 0) {
 		admin_redirect(a, "saved", "/connections/%s", a->id);
 		return;
@@ -226,7 +195,7 @@ conn_save(struct adm *a)
 	}
 	memset(&f, 0, sizeof(f));
 	f.id = a->id;
-	form_again(&f, &of, &e);
+	form_view_again(&f.fv, &ops_connection_fields, &of, &e);
 	/*
 	 * A refused key is not shown again: the field holds the saved key,
 	 * masked. Its own error: f points into e's texts, which a reset
@@ -236,7 +205,7 @@ conn_save(struct adm *a)
 		admin_store_error(a);
 		return;
 	}
-	f.api_key = v.api_key_masked;
+	f.fv.value[OPS_CONN_API_KEY] = v.api_key_masked;
 	conn_panel(a, 400, &f, NULL);
 }
 
@@ -367,7 +336,7 @@ event_valid(const char *s)
 void
 conn_logs(struct adm *a)
 {
-	struct ops_connection_view	 v;
+	struct store_connection		 c;
 	struct ops_error		 e;
 	struct store_log_filter		 lf;
 	struct log_view			 lv;
@@ -376,7 +345,7 @@ conn_logs(struct adm *a)
 	const char			*before = arg(a, "before");
 	int				 rc;
 
-	if ((rc = ops_connection_get(&a->ops, a->id, &v, &e)) <= 0) {
+	if ((rc = ops_connection_row(&a->ops, a->id, &c, &e)) <= 0) {
 		if (rc < 0)
 			admin_store_error(a);
 		else
@@ -389,12 +358,14 @@ conn_logs(struct adm *a)
 		lf.level = CLOG__MAX;
 	if (event != NULL && !event_valid(event))
 		event = NULL;
-	lf.conn = v.c.id;
+	lf.conn = c.id;
 	lf.event = event;
-	lf.before = before != NULL ? strtoll(before, NULL, 10) : 0;
+	/* A cursor that is not an id starts at the newest. */
+	if (!parse_id(before, &lf.before))
+		lf.before = 0;
 	lf.limit = LOGS_PAGE;
 	lv.a = a;
-	lv.c = &v.c;
+	lv.c = &c;
 	lv.level = lf.level;
 	lv.event = event;
 	lv.limit = LOGS_PAGE;

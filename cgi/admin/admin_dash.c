@@ -26,9 +26,9 @@ conn_slot(struct dash *d, const char *id, const char *name)
 }
 
 static int
-add_conn(const struct ops_connection_view *v, void *arg)
+add_conn(const struct store_connection *c, void *arg)
 {
-	conn_slot(arg, v->c.id, v->c.name);
+	conn_slot(arg, c->id, c->name);
 	return 1;
 }
 
@@ -72,7 +72,7 @@ dash_show(struct adm *a)
 		gmtime_r(&t, &tm);
 		strftime(d.days[i].day, sizeof(d.days[i].day), "%Y-%m-%d", &tm);
 	}
-	if (ops_connection_each(&a->ops, add_conn, &d) < 0 ||
+	if (ops_connection_each_row(&a->ops, add_conn, &d) < 0 ||
 	    store_admin_days(a->st, d.days[0].day, add_day, &d) < 0 ||
 	    store_admin_queues(a->st, &d.q) < 0) {
 		admin_store_error(a);

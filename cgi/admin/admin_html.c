@@ -60,7 +60,7 @@ static const struct {
 };
 
 void
-out_html(struct adm *a, const char *markup)
+out_html_literal(struct adm *a, const char *markup)
 {
 	http_puts(a->h, markup);
 }
@@ -137,8 +137,9 @@ page_open(struct adm *a, int status, enum admin_section section,
 			continue;
 		out_html(a, "<a href=\"");
 		http_html_attr(a->h, nav[i].href);
-		out_html(a, nav[i].section == section ?
-		    "\" aria-current=\"page\">" : "\">");
+		out_html_either(a, nav[i].section == section,
+		    "\" aria-current=\"page\">",
+		    "\">");
 		out_text(a, nav[i].label);
 		out_html(a, "</a>");
 	}
@@ -284,10 +285,11 @@ field_out(struct adm *a, const struct field *f)
 {
 	int	 area = strcmp(f->type, "textarea") == 0;
 
-	out_html(a, f->error != NULL ? "<div class=\"field invalid\">" :
+	out_html_either(a, f->error != NULL,
+	    "<div class=\"field invalid\">",
 	    "<div class=\"field\">");
 	field_label(a, f->name, f->label, f->required);
-	out_html(a, area ? "<textarea" : "<input type=\"");
+	out_html_either(a, area, "<textarea", "<input type=\"");
 	if (!area) {
 		http_html_attr(a->h, f->type);
 		out_html(a, "\"");
@@ -345,10 +347,88 @@ field_out(struct adm *a, const struct field *f)
 }
 
 void
+form_view_read(struct adm *a, const struct ops_form *form, void *of)
+{
+	size_t	 i;
+
+	for (i = 0; i < form->n; i++)
+		ops_form_set(&form->field[i], of, arg(a, form->field[i].name));
+}
+
+void
+form_view_fill(struct form_view *v, const struct ops_form *form,
+    const void *of)
+{
+	size_t	 i;
+
+	memset(v, 0, sizeof(*v));
+	v->form = form;
+	for (i = 0; i < form->n; i++)
+		v->value[i] = ops_form_get(&form->field[i], of);
+}
+
+void
+form_view_again(struct form_view *v, const struct ops_form *form,
+    const void *of, const struct ops_error *e)
+{
+	size_t	 i;
+	int	 shown = 0;
+
+	form_view_fill(v, form, of);
+	for (i = 0; i < form->n; i++) {
+		if (form->field[i].kind == OPS_FIELD_SECRET)
+			v->value[i] = NULL;
+		if ((v->error[i] = ops_error_for(e, form->field[i].name)) !=
+		    NULL)
+			shown = 1;
+	}
+	if (!shown && e->n > 0)
+		v->error_all = ops_error_text(e);
+}
+
+/* How each kind of field is typed in the browser. */
+static const char *const field_types[] = {
+	[OPS_FIELD_TEXT] = "text",
+	[OPS_FIELD_LINES] = "textarea",
+	[OPS_FIELD_SECRET] = "text",
+	[OPS_FIELD_CHOICE] = "select",
+	[OPS_FIELD_DATETIME] = "datetime-local",
+};
+
+void
+form_view_fields(struct adm *a, const struct form_view *v, size_t from,
+    size_t to)
+{
+	const struct ops_field	*t;
+	struct field		 fl;
+	size_t			 i;
+
+	for (i = from; i < to && i < v->form->n; i++) {
+		t = &v->form->field[i];
+		if (t->kind == OPS_FIELD_CHOICE) {
+			field_select(a, t->name, t->label, v->options[i],
+			    v->value[i], v->error[i]);
+			continue;
+		}
+		fl = (struct field){ .name = t->name, .label = t->label,
+		    .type = field_types[t->kind], .value = v->value[i],
+		    .error = v->error[i], .required = t->required,
+		    .rows = t->lines,
+		    .help = v->help[i] != NULL ? v->help[i] : v->edit &&
+		    t->help_edit != NULL ? t->help_edit : t->help,
+		    .placeholder = v->placeholder[i] != NULL ?
+		    v->placeholder[i] : t->placeholder,
+		    .autocomplete = t->flags & OPS_FIELD_NOFILL ? "off" : NULL };
+		field_out(a, &fl);
+	}
+}
+
+void
 field_select(struct adm *a, const char *name, const char *label,
     const char *const *options, const char *value, const char *error)
 {
-	out_html(a, error != NULL ? "<div class=\"field invalid\">" :
+	out_html_either(a, error != NULL,
+	    "<div class=\"field invalid\">",
 	    "<div class=\"field\">");
 	field_label(a, name, label, 0);
 	out_html(a, "<select id=\"f-");
@@ -359,8 +439,8 @@ field_select(struct adm *a, const char *name, const char *label,
 	for (; options[0] != NULL; options += 2) {
 		out_html(a, "<option value=\"");
 		http_html_attr(a->h, options[0]);
-		out_html(a, value != NULL && strcmp(value, options[0]) == 0 ?
-		    "\" selected>" : "\">");
+		out_html_either(a, value != NULL &&
+		    strcmp(value, options[0]) == 0, "\" selected>", "\">");
 		out_text(a, options[1]);
 		out_html(a, "</option>");
 	}
@@ -375,7 +455,7 @@ field_switch(struct adm *a, const char *name, const char *label, int on)
 	out_html(a, "<label class=\"switch\"><input type=\"checkbox\""
 	    " role=\"switch\" value=\"1\" name=\"");
 	http_html_attr(a->h, name);
-	out_html(a, on ? "\" checked>" : "\">");
+	out_html_either(a, on, "\" checked>", "\">");
 	out_html(a, "<span class=\"track\" aria-hidden=\"true\"></span> ");
 	out_text(a, label);
 	out_html(a, "</label>");

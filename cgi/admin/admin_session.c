@@ -8,6 +8,7 @@
 #include "admin_view.h"
 #include "http.h"
 #include "ops.h"
+#include "parse.h"
 #include "payload_admin.h"
 #include "phone.h"
 #include "store.h"
@@ -71,7 +72,8 @@ session_list(struct adm *a)
 	if ((v = arg(a, "cur_at")) != NULL && is_time(v) &&
 	    arg(a, "cur_id") != NULL) {
 		f.cur_at = v;
-		f.cur_id = strtoll(arg(a, "cur_id"), NULL, 10);
+		if (!parse_id(arg(a, "cur_id"), &f.cur_id))
+			f.cur_id = 0;
 	}
 	arg_trim(a, "contact", contact, sizeof(contact));
 	if (contact[0] != '\0') {
@@ -89,7 +91,7 @@ session_list(struct adm *a)
 	view_sessions_open(a, &sf);
 	co.a = a;
 	co.selected = sf.conn;
-	if (ops_connection_each(&a->ops, view_conn_option, &co) < 0)
+	if (ops_connection_each_row(&a->ops, view_conn_option, &co) < 0)
 		view_list_failed(a);
 	view_sessions_table(a, &sf);
 	memset(&sc, 0, sizeof(sc));
@@ -122,7 +124,8 @@ session_page(struct adm *a, int status, const char *reply_error,
 	sp.a = a;
 	sp.si = &si;
 	sp.limit = MESSAGES_PAGE;
-	sp.before = before != NULL ? strtoll(before, NULL, 10) : 0;
+	if (!parse_id(before, &sp.before))
+		sp.before = 0;
 	if (sp.before < 0)
 		sp.before = 0;
 	sp.reply_error = reply_error;

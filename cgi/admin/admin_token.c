@@ -7,6 +7,7 @@
 #include "admin_view.h"
 #include "apitoken.h"
 #include "ops_token.h"
+#include "parse.h"
 
 /* The API tokens section of an agent's page (agent_panel): a button per attachment, then the tokens. */
 void
@@ -69,14 +70,11 @@ agent_token_revoke(struct adm *a)
 {
 	struct ops_error	 e;
 	struct agent_panel	 p;
-	const char		*id = arg(a, "id");
-	char			*end;
-	long long		 n;
+	int64_t			 n;
 	int			 rc;
 
 	memset(&p, 0, sizeof(p));
-	n = id != NULL ? strtoll(id, &end, 10) : 0;
-	if (id == NULL || *id == '\0' || *end != '\0' || n <= 0) {
+	if (!parse_id(arg(a, "id"), &n)) {
 		admin_fail(a, 400, "No token number given.");
 		return;
 	}

@@ -1,5 +1,6 @@
 /* The admin's forms with a file (multipart/form-data): read as they stream, the file into an unlinked temporary file. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "http.h"
 #include "log.h"
 #include "multipart.h"
+#include "parse.h"
 #include "settings.h"
 
 #define UPLOAD_FIELDS_MAX	(128 * 1024)	/* the plain fields together */
@@ -88,7 +90,7 @@ admin_read_upload(struct adm *a)
 	const char		*cl = http_param(a->h, "CONTENT_LENGTH");
 	const char		*why = NULL;
 	char			 boundary[MULTIPART_BOUNDARY_MAX + 1], msg[256];
-	unsigned long long	 want;
+	long			 want;
 	long			 mb;
 	int			 rc;
 
@@ -105,12 +107,10 @@ admin_read_upload(struct adm *a)
 	snprintf(msg, sizeof(msg), "The file is too large: uploads are"
 	    " limited to %ld MiB (setting campaign_upload_max_mb). Split the"
 	    " list, or import it with 'ibchannel campaign import'.", mb);
-	if (cl != NULL && *cl != '\0') {
-		want = strtoull(cl, NULL, 10);
-		if (want > src.max) {
-			admin_fail(a, 413, msg);
-			return 0;
-		}
+	/* A length that is no number is left to the reading, which counts. */
+	if (parse_long(cl, 0, LONG_MAX, &want) && (uint64_t)want > src.max) {
+		admin_fail(a, 413, msg);
+		return 0;
 	}
 	if ((a->upload = upload_tmpfile()) == NULL) {
 		admin_fail(a, 500, "No room for the upload: the temporary"

@@ -23,6 +23,7 @@ user_list(struct adm *a)
 	struct user_page	 up;
 
 	memset(&up, 0, sizeof(up));
+	up.fv.form = &ops_user_fields;
 	user_page(a, 200, &up);
 }
 
@@ -32,6 +33,7 @@ user_after(struct adm *a, int rc, const struct ops_error *e,
     const char *notice)
 {
 	struct user_page	 up;
+	struct ops_user_form	 uf;
 
 	if (rc > 0) {
 		admin_redirect(a, notice, "/users");
@@ -41,10 +43,11 @@ user_after(struct adm *a, int rc, const struct ops_error *e,
 		admin_store_error(a);
 		return;
 	}
+	memset(&uf, 0, sizeof(uf));
+	form_view_read(a, &ops_user_fields, &uf);
 	memset(&up, 0, sizeof(up));
 	up.error = ops_error_text(e);
-	up.username = arg(a, "username");
-	up.role = arg(a, "role");
+	form_view_fill(&up.fv, &ops_user_fields, &uf);
 	user_page(a, admin_ops_status(e), &up);
 }
 
@@ -52,10 +55,12 @@ void
 user_set(struct adm *a)
 {
 	struct ops_error	 e;
-	const char		*u = arg(a, "username"), *r = arg(a, "role");
+	struct ops_user_form	 uf;
 
-	user_after(a, ops_user_set(&a->ops, u != NULL ? u : "", r != NULL ? r :
-	    "", &e), &e, "user-saved");
+	memset(&uf, 0, sizeof(uf));
+	form_view_read(a, &ops_user_fields, &uf);
+	user_after(a, ops_user_set(&a->ops, uf.username != NULL ? uf.username :
+	    "", uf.role != NULL ? uf.role : "", &e), &e, "user-saved");
 }
 
 void

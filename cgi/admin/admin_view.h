@@ -24,13 +24,10 @@ double	 chart_axis_max(double);
 
 /* --- Connections (admin_view_conn.c) ------------------------------------ */
 
-/* The connector form's values and errors; NULL for none. */
+/* The connector form (ops_connection_fields) with its values and errors. */
 struct conn_form {
-	const char	*id;		/* NULL: the New connector form */
-	const char	*name, *description, *api_key, *api_url, *sender;
-	const char	*err_name, *err_description, *err_api_key;
-	const char	*err_api_url, *err_sender;
-	const char	*error;		/* about the whole form */
+	const char		*id;	/* NULL: the New connector form */
+	struct form_view	 fv;
 };
 
 /* What a connection's panel shows besides the form. */
@@ -43,7 +40,7 @@ struct conn_panel {
 };
 
 void	 view_conn_list_open(struct adm *, const char *q);
-int	 view_conn_list_row(const struct ops_connection_view *, void *list_ctx);
+int	 view_conn_list_row(const struct store_connection *, void *list_ctx);
 void	 view_conn_list_close(struct adm *, int rows, const char *q);
 void	 view_conn_new(struct adm *, int status, const struct conn_form *);
 void	 view_conn_panel_open(struct adm *, int status,
@@ -91,7 +88,7 @@ struct conn_options {
 	const char	*selected;
 };
 void	 view_sessions_open(struct adm *, const struct session_filters *);
-int	 view_conn_option(const struct ops_connection_view *, void *conn_options);
+int	 view_conn_option(const struct store_connection *, void *conn_options);
 void	 view_sessions_table(struct adm *, const struct session_filters *);
 int	 view_sessions_row(const struct store_session_line *, void *session_list_ctx);
 void	 view_sessions_close(struct adm *, const struct session_filters *,
@@ -116,13 +113,10 @@ void	 view_session_close(struct adm *, const struct session_page *);
 
 /* --- Agents (admin_view_agent.c) ---------------------------------------- */
 
-/* The agent form's values and errors; NULL for none. */
+/* The agent form (ops_agent_fields) with its values and errors. */
 struct agent_form {
-	int64_t		 id;		/* 0: the new agent form */
-	const char	*name, *kind, *instructions, *url, *model, *api_key;
-	const char	*err_name, *err_kind, *err_instructions, *err_url;
-	const char	*err_model, *err_api_key;
-	const char	*error;		/* about the whole form */
+	int64_t			 id;	/* 0: the new agent form */
+	struct form_view	 fv;
 };
 /* What an agent's panel shows besides the form. */
 struct agent_panel {
@@ -189,8 +183,8 @@ void	 view_dash(struct adm *, const struct dash *);
 /* --- Users (admin_view_user.c) ------------------------------------------ */
 
 struct user_page {
-	const char	*error;		/* the add form's (or a refused change's) error */
-	const char	*username, *role;	/* the add form's typed values */
+	const char		*error;	/* the add form's (or a refused change's) error */
+	struct form_view	 fv;	/* the add form (ops_user_fields), as typed */
 };
 void	 view_users_open(struct adm *, int status, const struct user_page *);
 int	 view_users_row(const struct store_user_row *, void *list_ctx);

@@ -61,39 +61,13 @@ view_agent_list_close(struct adm *a, int rows)
 static void
 agent_fields(struct adm *a, const struct agent_form *f)
 {
-	struct field	 fl;
+	struct form_view	 v = f->fv;
 
-	if (f->error != NULL)
-		callout(a, "bad", "Not saved:", f->error);
-	fl = (struct field){ .name = "name", .label = "Name", .type = "text",
-	    .value = f->name, .error = f->err_name, .required = 1 };
-	field_out(a, &fl);
-	field_select(a, "kind", "Kind", kinds, f->kind, f->err_kind);
-	fl = (struct field){ .name = "instructions", .label = "Instructions",
-	    .type = "textarea", .rows = 10, .value = f->instructions,
-	    .error = f->err_instructions,
-	    .help = "Rules agent: one directive per line (greeting:, rule:"
-	    " KEYWORDS => ANSWER, ask:, fallback: ...); empty means a"
-	    " greeting and a fallback. Chat model: the system prompt." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "url", .label = "URL", .type = "text",
-	    .value = f->url, .error = f->err_url,
-	    .placeholder = "https://agent.example.com/answer",
-	    .help = "HTTP webhook: its endpoint. Chat model: the base URL."
-	    " https is required with an API key (plain http only on this"
-	    " machine)." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "model", .label = "Model",
-	    .type = "text", .value = f->model, .error = f->err_model,
-	    .help = "Chat model only." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "api_key", .label = "API Key",
-	    .type = "text", .value = f->api_key, .error = f->err_api_key,
-	    .autocomplete = "off", .help = f->id == 0 ? "Optional; sent as"
-	    " a bearer token. Stored encrypted, shown masked." :
-	    "Shown masked. Leave it to keep the key, paste a new one to"
-	    " replace it, empty it to remove it." };
-	field_out(a, &fl);
+	v.edit = f->id != 0;
+	v.options[OPS_AGENT_KIND] = kinds;
+	if (v.error_all != NULL)
+		callout(a, "bad", "Not saved:", v.error_all);
+	form_view_fields(a, &v, 0, OPS_AGENT__MAX);
 }
 
 void
@@ -257,15 +231,15 @@ view_agent_form_close(struct adm *a, const struct agent_panel *p,
 		form_close(a);
 	} else {
 		out_html(a, "<dl class=\"facts\"><dt>Kind</dt><dd>");
-		out_text(a, f->kind);
+		out_text(a, f->fv.value[OPS_AGENT_KIND]);
 		out_html(a, "</dd><dt>URL</dt><dd>");
-		out_text(a, f->url);
+		out_text(a, f->fv.value[OPS_AGENT_URL]);
 		out_html(a, "</dd><dt>Model</dt><dd>");
-		out_text(a, f->model);
+		out_text(a, f->fv.value[OPS_AGENT_MODEL]);
 		out_html(a, "</dd><dt>API Key</dt><dd>");
-		out_text(a, f->api_key);
+		out_text(a, f->fv.value[OPS_AGENT_API_KEY]);
 		out_html(a, "</dd></dl><pre>");
-		out_text(a, f->instructions);
+		out_text(a, f->fv.value[OPS_AGENT_INSTRUCTIONS]);
 		out_html(a, "</pre>");
 	}
 	out_html(a, "</section>\n");

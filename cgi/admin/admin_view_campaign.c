@@ -206,14 +206,15 @@ file_field(struct adm *a, const char *error, long max_mb)
 {
 	char	 help[400];
 
-	out_html(a, error != NULL ? "<div class=\"field invalid\">" :
+	out_html_either(a, error != NULL,
+	    "<div class=\"field invalid\">",
 	    "<div class=\"field\">");
 	out_html(a, "<label for=\"f-csv\">Recipients (CSV file) <span"
 	    " class=\"req\" aria-hidden=\"true\">*</span></label><input"
 	    " type=\"file\" id=\"f-csv\" name=\"csv\" accept=\".csv,.txt,"
 	    "text/csv,text/plain\"");
-	out_html(a, error != NULL ? " aria-invalid=\"true\""
-	    " aria-describedby=\"e-csv\">" : " aria-describedby=\"h-csv\">");
+	out_html_either(a, error != NULL, " aria-invalid=\"true\""
+	    " aria-describedby=\"e-csv\">", " aria-describedby=\"h-csv\">");
 	if (error != NULL) {
 		out_html(a, "<p class=\"error\" id=\"e-csv\">");
 		out_text(a, error);
@@ -246,61 +247,35 @@ upload_form_open(struct adm *a, const char *id, const char *action)
 void
 view_camp_new(struct adm *a, int status, const struct camp_form *f)
 {
-	struct field	 fl;
-	char		 tzhelp[200], rate[32], ratehelp[200];
+	struct form_view	 v;
+	char			 tzhelp[200], rate[32], ratehelp[200];
 
 	page_open(a, status, SECTION_CAMPAIGNS, "New campaign");
 	camp_assets(a);
 	out_html(a, "<p class=\"crumbs\"><a href=\"/admin/campaigns\">"
 	    "Campaigns</a></p><h1>New campaign</h1>\n<section class=\"panel\">");
 	upload_form_open(a, "camp-form", "/admin/campaigns/new");
-	if (f->error != NULL)
-		callout(a, "bad", "Not created:", f->error);
-	fl = (struct field){ .name = "name", .label = "Communication name",
-	    .type = "text", .value = f->name, .error = f->err_name,
-	    .required = 1, .placeholder = "SPRING_OFFER",
-	    .autocomplete = "off",
-	    .help = "Upper-case letters, digits and underscores." };
-	field_out(a, &fl);
-	field_select(a, "connection", "Connection", f->conns, f->connection,
-	    f->err_connection);
-	field_select(a, "agent", "Agent", f->agents, f->agent, f->err_agent);
-	out_html(a, "<p class=\"help note\">The campaign sends under the agent's"
-	    " attachment to the connection (Inbound on or off); replies"
-	    " reach the connection's inbound agent.</p>\n");
-	fl = (struct field){ .name = "text", .label = "Text", .type =
-	    "textarea", .value = f->text, .error = f->err_text, .required = 1,
-	    .rows = 4, .placeholder = "Hi {{name}}, our spring offer...",
-	    .help = "{{field}} is replaced by the recipient's value of that"
-	    " CSV column; {{phone}} by the number. Longer than 1600"
-	    " characters is cut." };
-	field_out(a, &fl);
-	out_html(a, "<div class=\"inline-fields\">");
-	fl = (struct field){ .name = "start", .label = "Start",
-	    .type = "datetime-local", .value = f->start,
-	    .error = f->err_start,
-	    .help = "Empty: when you press Start." };
-	field_out(a, &fl);
+	v = f->fv;
+	if (v.error_all != NULL)
+		callout(a, "bad", "Not created:", v.error_all);
 	snprintf(tzhelp, sizeof(tzhelp), "An IANA zone name; empty: %s.",
 	    f->tz_default != NULL ? f->tz_default : "the installation's");
-	fl = (struct field){ .name = "tz", .label = "Time zone", .type =
-	    "text", .value = f->tz, .error = f->err_tz, .placeholder =
-	    f->tz_default, .help = tzhelp, .autocomplete = "off" };
-	field_out(a, &fl);
-	out_html(a, "</div><div class=\"inline-fields\">");
-	fl = (struct field){ .name = "window", .label = "Sending window",
-	    .type = "text", .value = f->window, .error = f->err_window,
-	    .placeholder = "09:00-20:00", .autocomplete = "off",
-	    .help = "Local times of each recipient (its timezone column,"
-	    " else the campaign's); empty: any time." };
-	field_out(a, &fl);
+	v.help[OPS_CAMP_TZ] = tzhelp;
+	v.placeholder[OPS_CAMP_TZ] = f->tz_default;
 	snprintf(rate, sizeof(rate), "%ld", f->rate_default);
 	snprintf(ratehelp, sizeof(ratehelp), "Messages per minute, 1 to"
 	    " 60000; empty: %ld.", f->rate_default);
-	fl = (struct field){ .name = "rate", .label = "Throttle", .type =
-	    "text", .value = f->rate, .error = f->err_rate, .placeholder =
-	    rate, .help = ratehelp, .autocomplete = "off" };
-	field_out(a, &fl);
+	v.help[OPS_CAMP_RATE] = ratehelp;
+	v.placeholder[OPS_CAMP_RATE] = rate;
+	form_view_fields(a, &v, OPS_CAMP_NAME, OPS_CAMP_TEXT);
+	out_html(a, "<p class=\"help note\">The campaign sends under the agent's"
+	    " attachment to the connection (Inbound on or off); replies"
+	    " reach the connection's inbound agent.</p>\n");
+	form_view_fields(a, &v, OPS_CAMP_TEXT, OPS_CAMP_START);
+	out_html(a, "<div class=\"inline-fields\">");
+	form_view_fields(a, &v, OPS_CAMP_START, OPS_CAMP_WINDOW);
+	out_html(a, "</div><div class=\"inline-fields\">");
+	form_view_fields(a, &v, OPS_CAMP_WINDOW, OPS_CAMP__MAX);
 	out_html(a, "</div>");
 	file_field(a, f->err_csv, f->upload_max_mb);
 	out_html(a, "<div class=\"actions\">");
@@ -439,8 +414,8 @@ view_camp_open(struct adm *a, int status, const struct camp_page *p)
 	if (admin_can(a, OPS_CONFIGURE) && (v->state == CAMP_DRAFT ||
 	    v->state == CAMP_SCHEDULED || v->state == CAMP_PAUSED)) {
 		out_html(a, "<details class=\"panel\" id=\"more-recipients\"");
-		out_html(a, p->imp != NULL && p->imp->error != NULL ? " open>" :
-		    ">");
+		out_html_either(a, p->imp != NULL && p->imp->error != NULL,
+		    " open>", ">");
 		out_html(a, "<summary><h2>Import more recipients</h2>"
 		    "</summary>");
 		snprintf(t, sizeof(t), "/admin/campaigns/%" PRId64 "/import",
@@ -599,7 +574,8 @@ view_camp_recipients_open(struct adm *a, const struct camp_page *p)
 	for (i = 0; i < RCPT__MAX; i++) {
 		out_html(a, "<option value=\"");
 		http_html_attr(a->h, rcpt_status_name((enum rcpt_status)i));
-		out_html(a, p->status == (enum rcpt_status)i ? "\" selected>" :
+		out_html_either(a, p->status == (enum rcpt_status)i,
+		    "\" selected>",
 		    "\">");
 		out_text(a, rcpt_status_name((enum rcpt_status)i));
 		http_printf(a->h, " (%" PRId64 ")</option>", p->v->counts[i]);

@@ -40,11 +40,10 @@ view_conn_list_open(struct adm *a, const char *q)
 }
 
 int
-view_conn_list_row(const struct ops_connection_view *v, void *arg)
+view_conn_list_row(const struct store_connection *c, void *arg)
 {
 	struct list_ctx			*lc = arg;
 	struct adm			*a = lc->a;
-	const struct store_connection	*c = &v->c;
 
 	out_html(a, "<li class=\"card conn\" data-id=\"");
 	http_html_attr(a->h, c->id);
@@ -86,40 +85,12 @@ view_conn_list_close(struct adm *a, int rows, const char *q)
 static void
 conn_fields(struct adm *a, const struct conn_form *f)
 {
-	struct field	 fl;
+	struct form_view	 v = f->fv;
 
-	if (f->error != NULL)
-		callout(a, "bad", "Not saved:", f->error);
-	memset(&fl, 0, sizeof(fl));
-	fl = (struct field){ .name = "name", .label = "Name", .type = "text",
-	    .value = f->name, .error = f->err_name, .required = 1,
-	    .help = "An internal name shown across the admin." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "description", .label = "Description",
-	    .type = "text", .value = f->description,
-	    .error = f->err_description, .help = "Internal reference." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "api_key", .label = "API Key",
-	    .type = "text", .value = f->api_key, .error = f->err_api_key,
-	    .required = 1, .autocomplete = "off",
-	    .help = f->id == NULL ? "Paste the key itself, without any"
-	    " prefix. It is stored encrypted and shown masked." :
-	    "Shown masked. Leave it to keep the key; paste a new key over"
-	    " it to replace it." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "api_url", .label = "API URL",
-	    .type = "text", .value = f->api_url, .error = f->err_api_url,
-	    .required = 1, .placeholder = "xxxxx.api.infobip.com",
-	    .help = "Your account's base URL; https:// is added when"
-	    " omitted." };
-	field_out(a, &fl);
-	fl = (struct field){ .name = "sender", .label = "Sender",
-	    .type = "text", .value = f->sender, .error = f->err_sender,
-	    .required = 1, .placeholder = "447700900000 or YourBrand",
-	    .help = "A phone number (digits, optional +) or an alphanumeric"
-	    " name of up to 11 characters, as set up in your Infobip"
-	    " account. Customers can reply only to a number." };
-	field_out(a, &fl);
+	v.edit = f->id != NULL;
+	if (v.error_all != NULL)
+		callout(a, "bad", "Not saved:", v.error_all);
+	form_view_fields(a, &v, 0, OPS_CONN__MAX);
 }
 
 void
@@ -196,8 +167,8 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	out_html(a, "</div></div>\n");
 	page_notice(a);
 	if (c->status_message[0] != '\0') {
-		out_html(a, c->status == CONN_ERROR ?
-		    "<p class=\"status-line bad\" id=\"status-message\">" :
+		out_html_either(a, c->status == CONN_ERROR,
+		    "<p class=\"status-line bad\" id=\"status-message\">",
 		    "<p class=\"status-line\" id=\"status-message\">");
 		out_text(a, c->status_message);
 		out_html(a, "</p>\n");
@@ -220,7 +191,7 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 		out_html(a, "</dd><dt>Sender</dt><dd>");
 		out_text(a, c->sender);
 		out_html(a, "</dd><dt>API Key</dt><dd>");
-		out_text(a, f->api_key);
+		out_text(a, f->fv.value[OPS_CONN_API_KEY]);
 		out_html(a, "</dd></dl>");
 	}
 	out_html(a, "</section>\n");

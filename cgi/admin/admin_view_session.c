@@ -28,16 +28,16 @@ view_sessions_open(struct adm *a, const struct session_filters *sf)
 }
 
 int
-view_conn_option(const struct ops_connection_view *v, void *arg)
+view_conn_option(const struct store_connection *c, void *arg)
 {
 	struct conn_options	*co = arg;
 	struct adm		*a = co->a;
 
 	out_html(a, "<option value=\"");
-	http_html_attr(a->h, v->c.id);
-	out_html(a, strcmp(co->selected, v->c.id) == 0 ? "\" selected>" :
+	http_html_attr(a->h, c->id);
+	out_html_either(a, strcmp(co->selected, c->id) == 0, "\" selected>",
 	    "\">");
-	out_text(a, v->c.name);
+	out_text(a, c->name);
 	out_html(a, "</option>");
 	return 1;
 }
@@ -115,7 +115,8 @@ view_sessions_row(const struct store_session_line *l, void *arg)
 	out_html(a, "<br><span class=\"help\">");
 	out_text(a, l->last_text);
 	out_html(a, "</span></td><td>");
-	out_html(a, l->open ? "<span class=\"badge ok\">Active</span>" :
+	out_html_either(a, l->open,
+	    "<span class=\"badge ok\">Active</span>",
 	    "<span class=\"badge grey\">Closed</span>");
 	out_html(a, "</td></tr>\n");
 	snprintf(sc->last_at, sizeof(sc->last_at), "%s", l->last_at);
@@ -181,8 +182,8 @@ view_session_open(struct adm *a, int status, const struct session_page *sp)
 	    "</a></p><div class=\"page-head\"><h1>");
 	out_text(a, si->phone);
 	out_html(a, "</h1>");
-	out_html(a, open ? "<span class=\"badge ok\" id=\"state\">Active"
-	    "</span>" : "<span class=\"badge grey\" id=\"state\">Closed"
+	out_html_either(a, open, "<span class=\"badge ok\" id=\"state\">Active"
+	    "</span>", "<span class=\"badge grey\" id=\"state\">Closed"
 	    "</span>");
 	out_html(a, "<div class=\"actions\">");
 	if (admin_can(a, OPS_SESSIONS) && open) {
@@ -283,7 +284,8 @@ view_session_message(const struct store_message_line *m, void *arg)
 			label = msg_status[i].label;
 			cls = msg_status[i].cls;
 		}
-	out_html(a, in ? "<li class=\"msg in\" data-id=\"" :
+	out_html_either(a, in,
+	    "<li class=\"msg in\" data-id=\"",
 	    "<li class=\"msg out\" data-id=\"");
 	http_printf(a->h, "%lld", (long long)m->id);
 	out_html(a, "\" data-status=\"");

@@ -56,8 +56,9 @@ view_users_row(const struct store_user_row *u, void *arg)
 	for (const char *const *r = roles; r[0] != NULL; r += 2) {
 		out_html(a, "<option value=\"");
 		http_html_attr(a->h, r[0]);
-		out_html(a, strcmp(r[0], user_role_name(u->role)) == 0 ?
-		    "\" selected>" : "\">");
+		out_html_either(a, strcmp(r[0], user_role_name(u->role)) == 0,
+		    "\" selected>",
+		    "\">");
 		out_text(a, r[0]);
 		out_html(a, "</option>");
 	}
@@ -79,20 +80,19 @@ view_users_row(const struct store_user_row *u, void *arg)
 void
 view_users_close(struct adm *a, const struct user_page *up, int rows)
 {
-	struct field	 fl;
+	struct form_view	 v;
 
 	out_html(a, "</tbody></table></div>\n");
 	if (rows == 0)
 		out_html(a, "<p class=\"empty\">No users yet.</p>");
 	out_html(a, "<section class=\"panel\"><h2>Add a user</h2>");
 	form_open(a, "inline-fields", "/admin/users");
-	fl = (struct field){ .name = "username", .label = "User name",
-	    .type = "text", .value = up->username, .required = 1,
-	    .autocomplete = "off",
-	    .help = "As the web server signs them in (REMOTE_USER)." };
-	field_out(a, &fl);
-	field_select(a, "role", "Role", roles, up->role != NULL ? up->role :
-	    "viewer", NULL);
+	v = up->fv;
+	v.form = &ops_user_fields;
+	v.options[OPS_USER_ROLE] = roles;
+	if (v.value[OPS_USER_ROLE] == NULL)
+		v.value[OPS_USER_ROLE] = "viewer";
+	form_view_fields(a, &v, 0, OPS_USER__MAX);
 	button_submit(a, "Add", "primary");
 	form_close(a);
 	out_html(a, "</section>\n");

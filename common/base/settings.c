@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "parse.h"
 #include "settings.h"
 #include "store.h"
 #include "url.h"
@@ -136,20 +137,6 @@ settings_find(const char *name)
 	return NULL;
 }
 
-int
-settings_parse_long(const char *s, long min, long max, long *out)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno != 0 || v < min || v > max)
-		return 0;
-	*out = v;
-	return 1;
-}
-
 /* Whether the n bytes at p are a number of seconds above 0 and at most max (decimals allowed). */
 static int
 seconds_ok(const char *p, size_t n, long max)
@@ -211,7 +198,7 @@ settings_check(const char *name, const char *value, const char **why)
 	}
 	switch (d->type) {
 	case SETTING_INT:
-		if (settings_parse_long(value, d->min, d->max, &v))
+		if (parse_long(value, d->min, d->max, &v))
 			return 1;
 		snprintf(msg, sizeof(msg), "must be a whole number from %ld"
 		    " to %ld", d->min, d->max);
@@ -293,9 +280,9 @@ settings_get_long(struct store *st, enum setting id)
 		return 0;
 	d = &settings_table[id];
 	if (settings_get(st, id, buf, sizeof(buf)) > 0 &&
-	    settings_parse_long(buf, d->min, d->max, &v))
+	    parse_long(buf, d->min, d->max, &v))
 		return v;
-	return settings_parse_long(d->def, d->min, d->max, &v) ? v : 0;
+	return parse_long(d->def, d->min, d->max, &v) ? v : 0;
 }
 
 int

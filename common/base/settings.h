@@ -84,13 +84,6 @@ int	 settings_get(struct store *, enum setting, char *buf, size_t bufsz);
 long	 settings_get_long(struct store *, enum setting);
 
 /*
- * Parses all of s as a whole decimal number (as strtol reads one) within
- * [min, max]: 1 with *out, 0 not (*out untouched). For the numbers a
- * person types: a setting's value, a campaign's rate.
- */
-int	 settings_parse_long(const char *s, long min, long max, long *out);
-
-/*
  * A check of the values of one type of setting that the module owning
  * their meaning provides (the keyword lists, the time zones), so that this
  * module needs none of them: 1 good, 0 not, with the reason in why. max is

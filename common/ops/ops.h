@@ -159,9 +159,21 @@ struct ops_connection_view {
 /* Reads one connection. 0 unknown. */
 int	 ops_connection_get(const struct ops *, const char *id,
 	    struct ops_connection_view *, struct ops_error *);
+/* The saved connection as its form shows it (the key masked); of borrows from v. */
+void	 ops_connection_form_of(const struct ops_connection_view *v,
+	    struct ops_connection_form *of);
 /* Calls fn for each connection, by name (A-Z); stops when fn returns 0. */
 int	 ops_connection_each(const struct ops *,
 	    int (*fn)(const struct ops_connection_view *, void *), void *arg);
+/*
+ * The same reads for a page that shows a connection's name and state
+ * only: the stored row (c.api_key_enc stays sealed), no key decrypted, no
+ * snapshot compared. ops_connection_row: 0 unknown.
+ */
+int	 ops_connection_row(const struct ops *, const char *id,
+	    struct store_connection *c, struct ops_error *);
+int	 ops_connection_each_row(const struct ops *,
+	    int (*fn)(const struct store_connection *, void *), void *arg);
 /*
  * Warnings about a connection for its panel, one per line into buf:
  * an alphanumeric sender with an inbound agent, a public URL that Infobip
@@ -262,9 +274,15 @@ struct ops_agent_view {
 int	 ops_agent_get(const struct ops *, int64_t id, struct ops_agent_view *,
 	    struct ops_error *);
 void	 ops_agent_view_clear(struct ops_agent_view *);
+/* The saved agent as its form shows it (the key masked); of borrows from v. */
+void	 ops_agent_form_of(const struct ops_agent_view *v,
+	    struct ops_agent_form *of);
 /* Calls fn for each agent by name; the view is valid during the call. */
 int	 ops_agent_each(const struct ops *,
 	    int (*fn)(const struct ops_agent_view *, void *), void *arg);
+/* The same for a page that shows an agent's name and state only: the stored row, no key decrypted. */
+int	 ops_agent_each_row(const struct ops *,
+	    int (*fn)(const struct store_agent *, void *), void *arg);
 /* Calls fn for each connection the agent is attached to. 0 unknown agent. */
 int	 ops_agent_channels(const struct ops *, int64_t id,
 	    int (*fn)(const struct store_agent_channel *, void *), void *arg,
@@ -325,6 +343,11 @@ int	 ops_outbox_fail(const struct ops *, int64_t message, struct ops_error *);
 
 /* Whether s can be a username (as the web server authenticates it). 1, or 0 with *why. */
 int	 ops_valid_username(const char *s, const char **why);
+/* The user form: username (as the web server authenticates it), role ("admin", "operator", "viewer"). */
+struct ops_user_form {
+	const char	*username;
+	const char	*role;
+};
 /* Adds a user or changes their role; refused when it would leave no admin. */
 int	 ops_user_set(const struct ops *, const char *username, const char *role,
 	    struct ops_error *);

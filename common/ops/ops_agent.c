@@ -300,6 +300,18 @@ ops_agent_view_clear(struct ops_agent_view *v)
 	store_agent_clear(&v->a);
 }
 
+void
+ops_agent_form_of(const struct ops_agent_view *v, struct ops_agent_form *of)
+{
+	memset(of, 0, sizeof(*of));
+	of->name = v->a.name;
+	of->kind = agent_kind_name(v->a.kind);
+	of->instructions = v->a.instructions;
+	of->url = v->a.url;
+	of->model = v->a.model;
+	of->api_key = v->api_key_masked;
+}
+
 struct each_ctx {
 	const struct ops	*o;
 	int			(*fn)(const struct ops_agent_view *, void *);
@@ -326,6 +338,13 @@ ops_agent_each(const struct ops *o,
 	struct each_ctx	 x = { o, fn, arg };
 
 	return store_agent_each(o->st, each_one, &x);
+}
+
+int
+ops_agent_each_row(const struct ops *o,
+    int (*fn)(const struct store_agent *, void *), void *arg)
+{
+	return store_agent_each(o->st, fn, arg);
 }
 
 int

@@ -260,6 +260,18 @@ ops_connection_get(const struct ops *o, const char *id,
 	return 1;
 }
 
+void
+ops_connection_form_of(const struct ops_connection_view *v,
+    struct ops_connection_form *of)
+{
+	memset(of, 0, sizeof(*of));
+	of->name = v->c.name;
+	of->description = v->c.description;
+	of->api_key = v->api_key_masked;
+	of->api_url = v->c.api_url;
+	of->sender = v->c.sender;
+}
+
 struct each_ctx {
 	const struct ops	*o;
 	int			(*fn)(const struct ops_connection_view *, void *);
@@ -289,6 +301,21 @@ ops_connection_each(const struct ops *o,
 	if (store_connection_each(o->st, each_one, &x) < 0 || x.failed)
 		return -1;
 	return 1;
+}
+
+int
+ops_connection_row(const struct ops *o, const char *id,
+    struct store_connection *c, struct ops_error *e)
+{
+	ops_reset(e);
+	return ops_conn_get(o, id, c, e);
+}
+
+int
+ops_connection_each_row(const struct ops *o,
+    int (*fn)(const struct store_connection *, void *), void *arg)
+{
+	return store_connection_each(o->st, fn, arg) < 0 ? -1 : 1;
 }
 
 int

@@ -50,4 +50,13 @@ int	 ops_check_conn_id(const char *id, struct ops_error *);
 int	 ops_conn_get(const struct ops *, const char *id,
 	    struct store_connection *, struct ops_error *);
 
+/* --- Campaigns (ops_campaign.c, ops_campaign_import.c) ------------------- */
+
+#define PLACEHOLDERS_MAX 64	/* distinct fields a campaign's template may name */
+
+struct store_campaign;
+/* Reads a campaign for an action: > 0, 0 unknown (err filled), < 0 error. */
+int	 ops_campaign_load(const struct ops *, int64_t id,
+	    struct store_campaign *, struct ops_error *);
+
 #endif

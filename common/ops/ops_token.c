@@ -1,11 +1,11 @@
 /* Operator actions on send API tokens: add, revoke, list (the ops.h convention). */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apitoken.h"
 #include "ops_int.h"
 #include "ops_token.h"
+#include "parse.h"
 #include "store.h"
 #include "store_api.h"
 
@@ -108,13 +108,10 @@ ops_token_revoke(const struct ops *o, int64_t agent, int64_t id,
 int
 ops_token_revoke_str(const struct ops *o, const char *id, struct ops_error *e)
 {
-	char		*end;
-	long long	 v;
+	int64_t	 v;
 
 	ops_reset(e);
-	errno = 0;
-	v = id != NULL ? strtoll(id, &end, 10) : 0;
-	if (id == NULL || errno != 0 || end == id || *end != '\0' || v <= 0)
+	if (!parse_id(id, &v))
 		return ops_fail(e, OPS_INVALID, "id", "'%s' is not a token"
 		    " number", id != NULL ? id : "");
 	return ops_token_revoke(o, 0, v, e);
