@@ -119,6 +119,12 @@ int	 db_exec(struct db *, const struct db_table *t, int which,
 /* db_exec for an update of one row: > 0 changed, 0 no such row (or refused), < 0 error. */
 int	 db_exec_changed(struct db *, const struct db_table *t, int which,
 	    const char *fmt, ...);
+/*
+ * Whether statement which of t finds any row (read and reset): > 0 yes,
+ * 0 no, < 0 error. A poll reads without taking a write lock this way.
+ */
+int	 db_exists(struct db *, const struct db_table *t, int which,
+	    const char *fmt, ...);
 /* db_exec that also gives the rows it changed in *changes (when done; may be NULL). */
 int	 db_exec_count(struct db *, const struct db_table *t, int which,
 	    int64_t *changes, const char *fmt, ...);

@@ -523,6 +523,23 @@ db_exec_changed(struct db *db, const struct db_table *t, int which,
 }
 
 int
+db_exists(struct db *db, const struct db_table *t, int which,
+    const char *fmt, ...)
+{
+	struct db_stmt	*c;
+	va_list		 ap;
+	int		 rc;
+
+	va_start(ap, fmt);
+	rc = db_runv(db, t, which, &c, fmt, ap);
+	va_end(ap);
+	if (rc < 0)
+		return -1;
+	db_reset(c);
+	return rc == DB_ROW;
+}
+
+int
 db_exec_count(struct db *db, const struct db_table *t, int which,
     int64_t *changes, const char *fmt, ...)
 {

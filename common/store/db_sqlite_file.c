@@ -21,8 +21,6 @@
 #include "store.h"
 #include "store_private.h"
 
-#define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
-
 /* What a restore does to the copy before it takes the store's place. */
 enum f {
 	F_RESTORE_MESSAGES,

@@ -187,8 +187,6 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 
 static const struct db_table admin_sql = { DB_SLOT_ADMIN, Q__MAX, admin_stmt };
 
-
-
 int
 store_admin_logs(struct store *st, const struct store_log_filter *f,
     int (*fn)(const struct store_log_row *, void *), void *arg)
@@ -456,7 +454,6 @@ store_admin_queues(struct store *st, struct store_queue_stats *q)
 	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
-
 
 int
 store_admin_contact_find(struct store *st, const char *phone, int64_t *id)

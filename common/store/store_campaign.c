@@ -8,8 +8,6 @@
 #include "store_campaign.h"
 #include "store_private.h"
 
-#define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
-
 /* The campaigns' statements: prepared on first use and kept by the connection (db.h). */
 enum q {
 	Q_ADD,
@@ -160,8 +158,6 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 };
 
 static const struct db_table campaign_sql = { DB_SLOT_CAMPAIGN, Q__MAX, campaign_stmt };
-
-
 
 /* Reads an EXISTS or a single number: > 0 when non-zero, 0 zero or no row. */
 static int

@@ -16,6 +16,18 @@ struct store {
 /* Fills buf with n (at most 32) random bytes as lowercase hex (2n + 1 bytes). > 0, < 0 error (logged). */
 int	 store_random_hex(char *buf, size_t n);
 
+/*
+ * A new message uid into uid (STORE_UID_MAX): 16 hex digits of the time
+ * in microseconds, then 16 random ones. > 0, < 0 error (logged).
+ */
+int	 store_new_uid(char *uid);
+
+/* Removes message's outbox row (store_outbox.c): > 0 done, 0 refused, < 0 error. */
+int	 store_outbox_remove(struct store *, int64_t message);
+
+/* The date and time now as the store writes it (SQL), to the millisecond. */
+#define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
 /* The directory of path into dir ("." when it has none; db_sqlite_file.c). */
 void	 store_dir_of(const char *path, char *dir, size_t dirsz);
 
