@@ -16,16 +16,6 @@
 #include "store.h"
 #include "store_private.h"
 
-/*
- * Rank of a message status: it only ever moves to a higher rank. 'failed'
- * (3) is our own verdict, reached without Infobip's word, so a final status
- * from an Infobip report (4) outranks it; nothing outranks those, so the
- * first final report Infobip sends is the one that stays.
- */
-#define RANK(col) "(CASE " col " WHEN 'received' THEN 0 WHEN 'queued' THEN 0" \
-	" WHEN 'sending' THEN 1 WHEN 'accepted' THEN 2 WHEN 'failed' THEN 3" \
-	" ELSE 4 END)"
-
 /* Lets a claimed outbox row go: last_error ?, next attempt after the delay modifier ?. */
 #define RELEASE	"lease_owner = NULL, lease_until = NULL, last_error = ?," \
 	" next_attempt_at = strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"

@@ -28,6 +28,16 @@ int	 store_outbox_remove(struct store *, int64_t message);
 /* The date and time now as the store writes it (SQL), to the millisecond. */
 #define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
+/*
+ * Rank of a message status: it only ever moves to a higher rank. 'failed'
+ * (3) is our own verdict, reached without Infobip's word, so a final status
+ * from an Infobip report (4) outranks it; nothing outranks those, so the
+ * first final report Infobip sends is the one that stays.
+ */
+#define RANK(col) "(CASE " col " WHEN 'received' THEN 0 WHEN 'queued' THEN 0" \
+	" WHEN 'sending' THEN 1 WHEN 'accepted' THEN 2 WHEN 'failed' THEN 3" \
+	" ELSE 4 END)"
+
 /* The directory of path into dir ("." when it has none; db_sqlite_file.c). */
 void	 store_dir_of(const char *path, char *dir, size_t dirsz);
 
