@@ -643,7 +643,7 @@ int	 store_retain_batch(struct store *, enum store_retain what,
 	    const char *cutoff, int batch, int64_t *cursor, long *removed,
 	    double *held_ms);
 
-/* --- the store as a file (store_file.c) --- */
+/* --- the store as a file (db_sqlite_file.c) --- */
 
 /*
  * Run as root, becomes the owner of the store at path (NULL: the default;

@@ -4,16 +4,15 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
+#include "db.h"
 #include "log.h"
 #include "store.h"
 #include "store_admin.h"
 #include "store_private.h"
 
 /*
- * Each statement is prepared when used: an admin page runs a handful, and
- * preparing costs microseconds. Every list pages on an index whose order is
+ * Each statement is prepared on its first use and kept by the connection
+ * (db.h), as every statement of the store is. Every list pages on an index whose order is
  * the list's order (INDEXED BY makes a plan that cannot use it an error, not
  * a slow page), so a page reads its rows and stops.
  */
@@ -72,43 +71,43 @@ enum q {
 	" AND (s.last_at < ?5 OR s.id < ?6)" \
 	" ORDER BY s.last_at DESC, s.id DESC LIMIT ?7"
 
-static const char *const q_sql[Q__MAX] = {
-	[Q_LOGS] = LOG_COLS " INDEXED BY logs_connection"
-	    " WHERE connection_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-	[Q_LOGS_LEVEL] = LOG_COLS " INDEXED BY logs_connection_level"
+static const struct db_sql admin_stmt[Q__MAX] = {
+	DB_SQL(Q_LOGS, LOG_COLS " INDEXED BY logs_connection"
+	    " WHERE connection_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"),
+	DB_SQL(Q_LOGS_LEVEL, LOG_COLS " INDEXED BY logs_connection_level"
 	    " WHERE connection_id = ?1 AND level = ?4 AND id < ?2"
-	    " ORDER BY id DESC LIMIT ?3",
-	[Q_LOGS_EVENT] = LOG_COLS " INDEXED BY logs_connection_event"
+	    " ORDER BY id DESC LIMIT ?3"),
+	DB_SQL(Q_LOGS_EVENT, LOG_COLS " INDEXED BY logs_connection_event"
 	    " WHERE connection_id = ?1 AND event = ?5"
 	    " AND (?4 IS NULL OR level = ?4) AND id < ?2"
-	    " ORDER BY id DESC LIMIT ?3",
+	    " ORDER BY id DESC LIMIT ?3"),
 	/* Among the last 100 entries of the event: a bounded read whatever the log holds. */
-	[Q_LOG_LAST] = "SELECT at, text FROM (SELECT id, at, text FROM logs"
+	DB_SQL(Q_LOG_LAST, "SELECT at, text FROM (SELECT id, at, text FROM logs"
 	    " INDEXED BY logs_connection_event WHERE connection_id = ?1"
 	    " AND event = ?2 ORDER BY id DESC LIMIT 100)"
-	    " WHERE substr(text, 1, length(?3)) = ?3 ORDER BY id DESC LIMIT 1",
-	[Q_AGENTS] = "SELECT a.id, a.name, a.kind, a.status,"
+	    " WHERE substr(text, 1, length(?3)) = ?3 ORDER BY id DESC LIMIT 1"),
+	DB_SQL(Q_AGENTS, "SELECT a.id, a.name, a.kind, a.status,"
 	    " COALESCE((SELECT group_concat(k.name || CASE WHEN ac.inbound"
 	    " THEN ' (inbound)' ELSE '' END, ', ') FROM agent_channels ac"
 	    " JOIN connections k ON k.id = ac.connection_id"
 	    " WHERE ac.agent_id = a.id AND k.deleted_at IS NULL), '')"
-	    " FROM agents a ORDER BY a.name COLLATE NOCASE, a.id",
-	[Q_ATTACHMENTS] = "SELECT ac.agent_id, a.name, a.status, a.kind,"
+	    " FROM agents a ORDER BY a.name COLLATE NOCASE, a.id"),
+	DB_SQL(Q_ATTACHMENTS, "SELECT ac.agent_id, a.name, a.status, a.kind,"
 	    " ac.connection_id, k.name, k.sender, k.status, ac.inbound"
 	    " FROM agent_channels ac JOIN agents a ON a.id = ac.agent_id"
 	    " JOIN connections k ON k.id = ac.connection_id"
 	    " WHERE k.deleted_at IS NULL AND (?1 = 0 OR ac.agent_id = ?1)"
 	    " AND (?2 IS NULL OR ac.connection_id = ?2)"
-	    " ORDER BY k.name COLLATE NOCASE, k.id, a.name COLLATE NOCASE, a.id",
-	[Q_SESSIONS] = SESSION_COLS "sessions_last" SESSION_JOIN
-	    SESSION_WHERE,
-	[Q_SESSIONS_CONN] = SESSION_COLS "sessions_connection_last"
-	    SESSION_JOIN "s.connection_id = ?1 AND" SESSION_WHERE,
-	[Q_SESSIONS_CONTACT] = SESSION_COLS "sessions_contact_last"
-	    SESSION_JOIN "s.contact_id = ?2 AND" SESSION_WHERE,
-	[Q_SESSIONS_OPEN] = SESSION_COLS "sessions_open_last" SESSION_JOIN
-	    "s.closed_at IS NULL AND" SESSION_WHERE,
-	[Q_SESSION_INFO] = "SELECT s.id, s.connection_id, k.name, k.sender,"
+	    " ORDER BY k.name COLLATE NOCASE, k.id, a.name COLLATE NOCASE, a.id"),
+	DB_SQL(Q_SESSIONS, SESSION_COLS "sessions_last" SESSION_JOIN
+	    SESSION_WHERE),
+	DB_SQL(Q_SESSIONS_CONN, SESSION_COLS "sessions_connection_last"
+	    SESSION_JOIN "s.connection_id = ?1 AND" SESSION_WHERE),
+	DB_SQL(Q_SESSIONS_CONTACT, SESSION_COLS "sessions_contact_last"
+	    SESSION_JOIN "s.contact_id = ?2 AND" SESSION_WHERE),
+	DB_SQL(Q_SESSIONS_OPEN, SESSION_COLS "sessions_open_last" SESSION_JOIN
+	    "s.closed_at IS NULL AND" SESSION_WHERE),
+	DB_SQL(Q_SESSION_INFO, "SELECT s.id, s.connection_id, k.name, k.sender,"
 	    " s.contact_id, c.phone, c.name, c.email, c.opted_out,"
 	    " COALESCE(s.agent_id, 0), COALESCE(a.name, ''), s.responsible,"
 	    " s.channel_type, s.started_at, s.last_at,"
@@ -118,8 +117,8 @@ static const char *const q_sql[Q__MAX] = {
 	    " ON p.id = sp.campaign_id WHERE sp.session_id = s.id), '')"
 	    " FROM sessions s JOIN contacts c ON c.id = s.contact_id"
 	    " JOIN connections k ON k.id = s.connection_id"
-	    " LEFT JOIN agents a ON a.id = s.agent_id WHERE s.id = ?1",
-	[Q_MESSAGES] = "SELECT * FROM (SELECT m.id, m.uid, m.created_at,"
+	    " LEFT JOIN agents a ON a.id = s.agent_id WHERE s.id = ?1"),
+	DB_SQL(Q_MESSAGES, "SELECT * FROM (SELECT m.id, m.uid, m.created_at,"
 	    " m.direction, m.author, m.status, m.status_name,"
 	    " m.status_description, m.error_description, m.text,"
 	    " COALESCE(m.sent_at, ''), COALESCE(m.done_at, ''),"
@@ -128,109 +127,72 @@ static const char *const q_sql[Q__MAX] = {
 	    " WHERE e.message_uid = m.uid AND e.connection_id = m.connection_id"
 	    " AND e.kind = 'click') FROM messages m INDEXED BY messages_session"
 	    " WHERE m.session_id = ?1 AND m.id < ?2 ORDER BY m.id DESC"
-	    " LIMIT ?3) ORDER BY 1",
-	[Q_DAYS] = "SELECT d.connection_id, COALESCE(k.name, d.connection_id),"
+	    " LIMIT ?3) ORDER BY 1"),
+	DB_SQL(Q_DAYS, "SELECT d.connection_id, COALESCE(k.name, d.connection_id),"
 	    " d.day, d.currency, d.received, d.sent, d.delivered,"
 	    " d.not_delivered, d.spend FROM message_daily d"
 	    " LEFT JOIN connections k ON k.id = d.connection_id"
 	    " WHERE d.day >= ?1 ORDER BY d.day, k.name COLLATE NOCASE,"
-	    " d.connection_id",
-	[Q_QUEUES] = "SELECT (SELECT COUNT(*) FROM outbox),"
+	    " d.connection_id"),
+	DB_SQL(Q_QUEUES, "SELECT (SELECT COUNT(*) FROM outbox),"
 	    " COALESCE((julianday('now') - julianday((SELECT created_at"
 	    " FROM messages WHERE id = (SELECT MIN(message_id) FROM outbox))))"
 	    " * 86400, 0), (SELECT COUNT(*) FROM agent_queue),"
 	    " COALESCE((julianday('now') - julianday((SELECT queued_at"
 	    " FROM agent_queue WHERE message_id = (SELECT MIN(message_id)"
 	    " FROM agent_queue)))) * 86400, 0),"
-	    " COALESCE((SELECT substr(MAX(refreshed_at), 1, 19) FROM message_daily), '')",
-	[Q_CONTACT] = "SELECT id FROM contacts WHERE phone = ?1",
+	    " COALESCE((SELECT substr(MAX(refreshed_at), 1, 19) FROM message_daily), '')"),
+	DB_SQL(Q_CONTACT, "SELECT id FROM contacts WHERE phone = ?1"),
 	/* Every connection, deleted ones too: their messages stay counted. */
-	[Q_DAILY_CONNS] = "SELECT id FROM connections",
-	[Q_DAILY_SUM] = "SELECT substr(created_at, 1, 10), SUM(direction = 'in'),"
+	DB_SQL(Q_DAILY_CONNS, "SELECT id FROM connections"),
+	DB_SQL(Q_DAILY_SUM, "SELECT substr(created_at, 1, 10), SUM(direction = 'in'),"
 	    " SUM(direction = 'out'), SUM(direction = 'out' AND status ="
 	    " 'delivered'), SUM(direction = 'out' AND status IN"
 	    " ('undeliverable', 'expired', 'rejected', 'failed')),"
 	    " SUM(CASE WHEN direction = 'out' THEN COALESCE(price *"
 	    " COALESCE(sms_count, 1), 0) ELSE 0 END), COALESCE(MAX(currency),"
 	    " '') FROM messages INDEXED BY messages_day WHERE connection_id = ?1"
-	    " AND created_at >= ?2 GROUP BY 1",
-	[Q_DAILY_DEL] = "DELETE FROM message_daily WHERE day >= ?1",
-	[Q_DAILY_ADD] = "INSERT INTO message_daily (connection_id, day, received,"
+	    " AND created_at >= ?2 GROUP BY 1"),
+	DB_SQL(Q_DAILY_DEL, "DELETE FROM message_daily WHERE day >= ?1"),
+	DB_SQL(Q_DAILY_ADD, "INSERT INTO message_daily (connection_id, day, received,"
 	    " sent, delivered, not_delivered, spend, currency) VALUES (?1, ?2,"
-	    " ?3, ?4, ?5, ?6, ?7, ?8)",
+	    " ?3, ?4, ?5, ?6, ?7, ?8)"),
 	/* Metrics: rows of (label, label, value); a scan of messages, as a scrape is rare. */
-	[Q_METRIC_MESSAGES] = "SELECT direction, status, COUNT(*) FROM messages"
-	    " GROUP BY 1, 2 ORDER BY 1, 2",
-	[Q_METRIC_OUTBOX] = "SELECT CASE WHEN held_since IS NOT NULL THEN"
+	DB_SQL(Q_METRIC_MESSAGES, "SELECT direction, status, COUNT(*) FROM messages"
+	    " GROUP BY 1, 2 ORDER BY 1, 2"),
+	DB_SQL(Q_METRIC_OUTBOX, "SELECT CASE WHEN held_since IS NOT NULL THEN"
 	    " 'held' WHEN unsure_since IS NOT NULL THEN 'unsure' ELSE 'queued'"
-	    " END, '', COUNT(*) FROM outbox GROUP BY 1 ORDER BY 1",
-	[Q_METRIC_CONNECTIONS] = "SELECT status, '', COUNT(*) FROM connections"
-	    " WHERE deleted_at IS NULL GROUP BY 1 ORDER BY 1",
-	[Q_METRIC_REPORTS_WAITING] = "SELECT '', '', COUNT(*) FROM message_events"
-	    " WHERE applied = 0",
-	[Q_METRIC_REQUESTS] = "SELECT program, route, status, count"
-	    " FROM request_counts ORDER BY 1, 2, 3",
+	    " END, '', COUNT(*) FROM outbox GROUP BY 1 ORDER BY 1"),
+	DB_SQL(Q_METRIC_CONNECTIONS, "SELECT status, '', COUNT(*) FROM connections"
+	    " WHERE deleted_at IS NULL GROUP BY 1 ORDER BY 1"),
+	DB_SQL(Q_METRIC_REPORTS_WAITING, "SELECT '', '', COUNT(*) FROM message_events"
+	    " WHERE applied = 0"),
+	DB_SQL(Q_METRIC_REQUESTS, "SELECT program, route, status, count"
+	    " FROM request_counts ORDER BY 1, 2, 3"),
 	/* A series' totals, then its buckets, one row each (le NULL: none yet). */
-	[Q_METRIC_LATENCY] = "SELECT s.label, s.count, s.sum_seconds, b.le,"
+	DB_SQL(Q_METRIC_LATENCY, "SELECT s.label, s.count, s.sum_seconds, b.le,"
 	    " b.count FROM latency_sums s LEFT JOIN latency_buckets b"
 	    " ON b.name = s.name AND b.label = s.label WHERE s.name = ?1"
-	    " ORDER BY s.label, b.le",
+	    " ORDER BY s.label, b.le"),
 	/* Notices: shown once to their user at their page, never older than an hour. */
-	[Q_NOTICE_EXPIRE] = "DELETE FROM admin_notices WHERE created_at <"
-	    " strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')",
-	[Q_NOTICE_ADD] = "INSERT INTO admin_notices (id, username, path, body)"
-	    " VALUES (?1, ?2, ?3, ?4)",
-	[Q_NOTICE_GET] = "SELECT body FROM admin_notices WHERE id = ?1 AND"
-	    " username = ?2 AND path = ?3",
-	[Q_NOTICE_DEL] = "DELETE FROM admin_notices WHERE id = ?1 AND"
-	    " username = ?2 AND path = ?3",
+	DB_SQL(Q_NOTICE_EXPIRE, "DELETE FROM admin_notices WHERE created_at <"
+	    " strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 hour')"),
+	DB_SQL(Q_NOTICE_ADD, "INSERT INTO admin_notices (id, username, path, body)"
+	    " VALUES (?1, ?2, ?3, ?4)"),
+	DB_SQL(Q_NOTICE_GET, "SELECT body FROM admin_notices WHERE id = ?1 AND"
+	    " username = ?2 AND path = ?3"),
+	DB_SQL(Q_NOTICE_DEL, "DELETE FROM admin_notices WHERE id = ?1 AND"
+	    " username = ?2 AND path = ?3"),
 };
 
-static const char *const q_name[Q__MAX] = {
-	[Q_LOGS] = "Q_LOGS",
-	[Q_LOGS_LEVEL] = "Q_LOGS_LEVEL",
-	[Q_LOGS_EVENT] = "Q_LOGS_EVENT",
-	[Q_LOG_LAST] = "Q_LOG_LAST",
-	[Q_AGENTS] = "Q_AGENTS",
-	[Q_ATTACHMENTS] = "Q_ATTACHMENTS",
-	[Q_SESSIONS] = "Q_SESSIONS",
-	[Q_SESSIONS_CONN] = "Q_SESSIONS_CONN",
-	[Q_SESSIONS_CONTACT] = "Q_SESSIONS_CONTACT",
-	[Q_SESSIONS_OPEN] = "Q_SESSIONS_OPEN",
-	[Q_SESSION_INFO] = "Q_SESSION_INFO",
-	[Q_MESSAGES] = "Q_MESSAGES",
-	[Q_DAYS] = "Q_DAYS",
-	[Q_QUEUES] = "Q_QUEUES",
-	[Q_CONTACT] = "Q_CONTACT",
-	[Q_DAILY_CONNS] = "Q_DAILY_CONNS",
-	[Q_DAILY_SUM] = "Q_DAILY_SUM",
-	[Q_DAILY_DEL] = "Q_DAILY_DEL",
-	[Q_DAILY_ADD] = "Q_DAILY_ADD",
-	[Q_METRIC_MESSAGES] = "Q_METRIC_MESSAGES",
-	[Q_METRIC_OUTBOX] = "Q_METRIC_OUTBOX",
-	[Q_METRIC_CONNECTIONS] = "Q_METRIC_CONNECTIONS",
-	[Q_METRIC_REPORTS_WAITING] = "Q_METRIC_REPORTS_WAITING",
-	[Q_METRIC_REQUESTS] = "Q_METRIC_REQUESTS",
-	[Q_METRIC_LATENCY] = "Q_METRIC_LATENCY",
-	[Q_NOTICE_EXPIRE] = "Q_NOTICE_EXPIRE",
-	[Q_NOTICE_ADD] = "Q_NOTICE_ADD",
-	[Q_NOTICE_GET] = "Q_NOTICE_GET",
-	[Q_NOTICE_DEL] = "Q_NOTICE_DEL",
-};
-
-/*
- * The name and SQL of query w, as the store_q_ functions take them. All
- * but the rollup's two writes are reads, which no constraint refuses; the
- * writes take a refusal as the failure it is here.
- */
-#define Q(w)	q_name[w], q_sql[w]
+static const struct db_table admin_sql = { DB_SLOT_ADMIN, Q__MAX, admin_stmt };
 
 int
 store_admin_logs(struct store *st, const struct store_log_filter *f,
     int (*fn)(const struct store_log_row *, void *), void *arg)
 {
 	struct store_log_row	 l;
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	enum q			 which;
 	const char		*level;
 	int			 rc;
@@ -238,21 +200,21 @@ store_admin_logs(struct store *st, const struct store_log_filter *f,
 	level = f->level < CLOG__MAX ? conn_log_level_name(f->level) : NULL;
 	which = f->event != NULL ? Q_LOGS_EVENT : level != NULL ?
 	    Q_LOGS_LEVEL : Q_LOGS;
-	for (rc = store_q_open(&r, st, Q(which), "siiss", f->conn,
+	for (rc = db_run(st->db, &admin_sql, which, &r, "siiss", f->conn,
 	    f->before > 0 ? f->before : INT64_MAX, (int64_t)f->limit, level,
 	    f->event);
-	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
-		l.id = sqlite3_column_int64(r.s, 0);
-		l.at = store_q_text(&r, 1);
-		if (!conn_log_level_find(store_q_text(&r, 2), &l.level))
+	    rc == DB_ROW; rc = db_step(r)) {
+		l.id = db_int64(r, 0);
+		l.at = db_str(r, 1);
+		if (!conn_log_level_find(db_str(r, 2), &l.level))
 			l.level = CLOG_INFO;
-		l.event = store_q_text(&r, 3);
-		l.text = store_q_text(&r, 4);
-		l.repeats = sqlite3_column_int(r.s, 5);
+		l.event = db_str(r, 3);
+		l.text = db_str(r, 4);
+		l.repeats = db_int(r, 5);
 		if (!fn(&l, arg))
 			break;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -260,17 +222,17 @@ int
 store_admin_log_last(struct store *st, const char *conn, const char *event,
     const char *prefix, char *at, size_t atsz, char *text, size_t textsz)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
 	at[0] = text[0] = '\0';
-	if ((rc = store_q_open(&r, st, Q(Q_LOG_LAST), "sss", conn, event,
-	    prefix)) == SQLITE_ROW) {
-		store_q_copy(&r, 0, at, atsz);
-		store_q_copy(&r, 1, text, textsz);
+	if ((rc = db_run(st->db, &admin_sql, Q_LOG_LAST, &r, "sss", conn, event,
+	    prefix)) == DB_ROW) {
+		db_copy(r, 0, at, atsz);
+		db_copy(r, 1, text, textsz);
 	}
-	store_q_close(&r);
-	return rc < 0 ? -1 : rc == SQLITE_ROW;
+	db_reset(r);
+	return rc < 0 ? -1 : rc == DB_ROW;
 }
 
 int
@@ -278,20 +240,20 @@ store_admin_agents(struct store *st,
     int (*fn)(const struct store_agent_row *, void *), void *arg)
 {
 	struct store_agent_row	 a;
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	int			 rc;
 
-	for (rc = store_q_open(&r, st, Q(Q_AGENTS), ""); rc == SQLITE_ROW;
-	    rc = store_q_step(&r)) {
-		a.id = sqlite3_column_int64(r.s, 0);
-		a.name = store_q_text(&r, 1);
-		a.kind = store_q_text(&r, 2);
-		a.status = store_q_text(&r, 3);
-		a.channels = store_q_text(&r, 4);
+	for (rc = db_run(st->db, &admin_sql, Q_AGENTS, &r, ""); rc == DB_ROW;
+	    rc = db_step(r)) {
+		a.id = db_int64(r, 0);
+		a.name = db_str(r, 1);
+		a.kind = db_str(r, 2);
+		a.status = db_str(r, 3);
+		a.channels = db_str(r, 4);
 		if (!fn(&a, arg))
 			break;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -300,24 +262,24 @@ store_admin_attachments(struct store *st, int64_t agent, const char *conn,
     int (*fn)(const struct store_attach_row *, void *), void *arg)
 {
 	struct store_attach_row	 a;
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	int			 rc;
 
-	for (rc = store_q_open(&r, st, Q(Q_ATTACHMENTS), "is", agent, conn);
-	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
-		a.agent = sqlite3_column_int64(r.s, 0);
-		a.agent_name = store_q_text(&r, 1);
-		a.agent_status = store_q_text(&r, 2);
-		a.agent_kind = store_q_text(&r, 3);
-		a.conn = store_q_text(&r, 4);
-		a.conn_name = store_q_text(&r, 5);
-		a.conn_sender = store_q_text(&r, 6);
-		a.conn_status = store_q_text(&r, 7);
-		a.inbound = sqlite3_column_int(r.s, 8);
+	for (rc = db_run(st->db, &admin_sql, Q_ATTACHMENTS, &r, "is", agent, conn);
+	    rc == DB_ROW; rc = db_step(r)) {
+		a.agent = db_int64(r, 0);
+		a.agent_name = db_str(r, 1);
+		a.agent_status = db_str(r, 2);
+		a.agent_kind = db_str(r, 3);
+		a.conn = db_str(r, 4);
+		a.conn_name = db_str(r, 5);
+		a.conn_sender = db_str(r, 6);
+		a.conn_status = db_str(r, 7);
+		a.inbound = db_int(r, 8);
 		if (!fn(&a, arg))
 			break;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -326,7 +288,7 @@ store_admin_sessions(struct store *st, const struct store_session_filter *f,
     int (*fn)(const struct store_session_line *, void *), void *arg)
 {
 	struct store_session_line	 l;
-	struct store_q			 r;
+	struct db_stmt			*r = NULL;
 	enum q				 which;
 	char				 hi[STORE_TIME_MAX + 8];
 	int				 rc;
@@ -341,25 +303,25 @@ store_admin_sessions(struct store *st, const struct store_session_filter *f,
 	which = f->contact > 0 ? Q_SESSIONS_CONTACT : f->conn != NULL ?
 	    Q_SESSIONS_CONN : f->state == STORE_SESSIONS_OPEN ?
 	    Q_SESSIONS_OPEN : Q_SESSIONS;
-	for (rc = store_q_open(&r, st, Q(which), "siissii", f->conn, f->contact,
+	for (rc = db_run(st->db, &admin_sql, which, &r, "siissii", f->conn, f->contact,
 	    (int64_t)f->state, f->from != NULL ? f->from : "", hi,
 	    f->cur_at != NULL && *f->cur_at != '\0' ? f->cur_id : INT64_MAX,
-	    (int64_t)f->limit); rc == SQLITE_ROW; rc = store_q_step(&r)) {
-		l.id = sqlite3_column_int64(r.s, 0);
-		l.conn = store_q_text(&r, 1);
-		l.conn_name = store_q_text(&r, 2);
-		l.phone = store_q_text(&r, 3);
-		l.agent = store_q_text(&r, 4);
-		l.responsible = store_q_text(&r, 5);
-		l.started_at = store_q_text(&r, 6);
-		l.last_at = store_q_text(&r, 7);
-		l.open = sqlite3_column_int(r.s, 8);
-		l.channel_type = store_q_text(&r, 9);
-		l.last_text = store_q_text(&r, 10);
+	    (int64_t)f->limit); rc == DB_ROW; rc = db_step(r)) {
+		l.id = db_int64(r, 0);
+		l.conn = db_str(r, 1);
+		l.conn_name = db_str(r, 2);
+		l.phone = db_str(r, 3);
+		l.agent = db_str(r, 4);
+		l.responsible = db_str(r, 5);
+		l.started_at = db_str(r, 6);
+		l.last_at = db_str(r, 7);
+		l.open = db_int(r, 8);
+		l.channel_type = db_str(r, 9);
+		l.last_text = db_str(r, 10);
 		if (!fn(&l, arg))
 			break;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -367,43 +329,43 @@ int
 store_admin_session_info(struct store *st, int64_t id,
     struct store_session_info *si)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
 	memset(si, 0, sizeof(*si));
-	if ((rc = store_q_open(&r, st, Q(Q_SESSION_INFO), "i", id)) ==
-	    SQLITE_ROW) {
-		si->id = sqlite3_column_int64(r.s, 0);
-		store_q_copy(&r, 1, si->conn, sizeof(si->conn));
-		store_q_copy(&r, 2, si->conn_name, sizeof(si->conn_name));
-		store_q_copy(&r, 3, si->sender, sizeof(si->sender));
-		si->contact = sqlite3_column_int64(r.s, 4);
-		store_q_copy(&r, 5, si->phone, sizeof(si->phone));
-		store_q_copy(&r, 6, si->contact_name, sizeof(si->contact_name));
-		store_q_copy(&r, 7, si->contact_email,
+	if ((rc = db_run(st->db, &admin_sql, Q_SESSION_INFO, &r, "i", id)) ==
+	    DB_ROW) {
+		si->id = db_int64(r, 0);
+		db_copy(r, 1, si->conn, sizeof(si->conn));
+		db_copy(r, 2, si->conn_name, sizeof(si->conn_name));
+		db_copy(r, 3, si->sender, sizeof(si->sender));
+		si->contact = db_int64(r, 4);
+		db_copy(r, 5, si->phone, sizeof(si->phone));
+		db_copy(r, 6, si->contact_name, sizeof(si->contact_name));
+		db_copy(r, 7, si->contact_email,
 		    sizeof(si->contact_email));
-		si->opted_out = sqlite3_column_int(r.s, 8);
-		si->agent = sqlite3_column_int64(r.s, 9);
-		store_q_copy(&r, 10, si->agent_name, sizeof(si->agent_name));
-		store_q_copy(&r, 11, si->responsible, sizeof(si->responsible));
-		store_q_copy(&r, 12, si->channel_type,
+		si->opted_out = db_int(r, 8);
+		si->agent = db_int64(r, 9);
+		db_copy(r, 10, si->agent_name, sizeof(si->agent_name));
+		db_copy(r, 11, si->responsible, sizeof(si->responsible));
+		db_copy(r, 12, si->channel_type,
 		    sizeof(si->channel_type));
-		store_q_copy(&r, 13, si->started_at, sizeof(si->started_at));
-		store_q_copy(&r, 14, si->last_at, sizeof(si->last_at));
-		store_q_copy(&r, 15, si->closed_at, sizeof(si->closed_at));
-		si->data = strdup(store_q_text(&r, 16));
-		si->contact_data = strdup(store_q_text(&r, 17));
-		si->messages = (long)sqlite3_column_int64(r.s, 18);
-		store_q_copy(&r, 19, si->campaign, sizeof(si->campaign));
+		db_copy(r, 13, si->started_at, sizeof(si->started_at));
+		db_copy(r, 14, si->last_at, sizeof(si->last_at));
+		db_copy(r, 15, si->closed_at, sizeof(si->closed_at));
+		si->data = strdup(db_str(r, 16));
+		si->contact_data = strdup(db_str(r, 17));
+		si->messages = (long)db_int64(r, 18);
+		db_copy(r, 19, si->campaign, sizeof(si->campaign));
 		if (si->data == NULL || si->contact_data == NULL)
 			rc = -1;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	if (rc < 0) {
 		store_session_info_clear(si);
 		return -1;
 	}
-	return rc == SQLITE_ROW;
+	return rc == DB_ROW;
 }
 
 void
@@ -420,32 +382,32 @@ store_admin_messages(struct store *st, int64_t session, int64_t before,
     void *arg)
 {
 	struct store_message_line	 m;
-	struct store_q			 r;
+	struct db_stmt			*r = NULL;
 	int				 rc;
 
-	for (rc = store_q_open(&r, st, Q(Q_MESSAGES), "iii", session,
-	    before > 0 ? before : INT64_MAX, (int64_t)limit); rc == SQLITE_ROW;
-	    rc = store_q_step(&r)) {
-		m.id = sqlite3_column_int64(r.s, 0);
-		m.uid = store_q_text(&r, 1);
-		m.at = store_q_text(&r, 2);
-		m.direction = store_q_text(&r, 3);
-		m.author = store_q_text(&r, 4);
-		m.status = store_q_text(&r, 5);
-		m.status_name = store_q_text(&r, 6);
-		m.reason = store_q_text(&r, 7);
-		m.error = store_q_text(&r, 8);
-		m.text = store_q_text(&r, 9);
-		m.sent_at = store_q_text(&r, 10);
-		m.done_at = store_q_text(&r, 11);
-		m.currency = store_q_text(&r, 12);
-		m.price = sqlite3_column_double(r.s, 13);
-		m.sms_count = sqlite3_column_int(r.s, 14);
-		m.clicks = sqlite3_column_int(r.s, 15);
+	for (rc = db_run(st->db, &admin_sql, Q_MESSAGES, &r, "iii", session,
+	    before > 0 ? before : INT64_MAX, (int64_t)limit); rc == DB_ROW;
+	    rc = db_step(r)) {
+		m.id = db_int64(r, 0);
+		m.uid = db_str(r, 1);
+		m.at = db_str(r, 2);
+		m.direction = db_str(r, 3);
+		m.author = db_str(r, 4);
+		m.status = db_str(r, 5);
+		m.status_name = db_str(r, 6);
+		m.reason = db_str(r, 7);
+		m.error = db_str(r, 8);
+		m.text = db_str(r, 9);
+		m.sent_at = db_str(r, 10);
+		m.done_at = db_str(r, 11);
+		m.currency = db_str(r, 12);
+		m.price = db_double(r, 13);
+		m.sms_count = db_int(r, 14);
+		m.clicks = db_int(r, 15);
 		if (!fn(&m, arg))
 			break;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -454,57 +416,56 @@ store_admin_days(struct store *st, const char *since,
     int (*fn)(const struct store_day_row *, void *), void *arg)
 {
 	struct store_day_row	 d;
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	int			 rc;
 
-	for (rc = store_q_open(&r, st, Q(Q_DAYS), "s", since); rc == SQLITE_ROW;
-	    rc = store_q_step(&r)) {
-		d.conn = store_q_text(&r, 0);
-		d.conn_name = store_q_text(&r, 1);
-		d.day = store_q_text(&r, 2);
-		d.currency = store_q_text(&r, 3);
-		d.received = (long)sqlite3_column_int64(r.s, 4);
-		d.sent = (long)sqlite3_column_int64(r.s, 5);
-		d.delivered = (long)sqlite3_column_int64(r.s, 6);
-		d.not_delivered = (long)sqlite3_column_int64(r.s, 7);
-		d.spend = sqlite3_column_double(r.s, 8);
+	for (rc = db_run(st->db, &admin_sql, Q_DAYS, &r, "s", since); rc == DB_ROW;
+	    rc = db_step(r)) {
+		d.conn = db_str(r, 0);
+		d.conn_name = db_str(r, 1);
+		d.day = db_str(r, 2);
+		d.currency = db_str(r, 3);
+		d.received = (long)db_int64(r, 4);
+		d.sent = (long)db_int64(r, 5);
+		d.delivered = (long)db_int64(r, 6);
+		d.not_delivered = (long)db_int64(r, 7);
+		d.spend = db_double(r, 8);
 		if (!fn(&d, arg))
 			break;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
 int
 store_admin_queues(struct store *st, struct store_queue_stats *q)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
 	memset(q, 0, sizeof(*q));
-	if ((rc = store_q_open(&r, st, Q(Q_QUEUES), "")) == SQLITE_ROW) {
-		q->outbox = (long)sqlite3_column_int64(r.s, 0);
-		q->outbox_oldest_s = sqlite3_column_double(r.s, 1);
-		q->agent_queue = (long)sqlite3_column_int64(r.s, 2);
-		q->agent_oldest_s = sqlite3_column_double(r.s, 3);
-		store_q_copy(&r, 4, q->rollup_at, sizeof(q->rollup_at));
+	if ((rc = db_run(st->db, &admin_sql, Q_QUEUES, &r, "")) == DB_ROW) {
+		q->outbox = (long)db_int64(r, 0);
+		q->outbox_oldest_s = db_double(r, 1);
+		q->agent_queue = (long)db_int64(r, 2);
+		q->agent_oldest_s = db_double(r, 3);
+		db_copy(r, 4, q->rollup_at, sizeof(q->rollup_at));
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
-
 
 int
 store_admin_contact_find(struct store *st, const char *phone, int64_t *id)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
 	*id = 0;
-	if ((rc = store_q_open(&r, st, Q(Q_CONTACT), "s", phone)) == SQLITE_ROW)
-		*id = sqlite3_column_int64(r.s, 0);
-	store_q_close(&r);
-	return rc < 0 ? -1 : rc == SQLITE_ROW;
+	if ((rc = db_run(st->db, &admin_sql, Q_CONTACT, &r, "s", phone)) == DB_ROW)
+		*id = db_int64(r, 0);
+	db_reset(r);
+	return rc < 0 ? -1 : rc == DB_ROW;
 }
 
 /* One connection's day, read for the rollup. */
@@ -527,12 +488,12 @@ static int
 daily_read(struct store *st, const char *conn, const char *since,
     struct dailies *d)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	struct daily	*nv, *x;
 	int		 rc, k;
 
-	for (rc = store_q_open(&r, st, Q(Q_DAILY_SUM), "ss", conn, since);
-	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
+	for (rc = db_run(st->db, &admin_sql, Q_DAILY_SUM, &r, "ss", conn, since);
+	    rc == DB_ROW; rc = db_step(r)) {
 		if (d->n == d->cap) {
 			d->cap = d->cap ? d->cap * 2 : 16;
 			if ((nv = realloc(d->v, d->cap * sizeof(*nv))) == NULL) {
@@ -543,13 +504,13 @@ daily_read(struct store *st, const char *conn, const char *since,
 		}
 		x = &d->v[d->n++];
 		snprintf(x->conn, sizeof(x->conn), "%s", conn);
-		store_q_copy(&r, 0, x->day, sizeof(x->day));
+		db_copy(r, 0, x->day, sizeof(x->day));
 		for (k = 0; k < 4; k++)
-			x->n[k] = sqlite3_column_int64(r.s, k + 1);
-		x->spend = sqlite3_column_double(r.s, 5);
-		store_q_copy(&r, 6, x->currency, sizeof(x->currency));
+			x->n[k] = db_int64(r, k + 1);
+		x->spend = db_double(r, 5);
+		db_copy(r, 6, x->currency, sizeof(x->currency));
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -557,7 +518,7 @@ int
 store_admin_daily_refresh(struct store *st, int days)
 {
 	struct dailies	 d = { NULL, 0, 0 };
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	char		 since[16], (*conns)[STORE_ID_LEN + 1] = NULL, (*nc)[STORE_ID_LEN + 1];
 	size_t		 nconns = 0, i;
 	time_t		 t;
@@ -569,17 +530,17 @@ store_admin_daily_refresh(struct store *st, int days)
 	    strftime(since, sizeof(since), "%Y-%m-%d", &tm) == 0)
 		return -1;
 	/* Read without the write lock: the messages of the last days. */
-	for (rc = store_q_open(&r, st, Q(Q_DAILY_CONNS), ""); rc == SQLITE_ROW;
-	    rc = store_q_step(&r)) {
+	for (rc = db_run(st->db, &admin_sql, Q_DAILY_CONNS, &r, ""); rc == DB_ROW;
+	    rc = db_step(r)) {
 		if ((nc = realloc(conns, (nconns + 1) * sizeof(*conns))) ==
 		    NULL) {
 			rc = -1;
 			break;
 		}
 		conns = nc;
-		store_q_copy(&r, 0, conns[nconns++], sizeof(conns[0]));
+		db_copy(r, 0, conns[nconns++], sizeof(conns[0]));
 	}
-	store_q_close(&r);
+	db_reset(r);
 	if (rc < 0)
 		goto out;
 	for (i = 0; i < nconns; i++)
@@ -588,9 +549,9 @@ store_admin_daily_refresh(struct store *st, int days)
 	/* Then the few rows, in one short write. */
 	if (store_begin(st) < 0)
 		goto out;
-	rc = store_q_exec(st, Q(Q_DAILY_DEL), NULL, "s", since);
+	rc = db_exec(st->db, &admin_sql, Q_DAILY_DEL, "s", since);
 	for (i = 0; rc > 0 && i < d.n; i++)
-		rc = store_q_exec(st, Q(Q_DAILY_ADD), NULL, "ssiiiids",
+		rc = db_exec(st->db, &admin_sql, Q_DAILY_ADD, "ssiiiids",
 		    d.v[i].conn, d.v[i].day, d.v[i].n[0], d.v[i].n[1],
 		    d.v[i].n[2], d.v[i].n[3], d.v[i].spend, d.v[i].currency);
 	if (rc <= 0 || store_commit(st) < 0) {
@@ -616,18 +577,18 @@ int
 store_admin_metric(struct store *st, enum store_metric which,
     int (*fn)(const char *, const char *, double, void *), void *arg)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	char		 l1[64], l2[64];
 	int		 rc;
 
-	for (rc = store_q_open(&r, st, Q(metric_q[which]), "");
-	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
-		store_q_copy(&r, 0, l1, sizeof(l1));
-		store_q_copy(&r, 1, l2, sizeof(l2));
-		if (!fn(l1, l2, sqlite3_column_double(r.s, 2), arg))
+	for (rc = db_run(st->db, &admin_sql, metric_q[which], &r, "");
+	    rc == DB_ROW; rc = db_step(r)) {
+		db_copy(r, 0, l1, sizeof(l1));
+		db_copy(r, 1, l2, sizeof(l2));
+		if (!fn(l1, l2, db_double(r, 2), arg))
 			break;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -635,19 +596,19 @@ int
 store_admin_requests(struct store *st,
     int (*fn)(const char *, const char *, int, int64_t, void *), void *arg)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	char		 program[64], route[64];
 	int		 rc;
 
-	for (rc = store_q_open(&r, st, Q(Q_METRIC_REQUESTS), "");
-	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
-		store_q_copy(&r, 0, program, sizeof(program));
-		store_q_copy(&r, 1, route, sizeof(route));
-		if (!fn(program, route, sqlite3_column_int(r.s, 2),
-		    sqlite3_column_int64(r.s, 3), arg))
+	for (rc = db_run(st->db, &admin_sql, Q_METRIC_REQUESTS, &r, "");
+	    rc == DB_ROW; rc = db_step(r)) {
+		db_copy(r, 0, program, sizeof(program));
+		db_copy(r, 1, route, sizeof(route));
+		if (!fn(program, route, db_int(r, 2),
+		    db_int64(r, 3), arg))
 			break;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -656,22 +617,22 @@ store_admin_latency(struct store *st, const char *name,
     int (*fn)(const struct store_latency_row *, void *), void *arg)
 {
 	struct store_latency_row x;
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	int			 rc;
 
-	for (rc = store_q_open(&r, st, Q(Q_METRIC_LATENCY), "s", name);
-	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
+	for (rc = db_run(st->db, &admin_sql, Q_METRIC_LATENCY, &r, "s", name);
+	    rc == DB_ROW; rc = db_step(r)) {
 		memset(&x, 0, sizeof(x));
-		store_q_copy(&r, 0, x.label, sizeof(x.label));
-		x.count = sqlite3_column_int64(r.s, 1);
-		x.sum = sqlite3_column_double(r.s, 2);
-		x.has_bucket = sqlite3_column_type(r.s, 3) != SQLITE_NULL;
-		x.le = sqlite3_column_double(r.s, 3);
-		x.bucket_count = sqlite3_column_int64(r.s, 4);
+		db_copy(r, 0, x.label, sizeof(x.label));
+		x.count = db_int64(r, 1);
+		x.sum = db_double(r, 2);
+		x.has_bucket = !db_null(r, 3);
+		x.le = db_double(r, 3);
+		x.bucket_count = db_int64(r, 4);
 		if (!fn(&x, arg))
 			break;
 	}
-	store_q_close(&r);
+	db_reset(r);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -683,8 +644,8 @@ store_admin_notice_put(struct store *st, char id[STORE_ID_LEN + 1],
 
 	if (store_random_hex(id, STORE_ID_LEN / 2) < 0 || store_begin(st) < 0)
 		return -1;
-	if (store_q_exec(st, Q(Q_NOTICE_EXPIRE), NULL, "") > 0 &&
-	    store_q_exec(st, Q(Q_NOTICE_ADD), NULL, "ssss", id, user, path,
+	if (db_exec(st->db, &admin_sql, Q_NOTICE_EXPIRE, "") > 0 &&
+	    db_exec(st->db, &admin_sql, Q_NOTICE_ADD, "ssss", id, user, path,
 	    body) > 0 && store_commit(st) > 0)
 		rc = 1;
 	else
@@ -696,17 +657,17 @@ int
 store_admin_notice_take(struct store *st, const char *id, const char *user,
     const char *path, char **body)
 {
-	struct store_q	 q;
+	struct db_stmt	*q = NULL;
 	int		 rc;
 
 	*body = NULL;
 	if (store_begin(st) < 0)
 		return -1;
-	rc = store_q_open(&q, st, Q(Q_NOTICE_GET), "sss", id, user, path);
-	if (rc == SQLITE_ROW && (*body = strdup(store_q_text(&q, 0))) == NULL)
+	rc = db_run(st->db, &admin_sql, Q_NOTICE_GET, &q, "sss", id, user, path);
+	if (rc == DB_ROW && (*body = strdup(db_str(q, 0))) == NULL)
 		rc = -1;
-	store_q_close(&q);
-	if (rc < 0 || store_q_exec(st, Q(Q_NOTICE_DEL), NULL, "sss", id, user,
+	db_reset(q);
+	if (rc < 0 || db_exec(st->db, &admin_sql, Q_NOTICE_DEL, "sss", id, user,
 	    path) <= 0 || store_commit(st) < 0) {
 		store_rollback(st);
 		free(*body);

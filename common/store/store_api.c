@@ -1,13 +1,11 @@
 /* The store's part of the send API: tokens, and the sends made with them (the store's third file). */
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "store.h"
 #include "store_api.h"
 #include "store_private.h"
 
-/* Each statement is prepared when used, as in store_admin.c: a request runs two or three. */
+/* The send API's statements: prepared on first use and kept by the connection (db.h). */
 enum a {
 	A_TOKEN_ADD,
 	A_TOKEN_BY_HASH,
@@ -30,32 +28,29 @@ enum a {
 	" JOIN agents a ON a.id = t.agent_id" \
 	" JOIN connections k ON k.id = t.connection_id "
 
-static const struct {
-	const char	*name;
-	const char	*sql;
-} a_stmt[A__MAX] = {
-	[A_TOKEN_ADD] = { "A_TOKEN_ADD", "INSERT INTO api_tokens (agent_id,"
+static const struct db_sql api_stmt[A__MAX] = {
+	DB_SQL(A_TOKEN_ADD, "INSERT INTO api_tokens (agent_id,"
 	    " connection_id, token_hash, prefix, created_by) VALUES (?1, ?2,"
-	    " ?3, ?4, ?5)" },
-	[A_TOKEN_BY_HASH] = { "A_TOKEN_BY_HASH", TOKEN_COLS
-	    "WHERE t.token_hash = ?1" },
-	[A_TOKEN_GET] = { "A_TOKEN_GET", TOKEN_COLS "WHERE t.id = ?1" },
-	[A_TOKEN_REVOKE] = { "A_TOKEN_REVOKE", "UPDATE api_tokens SET"
+	    " ?3, ?4, ?5)"),
+	DB_SQL(A_TOKEN_BY_HASH, TOKEN_COLS
+	    "WHERE t.token_hash = ?1"),
+	DB_SQL(A_TOKEN_GET, TOKEN_COLS "WHERE t.id = ?1"),
+	DB_SQL(A_TOKEN_REVOKE, "UPDATE api_tokens SET"
 	    " revoked_by = ?2, revoked_at = strftime('%Y-%m-%d %H:%M:%f',"
-	    " 'now') WHERE id = ?1 AND revoked_at IS NULL" },
-	[A_TOKEN_EACH] = { "A_TOKEN_EACH", TOKEN_COLS
-	    "WHERE ?1 = 0 OR t.agent_id = ?1 ORDER BY t.id DESC" },
-	[A_ATTACHED] = { "A_ATTACHED", "SELECT 1 FROM agent_channels"
-	    " WHERE agent_id = ?1 AND connection_id = ?2" },
-	[A_SEND_FIND] = { "A_SEND_FIND", "SELECT m.uid, s.request_hash"
+	    " 'now') WHERE id = ?1 AND revoked_at IS NULL"),
+	DB_SQL(A_TOKEN_EACH, TOKEN_COLS
+	    "WHERE ?1 = 0 OR t.agent_id = ?1 ORDER BY t.id DESC"),
+	DB_SQL(A_ATTACHED, "SELECT 1 FROM agent_channels"
+	    " WHERE agent_id = ?1 AND connection_id = ?2"),
+	DB_SQL(A_SEND_FIND, "SELECT m.uid, s.request_hash"
 	    " FROM api_sends s INDEXED BY api_sends_reference"
 	    " JOIN messages m ON m.id = s.message_id"
 	    " WHERE s.connection_id = ?1 AND s.agent_id = ?2"
-	    " AND s.reference = ?3" },
-	[A_SEND_ADD] = { "A_SEND_ADD", "INSERT INTO api_sends (message_id,"
+	    " AND s.reference = ?3"),
+	DB_SQL(A_SEND_ADD, "INSERT INTO api_sends (message_id,"
 	    " token_id, agent_id, connection_id, reference, communication,"
-	    " request_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
-	[A_MESSAGE] = { "A_MESSAGE", "SELECT m.uid, m.status, m.recipient,"
+	    " request_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+	DB_SQL(A_MESSAGE, "SELECT m.uid, m.status, m.recipient,"
 	    " COALESCE(s.reference, ''), COALESCE(s.communication, ''),"
 	    " COALESCE(m.infobip_id, ''), m.status_group, m.status_name,"
 	    " m.status_description, m.error_name, m.error_description,"
@@ -63,35 +58,34 @@ static const struct {
 	    " COALESCE(m.done_at, ''), COALESCE(m.price, -1),"
 	    " COALESCE(m.currency, ''), COALESCE(m.sms_count, -1)"
 	    " FROM messages m JOIN api_sends s ON s.message_id = m.id"
-	    " WHERE m.uid = ?1 AND s.connection_id = ?2 AND s.agent_id = ?3" },
+	    " WHERE m.uid = ?1 AND s.connection_id = ?2 AND s.agent_id = ?3"),
 };
 
-/* The name and SQL of statement w, as the store_q_ functions take them. */
-#define A(w)	a_stmt[w].name, a_stmt[w].sql
+static const struct db_table api_sql = { DB_SLOT_API, A__MAX, api_stmt };
 
 static void
-token_row(const struct store_q *r, struct store_token *t)
+token_row(struct db_stmt *r, struct store_token *t)
 {
 	char	 status[32];
 
 	memset(t, 0, sizeof(*t));
-	t->id = sqlite3_column_int64(r->s, 0);
-	t->agent = sqlite3_column_int64(r->s, 1);
-	store_q_copy(r, 2, t->conn, sizeof(t->conn));
-	store_q_copy(r, 3, t->agent_name, sizeof(t->agent_name));
-	store_q_copy(r, 4, t->conn_name, sizeof(t->conn_name));
-	store_q_copy(r, 5, t->prefix, sizeof(t->prefix));
-	store_q_copy(r, 6, t->created_by, sizeof(t->created_by));
-	store_q_copy(r, 7, t->created_at, sizeof(t->created_at));
-	store_q_copy(r, 8, t->revoked_by, sizeof(t->revoked_by));
-	store_q_copy(r, 9, t->revoked_at, sizeof(t->revoked_at));
-	store_q_copy(r, 10, status, sizeof(status));
+	t->id = db_int64(r, 0);
+	t->agent = db_int64(r, 1);
+	db_copy(r, 2, t->conn, sizeof(t->conn));
+	db_copy(r, 3, t->agent_name, sizeof(t->agent_name));
+	db_copy(r, 4, t->conn_name, sizeof(t->conn_name));
+	db_copy(r, 5, t->prefix, sizeof(t->prefix));
+	db_copy(r, 6, t->created_by, sizeof(t->created_by));
+	db_copy(r, 7, t->created_at, sizeof(t->created_at));
+	db_copy(r, 8, t->revoked_by, sizeof(t->revoked_by));
+	db_copy(r, 9, t->revoked_at, sizeof(t->revoked_at));
+	db_copy(r, 10, status, sizeof(status));
 	t->agent_running = strcmp(status, "RUNNING") == 0;
-	store_q_copy(r, 11, status, sizeof(status));
+	db_copy(r, 11, status, sizeof(status));
 	if (!conn_status_find(status, &t->conn_status))
 		t->conn_status = CONN_ERROR;
-	t->conn_deleted = sqlite3_column_int(r->s, 12);
-	t->attached = sqlite3_column_int(r->s, 13);
+	t->conn_deleted = db_int(r, 12);
+	t->attached = db_int(r, 13);
 }
 
 int
@@ -100,10 +94,10 @@ store_token_add(struct store *st, int64_t agent, const char *conn,
 {
 	int	 rc;
 
-	if ((rc = store_q_exec(st, A(A_TOKEN_ADD), NULL, "issss", agent, conn,
+	if ((rc = db_exec(st->db, &api_sql, A_TOKEN_ADD, "issss", agent, conn,
 	    hash, prefix, who)) <= 0)
 		return rc;
-	*id = sqlite3_last_insert_rowid(store_sqlite(st));
+	*id = db_last_id(st->db);
 	return 1;
 }
 
@@ -112,17 +106,17 @@ static int
 token_one(struct store *st, enum a which, const char *fmt, const char *hash,
     int64_t id, struct store_token *t)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
 	memset(t, 0, sizeof(*t));
 	rc = which == A_TOKEN_BY_HASH ?
-	    store_q_open(&r, st, A(which), fmt, hash) :
-	    store_q_open(&r, st, A(which), fmt, id);
-	if (rc == SQLITE_ROW)
-		token_row(&r, t);
-	store_q_close(&r);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	    db_run(st->db, &api_sql, which, &r, fmt, hash) :
+	    db_run(st->db, &api_sql, which, &r, fmt, id);
+	if (rc == DB_ROW)
+		token_row(r, t);
+	db_reset(r);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 int
@@ -143,7 +137,7 @@ store_token_revoke(struct store *st, int64_t id, const char *who)
 	int64_t	 n = 0;
 
 	/* Refused by a constraint is an error here, not "no such token". */
-	if (store_q_exec(st, A(A_TOKEN_REVOKE), &n, "is", id, who) <= 0)
+	if (db_exec_count(st->db, &api_sql, A_TOKEN_REVOKE, &n, "is", id, who) <= 0)
 		return -1;
 	return n > 0;
 }
@@ -153,47 +147,47 @@ store_token_each(struct store *st, int64_t agent,
     int (*fn)(const struct store_token *, void *), void *arg)
 {
 	struct store_token	 t;
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	int			 rc;
 
-	for (rc = store_q_open(&r, st, A(A_TOKEN_EACH), "i", agent);
-	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
-		token_row(&r, &t);
+	for (rc = db_run(st->db, &api_sql, A_TOKEN_EACH, &r, "i", agent);
+	    rc == DB_ROW; rc = db_step(r)) {
+		token_row(r, &t);
 		if (!fn(&t, arg)) {
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	store_q_close(&r);
-	return rc == SQLITE_DONE ? 1 : -1;
+	db_reset(r);
+	return rc == DB_DONE ? 1 : -1;
 }
 
 int
 store_agent_attached(struct store *st, int64_t agent, const char *conn)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
-	rc = store_q_open(&r, st, A(A_ATTACHED), "is", agent, conn);
-	store_q_close(&r);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	rc = db_run(st->db, &api_sql, A_ATTACHED, &r, "is", agent, conn);
+	db_reset(r);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 int
 store_api_send_find(struct store *st, const char *conn, int64_t agent,
     const char *reference, char *uid, char *request_hash)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
 	uid[0] = request_hash[0] = '\0';
-	if ((rc = store_q_open(&r, st, A(A_SEND_FIND), "sis", conn, agent,
-	    reference)) == SQLITE_ROW) {
-		store_q_copy(&r, 0, uid, STORE_UID_MAX);
-		store_q_copy(&r, 1, request_hash, 65);
+	if ((rc = db_run(st->db, &api_sql, A_SEND_FIND, &r, "sis", conn, agent,
+	    reference)) == DB_ROW) {
+		db_copy(r, 0, uid, STORE_UID_MAX);
+		db_copy(r, 1, request_hash, 65);
 	}
-	store_q_close(&r);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	db_reset(r);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
 int
@@ -201,7 +195,7 @@ store_api_send_add(struct store *st, int64_t message, int64_t token,
     int64_t agent, const char *conn, const char *reference,
     const char *communication, const char *request_hash)
 {
-	return store_q_exec(st, A(A_SEND_ADD), NULL, "iiissss", message, token,
+	return db_exec(st->db, &api_sql, A_SEND_ADD, "iiissss", message, token,
 	    agent, conn, reference, communication, request_hash);
 }
 
@@ -209,33 +203,33 @@ int
 store_api_message_get(struct store *st, const char *conn, int64_t agent,
     const char *uid, struct store_api_message *m)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
 	memset(m, 0, sizeof(*m));
-	if ((rc = store_q_open(&r, st, A(A_MESSAGE), "ssi", uid, conn,
-	    agent)) == SQLITE_ROW) {
-		store_q_copy(&r, 0, m->uid, sizeof(m->uid));
-		store_q_copy(&r, 1, m->status, sizeof(m->status));
-		store_q_copy(&r, 2, m->recipient, sizeof(m->recipient));
-		store_q_copy(&r, 3, m->reference, sizeof(m->reference));
-		store_q_copy(&r, 4, m->communication, sizeof(m->communication));
-		store_q_copy(&r, 5, m->infobip_id, sizeof(m->infobip_id));
-		store_q_copy(&r, 6, m->status_group, sizeof(m->status_group));
-		store_q_copy(&r, 7, m->status_name, sizeof(m->status_name));
-		store_q_copy(&r, 8, m->status_description,
+	if ((rc = db_run(st->db, &api_sql, A_MESSAGE, &r, "ssi", uid, conn,
+	    agent)) == DB_ROW) {
+		db_copy(r, 0, m->uid, sizeof(m->uid));
+		db_copy(r, 1, m->status, sizeof(m->status));
+		db_copy(r, 2, m->recipient, sizeof(m->recipient));
+		db_copy(r, 3, m->reference, sizeof(m->reference));
+		db_copy(r, 4, m->communication, sizeof(m->communication));
+		db_copy(r, 5, m->infobip_id, sizeof(m->infobip_id));
+		db_copy(r, 6, m->status_group, sizeof(m->status_group));
+		db_copy(r, 7, m->status_name, sizeof(m->status_name));
+		db_copy(r, 8, m->status_description,
 		    sizeof(m->status_description));
-		store_q_copy(&r, 9, m->error_name, sizeof(m->error_name));
-		store_q_copy(&r, 10, m->error_description,
+		db_copy(r, 9, m->error_name, sizeof(m->error_name));
+		db_copy(r, 10, m->error_description,
 		    sizeof(m->error_description));
-		store_q_copy(&r, 11, m->created_at, sizeof(m->created_at));
-		store_q_copy(&r, 12, m->updated_at, sizeof(m->updated_at));
-		store_q_copy(&r, 13, m->sent_at, sizeof(m->sent_at));
-		store_q_copy(&r, 14, m->done_at, sizeof(m->done_at));
-		m->price = sqlite3_column_double(r.s, 15);
-		store_q_copy(&r, 16, m->currency, sizeof(m->currency));
-		m->segments = sqlite3_column_int(r.s, 17);
+		db_copy(r, 11, m->created_at, sizeof(m->created_at));
+		db_copy(r, 12, m->updated_at, sizeof(m->updated_at));
+		db_copy(r, 13, m->sent_at, sizeof(m->sent_at));
+		db_copy(r, 14, m->done_at, sizeof(m->done_at));
+		m->price = db_double(r, 15);
+		db_copy(r, 16, m->currency, sizeof(m->currency));
+		m->segments = db_int(r, 17);
 	}
-	store_q_close(&r);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	db_reset(r);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }

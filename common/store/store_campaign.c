@@ -2,20 +2,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
+#include "db.h"
 #include "log.h"
 #include "store.h"
 #include "store_campaign.h"
 #include "store_private.h"
 
-#define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
-
-/*
- * Statements are prepared when used, as in store_admin.c: the sender runs
- * a few per release batch and an admin page a few per request. The
- * import's writer prepares its two once for all the lines of a file.
- */
+/* The campaigns' statements: prepared on first use and kept by the connection (db.h). */
 enum q {
 	Q_ADD,
 	Q_SAVE,
@@ -74,69 +67,69 @@ enum q {
 	" outbox o ON o.message_id = r.message_id WHERE r.campaign_id = ?1" \
 	" AND r.status = 'canceled'"
 
-static const char *const q_sql[Q__MAX] = {
-	[Q_ADD] = "INSERT INTO campaigns (name, connection_id, agent_id, text,"
+static const struct db_sql campaign_stmt[Q__MAX] = {
+	[Q_ADD] = { "campaign add", "INSERT INTO campaigns (name, connection_id, agent_id, text,"
 	    " start_utc, start_local, tz, window_start, window_end, rate)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[Q_SAVE] = "UPDATE campaigns SET name = ?1, connection_id = ?2,"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
+	[Q_SAVE] = { "campaign save", "UPDATE campaigns SET name = ?1, connection_id = ?2,"
 	    " agent_id = ?3, text = ?4, start_utc = ?5, start_local = ?6,"
 	    " tz = ?7, window_start = ?8, window_end = ?9, rate = ?10"
-	    " WHERE id = ?11 AND state = 'draft'",
-	[Q_GET] = CAMPAIGN_COLS " WHERE c.id = ?1",
-	[Q_EACH] = CAMPAIGN_COLS " ORDER BY c.id DESC",
-	[Q_ACTIVE] = CAMPAIGN_COLS " WHERE c.state IN ('scheduled', 'running')"
-	    " ORDER BY c.id",
-	[Q_STATE] = "UPDATE campaigns SET state = ?3, started_at = CASE WHEN"
+	    " WHERE id = ?11 AND state = 'draft'" },
+	[Q_GET] = { "campaign get", CAMPAIGN_COLS " WHERE c.id = ?1" },
+	[Q_EACH] = { "campaign each", CAMPAIGN_COLS " ORDER BY c.id DESC" },
+	[Q_ACTIVE] = { "campaign active", CAMPAIGN_COLS " WHERE c.state IN ('scheduled', 'running')"
+	    " ORDER BY c.id" },
+	[Q_STATE] = { "campaign state", "UPDATE campaigns SET state = ?3, started_at = CASE WHEN"
 	    " ?2 = 'draft' THEN " NOW " ELSE started_at END, ended_at = CASE"
 	    " WHEN ?3 IN ('completed', 'canceled') THEN " NOW " ELSE ended_at"
 	    " END, bucket_tokens = CASE WHEN ?3 = 'running' THEN 1 ELSE"
 	    " bucket_tokens END, bucket_at = CASE WHEN ?3 = 'running' THEN 0"
-	    " ELSE bucket_at END WHERE id = ?1 AND state = ?2",
-	[Q_COUNTS] = "SELECT status, COUNT(*) FROM campaign_recipients"
+	    " ELSE bucket_at END WHERE id = ?1 AND state = ?2" },
+	[Q_COUNTS] = { "campaign counts", "SELECT status, COUNT(*) FROM campaign_recipients"
 	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1"
-	    " GROUP BY status",
+	    " GROUP BY status" },
 	/* The recipients first: the message's trigger then leaves them canceled. */
-	[Q_CANCEL_RCPTS] = "UPDATE campaign_recipients SET status = 'canceled',"
+	[Q_CANCEL_RCPTS] = { "campaign cancel recipients", "UPDATE campaign_recipients SET status = 'canceled',"
 	    " reason = 'campaign canceled before it was sent', updated_at = "
-	    NOW " WHERE campaign_id = ?1 AND message_id IN (" UNCLAIMED ")",
-	[Q_CANCEL_MSGS] = "UPDATE messages SET status = 'failed',"
+	    NOW " WHERE campaign_id = ?1 AND message_id IN (" UNCLAIMED ")" },
+	[Q_CANCEL_MSGS] = { "campaign cancel messages", "UPDATE messages SET status = 'failed',"
 	    " status_description = 'campaign canceled', updated_at = " NOW
-	    " WHERE id IN (" CANCELED_OUT ")",
-	[Q_CANCEL_OUTBOX] = "DELETE FROM outbox WHERE message_id IN ("
-	    CANCELED_OUT ")",
-	[Q_CANCEL_PLANNED] = "UPDATE campaign_recipients SET status ="
+	    " WHERE id IN (" CANCELED_OUT ")" },
+	[Q_CANCEL_OUTBOX] = { "campaign cancel outbox", "DELETE FROM outbox WHERE message_id IN ("
+	    CANCELED_OUT ")" },
+	[Q_CANCEL_PLANNED] = { "campaign cancel planned", "UPDATE campaign_recipients SET status ="
 	    " 'canceled', updated_at = " NOW " WHERE campaign_id = ?1 AND"
-	    " status = 'planned'",
-	[Q_BUCKET] = "UPDATE campaigns SET bucket_tokens = ?2, bucket_at = ?3"
-	    " WHERE id = ?1",
-	[Q_UNFINISHED] = "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
-	    " WHERE campaign_id = ?1 AND status IN ('planned', 'queued'))",
-	[Q_RUNNING] = "SELECT state = 'running' FROM campaigns WHERE id = ?1",
-	[Q_HAS_PLANNED] = "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
-	    " WHERE campaign_id = ?1 AND status = 'planned')",
+	    " status = 'planned'" },
+	[Q_BUCKET] = { "campaign bucket", "UPDATE campaigns SET bucket_tokens = ?2, bucket_at = ?3"
+	    " WHERE id = ?1" },
+	[Q_UNFINISHED] = { "campaign unfinished", "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
+	    " WHERE campaign_id = ?1 AND status IN ('planned', 'queued'))" },
+	[Q_RUNNING] = { "campaign running", "SELECT state = 'running' FROM campaigns WHERE id = ?1" },
+	[Q_HAS_PLANNED] = { "campaign has planned", "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
+	    " WHERE campaign_id = ?1 AND status = 'planned')" },
 	/* One index seek per zone: the zones of a million recipients without reading them. */
-	[Q_ZONE_FIRST] = "SELECT MIN(timezone) FROM campaign_recipients"
+	[Q_ZONE_FIRST] = { "campaign zone first", "SELECT MIN(timezone) FROM campaign_recipients"
 	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1 AND"
-	    " status = 'planned'",
-	[Q_ZONE_NEXT] = "SELECT MIN(timezone) FROM campaign_recipients"
+	    " status = 'planned'" },
+	[Q_ZONE_NEXT] = { "campaign zone next", "SELECT MIN(timezone) FROM campaign_recipients"
 	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1 AND"
-	    " status = 'planned' AND timezone > ?2",
-	[Q_DUE] = "SELECT id, phone, fields FROM campaign_recipients"
+	    " status = 'planned' AND timezone > ?2" },
+	[Q_DUE] = { "campaign due", "SELECT id, phone, fields FROM campaign_recipients"
 	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1 AND"
-	    " status = 'planned' AND timezone = ?2 ORDER BY id LIMIT ?3",
-	[Q_RCPT_SET] = "UPDATE campaign_recipients SET status = ?2, reason = ?3,"
+	    " status = 'planned' AND timezone = ?2 ORDER BY id LIMIT ?3" },
+	[Q_RCPT_SET] = { "campaign recipient set", "UPDATE campaign_recipients SET status = ?2, reason = ?3,"
 	    " message_id = COALESCE(NULLIF(?4, 0), message_id), updated_at = "
-	    NOW " WHERE id = ?1",
-	[Q_SESSION_ADD] = "INSERT OR IGNORE INTO session_campaigns (session_id,"
-	    " campaign_id) VALUES (?1, ?2)",
-	[Q_SESSION_GET] = "SELECT c.id, c.name FROM session_campaigns s JOIN"
-	    " campaigns c ON c.id = s.campaign_id WHERE s.session_id = ?1",
-	[Q_AGENT_NAME] = "SELECT id FROM agents WHERE name = ?1 ORDER BY id"
-	    " LIMIT 1",
-	[Q_OPTED_OUT] = "SELECT opted_out FROM contacts WHERE phone = ?1",
-	[Q_RCPT_ADD] = "INSERT INTO campaign_recipients (campaign_id, line,"
-	    " phone, fields, timezone) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[Q_RCPT_EACH] = "SELECT r.id, r.line, r.phone, r.status, r.reason,"
+	    NOW " WHERE id = ?1" },
+	[Q_SESSION_ADD] = { "session campaign add", "INSERT OR IGNORE INTO session_campaigns (session_id,"
+	    " campaign_id) VALUES (?1, ?2)" },
+	[Q_SESSION_GET] = { "session campaign get", "SELECT c.id, c.name FROM session_campaigns s JOIN"
+	    " campaigns c ON c.id = s.campaign_id WHERE s.session_id = ?1" },
+	[Q_AGENT_NAME] = { "agent by name", "SELECT id FROM agents WHERE name = ?1 ORDER BY id"
+	    " LIMIT 1" },
+	[Q_OPTED_OUT] = { "contact opted out", "SELECT opted_out FROM contacts WHERE phone = ?1" },
+	[Q_RCPT_ADD] = { "campaign recipient add", "INSERT INTO campaign_recipients (campaign_id, line,"
+	    " phone, fields, timezone) VALUES (?1, ?2, ?3, ?4, ?5)" },
+	[Q_RCPT_EACH] = { "campaign recipients", "SELECT r.id, r.line, r.phone, r.status, r.reason,"
 	    " COALESCE(r.message_id, 0), substr(r.updated_at, 1, 19), r.fields,"
 	    " COALESCE(NULLIF(m.status_name, ''), m.status, '')"
 	    " FROM campaign_recipients r INDEXED BY campaign_recipients_line"
@@ -144,106 +137,73 @@ static const char *const q_sql[Q__MAX] = {
 	    " WHERE r.campaign_id = ?1 AND r.id > ?4"
 	    " AND (?2 IS NULL OR r.status = ?2)"
 	    " AND (?3 IS NULL OR substr(r.phone, 1, length(?3)) = ?3)"
-	    " ORDER BY r.id LIMIT ?5",
-	[Q_SERIES] = "SELECT substr(updated_at, 1, ?2), status, COUNT(*)"
+	    " ORDER BY r.id LIMIT ?5" },
+	[Q_SERIES] = { "campaign series", "SELECT substr(updated_at, 1, ?2), status, COUNT(*)"
 	    " FROM campaign_recipients WHERE campaign_id = ?1 AND status IN"
 	    " ('sent', 'delivered', 'failed', 'replied') GROUP BY 1, 2"
-	    " ORDER BY 1, 2",
-	[Q_REPLY_RANGE] = "SELECT (SELECT message_id FROM campaign_reply_mark"
-	    " WHERE id = 1), (SELECT COALESCE(MAX(id), 0) FROM messages)",
+	    " ORDER BY 1, 2" },
+	[Q_REPLY_RANGE] = { "campaign reply range", "SELECT (SELECT message_id FROM campaign_reply_mark"
+	    " WHERE id = 1), (SELECT COALESCE(MAX(id), 0) FROM messages)" },
 	/* Inbound messages in (?1, ?2] answering a campaign's message in their session. */
-	[Q_REPLIED] = "UPDATE campaign_recipients SET status = 'replied',"
+	[Q_REPLIED] = { "campaign replied", "UPDATE campaign_recipients SET status = 'replied',"
 	    " reason = '', updated_at = " NOW " WHERE status IN ('queued',"
 	    " 'sent', 'delivered') AND message_id IN (SELECT o.id FROM"
 	    " messages i JOIN session_campaigns sc ON sc.session_id ="
 	    " i.session_id JOIN messages o INDEXED BY messages_session ON"
 	    " o.session_id = i.session_id AND o.id < i.id WHERE i.id > ?1 AND"
 	    " i.id <= ?2 AND i.direction = 'in' AND o.direction = 'out' AND"
-	    " o.author = 'campaign')",
-	[Q_REPLY_MARK] = "UPDATE campaign_reply_mark SET message_id = ?2"
-	    " WHERE id = 1 AND message_id = ?1",
+	    " o.author = 'campaign')" },
+	[Q_REPLY_MARK] = { "campaign reply mark", "UPDATE campaign_reply_mark SET message_id = ?2"
+	    " WHERE id = 1 AND message_id = ?1" },
 };
 
-static const char *const q_name[Q__MAX] = {
-	[Q_ADD] = "campaign add",
-	[Q_SAVE] = "campaign save",
-	[Q_GET] = "campaign get",
-	[Q_EACH] = "campaign each",
-	[Q_ACTIVE] = "campaign active",
-	[Q_STATE] = "campaign state",
-	[Q_COUNTS] = "campaign counts",
-	[Q_CANCEL_MSGS] = "campaign cancel messages",
-	[Q_CANCEL_RCPTS] = "campaign cancel recipients",
-	[Q_CANCEL_OUTBOX] = "campaign cancel outbox",
-	[Q_CANCEL_PLANNED] = "campaign cancel planned",
-	[Q_BUCKET] = "campaign bucket",
-	[Q_UNFINISHED] = "campaign unfinished",
-	[Q_HAS_PLANNED] = "campaign has planned",
-	[Q_RUNNING] = "campaign running",
-	[Q_ZONE_FIRST] = "campaign zone first",
-	[Q_ZONE_NEXT] = "campaign zone next",
-	[Q_DUE] = "campaign due",
-	[Q_RCPT_SET] = "campaign recipient set",
-	[Q_SESSION_ADD] = "session campaign add",
-	[Q_SESSION_GET] = "session campaign get",
-	[Q_AGENT_NAME] = "agent by name",
-	[Q_OPTED_OUT] = "contact opted out",
-	[Q_RCPT_ADD] = "campaign recipient add",
-	[Q_RCPT_EACH] = "campaign recipients",
-	[Q_SERIES] = "campaign series",
-	[Q_REPLY_RANGE] = "campaign reply range",
-	[Q_REPLIED] = "campaign replied",
-	[Q_REPLY_MARK] = "campaign reply mark",
-};
-
-/* The name and SQL of query w, as the store_q_ functions take them. */
-#define Q(w)	q_name[w], q_sql[w]
+static const struct db_table campaign_sql = { DB_SLOT_CAMPAIGN, Q__MAX, campaign_stmt };
 
 /* Reads an EXISTS or a single number: > 0 when non-zero, 0 zero or no row. */
 static int
 q_exists(struct store *st, enum q which, const char *fmt, int64_t id,
     const char *s)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
-	rc = store_q_open(&r, st, Q(which), fmt, id, s);
-	if (rc == SQLITE_ROW)
-		rc = sqlite3_column_int64(r.s, 0) != 0;
+	rc = db_run(st->db, &campaign_sql, which, &r, fmt, id, s);
+	if (rc == DB_ROW)
+		rc = db_int64(r, 0) != 0;
 	else
-		rc = rc == SQLITE_DONE ? 0 : -1;
-	store_q_close(&r);
+		rc = rc == DB_DONE ? 0 : -1;
+	db_reset(r);
 	return rc;
 }
 
 static void
-campaign_read(const struct store_q *r, struct store_campaign *c)
+campaign_read(struct db_stmt *r, struct store_campaign *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->id = sqlite3_column_int64(r->s, 0);
-	store_q_copy(r, 1, c->name, sizeof(c->name));
-	store_q_copy(r, 2, c->conn, sizeof(c->conn));
-	store_q_copy(r, 3, c->conn_name, sizeof(c->conn_name));
-	if (!conn_status_find(store_q_text(r, 4), &c->conn_status))
+	c->id = db_int64(r, 0);
+	db_copy(r, 1, c->name, sizeof(c->name));
+	db_copy(r, 2, c->conn, sizeof(c->conn));
+	db_copy(r, 3, c->conn_name, sizeof(c->conn_name));
+	if (!conn_status_find(db_str(r, 4), &c->conn_status))
 		c->conn_status = CONN_ERROR;
-	c->agent = sqlite3_column_int64(r->s, 5);
-	store_q_copy(r, 6, c->agent_name, sizeof(c->agent_name));
-	store_q_copy(r, 7, c->text, sizeof(c->text));
-	if (!campaign_state_find(store_q_text(r, 8), &c->state))
+	c->agent = db_int64(r, 5);
+	db_copy(r, 6, c->agent_name, sizeof(c->agent_name));
+	db_copy(r, 7, c->text, sizeof(c->text));
+	if (!campaign_state_find(db_str(r, 8), &c->state))
 		c->state = CAMP_CANCELED;
-	store_q_copy(r, 9, c->start_utc, sizeof(c->start_utc));
-	store_q_copy(r, 10, c->start_local, sizeof(c->start_local));
-	store_q_copy(r, 11, c->tz, sizeof(c->tz));
-	c->window_start = sqlite3_column_int(r->s, 12);
-	c->window_end = sqlite3_column_int(r->s, 13);
-	c->rate = sqlite3_column_int(r->s, 14);
-	c->bucket_tokens = sqlite3_column_double(r->s, 15);
-	c->bucket_at = sqlite3_column_double(r->s, 16);
-	store_q_copy(r, 17, c->created_at, sizeof(c->created_at));
-	store_q_copy(r, 18, c->started_at, sizeof(c->started_at));
-	store_q_copy(r, 19, c->ended_at, sizeof(c->ended_at));
-	c->start_due = sqlite3_column_int(r->s, 20);
-	store_q_copy(r, 21, c->sender, sizeof(c->sender));
+	db_copy(r, 9, c->start_utc, sizeof(c->start_utc));
+	db_copy(r, 10, c->start_local, sizeof(c->start_local));
+	db_copy(r, 11, c->tz, sizeof(c->tz));
+	c->window_start = db_int(r, 12);
+	c->window_end = db_int(r, 13);
+	c->rate = db_int(r, 14);
+	c->bucket_tokens = db_double(r, 15);
+	c->bucket_at = db_double(r, 16);
+	db_copy(r, 17, c->created_at, sizeof(c->created_at));
+	db_copy(r, 18, c->started_at, sizeof(c->started_at));
+	db_copy(r, 19, c->ended_at, sizeof(c->ended_at));
+	c->start_due = db_int(r, 20);
+	db_copy(r, 21, c->sender, sizeof(c->sender));
 }
 
 /* The form's columns of c, as bound by Q_ADD and Q_SAVE (?1 to ?10). */
@@ -251,39 +211,16 @@ static int
 campaign_write(struct store *st, enum q which, const struct store_campaign *c,
     int64_t *changes)
 {
-	struct store_q	 r;
-	sqlite3_stmt	*s;
-	int		 rc;
+	int	 rc;
 
-	/* Bound by hand: NULLs for the optional columns. */
-	if (store_q_prepare(&r, st, Q(which)) < 0)
-		return -1;
-	s = r.s;
-	sqlite3_bind_text(s, 1, c->name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, c->conn, -1, SQLITE_TRANSIENT);
-	if (c->agent > 0)
-		sqlite3_bind_int64(s, 3, c->agent);
-	sqlite3_bind_text(s, 4, c->text, -1, SQLITE_TRANSIENT);
-	if (c->start_utc[0] != '\0') {
-		sqlite3_bind_text(s, 5, c->start_utc, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(s, 6, c->start_local, -1, SQLITE_TRANSIENT);
-	}
-	sqlite3_bind_text(s, 7, c->tz, -1, SQLITE_TRANSIENT);
-	if (c->window_start >= 0) {
-		sqlite3_bind_int(s, 8, c->window_start);
-		sqlite3_bind_int(s, 9, c->window_end);
-	}
-	sqlite3_bind_int(s, 10, c->rate);
-	if (which == Q_SAVE)
-		sqlite3_bind_int64(s, 11, c->id);
-	rc = store_q_step(&r);
-	store_q_close(&r);
-	if (rc == SQLITE_CONSTRAINT)
-		return 0;
-	if (rc != SQLITE_DONE)
-		return -1;
-	*changes = sqlite3_changes(store_sqlite(st));
-	return 1;
+	/* NULLs for the optional columns; Q_SAVE binds ?11 too. */
+	rc = db_exec_count(st->db, &campaign_sql, which, changes, "ssNssssIIii",
+	    c->name, c->conn, c->agent, c->text,
+	    c->start_utc[0] != '\0' ? c->start_utc : NULL,
+	    c->start_utc[0] != '\0' ? c->start_local : NULL, c->tz,
+	    c->window_start, c->window_start >= 0 ? c->window_end : -1,
+	    (int64_t)c->rate, c->id);
+	return rc < 0 ? -1 : rc;
 }
 
 int
@@ -294,7 +231,7 @@ store_campaign_add(struct store *st, struct store_campaign *c)
 
 	if ((rc = campaign_write(st, Q_ADD, c, &n)) <= 0)
 		return rc;
-	c->id = sqlite3_last_insert_rowid(store_sqlite(st));
+	c->id = db_last_id(st->db);
 	return 1;
 }
 
@@ -312,16 +249,16 @@ store_campaign_save(struct store *st, const struct store_campaign *c)
 int
 store_campaign_get(struct store *st, int64_t id, struct store_campaign *c)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
-	rc = store_q_open(&r, st, Q(Q_GET), "i", id);
-	if (rc == SQLITE_ROW) {
-		campaign_read(&r, c);
+	rc = db_run(st->db, &campaign_sql, Q_GET, &r, "i", id);
+	if (rc == DB_ROW) {
+		campaign_read(r, c);
 		rc = 1;
 	} else
-		rc = rc == SQLITE_DONE ? 0 : -1;
-	store_q_close(&r);
+		rc = rc == DB_DONE ? 0 : -1;
+	db_reset(r);
 	return rc;
 }
 
@@ -330,24 +267,25 @@ store_campaign_each(struct store *st, int active,
     int (*fn)(const struct store_campaign *, void *), void *arg)
 {
 	struct store_campaign	*c;
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	int			 rc;
 
 	if ((c = malloc(sizeof(*c))) == NULL) {
 		log_error("campaign each: out of memory");
 		return -1;
 	}
-	for (rc = store_q_open(&r, st, Q(active ? Q_ACTIVE : Q_EACH), "");
-	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
-		campaign_read(&r, c);
+	for (rc = db_run(st->db, &campaign_sql, active ? Q_ACTIVE : Q_EACH,
+	    &r, "");
+	    rc == DB_ROW; rc = db_step(r)) {
+		campaign_read(r, c);
 		if (!fn(c, arg)) {
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	store_q_close(&r);
+	db_reset(r);
 	free(c);
-	return rc == SQLITE_DONE ? 1 : -1;
+	return rc == DB_DONE ? 1 : -1;
 }
 
 int
@@ -357,7 +295,7 @@ store_campaign_set_state(struct store *st, int64_t id,
 	int64_t	 n = 0;
 	int	 rc;
 
-	if ((rc = store_q_exec(st, Q(Q_STATE), &n, "iss", id,
+	if ((rc = db_exec_count(st->db, &campaign_sql, Q_STATE, &n, "iss", id,
 	    campaign_state_name(from), campaign_state_name(to))) <= 0)
 		return rc < 0 ? -1 : 0;
 	return n > 0;
@@ -367,30 +305,30 @@ int
 store_campaign_counts(struct store *st, int64_t id, int64_t counts[RCPT__MAX],
     int64_t *total)
 {
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	enum rcpt_status	 s;
 	int			 rc;
 
 	memset(counts, 0, sizeof(int64_t) * RCPT__MAX);
 	*total = 0;
-	for (rc = store_q_open(&r, st, Q(Q_COUNTS), "i", id); rc == SQLITE_ROW;
-	    rc = store_q_step(&r)) {
-		if (!rcpt_status_find(store_q_text(&r, 0), &s))
+	for (rc = db_run(st->db, &campaign_sql, Q_COUNTS, &r, "i", id); rc == DB_ROW;
+	    rc = db_step(r)) {
+		if (!rcpt_status_find(db_str(r, 0), &s))
 			continue;
-		counts[s] = sqlite3_column_int64(r.s, 1);
+		counts[s] = db_int64(r, 1);
 		*total += counts[s];
 	}
-	store_q_close(&r);
-	return rc == SQLITE_DONE ? 1 : -1;
+	db_reset(r);
+	return rc == DB_DONE ? 1 : -1;
 }
 
 int
 store_campaign_cancel(struct store *st, int64_t id)
 {
-	if (store_q_exec(st, Q(Q_CANCEL_RCPTS), NULL, "i", id) <= 0 ||
-	    store_q_exec(st, Q(Q_CANCEL_MSGS), NULL, "i", id) <= 0 ||
-	    store_q_exec(st, Q(Q_CANCEL_OUTBOX), NULL, "i", id) <= 0 ||
-	    store_q_exec(st, Q(Q_CANCEL_PLANNED), NULL, "i", id) <= 0)
+	if (db_exec(st->db, &campaign_sql, Q_CANCEL_RCPTS, "i", id) <= 0 ||
+	    db_exec(st->db, &campaign_sql, Q_CANCEL_MSGS, "i", id) <= 0 ||
+	    db_exec(st->db, &campaign_sql, Q_CANCEL_OUTBOX, "i", id) <= 0 ||
+	    db_exec(st->db, &campaign_sql, Q_CANCEL_PLANNED, "i", id) <= 0)
 		return -1;
 	return 1;
 }
@@ -398,7 +336,7 @@ store_campaign_cancel(struct store *st, int64_t id)
 int
 store_campaign_bucket(struct store *st, int64_t id, double tokens, double at)
 {
-	return store_q_exec(st, Q(Q_BUCKET), NULL, "idd", id, tokens, at) > 0 ?
+	return db_exec(st->db, &campaign_sql, Q_BUCKET, "idd", id, tokens, at) > 0 ?
 	    1 : -1;
 }
 
@@ -424,17 +362,17 @@ int
 store_campaign_zone_next(struct store *st, int64_t id, const char *after,
     char *zone, size_t zonesz)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
-	rc = after == NULL ? store_q_open(&r, st, Q(Q_ZONE_FIRST), "i", id) :
-	    store_q_open(&r, st, Q(Q_ZONE_NEXT), "is", id, after);
-	if (rc == SQLITE_ROW && sqlite3_column_type(r.s, 0) != SQLITE_NULL) {
-		store_q_copy(&r, 0, zone, zonesz);
+	rc = after == NULL ? db_run(st->db, &campaign_sql, Q_ZONE_FIRST, &r, "i", id) :
+	    db_run(st->db, &campaign_sql, Q_ZONE_NEXT, &r, "is", id, after);
+	if (rc == DB_ROW && !db_null(r, 0)) {
+		db_copy(r, 0, zone, zonesz);
 		rc = 1;
 	} else
-		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
-	store_q_close(&r);
+		rc = rc == DB_ROW || rc == DB_DONE ? 0 : -1;
+	db_reset(r);
 	return rc;
 }
 
@@ -455,7 +393,7 @@ store_campaign_due(struct store *st, int64_t id, const char *zone,
     size_t limit, struct store_rcpt **out)
 {
 	struct store_rcpt	*v;
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	size_t			 n = 0;
 	int			 rc;
 
@@ -466,19 +404,19 @@ store_campaign_due(struct store *st, int64_t id, const char *zone,
 		log_error("campaign due: out of memory");
 		return -1;
 	}
-	for (rc = store_q_open(&r, st, Q(Q_DUE), "isi", id, zone,
-	    (int64_t)limit); rc == SQLITE_ROW && n < limit;
-	    rc = store_q_step(&r)) {
-		v[n].id = sqlite3_column_int64(r.s, 0);
-		store_q_copy(&r, 1, v[n].phone, sizeof(v[n].phone));
-		if ((v[n].fields = strdup(store_q_text(&r, 2))) == NULL) {
+	for (rc = db_run(st->db, &campaign_sql, Q_DUE, &r, "isi", id, zone,
+	    (int64_t)limit); rc == DB_ROW && n < limit;
+	    rc = db_step(r)) {
+		v[n].id = db_int64(r, 0);
+		db_copy(r, 1, v[n].phone, sizeof(v[n].phone));
+		if ((v[n].fields = strdup(db_str(r, 2))) == NULL) {
 			rc = -1;
 			break;
 		}
 		n++;
 	}
-	store_q_close(&r);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	db_reset(r);
+	if (rc != DB_DONE && rc != DB_ROW) {
 		store_rcpts_free(v, n);
 		return -1;
 	}
@@ -490,7 +428,7 @@ int
 store_campaign_rcpt_set(struct store *st, int64_t rcpt,
     enum rcpt_status status, const char *reason, int64_t message)
 {
-	return store_q_exec(st, Q(Q_RCPT_SET), NULL, "issi", rcpt,
+	return db_exec(st->db, &campaign_sql, Q_RCPT_SET, "issi", rcpt,
 	    rcpt_status_name(status), reason != NULL ? reason : "",
 	    message) > 0 ? 1 : -1;
 }
@@ -499,7 +437,7 @@ int
 store_session_campaign_add(struct store *st, int64_t session,
     int64_t campaign)
 {
-	return store_q_exec(st, Q(Q_SESSION_ADD), NULL, "ii", session,
+	return db_exec(st->db, &campaign_sql, Q_SESSION_ADD, "ii", session,
 	    campaign) > 0 ? 1 : -1;
 }
 
@@ -507,39 +445,38 @@ int
 store_session_campaign(struct store *st, int64_t session, int64_t *campaign,
     char *name, size_t namesz)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
-	rc = store_q_open(&r, st, Q(Q_SESSION_GET), "i", session);
-	if (rc == SQLITE_ROW) {
-		*campaign = sqlite3_column_int64(r.s, 0);
-		store_q_copy(&r, 1, name, namesz);
+	rc = db_run(st->db, &campaign_sql, Q_SESSION_GET, &r, "i", session);
+	if (rc == DB_ROW) {
+		*campaign = db_int64(r, 0);
+		db_copy(r, 1, name, namesz);
 		rc = 1;
 	} else
-		rc = rc == SQLITE_DONE ? 0 : -1;
-	store_q_close(&r);
+		rc = rc == DB_DONE ? 0 : -1;
+	db_reset(r);
 	return rc;
 }
 
 int
 store_agent_by_name(struct store *st, const char *name, int64_t *id)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int		 rc;
 
-	rc = store_q_open(&r, st, Q(Q_AGENT_NAME), "s", name);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(r.s, 0);
+	rc = db_run(st->db, &campaign_sql, Q_AGENT_NAME, &r, "s", name);
+	if (rc == DB_ROW) {
+		*id = db_int64(r, 0);
 		rc = 1;
 	} else
-		rc = rc == SQLITE_DONE ? 0 : -1;
-	store_q_close(&r);
+		rc = rc == DB_DONE ? 0 : -1;
+	db_reset(r);
 	return rc;
 }
 
 struct store_rcpt_writer {
-	struct store_q	 add;
-	struct store_q	 optout;
+	struct store	*st;
 	int64_t		 campaign;
 };
 
@@ -554,12 +491,8 @@ store_rcpt_writer_open(struct store *st, int64_t campaign,
 		log_error("recipient writer: out of memory");
 		return -1;
 	}
+	w->st = st;
 	w->campaign = campaign;
-	if (store_q_prepare(&w->add, st, Q(Q_RCPT_ADD)) < 0 ||
-	    store_q_prepare(&w->optout, st, Q(Q_OPTED_OUT)) < 0) {
-		store_rcpt_writer_close(w);
-		return -1;
-	}
 	*out = w;
 	return 1;
 }
@@ -569,22 +502,21 @@ store_rcpt_writer_close(struct store_rcpt_writer *w)
 {
 	if (w == NULL)
 		return;
-	store_q_close(&w->add);
-	store_q_close(&w->optout);
 	free(w);
 }
 
 int
 store_rcpt_writer_opted_out(struct store_rcpt_writer *w, const char *phone)
 {
-	int	 rc;
+	struct db_stmt	*r;
+	int		 rc;
 
-	rc = store_q_run(&w->optout, "s", phone);
-	if (rc == SQLITE_ROW)
-		rc = sqlite3_column_int(w->optout.s, 0) != 0;
+	rc = db_run(w->st->db, &campaign_sql, Q_OPTED_OUT, &r, "s", phone);
+	if (rc == DB_ROW)
+		rc = db_int(r, 0) != 0;
 	else
-		rc = rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_reset(w->optout.s);
+		rc = rc == DB_DONE ? 0 : -1;
+	db_reset(r);
 	return rc;
 }
 
@@ -592,14 +524,8 @@ int
 store_rcpt_writer_add(struct store_rcpt_writer *w, uint64_t line,
     const char *phone, const char *fields, const char *zone)
 {
-	int	 rc;
-
-	rc = store_q_run(&w->add, "iisss", w->campaign, (int64_t)line, phone,
-	    fields, zone);
-	sqlite3_reset(w->add.s);
-	if (rc == SQLITE_CONSTRAINT)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : -1;
+	return db_exec(w->st->db, &campaign_sql, Q_RCPT_ADD, "iisss",
+	    w->campaign, (int64_t)line, phone, fields, zone);
 }
 
 int
@@ -609,69 +535,69 @@ store_campaign_rcpt_each(struct store *st, int64_t id,
     void *arg)
 {
 	struct store_rcpt_row	 row;
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	int			 rc;
 
-	for (rc = store_q_open(&r, st, Q(Q_RCPT_EACH), "issii", id,
+	for (rc = db_run(st->db, &campaign_sql, Q_RCPT_EACH, &r, "issii", id,
 	    status < RCPT__MAX ? rcpt_status_name(status) : NULL, prefix, after,
-	    limit > 0 ? limit : (int64_t)-1); rc == SQLITE_ROW;
-	    rc = store_q_step(&r)) {
+	    limit > 0 ? limit : (int64_t)-1); rc == DB_ROW;
+	    rc = db_step(r)) {
 		memset(&row, 0, sizeof(row));
-		row.id = sqlite3_column_int64(r.s, 0);
-		row.line = (uint64_t)sqlite3_column_int64(r.s, 1);
-		row.phone = store_q_text(&r, 2);
-		if (!rcpt_status_find(store_q_text(&r, 3), &row.status))
+		row.id = db_int64(r, 0);
+		row.line = (uint64_t)db_int64(r, 1);
+		row.phone = db_str(r, 2);
+		if (!rcpt_status_find(db_str(r, 3), &row.status))
 			row.status = RCPT_SKIPPED;
-		row.reason = store_q_text(&r, 4);
-		row.message = sqlite3_column_int64(r.s, 5);
-		row.updated_at = store_q_text(&r, 6);
-		row.fields = store_q_text(&r, 7);
-		row.msg_status = store_q_text(&r, 8);
+		row.reason = db_str(r, 4);
+		row.message = db_int64(r, 5);
+		row.updated_at = db_str(r, 6);
+		row.fields = db_str(r, 7);
+		row.msg_status = db_str(r, 8);
 		if (!fn(&row, arg)) {
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	store_q_close(&r);
-	return rc == SQLITE_DONE ? 1 : -1;
+	db_reset(r);
+	return rc == DB_DONE ? 1 : -1;
 }
 
 int
 store_campaign_series(struct store *st, int64_t id, int len,
     int (*fn)(const char *, enum rcpt_status, int64_t, void *), void *arg)
 {
-	struct store_q		 r;
+	struct db_stmt		*r = NULL;
 	enum rcpt_status	 s;
 	int			 rc;
 
-	for (rc = store_q_open(&r, st, Q(Q_SERIES), "ii", id, (int64_t)len);
-	    rc == SQLITE_ROW; rc = store_q_step(&r)) {
-		if (!rcpt_status_find(store_q_text(&r, 1), &s))
+	for (rc = db_run(st->db, &campaign_sql, Q_SERIES, &r, "ii", id, (int64_t)len);
+	    rc == DB_ROW; rc = db_step(r)) {
+		if (!rcpt_status_find(db_str(r, 1), &s))
 			continue;
-		if (!fn(store_q_text(&r, 0), s, sqlite3_column_int64(r.s, 2),
+		if (!fn(db_str(r, 0), s, db_int64(r, 2),
 		    arg)) {
-			rc = SQLITE_DONE;
+			rc = DB_DONE;
 			break;
 		}
 	}
-	store_q_close(&r);
-	return rc == SQLITE_DONE ? 1 : -1;
+	db_reset(r);
+	return rc == DB_DONE ? 1 : -1;
 }
 
 int
 store_campaign_replies(struct store *st, int64_t batch, int64_t *replied)
 {
-	struct store_q	 r;
+	struct db_stmt	*r = NULL;
 	int64_t		 mark = 0, upto = 0, moved = 0;
 	int		 rc;
 
 	*replied = 0;
-	if ((rc = store_q_open(&r, st, Q(Q_REPLY_RANGE), "")) == SQLITE_ROW) {
-		mark = sqlite3_column_int64(r.s, 0);
-		upto = sqlite3_column_int64(r.s, 1);
+	if ((rc = db_run(st->db, &campaign_sql, Q_REPLY_RANGE, &r, "")) == DB_ROW) {
+		mark = db_int64(r, 0);
+		upto = db_int64(r, 1);
 	}
-	store_q_close(&r);
-	if (rc != SQLITE_ROW)
+	db_reset(r);
+	if (rc != DB_ROW)
 		return -1;
 	if (upto <= mark)
 		return 1;
@@ -684,8 +610,9 @@ store_campaign_replies(struct store *st, int64_t batch, int64_t *replied)
 		store_sync_relaxed(st, 0);
 		return -1;
 	}
-	if (store_q_exec(st, Q(Q_REPLIED), replied, "ii", mark, upto) <= 0 ||
-	    store_q_exec(st, Q(Q_REPLY_MARK), &moved, "ii", mark, upto) <= 0 ||
+	if (db_exec_count(st->db, &campaign_sql, Q_REPLIED, replied,
+	    "ii", mark, upto) <= 0 ||
+	    db_exec_count(st->db, &campaign_sql, Q_REPLY_MARK, &moved, "ii", mark, upto) <= 0 ||
 	    moved == 0 || store_commit(st) < 0) {
 		store_rollback(st);
 		store_sync_relaxed(st, 0);

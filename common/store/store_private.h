@@ -1,76 +1,44 @@
-/* Between the store's own files (store.c and its second files): not for other modules. */
+/* Between the store's own files: the store object and the helpers they share (not for other modules). */
 #ifndef STORE_PRIVATE_H
 #define STORE_PRIVATE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
+#include "db.h"
 
-struct store;
+/* An open store: its connection and the durability it was opened with. */
+struct store {
+	struct db	*db;
+	int		 full;		/* IBCHANNEL_SYNC=full */
+};
 
 /* Fills buf with n (at most 32) random bytes as lowercase hex (2n + 1 bytes). > 0, < 0 error (logged). */
 int	 store_random_hex(char *buf, size_t n);
 
-/* The directory of path into dir ("." when it has none; store_file.c). */
+/*
+ * A new message uid into uid (STORE_UID_MAX): 16 hex digits of the time
+ * in microseconds, then 16 random ones. > 0, < 0 error (logged).
+ */
+int	 store_new_uid(char *uid);
+
+/* Removes message's outbox row (store_outbox.c): > 0 done, 0 refused, < 0 error. */
+int	 store_outbox_remove(struct store *, int64_t message);
+
+/* The date and time now as the store writes it (SQL), to the millisecond. */
+#define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+/*
+ * Rank of a message status: it only ever moves to a higher rank. 'failed'
+ * (3) is our own verdict, reached without Infobip's word, so a final status
+ * from an Infobip report (4) outranks it; nothing outranks those, so the
+ * first final report Infobip sends is the one that stays.
+ */
+#define RANK(col) "(CASE " col " WHEN 'received' THEN 0 WHEN 'queued' THEN 0" \
+	" WHEN 'sending' THEN 1 WHEN 'accepted' THEN 2 WHEN 'failed' THEN 3" \
+	" ELSE 4 END)"
+
+/* The directory of path into dir ("." when it has none; db_sqlite_file.c). */
 void	 store_dir_of(const char *path, char *dir, size_t dirsz);
-
-/* The store's SQLite connection. */
-sqlite3	*store_sqlite(struct store *);
-
-/*
- * The one step of every statement of the store's files (store.c's step()):
- * SQLITE_ROW, SQLITE_DONE, SQLITE_CONSTRAINT (a soft outcome; reset), or
- * -1 for anything else, logged once with the statement's name (reset).
- */
-int	 store_step(struct store *, const char *name, sqlite3_stmt *);
-
-/*
- * One statement of a second file (store_admin.c, store_campaign.c,
- * store_api.c) being run: prepared when used from the file's own table,
- * named in its log lines, finalized by store_q_close. Text is bound as a
- * copy; a bind format holds 's' text (NULL binds NULL), 'i' int64 and 'd'
- * double, and values past the statement's own parameter count are skipped,
- * so variants of a query share one parameter list.
- */
-struct store_q {
-	struct store	*st;
-	const char	*name;
-	sqlite3_stmt	*s;
-};
-
-/*
- * Prepares sql, binds fmt's values and steps once: SQLITE_ROW (the row is
- * left for reading), SQLITE_DONE, SQLITE_CONSTRAINT (a soft outcome), or -1
- * logged once by name. Close q with store_q_close in every case.
- */
-int	 store_q_open(struct store_q *, struct store *, const char *name,
-	    const char *sql, const char *fmt, ...);
-/* The next row: what store_q_open returns. */
-int	 store_q_step(struct store_q *);
-/* Finalizes the statement; safe after a failed open and twice. */
-void	 store_q_close(struct store_q *);
-
-/*
- * A statement prepared once and run many times (the campaign import's
- * writer): store_q_prepare returns 0 or -1 (logged; q stays closable);
- * store_q_run resets, binds fmt's values and steps once, returning what
- * store_q_open returns.
- */
-int	 store_q_prepare(struct store_q *, struct store *, const char *name,
-	    const char *sql);
-int	 store_q_run(struct store_q *, const char *fmt, ...);
-
-/*
- * Runs a statement that returns no row: > 0 done, with the rows it changed
- * in *changes (may be NULL); 0 refused by a constraint; < 0 error (logged).
- */
-int	 store_q_exec(struct store *, const char *name, const char *sql,
-	    int64_t *changes, const char *fmt, ...);
-
-/* Column col of the current row as text, "" for NULL; valid until the next step. */
-const char *store_q_text(const struct store_q *, int col);
-/* Copies column col (as store_q_text) into dst, cut to dstsz. */
-void	 store_q_copy(const struct store_q *, int col, char *dst, size_t dstsz);
 
 #endif

@@ -1,4 +1,4 @@
-/* The store as a file: who runs on it, its integrity, a copy at one moment (backup) and putting one back (restore). */
+/* The store as a SQLite file (the SQLite side of the kit): who runs on it, its integrity, a copy at one moment (backup) and putting one back (restore). */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -14,12 +14,12 @@
 
 #include <sqlite3.h>
 
+#include "db.h"
+#include "db_sqlite.h"
 #include "log.h"
 #include "sqlembed.h"
 #include "store.h"
 #include "store_private.h"
-
-#define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
 /* What a restore does to the copy before it takes the store's place. */
 enum f {
@@ -29,32 +29,31 @@ enum f {
 	F__MAX
 };
 
-static const struct {
-	const char	*name;
-	const char	*sql;
-} f_stmt[F__MAX] = {
+static const struct db_sql file_stmt[F__MAX] = {
 	/*
 	 * A message the backup still had to send may have gone out after
 	 * the backup was taken: 'sending' makes the sender look it up in
 	 * Infobip's logs before any new send (the unsure path).
 	 */
-	[F_RESTORE_MESSAGES] = { "F_RESTORE_MESSAGES", "UPDATE messages SET"
+	DB_SQL(F_RESTORE_MESSAGES, "UPDATE messages SET"
 	    " status = 'sending', updated_at = " NOW " WHERE status IN"
-	    " ('queued', 'sending') AND id IN (SELECT message_id FROM outbox)" },
+	    " ('queued', 'sending') AND id IN (SELECT message_id FROM outbox)"),
 	/* Unsure from the restore on, with no lease and no lookup yet. */
-	[F_RESTORE_OUTBOX] = { "F_RESTORE_OUTBOX", "UPDATE outbox SET"
+	DB_SQL(F_RESTORE_OUTBOX, "UPDATE outbox SET"
 	    " lease_owner = NULL, lease_until = NULL, unsure_since = " NOW ","
 	    " not_found = 0, next_attempt_at = " NOW ", last_error = ?"
 	    " WHERE message_id IN (SELECT id FROM messages"
-	    " WHERE status = 'sending')" },
+	    " WHERE status = 'sending')"),
 	/*
 	 * Recipients released after the backup are planned again in it, and
 	 * a release would make them new messages: campaigns wait for an
 	 * operator, who compares with the replaced store before resuming.
 	 */
-	[F_RESTORE_CAMPAIGNS] = { "F_RESTORE_CAMPAIGNS", "UPDATE campaigns SET"
-	    " state = 'paused' WHERE state IN ('scheduled', 'running')" },
+	DB_SQL(F_RESTORE_CAMPAIGNS, "UPDATE campaigns SET"
+	    " state = 'paused' WHERE state IN ('scheduled', 'running')"),
 };
+
+static const struct db_table file_sql = { DB_SLOT_FILE, F__MAX, file_stmt };
 
 /* Writes a refusal into why; returns 0. */
 static int
@@ -252,7 +251,7 @@ store_integrity(struct store *st, char *out, size_t outsz)
 {
 	int	 rc;
 
-	if ((rc = db_integrity(store_sqlite(st), out, outsz)) < 0)
+	if ((rc = db_integrity(db_sqlite_handle(st->db), out, outsz)) < 0)
 		log_error("integrity_check: %s", out);
 	return rc;
 }
@@ -272,7 +271,7 @@ store_backup(struct store *st, const char *path)
 		log_error("backup: path too long");
 		return -1;
 	}
-	if ((db = sqlite3_db_filename(store_sqlite(st), "main")) == NULL ||
+	if ((db = sqlite3_db_filename(db_sqlite_handle(st->db), "main")) == NULL ||
 	    stat(db, &sb) == -1) {
 		log_error("backup: stat: %s: %s", db != NULL ? db : "the store",
 		    strerror(errno));
@@ -296,7 +295,7 @@ store_backup(struct store *st, const char *path)
 		    sqlite3_errmsg(dst) : "out of memory");
 		goto out;
 	}
-	if ((rc = copy_db(dst, store_sqlite(st))) != SQLITE_DONE) {
+	if ((rc = copy_db(dst, db_sqlite_handle(st->db))) != SQLITE_DONE) {
 		log_error("backup: %s", sqlite3_errstr(rc));
 		goto out;
 	}
@@ -445,13 +444,12 @@ restore_settle(const char *tmp, int64_t *unsure, int64_t *paused, char *why,
 		return -1;
 	}
 	if (store_begin(st) < 0 ||
-	    store_q_exec(st, f_stmt[F_RESTORE_MESSAGES].name,
-	    f_stmt[F_RESTORE_MESSAGES].sql, NULL, "") < 0 ||
-	    store_q_exec(st, f_stmt[F_RESTORE_OUTBOX].name,
-	    f_stmt[F_RESTORE_OUTBOX].sql, unsure, "s", "restored from a"
-	    " backup: Infobip's logs are read before it is sent again") < 0 ||
-	    store_q_exec(st, f_stmt[F_RESTORE_CAMPAIGNS].name,
-	    f_stmt[F_RESTORE_CAMPAIGNS].sql, paused, "") < 0 ||
+	    db_exec(st->db, &file_sql, F_RESTORE_MESSAGES, "") < 0 ||
+	    db_exec_count(st->db, &file_sql, F_RESTORE_OUTBOX, unsure, "s",
+	    "restored from a backup: Infobip's logs are read before it is"
+	    " sent again") < 0 ||
+	    db_exec_count(st->db, &file_sql, F_RESTORE_CAMPAIGNS, paused,
+	    "") < 0 ||
 	    store_commit(st) < 0) {
 		store_rollback(st);
 		refuse(why, whysz, "cannot prepare the copy %s (see the log)",

@@ -1,0 +1,171 @@
+/* The store's database kit: the one seam between the store's files and a database engine (db_sqlite.c implements it). */
+#ifndef DB_H
+#define DB_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;		/* a connection: opaque */
+struct db_stmt;		/* a prepared statement, cached by its connection */
+
+/*
+ * What a step gives: a row left for reading, the end, a refusal by a
+ * constraint (a soft outcome the caller names; the statement is reset),
+ * or DB_ERROR for anything else (logged once with the statement's name;
+ * the statement is reset). Every value but DB_ERROR is > 0.
+ */
+enum db_rc {
+	DB_ERROR = -1,
+	DB_CONSTRAINT = 1,
+	DB_ROW,
+	DB_DONE
+};
+
+/*
+ * The places of the statement tables in a connection's cache: one per
+ * file of the store, so a statement is found by two array indexes.
+ */
+enum db_slot {
+	DB_SLOT_STORE,
+	DB_SLOT_CONN,
+	DB_SLOT_MSG,
+	DB_SLOT_OUTBOX,
+	DB_SLOT_MAINT,
+	DB_SLOT_CAMPAIGN,
+	DB_SLOT_API,
+	DB_SLOT_ADMIN,
+	DB_SLOT_FILE,
+	DB_SLOT__MAX
+};
+
+/* One statement of a table: its name (for log lines and overrides) and its SQL. */
+struct db_sql {
+	const char	*name;
+	const char	*sql;
+};
+
+/*
+ * A file's statement table: the portable SQL of each statement, indexed
+ * by the file's enum. An engine whose dialect differs for a statement
+ * replaces it by name in its own override table (see db_sqlite.c); the
+ * choice is made once, when the statement is prepared.
+ */
+struct db_table {
+	enum db_slot		 slot;
+	size_t			 n;
+	const struct db_sql	*stmt;
+};
+
+/* Declares one row of a statement table: its enum value names it. */
+#define DB_SQL(x, text)	[x] = { #x, text }
+
+/* How db_open opens a store. */
+enum db_open_mode {
+	DB_OPEN_WRITE,		/* read and write an existing store */
+	DB_OPEN_CREATE,		/* read and write, creating it when missing */
+	DB_OPEN_READ		/* read; read-only where it cannot be written */
+};
+
+/*
+ * Opens the store at path, creating and migrating its schema as the mode
+ * allows, commits durable when full (else relaxed; see db_durability):
+ * > 0 with *out, < 0 error (logged; *out NULL). DB_OPEN_READ opens
+ * read-only (no journal change, no migration) when the file or its
+ * directory is not writable. Close with db_close.
+ */
+int	 db_open(const char *path, enum db_open_mode, int full, struct db **out);
+/* Finalizes every cached statement and closes; db_close(NULL) does nothing. */
+void	 db_close(struct db *);
+/* Whether the connection was opened read-only. */
+int	 db_readonly(struct db *);
+/* A number that changes when another connection commits (0 unknown). */
+unsigned int db_data_version(struct db *);
+/* The text of the connection's last error. */
+const char *db_errmsg(struct db *);
+/* Whether a write found the disk full since the last call; clears the note. */
+int	 db_take_disk_full(struct db *);
+/* Whether the last refusal was by a foreign key. */
+int	 db_refused_by_foreign_key(struct db *);
+
+/*
+ * Statement which of table t, reset and unbound, its values bound from
+ * fmt and stepped once: what db_step returns. *out (when not NULL) is the
+ * statement for reading rows and stepping on, or NULL when it could not be
+ * prepared or bound; db_reset(*out) is always safe. The format letters:
+ *   's' text (NULL binds NULL)       'S' text (NULL binds '')
+ *   'T' text of a length: const char *, size_t (NULL binds NULL)
+ *   'i' int64_t                      'I' int (< 0 binds NULL)
+ *   'N' int64_t, an id (<= 0 binds NULL)
+ *   'd' double                       'D' double (< 0 binds NULL)
+ * Text is bound in place: it must live until the statement is reset.
+ * Values past the statement's own parameter count are skipped, so
+ * variants of a query share one list.
+ */
+int	 db_run(struct db *, const struct db_table *t, int which,
+	    struct db_stmt **out, const char *fmt, ...);
+int	 db_runv(struct db *, const struct db_table *t, int which,
+	    struct db_stmt **out, const char *fmt, va_list);
+/* The next row: DB_ROW, DB_DONE, DB_CONSTRAINT or DB_ERROR (as db_run). */
+int	 db_step(struct db_stmt *);
+/* Ends a statement's run (its read, its locks); NULL does nothing. */
+void	 db_reset(struct db_stmt *);
+/*
+ * db_run for a statement that returns no row, reset after: > 0 done, 0
+ * refused by a constraint (the caller says which), < 0 error.
+ */
+int	 db_exec(struct db *, const struct db_table *t, int which,
+	    const char *fmt, ...);
+/* db_exec for an update of one row: > 0 changed, 0 no such row (or refused), < 0 error. */
+int	 db_exec_changed(struct db *, const struct db_table *t, int which,
+	    const char *fmt, ...);
+/*
+ * Whether statement which of t finds any row (read and reset): > 0 yes,
+ * 0 no, < 0 error. A poll reads without taking a write lock this way.
+ */
+int	 db_exists(struct db *, const struct db_table *t, int which,
+	    const char *fmt, ...);
+/* db_exec that also gives the rows it changed in *changes (when done; may be NULL). */
+int	 db_exec_count(struct db *, const struct db_table *t, int which,
+	    int64_t *changes, const char *fmt, ...);
+/* The rows the last statement changed. */
+int64_t	 db_changes(struct db *);
+/* The id of the last row inserted. */
+int64_t	 db_last_id(struct db *);
+
+/* Column col of the current row: NULL reads as 0, or as NULL text. */
+int64_t	 db_int64(struct db_stmt *, int col);
+int	 db_int(struct db_stmt *, int col);
+double	 db_double(struct db_stmt *, int col);
+/* Text valid until the next step or reset; NULL for NULL. */
+const char *db_text(struct db_stmt *, int col);
+/* As db_text, but "" for NULL. */
+const char *db_str(struct db_stmt *, int col);
+/* Whether column col is NULL. */
+int	 db_null(struct db_stmt *, int col);
+/* Copies column col (as db_str) into dst, cut to dstsz. */
+void	 db_copy(struct db_stmt *, int col, char *dst, size_t dstsz);
+
+/*
+ * Transactions: > 0 done, < 0 error (logged). DB_IMMEDIATE takes the
+ * write lock at the start (a writer), DB_DEFERRED at the first write.
+ * A failed commit rolls back. db_rollback ends any open transaction.
+ */
+enum db_begin_mode {
+	DB_DEFERRED,
+	DB_IMMEDIATE
+};
+int	 db_begin(struct db *, enum db_begin_mode);
+int	 db_commit(struct db *);
+void	 db_rollback(struct db *);
+/* A nested part of a transaction: ended by db_savepoint_end, kept or undone. */
+int	 db_savepoint(struct db *);
+int	 db_savepoint_end(struct db *, int keep);
+
+/* Durability of commits: full (each commit on disk) or relaxed. > 0, < 0 error. */
+int	 db_durability(struct db *, int full);
+
+/* The version of the schema applied, < 0 error. */
+int	 db_version(struct db *);
+
+#endif

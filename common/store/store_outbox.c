@@ -1,0 +1,521 @@
+/* The outbox and the agent queue: claims with leases, the sender's marks and results, the operator's queue (an aggregate of the store). */
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+#include "store.h"
+#include "store_private.h"
+
+/* Lets a claimed outbox row go: last_error ?, next attempt after the delay modifier ?. */
+#define RELEASE	"lease_owner = NULL, lease_until = NULL, last_error = ?," \
+	" next_attempt_at = strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"
+/* When the unknown send of an outbox row o ended (a lapsed lease: its end). */
+#define UNSURE_SINCE "COALESCE(o.unsure_since, o.lease_until, " NOW ")"
+/* An outbox row o with its message m, as operators see it (struct store_outbox_entry). */
+#define OUTBOX_ROW "o.message_id, m.uid, m.connection_id, m.recipient," \
+	" CASE WHEN o.lease_until > " NOW " THEN 'sending'" \
+	" WHEN o.held_since IS NOT NULL THEN 'held'" \
+	" WHEN m.status = 'sending' THEN 'unsure' ELSE 'queued' END," \
+	" o.attempts, o.last_error FROM outbox o" \
+	" JOIN messages m ON m.id = o.message_id"
+
+enum outbox_stmt {
+	STMT_AGENTQ_ADD,
+	STMT_OUTBOX_DEL,
+	STMT_CLAIM_SELECT,
+	STMT_CLAIM_LEASE,
+	STMT_CLAIM_SENDING,
+	STMT_MARK_LEASE,
+	STMT_OUTBOX_OWNERS,
+	STMT_OUTBOX_UNCLAIM,
+	STMT_OUTBOX_DONE,
+	STMT_OUTBOX_RETRY,
+	STMT_OUTBOX_UNSURE,
+	STMT_OUTBOX_LOOKUP,
+	STMT_OUTBOX_NOT_FOUND,
+	STMT_OUTBOX_RETRY_MSG,
+	STMT_OUTBOX_SEND_AGAIN,
+	STMT_OUTBOX_HOLD,
+	STMT_OUTBOX_EACH,
+	STMT_OUTBOX_GET,
+	STMT_OUTBOX_REQUEUE,
+	STMT_AQ_SELECT,
+	STMT_AQ_LEASE,
+	STMT_AQ_DONE,
+	OUTBOX__MAX
+};
+
+static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
+	DB_SQL(STMT_AGENTQ_ADD, "INSERT INTO agent_queue (message_id, session_id,"
+	    " agent_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
+	DB_SQL(STMT_OUTBOX_DEL, "DELETE FROM outbox WHERE message_id = ?"),
+	DB_SQL(STMT_CLAIM_SELECT, "SELECT o.message_id, m.uid, m.connection_id,"
+	    " m.recipient, m.text, o.attempts + 1, m.status = 'sending',"
+	    " COALESCE(c.opted_out, 0), o.priority, o.not_found,"
+	    " (julianday('now') - julianday(" UNSURE_SINCE ")) * 86400.0"
+	    " FROM outbox o JOIN messages m ON m.id = o.message_id"
+	    " JOIN connections k ON k.id = m.connection_id"
+	    " LEFT JOIN contacts c ON c.id = m.contact_id"
+	    " WHERE k.status = 'RUNNING' AND o.held_since IS NULL"
+	    " AND o.next_attempt_at <= " NOW
+	    " AND (o.lease_until IS NULL OR o.lease_until < " NOW ")"
+	    " ORDER BY o.next_attempt_at, o.message_id LIMIT ?"),
+	/* A message still 'sending' is unsure: its unknown send ended by the lapsed lease at the latest. */
+	DB_SQL(STMT_CLAIM_LEASE, "UPDATE outbox SET lease_owner = ?,"
+	    " unsure_since = COALESCE(unsure_since, CASE WHEN (SELECT status"
+	    " FROM messages WHERE id = message_id) = 'sending' THEN lease_until"
+	    " END),"
+	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
+	    " attempts = attempts + 1 WHERE message_id = ?"),
+	/* Just before its request: the message may be sent from now on. */
+	DB_SQL(STMT_CLAIM_SENDING, "UPDATE messages SET status = 'sending',"
+	    " updated_at = " NOW " WHERE id = ? AND status = 'queued'"),
+	/* ... if its claim still holds (owner, lease modifier, message id), renewed. */
+	DB_SQL(STMT_MARK_LEASE, "UPDATE outbox SET lease_until ="
+	    " strftime('%Y-%m-%d %H:%M:%f', 'now', ?2) WHERE message_id = ?3"
+	    " AND lease_owner = ?1"),
+	DB_SQL(STMT_OUTBOX_OWNERS, "SELECT DISTINCT lease_owner FROM outbox"
+	    " WHERE lease_owner IS NOT NULL"),
+	/* A claim that never reached its request: given back, not counted. */
+	DB_SQL(STMT_OUTBOX_UNCLAIM, "UPDATE outbox SET lease_owner = NULL,"
+	    " lease_until = NULL, attempts = MAX(attempts - 1, 0)"
+	    " WHERE lease_owner = ? AND (SELECT status FROM messages"
+	    " WHERE id = outbox.message_id) = 'queued'"),
+	DB_SQL(STMT_OUTBOX_DONE, "UPDATE messages SET status = ?1,"
+	    " infobip_id = COALESCE(?2, infobip_id),"
+	    " bulk_id = COALESCE(?3, bulk_id),"
+	    " status_group = ?4, status_name = ?5, status_description = ?6,"
+	    " sms_count = COALESCE(?7, sms_count),"
+	    " sent_at = CASE WHEN ?1 = 'accepted' THEN " NOW " ELSE sent_at END,"
+	    " updated_at = " NOW " WHERE id = ?8 AND " RANK("status")
+	    " < " RANK("?1")),
+	DB_SQL(STMT_OUTBOX_RETRY, "UPDATE outbox SET " RELEASE ","
+	    " unsure_since = NULL, not_found = 0 WHERE message_id = ?"),
+	DB_SQL(STMT_OUTBOX_UNSURE, "UPDATE outbox SET " RELEASE ","
+	    " unsure_since = " NOW ", not_found = 0 WHERE message_id = ?"),
+	DB_SQL(STMT_OUTBOX_LOOKUP, "UPDATE outbox SET " RELEASE
+	    " WHERE message_id = ?"),
+	DB_SQL(STMT_OUTBOX_NOT_FOUND, "UPDATE outbox SET " RELEASE ","
+	    " not_found = not_found + 1 WHERE message_id = ?"),
+	DB_SQL(STMT_OUTBOX_RETRY_MSG, "UPDATE messages SET status = 'queued',"
+	    " updated_at = " NOW " WHERE id = ? AND status = 'sending'"),
+	DB_SQL(STMT_OUTBOX_SEND_AGAIN, "UPDATE outbox SET unsure_since = NULL,"
+	    " not_found = 0 WHERE message_id = ?"),
+	DB_SQL(STMT_OUTBOX_HOLD, "UPDATE outbox SET lease_owner = NULL,"
+	    " lease_until = NULL, last_error = ?, held_since = " NOW
+	    " WHERE message_id = ?"),
+	DB_SQL(STMT_OUTBOX_EACH, "SELECT " OUTBOX_ROW " WHERE ?1 IS NULL"
+	    " OR m.connection_id = ?1 ORDER BY o.message_id LIMIT ?2"),
+	DB_SQL(STMT_OUTBOX_GET, "SELECT " OUTBOX_ROW " WHERE o.message_id = ?"),
+	DB_SQL(STMT_OUTBOX_REQUEUE, "UPDATE outbox SET lease_owner = NULL,"
+	    " lease_until = NULL, attempts = 0, next_attempt_at = " NOW ","
+	    " last_error = '', unsure_since = NULL, not_found = 0,"
+	    " held_since = NULL WHERE message_id = ?"),
+	DB_SQL(STMT_AQ_SELECT, "SELECT q.message_id, q.session_id, q.agent_id,"
+	    " s.contact_id, m.connection_id, c.phone, m.text, s.data,"
+	    " s.collect_step, s.responsible = 'ai', c.opted_out,"
+	    " a.status = 'RUNNING', k.sender"
+	    " FROM agent_queue q JOIN messages m ON m.id = q.message_id"
+	    " JOIN sessions s ON s.id = q.session_id"
+	    " JOIN contacts c ON c.id = s.contact_id"
+	    " JOIN agents a ON a.id = q.agent_id"
+	    " JOIN connections k ON k.id = m.connection_id"
+	    " WHERE q.lease_until IS NULL OR q.lease_until < " NOW
+	    " ORDER BY q.message_id LIMIT ?"),
+	DB_SQL(STMT_AQ_LEASE, "UPDATE agent_queue SET lease_owner = ?,"
+	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
+	    " attempts = attempts + 1 WHERE message_id = ?"),
+	DB_SQL(STMT_AQ_DONE, "DELETE FROM agent_queue WHERE message_id = ?"),
+};
+
+static const struct db_table outbox_sql = { DB_SLOT_OUTBOX, OUTBOX__MAX, outbox_stmt };
+
+int
+store_agent_queue_add(struct store *st, int64_t message, int64_t session,
+    int64_t agent)
+{
+	return db_exec(st->db, &outbox_sql, STMT_AGENTQ_ADD, "iii", message, session, agent);
+}
+
+void
+store_claims_free(struct store_claim *c, size_t n)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(c[i].recipient);
+		free(c[i].text);
+	}
+	free(c);
+}
+
+/* What tells an outbox claim from an agent-queue claim. */
+struct claim_kind {
+	enum outbox_stmt	 select;	/* due rows, LIMIT ? */
+	enum outbox_stmt	 lease;		/* owner, lease modifier, message id */
+	enum outbox_stmt	 after;		/* run on each claimed id; OUTBOX__MAX: none */
+	size_t		 itemsz;
+	/* Reads one row into item; returns its message id, 0 when out of memory. */
+	int64_t		(*fill)(struct db_stmt *, void *item);
+	void		(*release)(void *items, size_t n);
+};
+
+/*
+ * Claims up to max due rows of a kind for owner until lease_seconds from
+ * now, in one write transaction so that two processes never claim the same
+ * row. Returns the count with *out, < 0 on error.
+ */
+static int
+claim(struct store *st, const struct claim_kind *k, const char *owner,
+    int lease_seconds, size_t max, void **out)
+{
+	char		*items = NULL;
+	int64_t		*ids = NULL;
+	struct db_stmt	*s;
+	char		 lease[32];
+	size_t		 n = 0, i;
+	int		 rc;
+
+	*out = NULL;
+	if (max == 0)
+		return 0;
+	if ((rc = db_exists(st->db, &outbox_sql, k->select, "i", (int64_t)max)) <= 0)
+		return rc;
+	if ((items = calloc(max, k->itemsz)) == NULL ||
+	    (ids = calloc(max, sizeof(*ids))) == NULL) {
+		free(items);
+		return -1;
+	}
+	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if (store_begin(st) < 0)
+		goto err;
+	for (rc = db_run(st->db, &outbox_sql, k->select, &s, "i", (int64_t)max);
+	    rc == DB_ROW && n < max; rc = db_step(s), n++)
+		if ((ids[n] = k->fill(s, items + n * k->itemsz)) == 0) {
+			n++;
+			rc = -1;
+			break;
+		}
+	db_reset(s);
+	if (rc < 0)
+		goto err;
+	for (i = 0; i < n; i++)
+		if (db_exec(st->db, &outbox_sql, k->lease, "ssi", owner, lease, ids[i]) < 0 ||
+		    (k->after != OUTBOX__MAX &&
+		    db_exec(st->db, &outbox_sql, k->after, "i", ids[i]) < 0))
+			goto err;
+	if (store_commit(st) < 0)
+		goto err;
+	free(ids);
+	*out = items;
+	return (int)n;
+err:
+	store_rollback(st);
+	k->release(items, n);
+	free(ids);
+	return -1;
+}
+
+static int64_t
+outbox_fill(struct db_stmt *s, void *item)
+{
+	struct store_claim	*c = item;
+
+	c->message = db_int64(s, 0);
+	db_copy(s, 1, c->uid, sizeof(c->uid));
+	db_copy(s, 2, c->conn, sizeof(c->conn));
+	c->recipient = strdup(db_text(s, 3));
+	c->text = strdup(db_text(s, 4));
+	c->attempts = db_int(s, 5);
+	c->unsure = db_int(s, 6);
+	c->opted_out = db_int(s, 7);
+	c->priority = db_int(s, 8);
+	c->not_found = db_int(s, 9);
+	c->unsure_age = db_double(s, 10);
+	return c->recipient != NULL && c->text != NULL ? c->message : 0;
+}
+
+static void
+outbox_release(void *items, size_t n)
+{
+	store_claims_free(items, n);
+}
+
+/* A claimed message stays 'queued' until store_outbox_mark_sending. */
+static const struct claim_kind outbox_kind = {
+	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, OUTBOX__MAX,
+	sizeof(struct store_claim), outbox_fill, outbox_release,
+};
+
+int
+store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
+    size_t max, struct store_claim **out)
+{
+	void	*items;
+	int	 rc;
+
+	rc = claim(st, &outbox_kind, owner, lease_seconds, max, &items);
+	*out = items;
+	return rc;
+}
+
+int
+store_outbox_mark_sending(struct store *st, const char *owner,
+    int lease_seconds, const int64_t *ids, size_t n, int *held)
+{
+	char	 lease[32];
+	size_t	 i;
+	int	 rc;
+
+	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if (store_begin(st) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((rc = db_exec_changed(st->db, &outbox_sql, STMT_MARK_LEASE, "ssi", owner, lease,
+		    ids[i])) < 0)
+			goto err;
+		held[i] = rc > 0;
+		if (held[i] && db_exec(st->db, &outbox_sql, STMT_CLAIM_SENDING, "i",
+		    ids[i]) < 0)
+			goto err;
+	}
+	return store_commit(st);
+err:
+	store_rollback(st);
+	return -1;
+}
+
+int
+store_outbox_release_dead(struct store *st,
+    int (*dead)(const char *owner, void *arg), void *arg, long *released)
+{
+	struct db_stmt	*s;
+	char		 (*owners)[STORE_OWNER_MAX] = NULL;
+	size_t		 n = 0, room = 0, i;
+	int		 rc;
+	void		*p;
+
+	*released = 0;
+	for (rc = db_run(st->db, &outbox_sql, STMT_OUTBOX_OWNERS, &s, ""); rc == DB_ROW;
+	    rc = db_step(s)) {
+		if (n == room) {
+			room = room ? room * 2 : 8;
+			if ((p = realloc(owners, room * sizeof(*owners))) ==
+			    NULL) {
+				rc = -1;
+				break;
+			}
+			owners = p;
+		}
+		db_copy(s, 0, owners[n], sizeof(owners[n]));
+		if (dead(owners[n], arg))
+			n++;
+	}
+	db_reset(s);
+	if (rc < 0)
+		goto out;
+	/* Each its own short transaction: the webhooks wait for none long. */
+	for (i = 0; i < n; i++) {
+		if (db_exec(st->db, &outbox_sql, STMT_OUTBOX_UNCLAIM, "s", owners[i]) < 0) {
+			rc = -1;
+			goto out;
+		}
+		*released += db_changes(st->db);
+	}
+	rc = 1;
+out:
+	free(owners);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_outbox_remove(struct store *st, int64_t message)
+{
+	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_DEL, "i", message);
+}
+
+int
+store_outbox_done(struct store *st, int64_t message, const char *status,
+    const char *infobip_id, const char *bulk_id, const char *group_name,
+    const char *status_name, const char *description, int sms_count)
+{
+	if (db_exec(st->db, &outbox_sql, STMT_OUTBOX_DONE, "ssssss" "Ii", status, infobip_id,
+	    bulk_id, group_name != NULL ? group_name : "",
+	    status_name != NULL ? status_name : "",
+	    description != NULL ? description : "", sms_count, message) < 0)
+		return -1;
+	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_DEL, "i", message);
+}
+
+/* How each kind of release leaves the outbox row and the message. */
+static const struct {
+	enum outbox_stmt	 stmt;		/* binds error, delay modifier, message */
+	int		 requeue;	/* the message goes back to 'queued' */
+} retry_kinds[] = {
+	[STORE_RETRY_SEND] = { STMT_OUTBOX_RETRY, 1 },
+	[STORE_RETRY_UNSURE] = { STMT_OUTBOX_UNSURE, 0 },
+	[STORE_RETRY_LOOKUP] = { STMT_OUTBOX_LOOKUP, 0 },
+	[STORE_RETRY_NOT_FOUND] = { STMT_OUTBOX_NOT_FOUND, 0 },
+};
+
+int
+store_outbox_retry(struct store *st, int64_t message, double delay_seconds,
+    const char *error, enum store_retry kind)
+{
+	char	 delay[48];
+
+	if ((size_t)kind >= sizeof(retry_kinds) / sizeof(retry_kinds[0]))
+		return -1;
+	snprintf(delay, sizeof(delay), "+%.3f seconds", delay_seconds);
+	if (db_exec(st->db, &outbox_sql, retry_kinds[kind].stmt, "ssi", error, delay,
+	    message) < 0)
+		return -1;
+	/* An unsure message stays 'sending': the next claim looks it up first. */
+	if (!retry_kinds[kind].requeue)
+		return 1;
+	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_RETRY_MSG, "i", message);
+}
+
+int
+store_outbox_send_again(struct store *st, int64_t message)
+{
+	return db_exec_changed(st->db, &outbox_sql, STMT_OUTBOX_SEND_AGAIN, "i", message);
+}
+
+int
+store_outbox_hold(struct store *st, int64_t message, const char *reason)
+{
+	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_HOLD, "si", reason, message);
+}
+
+/* Reads an OUTBOX_ROW result into e. */
+static void
+outbox_entry_fill(struct db_stmt *s, struct store_outbox_entry *e)
+{
+	e->message = db_int64(s, 0);
+	db_copy(s, 1, e->uid, sizeof(e->uid));
+	db_copy(s, 2, e->conn, sizeof(e->conn));
+	db_copy(s, 3, e->recipient, sizeof(e->recipient));
+	db_copy(s, 4, e->state, sizeof(e->state));
+	e->attempts = db_int(s, 5);
+	db_copy(s, 6, e->last_error, sizeof(e->last_error));
+}
+
+int
+store_outbox_each(struct store *st, const char *conn, int limit,
+    int (*fn)(const struct store_outbox_entry *, void *), void *arg)
+{
+	struct store_outbox_entry	 e;
+	struct db_stmt			*s;
+	int				 rc;
+
+	for (rc = db_run(st->db, &outbox_sql, STMT_OUTBOX_EACH, &s, "si", conn, (int64_t)limit);
+	    rc == DB_ROW; rc = db_step(s)) {
+		outbox_entry_fill(s, &e);
+		if (!fn(&e, arg))
+			break;
+	}
+	db_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_outbox_get(struct store *st, int64_t message,
+    struct store_outbox_entry *e)
+{
+	struct db_stmt	*s;
+	int		 rc;
+
+	memset(e, 0, sizeof(*e));
+	if ((rc = db_run(st->db, &outbox_sql, STMT_OUTBOX_GET, &s, "i", message)) < 0)
+		return -1;
+	if (rc != DB_ROW)
+		return 0;
+	outbox_entry_fill(s, e);
+	db_reset(s);
+	return 1;
+}
+
+int
+store_outbox_requeue(struct store *st, int64_t message)
+{
+	if (db_exec(st->db, &outbox_sql, STMT_OUTBOX_REQUEUE, "i", message) < 0)
+		return -1;
+	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_RETRY_MSG, "i", message);
+}
+
+void
+store_agent_jobs_free(struct store_agent_job *j, size_t n)
+{
+	size_t	 i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(j[i].text);
+		free(j[i].session_data);
+	}
+	free(j);
+}
+
+static int64_t
+agent_job_fill(struct db_stmt *s, void *item)
+{
+	struct store_agent_job	*j = item;
+
+	j->message = db_int64(s, 0);
+	j->session = db_int64(s, 1);
+	j->agent = db_int64(s, 2);
+	j->contact = db_int64(s, 3);
+	db_copy(s, 4, j->conn, sizeof(j->conn));
+	db_copy(s, 5, j->phone, sizeof(j->phone));
+	j->text = strdup(db_text(s, 6));
+	j->session_data = strdup(db_text(s, 7));
+	j->collect_step = db_int(s, 8);
+	j->ai = db_int(s, 9);
+	j->opted_out = db_int(s, 10);
+	j->agent_running = db_int(s, 11);
+	db_copy(s, 12, j->sender, sizeof(j->sender));
+	return j->text != NULL && j->session_data != NULL ? j->message : 0;
+}
+
+static void
+agent_job_release(void *items, size_t n)
+{
+	store_agent_jobs_free(items, n);
+}
+
+static const struct claim_kind agent_kind = {
+	STMT_AQ_SELECT, STMT_AQ_LEASE, OUTBOX__MAX,
+	sizeof(struct store_agent_job), agent_job_fill, agent_job_release,
+};
+
+int
+store_agent_queue_claim(struct store *st, const char *owner,
+    int lease_seconds, size_t max, struct store_agent_job **out)
+{
+	void	*items;
+	int	 rc;
+
+	rc = claim(st, &agent_kind, owner, lease_seconds, max, &items);
+	*out = items;
+	return rc;
+}
+
+int
+store_agent_queue_done(struct store *st, int64_t message)
+{
+	return db_exec(st->db, &outbox_sql, STMT_AQ_DONE, "i", message);
+}
