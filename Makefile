@@ -66,6 +66,12 @@ build/admin_static.c: cgi/admin/static/embed.sh $(wildcard cgi/admin/static/*.cs
 build/admin.fcgi: cgi/admin/admin.c $(ADMIN_SRC) $(wildcard cgi/admin/*.h) build/admin_static.c build/libibchannel.a
 	$(Q)$(CC) $(ALL_CFLAGS) -Icgi/admin -o $@ cgi/admin/admin.c $(ADMIN_SRC) build/admin_static.c build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
+# inbound.fcgi too: routing, the webhook and /health in inbound.c, the
+# send API in inbound_api.c, the public docs page in inbound_docs.c.
+INBOUND_SRC =	$(wildcard cgi/inbound_*.c)
+build/inbound.fcgi: cgi/inbound.c cgi/inbound.h $(INBOUND_SRC) build/libibchannel.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Icgi -o $@ cgi/inbound.c $(INBOUND_SRC) build/libibchannel.a -Wl,--as-needed $(LDLIBS)
+
 build/%.fcgi: cgi/%.c build/libibchannel.a
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
