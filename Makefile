@@ -81,7 +81,7 @@ IBCHANNEL_SRC =	$(wildcard cli/ibchannel_*.c)
 build/ibchannel: cli/ibchannel.c cli/ibchannel.h $(IBCHANNEL_SRC) build/libibchannel.a
 	$(Q)$(CC) $(ALL_CFLAGS) -Icli -o $@ cli/ibchannel.c $(IBCHANNEL_SRC) build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
-build/unit/%: tests/unit/%.c tests/unit/check.h $(COMMON_OBJ)
+build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(COMMON_OBJ)
 	@mkdir -p build/unit
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) $(LDLIBS)
 
@@ -93,7 +93,7 @@ build/asan/obj/%.o: common/%.c $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
-build/asan/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJ)
+build/asan/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LDLIBS)
 
 unit: $(UNIT) $(UNIT_ASAN)

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "child.h"
 #include "infobip.h"
 #include "log.h"
 
@@ -36,8 +36,7 @@
 static const char unreachable[] = "API URL unreachable or not Infobip: ";
 
 static char	 sim_url[128];		/* http://127.0.0.1:PORT */
-static pid_t	 sim_pid = -1;
-static int	 sim_out = -1;		/* its stdout, kept open */
+static struct child sim = CHILD_NONE;
 static int	 real_stderr = -1;
 
 /* --- base URL rule (no network) ------------------------------------ */
@@ -131,83 +130,16 @@ test_base_url(void)
 
 /* --- the simulator ------------------------------------------------- */
 
-/* Starts ibsim on a free port and waits for its "listening" line. */
+/* Starts ibsim on a free port; its URL goes to sim_url. */
 static int
 sim_start(void)
 {
-	int		 fds[2];
-	char		 buf[512];
-	size_t		 len = 0;
-	ssize_t		 r;
-	struct pollfd	 pfd;
-	time_t		 deadline;
-	const char	*p;
+	static const char *const argv[] = { "python3", "tests/sim/ibsim.py",
+	    "--port", "0", "--keys", KEY, "--sms-only-keys", KEY_SMS,
+	    "--no-credit", NO_CREDIT, "--quiet", NULL };
 
-	if (access("tests/sim/ibsim.py", R_OK) != 0) {
-		CHECK(0, "tests/sim/ibsim.py not found: run from the "
-		    "repository root");
-		return 0;
-	}
-	if (pipe(fds) == -1)
-		return 0;
-	fflush(NULL);
-	if ((sim_pid = fork()) == -1)
-		return 0;
-	if (sim_pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		/* The simulator's own messages stay out of the captured log. */
-		dup2(real_stderr, STDERR_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execlp("python3", "python3", "tests/sim/ibsim.py", "--port", "0",
-		    "--keys", KEY, "--sms-only-keys", KEY_SMS, "--no-credit",
-		    NO_CREDIT, "--quiet", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	sim_out = fds[0];
-	deadline = time(NULL) + 20;
-	pfd.fd = sim_out;
-	pfd.events = POLLIN;
-	while (memchr(buf, '\n', len) == NULL && len < sizeof(buf) - 1 &&
-	    time(NULL) < deadline) {
-		if (poll(&pfd, 1, 500) <= 0)
-			continue;
-		if ((r = read(sim_out, buf + len, sizeof(buf) - 1 - len)) <= 0)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	if ((p = strstr(buf, "ibsim listening on http://127.0.0.1:")) == NULL) {
-		CHECK(0, "simulator did not start: \"%s\"", buf);
-		return 0;
-	}
-	p += strlen("ibsim listening on ");
-	snprintf(sim_url, sizeof(sim_url), "%.*s", (int)strcspn(p, "\r\n"),
-	    p);
-	return 1;
-}
-
-static void
-sim_stop(void)
-{
-	int	 i, status;
-
-	if (sim_pid <= 0)
-		return;
-	kill(sim_pid, SIGTERM);
-	for (i = 0; i < 50; i++) {
-		if (waitpid(sim_pid, &status, WNOHANG) == sim_pid)
-			break;
-		usleep(100 * 1000);
-	}
-	if (i == 50) {
-		kill(sim_pid, SIGKILL);
-		waitpid(sim_pid, &status, 0);
-	}
-	sim_pid = -1;
-	if (sim_out != -1)
-		close(sim_out);
+	return child_start(&sim, argv, real_stderr, "simulator", sim_url,
+	    sizeof(sim_url));
 }
 
 /* Collects a control-API answer. */
@@ -1055,7 +987,7 @@ main(void)
 	test_lookup_errors(c);
 out:
 	ib_close(c);
-	sim_stop();
+	child_stop(&sim);
 	check_log(cap);
 	fclose(cap);
 	return check_done();
