@@ -1,4 +1,4 @@
-/* The unit tests' helper servers (the Infobip simulator, the fake agent) run as children on a free loopback port. */
+/* The unit tests' helper servers (the Infobip simulator, the fake agent) run as children on a free loopback port, calls to their control APIs, and the requests they recorded. */
 #ifndef CHILD_H
 #define CHILD_H
 
@@ -8,9 +8,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
 
 #include "check.h"
 
@@ -112,6 +117,74 @@ child_stop(struct child *c)
 	if (c->out != -1)
 		close(c->out);
 	c->out = -1;
+}
+
+/* Appends what a child sends to *arg, a malloc'd string (the caller frees it); a curl write callback. */
+static size_t
+child_collect(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	char	**buf = arg, *p;
+	size_t	 old = *buf ? strlen(*buf) : 0, n = size * nmemb;
+
+	if ((p = realloc(*buf, old + n + 1)) == NULL)
+		return 0;
+	memcpy(p + old, ptr, n);
+	p[old + n] = '\0';
+	*buf = p;
+	return n;
+}
+
+/*
+ * One call to a child's control API at url: GET, or POST of json (NULL:
+ * "{}") as JSON. Returns the body (malloc'd, the caller frees it; NULL
+ * when there is none) and the HTTP status in *status, -1 without an
+ * answer.
+ */
+static char *
+child_call(const char *method, const char *url, const char *json,
+    long *status)
+{
+	CURL			*h;
+	struct curl_slist	*hdrs = NULL;
+	char			*body = NULL;
+
+	*status = -1;
+	if ((h = curl_easy_init()) == NULL)
+		return NULL;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, child_collect);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+	if (strcmp(method, "POST") == 0) {
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json ? json : "{}");
+	}
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return body;
+}
+
+/*
+ * Copies header name (any case) from the headers object of a request a
+ * child recorded into dst (dstsz bytes); none when it is not there.
+ */
+static void
+child_header(struct json_object *hdrs, const char *name, const char *none,
+    char *dst, size_t dstsz)
+{
+	struct json_object_iterator	 it, end;
+
+	snprintf(dst, dstsz, "%s", none);
+	it = json_object_iter_begin(hdrs);
+	end = json_object_iter_end(hdrs);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		if (strcasecmp(json_object_iter_peek_name(&it), name) == 0)
+			snprintf(dst, dstsz, "%s", json_object_get_string(
+			    json_object_iter_peek_value(&it)));
 }
 
 #endif

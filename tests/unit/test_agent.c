@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -117,39 +116,17 @@ fake_start(void)
 	    sizeof(base));
 }
 
-static size_t
-collect(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	char	**buf = arg, *p;
-	size_t	 old = *buf ? strlen(*buf) : 0, n = size * nmemb;
-
-	if ((p = realloc(*buf, old + n + 1)) == NULL)
-		return 0;
-	memcpy(p + old, ptr, n);
-	p[old + n] = '\0';
-	*buf = p;
-	return n;
-}
-
 /* The fake's records: {"requests": [...]}; put it when done. */
 static struct json_object *
 requests(void)
 {
-	CURL			*h;
 	struct json_object	*o = NULL;
-	char			 url[256], *body = NULL;
+	char			 url[256], *body;
+	long			 status;
 
-	if ((h = curl_easy_init()) == NULL)
-		return NULL;
 	snprintf(url, sizeof(url), "%s/_requests", base);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	if (curl_easy_perform(h) == CURLE_OK && body != NULL)
+	if ((body = child_call("GET", url, NULL, &status)) != NULL)
 		o = json_tokener_parse(body);
-	curl_easy_cleanup(h);
 	free(body);
 	return o;
 }
@@ -185,20 +162,6 @@ recorded_free(struct recorded *r)
 }
 
 static void
-header(struct json_object *hdrs, const char *name, char *dst, size_t dstsz)
-{
-	struct json_object_iterator	 it, end;
-
-	snprintf(dst, dstsz, "(none)");
-	it = json_object_iter_begin(hdrs);
-	end = json_object_iter_end(hdrs);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-		if (strcasecmp(json_object_iter_peek_name(&it), name) == 0)
-			snprintf(dst, dstsz, "%s", json_object_get_string(
-			    json_object_iter_peek_value(&it)));
-}
-
-static void
 last_request(const char *path, struct recorded *r)
 {
 	struct json_object	*o, *a, *e, *v;
@@ -215,8 +178,10 @@ last_request(const char *path, struct recorded *r)
 			continue;
 		r->found = 1;
 		if (json_object_object_get_ex(e, "headers", &v)) {
-			header(v, "Authorization", r->auth, sizeof(r->auth));
-			header(v, "Content-Type", r->ctype, sizeof(r->ctype));
+			child_header(v, "Authorization", "(none)", r->auth,
+			    sizeof(r->auth));
+			child_header(v, "Content-Type", "(none)", r->ctype,
+			    sizeof(r->ctype));
 		}
 		if (json_object_object_get_ex(e, "body", &v)) {
 			r->raw = strdup(json_object_get_string(v));

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -142,49 +141,16 @@ sim_start(void)
 	    sizeof(sim_url));
 }
 
-/* Collects a control-API answer. */
-static size_t
-http_collect(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	char	**buf = arg, *p;
-	size_t	 old = *buf ? strlen(*buf) : 0, n = size * nmemb;
-
-	if ((p = realloc(*buf, old + n + 1)) == NULL)
-		return 0;
-	memcpy(p + old, ptr, n);
-	p[old + n] = '\0';
-	*buf = p;
-	return n;
-}
-
 /* One call to the simulator's control API; returns the body (free it). */
 static char *
 sim_call(const char *method, const char *path, const char *json)
 {
-	CURL			*h;
-	struct curl_slist	*hdrs = NULL;
-	char			 url[512], *body = NULL;
-	long			 status = 0;
+	char	 url[512], *body;
+	long	 status;
 
-	if ((h = curl_easy_init()) == NULL)
-		return NULL;
 	snprintf(url, sizeof(url), "%s%s", sim_url, path);
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	if (strcmp(method, "POST") == 0)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json ? json : "{}");
-	if (curl_easy_perform(h) != CURLE_OK)
-		status = -1;
-	else
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	body = child_call(method, url, json, &status);
 	CHECK(status == 200, "control %s %s: HTTP %ld", method, path, status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
 	return body;
 }
 
@@ -210,22 +176,6 @@ struct recorded {
 	int	 status;		/* -1 when it got no answer */
 	int	 count;			/* requests recorded for the path */
 };
-
-/* Copies header name (any case) from the recorded headers object. */
-static void
-rec_header(struct json_object *hdrs, const char *name, char *dst,
-    size_t dstsz)
-{
-	struct json_object_iterator	 it, end;
-
-	dst[0] = '\0';
-	it = json_object_iter_begin(hdrs);
-	end = json_object_iter_end(hdrs);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-		if (strcasecmp(json_object_iter_peek_name(&it), name) == 0)
-			snprintf(dst, dstsz, "%s", json_object_get_string(
-			    json_object_iter_peek_value(&it)));
-}
 
 /* Fills r with the last request the simulator saw on path; 1 if any. */
 static int
@@ -257,11 +207,12 @@ sim_last(const char *path, struct recorded *r)
 	r->status = json_object_object_get_ex(last, "status", &v) &&
 	    json_object_is_type(v, json_type_int) ? json_object_get_int(v) : -1;
 	if (json_object_object_get_ex(last, "headers", &v)) {
-		rec_header(v, "Authorization", r->auth, sizeof(r->auth));
-		rec_header(v, "Content-Type", r->content_type,
+		child_header(v, "Authorization", "", r->auth,
+		    sizeof(r->auth));
+		child_header(v, "Content-Type", "", r->content_type,
 		    sizeof(r->content_type));
-		rec_header(v, "Accept", r->accept, sizeof(r->accept));
-		rec_header(v, "User-Agent", r->user_agent,
+		child_header(v, "Accept", "", r->accept, sizeof(r->accept));
+		child_header(v, "User-Agent", "", r->user_agent,
 		    sizeof(r->user_agent));
 	}
 	rv = 1;
