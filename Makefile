@@ -66,6 +66,12 @@ build/admin_static.c: cgi/admin/static/embed.sh $(wildcard cgi/admin/static/*.cs
 build/admin.fcgi: cgi/admin/admin.c $(ADMIN_SRC) $(wildcard cgi/admin/*.h) build/admin_static.c build/libibchannel.a
 	$(Q)$(CC) $(ALL_CFLAGS) -Icgi/admin -o $@ cgi/admin/admin.c $(ADMIN_SRC) build/admin_static.c build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
+# inbound.fcgi too: routing, the webhook and /health in inbound.c, the
+# send API in inbound_api.c, the public docs page in inbound_docs.c.
+INBOUND_SRC =	$(wildcard cgi/inbound_*.c)
+build/inbound.fcgi: cgi/inbound.c cgi/inbound.h $(INBOUND_SRC) build/libibchannel.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Icgi -o $@ cgi/inbound.c $(INBOUND_SRC) build/libibchannel.a -Wl,--as-needed $(LDLIBS)
+
 build/%.fcgi: cgi/%.c build/libibchannel.a
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
@@ -75,7 +81,7 @@ IBCHANNEL_SRC =	$(wildcard cli/ibchannel_*.c)
 build/ibchannel: cli/ibchannel.c cli/ibchannel.h $(IBCHANNEL_SRC) build/libibchannel.a
 	$(Q)$(CC) $(ALL_CFLAGS) -Icli -o $@ cli/ibchannel.c $(IBCHANNEL_SRC) build/libibchannel.a -Wl,--as-needed $(LDLIBS)
 
-build/unit/%: tests/unit/%.c tests/unit/check.h $(COMMON_OBJ)
+build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(COMMON_OBJ)
 	@mkdir -p build/unit
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) $(LDLIBS)
 
@@ -87,7 +93,7 @@ build/asan/obj/%.o: common/%.c $(COMMON_HDR)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
-build/asan/%: tests/unit/%.c tests/unit/check.h $(ASAN_OBJ)
+build/asan/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LDLIBS)
 
 unit: $(UNIT) $(UNIT_ASAN)

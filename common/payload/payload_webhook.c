@@ -1,4 +1,4 @@
-/* Infobip webhook bodies: inbound SMS, delivery reports, link clicks. */
+/* Infobip webhook bodies: inbound SMS, delivery reports, link clicks; the shared readers, timestamps and inbound SMS (reports and clicks: payload_webhook_reports.c). */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 #include "log.h"
 #include "payload_int.h"
 #include "payload_webhook.h"
+#include "payload_webhook_int.h"
 #include "smstext.h"
 
 /* "YYYY-MM-DD HH:MM:SS.SSS" and its NUL. */
@@ -20,34 +21,8 @@
 #define WH_MS_PER_DAY	86400000LL
 
 static const char wh_why_results[] = "no results array";
-static const char wh_why_click[] = "click without a usable messageId";
 
-/* Infobip's status groups, indexed by groupId, and the status we keep. */
-static const struct {
-	const char	*name;
-	const char	*status;
-} wh_groups[] = {
-	{ "ACCEPTED", "accepted" },
-	{ "PENDING", "accepted" },
-	{ "UNDELIVERABLE", "undeliverable" },
-	{ "DELIVERED", "delivered" },
-	{ "EXPIRED", "expired" },
-	{ "REJECTED", "rejected" },
-};
-#define WH_NGROUPS	((int)(sizeof(wh_groups) / sizeof(wh_groups[0])))
-
-/* Verdicts on a required id (messageId, from), worded for item errors. */
-enum wh_idcheck {
-	WH_ID_OK,
-	WH_ID_MISSING,
-	WH_ID_NOTSTR,
-	WH_ID_EMPTY,
-	WH_ID_CTRL,
-	WH_ID_UTF8,
-	WH_ID_LONG,
-};
-
-static const char *const wh_id_faults[] = {
+const char *const wh_id_faults[] = {
 	[WH_ID_OK] = "is fine",
 	[WH_ID_MISSING] = "is missing",
 	[WH_ID_NOTSTR] = "is not a string",
@@ -64,7 +39,7 @@ static const int wh_mdays[12] = {
 /* --- JSON access ----------------------------------------------------- */
 
 /* Records why an item is bad; the first reason is kept. */
-static void
+void
 wh_fault(char *err, size_t errsz, const char *what, const char *how)
 {
 	if (err[0] != '\0')
@@ -81,7 +56,7 @@ wh_fault(char *err, size_t errsz, const char *what, const char *how)
  * whole: a cut id would name another message. Returns the verdict; dst
  * is "" unless WH_ID_OK.
  */
-static enum wh_idcheck
+enum wh_idcheck
 wh_id(struct json_object *o, const char *key, char *dst, size_t dstsz)
 {
 	struct json_object	*v;
@@ -113,7 +88,7 @@ wh_id(struct json_object *o, const char *key, char *dst, size_t dstsz)
  * repairing them if needed and cutting at a character boundary when they
  * do not fit. Sets *oom (and leaves dst "") when out of memory.
  */
-static void
+void
 wh_copy(int *oom, char *dst, size_t dstsz, const char *s, size_t len)
 {
 	char	*fixed = NULL;
@@ -140,7 +115,7 @@ wh_copy(int *oom, char *dst, size_t dstsz, const char *s, size_t len)
 }
 
 /* Copies string member key of o as wh_copy does; else dst is "". */
-static void
+void
 wh_copy_member(int *oom, struct json_object *o, const char *key, char *dst,
     size_t dstsz)
 {
@@ -175,7 +150,7 @@ wh_utf8_valid_but_nul(const char *s, size_t len)
  * WH_TEXT_NUL), else 0; NULL when out of memory. *outlen gets the copy's
  * length.
  */
-static char *
+char *
 wh_dup(const char *s, size_t len, size_t *outlen, int *repaired)
 {
 	char	*r;
@@ -240,7 +215,7 @@ wh_number(struct json_object *o, const char *key, double *out)
  * of digits ("1"), from 0 to INT_MAX. Returns 1, or 0 (*out untouched)
  * when absent or unusable.
  */
-static int
+int
 wh_count(struct json_object *o, const char *key, int *out)
 {
 	struct json_object	*v;
@@ -284,7 +259,7 @@ wh_count(struct json_object *o, const char *key, int *out)
 }
 
 /* Reads price: {pricePerMessage, currency} (or a bare number) of item. */
-static void
+void
 wh_price(int *oom, struct json_object *item, double *price, char *cur,
     size_t cursz)
 {
@@ -300,7 +275,7 @@ wh_price(int *oom, struct json_object *item, double *price, char *cur,
 }
 
 /* Normalises the timestamp string member key of o into out, else "". */
-static void
+void
 wh_time(struct json_object *o, const char *key, char *out, size_t outsz)
 {
 	struct json_object	*v;
@@ -315,7 +290,7 @@ wh_time(struct json_object *o, const char *key, char *out, size_t outsz)
 }
 
 /* Returns o as malloc'd compact valid UTF-8 JSON; NULL when out of memory. */
-static char *
+char *
 wh_raw(struct json_object *o)
 {
 	const char	*s;
@@ -388,7 +363,7 @@ wh_stamp(int64_t t, char *out, size_t outsz)
 }
 
 /* As wh_stamp, for milliseconds since the Unix epoch. */
-static int
+int
 wh_stamp_epoch_ms(int64_t ms, char *out, size_t outsz)
 {
 	int64_t	 base;
@@ -626,7 +601,7 @@ empty:
  * itemsz bytes, each filled by fill(); on failure the filled items are
  * released with release(). Returns as payload_mo_parse does.
  */
-static int
+int
 wh_results(const char *body, size_t len, size_t itemsz,
     void (*fill)(int *, struct json_object *, void *),
     void (*release)(void *, size_t), const char *what, void **items,
@@ -705,275 +680,5 @@ payload_mo_free(struct wh_mo *items, size_t n)
 		return;
 	for (i = 0; i < n; i++)
 		free(items[i].text);
-	free(items);
-}
-
-/* --- delivery reports ------------------------------------------------ */
-
-/* Fills the status fields of r from item's status object. */
-static void
-wh_report_status(int *oom, struct json_object *item, struct wh_report *r)
-{
-	struct json_object	*st, *v;
-	const char		*s;
-	int			 group = -1, gid, i;
-
-	if ((st = pj_get(item, "status", json_type_object)) == NULL) {
-		wh_fault(r->error, sizeof(r->error), "status is missing", NULL);
-		return;
-	}
-	/* The name wins over the id when it is a name we know. */
-	if ((v = pj_get(st, "groupName", json_type_string)) != NULL) {
-		s = json_object_get_string(v);
-		wh_copy(oom, r->group_name, sizeof(r->group_name), s,
-		    (size_t)json_object_get_string_len(v));
-		for (i = 0; i < WH_NGROUPS && group < 0; i++)
-			if (strcasecmp(s, wh_groups[i].name) == 0)
-				group = i;
-	}
-	if (group < 0 && wh_count(st, "groupId", &gid) && gid < WH_NGROUPS) {
-		group = gid;
-		if (r->group_name[0] == '\0')
-			wh_copy(oom, r->group_name, sizeof(r->group_name),
-			    wh_groups[gid].name, strlen(wh_groups[gid].name));
-	}
-	wh_copy_member(oom, st, "name", r->status_name,
-	    sizeof(r->status_name));
-	wh_copy_member(oom, st, "description", r->status_description,
-	    sizeof(r->status_description));
-	if (group < 0)
-		wh_fault(r->error, sizeof(r->error), "unknown status group",
-		    NULL);
-	else
-		wh_copy(oom, r->status, sizeof(r->status),
-		    wh_groups[group].status, strlen(wh_groups[group].status));
-}
-
-/* Fills r from one results[] item; sets *oom when out of memory. */
-static void
-wh_report_item(int *oom, struct json_object *it, struct wh_report *r)
-{
-	struct json_object	*e;
-	enum wh_idcheck		 c;
-
-	r->price = -1;
-	r->sms_count = -1;
-	if ((r->raw = wh_raw(it)) == NULL) {
-		*oom = 1;
-		return;
-	}
-	if (!json_object_is_type(it, json_type_object)) {
-		wh_fault(r->error, sizeof(r->error), "item is not an object",
-		    NULL);
-		return;
-	}
-	if ((c = wh_id(it, "messageId", r->uid, sizeof(r->uid))) != WH_ID_OK)
-		wh_fault(r->error, sizeof(r->error), "messageId",
-		    wh_id_faults[c]);
-	wh_report_status(oom, it, r);
-	if ((e = pj_get(it, "error", json_type_object)) != NULL) {
-		wh_copy_member(oom, e, "name", r->error_name,
-		    sizeof(r->error_name));
-		wh_copy_member(oom, e, "description", r->error_description,
-		    sizeof(r->error_description));
-	}
-	wh_copy_member(oom, it, "bulkId", r->bulk_id, sizeof(r->bulk_id));
-	wh_price(oom, it, &r->price, r->currency, sizeof(r->currency));
-	if (!wh_count(it, "smsCount", &r->sms_count))
-		wh_count(it, "messageCount", &r->sms_count);
-	wh_time(it, "sentAt", r->sent_at, sizeof(r->sent_at));
-	wh_time(it, "doneAt", r->done_at, sizeof(r->done_at));
-}
-
-static void
-wh_report_fill(int *oom, struct json_object *item, void *dst)
-{
-	wh_report_item(oom, item, dst);
-}
-
-static void
-wh_report_release(void *items, size_t n)
-{
-	payload_reports_free(items, n);
-}
-
-int
-payload_reports_parse(const char *body, size_t len, struct wh_report **items,
-    size_t *n, const char **why)
-{
-	void	*v;
-	int	 rc;
-
-	rc = wh_results(body, len, sizeof(**items), wh_report_fill,
-	    wh_report_release, "payload_reports_parse", &v, n, why);
-	*items = v;
-	return rc;
-}
-
-void
-payload_reports_free(struct wh_report *items, size_t n)
-{
-	size_t	 i;
-
-	if (items == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(items[i].raw);
-	free(items);
-}
-
-/* --- clicks ---------------------------------------------------------- */
-
-/* Normalises sendDateTime: epoch ms as a number or digits, or a timestamp. */
-static void
-wh_click_time(struct json_object *o, char *out, size_t outsz)
-{
-	struct json_object	*v;
-	const char		*s;
-	double			 d;
-	long long		 ms;
-
-	out[0] = '\0';
-	if (!json_object_object_get_ex(o, "sendDateTime", &v))
-		return;
-	switch (json_object_get_type(v)) {
-	case json_type_int:
-		wh_stamp_epoch_ms(json_object_get_int64(v), out, outsz);
-		break;
-	case json_type_double:
-		d = json_object_get_double(v);
-		if (d >= 0 && d < 1e15)
-			wh_stamp_epoch_ms((int64_t)d, out, outsz);
-		break;
-	case json_type_string:
-		s = json_object_get_string(v);
-		if (*s != '\0' && s[strspn(s, "0123456789")] == '\0') {
-			ms = strtoll(s, NULL, 10);
-			wh_stamp_epoch_ms(ms, out, outsz);
-		} else
-			payload_timestamp(s, out, outsz);
-		break;
-	default:
-		break;
-	}
-}
-
-/*
- * Fills c from one click object. Returns 1 when it is usable, else 0 with
- * why it is not in err (c is then to be freed); sets *oom when out of
- * memory.
- */
-static int
-wh_click_item(int *oom, struct json_object *it, struct wh_click *c,
-    char *err, size_t errsz)
-{
-	struct json_object	*v;
-	enum wh_idcheck		 k;
-	size_t			 len;
-	int			 repaired;
-
-	if ((c->raw = wh_raw(it)) == NULL)
-		goto oom;
-	if (!json_object_is_type(it, json_type_object)) {
-		wh_fault(err, errsz, "item is not an object", NULL);
-		return 0;
-	}
-	if ((k = wh_id(it, "messageId", c->uid, sizeof(c->uid))) != WH_ID_OK) {
-		wh_fault(err, errsz, "messageId", wh_id_faults[k]);
-		return 0;
-	}
-	wh_copy_member(oom, it, "recipient", c->recipient,
-	    sizeof(c->recipient));
-	if ((v = pj_get(it, "url", json_type_string)) != NULL)
-		c->url = wh_dup(json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v), &len, &repaired);
-	else
-		c->url = strdup("");
-	if (c->url == NULL)
-		goto oom;
-	wh_click_time(it, c->at, sizeof(c->at));
-	return 1;
-oom:
-	*oom = 1;
-	return 1;
-}
-
-int
-payload_clicks_parse(const char *body, size_t len, struct wh_click **items,
-    size_t *n, const char **why)
-{
-	struct json_object	*root = NULL, *arr;
-	struct wh_click		*v = NULL;
-	const char		*dummy;
-	char			 err[128];
-	size_t			 i, total, cnt = 0;
-	int			 rc, ok, oom = 0;
-
-	if (why == NULL)
-		why = &dummy;
-	*items = NULL;
-	*n = 0;
-	*why = NULL;
-	if ((rc = payload_object_parse(body, len, &root, why)) <= 0)
-		goto out;
-	rc = 0;
-	arr = pj_get(root, "results", json_type_array);
-	total = arr != NULL ? json_object_array_length(arr) : 1;
-	if (total > 0 && (v = calloc(total, sizeof(*v))) == NULL)
-		goto oom;
-	for (i = 0; i < total; i++) {
-		err[0] = '\0';
-		ok = wh_click_item(&oom, arr != NULL ?
-		    json_object_array_get_idx(arr, i) : root, &v[cnt], err,
-		    sizeof(err));
-		if (oom) {
-			cnt++;
-			goto oom;
-		}
-		if (ok) {
-			cnt++;
-			continue;
-		}
-		free(v[cnt].raw);
-		free(v[cnt].url);
-		memset(&v[cnt], 0, sizeof(v[cnt]));
-		if (arr == NULL) {
-			*why = wh_why_click;
-			goto out;
-		}
-		/* Kept with its reason so that the answer and the log count it. */
-		snprintf(v[cnt].error, sizeof(v[cnt].error), "%s", err);
-		if ((v[cnt].url = strdup("")) == NULL ||
-		    (v[cnt].raw = strdup("{}")) == NULL) {
-			cnt++;
-			goto oom;
-		}
-		cnt++;
-	}
-	*items = v;
-	*n = cnt;
-	v = NULL;
-	rc = 1;
-	goto out;
-oom:
-	log_error("payload_clicks_parse: out of memory");
-	rc = -1;
-out:
-	payload_clicks_free(v, cnt);
-	json_object_put(root);
-	return rc;
-}
-
-void
-payload_clicks_free(struct wh_click *items, size_t n)
-{
-	size_t	 i;
-
-	if (items == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(items[i].url);
-		free(items[i].raw);
-	}
 	free(items);
 }

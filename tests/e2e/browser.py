@@ -160,3 +160,36 @@ class Browser:
             except OSError:
                 pass
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def js(s):
+    """s as a JavaScript literal, for Browser.eval."""
+    return json.dumps(s)
+
+
+def start_browser(env):
+    """A Browser for the suite of env; when Chromium cannot run, a failed
+    check says so and ends the suite."""
+    try:
+        return Browser()
+    except Exception as e:  # chromium missing: say so and fail
+        env.check(False, "chromium runs", str(e))
+        env.done()
+
+
+class Shots:
+    """A suite's screenshots, one a page: kept in the test's directory
+    (dir), and copied into IBC_ARTIFACTS/folder when that is set."""
+
+    def __init__(self, env, folder):
+        self.dir = os.path.join(env.dir, "screenshots")
+        os.makedirs(self.dir)
+        self.artifacts = os.environ.get("IBC_ARTIFACTS")
+        self.folder = folder
+
+    def __call__(self, b, name):
+        path = os.path.join(self.dir, name + ".png")
+        b.screenshot(path)
+        if self.artifacts:
+            os.makedirs(os.path.join(self.artifacts, self.folder), exist_ok=True)
+            shutil.copy(path, os.path.join(self.artifacts, self.folder, name + ".png"))

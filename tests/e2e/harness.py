@@ -419,6 +419,25 @@ class Env:
         self.cli("agent", "start", aid)
         return aid, rules
 
+    # --- the admin's users and the sender ------------------------------------
+
+    def set_roles(self, roles):
+        """Gives each user of roles ({username: role}) that role, as
+        ibchannel user set does."""
+        for user, role in roles.items():
+            self.cli("user", "set", user, role)
+
+    def auth(self, user):
+        """The Authorization header of user, one of admin_users."""
+        return basic_auth(user, self.admin_users[user])
+
+    def start_sender(self, seconds, log="sender.log"):
+        """Runs ibchannel sender --for seconds in the background, its
+        messages in var/LOG; returns the process (terminate and wait it)."""
+        return subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", str(seconds)],
+                                env=self.env, stdout=subprocess.DEVNULL,
+                                stderr=open(os.path.join(self.var, log), "w"))
+
     # --- results ---------------------------------------------------------
 
     def check(self, cond, what, detail=""):

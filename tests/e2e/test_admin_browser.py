@@ -10,39 +10,17 @@ set)."""
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import basic_auth, BUILD, ROOT, SIM_KEY, Env  # noqa: E402
+from browser import js, Shots, start_browser  # noqa: E402
+from harness import ROOT, SIM_KEY, Env  # noqa: E402
 
 USERS = {"ann": "ann-pw-1", "otto": "otto-pw-2", "vic": "vic-pw-3"}
 env = Env("admin_browser", admin_users=USERS)
-env.cli("user", "set", "ann", "admin")
-env.cli("user", "set", "otto", "operator")
-env.cli("user", "set", "vic", "viewer")
-shots = os.path.join(env.dir, "screenshots")
-os.makedirs(shots)
-artifacts = os.environ.get("IBC_ARTIFACTS")
-
-
-def auth(user):
-    return basic_auth(user, USERS[user])
-
-
-def shot(b, name):
-    path = os.path.join(shots, name + ".png")
-    b.screenshot(path)
-    if artifacts:
-        os.makedirs(os.path.join(artifacts, "admin"), exist_ok=True)
-        shutil.copy(path, os.path.join(artifacts, "admin", name + ".png"))
-
-
-def js(s):
-    return json.dumps(s)
-
-
+env.set_roles({"ann": "admin", "otto": "operator", "vic": "viewer"})
+shot = Shots(env, "admin")
+auth = env.auth
 def set_value(b, sel, value):
     """Clears a field, then types value with real key presses."""
     b.eval("document.querySelector(%s).value = ''" % js(sel))
@@ -53,16 +31,8 @@ def dot(b):
     return b.attr_of("#conn-status .dot", "class")
 
 
-try:
-    from browser import Browser
-    b = Browser()
-except Exception as e:  # chromium missing: say so and fail
-    env.check(False, "chromium runs", str(e))
-    env.done()
-
-sender = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "300"],
-                          env=env.env, stdout=subprocess.DEVNULL,
-                          stderr=open(os.path.join(env.var, "sender.log"), "w"))
+b = start_browser(env)
+sender = env.start_sender(300)
 try:
     # --- the home page, empty ---------------------------------------------
     b.open(env.base + "/admin/", headers=auth("ann"))
@@ -270,6 +240,6 @@ finally:
     b.close()
     sender.terminate()
     sender.wait(timeout=10)
-env.check(len(os.listdir(shots)) >= 17, "a screenshot of every page is kept",
-          str(os.listdir(shots)))
+env.check(len(os.listdir(shot.dir)) >= 17, "a screenshot of every page is kept",
+          str(os.listdir(shot.dir)))
 env.done()

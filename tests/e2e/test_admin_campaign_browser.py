@@ -7,42 +7,23 @@ through the Infobip simulator; a second campaign with a slow throttle
 canceled mid-way, its remaining recipients counted canceled. Screenshots
 are kept in the test's directory (and in IBC_ARTIFACTS when set)."""
 
-import json
 import os
-import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import basic_auth, BUILD, Env  # noqa: E402
+from browser import js, Shots, start_browser  # noqa: E402
+from harness import Env  # noqa: E402
 
 USERS = {"ann": "ann-pw-1"}
 env = Env("admin_campaign_browser", admin_users=USERS)
-env.cli("user", "set", "ann", "admin")
-shots = os.path.join(env.dir, "screenshots")
-os.makedirs(shots)
-artifacts = os.environ.get("IBC_ARTIFACTS")
+env.set_roles({"ann": "admin"})
+shot = Shots(env, "campaigns")
+auth = env.auth
 
 cid = env.add_connection(name="Shop line", sender="447491163443")
 aid, _ = env.add_rules_agent(cid, name="Front desk")
 # One number the simulator reports undeliverable: a failed segment too.
 env.sim("/_sim/config", {"outcomes": {"4915112300007": "undeliverable"}})
-
-
-def auth(user):
-    return basic_auth(user, USERS[user])
-
-
-def shot(b, name):
-    path = os.path.join(shots, name + ".png")
-    b.screenshot(path)
-    if artifacts:
-        os.makedirs(os.path.join(artifacts, "campaigns"), exist_ok=True)
-        shutil.copy(path, os.path.join(artifacts, "campaigns", name + ".png"))
-
-
-def js(s):
-    return json.dumps(s)
 
 
 def num(b, key):
@@ -102,16 +83,8 @@ def upload(b):
     return b.eval("window.__up") or {}
 
 
-try:
-    from browser import Browser
-    b = Browser()
-except Exception as e:  # chromium missing: say so and fail
-    env.check(False, "chromium runs", str(e))
-    env.done()
-
-sender = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "600"],
-                          env=env.env, stdout=subprocess.DEVNULL,
-                          stderr=open(os.path.join(env.var, "sender.log"), "w"))
+b = start_browser(env)
+sender = env.start_sender(600)
 try:
     # --- a campaign from a CSV upload ----------------------------------------
     b.open(env.base + "/admin/campaigns", headers=auth("ann"))

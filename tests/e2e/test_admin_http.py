@@ -13,19 +13,14 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import basic_auth, BUILD, SIM_KEY, Env, Response  # noqa: E402
+from harness import BUILD, SIM_KEY, Env, Response  # noqa: E402
 
 USERS = {"ann": "ann-pw", "otto": "otto-pw", "vic": "vic-pw", "nobody": "nobody-pw"}
 env = Env("admin_http", admin_users=USERS)
-env.cli("user", "set", "ann", "admin")
-env.cli("user", "set", "otto", "operator")
-env.cli("user", "set", "vic", "viewer")
+env.set_roles({"ann": "admin", "otto": "operator", "vic": "viewer"})
 FORM = "application/x-www-form-urlencoded"
 XSS = '<script>alert(1)</script>"\'><img src=x onerror=alert(2)>'
-
-
-def hdr(user):
-    return basic_auth(user, USERS[user])
+hdr = env.auth
 
 
 def get(user, path):

@@ -20,12 +20,11 @@ import sys
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import basic_auth, Env, Response  # noqa: E402
+from harness import Env, Response  # noqa: E402
 
 USERS = {"ann": "ann-pw", "otto": "otto-pw"}
 env = Env("admin_parity", admin_users=USERS)
-env.cli("user", "set", "ann", "admin")
-env.cli("user", "set", "otto", "operator")
+env.set_roles({"ann": "admin", "otto": "operator"})
 FORM = "application/x-www-form-urlencoded"
 SENDER = "447491163443"
 
@@ -36,8 +35,7 @@ HTTP_STATUS = {DONE: 303, INVALID: 400, NOT_FOUND: 404, REFUSED: 409}
 
 
 # --- the admin, as a browser uses it ---------------------------------------------
-def hdr(user):
-    return basic_auth(user, USERS[user])
+hdr = env.auth
 
 
 def get(path, user="ann"):

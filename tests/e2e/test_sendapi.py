@@ -21,8 +21,7 @@ from harness import Env, Response  # noqa: E402
 
 USERS = {"ann": "ann-pw", "vic": "vic-pw"}
 env = Env("sendapi", admin_users=USERS)
-env.cli("user", "set", "ann", "admin")
-env.cli("user", "set", "vic", "viewer")
+env.set_roles({"ann": "admin", "vic": "viewer"})
 cid = env.add_connection()
 cid2 = env.add_connection(name="Other line", sender="OtherCo")
 aid = env.cli("agent", "add", "--name", "Flow", "--kind", "rules").stdout.strip()
@@ -405,11 +404,7 @@ env.check(line and line[0].split("\t")[5] != "-", "token list shows when it was 
 
 # --- the admin: New API token, shown once; Revoke -------------------------------------
 FORM = "application/x-www-form-urlencoded"
-
-
-def hdr(user):
-    raw = ("%s:%s" % (user, USERS[user])).encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+hdr = env.auth
 
 
 def admin_post(user, path, fields):

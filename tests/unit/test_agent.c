@@ -1,13 +1,8 @@
 /* Tests of the agent pool against tests/unit/fake_agent.py: HTTP and OpenAI-compatible agents, timeouts, concurrency. */
-#include <sys/wait.h>
-
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +11,7 @@
 
 #include "agent.h"
 #include "check.h"
+#include "child.h"
 #include "log.h"
 
 /* Keys long and odd enough that finding one in the log can only be a leak. */
@@ -25,8 +21,7 @@
 #define PHONE		"+14155550100"
 
 static char	 base[128];		/* http://127.0.0.1:PORT */
-static pid_t	 fake_pid = -1;
-static int	 fake_out = -1;
+static struct child fake = CHILD_NONE;
 static int	 real_stderr = -1;
 static FILE	*log_cap;		/* where the log goes */
 
@@ -110,112 +105,28 @@ run_one(const struct agent_job *job, long timeout_ms, struct got *g)
 
 /* --- the fake server -------------------------------------------------- */
 
+/* Starts tests/unit/fake_agent.py on a free port; its URL goes to base. */
 static int
 fake_start(void)
 {
-	int		 fds[2];
-	char		 buf[512], *p;
-	size_t		 len = 0;
-	ssize_t		 r;
-	struct pollfd	 pfd;
-	long long	 deadline;
+	static const char *const argv[] = { "python3",
+	    "tests/unit/fake_agent.py", "--port", "0", "--key", KEY, NULL };
 
-	if (access("tests/unit/fake_agent.py", R_OK) != 0) {
-		CHECK(0, "tests/unit/fake_agent.py not found: run from the "
-		    "repository root");
-		return 0;
-	}
-	if (pipe(fds) == -1)
-		return 0;
-	fflush(NULL);
-	if ((fake_pid = fork()) == -1)
-		return 0;
-	if (fake_pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		dup2(real_stderr, STDERR_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execlp("python3", "python3", "tests/unit/fake_agent.py",
-		    "--port", "0", "--key", KEY, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	fake_out = fds[0];
-	pfd.fd = fake_out;
-	pfd.events = POLLIN;
-	deadline = now_ms() + 20000;
-	while (memchr(buf, '\n', len) == NULL && len < sizeof(buf) - 1 &&
-	    now_ms() < deadline) {
-		if (poll(&pfd, 1, 500) <= 0)
-			continue;
-		if ((r = read(fake_out, buf + len, sizeof(buf) - 1 - len)) <= 0)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	if ((p = strstr(buf, "listening on http://127.0.0.1:")) == NULL) {
-		CHECK(0, "fake agent did not start: \"%s\"", buf);
-		return 0;
-	}
-	p += strlen("listening on ");
-	snprintf(base, sizeof(base), "%.*s", (int)strcspn(p, "\r\n"), p);
-	return 1;
-}
-
-static void
-fake_stop(void)
-{
-	int	 i, status;
-
-	if (fake_pid <= 0)
-		return;
-	kill(fake_pid, SIGTERM);
-	for (i = 0; i < 50; i++) {
-		if (waitpid(fake_pid, &status, WNOHANG) == fake_pid)
-			break;
-		usleep(100 * 1000);
-	}
-	if (i == 50) {
-		kill(fake_pid, SIGKILL);
-		waitpid(fake_pid, &status, 0);
-	}
-	fake_pid = -1;
-	close(fake_out);
-}
-
-static size_t
-collect(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	char	**buf = arg, *p;
-	size_t	 old = *buf ? strlen(*buf) : 0, n = size * nmemb;
-
-	if ((p = realloc(*buf, old + n + 1)) == NULL)
-		return 0;
-	memcpy(p + old, ptr, n);
-	p[old + n] = '\0';
-	*buf = p;
-	return n;
+	return child_start(&fake, argv, real_stderr, "fake agent", base,
+	    sizeof(base));
 }
 
 /* The fake's records: {"requests": [...]}; put it when done. */
 static struct json_object *
 requests(void)
 {
-	CURL			*h;
 	struct json_object	*o = NULL;
-	char			 url[256], *body = NULL;
+	char			 url[256], *body;
+	long			 status;
 
-	if ((h = curl_easy_init()) == NULL)
-		return NULL;
 	snprintf(url, sizeof(url), "%s/_requests", base);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	if (curl_easy_perform(h) == CURLE_OK && body != NULL)
+	if ((body = child_call("GET", url, NULL, &status)) != NULL)
 		o = json_tokener_parse(body);
-	curl_easy_cleanup(h);
 	free(body);
 	return o;
 }
@@ -251,20 +162,6 @@ recorded_free(struct recorded *r)
 }
 
 static void
-header(struct json_object *hdrs, const char *name, char *dst, size_t dstsz)
-{
-	struct json_object_iterator	 it, end;
-
-	snprintf(dst, dstsz, "(none)");
-	it = json_object_iter_begin(hdrs);
-	end = json_object_iter_end(hdrs);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-		if (strcasecmp(json_object_iter_peek_name(&it), name) == 0)
-			snprintf(dst, dstsz, "%s", json_object_get_string(
-			    json_object_iter_peek_value(&it)));
-}
-
-static void
 last_request(const char *path, struct recorded *r)
 {
 	struct json_object	*o, *a, *e, *v;
@@ -281,8 +178,10 @@ last_request(const char *path, struct recorded *r)
 			continue;
 		r->found = 1;
 		if (json_object_object_get_ex(e, "headers", &v)) {
-			header(v, "Authorization", r->auth, sizeof(r->auth));
-			header(v, "Content-Type", r->ctype, sizeof(r->ctype));
+			child_header(v, "Authorization", "(none)", r->auth,
+			    sizeof(r->auth));
+			child_header(v, "Content-Type", "(none)", r->ctype,
+			    sizeof(r->ctype));
 		}
 		if (json_object_object_get_ex(e, "body", &v)) {
 			r->raw = strdup(json_object_get_string(v));
@@ -748,7 +647,7 @@ main(void)
 		test_close_inflight();
 	}
 	test_rules_pool();
-	fake_stop();
+	child_stop(&fake);
 	fflush(stderr);
 	dup2(real_stderr, STDERR_FILENO);
 	check_log();

@@ -7,12 +7,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "check.h"
+#include "child.h"
 #include "infobip.h"
 #include "log.h"
 
@@ -36,8 +35,7 @@
 static const char unreachable[] = "API URL unreachable or not Infobip: ";
 
 static char	 sim_url[128];		/* http://127.0.0.1:PORT */
-static pid_t	 sim_pid = -1;
-static int	 sim_out = -1;		/* its stdout, kept open */
+static struct child sim = CHILD_NONE;
 static int	 real_stderr = -1;
 
 /* --- base URL rule (no network) ------------------------------------ */
@@ -131,128 +129,28 @@ test_base_url(void)
 
 /* --- the simulator ------------------------------------------------- */
 
-/* Starts ibsim on a free port and waits for its "listening" line. */
+/* Starts ibsim on a free port; its URL goes to sim_url. */
 static int
 sim_start(void)
 {
-	int		 fds[2];
-	char		 buf[512];
-	size_t		 len = 0;
-	ssize_t		 r;
-	struct pollfd	 pfd;
-	time_t		 deadline;
-	const char	*p;
+	static const char *const argv[] = { "python3", "tests/sim/ibsim.py",
+	    "--port", "0", "--keys", KEY, "--sms-only-keys", KEY_SMS,
+	    "--no-credit", NO_CREDIT, "--quiet", NULL };
 
-	if (access("tests/sim/ibsim.py", R_OK) != 0) {
-		CHECK(0, "tests/sim/ibsim.py not found: run from the "
-		    "repository root");
-		return 0;
-	}
-	if (pipe(fds) == -1)
-		return 0;
-	fflush(NULL);
-	if ((sim_pid = fork()) == -1)
-		return 0;
-	if (sim_pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		/* The simulator's own messages stay out of the captured log. */
-		dup2(real_stderr, STDERR_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execlp("python3", "python3", "tests/sim/ibsim.py", "--port", "0",
-		    "--keys", KEY, "--sms-only-keys", KEY_SMS, "--no-credit",
-		    NO_CREDIT, "--quiet", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	sim_out = fds[0];
-	deadline = time(NULL) + 20;
-	pfd.fd = sim_out;
-	pfd.events = POLLIN;
-	while (memchr(buf, '\n', len) == NULL && len < sizeof(buf) - 1 &&
-	    time(NULL) < deadline) {
-		if (poll(&pfd, 1, 500) <= 0)
-			continue;
-		if ((r = read(sim_out, buf + len, sizeof(buf) - 1 - len)) <= 0)
-			break;
-		len += (size_t)r;
-	}
-	buf[len] = '\0';
-	if ((p = strstr(buf, "ibsim listening on http://127.0.0.1:")) == NULL) {
-		CHECK(0, "simulator did not start: \"%s\"", buf);
-		return 0;
-	}
-	p += strlen("ibsim listening on ");
-	snprintf(sim_url, sizeof(sim_url), "%.*s", (int)strcspn(p, "\r\n"),
-	    p);
-	return 1;
-}
-
-static void
-sim_stop(void)
-{
-	int	 i, status;
-
-	if (sim_pid <= 0)
-		return;
-	kill(sim_pid, SIGTERM);
-	for (i = 0; i < 50; i++) {
-		if (waitpid(sim_pid, &status, WNOHANG) == sim_pid)
-			break;
-		usleep(100 * 1000);
-	}
-	if (i == 50) {
-		kill(sim_pid, SIGKILL);
-		waitpid(sim_pid, &status, 0);
-	}
-	sim_pid = -1;
-	if (sim_out != -1)
-		close(sim_out);
-}
-
-/* Collects a control-API answer. */
-static size_t
-http_collect(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	char	**buf = arg, *p;
-	size_t	 old = *buf ? strlen(*buf) : 0, n = size * nmemb;
-
-	if ((p = realloc(*buf, old + n + 1)) == NULL)
-		return 0;
-	memcpy(p + old, ptr, n);
-	p[old + n] = '\0';
-	*buf = p;
-	return n;
+	return child_start(&sim, argv, real_stderr, "simulator", sim_url,
+	    sizeof(sim_url));
 }
 
 /* One call to the simulator's control API; returns the body (free it). */
 static char *
 sim_call(const char *method, const char *path, const char *json)
 {
-	CURL			*h;
-	struct curl_slist	*hdrs = NULL;
-	char			 url[512], *body = NULL;
-	long			 status = 0;
+	char	 url[512], *body;
+	long	 status;
 
-	if ((h = curl_easy_init()) == NULL)
-		return NULL;
 	snprintf(url, sizeof(url), "%s%s", sim_url, path);
-	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-	if (strcmp(method, "POST") == 0)
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, json ? json : "{}");
-	if (curl_easy_perform(h) != CURLE_OK)
-		status = -1;
-	else
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	body = child_call(method, url, json, &status);
 	CHECK(status == 200, "control %s %s: HTTP %ld", method, path, status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
 	return body;
 }
 
@@ -278,22 +176,6 @@ struct recorded {
 	int	 status;		/* -1 when it got no answer */
 	int	 count;			/* requests recorded for the path */
 };
-
-/* Copies header name (any case) from the recorded headers object. */
-static void
-rec_header(struct json_object *hdrs, const char *name, char *dst,
-    size_t dstsz)
-{
-	struct json_object_iterator	 it, end;
-
-	dst[0] = '\0';
-	it = json_object_iter_begin(hdrs);
-	end = json_object_iter_end(hdrs);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-		if (strcasecmp(json_object_iter_peek_name(&it), name) == 0)
-			snprintf(dst, dstsz, "%s", json_object_get_string(
-			    json_object_iter_peek_value(&it)));
-}
 
 /* Fills r with the last request the simulator saw on path; 1 if any. */
 static int
@@ -325,11 +207,12 @@ sim_last(const char *path, struct recorded *r)
 	r->status = json_object_object_get_ex(last, "status", &v) &&
 	    json_object_is_type(v, json_type_int) ? json_object_get_int(v) : -1;
 	if (json_object_object_get_ex(last, "headers", &v)) {
-		rec_header(v, "Authorization", r->auth, sizeof(r->auth));
-		rec_header(v, "Content-Type", r->content_type,
+		child_header(v, "Authorization", "", r->auth,
+		    sizeof(r->auth));
+		child_header(v, "Content-Type", "", r->content_type,
 		    sizeof(r->content_type));
-		rec_header(v, "Accept", r->accept, sizeof(r->accept));
-		rec_header(v, "User-Agent", r->user_agent,
+		child_header(v, "Accept", "", r->accept, sizeof(r->accept));
+		child_header(v, "User-Agent", "", r->user_agent,
 		    sizeof(r->user_agent));
 	}
 	rv = 1;
@@ -1055,7 +938,7 @@ main(void)
 	test_lookup_errors(c);
 out:
 	ib_close(c);
-	sim_stop();
+	child_stop(&sim);
 	check_log(cap);
 	fclose(cap);
 	return check_done();
