@@ -20,7 +20,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 git -C "$top" worktree add --detach --quiet "$tree" "$rev" || exit 1
-name="$rev ($(git -C "$tree" rev-parse --short HEAD))"
+short=$(git -C "$tree" rev-parse --short HEAD)
+case $short in
+"$rev"*) name=$rev ;;
+*) name="$rev ($short)" ;;
+esac
 echo "make bench-compare: building $name in a temporary worktree"
 if ! make -C "$tree" -j"$(nproc 2>/dev/null || echo 2)" all >"$tmp/build.log" 2>&1; then
 	tail -n 30 "$tmp/build.log" >&2
