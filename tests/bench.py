@@ -1047,8 +1047,8 @@ def group_kannel(run, rows, mem, standin, b):
     k = Kannel(run, standin.port, b.tag)
     yield "kannel_mo", lambda: row_kannel_mo(rows, k, standin)
     yield "kannel_mt", lambda: row_kannel_mt(rows, k, standin)
-    for p in (k.bearerbox, k.smsbox):
-        mem.append(dict(memory(p.pid) or {}, program="%s (Kannel)" % p.bench_name))
+    for name, p in (("bearerbox", k.bearerbox), ("smsbox", k.smsbox)):
+        mem.append(dict(memory(p.pid) or {}, program="%s (Kannel)" % name))
     run.stop(k.smsbox)
     run.stop(k.bearerbox)
 
