@@ -123,6 +123,17 @@ bench: deps
 	@python3 tests/bench.py
 	@python3 tests/bench_admin.py
 
+# make bench-compare BASE=REV runs bench.py's rows for the programs of git
+# revision REV (built in a temporary worktree) and for this tree, in turn in
+# one run, and prints both figures and this/base per row; BENCH_ARGS passes
+# options on as written (a $ in a pattern stays), e.g.
+# BENCH_ARGS="--rows 'inbound_full$|sender' --seconds 3 --repeat 3".
+bench-compare: deps
+	@test -n "$(BASE)" || { echo "usage: make bench-compare BASE=<git revision> [BENCH_ARGS=...]" >&2; exit 2; }
+	@sh tests/bench/deps.sh
+	@$(MAKE) --no-print-directory all build/bench/bare.fcgi build/bench/standin
+	@sh tests/bench/compare.sh $(BASE) $(value BENCH_ARGS)
+
 build/bench/bare.fcgi: tests/bench/bare.c
 	@mkdir -p build/bench
 	$(Q)$(CC) $(ALL_CFLAGS) -pthread -o $@ tests/bench/bare.c $(shell pkg-config --libs fcgi)
@@ -189,5 +200,5 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all unit deps test run bench fuzz install uninstall clean
+.PHONY: all unit deps test run bench bench-compare fuzz install uninstall clean
 .PRECIOUS: build/obj/%.o build/asan/obj/%.o

@@ -36,8 +36,24 @@ the logs and stores.
 Every process the bench starts is stopped when it ends, also on Ctrl-C,
 SIGTERM or an error. `python3 tests/bench.py --readme [FILE]` prints the
 README's Speed table from a saved run.
+
+Short and repeated runs: --seconds N per row, --rows PATTERN (a regular
+expression on the row ids that --list prints), --repeat N rounds (the table
+gives each row's median and the rounds' spread, (max - min) / median).
+
+Before and after: `make bench-compare BASE=REV` builds git revision REV in a
+temporary worktree with its own Makefile and runs `tests/bench.py --compare
+DIR` on it (BENCH_ARGS passes the options above). Every row then runs for
+DIR/build's programs (base) and this tree's build/ (this), each group set up
+for both and the rows taken in turn ABBA, each round starting with the other
+build; the table gives both figures, this/base, both checks and peak memory,
+saved to build/bench-compare.json. The rows that run no ibchannel program
+(ceiling, Kannel) measure the same thing in both columns: their difference
+is the run's noise, and with --repeat 2 or more each row says whether the
+two columns' ranges overlap (noise) or not (better, WORSE).
 """
 
+import argparse
 import asyncio
 import ctypes
 import datetime
@@ -48,6 +64,7 @@ import re
 import shutil
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -95,6 +112,36 @@ def _die_with_parent():
         pass
 
 
+class Build:
+    """The ibchannel programs one column of the table measures: this tree's
+    build/, or with --compare the build/ of another checkout. tag keeps the
+    logs and folders of two builds apart ("" when there is one)."""
+
+    def __init__(self, key, label, path, tag=""):
+        self.key, self.label, self.dir, self.tag = key, label, path, tag
+
+    def prog(self, name):
+        return os.path.join(self.dir, name)
+
+
+class BuildEnv(Env):
+    """An installation (tests/e2e/harness.py) served by build's programs, whose
+    own ibchannel makes the store (init) and sets it up, as an operator's
+    would: the harness's Env always runs this tree's."""
+
+    def __init__(self, build, name, bindir=None, **kw):
+        self.build = build
+        super().__init__(name, bindir=bindir or build.dir, **kw)
+
+    def cli(self, *args, check=True, stdin=None):
+        p = subprocess.run([self.build.prog("ibchannel")] + list(args), env=self.env,
+                           capture_output=True, text=True, input=stdin, timeout=60)
+        if check and p.returncode != 0:
+            raise SystemExit("%s %s failed (%d): %s" % (
+                self.build.prog("ibchannel"), " ".join(args), p.returncode, p.stderr))
+        return p
+
+
 class Running:
     """Every process and lighttpd environment the bench started; stop_all ends them."""
 
@@ -103,13 +150,29 @@ class Running:
         self.procs = []
         self.envs = []
 
+    def unique(self, name, ext=""):
+        """A path in the run's folder named after name that nothing has taken
+        yet (a later round or the other build gets NAME-2, NAME-3...)."""
+        n, path = 1, os.path.join(self.tmp, name + ext)
+        while os.path.exists(path):
+            n += 1
+            path = os.path.join(self.tmp, "%s-%d%s" % (name, n, ext))
+        return path
+
+    def folder(self, name):
+        path = self.unique(name)
+        os.makedirs(path)
+        return path
+
     def start(self, name, cmd, env=None):
-        log = open(os.path.join(self.tmp, name + ".log"), "w")
+        """Starts cmd with its output in the run's folder, NAME.log (p.bench_log)."""
+        path = self.unique(name, ".log")
+        log = open(path, "w")
         p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                              stderr=subprocess.STDOUT, env=env,
                              start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
-        p.bench_name = name
+        p.bench_name, p.bench_log = name, path
         self.procs.append(p)
         return p
 
@@ -124,11 +187,12 @@ class Running:
         if p in self.procs:
             self.procs.remove(p)
 
-    def env(self, name, sync, server="lighttpd", bindir=None):
-        """An ibchannel installation (tests/e2e/harness.py) under lighttpd, or
-        under Apache (mod_proxy_fcgi, the programs under spawn-fcgi) as
-        tests/e2e/test_deploy.py starts it."""
-        e = Env(name, sim=False, procs=PROCS, sync=sync, server=server, bindir=bindir)
+    def env(self, name, sync, build, server="lighttpd", bindir=None):
+        """An installation of build's programs under lighttpd, or under Apache
+        (mod_proxy_fcgi, the programs under spawn-fcgi) as
+        tests/e2e/test_deploy.py starts it; bindir swaps in other programs."""
+        e = BuildEnv(build, name + build.tag, sim=False, procs=PROCS, sync=sync,
+                     server=server, bindir=bindir)
         self.envs.append(e)
         return e
 
@@ -355,9 +419,8 @@ class Standin:
 class Kannel:
     """bearerbox and smsbox with tests/bench/kannel.conf.in, on loopback."""
 
-    def __init__(self, run, sink_port):
-        self.dir = os.path.join(run.tmp, "kannel")
-        os.makedirs(self.dir)
+    def __init__(self, run, sink_port, tag=""):
+        self.dir = run.folder("kannel" + tag)
         self.admin, self.box, self.smsc, self.sendsms = (free_port() for _ in range(4))
         fields = {"DIR": self.dir, "ADMIN_PORT": self.admin, "BOX_PORT": self.box,
                   "SMSC_PORT": self.smsc, "SENDSMS_PORT": self.sendsms,
@@ -367,10 +430,10 @@ class Kannel:
         path = os.path.join(self.dir, "kannel.conf")
         with open(path, "w") as f:
             f.write(conf)
-        self.bearerbox = run.start("bearerbox", [sbin("bearerbox"), "-v", "3", path])
+        self.bearerbox = run.start("bearerbox" + tag, [sbin("bearerbox"), "-v", "3", path])
         if not (wait_port(self.smsc) and wait_port(self.admin)):
             raise RuntimeError("Kannel's bearerbox did not start; see bearerbox.log")
-        self.smsbox = run.start("smsbox", [sbin("smsbox"), "-v", "3", path])
+        self.smsbox = run.start("smsbox" + tag, [sbin("smsbox"), "-v", "3", path])
         if not wait_port(self.sendsms):
             raise RuntimeError("Kannel's smsbox did not start; see smsbox.log")
         end = time.time() + 10
@@ -410,9 +473,9 @@ def fill(template, fields):
     return text
 
 
-def start_bare(run):
+def start_bare(run, tag=""):
     """lighttpd with deploy/lighttpd.conf.in as shipped, every program being bare.fcgi."""
-    d = os.path.join(run.tmp, "bare")
+    d = run.folder("bare" + tag)
     bindir, var, www = (os.path.join(d, x) for x in ("bin", "var", "www"))
     for x in (bindir, var, www):
         os.makedirs(x)
@@ -429,7 +492,7 @@ def start_bare(run):
     with open(path, "w") as f:
         f.write(conf)
     env = dict(os.environ, BENCH_BARE_THREADS=str(BARE_THREADS))
-    p = run.start("lighttpd-bare", ["lighttpd", "-D", "-f", path], env=env)
+    p = run.start("lighttpd-bare" + tag, ["lighttpd", "-D", "-f", path], env=env)
     if not wait_port(port):
         raise RuntimeError("lighttpd (bare) did not start")
     return p, "http://127.0.0.1:%d" % port
@@ -448,9 +511,11 @@ class Row:
         self.ratios = {}
         self.data = {}
         self.skipped = False
+        self.ran = False
+        self.runs = self.runs_p99 = None
 
     def skip(self):
-        self.ok, self.skipped, self.check = True, True, "skipped (BENCH_ONLY)"
+        self.ok, self.skipped, self.check = True, True, "skipped (BENCH_ONLY or --rows)"
 
     def ratio(self, rows, other):
         o = rows.get(other)
@@ -469,7 +534,8 @@ class Row:
                 "value": round(self.value, 1),
                 "unit": self.unit, "p50_ms": self.p50, "p99_ms": self.p99,
                 "ratios": {k: round(v, 3) for k, v in self.ratios.items()},
-                "ok": self.ok, "check": self.check, "note": self.note, "data": self.data}
+                "ok": self.ok, "check": self.check, "note": self.note, "data": self.data,
+                **({"runs": self.runs, "runs_p99_ms": self.runs_p99} if self.runs else {})}
 
 
 def wrk_problems(w):
@@ -649,10 +715,11 @@ def row_reports(rows, rid, env, cid, per):
     r.data.update(events=events, per_post=per)
 
 
-def run_sender(run, name, env, seconds):
-    """Starts ibchannel sender --for seconds under env's settings."""
-    return run.start(name, [os.path.join(BUILD, "ibchannel"), "sender", "--for", str(seconds)],
-                     env=env.env)
+def run_sender(run, name, env, seconds, settings=None):
+    """Starts env's build's ibchannel sender --for seconds under env's settings
+    (or settings)."""
+    return run.start(name + env.build.tag, [env.build.prog("ibchannel"), "sender", "--for",
+                                            str(seconds)], env=settings or env.env)
 
 
 def watch_memory(p, until):
@@ -738,10 +805,10 @@ def row_e2e(rows, run, env, cid, standin):
                   mo_answer_p99_ms=percentile(answered, 99))
 
 
-def setup_line(run, name, sync, standin, server="lighttpd"):
-    """An ibchannel installation with a RUNNING connection to the stand-in and the
-    rules agent attached with Inbound on."""
-    env = run.env(name, sync, server)
+def setup_line(run, name, sync, standin, build, server="lighttpd"):
+    """An installation of build with a RUNNING connection to the stand-in and
+    the rules agent attached with Inbound on."""
+    env = run.env(name, sync, build, server)
     cid = env.add_connection(name="Bench line", url=standin.url)
     agent = env.cli("agent", "add", "--name", "Bench agent", "--kind", "rules",
                     "--instructions-file", os.path.join(BENCH, "rules.txt")).stdout.strip()
@@ -845,6 +912,95 @@ def print_table(rows, mem, goals, head):
                 g["met"]], g["row"], g["goal"]))
 
 
+def pct(v):
+    return "%.0f%%" % (100 * v) if v is not None else ""
+
+
+def print_runs(rows):
+    """Each row's figure in every round, and their spread: how far apart the
+    same measurement lands on this machine."""
+    print()
+    print("rounds (the table gives their median; spread = (max - min) / median):")
+    for r in rows.values():
+        if r.runs:
+            values, _ = judged(r)
+            show = (lambda v: "p99 " + ms(v)) if r.id in JUDGED_BY_P99 else num
+            print("  %-42s %6s  %s" % (r.name, pct(spread(values)),
+                                       "  ".join(show(v) for v in values)))
+
+
+# The figure a comparison judges when it is not the row's rate: the MO ->
+# reply row holds its pace, what changes is how long a reply takes.
+JUDGED_BY_P99 = ("e2e",)
+# The rows that run none of ibchannel's programs: in a comparison both
+# columns measure the same thing, so their difference is the run's noise.
+CONTROLS = ("bare", "kannel_mo", "kannel_mt", "bare_apache")
+
+
+def judged(r):
+    """(the figures of r's rounds a comparison judges, whether higher is better)."""
+    if r.id in JUDGED_BY_P99:
+        return [v for v in (r.runs_p99 or [r.p99]) if v is not None], False
+    return r.runs or [r.value], True
+
+
+def verdict(a, b):
+    """this against base from their rounds: "noise" when the ranges overlap,
+    else "better" or "WORSE"; nothing from a single round."""
+    (va, higher), (vb, _) = judged(a), judged(b)
+    if len(va) < 2 or len(vb) < 2:
+        return ""
+    if min(vb) <= max(va) and min(va) <= max(vb):
+        return "noise"
+    return "better" if (min(vb) > max(va)) == higher else "WORSE"
+
+
+def print_compare(builds, rows, mem, head, rounds):
+    """Both builds side by side: each row's figure for base and this, this/base
+    (of the p99 for the rows judged by it), p99s, the spread of the rounds,
+    a verdict when there are rounds, and both checks; then peak memory."""
+    base, this = (b.key for b in builds)
+    shown = [rid for rid, _, _, _ in ROWS if not rows[this][rid].skipped]
+    line = "%-42s %9s %9s %-9s %10s %9s %9s %6s %6s %-7s %s"
+    print()
+    print(head)
+    print("base: %s\nthis: %s" % (builds[0].label, builds[1].label))
+    print(line % ("row", "base", "this", "unit", "this/base", "p99 base", "p99 this",
+                  "~base", "~this", "", "checks"))
+    gauge = []
+    for rid in shown:
+        a, b = rows[base][rid], rows[this][rid]
+        (va, _), (vb, _) = judged(a), judged(b)
+        fa, fb = median(va), median(vb)
+        ratio = "%.2f%s" % (fb / fa, " p99" if rid in JUDGED_BY_P99 else "") if fa and fb else ""
+        if rid in CONTROLS and fa and fb and a.ok and b.ok:
+            gauge.append(abs(fb / fa - 1))
+        print(line % (a.name, num(a.value), num(b.value), a.unit, ratio, ms(a.p99), ms(b.p99),
+                      pct(spread(va)), pct(spread(vb)), verdict(a, b),
+                      "%s %s" % ("ok" if a.ok else "FAILED", "ok" if b.ok else "FAILED")))
+    print("(%s; ~: the spread of a column's rounds, (max - min) / median; the verdict, with"
+          " 2 rounds or more: noise when the rounds' ranges overlap)" % (
+              "median of %d rounds" % rounds if rounds > 1 else "one round"))
+    if gauge:
+        print("the rows that run no ibchannel program (ceiling, Kannel) differ by up to %s"
+              " between the columns: this run's noise" % pct(max(gauge)))
+    print()
+    print("checks:")
+    for rid in shown:
+        print("  %s" % rows[base][rid].name)
+        for b in builds:
+            r = rows[b.key][rid]
+            print("    %-5s %s%s" % (b.key, "" if r.ok else "FAILED: ", r.check))
+    print()
+    print("%-34s %9s %9s %10s" % ("memory, peak RSS (MiB)", "base", "this", "this/base"))
+    peaks = {b.key: {m["program"]: m.get("peak", 0) for m in mem[b.key]} for b in builds}
+    for prog in peaks[this]:
+        pa, pb = peaks[base].get(prog), peaks[this][prog]
+        print("%-34s %9s %9.1f %10s" % (prog, "%.1f" % (pa / 1024) if pa else "-", pb / 1024,
+                                         "%.2f" % (pb / pa) if pa and pb else ""))
+    print("(the last round's; peak RSS is VmHWM)")
+
+
 # Every row: id, the group that measures it, its name in the table, its unit.
 ROWS = [
     ("bare", "bare", "ceiling: bare FastCGI responder", "req/s"),
@@ -876,53 +1032,65 @@ RATIOS = {
 BARE_OF = {"inbound_full_apache": "bare_apache"}
 
 
-def group_bare(run, rows, mem, standin):
-    bare, url = start_bare(run)
-    row_bare(rows, url)
+# A group sets up what its rows share, yields each row as (id, function that
+# measures it) and tears down after the last: the driver runs the rows it
+# wants, and with two builds takes the two groups' rows in turn.
+
+def group_bare(run, rows, mem, standin, b):
+    bare, url = start_bare(run, b.tag)
+    yield "bare", lambda: row_bare(rows, url)
     fcgi_memory("ceiling", bare.pid, mem)
     run.stop(bare)
 
 
-def group_kannel(run, rows, mem, standin):
-    k = Kannel(run, standin.port)
-    row_kannel_mo(rows, k, standin)
-    row_kannel_mt(rows, k, standin)
-    for p in (k.bearerbox, k.smsbox):
-        mem.append(dict(memory(p.pid) or {}, program="%s (Kannel)" % p.bench_name))
+def group_kannel(run, rows, mem, standin, b):
+    k = Kannel(run, standin.port, b.tag)
+    yield "kannel_mo", lambda: row_kannel_mo(rows, k, standin)
+    yield "kannel_mt", lambda: row_kannel_mt(rows, k, standin)
+    for name, p in (("bearerbox", k.bearerbox), ("smsbox", k.smsbox)):
+        mem.append(dict(memory(p.pid) or {}, program="%s (Kannel)" % name))
     run.stop(k.smsbox)
     run.stop(k.bearerbox)
 
 
-def group_full(run, rows, mem, standin):
-    env, cid = setup_line(run, "bench-full", "full", standin)
-    row_inbound(rows, "inbound_full", env, cid, 1)
-    row_duplicate(rows, env, cid)
-    row_reports(rows, "reports_1", env, cid, 1)
-    row_reports(rows, "reports_100", env, cid, 100)
+def group_full(run, rows, mem, standin, b):
+    env, cid = setup_line(run, "bench-full", "full", standin, b)
+    yield "inbound_full", lambda: row_inbound(rows, "inbound_full", env, cid, 1)
+    yield "duplicate", lambda: row_duplicate(rows, env, cid)
+    yield "reports_1", lambda: row_reports(rows, "reports_1", env, cid, 1)
+    yield "reports_100", lambda: row_reports(rows, "reports_100", env, cid, 100)
     fcgi_memory("full", env, mem)
     run.stop_env(env)
 
 
-def group_normal(run, rows, mem, standin):
-    env, cid = setup_line(run, "bench-normal", "normal", standin)
-    row_inbound(rows, "inbound_normal", env, cid, 2)
+def group_normal(run, rows, mem, standin, b):
+    env, cid = setup_line(run, "bench-normal", "normal", standin, b)
+    yield "inbound_normal", lambda: row_inbound(rows, "inbound_normal", env, cid, 2)
     fcgi_memory("normal", env, mem)
     run.stop_env(env)
 
 
-def group_apache(run, rows, mem, standin):
+def group_apache(run, rows, mem, standin, b):
     """The ceiling and inbound MO again under Apache 2.4 (mod_proxy_fcgi, each
-    program one process under spawn-fcgi, deploy/apache-ibchannel.conf)."""
-    bindir = os.path.join(run.tmp, "bare-apache-bin")
-    os.makedirs(bindir)
+    program one process under spawn-fcgi, deploy/apache-ibchannel.conf); each
+    row brings up its own installation."""
+    yield "bare_apache", lambda: apache_bare(run, rows, mem, b)
+    yield "inbound_full_apache", lambda: apache_inbound(run, rows, mem, standin, b)
+
+
+def apache_bare(run, rows, mem, b):
+    bindir = run.folder("bare-apache-bin" + b.tag)
     for prog in ("inbound.fcgi", "reports.fcgi", "admin.fcgi"):
         os.symlink(BARE, os.path.join(bindir, prog))
     os.environ["BENCH_BARE_THREADS"] = str(BARE_THREADS)
-    e = run.env("bench-bare-apache", "full", "apache", bindir)
+    e = run.env("bench-bare-apache", "full", b, "apache", bindir)
     row_bare(rows, e.base, "bare_apache")
     spawned_memory("ceiling, Apache", e, mem)
     run.stop_env(e)
-    env, cid = setup_line(run, "bench-apache", "full", standin, "apache")
+
+
+def apache_inbound(run, rows, mem, standin, b):
+    env, cid = setup_line(run, "bench-apache", "full", standin, b, "apache")
     row_inbound(rows, "inbound_full_apache", env, cid, 3)
     spawned_memory("full, Apache", env, mem)
     run.stop_env(env)
@@ -959,14 +1127,14 @@ RETAIN_OLD = {
 }
 
 
-def group_retention(run, rows, mem, standin):
+def group_retention(run, rows, mem, standin, b):
     """Retention's cost: a store holding BENCH_RETAIN_ROWS (default 200,000)
     messages, as many delivery reports and as many log entries from 2020;
     the MO load once with the sender running and retention off, then again
     while the sender's retention removes them (30 days), which logs each
     removal transaction's length at debug level."""
     n = int(os.environ.get("BENCH_RETAIN_ROWS", "200000"))
-    env = run.env("bench-retention", "full")
+    env = run.env("bench-retention", "full", b)
     cid = env.add_connection(name="Bench line", url=standin.url)
     old = "2020-01-01 00:00:00"
     env.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
@@ -983,20 +1151,27 @@ def group_retention(run, rows, mem, standin):
             " INSERT INTO logs (connection_id, at, level, event, text) SELECT ?, ?, 'info',"
             " 'bench_old', 'An old log entry ' || i FROM n", (n, cid, old))
     filled = store_counts(env, RETAIN_OLD)
+    yield "retention_base", lambda: row_retention_base(rows, run, env, cid)
+    yield "retention", lambda: row_retention(rows, run, env, cid, filled)
+    run.stop_env(env)
 
-    base, during = rows["retention_base"], rows["retention"]
+
+def row_retention_base(rows, run, env, cid):
+    base = rows["retention_base"]
     idle = run_sender(run, "sender-idle", env, SECONDS + 60)
     w, _, bad = mo_load(base, env, cid, 4)
     run.stop(idle)
     base.verdict(not bad, "; ".join(bad) or "stored once each (wrk 2xx %s); the sender"
                  " running, retention off" % num(w["ok"]))
 
+
+def row_retention(rows, run, env, cid, filled):
+    base, during = rows["retention_base"], rows["retention"]
     for k in ("retain_messages_days", "retain_events_days", "retain_logs_days"):
         env.cli("settings", "set", k, "30")
-    senv = dict(env.env, IBCHANNEL_LOG="debug")
     t0 = time.monotonic()
-    p = run.start("sender-retention", [os.path.join(BUILD, "ibchannel"), "sender", "--for",
-                                       str(SECONDS + 600)], env=senv)
+    p = run_sender(run, "sender-retention", env, SECONDS + 600,
+                   dict(env.env, IBCHANNEL_LOG="debug"))
     w, stored, bad = mo_load(during, env, cid, 5)
     left_at_end = store_counts(env, RETAIN_OLD)
     end = time.monotonic() + 600
@@ -1005,7 +1180,7 @@ def group_retention(run, rows, mem, standin):
     took = time.monotonic() - t0
     run.stop(p)
     left = store_counts(env, RETAIN_OLD)
-    with open(os.path.join(TMP, "sender-retention.log")) as f:
+    with open(p.bench_log) as f:
         batches = [(int(c), t, float(ms), float(cpu)) for c, t, ms, cpu in re.findall(
             r"retention: (\d+) (\w+) removed in a transaction of ([\d.]+) ms"
             r" \(([\d.]+) ms of CPU\)", f.read())]
@@ -1034,13 +1209,13 @@ def group_retention(run, rows, mem, standin):
                        retention_ms_p99=percentile(lengths, 99),
                        retention_ms_p50=percentile(lengths, 50), transactions=len(lengths),
                        removed=filled, seconds=took, base_p99_ms=base.p99)
-    run.stop_env(env)
 
 
-def group_sender(run, rows, mem, standin):
-    env, cid = setup_line(run, "bench-send", "full", standin)
-    mem.append(dict(row_sender(rows, run, env, cid, standin), program="ibchannel sender"))
-    row_e2e(rows, run, env, cid, standin)
+def group_sender(run, rows, mem, standin, b):
+    env, cid = setup_line(run, "bench-send", "full", standin, b)
+    yield "sender", lambda: mem.append(dict(row_sender(rows, run, env, cid, standin),
+                                            program="ibchannel sender"))
+    yield "e2e", lambda: row_e2e(rows, run, env, cid, standin)
     run.stop_env(env)
 
 
@@ -1056,61 +1231,91 @@ GROUPS = [
 ]
 
 
-def main():
-    global TMP
-    only = os.environ.get("BENCH_ONLY", ",".join(g[0] for g in GROUPS)).split(",")
-    unknown = set(only) - {g[0] for g in GROUPS}
-    if unknown:
-        sys.exit("BENCH_ONLY: no group %s (groups: %s)" % (
-            ", ".join(sorted(unknown)), ", ".join(g[0] for g in GROUPS)))
-    for tool, hint in (("wrk", "apt-get install -y wrk"), ("lighttpd", "make deps")):
-        if not shutil.which(tool):
-            sys.exit("make bench needs %s: %s" % (tool, hint))
-    for path in (STANDIN, BARE, sbin("bearerbox")):
-        if not os.path.exists(path):
-            sys.exit("make bench needs %s (run it through make bench)" % path)
-    TMP = tempfile.mkdtemp(prefix="ibc-bench-")
-    if KEEP:
-        os.environ["IBC_KEEP_TMP"] = "1"
-    run = Running(TMP)
-    # Ctrl-C, kill and a closed terminal all end the run the same way: every
-    # process stopped, the rows measured so far printed and saved.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, signal.default_int_handler)
+def wanted_rows(only, pattern):
+    """The ids of the rows to run: in a BENCH_ONLY group and matching --rows."""
+    return [rid for rid, group, _, _ in ROWS
+            if group in only and (not pattern or re.search(pattern, rid))]
 
+
+def new_rows(wanted):
     rows = {rid: Row(rid, name, unit) for rid, _, name, unit in ROWS}
-    for rid, group, _, _ in ROWS:
-        if group not in only:
+    for rid in rows:
+        if rid not in wanted:
             rows[rid].skip()
-    mem = []
-    info = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "machine": machine(), "versions": versions(),
-            "settings": {"seconds": SECONDS, "connections": CONNS, "procs_per_program": PROCS,
-                         "e2e_rate": E2E_RATE, "bare_threads": BARE_THREADS,
-                         "groups": only}}
-    print("make bench: %d s per row, wrk %d connections; %s" % (
-        SECONDS, CONNS, "; ".join("%s %s" % kv for kv in info["versions"].items())), flush=True)
-    failure = None
-    try:
-        standin = Standin(run)
-        for group, what, fn in GROUPS:
-            if group not in only:
-                continue
-            print("- %s" % what, flush=True)
-            fn(run, rows, mem, standin)
-            for rid, g, _, _ in ROWS:
-                if g == group:
-                    r = rows[rid]
-                    print("    %-42s %10s %-9s %s" % (r.name, num(r.value), r.unit,
-                                                      "ok" if r.ok else "FAILED"), flush=True)
-    except KeyboardInterrupt:
-        failure = "interrupted"
-    except Exception as e:  # the rows measured so far still get their table
-        failure = "%s: %s" % (type(e).__name__, e)
-    finally:
-        run.stop_all()
+    return rows
 
+
+def run_rounds(run, builds, wanted, rounds, standin, history, mem):
+    """Runs the wanted rows rounds times for each build, filling history
+    ({build key: {row id: [its Row of each round]}}) and mem ({build key:
+    the last round's memory}) as it goes, so that an interrupted run keeps
+    what it measured. With two builds each group is set up for both and
+    their rows are taken in turn ABBA (A B, B A, A B...), and each round
+    starts with the other build: a machine getting busier or quieter weighs
+    on both alike."""
+    turn = 0
+    for n in range(rounds):
+        first = builds if n % 2 == 0 else builds[::-1]
+        rows = {b.key: new_rows(wanted) for b in builds}
+        for b in builds:
+            mem[b.key] = []
+            for rid, r in rows[b.key].items():
+                history[b.key][rid].append(r)
+        for group, what, fn in GROUPS:
+            if not any(g == group and rid in wanted for rid, g, _, _ in ROWS):
+                continue
+            print("- %s%s" % (what, " (round %d of %d)" % (n + 1, rounds) if rounds > 1 else ""),
+                  flush=True)
+            live = [(b, fn(run, rows[b.key], mem[b.key], standin, b)) for b in first]
+            while live:
+                for b, steps in (list(live) if turn % 2 == 0 else live[::-1]):
+                    step = next(steps, None)
+                    if step is None:
+                        live.remove((b, steps))
+                    elif step[0] in wanted:
+                        step[1]()
+                        r = rows[b.key][step[0]]
+                        r.ran = True
+                        print("    %-42s %s%10s %-9s %s" % (
+                            r.name, "%-5s" % b.key if len(builds) > 1 else "", num(r.value),
+                            r.unit, "ok" if r.ok else "FAILED"), flush=True)
+                turn += 1
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(rid, name, unit, runs):
+    """One row from its rounds: the median of each figure, ok when every
+    round that ran held its check, and the check of the first that did not
+    (or of the last). runs and runs_p99 keep every round's figures."""
+    ran = [r for r in runs if r.ran]
+    if len(ran) < 2:
+        return ran[0] if ran else runs[0] if runs else Row(rid, name, unit)
+    s = Row(rid, name, unit)
+    s.ran = True
+    s.runs, s.runs_p99 = [r.value for r in ran], [r.p99 for r in ran]
+    s.value, s.p50, s.p99 = median(s.runs), median(r.p50 for r in ran), median(s.runs_p99)
+    failed = [i for i, r in enumerate(ran) if not r.ok]
+    s.ok = not failed
+    s.check = ran[-1].check if not failed else "%d of %d rounds failed; round %d: %s" % (
+        len(failed), len(ran), failed[0] + 1, ran[failed[0]].check)
+    s.note, s.data = ran[-1].note, dict(ran[-1].data, rounds=[r.as_json() for r in ran])
+    return s
+
+
+def spread(values):
+    """How far apart a row's rounds were: (max - min) / median, or None."""
+    values = [v for v in values if v is not None]
+    if len(values) < 2 or not median(values):
+        return None
+    return (max(values) - min(values)) / median(values)
+
+
+def finish(rows, mem):
+    """Each row's ratios to the rows it is divided by, and the goals met."""
     for rid, bases in RATIOS.items():
         for b in bases:
             if rows[rid].ok and rows[b].ok and not rows[rid].skipped and not rows[b].skipped:
@@ -1124,17 +1329,125 @@ def main():
     goals += [{"row": m["program"], "goal": "peak RSS <= 8 MiB", "met": m["peak"] <= RSS_GOAL_KIB}
               for m in mem if ".fcgi" in m["program"] and "ceiling" not in m["program"]
               and "Apache" not in m["program"] and m.get("peak")]
+    return goals
 
+
+# The programs of a build the rows run (the bench's own tools come from this tree).
+PROGRAMS = ("inbound.fcgi", "reports.fcgi", "admin.fcgi", "ibchannel")
+
+
+def other_build(path, name):
+    """The build to compare with: path is a checkout (its build/ is used) or
+    a build/ itself; named name, or by its git revision."""
+    d = os.path.join(path, "build") if os.path.isdir(os.path.join(path, "build")) else path
+    missing = [p for p in PROGRAMS if not os.access(os.path.join(d, p), os.X_OK)]
+    if missing:
+        sys.exit("--compare %s: no %s in %s (run make there)" % (path, ", ".join(missing), d))
+    if not name:
+        p = subprocess.run(["git", "-C", path, "rev-parse", "--short", "HEAD"],
+                           capture_output=True, text=True)
+        name = "%s (git %s)" % (path, p.stdout.strip()) if p.returncode == 0 else path
+    return Build("base", name, os.path.abspath(d), "-base")
+
+
+def options():
+    ap = argparse.ArgumentParser(description="make bench; see the top of tests/bench.py.")
+    ap.add_argument("--readme", nargs="?", const=JSON_OUT, metavar="FILE",
+                    help="print the README's Speed table from a saved run and stop")
+    ap.add_argument("--compare", metavar="DIR",
+                    help="also run every row with the programs of DIR/build (another checkout,"
+                    " built) and print both columns and their ratio")
+    ap.add_argument("--base-name", metavar="NAME", help="what the table calls DIR's build")
+    ap.add_argument("--seconds", type=int, default=SECONDS, metavar="N",
+                    help="seconds per row (default BENCH_SECONDS or 5)")
+    ap.add_argument("--rows", metavar="PATTERN",
+                    help="only the rows whose id matches this regular expression")
+    ap.add_argument("--repeat", type=int, default=1, metavar="N",
+                    help="run every row N times; the table gives the median and the spread")
+    ap.add_argument("--list", action="store_true", help="list the rows' ids and stop")
+    return ap.parse_args()
+
+
+def main(opts):
+    global TMP, SECONDS, JSON_OUT
+    only = os.environ.get("BENCH_ONLY", ",".join(g[0] for g in GROUPS)).split(",")
+    unknown = set(only) - {g[0] for g in GROUPS}
+    if unknown:
+        sys.exit("BENCH_ONLY: no group %s (groups: %s)" % (
+            ", ".join(sorted(unknown)), ", ".join(g[0] for g in GROUPS)))
+    wanted = wanted_rows(only, opts.rows)
+    if not wanted:
+        sys.exit("--rows %s: no row (rows: %s)" % (opts.rows, ", ".join(r[0] for r in ROWS)))
+    SECONDS = opts.seconds
+    for tool, hint in (("wrk", "apt-get install -y wrk"), ("lighttpd", "make deps")):
+        if not shutil.which(tool):
+            sys.exit("make bench needs %s: %s" % (tool, hint))
+    for path in (STANDIN, BARE, sbin("bearerbox")):
+        if not os.path.exists(path):
+            sys.exit("make bench needs %s (run it through make bench)" % path)
+    this = Build("this", "this tree", BUILD)
+    builds = [this]
+    if opts.compare:
+        this.tag = "-this"
+        builds = [other_build(opts.compare, opts.base_name), this]
+        if "BENCH_JSON" not in os.environ:
+            JSON_OUT = os.path.join(BUILD, "bench-compare.json")
+    TMP = tempfile.mkdtemp(prefix="ibc-bench-")
+    if KEEP:
+        os.environ["IBC_KEEP_TMP"] = "1"
+    run = Running(TMP)
+    # Ctrl-C, kill and a closed terminal all end the run the same way: every
+    # process stopped, the rows measured so far printed and saved.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.default_int_handler)
+
+    history = {b.key: {rid: [] for rid, _, _, _ in ROWS} for b in builds}
+    mem = {b.key: [] for b in builds}
+    info = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine(), "versions": versions(),
+            "settings": {"seconds": SECONDS, "connections": CONNS, "procs_per_program": PROCS,
+                         "e2e_rate": E2E_RATE, "bare_threads": BARE_THREADS,
+                         "groups": only, "rows": opts.rows, "rounds": opts.repeat}}
+    print("make bench: %d s per row, wrk %d connections; %s" % (
+        SECONDS, CONNS, "; ".join("%s %s" % kv for kv in info["versions"].items())), flush=True)
+    if opts.compare:
+        print("comparing base: %s (%s) with this: %s, row by row in turn" % (
+            builds[0].label, builds[0].dir, BUILD), flush=True)
+    failure = None
+    try:
+        standin = Standin(run)
+        run_rounds(run, builds, wanted, opts.repeat, standin, history, mem)
+    except KeyboardInterrupt:
+        failure = "interrupted"
+    except Exception as e:  # the rows measured so far still get their table
+        failure = "%s: %s" % (type(e).__name__, e)
+    finally:
+        run.stop_all()
+
+    rows = {b.key: {rid: summarize(rid, name, unit, history[b.key][rid])
+                    for rid, _, name, unit in ROWS} for b in builds}
+    goals = {b.key: finish(rows[b.key], mem[b.key]) for b in builds}
     info["machine"]["load_after"] = os.getloadavg()
-    head = ("%s, %d cores (load %.1f at start, %.1f at end); %d s per row, wrk %d connections,"
+    head = ("%s, %d cores (load %.1f at start, %.1f at end); %d s per row%s, wrk %d connections,"
             " %d FastCGI process%s per program" % (
                 info["machine"]["cpu"], info["machine"]["cores"], info["machine"]["load"][0],
-                info["machine"]["load_after"][0], SECONDS, CONNS, PROCS,
+                info["machine"]["load_after"][0], SECONDS,
+                ", %d rounds" % opts.repeat if opts.repeat > 1 else "", CONNS, PROCS,
                 "es" if PROCS > 1 else ""))
-    print_table(rows, mem, goals, head)
-    ok = failure is None and all(r.ok for r in rows.values())
-    result = dict(info, rows=[r.as_json() for r in rows.values()], memory_kib=mem,
-                  goals=goals, ok=ok, error=failure)
+    ok = failure is None and all(r.ok for b in builds for r in rows[b.key].values())
+    if opts.compare:
+        print_compare(builds, rows, mem, head, opts.repeat)
+        result = dict(info, builds=[{"key": b.key, "label": b.label, "dir": b.dir}
+                                    for b in builds],
+                      rows={b.key: [r.as_json() for r in rows[b.key].values()] for b in builds},
+                      memory_kib=mem, goals=goals, ok=ok, error=failure)
+    else:
+        print_table(rows["this"], mem["this"], goals["this"], head)
+        if opts.repeat > 1:
+            print_runs(rows["this"])
+        result = dict(info, rows=[r.as_json() for r in rows["this"].values()],
+                      memory_kib=mem["this"], goals=goals["this"], ok=ok, error=failure)
     os.makedirs(os.path.dirname(JSON_OUT), exist_ok=True)
     with open(JSON_OUT, "w") as f:
         json.dump(result, f, indent=1)
@@ -1185,7 +1498,11 @@ def readme(path):
 TMP = None
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--readme"]:
-        readme(sys.argv[2] if len(sys.argv) > 2 else JSON_OUT)
+    OPTS = options()
+    if OPTS.readme:
+        readme(OPTS.readme)
+    elif OPTS.list:
+        for rid, group, name, _ in ROWS:
+            print("%-20s %-10s %s" % (rid, group, name))
     else:
-        main()
+        main(OPTS)
