@@ -1,4 +1,4 @@
-/* The admin's style sheet and script, built into the program (cgi/static/, embedded by cgi/admin/static/embed.sh). */
+/* The admin's style sheet and script, built into the program (cgi/admin/static/, embedded by cgi/admin/static/embed.sh). */
 #ifndef ADMIN_STATIC_H
 #define ADMIN_STATIC_H
 

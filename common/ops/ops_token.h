@@ -11,7 +11,7 @@
 
 /*
  * A token lets another system's flow send SMS through one agent's
- * attachment to one connection (POST /channel/{id}/messages, sendapi.h).
+ * attachment to one connection (POST /channel/{id}/messages: cgi/inbound_api.c, its decisions in sendapi.h).
  * It works while it is not revoked, the agent is still attached to the
  * connection, and both are RUNNING. The store keeps its SHA-256 and its
  * first 12 characters only: the token is shown once, when it is made.
