@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "parse.h"
 #include "payload.h"
 
 extern char **environ;
@@ -196,23 +198,21 @@ int
 http_body(struct http *h, size_t max, const char **body, size_t *len)
 {
 	const char	*cl = http_param(h, "CONTENT_LENGTH");
-	char		*end, *buf;
-	unsigned long long want;
+	char		*buf;
+	long		 want;
 	size_t		 cap, got = 0, n;
 
 	*body = NULL;
 	*len = 0;
 	if (cl != NULL && *cl != '\0') {
-		errno = 0;
-		want = strtoull(cl, &end, 10);
-		if (errno != 0 || *end != '\0' || *cl == '-')
+		if (!parse_long(cl, 0, LONG_MAX, &want))
 			return -1;
-		if (want > max)
+		if ((unsigned long)want > max)
 			return 0;
 		if ((buf = malloc((size_t)want + 1)) == NULL)
 			return -1;
 		got = read_in(h, buf, (size_t)want);
-		if (got != want) {
+		if (got != (size_t)want) {
 			free(buf);
 			return -1;
 		}

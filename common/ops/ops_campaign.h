@@ -7,8 +7,9 @@
 
 #include "enums.h"
 #include "ops.h"
+#include "store_campaign.h"
 
-#define TEMPLATE_MAX	6400	/* bytes of a template */
+#define TEMPLATE_MAX	STORE_TEMPLATE_MAX	/* bytes of a template */
 
 /*
  * A campaign sends one rendered text to each of its recipients through a

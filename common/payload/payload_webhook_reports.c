@@ -1,4 +1,5 @@
 /* Infobip webhook bodies: delivery reports and link clicks (the shared readers are in payload_webhook.c). */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "log.h"
+#include "parse.h"
 #include "payload_int.h"
 #include "payload_webhook.h"
 #include "payload_webhook_int.h"
@@ -151,7 +153,7 @@ wh_click_time(struct json_object *o, char *out, size_t outsz)
 	struct json_object	*v;
 	const char		*s;
 	double			 d;
-	long long		 ms;
+	long			 ms;
 
 	out[0] = '\0';
 	if (!json_object_object_get_ex(o, "sendDateTime", &v))
@@ -167,10 +169,9 @@ wh_click_time(struct json_object *o, char *out, size_t outsz)
 		break;
 	case json_type_string:
 		s = json_object_get_string(v);
-		if (*s != '\0' && s[strspn(s, "0123456789")] == '\0') {
-			ms = strtoll(s, NULL, 10);
+		if (parse_long(s, 0, LONG_MAX, &ms))
 			wh_stamp_epoch_ms(ms, out, outsz);
-		} else
+		else
 			payload_timestamp(s, out, outsz);
 		break;
 	default:

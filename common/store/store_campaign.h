@@ -10,6 +10,13 @@
 
 /* Every int function follows store.h: < 0 error (logged), 0 soft outcome, > 0 done. */
 
+/*
+ * Bytes of a campaign's template (the operations layer refuses longer);
+ * a row holds a few more, so that an over-long text stored by hand shows
+ * as cut rather than fitting.
+ */
+#define STORE_TEMPLATE_MAX	6400
+
 /* One campaign row, with its connection's and agent's names. */
 struct store_campaign {
 	int64_t			 id;
@@ -20,7 +27,7 @@ struct store_campaign {
 	char			 sender[64];	/* the connection's sender */
 	int64_t			 agent;		/* 0 when the agent was deleted */
 	char			 agent_name[256];
-	char			 text[6404];
+	char			 text[STORE_TEMPLATE_MAX + 4];
 	enum campaign_state	 state;
 	char			 start_utc[STORE_TIME_MAX];	/* "" when none */
 	char			 start_local[STORE_TIME_MAX];	/* "" when none */
