@@ -1,7 +1,8 @@
 """The manual pages render without warnings (man -l, and mandoc's lint when
 it is installed) and hold the reference, checked against the code's tables:
 ibchannel.1 describes every verb of the command table (cli/ibchannel.c) with
-each option it takes, ibchannel.7 every setting (common/base/settings.c),
+each option its usage names (ibchannel help NOUN VERB), ibchannel.7 every
+setting ibchannel settings list shows,
 admin.fcgi.8 every route of the admin (cgi/admin/admin.c) and every metric,
 inbound.fcgi.8 and reports.fcgi.8 their routes; every page's IBCHANNEL_LOG
 names every log level (common/base/log.c) and every variable a program reads
@@ -17,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, Tally  # noqa: E402
+from harness import BUILD, ROOT, Tally  # noqa: E402
 
 suite = Tally("man")
 check = suite.check
@@ -53,7 +54,7 @@ def read(*path):
 
 # Every verb and sub-verb of the command table has an item in ibchannel.1's
 # DESCRIPTION: an ".It Cm verb ..." line naming the sub-verb.
-table = re.findall(r'\b[AC]\("([a-z-]+)",\s*(?:NULL|"([a-z-]+)")', read("cli", "ibchannel.c"))
+table = re.findall(r'\b[ACF]\("([a-z-]+)",\s*(?:NULL|"([a-z-]+)")', read("cli", "ibchannel.c"))
 check(len(table) >= 40, "the command table is read from cli/ibchannel.c", repr(table[:5]))
 items = {}
 for verb, rest in re.findall(r"^\.It Cm ([a-z-]+)(.*)$", read("man", "ibchannel.1"), re.M):
@@ -79,36 +80,38 @@ def items(page):
 
 
 # Every option a verb takes is described in that verb's item of ibchannel.1.
-source = read("cli", "ibchannel.c")
-groups = {g: re.findall(r"O\(([A-Z_]+)\)", body) for g, body in
-          re.findall(r"#define\s+([A-Z_]+)\s+\(((?:O\([A-Z_]+\)[\s|\\]*)+)\)", source)}
-rows = re.findall(r'\n\t[AC]\("([a-z-]+)",\s*(?:NULL|"([a-z-]+)"),(.*?)(?=\n\t[AC]\(|\n\t/\*|\n\t\{|\n\};)',
-                  source, re.S)
-check(len(rows) == len(table), "the command table's rows are read with their options",
-      "%d rows, %d commands" % (len(rows), len(table)))
+# The options come from the program itself (ibchannel help NOUN VERB prints
+# the usage the command table and the form tables give), not from its source.
+IBC = os.path.join(BUILD, "ibchannel")
 verb_items = [(re.findall(r"\b[a-z][a-z-]*", head[3:].split("Fl", 1)[0]), head + body)
               for head, body in items("ibchannel.1") if head.startswith("Cm ")]
-undescribed = []
-for noun, verb, rest in rows:
-    opts = re.findall(r"O\(([A-Z_]+)\)", rest)
-    for g in re.findall(r"\b(CONN_FORM|AGENT_FORM)\b", rest):
-        opts += groups.get(g, [])
+undescribed, longopts = [], set()
+for noun, verb in table:
+    p = subprocess.run([IBC, "help", noun] + ([verb] if verb else []), capture_output=True,
+                       text=True, timeout=30)
+    opts = sorted(set(re.findall(r"--([a-z][a-z-]*)", p.stdout)))
+    longopts.update(opts)
     texts = [t for words, t in verb_items if words[:1] == [noun] and (not verb or verb in words)]
     for o in opts:
-        flag = "Fl -" + o.lower().replace("_", "-")
+        flag = "Fl -" + o
         if not any(flag in t for t in texts) and not (verb == "edit" and any(
                 flag in t for words, t in verb_items if words[:2] == [noun, "add"])):
-            undescribed.append("%s %s --%s" % (noun, verb or "", o.lower().replace("_", "-")))
-check(groups and not undescribed, "ibchannel.1 describes every option of every verb",
-      repr(undescribed))
-longopts = re.findall(r'\{ "([a-z-]+)", (?:required|no)_argument', source)
+            undescribed.append("%s %s --%s" % (noun, verb or "", o))
+check(len(longopts) >= 20 and not undescribed, "ibchannel.1 describes every option of every verb",
+      "%d options; undescribed %r" % (len(longopts), undescribed))
 page1 = read("man", "ibchannel.1")
-check(len(longopts) >= 20 and all("Fl -" + o in page1 for o in longopts if o != "help"),
+check(all("Fl -" + o in page1 for o in longopts if o != "help"),
       "ibchannel.1 names every long option",
       repr([o for o in longopts if "Fl -" + o not in page1]))
 
-# Every setting of the settings table has its item in ibchannel.7's SETTINGS.
-names = re.findall(r'^\t\{ "([a-z_]+)", SETTING_', read("common", "base", "settings.c"), re.M)
+# Every setting the program lists has its item in ibchannel.7's SETTINGS.
+store_dir = tempfile.mkdtemp(prefix="ibc-man-")
+senv = dict(os.environ, IBCHANNEL_DB=os.path.join(store_dir, "ibchannel.db"))
+subprocess.run([IBC, "init"], env=senv, capture_output=True, timeout=60)
+p = subprocess.run([IBC, "settings", "list"], env=senv, capture_output=True, text=True,
+                   timeout=60)
+shutil.rmtree(store_dir, ignore_errors=True)
+names = re.findall(r"^([a-z_]+) = ", p.stdout, re.M)
 page7 = read("man", "ibchannel.7")
 section = page7.split(".Sh SETTINGS", 1)[-1].split("\n.Sh ", 1)[0]
 described = set(re.findall(r"^\.It Cm ([a-z_]+)$", section, re.M))
