@@ -113,13 +113,20 @@ opt_named(const struct cli *c, const char *name)
 int
 say(int status, const char *fmt, ...)
 {
+	char	 line[2048];
 	va_list	 ap;
+	int	 n;
 
-	fprintf(stderr, "ibchannel: ");
+	/*
+	 * One write for the whole line: cron appends every run to one log,
+	 * and two runs writing it in pieces would interleave their lines.
+	 */
+	n = snprintf(line, sizeof(line), "ibchannel: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	strcat(line, "\n");
+	fputs(line, stderr);
 	return status;
 }
 

@@ -181,8 +181,14 @@ check(all(waited), "the runs that started before a rotation ended before the nex
 check(not failed, "every cron run exited 0", repr(failed[:5]))
 total = lines()
 print("%d cron runs, %d rotations" % (runs[0], ROTATIONS), flush=True)
-check(total == runs[0], "no line lost: %d runs, %d lines in the log and the rotated ones"
-      % (runs[0], total))
+if not check(total == runs[0], "no line lost: %d runs, %d lines in the log and the rotated"
+             " ones" % (runs[0], total)):
+    # What else the runs wrote, for the one who reads the failure.
+    for path in sorted(glob.glob(log + "*")):
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt") as f:
+            other = [l.rstrip() for l in f if "another sender holds" not in l]
+        print("  %s: %r" % (os.path.basename(path), other[:5]), flush=True)
 names = sorted(os.path.basename(x) for x in glob.glob(log + "*"))
 want = ["sender.log", "sender.log.1"] + ["sender.log.%d.gz" % n for n in range(2, ROTATIONS + 1)]
 check(names == sorted(want), "rotated as sender.log.1, then compressed (delaycompress)",
