@@ -57,6 +57,16 @@ struct db_table {
 	const struct db_sql	*stmt;
 };
 
+/*
+ * One statement an engine writes in its own dialect: the file's slot and
+ * the statement's name (as its table names it), with the engine's SQL. An
+ * engine's override table ends with a row whose name is NULL.
+ */
+struct db_override {
+	enum db_slot	 slot;
+	struct db_sql	 stmt;
+};
+
 /* Declares one row of a statement table: its enum value names it. */
 #define DB_SQL(x, text)	[x] = { #x, text }
 

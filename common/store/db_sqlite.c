@@ -23,10 +23,7 @@
  * so SQLite replaces none; another engine's file holds the same kind of
  * table with its own text of the statements that differ.
  */
-static const struct {
-	enum db_slot	 slot;
-	struct db_sql	 stmt;
-} sqlite_sql[] = {
+static const struct db_override sqlite_sql[] = {
 	{ DB_SLOT__MAX, { NULL, NULL } }
 };
 
