@@ -41,3 +41,15 @@ parse_id(const char *s, int64_t *out)
 	*out = v;
 	return 1;
 }
+
+int
+parse_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

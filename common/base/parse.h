@@ -17,5 +17,7 @@ int	 parse_long(const char *s, long min, long max, long *out);
  * sessions, messages, campaigns, tokens and paging cursors.
  */
 int	 parse_id(const char *s, int64_t *out);
+/* The value of the hex digit c (0-9, a-f, A-F), or -1 when it is none. */
+int	 parse_hex_digit(int c);
 
 #endif

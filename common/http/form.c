@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "form.h"
+#include "parse.h"
 
 void
 form_init(struct form *f)
@@ -17,17 +18,6 @@ form_free(struct form *f)
 	form_init(f);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int
 form_utf8_valid(const char *s, size_t len)
@@ -88,8 +78,8 @@ decode(char *dst, const char *src, size_t n)
 		else if (c == '%') {
 			if (i + 2 >= n)
 				return (size_t)-1;
-			if ((hi = hexval(src[i + 1])) < 0 ||
-			    (lo = hexval(src[i + 2])) < 0)
+			if ((hi = parse_hex_digit(src[i + 1])) < 0 ||
+			    (lo = parse_hex_digit(src[i + 2])) < 0)
 				return (size_t)-1;
 			c = hi * 16 + lo;
 			i += 2;

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "log.h"
+#include "parse.h"
 #include "payload_int.h"
 
 /*
@@ -88,18 +89,6 @@ out:
 	return rc;
 }
 
-/* The value of the hex digit c, or -1. */
-static int
-pj_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* The UTF-16 unit of the escape "\uXXXX" at s (n bytes available), or -1 when s holds none. */
 static long
@@ -111,7 +100,7 @@ pj_unit(const char *s, size_t n)
 	if (n < 6 || s[0] != '\\' || s[1] != 'u')
 		return -1;
 	for (i = 2; i < 6; i++) {
-		if ((d = pj_hex(s[i])) < 0)
+		if ((d = parse_hex_digit((unsigned char)s[i])) < 0)
 			return -1;
 		v = v * 16 + d;
 	}

@@ -1,4 +1,5 @@
-/* Tests of parse_long and parse_id: whole strings, ranges, no white space or '+' let through. */
+/* Tests of parse_long, parse_id and parse_hex_digit: whole strings, ranges, no white space or '+' let through. */
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -86,10 +87,31 @@ test_parse_id(void)
 	}
 }
 
+/* Hex digits of either case, nothing else (a sign bit set included). */
+static void
+test_parse_hex_digit(void)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	int			 i;
+
+	for (i = 0; i < 16; i++) {
+		CHECK(parse_hex_digit(digits[i]) == i, "hex %c", digits[i]);
+		CHECK(parse_hex_digit(toupper((unsigned char)digits[i])) == i,
+		    "hex %c upper case", digits[i]);
+	}
+	CHECK(parse_hex_digit('g') == -1 && parse_hex_digit('G') == -1 &&
+	    parse_hex_digit('/') == -1 && parse_hex_digit(':') == -1 &&
+	    parse_hex_digit('@') == -1 && parse_hex_digit('`') == -1,
+	    "the characters beside the digits are none");
+	CHECK(parse_hex_digit(-48) == -1 && parse_hex_digit(0) == -1,
+	    "a negative char or NUL is none");
+}
+
 int
 main(void)
 {
 	test_parse_long();
 	test_parse_id();
+	test_parse_hex_digit();
 	return check_done();
 }
