@@ -484,12 +484,11 @@ handle(struct http *h)
 			r->fn(&a);
 		goto out;
 	}
-	/* A campaign's upload still answers with its page of rejected lines. */
-	if (route_upload(r)) {
-		r->fn(&a);
-		goto out;
-	}
-	/* Every other POST answers 303: a page it writes is shown after the redirect. */
+	/*
+	 * Every POST answers 303: a page it writes (a refused form, a new
+	 * token, a campaign's import report with its rejected lines) is shown
+	 * once after the redirect.
+	 */
 	http_capture_start(h);
 	r->fn(&a);
 	if ((page = http_capture_take(h, &len)) == NULL)
