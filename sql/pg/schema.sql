@@ -22,6 +22,12 @@
 -- statement_timestamp(); now() would give every row a group commit writes
 -- the time its transaction began.
 --
+-- Text compares byte by byte in SQLite. A database made with
+-- LC_COLLATE 'C' (initdb --locale=C, or createdb --locale=C
+-- --template=template0) compares the same way; another collation changes
+-- the order of names in lists, not what the store finds, as every time
+-- and id the store compares is fixed-width text of digits and letters.
+--
 -- SQLite keeps the comment of each table and column inline; here they are
 -- COMMENT ON TABLE / COLUMN, so \d+ shows them.
 

@@ -1,0 +1,286 @@
+"""PostgreSQL's schema and statements hold together: a throwaway PostgreSQL
+cluster (initdb and pg_ctl in a temporary directory, a unix socket only, no
+system service) loads sql/pg/schema.sql and the later sql/pg/NNN-name.sql
+without an error; its tables, columns, foreign keys, indexes, views,
+trigger, seeds and version are those SQLite has after sql/schema.sql and
+every sql/NNN-name.sql; and every statement of the store, as PostgreSQL
+runs it (build/pg_statements: its override in common/store/db_pg_sql.c, else
+its table's own text), is PREPAREd against that schema, so that each one
+parses and type-checks, and none gives a boolean column (read as 't' or 'f'
+where the C code reads 1 or 0).
+
+The cluster is started here (tests/pg.py, when it comes, is the shared
+helper: the two are to be folded together)."""
+
+import glob
+import os
+import pwd
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, BUILD, Tally  # noqa: E402
+
+t = Tally("pg_statements")
+SQL = os.path.join(ROOT, "sql")
+PG_SQL = os.path.join(SQL, "pg")
+
+
+def numbered(sql):
+    """SQLite's ? and ?N as PostgreSQL's $N, outside quoted text: a bare ?
+    is one more than the highest number before it, as SQLite counts."""
+    out, i, high, quote = [], 0, 0, None
+    while i < len(sql):
+        c = sql[i]
+        if quote:
+            out.append(c)
+            if c == quote:
+                quote = None
+            i += 1
+        elif c in "'\"":
+            quote = c
+            out.append(c)
+            i += 1
+        elif c == "?":
+            j = i + 1
+            while j < len(sql) and sql[j].isdigit():
+                j += 1
+            n = int(sql[i + 1:j]) if j > i + 1 else high + 1
+            high = max(high, n)
+            out.append("$%d" % n)
+            i = j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def migrations(folder):
+    """[(number, path)] of folder's NNN-name.sql, in order."""
+    found = []
+    for path in glob.glob(os.path.join(folder, "[0-9][0-9][0-9]-*.sql")):
+        found.append((int(os.path.basename(path)[:3]), path))
+    return sorted(found)
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+class Cluster:
+    """A PostgreSQL cluster of its own in a temporary directory, listening
+    on a unix socket there only; the server runs as postgres when this runs
+    as root (PostgreSQL refuses root), psql as whoever runs this."""
+
+    def __init__(self):
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            raise RuntimeError("no PostgreSQL server: apt-get install postgresql (make deps)")
+        self.bin = os.path.dirname(bins[-1])
+        self.dir = tempfile.mkdtemp(prefix="ibchannel-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "server.log")
+        self.as_server = []
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            self.as_server = ["runuser", "-u", "postgres", "--"]
+        self.started = False
+        # C collation: text sorts and compares byte by byte, as SQLite's BINARY.
+        self.server("initdb", "-D", self.data, "-A", "trust", "-U", "postgres",
+                    "--locale=C", "-E", "UTF8", "--no-sync")
+        self.server("pg_ctl", "-D", self.data, "-l", self.log, "-w", "-o",
+                    "-k %s -c listen_addresses='' -p 5432 -c fsync=off" % self.dir,
+                    "start")
+        self.started = True
+        self.psql("CREATE DATABASE ibchannel", db="postgres")
+
+    def server(self, prog, *args):
+        p = subprocess.run(self.as_server + [os.path.join(self.bin, prog)] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           cwd=self.dir)
+        if p.returncode != 0:
+            raise RuntimeError("%s failed: %s" % (prog, p.stdout[-2000:]))
+
+    def psql(self, script, db="ibchannel", stop_on_error=True):
+        """Runs script (from stdin); returns (exit status, output and errors)."""
+        p = subprocess.run([os.path.join(self.bin, "psql"), "-X", "-q", "-A", "-t",
+                            "-F", "\t", "-h", self.dir, "-p", "5432", "-U", "postgres",
+                            "-d", db, "-v", "ON_ERROR_STOP=%d" % (1 if stop_on_error else 0)],
+                           input=script, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        return p.returncode, p.stdout
+
+    def rows(self, query):
+        """query's rows as lists of text (psql's unaligned, tab-separated output)."""
+        rc, out = self.psql(query + ";\n")
+        if rc != 0:
+            raise RuntimeError("psql: %s: %s" % (query, out))
+        return [line.split("\t") for line in out.splitlines() if line != ""]
+
+    def stop(self):
+        if self.started:
+            subprocess.run(self.as_server + [os.path.join(self.bin, "pg_ctl"), "-D", self.data,
+                                             "-m", "immediate", "-w", "stop"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.dir)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def sqlite_shape():
+    """What SQLite holds after sql/schema.sql and every migration."""
+    db = sqlite3.connect(":memory:")
+    db.executescript(read(os.path.join(SQL, "schema.sql")))
+    for _, path in migrations(SQL):
+        db.executescript(read(path))
+    shape = {"tables": {}, "fks": set(), "indexes": set(), "views": set(), "triggers": set()}
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
+                              " AND name NOT LIKE 'sqlite_%'"):
+        shape["tables"][name] = [(c[1], bool(c[3] or c[5]))
+                                 for c in db.execute("PRAGMA table_info(%s)" % name)]
+        for fk in db.execute("PRAGMA foreign_key_list(%s)" % name):
+            shape["fks"].add((name, fk[3], fk[2], fk[4], fk[6]))
+    for kind, key in (("index", "indexes"), ("view", "views"), ("trigger", "triggers")):
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = ?"
+                                  " AND sql IS NOT NULL", (kind,)):
+            shape[key].add(name)
+    shape["settings"] = sorted(db.execute("SELECT name, value FROM settings"))
+    shape["reply_mark"] = list(db.execute("SELECT id, message_id FROM campaign_reply_mark"))
+    return shape
+
+
+def pg_shape(pg):
+    """The same from the PostgreSQL cluster."""
+    shape = {"tables": {}, "fks": set(), "indexes": set(), "views": set(), "triggers": set()}
+    for table, column, nullable in pg.rows(
+            "SELECT table_name, column_name, is_nullable FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND table_name IN (SELECT table_name FROM"
+            " information_schema.tables WHERE table_schema = 'public'"
+            " AND table_type = 'BASE TABLE' AND table_name <> 'schema_version')"
+            " ORDER BY table_name, ordinal_position"):
+        shape["tables"].setdefault(table, []).append((column, nullable == "NO"))
+    rules = {"a": "NO ACTION", "c": "CASCADE", "n": "SET NULL", "r": "RESTRICT", "d": "SET DEFAULT"}
+    for table, column, ref, refcol, rule in pg.rows(
+            "SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text,"
+            " f.attname, c.confdeltype FROM pg_constraint c"
+            " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+            " JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = c.confkey[1]"
+            " WHERE c.contype = 'f'"):
+        shape["fks"].add((table, column, ref, refcol, rules[rule]))
+    shape["indexes"] = {r[0] for r in pg.rows(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"
+        " AND indexname NOT IN (SELECT conname FROM pg_constraint)")}
+    shape["views"] = {r[0] for r in pg.rows(
+        "SELECT table_name FROM information_schema.views WHERE table_schema = 'public'")}
+    shape["triggers"] = {r[0] for r in pg.rows(
+        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+    shape["settings"] = sorted(tuple(r) for r in pg.rows("SELECT name, value FROM settings"))
+    shape["reply_mark"] = [tuple(int(x) for x in r) for r in pg.rows(
+        "SELECT id, message_id FROM campaign_reply_mark")]
+    return shape
+
+
+def statements():
+    """[(slot, name, source, sql)] from build/pg_statements; its checks must pass."""
+    p = subprocess.run([os.path.join(BUILD, "pg_statements")], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    t.check(p.returncode == 0, "build/pg_statements finds every slot, and every override"
+            " names one statement", p.stderr.strip())
+    return [tuple(line.split("\t", 3)) for line in p.stdout.splitlines()]
+
+
+def prepare_all(pg, stmts):
+    """PREPAREs each statement in one session, going on after a failure;
+    returns {index: PostgreSQL's error} and {index: (result types, parameter types)}."""
+    script = ["\\set VERBOSITY terse"]
+    for i, (_, _, _, sql) in enumerate(stmts):
+        script.append("PREPARE s%d AS %s;" % (i, numbered(sql)))
+        script.append("\\if :ERROR\n\\echo ERR %d :LAST_ERROR_MESSAGE\n\\endif" % i)
+    script.append("SELECT 'TYPES', substr(name, 2), result_types::text, parameter_types::text"
+                  " FROM pg_prepared_statements;")
+    _, out = pg.psql("\n".join(script) + "\n", stop_on_error=False)
+    errors, types = {}, {}
+    for line in out.splitlines():
+        if line.startswith("ERR "):
+            _, i, msg = (line.split(" ", 2) + [""])[:3]
+            errors[int(i)] = msg
+        elif line.startswith("TYPES\t"):
+            _, i, result, params = line.split("\t")
+            types[int(i)] = (result, params)
+    return errors, types, out
+
+
+pg = None
+try:
+    pg = Cluster()
+
+    # --- the schema -------------------------------------------------------------------
+    rc, out = pg.psql(read(os.path.join(PG_SQL, "schema.sql")))
+    t.check(rc == 0 and "ERROR" not in out, "sql/pg/schema.sql loads without an error", out[-2000:])
+    pg_later = migrations(PG_SQL)
+    for number, path in pg_later:
+        rc, out = pg.psql(read(path))
+        t.check(rc == 0 and "ERROR" not in out, "%s loads without an error"
+                % os.path.relpath(path, ROOT), out[-2000:])
+    lite_numbers = [n for n, _ in migrations(SQL)]
+    t.check([n for n, _ in pg_later] == [n for n in lite_numbers if n > 17],
+            "sql/pg/ has a migration of each number SQLite has after 17, and no other",
+            repr(([n for n, _ in pg_later], lite_numbers)))
+    version = pg.rows("SELECT version FROM schema_version")
+    t.check(version == [[str(max(lite_numbers))]],
+            "schema_version holds one row, the version of SQLite's last migration (%d)"
+            % max(lite_numbers), repr(version))
+
+    lite, post = sqlite_shape(), pg_shape(pg)
+    t.check(sorted(lite["tables"]) == sorted(post["tables"]), "the same tables",
+            repr(sorted(set(lite["tables"]) ^ set(post["tables"]))))
+    for table in sorted(set(lite["tables"]) & set(post["tables"])):
+        t.check(lite["tables"][table] == post["tables"][table],
+                "%s: the same columns in the same order, NOT NULL alike" % table,
+                "sqlite %r, postgresql %r" % (lite["tables"][table], post["tables"][table]))
+    for key in ("fks", "indexes", "views", "triggers"):
+        t.check(lite[key] == post[key], "the same %s" % key,
+                "only in sqlite %r, only in postgresql %r"
+                % (sorted(lite[key] - post[key]), sorted(post[key] - lite[key])))
+    t.check(lite["settings"] == post["settings"], "the same seeded settings",
+            repr((lite["settings"], post["settings"])))
+    t.check(lite["reply_mark"] == post["reply_mark"], "the same campaign_reply_mark row",
+            repr((lite["reply_mark"], post["reply_mark"])))
+    comments = pg.rows(
+        "SELECT c.relname || '.' || a.attname FROM pg_class c JOIN pg_attribute a"
+        " ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'"
+        " WHERE c.relkind = 'r' AND col_description(c.oid, a.attnum) IS NULL"
+        " UNION ALL SELECT c.relname FROM pg_class c JOIN pg_namespace n"
+        " ON n.oid = c.relnamespace AND n.nspname = 'public'"
+        " WHERE c.relkind IN ('r', 'v') AND obj_description(c.oid, 'pg_class') IS NULL")
+    t.check(comments == [], "every table, view and column has a comment",
+            repr([r[0] for r in comments]))
+
+    # --- the statements ---------------------------------------------------------------
+    stmts = statements()
+    t.check(len(stmts) > 150, "build/pg_statements lists the store's statements",
+            "%d listed" % len(stmts))
+    errors, types, out = prepare_all(pg, stmts)
+    for i, (slot, name, source, sql) in enumerate(stmts):
+        what = "%s %s (%s)" % (slot, name, "override" if source == "pg" else "table's text")
+        if not t.check(i not in errors, "%s prepares on PostgreSQL" % what,
+                       "%s\n      %s" % (errors.get(i), numbered(sql))):
+            continue
+        if not t.check(i in types, "%s: its types are known" % what, out[-500:]):
+            continue
+        result = types[i][0]
+        t.check(not re.search(r"\bboolean\b", result),
+                "%s gives no boolean column (1 or 0, as SQLite)" % what, result)
+    overrides = sum(1 for s in stmts if s[2] == "pg")
+    print("%d statements, %d with PostgreSQL's own text" % (len(stmts), overrides))
+except Exception as e:  # a cluster that did not start is one failure, said once
+    t.check(False, "the PostgreSQL cluster runs", repr(e))
+finally:
+    if pg is not None:
+        pg.stop()
+t.done()
