@@ -59,6 +59,11 @@ def numbered(sql):
     return "".join(out)
 
 
+def params(sql):
+    """The parameter numbers sql uses."""
+    return {int(n) for n in re.findall(r"\$(\d+)", numbered(sql))}
+
+
 def migrations(folder):
     """[(number, path)] of folder's NNN-name.sql, in order."""
     found = []
@@ -185,32 +190,39 @@ def pg_shape(pg):
 
 
 def statements():
-    """[(slot, name, source, sql)] from build/pg_statements; its checks must pass."""
+    """[(slot, name, source, sql, table's sql)] from build/pg_statements;
+    its checks must pass."""
     p = subprocess.run([os.path.join(BUILD, "pg_statements")], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
     t.check(p.returncode == 0, "build/pg_statements finds every slot, and every override"
             " names one statement", p.stderr.strip())
-    return [tuple(line.split("\t", 3)) for line in p.stdout.splitlines()]
+    return [tuple(line.split("\t", 4)) for line in p.stdout.splitlines()]
 
 
 def prepare_all(pg, stmts):
     """PREPAREs each statement in one session, going on after a failure;
-    returns {index: PostgreSQL's error} and {index: (result types, parameter types)}."""
+    returns {index: PostgreSQL's error}, {index: [result column types]}
+    (psql's \\gdesc: PostgreSQL 15 has no result_types in
+    pg_prepared_statements) and psql's output."""
     script = ["\\set VERBOSITY terse"]
-    for i, (_, _, _, sql) in enumerate(stmts):
+    for i, (_, _, _, sql, _) in enumerate(stmts):
         script.append("PREPARE s%d AS %s;" % (i, numbered(sql)))
-        script.append("\\if :ERROR\n\\echo ERR %d :LAST_ERROR_MESSAGE\n\\endif" % i)
-    script.append("SELECT 'TYPES', substr(name, 2), result_types::text, parameter_types::text"
-                  " FROM pg_prepared_statements;")
+        script.append("\\if :ERROR\n\\echo ERR %d :LAST_ERROR_MESSAGE\n\\else\n"
+                      "\\echo DESC %d\n%s \\gdesc\n\\echo END\n\\endif"
+                      % (i, i, numbered(sql)))
     _, out = pg.psql("\n".join(script) + "\n", stop_on_error=False)
-    errors, types = {}, {}
+    errors, types, current = {}, {}, None
     for line in out.splitlines():
         if line.startswith("ERR "):
             _, i, msg = (line.split(" ", 2) + [""])[:3]
             errors[int(i)] = msg
-        elif line.startswith("TYPES\t"):
-            _, i, result, params = line.split("\t")
-            types[int(i)] = (result, params)
+        elif line.startswith("DESC "):
+            current = int(line.split(" ")[1])
+            types[current] = []
+        elif line == "END":
+            current = None
+        elif current is not None and "\t" in line:
+            types[current].append(line.split("\t")[-1])
     return errors, types, out
 
 
@@ -266,16 +278,19 @@ try:
     t.check(len(stmts) > 150, "build/pg_statements lists the store's statements",
             "%d listed" % len(stmts))
     errors, types, out = prepare_all(pg, stmts)
-    for i, (slot, name, source, sql) in enumerate(stmts):
+    for i, (slot, name, source, sql, table_sql) in enumerate(stmts):
         what = "%s %s (%s)" % (slot, name, "override" if source == "pg" else "table's text")
+        if source == "pg":
+            mine, theirs = params(sql), params(table_sql)
+            t.check(mine == theirs, "%s: the override takes the parameters its statement"
+                    " takes" % what, "override %r, table %r" % (sorted(mine), sorted(theirs)))
         if not t.check(i not in errors, "%s prepares on PostgreSQL" % what,
                        "%s\n      %s" % (errors.get(i), numbered(sql))):
             continue
         if not t.check(i in types, "%s: its types are known" % what, out[-500:]):
             continue
-        result = types[i][0]
-        t.check(not re.search(r"\bboolean\b", result),
-                "%s gives no boolean column (1 or 0, as SQLite)" % what, result)
+        t.check("boolean" not in types[i],
+                "%s gives no boolean column (1 or 0, as SQLite)" % what, repr(types[i]))
     overrides = sum(1 for s in stmts if s[2] == "pg")
     print("%d statements, %d with PostgreSQL's own text" % (len(stmts), overrides))
 except Exception as e:  # a cluster that did not start is one failure, said once

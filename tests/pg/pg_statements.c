@@ -1,4 +1,4 @@
-/* Prints every statement of the store as PostgreSQL runs it (slot, name, source, SQL), for tests/e2e/test_pg_statements.py. */
+/* Prints every statement of the store as PostgreSQL runs it (slot, name, source, SQL, the table's SQL), for tests/e2e/test_pg_statements.py. */
 #include <stdio.h>
 #include <string.h>
 
@@ -47,7 +47,8 @@ one_line(const char *s)
 
 /*
  * Each statement on one line: slot, name, "pg" (PostgreSQL's override) or
- * "table" (the table's own text), SQL, tab-separated. Exits 1 (after
+ * "table" (the table's own text), the SQL PostgreSQL runs, and the table's
+ * own SQL, tab-separated. Exits 1 (after
  * saying why on stderr) when a slot is missing or listed twice, a
  * statement has no name or SQL, two statements of a slot share a name,
  * or an override names no statement or the same one twice: an override
@@ -104,8 +105,9 @@ main(void)
 				bad = 1;
 				continue;
 			}
-			printf("%s\t%s\t%s\t%s\n", tables[i].slot, t->stmt[j].name,
-			    o != NULL ? "pg" : "table", sql);
+			printf("%s\t%s\t%s\t%s\t%s\n", tables[i].slot,
+			    t->stmt[j].name, o != NULL ? "pg" : "table", sql,
+			    t->stmt[j].sql);
 		}
 	}
 	for (i = 0; i < DB_SLOT__MAX; i++)
