@@ -13,6 +13,7 @@ The cluster is started here (tests/pg.py, when it comes, is the shared
 helper: the two are to be folded together)."""
 
 import glob
+import json
 import os
 import pwd
 import re
@@ -21,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import ROOT, BUILD, Tally  # noqa: E402
@@ -226,6 +228,126 @@ def prepare_all(pg, stmts):
     return errors, types, out
 
 
+def literal(v):
+    """v as an SQL literal of unknown type, as the kit sends a value: text."""
+    return "NULL" if v is None else "'%s'" % str(v).replace("'", "''")
+
+
+def run_story(pg, sql, steps, prefix=""):
+    """Runs steps [(mark, statement key, args)] in one psql session, each
+    statement PREPAREd once from sql (key "SLOT NAME" to its text) and
+    EXECUTEd with args; returns ({mark: rows}, psql's output), the marks
+    reached before an error."""
+    script, named = [prefix], {}
+    for mark, key, args in steps:
+        if key not in named:
+            named[key] = "q%d" % len(named)
+            script.append("PREPARE %s AS %s;" % (named[key], numbered(sql[key])))
+        script.append("\\echo @ %s" % mark)
+        script.append("EXECUTE %s%s;" % (named[key], "(%s)" % ", ".join(
+            literal(a) for a in args) if args else ""))
+    script.append("\\echo @ end")
+    _, out = pg.psql("\n".join(script) + "\n")
+    rows, mark = {}, None
+    for line in out.splitlines():
+        if line.startswith("@ "):
+            mark = line[2:]
+            rows[mark] = []
+        elif mark is not None and line != "":
+            rows[mark].append(line.split("\t"))
+    return rows, out
+
+
+TIME_MS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$")
+PHONE = "+4915112300001"
+STORY = [
+    ("user", "DB_SLOT_STORE STMT_USER_SET", ["ann", "admin"]),
+    ("users", "DB_SLOT_STORE STMT_USER_EACH", []),
+    ("conn", "DB_SLOT_CONN STMT_CONN_ADD", ["c1", "Main", "", "https://x.api.infobip.com", "447", "v1:k"]),
+    ("running", "DB_SLOT_CONN STMT_CONN_STATUS", ["RUNNING", "", "c1"]),
+    ("contact", "DB_SLOT_MSG STMT_CONTACT_ADD", [PHONE]),
+    ("session", "DB_SLOT_MSG STMT_SESSION_ADD", ["c1", 1, 0]),
+    ("find", "DB_SLOT_MSG STMT_SESSION_FIND", ["-1440 minutes", "c1", 1]),
+    ("out", "DB_SLOT_MSG STMT_MSG_OUT", ["u1", "c1", 1, 1, "agent", "447", PHONE, "hello", "queued", ""]),
+    ("outbox", "DB_SLOT_MSG STMT_OUTBOX_ADD", [1, 0]),
+    ("claim", "DB_SLOT_OUTBOX STMT_CLAIM_SELECT", [10]),
+    ("lease", "DB_SLOT_OUTBOX STMT_CLAIM_LEASE", ["me", "+30 seconds", 1]),
+    ("claimed", "DB_SLOT_OUTBOX STMT_OUTBOX_GET", [1]),
+    ("again", "DB_SLOT_OUTBOX STMT_CLAIM_SELECT", [10]),
+    ("beat", "DB_SLOT_MAINT STMT_HEARTBEAT_SET", ["sender"]),
+    ("beat get", "DB_SLOT_MAINT STMT_HEARTBEAT_GET", ["sender"]),
+    ("fold 1", "DB_SLOT_CONN STMT_LOG_FOLD", ["c1", "warn", "inbound", "not JSON", "x"]),
+    ("fold 2", "DB_SLOT_CONN STMT_LOG_FOLD", ["c1", "warn", "inbound", "not JSON", "x"]),
+    ("logs", "DB_SLOT_CONN STMT_LOG_EACH", ["c1", 2, None, 0, 10]),
+    ("fields", "DB_SLOT_MSG STMT_CONTACT_FIELDS", ["Ann", "", '{"city": "Berlin"}', 1]),
+    ("info", "DB_SLOT_ADMIN Q_SESSION_INFO", [1]),
+    ("campaign", "DB_SLOT_CAMPAIGN campaign add", ["SPRING", "c1", None, "hi", None, None, "UTC", None, None, 600]),
+    ("rcpt", "DB_SLOT_CAMPAIGN campaign recipient add", [1, 2, PHONE, "{}", ""]),
+    ("cmsg", "DB_SLOT_MSG STMT_MSG_OUT", ["u2", "c1", 0, 1, "campaign", "447", PHONE, "hi", "queued", ""]),
+    ("rcpt set", "DB_SLOT_CAMPAIGN campaign recipient set", [1, "queued", "", 2]),
+    ("done", "DB_SLOT_OUTBOX STMT_OUTBOX_DONE", ["accepted", "ib-2", None, "PENDING", "PENDING_ENROUTE", "", None, 2]),
+    ("rcpts", "DB_SLOT_CAMPAIGN campaign recipients", [1, None, None, 0, -1]),
+    ("third", "DB_SLOT_MSG STMT_MSG_OUT", ["u3", "c1", 1, 1, "agent", "447", PHONE, "third", "queued", ""]),
+    ("third outbox", "DB_SLOT_MSG STMT_OUTBOX_ADD", [3, 0]),
+]
+
+
+def check_story(rows, out):
+    """What the story's statements gave, as SQLite gives it."""
+    t.check("end" in rows, "the story's statements run on PostgreSQL", out[-1500:])
+    got = lambda mark: rows.get(mark, [])  # noqa: E731
+    t.check(len(got("users")) == 1 and TIME_MS.match(got("users")[0][2]),
+            "a default time is the store's text, to the millisecond", repr(got("users")))
+    t.check(got("find") == [["1", "0"]], "an open session found, not idle (a modifier as an interval)",
+            repr(got("find")))
+    claim = got("claim")
+    t.check(len(claim) == 1 and claim[0][:10] == ["1", "u1", "c1", PHONE, "hello", "1", "0", "0", "0", "0"]
+            and abs(float(claim[0][10])) < 5, "the claim's row, its flags as 1 or 0", repr(claim))
+    t.check(len(got("claimed")) == 1 and got("claimed")[0][4] == "sending",
+            "a leased row shows as sending", repr(got("claimed")))
+    t.check(got("again") == [], "a leased row is not claimed again", repr(got("again")))
+    beat = got("beat get")
+    ok = len(beat) == 1 and re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", beat[0][0])
+    t.check(ok and 0 <= float(beat[0][1]) < 5 and abs(float(beat[0][2]) - time.time()) < 5,
+            "a heartbeat's age and Unix time in seconds", repr(beat))
+    logs = got("logs")
+    t.check(len(logs) == 1 and logs[0][5] == "2", "a repeated entry is counted in one row", repr(logs))
+    info = got("info")
+    ok = len(info) == 1 and info[0][6] == "Ann"
+    t.check(ok and json.loads(info[0][17]) == {"city": "Berlin"},
+            "collected fields merged into the contact's JSON", repr(info))
+    rcpts = got("rcpts")
+    t.check(len(rcpts) == 1 and rcpts[0][3] == "sent" and rcpts[0][5] == "2",
+            "the trigger makes an accepted campaign message's recipient sent; LIMIT -1 is no limit",
+            repr(rcpts))
+
+
+def check_skip_locked(pg, sql):
+    """While one sender's transaction holds its claim, another claims
+    without waiting and without the row the first holds."""
+    claim = numbered(sql["DB_SLOT_OUTBOX STMT_CLAIM_SELECT"])
+    holder = subprocess.Popen(
+        [os.path.join(pg.bin, "psql"), "-X", "-q", "-A", "-t", "-h", pg.dir, "-p", "5432",
+         "-U", "postgres", "-d", "ibchannel", "-v", "ON_ERROR_STOP=1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    holder.stdin.write("BEGIN;\nPREPARE c AS %s;\nEXECUTE c('10');\n"
+                       "SELECT 'held', pg_sleep(4);\nCOMMIT;\n" % claim)
+    holder.stdin.close()
+    started = time.time()
+    while time.time() - started < 10 and not pg.rows(
+            "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT ''held''%'"):
+        time.sleep(0.05)
+    before = time.time()
+    rows, out = run_story(pg, sql, [("other", "DB_SLOT_OUTBOX STMT_CLAIM_SELECT", [10])])
+    waited = time.time() - before
+    held = holder.stdout.read()
+    holder.wait(timeout=20)
+    t.check(held.startswith("3|"), "the first sender claims the due row", held)
+    t.check(rows.get("other") == [] and waited < 2,
+            "a second sender skips the row the first holds, without waiting",
+            "%r after %.1f s" % (rows.get("other"), waited))
+
+
 pg = None
 try:
     pg = Cluster()
@@ -291,6 +413,11 @@ try:
             continue
         t.check("boolean" not in types[i],
                 "%s gives no boolean column (1 or 0, as SQLite)" % what, repr(types[i]))
+    # --- a few statements run, as the programs would run them ----------------------------
+    sql = {"%s %s" % (slot, name): text for slot, name, _, text, _ in stmts}
+    check_story(*run_story(pg, sql, STORY))
+    check_skip_locked(pg, sql)
+
     overrides = sum(1 for s in stmts if s[2] == "pg")
     print("%d statements, %d with PostgreSQL's own text" % (len(stmts), overrides))
 except Exception as e:  # a cluster that did not start is one failure, said once
