@@ -24,6 +24,8 @@
  *   MAX(a, b) is GREATEST; group_concat is string_agg; COLLATE NOCASE is
  *   lower(), and SQLite's NULLs first in an ascending order are asked for;
  *   a subquery in FROM is named; LIMIT -1 (no limit) is LIMIT NULL.
+ * - In ON CONFLICT DO UPDATE, a bare column is ambiguous in PostgreSQL
+ *   (the table's row or excluded's): the table's is named.
  * - The claims lock the rows they return, skipping rows another sender
  *   holds: several senders claim at once without taking the same row.
  * Parameters keep their numbers and their order, so the code that binds
