@@ -6,8 +6,11 @@ trigger, seeds and version are those SQLite has after sql/schema.sql and
 every sql/NNN-name.sql; and every statement of the store, as PostgreSQL
 runs it (build/pg_statements: its override in common/store/db_pg_sql.c, else
 its table's own text), is PREPAREd against that schema, so that each one
-parses and type-checks, and none gives a boolean column (read as 't' or 'f'
-where the C code reads 1 or 0).
+parses and type-checks, takes the parameters its SQLite text takes, and
+gives no boolean column (read as 't' or 'f' where the C code reads 1 or 0).
+Then a few statements run as the programs run them (values sent as text),
+and a second sender's claim, while a first sender's transaction holds its
+claim, skips the rows the first holds without waiting for them.
 
 The cluster is started here (tests/pg.py, when it comes, is the shared
 helper: the two are to be folded together)."""
