@@ -96,7 +96,13 @@ build/asan/obj/%.o: common/%.c $(COMMON_HDR)
 build/asan/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_OBJ)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests/unit -o $@ $< $(ASAN_OBJ) $(LDLIBS)
 
-unit: $(UNIT) $(UNIT_ASAN)
+# Every statement of the store as PostgreSQL runs it, for
+# tests/e2e/test_pg_statements.py (built with the unit tests).
+build/pg_statements: tests/pg/pg_statements.c $(COMMON_OBJ)
+	@mkdir -p build
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ tests/pg/pg_statements.c $(COMMON_OBJ) $(LDLIBS)
+
+unit: $(UNIT) $(UNIT_ASAN) build/pg_statements
 
 # Installs the Debian packages the build and tests need (as root), or says which.
 deps:

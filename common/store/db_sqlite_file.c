@@ -53,7 +53,7 @@ static const struct db_sql file_stmt[F__MAX] = {
 	    " state = 'paused' WHERE state IN ('scheduled', 'running')"),
 };
 
-static const struct db_table file_sql = { DB_SLOT_FILE, F__MAX, file_stmt };
+const struct db_table file_sql = { DB_SLOT_FILE, F__MAX, file_stmt };
 
 /* Writes a refusal into why; returns 0. */
 static int

@@ -55,7 +55,7 @@ static const struct db_sql store_stmt[STORE__MAX] = {
 	    " WHERE COALESCE(api_key_enc, '') <> ''"),
 };
 
-static const struct db_table store_sql = { DB_SLOT_STORE, STORE__MAX, store_stmt };
+const struct db_table store_sql = { DB_SLOT_STORE, STORE__MAX, store_stmt };
 
 const char *
 store_default_path(void)

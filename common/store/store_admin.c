@@ -185,7 +185,7 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 	    " username = ?2 AND path = ?3"),
 };
 
-static const struct db_table admin_sql = { DB_SLOT_ADMIN, Q__MAX, admin_stmt };
+const struct db_table admin_sql = { DB_SLOT_ADMIN, Q__MAX, admin_stmt };
 
 int
 store_admin_logs(struct store *st, const struct store_log_filter *f,

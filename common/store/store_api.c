@@ -61,7 +61,7 @@ static const struct db_sql api_stmt[A__MAX] = {
 	    " WHERE m.uid = ?1 AND s.connection_id = ?2 AND s.agent_id = ?3"),
 };
 
-static const struct db_table api_sql = { DB_SLOT_API, A__MAX, api_stmt };
+const struct db_table api_sql = { DB_SLOT_API, A__MAX, api_stmt };
 
 static void
 token_row(struct db_stmt *r, struct store_token *t)

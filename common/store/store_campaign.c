@@ -157,7 +157,7 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " WHERE id = 1 AND message_id = ?1" },
 };
 
-static const struct db_table campaign_sql = { DB_SLOT_CAMPAIGN, Q__MAX, campaign_stmt };
+const struct db_table campaign_sql = { DB_SLOT_CAMPAIGN, Q__MAX, campaign_stmt };
 
 /* Reads an EXISTS or a single number: > 0 when non-zero, 0 zero or no row. */
 static int

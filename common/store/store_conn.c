@@ -153,7 +153,7 @@ static const struct db_sql conn_stmt[CONN__MAX] = {
 	    " ORDER BY id DESC LIMIT ?5"),
 };
 
-static const struct db_table conn_sql = { DB_SLOT_CONN, CONN__MAX, conn_stmt };
+const struct db_table conn_sql = { DB_SLOT_CONN, CONN__MAX, conn_stmt };
 
 int
 store_connection_add(struct store *st, struct store_connection *c)

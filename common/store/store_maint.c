@@ -82,7 +82,7 @@ static const struct db_sql maint_stmt[MAINT__MAX] = {
 	    " AND at < ?3"),
 };
 
-static const struct db_table maint_sql = { DB_SLOT_MAINT, MAINT__MAX, maint_stmt };
+const struct db_table maint_sql = { DB_SLOT_MAINT, MAINT__MAX, maint_stmt };
 
 int
 store_heartbeat(struct store *st, const char *name)

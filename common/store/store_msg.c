@@ -169,7 +169,7 @@ static const struct db_sql msg_stmt[MSG__MAX] = {
 	    " ELSE data END WHERE id = ?4"),
 };
 
-static const struct db_table msg_sql = { DB_SLOT_MSG, MSG__MAX, msg_stmt };
+const struct db_table msg_sql = { DB_SLOT_MSG, MSG__MAX, msg_stmt };
 
 int
 store_contact_get(struct store *st, const char *phone, int64_t *id,

@@ -138,7 +138,7 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	DB_SQL(STMT_AQ_DONE, "DELETE FROM agent_queue WHERE message_id = ?"),
 };
 
-static const struct db_table outbox_sql = { DB_SLOT_OUTBOX, OUTBOX__MAX, outbox_stmt };
+const struct db_table outbox_sql = { DB_SLOT_OUTBOX, OUTBOX__MAX, outbox_stmt };
 
 int
 store_agent_queue_add(struct store *st, int64_t message, int64_t session,

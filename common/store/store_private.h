@@ -38,6 +38,14 @@ int	 store_outbox_remove(struct store *, int64_t message);
 	" WHEN 'sending' THEN 1 WHEN 'accepted' THEN 2 WHEN 'failed' THEN 3" \
 	" ELSE 4 END)"
 
+/*
+ * The statement table of each of the store's files, one per slot: used
+ * by their own file, and listed whole by tests/pg/pg_statements.c, which
+ * checks every statement against PostgreSQL.
+ */
+extern const struct db_table store_sql, conn_sql, msg_sql, outbox_sql,
+	maint_sql, campaign_sql, api_sql, admin_sql, file_sql;
+
 /* The directory of path into dir ("." when it has none; db_sqlite_file.c). */
 void	 store_dir_of(const char *path, char *dir, size_t dirsz);
 
