@@ -768,7 +768,7 @@ pg_last_id(struct db *kit)
 
 /* Column col of the current row as text, NULL for NULL or no row. */
 static const char *
-pg_text(struct db_stmt *kit, int col)
+pg_col_text(struct db_stmt *kit, int col)
 {
 	struct pg_stmt	*c = pgs(kit);
 
@@ -780,9 +780,9 @@ pg_text(struct db_stmt *kit, int col)
 
 /* Column col as an int64: a boolean reads 1 or 0 (as SQLite's comparisons), NULL 0. */
 static int64_t
-pg_int64(struct db_stmt *c, int col)
+pg_col_int64(struct db_stmt *c, int col)
 {
-	const char	*t = pg_text(c, col);
+	const char	*t = pg_col_text(c, col);
 
 	if (t == NULL)
 		return 0;
@@ -793,25 +793,25 @@ pg_int64(struct db_stmt *c, int col)
 
 /* Column col as an int. */
 static int
-pg_int32(struct db_stmt *c, int col)
+pg_col_int32(struct db_stmt *c, int col)
 {
-	return (int)pg_int64(c, col);
+	return (int)pg_col_int64(c, col);
 }
 
 /* Column col as a double, NULL 0. */
 static double
-pg_dbl(struct db_stmt *c, int col)
+pg_col_dbl(struct db_stmt *c, int col)
 {
-	const char	*t = pg_text(c, col);
+	const char	*t = pg_col_text(c, col);
 
 	return t != NULL ? strtod(t, NULL) : 0;
 }
 
 /* Whether column col is NULL. */
 static int
-pg_null(struct db_stmt *c, int col)
+pg_col_null(struct db_stmt *c, int col)
 {
-	return pg_text(c, col) == NULL;
+	return pg_col_text(c, col) == NULL;
 }
 
 /*
@@ -945,11 +945,11 @@ static const struct db_engine pg_engine = {
 	.reset = pg_reset,
 	.changes = pg_changes,
 	.last_id = pg_last_id,
-	.int64 = pg_int64,
-	.int32 = pg_int32,
-	.dbl = pg_dbl,
-	.text = pg_text,
-	.null = pg_null,
+	.int64 = pg_col_int64,
+	.int32 = pg_col_int32,
+	.dbl = pg_col_dbl,
+	.text = pg_col_text,
+	.null = pg_col_null,
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,

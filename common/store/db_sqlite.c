@@ -74,10 +74,6 @@ db_sqlite_handle(struct db *db)
  * Logs a failed call once, by name. A full disk is noted for
  * db_take_disk_full and logged at most once a minute by this process:
  * whoever waits for space tries again and again meanwhile.
-/*
- * Logs a failed call once, by name. A full disk is noted for
- * db_take_disk_full and logged at most once a minute by this process:
- * whoever waits for space tries again and again meanwhile.
  */
 static void
 log_failure(struct sq_db *db, const char *name)
@@ -508,35 +504,35 @@ sqlite_last_id(struct db *kit)
 
 /* Column col as an int64. */
 static int64_t
-sqlite_int64(struct db_stmt *c, int col)
+sqlite_col_int64(struct db_stmt *c, int col)
 {
 	return sqlite3_column_int64(sqs(c)->s, col);
 }
 
 /* Column col as an int. */
 static int
-sqlite_int32(struct db_stmt *c, int col)
+sqlite_col_int32(struct db_stmt *c, int col)
 {
 	return sqlite3_column_int(sqs(c)->s, col);
 }
 
 /* Column col as a double. */
 static double
-sqlite_dbl(struct db_stmt *c, int col)
+sqlite_col_dbl(struct db_stmt *c, int col)
 {
 	return sqlite3_column_double(sqs(c)->s, col);
 }
 
 /* Column col as text, NULL for NULL. */
 static const char *
-sqlite_text(struct db_stmt *c, int col)
+sqlite_col_text(struct db_stmt *c, int col)
 {
 	return (const char *)sqlite3_column_text(sqs(c)->s, col);
 }
 
 /* Whether column col is NULL. */
 static int
-sqlite_null(struct db_stmt *c, int col)
+sqlite_col_null(struct db_stmt *c, int col)
 {
 	return sqlite3_column_type(sqs(c)->s, col) == SQLITE_NULL;
 }
@@ -619,11 +615,11 @@ static const struct db_engine sqlite_engine = {
 	.reset = sqlite_reset,
 	.changes = sqlite_changes,
 	.last_id = sqlite_last_id,
-	.int64 = sqlite_int64,
-	.int32 = sqlite_int32,
-	.dbl = sqlite_dbl,
-	.text = sqlite_text,
-	.null = sqlite_null,
+	.int64 = sqlite_col_int64,
+	.int32 = sqlite_col_int32,
+	.dbl = sqlite_col_dbl,
+	.text = sqlite_col_text,
+	.null = sqlite_col_null,
 	.begin = sqlite_begin,
 	.commit = sqlite_commit,
 	.rollback = sqlite_rollback,
