@@ -198,7 +198,11 @@ def main(argv):
             e, (": " + err.decode(errors="replace").strip())
             if isinstance(err, bytes) else ""))
         return 1
-    return subprocess.run(argv[2:], env=env).returncode
+    try:
+        return subprocess.run(argv[2:], env=env).returncode
+    except OSError as e:
+        sys.stderr.write("pg.py: %s: %s\n" % (argv[2], e))
+        return 127
 
 
 if __name__ == "__main__":
