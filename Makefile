@@ -17,7 +17,7 @@ EXAMPLES =	deploy/lighttpd.conf.in deploy/apache-ibchannel.conf deploy/ibchannel
 CC ?=		cc
 # make V=1 shows the compiler command lines.
 Q =		$(if $(V),,@)
-PKGS =		fcgi libcurl json-c sqlite3 libcrypto
+PKGS =		fcgi libcurl json-c sqlite3 libpq libcrypto
 WARN =		-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?=	-O2 -g
 ALL_CFLAGS =	-std=c11 -pthread -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' \
@@ -29,12 +29,14 @@ COMMON_SRC =	$(wildcard common/*/*.c)
 COMMON_HDR =	$(wildcard common/*/*.h)
 # Each layer is a folder of common/; the headers are included by name alone.
 INC =		$(patsubst %/,-I%,$(sort $(dir $(COMMON_HDR))))
-COMMON_OBJ =	$(COMMON_SRC:common/%.c=build/obj/%.o) build/obj/sqlembed.o
+EMBED_SRC =	build/sqlembed.c build/pgembed.c
+COMMON_OBJ =	$(COMMON_SRC:common/%.c=build/obj/%.o) build/obj/sqlembed.o build/obj/pgembed.o
 PROGS =		build/inbound.fcgi build/reports.fcgi build/admin.fcgi build/ibchannel
 UNIT_SRC =	$(wildcard tests/unit/test_*.c)
 UNIT =		$(UNIT_SRC:tests/unit/%.c=build/unit/%)
 UNIT_ASAN =	$(UNIT_SRC:tests/unit/%.c=build/asan/%)
-ASAN_OBJ =	$(COMMON_SRC:common/%.c=build/asan/obj/%.o) build/asan/obj/sqlembed.o
+ASAN_OBJ =	$(COMMON_SRC:common/%.c=build/asan/obj/%.o) build/asan/obj/sqlembed.o \
+		build/asan/obj/pgembed.o
 
 all: $(PROGS)
 
@@ -42,9 +44,14 @@ build/sqlembed.c: sql/embed.sh sql $(wildcard sql/*.sql)
 	@mkdir -p build
 	$(Q)sh sql/embed.sh sql > $@.tmp && mv $@.tmp $@
 
-build/obj/sqlembed.o: build/sqlembed.c common/store/sqlembed.h
+# PostgreSQL's schema and migrations: sql/pg/schema.sql is version 17.
+build/pgembed.c: sql/embed.sh $(wildcard sql/pg sql/pg/*.sql)
+	@mkdir -p build
+	$(Q)sh sql/embed.sh sql/pg pgembed 17 > $@.tmp && mv $@.tmp $@
+
+build/obj/sqlembed.o build/obj/pgembed.o: build/obj/%.o: build/%.c common/store/sqlembed.h
 	@mkdir -p build/obj
-	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ build/sqlembed.c
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 build/obj/%.o: common/%.c $(COMMON_HDR)
 	@mkdir -p $(@D)
@@ -85,9 +92,9 @@ build/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(COMMON_OBJ)
 	@mkdir -p build/unit
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(COMMON_OBJ) $(LDLIBS)
 
-build/asan/obj/sqlembed.o: build/sqlembed.c common/store/sqlembed.h
+build/asan/obj/sqlembed.o build/asan/obj/pgembed.o: build/asan/obj/%.o: build/%.c common/store/sqlembed.h
 	@mkdir -p build/asan/obj
-	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ build/sqlembed.c
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
 
 build/asan/obj/%.o: common/%.c $(COMMON_HDR)
 	@mkdir -p $(@D)
@@ -152,7 +159,7 @@ build/bench/standin: tests/bench/standin.c
 # FUZZ_SECONDS, seeded with the Infobip sample payloads in tests/data and
 # a send request, a form, an upload and a CSV file in tests/fuzz/seeds.
 FUZZ_SECONDS ?=	120
-fuzz: build/sqlembed.c
+fuzz: build/sqlembed.c build/pgembed.c
 	@command -v clang >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq clang libclang-rt-14-dev >/dev/null; } || \
 		{ echo "make fuzz needs clang: apt-get install -y clang libclang-rt-14-dev" >&2; exit 1; }
 	@mkdir -p build/fuzz/corpus
@@ -160,7 +167,7 @@ fuzz: build/sqlembed.c
 	$(Q)clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(INC) -Ibuild \
 		$(shell pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_network \
-		tests/fuzz/fuzz_network.c $(COMMON_SRC) build/sqlembed.c $(LDLIBS)
+		tests/fuzz/fuzz_network.c $(COMMON_SRC) $(EMBED_SRC) $(LDLIBS)
 	cd build/fuzz && ./fuzz_network -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		-timeout=10 -rss_limit_mb=4096 corpus
 

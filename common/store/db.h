@@ -1,4 +1,4 @@
-/* The store's database kit: the one seam between the store's files and a database engine (db_sqlite.c implements it). */
+/* The store's database kit: the one seam between the store's files and a database engine (db.c dispatches to db_sqlite.c or db_pg.c). */
 #ifndef DB_H
 #define DB_H
 
@@ -80,11 +80,21 @@ enum db_open_mode {
 /*
  * Opens the store at path, creating and migrating its schema as the mode
  * allows, commits durable when full (else relaxed; see db_durability):
- * > 0 with *out, < 0 error (logged; *out NULL). DB_OPEN_READ opens
+ * > 0 with *out, < 0 error (logged; *out NULL). path is a SQLite file, or
+ * a PostgreSQL URI (postgresql:// or postgres://, libpq's syntax), whose
+ * database gets the schema only with DB_OPEN_CREATE. DB_OPEN_READ opens
  * read-only (no journal change, no migration) when the file or its
- * directory is not writable. Close with db_close.
+ * directory is not writable; a server is never migrated by it. Close with
+ * db_close.
  */
 int	 db_open(const char *path, enum db_open_mode, int full, struct db **out);
+/* Whether path names a database server (a PostgreSQL URI) rather than a file. */
+int	 db_on_server(const char *path);
+/*
+ * path as a log line or a page may show it: a server URI without its
+ * password (nor its options, when they name one). Written into buf.
+ */
+const char *db_display_name(const char *path, char *buf, size_t bufsz);
 /* Finalizes every cached statement and closes; db_close(NULL) does nothing. */
 void	 db_close(struct db *);
 /* Whether the connection was opened read-only. */

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "db_engine.h"
 #include "db_sqlite.h"
 #include "log.h"
 #include "sqlembed.h"
@@ -27,24 +28,46 @@ static const struct db_override sqlite_sql[] = {
 	{ DB_SLOT__MAX, { NULL, NULL } }
 };
 
-struct db_stmt {
+struct sq_db;
+
+/* A statement: the kit's head first, so a struct db_stmt * is one of these. */
+struct sq_stmt {
+	struct db_stmt	 head;
 	sqlite3_stmt	*s;
-	struct db	*db;
+	struct sq_db	*db;
 	const char	*name;
 };
 
-struct db {
+/* A connection: the kit's head first, so a struct db * is one of these. */
+struct sq_db {
+	struct db	 head;
 	sqlite3		*h;
-	struct db_stmt	*cache[DB_SLOT__MAX];	/* each table's statements, by index */
+	struct sq_stmt	*cache[DB_SLOT__MAX];	/* each table's statements, by index */
 	size_t		 cached[DB_SLOT__MAX];	/* how many each holds */
 	int		 in_tx;
 	int		 disk_full;	/* a write found no space since db_take_disk_full */
 };
 
+static const struct db_engine sqlite_engine;
+
+/* The SQLite connection the kit's db is. */
+static inline struct sq_db *
+sq(struct db *db)
+{
+	return (struct sq_db *)db;
+}
+
+/* The SQLite statement the kit's statement is. */
+static inline struct sq_stmt *
+sqs(struct db_stmt *c)
+{
+	return (struct sq_stmt *)c;
+}
+
 sqlite3 *
 db_sqlite_handle(struct db *db)
 {
-	return db->h;
+	return db->engine == &sqlite_engine ? sq(db)->h : NULL;
 }
 
 /*
@@ -53,7 +76,7 @@ db_sqlite_handle(struct db *db)
  * whoever waits for space tries again and again meanwhile.
  */
 static void
-log_failure(struct db *db, const char *name)
+log_failure(struct sq_db *db, const char *name)
 {
 	static time_t	 full_logged;
 	time_t		 now;
@@ -89,13 +112,14 @@ exec_sql(sqlite3 *h, const char *sql)
 	return 1;
 }
 
-int
-db_version(struct db *db)
+/* The schema version: PRAGMA user_version, < 0 error. */
+static int
+sqlite_version(struct db *kit)
 {
 	sqlite3_stmt	*s = NULL;
 	int		 v = -1;
 
-	if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &s,
+	if (sqlite3_prepare_v2(sq(kit)->h, "PRAGMA user_version", -1, &s,
 	    NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
@@ -104,13 +128,13 @@ db_version(struct db *db)
 
 /* Applies every embedded migration above the store's version, each in its own transaction. */
 static int
-migrate(struct db *db)
+migrate(struct sq_db *db)
 {
 	char	 pragma[64];
 	int	 v;
 	size_t	 i;
 
-	if ((v = db_version(db)) < 0)
+	if ((v = sqlite_version(&db->head)) < 0)
 		return -1;
 	for (i = 0; i < sqlembed_count; i++) {
 		if (sqlembed[i].version <= v)
@@ -118,7 +142,7 @@ migrate(struct db *db)
 		if (exec_sql(db->h, "BEGIN IMMEDIATE") < 0)
 			return -1;
 		/* Another process may have migrated while we waited. */
-		if ((v = db_version(db)) >= sqlembed[i].version) {
+		if ((v = sqlite_version(&db->head)) >= sqlembed[i].version) {
 			exec_sql(db->h, "ROLLBACK");
 			continue;
 		}
@@ -173,7 +197,7 @@ read_only_here(const char *path)
  * (a URI, escaped). > 0 done, < 0 error (logged).
  */
 static int
-open_read_only(struct db *db, const char *path)
+open_read_only(struct sq_db *db, const char *path)
 {
 	static const char	 hex[] = "0123456789ABCDEF";
 	struct stat		 sb;
@@ -182,7 +206,7 @@ open_read_only(struct db *db, const char *path)
 
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
-	    db_version(db) >= 0)
+	    sqlite_version(&db->head) >= 0)
 		return 1;
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	if (strlen(path) >= 4096 || stat(wal, &sb) == 0) {
@@ -203,7 +227,7 @@ open_read_only(struct db *db, const char *path)
 	snprintf(u, sizeof(uri) - (size_t)(u - uri), "?immutable=1");
 	if (sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL) != SQLITE_OK ||
-	    db_version(db) < 0) {
+	    sqlite_version(&db->head) < 0) {
 		log_error("%s: cannot be read: %s", path, db->h != NULL ?
 		    sqlite3_errmsg(db->h) : "out of memory");
 		return -1;
@@ -211,10 +235,14 @@ open_read_only(struct db *db, const char *path)
 	return 1;
 }
 
+
+static int	 sqlite_durability(struct db *, int);
+
 int
-db_open(const char *path, enum db_open_mode mode, int full, struct db **out)
+db_sqlite_open(const char *path, enum db_open_mode mode, int full,
+    struct db **out)
 {
-	struct db	*db;
+	struct sq_db	*db;
 	int		 flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 
 	*out = NULL;
@@ -222,11 +250,12 @@ db_open(const char *path, enum db_open_mode mode, int full, struct db **out)
 		flags |= SQLITE_OPEN_CREATE;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return -1;
+	db->head.engine = &sqlite_engine;
 	if (mode == DB_OPEN_READ && read_only_here(path)) {
 		if (open_read_only(db, path) < 0)
 			goto err;
 		sqlite3_busy_handler(db->h, busy_wait, NULL);
-		*out = db;
+		*out = &db->head;
 		return 1;
 	}
 	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
@@ -237,24 +266,24 @@ db_open(const char *path, enum db_open_mode mode, int full, struct db **out)
 	sqlite3_busy_handler(db->h, busy_wait, NULL);
 	if (exec_sql(db->h, "PRAGMA journal_mode = WAL") < 0 ||
 	    exec_sql(db->h, "PRAGMA foreign_keys = ON") < 0 ||
-	    db_durability(db, full) < 0)
+	    sqlite_durability(&db->head, full) < 0)
 		goto err;
 	if (migrate(db) < 0)
 		goto err;
-	*out = db;
+	*out = &db->head;
 	return 1;
 err:
-	db_close(db);
+	db_close(&db->head);
 	return -1;
 }
 
-void
-db_close(struct db *db)
+/* Finalizes every cached statement and closes. */
+static void
+sqlite_close(struct db *kit)
 {
-	size_t	 i, j;
+	struct sq_db	*db = sq(kit);
+	size_t		 i, j;
 
-	if (db == NULL)
-		return;
 	for (i = 0; i < DB_SLOT__MAX; i++) {
 		for (j = 0; j < db->cached[i]; j++)
 			sqlite3_finalize(db->cache[i][j].s);
@@ -264,66 +293,59 @@ db_close(struct db *db)
 	free(db);
 }
 
-int
-db_readonly(struct db *db)
+/* Whether the connection is read-only. */
+static int
+sqlite_readonly(struct db *kit)
 {
-	return sqlite3_db_readonly(db->h, "main") == 1;
+	return sqlite3_db_readonly(sq(kit)->h, "main") == 1;
 }
 
-unsigned int
-db_data_version(struct db *db)
+/* SQLite's data version: changes when another connection commits. */
+static unsigned int
+sqlite_data_version(struct db *kit)
 {
 	unsigned int	 v = 0;
 
-	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_DATA_VERSION,
-	    &v) != SQLITE_OK)
+	if (sqlite3_file_control(sq(kit)->h, "main",
+	    SQLITE_FCNTL_DATA_VERSION, &v) != SQLITE_OK)
 		return 0;
 	return v;
 }
 
-const char *
-db_errmsg(struct db *db)
+/* The text of the last error. */
+static const char *
+sqlite_errmsg(struct db *kit)
 {
-	return db != NULL && db->h != NULL ? sqlite3_errmsg(db->h) :
+	return sq(kit)->h != NULL ? sqlite3_errmsg(sq(kit)->h) :
 	    "store not open";
 }
 
-int
-db_take_disk_full(struct db *db)
+/* Whether a write found the disk full; clears the note. */
+static int
+sqlite_take_disk_full(struct db *kit)
 {
-	int	 full = db->disk_full;
+	int	 full = sq(kit)->disk_full;
 
-	db->disk_full = 0;
+	sq(kit)->disk_full = 0;
 	return full;
 }
 
-int
-db_refused_by_foreign_key(struct db *db)
+/* Whether the last refusal was by a foreign key. */
+static int
+sqlite_refused_by_foreign_key(struct db *kit)
 {
-	return sqlite3_extended_errcode(db->h) == SQLITE_CONSTRAINT_FOREIGNKEY;
-}
-
-/* The SQL SQLite runs for statement which of t: its override, else the table's. */
-static const char *
-sqlite_text(const struct db_table *t, int which)
-{
-	size_t	 i;
-
-	for (i = 0; sqlite_sql[i].stmt.name != NULL; i++)
-		if (sqlite_sql[i].slot == t->slot &&
-		    strcmp(sqlite_sql[i].stmt.name, t->stmt[which].name) == 0)
-			return sqlite_sql[i].stmt.sql;
-	return t->stmt[which].sql;
+	return sqlite3_extended_errcode(sq(kit)->h) ==
+	    SQLITE_CONSTRAINT_FOREIGNKEY;
 }
 
 /*
  * Statement which of t, reset and unbound: prepared (and cached for the
  * life of the connection) on its first use. NULL when it cannot be (logged).
  */
-static struct db_stmt *
-stmt_get(struct db *db, const struct db_table *t, int which)
+static struct sq_stmt *
+stmt_get(struct sq_db *db, const struct db_table *t, int which)
 {
-	struct db_stmt	*c;
+	struct sq_stmt	*c;
 
 	if ((c = db->cache[t->slot]) == NULL) {
 		if ((c = calloc(t->n, sizeof(*c))) == NULL) {
@@ -335,14 +357,16 @@ stmt_get(struct db *db, const struct db_table *t, int which)
 	}
 	c += which;
 	if (c->s == NULL) {
-		if (sqlite3_prepare_v3(db->h, sqlite_text(t, which), -1,
-		    SQLITE_PREPARE_PERSISTENT, &c->s, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v3(db->h, db_sql_text(sqlite_sql, t,
+		    which), -1, SQLITE_PREPARE_PERSISTENT, &c->s, NULL) !=
+		    SQLITE_OK) {
 			log_error("%s: prepare: %s", t->stmt[which].name,
 			    sqlite3_errmsg(db->h));
 			sqlite3_finalize(c->s);
 			c->s = NULL;
 			return NULL;
 		}
+		c->head.engine = &sqlite_engine;
 		c->db = db;
 		c->name = t->stmt[which].name;
 		return c;
@@ -351,7 +375,6 @@ stmt_get(struct db *db, const struct db_table *t, int which)
 	sqlite3_clear_bindings(c->s);
 	return c;
 }
-
 /* Binds fmt's values in order (the letters of db_run). SQLITE_OK or the error. */
 static int
 bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
@@ -415,13 +438,13 @@ bindv(sqlite3_stmt *s, const char *fmt, va_list ap)
 	return rc;
 }
 
-int
-db_step(struct db_stmt *c)
+/* The next row of statement c (db_step). */
+static int
+sqlite_step(struct db_stmt *kit)
 {
-	int	 rc;
+	struct sq_stmt	*c = sqs(kit);
+	int		 rc;
 
-	if (c == NULL)
-		return DB_ERROR;
 	rc = sqlite3_step(c->s);
 	if (rc == SQLITE_ROW)
 		return DB_ROW;
@@ -437,18 +460,20 @@ db_step(struct db_stmt *c)
 	return DB_ERROR;
 }
 
-void
-db_reset(struct db_stmt *c)
+/* Ends statement c's run. */
+static void
+sqlite_reset(struct db_stmt *c)
 {
-	if (c != NULL)
-		sqlite3_reset(c->s);
+	sqlite3_reset(sqs(c)->s);
 }
 
-int
-db_runv(struct db *db, const struct db_table *t, int which,
+/* Prepares (once), binds and steps statement which of t (db_runv). */
+static int
+sqlite_runv(struct db *kit, const struct db_table *t, int which,
     struct db_stmt **out, const char *fmt, va_list ap)
 {
-	struct db_stmt	*c;
+	struct sq_db	*db = sq(kit);
+	struct sq_stmt	*c;
 
 	if (out != NULL)
 		*out = NULL;
@@ -459,205 +484,147 @@ db_runv(struct db *db, const struct db_table *t, int which,
 		return DB_ERROR;
 	}
 	if (out != NULL)
-		*out = c;
-	return db_step(c);
+		*out = &c->head;
+	return sqlite_step(&c->head);
 }
 
-int
-db_run(struct db *db, const struct db_table *t, int which,
-    struct db_stmt **out, const char *fmt, ...)
+/* The rows the last statement changed. */
+static int64_t
+sqlite_changes(struct db *kit)
 {
-	va_list	 ap;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = db_runv(db, t, which, out, fmt, ap);
-	va_end(ap);
-	return rc;
+	return sqlite3_changes(sq(kit)->h);
 }
 
-/* db_exec's work on a va_list. */
+/* The rowid of the last insert. */
+static int64_t
+sqlite_last_id(struct db *kit)
+{
+	return sqlite3_last_insert_rowid(sq(kit)->h);
+}
+
+/* Column col as an int64. */
+static int64_t
+sqlite_col_int64(struct db_stmt *c, int col)
+{
+	return sqlite3_column_int64(sqs(c)->s, col);
+}
+
+/* Column col as an int. */
 static int
-exec_va(struct db *db, const struct db_table *t, int which, const char *fmt,
-    va_list ap)
+sqlite_col_int32(struct db_stmt *c, int col)
 {
-	struct db_stmt	*c;
-	int		 rc;
-
-	rc = db_runv(db, t, which, &c, fmt, ap);
-	db_reset(c);
-	if (rc == DB_CONSTRAINT)
-		return 0;
-	return rc == DB_DONE ? 1 : -1;
+	return sqlite3_column_int(sqs(c)->s, col);
 }
 
-int
-db_exec(struct db *db, const struct db_table *t, int which,
-    const char *fmt, ...)
+/* Column col as a double. */
+static double
+sqlite_col_dbl(struct db_stmt *c, int col)
 {
-	va_list	 ap;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = exec_va(db, t, which, fmt, ap);
-	va_end(ap);
-	return rc;
+	return sqlite3_column_double(sqs(c)->s, col);
 }
 
-int
-db_exec_changed(struct db *db, const struct db_table *t, int which,
-    const char *fmt, ...)
+/* Column col as text, NULL for NULL. */
+static const char *
+sqlite_col_text(struct db_stmt *c, int col)
 {
-	va_list	 ap;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = exec_va(db, t, which, fmt, ap);
-	va_end(ap);
-	if (rc <= 0)
-		return rc;
-	return sqlite3_changes(db->h) > 0;
+	return (const char *)sqlite3_column_text(sqs(c)->s, col);
 }
 
-int
-db_exists(struct db *db, const struct db_table *t, int which,
-    const char *fmt, ...)
+/* Whether column col is NULL. */
+static int
+sqlite_col_null(struct db_stmt *c, int col)
 {
-	struct db_stmt	*c;
-	va_list		 ap;
-	int		 rc;
-
-	va_start(ap, fmt);
-	rc = db_runv(db, t, which, &c, fmt, ap);
-	va_end(ap);
-	if (rc < 0)
-		return -1;
-	db_reset(c);
-	return rc == DB_ROW;
+	return sqlite3_column_type(sqs(c)->s, col) == SQLITE_NULL;
 }
 
-int
-db_exec_count(struct db *db, const struct db_table *t, int which,
-    int64_t *changes, const char *fmt, ...)
+/* BEGIN, IMMEDIATE for a writer. */
+static int
+sqlite_begin(struct db *kit, enum db_begin_mode mode)
 {
-	va_list	 ap;
-	int	 rc;
-
-	va_start(ap, fmt);
-	rc = exec_va(db, t, which, fmt, ap);
-	va_end(ap);
-	if (rc > 0 && changes != NULL)
-		*changes = sqlite3_changes(db->h);
-	return rc;
-}
-
-int64_t
-db_changes(struct db *db)
-{
-	return sqlite3_changes(db->h);
-}
-
-int64_t
-db_last_id(struct db *db)
-{
-	return sqlite3_last_insert_rowid(db->h);
-}
-
-int64_t
-db_int64(struct db_stmt *c, int col)
-{
-	return sqlite3_column_int64(c->s, col);
-}
-
-int
-db_int(struct db_stmt *c, int col)
-{
-	return sqlite3_column_int(c->s, col);
-}
-
-double
-db_double(struct db_stmt *c, int col)
-{
-	return sqlite3_column_double(c->s, col);
-}
-
-const char *
-db_text(struct db_stmt *c, int col)
-{
-	return (const char *)sqlite3_column_text(c->s, col);
-}
-
-const char *
-db_str(struct db_stmt *c, int col)
-{
-	const unsigned char	*t = sqlite3_column_text(c->s, col);
-
-	return t != NULL ? (const char *)t : "";
-}
-
-int
-db_null(struct db_stmt *c, int col)
-{
-	return sqlite3_column_type(c->s, col) == SQLITE_NULL;
-}
-
-void
-db_copy(struct db_stmt *c, int col, char *dst, size_t dstsz)
-{
-	snprintf(dst, dstsz, "%s", db_str(c, col));
-}
-
-int
-db_begin(struct db *db, enum db_begin_mode mode)
-{
-	if (exec_sql(db->h, mode == DB_IMMEDIATE ? "BEGIN IMMEDIATE" :
+	if (exec_sql(sq(kit)->h, mode == DB_IMMEDIATE ? "BEGIN IMMEDIATE" :
 	    "BEGIN") < 0)
 		return -1;
-	db->in_tx = 1;
+	sq(kit)->in_tx = 1;
 	return 1;
 }
 
-int
-db_commit(struct db *db)
+static void	 sqlite_rollback(struct db *);
+
+/* COMMIT; a failed one rolls back. */
+static int
+sqlite_commit(struct db *kit)
 {
+	struct sq_db	*db = sq(kit);
+
 	if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		log_failure(db, "COMMIT");
-		db_rollback(db);
+		sqlite_rollback(kit);
 		return -1;
 	}
 	db->in_tx = 0;
 	return 1;
 }
 
-void
-db_rollback(struct db *db)
+/* Ends any open transaction. */
+static void
+sqlite_rollback(struct db *kit)
 {
-	if (db == NULL)
-		return;
+	struct sq_db	*db = sq(kit);
+
 	if (db->in_tx || !sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 	db->in_tx = 0;
 }
 
-int
-db_savepoint(struct db *db)
+/* A savepoint inside the transaction. */
+static int
+sqlite_savepoint(struct db *kit)
 {
-	return exec_sql(db->h, "SAVEPOINT part");
+	return exec_sql(sq(kit)->h, "SAVEPOINT part");
 }
 
-int
-db_savepoint_end(struct db *db, int keep)
+/* Ends the savepoint: kept, or undone. */
+static int
+sqlite_savepoint_end(struct db *kit, int keep)
 {
 	if (keep)
-		return exec_sql(db->h, "RELEASE part");
-	if (exec_sql(db->h, "ROLLBACK TO part") < 0)
+		return exec_sql(sq(kit)->h, "RELEASE part");
+	if (exec_sql(sq(kit)->h, "ROLLBACK TO part") < 0)
 		return -1;
-	return exec_sql(db->h, "RELEASE part");
+	return exec_sql(sq(kit)->h, "RELEASE part");
 }
 
-int
-db_durability(struct db *db, int full)
+/* PRAGMA synchronous: FULL, or NORMAL when relaxed. */
+static int
+sqlite_durability(struct db *kit, int full)
 {
-	return exec_sql(db->h, full ? "PRAGMA synchronous = FULL" :
+	return exec_sql(sq(kit)->h, full ? "PRAGMA synchronous = FULL" :
 	    "PRAGMA synchronous = NORMAL");
 }
+
+static const struct db_engine sqlite_engine = {
+	.name = "sqlite",
+	.close = sqlite_close,
+	.readonly = sqlite_readonly,
+	.data_version = sqlite_data_version,
+	.errmsg = sqlite_errmsg,
+	.take_disk_full = sqlite_take_disk_full,
+	.refused_by_foreign_key = sqlite_refused_by_foreign_key,
+	.runv = sqlite_runv,
+	.step = sqlite_step,
+	.reset = sqlite_reset,
+	.changes = sqlite_changes,
+	.last_id = sqlite_last_id,
+	.int64 = sqlite_col_int64,
+	.int32 = sqlite_col_int32,
+	.dbl = sqlite_col_dbl,
+	.text = sqlite_col_text,
+	.null = sqlite_col_null,
+	.begin = sqlite_begin,
+	.commit = sqlite_commit,
+	.rollback = sqlite_rollback,
+	.savepoint = sqlite_savepoint,
+	.savepoint_end = sqlite_savepoint_end,
+	.durability = sqlite_durability,
+	.version = sqlite_version,
+};

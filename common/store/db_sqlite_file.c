@@ -93,6 +93,9 @@ store_run_as_owner(const char *path, int inputs, char *why, size_t whysz)
 		return 1;
 	if (path == NULL)
 		path = store_default_path();
+	/* A server's store has no file here to own. */
+	if (db_on_server(path))
+		return 1;
 	/* Before init: the directory that will hold the store. */
 	store_dir_of(path, dir, sizeof(dir));
 	if (stat(path, &sb) == -1 && stat(dir, &sb) == -1)
@@ -249,9 +252,19 @@ db_integrity(sqlite3 *db, char *out, size_t outsz)
 int
 store_integrity(struct store *st, char *out, size_t outsz)
 {
+	sqlite3	*h;
 	int	 rc;
 
-	if ((rc = db_integrity(db_sqlite_handle(st->db), out, outsz)) < 0)
+	/* A server checks its own pages: answering a query is the check here. */
+	if ((h = db_sqlite_handle(st->db)) == NULL) {
+		if (db_version(st->db) < 0) {
+			snprintf(out, outsz, "%s", db_errmsg(st->db));
+			return -1;
+		}
+		snprintf(out, outsz, "ok");
+		return 1;
+	}
+	if ((rc = db_integrity(h, out, outsz)) < 0)
 		log_error("integrity_check: %s", out);
 	return rc;
 }
@@ -265,6 +278,11 @@ store_backup(struct store *st, const char *path)
 	char		 tmp[4096];
 	int		 rc, fd, ret = -1;
 
+	if (db_sqlite_handle(st->db) == NULL) {
+		log_error("backup: the store is on a PostgreSQL server: back it"
+		    " up with pg_dump (or a base backup)");
+		return -1;
+	}
 	if (stat(path, &sb) == 0)
 		return 0;
 	if (snprintf(tmp, sizeof(tmp), "%s.partial", path) >= (int)sizeof(tmp)) {
@@ -504,6 +522,9 @@ store_restore(const char *path, const char *backup, struct store_restored *r,
 	why[0] = '\0';
 	if (path == NULL)
 		path = store_default_path();
+	if (db_on_server(path))
+		return refuse(why, whysz, "the store is on a PostgreSQL server:"
+		    " restore it with pg_restore or psql");
 	if (stat(backup, &bb) == -1)
 		return refuse(why, whysz, "%s: %s", backup, strerror(errno));
 	if (!S_ISREG(bb.st_mode))

@@ -155,7 +155,9 @@ store_open(const char *path, enum store_open_mode mode, struct store **out)
 	}
 	if (path == NULL)
 		path = store_default_path();
-	if (mode != STORE_OPEN_CREATE && stat(path, &sb) == -1)
+	/* A server's database is always there; whether it holds a store, db_open says. */
+	if (mode != STORE_OPEN_CREATE && !db_on_server(path) &&
+	    stat(path, &sb) == -1)
 		return errno == ENOENT ? 0 : -1;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return -1;

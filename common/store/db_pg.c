@@ -1,0 +1,960 @@
+/* The database kit (db.h) on PostgreSQL: the one file of the store that calls libpq. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "db_engine.h"
+#include "log.h"
+#include "sqlembed.h"
+
+/* The advisory lock that lets one process at a time migrate a database. */
+#define MIGRATE_LOCK	"SELECT pg_advisory_xact_lock(7593861042)"
+
+/*
+ * The savepoint before each write in a transaction. PostgreSQL aborts the
+ * whole transaction at any error, a refusal by a constraint included;
+ * SQLite undoes the statement only, and the store's files go on after a
+ * refusal (a duplicate is a soft outcome). Rolling back to this savepoint
+ * gives the same: the transaction lives on without the refused statement.
+ */
+#define STMT_SP		"db_stmt"
+
+struct pg_db;
+
+/* A statement: the kit's head first, so a struct db_stmt * is one of these. */
+struct pg_stmt {
+	struct db_stmt	  head;
+	struct pg_db	 *db;
+	const char	 *name;		/* the table's name, for log lines */
+	char		  id[24];	/* its name on the server */
+	unsigned int	  gen;		/* the session it was prepared in (0 never) */
+	int		  nparams;
+	int		  read;		/* a SELECT: changes nothing, needs no savepoint */
+	int		  pending;	/* bound, not yet run */
+	const char	**values;	/* nparams, each NULL or text */
+	char		(*num)[32];	/* nparams: the text of numbers bound */
+	char		**owned;	/* nparams: copies of 'T' text, freed at reset */
+	PGresult	 *res;
+	int		  row;		/* rows handed out so far */
+	int		  nrows;
+};
+
+/* A connection: the kit's head first, so a struct db * is one of these. */
+struct pg_db {
+	struct db	 head;
+	PGconn		*conn;
+	unsigned int	 gen;		/* the session: grows at each reconnect */
+	struct pg_stmt	*cache[DB_SLOT__MAX];	/* each table's statements, by index */
+	size_t		 cached[DB_SLOT__MAX];
+	int		 full;		/* the session's durability (db_open's) */
+	int		 tx_full;	/* what db_durability asked for */
+	int		 in_tx;
+	int		 sp_open;	/* STMT_SP is set in the transaction */
+	int		 lost;		/* the connection broke: reset at the next call */
+	int		 down_logged;	/* a failed reconnect was logged */
+	int		 readonly;	/* a standby */
+	int		 fk;		/* the last refusal was by a foreign key */
+	int		 disk_full;
+	int64_t		 changes;
+	char		 err[512];	/* the last error, passwords cut */
+};
+
+static const struct db_engine pg_engine;
+
+/* The PostgreSQL connection the kit's db is. */
+static inline struct pg_db *
+pg(struct db *db)
+{
+	return (struct pg_db *)db;
+}
+
+/* The PostgreSQL statement the kit's statement is. */
+static inline struct pg_stmt *
+pgs(struct db_stmt *c)
+{
+	return (struct pg_stmt *)c;
+}
+
+/*
+ * Copies libpq's message into db->err on one line. libpq names the host
+ * and user, never the password; anything from "password" on is cut all
+ * the same, should a server or a future libpq quote a connection string.
+ */
+static const char *
+keep_error(struct pg_db *db, const char *msg)
+{
+	char	*p;
+
+	snprintf(db->err, sizeof(db->err), "%s", msg != NULL && *msg != '\0' ?
+	    msg : "unknown error");
+	if ((p = strstr(db->err, "password")) != NULL)
+		snprintf(p, sizeof(db->err) - (size_t)(p - db->err),
+		    "password (cut)");
+	for (p = db->err; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	while (p > db->err && p[-1] == ' ')
+		*--p = '\0';
+	return db->err;
+}
+
+/* Notices (IF NOT EXISTS, ...) go to the debug log, not to standard error. */
+static void
+notice(void *arg, const char *msg)
+{
+	char	 line[512];
+	char	*p;
+
+	(void)arg;
+	snprintf(line, sizeof(line), "%s", msg);
+	if ((p = strchr(line, '\n')) != NULL)
+		*p = '\0';
+	log_debug("postgresql: %s", line);
+}
+
+/*
+ * Whether result r (or the connection, when r is NULL) says the
+ * connection is gone: marks it for a reset at the next call.
+ */
+static int
+note_lost(struct pg_db *db, const PGresult *r)
+{
+	const char	*state = r != NULL ?
+	    PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	/* 08: connection exception; 57P01-03: the server shuts down or starts. */
+	if (PQstatus(db->conn) == CONNECTION_BAD || (state != NULL &&
+	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)))
+		db->lost = 1;
+	return db->lost;
+}
+
+/*
+ * Runs sql (no values; several statements allowed) and keeps its error:
+ * > 0 done, < 0 error (logged as what, unless quiet).
+ */
+static int
+exec_sql(struct pg_db *db, const char *what, const char *sql)
+{
+	PGresult	*r;
+	int		 ok;
+
+	r = PQexec(db->conn, sql);
+	ok = r != NULL && (PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK);
+	if (!ok) {
+		keep_error(db, r != NULL ? PQresultErrorMessage(r) :
+		    PQerrorMessage(db->conn));
+		note_lost(db, r);
+		log_error("%s: %s", what, db->err);
+	}
+	PQclear(r);
+	return ok ? 1 : -1;
+}
+
+/* The first value of sql's first row, copied into buf; > 0, 0 no row or NULL, < 0 error (logged). */
+static int
+query_value(struct pg_db *db, const char *sql, char *buf, size_t bufsz)
+{
+	PGresult	*r;
+	int		 rc = -1;
+
+	r = PQexec(db->conn, sql);
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		keep_error(db, r != NULL ? PQresultErrorMessage(r) :
+		    PQerrorMessage(db->conn));
+		note_lost(db, r);
+		log_error("%s: %s", sql, db->err);
+	} else if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
+		rc = 0;
+	else {
+		snprintf(buf, bufsz, "%s", PQgetvalue(r, 0, 0));
+		rc = 1;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* What every session starts with: UTC (as SQLite's 'now') and the durability. */
+static int
+session_setup(struct pg_db *db)
+{
+	return exec_sql(db, "session", db->full ?
+	    "SET TIME ZONE 'UTC'; SET synchronous_commit = on" :
+	    "SET TIME ZONE 'UTC'; SET synchronous_commit = off");
+}
+
+/*
+ * Makes the connection usable: after a loss, one reset (a new session,
+ * whose statements are prepared again as they are used). A loss inside
+ * a transaction waits for the caller's rollback: what followed would run
+ * outside it. > 0 ready, < 0 not (logged once an outage).
+ */
+static int
+ready(struct pg_db *db)
+{
+	if (!db->lost && PQstatus(db->conn) == CONNECTION_OK)
+		return 1;
+	db->lost = 1;
+	if (db->in_tx) {
+		keep_error(db, "the connection to PostgreSQL was lost in a"
+		    " transaction");
+		return -1;
+	}
+	PQreset(db->conn);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		keep_error(db, PQerrorMessage(db->conn));
+		if (!db->down_logged)
+			log_error("postgresql: cannot reconnect: %s", db->err);
+		db->down_logged = 1;
+		return -1;
+	}
+	db->gen++;
+	db->lost = 0;
+	db->sp_open = 0;
+	if (session_setup(db) < 0)
+		return -1;
+	log_warn("postgresql: reconnected");
+	db->down_logged = 0;
+	return 1;
+}
+
+/* The schema version: the number in schema_version, 0 when it has none; < 0 error. */
+static int
+pg_version(struct db *kit)
+{
+	struct pg_db	*db = pg(kit);
+	char		 buf[32];
+	int		 rc;
+
+	if (ready(db) < 0)
+		return -1;
+	if ((rc = query_value(db, "SELECT to_regclass('schema_version')"
+	    " IS NOT NULL", buf, sizeof(buf))) < 0)
+		return -1;
+	if (rc == 0 || strcmp(buf, "t") != 0)
+		return 0;
+	if ((rc = query_value(db, "SELECT max(version) FROM schema_version",
+	    buf, sizeof(buf))) <= 0)
+		return rc;
+	return atoi(buf);
+}
+
+/*
+ * Applies every embedded migration of sql/pg/ above the database's
+ * version, each in its own transaction under an advisory lock (a second
+ * process waits, then finds it done). An empty database (version 0) gets
+ * the whole schema only when create. > 0 done, < 0 error (logged).
+ */
+static int
+migrate(struct pg_db *db, int create)
+{
+	char	 set[160];
+	int	 v;
+	size_t	 i;
+
+	if ((v = pg_version(&db->head)) < 0)
+		return -1;
+	if (v == 0 && !create) {
+		log_error("postgresql: the database holds no ibchannel store;"
+		    " run 'ibchannel init'");
+		return -1;
+	}
+	for (i = 0; i < pgembed_count; i++) {
+		if (pgembed[i].version <= v)
+			continue;
+		if (exec_sql(db, "BEGIN", "BEGIN") < 0 ||
+		    exec_sql(db, "migration lock", MIGRATE_LOCK) < 0)
+			goto err;
+		if ((v = pg_version(&db->head)) < 0)
+			goto err;
+		if (v >= pgembed[i].version) {
+			exec_sql(db, "ROLLBACK", "ROLLBACK");
+			continue;
+		}
+		/* The kit owns schema_version: created here when schema.sql has not. */
+		snprintf(set, sizeof(set), "CREATE TABLE IF NOT EXISTS"
+		    " schema_version (version integer NOT NULL);"
+		    " DELETE FROM schema_version;"
+		    " INSERT INTO schema_version (version) VALUES (%d)",
+		    pgembed[i].version);
+		if (exec_sql(db, pgembed[i].name, pgembed[i].sql) < 0 ||
+		    exec_sql(db, "schema_version", set) < 0 ||
+		    exec_sql(db, "COMMIT", "COMMIT") < 0)
+			goto err;
+		v = pgembed[i].version;
+	}
+	return 1;
+err:
+	log_error("postgresql: migration %s failed", i < pgembed_count ?
+	    pgembed[i].name : "?");
+	exec_sql(db, "ROLLBACK", "ROLLBACK");
+	return -1;
+}
+
+static void	 pg_close(struct db *);
+
+int
+db_pg_open(const char *uri, enum db_open_mode mode, int full,
+    struct db **out)
+{
+	/* The URI's own settings come last and win over these defaults. */
+	static const char *const keys[] = { "connect_timeout",
+	    "application_name", "client_encoding", "dbname", NULL };
+	const char	*values[5] = { "10", "ibchannel", "UTF8", uri, NULL };
+	struct pg_db	*db;
+	char		 name[512], buf[8];
+
+	*out = NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return -1;
+	db->head.engine = &pg_engine;
+	db->full = db->tx_full = full;
+	db->gen = 1;
+	buf[0] = '\0';
+	db->conn = PQconnectdbParams(keys, values, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		keep_error(db, db->conn != NULL ? PQerrorMessage(db->conn) :
+		    "out of memory");
+		log_error("postgresql %s: %s", db_display_name(uri, name,
+		    sizeof(name)), db->err);
+		goto err;
+	}
+	PQsetNoticeProcessor(db->conn, notice, NULL);
+	if (session_setup(db) < 0 ||
+	    query_value(db, "SELECT pg_is_in_recovery()", buf,
+	    sizeof(buf)) < 0)
+		goto err;
+	db->readonly = strcmp(buf, "t") == 0;
+	/* A read opens as it is; a standby cannot be migrated. */
+	if (mode != DB_OPEN_READ && !db->readonly &&
+	    migrate(db, mode == DB_OPEN_CREATE) < 0)
+		goto err;
+	*out = &db->head;
+	return 1;
+err:
+	pg_close(&db->head);
+	return -1;
+}
+
+/* Frees statement c's result and its copies of text: it holds no row. */
+static void
+stmt_clear(struct pg_stmt *c)
+{
+	int	 i;
+
+	PQclear(c->res);
+	c->res = NULL;
+	c->row = c->nrows = 0;
+	c->pending = 0;
+	for (i = 0; c->owned != NULL && i < c->nparams; i++) {
+		free(c->owned[i]);
+		c->owned[i] = NULL;
+	}
+}
+
+/* Frees what statement c holds (not c: it is a cache slot). */
+static void
+stmt_free(struct pg_stmt *c)
+{
+	stmt_clear(c);
+	free(c->values);
+	free(c->num);
+	free(c->owned);
+}
+
+/* Closes the connection; prepared statements end with the session. */
+static void
+pg_close(struct db *kit)
+{
+	struct pg_db	*db = pg(kit);
+	size_t		 i, j;
+
+	for (i = 0; i < DB_SLOT__MAX; i++) {
+		for (j = 0; j < db->cached[i]; j++)
+			stmt_free(&db->cache[i][j]);
+		free(db->cache[i]);
+	}
+	PQfinish(db->conn);
+	free(db);
+}
+
+/* Whether the server is a standby (read-only). */
+static int
+pg_readonly(struct db *kit)
+{
+	return pg(kit)->readonly;
+}
+
+/* PostgreSQL has no cheap counter of others' commits: 0, unknown, so callers read again. */
+static unsigned int
+pg_data_version(struct db *kit)
+{
+	(void)kit;
+	return 0;
+}
+
+/* The last error, passwords cut. */
+static const char *
+pg_errmsg(struct db *kit)
+{
+	return pg(kit)->err[0] != '\0' ? pg(kit)->err : "not an error";
+}
+
+/* Whether a write found the server's disk full (SQLSTATE 53100); clears the note. */
+static int
+pg_take_disk_full(struct db *kit)
+{
+	int	 full = pg(kit)->disk_full;
+
+	pg(kit)->disk_full = 0;
+	return full;
+}
+
+/* Whether the last refusal was by a foreign key (SQLSTATE 23503). */
+static int
+pg_refused_by_foreign_key(struct db *kit)
+{
+	return pg(kit)->fk;
+}
+
+/*
+ * sql with SQLite's placeholders (? numbered in order, ?N) as
+ * PostgreSQL's $N, outside literals, quoted names and comments; *n the
+ * highest number. Its own $N count too. Returns memory the caller frees,
+ * NULL when out of memory.
+ */
+static char *
+translate(const char *sql, int *n)
+{
+	const char	*p;
+	char		*out, *o;
+	size_t		 marks = 0;
+	long		 v;
+	int		 max = 0;
+	char		 quote = 0;
+
+	for (p = sql; *p != '\0'; p++)
+		marks += *p == '?';
+	if ((out = malloc(strlen(sql) + 8 * marks + 1)) == NULL)
+		return NULL;
+	for (p = sql, o = out; *p != '\0'; ) {
+		if (quote == '-') {
+			if (*p == '\n')
+				quote = 0;
+			*o++ = *p++;
+		} else if (quote == '*') {
+			if (p[0] == '*' && p[1] == '/') {
+				*o++ = *p++;
+				quote = 0;
+			}
+			*o++ = *p++;
+		} else if (quote != 0) {
+			if (*p == quote)
+				quote = 0;
+			*o++ = *p++;
+		} else if (*p == '\'' || *p == '"') {
+			quote = *p;
+			*o++ = *p++;
+		} else if ((p[0] == '-' && p[1] == '-') ||
+		    (p[0] == '/' && p[1] == '*')) {
+			quote = p[0] == '-' ? '-' : '*';
+			*o++ = *p++;
+			*o++ = *p++;
+		} else if (*p == '?' || (*p == '$' &&
+		    isdigit((unsigned char)p[1]))) {
+			if (isdigit((unsigned char)p[1])) {
+				v = strtol(p + 1, (char **)&p, 10);
+				if (v < 1 || v > 65535) {
+					free(out);
+					*n = -1;
+					return NULL;
+				}
+			} else {
+				v = max + 1;
+				p++;
+			}
+			if (v > max)
+				max = (int)v;
+			o += sprintf(o, "$%ld", v);
+		} else
+			*o++ = *p++;
+	}
+	*o = '\0';
+	*n = max;
+	return out;
+}
+
+/* Whether sql only reads: it begins with SELECT (after spaces and parentheses). */
+static int
+only_reads(const char *sql)
+{
+	while (isspace((unsigned char)*sql) || *sql == '(')
+		sql++;
+	return strncasecmp(sql, "SELECT", 6) == 0 &&
+	    !isalnum((unsigned char)sql[6]);
+}
+
+/*
+ * Statement which of t, with no result: prepared on the server (once a
+ * session; named by slot and index) and cached. NULL when it cannot be
+ * (logged).
+ */
+static struct pg_stmt *
+stmt_get(struct pg_db *db, const struct db_table *t, int which)
+{
+	struct pg_stmt	*c;
+	PGresult	*r;
+	const char	*sql;
+	char		*text;
+	int		 n;
+
+	if ((c = db->cache[t->slot]) == NULL) {
+		if ((c = calloc(t->n, sizeof(*c))) == NULL) {
+			log_error("%s: out of memory", t->stmt[which].name);
+			return NULL;
+		}
+		db->cache[t->slot] = c;
+		db->cached[t->slot] = t->n;
+	}
+	c += which;
+	stmt_clear(c);
+	if (c->gen == db->gen)
+		return c;
+	sql = db_sql_text(pg_sql, t, which);
+	if ((text = translate(sql, &n)) == NULL) {
+		log_error("%s: %s", t->stmt[which].name, n < 0 ?
+		    "a placeholder out of range" : "out of memory");
+		return NULL;
+	}
+	if (c->values == NULL) {
+		c->nparams = n;
+		c->values = calloc((size_t)n + 1, sizeof(*c->values));
+		c->num = calloc((size_t)n + 1, sizeof(*c->num));
+		c->owned = calloc((size_t)n + 1, sizeof(*c->owned));
+		if (c->values == NULL || c->num == NULL || c->owned == NULL) {
+			log_error("%s: out of memory", t->stmt[which].name);
+			stmt_free(c);
+			memset(c, 0, sizeof(*c));
+			free(text);
+			return NULL;
+		}
+	}
+	c->head.engine = &pg_engine;
+	c->db = db;
+	c->name = t->stmt[which].name;
+	c->read = only_reads(sql);
+	snprintf(c->id, sizeof(c->id), "ib_%d_%d", (int)t->slot, which);
+	r = PQprepare(db->conn, c->id, text, 0, NULL);
+	free(text);
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
+		keep_error(db, r != NULL ? PQresultErrorMessage(r) :
+		    PQerrorMessage(db->conn));
+		note_lost(db, r);
+		log_error("%s: prepare: %s", c->name, db->err);
+		PQclear(r);
+		return NULL;
+	}
+	PQclear(r);
+	c->gen = db->gen;
+	return c;
+}
+
+/* Binds fmt's values (the letters of db_run) as text into c. > 0, < 0 error (logged). */
+static int
+bindv(struct pg_stmt *c, const char *fmt, va_list ap)
+{
+	const char	*t;
+	size_t		 len;
+	int64_t		 v;
+	double		 d;
+	int		 i, k;
+
+	for (i = 0; i < c->nparams; i++)
+		c->values[i] = NULL;
+	for (i = 0; *fmt != '\0'; fmt++, i++) {
+		switch (*fmt) {
+		case 's':
+		case 'S':
+			t = va_arg(ap, const char *);
+			if (t == NULL && *fmt == 'S')
+				t = "";
+			if (i < c->nparams)
+				c->values[i] = t;
+			break;
+		case 'T':
+			t = va_arg(ap, const char *);
+			len = va_arg(ap, size_t);
+			if (i >= c->nparams || t == NULL)
+				break;
+			/* Text of a length has no NUL: a copy that does. */
+			if ((c->owned[i] = strndup(t, len)) == NULL) {
+				log_error("%s: bind: out of memory", c->name);
+				return -1;
+			}
+			c->values[i] = c->owned[i];
+			break;
+		case 'i':
+		case 'N':
+			v = va_arg(ap, int64_t);
+			if (i >= c->nparams || (*fmt == 'N' && v <= 0))
+				break;
+			snprintf(c->num[i], sizeof(c->num[i]), "%lld",
+			    (long long)v);
+			c->values[i] = c->num[i];
+			break;
+		case 'I':
+			k = va_arg(ap, int);
+			if (i >= c->nparams || k < 0)
+				break;
+			snprintf(c->num[i], sizeof(c->num[i]), "%d", k);
+			c->values[i] = c->num[i];
+			break;
+		case 'd':
+		case 'D':
+			d = va_arg(ap, double);
+			if (i >= c->nparams || (*fmt == 'D' && d < 0))
+				break;
+			snprintf(c->num[i], sizeof(c->num[i]), "%.17g", d);
+			c->values[i] = c->num[i];
+			break;
+		default:
+			log_error("%s: bind: no format letter '%c'", c->name,
+			    *fmt);
+			return -1;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Sets STMT_SP before a write in a transaction (releasing the last one in
+ * the same round trip). > 0 done, < 0 error (logged).
+ */
+static int
+mark(struct pg_db *db)
+{
+	if (exec_sql(db, "SAVEPOINT", db->sp_open ? "RELEASE SAVEPOINT "
+	    STMT_SP "; SAVEPOINT " STMT_SP : "SAVEPOINT " STMT_SP) < 0)
+		return -1;
+	db->sp_open = 1;
+	return 1;
+}
+
+/* Runs bound statement c on the server: DB_DONE (rows kept for handing out), DB_CONSTRAINT or DB_ERROR. */
+static int
+execute(struct pg_stmt *c)
+{
+	struct pg_db	*db = c->db;
+	const char	*state, *n;
+	ExecStatusType	 st;
+
+	c->pending = 0;
+	if (db->in_tx && !c->read && mark(db) < 0)
+		return DB_ERROR;
+	c->res = PQexecPrepared(db->conn, c->id, c->nparams, c->values, NULL,
+	    NULL, 0);
+	st = c->res != NULL ? PQresultStatus(c->res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		c->nrows = st == PGRES_TUPLES_OK ? PQntuples(c->res) : 0;
+		if (!c->read)
+			db->changes = *(n = PQcmdTuples(c->res)) != '\0' ?
+			    strtoll(n, NULL, 10) : 0;
+		return DB_DONE;
+	}
+	keep_error(db, c->res != NULL ? PQresultErrorMessage(c->res) :
+	    PQerrorMessage(db->conn));
+	state = c->res != NULL ? PQresultErrorField(c->res,
+	    PG_DIAG_SQLSTATE) : NULL;
+	if (state != NULL && strncmp(state, "23", 2) == 0) {
+		db->fk = strcmp(state, "23503") == 0;
+		log_debug("%s: %s", c->name, db->err);
+		stmt_clear(c);
+		if (db->in_tx && exec_sql(db, "ROLLBACK TO SAVEPOINT",
+		    "ROLLBACK TO SAVEPOINT " STMT_SP) < 0)
+			return DB_ERROR;
+		return DB_CONSTRAINT;
+	}
+	if (state != NULL && strcmp(state, "53100") == 0)
+		db->disk_full = 1;
+	if (note_lost(db, c->res))
+		log_error("%s: the connection to PostgreSQL is lost: %s",
+		    c->name, db->err);
+	else
+		log_error("%s: %s", c->name, db->err);
+	stmt_clear(c);
+	return DB_ERROR;
+}
+
+/* The next row of statement c: the first step runs it. */
+static int
+pg_step(struct db_stmt *kit)
+{
+	struct pg_stmt	*c = pgs(kit);
+	int		 rc;
+
+	if (c->pending && (rc = execute(c)) != DB_DONE)
+		return rc;
+	if (c->res == NULL)
+		return DB_DONE;
+	if (c->row < c->nrows) {
+		c->row++;
+		return DB_ROW;
+	}
+	return DB_DONE;
+}
+
+/* Ends statement c's run: its rows go. */
+static void
+pg_reset(struct db_stmt *c)
+{
+	stmt_clear(pgs(c));
+}
+
+/* Prepares (once a session), binds and steps statement which of t (db_runv). */
+static int
+pg_runv(struct db *kit, const struct db_table *t, int which,
+    struct db_stmt **out, const char *fmt, va_list ap)
+{
+	struct pg_db	*db = pg(kit);
+	struct pg_stmt	*c;
+
+	if (out != NULL)
+		*out = NULL;
+	if (ready(db) < 0) {
+		log_debug("%s: %s", t->stmt[which].name, db->err);
+		return DB_ERROR;
+	}
+	if ((c = stmt_get(db, t, which)) == NULL)
+		return DB_ERROR;
+	if (bindv(c, fmt, ap) < 0) {
+		stmt_clear(c);
+		return DB_ERROR;
+	}
+	c->pending = 1;
+	if (out != NULL)
+		*out = &c->head;
+	return pg_step(&c->head);
+}
+
+/* The rows the last write changed. */
+static int64_t
+pg_changes(struct db *kit)
+{
+	return pg(kit)->changes;
+}
+
+/*
+ * The id of the last row inserted: the session's lastval(), the value the
+ * last insert drew from its table's sequence. The store's files read the
+ * id after db_exec, with no row read; RETURNING id would change every
+ * insert and its caller. 0 when there is none.
+ */
+static int64_t
+pg_last_id(struct db *kit)
+{
+	char	 buf[32];
+
+	if (query_value(pg(kit), "SELECT lastval()", buf, sizeof(buf)) <= 0)
+		return 0;
+	return strtoll(buf, NULL, 10);
+}
+
+/* Column col of the current row as text, NULL for NULL or no row. */
+static const char *
+pg_col_text(struct db_stmt *kit, int col)
+{
+	struct pg_stmt	*c = pgs(kit);
+
+	if (c->res == NULL || c->row < 1 || col < 0 ||
+	    col >= PQnfields(c->res) || PQgetisnull(c->res, c->row - 1, col))
+		return NULL;
+	return PQgetvalue(c->res, c->row - 1, col);
+}
+
+/* Column col as an int64: a boolean reads 1 or 0 (as SQLite's comparisons), NULL 0. */
+static int64_t
+pg_col_int64(struct db_stmt *c, int col)
+{
+	const char	*t = pg_col_text(c, col);
+
+	if (t == NULL)
+		return 0;
+	if (t[0] == 't' && t[1] == '\0')
+		return 1;
+	return strtoll(t, NULL, 10);
+}
+
+/* Column col as an int. */
+static int
+pg_col_int32(struct db_stmt *c, int col)
+{
+	return (int)pg_col_int64(c, col);
+}
+
+/* Column col as a double, NULL 0. */
+static double
+pg_col_dbl(struct db_stmt *c, int col)
+{
+	const char	*t = pg_col_text(c, col);
+
+	return t != NULL ? strtod(t, NULL) : 0;
+}
+
+/* Whether column col is NULL. */
+static int
+pg_col_null(struct db_stmt *c, int col)
+{
+	return pg_col_text(c, col) == NULL;
+}
+
+/*
+ * BEGIN (both modes: PostgreSQL locks rows as they are written; the
+ * claims lock theirs with FOR UPDATE), with the durability asked for
+ * when it differs from the session's, in the same round trip.
+ */
+static int
+pg_begin(struct db *kit, enum db_begin_mode mode)
+{
+	struct pg_db	*db = pg(kit);
+
+	(void)mode;
+	if (ready(db) < 0) {
+		log_error("BEGIN: %s", db->err);
+		return -1;
+	}
+	if (exec_sql(db, "BEGIN", db->tx_full == db->full ? "BEGIN" :
+	    db->tx_full ? "BEGIN; SET LOCAL synchronous_commit = on" :
+	    "BEGIN; SET LOCAL synchronous_commit = off") < 0)
+		return -1;
+	db->in_tx = 1;
+	db->sp_open = 0;
+	return 1;
+}
+
+static void	 pg_rollback(struct db *);
+
+/* COMMIT; one that fails, or that the server turned into a rollback, is an error. */
+static int
+pg_commit(struct db *kit)
+{
+	struct pg_db	*db = pg(kit);
+	PGresult	*r;
+	int		 ok;
+
+	if (db->lost) {
+		log_error("COMMIT: %s", db->err);
+		pg_rollback(kit);
+		return -1;
+	}
+	r = PQexec(db->conn, "COMMIT");
+	ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(r), "COMMIT") == 0;
+	if (!ok) {
+		keep_error(db, r == NULL ? PQerrorMessage(db->conn) :
+		    PQresultStatus(r) == PGRES_COMMAND_OK ?
+		    "the transaction had failed: rolled back" :
+		    PQresultErrorMessage(r));
+		note_lost(db, r);
+		log_error("COMMIT: %s", db->err);
+	}
+	PQclear(r);
+	if (!ok) {
+		pg_rollback(kit);
+		return -1;
+	}
+	db->in_tx = 0;
+	db->sp_open = 0;
+	return 1;
+}
+
+/* Ends any open transaction (a lost one ended with its session). */
+static void
+pg_rollback(struct db *kit)
+{
+	struct pg_db	*db = pg(kit);
+	PGresult	*r;
+
+	if (!db->lost && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		r = PQexec(db->conn, "ROLLBACK");
+		note_lost(db, r);
+		PQclear(r);
+	}
+	db->in_tx = 0;
+	db->sp_open = 0;
+}
+
+/* A savepoint inside the transaction; the statement savepoints go on inside it. */
+static int
+pg_savepoint(struct db *kit)
+{
+	if (exec_sql(pg(kit), "SAVEPOINT", "SAVEPOINT part") < 0)
+		return -1;
+	pg(kit)->sp_open = 0;
+	return 1;
+}
+
+/* Ends the savepoint: kept, or undone. */
+static int
+pg_savepoint_end(struct db *kit, int keep)
+{
+	struct pg_db	*db = pg(kit);
+
+	db->sp_open = 0;
+	if (keep)
+		return exec_sql(db, "RELEASE", "RELEASE SAVEPOINT part");
+	if (exec_sql(db, "ROLLBACK TO", "ROLLBACK TO SAVEPOINT part") < 0)
+		return -1;
+	return exec_sql(db, "RELEASE", "RELEASE SAVEPOINT part");
+}
+
+/*
+ * The durability of the next transactions (synchronous_commit, set for
+ * each transaction by pg_begin, or at once inside one); statements
+ * outside a transaction keep the session's, db_open's.
+ */
+static int
+pg_durability(struct db *kit, int full)
+{
+	struct pg_db	*db = pg(kit);
+
+	db->tx_full = full;
+	if (!db->in_tx)
+		return 1;
+	return exec_sql(db, "synchronous_commit", full ?
+	    "SET LOCAL synchronous_commit = on" :
+	    "SET LOCAL synchronous_commit = off");
+}
+
+static const struct db_engine pg_engine = {
+	.name = "postgresql",
+	.close = pg_close,
+	.readonly = pg_readonly,
+	.data_version = pg_data_version,
+	.errmsg = pg_errmsg,
+	.take_disk_full = pg_take_disk_full,
+	.refused_by_foreign_key = pg_refused_by_foreign_key,
+	.runv = pg_runv,
+	.step = pg_step,
+	.reset = pg_reset,
+	.changes = pg_changes,
+	.last_id = pg_last_id,
+	.int64 = pg_col_int64,
+	.int32 = pg_col_int32,
+	.dbl = pg_col_dbl,
+	.text = pg_col_text,
+	.null = pg_col_null,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.savepoint = pg_savepoint,
+	.savepoint_end = pg_savepoint_end,
+	.durability = pg_durability,
+	.version = pg_version,
+};

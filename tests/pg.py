@@ -1,0 +1,209 @@
+"""A throwaway PostgreSQL cluster for the tests: initdb in a temporary
+directory, the server on a unix socket there (no TCP, no system service),
+stopped and removed at exit.
+
+PostgreSQL refuses to run as root: as root the cluster belongs to the
+user 'postgres' (made by Debian's postgresql package) and its programs run
+as that user; otherwise as whoever runs the tests. Either way the cluster's
+superuser is 'postgres', reached with trust over the socket.
+
+From Python:   with pg.Cluster() as c: uri = c.create_database("x")
+From a shell:  python3 tests/pg.py exec -- COMMAND [ARG...]
+               runs COMMAND with IBCHANNEL_TEST_PG set to the URI of a fresh
+               database and IBCHANNEL_TEST_PG_RESTART to a shell command that
+               restarts the server, and exits with its status.
+               python3 tests/pg.py restart DIR restarts the cluster in DIR.
+"""
+import atexit
+import glob
+import os
+import pwd
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SUPERUSER = "postgres"
+PORT = 5432
+
+
+def bindir():
+    """The directory of initdb and pg_ctl: Debian keeps them off PATH."""
+    found = []
+    try:
+        d = subprocess.run(["pg_config", "--bindir"], capture_output=True,
+                           text=True, check=True).stdout.strip()
+        found.append(d)
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    found += sorted(glob.glob("/usr/lib/postgresql/*/bin"),
+                    key=lambda p: int(p.split("/")[-2])
+                    if p.split("/")[-2].isdigit() else 0, reverse=True)
+    for d in found:
+        if os.access(os.path.join(d, "initdb"), os.X_OK):
+            return d
+    initdb = shutil.which("initdb")
+    if initdb:
+        return os.path.dirname(initdb)
+    raise RuntimeError("no initdb: install Debian's postgresql package"
+                       " (apt-get install -y postgresql)")
+
+
+def _owner():
+    """The user the server runs as: postgres when we are root, else None (us)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(SUPERUSER)
+    except KeyError:
+        raise RuntimeError("running as root and there is no user 'postgres'"
+                           " to run the server: install the postgresql package")
+
+
+def _as_owner(argv):
+    """argv run as the server's user."""
+    pw = _owner()
+    if pw is None:
+        return argv
+    return ["runuser", "-u", pw.pw_name, "--"] + argv
+
+
+class Cluster:
+    """One server in a temporary directory: start(), uri(), restart(), stop()."""
+
+    def __init__(self, root=None):
+        self.bin = bindir()
+        self.root = root
+        self.running = False
+        self.own_dir = root is None
+
+    @property
+    def data(self):
+        return os.path.join(self.root, "data")
+
+    @property
+    def log(self):
+        return os.path.join(self.root, "server.log")
+
+    def _ctl(self, *args, timeout=60):
+        subprocess.run(_as_owner([os.path.join(self.bin, "pg_ctl"), "-D",
+                                  self.data, "-l", self.log, "-w", "-t",
+                                  str(timeout)] + list(args)),
+                       check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=timeout + 30,
+                       cwd=self.root)
+
+    def start(self, deadline=60):
+        """initdb (first time) and start; returns once a query is answered."""
+        if self.root is None:
+            self.root = tempfile.mkdtemp(prefix="ibpg-")
+            pw = _owner()
+            if pw is not None:
+                os.chown(self.root, pw.pw_uid, pw.pw_gid)
+            subprocess.run(_as_owner([
+                os.path.join(self.bin, "initdb"), "-D", self.data, "-U",
+                SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C",
+                "--no-sync"]), check=True, stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, timeout=120, cwd=self.root)
+        opts = ("-k %s -c listen_addresses='' -p %d -c fsync=off"
+                % (self.root, PORT))
+        self._ctl("-o", opts, "start")
+        self.running = True
+        self.wait(deadline)
+        return self
+
+    def wait(self, deadline=60):
+        """Waits until the server answers a query, at most deadline seconds."""
+        end = time.monotonic() + deadline
+        while True:
+            r = subprocess.run(self.psql("postgres", "SELECT 1"),
+                               capture_output=True, text=True)
+            if r.returncode == 0 and r.stdout.strip() == "1":
+                return
+            if time.monotonic() > end:
+                raise RuntimeError("PostgreSQL did not answer within %ds: %s"
+                                   % (deadline, r.stderr.strip()))
+            time.sleep(0.1)
+
+    def psql(self, db, sql):
+        """The command line that runs sql in database db."""
+        return [os.path.join(self.bin, "psql"), "-X", "-A", "-t", "-q",
+                "-v", "ON_ERROR_STOP=1", "-h", self.root, "-p", str(PORT),
+                "-U", SUPERUSER, "-d", db, "-c", sql]
+
+    def query(self, db, sql):
+        """Runs sql in database db; its output."""
+        return subprocess.run(self.psql(db, sql), check=True,
+                              capture_output=True, text=True).stdout
+
+    def uri(self, db="postgres"):
+        """The libpq URI of database db on this server's socket."""
+        return "postgresql://%s@/%s?host=%s&port=%d" % (SUPERUSER, db,
+                                                         self.root, PORT)
+
+    def create_database(self, name):
+        """A new empty database; its URI."""
+        self.query("postgres", 'CREATE DATABASE "%s"' % name)
+        return self.uri(name)
+
+    def restart(self):
+        """Stops the server (fast: sessions are cut) and starts it again."""
+        self._ctl("-m", "fast", "restart")
+        self.running = True
+        self.wait()
+
+    def stop(self):
+        """Stops the server and removes the directory (when it made it)."""
+        if self.running:
+            try:
+                self._ctl("-m", "immediate", "stop")
+            except (subprocess.SubprocessError, OSError):
+                pass
+            self.running = False
+        if self.own_dir and self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main(argv):
+    """The command line: exec -- COMMAND..., or restart DIR."""
+    if len(argv) >= 2 and argv[0] == "restart":
+        Cluster(root=argv[1]).restart()
+        return 0
+    if len(argv) < 3 or argv[0] != "exec" or argv[1] != "--":
+        sys.stderr.write("usage: pg.py exec -- COMMAND [ARG...] |"
+                         " pg.py restart DIR\n")
+        return 2
+    c = Cluster()
+    atexit.register(c.stop)
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    try:
+        c.start()
+        env = dict(os.environ)
+        env["IBCHANNEL_TEST_PG"] = c.create_database("test")
+        env["IBCHANNEL_TEST_PG_RESTART"] = " ".join(shlex.quote(a) for a in [
+            sys.executable, os.path.abspath(__file__), "restart", c.root])
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        err = getattr(e, "stderr", None)
+        sys.stderr.write("pg.py: cannot start PostgreSQL: %s%s\n" % (
+            e, (": " + err.decode(errors="replace").strip())
+            if isinstance(err, bytes) else ""))
+        return 1
+    try:
+        return subprocess.run(argv[2:], env=env).returncode
+    except OSError as e:
+        sys.stderr.write("pg.py: %s: %s\n" % (argv[2], e))
+        return 127
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

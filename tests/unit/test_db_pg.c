@@ -1,0 +1,313 @@
+/* The database kit on PostgreSQL: open and migrate, every bind letter, refusals, transactions, and a reconnect after the server restarts. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "db.h"
+#include "log.h"
+#include "sqlembed.h"
+
+/*
+ * The test's own tables and statements, in a slot no store file shares
+ * with it on this connection; the portable text, as the store's tables
+ * are, so the ? placeholders are translated as theirs are.
+ */
+enum t {
+	T_DROP,
+	T_CREATE_P,
+	T_CREATE_T,
+	T_INS_P,
+	T_INS_T,
+	T_GET,
+	T_COUNT,
+	T_SET_S,
+	T_QUOTE,
+	T_PID,
+	T_EQUAL,
+	T_P_ID,
+	T__MAX
+};
+
+static const struct db_sql t_stmt[T__MAX] = {
+	DB_SQL(T_DROP, "DROP TABLE IF EXISTS kit_t, kit_p"),
+	DB_SQL(T_CREATE_P, "CREATE TABLE kit_p (id bigserial PRIMARY KEY,"
+	    " name text UNIQUE NOT NULL)"),
+	DB_SQL(T_CREATE_T, "CREATE TABLE kit_t (id bigserial PRIMARY KEY,"
+	    " p bigint REFERENCES kit_p (id), s text, i bigint, n integer,"
+	    " d double precision, CHECK (i IS NULL OR i >= 0))"),
+	DB_SQL(T_INS_P, "INSERT INTO kit_p (name) VALUES (?)"),
+	DB_SQL(T_INS_T, "INSERT INTO kit_t (p, s, i, n, d)"
+	    " VALUES (?, ?, ?, ?, ?)"),
+	DB_SQL(T_GET, "SELECT p, s, i, n, d FROM kit_t WHERE id = ?"),
+	DB_SQL(T_COUNT, "SELECT COUNT(*) FROM kit_t"),
+	DB_SQL(T_SET_S, "UPDATE kit_t SET s = ?2 WHERE id = ?1"),
+	/* A ? in a literal, a quoted name or a comment is text, not a value. */
+	DB_SQL(T_QUOTE, "SELECT '?' || ? AS \"a?\", 'it''s ?' -- ?\n"),
+	DB_SQL(T_PID, "SELECT pg_backend_pid()"),
+	DB_SQL(T_EQUAL, "SELECT ? = 'a'"),
+	DB_SQL(T_P_ID, "SELECT id FROM kit_p WHERE name = ?"),
+};
+
+static const struct db_table t_sql = { DB_SLOT_FILE, T__MAX, t_stmt };
+
+/* The rows of kit_t, -1 on error. */
+static int64_t
+count(struct db *db)
+{
+	struct db_stmt	*s;
+	int64_t		 n = -1;
+
+	if (db_run(db, &t_sql, T_COUNT, &s, "") == DB_ROW)
+		n = db_int64(s, 0);
+	db_reset(s);
+	return n;
+}
+
+/* Inserts a row of kit_t with text s; what db_exec says. */
+static int
+insert(struct db *db, const char *s)
+{
+	return db_exec(db, &t_sql, T_INS_T, "NsiId", (int64_t)0, s,
+	    (int64_t)1, 1, 1.0);
+}
+
+/* The backend's process id, -1 on error. */
+static int64_t
+backend(struct db *db)
+{
+	struct db_stmt	*s;
+	int64_t		 pid = -1;
+
+	if (db_run(db, &t_sql, T_PID, &s, "") == DB_ROW)
+		pid = db_int64(s, 0);
+	db_reset(s);
+	return pid;
+}
+
+static void
+test_display_name(void)
+{
+	static const struct {
+		const char	*in, *want;
+	} cases[] = {
+		{ "postgresql://u:secret@h/db?sslmode=require",
+		  "postgresql://u@h/db?sslmode=require" },
+		{ "postgres://u@h:5433/db?password=secret", "postgres://u@h:5433/db" },
+		{ "postgresql://h1,h2/db?target_session_attrs=read-write",
+		  "postgresql://h1,h2/db?target_session_attrs=read-write" },
+		{ "/var/lib/ibchannel/ibchannel.db", "/var/lib/ibchannel/ibchannel.db" },
+		{ "u:secret@host", "u:secret@host" },
+	};
+	char	 buf[256];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_STR(db_display_name(cases[i].in, buf, sizeof(buf)),
+		    cases[i].want, "display name of case %zu", i);
+	CHECK(db_on_server("postgresql://x/y") && db_on_server("postgres://x") &&
+	    !db_on_server("var/ibchannel.db") && !db_on_server("host=x"),
+	    "which names are servers");
+}
+
+/* Open on an empty database: the embedded schema and migrations apply. */
+static struct db *
+test_open(const char *uri)
+{
+	struct db	*db = NULL, *again = NULL;
+	int		 want = pgembed_count > 0 ?
+	    pgembed[pgembed_count - 1].version : 0;
+
+	CHECK(db_open(uri, DB_OPEN_CREATE, 1, &db) > 0, "open %s", uri);
+	if (db == NULL)
+		return NULL;
+	CHECK(db_version(db) == want, "version %d, want %d", db_version(db),
+	    want);
+	CHECK(!db_readonly(db), "a primary is not read-only");
+	CHECK(db_data_version(db) == 0, "no data version on a server");
+	/* A second open finds it done (none to do without a schema). */
+	if (pgembed_count > 0) {
+		CHECK(db_open(uri, DB_OPEN_WRITE, 0, &again) > 0 &&
+		    db_version(again) == want, "opened again, migrated");
+		db_close(again);
+	} else
+		CHECK(db_open(uri, DB_OPEN_WRITE, 0, &again) < 0 &&
+		    again == NULL, "no schema, no store to open for writing");
+	return db;
+}
+
+/* Every bind letter, read back through every column reader. */
+static void
+test_binds(struct db *db)
+{
+	struct db_stmt	*s;
+	int64_t		 p, big = INT64_C(9007199254740993), id;
+	char		 small[4];
+
+	CHECK(db_exec(db, &t_sql, T_INS_P, "s", "first") > 0, "insert p");
+	p = db_last_id(db);
+	CHECK(db_run(db, &t_sql, T_P_ID, &s, "s", "first") == DB_ROW &&
+	    db_int64(s, 0) == p, "last id %lld", (long long)p);
+	db_reset(s);
+
+	/* 'N' an id, 's' text, 'i' int64, 'I' int, 'd' double. */
+	CHECK(db_exec(db, &t_sql, T_INS_T, "NsiId", p, "text", big, 7, 2.5) > 0,
+	    "insert N s i I d");
+	id = db_last_id(db);
+	CHECK(db_run(db, &t_sql, T_GET, &s, "i", id) == DB_ROW, "read back");
+	CHECK(db_int64(s, 0) == p && db_int64(s, 2) == big &&
+	    db_int(s, 3) == 7 && db_double(s, 4) == 2.5,
+	    "N i I d read back: %lld %lld %d %g", (long long)db_int64(s, 0),
+	    (long long)db_int64(s, 2), db_int(s, 3), db_double(s, 4));
+	CHECK_STR(db_text(s, 1), "text", "s read back");
+	db_copy(s, 1, small, sizeof(small));
+	CHECK_STR(small, "tex", "db_copy cuts to its buffer");
+	CHECK(db_step(s) == DB_DONE, "one row, then done");
+	db_reset(s);
+
+	/* The NULL forms: 'N' 0, 's' NULL, 'I' < 0, 'D' < 0. */
+	CHECK(db_exec(db, &t_sql, T_INS_T, "NsiID", (int64_t)0,
+	    (const char *)NULL, (int64_t)0, -1, -1.0) > 0, "insert NULLs");
+	id = db_last_id(db);
+	CHECK(db_run(db, &t_sql, T_GET, &s, "i", id) == DB_ROW, "read NULLs");
+	CHECK(db_null(s, 0) && db_null(s, 1) && !db_null(s, 2) &&
+	    db_null(s, 3) && db_null(s, 4), "NULLs where bound");
+	CHECK(db_text(s, 1) == NULL && strcmp(db_str(s, 1), "") == 0 &&
+	    db_int64(s, 0) == 0 && db_double(s, 4) == 0, "NULL reads");
+	db_reset(s);
+
+	/* 'S' NULL binds '', 'T' a length of text, ?N by number. */
+	CHECK(db_exec(db, &t_sql, T_SET_S, "iS", id, (const char *)NULL) > 0 &&
+	    db_changes(db) == 1, "S: NULL as ''");
+	CHECK(db_run(db, &t_sql, T_GET, &s, "i", id) == DB_ROW &&
+	    !db_null(s, 1) && strcmp(db_text(s, 1), "") == 0, "'' read back");
+	db_reset(s);
+	CHECK(db_exec_changed(db, &t_sql, T_SET_S, "iT", id, "hello world",
+	    (size_t)5) > 0, "T: a length of text");
+	CHECK(db_run(db, &t_sql, T_GET, &s, "i", id) == DB_ROW, "T read");
+	CHECK_STR(db_text(s, 1), "hello", "T read back");
+	db_reset(s);
+	CHECK(db_exec_changed(db, &t_sql, T_SET_S, "is", INT64_C(999999),
+	    "x") == 0, "no such row: 0 changed");
+
+	CHECK(db_run(db, &t_sql, T_QUOTE, &s, "s", "x") == DB_ROW, "quoted ?");
+	CHECK_STR(db_text(s, 0), "?x", "? in a literal stays");
+	CHECK_STR(db_text(s, 1), "it's ?", "quote doubled");
+	db_reset(s);
+	CHECK(db_run(db, &t_sql, T_EQUAL, &s, "s", "a") == DB_ROW &&
+	    db_int(s, 0) == 1, "a boolean reads 1");
+	db_reset(s);
+	/* Values past the statement's own count are skipped. */
+	CHECK(db_exists(db, &t_sql, T_COUNT, "is", (int64_t)1, "extra") > 0,
+	    "extra values skipped");
+}
+
+/* Unique, foreign-key and check refusals are soft; others not. */
+static void
+test_refusals(struct db *db)
+{
+	CHECK(db_exec(db, &t_sql, T_INS_P, "s", "first") == 0, "unique: 0");
+	CHECK(!db_refused_by_foreign_key(db), "unique is not a foreign key");
+	CHECK(db_exec(db, &t_sql, T_INS_T, "NsiId", INT64_C(424242), "x",
+	    (int64_t)1, 1, 1.0) == 0, "foreign key: 0");
+	CHECK(db_refused_by_foreign_key(db), "foreign key noted");
+	CHECK(db_exec(db, &t_sql, T_INS_T, "NsiId", (int64_t)0, "x",
+	    (int64_t)-5, 1, 1.0) == 0, "check: 0");
+	CHECK(db_exec(db, &t_sql, T_CREATE_P, "") < 0, "an error is < 0");
+	CHECK(strstr(db_errmsg(db), "already exists") != NULL, "errmsg: %s",
+	    db_errmsg(db));
+}
+
+/* Commit keeps, rollback undoes; a refusal inside leaves the transaction going. */
+static void
+test_transactions(struct db *db)
+{
+	int64_t	 n = count(db);
+
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && insert(db, "a") > 0, "begin");
+	db_rollback(db);
+	CHECK(count(db) == n, "rolled back: %lld", (long long)count(db));
+
+	CHECK(db_durability(db, 0) > 0 && db_begin(db, DB_DEFERRED) > 0,
+	    "begin relaxed");
+	CHECK(insert(db, "b") > 0, "insert in a transaction");
+	CHECK(db_exec(db, &t_sql, T_INS_P, "s", "first") == 0,
+	    "refused in a transaction");
+	CHECK(insert(db, "c") > 0, "the transaction goes on after a refusal");
+	CHECK(db_savepoint(db) > 0 && insert(db, "d") > 0 &&
+	    db_savepoint_end(db, 0) > 0, "savepoint undone");
+	CHECK(db_savepoint(db) > 0 && insert(db, "e") > 0 &&
+	    db_savepoint_end(db, 1) > 0, "savepoint kept");
+	CHECK(db_commit(db) > 0 && db_durability(db, 1) > 0, "commit");
+	CHECK(count(db) == n + 3, "b, c and e kept: %lld", (long long)count(db));
+	CHECK(db_exec_count(db, &t_sql, T_SET_S, NULL, "is", (int64_t)0, "x") > 0,
+	    "exec_count with no out");
+}
+
+/* The server restarts under an open connection: the kit reconnects by itself. */
+static void
+test_reconnect(struct db *db)
+{
+	const char	*restart = getenv("IBCHANNEL_TEST_PG_RESTART");
+	int64_t		 before, after = -1, n;
+	int		 i, errors = 0;
+
+	if (restart == NULL) {
+		CHECK(0, "IBCHANNEL_TEST_PG_RESTART unset: cannot restart");
+		return;
+	}
+	before = backend(db);
+	n = count(db);
+	CHECK(system(restart) == 0, "restart: %s", restart);
+	/* The first call may find the old session gone; one error at most. */
+	for (i = 0; i < 50 && (after = backend(db)) < 0; i++) {
+		errors++;
+		usleep(100000);
+	}
+	CHECK(after > 0 && after != before, "a new session: %lld, was %lld",
+	    (long long)after, (long long)before);
+	CHECK(errors <= 1, "%d errors before the reconnect", errors);
+	CHECK(count(db) == n, "the data is there (prepared again)");
+
+	/* Lost inside a transaction: errors until the rollback, then fine. */
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0, "begin before a restart");
+	CHECK(system(restart) == 0, "restart again");
+	CHECK(insert(db, "lost") < 0, "a write on a lost session fails");
+	CHECK(insert(db, "lost") < 0, "and the next, inside the transaction");
+	CHECK(db_commit(db) < 0, "its commit fails");
+	for (i = 0; i < 50 && count(db) < 0; i++)
+		usleep(100000);
+	CHECK(count(db) == n, "nothing of it kept, and working again");
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*uri = getenv("IBCHANNEL_TEST_PG");
+	struct db	*db;
+
+	(void)argc;
+	log_init("test_db_pg");
+	/* No server given: run again under a throwaway cluster (tests/pg.py). */
+	if (uri == NULL || *uri == '\0') {
+		execlp("python3", "python3", "tests/pg.py", "exec", "--", argv[0],
+		    (char *)NULL);
+		perror("python3 tests/pg.py");
+		CHECK(0, "no PostgreSQL to test with");
+		return check_done();
+	}
+	test_display_name();
+	if ((db = test_open(uri)) == NULL)
+		return check_done();
+	CHECK(db_exec(db, &t_sql, T_DROP, "") > 0 &&
+	    db_exec(db, &t_sql, T_CREATE_P, "") > 0 &&
+	    db_exec(db, &t_sql, T_CREATE_T, "") > 0, "stand-in tables");
+	test_binds(db);
+	test_refusals(db);
+	test_transactions(db);
+	test_reconnect(db);
+	db_close(db);
+	return check_done();
+}
