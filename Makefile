@@ -17,11 +17,13 @@ EXAMPLES =	deploy/lighttpd.conf.in deploy/apache-ibchannel.conf deploy/ibchannel
 CC ?=		cc
 # make V=1 shows the compiler command lines.
 Q =		$(if $(V),,@)
-PKGS =		fcgi libcurl json-c sqlite3 libpq libcrypto
+PKGS =		fcgi libcurl json-c sqlite3 libcrypto
+# libpq: its header only; db_pg.c loads the library at run time (dlopen).
+CFLAGS_PKGS =	$(PKGS) libpq
 WARN =		-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?=	-O2 -g
 ALL_CFLAGS =	-std=c11 -pthread -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' \
-		$(WARN) $(INC) -Ibuild $(CFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+		$(WARN) $(INC) -Ibuild $(CFLAGS) $(shell pkg-config --cflags $(CFLAGS_PKGS) 2>/dev/null)
 LDLIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 SAN =		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -166,7 +168,7 @@ fuzz: build/sqlembed.c build/pgembed.c
 	@cp tests/data/infobip/samples/*.json tests/fuzz/seeds/* build/fuzz/corpus/
 	$(Q)clang -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(INC) -Ibuild \
-		$(shell pkg-config --cflags $(PKGS)) -o build/fuzz/fuzz_network \
+		$(shell pkg-config --cflags $(CFLAGS_PKGS)) -o build/fuzz/fuzz_network \
 		tests/fuzz/fuzz_network.c $(COMMON_SRC) $(EMBED_SRC) $(LDLIBS)
 	cd build/fuzz && ./fuzz_network -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 		-timeout=10 -rss_limit_mb=4096 corpus

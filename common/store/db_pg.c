@@ -1,5 +1,7 @@
 /* The database kit (db.h) on PostgreSQL: the one file of the store that calls libpq. */
 #include <ctype.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,85 @@
 #include "db_engine.h"
 #include "log.h"
 #include "sqlembed.h"
+
+/*
+ * libpq is loaded at the first PostgreSQL open, not linked: a process on
+ * SQLite (the default) never maps it nor what it pulls in (TLS, Kerberos,
+ * LDAP). Each function this file calls is a pointer of this table, typed
+ * by libpq-fe.h's own prototype.
+ */
+#define LIBPQ_SONAME	"libpq.so.5"
+
+#define PQ_FUNCS(X) \
+	X(PQclear) \
+	X(PQcmdStatus) \
+	X(PQcmdTuples) \
+	X(PQconnectdbParams) \
+	X(PQerrorMessage) \
+	X(PQexec) \
+	X(PQexecPrepared) \
+	X(PQfinish) \
+	X(PQgetisnull) \
+	X(PQgetvalue) \
+	X(PQnfields) \
+	X(PQntuples) \
+	X(PQprepare) \
+	X(PQreset) \
+	X(PQresultErrorField) \
+	X(PQresultErrorMessage) \
+	X(PQresultStatus) \
+	X(PQsetNoticeProcessor) \
+	X(PQstatus) \
+	X(PQtransactionStatus)
+
+#define PQ_FIELD(f)	__typeof__(f) *f;
+static struct {
+	PQ_FUNCS(PQ_FIELD)
+} pq;
+#undef PQ_FIELD
+
+static pthread_once_t	 pq_once = PTHREAD_ONCE_INIT;
+static int		 pq_loaded;	/* 1 all resolved, -1 not */
+
+/* Loads libpq and resolves the table, once (pq_once); sets pq_loaded. */
+static void
+pq_load_once(void)
+{
+	void		*lib;
+	const char	*missing = NULL;
+
+	pq_loaded = -1;
+	if ((lib = dlopen(LIBPQ_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		log_error("postgresql: cannot load %s: %s", LIBPQ_SONAME,
+		    dlerror());
+		log_error("PostgreSQL needs libpq5: apt-get install libpq5");
+		return;
+	}
+#define PQ_RESOLVE(f) \
+	if (missing == NULL && \
+	    (*(void **)&pq.f = dlsym(lib, #f)) == NULL) \
+		missing = #f;
+	PQ_FUNCS(PQ_RESOLVE)
+#undef PQ_RESOLVE
+	if (missing != NULL) {
+		log_error("postgresql: %s lacks %s", LIBPQ_SONAME, missing);
+		log_error("PostgreSQL needs libpq5: apt-get install libpq5");
+		memset(&pq, 0, sizeof(pq));
+		dlclose(lib);
+		return;
+	}
+	/* Kept loaded for the life of the process: the pointers stay good. */
+	pq_loaded = 1;
+}
+
+/* Whether libpq is loaded: 1 yes, -1 not (logged once, at the try). */
+static int
+pq_load(void)
+{
+	if (pthread_once(&pq_once, pq_load_once) != 0)
+		return -1;
+	return pq_loaded;
+}
 
 /* The advisory lock that lets one process at a time migrate a database. */
 #define MIGRATE_LOCK	"SELECT pg_advisory_xact_lock(7593861042)"
@@ -126,10 +207,10 @@ static int
 note_lost(struct pg_db *db, const PGresult *r)
 {
 	const char	*state = r != NULL ?
-	    PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	    pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
 	/* 08: connection exception; 57P01-03: the server shuts down or starts. */
-	if (PQstatus(db->conn) == CONNECTION_BAD || (state != NULL &&
+	if (pq.PQstatus(db->conn) == CONNECTION_BAD || (state != NULL &&
 	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)))
 		db->lost = 1;
 	return db->lost;
@@ -145,16 +226,16 @@ exec_sql(struct pg_db *db, const char *what, const char *sql)
 	PGresult	*r;
 	int		 ok;
 
-	r = PQexec(db->conn, sql);
-	ok = r != NULL && (PQresultStatus(r) == PGRES_COMMAND_OK ||
-	    PQresultStatus(r) == PGRES_TUPLES_OK);
+	r = pq.PQexec(db->conn, sql);
+	ok = r != NULL && (pq.PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    pq.PQresultStatus(r) == PGRES_TUPLES_OK);
 	if (!ok) {
-		keep_error(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
+		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
+		    pq.PQerrorMessage(db->conn));
 		note_lost(db, r);
 		log_error("%s: %s", what, db->err);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return ok ? 1 : -1;
 }
 
@@ -165,19 +246,19 @@ query_value(struct pg_db *db, const char *sql, char *buf, size_t bufsz)
 	PGresult	*r;
 	int		 rc = -1;
 
-	r = PQexec(db->conn, sql);
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		keep_error(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
+	r = pq.PQexec(db->conn, sql);
+	if (r == NULL || pq.PQresultStatus(r) != PGRES_TUPLES_OK) {
+		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
+		    pq.PQerrorMessage(db->conn));
 		note_lost(db, r);
 		log_error("%s: %s", sql, db->err);
-	} else if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
+	} else if (pq.PQntuples(r) < 1 || pq.PQgetisnull(r, 0, 0))
 		rc = 0;
 	else {
-		snprintf(buf, bufsz, "%s", PQgetvalue(r, 0, 0));
+		snprintf(buf, bufsz, "%s", pq.PQgetvalue(r, 0, 0));
 		rc = 1;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	return rc;
 }
 
@@ -199,7 +280,7 @@ session_setup(struct pg_db *db)
 static int
 ready(struct pg_db *db)
 {
-	if (!db->lost && PQstatus(db->conn) == CONNECTION_OK)
+	if (!db->lost && pq.PQstatus(db->conn) == CONNECTION_OK)
 		return 1;
 	db->lost = 1;
 	if (db->in_tx) {
@@ -207,9 +288,9 @@ ready(struct pg_db *db)
 		    " transaction");
 		return -1;
 	}
-	PQreset(db->conn);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		keep_error(db, PQerrorMessage(db->conn));
+	pq.PQreset(db->conn);
+	if (pq.PQstatus(db->conn) != CONNECTION_OK) {
+		keep_error(db, pq.PQerrorMessage(db->conn));
 		if (!db->down_logged)
 			log_error("postgresql: cannot reconnect: %s", db->err);
 		db->down_logged = 1;
@@ -312,21 +393,23 @@ db_pg_open(const char *uri, enum db_open_mode mode, int full,
 	char		 name[512], buf[8];
 
 	*out = NULL;
+	if (pq_load() < 0)
+		return -1;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return -1;
 	db->head.engine = &pg_engine;
 	db->full = db->tx_full = full;
 	db->gen = 1;
 	buf[0] = '\0';
-	db->conn = PQconnectdbParams(keys, values, 1);
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		keep_error(db, db->conn != NULL ? PQerrorMessage(db->conn) :
+	db->conn = pq.PQconnectdbParams(keys, values, 1);
+	if (db->conn == NULL || pq.PQstatus(db->conn) != CONNECTION_OK) {
+		keep_error(db, db->conn != NULL ? pq.PQerrorMessage(db->conn) :
 		    "out of memory");
 		log_error("postgresql %s: %s", db_display_name(uri, name,
 		    sizeof(name)), db->err);
 		goto err;
 	}
-	PQsetNoticeProcessor(db->conn, notice, NULL);
+	pq.PQsetNoticeProcessor(db->conn, notice, NULL);
 	if (session_setup(db) < 0 ||
 	    query_value(db, "SELECT pg_is_in_recovery()", buf,
 	    sizeof(buf)) < 0)
@@ -349,7 +432,7 @@ stmt_clear(struct pg_stmt *c)
 {
 	int	 i;
 
-	PQclear(c->res);
+	pq.PQclear(c->res);
 	c->res = NULL;
 	c->row = c->nrows = 0;
 	c->pending = 0;
@@ -381,7 +464,7 @@ pg_close(struct db *kit)
 			stmt_free(&db->cache[i][j]);
 		free(db->cache[i]);
 	}
-	PQfinish(db->conn);
+	pq.PQfinish(db->conn);
 	free(db);
 }
 
@@ -551,17 +634,17 @@ stmt_get(struct pg_db *db, const struct db_table *t, int which)
 	c->name = t->stmt[which].name;
 	c->read = only_reads(sql);
 	snprintf(c->id, sizeof(c->id), "ib_%d_%d", (int)t->slot, which);
-	r = PQprepare(db->conn, c->id, text, 0, NULL);
+	r = pq.PQprepare(db->conn, c->id, text, 0, NULL);
 	free(text);
-	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK) {
-		keep_error(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
+	if (r == NULL || pq.PQresultStatus(r) != PGRES_COMMAND_OK) {
+		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
+		    pq.PQerrorMessage(db->conn));
 		note_lost(db, r);
 		log_error("%s: prepare: %s", c->name, db->err);
-		PQclear(r);
+		pq.PQclear(r);
 		return NULL;
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	c->gen = db->gen;
 	return c;
 }
@@ -658,19 +741,19 @@ execute(struct pg_stmt *c)
 	c->pending = 0;
 	if (db->in_tx && !c->read && mark(db) < 0)
 		return DB_ERROR;
-	c->res = PQexecPrepared(db->conn, c->id, c->nparams, c->values, NULL,
+	c->res = pq.PQexecPrepared(db->conn, c->id, c->nparams, c->values, NULL,
 	    NULL, 0);
-	st = c->res != NULL ? PQresultStatus(c->res) : PGRES_FATAL_ERROR;
+	st = c->res != NULL ? pq.PQresultStatus(c->res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-		c->nrows = st == PGRES_TUPLES_OK ? PQntuples(c->res) : 0;
+		c->nrows = st == PGRES_TUPLES_OK ? pq.PQntuples(c->res) : 0;
 		if (!c->read)
-			db->changes = *(n = PQcmdTuples(c->res)) != '\0' ?
+			db->changes = *(n = pq.PQcmdTuples(c->res)) != '\0' ?
 			    strtoll(n, NULL, 10) : 0;
 		return DB_DONE;
 	}
-	keep_error(db, c->res != NULL ? PQresultErrorMessage(c->res) :
-	    PQerrorMessage(db->conn));
-	state = c->res != NULL ? PQresultErrorField(c->res,
+	keep_error(db, c->res != NULL ? pq.PQresultErrorMessage(c->res) :
+	    pq.PQerrorMessage(db->conn));
+	state = c->res != NULL ? pq.PQresultErrorField(c->res,
 	    PG_DIAG_SQLSTATE) : NULL;
 	if (state != NULL && strncmp(state, "23", 2) == 0) {
 		db->fk = strcmp(state, "23503") == 0;
@@ -773,9 +856,10 @@ pg_col_text(struct db_stmt *kit, int col)
 	struct pg_stmt	*c = pgs(kit);
 
 	if (c->res == NULL || c->row < 1 || col < 0 ||
-	    col >= PQnfields(c->res) || PQgetisnull(c->res, c->row - 1, col))
+	    col >= pq.PQnfields(c->res) ||
+	    pq.PQgetisnull(c->res, c->row - 1, col))
 		return NULL;
-	return PQgetvalue(c->res, c->row - 1, col);
+	return pq.PQgetvalue(c->res, c->row - 1, col);
 }
 
 /* Column col as an int64: a boolean reads 1 or 0 (as SQLite's comparisons), NULL 0. */
@@ -853,18 +937,18 @@ pg_commit(struct db *kit)
 		pg_rollback(kit);
 		return -1;
 	}
-	r = PQexec(db->conn, "COMMIT");
-	ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK &&
-	    strcmp(PQcmdStatus(r), "COMMIT") == 0;
+	r = pq.PQexec(db->conn, "COMMIT");
+	ok = r != NULL && pq.PQresultStatus(r) == PGRES_COMMAND_OK &&
+	    strcmp(pq.PQcmdStatus(r), "COMMIT") == 0;
 	if (!ok) {
-		keep_error(db, r == NULL ? PQerrorMessage(db->conn) :
-		    PQresultStatus(r) == PGRES_COMMAND_OK ?
+		keep_error(db, r == NULL ? pq.PQerrorMessage(db->conn) :
+		    pq.PQresultStatus(r) == PGRES_COMMAND_OK ?
 		    "the transaction had failed: rolled back" :
-		    PQresultErrorMessage(r));
+		    pq.PQresultErrorMessage(r));
 		note_lost(db, r);
 		log_error("COMMIT: %s", db->err);
 	}
-	PQclear(r);
+	pq.PQclear(r);
 	if (!ok) {
 		pg_rollback(kit);
 		return -1;
@@ -881,10 +965,10 @@ pg_rollback(struct db *kit)
 	struct pg_db	*db = pg(kit);
 	PGresult	*r;
 
-	if (!db->lost && PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
-		r = PQexec(db->conn, "ROLLBACK");
+	if (!db->lost && pq.PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+		r = pq.PQexec(db->conn, "ROLLBACK");
 		note_lost(db, r);
-		PQclear(r);
+		pq.PQclear(r);
 	}
 	db->in_tx = 0;
 	db->sp_open = 0;
