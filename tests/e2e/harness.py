@@ -1,8 +1,13 @@
 """End-to-end test harness: a real lighttpd on loopback running the built
-FastCGI programs against a real SQLite store, with the Infobip simulator.
+FastCGI programs against a real store, with the Infobip simulator.
 
 Each test script makes one Env, calls its checks, and ends with
 env.done(), which prints "N passed, N failed".
+
+The store is a SQLite file, or, when IBCHANNEL_TEST_PG holds the URI of a
+PostgreSQL database (tests/pg.py exec sets it; tests/run.sh runs the suites
+a second time that way), a fresh database of that cluster per Env. ENGINE
+says which; env.sql() and env.snapshot() read either.
 """
 
 import atexit
@@ -25,6 +30,85 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 SAMPLES = os.path.join(ROOT, "tests", "data", "infobip", "samples")
 SIM_KEY = "sim-key-0123456789abcdef"
+PG_URI = os.environ.get("IBCHANNEL_TEST_PG", "")
+ENGINE = "postgresql" if PG_URI else "sqlite"
+
+
+def sqlite_only(why):
+    """Ends a suite that has nothing to check on PostgreSQL, saying why, as
+    a pass of zero checks (tests/run.sh counts the result line)."""
+    if ENGINE == "sqlite":
+        return
+    print("skipped on PostgreSQL: %s" % why)
+    print("0 passed, 0 failed", flush=True)
+    sys.exit(0)
+
+
+def pg_literal(v):
+    """v as a PostgreSQL literal: the harness's own parameters only."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, bytes):
+        return "'\\x%s'::bytea" % v.hex()
+    return "'%s'" % str(v).replace("'", "''")
+
+
+def pg_bind(query, args):
+    """query with each ? outside quotes replaced by the next of args."""
+    out, i, quote = [], 0, None
+    for ch in query:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "?":
+            out.append(pg_literal(args[i]))
+            i += 1
+            continue
+        out.append(ch)
+    if i != len(args):
+        raise ValueError("%d parameters for %d placeholders" % (len(args), i))
+    return "".join(out)
+
+
+def new_pg_database():
+    """A fresh empty database on the cluster of IBCHANNEL_TEST_PG; its URI."""
+    import urllib.parse
+    name = "ibc_%d_%s" % (os.getpid(), os.urandom(4).hex())
+    pg_rows(PG_URI, 'CREATE DATABASE "%s"' % name)
+    u = urllib.parse.urlsplit(PG_URI)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, ""))
+
+
+def pg_rows(uri, query, args=()):
+    """The rows of query on the PostgreSQL database at uri as tuples, through
+    psql and JSON so that numbers stay numbers and NULL stays None."""
+    body = pg_bind(query.strip().rstrip(";"), args)
+    words = body.split(None, 1)
+    head = words[0].upper() if words else ""
+    upper = body.upper()
+    writes = re.search(r"\b(INSERT|UPDATE|DELETE)\b", upper) is not None
+    if (head in ("SELECT", "VALUES", "TABLE") or (head == "WITH" and not writes)
+            or " RETURNING " in upper):
+        # each row as a JSON array in column order; a JSON value (a jsonb
+        # column) as its text, as SQLite gives it
+        sql = ("WITH q AS (%s) SELECT coalesce(json_agg((SELECT json_agg(CASE WHEN"
+               " json_typeof(v) IN ('object', 'array') THEN to_json(v::text) ELSE v END)"
+               " FROM json_each(row_to_json(q)) AS e(k, v))), '[]') FROM q" % body)
+    else:
+        sql = body
+    p = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
+                        "-d", uri, "-c", sql], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("psql: %s\n%s" % (p.stderr.strip(), body))
+    out = p.stdout.strip()
+    if not out or not out.startswith("["):
+        return []
+    return [tuple(r) for r in json.loads(out)]
 
 
 def without_server_user(conf):
@@ -123,6 +207,9 @@ class Env:
         os.makedirs(self.var)
         os.makedirs(os.path.join(self.dir, "www"))
         self.db = os.path.join(self.var, "ibchannel.db")
+        if ENGINE == "postgresql":
+            self.db = new_pg_database()
+        self.engine = ENGINE
         self.key = os.path.join(self.var, "ibchannel.key")
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port
@@ -374,6 +461,9 @@ class Env:
     # --- the store -------------------------------------------------------
 
     def sql(self, query, args=()):
+        """The rows of query (SQL both engines take, ? for parameters)."""
+        if self.engine == "postgresql":
+            return pg_rows(self.db, query, args)
         db = sqlite3.connect(self.db, timeout=30, isolation_level=None)
         try:
             return db.execute(query, args).fetchall()
@@ -387,6 +477,13 @@ class Env:
     def snapshot(self, exclude=("logs", "request_counts", "latency_buckets", "latency_sums")):
         """Every row of every table but the excluded ones, for unchanged-store checks
         (the counters of /admin/metrics grow with every request, refused or not)."""
+        if self.engine == "postgresql":
+            out = {}
+            for (t,) in self.sql("SELECT tablename::text FROM pg_tables WHERE schemaname"
+                                 " = current_schema() ORDER BY 1"):
+                if t not in exclude:
+                    out[t] = self.sql('SELECT * FROM "%s" ORDER BY 1' % t)
+            return out
         db = sqlite3.connect(self.db, timeout=30)
         try:
             out = {}

@@ -203,8 +203,8 @@ stored = count("SELECT text FROM messages WHERE infobip_id = 'h-utf8'")
 env.check(r.status == 200 and stored is not None and stored.startswith("bad ")
           and stored.endswith(" end") and "\ufffd" in stored,
           "invalid UTF-8 repaired with U+FFFD", repr(stored))
-env.check(count("SELECT COUNT(*) FROM logs WHERE text LIKE '%' || char(10) || '%'"
-                " OR text LIKE '%' || char(13) || '%'") == 0,
+env.check(count("SELECT COUNT(*) FROM logs WHERE text LIKE '%' || ? || '%'"
+                " OR text LIKE '%' || ? || '%'", ("\n", "\r")) == 0,
           "no log line holds a raw newline")
 
 # --- Delivery reports --------------------------------------------------------
