@@ -383,8 +383,9 @@ config_install(int *version, int *created, const char **why)
 		*why = "key file path too long";
 		return 0;
 	}
-	if (!mkdir_parents(store_default_path(), why) ||
-	    !mkdir_parents(path, why))
+	/* A server's store is a database there: no directory to make for it. */
+	if ((!store_on_server(NULL) && !mkdir_parents(store_default_path(),
+	    why)) || !mkdir_parents(path, why))
 		return 0;
 	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
 		snprintf(msg, sizeof(msg), "cannot create or migrate %s",

@@ -331,18 +331,18 @@ ops_settings_set(const struct ops *o, const char *name, const char *value,
 int
 ops_backup(const struct ops *o, const char *path, struct ops_error *e)
 {
+	char	 why[1024];
 	int	 rc;
 
 	ops_reset(e);
 	if (path == NULL || *path == '\0')
 		return ops_fail(e, OPS_INVALID, "path", "no file named for the"
 		    " backup");
-	if ((rc = store_backup(o->st, path)) < 0)
+	if ((rc = store_backup(o->st, path, why, sizeof(why))) < 0)
 		return ops_fail(e, OPS_FAILED, "path", "backup to %.200s failed"
 		    " (see the log)", path);
 	if (rc == 0)
-		return ops_fail(e, OPS_REFUSED, "path", "%.200s exists; a backup"
-		    " never replaces a file", path);
+		return ops_fail(e, OPS_REFUSED, "path", "%s", why);
 	return 1;
 }
 
@@ -358,15 +358,22 @@ ops_restore(const char *backup, struct store_restored *r,
 	if (backup == NULL || *backup == '\0')
 		return ops_fail(e, OPS_INVALID, "path", "no backup named to"
 		    " restore");
-	/* The sender's lock: cron's next sender waits out the restore. */
-	if ((rc = sender_lock(NULL, lock, sizeof(lock), &fd)) < 0)
-		return ops_fail(e, OPS_FAILED, "path", "%.200s: %s", lock,
-		    strerror(errno));
-	if (rc == 0)
-		return ops_fail(e, OPS_REFUSED, "path", "a sender is running"
-		    " (it holds %.200s); stop it first", lock);
+	/*
+	 * The sender's lock: cron's next sender waits out the restore. A
+	 * server's store has no lock file; store_restore says what restores it.
+	 */
+	fd = -1;
+	if (!store_on_server(NULL)) {
+		if ((rc = sender_lock(NULL, lock, sizeof(lock), &fd)) < 0)
+			return ops_fail(e, OPS_FAILED, "path", "%.200s: %s",
+			    lock, strerror(errno));
+		if (rc == 0)
+			return ops_fail(e, OPS_REFUSED, "path", "a sender is"
+			    " running (it holds %.200s); stop it first", lock);
+	}
 	rc = store_restore(NULL, backup, r, why, sizeof(why));
-	close(fd);
+	if (fd != -1)
+		close(fd);
 	if (rc <= 0)
 		return ops_fail(e, rc < 0 ? OPS_FAILED : OPS_REFUSED, "path",
 		    "%s", why);

@@ -517,6 +517,42 @@ const struct db_override pg_sql[] = {
 	    " not_found = 0, next_attempt_at = " PG_NOW ", last_error = ?"
 	    " WHERE message_id IN (SELECT id FROM messages"
 	    " WHERE status = 'sending')" } },
+	/*
+	 * ibchannel check: the server keeps its own pages, so what can be
+	 * wrong is what an interrupted restore or a hand at psql leaves:
+	 * a constraint or foreign key not validated, an index not valid, a
+	 * trigger (the campaign's, or those behind the foreign keys)
+	 * disabled, pages whose checksum failed, or a schema_version that is
+	 * not one row. Each a line; "ok" when none.
+	 */
+	{ DB_SLOT_FILE, { "F_INTEGRITY", "WITH p(line) AS ("
+	    "SELECT 'constraint ' || c.conname || ' on ' ||"
+	    " c.conrelid::regclass::text || ' is not validated'"
+	    " FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace"
+	    " WHERE n.nspname = current_schema() AND NOT c.convalidated"
+	    " UNION ALL SELECT 'index ' || i.indexrelid::regclass::text ||"
+	    " ' is not valid (REINDEX it)'"
+	    " FROM pg_index i JOIN pg_class r ON r.oid = i.indexrelid"
+	    " JOIN pg_namespace n ON n.oid = r.relnamespace"
+	    " WHERE n.nspname = current_schema()"
+	    " AND NOT (i.indisvalid AND i.indisready AND i.indislive)"
+	    " UNION ALL SELECT DISTINCT CASE WHEN k.oid IS NULL THEN"
+	    " 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text ||"
+	    " ' is disabled' ELSE 'foreign key ' || k.conname || ' on ' ||"
+	    " k.conrelid::regclass::text || ' is not enforced: its triggers"
+	    " on ' || t.tgrelid::regclass::text || ' are disabled' END"
+	    " FROM pg_trigger t JOIN pg_class r ON r.oid = t.tgrelid"
+	    " JOIN pg_namespace n ON n.oid = r.relnamespace"
+	    " LEFT JOIN pg_constraint k ON k.oid = t.tgconstraint"
+	    " WHERE n.nspname = current_schema() AND t.tgenabled = 'D'"
+	    " UNION ALL SELECT checksum_failures::text ||"
+	    " ' page checksum failure(s) in this database'"
+	    " FROM pg_stat_database WHERE datname = current_database()"
+	    " AND checksum_failures > 0"
+	    " UNION ALL SELECT 'schema_version holds ' || COUNT(*)::text ||"
+	    " ' rows, not one' FROM schema_version HAVING COUNT(*) <> 1)"
+	    " SELECT line FROM p UNION ALL"
+	    " SELECT 'ok' WHERE NOT EXISTS (SELECT 1 FROM p)" } },
 
 	{ DB_SLOT__MAX, { NULL, NULL } }
 };

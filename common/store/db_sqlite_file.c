@@ -26,6 +26,7 @@ enum f {
 	F_RESTORE_MESSAGES,
 	F_RESTORE_OUTBOX,
 	F_RESTORE_CAMPAIGNS,
+	F_INTEGRITY,
 	F__MAX
 };
 
@@ -51,6 +52,12 @@ static const struct db_sql file_stmt[F__MAX] = {
 	 */
 	DB_SQL(F_RESTORE_CAMPAIGNS, "UPDATE campaigns SET"
 	    " state = 'paused' WHERE state IN ('scheduled', 'running')"),
+	/*
+	 * The engine's own check of the store: a line per problem, or the
+	 * one line "ok". SQLite reads every page and index; PostgreSQL's
+	 * text asks the catalogs (db_pg_sql.c).
+	 */
+	DB_SQL(F_INTEGRITY, "PRAGMA integrity_check"),
 };
 
 const struct db_table file_sql = { DB_SLOT_FILE, F__MAX, file_stmt };
@@ -225,7 +232,7 @@ db_integrity(sqlite3 *db, char *out, size_t outsz)
 	int		 rc, rows = 0, ok = 0;
 
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s,
+	if (sqlite3_prepare_v2(db, file_stmt[F_INTEGRITY].sql, -1, &s,
 	    NULL) != SQLITE_OK) {
 		snprintf(out, outsz, "%s", sqlite3_errmsg(db));
 		return -1;
@@ -249,28 +256,51 @@ db_integrity(sqlite3 *db, char *out, size_t outsz)
 	return ok && rows == 1;
 }
 
+/*
+ * The check's lines of a store on a server, as db_integrity gives
+ * SQLite's: 1 sound, 0 problems, < 0 error (logged by the kit).
+ */
+static int
+server_integrity(struct db *db, char *out, size_t outsz)
+{
+	struct db_stmt	*s;
+	size_t		 len = 0;
+	int		 rc, rows = 0, ok = 0;
+
+	out[0] = '\0';
+	for (rc = db_run(db, &file_sql, F_INTEGRITY, &s, ""); rc == DB_ROW;
+	    rc = db_step(s)) {
+		const char *t = db_str(s, 0);
+
+		if (rows++ == 0 && strcmp(t, "ok") == 0)
+			ok = 1;
+		if (len < outsz)
+			len += (size_t)snprintf(out + len, outsz - len, "%s%s",
+			    len > 0 ? "\n" : "", t);
+	}
+	db_reset(s);
+	if (rc != DB_DONE) {
+		snprintf(out, outsz, "%s", db_errmsg(db));
+		return -1;
+	}
+	return ok && rows == 1;
+}
+
 int
 store_integrity(struct store *st, char *out, size_t outsz)
 {
 	sqlite3	*h;
 	int	 rc;
 
-	/* A server checks its own pages: answering a query is the check here. */
-	if ((h = db_sqlite_handle(st->db)) == NULL) {
-		if (db_version(st->db) < 0) {
-			snprintf(out, outsz, "%s", db_errmsg(st->db));
-			return -1;
-		}
-		snprintf(out, outsz, "ok");
-		return 1;
-	}
+	if ((h = db_sqlite_handle(st->db)) == NULL)
+		return server_integrity(st->db, out, outsz);
 	if ((rc = db_integrity(h, out, outsz)) < 0)
 		log_error("integrity_check: %s", out);
 	return rc;
 }
 
 int
-store_backup(struct store *st, const char *path)
+store_backup(struct store *st, const char *path, char *why, size_t whysz)
 {
 	sqlite3		*dst = NULL;
 	struct stat	 sb;
@@ -278,13 +308,16 @@ store_backup(struct store *st, const char *path)
 	char		 tmp[4096];
 	int		 rc, fd, ret = -1;
 
-	if (db_sqlite_handle(st->db) == NULL) {
-		log_error("backup: the store is on a PostgreSQL server: back it"
-		    " up with pg_dump (or a base backup)");
-		return -1;
-	}
+	why[0] = '\0';
+	/* A server's store is copied by the server's own tools, at one moment too. */
+	if (db_sqlite_handle(st->db) == NULL)
+		return refuse(why, whysz, "the store is on a PostgreSQL server:"
+		    " back it up with pg_dump -Fc (one consistent moment while"
+		    " the programs run), or the whole cluster with"
+		    " pg_basebackup");
 	if (stat(path, &sb) == 0)
-		return 0;
+		return refuse(why, whysz, "%s exists; a backup never replaces"
+		    " a file", path);
 	if (snprintf(tmp, sizeof(tmp), "%s.partial", path) >= (int)sizeof(tmp)) {
 		log_error("backup: path too long");
 		return -1;
@@ -332,8 +365,10 @@ store_backup(struct store *st, const char *path)
 		goto out;
 	/* link, not rename: a file that appeared meanwhile is not replaced. */
 	if (link(tmp, path) == -1) {
-		ret = errno == EEXIST ? 0 : -1;
-		if (ret < 0)
+		if (errno == EEXIST)
+			ret = refuse(why, whysz, "%s exists; a backup never"
+			    " replaces a file", path);
+		else
 			log_error("link: %s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -524,7 +559,8 @@ store_restore(const char *path, const char *backup, struct store_restored *r,
 		path = store_default_path();
 	if (db_on_server(path))
 		return refuse(why, whysz, "the store is on a PostgreSQL server:"
-		    " restore it with pg_restore or psql");
+		    " restore a pg_dump of it with pg_restore (psql for a plain"
+		    " dump), or the cluster from its base backup");
 	if (stat(backup, &bb) == -1)
 		return refuse(why, whysz, "%s: %s", backup, strerror(errno));
 	if (!S_ISREG(bb.st_mode))

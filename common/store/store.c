@@ -57,6 +57,12 @@ static const struct db_sql store_stmt[STORE__MAX] = {
 
 const struct db_table store_sql = { DB_SLOT_STORE, STORE__MAX, store_stmt };
 
+int
+store_on_server(const char *path)
+{
+	return db_on_server(path != NULL ? path : store_default_path());
+}
+
 const char *
 store_default_path(void)
 {

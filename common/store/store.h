@@ -51,6 +51,12 @@ void	 store_close(struct store *);
 int	 store_sync_valid(const char **why);
 /* The path of the store IBCHANNEL_DB names, or the default. */
 const char *store_default_path(void);
+/*
+ * Whether path (NULL: the default) names a store on a database server (a
+ * PostgreSQL URI) rather than a file: no directory to make, no file to
+ * copy, lock or own.
+ */
+int	 store_on_server(const char *path);
 /* Schema version after migration. */
 int	 store_version(struct store *);
 /*
@@ -667,10 +673,12 @@ FILE	*store_input_open(const char *path);
  * Copies the store into a new file at path with SQLite's online backup
  * (one consistent moment; writers go on meanwhile). The file appears
  * whole or not at all, mode 0600 (0640 when the store lets its group
- * read), with the store's group. > 0 done, 0 path exists already, < 0
- * error.
+ * read), with the store's group. > 0 done, 0 refused (why says: path
+ * exists already, or the store is on a server, whose own tools back it
+ * up), < 0 error (logged).
  */
-int	 store_backup(struct store *, const char *path);
+int	 store_backup(struct store *, const char *path, char *why,
+	    size_t whysz);
 /* What store_restore did. */
 struct store_restored {
 	char	 kept[4096];	/* where the replaced store is kept */
