@@ -22,7 +22,9 @@ config_key_path(char *buf, size_t bufsz)
 	if ((p = getenv("IBCHANNEL_KEY_FILE")) != NULL && *p != '\0')
 		n = snprintf(buf, bufsz, "%s", p);
 	else {
-		db = store_default_path();
+		/* A server's URI is no directory: then the default store's. */
+		db = store_on_server(NULL) ? store_builtin_path() :
+		    store_default_path();
 		if ((slash = strrchr(db, '/')) == NULL)
 			n = snprintf(buf, bufsz, "ibchannel.key");
 		else

@@ -67,11 +67,19 @@ const char *
 store_default_path(void)
 {
 	const char	*p;
-	char		 exe[4096];
-	ssize_t		 n;
 
 	if ((p = getenv("IBCHANNEL_DB")) != NULL && *p != '\0')
 		return p;
+	return store_builtin_path();
+}
+
+const char *
+store_builtin_path(void)
+{
+	const char	*p;
+	char		 exe[4096];
+	ssize_t		 n;
+
 	/* Run from the build tree: the working copy's var/; installed: /var/lib. */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {

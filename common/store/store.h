@@ -52,6 +52,13 @@ int	 store_sync_valid(const char **why);
 /* The path of the store IBCHANNEL_DB names, or the default. */
 const char *store_default_path(void);
 /*
+ * The store's file when IBCHANNEL_DB names none: var/ibchannel.db for a
+ * program run from a build tree's build/, else
+ * /var/lib/ibchannel/ibchannel.db. Its directory holds the key file of a
+ * store on a server.
+ */
+const char *store_builtin_path(void);
+/*
  * Whether path (NULL: the default) names a store on a database server (a
  * PostgreSQL URI) rather than a file: no directory to make, no file to
  * copy, lock or own.

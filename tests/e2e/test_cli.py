@@ -17,40 +17,78 @@ p = env.cli("init")
 env.check(p.returncode == 0 and "kept" in p.stdout, "second init keeps the key file", p.stdout)
 mode = stat.S_IMODE(os.stat(env.key).st_mode)
 env.check(mode == 0o600, "key file mode 0600", oct(mode))
-schema = subprocess.run(["sqlite3", env.db, ".schema"], capture_output=True, text=True).stdout
-for table in ("connections", "connection_env", "agents", "agent_channels", "contacts",
-              "sessions", "messages", "outbox", "message_events", "logs", "campaigns",
-              "campaign_recipients", "users", "settings"):
-    line = next((l for l in schema.splitlines() if l.startswith("CREATE TABLE %s " % table)), "")
-    env.check("--" in line, "table %s has a comment in .schema" % table, line)
-env.check("CREATE VIEW session_overview" in schema and "CREATE VIEW delivery_daily" in schema,
-          "analyst views in .schema")
-# Column lines are the indented lines inside CREATE TABLE bodies; CHECK
-# continuation lines belong to the column above them.
-body = []
-inside = False
-for l in schema.splitlines():
-    if l.startswith("CREATE TABLE"):
-        inside = True
-        continue
-    if inside and l.startswith(")"):
-        inside = False
-    if inside and l.startswith("\t") and not l.startswith("\t    ") \
-            and not l.strip().startswith(("PRIMARY KEY", "UNIQUE")):
-        body.append(l)
-env.check(len(body) > 80 and all("--" in l for l in body), "every column has a comment",
-          "\n".join(l for l in body if "--" not in l)[:500])
-env.check(env.sql1("PRAGMA user_version") >= 1, "user_version set")
-nested = os.path.join(env.dir, "a", "b", "store.db")
-p = subprocess.run([os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "build", "ibchannel"), "init"],
-    env=dict(env.env, IBCHANNEL_DB=nested, IBCHANNEL_KEY_FILE=""), capture_output=True, text=True)
-env.check(p.returncode == 0 and os.path.isfile(nested)
-          and os.path.isfile(os.path.join(env.dir, "a", "b", "ibchannel.key")),
-          "init creates missing directories, the key file beside the store", p.stderr)
-env.check(os.path.isfile(nested) and stat.S_IMODE(os.stat(nested).st_mode) & 0o007 == 0,
-          "the store is not readable by other users")
-env.check(env.sql1("PRAGMA journal_mode") == "wal", "WAL mode")
+TABLES = ("connections", "connection_env", "agents", "agent_channels", "contacts", "sessions",
+          "messages", "outbox", "message_events", "logs", "campaigns", "campaign_recipients",
+          "users", "settings")
+BUILD_CLI = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "build", "ibchannel")
+if env.engine == "sqlite":
+    schema = subprocess.run(["sqlite3", env.db, ".schema"], capture_output=True, text=True).stdout
+    for table in TABLES:
+        line = next((l for l in schema.splitlines() if l.startswith("CREATE TABLE %s " % table)), "")
+        env.check("--" in line, "table %s has a comment in .schema" % table, line)
+    env.check("CREATE VIEW session_overview" in schema and "CREATE VIEW delivery_daily" in schema,
+              "analyst views in .schema")
+    # Column lines are the indented lines inside CREATE TABLE bodies; CHECK
+    # continuation lines belong to the column above them.
+    body = []
+    inside = False
+    for l in schema.splitlines():
+        if l.startswith("CREATE TABLE"):
+            inside = True
+            continue
+        if inside and l.startswith(")"):
+            inside = False
+        if inside and l.startswith("\t") and not l.startswith("\t    ") \
+                and not l.strip().startswith(("PRIMARY KEY", "UNIQUE")):
+            body.append(l)
+    env.check(len(body) > 80 and all("--" in l for l in body), "every column has a comment",
+              "\n".join(l for l in body if "--" not in l)[:500])
+    env.check(env.sql1("PRAGMA user_version") >= 1, "user_version set")
+else:
+    # PostgreSQL keeps the comments in the catalog (COMMENT ON), where \d+ shows them.
+    for table in TABLES:
+        env.check(env.sql1("SELECT obj_description(to_regclass(?), 'pg_class')", (table,)),
+                  "table %s has a comment" % table)
+    env.check(env.sql1("SELECT COUNT(*) FROM pg_views WHERE schemaname = current_schema()"
+                       " AND viewname IN ('session_overview', 'delivery_daily')") == 2,
+              "analyst views in the schema")
+    cols = env.sql("SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c"
+                   " JOIN information_schema.tables t ON t.table_schema = c.table_schema"
+                   " AND t.table_name = c.table_name WHERE c.table_schema = current_schema()"
+                   " AND t.table_type = 'BASE TABLE' AND col_description(to_regclass("
+                   "quote_ident(c.table_name)), c.ordinal_position::int) IS NULL")
+    total = env.sql1("SELECT COUNT(*) FROM information_schema.columns c JOIN"
+                     " information_schema.tables t ON t.table_schema = c.table_schema"
+                     " AND t.table_name = c.table_name WHERE c.table_schema = current_schema()"
+                     " AND t.table_type = 'BASE TABLE'")
+    env.check(total > 80 and cols == [], "every column has a comment", repr(cols[:10]))
+    env.check(env.sql1("SELECT version FROM schema_version") >= 1, "schema_version set")
+if env.engine == "sqlite":
+    nested = os.path.join(env.dir, "a", "b", "store.db")
+    p = subprocess.run([BUILD_CLI, "init"], env=dict(env.env, IBCHANNEL_DB=nested,
+                       IBCHANNEL_KEY_FILE=""), capture_output=True, text=True)
+    env.check(p.returncode == 0 and os.path.isfile(nested)
+              and os.path.isfile(os.path.join(env.dir, "a", "b", "ibchannel.key")),
+              "init creates missing directories, the key file beside the store", p.stderr)
+    env.check(os.path.isfile(nested) and stat.S_IMODE(os.stat(nested).st_mode) & 0o007 == 0,
+              "the store is not readable by other users")
+    env.check(env.sql1("PRAGMA journal_mode") == "wal", "WAL mode")
+else:
+    # A URI is no path: init makes no directory after it, and with no key
+    # file named the key goes where the default store would be (var/ from
+    # a build tree, run here from an empty working directory). The
+    # journal mode has no PostgreSQL meaning.
+    from harness import new_pg_database, pg_rows  # noqa: E402
+    cwd = os.path.join(env.dir, "cwd")
+    os.mkdir(cwd)
+    p = subprocess.run([BUILD_CLI, "init"], env=dict(env.env, IBCHANNEL_DB=new_pg_database(),
+                       IBCHANNEL_KEY_FILE=""), cwd=cwd, capture_output=True, text=True)
+    made = sorted(os.path.relpath(os.path.join(d, f), cwd)
+                  for d, ds, fs in os.walk(cwd) for f in ds + fs)
+    env.check(p.returncode == 0 and made == ["var", os.path.join("var", "ibchannel.key")],
+              "init on a server: the key file in var/, no directory named after the URI",
+              "%d %r %s" % (p.returncode, made, p.stderr))
 
 # --- connection add: good and bad arguments ------------------------------------------
 keyfile = os.path.join(env.dir, "apikey.txt")
@@ -266,26 +304,39 @@ env.check(p.returncode == 1 and p.stderr.strip() == "ibchannel: no such connecti
 p = env.cli("connection", "env", "0" * 32, "FOO", check=False)
 env.check(p.returncode == 1 and "no such connection" in p.stderr,
           "env removal of an unknown connection: 'no such connection'", p.stderr)
-broken = os.path.join(env.dir, "broken.db")
-subprocess.run(["cp", env.db, broken], check=True)
-subprocess.run(["sqlite3", broken, "PRAGMA wal_checkpoint(TRUNCATE); DROP VIEW session_overview"],
-               check=True, capture_output=True)
-p = subprocess.run([os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "build", "ibchannel"), "session", "list"],
-    env=dict(env.env, IBCHANNEL_DB=broken), capture_output=True, text=True)
+if env.engine == "sqlite":
+    broken = os.path.join(env.dir, "broken.db")
+    subprocess.run(["cp", env.db, broken], check=True)
+    subprocess.run(["sqlite3", broken, "PRAGMA wal_checkpoint(TRUNCATE); DROP VIEW session_overview"],
+                   check=True, capture_output=True)
+else:
+    # A database of its own, initialised and then broken the same way.
+    broken = new_pg_database()
+    subprocess.run([BUILD_CLI, "init"], env=dict(env.env, IBCHANNEL_DB=broken), check=True,
+                   capture_output=True)
+    pg_rows(broken, "DROP VIEW session_overview")
+p = subprocess.run([BUILD_CLI, "session", "list"],
+                   env=dict(env.env, IBCHANNEL_DB=broken), capture_output=True, text=True)
 env.check(p.returncode == 1 and "STMT_SESSION_LIST" in p.stderr and "session_overview" in p.stderr,
           "session list on a store missing its view: a named error and exit 1, not a crash",
           "%d %s" % (p.returncode, p.stderr))
 
 # --- The key never leaks -------------------------------------------------------------------
-with open(env.db, "rb") as f:
-    data = f.read()
-wal = env.db + "-wal"
-if os.path.exists(wal):
-    with open(wal, "rb") as f:
-        data += f.read()
-env.check(SIM_KEY.encode() not in data and SMS_ONLY.encode() not in data,
-          "plaintext keys absent from the database file and WAL")
+if env.engine == "sqlite":
+    with open(env.db, "rb") as f:
+        data = f.read()
+    wal = env.db + "-wal"
+    if os.path.exists(wal):
+        with open(wal, "rb") as f:
+            data += f.read()
+    where = "the database file and WAL"
+else:
+    # Every row the database holds, as pg_dump writes it out.
+    data = subprocess.run(["pg_dump", "--data-only", "-d", env.db], capture_output=True,
+                          check=True).stdout
+    where = "a dump of the database"
+env.check(len(data) > 10000 and SIM_KEY.encode() not in data and SMS_ONLY.encode() not in data,
+          "plaintext keys absent from " + where)
 logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))
 env.check(SIM_KEY not in logs and SMS_ONLY not in logs, "keys absent from the connection logs")
 env.done()
