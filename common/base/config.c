@@ -22,8 +22,8 @@ config_key_path(char *buf, size_t bufsz)
 	if ((p = getenv("IBCHANNEL_KEY_FILE")) != NULL && *p != '\0')
 		n = snprintf(buf, bufsz, "%s", p);
 	else {
-		/* A server's URI is no directory: then the default store's. */
-		db = store_on_server(NULL) ? store_builtin_path() :
+		/* A store on a server has no directory: the default file's is used. */
+		db = store_on_server(NULL) ? store_default_file() :
 		    store_default_path();
 		if ((slash = strrchr(db, '/')) == NULL)
 			n = snprintf(buf, bufsz, "ibchannel.key");
@@ -385,9 +385,10 @@ config_install(int *version, int *created, const char **why)
 		*why = "key file path too long";
 		return 0;
 	}
-	/* A server's store is a database there: no directory to make for it. */
-	if ((!store_on_server(NULL) && !mkdir_parents(store_default_path(),
-	    why)) || !mkdir_parents(path, why))
+	/* A server's URI is no path: only a file's directories are made. */
+	if ((!store_on_server(NULL) &&
+	    !mkdir_parents(store_default_path(), why)) ||
+	    !mkdir_parents(path, why))
 		return 0;
 	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
 		snprintf(msg, sizeof(msg), "cannot create or migrate %s",

@@ -360,19 +360,17 @@ ops_restore(const char *backup, struct store_restored *r,
 		    " restore");
 	/*
 	 * The sender's lock: cron's next sender waits out the restore. A
-	 * server's store has no lock file; store_restore says what restores it.
+	 * store on a server has none (its senders share it); the store then
+	 * refuses the restore, which is PostgreSQL's own tools' work.
 	 */
-	fd = -1;
-	if (!store_on_server(NULL)) {
-		if ((rc = sender_lock(NULL, lock, sizeof(lock), &fd)) < 0)
-			return ops_fail(e, OPS_FAILED, "path", "%.200s: %s",
-			    lock, strerror(errno));
-		if (rc == 0)
-			return ops_fail(e, OPS_REFUSED, "path", "a sender is"
-			    " running (it holds %.200s); stop it first", lock);
-	}
+	if ((rc = sender_lock(NULL, lock, sizeof(lock), &fd)) < 0)
+		return ops_fail(e, OPS_FAILED, "path", "%.200s: %s", lock,
+		    strerror(errno));
+	if (rc == 0)
+		return ops_fail(e, OPS_REFUSED, "path", "a sender is running"
+		    " (it holds %.200s); stop it first", lock);
 	rc = store_restore(NULL, backup, r, why, sizeof(why));
-	if (fd != -1)
+	if (fd >= 0)
 		close(fd);
 	if (rc <= 0)
 		return ops_fail(e, rc < 0 ? OPS_FAILED : OPS_REFUSED, "path",

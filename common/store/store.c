@@ -57,12 +57,6 @@ static const struct db_sql store_stmt[STORE__MAX] = {
 
 const struct db_table store_sql = { DB_SLOT_STORE, STORE__MAX, store_stmt };
 
-int
-store_on_server(const char *path)
-{
-	return db_on_server(path != NULL ? path : store_default_path());
-}
-
 const char *
 store_default_path(void)
 {
@@ -70,11 +64,11 @@ store_default_path(void)
 
 	if ((p = getenv("IBCHANNEL_DB")) != NULL && *p != '\0')
 		return p;
-	return store_builtin_path();
+	return store_default_file();
 }
 
 const char *
-store_builtin_path(void)
+store_default_file(void)
 {
 	const char	*p;
 	char		 exe[4096];
@@ -89,6 +83,12 @@ store_builtin_path(void)
 			return "var/ibchannel.db";
 	}
 	return "/var/lib/ibchannel/ibchannel.db";
+}
+
+int
+store_on_server(const char *path)
+{
+	return db_on_server(path != NULL ? path : store_default_path());
 }
 
 unsigned int

@@ -52,16 +52,16 @@ int	 store_sync_valid(const char **why);
 /* The path of the store IBCHANNEL_DB names, or the default. */
 const char *store_default_path(void);
 /*
- * The store's file when IBCHANNEL_DB names none: var/ibchannel.db for a
- * program run from a build tree's build/, else
- * /var/lib/ibchannel/ibchannel.db. Its directory holds the key file of a
- * store on a server.
+ * The SQLite file the store is when IBCHANNEL_DB is unset: var/ibchannel.db
+ * when the program runs from the build tree, else
+ * /var/lib/ibchannel/ibchannel.db. Its directory is also where the key
+ * file goes by default when the store is on a server.
  */
-const char *store_builtin_path(void);
+const char *store_default_file(void);
 /*
- * Whether path (NULL: the default) names a store on a database server (a
- * PostgreSQL URI) rather than a file: no directory to make, no file to
- * copy, lock or own.
+ * Whether the store at path (NULL: the default) is on a database server
+ * (PostgreSQL), where several senders run at once and share the work,
+ * rather than in a file, which one sender at a time writes.
  */
 int	 store_on_server(const char *path);
 /* Schema version after migration. */

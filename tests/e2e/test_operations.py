@@ -5,6 +5,7 @@ acknowledged before it started; ibchannel check; retention removes old
 messages, events and logs in batches and keeps what the sender still needs."""
 
 import base64
+import datetime
 import os
 import re
 import sqlite3
@@ -56,17 +57,40 @@ env.check(st == 200 and j and j.get("sender_last_run") and j.get("sender_seconds
 r = env.post("/health", {"x": 1})
 env.check(r.status == 405, "/health: POST is 405", r.status)
 
-files = [env.db, env.db + "-wal"]
-if env.check(subprocess.run(["chattr", "+i"] + files).returncode == 0,
-             "store and WAL made immutable"):
+if env.engine == "sqlite":
+    files = [env.db, env.db + "-wal"]
+    if env.check(subprocess.run(["chattr", "+i"] + files).returncode == 0,
+                 "store and WAL made immutable"):
+        try:
+            st, j = health()
+        finally:
+            subprocess.run(["chattr", "-i"] + files)
+        env.check(st == 503 and j and j.get("status") == "unavailable",
+                  "/health: 503 when the store cannot be written", repr((st, j)))
+        env.check(env.wait_for(lambda: health()[0] == 200, timeout=10),
+                  "/health: 200 again once it is writable")
+else:
+    # PostgreSQL's store that cannot be written: the database makes every
+    # new session read-only, and the program's session is ended so that it
+    # connects again (the first request after may find it lost). Undone the
+    # same way.
+    def read_only(on):
+        env.sql("BEGIN READ WRITE; ALTER DATABASE \"%s\" %s; COMMIT" % (
+            env.sql1("SELECT current_database()"),
+            "SET default_transaction_read_only = on" if on else
+            "RESET default_transaction_read_only"))
+        env.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
+                " current_database() AND pid <> pg_backend_pid()")
+    read_only(True)
     try:
-        st, j = health()
+        seen = [health() for _ in range(3)]
     finally:
-        subprocess.run(["chattr", "-i"] + files)
-    env.check(st == 503 and j and j.get("status") == "unavailable",
-              "/health: 503 when the store cannot be written", repr((st, j)))
+        read_only(False)
+    st, j = seen[-1]
+    env.check(all(s == 503 for s, _ in seen) and j and j.get("status") == "unavailable",
+              "/health: 503 while the database takes no writes", repr(seen))
     env.check(env.wait_for(lambda: health()[0] == 200, timeout=10),
-              "/health: 200 again once it is writable")
+              "/health: 200 again once it takes writes")
 
 # --- backup during a webhook load ------------------------------------------------
 acked = {}          # messageId -> time its 200 came back
@@ -91,7 +115,17 @@ env.wait_for(lambda: len(acked) >= 100, timeout=30)
 backup = os.path.join(env.dir, "backup.db")
 with lock:
     before = set(acked)
-p = env.cli("backup", backup, check=False)
+if env.engine == "sqlite":
+    p = env.cli("backup", backup, check=False)
+else:
+    # ibchannel backup refuses a server's store and names pg_dump: the
+    # dump is taken with it, as README says, and must hold the same.
+    p = env.cli("backup", backup, check=False)
+    env.check(p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1
+              and "pg_dump" in p.stderr and not os.path.exists(backup),
+              "backup on PostgreSQL: refused in one line naming pg_dump, no file", p.stderr)
+    p = subprocess.run(["pg_dump", "-Fc", "-f", backup, "-d", env.db], capture_output=True,
+                       text=True)
 with lock:
     during = len(acked) - len(before)
 stop.set()
@@ -100,7 +134,7 @@ for t in workers:
 env.check(p.returncode == 0 and os.path.exists(backup), "backup taken", p.stderr)
 env.check(during > 0 or len(acked) > len(before),
           "webhooks went on being answered around the backup", "%d" % during)
-if os.path.exists(backup):
+if os.path.exists(backup) and env.engine == "sqlite":
     db = sqlite3.connect(backup)
     try:
         env.check(db.execute("PRAGMA integrity_check").fetchall() == [("ok",)],
@@ -111,17 +145,26 @@ if os.path.exists(backup):
                   "the backup is one file (not WAL)")
     finally:
         db.close()
+    benv = dict(env.env, IBCHANNEL_DB=backup)
+elif os.path.exists(backup):
+    from harness import new_pg_database, pg_rows  # noqa: E402
+    restored = new_pg_database()
+    r = subprocess.run(["pg_restore", "-d", restored, backup], capture_output=True, text=True)
+    env.check(r.returncode == 0, "the dump restores into an empty database", r.stderr)
+    in_backup = set(x for (x,) in pg_rows(
+        restored, "SELECT infobip_id FROM messages WHERE infobip_id LIKE 'bk-%'"))
+    benv = dict(env.env, IBCHANNEL_DB=restored)
+if os.path.exists(backup):
     missing = before - in_backup
     env.check(len(before) >= 100 and not missing,
               "every message acknowledged before the backup is in it",
               "%d acknowledged, %d missing" % (len(before), len(missing)))
     p2 = env.cli("backup", backup, check=False)
-    env.check(p2.returncode != 0 and "exists" in p2.stderr,
-              "a backup never replaces a file", p2.stderr)
+    env.check(p2.returncode == 1 and ("exists" if env.engine == "sqlite" else "pg_dump")
+              in p2.stderr, "a backup never replaces a file", p2.stderr)
     chk = env.cli("check", check=False)
     env.check(chk.returncode == 0 and "integrity ok" in chk.stdout and "schema version" in chk.stdout,
               "ibchannel check: ok and the schema version", chk.stdout + chk.stderr)
-    benv = dict(env.env, IBCHANNEL_DB=backup)
     chk = subprocess.run([os.path.join(BUILD, "ibchannel"), "check"],
                          env=benv, capture_output=True, text=True)
     env.check(chk.returncode == 0 and "integrity ok" in chk.stdout,
@@ -131,13 +174,19 @@ if os.path.exists(backup):
 # Old messages (the load's first ones), one of them still held in the outbox and
 # one a campaign recipient's; an event of an old message and old events; 1200
 # old log entries (more than two batches) after the young ones of the Start.
-OLD = "strftime('%Y-%m-%d %H:%M:%f', 'now', '-40 days')"
+def stamp(days=0, fmt="%Y-%m-%d %H:%M:%S.%f"):
+    """Now, or days from now, as a literal in the store's text form (both engines)."""
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
+    return "'%s'" % (t.strftime(fmt)[:23] if "%f" in fmt else t.strftime(fmt))
+
+
+OLD = stamp(-40)
 old_ids = [i for (i,) in env.sql("SELECT id FROM messages ORDER BY id LIMIT 600")]
 young_n = env.sql1("SELECT COUNT(*) FROM messages") - len(old_ids)
 env.sql("UPDATE messages SET created_at = %s WHERE id <= ?" % OLD, (old_ids[-1],))
 held = old_ids[10]
-env.sql("INSERT INTO outbox (message_id, held_since, last_error) VALUES (?, "
-        "strftime('%Y-%m-%d %H:%M:%f', 'now'), 'test: held')", (held,))
+env.sql("INSERT INTO outbox (message_id, held_since, last_error) VALUES (?, %s, 'test: held')"
+        % stamp(), (held,))
 env.sql("INSERT INTO campaigns (connection_id, name, text) VALUES (?, 'c', 't')", (cid,))
 env.sql("INSERT INTO campaign_recipients (campaign_id, phone, status, message_id)"
         " VALUES (1, '+491500000001', 'queued', ?)", (old_ids[20],))
@@ -169,7 +218,7 @@ env.check(env.sql1("SELECT COUNT(*) FROM messages") == snap_before,
 for name in ("retain_messages_days", "retain_events_days", "retain_logs_days"):
     env.cli("settings", "set", name, "30")
 env.cli("sender", "--once")
-left = env.sql1("SELECT COUNT(*) FROM messages WHERE created_at < strftime('%Y-%m-%d', 'now', '-30 days')")
+left = env.sql1("SELECT COUNT(*) FROM messages WHERE created_at < %s" % stamp(-30, "%Y-%m-%d"))
 env.check(left == 1 and env.sql1("SELECT COUNT(*) FROM messages WHERE id = ?", (held,)) == 1,
           "old messages removed but the one the outbox holds", "%d old left" % left)
 env.check(env.sql1("SELECT COUNT(*) FROM messages") == young_n + 1,
@@ -185,7 +234,14 @@ env.check(env.sql1("SELECT COUNT(*) FROM message_events WHERE message_uid = 'nev
 env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE event = 'old'") == 0
           and env.sql1("SELECT COUNT(*) FROM logs WHERE event <> 'old'") >= young_logs,
           "old log entries removed (over several batches), young ones kept")
-env.check(env.sql("PRAGMA foreign_key_check") == [], "no dangling reference")
+if env.engine == "sqlite":
+    env.check(env.sql("PRAGMA foreign_key_check") == [], "no dangling reference")
+else:
+    # PostgreSQL refuses a dangling reference as it happens: check says
+    # that every foreign key is validated and its triggers enabled.
+    chk = env.cli("check", check=False)
+    env.check(chk.returncode == 0 and "integrity ok" in chk.stdout,
+              "no dangling reference (every foreign key enforced)", chk.stdout + chk.stderr)
 st, _ = health()
 env.check(st == 200, "/health still 200 after retention")
 
