@@ -184,7 +184,7 @@ install: all
 	install -m 0644 man/ibchannel.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 man/inbound.fcgi.8 man/reports.fcgi.8 man/admin.fcgi.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
-	install -m 0644 docs/queries.sql $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/queries.sql docs/queries-postgresql.sql $(DESTDIR)$(DOCDIR)/
 
 # Removes what install put in place, and the directories left empty; never
 # the store. ibchannel's own directories go when empty; the shared ones
@@ -202,7 +202,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man8/inbound.fcgi.8 \
 		$(DESTDIR)$(MANDIR)/man8/reports.fcgi.8 $(DESTDIR)$(MANDIR)/man8/admin.fcgi.8
 	rm -f $(addprefix $(DESTDIR)$(EXAMPLEDIR)/,$(notdir $(EXAMPLES)))
-	rm -f $(DESTDIR)$(DOCDIR)/queries.sql
+	rm -f $(DESTDIR)$(DOCDIR)/queries.sql $(DESTDIR)$(DOCDIR)/queries-postgresql.sql
 	@for d in $(addprefix $(DESTDIR),$(UNINSTALL_OWN)); do \
 		[ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || echo "kept $$d (not empty)"; \
 	done
