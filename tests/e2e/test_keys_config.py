@@ -379,11 +379,19 @@ env.check(p.returncode == 1 and "does not belong" in p.stderr, "... which refuse
 # A store without secrets: a lost key file can be replaced by init.
 fresh_db = os.path.join(env.dir, "fresh", "ibchannel.db")
 fresh_key = os.path.join(env.dir, "fresh", "ibchannel.key")
+if env.engine == "postgresql":
+    # a new database of the cluster; the key file still goes where it is told
+    from harness import new_pg_database, pg_rows  # noqa: E402
+    fresh_db = new_pg_database()
+    os.mkdir(os.path.dirname(fresh_key))
 p = run("init", IBCHANNEL_DB=fresh_db, IBCHANNEL_KEY_FILE=fresh_key)
 env.check(p.returncode == 0 and "created" in p.stdout, "init of a new store creates its key",
           p.stderr)
-env.check(sqlite3.connect(fresh_db).execute("SELECT COUNT(*) FROM key_check").fetchone()[0] == 1,
-          "init writes the key check")
+if env.engine == "postgresql":
+    checks = pg_rows(fresh_db, "SELECT COUNT(*) FROM key_check")[0][0]
+else:
+    checks = sqlite3.connect(fresh_db).execute("SELECT COUNT(*) FROM key_check").fetchone()[0]
+env.check(checks == 1, "init writes the key check")
 p = run("connection", "list", IBCHANNEL_DB=fresh_db, IBCHANNEL_KEY_FILE=wrong)
 env.check(refused(p) and "ibchannel init" in p.stderr,
           "a store without API keys refuses another key too, and says how to start over",
