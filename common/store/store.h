@@ -706,8 +706,12 @@ struct store_restored {
 int	 store_restore(const char *path, const char *backup,
 	    struct store_restored *r, char *why, size_t whysz);
 /*
- * Runs PRAGMA integrity_check; its lines (up to outsz) go to out. 1 the
- * store is sound ("ok"), 0 it found problems, < 0 error.
+ * Runs the engine's check of the store; its lines (up to outsz) go to
+ * out. SQLite's is PRAGMA integrity_check; PostgreSQL's asks the catalogs
+ * for what an interrupted restore or a change by hand leaves (constraints
+ * not validated, indexes not valid, disabled triggers, checksum failures,
+ * schema_version not one row). 1 the store is sound ("ok"), 0 it found
+ * problems, < 0 error.
  */
 int	 store_integrity(struct store *, char *out, size_t outsz);
 
