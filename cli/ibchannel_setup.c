@@ -339,11 +339,18 @@ cmd_restore(struct cli *c)
 	return 0;
 }
 
-/* migrate's progress: one line per table as it is copied, at once (a large store takes a while). */
+/*
+ * migrate's progress (arg: the struct store_copied being filled): the
+ * store's name before the first table, then one line per table as it is
+ * copied, at once (a large store takes a while).
+ */
 static void
 migrate_progress(const char *table, int64_t rows, void *arg)
 {
-	(void)arg;
+	const struct store_copied	*r = arg;
+
+	if (r->tables == 1)
+		printf("copying the store %s into PostgreSQL\n", r->source);
 	printf("  %-24s %lld rows copied\n", table, (long long)rows);
 	fflush(stdout);
 }
@@ -358,17 +365,15 @@ cmd_migrate(struct cli *c)
 
 	if (OPT(c, TO) == NULL)
 		return say(EXIT_USAGE, "usage: ibchannel %s", c->cmd->usage);
-	printf("copying the store %s into PostgreSQL\n", store_default_path());
-	fflush(stdout);
-	if ((rc = ops_migrate(OPT(c, TO), migrate_progress, NULL, &r,
+	if ((rc = ops_migrate(OPT(c, TO), migrate_progress, &r, &r,
 	    &c->e)) <= 0)
 		return report(c, rc);
 	config_key_path(key, sizeof(key));
 	printf("copied %zu tables, %lld rows into %s (schema version %d);"
 	    " on both sides the row counts, and each column's values and"
 	    " sums, agree; the SQLite store passed integrity_check and"
-	    " foreign_key_check and is left as it was\n", r.tables,
-	    (long long)r.rows, r.target, r.version);
+	    " foreign_key_check and its rows are left as they were\n",
+	    r.tables, (long long)r.rows, r.target, r.version);
 	printf("API keys were copied sealed as they are: the programs on"
 	    " PostgreSQL need the same key file, %s\n", key);
 	printf("next: set IBCHANNEL_DB to the URI for every program (web"

@@ -692,6 +692,7 @@ int	 store_restore(const char *path, const char *backup,
 	    struct store_restored *r, char *why, size_t whysz);
 /* What store_copy_to_server did. */
 struct store_copied {
+	char	 source[512];	/* the store, as shown (set before the first table) */
 	char	 target[512];	/* the database, as shown: no password */
 	int	 version;	/* the schema's version on both sides */
 	size_t	 tables;	/* tables copied */

@@ -420,6 +420,20 @@ names_of(const struct side *s, char *buf, size_t bufsz)
 	return len < bufsz ? 1 : -1;
 }
 
+/* Cuts the comma-separated list to its first n names, "..." after; returns it. */
+static const char *
+first_names(char *list, int n)
+{
+	char	*p = list;
+
+	while (n-- > 0 && p != NULL)
+		if ((p = strchr(p, ',')) != NULL)
+			p++;
+	if (p != NULL && (size_t)(p - list) + 3 < strlen(list))
+		strcpy(p - 1, ", ...");
+	return list;
+}
+
 /*
  * In one transaction on dst: the schema, every table's rows in an order
  * that keeps foreign keys whole, the identities, the figures compared,
@@ -487,7 +501,7 @@ store_copy_to_server(const char *path, const char *uri,
 	struct db		*dst = NULL;
 	struct side		 from, to;
 	char			 names[COPY_TABLES_MAX * (COPY_NAME_MAX + 1) + 32];
-	char			 found[1024], shown[512];
+	char			 found[1024];
 	int			 rc, want = pgembed[pgembed_count - 1].version;
 
 	memset(r, 0, sizeof(*r));
@@ -496,10 +510,10 @@ store_copy_to_server(const char *path, const char *uri,
 	why[0] = '\0';
 	if (path == NULL)
 		path = store_default_path();
+	db_display_name(path, r->source, sizeof(r->source));
 	if (db_on_server(path))
 		return say_why(0, why, whysz, "the store %s is on PostgreSQL"
-		    " already; migrate copies a SQLite store",
-		    db_display_name(path, shown, sizeof(shown)));
+		    " already; migrate copies a SQLite store", r->source);
 	if (uri == NULL || !db_on_server(uri))
 		return say_why(0, why, whysz, "the target must be a"
 		    " postgresql:// or postgres:// URI");
@@ -539,8 +553,8 @@ store_copy_to_server(const char *path, const char *uri,
 	}
 	if (found[0] != '\0') {
 		rc = say_why(0, why, whysz, "%s is not empty: it holds %s;"
-		    " migrate copies into a database without the store's"
-		    " tables", r->target, found);
+		    " migrate needs a database without the store's tables",
+		    r->target, first_names(found, 3));
 		goto out;
 	}
 	rc = copy_all(src, &from, dst, &to, progress, arg, r, why, whysz);
