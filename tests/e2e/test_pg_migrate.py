@@ -99,7 +99,9 @@ env.sim("/_sim/config", {"outcomes": {PHONES["undeliverable"]: "undeliverable",
                                       PHONES["rejected"]: "rejected",
                                       PHONES["accepted"]: "none",
                                       PHONES["c_failed"]: "undeliverable",
-                                      PHONES["c_sent"]: "none"}})
+                                      PHONES["c_sent"]: "none",
+                                      # no report settles the unsure send
+                                      PHONES["unsure"]: "none"}})
 for i, (k, text) in enumerate([("mo1", "Hello"), ("mo2", "What are your opening hours?"),
                                ("stop", "STOP")]):
     env.check(env.post(SMS, mo(k, text, "mig-%d" % i)).status == 200, "MO %s stored" % k)
@@ -180,14 +182,14 @@ sender.terminate()
 sender.wait(30)
 
 # The last changes, after which no sender runs: a campaign recipient queued (its
-# send answered 429), a send unsure (the answer lost after Infobip took it), a
+# send answered 429), a send unsure (Infobip took it, its answer unreadable), a
 # send on a stopped connection, an MO waiting for its agent.
 q = campaign("QUEUED", ["c_queued"])
 env.cli("campaign", "start", q)
 env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "429", "count": 1})
 sender_once()
 env.cli("campaign", "pause", q)
-env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "accept_then_reset", "count": 1})
+env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "accept_then_malformed", "count": 1})
 send("unsure", "Lost on the way back")
 sender_once()
 send("queued", "Waits for a Start", conn=spare)
@@ -211,7 +213,11 @@ env.check(env.sql1("SELECT COUNT(*) FROM agents WHERE api_key_enc IS NOT NULL") 
           env.sql1("SELECT COUNT(DISTINCT kind) FROM agents") == 3,
           "agents of each kind, two with sealed keys")
 env.check(env.sql1("SELECT COUNT(*) FROM outbox WHERE unsure_since IS NOT NULL") >= 1,
-          "an unsure item in the outbox")
+          "an unsure item in the outbox", repr((status_of("unsure"), status_of("c_queued"),
+                                                 env.sql("SELECT * FROM outbox"),
+                                                 [(r["status"], r["time"]) for r in env.sim(
+                                                     "/_sim/requests?path=/sms/3/messages")
+                                                  ["requests"]][-4:])))
 
 # A program with the store open: inbound.fcgi after a request.
 p = env.cli("migrate", "--to", "postgresql://nobody@127.0.0.1:1/none", check=False)
