@@ -376,7 +376,9 @@ cmd_migrate(struct cli *c)
 	    r.tables, (long long)r.rows, r.target, r.version);
 	printf("API keys were copied sealed as they are: the programs on"
 	    " PostgreSQL need the same key file, %s\n", key);
-	printf("next: set IBCHANNEL_DB to the URI for every program (web"
-	    " server, sender, command line) and start them again\n");
+	/* The key file's default is beside a SQLite store: a URI has no "beside". */
+	printf("next: for every program (web server, sender, command line) set"
+	    " IBCHANNEL_DB to the URI and IBCHANNEL_KEY_FILE to %s, and start"
+	    " them again\n", key);
 	return 0;
 }
