@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ibchannel.h"
@@ -339,19 +340,32 @@ cmd_restore(struct cli *c)
 	return 0;
 }
 
+/* What migrate shows as it goes. */
+struct migrate_view {
+	struct store_copied	 r;	/* being filled: its source is known before the first table */
+	int			 tty;	/* stdout is a terminal: a table's count redrawn in place */
+	int			 started;
+	int			 open_line;	/* a table's count drawn, its line not ended */
+};
+
 /*
- * migrate's progress (arg: the struct store_copied being filled): the
- * store's name before the first table, then one line per table as it is
- * copied, at once (a large store takes a while).
+ * migrate's progress: the store's name before the first table, then one
+ * line per table, written at once (a large store takes a while); on a
+ * terminal the line counts up as the table is copied.
  */
 static void
-migrate_progress(const char *table, int64_t rows, void *arg)
+migrate_progress(const char *table, int64_t rows, int done, void *arg)
 {
-	const struct store_copied	*r = arg;
+	struct migrate_view	*v = arg;
 
-	if (r->tables == 1)
-		printf("copying the store %s into PostgreSQL\n", r->source);
-	printf("  %-24s %lld rows copied\n", table, (long long)rows);
+	if (!done && !v->tty)
+		return;
+	if (!v->started)
+		printf("copying the store %s into PostgreSQL\n", v->r.source);
+	v->started = 1;
+	printf("%s  %-24s %lld rows copied%s", v->tty ? "\r" : "", table,
+	    (long long)rows, done ? "\n" : "");
+	v->open_line = !done;
 	fflush(stdout);
 }
 
@@ -359,21 +373,27 @@ migrate_progress(const char *table, int64_t rows, void *arg)
 int
 cmd_migrate(struct cli *c)
 {
-	struct store_copied	 r;
+	struct migrate_view	 v;
 	char			 key[4096];
 	int			 rc;
 
 	if (OPT(c, TO) == NULL)
 		return say(EXIT_USAGE, "usage: ibchannel %s", c->cmd->usage);
-	if ((rc = ops_migrate(OPT(c, TO), migrate_progress, &r, &r,
-	    &c->e)) <= 0)
+	memset(&v, 0, sizeof(v));
+	v.tty = isatty(STDOUT_FILENO);
+	rc = ops_migrate(OPT(c, TO), migrate_progress, &v, &v.r, &c->e);
+	if (rc <= 0) {
+		/* A table's count left drawn ends its line before the refusal. */
+		if (v.open_line)
+			printf("\n");
 		return report(c, rc);
+	}
 	config_key_path(key, sizeof(key));
 	printf("copied %zu tables, %lld rows into %s (schema version %d);"
 	    " on both sides the row counts, and each column's values and"
 	    " sums, agree; the SQLite store passed integrity_check and"
 	    " foreign_key_check and its rows are left as they were\n",
-	    r.tables, (long long)r.rows, r.target, r.version);
+	    v.r.tables, (long long)v.r.rows, v.r.target, v.r.version);
 	printf("API keys were copied sealed as they are: the programs on"
 	    " PostgreSQL need the same key file, %s\n", key);
 	/* The key file's default is beside a SQLite store: a URI has no "beside". */

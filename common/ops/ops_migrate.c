@@ -12,7 +12,7 @@
 
 int
 ops_migrate(const char *uri,
-    void (*progress)(const char *, int64_t, void *), void *arg,
+    void (*progress)(const char *, int64_t, int, void *), void *arg,
     struct store_copied *r, struct ops_error *e)
 {
 	char	 lock[4096], why[1024], shown[512];

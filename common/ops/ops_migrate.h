@@ -18,11 +18,11 @@
  * empty, or when the two schemas differ; OPS_FAILED when the database
  * cannot be reached or the copy fails. The store is left as it was; the
  * database is changed only when the call returns > 0. API keys stay
- * sealed under the same key file. progress (may be NULL) is called after
- * each table. Needs no store opened: there is no struct ops.
+ * sealed under the same key file. progress (may be NULL) is called as
+ * store_copy_to_server says. Needs no store opened: there is no struct ops.
  */
 int	 ops_migrate(const char *uri,
-	    void (*progress)(const char *table, int64_t rows, void *),
+	    void (*progress)(const char *table, int64_t rows, int done, void *),
 	    void *arg, struct store_copied *, struct ops_error *);
 
 #endif

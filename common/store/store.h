@@ -690,6 +690,8 @@ struct store_restored {
  */
 int	 store_restore(const char *path, const char *backup,
 	    struct store_restored *r, char *why, size_t whysz);
+/* How often store_copy_to_server says how far a table's copy is. */
+#define COPY_PROGRESS_ROWS	50000
 /* What store_copy_to_server did. */
 struct store_copied {
 	char	 source[512];	/* the store, as shown (set before the first table) */
@@ -712,11 +714,12 @@ struct store_copied {
  * table's rows are counted on both sides, and each column's non-NULL
  * values and sum (integers) or total length (text) compared: any
  * difference is an error and nothing stays. progress (may be NULL) is
- * called after each table with its rows. Sealed values (API keys) are
+ * called with a table's rows so far every COPY_PROGRESS_ROWS rows (done
+ * 0), and once when the table is copied (done 1). Sealed values (API keys) are
  * copied as they are. > 0 done with *r, 0 refused, < 0 error (why).
  */
 int	 store_copy_to_server(const char *path, const char *uri,
-	    void (*progress)(const char *table, int64_t rows, void *),
+	    void (*progress)(const char *table, int64_t rows, int done, void *),
 	    void *arg, struct store_copied *r, char *why, size_t whysz);
 /*
  * Runs PRAGMA integrity_check; its lines (up to outsz) go to out. 1 the

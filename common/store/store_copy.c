@@ -36,6 +36,8 @@ struct flow {
 	char			*buf;
 	size_t			 len, cap;
 	int64_t			 rows;
+	void			(*progress)(const char *, int64_t, int, void *);
+	void			*arg;
 };
 
 /* Writes a refusal or an error into why; returns rc. */
@@ -314,16 +316,19 @@ flow_row(const struct copy_value *v, size_t ncol, void *arg)
 	}
 	if (db_pg_copy_put(f->dst, f->buf, f->len) < 0)
 		return -1;
-	f->rows++;
+	if (++f->rows % COPY_PROGRESS_ROWS == 0 && f->progress != NULL)
+		f->progress(f->t->name, f->rows, 0, f->arg);
 	return 1;
 }
 
 /*
  * Copies table t's rows from src into dst (emptied first: a fresh
- * schema seeds a few). > 0 with *rows, < 0 error (why).
+ * schema seeds a few), saying how far it is to progress (may be NULL)
+ * every COPY_PROGRESS_ROWS rows. > 0 with *rows, < 0 error (why).
  */
 static int
 copy_table(struct copy_source *src, struct db *dst, const struct copy_table *t,
+    void (*progress)(const char *, int64_t, int, void *), void *arg,
     int64_t *rows, char *why, size_t whysz)
 {
 	struct flow	 f;
@@ -332,6 +337,8 @@ copy_table(struct copy_source *src, struct db *dst, const struct copy_table *t,
 	memset(&f, 0, sizeof(f));
 	f.dst = dst;
 	f.t = t;
+	f.progress = progress;
+	f.arg = arg;
 	if (db_pg_copy_clear(dst, t) < 0 || db_pg_copy_begin(dst, t) < 0)
 		return say_why(-1, why, whysz, "copying table %s: %s", t->name,
 		    db_errmsg(dst));
@@ -442,7 +449,7 @@ first_names(char *list, int n)
  */
 static int
 copy_all(struct copy_source *src, struct side *from, struct db *dst,
-    struct side *to, void (*progress)(const char *, int64_t, void *),
+    struct side *to, void (*progress)(const char *, int64_t, int, void *),
     void *arg, struct store_copied *r, char *why, size_t whysz)
 {
 	int64_t	 rows;
@@ -466,13 +473,13 @@ copy_all(struct copy_source *src, struct side *from, struct db *dst,
 	if ((rc = sides_match(from, to, why, whysz)) <= 0)
 		goto out;
 	for (i = 0; i < to->n; i++) {
-		if ((rc = copy_table(src, dst, &to->t[i], &rows, why,
-		    whysz)) <= 0)
+		if ((rc = copy_table(src, dst, &to->t[i], progress, arg, &rows,
+		    why, whysz)) <= 0)
 			goto out;
 		r->rows += rows;
 		r->tables++;
 		if (progress != NULL)
-			progress(to->t[i].name, rows, arg);
+			progress(to->t[i].name, rows, 1, arg);
 	}
 	if (db_pg_copy_identities(dst) < 0) {
 		rc = say_why(-1, why, whysz, "setting the identities: %s",
@@ -494,7 +501,7 @@ out:
 
 int
 store_copy_to_server(const char *path, const char *uri,
-    void (*progress)(const char *, int64_t, void *), void *arg,
+    void (*progress)(const char *, int64_t, int, void *), void *arg,
     struct store_copied *r, char *why, size_t whysz)
 {
 	struct copy_source	*src = NULL;
