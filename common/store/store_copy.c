@@ -372,7 +372,7 @@ figures_sql(const struct copy_table *t, char *sql, size_t sqlsz)
 		    ", count(\"%s\"), coalesce(sum(\"%s\"), 0)" :
 		    t->kind[i] == COPY_TEXT || t->kind[i] == COPY_BLOB ?
 		    ", count(\"%s\"), coalesce(sum(length(\"%s\")), 0)" :
-		    ", count(\"%s\"), 0 * count(\"%s\")", t->col[i], t->col[i]);
+		    ", count(\"%s\"), 0%.0s", t->col[i], t->col[i]);
 	if (len < sqlsz)
 		len += (size_t)snprintf(sql + len, sqlsz - len, " FROM \"%s\"",
 		    t->name);

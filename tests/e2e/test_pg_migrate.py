@@ -126,9 +126,6 @@ r = env.request("POST", "/channel/%s/messages" % cid,
                 headers={"Authorization": "Bearer " + tok})
 env.check(r.status in (200, 201, 202), "a send through the send API", r.status)
 
-final = ("delivered", "undeliverable", "expired", "rejected", "failed")
-
-
 def settled():
     sender_once()
     return (all(status_of(k) == [k] for k in ("delivered", "undeliverable", "expired",
@@ -319,6 +316,7 @@ try:
     # --- The copy -------------------------------------------------------------------------
     t0 = time.monotonic()
     p = migrate(target)
+    took = time.monotonic() - t0
     env.check(p.returncode == 0, "migrate copies the store", p.stderr + p.stdout)
     lines = p.stdout.splitlines()
     per_table = {}
@@ -394,7 +392,7 @@ try:
     p = migrate(target)
     env.check(p.returncode == 1 and "is not empty" in p.stderr,
               "a second migrate into it is refused", p.stderr)
-    print("migrate took %.1f s for %d rows" % (time.monotonic() - t0, total))
+    print("migrate took %.1f s for %d rows" % (took, total))
 finally:
     cluster.stop()
 env.done()
