@@ -300,6 +300,23 @@ try:
     p = migrate(target, dbpath=odd)
     env.check(p.returncode == 1 and "column contacts.nickname of the SQLite store is missing"
               in p.stderr, "refused: a column PostgreSQL's schema lacks, named", p.stderr)
+    lacking = os.path.join(env.dir, "lacking.db")
+    shutil.copyfile(env.db, lacking)
+    db = sqlite3.connect(lacking)
+    db.execute("ALTER TABLE heartbeats DROP COLUMN at")
+    db.commit()
+    db.close()
+    p = migrate(target, dbpath=lacking)
+    env.check(p.returncode == 1 and "column heartbeats.at of PostgreSQL's schema is missing"
+              in p.stderr, "refused: a column the SQLite store lacks, named", p.stderr)
+    older = os.path.join(env.dir, "older.db")
+    shutil.copyfile(env.db, older)
+    db = sqlite3.connect(older)
+    db.execute("PRAGMA user_version = 16")
+    db.close()
+    p = migrate(target, dbpath=older)
+    env.check(p.returncode == 1 and "schema version 16" in p.stderr,
+              "refused: a store of another schema version", p.stderr)
     broken = os.path.join(env.dir, "broken.db")
     shutil.copyfile(env.db, broken)
     db = sqlite3.connect(broken)
