@@ -121,8 +121,9 @@ int	 db_pg_copy_clear(struct db *, const struct copy_table *t);
 /*
  * Starts copying rows into the columns of t (COPY ... FROM STDIN), with
  * t's own triggers off until db_pg_copy_end: a trigger is for what the
- * programs do, and must not rewrite a copied row. Foreign keys, checks
- * and unique indexes stay on. > 0, < 0 error (logged).
+ * programs do, and must not rewrite a copied row. Checks and unique
+ * indexes stay on (foreign keys: db_pg_copy_keys). > 0, < 0 error
+ * (logged).
  */
 int	 db_pg_copy_begin(struct db *, const struct copy_table *t);
 /* One row in COPY's text format, ending with a newline. > 0, < 0 error (logged). */
@@ -134,6 +135,13 @@ int	 db_pg_copy_put(struct db *, const char *line, size_t len);
  */
 int	 db_pg_copy_end(struct db *, const struct copy_table *t, int failed,
 	    int64_t *rows);
+/*
+ * Sets the schema's foreign keys aside for the copy (on 0), then adds
+ * them back (on 1), which checks every row against them in one pass
+ * rather than one query per row copied: a row that names a missing one
+ * makes it fail. Within one transaction. > 0, < 0 error (logged).
+ */
+int	 db_pg_copy_keys(struct db *, int on);
 /*
  * Sets each identity column's sequence past the largest id of its table,
  * so that new rows take new ids. > 0, < 0 error (logged).

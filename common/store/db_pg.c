@@ -1350,3 +1350,29 @@ db_pg_copy_ints(struct db *kit, const char *sql, int64_t *v, size_t n)
 	pq.PQclear(r);
 	return rc;
 }
+
+int
+db_pg_copy_keys(struct db *kit, int on)
+{
+	/*
+	 * The foreign keys of the schema, kept for the transaction, dropped;
+	 * then added back from what was kept. Names are quoted by the server
+	 * (regclass, %I); the definitions are its own text.
+	 */
+	static const char off_sql[] = "CREATE TEMP TABLE copy_keys"
+	    " ON COMMIT DROP AS SELECT c.conrelid::regclass::text AS rel,"
+	    " c.conname::text AS name, pg_get_constraintdef(c.oid) AS def"
+	    " FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
+	    " WHERE c.contype = 'f' AND t.relnamespace = (SELECT oid FROM"
+	    " pg_namespace WHERE nspname = current_schema());"
+	    " DO $copy$ DECLARE r record; BEGIN FOR r IN SELECT * FROM"
+	    " copy_keys LOOP EXECUTE format('ALTER TABLE %s DROP CONSTRAINT"
+	    " %I', r.rel, r.name); END LOOP; END $copy$";
+	static const char on_sql[] = "DO $copy$ DECLARE r record; BEGIN"
+	    " FOR r IN SELECT * FROM copy_keys LOOP EXECUTE format('ALTER"
+	    " TABLE %s ADD CONSTRAINT %I %s', r.rel, r.name, r.def);"
+	    " END LOOP; END $copy$";
+
+	return exec_sql(pg(kit), on ? "postgresql: foreign keys back" :
+	    "postgresql: foreign keys aside", on ? on_sql : off_sql);
+}

@@ -472,6 +472,11 @@ copy_all(struct copy_source *src, struct side *from, struct db *dst,
 	}
 	if ((rc = sides_match(from, to, why, whysz)) <= 0)
 		goto out;
+	if (db_pg_copy_keys(dst, 0) < 0) {
+		rc = say_why(-1, why, whysz, "setting the foreign keys aside:"
+		    " %s", db_errmsg(dst));
+		goto out;
+	}
 	for (i = 0; i < to->n; i++) {
 		if ((rc = copy_table(src, dst, &to->t[i], progress, arg, &rows,
 		    why, whysz)) <= 0)
@@ -480,6 +485,11 @@ copy_all(struct copy_source *src, struct side *from, struct db *dst,
 		r->tables++;
 		if (progress != NULL)
 			progress(to->t[i].name, rows, 1, arg);
+	}
+	if (db_pg_copy_keys(dst, 1) < 0) {
+		rc = say_why(-1, why, whysz, "the foreign keys: %s",
+		    db_errmsg(dst));
+		goto out;
 	}
 	if (db_pg_copy_identities(dst) < 0) {
 		rc = say_why(-1, why, whysz, "setting the identities: %s",

@@ -364,6 +364,11 @@ try:
                   repr([x for x in b if x not in a][:2]))
     env.check(pg_rows(target, "SELECT version FROM schema_version") == [(17,)],
               "the schema version is 17")
+    keys = ("SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2")
+    env.check(len(pg_rows(target, keys)) >= 20 and pg_rows(target, keys) == pg_rows(busy, keys),
+              "the foreign keys are back after the copy, as init makes them",
+              repr(len(pg_rows(target, keys))))
     env.check(pg_rows(target, "SELECT tgenabled::text FROM pg_trigger WHERE tgname ="
                               " 'campaign_recipient_follows'") == [("O",)],
               "the campaign trigger is on again after the copy")
