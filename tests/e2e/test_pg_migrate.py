@@ -102,8 +102,11 @@ env.sim("/_sim/config", {"outcomes": {PHONES["undeliverable"]: "undeliverable",
                                       PHONES["c_sent"]: "none",
                                       # no report settles the unsure send
                                       PHONES["unsure"]: "none"}})
+# COPY's own characters and more: a tab, a new line, a carriage return, a
+# backslash, quotes, \N as text, accents and a sign outside the BMP.
+ODD = "Tab\there, a new\nline\r, a back\\slash \\N, \"quotes\", 'it''s', \u00fc \u2713 \U0001f600"
 for i, (k, text) in enumerate([("mo1", "Hello"), ("mo2", "What are your opening hours?"),
-                               ("stop", "STOP")]):
+                               ("stop", "STOP"), ("mo1", ODD)]):
     env.check(env.post(SMS, mo(k, text, "mig-%d" % i)).status == 200, "MO %s stored" % k)
 for k in ("delivered", "undeliverable", "expired", "rejected", "accepted"):
     send(k, "A message that ends %s" % k)
@@ -362,6 +365,8 @@ try:
         env.check(a == b and len(a) > 0, "table %s: the same rows on both sides" % t,
                   repr([x for x in a if x not in b][:2]) + " / " +
                   repr([x for x in b if x not in a][:2]))
+    env.check(pg_rows(target, "SELECT text FROM messages WHERE infobip_id = 'mig-3'") == [(ODD,)],
+              "text with COPY's own characters arrives as it was")
     env.check(pg_rows(target, "SELECT version FROM schema_version") == [(17,)],
               "the schema version is 17")
     keys = ("SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid)"
