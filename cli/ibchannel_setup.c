@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ibchannel.h"
 #include "ops.h"
+#include "ops_migrate.h"
 #include "secret.h"
 #include "settings.h"
 #include "store.h"
@@ -335,5 +337,68 @@ cmd_restore(struct cli *c)
 		printf("%lld campaign(s) paused: recipients released after the"
 		    " backup would be released again; compare with the replaced"
 		    " store before resuming\n", (long long)r.paused);
+	return 0;
+}
+
+/* What migrate shows as it goes. */
+struct migrate_view {
+	struct store_copied	 r;	/* being filled: its source is known before the first table */
+	int			 tty;	/* stdout is a terminal: a table's count redrawn in place */
+	int			 started;
+	int			 open_line;	/* a table's count drawn, its line not ended */
+};
+
+/*
+ * migrate's progress: the store's name before the first table, then one
+ * line per table, written at once (a large store takes a while); on a
+ * terminal the line counts up as the table is copied.
+ */
+static void
+migrate_progress(const char *table, int64_t rows, int done, void *arg)
+{
+	struct migrate_view	*v = arg;
+
+	if (!done && !v->tty)
+		return;
+	if (!v->started)
+		printf("copying the store %s into PostgreSQL\n", v->r.source);
+	v->started = 1;
+	printf("%s  %-24s %lld rows copied%s", v->tty ? "\r" : "", table,
+	    (long long)rows, done ? "\n" : "");
+	v->open_line = !done;
+	fflush(stdout);
+}
+
+/* migrate --to URI: the store copied into PostgreSQL, table by table, then what to do next. */
+int
+cmd_migrate(struct cli *c)
+{
+	struct migrate_view	 v;
+	char			 key[4096];
+	int			 rc;
+
+	if (OPT(c, TO) == NULL)
+		return say(EXIT_USAGE, "usage: ibchannel %s", c->cmd->usage);
+	memset(&v, 0, sizeof(v));
+	v.tty = isatty(STDOUT_FILENO);
+	rc = ops_migrate(OPT(c, TO), migrate_progress, &v, &v.r, &c->e);
+	if (rc <= 0) {
+		/* A table's count left drawn ends its line before the refusal. */
+		if (v.open_line)
+			printf("\n");
+		return report(c, rc);
+	}
+	config_key_path(key, sizeof(key));
+	printf("copied %zu tables, %lld rows into %s (schema version %d);"
+	    " on both sides the row counts, and each column's values and"
+	    " sums, agree; the SQLite store passed integrity_check and"
+	    " foreign_key_check and its rows are left as they were\n",
+	    v.r.tables, (long long)v.r.rows, v.r.target, v.r.version);
+	printf("API keys were copied sealed as they are: the programs on"
+	    " PostgreSQL need the same key file, %s\n", key);
+	/* The key file's default is beside a SQLite store: a URI has no "beside". */
+	printf("next: for every program (web server, sender, command line) set"
+	    " IBCHANNEL_DB to the URI and IBCHANNEL_KEY_FILE to %s, and start"
+	    " them again\n", key);
 	return 0;
 }

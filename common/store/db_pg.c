@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "db_copy.h"
 #include "db_engine.h"
 #include "log.h"
 #include "sqlembed.h"
@@ -30,13 +32,17 @@
 	X(PQconnectdbParams) \
 	X(PQerrorMessage) \
 	X(PQexec) \
+	X(PQexecParams) \
 	X(PQexecPrepared) \
 	X(PQfinish) \
+	X(PQgetResult) \
 	X(PQgetisnull) \
 	X(PQgetvalue) \
 	X(PQnfields) \
 	X(PQntuples) \
 	X(PQprepare) \
+	X(PQputCopyData) \
+	X(PQputCopyEnd) \
 	X(PQreset) \
 	X(PQresultErrorField) \
 	X(PQresultErrorMessage) \
@@ -328,6 +334,27 @@ pg_version(struct db *kit)
 }
 
 /*
+ * Applies embedded migration i of sql/pg/ and records its version, in the
+ * transaction open. > 0 done, < 0 error (logged).
+ */
+static int
+apply_migration(struct pg_db *db, size_t i)
+{
+	char	 set[160];
+
+	/* The kit owns schema_version: created here when schema.sql has not. */
+	snprintf(set, sizeof(set), "CREATE TABLE IF NOT EXISTS"
+	    " schema_version (version integer NOT NULL);"
+	    " DELETE FROM schema_version;"
+	    " INSERT INTO schema_version (version) VALUES (%d)",
+	    pgembed[i].version);
+	if (exec_sql(db, pgembed[i].name, pgembed[i].sql) < 0 ||
+	    exec_sql(db, "schema_version", set) < 0)
+		return -1;
+	return 1;
+}
+
+/*
  * Applies every embedded migration of sql/pg/ above the database's
  * version, each in its own transaction under an advisory lock (a second
  * process waits, then finds it done). An empty database (version 0) gets
@@ -336,7 +363,6 @@ pg_version(struct db *kit)
 static int
 migrate(struct pg_db *db, int create)
 {
-	char	 set[160];
 	int	 v;
 	size_t	 i;
 
@@ -359,14 +385,7 @@ migrate(struct pg_db *db, int create)
 			exec_sql(db, "ROLLBACK", "ROLLBACK");
 			continue;
 		}
-		/* The kit owns schema_version: created here when schema.sql has not. */
-		snprintf(set, sizeof(set), "CREATE TABLE IF NOT EXISTS"
-		    " schema_version (version integer NOT NULL);"
-		    " DELETE FROM schema_version;"
-		    " INSERT INTO schema_version (version) VALUES (%d)",
-		    pgembed[i].version);
-		if (exec_sql(db, pgembed[i].name, pgembed[i].sql) < 0 ||
-		    exec_sql(db, "schema_version", set) < 0 ||
+		if (apply_migration(db, i) < 0 ||
 		    exec_sql(db, "COMMIT", "COMMIT") < 0)
 			goto err;
 		v = pgembed[i].version;
@@ -381,22 +400,32 @@ err:
 
 static void	 pg_close(struct db *);
 
-int
-db_pg_open(const char *uri, enum db_open_mode mode, int full,
-    struct db **out)
+/*
+ * Connects to the database at uri and sets the session up (its
+ * durability full or relaxed), noting whether it is a standby. > 0 with
+ * *out; < 0 with the reason in why (one line, no password) and *out NULL.
+ */
+static int
+pg_connect(const char *uri, int full, struct pg_db **out, char *why,
+    size_t whysz)
 {
 	/* The URI's own settings come last and win over these defaults. */
 	static const char *const keys[] = { "connect_timeout",
 	    "application_name", "client_encoding", "dbname", NULL };
 	const char	*values[5] = { "10", "ibchannel", "UTF8", uri, NULL };
 	struct pg_db	*db;
-	char		 name[512], buf[8];
+	char		 buf[8];
 
 	*out = NULL;
-	if (pq_load() < 0)
+	if (pq_load() < 0) {
+		snprintf(why, whysz, "cannot load %s (see the log)",
+		    LIBPQ_SONAME);
 		return -1;
-	if ((db = calloc(1, sizeof(*db))) == NULL)
+	}
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		snprintf(why, whysz, "out of memory");
 		return -1;
+	}
 	db->head.engine = &pg_engine;
 	db->full = db->tx_full = full;
 	db->gen = 1;
@@ -405,8 +434,6 @@ db_pg_open(const char *uri, enum db_open_mode mode, int full,
 	if (db->conn == NULL || pq.PQstatus(db->conn) != CONNECTION_OK) {
 		keep_error(db, db->conn != NULL ? pq.PQerrorMessage(db->conn) :
 		    "out of memory");
-		log_error("postgresql %s: %s", db_display_name(uri, name,
-		    sizeof(name)), db->err);
 		goto err;
 	}
 	pq.PQsetNoticeProcessor(db->conn, notice, NULL);
@@ -415,15 +442,35 @@ db_pg_open(const char *uri, enum db_open_mode mode, int full,
 	    sizeof(buf)) < 0)
 		goto err;
 	db->readonly = strcmp(buf, "t") == 0;
-	/* A read opens as it is; a standby cannot be migrated. */
-	if (mode != DB_OPEN_READ && !db->readonly &&
-	    migrate(db, mode == DB_OPEN_CREATE) < 0)
-		goto err;
-	*out = &db->head;
+	*out = db;
 	return 1;
 err:
+	snprintf(why, whysz, "%s", db->err);
 	pg_close(&db->head);
 	return -1;
+}
+
+int
+db_pg_open(const char *uri, enum db_open_mode mode, int full,
+    struct db **out)
+{
+	struct pg_db	*db;
+	char		 name[512], why[512];
+
+	*out = NULL;
+	if (pg_connect(uri, full, &db, why, sizeof(why)) < 0) {
+		log_error("postgresql %s: %s", db_display_name(uri, name,
+		    sizeof(name)), why);
+		return -1;
+	}
+	/* A read opens as it is; a standby cannot be migrated. */
+	if (mode != DB_OPEN_READ && !db->readonly &&
+	    migrate(db, mode == DB_OPEN_CREATE) < 0) {
+		pg_close(&db->head);
+		return -1;
+	}
+	*out = &db->head;
+	return 1;
 }
 
 /* Frees statement c's result and its copies of text: it holds no row. */
@@ -1042,3 +1089,290 @@ static const struct db_engine pg_engine = {
 	.durability = pg_durability,
 	.version = pg_version,
 };
+
+/* --- Copying a store in (db_copy.h; store_copy.c) ---------------------- */
+
+int
+db_pg_copy_connect(const char *uri, struct db **out, char *why, size_t whysz)
+{
+	struct pg_db	*db;
+
+	*out = NULL;
+	if (pg_connect(uri, 1, &db, why, whysz) < 0)
+		return -1;
+	if (db->readonly) {
+		snprintf(why, whysz, "the server is a standby (read-only)");
+		pg_close(&db->head);
+		return 0;
+	}
+	*out = &db->head;
+	return 1;
+}
+
+int
+db_pg_copy_existing(struct db *kit, const char *names, char *found,
+    size_t foundsz)
+{
+	static const char sql[] = "SELECT coalesce(string_agg(relname::text,"
+	    " ', ' ORDER BY relname), '') FROM pg_class WHERE relnamespace ="
+	    " (SELECT oid FROM pg_namespace WHERE nspname = current_schema())"
+	    " AND relname = ANY (string_to_array($1, ','))";
+	struct pg_db	*db = pg(kit);
+	PGresult	*r;
+	int		 rc = -1;
+
+	found[0] = '\0';
+	r = pq.PQexecParams(db->conn, sql, 1, NULL, &names, NULL, NULL, 0);
+	if (r == NULL || pq.PQresultStatus(r) != PGRES_TUPLES_OK ||
+	    pq.PQntuples(r) != 1) {
+		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
+		    pq.PQerrorMessage(db->conn));
+		log_error("postgresql: the tables there: %s", db->err);
+	} else {
+		snprintf(found, foundsz, "%s", pq.PQgetvalue(r, 0, 0));
+		rc = 1;
+	}
+	pq.PQclear(r);
+	return rc;
+}
+
+int
+db_pg_copy_schema(struct db *kit)
+{
+	struct pg_db	*db = pg(kit);
+	size_t		 i;
+
+	if (exec_sql(db, "migration lock", MIGRATE_LOCK) < 0)
+		return -1;
+	for (i = 0; i < pgembed_count; i++)
+		if (apply_migration(db, i) < 0) {
+			log_error("postgresql: migration %s failed",
+			    pgembed[i].name);
+			return -1;
+		}
+	return 1;
+}
+
+int
+db_pg_copy_columns(struct db *kit, int (*fn)(const char *, const char *,
+    const char *, void *), void *arg)
+{
+	/*
+	 * depth: the longest chain of foreign keys from the table to one that
+	 * names none, so that a table comes after every table it refers to.
+	 */
+	static const char sql[] = "WITH RECURSIVE"
+	    " t AS (SELECT c.oid, c.relname::text AS name FROM pg_class c"
+	    " WHERE c.relkind IN ('r', 'p') AND c.relnamespace ="
+	    " (SELECT oid FROM pg_namespace WHERE nspname = current_schema())),"
+	    " fk AS (SELECT conrelid AS child, confrelid AS parent"
+	    " FROM pg_constraint WHERE contype = 'f' AND conrelid <> confrelid),"
+	    " d (oid, depth) AS (SELECT oid, 0 FROM t UNION ALL"
+	    " SELECT fk.child, d.depth + 1 FROM d JOIN fk ON fk.parent = d.oid"
+	    " WHERE d.depth < 64)"
+	    " SELECT t.name, a.attname::text, format_type(a.atttypid,"
+	    " a.atttypmod) FROM t"
+	    " JOIN (SELECT oid, max(depth) AS depth FROM d GROUP BY oid) o"
+	    " ON o.oid = t.oid"
+	    " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0"
+	    " AND NOT a.attisdropped"
+	    " ORDER BY o.depth, t.name, a.attnum";
+	struct pg_db	*db = pg(kit);
+	PGresult	*r;
+	int		 i, rc = 1;
+
+	r = pq.PQexec(db->conn, sql);
+	if (r == NULL || pq.PQresultStatus(r) != PGRES_TUPLES_OK) {
+		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
+		    pq.PQerrorMessage(db->conn));
+		log_error("postgresql: the schema's columns: %s", db->err);
+		pq.PQclear(r);
+		return -1;
+	}
+	for (i = 0; i < pq.PQntuples(r) && rc > 0; i++)
+		rc = fn(pq.PQgetvalue(r, i, 0), pq.PQgetvalue(r, i, 1),
+		    pq.PQgetvalue(r, i, 2), arg);
+	pq.PQclear(r);
+	return rc;
+}
+
+/*
+ * Writes into buf the statement head, "table" and, when cols, its
+ * quoted column list, then tail. The names were checked
+ * (copy_name_valid): double quotes need no escaping. > 0, < 0 too long.
+ */
+static int
+copy_statement(char *buf, size_t bufsz, const char *head,
+    const struct copy_table *t, int cols, const char *tail)
+{
+	size_t	 len, i;
+
+	len = (size_t)snprintf(buf, bufsz, "%s\"%s\"", head, t->name);
+	for (i = 0; cols && i < t->ncol && len < bufsz; i++)
+		len += (size_t)snprintf(buf + len, bufsz - len, "%s\"%s\"",
+		    i == 0 ? " (" : ", ", t->col[i]);
+	if (cols && len < bufsz)
+		len += (size_t)snprintf(buf + len, bufsz - len, ")");
+	if (len < bufsz)
+		len += (size_t)snprintf(buf + len, bufsz - len, "%s", tail);
+	if (len >= bufsz) {
+		log_error("postgresql: %s: statement too long", t->name);
+		return -1;
+	}
+	return 1;
+}
+
+int
+db_pg_copy_clear(struct db *kit, const struct copy_table *t)
+{
+	char	 sql[256];
+
+	if (copy_statement(sql, sizeof(sql), "DELETE FROM ", t, 0, "") < 0)
+		return -1;
+	return exec_sql(pg(kit), sql, sql);
+}
+
+int
+db_pg_copy_begin(struct db *kit, const struct copy_table *t)
+{
+	struct pg_db	*db = pg(kit);
+	PGresult	*r;
+	char		 sql[COPY_COLS_MAX * (COPY_NAME_MAX + 4) + 256];
+	int		 ok;
+
+	/* ALTER TABLE ... DISABLE TRIGGER USER: the table's owner may, no superuser needed. */
+	if (copy_statement(sql, sizeof(sql), "ALTER TABLE ", t, 0,
+	    " DISABLE TRIGGER USER") < 0 || exec_sql(db, sql, sql) < 0 ||
+	    copy_statement(sql, sizeof(sql), "COPY ", t, 1,
+	    " FROM STDIN") < 0)
+		return -1;
+	r = pq.PQexec(db->conn, sql);
+	ok = r != NULL && pq.PQresultStatus(r) == PGRES_COPY_IN;
+	if (!ok) {
+		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
+		    pq.PQerrorMessage(db->conn));
+		log_error("postgresql: COPY %s: %s", t->name, db->err);
+	}
+	pq.PQclear(r);
+	return ok ? 1 : -1;
+}
+
+int
+db_pg_copy_put(struct db *kit, const char *line, size_t len)
+{
+	struct pg_db	*db = pg(kit);
+
+	if (len > INT32_MAX || pq.PQputCopyData(db->conn, line,
+	    (int)len) != 1) {
+		keep_error(db, pq.PQerrorMessage(db->conn));
+		log_error("postgresql: COPY: %s", db->err);
+		return -1;
+	}
+	return 1;
+}
+
+int
+db_pg_copy_end(struct db *kit, const struct copy_table *t, int failed,
+    int64_t *rows)
+{
+	struct pg_db	*db = pg(kit);
+	PGresult	*r;
+	const char	*n;
+	char		 sql[256];
+	int		 rc = 1;
+
+	*rows = 0;
+	if (pq.PQputCopyEnd(db->conn, failed ? "the copy was abandoned" :
+	    NULL) != 1) {
+		keep_error(db, pq.PQerrorMessage(db->conn));
+		log_error("postgresql: COPY %s: %s", t->name, db->err);
+		rc = -1;
+	}
+	/* The copy's result, then NULL: every result is read, or the next statement fails. */
+	while ((r = pq.PQgetResult(db->conn)) != NULL) {
+		if (pq.PQresultStatus(r) == PGRES_COMMAND_OK && rc > 0) {
+			n = pq.PQcmdTuples(r);
+			*rows = *n != '\0' ? strtoll(n, NULL, 10) : 0;
+		} else if (pq.PQresultStatus(r) != PGRES_COMMAND_OK) {
+			keep_error(db, pq.PQresultErrorMessage(r));
+			if (!failed)
+				log_error("postgresql: COPY %s: %s", t->name,
+				    db->err);
+			rc = -1;
+		}
+		pq.PQclear(r);
+	}
+	if (rc < 0 || failed)
+		return -1;
+	if (copy_statement(sql, sizeof(sql), "ALTER TABLE ", t, 0,
+	    " ENABLE TRIGGER USER") < 0 || exec_sql(db, sql, sql) < 0)
+		return -1;
+	return 1;
+}
+
+int
+db_pg_copy_identities(struct db *kit)
+{
+	/* format's %I quotes each name as the server would; no name is written by hand. */
+	static const char sql[] = "DO $copy$ DECLARE r record; m bigint;"
+	    " BEGIN FOR r IN SELECT table_name::text AS t, column_name::text"
+	    " AS c FROM information_schema.columns WHERE table_schema ="
+	    " current_schema() AND is_identity = 'YES' LOOP"
+	    " EXECUTE format('SELECT max(%I) FROM %I', r.c, r.t) INTO m;"
+	    " PERFORM setval(pg_get_serial_sequence(quote_ident(r.t), r.c),"
+	    " coalesce(m, 0) + 1, false);"
+	    " END LOOP; END $copy$";
+
+	return exec_sql(pg(kit), "postgresql: identities", sql);
+}
+
+int
+db_pg_copy_ints(struct db *kit, const char *sql, int64_t *v, size_t n)
+{
+	struct pg_db	*db = pg(kit);
+	PGresult	*r;
+	size_t		 i;
+	int		 rc = -1;
+
+	r = pq.PQexec(db->conn, sql);
+	if (r == NULL || pq.PQresultStatus(r) != PGRES_TUPLES_OK ||
+	    pq.PQntuples(r) != 1 || pq.PQnfields(r) != (int)n) {
+		keep_error(db, r != NULL && pq.PQresultStatus(r) !=
+		    PGRES_TUPLES_OK ? pq.PQresultErrorMessage(r) :
+		    r != NULL ? "not one row of the columns asked for" :
+		    pq.PQerrorMessage(db->conn));
+		log_error("postgresql: %.60s...: %s", sql, db->err);
+	} else {
+		for (i = 0; i < n; i++)
+			v[i] = strtoll(pq.PQgetvalue(r, 0, (int)i), NULL, 10);
+		rc = 1;
+	}
+	pq.PQclear(r);
+	return rc;
+}
+
+int
+db_pg_copy_keys(struct db *kit, int on)
+{
+	/*
+	 * The foreign keys of the schema, kept for the transaction, dropped;
+	 * then added back from what was kept. Names are quoted by the server
+	 * (regclass, %I); the definitions are its own text.
+	 */
+	static const char off_sql[] = "CREATE TEMP TABLE copy_keys"
+	    " ON COMMIT DROP AS SELECT c.conrelid::regclass::text AS rel,"
+	    " c.conname::text AS name, pg_get_constraintdef(c.oid) AS def"
+	    " FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
+	    " WHERE c.contype = 'f' AND t.relnamespace = (SELECT oid FROM"
+	    " pg_namespace WHERE nspname = current_schema());"
+	    " DO $copy$ DECLARE r record; BEGIN FOR r IN SELECT * FROM"
+	    " copy_keys LOOP EXECUTE format('ALTER TABLE %s DROP CONSTRAINT"
+	    " %I', r.rel, r.name); END LOOP; END $copy$";
+	static const char on_sql[] = "DO $copy$ DECLARE r record; BEGIN"
+	    " FOR r IN SELECT * FROM copy_keys LOOP EXECUTE format('ALTER"
+	    " TABLE %s ADD CONSTRAINT %I %s', r.rel, r.name, r.def);"
+	    " END LOOP; END $copy$";
+
+	return exec_sql(pg(kit), on ? "postgresql: foreign keys back" :
+	    "postgresql: foreign keys aside", on ? on_sql : off_sql);
+}

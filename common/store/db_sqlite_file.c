@@ -1,4 +1,4 @@
-/* The store as a SQLite file (the SQLite side of the kit): who runs on it, its integrity, a copy at one moment (backup) and putting one back (restore). */
+/* The store as a SQLite file (the SQLite side of the kit): who runs on it, its integrity, a copy at one moment (backup), putting one back (restore) and reading it out for a copy into PostgreSQL. */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "db_copy.h"
 #include "db_sqlite.h"
 #include "log.h"
 #include "sqlembed.h"
@@ -601,4 +602,196 @@ out:
 	sqlite3_close(old);
 	unlink(tmp);
 	return ret;
+}
+
+/* --- Reading the store out for a copy (db_copy.h; store_copy.c) -------- */
+
+struct copy_source {
+	sqlite3	*h;
+};
+
+/*
+ * Runs PRAGMA foreign_key_check on db: 1 none broken, 0 some (the first
+ * in out), < 0 the check could not run (its error in out).
+ */
+static int
+db_foreign_keys(sqlite3 *db, char *out, size_t outsz)
+{
+	sqlite3_stmt	*s = NULL;
+	int		 rc;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &s,
+	    NULL) != SQLITE_OK) {
+		snprintf(out, outsz, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		snprintf(out, outsz, "row %lld of %s names a missing row of %s",
+		    (long long)sqlite3_column_int64(s, 1),
+		    (const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 2));
+	else if (rc != SQLITE_DONE)
+		snprintf(out, outsz, "%s", sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
+int
+copy_source_open(const char *path, struct copy_source **out, int *version,
+    char *why, size_t whysz)
+{
+	struct copy_source	*src;
+	sqlite3_stmt		*s = NULL;
+	char			 report[512];
+	int			 rc;
+
+	*out = NULL;
+	*version = -1;
+	if ((src = calloc(1, sizeof(*src))) == NULL) {
+		refuse(why, whysz, "out of memory");
+		return -1;
+	}
+	/* Alone, as restore: no program writes it until copy_source_close. */
+	if ((rc = store_alone(path, &src->h, why, whysz)) <= 0)
+		goto err;
+	if ((rc = db_integrity(src->h, report, sizeof(report))) <= 0) {
+		refuse(why, whysz, "the store %s fails its integrity check: %s",
+		    path, report);
+		goto err;
+	}
+	if ((rc = db_foreign_keys(src->h, report, sizeof(report))) <= 0) {
+		refuse(why, whysz, "the store %s fails its foreign key check:"
+		    " %s", path, report);
+		goto err;
+	}
+	if (sqlite3_prepare_v2(src->h, "PRAGMA user_version", -1, &s,
+	    NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		*version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	*out = src;
+	return 1;
+err:
+	copy_source_close(src);
+	return rc;
+}
+
+void
+copy_source_close(struct copy_source *src)
+{
+	if (src == NULL)
+		return;
+	/* Ends BEGIN EXCLUSIVE (nothing was written) and the exclusive lock. */
+	sqlite3_close(src->h);
+	free(src);
+}
+
+int
+copy_source_columns(struct copy_source *src, int (*fn)(const char *,
+    const char *, void *), void *arg)
+{
+	static const char sql[] = "SELECT m.name, c.name FROM sqlite_master m,"
+	    " pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name"
+	    " NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, c.cid";
+	sqlite3_stmt	*s = NULL;
+	int		 rc, ret = 1;
+
+	if (sqlite3_prepare_v2(src->h, sql, -1, &s, NULL) != SQLITE_OK) {
+		log_error("the store's columns: %s", sqlite3_errmsg(src->h));
+		return -1;
+	}
+	while (ret > 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ret = fn((const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1), arg);
+	if (ret > 0 && rc != SQLITE_DONE) {
+		log_error("the store's columns: %s", sqlite3_errmsg(src->h));
+		ret = -1;
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
+copy_source_rows(struct copy_source *src, const struct copy_table *t,
+    int (*fn)(const struct copy_value *, size_t, void *), void *arg)
+{
+	struct copy_value	 v[COPY_COLS_MAX];
+	sqlite3_stmt		*s = NULL;
+	char			 sql[COPY_COLS_MAX * (COPY_NAME_MAX + 4) + 256];
+	size_t			 len, i;
+	int			 rc, ret = 1;
+
+	/* The names were checked (copy_name_valid): double quotes need no escaping. */
+	len = (size_t)snprintf(sql, sizeof(sql), "SELECT ");
+	for (i = 0; i < t->ncol && len < sizeof(sql); i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    "%s\"%s\"", i > 0 ? ", " : "", t->col[i]);
+	if (len < sizeof(sql))
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+		    " FROM \"%s\"", t->name);
+	if (t->ncol == 0 || len >= sizeof(sql)) {
+		log_error("%s: no columns, or too many", t->name);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(src->h, sql, -1, &s, NULL) != SQLITE_OK) {
+		log_error("%s: %s", t->name, sqlite3_errmsg(src->h));
+		return -1;
+	}
+	while (ret > 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (i = 0; i < t->ncol; i++) {
+			memset(&v[i], 0, sizeof(v[i]));
+			switch (sqlite3_column_type(s, (int)i)) {
+			case SQLITE_INTEGER:
+				v[i].type = COPY_INT;
+				v[i].i = sqlite3_column_int64(s, (int)i);
+				break;
+			case SQLITE_FLOAT:
+				v[i].type = COPY_REAL;
+				v[i].d = sqlite3_column_double(s, (int)i);
+				break;
+			case SQLITE_TEXT:
+				v[i].type = COPY_TEXT;
+				v[i].p = (const char *)sqlite3_column_text(s,
+				    (int)i);
+				v[i].len = (size_t)sqlite3_column_bytes(s,
+				    (int)i);
+				break;
+			case SQLITE_BLOB:
+				v[i].type = COPY_BLOB;
+				v[i].p = sqlite3_column_blob(s, (int)i);
+				v[i].len = (size_t)sqlite3_column_bytes(s,
+				    (int)i);
+				break;
+			default:
+				v[i].type = COPY_NULL;
+			}
+		}
+		ret = fn(v, t->ncol, arg);
+	}
+	if (ret > 0 && rc != SQLITE_DONE) {
+		log_error("%s: %s", t->name, sqlite3_errmsg(src->h));
+		ret = -1;
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+int
+copy_source_ints(struct copy_source *src, const char *sql, int64_t *v,
+    size_t n)
+{
+	sqlite3_stmt	*s = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (sqlite3_prepare_v2(src->h, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_column_count(s) == (int)n &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		for (i = 0; i < n; i++)
+			v[i] = sqlite3_column_int64(s, (int)i);
+		rc = 1;
+	} else
+		log_error("%.60s...: %s", sql, sqlite3_errmsg(src->h));
+	sqlite3_finalize(s);
+	return rc;
 }

@@ -705,6 +705,37 @@ struct store_restored {
  */
 int	 store_restore(const char *path, const char *backup,
 	    struct store_restored *r, char *why, size_t whysz);
+/* How often store_copy_to_server says how far a table's copy is. */
+#define COPY_PROGRESS_ROWS	50000
+/* What store_copy_to_server did. */
+struct store_copied {
+	char	 source[512];	/* the store, as shown (set before the first table) */
+	char	 target[512];	/* the database, as shown: no password */
+	int	 version;	/* the schema's version on both sides */
+	size_t	 tables;	/* tables copied */
+	int64_t	 rows;		/* rows copied, all tables */
+};
+/*
+ * Copies the SQLite store at path (NULL: the default) into the empty
+ * PostgreSQL database at uri: the schema (the kit's, as init makes it),
+ * then every table's rows with their ids, in one transaction there, and
+ * each identity set past the largest id copied. Refused (0, why) when
+ * path is no SQLite store or uri no PostgreSQL URI, while another program
+ * has the store open (it stays locked for the copy, so nothing writes
+ * it), when the store fails integrity_check or foreign_key_check, when
+ * its schema is not the version PostgreSQL's schema is, when the
+ * database holds any of the store's tables already, or when a table or
+ * column of one side is missing from the other. Before the commit each
+ * table's rows are counted on both sides, and each column's non-NULL
+ * values and sum (integers) or total length (text) compared: any
+ * difference is an error and nothing stays. progress (may be NULL) is
+ * called with a table's rows so far every COPY_PROGRESS_ROWS rows (done
+ * 0), and once when the table is copied (done 1). Sealed values (API keys) are
+ * copied as they are. > 0 done with *r, 0 refused, < 0 error (why).
+ */
+int	 store_copy_to_server(const char *path, const char *uri,
+	    void (*progress)(const char *table, int64_t rows, int done, void *),
+	    void *arg, struct store_copied *r, char *why, size_t whysz);
 /*
  * Runs the engine's check of the store; its lines (up to outsz) go to
  * out. SQLite's is PRAGMA integrity_check; PostgreSQL's asks the catalogs
