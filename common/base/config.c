@@ -22,7 +22,9 @@ config_key_path(char *buf, size_t bufsz)
 	if ((p = getenv("IBCHANNEL_KEY_FILE")) != NULL && *p != '\0')
 		n = snprintf(buf, bufsz, "%s", p);
 	else {
-		db = store_default_path();
+		/* A store on a server has no directory: the default file's is used. */
+		db = store_on_server() ? store_default_file() :
+		    store_default_path();
 		if ((slash = strrchr(db, '/')) == NULL)
 			n = snprintf(buf, bufsz, "ibchannel.key");
 		else
@@ -383,12 +385,14 @@ config_install(int *version, int *created, const char **why)
 		*why = "key file path too long";
 		return 0;
 	}
-	if (!mkdir_parents(store_default_path(), why) ||
+	/* A server's URI is no path: only a file's directories are made. */
+	if ((!store_on_server() && !mkdir_parents(store_default_path(), why)) ||
 	    !mkdir_parents(path, why))
 		return 0;
 	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
-		snprintf(msg, sizeof(msg), "cannot create or migrate %s",
-		    store_default_path());
+		snprintf(msg, sizeof(msg), "cannot create or migrate %s%s%s",
+		    store_display_name(), *store_open_error() != '\0' ? ": " :
+		    "", store_open_error());
 		*why = msg;
 		return 0;
 	}

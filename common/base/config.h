@@ -8,7 +8,11 @@
 
 struct store;
 
-/* The key file path: IBCHANNEL_KEY_FILE, else ibchannel.key beside the store. 1 ok, 0 too long. */
+/*
+ * The key file path: IBCHANNEL_KEY_FILE, else ibchannel.key beside the
+ * store, or, for a store on a server, in the directory of the default
+ * store file (store_default_file). 1 ok, 0 too long.
+ */
 int	 config_key_path(char *buf, size_t bufsz);
 /*
  * The public base URL used in the webhook URLs given to Infobip, the one

@@ -53,12 +53,20 @@ extra_due(struct writer *w)
 	return 1;
 }
 
-/* Opens the writer's connection; one the file system lets only read is useless. */
+/*
+ * Opens the writer's connection; one the file system lets only read is
+ * useless. While the store cannot be opened every group tries again and
+ * fails its requests (503), so saying why is limited to once a minute.
+ */
 static int
 writer_open(struct writer *w)
 {
+	static struct log_limit	 said;
+
 	if (store_open(NULL, STORE_OPEN_EXISTING, &w->st) <= 0) {
-		log_error("store %s cannot be opened", store_default_path());
+		log_limited(&said, 60, LOGL_ERROR, "store %s cannot be opened%s%s",
+		    store_display_name(), *store_open_error() != '\0' ? ": " :
+		    "", store_open_error());
 		w->st = NULL;
 		return -1;
 	}
@@ -68,7 +76,7 @@ writer_open(struct writer *w)
 		return -1;
 	}
 	if (store_readonly(w->st)) {
-		log_error("store %s can only be read", store_default_path());
+		log_error("store %s can only be read", store_display_name());
 		store_close(w->st);
 		w->st = NULL;
 		return -1;

@@ -55,11 +55,34 @@ db_display_name(const char *path, char *buf, size_t bufsz)
 	return buf;
 }
 
+/* Why this thread's last db_open failed (db_open_error), as its engine said. */
+static _Thread_local char	 open_why[512];
+
+void
+db_open_failed(const char *why)
+{
+	snprintf(open_why, sizeof(open_why), "%s", why != NULL ? why : "");
+}
+
+const char *
+db_open_error(void)
+{
+	return open_why;
+}
+
+int
+db_unreachable(struct db *db)
+{
+	return db != NULL && db->engine->unreachable != NULL ?
+	    db->engine->unreachable(db) : 0;
+}
+
 int
 db_open(const char *path, enum db_open_mode mode, int full, struct db **out)
 {
 	size_t	 i;
 
+	open_why[0] = '\0';
 	for (i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
 		if (strncmp(path, engines[i].prefix,
 		    strlen(engines[i].prefix)) == 0)

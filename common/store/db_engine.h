@@ -40,6 +40,8 @@ struct db_engine {
 	int		 (*savepoint_end)(struct db *, int);
 	int		 (*durability)(struct db *, int);
 	int		 (*version)(struct db *);
+	/* Whether the server is out of reach (db_unreachable); NULL: an engine without a server. */
+	int		 (*unreachable)(struct db *);
 };
 
 /* The head of every engine's connection: which engine it is. */
@@ -51,6 +53,9 @@ struct db {
 struct db_stmt {
 	const struct db_engine	*engine;
 };
+
+/* An engine's open says why it failed (db_open_error): why is copied, for this thread. */
+void	 db_open_failed(const char *why);
 
 /* Each engine's open (the arguments and result of db_open). */
 int	 db_sqlite_open(const char *path, enum db_open_mode, int full,

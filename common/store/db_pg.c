@@ -138,12 +138,12 @@ struct pg_db {
 	int		 in_tx;
 	int		 sp_open;	/* STMT_SP is set in the transaction */
 	int		 lost;		/* the connection broke: reset at the next call */
-	int		 down_logged;	/* a failed reconnect was logged */
 	int		 readonly;	/* a standby */
 	int		 fk;		/* the last refusal was by a foreign key */
 	int		 disk_full;
 	int64_t		 changes;
 	char		 err[512];	/* the last error, passwords cut */
+	char		 secret[2][256];	/* the URI's password(s) as written, to cut */
 };
 
 static const struct db_engine pg_engine;
@@ -162,21 +162,73 @@ pgs(struct db_stmt *c)
 	return (struct pg_stmt *)c;
 }
 
+/* Replaces each what in buf (of bufsz) by with; what "" changes nothing. */
+static void
+replace_all(char *buf, size_t bufsz, const char *what, const char *with)
+{
+	char	 rest[512], *p = buf;
+	size_t	 len = strlen(what);
+
+	if (len == 0)
+		return;
+	while ((p = strstr(p, what)) != NULL) {
+		snprintf(rest, sizeof(rest), "%s", p + len);
+		snprintf(p, bufsz - (size_t)(p - buf), "%s%s", with, rest);
+		p += strlen(with);
+		if ((size_t)(p - buf) >= bufsz - 1)
+			break;
+	}
+}
+
+/*
+ * Keeps the password(s) written in uri (user:PASSWORD@ and ?password=)
+ * in db->secret, so that keep_error can cut them from any message that
+ * quotes the URI (libpq quotes it whole when it cannot parse it).
+ */
+static void
+keep_secrets(struct pg_db *db, const char *uri)
+{
+	const char	*auth, *at, *colon, *q;
+	size_t		 len;
+
+	if ((auth = strstr(uri, "://")) == NULL)
+		return;
+	auth += 3;
+	len = strcspn(auth, "/?#");
+	if ((at = memrchr(auth, '@', len)) != NULL &&
+	    (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
+		snprintf(db->secret[0], sizeof(db->secret[0]), "%.*s",
+		    (int)(at - colon - 1), colon + 1);
+	for (q = strchr(uri, '?'); q != NULL; q = strchr(q + 1, '&'))
+		if (strncmp(q + 1, "password=", 9) == 0)
+			snprintf(db->secret[1], sizeof(db->secret[1]), "%.*s",
+			    (int)strcspn(q + 10, "&#"), q + 10);
+}
+
 /*
  * Copies libpq's message into db->err on one line. libpq names the host
- * and user, never the password; anything from "password" on is cut all
- * the same, should a server or a future libpq quote a connection string.
+ * and user, never the password, but it quotes a URI it cannot parse: the
+ * URI's password is cut wherever it appears, and so is any
+ * "password=value" (a quoted connection string). What libpq says about a
+ * password ("password authentication failed") stays.
  */
 static const char *
 keep_error(struct pg_db *db, const char *msg)
 {
-	char	*p;
+	char	 rest[512], *p;
+	size_t	 i, n;
 
 	snprintf(db->err, sizeof(db->err), "%s", msg != NULL && *msg != '\0' ?
 	    msg : "unknown error");
-	if ((p = strstr(db->err, "password")) != NULL)
-		snprintf(p, sizeof(db->err) - (size_t)(p - db->err),
-		    "password (cut)");
+	for (i = 0; i < sizeof(db->secret) / sizeof(db->secret[0]); i++)
+		replace_all(db->err, sizeof(db->err), db->secret[i], "***");
+	for (p = db->err; (p = strstr(p, "password=")) != NULL; ) {
+		p += 9;
+		n = strcspn(p, " &'\"\n");
+		snprintf(rest, sizeof(rest), "%s", p + n);
+		snprintf(p, sizeof(db->err) - (size_t)(p - db->err), "***%s",
+		    rest);
+	}
 	for (p = db->err; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
@@ -197,6 +249,23 @@ notice(void *arg, const char *msg)
 	if ((p = strchr(line, '\n')) != NULL)
 		*p = '\0';
 	log_debug("postgresql: %s", line);
+}
+
+/*
+ * Logs what failed with db->err: a lost connection at most once a minute
+ * (every session of every thread finds it, and every retry would say it
+ * again), anything else each time.
+ */
+static void
+say_failed(struct pg_db *db, const char *what)
+{
+	static struct log_limit	 lost_said;
+
+	if (db->lost)
+		log_limited(&lost_said, 60, LOGL_ERROR, "%s: the connection to"
+		    " PostgreSQL is lost: %s", what, db->err);
+	else
+		log_error("%s: %s", what, db->err);
 }
 
 /*
@@ -233,7 +302,7 @@ exec_sql(struct pg_db *db, const char *what, const char *sql)
 		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
 		    pq.PQerrorMessage(db->conn));
 		note_lost(db, r);
-		log_error("%s: %s", what, db->err);
+		say_failed(db, what);
 	}
 	pq.PQclear(r);
 	return ok ? 1 : -1;
@@ -251,7 +320,7 @@ query_value(struct pg_db *db, const char *sql, char *buf, size_t bufsz)
 		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
 		    pq.PQerrorMessage(db->conn));
 		note_lost(db, r);
-		log_error("%s: %s", sql, db->err);
+		say_failed(db, sql);
 	} else if (pq.PQntuples(r) < 1 || pq.PQgetisnull(r, 0, 0))
 		rc = 0;
 	else {
@@ -280,6 +349,8 @@ session_setup(struct pg_db *db)
 static int
 ready(struct pg_db *db)
 {
+	static struct log_limit	 down_said, back_said;
+
 	if (!db->lost && pq.PQstatus(db->conn) == CONNECTION_OK)
 		return 1;
 	db->lost = 1;
@@ -291,9 +362,8 @@ ready(struct pg_db *db)
 	pq.PQreset(db->conn);
 	if (pq.PQstatus(db->conn) != CONNECTION_OK) {
 		keep_error(db, pq.PQerrorMessage(db->conn));
-		if (!db->down_logged)
-			log_error("postgresql: cannot reconnect: %s", db->err);
-		db->down_logged = 1;
+		log_limited(&down_said, 60, LOGL_ERROR, "postgresql: cannot"
+		    " reconnect: %s", db->err);
 		return -1;
 	}
 	db->gen++;
@@ -301,8 +371,7 @@ ready(struct pg_db *db)
 	db->sp_open = 0;
 	if (session_setup(db) < 0)
 		return -1;
-	log_warn("postgresql: reconnected");
-	db->down_logged = 0;
+	log_limited(&back_said, 60, LOGL_WARN, "postgresql: reconnected");
 	return 1;
 }
 
@@ -331,7 +400,8 @@ pg_version(struct db *kit)
  * Applies every embedded migration of sql/pg/ above the database's
  * version, each in its own transaction under an advisory lock (a second
  * process waits, then finds it done). An empty database (version 0) gets
- * the whole schema only when create. > 0 done, < 0 error (logged).
+ * the whole schema only when create. > 0 done, 0 an empty database not
+ * to be created (db_open_failed says so), < 0 error (logged).
  */
 static int
 migrate(struct pg_db *db, int create)
@@ -343,9 +413,9 @@ migrate(struct pg_db *db, int create)
 	if ((v = pg_version(&db->head)) < 0)
 		return -1;
 	if (v == 0 && !create) {
-		log_error("postgresql: the database holds no ibchannel store;"
-		    " run 'ibchannel init'");
-		return -1;
+		db_open_failed("the database holds no ibchannel store; run"
+		    " 'ibchannel init'");
+		return 0;
 	}
 	for (i = 0; i < pgembed_count; i++) {
 		if (pgembed[i].version <= v)
@@ -390,35 +460,45 @@ db_pg_open(const char *uri, enum db_open_mode mode, int full,
 	    "application_name", "client_encoding", "dbname", NULL };
 	const char	*values[5] = { "10", "ibchannel", "UTF8", uri, NULL };
 	struct pg_db	*db;
-	char		 name[512], buf[8];
+	char		 buf[8];
+	int		 rc;
 
 	*out = NULL;
-	if (pq_load() < 0)
+	if (pq_load() < 0) {
+		db_open_failed("cannot load " LIBPQ_SONAME " (apt-get install"
+		    " libpq5)");
 		return -1;
+	}
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return -1;
+	keep_secrets(db, uri);
 	db->head.engine = &pg_engine;
 	db->full = db->tx_full = full;
 	db->gen = 1;
 	buf[0] = '\0';
 	db->conn = pq.PQconnectdbParams(keys, values, 1);
+	/* Not logged here: the caller says it once, naming the store. */
 	if (db->conn == NULL || pq.PQstatus(db->conn) != CONNECTION_OK) {
 		keep_error(db, db->conn != NULL ? pq.PQerrorMessage(db->conn) :
 		    "out of memory");
-		log_error("postgresql %s: %s", db_display_name(uri, name,
-		    sizeof(name)), db->err);
+		db_open_failed(db->err);
 		goto err;
 	}
 	pq.PQsetNoticeProcessor(db->conn, notice, NULL);
 	if (session_setup(db) < 0 ||
 	    query_value(db, "SELECT pg_is_in_recovery()", buf,
-	    sizeof(buf)) < 0)
+	    sizeof(buf)) < 0) {
+		db_open_failed(db->err);
 		goto err;
+	}
 	db->readonly = strcmp(buf, "t") == 0;
 	/* A read opens as it is; a standby cannot be migrated. */
 	if (mode != DB_OPEN_READ && !db->readonly &&
-	    migrate(db, mode == DB_OPEN_CREATE) < 0)
+	    (rc = migrate(db, mode == DB_OPEN_CREATE)) <= 0) {
+		if (rc < 0)
+			db_open_failed(db->err);
 		goto err;
+	}
 	*out = &db->head;
 	return 1;
 err:
@@ -481,6 +561,13 @@ pg_data_version(struct db *kit)
 {
 	(void)kit;
 	return 0;
+}
+
+/* Whether the server is out of reach: the connection broke and was not made again yet. */
+static int
+pg_unreachable(struct db *kit)
+{
+	return pg(kit)->lost;
 }
 
 /* The last error, passwords cut. */
@@ -640,7 +727,7 @@ stmt_get(struct pg_db *db, const struct db_table *t, int which)
 		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
 		    pq.PQerrorMessage(db->conn));
 		note_lost(db, r);
-		log_error("%s: prepare: %s", c->name, db->err);
+		say_failed(db, c->name);
 		pq.PQclear(r);
 		return NULL;
 	}
@@ -766,11 +853,8 @@ execute(struct pg_stmt *c)
 	}
 	if (state != NULL && strcmp(state, "53100") == 0)
 		db->disk_full = 1;
-	if (note_lost(db, c->res))
-		log_error("%s: the connection to PostgreSQL is lost: %s",
-		    c->name, db->err);
-	else
-		log_error("%s: %s", c->name, db->err);
+	note_lost(db, c->res);
+	say_failed(db, c->name);
 	stmt_clear(c);
 	return DB_ERROR;
 }
@@ -909,8 +993,9 @@ pg_begin(struct db *kit, enum db_begin_mode mode)
 	struct pg_db	*db = pg(kit);
 
 	(void)mode;
+	/* ready said why, at most once a minute: every retry would say it. */
 	if (ready(db) < 0) {
-		log_error("BEGIN: %s", db->err);
+		log_debug("BEGIN: %s", db->err);
 		return -1;
 	}
 	if (exec_sql(db, "BEGIN", db->tx_full == db->full ? "BEGIN" :
@@ -933,7 +1018,7 @@ pg_commit(struct db *kit)
 	int		 ok;
 
 	if (db->lost) {
-		log_error("COMMIT: %s", db->err);
+		say_failed(db, "COMMIT");
 		pg_rollback(kit);
 		return -1;
 	}
@@ -946,7 +1031,7 @@ pg_commit(struct db *kit)
 		    "the transaction had failed: rolled back" :
 		    pq.PQresultErrorMessage(r));
 		note_lost(db, r);
-		log_error("COMMIT: %s", db->err);
+		say_failed(db, "COMMIT");
 	}
 	pq.PQclear(r);
 	if (!ok) {
@@ -1041,4 +1126,5 @@ static const struct db_engine pg_engine = {
 	.savepoint_end = pg_savepoint_end,
 	.durability = pg_durability,
 	.version = pg_version,
+	.unreachable = pg_unreachable,
 };

@@ -61,11 +61,19 @@ const char *
 store_default_path(void)
 {
 	const char	*p;
-	char		 exe[4096];
-	ssize_t		 n;
 
 	if ((p = getenv("IBCHANNEL_DB")) != NULL && *p != '\0')
 		return p;
+	return store_default_file();
+}
+
+const char *
+store_default_file(void)
+{
+	const char	*p;
+	char		 exe[4096];
+	ssize_t		 n;
+
 	/* Run from the build tree: the working copy's var/; installed: /var/lib. */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
@@ -75,6 +83,32 @@ store_default_path(void)
 			return "var/ibchannel.db";
 	}
 	return "/var/lib/ibchannel/ibchannel.db";
+}
+
+const char *
+store_display_name(void)
+{
+	static _Thread_local char	 buf[1024];
+
+	return db_display_name(store_default_path(), buf, sizeof(buf));
+}
+
+int
+store_on_server(void)
+{
+	return db_on_server(store_default_path());
+}
+
+const char *
+store_open_error(void)
+{
+	return db_open_error();
+}
+
+int
+store_unreachable(struct store *st)
+{
+	return st != NULL && db_unreachable(st->db);
 }
 
 unsigned int

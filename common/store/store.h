@@ -49,8 +49,38 @@ void	 store_close(struct store *);
  * and the programs check it before they start.
  */
 int	 store_sync_valid(const char **why);
-/* The path of the store IBCHANNEL_DB names, or the default. */
+/*
+ * The store IBCHANNEL_DB names (a file's path or a PostgreSQL URI, which
+ * may hold a password: never print it, print store_display_name), or the
+ * default, store_default_file.
+ */
 const char *store_default_path(void);
+/*
+ * The SQLite file the store is when IBCHANNEL_DB is unset: var/ibchannel.db
+ * when the program runs from the build tree, else
+ * /var/lib/ibchannel/ibchannel.db. Its directory is also where the key
+ * file goes by default when the store is on a server.
+ */
+const char *store_default_file(void);
+/*
+ * The store as logs, pages and messages may name it: a file's path, or a
+ * URI without its password. Each thread's own buffer, until its next call.
+ */
+const char *store_display_name(void);
+/* Whether the store (IBCHANNEL_DB) is on a database server: 1 yes, 0 a file. */
+int	 store_on_server(void);
+/*
+ * Why this thread's last store_open failed, when the engine gave a reason
+ * it did not log (a server that refused or could not be reached, with the
+ * reason; a database that holds no store); "" otherwise. No password.
+ */
+const char *store_open_error(void);
+/*
+ * Whether the store's server cannot be reached now (its connection broke
+ * and could not be made again; every call fails until it can): 1 yes, 0
+ * no, never for a file. The next call tries again.
+ */
+int	 store_unreachable(struct store *);
 /* Schema version after migration. */
 int	 store_version(struct store *);
 /*
