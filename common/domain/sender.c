@@ -265,10 +265,12 @@ stuck_wait(struct sender *s, enum sender_stuck why,
 	store_rollback(s->st);
 	store_sync_relaxed(s->st, 0);
 	s->failed = 0;		/* the answers not written are asked again */
+	/* Said once a minute across short outages too; another cause is news. */
+	if (s->stuck != why)
+		s->stuck_said = 0;
 	if (s->stuck_since == 0 || s->stuck != why) {
 		s->stuck_since = now;
 		s->stuck_wait = STUCK_WAIT_MIN;
-		s->stuck_said = 0;
 	} else if ((s->stuck_wait *= 2) > STUCK_WAIT_MAX)
 		s->stuck_wait = STUCK_WAIT_MAX;
 	s->stuck = why;

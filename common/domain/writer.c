@@ -61,12 +61,8 @@ extra_due(struct writer *w)
 static int
 writer_open(struct writer *w)
 {
-	static struct log_limit	 said;
-
 	if (store_open(NULL, STORE_OPEN_EXISTING, &w->st) <= 0) {
-		log_limited(&said, 60, LOGL_ERROR, "store %s cannot be opened%s%s",
-		    store_display_name(), *store_open_error() != '\0' ? ": " :
-		    "", store_open_error());
+		store_say_unopened();
 		w->st = NULL;
 		return -1;
 	}

@@ -53,27 +53,13 @@ key_check(struct store *st)
 	return rc;
 }
 
-/*
- * Says that the store cannot be opened, and why when the engine told: at
- * most once a minute, since every request says it while the store is away.
- */
-static void
-say_unopened(void)
-{
-	static struct log_limit	 said;
-
-	log_limited(&said, 60, LOGL_ERROR, "store %s cannot be opened%s%s",
-	    store_display_name(), *store_open_error() != '\0' ? ": " : "",
-	    store_open_error());
-}
-
 struct store *
 app_store(void)
 {
 	if (app_thread_store == NULL) {
 		if (store_open(NULL, STORE_OPEN_EXISTING,
 		    &app_thread_store) <= 0)
-			say_unopened();
+			store_say_unopened();
 		else if (key_check(app_thread_store) <= 0) {
 			store_close(app_thread_store);
 			app_thread_store = NULL;
@@ -191,7 +177,7 @@ app_run(const char *prog, app_handler fn)
 	 * checked again when a request opens it.
 	 */
 	if ((rc = store_open(NULL, STORE_OPEN_EXISTING, &st)) < 0)
-		say_unopened();
+		store_say_unopened();
 	else if (rc > 0 && (rc = key_check(st)) <= 0) {
 		store_close(st);
 		st = NULL;

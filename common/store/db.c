@@ -34,21 +34,39 @@ db_on_server(const char *path)
 	return 0;
 }
 
+int
+db_uri_password(const char *uri, size_t *start, size_t *len)
+{
+	const char	*auth, *at, *colon;
+
+	if (!db_on_server(uri) || (auth = strstr(uri, "://")) == NULL)
+		return 0;
+	auth += 3;
+	/*
+	 * Up to the last '@' before the options, not the first '/': a
+	 * password written with a '/' or an '@' unencoded is still one.
+	 */
+	if ((at = memrchr(auth, '@', strcspn(auth, "?#"))) == NULL ||
+	    (colon = memchr(auth, ':', (size_t)(at - auth))) == NULL)
+		return 0;
+	*start = (size_t)(colon + 1 - uri);
+	*len = (size_t)(at - colon - 1);
+	return 1;
+}
+
 const char *
 db_display_name(const char *path, char *buf, size_t bufsz)
 {
-	char	*auth, *at, *colon, *q;
-	size_t	 len;
+	char	*q;
+	size_t	 start, len;
 
 	snprintf(buf, bufsz, "%s", path != NULL ? path : "");
-	if (!db_on_server(buf) || (auth = strstr(buf, "://")) == NULL)
+	if (!db_on_server(buf))
 		return buf;
-	auth += 3;
 	/* user:password@hosts: the password goes; the user and hosts stay. */
-	len = strcspn(auth, "/?#");
-	if ((at = memrchr(auth, '@', len)) != NULL &&
-	    (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
-		memmove(colon, at, strlen(at) + 1);
+	if (db_uri_password(buf, &start, &len))
+		memmove(buf + start - 1, buf + start + len,
+		    strlen(buf + start + len) + 1);
 	/* ...?password=...: the options go whole. */
 	if ((q = strchr(buf, '?')) != NULL && strstr(q, "password") != NULL)
 		*q = '\0';

@@ -54,6 +54,13 @@ struct db_stmt {
 	const struct db_engine	*engine;
 };
 
+/*
+ * Where the password of uri's user information is (user:PASSWORD@hosts,
+ * up to the last '@' before the options): 1 with its offset and length,
+ * 0 when there is none.
+ */
+int	 db_uri_password(const char *uri, size_t *start, size_t *len);
+
 /* An engine's open says why it failed (db_open_error): why is copied, for this thread. */
 void	 db_open_failed(const char *why);
 

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "db_engine.h"
 #include "log.h"
+#include "parse.h"
 #include "sqlembed.h"
 
 /*
@@ -143,7 +144,7 @@ struct pg_db {
 	int		 disk_full;
 	int64_t		 changes;
 	char		 err[512];	/* the last error, passwords cut */
-	char		 secret[2][256];	/* the URI's password(s) as written, to cut */
+	char		 secret[4][256];	/* the URI's passwords, as written and decoded, to cut */
 };
 
 static const struct db_engine pg_engine;
@@ -181,6 +182,32 @@ replace_all(char *buf, size_t bufsz, const char *what, const char *with)
 }
 
 /*
+ * Keeps the len bytes of a password at p as written in the URI in
+ * db->secret[i], and as libpq reads it (percent-decoded) in
+ * db->secret[i + 1]: a message may quote either.
+ */
+static void
+keep_secret(struct pg_db *db, size_t i, const char *p, size_t len)
+{
+	char	*o = db->secret[i + 1];
+	size_t	 k;
+	int	 hi, lo;
+
+	snprintf(db->secret[i], sizeof(db->secret[i]), "%.*s", (int)len, p);
+	for (k = 0; k < len && o < db->secret[i + 1] +
+	    sizeof(db->secret[i + 1]) - 1; k++) {
+		if (p[k] == '%' && k + 2 < len &&
+		    (hi = parse_hex_digit(p[k + 1])) >= 0 &&
+		    (lo = parse_hex_digit(p[k + 2])) >= 0) {
+			*o++ = (char)(hi << 4 | lo);
+			k += 2;
+		} else
+			*o++ = p[k];
+	}
+	*o = '\0';
+}
+
+/*
  * Keeps the password(s) written in uri (user:PASSWORD@ and ?password=)
  * in db->secret, so that keep_error can cut them from any message that
  * quotes the URI (libpq quotes it whole when it cannot parse it).
@@ -188,29 +215,55 @@ replace_all(char *buf, size_t bufsz, const char *what, const char *with)
 static void
 keep_secrets(struct pg_db *db, const char *uri)
 {
-	const char	*auth, *at, *colon, *q;
-	size_t		 len;
+	const char	*q;
+	size_t		 start, len;
 
-	if ((auth = strstr(uri, "://")) == NULL)
-		return;
-	auth += 3;
-	len = strcspn(auth, "/?#");
-	if ((at = memrchr(auth, '@', len)) != NULL &&
-	    (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
-		snprintf(db->secret[0], sizeof(db->secret[0]), "%.*s",
-		    (int)(at - colon - 1), colon + 1);
+	if (db_uri_password(uri, &start, &len))
+		keep_secret(db, 0, uri + start, len);
 	for (q = strchr(uri, '?'); q != NULL; q = strchr(q + 1, '&'))
 		if (strncmp(q + 1, "password=", 9) == 0)
-			snprintf(db->secret[1], sizeof(db->secret[1]), "%.*s",
-			    (int)strcspn(q + 10, "&#"), q + 10);
+			keep_secret(db, 2, q + 10, strcspn(q + 10, "&#"));
+}
+
+/*
+ * Cuts from db->err each quoted piece ("...") that is part of a password
+ * of the URI: libpq quotes the piece of a URI it cannot read, and a
+ * password written with an unencoded '/' or ':' is read as a host or a
+ * port.
+ */
+static void
+cut_quoted_secrets(struct pg_db *db)
+{
+	char	 piece[256], *open, *close;
+	size_t	 i;
+
+	for (open = strchr(db->err, '"'); open != NULL &&
+	    (close = strchr(open + 1, '"')) != NULL;
+	    open = strchr(close + 1, '"')) {
+		if (close == open + 1 || (size_t)(close - open - 1) >=
+		    sizeof(piece))
+			continue;
+		snprintf(piece, sizeof(piece), "%.*s", (int)(close - open - 1),
+		    open + 1);
+		for (i = 0; i < sizeof(db->secret) / sizeof(db->secret[0]); i++)
+			if (db->secret[i][0] != '\0' &&
+			    strstr(db->secret[i], piece) != NULL) {
+				replace_all(open + 1, sizeof(db->err) -
+				    (size_t)(open + 1 - db->err), piece, "***");
+				close = strchr(open + 1, '"');
+				break;
+			}
+		if (close == NULL)
+			break;
+	}
 }
 
 /*
  * Copies libpq's message into db->err on one line. libpq names the host
  * and user, never the password, but it quotes a URI it cannot parse: the
- * URI's password is cut wherever it appears, and so is any
- * "password=value" (a quoted connection string). What libpq says about a
- * password ("password authentication failed") stays.
+ * URI's password is cut wherever it appears, whole or in a quoted piece,
+ * and so is any "password=value" (a quoted connection string). What
+ * libpq says about a password ("password authentication failed") stays.
  */
 static const char *
 keep_error(struct pg_db *db, const char *msg)
@@ -222,6 +275,7 @@ keep_error(struct pg_db *db, const char *msg)
 	    msg : "unknown error");
 	for (i = 0; i < sizeof(db->secret) / sizeof(db->secret[0]); i++)
 		replace_all(db->err, sizeof(db->err), db->secret[i], "***");
+	cut_quoted_secrets(db);
 	for (p = db->err; (p = strstr(p, "password=")) != NULL; ) {
 		p += 9;
 		n = strcspn(p, " &'\"\n");
@@ -278,9 +332,15 @@ note_lost(struct pg_db *db, const PGresult *r)
 	const char	*state = r != NULL ?
 	    pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
 
-	/* 08: connection exception; 57P01-03: the server shuts down or starts. */
-	if (pq.PQstatus(db->conn) == CONNECTION_BAD || (state != NULL &&
-	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)))
+	/*
+	 * 08: connection exception; 57P01-03: the server shuts down or
+	 * starts. An error without a SQLSTATE is libpq's own, about the
+	 * connection ("server closed the connection unexpectedly"), which
+	 * does not always leave the connection marked bad: a new session
+	 * settles it.
+	 */
+	if (pq.PQstatus(db->conn) == CONNECTION_BAD || state == NULL ||
+	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
 		db->lost = 1;
 	return db->lost;
 }

@@ -105,6 +105,16 @@ store_open_error(void)
 	return db_open_error();
 }
 
+void
+store_say_unopened(void)
+{
+	static struct log_limit	 said;
+
+	log_limited(&said, 60, LOGL_ERROR, "store %s cannot be opened%s%s",
+	    store_display_name(), *db_open_error() != '\0' ? ": " : "",
+	    db_open_error());
+}
+
 int
 store_unreachable(struct store *st)
 {

@@ -76,6 +76,13 @@ int	 store_on_server(void);
  */
 const char *store_open_error(void);
 /*
+ * Logs that this thread's last store_open failed, naming the store by its
+ * display name, with store_open_error's reason: at most once a minute in
+ * the process, for programs that try again at every request while the
+ * store is away.
+ */
+void	 store_say_unopened(void);
+/*
  * Whether the store's server cannot be reached now (its connection broke
  * and could not be made again; every call fails until it can): 1 yes, 0
  * no, never for a file. The next call tries again.

@@ -100,6 +100,10 @@ test_display_name(void)
 		  "postgresql://h1,h2/db?target_session_attrs=read-write" },
 		{ "/var/lib/ibchannel/ibchannel.db", "/var/lib/ibchannel/ibchannel.db" },
 		{ "u:secret@host", "u:secret@host" },
+		/* A password with '/', ':' or '@' unencoded is still cut. */
+		{ "postgresql://u:se/c:r@et@h:5432/db?port=1",
+		  "postgresql://u@h:5432/db?port=1" },
+		{ "postgresql://u@h/db", "postgresql://u@h/db" },
 	};
 	char	 buf[256];
 	size_t	 i;
