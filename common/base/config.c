@@ -377,12 +377,19 @@ config_install(int *version, int *created, const char **why)
 {
 	static char	 msg[PATH_MAX + 104];
 	struct store	*st;
+	const char	*bad;
 	char		 path[PATH_MAX];
 	int		 rc;
 
 	*why = NULL;
 	if (!config_key_path(path, sizeof(path))) {
 		*why = "key file path too long";
+		return 0;
+	}
+	if (!store_name_valid(&bad)) {
+		snprintf(msg, sizeof(msg), "store %s: %s", store_display_name(),
+		    bad);
+		*why = msg;
 		return 0;
 	}
 	/* A server's URI is no path: only a file's directories are made. */

@@ -1,4 +1,5 @@
 /* The database kit's one door (db.h): db_open picks the engine by the store's name, every other call goes to the connection's engine. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,14 +35,49 @@ db_on_server(const char *path)
 	return 0;
 }
 
+/*
+ * Where a name written as a URI ("scheme:/..." or "scheme://...") has its
+ * authority (after the scheme's slashes): 1 with *auth, 0 when the name
+ * is no URI (a file's path: its first '/' or '.' comes before any ':').
+ */
+static int
+uri_authority(const char *name, const char **auth)
+{
+	const char	*p = name;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.')
+		p++;
+	if (p[0] != ':' || p[1] != '/')
+		return 0;
+	for (p++; *p == '/'; p++)
+		;
+	*auth = p;
+	return 1;
+}
+
+int
+db_name_valid(const char *path, const char **why)
+{
+	const char	*auth;
+
+	*why = NULL;
+	if (db_on_server(path) || !uri_authority(path, &auth))
+		return 1;
+	*why = "written as a URI but not one PostgreSQL takes (it begins with"
+	    " postgresql:// or postgres://), nor a file's path";
+	return 0;
+}
+
 int
 db_uri_password(const char *uri, size_t *start, size_t *len)
 {
 	const char	*auth, *at, *colon;
 
-	if (!db_on_server(uri) || (auth = strstr(uri, "://")) == NULL)
+	if (!uri_authority(uri, &auth))
 		return 0;
-	auth += 3;
 	/*
 	 * Up to the last '@' before the options, not the first '/': a
 	 * password written with a '/' or an '@' unencoded is still one.
@@ -57,11 +93,12 @@ db_uri_password(const char *uri, size_t *start, size_t *len)
 const char *
 db_display_name(const char *path, char *buf, size_t bufsz)
 {
+	const char	*auth;
 	char	*q;
 	size_t	 start, len;
 
 	snprintf(buf, bufsz, "%s", path != NULL ? path : "");
-	if (!db_on_server(buf))
+	if (!uri_authority(buf, &auth))
 		return buf;
 	/* user:password@hosts: the password goes; the user and hosts stay. */
 	if (db_uri_password(buf, &start, &len))

@@ -105,8 +105,16 @@ int	 db_unreachable(struct db *);
 /* Whether path names a database server (a PostgreSQL URI) rather than a file. */
 int	 db_on_server(const char *path);
 /*
- * path as a log line or a page may show it: a server URI without its
- * password (nor its options, when they name one). Written into buf.
+ * Whether path can name a store: a file's path or a PostgreSQL URI. A
+ * name written as another URI ("mysql://", "postgresql:/host" with one
+ * slash) is refused: 0 with *why (static text), before anything makes a
+ * file or a directory of that name. 1 yes.
+ */
+int	 db_name_valid(const char *path, const char **why);
+/*
+ * path as a log line or a page may show it: a name written as a URI
+ * without its password (nor its options, when they name one). Written
+ * into buf.
  */
 const char *db_display_name(const char *path, char *buf, size_t bufsz);
 /* Finalizes every cached statement and closes; db_close(NULL) does nothing. */

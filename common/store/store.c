@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "db_engine.h"
 #include "log.h"
 #include "store.h"
 #include "store_private.h"
@@ -97,6 +98,12 @@ int
 store_on_server(void)
 {
 	return db_on_server(store_default_path());
+}
+
+int
+store_name_valid(const char **why)
+{
+	return db_name_valid(store_default_path(), why);
 }
 
 const char *
@@ -199,6 +206,11 @@ store_open(const char *path, enum store_open_mode mode, struct store **out)
 	}
 	if (path == NULL)
 		path = store_default_path();
+	db_open_failed(NULL);
+	if (!db_name_valid(path, &why)) {
+		db_open_failed(why);
+		return -1;
+	}
 	/* A server's database is always there; whether it holds a store, db_open says. */
 	if (mode != STORE_OPEN_CREATE && !db_on_server(path) &&
 	    stat(path, &sb) == -1)

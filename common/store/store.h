@@ -70,6 +70,12 @@ const char *store_display_name(void);
 /* Whether the store (IBCHANNEL_DB) is on a database server: 1 yes, 0 a file. */
 int	 store_on_server(void);
 /*
+ * Whether IBCHANNEL_DB can name a store (a file's path or a PostgreSQL
+ * URI): 1 yes, 0 with *why (static text) for a name written as another
+ * URI. store_open refuses such a name too.
+ */
+int	 store_name_valid(const char **why);
+/*
  * Why this thread's last store_open failed, when the engine gave a reason
  * it did not log (a server that refused or could not be reached, with the
  * reason; a database that holds no store); "" otherwise. No password.

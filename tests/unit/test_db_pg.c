@@ -104,13 +104,24 @@ test_display_name(void)
 		{ "postgresql://u:se/c:r@et@h:5432/db?port=1",
 		  "postgresql://u@h:5432/db?port=1" },
 		{ "postgresql://u@h/db", "postgresql://u@h/db" },
+		/* Written as a URI, but not one the store takes: cut all the same. */
+		{ "postgresql:/u:secret@h/db", "postgresql:/u@h/db" },
+		{ "mysql://u:secret@h/db", "mysql://u@h/db" },
+		{ "backup:2026.db", "backup:2026.db" },
 	};
-	char	 buf[256];
-	size_t	 i;
+	const char	*why;
+	char		 buf[256];
+	size_t		 i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK_STR(db_display_name(cases[i].in, buf, sizeof(buf)),
 		    cases[i].want, "display name of case %zu", i);
+	CHECK(db_name_valid("postgresql://x/y", &why) &&
+	    db_name_valid("var/ibchannel.db", &why) &&
+	    db_name_valid("backup:2026.db", &why) &&
+	    !db_name_valid("postgresql:/x/y", &why) && why != NULL &&
+	    !db_name_valid("postgresq://x/y", &why) &&
+	    !db_name_valid("mysql://x/y", &why), "which names can be stores");
 	CHECK(db_on_server("postgresql://x/y") && db_on_server("postgres://x") &&
 	    !db_on_server("var/ibchannel.db") && !db_on_server("host=x"),
 	    "which names are servers");
