@@ -388,7 +388,59 @@ r, _ = env2.post_as_infobip("/channel/%s/webhook/sms" % cid2, mo("uri-2"))
 env2.check(r is not None and r.status == 200, "started: the retried webhook is stored")
 env2.check(env2.sql1("SELECT COUNT(*) FROM messages WHERE infobip_id IN ('uri-1', 'uri-2')") == 2,
            "both MOs stored once")
+
+# Programs started while the server is down do not give up: they answer
+# 503 until it is back, then 200, still without a restart.
+cluster.halt("fast")
+seen_text.append(env2.read_var("lighttpd.out"))     # the new lighttpd writes a new one
+old = env2.procs.pop()
+old.terminate()
+old.wait(10)
+env2.start_lighttpd(1, "full")
+pids2 = fcgi_pids(env2)
+env2.check(len(pids2) == 3 and wait_for(lambda: get(env2, "/health")[0] == 503, 20),
+           "started with the server down: the programs run and /health answers 503",
+           repr(pids2))
+r = env2.post("/channel/%s/webhook/sms" % cid2, mo("uri-3"))
+env2.check(r.status == 503, "started with the server down: a webhook answers 503", r.text)
+cluster.start()
+r, _ = env2.post_as_infobip("/channel/%s/webhook/sms" % cid2, mo("uri-3"))
+env2.check(r is not None and r.status == 200 and get(env2, "/health")[0] == 200
+           and get(env2, "/admin/")[0] == 200 and fcgi_pids(env2) == pids2,
+           "the server started after them: the programs answer 200, not restarted")
+env2.check(env2.sql1("SELECT COUNT(*) FROM messages WHERE infobip_id = 'uri-3'") == 1,
+           "the MO retried after the server started is stored once")
 seen_text.append(env2.read_var("lighttpd.out"))
+
+# --- init with a URI makes nothing named after it ------------------------------------------
+
+# Without IBCHANNEL_KEY_FILE the key file goes where the default store file
+# would be: var/ beside build/'s working directory for a program run from
+# the build tree.
+cluster.create_database("away_key", owner=ROLE)
+work = tempfile.mkdtemp(prefix="ibc-pgwork-")
+atexit.register(shutil.rmtree, work, True)
+e = dict(env2.env, IBCHANNEL_DB=cluster.uri("away_key", ROLE, PASSWORD))
+del e["IBCHANNEL_KEY_FILE"]
+p = subprocess.run([os.path.join(BUILD, "ibchannel"), "init"], env=e, cwd=work,
+                   capture_output=True, text=True, timeout=60)
+seen_text.append(p.stdout + p.stderr)
+made = sorted(os.path.relpath(os.path.join(r, n), work)
+              for r, ds, fs in os.walk(work) for n in ds + fs)
+env2.check(p.returncode == 0 and "key file var/ibchannel.key created" in p.stdout
+           and made == ["var", "var/ibchannel.key"],
+           "init on a URI: the key file in the default store directory, nothing named after"
+           " the URI", "%r %r" % (p.stdout + p.stderr, made))
+for bad_name in ("postgresql:/%s:%s@/away_key" % (ROLE, PASSWORD),
+                 "mysql://%s:%s@localhost/away_key" % (ROLE, quote(PASSWORD, safe=""))):
+    p = subprocess.run([os.path.join(BUILD, "ibchannel"), "init"],
+                       env=dict(e, IBCHANNEL_DB=bad_name), cwd=work,
+                       capture_output=True, text=True, timeout=60)
+    seen_text.append(p.stdout + p.stderr)
+    made2 = sorted(os.listdir(work))
+    env2.check(p.returncode == 1 and len(p.stderr.splitlines()) == 1 and "URI" in p.stderr
+               and made2 == ["var"], "init refuses %s, making nothing" % bad_name.split(":")[0],
+               "%r %r" % (p.stderr, made2))
 
 # --- The command line's refusals ------------------------------------------------------------
 
