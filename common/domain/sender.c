@@ -34,17 +34,18 @@
 #define STUCK_WAIT_MAX	5.0	/* doubled each time up to this */
 #define STUCK_SAY_SECONDS 60	/* and the sender says that it waits at most this often */
 
-/* What the log says while the sender waits for the store, and once it works again. */
+/* What the log says while the sender waits for the store, and once it works again (after so long, how). */
 static const struct {
 	const char	*waiting;
 	const char	*over;
+	const char	*how;
 } stuck_says[] = {
 	[SENDER_STUCK_FULL] = { "the store's disk is full: nothing can be"
-	    " written or sent", "the store takes writes again, after %.0f s"
-	    " without space" },
+	    " written or sent", "the store takes writes again",
+	    "without space" },
 	[SENDER_STUCK_AWAY] = { "the store cannot be reached: nothing can be"
-	    " read, written or sent", "the store answers again, after %.0f s"
-	    " out of reach" },
+	    " read, written or sent", "the store answers again",
+	    "out of reach" },
 };
 
 /* The settings of retention, by enum store_retain, and what the log calls the rows. */
@@ -325,8 +326,9 @@ sender_run(struct store *st, const struct sender_opts *o,
 				goto failed;
 			beat = now_seconds();
 			if (s.stuck_since != 0) {
-				log_info(stuck_says[s.stuck].over,
-				    beat - s.stuck_since);
+				log_info("%s, after %.0f s %s",
+				    stuck_says[s.stuck].over,
+				    beat - s.stuck_since, stuck_says[s.stuck].how);
 				s.stuck_since = 0;
 			}
 		}

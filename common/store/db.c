@@ -36,9 +36,10 @@ db_on_server(const char *path)
 }
 
 /*
- * Where a name written as a URI ("scheme:/..." or "scheme://...") has its
+ * Where a name written as a URI ("scheme:/..." or "scheme://...", the
+ * scheme a letter, then letters, digits, '+', '-' or '.') has its
  * authority (after the scheme's slashes): 1 with *auth, 0 when the name
- * is no URI (a file's path: its first '/' or '.' comes before any ':').
+ * is no URI (a file's path: "/var/...", "var/...", "backup:2026.db").
  */
 static int
 uri_authority(const char *name, const char **auth)

@@ -331,16 +331,19 @@ note_lost(struct pg_db *db, const PGresult *r)
 {
 	const char	*state = r != NULL ?
 	    pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	int		 failed = r == NULL ||
+	    pq.PQresultStatus(r) == PGRES_FATAL_ERROR;
 
 	/*
 	 * 08: connection exception; 57P01-03: the server shuts down or
-	 * starts. An error without a SQLSTATE is libpq's own, about the
+	 * starts. A failure without a SQLSTATE is libpq's own, about the
 	 * connection ("server closed the connection unexpectedly"), which
 	 * does not always leave the connection marked bad: a new session
 	 * settles it.
 	 */
-	if (pq.PQstatus(db->conn) == CONNECTION_BAD || state == NULL ||
-	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)
+	if (pq.PQstatus(db->conn) == CONNECTION_BAD ||
+	    (failed && state == NULL) || (state != NULL &&
+	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)))
 		db->lost = 1;
 	return db->lost;
 }
