@@ -39,7 +39,9 @@ enum store_open_mode {
  * and applies pending migrations in one transaction. Returns > 0 and *out
  * (close with store_close), 0 when the file does not exist and mode is
  * STORE_OPEN_EXISTING, < 0 on error (also for an IBCHANNEL_SYNC that
- * store_sync_valid refuses; logged).
+ * store_sync_valid refuses; logged, except what store_open_error says,
+ * which the caller says: a server refusing or out of reach, a database
+ * without a store, a name that is no store's).
  */
 int	 store_open(const char *path, enum store_open_mode, struct store **out);
 void	 store_close(struct store *);
