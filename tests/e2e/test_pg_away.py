@@ -202,10 +202,12 @@ for i in range(QUEUED):
     uids.append(env.sql1("SELECT uid FROM messages WHERE id = ?", (int(p.stdout.strip()),)))
 env.check(len(set(uids)) == QUEUED and all(uids), "%d messages queued" % QUEUED)
 
+# --lock: the default lock file is named after the store, a URI here.
 lock = os.path.join(env.var, "sender.lock")
 sender = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "600",
                            "--lock", lock], env=env.env, stdout=subprocess.DEVNULL,
                           stderr=open(os.path.join(env.var, "sender.log"), "w"))
+atexit.register(lambda: sender.poll() is None and sender.kill())
 
 
 def sent_uids():
