@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -139,6 +140,7 @@ struct pg_db {
 	int		 in_tx;
 	int		 sp_open;	/* STMT_SP is set in the transaction */
 	int		 lost;		/* the connection broke: reset at the next call */
+	long		 tried_at;	/* the last failed reset (monotonic s + 1); 0 none */
 	int		 readonly;	/* a standby */
 	int		 fk;		/* the last refusal was by a foreign key */
 	int		 disk_full;
@@ -413,6 +415,7 @@ static int
 ready(struct pg_db *db)
 {
 	static struct log_limit	 down_said, back_said;
+	struct timespec		 now;
 
 	if (!db->lost && pq.PQstatus(db->conn) == CONNECTION_OK)
 		return 1;
@@ -422,6 +425,14 @@ ready(struct pg_db *db)
 		    " transaction");
 		return -1;
 	}
+	/*
+	 * One try a second at most: a server that does not answer holds
+	 * each try for connect_timeout, and every request would make one.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (db->tried_at != 0 && now.tv_sec + 1 - db->tried_at < 1)
+		return -1;
+	db->tried_at = now.tv_sec + 1;
 	pq.PQreset(db->conn);
 	if (pq.PQstatus(db->conn) != CONNECTION_OK) {
 		keep_error(db, pq.PQerrorMessage(db->conn));
@@ -429,6 +440,7 @@ ready(struct pg_db *db)
 		    " reconnect: %s", db->err);
 		return -1;
 	}
+	db->tried_at = 0;
 	db->gen++;
 	db->lost = 0;
 	db->sp_open = 0;
