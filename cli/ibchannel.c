@@ -576,8 +576,9 @@ open_needs(struct cli *c)
 	if ((rc = store_open(NULL, c->cmd->need & NEED_READ ?
 	    STORE_OPEN_READ : STORE_OPEN_EXISTING, &c->ops.st)) <= 0)
 		return say(1, rc == 0 ? "no store at %s; run 'ibchannel init'"
-		    " first" : "cannot open the store %s",
-		    store_default_path());
+		    " first" : "cannot open the store %s%s%s",
+		    store_display_name(), *store_open_error() != '\0' ? ": " :
+		    "", store_open_error());
 	if ((c->cmd->need & NEED_KEY) &&
 	    config_load_key(c->ops.st, c->key, &why) <= 0)
 		return say(1, "key file: %s", why != NULL ? why :

@@ -49,7 +49,7 @@ cmd_sender(struct cli *c)
 	struct sigaction	 sa;
 	const char		*v = OPT(c, FOR);
 	char			 lock[4096], *end;
-	int			 fd, rc;
+	int			 fd, rc, err;
 
 	memset(&so, 0, sizeof(so));
 	if (v != NULL) {
@@ -61,8 +61,14 @@ cmd_sender(struct cli *c)
 	}
 	if ((so.once = OPT(c, ONCE) != NULL) == (v != NULL))
 		return say(EXIT_USAGE, "give --once or --for SECONDS");
-	if ((rc = sender_lock(OPT(c, LOCK), lock, sizeof(lock), &fd)) < 0)
-		return say(1, "%s: %s", lock, strerror(errno));
+	/* The default lock is named after the store, which may hold a password. */
+	rc = sender_lock(OPT(c, LOCK), lock, sizeof(lock), &fd);
+	err = errno;
+	if (rc <= 0 && OPT(c, LOCK) == NULL)
+		snprintf(lock, sizeof(lock), "%s.sender.lock",
+		    store_display_name());
+	if (rc < 0)
+		return say(1, "%s: %s", lock, strerror(err));
 	if (rc == 0)
 		return say(0, "another sender holds %s; leaving", lock);
 	memset(&sa, 0, sizeof(sa));

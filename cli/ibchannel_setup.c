@@ -28,7 +28,7 @@ cmd_init(struct cli *c)
 		return say(1, "%s", why);
 	config_key_path(path, sizeof(path));
 	printf("store %s at schema version %d\nkey file %s %s\n",
-	    store_default_path(), version, path, created ? "created" : "kept");
+	    store_display_name(), version, path, created ? "created" : "kept");
 	return 0;
 }
 
@@ -332,7 +332,7 @@ cmd_restore(struct cli *c)
 	printf("restored %s (schema version %d) into %s\nthe replaced store"
 	    " is kept as %s\n%lld unsent message(s) will be looked up in"
 	    " Infobip's logs before any is sent again\n", c->arg[0],
-	    r.version, store_default_path(), r.kept, (long long)r.unsure);
+	    r.version, store_display_name(), r.kept, (long long)r.unsure);
 	if (r.paused > 0)
 		printf("%lld campaign(s) paused: recipients released after the"
 		    " backup would be released again; compare with the replaced"

@@ -5,9 +5,13 @@ stopped and removed at exit.
 PostgreSQL refuses to run as root: as root the cluster belongs to the
 user 'postgres' (made by Debian's postgresql package) and its programs run
 as that user; otherwise as whoever runs the tests. Either way the cluster's
-superuser is 'postgres', reached with trust over the socket.
+superuser is 'postgres', reached with trust over the socket; with
+Cluster(passwords=True) every other role must give its password
+(scram-sha-256), as a production server asks.
 
 From Python:   with pg.Cluster() as c: uri = c.create_database("x")
+               c.create_role("ib", "pw"); c.create_database("y", owner="ib")
+               c.halt("fast"); c.start()   stops and starts the same cluster
 From a shell:  python3 tests/pg.py exec -- COMMAND [ARG...]
                runs COMMAND with IBCHANNEL_TEST_PG set to the URI of a fresh
                database and IBCHANNEL_TEST_PG_RESTART to a shell command that
@@ -72,13 +76,16 @@ def _as_owner(argv):
 
 
 class Cluster:
-    """One server in a temporary directory: start(), uri(), restart(), stop()."""
+    """One server in a temporary directory: start(), uri(), restart(),
+    halt(), stop(). passwords: roles other than the superuser log in with a
+    password (pg_hba.conf: scram-sha-256 on the socket)."""
 
-    def __init__(self, root=None):
+    def __init__(self, root=None, passwords=False):
         self.bin = bindir()
         self.root = root
         self.running = False
         self.own_dir = root is None
+        self.passwords = passwords
 
     @property
     def data(self):
@@ -108,12 +115,23 @@ class Cluster:
                 SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C",
                 "--no-sync"]), check=True, stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE, timeout=120, cwd=self.root)
+            if self.passwords:
+                self._write_hba()
         opts = ("-k %s -c listen_addresses='' -p %d -c fsync=off"
                 % (self.root, PORT))
         self._ctl("-o", opts, "start")
         self.running = True
         self.wait(deadline)
         return self
+
+    def _write_hba(self):
+        """pg_hba.conf: the superuser by trust, every other role by password."""
+        path = os.path.join(self.data, "pg_hba.conf")
+        with open(path, "w") as f:
+            f.write("local all %s trust\nlocal all all scram-sha-256\n" % SUPERUSER)
+        pw = _owner()
+        if pw is not None:
+            os.chown(path, pw.pw_uid, pw.pw_gid)
 
     def wait(self, deadline=60):
         """Waits until the server answers a query, at most deadline seconds."""
@@ -139,14 +157,25 @@ class Cluster:
         return subprocess.run(self.psql(db, sql), check=True,
                               capture_output=True, text=True).stdout
 
-    def uri(self, db="postgres"):
-        """The libpq URI of database db on this server's socket."""
-        return "postgresql://%s@/%s?host=%s&port=%d" % (SUPERUSER, db,
-                                                         self.root, PORT)
+    def uri(self, db="postgres", user=SUPERUSER, password=None):
+        """The libpq URI of database db on this server's socket, as user
+        (with password in it when given: percent-encoded)."""
+        import urllib.parse
+        auth = user if password is None else "%s:%s" % (
+            user, urllib.parse.quote(password, safe=""))
+        return "postgresql://%s@/%s?host=%s&port=%d" % (auth, db, self.root,
+                                                         PORT)
 
-    def create_database(self, name):
-        """A new empty database; its URI."""
-        self.query("postgres", 'CREATE DATABASE "%s"' % name)
+    def create_role(self, name, password):
+        """A role that logs in with password."""
+        self.query("postgres", "CREATE ROLE \"%s\" LOGIN PASSWORD '%s'" % (
+            name, password.replace("'", "''")))
+
+    def create_database(self, name, owner=None):
+        """A new empty database (owned by owner, when given); its URI, as
+        the superuser."""
+        self.query("postgres", 'CREATE DATABASE "%s"%s' % (
+            name, ' OWNER "%s"' % owner if owner else ""))
         return self.uri(name)
 
     def restart(self):
@@ -154,6 +183,12 @@ class Cluster:
         self._ctl("-m", "fast", "restart")
         self.running = True
         self.wait()
+
+    def halt(self, mode="fast"):
+        """Stops the server (pg_ctl's mode: smart, fast or immediate) and
+        keeps its directory: start() starts it again."""
+        self._ctl("-m", mode, "stop")
+        self.running = False
 
     def stop(self):
         """Stops the server and removes the directory (when it made it)."""

@@ -377,6 +377,7 @@ config_install(int *version, int *created, const char **why)
 {
 	static char	 msg[PATH_MAX + 104];
 	struct store	*st;
+	const char	*bad;
 	char		 path[PATH_MAX];
 	int		 rc;
 
@@ -385,14 +386,20 @@ config_install(int *version, int *created, const char **why)
 		*why = "key file path too long";
 		return 0;
 	}
+	if (!store_name_valid(&bad)) {
+		snprintf(msg, sizeof(msg), "store %s: %s", store_display_name(),
+		    bad);
+		*why = msg;
+		return 0;
+	}
 	/* A server's URI is no path: only a file's directories are made. */
-	if ((!store_on_server(NULL) &&
-	    !mkdir_parents(store_default_path(), why)) ||
+	if ((!store_on_server(NULL) && !mkdir_parents(store_default_path(), why)) ||
 	    !mkdir_parents(path, why))
 		return 0;
 	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {
-		snprintf(msg, sizeof(msg), "cannot create or migrate %s",
-		    store_default_path());
+		snprintf(msg, sizeof(msg), "cannot create or migrate %s%s%s",
+		    store_display_name(), *store_open_error() != '\0' ? ": " :
+		    "", store_open_error());
 		*why = msg;
 		return 0;
 	}

@@ -10,8 +10,8 @@ struct store;
 
 /*
  * The key file path: IBCHANNEL_KEY_FILE, else ibchannel.key beside the
- * store (a store on a server: in the default store's directory). 1 ok, 0
- * too long.
+ * store, or, for a store on a server, in the directory of the default
+ * store file (store_default_file). 1 ok, 0 too long.
  */
 int	 config_key_path(char *buf, size_t bufsz);
 /*

@@ -1,4 +1,5 @@
 /* Process log: one line per event on standard error, control characters escaped. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -107,23 +108,71 @@ log_has_control(const char *s)
 	return 0;
 }
 
-void
-log_write(enum log_level level, const char *fmt, ...)
+/* Formats, escapes and writes one line at level, tail (may be NULL) after it; log_write and log_limited end here. */
+static void __attribute__((format(printf, 3, 0)))
+log_vwrite(enum log_level level, const char *tail, const char *fmt,
+    va_list ap)
 {
 	char		 raw[2048], line[4096], stamp[32];
-	va_list		 ap;
 	time_t		 now;
 	struct tm	 tm;
+	size_t		 n;
 
-	if (level > log_max)
-		return;
-	va_start(ap, fmt);
 	vsnprintf(raw, sizeof(raw), fmt, ap);
-	va_end(ap);
+	if (tail != NULL && (n = strlen(raw)) < sizeof(raw))
+		snprintf(raw + n, sizeof(raw) - n, "%s", tail);
 	log_escape(raw, line, sizeof(line));
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fprintf(stderr, "%s %s %s: %s\n", stamp, log_prog, log_names[level],
 	    line);
+}
+
+void
+log_write(enum log_level level, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (level > log_max)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(level, NULL, fmt, ap);
+	va_end(ap);
+}
+
+int
+log_limited(struct log_limit *l, int seconds, enum log_level level,
+    const char *fmt, ...)
+{
+	static pthread_mutex_t	 mu = PTHREAD_MUTEX_INITIALIZER;
+	struct timespec		 ts;
+	unsigned long		 held;
+	char			 tail[96];
+	va_list			 ap;
+	long			 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* +1: a clock that starts near 0 must not read as "never said". */
+	now = (long)ts.tv_sec + 1;
+	pthread_mutex_lock(&mu);
+	if (l->last != 0 && now - l->last < seconds) {
+		l->held++;
+		pthread_mutex_unlock(&mu);
+		return 0;
+	}
+	held = l->held;
+	l->held = 0;
+	l->last = now;
+	pthread_mutex_unlock(&mu);
+	if (level > log_max)
+		return 1;
+	tail[0] = '\0';
+	if (held > 0)
+		snprintf(tail, sizeof(tail), " (%lu more like it in the last"
+		    " %d s)", held, seconds);
+	va_start(ap, fmt);
+	log_vwrite(level, tail, fmt, ap);
+	va_end(ap);
+	return 1;
 }

@@ -18,6 +18,25 @@ void	log_init(const char *prog);
 void	log_write(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/*
+ * A kind of line that comes in bursts while a cause lasts (the store
+ * away, under load: every request and every retry would say it): said
+ * at most once a period, with how many were held back meanwhile. Declare
+ * one per kind, static, zeroed; log_limited is safe from any thread.
+ */
+struct log_limit {
+	long		 last;		/* when it was last said (monotonic s); 0 never */
+	unsigned long	 held;		/* lines held back since */
+};
+
+/*
+ * Writes the line as log_write does when l's period (seconds) has passed
+ * since it last did, adding how many were held back in between; else
+ * only counts it. Returns 1 written, 0 held back.
+ */
+int	log_limited(struct log_limit *l, int seconds, enum log_level,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 #define log_error(...)	log_write(LOGL_ERROR, __VA_ARGS__)
 #define log_warn(...)	log_write(LOGL_WARN, __VA_ARGS__)
 #define log_info(...)	log_write(LOGL_INFO, __VA_ARGS__)

@@ -30,9 +30,23 @@
 #define RETAIN_BATCH_MIN 20	/* at least; in between it adapts so that */
 #define RETAIN_HOLD_MS	4.0	/* one holds the write lock about this long at most, */
 #define RETAIN_SHARE	5	/* and retention holds it 1/RETAIN_SHARE of the time at most */
-#define FULL_WAIT_MIN	0.1	/* the disk is full: the first wait before trying again, */
-#define FULL_WAIT_MAX	5.0	/* doubled each time up to this */
-#define FULL_SAY_SECONDS 60	/* and the sender says that it waits at most this often */
+#define STUCK_WAIT_MIN	0.1	/* the store takes no work: the first wait before trying again, */
+#define STUCK_WAIT_MAX	5.0	/* doubled each time up to this */
+#define STUCK_SAY_SECONDS 60	/* and the sender says that it waits at most this often */
+
+/* What the log says while the sender waits for the store, and once it works again (after so long, how). */
+static const struct {
+	const char	*waiting;
+	const char	*over;
+	const char	*how;
+} stuck_says[] = {
+	[SENDER_STUCK_FULL] = { "the store's disk is full: nothing can be"
+	    " written or sent", "the store takes writes again",
+	    "without space" },
+	[SENDER_STUCK_AWAY] = { "the store cannot be reached: nothing can be"
+	    " read, written or sent", "the store answers again",
+	    "out of reach" },
+};
 
 /* The settings of retention, by enum store_retain, and what the log calls the rows. */
 static const struct {
@@ -226,32 +240,54 @@ sender_lock(const char *path, char *buf, size_t bufsz, int *fd)
 }
 
 /*
- * After a write failed for want of space on the store's disk: the failed
+ * Why the last failed call leaves the store unable to take work for now
+ * (a full disk, a server out of reach), or SENDER_STUCK_NONE for any other
+ * failure. Forgets the full-disk note.
+ */
+static enum sender_stuck
+stuck_cause(struct store *st)
+{
+	if (store_take_disk_full(st))
+		return SENDER_STUCK_FULL;
+	if (store_unreachable(st))
+		return SENDER_STUCK_AWAY;
+	return SENDER_STUCK_NONE;
+}
+
+/*
+ * After a call failed because the store takes no work (why): the failed
  * turn is undone and the sender waits before the next one, twice as long
- * each time up to FULL_WAIT_MAX (less when told to quit), saying so at most
- * once a minute. What the turn had claimed comes back when its claims
- * lapse; what it had marked as sent is looked up before any new send.
+ * each time up to STUCK_WAIT_MAX (less when told to quit), saying so at
+ * most once a minute. What the turn had claimed comes back when its
+ * claims lapse; what it had marked as sent is looked up before any new
+ * send. A store on a server comes back through the next call, which
+ * connects again.
  */
 static void
-full_wait(struct sender *s, volatile sig_atomic_t *quit)
+stuck_wait(struct sender *s, enum sender_stuck why,
+    volatile sig_atomic_t *quit)
 {
 	double	 now = now_seconds(), until;
 
 	store_rollback(s->st);
 	store_sync_relaxed(s->st, 0);
 	s->failed = 0;		/* the answers not written are asked again */
-	if (s->full_since == 0) {
-		s->full_since = now;
-		s->full_wait = FULL_WAIT_MIN;
-	} else if ((s->full_wait *= 2) > FULL_WAIT_MAX)
-		s->full_wait = FULL_WAIT_MAX;
-	if (s->full_said == 0 || now - s->full_said >= FULL_SAY_SECONDS) {
-		log_warn("the store's disk is full: nothing can be written or"
-		    " sent; trying again every %.0f s at most until it takes"
-		    " writes (said once a minute)", FULL_WAIT_MAX);
-		s->full_said = now;
+	/* Said once a minute across short outages too; another cause is news. */
+	if (s->stuck != why)
+		s->stuck_said = 0;
+	if (s->stuck_since == 0 || s->stuck != why) {
+		s->stuck_since = now;
+		s->stuck_wait = STUCK_WAIT_MIN;
+	} else if ((s->stuck_wait *= 2) > STUCK_WAIT_MAX)
+		s->stuck_wait = STUCK_WAIT_MAX;
+	s->stuck = why;
+	if (s->stuck_said == 0 || now - s->stuck_said >= STUCK_SAY_SECONDS) {
+		log_warn("%s; trying again every %.0f s at most until it"
+		    " works (said once a minute)", stuck_says[why].waiting,
+		    STUCK_WAIT_MAX);
+		s->stuck_said = now;
 	}
-	for (until = now + s->full_wait; !*quit && now_seconds() < until;)
+	for (until = now + s->stuck_wait; !*quit && now_seconds() < until;)
 		usleep(20000);
 }
 
@@ -260,15 +296,17 @@ sender_run(struct store *st, const struct sender_opts *o,
     volatile sig_atomic_t *quit)
 {
 	struct sender	 s;
-	const char	*why;
+	enum sender_stuck why;
+	const char	*whykey;
 	double		 end, poll, swept = 0, matched = 0, beat = 0;
 	long		 applied, closed, released, freed;
 	int		 sent, started, retaining, dead_freed = 0, ret = 1;
 
 	memset(&s, 0, sizeof(s));
 	s.st = st;
-	if (config_load_key(st, s.key, &why) <= 0) {
-		log_error("key file: %s", why != NULL ? why : "unreadable");
+	if (config_load_key(st, s.key, &whykey) <= 0) {
+		log_error("key file: %s", whykey != NULL ? whykey :
+		    "unreadable");
 		return 1;
 	}
 	cfg_load(st, &s.cfg);
@@ -289,14 +327,15 @@ sender_run(struct store *st, const struct sender_opts *o,
 		int stopping = *quit || (!o->once && now_seconds() >= end);
 
 		/* /health and the metrics tell when the sender last ran. */
-		if (now_seconds() - beat >= BEAT_SECONDS || s.full_since != 0) {
+		if (now_seconds() - beat >= BEAT_SECONDS || s.stuck_since != 0) {
 			if (store_heartbeat(st, "sender") < 0)
 				goto failed;
 			beat = now_seconds();
-			if (s.full_since != 0) {
-				log_info("the store takes writes again, after"
-				    " %.0f s without space", beat - s.full_since);
-				s.full_since = 0;
+			if (s.stuck_since != 0) {
+				log_info("%s, after %.0f s %s",
+				    stuck_says[s.stuck].over,
+				    beat - s.stuck_since, stuck_says[s.stuck].how);
+				s.stuck_since = 0;
 			}
 		}
 		/* What a sender killed here had claimed but not yet sent goes now. */
@@ -360,15 +399,18 @@ sender_run(struct store *st, const struct sender_opts *o,
 		}
 		continue;
 failed:
-		/* A full disk is waited out; any other failure ends the run. */
-		if (!store_take_disk_full(st) || o->once)
+		/*
+		 * A full disk or a server out of reach is waited out; any
+		 * other failure ends the run.
+		 */
+		if ((why = stuck_cause(st)) == SENDER_STUCK_NONE || o->once)
 			goto out;
 		if (stopping) {
-			log_warn("the store's disk is still full at the end of"
-			    " this run: what is queued waits for the next one");
+			log_warn("%s at the end of this run: what is queued waits"
+			    " for the next one", stuck_says[why].waiting);
 			break;
 		}
-		full_wait(&s, quit);
+		stuck_wait(&s, why, quit);
 	}
 	ret = 0;
 out:

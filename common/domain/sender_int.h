@@ -35,6 +35,13 @@ struct retain {
 	double	 resume;		/* paced: no batch before this time */
 };
 
+/* Why the sender waits instead of working: the store's disk is full, or its server is out of reach. */
+enum sender_stuck {
+	SENDER_STUCK_NONE,
+	SENDER_STUCK_FULL,
+	SENDER_STUCK_AWAY,
+};
+
 struct sender {
 	struct store		*st;
 	struct ib_client	*ib;
@@ -47,9 +54,10 @@ struct sender {
 	int			 failed;	/* a store error happened */
 	struct agent_tag	*answered;	/* finished calls not yet written */
 	struct retain		 retain;
-	double			 full_since;	/* writes fail for want of space since; 0: not */
-	double			 full_wait;	/* the last wait for space */
-	double			 full_said;	/* when the log last said so */
+	enum sender_stuck	 stuck;		/* why the store takes no work now, if it does not */
+	double			 stuck_since;	/* since when; 0: it takes work */
+	double			 stuck_wait;	/* the last wait */
+	double			 stuck_said;	/* when the log last said so */
 };
 
 /* Seconds on the monotonic clock: latencies, waits and paces. */

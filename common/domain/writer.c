@@ -30,6 +30,7 @@ struct writer {
 	struct store	*st;		/* the writer thread's own connection */
 	struct writer_opts opts;
 	struct timespec	 extra_at;	/* when extra last rode along (CLOCK_MONOTONIC) */
+	long		 open_failed;	/* when the store last failed to open (monotonic s + 1); 0 not */
 };
 
 /*
@@ -53,22 +54,42 @@ extra_due(struct writer *w)
 	return 1;
 }
 
-/* Opens the writer's connection; one the file system lets only read is useless. */
+/*
+ * Opens the writer's connection; one the file system lets only read is
+ * useless. While the store cannot be opened every group tries again and
+ * fails its requests (503), so saying why is limited to once a minute.
+ */
 static int
 writer_open(struct writer *w)
 {
+	struct timespec	 now;
+
+	/*
+	 * After a server refused or did not answer, one try a second at
+	 * most: a server that does not answer holds a try for its connect
+	 * timeout, and the groups queued meanwhile would each wait for one
+	 * of their own; they are refused at once.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (w->open_failed != 0 && now.tv_sec + 1 - w->open_failed < 1)
+		return -1;
 	if (store_open(NULL, STORE_OPEN_EXISTING, &w->st) <= 0) {
-		log_error("store %s cannot be opened", store_default_path());
+		store_say_unopened();
 		w->st = NULL;
+		/* A server's refusal or silence; a file costs nothing to retry. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (*store_open_error() != '\0')
+			w->open_failed = now.tv_sec + 1;
 		return -1;
 	}
+	w->open_failed = 0;
 	if (w->opts.on_open != NULL && w->opts.on_open(w->st) <= 0) {
 		store_close(w->st);
 		w->st = NULL;
 		return -1;
 	}
 	if (store_readonly(w->st)) {
-		log_error("store %s can only be read", store_default_path());
+		log_error("store %s can only be read", store_display_name());
 		store_close(w->st);
 		w->st = NULL;
 		return -1;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <fcgiapp.h>
 
@@ -53,15 +54,31 @@ key_check(struct store *st)
 	return rc;
 }
 
+/*
+ * Opened at the thread's first need; after a server refused or did not
+ * answer, tried again at most once a second: a server that does not
+ * answer holds each try for its connect timeout, which every request
+ * would wait for.
+ */
 struct store *
 app_store(void)
 {
+	static _Thread_local long	 failed_at;	/* monotonic s + 1; 0 not */
+	struct timespec			 now;
+
 	if (app_thread_store == NULL) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (failed_at != 0 && now.tv_sec + 1 - failed_at < 1)
+			return NULL;
+		failed_at = 0;
 		if (store_open(NULL, STORE_OPEN_EXISTING,
-		    &app_thread_store) <= 0)
-			log_error("store %s cannot be opened",
-			    store_default_path());
-		else if (key_check(app_thread_store) <= 0) {
+		    &app_thread_store) <= 0) {
+			store_say_unopened();
+			/* A server's refusal or silence; a file costs nothing to retry. */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (*store_open_error() != '\0')
+				failed_at = now.tv_sec + 1;
+		} else if (key_check(app_thread_store) <= 0) {
 			store_close(app_thread_store);
 			app_thread_store = NULL;
 		}
@@ -177,8 +194,9 @@ app_run(const char *prog, app_handler fn)
 	 * loudly. A store that does not exist yet, or cannot tell now, is
 	 * checked again when a request opens it.
 	 */
-	if (store_open(NULL, STORE_OPEN_EXISTING, &st) > 0 &&
-	    (rc = key_check(st)) <= 0) {
+	if ((rc = store_open(NULL, STORE_OPEN_EXISTING, &st)) < 0)
+		store_say_unopened();
+	else if (rc > 0 && (rc = key_check(st)) <= 0) {
 		store_close(st);
 		st = NULL;
 		if (rc == 0) {

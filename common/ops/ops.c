@@ -358,11 +358,11 @@ ops_restore(const char *backup, struct store_restored *r,
 	if (backup == NULL || *backup == '\0')
 		return ops_fail(e, OPS_INVALID, "path", "no backup named to"
 		    " restore");
-	/*
-	 * The sender's lock: cron's next sender waits out the restore. A
-	 * store on a server has none (its senders share it); the store then
-	 * refuses the restore, which is PostgreSQL's own tools' work.
-	 */
+	/* Before the lock, which is a file named after the store's. */
+	if (store_on_server(NULL))
+		return ops_fail(e, OPS_REFUSED, "path", "the store is on a"
+		    " PostgreSQL server: restore it with pg_restore or psql");
+	/* The sender's lock: cron's next sender waits out the restore. */
 	if ((rc = sender_lock(NULL, lock, sizeof(lock), &fd)) < 0)
 		return ops_fail(e, OPS_FAILED, "path", "%.200s: %s", lock,
 		    strerror(errno));

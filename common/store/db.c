@@ -1,4 +1,5 @@
 /* The database kit's one door (db.h): db_open picks the engine by the store's name, every other call goes to the connection's engine. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,25 +35,102 @@ db_on_server(const char *path)
 	return 0;
 }
 
+/*
+ * Where a name written as a URI ("scheme:/..." or "scheme://...", the
+ * scheme a letter, then letters, digits, '+', '-' or '.') has its
+ * authority (after the scheme's slashes): 1 with *auth, 0 when the name
+ * is no URI (a file's path: "/var/...", "var/...", "backup:2026.db").
+ */
+static int
+uri_authority(const char *name, const char **auth)
+{
+	const char	*p = name;
+
+	if (!isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.')
+		p++;
+	if (p[0] != ':' || p[1] != '/')
+		return 0;
+	for (p++; *p == '/'; p++)
+		;
+	*auth = p;
+	return 1;
+}
+
+int
+db_name_valid(const char *path, const char **why)
+{
+	const char	*auth;
+
+	*why = NULL;
+	if (db_on_server(path) || !uri_authority(path, &auth))
+		return 1;
+	*why = "written as a URI but not one PostgreSQL takes (it begins with"
+	    " postgresql:// or postgres://), nor a file's path";
+	return 0;
+}
+
+int
+db_uri_password(const char *uri, size_t *start, size_t *len)
+{
+	const char	*auth, *at, *colon;
+
+	if (!uri_authority(uri, &auth))
+		return 0;
+	/*
+	 * Up to the last '@' before the options, not the first '/': a
+	 * password written with a '/' or an '@' unencoded is still one.
+	 */
+	if ((at = memrchr(auth, '@', strcspn(auth, "?#"))) == NULL ||
+	    (colon = memchr(auth, ':', (size_t)(at - auth))) == NULL)
+		return 0;
+	*start = (size_t)(colon + 1 - uri);
+	*len = (size_t)(at - colon - 1);
+	return 1;
+}
+
 const char *
 db_display_name(const char *path, char *buf, size_t bufsz)
 {
-	char	*auth, *at, *colon, *q;
-	size_t	 len;
+	const char	*auth;
+	char	*q;
+	size_t	 start, len;
 
 	snprintf(buf, bufsz, "%s", path != NULL ? path : "");
-	if (!db_on_server(buf) || (auth = strstr(buf, "://")) == NULL)
+	if (!uri_authority(buf, &auth))
 		return buf;
-	auth += 3;
 	/* user:password@hosts: the password goes; the user and hosts stay. */
-	len = strcspn(auth, "/?#");
-	if ((at = memrchr(auth, '@', len)) != NULL &&
-	    (colon = memchr(auth, ':', (size_t)(at - auth))) != NULL)
-		memmove(colon, at, strlen(at) + 1);
+	if (db_uri_password(buf, &start, &len))
+		memmove(buf + start - 1, buf + start + len,
+		    strlen(buf + start + len) + 1);
 	/* ...?password=...: the options go whole. */
 	if ((q = strchr(buf, '?')) != NULL && strstr(q, "password") != NULL)
 		*q = '\0';
 	return buf;
+}
+
+/* Why this thread's last db_open failed (db_open_error), as its engine said. */
+static _Thread_local char	 open_why[512];
+
+void
+db_open_failed(const char *why)
+{
+	snprintf(open_why, sizeof(open_why), "%s", why != NULL ? why : "");
+}
+
+const char *
+db_open_error(void)
+{
+	return open_why;
+}
+
+int
+db_unreachable(struct db *db)
+{
+	return db != NULL && db->engine->unreachable != NULL ?
+	    db->engine->unreachable(db) : 0;
 }
 
 int
@@ -60,6 +138,7 @@ db_open(const char *path, enum db_open_mode mode, int full, struct db **out)
 {
 	size_t	 i;
 
+	open_why[0] = '\0';
 	for (i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
 		if (strncmp(path, engines[i].prefix,
 		    strlen(engines[i].prefix)) == 0)

@@ -88,11 +88,33 @@ enum db_open_mode {
  * db_close.
  */
 int	 db_open(const char *path, enum db_open_mode, int full, struct db **out);
+/*
+ * Why the last db_open of this thread failed, in words for people, when
+ * the engine gave a reason it did not log (a PostgreSQL server that
+ * refused the connection or could not be reached, a database that holds
+ * no store); "" otherwise. The caller says it, once, with the store's
+ * display name. Never holds a password.
+ */
+const char *db_open_error(void);
+/*
+ * Whether the connection's server cannot be reached now (the connection
+ * broke and could not be made again): 1 yes, 0 no (never for a file). The
+ * next call tries again, so a caller may wait and retry.
+ */
+int	 db_unreachable(struct db *);
 /* Whether path names a database server (a PostgreSQL URI) rather than a file. */
 int	 db_on_server(const char *path);
 /*
- * path as a log line or a page may show it: a server URI without its
- * password (nor its options, when they name one). Written into buf.
+ * Whether path can name a store: a file's path or a PostgreSQL URI. A
+ * name written as another URI ("mysql://", "postgresql:/host" with one
+ * slash) is refused: 0 with *why (static text), before anything makes a
+ * file or a directory of that name. 1 yes.
+ */
+int	 db_name_valid(const char *path, const char **why);
+/*
+ * path as a log line or a page may show it: a name written as a URI
+ * without its password (nor its options, when they name one). Written
+ * into buf.
  */
 const char *db_display_name(const char *path, char *buf, size_t bufsz);
 /* Finalizes every cached statement and closes; db_close(NULL) does nothing. */

@@ -40,6 +40,8 @@ struct db_engine {
 	int		 (*savepoint_end)(struct db *, int);
 	int		 (*durability)(struct db *, int);
 	int		 (*version)(struct db *);
+	/* Whether the server is out of reach (db_unreachable); NULL: an engine without a server. */
+	int		 (*unreachable)(struct db *);
 };
 
 /* The head of every engine's connection: which engine it is. */
@@ -51,6 +53,16 @@ struct db {
 struct db_stmt {
 	const struct db_engine	*engine;
 };
+
+/*
+ * Where the password of uri's user information is (user:PASSWORD@hosts,
+ * up to the last '@' before the options): 1 with its offset and length,
+ * 0 when there is none.
+ */
+int	 db_uri_password(const char *uri, size_t *start, size_t *len);
+
+/* An engine's open says why it failed (db_open_error): why is copied, for this thread. */
+void	 db_open_failed(const char *why);
 
 /* Each engine's open (the arguments and result of db_open). */
 int	 db_sqlite_open(const char *path, enum db_open_mode, int full,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -15,6 +16,7 @@
 #include "db_copy.h"
 #include "db_engine.h"
 #include "log.h"
+#include "parse.h"
 #include "sqlembed.h"
 
 /*
@@ -144,12 +146,13 @@ struct pg_db {
 	int		 in_tx;
 	int		 sp_open;	/* STMT_SP is set in the transaction */
 	int		 lost;		/* the connection broke: reset at the next call */
-	int		 down_logged;	/* a failed reconnect was logged */
+	long		 tried_at;	/* the last failed reset (monotonic s + 1); 0 none */
 	int		 readonly;	/* a standby */
 	int		 fk;		/* the last refusal was by a foreign key */
 	int		 disk_full;
 	int64_t		 changes;
 	char		 err[512];	/* the last error, passwords cut */
+	char		 secret[4][256];	/* the URI's passwords, as written and decoded, to cut */
 };
 
 static const struct db_engine pg_engine;
@@ -168,21 +171,126 @@ pgs(struct db_stmt *c)
 	return (struct pg_stmt *)c;
 }
 
+/* Replaces each what in buf (of bufsz) by with; what "" changes nothing. */
+static void
+replace_all(char *buf, size_t bufsz, const char *what, const char *with)
+{
+	char	 rest[512], *p = buf;
+	size_t	 len = strlen(what);
+
+	if (len == 0)
+		return;
+	while ((p = strstr(p, what)) != NULL) {
+		snprintf(rest, sizeof(rest), "%s", p + len);
+		snprintf(p, bufsz - (size_t)(p - buf), "%s%s", with, rest);
+		p += strlen(with);
+		if ((size_t)(p - buf) >= bufsz - 1)
+			break;
+	}
+}
+
+/*
+ * Keeps the len bytes of a password at p as written in the URI in
+ * db->secret[i], and as libpq reads it (percent-decoded) in
+ * db->secret[i + 1]: a message may quote either.
+ */
+static void
+keep_secret(struct pg_db *db, size_t i, const char *p, size_t len)
+{
+	char	*o = db->secret[i + 1];
+	size_t	 k;
+	int	 hi, lo;
+
+	snprintf(db->secret[i], sizeof(db->secret[i]), "%.*s", (int)len, p);
+	for (k = 0; k < len && o < db->secret[i + 1] +
+	    sizeof(db->secret[i + 1]) - 1; k++) {
+		if (p[k] == '%' && k + 2 < len &&
+		    (hi = parse_hex_digit(p[k + 1])) >= 0 &&
+		    (lo = parse_hex_digit(p[k + 2])) >= 0) {
+			*o++ = (char)(hi << 4 | lo);
+			k += 2;
+		} else
+			*o++ = p[k];
+	}
+	*o = '\0';
+}
+
+/*
+ * Keeps the password(s) written in uri (user:PASSWORD@ and ?password=)
+ * in db->secret, so that keep_error can cut them from any message that
+ * quotes the URI (libpq quotes it whole when it cannot parse it).
+ */
+static void
+keep_secrets(struct pg_db *db, const char *uri)
+{
+	const char	*q;
+	size_t		 start, len;
+
+	if (db_uri_password(uri, &start, &len))
+		keep_secret(db, 0, uri + start, len);
+	for (q = strchr(uri, '?'); q != NULL; q = strchr(q + 1, '&'))
+		if (strncmp(q + 1, "password=", 9) == 0)
+			keep_secret(db, 2, q + 10, strcspn(q + 10, "&#"));
+}
+
+/*
+ * Cuts from db->err each quoted piece ("...") that is part of a password
+ * of the URI: libpq quotes the piece of a URI it cannot read, and a
+ * password written with an unencoded '/' or ':' is read as a host or a
+ * port.
+ */
+static void
+cut_quoted_secrets(struct pg_db *db)
+{
+	char	 piece[256], *open, *close;
+	size_t	 i;
+
+	for (open = strchr(db->err, '"'); open != NULL &&
+	    (close = strchr(open + 1, '"')) != NULL;
+	    open = strchr(close + 1, '"')) {
+		if (close == open + 1 || (size_t)(close - open - 1) >=
+		    sizeof(piece))
+			continue;
+		snprintf(piece, sizeof(piece), "%.*s", (int)(close - open - 1),
+		    open + 1);
+		for (i = 0; i < sizeof(db->secret) / sizeof(db->secret[0]); i++)
+			if (db->secret[i][0] != '\0' &&
+			    strstr(db->secret[i], piece) != NULL) {
+				replace_all(open + 1, sizeof(db->err) -
+				    (size_t)(open + 1 - db->err), piece, "***");
+				close = strchr(open + 1, '"');
+				break;
+			}
+		if (close == NULL)
+			break;
+	}
+}
+
 /*
  * Copies libpq's message into db->err on one line. libpq names the host
- * and user, never the password; anything from "password" on is cut all
- * the same, should a server or a future libpq quote a connection string.
+ * and user, never the password, but it quotes a URI it cannot parse: the
+ * URI's password is cut wherever it appears, whole or in a quoted piece,
+ * and so is any "password=value" (a quoted connection string). What
+ * libpq says about a password ("password authentication failed") stays.
  */
 static const char *
 keep_error(struct pg_db *db, const char *msg)
 {
-	char	*p;
+	char	 rest[512], *p;
+	size_t	 i, n;
 
 	snprintf(db->err, sizeof(db->err), "%s", msg != NULL && *msg != '\0' ?
 	    msg : "unknown error");
-	if ((p = strstr(db->err, "password")) != NULL)
-		snprintf(p, sizeof(db->err) - (size_t)(p - db->err),
-		    "password (cut)");
+	for (i = 0; i < sizeof(db->secret) / sizeof(db->secret[0]); i++)
+		replace_all(db->err, sizeof(db->err), db->secret[i], "***");
+	cut_quoted_secrets(db);
+	for (p = db->err; (p = strstr(p, "password=")) != NULL; ) {
+		p += 9;
+		n = strcspn(p, " &'\"\n");
+		snprintf(rest, sizeof(rest), "%s", p + n);
+		snprintf(p, sizeof(db->err) - (size_t)(p - db->err), "***%s",
+		    rest);
+	}
 	for (p = db->err; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
@@ -206,6 +314,23 @@ notice(void *arg, const char *msg)
 }
 
 /*
+ * Logs what failed with db->err: a lost connection at most once a minute
+ * (every session of every thread finds it, and every retry would say it
+ * again), anything else each time.
+ */
+static void
+say_failed(struct pg_db *db, const char *what)
+{
+	static struct log_limit	 lost_said;
+
+	if (db->lost)
+		log_limited(&lost_said, 60, LOGL_ERROR, "%s: the connection to"
+		    " PostgreSQL is lost: %s", what, db->err);
+	else
+		log_error("%s: %s", what, db->err);
+}
+
+/*
  * Whether result r (or the connection, when r is NULL) says the
  * connection is gone: marks it for a reset at the next call.
  */
@@ -214,9 +339,18 @@ note_lost(struct pg_db *db, const PGresult *r)
 {
 	const char	*state = r != NULL ?
 	    pq.PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	int		 failed = r == NULL ||
+	    pq.PQresultStatus(r) == PGRES_FATAL_ERROR;
 
-	/* 08: connection exception; 57P01-03: the server shuts down or starts. */
-	if (pq.PQstatus(db->conn) == CONNECTION_BAD || (state != NULL &&
+	/*
+	 * 08: connection exception; 57P01-03: the server shuts down or
+	 * starts. A failure without a SQLSTATE is libpq's own, about the
+	 * connection ("server closed the connection unexpectedly"), which
+	 * does not always leave the connection marked bad: a new session
+	 * settles it.
+	 */
+	if (pq.PQstatus(db->conn) == CONNECTION_BAD ||
+	    (failed && state == NULL) || (state != NULL &&
 	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)))
 		db->lost = 1;
 	return db->lost;
@@ -239,7 +373,7 @@ exec_sql(struct pg_db *db, const char *what, const char *sql)
 		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
 		    pq.PQerrorMessage(db->conn));
 		note_lost(db, r);
-		log_error("%s: %s", what, db->err);
+		say_failed(db, what);
 	}
 	pq.PQclear(r);
 	return ok ? 1 : -1;
@@ -257,7 +391,7 @@ query_value(struct pg_db *db, const char *sql, char *buf, size_t bufsz)
 		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
 		    pq.PQerrorMessage(db->conn));
 		note_lost(db, r);
-		log_error("%s: %s", sql, db->err);
+		say_failed(db, sql);
 	} else if (pq.PQntuples(r) < 1 || pq.PQgetisnull(r, 0, 0))
 		rc = 0;
 	else {
@@ -286,6 +420,9 @@ session_setup(struct pg_db *db)
 static int
 ready(struct pg_db *db)
 {
+	static struct log_limit	 down_said, back_said;
+	struct timespec		 now;
+
 	if (!db->lost && pq.PQstatus(db->conn) == CONNECTION_OK)
 		return 1;
 	db->lost = 1;
@@ -294,21 +431,28 @@ ready(struct pg_db *db)
 		    " transaction");
 		return -1;
 	}
+	/*
+	 * One try a second at most: a server that does not answer holds
+	 * each try for connect_timeout, and every request would make one.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (db->tried_at != 0 && now.tv_sec + 1 - db->tried_at < 1)
+		return -1;
+	db->tried_at = now.tv_sec + 1;
 	pq.PQreset(db->conn);
 	if (pq.PQstatus(db->conn) != CONNECTION_OK) {
 		keep_error(db, pq.PQerrorMessage(db->conn));
-		if (!db->down_logged)
-			log_error("postgresql: cannot reconnect: %s", db->err);
-		db->down_logged = 1;
+		log_limited(&down_said, 60, LOGL_ERROR, "postgresql: cannot"
+		    " reconnect: %s", db->err);
 		return -1;
 	}
+	db->tried_at = 0;
 	db->gen++;
 	db->lost = 0;
 	db->sp_open = 0;
 	if (session_setup(db) < 0)
 		return -1;
-	log_warn("postgresql: reconnected");
-	db->down_logged = 0;
+	log_limited(&back_said, 60, LOGL_WARN, "postgresql: reconnected");
 	return 1;
 }
 
@@ -358,7 +502,8 @@ apply_migration(struct pg_db *db, size_t i)
  * Applies every embedded migration of sql/pg/ above the database's
  * version, each in its own transaction under an advisory lock (a second
  * process waits, then finds it done). An empty database (version 0) gets
- * the whole schema only when create. > 0 done, < 0 error (logged).
+ * the whole schema only when create. > 0 done, 0 an empty database not
+ * to be created (db_open_failed says so), < 0 error (logged).
  */
 static int
 migrate(struct pg_db *db, int create)
@@ -369,9 +514,9 @@ migrate(struct pg_db *db, int create)
 	if ((v = pg_version(&db->head)) < 0)
 		return -1;
 	if (v == 0 && !create) {
-		log_error("postgresql: the database holds no ibchannel store;"
-		    " run 'ibchannel init'");
-		return -1;
+		db_open_failed("the database holds no ibchannel store; run"
+		    " 'ibchannel init'");
+		return 0;
 	}
 	for (i = 0; i < pgembed_count; i++) {
 		if (pgembed[i].version <= v)
@@ -418,7 +563,7 @@ pg_connect(const char *uri, int full, struct pg_db **out, char *why,
 
 	*out = NULL;
 	if (pq_load() < 0) {
-		snprintf(why, whysz, "cannot load %s (see the log)",
+		snprintf(why, whysz, "cannot load %s (apt-get install libpq5)",
 		    LIBPQ_SONAME);
 		return -1;
 	}
@@ -426,11 +571,13 @@ pg_connect(const char *uri, int full, struct pg_db **out, char *why,
 		snprintf(why, whysz, "out of memory");
 		return -1;
 	}
+	keep_secrets(db, uri);
 	db->head.engine = &pg_engine;
 	db->full = db->tx_full = full;
 	db->gen = 1;
 	buf[0] = '\0';
 	db->conn = pq.PQconnectdbParams(keys, values, 1);
+	/* Not logged here: the caller says it once, naming the store. */
 	if (db->conn == NULL || pq.PQstatus(db->conn) != CONNECTION_OK) {
 		keep_error(db, db->conn != NULL ? pq.PQerrorMessage(db->conn) :
 		    "out of memory");
@@ -455,17 +602,20 @@ db_pg_open(const char *uri, enum db_open_mode mode, int full,
     struct db **out)
 {
 	struct pg_db	*db;
-	char		 name[512], why[512];
+	char		 why[512];
+	int		 rc;
 
 	*out = NULL;
+	/* Not logged here: the caller says it once, naming the store. */
 	if (pg_connect(uri, full, &db, why, sizeof(why)) < 0) {
-		log_error("postgresql %s: %s", db_display_name(uri, name,
-		    sizeof(name)), why);
+		db_open_failed(why);
 		return -1;
 	}
 	/* A read opens as it is; a standby cannot be migrated. */
 	if (mode != DB_OPEN_READ && !db->readonly &&
-	    migrate(db, mode == DB_OPEN_CREATE) < 0) {
+	    (rc = migrate(db, mode == DB_OPEN_CREATE)) <= 0) {
+		if (rc < 0)
+			db_open_failed(db->err);
 		pg_close(&db->head);
 		return -1;
 	}
@@ -528,6 +678,13 @@ pg_data_version(struct db *kit)
 {
 	(void)kit;
 	return 0;
+}
+
+/* Whether the server is out of reach: the connection broke and was not made again yet. */
+static int
+pg_unreachable(struct db *kit)
+{
+	return pg(kit)->lost;
 }
 
 /* The last error, passwords cut. */
@@ -687,7 +844,7 @@ stmt_get(struct pg_db *db, const struct db_table *t, int which)
 		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
 		    pq.PQerrorMessage(db->conn));
 		note_lost(db, r);
-		log_error("%s: prepare: %s", c->name, db->err);
+		say_failed(db, c->name);
 		pq.PQclear(r);
 		return NULL;
 	}
@@ -813,11 +970,8 @@ execute(struct pg_stmt *c)
 	}
 	if (state != NULL && strcmp(state, "53100") == 0)
 		db->disk_full = 1;
-	if (note_lost(db, c->res))
-		log_error("%s: the connection to PostgreSQL is lost: %s",
-		    c->name, db->err);
-	else
-		log_error("%s: %s", c->name, db->err);
+	note_lost(db, c->res);
+	say_failed(db, c->name);
 	stmt_clear(c);
 	return DB_ERROR;
 }
@@ -956,8 +1110,9 @@ pg_begin(struct db *kit, enum db_begin_mode mode)
 	struct pg_db	*db = pg(kit);
 
 	(void)mode;
+	/* ready said why, at most once a minute: every retry would say it. */
 	if (ready(db) < 0) {
-		log_error("BEGIN: %s", db->err);
+		log_debug("BEGIN: %s", db->err);
 		return -1;
 	}
 	if (exec_sql(db, "BEGIN", db->tx_full == db->full ? "BEGIN" :
@@ -980,7 +1135,7 @@ pg_commit(struct db *kit)
 	int		 ok;
 
 	if (db->lost) {
-		log_error("COMMIT: %s", db->err);
+		say_failed(db, "COMMIT");
 		pg_rollback(kit);
 		return -1;
 	}
@@ -993,7 +1148,7 @@ pg_commit(struct db *kit)
 		    "the transaction had failed: rolled back" :
 		    pq.PQresultErrorMessage(r));
 		note_lost(db, r);
-		log_error("COMMIT: %s", db->err);
+		say_failed(db, "COMMIT");
 	}
 	pq.PQclear(r);
 	if (!ok) {
@@ -1088,6 +1243,7 @@ static const struct db_engine pg_engine = {
 	.savepoint_end = pg_savepoint_end,
 	.durability = pg_durability,
 	.version = pg_version,
+	.unreachable = pg_unreachable,
 };
 
 /* --- Copying a store in (db_copy.h; store_copy.c) ---------------------- */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "db_engine.h"
 #include "log.h"
 #include "store.h"
 #include "store_private.h"
@@ -89,6 +90,43 @@ int
 store_on_server(const char *path)
 {
 	return db_on_server(path != NULL ? path : store_default_path());
+}
+
+const char *
+store_display_name(void)
+{
+	static _Thread_local char	 buf[1024];
+
+	return db_display_name(store_default_path(), buf, sizeof(buf));
+}
+
+
+int
+store_name_valid(const char **why)
+{
+	return db_name_valid(store_default_path(), why);
+}
+
+const char *
+store_open_error(void)
+{
+	return db_open_error();
+}
+
+void
+store_say_unopened(void)
+{
+	static struct log_limit	 said;
+
+	log_limited(&said, 60, LOGL_ERROR, "store %s cannot be opened%s%s",
+	    store_display_name(), *db_open_error() != '\0' ? ": " : "",
+	    db_open_error());
+}
+
+int
+store_unreachable(struct store *st)
+{
+	return st != NULL && db_unreachable(st->db);
 }
 
 unsigned int
@@ -169,6 +207,11 @@ store_open(const char *path, enum store_open_mode mode, struct store **out)
 	}
 	if (path == NULL)
 		path = store_default_path();
+	db_open_failed(NULL);
+	if (!db_name_valid(path, &why)) {
+		db_open_failed(why);
+		return -1;
+	}
 	/* A server's database is always there; whether it holds a store, db_open says. */
 	if (mode != STORE_OPEN_CREATE && !db_on_server(path) &&
 	    stat(path, &sb) == -1)

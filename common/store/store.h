@@ -39,7 +39,9 @@ enum store_open_mode {
  * and applies pending migrations in one transaction. Returns > 0 and *out
  * (close with store_close), 0 when the file does not exist and mode is
  * STORE_OPEN_EXISTING, < 0 on error (also for an IBCHANNEL_SYNC that
- * store_sync_valid refuses; logged).
+ * store_sync_valid refuses; logged, except what store_open_error says,
+ * which the caller says: a server refusing or out of reach, a database
+ * without a store, a name that is no store's).
  */
 int	 store_open(const char *path, enum store_open_mode, struct store **out);
 void	 store_close(struct store *);
@@ -49,7 +51,11 @@ void	 store_close(struct store *);
  * and the programs check it before they start.
  */
 int	 store_sync_valid(const char **why);
-/* The path of the store IBCHANNEL_DB names, or the default. */
+/*
+ * The store IBCHANNEL_DB names (a file's path or a PostgreSQL URI, which
+ * may hold a password: never print it, print store_display_name), or the
+ * default, store_default_file.
+ */
 const char *store_default_path(void);
 /*
  * The SQLite file the store is when IBCHANNEL_DB is unset: var/ibchannel.db
@@ -64,6 +70,36 @@ const char *store_default_file(void);
  * rather than in a file, which one sender at a time writes.
  */
 int	 store_on_server(const char *path);
+/*
+ * The store as logs, pages and messages may name it: a file's path, or a
+ * URI without its password. Each thread's own buffer, until its next call.
+ */
+const char *store_display_name(void);
+/*
+ * Whether IBCHANNEL_DB can name a store (a file's path or a PostgreSQL
+ * URI): 1 yes, 0 with *why (static text) for a name written as another
+ * URI. store_open refuses such a name too.
+ */
+int	 store_name_valid(const char **why);
+/*
+ * Why this thread's last store_open failed, when the engine gave a reason
+ * it did not log (a server that refused or could not be reached, with the
+ * reason; a database that holds no store); "" otherwise. No password.
+ */
+const char *store_open_error(void);
+/*
+ * Logs that this thread's last store_open failed, naming the store by its
+ * display name, with store_open_error's reason: at most once a minute in
+ * the process, for programs that try again at every request while the
+ * store is away.
+ */
+void	 store_say_unopened(void);
+/*
+ * Whether the store's server cannot be reached now (its connection broke
+ * and could not be made again; every call fails until it can): 1 yes, 0
+ * no, never for a file. The next call tries again.
+ */
+int	 store_unreachable(struct store *);
 /* Schema version after migration. */
 int	 store_version(struct store *);
 /*

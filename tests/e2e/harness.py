@@ -206,14 +206,17 @@ class Response:
 
 class Env:
     def __init__(self, name, sim=True, procs=2, sync="normal", sim_args=(),
-                 admin_users=None, admin_no_auth=False, server="lighttpd", bindir=None):
+                 admin_users=None, admin_no_auth=False, server="lighttpd", bindir=None,
+                 db=None):
         """admin_users: {username: password} the web server authenticates
         for /admin (basic authentication); admin_no_auth sets
         IBCHANNEL_ADMIN_NO_AUTH=1 as make run does. server: "lighttpd"
         (deploy/lighttpd.conf.in) or "apache" (deploy/apache-ibchannel.conf,
         the programs under spawn-fcgi, one process each). bindir: where the
         web server finds inbound.fcgi, reports.fcgi and admin.fcgi (build/;
-        the bench swaps in its bare responder)."""
+        the bench swaps in its bare responder). db: the store to use instead
+        of a fresh one: a PostgreSQL URI of a database a suite made on a
+        cluster of its own (tests/e2e/test_pg_*.py)."""
         self.name = name
         self.passed = 0
         self.failed = 0
@@ -222,9 +225,12 @@ class Env:
         os.makedirs(self.var)
         os.makedirs(os.path.join(self.dir, "www"))
         self.db = os.path.join(self.var, "ibchannel.db")
-        if ENGINE == "postgresql":
+        if db is not None:
+            self.db = db
+        elif ENGINE == "postgresql":
             self.db = new_pg_database()
-        self.engine = ENGINE
+        self.engine = "postgresql" if self.db.startswith(
+            ("postgresql://", "postgres://")) else "sqlite"
         self.key = os.path.join(self.var, "ibchannel.key")
         self.port = free_port()
         self.base = "http://127.0.0.1:%d" % self.port

@@ -100,13 +100,28 @@ test_display_name(void)
 		  "postgresql://h1,h2/db?target_session_attrs=read-write" },
 		{ "/var/lib/ibchannel/ibchannel.db", "/var/lib/ibchannel/ibchannel.db" },
 		{ "u:secret@host", "u:secret@host" },
+		/* A password with '/', ':' or '@' unencoded is still cut. */
+		{ "postgresql://u:se/c:r@et@h:5432/db?port=1",
+		  "postgresql://u@h:5432/db?port=1" },
+		{ "postgresql://u@h/db", "postgresql://u@h/db" },
+		/* Written as a URI, but not one the store takes: cut all the same. */
+		{ "postgresql:/u:secret@h/db", "postgresql:/u@h/db" },
+		{ "mysql://u:secret@h/db", "mysql://u@h/db" },
+		{ "backup:2026.db", "backup:2026.db" },
 	};
-	char	 buf[256];
-	size_t	 i;
+	const char	*why;
+	char		 buf[256];
+	size_t		 i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		CHECK_STR(db_display_name(cases[i].in, buf, sizeof(buf)),
 		    cases[i].want, "display name of case %zu", i);
+	CHECK(db_name_valid("postgresql://x/y", &why) &&
+	    db_name_valid("var/ibchannel.db", &why) &&
+	    db_name_valid("backup:2026.db", &why) &&
+	    !db_name_valid("postgresql:/x/y", &why) && why != NULL &&
+	    !db_name_valid("postgresq://x/y", &why) &&
+	    !db_name_valid("mysql://x/y", &why), "which names can be stores");
 	CHECK(db_on_server("postgresql://x/y") && db_on_server("postgres://x") &&
 	    !db_on_server("var/ibchannel.db") && !db_on_server("host=x"),
 	    "which names are servers");
@@ -282,6 +297,47 @@ test_reconnect(struct db *db)
 	CHECK(count(db) == n, "nothing of it kept, and working again");
 }
 
+/*
+ * A store that cannot be opened says why (db_open_error), never with the
+ * password, even when libpq quotes the URI or a piece of it (a password
+ * with '/' unencoded is read as a host and port), and the kit logs none
+ * of it: the caller says it.
+ */
+static void
+test_open_errors(const char *uri)
+{
+	static const struct {
+		const char	*uri, *reason;
+	} cases[] = {
+		{ "postgresql://u:s3cr%2Fet@[::1/db", "IPv6" },
+		{ "postgresql://u:s3cr/et@h:5432/db", "port" },
+		{ "postgresql://u:s3cr%3Aet@h/db?nosuchoption=1", "nosuchoption" },
+		{ "postgres://u@h/db?password=s3cret&port=x", "port" },
+	};
+	struct db	*db;
+	char		 dead[1024];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(db_open(cases[i].uri, DB_OPEN_WRITE, 1, &db) < 0 &&
+		    db == NULL, "case %zu opens nothing", i);
+		CHECK(strstr(db_open_error(), cases[i].reason) != NULL &&
+		    strstr(db_open_error(), "s3cr") == NULL,
+		    "case %zu says why without the password: %s", i,
+		    db_open_error());
+	}
+	/* A server that is not there: the reason, for the caller to say. */
+	snprintf(dead, sizeof(dead), "%s%sconnect_timeout=2&port=1", uri,
+	    strchr(uri, '?') != NULL ? "&" : "?");
+	CHECK(db_open(dead, DB_OPEN_WRITE, 1, &db) < 0 &&
+	    *db_open_error() != '\0', "no server: %s", db_open_error());
+	/* A file's open (here one that fails) leaves no reason of the last. */
+	db_open("no-such-dir/none.db", DB_OPEN_READ, 1, &db);
+	db_close(db);
+	CHECK(*db_open_error() == '\0', "a file's open keeps no old reason: %s",
+	    db_open_error());
+}
+
 int
 main(int argc, char **argv)
 {
@@ -299,6 +355,7 @@ main(int argc, char **argv)
 		return check_done();
 	}
 	test_display_name();
+	test_open_errors(uri);
 	if ((db = test_open(uri)) == NULL)
 		return check_done();
 	CHECK(db_exec(db, &t_sql, T_DROP, "") > 0 &&

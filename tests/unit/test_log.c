@@ -1,6 +1,7 @@
-/* Tests of log_escape and log_has_control: what may reach a terminal or a log line raw. */
+/* Tests of log_escape and log_has_control (what may reach a terminal or a log line raw) and of log_limited. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "log.h"
@@ -59,6 +60,46 @@ static const struct {
 	{ "\xff", 1 },
 };
 
+/*
+ * log_limited: the first line of a kind is written, the next ones within
+ * the period only counted, and the count rides on the next line written.
+ */
+static void
+test_limited(void)
+{
+	struct log_limit	 l = { 0, 0 }, zero = { 0, 0 };
+	char			 line[512], all[2048] = "";
+	FILE			*cap;
+	int			 saved, rc[4];
+
+	fflush(stderr);
+	if ((cap = tmpfile()) == NULL || (saved = dup(STDERR_FILENO)) == -1 ||
+	    dup2(fileno(cap), STDERR_FILENO) == -1) {
+		CHECK(0, "cannot capture standard error");
+		return;
+	}
+	rc[0] = log_limited(&l, 60, LOGL_ERROR, "store %s away", "x");
+	rc[1] = log_limited(&l, 60, LOGL_ERROR, "store %s away", "x");
+	rc[2] = log_limited(&l, 60, LOGL_ERROR, "store %s away", "x");
+	/* A period of 0 says every line; the held count comes with it. */
+	zero.held = 2;
+	rc[3] = log_limited(&zero, 0, LOGL_ERROR, "again");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(cap);
+	while (fgets(line, sizeof(line), cap) != NULL)
+		strncat(all, line, sizeof(all) - strlen(all) - 1);
+	fclose(cap);
+	CHECK(rc[0] == 1 && rc[1] == 0 && rc[2] == 0 && rc[3] == 1,
+	    "written, held, held, written: %d %d %d %d", rc[0], rc[1], rc[2],
+	    rc[3]);
+	CHECK(l.held == 2, "two held back: %lu", l.held);
+	CHECK(strstr(all, "error: store x away\n") != NULL &&
+	    strstr(all, "error: again (2 more like it in the last 0 s)\n") !=
+	    NULL && strstr(all, "away (") == NULL, "the lines: %s", all);
+}
+
 int
 main(void)
 {
@@ -83,5 +124,6 @@ main(void)
 	    strcmp(small, "ab") == 0, "cut before a whole \\u escape: %s",
 	    small);
 	CHECK(log_escape("abcdef\xc2\x9b", small, 0) == 0, "no room at all");
+	test_limited();
 	return check_done();
 }
