@@ -72,7 +72,8 @@ cmd_sender(struct cli *c)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	rc = sender_run(c->ops.st, &so, &quit);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 

@@ -207,6 +207,12 @@ owner_dead(const char *owner, void *arg)
 int
 sender_lock(const char *path, char *buf, size_t bufsz, int *fd)
 {
+	*fd = -1;
+	/* On a server the claims share the work: no file to lock, and no password into buf. */
+	if (path == NULL && store_on_server(NULL)) {
+		snprintf(buf, bufsz, "(none: the store is on a server)");
+		return 1;
+	}
 	snprintf(buf, bufsz, "%s%s", path != NULL ? path :
 	    store_default_path(), path != NULL ? "" : ".sender.lock");
 	if ((*fd = open(buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)

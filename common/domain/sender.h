@@ -27,6 +27,9 @@ int	 sender_run(struct store *, const struct sender_opts *,
  * path with ".sender.lock", created with mode 0600. The path used goes
  * to buf. Returns 1 with *fd (close it to release the lock), 0 when
  * another process holds it, < 0 when the file cannot be opened (errno).
+ * A store on a server (PostgreSQL) takes none by default: several senders
+ * run at once there, the store's row locks sharing the work; then it
+ * returns 1 with *fd -1. A path given is locked whatever the store.
  */
 int	 sender_lock(const char *path, char *buf, size_t bufsz, int *fd);
 

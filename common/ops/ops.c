@@ -358,7 +358,11 @@ ops_restore(const char *backup, struct store_restored *r,
 	if (backup == NULL || *backup == '\0')
 		return ops_fail(e, OPS_INVALID, "path", "no backup named to"
 		    " restore");
-	/* The sender's lock: cron's next sender waits out the restore. */
+	/*
+	 * The sender's lock: cron's next sender waits out the restore. A
+	 * store on a server has none (its senders share it); the store then
+	 * refuses the restore, which is PostgreSQL's own tools' work.
+	 */
 	if ((rc = sender_lock(NULL, lock, sizeof(lock), &fd)) < 0)
 		return ops_fail(e, OPS_FAILED, "path", "%.200s: %s", lock,
 		    strerror(errno));
@@ -366,7 +370,8 @@ ops_restore(const char *backup, struct store_restored *r,
 		return ops_fail(e, OPS_REFUSED, "path", "a sender is running"
 		    " (it holds %.200s); stop it first", lock);
 	rc = store_restore(NULL, backup, r, why, sizeof(why));
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (rc <= 0)
 		return ops_fail(e, rc < 0 ? OPS_FAILED : OPS_REFUSED, "path",
 		    "%s", why);

@@ -77,6 +77,12 @@ store_default_path(void)
 	return "/var/lib/ibchannel/ibchannel.db";
 }
 
+int
+store_on_server(const char *path)
+{
+	return db_on_server(path != NULL ? path : store_default_path());
+}
+
 unsigned int
 store_data_version(struct store *st)
 {
