@@ -665,8 +665,12 @@ release_campaign(struct store *st, const struct store_campaign *c,
 			for (i = 0; i < (size_t)n; i++)
 				if (release_one(st, c, &v[i], timeout) < 0)
 					goto err;
-			if (store_campaign_bucket(st, c->id, tokens - n, now) < 0 ||
-			    store_commit(st) < 0)
+			/*
+			 * The refill's time never goes back: a machine whose
+			 * clock is behind another's counts no time twice.
+			 */
+			if (store_campaign_bucket(st, c->id, tokens - n,
+			    now > at ? now : at) < 0 || store_commit(st) < 0)
 				goto err;
 			store_rcpts_free(v, (size_t)n);
 			v = NULL;

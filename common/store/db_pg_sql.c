@@ -357,7 +357,7 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_MAINT, { "STMT_RETAIN_EVENT_SCAN", "SELECT id,"
 	    " (received_at < ?2::text)::integer FROM message_events"
 	    " WHERE id > ?1 ORDER BY id LIMIT ?3" } },
-	/* A step one sender at a time does: an advisory lock of the transaction, its key in ibchannel's class ('IBC1'). */
+	/* One sender at a time: the transaction's advisory lock, class 'IBC1'. */
 	{ DB_SLOT_MAINT, { "STMT_TURN_TAKE", "SELECT 1 WHERE"
 	    " pg_try_advisory_xact_lock(1229079345, ?1::integer)" } },
 	{ DB_SLOT_MAINT, { "STMT_RETAIN_LOG_SCAN", "SELECT id,"
