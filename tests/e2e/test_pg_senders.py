@@ -234,9 +234,6 @@ env.check(dup == 0 and reports == sum(1 for u in want if want[u] == "delivered")
 retried = sum(1 for m in sim for t in m["dlr_attempts"] if t["status"] != 200)
 print("reports: %d kept; %d push(es) answered other than 200 and tried again"
       % (reports, retried), flush=True)
-logs = "".join(env.read_var(n + ".log") for n in ("a", "b", "c"))
-env.check("stopped on a store" not in logs, "no sender stopped on a store error",
-          "\n".join(l for l in logs.splitlines() if "error" in l.lower())[-800:])
 
 # --- The campaign's rate held across both senders -------------------------------------------
 rate_held("beside the 20,000", camp, "4916", RATE, RECIPIENTS)
@@ -259,6 +256,10 @@ env.check(len(seen) == 200 and set(seen.values()) == {1},
           "%d ids, %d twice" % (len(seen), sum(1 for v in seen.values() if v > 1)))
 env.check(per >= 0.8 * 1200 / 60.0, "the idle senders released at the rate, not below it",
           "%.1f a second" % per)
+logs = "".join(env.read_var(n + ".log") for n in ("a", "b", "c", "d", "e"))
+env.check("stopped on a store" not in logs and "deadlock" not in logs,
+          "no sender stopped on a store error or met a deadlock",
+          "\n".join(l for l in logs.splitlines() if "error" in l.lower())[-800:])
 
 # --- Two reports.fcgi at once: a report posted concurrently is stored once ---------------------
 uid = "pgs-000001"
