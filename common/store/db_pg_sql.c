@@ -225,6 +225,15 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_MSG, { "STMT_MSG_REPORT_FAILED", "UPDATE messages SET "
 	    PG_REPORT_SET " WHERE id = ?13 AND status = 'failed' AND "
 	    PG_RANK("?1::text") " = 4" } },
+	/*
+	 * A report's message is locked before its event is kept: two
+	 * programs storing reports of one message at once then take their
+	 * turns, rather than each holding what the other waits for (the
+	 * event's unique key, the message's row).
+	 */
+	{ DB_SLOT_MSG, { "STMT_MSG_FIND_OUT", "SELECT id FROM messages"
+	    " WHERE connection_id = ? AND uid = ? AND direction = 'out'"
+	    " FOR UPDATE" } },
 	/* Two senders apply kept reports at once, each its own. */
 	{ DB_SLOT_MSG, { "STMT_PENDING_EACH", "SELECT e.id, m.id, e.status,"
 	    " e.status_group, e.status_name, e.status_description, e.error_name,"
