@@ -208,7 +208,7 @@ int
 sender_lock(const char *path, char *buf, size_t bufsz, int *fd)
 {
 	*fd = -1;
-	/* On a server the claims share the work: no file to lock, and no password into buf. */
+	/* On a server the claims share the work: no file, no password in buf. */
 	if (path == NULL && store_on_server(NULL)) {
 		snprintf(buf, bufsz, "(none: the store is on a server)");
 		return 1;

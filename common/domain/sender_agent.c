@@ -94,7 +94,7 @@ reply_write(struct sender *s, const struct agent_tag *t)
 	char				 uid[STORE_UID_MAX];
 	int				 ai, rc;
 
-	/* First the job: a claim that lapsed and another sender took is answered there. */
+	/* The job first: a lapsed claim another sender took is answered there. */
 	if ((rc = store_agent_queue_done(s->st, t->message, s->owner)) <= 0) {
 		if (rc == 0)
 			log_info("answer to message %lld not kept: its claim"

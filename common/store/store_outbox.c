@@ -135,7 +135,7 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	DB_SQL(STMT_AQ_LEASE, "UPDATE agent_queue SET lease_owner = ?,"
 	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
 	    " attempts = attempts + 1 WHERE message_id = ?"),
-	/* Only by the sender that holds it: a lapsed claim another took is that one's. */
+	/* Only by the sender holding it: a lapsed claim another took is theirs. */
 	DB_SQL(STMT_AQ_DONE, "DELETE FROM agent_queue WHERE message_id = ?"
 	    " AND lease_owner = ?"),
 };
