@@ -2,8 +2,10 @@
 20,000 queued messages and a running campaign with a rate limit go out
 through two senders at once, one of them killed with SIGKILL mid-run; each
 message reaches the Infobip simulator exactly once, the campaign's rate
-holds across the senders, and reports posted to two reports.fcgi processes
-at once are stored once and never move a status backwards.
+holds across the senders, reports posted to two reports.fcgi processes at
+once are stored once and never move a status backwards, and what one sender
+does for all (the dashboard's rollup, retention) survives two starting at
+the same moment.
 
 It starts its own throwaway cluster (tests/pg.py), so tests/run.sh runs it
 once; without PostgreSQL's programs it says so and passes nothing.
@@ -329,4 +331,38 @@ env.check(env.sql1("SELECT status FROM messages WHERE uid = ?", (uid,)) == st,
           "late PENDING reports posted at once leave the final status", repr(codes))
 print("reports: %d posts at once to %d programs; kept %s; status %s" % (
     14, 2, json.dumps(kept), st), flush=True)
+
+# --- What one sender does for all: two started at the same moment ----------------------------
+# 300 connections make the dashboard's rollup 900 rows: long enough that two
+# senders writing it at once would collide (its rows are deleted and written
+# again); old log rows give retention work. Each of these runs both at their
+# first turn.
+env.sql("INSERT INTO connections (id, name, api_url, sender, api_key_enc)"
+        " SELECT md5(i::text), 'day ' || i, 'http://127.0.0.1:9', 'S', ''"
+        " FROM generate_series(1, 300) i")
+env.sql("INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
+        " text, status, created_at) SELECT 'day-' || i || '-' || d, md5(i::text), 'out',"
+        " 'agent', 'S', '+4915100000001', 'x', 'delivered', to_char((now() AT TIME ZONE"
+        " 'UTC') - d * interval '1 day', 'YYYY-MM-DD HH24:MI:SS.MS')"
+        " FROM generate_series(1, 300) i, generate_series(0, 2) d")
+env.sql("INSERT INTO logs (connection_id, level, event, text, at) SELECT ?, 'info',"
+        " 'old', 'old line ' || i, '2020-01-01 00:00:00.000' FROM generate_series(1, 20000) i",
+        (cid,))
+env.cli("settings", "set", "retain_logs_days", "1")
+bad = []
+for _ in range(4):
+    ps = [subprocess.Popen([os.path.join(harness.BUILD, "ibchannel"), "sender", "--once"],
+                           env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+          for _ in range(2)]
+    for p in ps:
+        err = p.communicate(timeout=60)[1].decode(errors="replace")
+        if p.returncode != 0 or "ibchannel error" in err:
+            bad.append(err[-300:])
+env.check(not bad, "two senders at once write the dashboard's rollup and remove old rows"
+          " without an error", repr(bad[:2]))
+env.check(env.sql1("SELECT SUM(sent) FROM message_daily WHERE connection_id IN"
+                   " (SELECT md5(i::text) FROM generate_series(1, 300) i)") == 900,
+          "the rollup counts each message once")
+env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE event = 'old'") == 0,
+          "retention removed every old log line")
 env.done()
