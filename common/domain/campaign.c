@@ -595,53 +595,65 @@ zone_open(const struct store_campaign *c, const char *zone, time_t now)
 	    tm.tm_hour * 60 + tm.tm_min);
 }
 
-/* Releases what one running campaign may now. > 0 with *released, < 0 error. */
+/*
+ * The throttle: a bucket of up to a second's worth of the campaign's rate
+ * (at least one), refilled at the rate since its last refill at. The
+ * tokens it holds at now.
+ */
+static double
+bucket_refill(const struct store_campaign *c, double tokens, double at,
+    double now)
+{
+	double	 burst = c->rate / 60.0 < 1 ? 1 : c->rate / 60.0;
+
+	if (at > 0 && now > at)
+		tokens += (now - at) * c->rate / 60.0;
+	return tokens > burst ? burst : tokens;
+}
+
+/*
+ * Releases what one running campaign may now. Each batch is one
+ * transaction that reads the bucket, releases and writes the bucket back:
+ * the rate is the store's, so it holds across senders (on PostgreSQL the
+ * read locks the campaign's row until the commit). Only a release writes
+ * the bucket: an idle turn writes nothing. > 0 with *released, < 0 error.
+ */
 static int
-release_campaign(struct store *st, struct store_campaign *c, double now,
-    long timeout, long *released)
+release_campaign(struct store *st, const struct store_campaign *c,
+    double now, long timeout, long *released)
 {
 	struct store_rcpt	*v = NULL;
 	char			 zone[64], prev[64];
-	double			 burst, tokens;
+	double			 tokens, at;
 	size_t			 allow, i;
-	int			 n, rc, first = 1;
+	int			 n = 0, rc, first = 1;
 
-	/*
-	 * The throttle: a bucket of up to a second's worth, at least one,
-	 * refilled at the rate since the last release. Only a release writes
-	 * it: an idle turn of the sender writes nothing.
-	 */
-	burst = c->rate / 60.0 < 1 ? 1 : c->rate / 60.0;
-	tokens = c->bucket_tokens;
-	if (c->bucket_at > 0 && now > c->bucket_at)
-		tokens += (now - c->bucket_at) * c->rate / 60.0;
-	if (tokens > burst)
-		tokens = burst;
-	if (tokens < 1)
-		return 1;
-	allow = (size_t)floor(tokens);
-	while (allow > 0) {
+	if (bucket_refill(c, c->bucket_tokens, c->bucket_at, now) < 1)
+		return 1;	/* as read with the campaign: nothing to do yet */
+	for (;;) {
 		if ((rc = store_campaign_zone_next(st, c->id, first ? NULL :
-		    prev, zone, sizeof(zone))) < 0)
-			return -1;
-		if (rc == 0)
-			break;
+		    prev, zone, sizeof(zone))) <= 0)
+			return rc < 0 ? -1 : 1;
 		first = 0;
 		snprintf(prev, sizeof(prev), "%s", zone);
 		if (!zone_open(c, zone, (time_t)now))
 			continue;
-		while (allow > 0) {
+		for (;;) {
 			/*
-			 * One transaction: the recipients, their messages and
-			 * the bucket; read inside it, so that a pause or a
-			 * cancel committed meanwhile is seen.
+			 * One transaction: the bucket, the recipients, their
+			 * messages; read inside it, so that a pause, a cancel
+			 * or another sender's release committed meanwhile is
+			 * seen.
 			 */
 			if (store_begin(st) < 0)
 				return -1;
-			if ((rc = store_campaign_running(st, c->id)) <= 0) {
+			if ((rc = store_campaign_throttle(st, c->id, &tokens,
+			    &at)) <= 0 ||
+			    (tokens = bucket_refill(c, tokens, at, now)) < 1) {
 				store_rollback(st);
 				return rc < 0 ? -1 : 1;
 			}
+			allow = (size_t)floor(tokens);
 			n = store_campaign_due(st, c->id, zone, allow <
 			    RELEASE_BATCH ? allow : RELEASE_BATCH, &v);
 			if (n <= 0) {
@@ -653,17 +665,18 @@ release_campaign(struct store *st, struct store_campaign *c, double now,
 			for (i = 0; i < (size_t)n; i++)
 				if (release_one(st, c, &v[i], timeout) < 0)
 					goto err;
-			tokens -= n;
-			if (store_campaign_bucket(st, c->id, tokens, now) < 0 ||
-			    store_commit(st) < 0)
+			/*
+			 * The refill's time never goes back: a machine whose
+			 * clock is behind another's counts no time twice.
+			 */
+			if (store_campaign_bucket(st, c->id, tokens - n,
+			    now > at ? now : at) < 0 || store_commit(st) < 0)
 				goto err;
 			store_rcpts_free(v, (size_t)n);
 			v = NULL;
-			allow -= (size_t)n;
 			*released += n;
 		}
 	}
-	return 1;
 err:
 	store_rollback(st);
 	store_rcpts_free(v, n > 0 ? (size_t)n : 0);

@@ -125,26 +125,45 @@ struct series {
 static struct series	 series[SERIES_MAX];
 static size_t		 nseries;
 
+/* A series against a name and label: < 0 before them, 0 theirs, > 0 after. */
+static int
+series_cmp(const struct series *s, const char *name, const char *label)
+{
+	int	 c;
+
+	if ((c = strcmp(s->name, name)) != 0)
+		return c;
+	return strcmp(s->label, label);
+}
+
 void
 metrics_observe(const char *name, const char *label, double seconds)
 {
 	struct series	*s;
 	size_t		 i;
+	int		 cmp = 1;
 
 	if (!(seconds >= 0))
 		seconds = 0;
-	for (i = 0; i < nseries; i++)
-		if (strcmp(series[i].name, name) == 0 &&
-		    strcmp(series[i].label, label) == 0)
-			break;
-	if (i == nseries) {
+	/*
+	 * Kept in order of name and label, so that every process adds to the
+	 * store's rows in one order: two senders flushing at once (on
+	 * PostgreSQL) then wait for each other, never crosswise.
+	 */
+	for (i = 0; i < nseries && (cmp = series_cmp(&series[i], name,
+	    label)) < 0; i++)
+		;
+	if (i == nseries || cmp != 0) {
 		if (nseries == SERIES_MAX || strlen(name) >= sizeof(s->name) ||
 		    strlen(label) >= sizeof(s->label)) {
 			log_warn("latency %s/%s not recorded: too many series",
 			    name, label);
 			return;
 		}
-		s = &series[nseries++];
+		memmove(&series[i + 1], &series[i],
+		    (nseries - i) * sizeof(series[0]));
+		nseries++;
+		s = &series[i];
 		memset(s, 0, sizeof(*s));
 		snprintf(s->name, sizeof(s->name), "%s", name);
 		snprintf(s->label, sizeof(s->label), "%s", label);

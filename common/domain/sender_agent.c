@@ -80,7 +80,11 @@ agent_done(void *arg_tag, const struct agent_reply *r, void *arg)
 	s->answered = t;
 }
 
-/* Writes one agent's answer: collected data, the reply into the outbox, the job done. */
+/*
+ * Writes one agent's answer: the job done, collected data, the reply into
+ * the outbox. > 0 written, 0 dropped (the job is another sender's now),
+ * < 0 error.
+ */
 static int
 reply_write(struct sender *s, const struct agent_tag *t)
 {
@@ -88,8 +92,16 @@ reply_write(struct sender *s, const struct agent_tag *t)
 	struct store_outbound		 o;
 	int64_t				 id;
 	char				 uid[STORE_UID_MAX];
-	int				 ai;
+	int				 ai, rc;
 
+	/* The job first: a lapsed claim another sender took is answered there. */
+	if ((rc = store_agent_queue_done(s->st, t->message, s->owner)) <= 0) {
+		if (rc == 0)
+			log_info("answer to message %lld not kept: its claim"
+			    " lapsed and another sender holds it",
+			    (long long)t->message);
+		return rc;
+	}
 	if ((r->session_data != NULL || r->collect_step != t->collect_step) &&
 	    store_session_save_data(s->st, t->session, r->session_data,
 	    r->collect_step) < 0)
@@ -123,7 +135,7 @@ reply_write(struct sender *s, const struct agent_tag *t)
 		if (outbound_queue(s->st, &o, &id, uid) < 0)
 			return -1;
 	}
-	return store_agent_queue_done(s->st, t->message);
+	return 1;
 }
 
 /*
@@ -212,13 +224,14 @@ agents_claim(struct sender *s)
 		if (!jobs[i].ai || jobs[i].opted_out ||
 		    !jobs[i].agent_running) {
 			/* Nothing to answer: an operator, STOP, or a stopped agent. */
-			if (store_agent_queue_done(s->st, jobs[i].message) < 0)
+			if (store_agent_queue_done(s->st, jobs[i].message,
+			    s->owner) < 0)
 				goto err;
 			continue;
 		}
 		if ((rc = store_agent_get(s->st, jobs[i].agent, &a)) <= 0) {
 			if (rc < 0 || store_agent_queue_done(s->st,
-			    jobs[i].message) < 0)
+			    jobs[i].message, s->owner) < 0)
 				goto err;
 			continue;
 		}
@@ -227,7 +240,8 @@ agents_claim(struct sender *s)
 			store_log(s->st, jobs[i].conn, "error", "agent", "agent"
 			    " %s: its API key cannot be decrypted", a.name);
 			store_agent_clear(&a);
-			if (store_agent_queue_done(s->st, jobs[i].message) < 0)
+			if (store_agent_queue_done(s->st, jobs[i].message,
+			    s->owner) < 0)
 				goto err;
 			continue;
 		}

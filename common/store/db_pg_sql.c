@@ -28,6 +28,9 @@
  *   (the table's row or excluded's): the table's is named.
  * - The claims lock the rows they return, skipping rows another sender
  *   holds: several senders claim at once without taking the same row.
+ *   So do the kept reports a sender applies; a campaign's release locks
+ *   its row, and steps one sender at a time does take an advisory lock
+ *   of their transaction (store_turn_take).
  * Parameters keep their numbers and their order, so the code that binds
  * and reads a statement is the same for both engines.
  */
@@ -76,11 +79,16 @@
 	PG_NOW_TS ", 'YYYY-MM-DD HH24:MI:SS'))::integer, k.sender" \
 	" FROM campaigns c JOIN connections k ON k.id = c.connection_id" \
 	" LEFT JOIN agents a ON a.id = c.agent_id"
+/*
+ * UNCLAIMED locks the outbox rows it finds until the cancel commits: a
+ * claim committed meanwhile is seen (the row is read again), and no sender
+ * claims them before their messages fail and they leave the outbox.
+ */
 #define PG_UNCLAIMED "SELECT o.message_id FROM outbox o JOIN campaign_recipients r" \
 	" ON r.message_id = o.message_id JOIN messages m ON m.id = o.message_id" \
 	" WHERE r.campaign_id = ?1 AND r.status = 'queued' AND m.status =" \
 	" 'queued' AND o.lease_owner IS NULL AND o.unsure_since IS NULL AND" \
-	" o.held_since IS NULL"
+	" o.held_since IS NULL FOR UPDATE OF o"
 #define PG_CANCELED_OUT "SELECT r.message_id FROM campaign_recipients r JOIN" \
 	" outbox o ON o.message_id = r.message_id WHERE r.campaign_id = ?1" \
 	" AND r.status = 'canceled'"
@@ -217,6 +225,23 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_MSG, { "STMT_MSG_REPORT_FAILED", "UPDATE messages SET "
 	    PG_REPORT_SET " WHERE id = ?13 AND status = 'failed' AND "
 	    PG_RANK("?1::text") " = 4" } },
+	/*
+	 * A report's message is locked before its event is kept: two
+	 * programs storing reports of one message at once then take their
+	 * turns, rather than each holding what the other waits for (the
+	 * event's unique key, the message's row).
+	 */
+	{ DB_SLOT_MSG, { "STMT_MSG_FIND_OUT", "SELECT id FROM messages"
+	    " WHERE connection_id = ? AND uid = ? AND direction = 'out'"
+	    " FOR UPDATE" } },
+	/* Two senders apply kept reports at once, each its own. */
+	{ DB_SLOT_MSG, { "STMT_PENDING_EACH", "SELECT e.id, m.id, e.status,"
+	    " e.status_group, e.status_name, e.status_description, e.error_name,"
+	    " e.error_description, e.bulk_id, e.price, e.currency, e.sms_count,"
+	    " e.sent_at, e.done_at FROM message_events e JOIN messages m"
+	    " ON m.uid = e.message_uid AND m.connection_id = e.connection_id"
+	    " AND m.direction = 'out' WHERE e.applied = 0 AND e.kind = 'report'"
+	    " ORDER BY e.id LIMIT 500 FOR UPDATE OF e SKIP LOCKED" } },
 	{ DB_SLOT_MSG, { "STMT_CLICK_ADD", "INSERT INTO message_events"
 	    " (connection_id, message_uid, message_id, kind, applied, raw,"
 	    " event_key) VALUES (?1, ?2, ?3, 'click', 1, ?4,"
@@ -341,6 +366,9 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_MAINT, { "STMT_RETAIN_EVENT_SCAN", "SELECT id,"
 	    " (received_at < ?2::text)::integer FROM message_events"
 	    " WHERE id > ?1 ORDER BY id LIMIT ?3" } },
+	/* One sender at a time: the transaction's advisory lock, class 'IBC1'. */
+	{ DB_SLOT_MAINT, { "STMT_TURN_TAKE", "SELECT 1 WHERE"
+	    " pg_try_advisory_xact_lock(1229079345, ?1::integer)" } },
 	{ DB_SLOT_MAINT, { "STMT_RETAIN_LOG_SCAN", "SELECT id,"
 	    " (at < ?2::text)::integer FROM logs WHERE id > ?1"
 	    " ORDER BY id LIMIT ?3" } },
@@ -377,8 +405,10 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_CAMPAIGN, { "campaign unfinished", "SELECT EXISTS (SELECT 1"
 	    " FROM campaign_recipients WHERE campaign_id = ?1"
 	    " AND status IN ('planned', 'queued'))::integer" } },
-	{ DB_SLOT_CAMPAIGN, { "campaign running", "SELECT"
-	    " (state = 'running')::integer FROM campaigns WHERE id = ?1" } },
+	/* Senders release a campaign one at a time: the others pass it by. */
+	{ DB_SLOT_CAMPAIGN, { "campaign throttle", "SELECT bucket_tokens,"
+	    " bucket_at FROM campaigns WHERE id = ?1 AND state = 'running'"
+	    " FOR UPDATE SKIP LOCKED" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign has planned", "SELECT EXISTS (SELECT 1"
 	    " FROM campaign_recipients WHERE campaign_id = ?1"
 	    " AND status = 'planned')::integer" } },

@@ -557,8 +557,13 @@ struct store_agent_job {
 int	 store_agent_queue_claim(struct store *, const char *owner,
 	    int lease_seconds, size_t max, struct store_agent_job **out);
 void	 store_agent_jobs_free(struct store_agent_job *, size_t n);
-/* Removes an answered (or unanswerable) message from the queue. */
-int	 store_agent_queue_done(struct store *, int64_t message);
+/*
+ * Removes an answered (or unanswerable) message from the queue while owner
+ * still holds its claim: > 0 removed, 0 not owner's any more (its claim
+ * lapsed and another sender took it: that one answers), < 0 error.
+ */
+int	 store_agent_queue_done(struct store *, int64_t message,
+	    const char *owner);
 /*
  * Calls fn(inbound, text) for up to limit messages of the session before
  * message id before, oldest first.
@@ -685,8 +690,9 @@ enum store_retain {
  * without an old row ends the pass: ids grow with time. *removed says how
  * many went, *held_ms how long the transaction held the write lock (0
  * when there was none; each is also logged at debug level). Returns > 0
- * when there may be more, 0 when done, < 0 on error (nothing of the
- * batch removed).
+ * when there may be more, 0 when done (also when another sender removes
+ * rows of this kind at that moment: the pass is left to that one), < 0 on
+ * error (nothing of the batch removed).
  */
 int	 store_retain_batch(struct store *, enum store_retain what,
 	    const char *cutoff, int batch, int64_t *cursor, long *removed,

@@ -549,6 +549,12 @@ store_admin_daily_refresh(struct store *st, int days)
 	/* Then the few rows, in one short write. */
 	if (store_begin(st) < 0)
 		goto out;
+	/* Another sender writing them now: its rows will do. */
+	if ((rc = store_turn_take(st, STORE_TURN_DAILY)) <= 0) {
+		store_rollback(st);
+		ret = rc < 0 ? -1 : 1;
+		goto out;
+	}
 	rc = db_exec(st->db, &admin_sql, Q_DAILY_DEL, "s", since);
 	for (i = 0; rc > 0 && i < d.n; i++)
 		rc = db_exec(st->db, &admin_sql, Q_DAILY_ADD, "ssiiiids",

@@ -134,7 +134,9 @@ struct store_day_row {
  * (today included) from the messages: read without the write lock, then
  * the few rows written in one short transaction. The sender calls it every
  * minute, off the webhooks' path (triggers on messages cost every insert
- * and status change a third of its time). > 0 done, < 0 error.
+ * and status change a third of its time). When another sender writes them
+ * at that moment (PostgreSQL), this one leaves it to that one. > 0 done,
+ * < 0 error.
  */
 int	 store_admin_daily_refresh(struct store *, int days);
 /* Days from since ('YYYY-MM-DD') on, by day then connection. */

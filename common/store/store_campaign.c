@@ -24,7 +24,7 @@ enum q {
 	Q_BUCKET,
 	Q_UNFINISHED,
 	Q_HAS_PLANNED,
-	Q_RUNNING,
+	Q_THROTTLE,
 	Q_ZONE_FIRST,
 	Q_ZONE_NEXT,
 	Q_DUE,
@@ -104,7 +104,9 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " WHERE id = ?1" },
 	[Q_UNFINISHED] = { "campaign unfinished", "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
 	    " WHERE campaign_id = ?1 AND status IN ('planned', 'queued'))" },
-	[Q_RUNNING] = { "campaign running", "SELECT state = 'running' FROM campaigns WHERE id = ?1" },
+	/* Read inside the release's transaction (PostgreSQL's text locks the row). */
+	[Q_THROTTLE] = { "campaign throttle", "SELECT bucket_tokens, bucket_at FROM campaigns"
+	    " WHERE id = ?1 AND state = 'running'" },
 	[Q_HAS_PLANNED] = { "campaign has planned", "SELECT EXISTS (SELECT 1 FROM campaign_recipients"
 	    " WHERE campaign_id = ?1 AND status = 'planned')" },
 	/* One index seek per zone: the zones of a million recipients without reading them. */
@@ -347,9 +349,22 @@ store_campaign_unfinished(struct store *st, int64_t id)
 }
 
 int
-store_campaign_running(struct store *st, int64_t id)
+store_campaign_throttle(struct store *st, int64_t id, double *tokens,
+    double *at)
 {
-	return q_exists(st, Q_RUNNING, "i", id, NULL);
+	struct db_stmt	*r = NULL;
+	int		 rc;
+
+	*tokens = *at = 0;
+	rc = db_run(st->db, &campaign_sql, Q_THROTTLE, &r, "i", id);
+	if (rc == DB_ROW) {
+		*tokens = db_double(r, 0);
+		*at = db_double(r, 1);
+		rc = 1;
+	} else
+		rc = rc == DB_DONE ? 0 : -1;
+	db_reset(r);
+	return rc;
 }
 
 int
@@ -610,10 +625,15 @@ store_campaign_replies(struct store *st, int64_t batch, int64_t *replied)
 		store_sync_relaxed(st, 0);
 		return -1;
 	}
-	if (db_exec_count(st->db, &campaign_sql, Q_REPLIED, replied,
-	    "ii", mark, upto) <= 0 ||
-	    db_exec_count(st->db, &campaign_sql, Q_REPLY_MARK, &moved, "ii", mark, upto) <= 0 ||
-	    moved == 0 || store_commit(st) < 0) {
+	/*
+	 * The mark first: it holds the range, so that of two senders looking
+	 * at it at once (PostgreSQL) the second finds it moved and marks
+	 * nothing.
+	 */
+	if (db_exec_count(st->db, &campaign_sql, Q_REPLY_MARK, &moved, "ii", mark, upto) <= 0 ||
+	    moved == 0 ||
+	    db_exec_count(st->db, &campaign_sql, Q_REPLIED, replied,
+	    "ii", mark, upto) <= 0 || store_commit(st) < 0) {
 		store_rollback(st);
 		store_sync_relaxed(st, 0);
 		*replied = 0;

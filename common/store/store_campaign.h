@@ -75,8 +75,17 @@ int	 store_campaign_bucket(struct store *, int64_t id, double tokens,
 	    double at);
 /* Whether a campaign has recipients planned or queued: > 0 yes, 0 none. */
 int	 store_campaign_unfinished(struct store *, int64_t id);
-/* Whether a campaign is running: > 0 yes, 0 no (or unknown). */
-int	 store_campaign_running(struct store *, int64_t id);
+/*
+ * Inside the caller's transaction, the throttle of a running campaign:
+ * its bucket's tokens and the Unix time of its last refill, read there so
+ * that what another sender released meanwhile counts. On PostgreSQL the
+ * campaign's row stays locked until the transaction ends, so senders
+ * release a campaign's recipients one at a time. > 0 running, with
+ * *tokens and *at; 0 not running, unknown, or another sender releasing
+ * its recipients at that moment (leave it this turn); < 0 error.
+ */
+int	 store_campaign_throttle(struct store *, int64_t id, double *tokens,
+	    double *at);
 /* Whether a campaign has planned recipients: > 0 yes, 0 none. */
 int	 store_campaign_has_planned(struct store *, int64_t id);
 /*

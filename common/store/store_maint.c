@@ -38,6 +38,7 @@ enum maint_stmt {
 	STMT_RETAIN_EVENT_DEL,
 	STMT_RETAIN_LOG_SCAN,
 	STMT_RETAIN_LOG_DEL,
+	STMT_TURN_TAKE,
 	MAINT__MAX
 };
 
@@ -80,6 +81,13 @@ static const struct db_sql maint_stmt[MAINT__MAX] = {
 	    " ORDER BY id LIMIT ?3"),
 	DB_SQL(STMT_RETAIN_LOG_DEL, "DELETE FROM logs WHERE id > ?1 AND id <= ?2"
 	    " AND at < ?3"),
+	/*
+	 * A step one sender at a time does (?1: enum store_turn, above 0):
+	 * a row when it may. SQLite's write transaction already excludes
+	 * every other writer, so there is always one; PostgreSQL's text tries
+	 * an advisory lock.
+	 */
+	DB_SQL(STMT_TURN_TAKE, "SELECT 1 WHERE ?1 > 0"),
 };
 
 const struct db_table maint_sql = { DB_SLOT_MAINT, MAINT__MAX, maint_stmt };
@@ -147,6 +155,12 @@ static const struct {
 	    { STMT_RETAIN_LOG_DEL, MAINT__MAX } },
 };
 
+int
+store_turn_take(struct store *st, enum store_turn step)
+{
+	return db_exists(st->db, &maint_sql, STMT_TURN_TAKE, "i", (int64_t)step);
+}
+
 static double
 retain_ms_since(clockid_t clock, const struct timespec *t0)
 {
@@ -206,6 +220,15 @@ store_retain_batch(struct store *st, enum store_retain what,
 	 */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	/* Another sender removing rows of this kind now ends this pass. */
+	if ((rc = store_turn_take(st, STORE_TURN_RETAIN_MESSAGES + what)) <= 0) {
+		store_rollback(st);
+		store_sync_relaxed(st, 0);
+		if (rc == 0)
+			log_debug("retention: another sender removes %s now;"
+			    " leaving it to that one", retain_stmts[what].table);
+		return rc < 0 ? -1 : 0;
+	}
 	for (i = 0; i < 2 && retain_stmts[what].del[i] != MAINT__MAX; i++)
 		if (db_exec(st->db, &maint_sql, retain_stmts[what].del[i], "iis", *cursor, hi,
 		    cutoff) <= 0) {

@@ -343,11 +343,13 @@ report_over_failed(struct store *st, int64_t id, const struct store_report *r)
 	db_copy(s, 2, to, sizeof(to));
 	db_copy(s, 3, was, sizeof(was));
 	db_reset(s);
-	if (db_exec(st->db, &msg_sql, STMT_MSG_REPORT_FAILED, "SSSSSSs" "DsIssi",
-	    r->status, r->group_name, r->status_name, r->status_description,
-	    r->error_name, r->error_description, r->infobip_bulk_id, r->price,
-	    r->currency, r->sms_count, r->sent_at, r->done_at, id) < 0)
-		return -1;
+	/* Another final report may have corrected it since (PostgreSQL): then it stays. */
+	if ((rc = db_exec_changed(st->db, &msg_sql, STMT_MSG_REPORT_FAILED,
+	    "SSSSSSs" "DsIssi", r->status, r->group_name, r->status_name,
+	    r->status_description, r->error_name, r->error_description,
+	    r->infobip_bulk_id, r->price, r->currency, r->sms_count, r->sent_at,
+	    r->done_at, id)) <= 0)
+		return rc < 0 ? -1 : 0;
 	gn = r->group_name != NULL ? r->group_name : "";
 	sn = r->status_name != NULL ? r->status_name : "";
 	return store_log(st, conn, "warn", "report", "message %s to %s:"

@@ -135,7 +135,9 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	DB_SQL(STMT_AQ_LEASE, "UPDATE agent_queue SET lease_owner = ?,"
 	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
 	    " attempts = attempts + 1 WHERE message_id = ?"),
-	DB_SQL(STMT_AQ_DONE, "DELETE FROM agent_queue WHERE message_id = ?"),
+	/* Only by the sender holding it: a lapsed claim another took is theirs. */
+	DB_SQL(STMT_AQ_DONE, "DELETE FROM agent_queue WHERE message_id = ?"
+	    " AND lease_owner = ?"),
 };
 
 const struct db_table outbox_sql = { DB_SLOT_OUTBOX, OUTBOX__MAX, outbox_stmt };
@@ -515,7 +517,8 @@ store_agent_queue_claim(struct store *st, const char *owner,
 }
 
 int
-store_agent_queue_done(struct store *st, int64_t message)
+store_agent_queue_done(struct store *st, int64_t message, const char *owner)
 {
-	return db_exec(st->db, &outbox_sql, STMT_AQ_DONE, "i", message);
+	return db_exec_changed(st->db, &outbox_sql, STMT_AQ_DONE, "is", message,
+	    owner);
 }

@@ -46,6 +46,27 @@ int	 store_outbox_remove(struct store *, int64_t message);
 extern const struct db_table store_sql, conn_sql, msg_sql, outbox_sql,
 	maint_sql, campaign_sql, api_sql, admin_sql, file_sql;
 
+/*
+ * The steps that one sender at a time does when several share a store
+ * (PostgreSQL): each has its own key of a transaction-scoped lock, so a
+ * sender killed in a step leaves no lock behind (its connection ends, its
+ * transaction with it).
+ */
+enum store_turn {
+	STORE_TURN_RETAIN_MESSAGES = 1,	/* retention, by enum store_retain + 1 */
+	STORE_TURN_RETAIN_EVENTS,
+	STORE_TURN_RETAIN_LOGS,
+	STORE_TURN_DAILY		/* the dashboard's rollup (message_daily) */
+};
+/*
+ * Inside a write transaction: whether this process may do step now. On
+ * SQLite the transaction's write lock already makes it the only writer:
+ * always yes. On PostgreSQL it tries the step's advisory lock, held until
+ * the transaction ends. > 0 taken, 0 another sender holds it (skip the
+ * step this time), < 0 error (logged).
+ */
+int	 store_turn_take(struct store *, enum store_turn step);
+
 /* The directory of path into dir ("." when it has none; db_sqlite_file.c). */
 void	 store_dir_of(const char *path, char *dir, size_t dirsz);
 
