@@ -411,6 +411,7 @@ static const struct command commands[] = {
 	    .on_str = ops_backup, .done = "backed up to %s" },
 	C("restore", NULL, cmd_restore, 0, 1, 1, "", 0, "restore BACKUP"),
 	C("check", NULL, cmd_check, 0, 0, 0, "", NEED_READ, "check"),
+	C("schema", NULL, cmd_schema, 0, 0, 0, "", NEED_READ, "schema"),
 	C("token", "add", cmd_token_add, 0, 2, 2, "ac", S,
 	    "token add <agent> <connection id>"),
 	C("token", "list", cmd_token_list, 0, 0, 1, "a", S,
@@ -592,10 +593,12 @@ int
 main(int argc, char *argv[])
 {
 	struct cli	 c;
-	const char	*why;
+	const char	*why, *cfg_why;
 	char		 owner[1024];
-	int		 rc, skip;
+	int		 rc, skip, cfg;
 
+	/* Before the log, whose level the file may set; help needs no file. */
+	cfg = config_file_load(&cfg_why);
 	log_init("ibchannel");
 	opts_build();
 	if (argc < 2)
@@ -620,6 +623,8 @@ main(int argc, char *argv[])
 		return help(c.cmd->noun, c.cmd->verb);
 	if (rc != 0)
 		return rc;
+	if (cfg == 0)
+		return say(1, "%s", cfg_why);
 	if (!store_sync_valid(&why))
 		return say(1, "%s", why);
 	if (store_run_as_owner(NULL, 1, owner, sizeof(owner)) < 0)

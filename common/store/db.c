@@ -5,6 +5,7 @@
 
 #include "db.h"
 #include "db_engine.h"
+#include "log.h"
 
 /*
  * The engines by how a store's name begins: a PostgreSQL URI (libpq's
@@ -31,6 +32,17 @@ db_on_server(const char *path)
 		if (strncmp(path, engines[i].prefix,
 		    strlen(engines[i].prefix)) == 0)
 			return 1;
+	return 0;
+}
+
+int
+db_schema_known(int version, int known)
+{
+	if (version <= known)
+		return 1;
+	log_error("the store has schema version %d, newer than these programs"
+	    " know (%d): a later ibchannel made or migrated it; run that"
+	    " version again (an older one would misread it)", version, known);
 	return 0;
 }
 

@@ -91,6 +91,13 @@ int	 db_open(const char *path, enum db_open_mode, int full, struct db **out);
 /* Whether path names a database server (a PostgreSQL URI) rather than a file. */
 int	 db_on_server(const char *path);
 /*
+ * An engine's check of a store's schema version against the newest its
+ * migrations reach (known): a store newer than these programs was made
+ * by a later ibchannel, whose tables they would misread. Returns 1 when
+ * version <= known, else 0 after logging what to do.
+ */
+int	 db_schema_known(int version, int known);
+/*
  * path as a log line or a page may show it: a server URI without its
  * password (nor its options, when they name one). Written into buf.
  */

@@ -347,6 +347,8 @@ migrate(struct pg_db *db, int create)
 		    " run 'ibchannel init'");
 		return -1;
 	}
+	if (!db_schema_known(v, pgembed[pgembed_count - 1].version))
+		return -1;
 	for (i = 0; i < pgembed_count; i++) {
 		if (pgembed[i].version <= v)
 			continue;
@@ -416,8 +418,11 @@ db_pg_open(const char *uri, enum db_open_mode mode, int full,
 		goto err;
 	db->readonly = strcmp(buf, "t") == 0;
 	/* A read opens as it is; a standby cannot be migrated. */
-	if (mode != DB_OPEN_READ && !db->readonly &&
-	    migrate(db, mode == DB_OPEN_CREATE) < 0)
+	if (mode != DB_OPEN_READ && !db->readonly) {
+		if (migrate(db, mode == DB_OPEN_CREATE) < 0)
+			goto err;
+	} else if (!db_schema_known(pg_version(&db->head),
+	    pgembed[pgembed_count - 1].version))
 		goto err;
 	*out = &db->head;
 	return 1;

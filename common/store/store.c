@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "store.h"
+#include "sqlembed.h"
 #include "store_private.h"
 
 enum store_stmt {
@@ -75,6 +76,12 @@ store_default_path(void)
 			return "var/ibchannel.db";
 	}
 	return "/var/lib/ibchannel/ibchannel.db";
+}
+
+int
+store_schema_newest(void)
+{
+	return sqlembed[sqlembed_count - 1].version;
 }
 
 unsigned int
