@@ -1,6 +1,8 @@
 # ibchannel: FastCGI programs, the command line, and their tests.
 
-VERSION =	0.1.0
+# The version is in one place, debian/changelog's newest entry: the
+# package (make deb) and ibchannel --version say the same.
+VERSION !=	sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog
 PREFIX ?=	/usr/local
 DESTDIR ?=
 BINDIR =	$(PREFIX)/bin
@@ -22,9 +24,11 @@ PKGS =		fcgi libcurl json-c sqlite3 libcrypto
 CFLAGS_PKGS =	$(PKGS) libpq
 WARN =		-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror
 CFLAGS ?=	-O2 -g
+# CPPFLAGS and LDFLAGS are empty unless given (dpkg-buildpackage gives
+# Debian's hardening flags through them).
 ALL_CFLAGS =	-std=c11 -pthread -D_DEFAULT_SOURCE -D_GNU_SOURCE -DIBCHANNEL_VERSION='"$(VERSION)"' \
-		$(WARN) $(INC) -Ibuild $(CFLAGS) $(shell pkg-config --cflags $(CFLAGS_PKGS) 2>/dev/null)
-LDLIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+		$(WARN) $(INC) -Ibuild $(CPPFLAGS) $(CFLAGS) $(shell pkg-config --cflags $(CFLAGS_PKGS) 2>/dev/null)
+LDLIBS =	$(LDFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 SAN =		-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 COMMON_SRC =	$(wildcard common/*/*.c)
@@ -212,8 +216,25 @@ uninstall:
 		while p=$$(dirname "$$p"); [ "$$p" != / ] && rmdir "$(DESTDIR)$$p" 2>/dev/null; do :; done; \
 	fi
 
+# The Debian package: build/deb/ibchannel_VERSION_ARCH.deb, made by
+# dpkg-buildpackage (debhelper, debian/) from a copy of this tree in
+# build/deb/, so that nothing is written outside build/; then lintian,
+# which must find no error and no warning that debian/ does not explain
+# (make deb LINTIAN= skips it). DEB_JOBS compilers at once.
+DEB_JOBS ?=	2
+LINTIAN ?=	lintian
+DEB_SRC =	build/deb/ibchannel-$(VERSION)
+deb: deps
+	@rm -rf build/deb && mkdir -p $(DEB_SRC)
+	$(Q)tar -cf - --exclude=./build --exclude=./var --exclude=./.git . | tar -xf - -C $(DEB_SRC)
+	$(Q)cd $(DEB_SRC) && DEB_BUILD_OPTIONS="nocheck parallel=$(DEB_JOBS)" \
+		dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log >&2; echo "dpkg-buildpackage failed; see build/deb/build.log" >&2; exit 1; }
+	$(Q)if [ -n "$(LINTIAN)" ]; then $(LINTIAN) --fail-on error,warning build/deb/ibchannel_*.deb; fi
+	@ls build/deb/ibchannel_*.deb
+
 clean:
 	rm -rf build
 
-.PHONY: all unit deps test run bench bench-compare fuzz install uninstall clean
+.PHONY: all unit deps test run bench bench-compare fuzz install uninstall deb clean
 .PRECIOUS: build/obj/%.o build/asan/obj/%.o
