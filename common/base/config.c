@@ -517,6 +517,40 @@ mkdir_parents(const char *file, const char **why)
 	}
 }
 
+/*
+ * A file in a set-group-ID directory is the directory group's too (the
+ * store's directory of deploy/INSTALL.md, 2770, whose group holds the web
+ * server's user): gives it mode. A file elsewhere, or none (a server's
+ * store), is left as it is. 1 ok, 0 with *why.
+ */
+static int
+share_with_group(const char *file, mode_t mode, const char **why)
+{
+	static char	 msg[PATH_MAX + 104];
+	char		 dir[PATH_MAX], *slash;
+	struct stat	 sb;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", file) >= sizeof(dir))
+		return 1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &sb) == -1 || !(sb.st_mode & S_ISGID) ||
+	    stat(file, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & 07777) == mode)
+		return 1;
+	if (chmod(file, mode) == -1) {
+		snprintf(msg, sizeof(msg), "chmod %s: %s", file,
+		    strerror(errno));
+		*why = msg;
+		return 0;
+	}
+	return 1;
+}
+
 int
 config_install(int *version, int *created, const char **why)
 {
@@ -546,8 +580,11 @@ config_install(int *version, int *created, const char **why)
 		snprintf(msg, sizeof(msg), "key file: %s", *why != NULL ? *why :
 		    "cannot be created");
 		*why = msg;
+		return 0;
 	}
-	return rc > 0;
+	/* The group writes the store and reads the key (deploy/INSTALL.md). */
+	return share_with_group(store_default_path(), 0660, why) &&
+	    share_with_group(path, 0640, why);
 }
 
 char *
