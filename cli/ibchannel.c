@@ -14,6 +14,7 @@
 #include "parse.h"
 #include "settings.h"
 #include "store.h"
+#include "version.h"
 
 /* The options no form gives (enum opt's order does not matter here). */
 static const struct option fixed_opts[] = {

@@ -72,9 +72,9 @@ DB = "/var/lib/ibchannel/ibchannel.db"
 KEY = "/var/lib/ibchannel/ibchannel.key"
 
 
-def run(cmd, timeout=600, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=ENV,
-                          stdin=subprocess.DEVNULL, **kw)
+def run(cmd, timeout=600, env=None, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          env=env or ENV, stdin=subprocess.DEVNULL, **kw)
 
 
 def owner_mode(path):
@@ -193,8 +193,11 @@ try:
     shutil.move(os.path.join(tree, "build", "deb", name1), deb1)
     check(not os.path.exists(os.path.join(tmp, "ibchannel_%s_%s.changes" % (v1, arch))),
           "make deb writes nothing beside the tree (build/deb holds the build)")
-    # The upgrade: a higher version, a new migration, a changed configuration file.
+    # The upgrade: the tree make deb built, with a higher version, a new
+    # migration and a changed configuration file, built again without its
+    # clean step: make rebuilds only what changed (the version, the SQL).
     v2 = v1 + ".1"
+    tree = os.path.join(tree, "build", "deb", "ibchannel-" + v1)
     with open(os.path.join(tree, "debian", "changelog")) as f:
         old = f.read()
     with open(os.path.join(tree, "debian", "changelog"), "w") as f:
@@ -209,14 +212,17 @@ try:
                 "CREATE TABLE deb_test_upgrade (id INTEGER PRIMARY KEY);\n")
     with open(os.path.join(tree, "deploy", "ibchannel.conf"), "a") as f:
         f.write("# (changed by the upgrade test_deb.py installs)\n")
-    p, debs = make_deb(tree, "LINTIAN=")
+    for f in os.listdir(os.path.join(tree, "debian")):
+        if f == "debhelper-build-stamp" or f.endswith(".debhelper.log"):
+            os.unlink(os.path.join(tree, "debian", f))
+    p = run(["dpkg-buildpackage", "-b", "-nc", "-us", "-uc"], timeout=900, cwd=tree,
+            env=dict(ENV, DEB_BUILD_OPTIONS="nocheck noddebs parallel=2"))
     name2 = "ibchannel_%s_%s.deb" % (v2, arch)
-    check(p.returncode == 0 and debs == [name2], "the second build: %s" % name2,
-          (p.stdout + p.stderr)[-1500:] + repr(debs))
-    if not debs:
-        raise SystemExit
     deb2 = os.path.join(tmp, name2)
-    shutil.move(os.path.join(tree, "build", "deb", name2), deb2)
+    if not check(p.returncode == 0 and os.path.exists(os.path.join(tree, "..", name2)),
+                 "the second build: %s" % name2, (p.stdout + p.stderr)[-1500:]):
+        raise SystemExit
+    shutil.move(os.path.join(tree, "..", name2), deb2)
 
     # --- 2. dpkg -i ---------------------------------------------------------------
     undo["user"] = subprocess.run(["getent", "passwd", "ibchannel"],
