@@ -67,6 +67,7 @@ tmp = tempfile.mkdtemp(prefix="ibc-deb-")
 os.chmod(tmp, 0o755)
 procs = []
 undo = {"user": False, "group": False, "lighty": [], "run_lighttpd": False}
+mod_files = {}          # the lighttpd modules the test enabled: their conf-enabled names
 CONF = "/etc/ibchannel/ibchannel.conf"
 DB = "/var/lib/ibchannel/ibchannel.db"
 KEY = "/var/lib/ibchannel/ibchannel.key"
@@ -122,14 +123,15 @@ def cleanup():
     """Whatever happened: the package purged with its store, the machine as it was."""
     for p in procs:
         stop(p)
+    for mod in undo["lighty"]:
+        if os.path.lexists("/etc/lighttpd/conf-enabled/%s" % mod_files.get(mod, "")):
+            run(["lighty-disable-mod", mod])
     if installed_version():
         subprocess.run(["debconf-set-selections"], input="ibchannel ibchannel/purge-store"
                        " boolean true\n", text=True, capture_output=True)
         run(["dpkg", "--purge", "ibchannel"])
     for path in CLAIMED:
         shutil.rmtree(path, ignore_errors=True)
-    for mod in undo["lighty"]:
-        run(["lighty-disable-mod", mod])
     if undo["user"]:
         run(["deluser", "--quiet", "--system", "ibchannel"])
     if undo["group"] and subprocess.run(["getent", "group", "ibchannel"],
@@ -318,7 +320,8 @@ try:
     enabled_before = set(os.listdir("/etc/lighttpd/conf-enabled"))
     p = run(["lighty-enable-mod", "ibchannel"])
     enabled = set(os.listdir("/etc/lighttpd/conf-enabled"))
-    undo["lighty"] = sorted(re.sub(r"^\d+-|\.conf$", "", n) for n in enabled - enabled_before)
+    mod_files.update((re.sub(r"^\d+-|\.conf$", "", n), n) for n in enabled - enabled_before)
+    undo["lighty"] = sorted(mod_files)
     check({"50-ibchannel.conf", "10-fastcgi.conf", "05-auth.conf"} <= enabled,
           "lighty-enable-mod ibchannel enables it with the modules it depends on",
           p.stdout + p.stderr + repr(sorted(enabled)))
@@ -327,13 +330,16 @@ try:
         shutil.chown("/run/lighttpd", "www-data", "www-data")
     www = os.path.join(tmp, "www")
     os.makedirs(www)
+    lvar = os.path.join(tmp, "lighttpd")       # its log and pid, written as www-data
+    os.makedirs(lvar)
+    shutil.chown(lvar, "www-data", "www-data")
     lconf = os.path.join(tmp, "lighttpd.conf")
     with open(lconf, "w") as f:
         f.write('server.modules = ( "mod_access" )\nserver.document-root = "%s"\n'
                 'server.bind = "127.0.0.1"\nserver.port = %d\n'
                 'server.username = "www-data"\nserver.groupname = "www-data"\n'
-                'server.errorlog = "%s/lighttpd-error.log"\nserver.pid-file = "%s/lighttpd.pid"\n'
-                % (www, port, tmp, tmp) +
+                'server.errorlog = "%s/error.log"\nserver.pid-file = "%s/lighttpd.pid"\n'
+                % (www, port, lvar, lvar) +
                 "".join('include "/etc/lighttpd/conf-enabled/%s"\n' % n for n in
                         ("05-auth.conf", "10-fastcgi.conf", "50-ibchannel.conf")))
     check(run(["lighttpd", "-tt", "-f", lconf]).returncode == 0,
@@ -369,7 +375,7 @@ try:
         stored = wait_for(lambda: sql("SELECT m.id FROM messages m JOIN contacts c ON c.id ="
                                       " m.contact_id WHERE m.direction = 'in' AND c.phone ="
                                       " '+%s'" % phone), 15)
-        errlog = os.path.join(tmp, "lighttpd-error.log")
+        errlog = os.path.join(lvar, "error.log")
         check(stored, what + ": the MO reached the store through inbound.fcgi",
               open(errlog).read()[-800:] if os.path.exists(errlog) else "")
         runs = []
@@ -439,6 +445,9 @@ try:
     p = run(["dpkg", "--remove", "ibchannel"])
     check(p.returncode == 0 and installed_version() == "rc " + v2, "dpkg --remove",
           (p.stdout + p.stderr)[-800:])
+    check(not os.path.lexists("/etc/lighttpd/conf-enabled/50-ibchannel.conf") and
+          os.path.exists("/etc/lighttpd/conf-available/50-ibchannel.conf"),
+          "remove disables lighttpd's snippet (its programs are gone) and keeps the file")
     check(not os.path.exists("/usr/bin/ibchannel") and os.path.exists(CONF) and
           open(CONF).read() == mine and digest(DB) == store_sum and digest(KEY) == key_sum,
           "remove takes the programs and keeps the configuration, the store and the key")
