@@ -37,6 +37,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -71,6 +72,20 @@ mod_files = {}          # the lighttpd modules the test enabled: their conf-enab
 CONF = "/etc/ibchannel/ibchannel.conf"
 DB = "/var/lib/ibchannel/ibchannel.db"
 KEY = "/var/lib/ibchannel/ibchannel.key"
+
+
+START = time.time()
+
+
+def phase(name):
+    """Says how long the test has run, for a slow machine's reader."""
+    print("%4.0f s  %s" % (time.time() - START, name), flush=True)
+
+
+def dpkg(*args):
+    """dpkg, its triggers (man-db's index, which takes seconds on each
+    call) left to one run at the end (cleanup)."""
+    return run(["dpkg", "--no-triggers"] + list(args))
 
 
 def run(cmd, timeout=600, env=None, **kw):
@@ -129,7 +144,8 @@ def cleanup():
     if installed_version():
         subprocess.run(["debconf-set-selections"], input="ibchannel ibchannel/purge-store"
                        " boolean true\n", text=True, capture_output=True)
-        run(["dpkg", "--purge", "ibchannel"])
+        dpkg("--purge", "ibchannel")
+    run(["dpkg", "--triggers-only", "--pending"])
     for path in CLAIMED:
         shutil.rmtree(path, ignore_errors=True)
     if undo["user"]:
@@ -226,13 +242,14 @@ try:
         raise SystemExit
     shutil.move(os.path.join(tree, "..", name2), deb2)
 
+    phase("built both packages")
     # --- 2. dpkg -i ---------------------------------------------------------------
     undo["user"] = subprocess.run(["getent", "passwd", "ibchannel"],
                                   capture_output=True).returncode != 0
     undo["group"] = subprocess.run(["getent", "group", "ibchannel"],
                                    capture_output=True).returncode != 0
     undo["run_lighttpd"] = not os.path.isdir("/run/lighttpd")
-    p = run(["dpkg", "-i", deb1])
+    p = dpkg("-i", deb1)
     if not check(p.returncode == 0 and installed_version() == "ii " + v1,
                  "dpkg -i installs %s" % name1, (p.stdout + p.stderr)[-1500:]):
         raise SystemExit
@@ -275,6 +292,7 @@ try:
           "postgresql://" in conf_text, "the configuration names the store and how to give a"
           " PostgreSQL URI")
 
+    phase("installed")
     # --- ibchannel init as the package's user, from the configuration alone --------
     p = run(["runuser", "-u", "ibchannel", "--", "ibchannel", "init"])
     check(p.returncode == 0 and DB in p.stdout and KEY in p.stdout,
@@ -403,13 +421,14 @@ try:
           "the cron line's log is ibchannel's, 0660",
           owner_mode(log) if os.path.exists(log) else "missing")
 
+    phase("served an MO through the snippet")
     # --- 3. the upgrade ------------------------------------------------------------
     with open(CONF) as f:
         mine = f.read().replace("IBCHANNEL_LOG=info", "IBCHANNEL_LOG=warn")
     with open(CONF, "w") as f:
         f.write(mine)
     key_sum = digest(KEY)
-    p = run(["dpkg", "-i", "--force-confdef", "--force-confold", deb2])
+    p = dpkg("-i", "--force-confdef", "--force-confold", deb2)
     check(p.returncode == 0 and installed_version() == "ii " + v2,
           "dpkg -i upgrades to %s" % v2, (p.stdout + p.stderr)[-1500:])
     check("ibchannel.conf" in p.stdout + p.stderr and os.path.exists(CONF + ".dpkg-dist"),
@@ -431,18 +450,20 @@ try:
         mo_round_trip("4915112340102", "upgraded")
         stop(lighttpd)
 
+    phase("upgraded")
     # --- the downgrade is refused --------------------------------------------------
-    p = run(["dpkg", "-i", deb1])
+    p = dpkg("-i", deb1)
     out = p.stdout + p.stderr
     check(p.returncode != 0 and "schema version %d" % schema2 in out and
           "up to %d" % schema1 in out and installed_version() == "ii " + v2,
           "dpkg -i of the older package is refused with the reason, %s stays installed" % v2,
           out[-1200:] + installed_version())
 
+    phase("refused the downgrade")
     # --- 4. remove and purge ----------------------------------------------------------
     files = run(["dpkg", "-L", "ibchannel"]).stdout.split()
     store_sum = digest(DB)
-    p = run(["dpkg", "--remove", "ibchannel"])
+    p = dpkg("--remove", "ibchannel")
     check(p.returncode == 0 and installed_version() == "rc " + v2, "dpkg --remove",
           (p.stdout + p.stderr)[-800:])
     check(not os.path.lexists("/etc/lighttpd/conf-enabled/50-ibchannel.conf") and
@@ -451,7 +472,7 @@ try:
     check(not os.path.exists("/usr/bin/ibchannel") and os.path.exists(CONF) and
           open(CONF).read() == mine and digest(DB) == store_sum and digest(KEY) == key_sum,
           "remove takes the programs and keeps the configuration, the store and the key")
-    p = run(["dpkg", "--purge", "ibchannel"])
+    p = dpkg("--purge", "ibchannel")
     check(p.returncode == 0 and installed_version() == "", "dpkg --purge asks nothing without"
           " a terminal", (p.stdout + p.stderr)[-800:])
     check(not os.path.exists("/etc/ibchannel") and not os.path.exists("/var/log/ibchannel"),
@@ -464,16 +485,17 @@ try:
              if os.path.lexists(d)]
     check(not left, "nothing of the package is left", repr(left[:10]))
     # The store goes when the administrator says so.
-    p = run(["dpkg", "-i", deb2])
+    p = dpkg("-i", deb2)
     subprocess.run(["debconf-set-selections"], input="ibchannel ibchannel/purge-store boolean"
                    " true\n", text=True, capture_output=True)
-    p2 = run(["dpkg", "--purge", "ibchannel"])
+    p2 = dpkg("--purge", "ibchannel")
     check(p.returncode == 0 and p2.returncode == 0 and not os.path.exists("/var/lib/ibchannel"),
           "purge answered yes removes the store and the key",
           (p.stdout + p.stderr + p2.stdout + p2.stderr)[-800:])
 except SystemExit:
     pass
 finally:
+    phase("purged; cleaning up")
     cleanup()
 check(not installed_version() and not any(os.path.exists(p) for p in CLAIMED) and
       not os.path.exists("/etc/lighttpd/conf-enabled/50-ibchannel.conf"),
