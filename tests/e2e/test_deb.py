@@ -280,6 +280,27 @@ try:
     check(not notconf, "everything under /etc is a conffile", repr(notconf) + conffiles[:300])
     check(os.path.islink("/etc/systemd/system/timers.target.wants/ibchannel-sender.timer"),
           "debhelper enabled the sender's timer")
+    # The units run the installed programs, with the configuration file.
+    for unit, prog in (("ibchannel-sender.service", "/usr/bin/ibchannel"),
+                       ("ibchannel-fcgi@.service", "/usr/lib/ibchannel/%i.fcgi")):
+        with open("/lib/systemd/system/" + unit) as f:
+            text = f.read()
+        check(re.search(r"^ExecStart=.*\s%s\b" % re.escape(prog), text, re.M) and
+              "EnvironmentFile=-" + CONF in text and
+              os.path.exists(prog.replace("%i", "inbound")),
+              "%s runs %s and reads the configuration file" % (unit, prog))
+    # Apache takes the snippet with the modules INSTALL.md enables.
+    mods = ["mpm_event", "authz_core", "authn_core", "authn_file", "auth_basic", "authz_user",
+            "proxy", "proxy_fcgi"]
+    aconf = os.path.join(tmp, "apache2.conf")
+    with open(aconf, "w") as f:
+        f.write("".join("LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n" % (m, m)
+                        for m in mods) +
+                'ServerRoot "%s"\nListen 127.0.0.1:%d\nServerName 127.0.0.1\n'
+                'ErrorLog "%s/apache-error.log"\nInclude'
+                ' /etc/apache2/conf-available/ibchannel.conf\n' % (tmp, free_port(), tmp))
+    p = run(["apache2", "-t", "-f", aconf], env=dict(ENV, APACHE_RUN_DIR=tmp))
+    check(p.returncode == 0, "apache2 -t accepts the packaged snippet", p.stdout + p.stderr)
     p = run(["ibchannel", "--version"])
     check(p.stdout == "ibchannel %s\n" % v1, "ibchannel --version prints the package's version",
           p.stdout + p.stderr)
