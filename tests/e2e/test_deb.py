@@ -284,8 +284,8 @@ try:
     for unit, prog in (("ibchannel-sender.service", "/usr/bin/ibchannel"),
                        ("ibchannel-fcgi@.service", "/usr/lib/ibchannel/%i.fcgi")):
         with open("/lib/systemd/system/" + unit) as f:
-            text = f.read()
-        check(re.search(r"^ExecStart=.*\s%s\b" % re.escape(prog), text, re.M) and
+            text = f.read().replace("\\\n", " ")
+        check(re.search(r"^ExecStart=(.*\s)?%s(\s|$)" % re.escape(prog), text, re.M) and
               "EnvironmentFile=-" + CONF in text and
               os.path.exists(prog.replace("%i", "inbound")),
               "%s runs %s and reads the configuration file" % (unit, prog))
