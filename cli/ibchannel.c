@@ -14,6 +14,7 @@
 #include "parse.h"
 #include "settings.h"
 #include "store.h"
+#include "version.h"
 
 /* The options no form gives (enum opt's order does not matter here). */
 static const struct option fixed_opts[] = {
@@ -413,6 +414,7 @@ static const struct command commands[] = {
 	C("migrate", NULL, cmd_migrate, O(TO), 0, 0, "", 0,
 	    "migrate --to postgresql://USER[:PASSWORD]@HOST/DATABASE"),
 	C("check", NULL, cmd_check, 0, 0, 0, "", NEED_READ, "check"),
+	C("schema", NULL, cmd_schema, 0, 0, 0, "", NEED_READ, "schema"),
 	C("token", "add", cmd_token_add, 0, 2, 2, "ac", S,
 	    "token add <agent> <connection id>"),
 	C("token", "list", cmd_token_list, 0, 0, 1, "a", S,
@@ -595,10 +597,12 @@ int
 main(int argc, char *argv[])
 {
 	struct cli	 c;
-	const char	*why;
+	const char	*why, *cfg_why;
 	char		 owner[1024];
-	int		 rc, skip;
+	int		 rc, skip, cfg;
 
+	/* Before the log, whose level the file may set; help needs no file. */
+	cfg = config_file_load(&cfg_why);
 	log_init("ibchannel");
 	opts_build();
 	if (argc < 2)
@@ -623,6 +627,8 @@ main(int argc, char *argv[])
 		return help(c.cmd->noun, c.cmd->verb);
 	if (rc != 0)
 		return rc;
+	if (cfg == 0)
+		return say(1, "%s", cfg_why);
 	if (!store_sync_valid(&why))
 		return say(1, "%s", why);
 	if (store_run_as_owner(NULL, 1, owner, sizeof(owner)) < 0)

@@ -128,6 +128,7 @@ int	 cmd_session_export(struct cli *);
 int	 cmd_session_reply(struct cli *);
 int	 cmd_reports_apply(struct cli *);
 int	 cmd_check(struct cli *);
+int	 cmd_schema(struct cli *);
 
 /* ibchannel_token.c: send API tokens. */
 int	 cmd_token_add(struct cli *);

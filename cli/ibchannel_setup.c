@@ -320,6 +320,19 @@ cmd_check(struct cli *c)
 	return 1;
 }
 
+/*
+ * schema: the store's schema version and the newest these programs know,
+ * one "NAME N" line each (the Debian package's downgrade check reads the
+ * first). A store newer than the programs is refused at open instead.
+ */
+int
+cmd_schema(struct cli *c)
+{
+	printf("store %d\nprograms %d\n", store_version(c->ops.st),
+	    store_schema_newest());
+	return 0;
+}
+
 /* restore BACKUP: the backup in the store's place, and what became of the old one. */
 int
 cmd_restore(struct cli *c)

@@ -13,6 +13,7 @@
 #include "parse.h"
 #include "store.h"
 #include "store_admin.h"
+#include "version.h"
 
 #define LOGS_PAGE	50
 

@@ -13,6 +13,153 @@
 #include "store.h"
 #include "url.h"
 
+/*
+ * What the configuration file may set: the store, the key file, the
+ * public URL, the log level, the durability. Nothing that is for
+ * make run only (IBCHANNEL_ADMIN_NO_AUTH).
+ */
+static const char *const config_names[] = {
+	"IBCHANNEL_DB",
+	"IBCHANNEL_KEY_FILE",
+	"IBCHANNEL_PUBLIC_URL",
+	"IBCHANNEL_LOG",
+	"IBCHANNEL_SYNC",
+};
+#define CONFIG_NAMES	(sizeof(config_names) / sizeof(config_names[0]))
+/* Far above any real file: a longer one is not ours. */
+#define CONFIG_FILE_MAX	(64 * 1024)
+
+/* A line's blanks at either end away: the span [*s, *e). */
+static void
+config_trim(const char **s, const char **e)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' ||
+	    (*e)[-1] == '\r'))
+		(*e)--;
+}
+
+/*
+ * Reads one NAME=VALUE line, [s, e) trimmed, into values[] (a copy; the
+ * caller frees). 1 ok, 0 refused with msg.
+ */
+static int
+config_line(const char *s, const char *e, char *values[CONFIG_NAMES],
+    char *msg, size_t msgsz)
+{
+	const char	*eq, *ne, *vs;
+	size_t		 i, len;
+
+	if ((eq = memchr(s, '=', (size_t)(e - s))) == NULL) {
+		snprintf(msg, msgsz, "not NAME=VALUE");
+		return 0;
+	}
+	ne = eq;
+	config_trim(&s, &ne);
+	vs = eq + 1;
+	config_trim(&vs, &e);
+	for (i = 0; i < CONFIG_NAMES; i++)
+		if (strlen(config_names[i]) == (size_t)(ne - s) &&
+		    memcmp(config_names[i], s, (size_t)(ne - s)) == 0)
+			break;
+	if (i == CONFIG_NAMES) {
+		snprintf(msg, msgsz, "unknown name '%.*s' (the file sets"
+		    " IBCHANNEL_DB, IBCHANNEL_KEY_FILE, IBCHANNEL_PUBLIC_URL,"
+		    " IBCHANNEL_LOG, IBCHANNEL_SYNC)", (int)(ne - s > 64 ? 64 :
+		    ne - s), s);
+		return 0;
+	}
+	if (values[i] != NULL) {
+		snprintf(msg, msgsz, "%s is set twice", config_names[i]);
+		return 0;
+	}
+	len = (size_t)(e - vs);
+	if (len >= 2 && (*vs == '"' || *vs == '\'') && e[-1] == *vs) {
+		vs++;
+		len -= 2;
+	}
+	/* What systemd would read otherwise than we do: refused, not guessed. */
+	for (s = vs; s < vs + len; s++)
+		if (*s == '\\' || *s == '"' || *s == '\'' ||
+		    (unsigned char)*s < 0x20 || *s == 0x7f) {
+			snprintf(msg, msgsz, "%s: a backslash, a quote or a"
+			    " control character inside the value",
+			    config_names[i]);
+			return 0;
+		}
+	if ((values[i] = strndup(vs, len)) == NULL) {
+		snprintf(msg, msgsz, "out of memory");
+		return 0;
+	}
+	return 1;
+}
+
+int
+config_file_load(const char **why)
+{
+	static char	 msg[PATH_MAX + 256];
+	char		*values[CONFIG_NAMES] = { NULL }, *buf = NULL, err[200];
+	const char	*path, *s, *e, *end;
+	FILE		*f;
+	size_t		 n = 0, i, line;
+	int		 ok = 0;
+
+	*why = msg;
+	if ((path = getenv("IBCHANNEL_CONFIG")) == NULL)
+		path = CONFIG_FILE;
+	if (*path == '\0')
+		return 1;
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(msg, sizeof(msg), "the configuration file %s cannot"
+		    " be read: %s (it is root's and the group ibchannel's: run"
+		    " as root or a member, or set IBCHANNEL_CONFIG)", path,
+		    strerror(errno));
+		return 0;
+	}
+	if ((buf = malloc(CONFIG_FILE_MAX + 1)) != NULL)
+		n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+	if (buf == NULL || ferror(f) || n > CONFIG_FILE_MAX) {
+		snprintf(msg, sizeof(msg), "the configuration file %s cannot"
+		    " be read (at most %d bytes)", path, CONFIG_FILE_MAX);
+		goto out;
+	}
+	if (memchr(buf, '\0', n) != NULL) {
+		snprintf(msg, sizeof(msg), "%s is not a text file", path);
+		goto out;
+	}
+	for (s = buf, end = buf + n, line = 1; s < end; s = e + 1, line++) {
+		if ((e = memchr(s, '\n', (size_t)(end - s))) == NULL)
+			e = end;
+		config_trim(&s, &e);
+		if (s == e || *s == '#' || *s == ';')
+			continue;
+		if (!config_line(s, e, values, err, sizeof(err))) {
+			snprintf(msg, sizeof(msg), "%s, line %zu: %s", path,
+			    line, err);
+			goto out;
+		}
+	}
+	/* All or nothing: the environment changes only for a sound file. */
+	for (i = 0; i < CONFIG_NAMES; i++)
+		if (values[i] != NULL && setenv(config_names[i], values[i],
+		    0) == -1) {
+			snprintf(msg, sizeof(msg), "setenv: %s",
+			    strerror(errno));
+			goto out;
+		}
+	*why = NULL;
+	ok = 1;
+out:
+	for (i = 0; i < CONFIG_NAMES; i++)
+		free(values[i]);
+	free(buf);
+	fclose(f);
+	return ok;
+}
+
 int
 config_key_path(char *buf, size_t bufsz)
 {
@@ -372,6 +519,40 @@ mkdir_parents(const char *file, const char **why)
 	}
 }
 
+/*
+ * A file in a set-group-ID directory is the directory group's too (the
+ * store's directory of deploy/INSTALL.md, 2770, whose group holds the web
+ * server's user): gives it mode. A file elsewhere, or none (a server's
+ * store), is left as it is. 1 ok, 0 with *why.
+ */
+static int
+share_with_group(const char *file, mode_t mode, const char **why)
+{
+	static char	 msg[PATH_MAX + 104];
+	char		 dir[PATH_MAX], *slash;
+	struct stat	 sb;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", file) >= sizeof(dir))
+		return 1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &sb) == -1 || !(sb.st_mode & S_ISGID) ||
+	    stat(file, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_mode & 07777) == mode)
+		return 1;
+	if (chmod(file, mode) == -1) {
+		snprintf(msg, sizeof(msg), "chmod %s: %s", file,
+		    strerror(errno));
+		*why = msg;
+		return 0;
+	}
+	return 1;
+}
+
 int
 config_install(int *version, int *created, const char **why)
 {
@@ -410,8 +591,11 @@ config_install(int *version, int *created, const char **why)
 		snprintf(msg, sizeof(msg), "key file: %s", *why != NULL ? *why :
 		    "cannot be created");
 		*why = msg;
+		return 0;
 	}
-	return rc > 0;
+	/* The group writes the store and reads the key (deploy/INSTALL.md). */
+	return share_with_group(store_default_path(), 0660, why) &&
+	    share_with_group(path, 0640, why);
 }
 
 char *

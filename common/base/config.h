@@ -8,6 +8,24 @@
 
 struct store;
 
+/* The configuration file read when IBCHANNEL_CONFIG is unset. */
+#define CONFIG_FILE	"/etc/ibchannel/ibchannel.conf"
+
+/*
+ * Reads the configuration file (IBCHANNEL_CONFIG, else CONFIG_FILE; set
+ * empty, none) into the environment: each NAME=VALUE line sets NAME
+ * unless the environment already has it, so that a variable given to
+ * one program wins over the file. Lines are those systemd's
+ * EnvironmentFile= reads the same way: NAME=VALUE, blanks around either
+ * side ignored, a value optionally in matching quotes, "#" or ";"
+ * comments and blank lines; names from a fixed list, each once; no
+ * backslash and no quote inside a value. The file is never run. A
+ * missing file is no error (an installation without one uses the
+ * defaults). Returns 1 ok, 0 refused with *why (for people, naming the
+ * file and the line) and the environment unchanged. Every main calls it
+ * first.
+ */
+int	 config_file_load(const char **why);
 /*
  * The key file path: IBCHANNEL_KEY_FILE, else ibchannel.key beside the
  * store, or, for a store on a server, in the directory of the default
@@ -61,7 +79,8 @@ int	 config_key_init(struct store *, int *created, const char **why);
 /*
  * ibchannel init: creates the missing directories above the store and
  * the key file (mode 0750), creates or migrates the store, then
- * config_key_init. Returns 1 with the schema *version and *created; 0
+ * config_key_init; in a set-group-ID directory the store becomes 0660
+ * and the key file 0640, the directory group's to share. Returns 1 with the schema *version and *created; 0
  * with *why (static text for people); never a partial key file.
  */
 int	 config_install(int *version, int *created, const char **why);

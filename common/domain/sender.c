@@ -22,6 +22,7 @@
 #include "settings.h"
 #include "store.h"
 #include "store_admin.h"
+#include "version.h"
 
 #define DAILY_DAYS	3	/* days of the dashboard rollup refreshed each minute */
 #define BEAT_SECONDS	5	/* the sender's heartbeat (/health, metrics), at most this often */

@@ -179,8 +179,14 @@ app_run(const char *prog, app_handler fn)
 	char			 owner[1024];
 	int			 rc;
 
+	/* Before the log, whose level the file may set. */
+	rc = config_file_load(&why);
 	log_init(prog);
 	app_prog = prog;
+	if (rc == 0) {
+		log_error("%s; not starting", why);
+		return 1;
+	}
 	if (!store_sync_valid(&why)) {
 		log_error("%s; not starting", why);
 		return 1;

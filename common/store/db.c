@@ -6,6 +6,7 @@
 
 #include "db.h"
 #include "db_engine.h"
+#include "log.h"
 
 /*
  * The engines by how a store's name begins: a PostgreSQL URI (libpq's
@@ -89,6 +90,17 @@ db_uri_password(const char *uri, size_t *start, size_t *len)
 	*start = (size_t)(colon + 1 - uri);
 	*len = (size_t)(at - colon - 1);
 	return 1;
+}
+
+int
+db_schema_known(int version, int known)
+{
+	if (version <= known)
+		return 1;
+	log_error("the store has schema version %d, newer than these programs"
+	    " know (%d): a later ibchannel made or migrated it; run that"
+	    " version again (an older one would misread it)", version, known);
+	return 0;
 }
 
 const char *

@@ -112,6 +112,13 @@ int	 db_on_server(const char *path);
  */
 int	 db_name_valid(const char *path, const char **why);
 /*
+ * An engine's check of a store's schema version against the newest its
+ * migrations reach (known): a store newer than these programs was made
+ * by a later ibchannel, whose tables they would misread. Returns 1 when
+ * version <= known, else 0 after logging what to do.
+ */
+int	 db_schema_known(int version, int known);
+/*
  * path as a log line or a page may show it: a name written as a URI
  * without its password (nor its options, when they name one). Written
  * into buf.

@@ -518,6 +518,8 @@ migrate(struct pg_db *db, int create)
 		    " 'ibchannel init'");
 		return 0;
 	}
+	if (!db_schema_known(v, pgembed[pgembed_count - 1].version))
+		return -1;
 	for (i = 0; i < pgembed_count; i++) {
 		if (pgembed[i].version <= v)
 			continue;
@@ -611,11 +613,20 @@ db_pg_open(const char *uri, enum db_open_mode mode, int full,
 		db_open_failed(why);
 		return -1;
 	}
-	/* A read opens as it is; a standby cannot be migrated. */
-	if (mode != DB_OPEN_READ && !db->readonly &&
-	    (rc = migrate(db, mode == DB_OPEN_CREATE)) <= 0) {
-		if (rc < 0)
-			db_open_failed(db->err);
+	/*
+	 * A read opens as it is, a standby cannot be migrated; but neither
+	 * opens a store newer than these programs know.
+	 */
+	if (mode != DB_OPEN_READ && !db->readonly) {
+		if ((rc = migrate(db, mode == DB_OPEN_CREATE)) <= 0) {
+			if (rc < 0)
+				db_open_failed(db->err);
+			pg_close(&db->head);
+			return -1;
+		}
+	} else if (!db_schema_known(pg_version(&db->head),
+	    pgembed[pgembed_count - 1].version)) {
+		db_open_failed("the store is newer than these programs");
 		pg_close(&db->head);
 		return -1;
 	}

@@ -134,7 +134,8 @@ migrate(struct sq_db *db)
 	int	 v;
 	size_t	 i;
 
-	if ((v = sqlite_version(&db->head)) < 0)
+	if ((v = sqlite_version(&db->head)) < 0 ||
+	    !db_schema_known(v, sqlembed[sqlembed_count - 1].version))
 		return -1;
 	for (i = 0; i < sqlembed_count; i++) {
 		if (sqlembed[i].version <= v)
@@ -252,7 +253,8 @@ db_sqlite_open(const char *path, enum db_open_mode mode, int full,
 		return -1;
 	db->head.engine = &sqlite_engine;
 	if (mode == DB_OPEN_READ && read_only_here(path)) {
-		if (open_read_only(db, path) < 0)
+		if (open_read_only(db, path) < 0 || !db_schema_known(
+		    sqlite_version(&db->head), sqlembed[sqlembed_count - 1].version))
 			goto err;
 		sqlite3_busy_handler(db->h, busy_wait, NULL);
 		*out = &db->head;

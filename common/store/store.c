@@ -15,6 +15,7 @@
 #include "db_engine.h"
 #include "log.h"
 #include "store.h"
+#include "sqlembed.h"
 #include "store_private.h"
 
 enum store_stmt {
@@ -127,6 +128,12 @@ int
 store_unreachable(struct store *st)
 {
 	return st != NULL && db_unreachable(st->db);
+}
+
+int
+store_schema_newest(void)
+{
+	return sqlembed[sqlembed_count - 1].version;
 }
 
 unsigned int

@@ -103,6 +103,12 @@ int	 store_unreachable(struct store *);
 /* Schema version after migration. */
 int	 store_version(struct store *);
 /*
+ * The newest schema version these programs know: a store above it is
+ * refused at open (db_schema_known). Both engines number their schemas
+ * alike (sql/, sql/pg/), so it is one number.
+ */
+int	 store_schema_newest(void);
+/*
  * A number that changes whenever the store's content may have changed
  * (by this connection or another; read at the start of a transaction), so
  * that what was read from it can be kept until then. 0 when unknown.

@@ -238,6 +238,8 @@ class Env:
         self.bindir = bindir or BUILD
         self.env = dict(os.environ)
         self.env.update({
+            # the machine's configuration file (an installed package's) is not the test's
+            "IBCHANNEL_CONFIG": "",
             "IBCHANNEL_DB": self.db,
             "IBCHANNEL_KEY_FILE": self.key,
             "IBCHANNEL_SYNC": sync,

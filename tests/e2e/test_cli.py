@@ -2,6 +2,7 @@
 settings, against a real store and the Infobip simulator."""
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -150,9 +151,10 @@ for args in (["--help"], ["-h"]):
     p = env.cli(*args, check=False)
     env.check(p.returncode == 0 and p.stdout == full.stdout and p.stderr == "",
               "%s: the usage on stdout, exit 0" % args[0], "%d %r" % (p.returncode, p.stderr))
-makefile = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                             "Makefile")).read()
-version = next(l.split("=", 1)[1].strip() for l in makefile.splitlines() if l.startswith("VERSION"))
+# The one place the version is written: debian/changelog's newest entry.
+changelog = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                              "debian", "changelog")).readline()
+version = re.match(r"ibchannel \(([^)]+)\)", changelog).group(1)
 p = env.cli("--version", check=False)
 env.check(p.returncode == 0 and p.stdout == "ibchannel %s\n" % version and p.stderr == "",
           "--version prints the version on stdout", "%d %r %r" % (p.returncode, p.stdout, p.stderr))

@@ -1,4 +1,4 @@
-/* Tests of the key check (config_load_key, config_key_init) and of the public URL checks. */
+/* Tests of the configuration file (config_file_load), the key check (config_load_key, config_key_init) and the public URL checks. */
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -269,6 +269,109 @@ test_settings_table(struct store *st)
 	    strstr(why, "time zone") != NULL, "an unknown zone refused");
 }
 
+/*
+ * The configuration file: each case a file's text, whether it loads, and
+ * what IBCHANNEL_DB and IBCHANNEL_LOG are after (NULL: unset). A refused
+ * file sets nothing; the environment wins over the file.
+ */
+static void
+test_config_file(void)
+{
+	static const struct {
+		const char	*text;
+		int		 ok;
+		const char	*db, *log;
+		const char	*why;	/* in the refusal */
+	} cases[] = {
+		{ "IBCHANNEL_DB=/srv/a.db\nIBCHANNEL_LOG=debug\n", 1,
+		    "/srv/a.db", "debug", NULL },
+		{ "# comment\n; comment\n\n   \nIBCHANNEL_DB=/srv/a.db", 1,
+		    "/srv/a.db", NULL, NULL },
+		{ "  IBCHANNEL_DB = /srv/b.db  \r\n", 1, "/srv/b.db", NULL,
+		    NULL },
+		{ "IBCHANNEL_DB=\"/srv/c d.db\"\n", 1, "/srv/c d.db", NULL,
+		    NULL },
+		{ "IBCHANNEL_DB='/srv/e.db'\n", 1, "/srv/e.db", NULL, NULL },
+		{ "IBCHANNEL_DB=postgresql://u:pw@/ibc?host=/run/postgresql&"
+		    "port=5432\n", 1, "postgresql://u:pw@/ibc?host=/run/"
+		    "postgresql&port=5432", NULL, NULL },
+		{ "IBCHANNEL_DB=\n", 1, "", NULL, NULL },
+		{ "", 1, NULL, NULL, NULL },
+		{ "IBCHANNEL_LOG=debug\nIBCHANNEL_DB=/x\nFOO=1\n", 0, NULL,
+		    NULL, "line 3: unknown name 'FOO'" },
+		{ "IBCHANNEL_ADMIN_NO_AUTH=1\n", 0, NULL, NULL,
+		    "unknown name 'IBCHANNEL_ADMIN_NO_AUTH'" },
+		{ "IBCHANNEL_DB=/a\nIBCHANNEL_DB=/b\n", 0, NULL, NULL,
+		    "line 2: IBCHANNEL_DB is set twice" },
+		{ "IBCHANNEL_DB\n", 0, NULL, NULL, "line 1: not NAME=VALUE" },
+		{ "export IBCHANNEL_DB=/a\n", 0, NULL, NULL, "unknown name" },
+		{ "IBCHANNEL_DB=/a\\b\n", 0, NULL, NULL, "backslash" },
+		{ "IBCHANNEL_DB=\"/a\n", 0, NULL, NULL, "quote" },
+		{ "IBCHANNEL_DB='/a\"\n", 0, NULL, NULL, "quote" },
+		{ "IBCHANNEL_DB=/a\tb\n", 0, NULL, NULL, "control" },
+		{ "IBCHANNEL_DB=$(rm -rf /)\n", 1, "$(rm -rf /)", NULL, NULL },
+	};
+	char		 path[300];
+	const char	*why, *v;
+	FILE		*f;
+	size_t		 i;
+	int		 rc;
+
+	snprintf(path, sizeof(path), "%s/ibchannel.conf", dir);
+	setenv("IBCHANNEL_CONFIG", path, 1);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsetenv("IBCHANNEL_DB");
+		unsetenv("IBCHANNEL_LOG");
+		if ((f = fopen(path, "w")) == NULL ||
+		    fputs(cases[i].text, f) == EOF || fclose(f) == EOF) {
+			perror(path);
+			exit(2);
+		}
+		rc = config_file_load(&why);
+		CHECK(rc == cases[i].ok, "case %zu: %d, want %d (%s)", i, rc,
+		    cases[i].ok, why != NULL ? why : "");
+		v = getenv("IBCHANNEL_DB");
+		CHECK(cases[i].db == NULL ? v == NULL : v != NULL &&
+		    strcmp(v, cases[i].db) == 0, "case %zu: IBCHANNEL_DB %s",
+		    i, v != NULL ? v : "(unset)");
+		v = getenv("IBCHANNEL_LOG");
+		CHECK(cases[i].log == NULL ? v == NULL : v != NULL &&
+		    strcmp(v, cases[i].log) == 0, "case %zu: IBCHANNEL_LOG %s",
+		    i, v != NULL ? v : "(unset)");
+		if (cases[i].why != NULL)
+			CHECK(rc == 0 && why != NULL && strstr(why,
+			    cases[i].why) != NULL && strstr(why, path) != NULL,
+			    "case %zu: the refusal names the file and says %s:"
+			    " %s", i, cases[i].why, why != NULL ? why : "");
+	}
+	/* The environment wins over the file. */
+	setenv("IBCHANNEL_DB", "/from/env", 1);
+	if ((f = fopen(path, "w")) == NULL || fputs("IBCHANNEL_DB=/from/file\n"
+	    "IBCHANNEL_LOG=warn\n", f) == EOF || fclose(f) == EOF)
+		exit(2);
+	rc = config_file_load(&why);
+	CHECK(rc == 1 && strcmp(getenv("IBCHANNEL_DB"), "/from/env") == 0 &&
+	    getenv("IBCHANNEL_LOG") != NULL &&
+	    strcmp(getenv("IBCHANNEL_LOG"), "warn") == 0,
+	    "a variable of the environment wins over the file's");
+	/* A missing file is no error; an unreadable one is. */
+	unsetenv("IBCHANNEL_DB");
+	unsetenv("IBCHANNEL_LOG");
+	unlink(path);
+	CHECK(config_file_load(&why) == 1 && getenv("IBCHANNEL_DB") == NULL,
+	    "a missing file: the defaults");
+	if (mkdir(path, 0700) == -1)
+		exit(2);
+	CHECK(config_file_load(&why) == 0 && why != NULL &&
+	    strstr(why, path) != NULL, "a file that cannot be read stops: %s",
+	    why != NULL ? why : "");
+	rmdir(path);
+	setenv("IBCHANNEL_CONFIG", "", 1);
+	CHECK(config_file_load(&why) == 1, "IBCHANNEL_CONFIG empty: no file");
+	unsetenv("IBCHANNEL_CONFIG");
+	unsetenv("IBCHANNEL_LOG");
+}
+
 int
 main(void)
 {
@@ -280,6 +383,7 @@ main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/test.db", dir);
 	snprintf(keypath, sizeof(keypath), "%s/ibchannel.key", dir);
 	snprintf(otherpath, sizeof(otherpath), "%s/other.key", dir);
+	test_config_file();
 	setenv("IBCHANNEL_SYNC", "normal", 1);
 	if (store_open(dbpath, STORE_OPEN_CREATE, &st) <= 0)
 		return 1;
