@@ -72,13 +72,20 @@ def _as_owner(argv):
 
 
 class Cluster:
-    """One server in a temporary directory: start(), uri(), restart(), stop()."""
+    """One server in a temporary directory: start(), uri(), restart(), stop().
 
-    def __init__(self, root=None):
+    durable=False (the tests) runs it with fsync off: nothing the tests
+    check needs a commit on disk, and a sync costs. durable=True (the
+    bench) runs it as a production server runs, fsync and
+    synchronous_commit on, so that a commit waits for the disk as
+    SQLite's IBCHANNEL_SYNC=full does."""
+
+    def __init__(self, root=None, durable=False):
         self.bin = bindir()
         self.root = root
         self.running = False
         self.own_dir = root is None
+        self.durable = durable
 
     @property
     def data(self):
@@ -108,8 +115,9 @@ class Cluster:
                 SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C",
                 "--no-sync"]), check=True, stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE, timeout=120, cwd=self.root)
-        opts = ("-k %s -c listen_addresses='' -p %d -c fsync=off"
-                % (self.root, PORT))
+        opts = ("-k %s -c listen_addresses='' -p %d -c fsync=%s"
+                " -c synchronous_commit=on"
+                % (self.root, PORT, "on" if self.durable else "off"))
         self._ctl("-o", opts, "start")
         self.running = True
         self.wait(deadline)
