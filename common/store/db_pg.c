@@ -156,6 +156,9 @@ struct pg_db {
 	struct pg_stmt	*last_write;	/* the last write run (db_last_id learns from it) */
 	int64_t		 last_id;	/* lastval() as read after it, when id_known */
 	int		 id_known;
+	unsigned int	 version;	/* pg_data_version's count of snapshots seen to differ */
+	unsigned int	 tx_version;	/* the transaction's, 0 not read yet */
+	char		 snap[256];	/* the snapshot the count last moved at */
 	int		 lost;		/* the connection broke: reset at the next call */
 	int		 down_logged;	/* a failed reconnect was logged */
 	int		 readonly;	/* a standby */
@@ -320,6 +323,7 @@ ready(struct pg_db *db)
 	db->sp_open = 0;
 	db->id_known = 0;
 	db->last_write = NULL;
+	db->snap[0] = '\0';
 	if (session_setup(db) < 0)
 		return -1;
 	log_warn("postgresql: reconnected");
@@ -494,14 +498,6 @@ static int
 pg_readonly(struct db *kit)
 {
 	return pg(kit)->readonly;
-}
-
-/* PostgreSQL has no cheap counter of others' commits: 0, unknown, so callers read again. */
-static unsigned int
-pg_data_version(struct db *kit)
-{
-	(void)kit;
-	return 0;
 }
 
 /* The last error, passwords cut. */
@@ -921,6 +917,66 @@ out:
 	return rc;
 }
 
+/*
+ * The data version inside a transaction: a count that moves when the
+ * server's snapshot (pg_current_snapshot(): the oldest transaction still
+ * running, the next to start, those running between) differs from the one
+ * it last moved at, that is when some write was committed anywhere since,
+ * this connection's included. It is read once a transaction, in the round
+ * trip of its BEGIN when that is still due, and holds for the transaction:
+ * what a caller caches under it is as of the transaction's start, as
+ * SQLite's writer, which keeps others from committing while it writes,
+ * sees it. Outside a transaction 0, unknown: callers read again. A
+ * snapshot too long to keep moves the count every time.
+ */
+static unsigned int
+pg_data_version(struct db *kit)
+{
+	struct pg_db	*db = pg(kit);
+	struct pipe	 p;
+	const char	*set, *snap;
+	int		 begin = -1, at, i;
+
+	if (!db->in_tx || db->lost)
+		return 0;
+	if (db->tx_version != 0)
+		return db->tx_version;
+	memset(&p, 0, sizeof(p));
+	if (db->begin_due) {
+		begin = pipe_add(&p, "BEGIN");
+		if ((set = durability_sql(db)) != NULL)
+			pipe_add(&p, set);
+	}
+	at = pipe_add(&p, "SELECT pg_current_snapshot()::text");
+	if (pipe_run(db, NULL, &p) < 0) {
+		log_error("data version: the connection to PostgreSQL is"
+		    " lost: %s", db->err);
+		goto out;
+	}
+	if (begin >= 0 && res_ok(p.res[begin]))
+		db->begin_due = 0;
+	for (i = 0; i <= at; i++)
+		if (!res_ok(p.res[i])) {
+			keep_error(db, p.res[i] != NULL ?
+			    pq.PQresultErrorMessage(p.res[i]) :
+			    pq.PQerrorMessage(db->conn));
+			note_lost(db, p.res[i]);
+			log_error("data version: %s: %s", p.sql[i], db->err);
+			goto out;
+		}
+	snap = pq.PQntuples(p.res[at]) == 1 ? pq.PQgetvalue(p.res[at], 0, 0) :
+	    "";
+	if (strlen(snap) >= sizeof(db->snap) || strcmp(snap, db->snap) != 0) {
+		snprintf(db->snap, sizeof(db->snap), "%s", snap);
+		if (++db->version == 0)
+			db->version = 1;
+	}
+	db->tx_version = db->version;
+out:
+	pipe_clear(&p);
+	return db->tx_version;
+}
+
 /* Runs bound statement c on the server: DB_DONE (rows kept for handing out), DB_CONSTRAINT or DB_ERROR. */
 static int
 execute(struct pg_stmt *c)
@@ -1120,6 +1176,7 @@ pg_begin(struct db *kit, enum db_begin_mode mode)
 	db->in_tx = 1;
 	db->begin_due = 1;
 	db->sp_open = 0;
+	db->tx_version = 0;
 	return 1;
 }
 
@@ -1141,6 +1198,7 @@ pg_commit(struct db *kit)
 	if (db->begin_due) {
 		/* Nothing was sent: nothing to commit. */
 		db->in_tx = db->begin_due = db->sp_open = 0;
+		db->tx_version = 0;
 		return 1;
 	}
 	r = pq.PQexec(db->conn, "COMMIT");
@@ -1161,6 +1219,7 @@ pg_commit(struct db *kit)
 	}
 	db->in_tx = 0;
 	db->sp_open = 0;
+	db->tx_version = 0;
 	return 1;
 }
 
@@ -1179,6 +1238,7 @@ pg_rollback(struct db *kit)
 	db->in_tx = 0;
 	db->begin_due = 0;
 	db->sp_open = 0;
+	db->tx_version = 0;
 }
 
 /* A savepoint inside the transaction (after its BEGIN, when due); the statement savepoints go on inside it. */

@@ -153,7 +153,7 @@ test_open(const char *uri)
 	CHECK(db_version(db) == want, "version %d, want %d", db_version(db),
 	    want);
 	CHECK(!db_readonly(db), "a primary is not read-only");
-	CHECK(db_data_version(db) == 0, "no data version on a server");
+	CHECK(db_data_version(db) == 0, "no data version outside a transaction");
 	/* A second open finds it done (none to do without a schema). */
 	if (pgembed_count > 0) {
 		CHECK(db_open(uri, DB_OPEN_WRITE, 0, &again) > 0 &&
@@ -371,6 +371,43 @@ test_round_trips(struct db *db)
 }
 
 /*
+ * The data version: unknown outside a transaction, read once in one
+ * (with its BEGIN), moved by a write committed since, here or by another
+ * connection, and by nothing else.
+ */
+static void
+test_data_version(struct db *db, const char *uri)
+{
+	struct db	*other = NULL;
+	unsigned int	 v1 = 0, v2 = 0;
+	long		 at;
+
+	CHECK(db_data_version(db) == 0, "unknown outside a transaction");
+	CHECK(db_open(uri, DB_OPEN_WRITE, 1, &other) > 0, "another session");
+	if (other == NULL)
+		return;
+	at = sends;
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && (v1 = db_data_version(db)) != 0 &&
+	    sends == at + 1, "read with the BEGIN: %ld round trips", sends - at);
+	CHECK(db_data_version(db) == v1 && count(db) >= 0 && sends == at + 2,
+	    "read once a transaction, the BEGIN not sent again: %ld",
+	    sends - at);
+	CHECK(db_commit(db) > 0, "commit, nothing written");
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && db_data_version(db) == v1,
+	    "no write since: the same version");
+	CHECK(db_commit(db) > 0 && db_exec(other, &t_sql, T_INS_P, "s",
+	    "version-1") > 0, "another session writes");
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 &&
+	    (v2 = db_data_version(db)) != v1 && v2 != 0, "moved by the other");
+	CHECK(insert(db, "version-2") > 0 && db_data_version(db) == v2 &&
+	    db_commit(db) > 0, "held for the transaction");
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && db_data_version(db) != v2,
+	    "moved by its own write");
+	CHECK(db_commit(db) > 0, "commit");
+	db_close(other);
+}
+
+/*
  * lastval() read in advance fails (nothing drew from a sequence in the
  * session yet): the transaction goes on, the insert kept.
  */
@@ -462,6 +499,7 @@ main(int argc, char **argv)
 	test_refusals(db);
 	test_transactions(db);
 	test_round_trips(db);
+	test_data_version(db, uri);
 	test_id_unknown(uri);
 	test_reconnect(db);
 	db_close(db);
