@@ -111,7 +111,7 @@ pq_load(void)
  * gives the same: the transaction lives on without the refused statement.
  */
 #define STMT_SP		"db_stmt"
-/* The savepoint that keeps a failed lastval() read in advance from ending the transaction. */
+/* The savepoint behind lastval() read in advance: its failure ends nothing. */
 #define ID_SP		"db_stmt_id"
 
 /*
@@ -819,6 +819,42 @@ lost:
 	return -1;
 }
 
+/* Puts the transaction's BEGIN (and its durability) first in p when it is due; its place, -1 none. */
+static int
+pipe_begin(const struct pg_db *db, struct pipe *p)
+{
+	const char	*set;
+	int		 at;
+
+	if (!db->begin_due)
+		return -1;
+	at = pipe_add(p, "BEGIN");
+	if ((set = durability_sql(db)) != NULL)
+		pipe_add(p, set);
+	return at;
+}
+
+/*
+ * Whether a command of p before place end failed (the first one's error
+ * kept and logged, for what): then nothing after it ran.
+ */
+static int
+pipe_failed(struct pg_db *db, const struct pipe *p, int end, const char *what)
+{
+	int	 i;
+
+	for (i = 0; i < end; i++)
+		if (!res_ok(p->res[i])) {
+			keep_error(db, p->res[i] != NULL ?
+			    pq.PQresultErrorMessage(p->res[i]) :
+			    pq.PQerrorMessage(db->conn));
+			note_lost(db, p->res[i]);
+			log_error("%s: %s: %s", what, p->sql[i], db->err);
+			return 1;
+		}
+	return 0;
+}
+
 /* Frees p's results. */
 static void
 pipe_clear(struct pipe *p)
@@ -846,8 +882,7 @@ send_stmt(struct pg_stmt *c, int *marked)
 {
 	struct pg_db	*db = c->db;
 	struct pipe	 p;
-	const char	*set;
-	int		 at, i, begin = -1, rel = -1, sp = -1, id_sp = -1, id = -1;
+	int		 at, begin, rel = -1, sp = -1, id_sp = -1, id = -1;
 	int		 rc = -1;
 
 	*marked = 0;
@@ -859,11 +894,7 @@ send_stmt(struct pg_stmt *c, int *marked)
 		return 1;
 	}
 	memset(&p, 0, sizeof(p));
-	if (db->begin_due) {
-		begin = pipe_add(&p, "BEGIN");
-		if ((set = durability_sql(db)) != NULL)
-			pipe_add(&p, set);
-	}
+	begin = pipe_begin(db, &p);
 	if (!c->read) {
 		if (db->sp_open)
 			rel = pipe_add(&p, "RELEASE SAVEPOINT " STMT_SP);
@@ -886,15 +917,8 @@ send_stmt(struct pg_stmt *c, int *marked)
 	if (sp >= 0 && res_ok(p.res[sp]))
 		db->sp_open = *marked = 1;
 	/* What came before the statement failed: the statement did not run. */
-	for (i = 0; i < at; i++)
-		if (!res_ok(p.res[i])) {
-			keep_error(db, p.res[i] != NULL ?
-			    pq.PQresultErrorMessage(p.res[i]) :
-			    pq.PQerrorMessage(db->conn));
-			note_lost(db, p.res[i]);
-			log_error("%s: %s: %s", c->name, p.sql[i], db->err);
-			goto out;
-		}
+	if (pipe_failed(db, &p, at, c->name))
+		goto out;
 	c->res = p.res[at];
 	p.res[at] = NULL;
 	rc = 1;
@@ -904,14 +928,16 @@ send_stmt(struct pg_stmt *c, int *marked)
 	    !pq.PQgetisnull(p.res[id], 0, 0)) {
 		db->last_id = strtoll(pq.PQgetvalue(p.res[id], 0, 0), NULL, 10);
 		db->id_known = 1;
-	} else if (!res_ok(p.res[id_sp]) || exec_sql(db, "ROLLBACK TO",
+		goto out;
+	}
+	/* No id now: undone to ID_SP, and db_last_id asks, as it would have. */
+	if (!res_ok(p.res[id_sp]) || exec_sql(db, "ROLLBACK TO",
 	    "ROLLBACK TO SAVEPOINT " ID_SP) < 0) {
 		/* The statement ran, but the transaction cannot go on. */
 		keep_error(db, "lastval() read in advance failed");
 		log_error("%s: %s", c->name, db->err);
 		rc = -1;
 	}
-	/* else lastval() has no value now: db_last_id asks, as it would have. */
 out:
 	pipe_clear(&p);
 	return rc;
@@ -934,19 +960,15 @@ pg_data_version(struct db *kit)
 {
 	struct pg_db	*db = pg(kit);
 	struct pipe	 p;
-	const char	*set, *snap;
-	int		 begin = -1, at, i;
+	const char	*snap;
+	int		 begin, at;
 
 	if (!db->in_tx || db->lost)
 		return 0;
 	if (db->tx_version != 0)
 		return db->tx_version;
 	memset(&p, 0, sizeof(p));
-	if (db->begin_due) {
-		begin = pipe_add(&p, "BEGIN");
-		if ((set = durability_sql(db)) != NULL)
-			pipe_add(&p, set);
-	}
+	begin = pipe_begin(db, &p);
 	at = pipe_add(&p, "SELECT pg_current_snapshot()::text");
 	if (pipe_run(db, NULL, &p) < 0) {
 		log_error("data version: the connection to PostgreSQL is"
@@ -955,15 +977,8 @@ pg_data_version(struct db *kit)
 	}
 	if (begin >= 0 && res_ok(p.res[begin]))
 		db->begin_due = 0;
-	for (i = 0; i <= at; i++)
-		if (!res_ok(p.res[i])) {
-			keep_error(db, p.res[i] != NULL ?
-			    pq.PQresultErrorMessage(p.res[i]) :
-			    pq.PQerrorMessage(db->conn));
-			note_lost(db, p.res[i]);
-			log_error("data version: %s: %s", p.sql[i], db->err);
-			goto out;
-		}
+	if (pipe_failed(db, &p, at + 1, "data version"))
+		goto out;
 	snap = pq.PQntuples(p.res[at]) == 1 ? pq.PQgetvalue(p.res[at], 0, 0) :
 	    "";
 	if (strlen(snap) >= sizeof(db->snap) || strcmp(snap, db->snap) != 0) {
