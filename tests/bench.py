@@ -1212,7 +1212,13 @@ def group_pg(run, rows, mem, standin, b):
     installation, and the SQLite rows' work again: inbound MO, duplicates,
     reports 100 per POST, then the sender and MO -> reply, each with the
     same check as its SQLite row, read through psql."""
-    cluster = run.cluster()
+    try:
+        cluster = run.cluster()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        # Said on each row; the groups after this one still run.
+        for rid in PG_PAIRS:
+            rows[rid].verdict(False, "PostgreSQL did not start: %s" % e)
+        return
     env, cid = setup_line(run, "bench-pg", "full", standin, b, cluster=cluster)
     yield "pg_inbound", lambda: row_inbound(rows, "pg_inbound", env, cid, 6)
     yield "pg_duplicate", lambda: row_duplicate(rows, env, cid, "pg_duplicate")
