@@ -20,7 +20,14 @@ when the machine is busy:
   200,000) old messages, reports and log entries, with the sender running
   and retention off, then while its retention removes them; the note gives
   the retention transactions' lengths (wall and CPU) from the sender's
-  debug log.
+  debug log;
+- PostgreSQL 15: inbound MO (new contacts), duplicates, reports 100 per
+  POST, the sender and MO -> reply again with the store on a throwaway
+  server the bench starts (tests/pg.py) with fsync and synchronous_commit
+  on, as a production server runs, since the rows it is compared with
+  (SQLite's, IBCHANNEL_SYNC=full) sync every commit; each installation gets
+  a fresh database and its checks read it through psql. Under the table,
+  each PostgreSQL row divided by its SQLite row of the same run.
 
 Every row checks its own work (each 2xx stored exactly once, every message
 seen exactly once by the stand-in) and is marked FAILED when it does not
@@ -31,7 +38,7 @@ program, default 1 as shipped), BENCH_E2E_RATE (MO/s, default 1000),
 BENCH_BARE_THREADS (accepting threads of the bare responder, default 1),
 BENCH_SEND_QUEUE (messages queued for the sender row, default 40,000 per
 second of BENCH_SECONDS), BENCH_ONLY (some of the groups bare, kannel,
-full, normal, sender, apache, retention; default all), BENCH_KEEP=1 keeps
+full, normal, sender, apache, retention, pg; default all), BENCH_KEEP=1 keeps
 the logs and stores.
 Every process the bench starts is stopped when it ends, also on Ctrl-C,
 SIGTERM or an error. `python3 tests/bench.py --readme [FILE]` prints the
@@ -73,6 +80,8 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "e2e"))
+import harness  # noqa: E402
+import pg  # noqa: E402
 from harness import BUILD, ROOT, Env, free_port, wait_port, without_server_user  # noqa: E402
 
 BENCH = os.path.join(HERE, "bench")
@@ -98,6 +107,7 @@ GOALS = [
     ("reports_1", ">= 4,400 reports/s (2x the 2,200/s before)", lambda r, x: r.value >= 4400),
     ("sender", ">= 4x Kannel MT", lambda r, x: r.ratio(x, "kannel_mt") >= 4.0),
     ("e2e", "p99 <= 100 ms", lambda r, x: r.p99 is not None and r.p99 <= 100),
+    ("pg_inbound", ">= 0.5x SQLite inbound MO, full", lambda r, x: r.ratio(x, "inbound_full") >= 0.5),
 ]
 RSS_GOAL_KIB = 8 * 1024
 
@@ -129,9 +139,19 @@ class BuildEnv(Env):
     own ibchannel makes the store (init) and sets it up, as an operator's
     would: the harness's Env always runs this tree's."""
 
-    def __init__(self, build, name, bindir=None, **kw):
+    def __init__(self, build, name, bindir=None, cluster=None, **kw):
+        """cluster: a tests/pg.py Cluster whose fresh database is the store;
+        else a SQLite file, whatever IBCHANNEL_TEST_PG says (the harness
+        reads its engine from module globals, set here around its __init__:
+        the bench makes one Env at a time)."""
         self.build = build
-        super().__init__(name, bindir=bindir or build.dir, **kw)
+        saved = harness.ENGINE, harness.PG_URI
+        harness.ENGINE, harness.PG_URI = (("postgresql", cluster.uri()) if cluster
+                                          else ("sqlite", ""))
+        try:
+            super().__init__(name, bindir=bindir or build.dir, **kw)
+        finally:
+            harness.ENGINE, harness.PG_URI = saved
 
     def cli(self, *args, check=True, stdin=None):
         p = subprocess.run([self.build.prog("ibchannel")] + list(args), env=self.env,
@@ -149,6 +169,7 @@ class Running:
         self.tmp = tmp
         self.procs = []
         self.envs = []
+        self.clusters = []
 
     def unique(self, name, ext=""):
         """A path in the run's folder named after name that nothing has taken
@@ -187,14 +208,28 @@ class Running:
         if p in self.procs:
             self.procs.remove(p)
 
-    def env(self, name, sync, build, server="lighttpd", bindir=None):
+    def env(self, name, sync, build, server="lighttpd", bindir=None, cluster=None):
         """An installation of build's programs under lighttpd, or under Apache
         (mod_proxy_fcgi, the programs under spawn-fcgi) as
-        tests/e2e/test_deploy.py starts it; bindir swaps in other programs."""
+        tests/e2e/test_deploy.py starts it; bindir swaps in other programs;
+        cluster puts its store in a fresh database of that PostgreSQL server."""
         e = BuildEnv(build, name + build.tag, sim=False, procs=PROCS, sync=sync,
-                     server=server, bindir=bindir)
+                     server=server, bindir=bindir, cluster=cluster)
         self.envs.append(e)
         return e
+
+    def cluster(self):
+        """A throwaway PostgreSQL server (tests/pg.py) run as production runs
+        one: fsync and synchronous_commit on, so that its commits wait for
+        the disk as SQLite's under IBCHANNEL_SYNC=full do."""
+        c = pg.Cluster(durable=True)
+        self.clusters.append(c)
+        return c.start()
+
+    def stop_cluster(self, c):
+        c.stop()
+        if c in self.clusters:
+            self.clusters.remove(c)
 
     def stop_env(self, e):
         e.stop()
@@ -206,6 +241,8 @@ class Running:
             self.stop(p)
         for e in list(self.envs):
             self.stop_env(e)
+        for c in list(self.clusters):
+            self.stop_cluster(c)
 
 
 def lighttpd_pid(env):
@@ -626,7 +663,12 @@ def settle(read, quiet=0.3, timeout=15):
 
 
 def store_counts(env, queries):
-    """Several counts read in one transaction, so they agree with each other."""
+    """Several counts read in one transaction, so they agree with each other
+    (on PostgreSQL one statement through psql: one snapshot)."""
+    if env.engine == "postgresql":
+        row = env.sql("SELECT " + ", ".join("(%s) AS c%d" % (q, i) for i, q in
+                                            enumerate(queries.values())))[0]
+        return dict(zip(queries, row))
     db = sqlite3.connect(env.db, timeout=30, isolation_level=None)
     try:
         db.execute("BEGIN")
@@ -669,8 +711,8 @@ def row_inbound(rows, rid, env, cid, digit):
     r.data["store"] = d
 
 
-def row_duplicate(rows, env, cid):
-    r = rows["duplicate"]
+def row_duplicate(rows, env, cid, rid="duplicate"):
+    r = rows[rid]
     body = ('{"results":[{"messageId":"bench-dup-1","from":"4915112345678","to":"447491163443",'
             '"text":"Hello again","receivedAt":"2026-11-27T10:00:00.000+0000","smsCount":1}],'
             '"messageCount":1,"pendingMessageCount":0}')
@@ -689,11 +731,14 @@ def row_reports(rows, rid, env, cid, per):
     r = rows[rid]
     known = max(1000, (40000 if per > 1 else 5000) * SECONDS)
     prefix = "bench-out-%d-" % per
-    env.sql("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)"
-            " INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
-            " text, status, status_group) SELECT ? || i, ?, 'out', 'campaign', 'InfoSMS',"
-            " '41793026727', 'Bench report target', 'accepted', 'PENDING' FROM n",
-            (known, prefix, cid))
+    insert = ("INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
+              " text, status, status_group) SELECT ? || i, ?, 'out', 'campaign', 'InfoSMS',"
+              " '41793026727', 'Bench report target', 'accepted', 'PENDING' FROM ")
+    if env.engine == "postgresql":
+        env.sql(insert + "generate_series(0, ? - 1) AS i", (prefix, cid, known))
+    else:
+        env.sql("WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)"
+                + insert + "n", (known, prefix, cid))
     queries = {"events": "SELECT COUNT(*) FROM message_events",
                "waiting": "SELECT COUNT(*) FROM message_events WHERE applied = 0"}
     before = store_counts(env, queries)
@@ -732,14 +777,20 @@ def watch_memory(p, until):
     return last or {}
 
 
-def row_sender(rows, run, env, cid, standin):
-    r = rows["sender"]
+def row_sender(rows, run, env, cid, standin, rid="sender"):
+    r = rows[rid]
     queued = int(os.environ.get("BENCH_SEND_QUEUE", 40000 * SECONDS))
-    env.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
-            " INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
-            " text, status) SELECT printf('bench-send-%09d', i), ?, 'out', 'campaign',"
-            " 'InfoSMS', '+49151' || printf('%08d', i), 'Hello number ' || i, 'queued' FROM n",
-            (queued, cid))
+    if env.engine == "postgresql":
+        env.sql("INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
+                " text, status) SELECT 'bench-send-' || lpad(i::text, 9, '0'), ?, 'out',"
+                " 'campaign', 'InfoSMS', '+49151' || lpad(i::text, 8, '0'), 'Hello number ' || i,"
+                " 'queued' FROM generate_series(1, ?) AS i", (cid, queued))
+    else:
+        env.sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+                " INSERT INTO messages (uid, connection_id, direction, author, sender, recipient,"
+                " text, status) SELECT printf('bench-send-%09d', i), ?, 'out', 'campaign',"
+                " 'InfoSMS', '+49151' || printf('%08d', i), 'Hello number ' || i, 'queued'"
+                " FROM n", (queued, cid))
     env.sql("INSERT INTO outbox (message_id) SELECT id FROM messages"
             " WHERE uid LIKE 'bench-send-%'")
     standin.reset()
@@ -768,8 +819,11 @@ def row_sender(rows, run, env, cid, standin):
     return mem
 
 
-def row_e2e(rows, run, env, cid, standin):
-    r = rows["e2e"]
+def row_e2e(rows, run, env, cid, standin, rid="e2e", patience=30):
+    """MO paced at E2E_RATE, each answered by the rules agent through the
+    sender; the check waits up to patience seconds after the last MO for
+    the replies (or until none came for 3 s)."""
+    r = rows[rid]
     env.sql("DELETE FROM outbox")       # what the sender row left queued
     standin.reset()
     p = run_sender(run, "sender-e2e", env, SECONDS + 120)
@@ -783,7 +837,7 @@ def row_e2e(rows, run, env, cid, standin):
     sent, status, answered, took = asyncio.run(
         _pace(env.port, "/channel/%s/webhook/sms" % cid, bodies, E2E_RATE))
     acked = [i for i in range(n) if 200 <= status[i] < 300]
-    s = standin.wait("infobip", len(acked), timeout=30)
+    s = standin.wait("infobip", len(acked), timeout=patience)
     run.stop(p)
     seen = standin.arrivals()
     lat = [(seen[frm[i]] - sent[i]) / 1e6 for i in acked if frm[i] in seen]
@@ -805,10 +859,11 @@ def row_e2e(rows, run, env, cid, standin):
                   mo_answer_p99_ms=percentile(answered, 99))
 
 
-def setup_line(run, name, sync, standin, build, server="lighttpd"):
+def setup_line(run, name, sync, standin, build, server="lighttpd", cluster=None):
     """An installation of build with a RUNNING connection to the stand-in and
-    the rules agent attached with Inbound on."""
-    env = run.env(name, sync, build, server)
+    the rules agent attached with Inbound on (its store on cluster, a
+    PostgreSQL server, when given)."""
+    env = run.env(name, sync, build, server, cluster=cluster)
     cid = env.add_connection(name="Bench line", url=standin.url)
     agent = env.cli("agent", "add", "--name", "Bench agent", "--kind", "rules",
                     "--instructions-file", os.path.join(BENCH, "rules.txt")).stdout.strip()
@@ -889,6 +944,9 @@ def print_table(rows, mem, goals, head):
                       "ok" if r.ok else "FAILED"))
     print("(x Kannel: inbound rows / Kannel MO, the sender / Kannel MT; x bare: / the ceiling"
           " under the same web server)")
+    pairs = pg_lines(row_figures(rows))
+    if pairs:
+        print("PostgreSQL / SQLite, this run: %s" % "; ".join(pairs))
     print()
     print("checks:")
     for r in shown:
@@ -910,6 +968,30 @@ def print_table(rows, mem, goals, head):
         if not g.get("skipped"):
             print("  %-9s %-24s %s" % ({True: "met", False: "NOT MET", None: "no figure"}[
                 g["met"]], g["row"], g["goal"]))
+
+
+def pg_lines(figures):
+    """Each PostgreSQL row against its SQLite row of the same run, as text:
+    the rate's ratio, or for MO -> reply both p99s. figures(rid) gives a
+    row's (rate, p99) when it ran and held its check, else None."""
+    out = []
+    for prow, srow in PG_PAIRS.items():
+        a, b = figures(prow), figures(srow)
+        if a is None or b is None:
+            continue
+        if prow == "pg_e2e":
+            out.append("MO -> reply p99 %s (SQLite %s)" % (ms(a[1]), ms(b[1])))
+        elif b[0]:
+            out.append("%s %.2fx" % (srow, a[0] / b[0]))
+    return out
+
+
+def row_figures(rows):
+    """pg_lines' figures from the Row objects of a run."""
+    def get(rid):
+        r = rows.get(rid)
+        return (r.value, r.p99) if r and r.ran and r.ok and not r.skipped else None
+    return get
 
 
 def pct(v):
@@ -1013,11 +1095,26 @@ ROWS = [
     ("reports_100", "full", "delivery reports, 100 per POST, full", "reports/s"),
     ("sender", "sender", "sender -> C stand-in, full", "msg/s"),
     ("e2e", "sender", "MO -> rules agent -> reply at stand-in", "MO/s"),
+    ("pg_inbound", "pg", "PostgreSQL: inbound MO, new contact, full", "MO/s"),
+    ("pg_duplicate", "pg", "PostgreSQL: inbound MO, duplicate, full", "MO/s"),
+    ("pg_reports_100", "pg", "PostgreSQL: delivery reports, 100 per POST", "reports/s"),
+    ("pg_sender", "pg", "PostgreSQL: sender -> C stand-in, full", "msg/s"),
+    ("pg_e2e", "pg", "PostgreSQL: MO -> rules agent -> reply", "MO/s"),
     ("bare_apache", "apache", "Apache: bare FastCGI responder", "req/s"),
     ("inbound_full_apache", "apache", "Apache: inbound MO, new contact, full", "MO/s"),
     ("retention_base", "retention", "inbound MO, old rows kept, full", "MO/s"),
     ("retention", "retention", "inbound MO while retention removes", "MO/s"),
 ]
+
+# Each PostgreSQL row and the SQLite row of the same work it is divided by
+# ("x SQLite" after the table; the e2e pair compares p99 latency).
+PG_PAIRS = {
+    "pg_inbound": "inbound_full",
+    "pg_duplicate": "duplicate",
+    "pg_reports_100": "reports_100",
+    "pg_sender": "sender",
+    "pg_e2e": "e2e",
+}
 
 # Which rows each row is divided by, and how the table names them.
 RATIOS = {
@@ -1027,6 +1124,10 @@ RATIOS = {
     "reports_1": ("bare",),
     "sender": ("kannel_mt",),
     "inbound_full_apache": ("bare_apache",),
+    "pg_inbound": ("inbound_full", "kannel_mo", "bare"),
+    "pg_duplicate": ("duplicate", "bare"),
+    "pg_reports_100": ("reports_100",),
+    "pg_sender": ("sender", "kannel_mt"),
 }
 # The ceiling each row's "x bare" column divides by: its own web server's.
 BARE_OF = {"inbound_full_apache": "bare_apache"}
@@ -1103,6 +1204,36 @@ def spawned_memory(label, env, mem):
             m = memory(p.pid)
             if m:
                 mem.append(dict(m, program="%s (%s)" % (os.path.basename(p.args[-1]), label)))
+
+
+def group_pg(run, rows, mem, standin, b):
+    """The store on PostgreSQL 15: a throwaway server of the bench's own
+    (tests/pg.py, fsync and synchronous_commit on) with a fresh database per
+    installation, and the SQLite rows' work again: inbound MO, duplicates,
+    reports 100 per POST, then the sender and MO -> reply, each with the
+    same check as its SQLite row, read through psql."""
+    try:
+        cluster = run.cluster()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as e:
+        # Said on each row; the groups after this one still run.
+        for rid in PG_PAIRS:
+            rows[rid].verdict(False, "PostgreSQL did not start: %s" % e)
+        return
+    env, cid = setup_line(run, "bench-pg", "full", standin, b, cluster=cluster)
+    yield "pg_inbound", lambda: row_inbound(rows, "pg_inbound", env, cid, 6)
+    yield "pg_duplicate", lambda: row_duplicate(rows, env, cid, "pg_duplicate")
+    yield "pg_reports_100", lambda: row_reports(rows, "pg_reports_100", env, cid, 100)
+    fcgi_memory("PostgreSQL", env, mem)
+    run.stop_env(env)
+    env, cid = setup_line(run, "bench-pg-send", "full", standin, b, cluster=cluster)
+    yield "pg_sender", lambda: mem.append(dict(
+        row_sender(rows, run, env, cid, standin, "pg_sender"),
+        program="ibchannel sender (PostgreSQL)"))
+    # Slower than the pace, it still has replies coming after 30 s: they
+    # are waited for, and its p99 says how late they came.
+    yield "pg_e2e", lambda: row_e2e(rows, run, env, cid, standin, "pg_e2e", 180)
+    run.stop_env(env)
+    run.stop_cluster(cluster)
 
 
 def mo_load(r, env, cid, digit):
@@ -1226,6 +1357,7 @@ GROUPS = [
     ("full", "ibchannel, IBCHANNEL_SYNC=full", group_full),
     ("normal", "ibchannel, IBCHANNEL_SYNC=normal", group_normal),
     ("sender", "ibchannel sender, and MO -> reply", group_sender),
+    ("pg", "ibchannel on PostgreSQL 15 (fsync, synchronous_commit on)", group_pg),
     ("apache", "the ceiling and inbound MO under Apache 2.4 (mod_proxy_fcgi)", group_apache),
     ("retention", "inbound MO while the sender's retention removes old rows", group_retention),
 ]
@@ -1328,7 +1460,8 @@ def finish(rows, mem):
                       else None})
     goals += [{"row": m["program"], "goal": "peak RSS <= 8 MiB", "met": m["peak"] <= RSS_GOAL_KIB}
               for m in mem if ".fcgi" in m["program"] and "ceiling" not in m["program"]
-              and "Apache" not in m["program"] and m.get("peak")]
+              and "Apache" not in m["program"] and "PostgreSQL" not in m["program"]
+              and m.get("peak")]
     return goals
 
 
@@ -1484,6 +1617,13 @@ def readme(path):
             "%.2f" % kannel if kannel is not None else "",
             "%.2f" % bare_ratio(r["ratios"]) if bare_ratio(r["ratios"]) is not None else "",
             "ok" if r["ok"] else "FAILED"))
+    by_id = {r["id"]: r for r in d["rows"]}
+    pairs = pg_lines(lambda rid: (by_id[rid]["value"], by_id[rid]["p99_ms"])
+                     if rid in by_id and by_id[rid]["ok"] and not by_id[rid].get("skipped")
+                     else None)
+    if pairs:
+        print()
+        print("PostgreSQL / SQLite in the same run: %s." % "; ".join(pairs))
     print()
     print("| program | peak RSS | of the RSS at the end: shared libraries | heap and stacks |"
           " private |")

@@ -78,14 +78,21 @@ def _as_owner(argv):
 class Cluster:
     """One server in a temporary directory: start(), uri(), restart(),
     halt(), stop(). passwords: roles other than the superuser log in with a
-    password (pg_hba.conf: scram-sha-256 on the socket)."""
+    password (pg_hba.conf: scram-sha-256 on the socket).
 
-    def __init__(self, root=None, passwords=False):
+    durable=False (the tests) runs it with fsync off: nothing the tests
+    check needs a commit on disk, and a sync costs. durable=True (the
+    bench) runs it as a production server runs, fsync and
+    synchronous_commit on, so that a commit waits for the disk as
+    SQLite's IBCHANNEL_SYNC=full does."""
+
+    def __init__(self, root=None, passwords=False, durable=False):
         self.bin = bindir()
         self.root = root
         self.running = False
         self.own_dir = root is None
         self.passwords = passwords
+        self.durable = durable
 
     @property
     def data(self):
@@ -117,8 +124,9 @@ class Cluster:
                 stderr=subprocess.PIPE, timeout=120, cwd=self.root)
             if self.passwords:
                 self._write_hba()
-        opts = ("-k %s -c listen_addresses='' -p %d -c fsync=off"
-                % (self.root, PORT))
+        opts = ("-k %s -c listen_addresses='' -p %d -c fsync=%s"
+                " -c synchronous_commit=on"
+                % (self.root, PORT, "on" if self.durable else "off"))
         self._ctl("-o", opts, "start")
         self.running = True
         self.wait(deadline)

@@ -128,7 +128,11 @@ const char *db_display_name(const char *path, char *buf, size_t bufsz);
 void	 db_close(struct db *);
 /* Whether the connection was opened read-only. */
 int	 db_readonly(struct db *);
-/* A number that changes when another connection commits (0 unknown). */
+/*
+ * A number that changes when another connection commits (it may change
+ * more often; 0 unknown, so read again). On PostgreSQL it is known inside
+ * a transaction only and holds for it (db_pg.c).
+ */
 unsigned int db_data_version(struct db *);
 /* The text of the connection's last error. */
 const char *db_errmsg(struct db *);

@@ -35,13 +35,16 @@
 	X(PQerrorMessage) \
 	X(PQexec) \
 	X(PQexecParams) \
+	X(PQenterPipelineMode) \
 	X(PQexecPrepared) \
+	X(PQexitPipelineMode) \
 	X(PQfinish) \
 	X(PQgetResult) \
 	X(PQgetisnull) \
 	X(PQgetvalue) \
 	X(PQnfields) \
 	X(PQntuples) \
+	X(PQpipelineSync) \
 	X(PQprepare) \
 	X(PQputCopyData) \
 	X(PQputCopyEnd) \
@@ -49,6 +52,8 @@
 	X(PQresultErrorField) \
 	X(PQresultErrorMessage) \
 	X(PQresultStatus) \
+	X(PQsendQueryParams) \
+	X(PQsendQueryPrepared) \
 	X(PQsetNoticeProcessor) \
 	X(PQstatus) \
 	X(PQtransactionStatus)
@@ -113,6 +118,14 @@ pq_load(void)
  * gives the same: the transaction lives on without the refused statement.
  */
 #define STMT_SP		"db_stmt"
+/* The savepoint behind lastval() read in advance: its failure ends nothing. */
+#define ID_SP		"db_stmt_id"
+
+/*
+ * The most commands one round trip carries: BEGIN, SET LOCAL, the release
+ * of the last savepoint, the new one, the statement, ID_SP and lastval().
+ */
+#define PIPE_MAX	7
 
 struct pg_db;
 
@@ -125,6 +138,7 @@ struct pg_stmt {
 	unsigned int	  gen;		/* the session it was prepared in (0 never) */
 	int		  nparams;
 	int		  read;		/* a SELECT: changes nothing, needs no savepoint */
+	int		  id_read;	/* its callers read db_last_id after it */
 	int		  pending;	/* bound, not yet run */
 	const char	**values;	/* nparams, each NULL or text */
 	char		(*num)[32];	/* nparams: the text of numbers bound */
@@ -144,7 +158,14 @@ struct pg_db {
 	int		 full;		/* the session's durability (db_open's) */
 	int		 tx_full;	/* what db_durability asked for */
 	int		 in_tx;
+	int		 begin_due;	/* BEGIN not sent yet: it goes with the first statement */
 	int		 sp_open;	/* STMT_SP is set in the transaction */
+	struct pg_stmt	*last_write;	/* the last write run (db_last_id learns from it) */
+	int64_t		 last_id;	/* lastval() as read after it, when id_known */
+	int		 id_known;
+	unsigned int	 version;	/* pg_data_version's count of snapshots seen to differ */
+	unsigned int	 tx_version;	/* the transaction's, 0 not read yet */
+	char		 snap[256];	/* the snapshot the count last moved at */
 	int		 lost;		/* the connection broke: reset at the next call */
 	long		 tried_at;	/* the last failed reset (monotonic s + 1); 0 none */
 	int		 readonly;	/* a standby */
@@ -450,6 +471,9 @@ ready(struct pg_db *db)
 	db->gen++;
 	db->lost = 0;
 	db->sp_open = 0;
+	db->id_known = 0;
+	db->last_write = NULL;
+	db->snap[0] = '\0';
 	if (session_setup(db) < 0)
 		return -1;
 	log_limited(&back_said, 60, LOGL_WARN, "postgresql: reconnected");
@@ -681,14 +705,6 @@ static int
 pg_readonly(struct db *kit)
 {
 	return pg(kit)->readonly;
-}
-
-/* PostgreSQL has no cheap counter of others' commits: 0, unknown, so callers read again. */
-static unsigned int
-pg_data_version(struct db *kit)
-{
-	(void)kit;
-	return 0;
 }
 
 /* Whether the server is out of reach: the connection broke and was not made again yet. */
@@ -931,18 +947,263 @@ bindv(struct pg_stmt *c, const char *fmt, va_list ap)
 	return 1;
 }
 
+/* What a transaction's durability adds to its BEGIN, or NULL: nothing, it is the session's. */
+static const char *
+durability_sql(const struct pg_db *db)
+{
+	if (db->tx_full == db->full)
+		return NULL;
+	return db->tx_full ? "SET LOCAL synchronous_commit = on" :
+	    "SET LOCAL synchronous_commit = off";
+}
+
 /*
- * Sets STMT_SP before a write in a transaction (releasing the last one in
- * the same round trip). > 0 done, < 0 error (logged).
+ * One round trip of libpq's pipeline: commands sent together and ended by
+ * one sync, each either a fixed text without values or (NULL) the
+ * statement being run; then their results, in order.
+ */
+struct pipe {
+	const char	*sql[PIPE_MAX];
+	PGresult	*res[PIPE_MAX];
+	int		 n;
+};
+
+/* Adds command sql (NULL: the statement) to p; its place. */
+static int
+pipe_add(struct pipe *p, const char *sql)
+{
+	p->sql[p->n] = sql;
+	return p->n++;
+}
+
+/* Whether result r is a command's success. */
+static int
+res_ok(const PGresult *r)
+{
+	return r != NULL && (pq.PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    pq.PQresultStatus(r) == PGRES_TUPLES_OK);
+}
+
+/*
+ * Sends p's commands (statement c for the NULL one) in one round trip
+ * and reads each result into p->res, which the caller clears; a command
+ * after a failed one reads PGRES_PIPELINE_ABORTED. > 0 all read (each
+ * may be an error of its own), < 0 the connection failed: its error is
+ * kept and the connection is reset at the next call (a pipeline left
+ * half read cannot be used again).
  */
 static int
-mark(struct pg_db *db)
+pipe_run(struct pg_db *db, struct pg_stmt *c, struct pipe *p)
 {
-	if (exec_sql(db, "SAVEPOINT", db->sp_open ? "RELEASE SAVEPOINT "
-	    STMT_SP "; SAVEPOINT " STMT_SP : "SAVEPOINT " STMT_SP) < 0)
-		return -1;
-	db->sp_open = 1;
+	PGresult	*r;
+	int		 i, ok, spins, sync = 0;
+
+	if (!pq.PQenterPipelineMode(db->conn))
+		goto lost;
+	for (i = 0, ok = 1; i < p->n && ok; i++)
+		ok = p->sql[i] != NULL ? pq.PQsendQueryParams(db->conn,
+		    p->sql[i], 0, NULL, NULL, NULL, NULL, 0) :
+		    pq.PQsendQueryPrepared(db->conn, c->id, c->nparams,
+		    c->values, NULL, NULL, 0);
+	if (!ok || !pq.PQpipelineSync(db->conn))
+		goto lost;
+	/* Each command gives its result, then NULL; a broken line, NULL early. */
+	for (i = 0; i < p->n; i++) {
+		if ((p->res[i] = pq.PQgetResult(db->conn)) == NULL)
+			goto lost;
+		if ((r = pq.PQgetResult(db->conn)) != NULL) {
+			pq.PQclear(r);
+			goto lost;
+		}
+	}
+	/* Then the sync's own result (a NULL or two before it at most). */
+	for (spins = 0; !sync; spins++) {
+		if ((r = pq.PQgetResult(db->conn)) == NULL && spins > 2)
+			goto lost;
+		sync = r != NULL && pq.PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+		pq.PQclear(r);
+	}
+	if (!pq.PQexitPipelineMode(db->conn))
+		goto lost;
 	return 1;
+lost:
+	keep_error(db, pq.PQerrorMessage(db->conn));
+	pq.PQexitPipelineMode(db->conn);
+	db->lost = 1;
+	return -1;
+}
+
+/* Puts the transaction's BEGIN (and its durability) first in p when it is due; its place, -1 none. */
+static int
+pipe_begin(const struct pg_db *db, struct pipe *p)
+{
+	const char	*set;
+	int		 at;
+
+	if (!db->begin_due)
+		return -1;
+	at = pipe_add(p, "BEGIN");
+	if ((set = durability_sql(db)) != NULL)
+		pipe_add(p, set);
+	return at;
+}
+
+/*
+ * Whether a command of p before place end failed (the first one's error
+ * kept and logged, for what): then nothing after it ran.
+ */
+static int
+pipe_failed(struct pg_db *db, const struct pipe *p, int end, const char *what)
+{
+	int	 i;
+
+	for (i = 0; i < end; i++)
+		if (!res_ok(p->res[i])) {
+			keep_error(db, p->res[i] != NULL ?
+			    pq.PQresultErrorMessage(p->res[i]) :
+			    pq.PQerrorMessage(db->conn));
+			note_lost(db, p->res[i]);
+			log_error("%s: %s: %s", what, p->sql[i], db->err);
+			return 1;
+		}
+	return 0;
+}
+
+/* Frees p's results. */
+static void
+pipe_clear(struct pipe *p)
+{
+	int	 i;
+
+	for (i = 0; i < p->n; i++) {
+		pq.PQclear(p->res[i]);
+		p->res[i] = NULL;
+	}
+}
+
+/*
+ * Runs bound statement c on the server; its result goes to c->res, or
+ * NULL with the error kept and logged. A statement in a transaction goes
+ * in one round trip with what must come before it (the BEGIN it waited
+ * for; for a write, STMT_SP, releasing the last one) and, for a write whose
+ * callers read its id, lastval() read in advance behind ID_SP, so that
+ * db_last_id costs nothing. *marked says whether STMT_SP was set for it.
+ * > 0 the statement ran (c->res is its own outcome, success or not), < 0
+ * error before or around it (logged).
+ */
+static int
+send_stmt(struct pg_stmt *c, int *marked)
+{
+	struct pg_db	*db = c->db;
+	struct pipe	 p;
+	int		 at, begin, rel = -1, sp = -1, id_sp = -1, id = -1;
+	int		 rc = -1;
+
+	*marked = 0;
+	if (!c->read)
+		db->id_known = 0;
+	if (!db->begin_due && (!db->in_tx || c->read)) {
+		c->res = pq.PQexecPrepared(db->conn, c->id, c->nparams,
+		    c->values, NULL, NULL, 0);
+		return 1;
+	}
+	memset(&p, 0, sizeof(p));
+	begin = pipe_begin(db, &p);
+	if (!c->read) {
+		if (db->sp_open)
+			rel = pipe_add(&p, "RELEASE SAVEPOINT " STMT_SP);
+		sp = pipe_add(&p, "SAVEPOINT " STMT_SP);
+	}
+	at = pipe_add(&p, NULL);
+	if (!c->read && c->id_read) {
+		id_sp = pipe_add(&p, "SAVEPOINT " ID_SP);
+		id = pipe_add(&p, "SELECT lastval()");
+	}
+	if (pipe_run(db, c, &p) < 0) {
+		log_error("%s: the connection to PostgreSQL is lost: %s",
+		    c->name, db->err);
+		goto out;
+	}
+	if (begin >= 0 && res_ok(p.res[begin]))
+		db->begin_due = 0;
+	if (rel >= 0 && res_ok(p.res[rel]))
+		db->sp_open = 0;
+	if (sp >= 0 && res_ok(p.res[sp]))
+		db->sp_open = *marked = 1;
+	/* What came before the statement failed: the statement did not run. */
+	if (pipe_failed(db, &p, at, c->name))
+		goto out;
+	c->res = p.res[at];
+	p.res[at] = NULL;
+	rc = 1;
+	if (id < 0 || !res_ok(c->res))
+		goto out;
+	if (res_ok(p.res[id]) && pq.PQntuples(p.res[id]) == 1 &&
+	    !pq.PQgetisnull(p.res[id], 0, 0)) {
+		db->last_id = strtoll(pq.PQgetvalue(p.res[id], 0, 0), NULL, 10);
+		db->id_known = 1;
+		goto out;
+	}
+	/* No id now: undone to ID_SP, and db_last_id asks, as it would have. */
+	if (!res_ok(p.res[id_sp]) || exec_sql(db, "ROLLBACK TO",
+	    "ROLLBACK TO SAVEPOINT " ID_SP) < 0) {
+		/* The statement ran, but the transaction cannot go on. */
+		keep_error(db, "lastval() read in advance failed");
+		log_error("%s: %s", c->name, db->err);
+		rc = -1;
+	}
+out:
+	pipe_clear(&p);
+	return rc;
+}
+
+/*
+ * The data version inside a transaction: a count that moves when the
+ * server's snapshot (pg_current_snapshot(): the oldest transaction still
+ * running, the next to start, those running between) differs from the one
+ * it last moved at, that is when some write was committed anywhere since,
+ * this connection's included. It is read once a transaction, in the round
+ * trip of its BEGIN when that is still due, and holds for the transaction:
+ * what a caller caches under it is as of the transaction's start, as
+ * SQLite's writer, which keeps others from committing while it writes,
+ * sees it. Outside a transaction 0, unknown: callers read again. A
+ * snapshot too long to keep moves the count every time.
+ */
+static unsigned int
+pg_data_version(struct db *kit)
+{
+	struct pg_db	*db = pg(kit);
+	struct pipe	 p;
+	const char	*snap;
+	int		 begin, at;
+
+	if (!db->in_tx || db->lost)
+		return 0;
+	if (db->tx_version != 0)
+		return db->tx_version;
+	memset(&p, 0, sizeof(p));
+	begin = pipe_begin(db, &p);
+	at = pipe_add(&p, "SELECT pg_current_snapshot()::text");
+	if (pipe_run(db, NULL, &p) < 0) {
+		log_error("data version: the connection to PostgreSQL is"
+		    " lost: %s", db->err);
+		goto out;
+	}
+	if (begin >= 0 && res_ok(p.res[begin]))
+		db->begin_due = 0;
+	if (pipe_failed(db, &p, at + 1, "data version"))
+		goto out;
+	snap = pq.PQntuples(p.res[at]) == 1 ? pq.PQgetvalue(p.res[at], 0, 0) :
+	    "";
+	if (strlen(snap) >= sizeof(db->snap) || strcmp(snap, db->snap) != 0) {
+		snprintf(db->snap, sizeof(db->snap), "%s", snap);
+		if (++db->version == 0)
+			db->version = 1;
+	}
+	db->tx_version = db->version;
+out:
+	pipe_clear(&p);
+	return db->tx_version;
 }
 
 /* Runs bound statement c on the server: DB_DONE (rows kept for handing out), DB_CONSTRAINT or DB_ERROR. */
@@ -952,12 +1213,15 @@ execute(struct pg_stmt *c)
 	struct pg_db	*db = c->db;
 	const char	*state, *n;
 	ExecStatusType	 st;
+	int		 marked;
 
 	c->pending = 0;
-	if (db->in_tx && !c->read && mark(db) < 0)
+	if (send_stmt(c, &marked) < 0) {
+		stmt_clear(c);
 		return DB_ERROR;
-	c->res = pq.PQexecPrepared(db->conn, c->id, c->nparams, c->values, NULL,
-	    NULL, 0);
+	}
+	if (!c->read)
+		db->last_write = c;
 	st = c->res != NULL ? pq.PQresultStatus(c->res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		c->nrows = st == PGRES_TUPLES_OK ? pq.PQntuples(c->res) : 0;
@@ -974,8 +1238,9 @@ execute(struct pg_stmt *c)
 		db->fk = strcmp(state, "23503") == 0;
 		log_debug("%s: %s", c->name, db->err);
 		stmt_clear(c);
-		if (db->in_tx && exec_sql(db, "ROLLBACK TO SAVEPOINT",
-		    "ROLLBACK TO SAVEPOINT " STMT_SP) < 0)
+		/* Undone alone: the transaction goes on (unmarked, it cannot). */
+		if (db->in_tx && (!marked || exec_sql(db,
+		    "ROLLBACK TO SAVEPOINT", "ROLLBACK TO SAVEPOINT " STMT_SP) < 0))
 			return DB_ERROR;
 		return DB_CONSTRAINT;
 	}
@@ -1049,14 +1314,21 @@ pg_changes(struct db *kit)
  * The id of the last row inserted: the session's lastval(), the value the
  * last insert drew from its table's sequence. The store's files read the
  * id after db_exec, with no row read; RETURNING id would change every
- * insert and its caller. 0 when there is none.
+ * insert and its caller. A write whose id is read once has it read in
+ * advance, in its own round trip, from then on (send_stmt). 0 when there
+ * is none.
  */
 static int64_t
 pg_last_id(struct db *kit)
 {
-	char	 buf[32];
+	struct pg_db	*db = pg(kit);
+	char		 buf[32];
 
-	if (query_value(pg(kit), "SELECT lastval()", buf, sizeof(buf)) <= 0)
+	if (db->last_write != NULL)
+		db->last_write->id_read = 1;
+	if (db->id_known)
+		return db->last_id;
+	if (query_value(db, "SELECT lastval()", buf, sizeof(buf)) <= 0)
 		return 0;
 	return strtoll(buf, NULL, 10);
 }
@@ -1113,7 +1385,9 @@ pg_col_null(struct db_stmt *c, int col)
 /*
  * BEGIN (both modes: PostgreSQL locks rows as they are written; the
  * claims lock theirs with FOR UPDATE), with the durability asked for
- * when it differs from the session's, in the same round trip.
+ * when it differs from the session's. Nothing is sent yet: the BEGIN goes
+ * in the round trip of the transaction's first statement (send_stmt) or
+ * savepoint, and a transaction with neither costs none.
  */
 static int
 pg_begin(struct db *kit, enum db_begin_mode mode)
@@ -1126,12 +1400,10 @@ pg_begin(struct db *kit, enum db_begin_mode mode)
 		log_debug("BEGIN: %s", db->err);
 		return -1;
 	}
-	if (exec_sql(db, "BEGIN", db->tx_full == db->full ? "BEGIN" :
-	    db->tx_full ? "BEGIN; SET LOCAL synchronous_commit = on" :
-	    "BEGIN; SET LOCAL synchronous_commit = off") < 0)
-		return -1;
 	db->in_tx = 1;
+	db->begin_due = 1;
 	db->sp_open = 0;
+	db->tx_version = 0;
 	return 1;
 }
 
@@ -1149,6 +1421,12 @@ pg_commit(struct db *kit)
 		say_failed(db, "COMMIT");
 		pg_rollback(kit);
 		return -1;
+	}
+	if (db->begin_due) {
+		/* Nothing was sent: nothing to commit. */
+		db->in_tx = db->begin_due = db->sp_open = 0;
+		db->tx_version = 0;
+		return 1;
 	}
 	r = pq.PQexec(db->conn, "COMMIT");
 	ok = r != NULL && pq.PQresultStatus(r) == PGRES_COMMAND_OK &&
@@ -1168,6 +1446,7 @@ pg_commit(struct db *kit)
 	}
 	db->in_tx = 0;
 	db->sp_open = 0;
+	db->tx_version = 0;
 	return 1;
 }
 
@@ -1184,31 +1463,39 @@ pg_rollback(struct db *kit)
 		pq.PQclear(r);
 	}
 	db->in_tx = 0;
+	db->begin_due = 0;
 	db->sp_open = 0;
+	db->tx_version = 0;
 }
 
-/* A savepoint inside the transaction; the statement savepoints go on inside it. */
+/* A savepoint inside the transaction (after its BEGIN, when due); the statement savepoints go on inside it. */
 static int
 pg_savepoint(struct db *kit)
 {
-	if (exec_sql(pg(kit), "SAVEPOINT", "SAVEPOINT part") < 0)
+	struct pg_db	*db = pg(kit);
+	const char	*set = durability_sql(db);
+	char		 sql[128];
+
+	snprintf(sql, sizeof(sql), "%s%s%sSAVEPOINT part", db->begin_due ?
+	    "BEGIN; " : "", db->begin_due && set != NULL ? set : "",
+	    db->begin_due && set != NULL ? "; " : "");
+	if (exec_sql(db, "SAVEPOINT", sql) < 0)
 		return -1;
-	pg(kit)->sp_open = 0;
+	db->begin_due = 0;
+	db->sp_open = 0;
 	return 1;
 }
 
-/* Ends the savepoint: kept, or undone. */
+/* Ends the savepoint: kept, or undone (then released, in the same round trip). */
 static int
 pg_savepoint_end(struct db *kit, int keep)
 {
 	struct pg_db	*db = pg(kit);
 
 	db->sp_open = 0;
-	if (keep)
-		return exec_sql(db, "RELEASE", "RELEASE SAVEPOINT part");
-	if (exec_sql(db, "ROLLBACK TO", "ROLLBACK TO SAVEPOINT part") < 0)
-		return -1;
-	return exec_sql(db, "RELEASE", "RELEASE SAVEPOINT part");
+	return exec_sql(db, keep ? "RELEASE" : "ROLLBACK TO", keep ?
+	    "RELEASE SAVEPOINT part" :
+	    "ROLLBACK TO SAVEPOINT part; RELEASE SAVEPOINT part");
 }
 
 /*
@@ -1222,8 +1509,8 @@ pg_durability(struct db *kit, int full)
 	struct pg_db	*db = pg(kit);
 
 	db->tx_full = full;
-	if (!db->in_tx)
-		return 1;
+	if (!db->in_tx || db->begin_due)
+		return 1;	/* the BEGIN, when sent, sets it */
 	return exec_sql(db, "synchronous_commit", full ?
 	    "SET LOCAL synchronous_commit = on" :
 	    "SET LOCAL synchronous_commit = off");

@@ -1,4 +1,7 @@
-/* The database kit on PostgreSQL: open and migrate, every bind letter, refusals, transactions, and a reconnect after the server restarts. */
+/* The database kit on PostgreSQL: open and migrate, every bind letter, refusals, transactions and their round trips, and a reconnect after the server restarts. */
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +31,15 @@ enum t {
 	T_PID,
 	T_EQUAL,
 	T_P_ID,
+	T_CREATE_N,
+	T_INS_N,
+	T_N_COUNT,
+	T_SYNC,
 	T__MAX
 };
 
 static const struct db_sql t_stmt[T__MAX] = {
-	DB_SQL(T_DROP, "DROP TABLE IF EXISTS kit_t, kit_p"),
+	DB_SQL(T_DROP, "DROP TABLE IF EXISTS kit_t, kit_p, kit_n"),
 	DB_SQL(T_CREATE_P, "CREATE TABLE kit_p (id bigserial PRIMARY KEY,"
 	    " name text UNIQUE NOT NULL)"),
 	DB_SQL(T_CREATE_T, "CREATE TABLE kit_t (id bigserial PRIMARY KEY,"
@@ -49,9 +56,29 @@ static const struct db_sql t_stmt[T__MAX] = {
 	DB_SQL(T_PID, "SELECT pg_backend_pid()"),
 	DB_SQL(T_EQUAL, "SELECT ? = 'a'"),
 	DB_SQL(T_P_ID, "SELECT id FROM kit_p WHERE name = ?"),
+	/* A table with no sequence: an insert into it gives lastval() nothing. */
+	DB_SQL(T_CREATE_N, "CREATE TABLE kit_n (name text PRIMARY KEY)"),
+	DB_SQL(T_INS_N, "INSERT INTO kit_n (name) VALUES (?)"),
+	DB_SQL(T_N_COUNT, "SELECT COUNT(*) FROM kit_n WHERE name = ? OR name = ?"),
+	DB_SQL(T_SYNC, "SELECT current_setting('synchronous_commit')"),
 };
 
 static const struct db_table t_sql = { DB_SLOT_FILE, T__MAX, t_stmt };
+
+/*
+ * Every send(2) of the process, counted, then sent: libpq writes what one
+ * round trip carries with one send (it buffers a pipeline's messages until
+ * the sync), so the count is the round trips the kit makes. Defined here,
+ * it takes the place of libc's for libpq too.
+ */
+static long	 sends;
+
+ssize_t
+send(int fd, const void *buf, size_t len, int flags)
+{
+	sends++;
+	return syscall(SYS_sendto, fd, buf, len, flags, NULL, 0);
+}
 
 /* The rows of kit_t, -1 on error. */
 static int64_t
@@ -141,7 +168,7 @@ test_open(const char *uri)
 	CHECK(db_version(db) == want, "version %d, want %d", db_version(db),
 	    want);
 	CHECK(!db_readonly(db), "a primary is not read-only");
-	CHECK(db_data_version(db) == 0, "no data version on a server");
+	CHECK(db_data_version(db) == 0, "no data version outside a transaction");
 	/* A second open finds it done (none to do without a schema). */
 	if (pgembed_count > 0) {
 		CHECK(db_open(uri, DB_OPEN_WRITE, 0, &again) > 0 &&
@@ -261,6 +288,169 @@ test_transactions(struct db *db)
 	    "exec_count with no out");
 }
 
+/* kit_p's id of name, -1 when none. */
+static int64_t
+p_id(struct db *db, const char *name)
+{
+	struct db_stmt	*s;
+	int64_t		 id = -1;
+
+	if (db_run(db, &t_sql, T_P_ID, &s, "s", name) == DB_ROW)
+		id = db_int64(s, 0);
+	db_reset(s);
+	return id;
+}
+
+/* synchronous_commit as the server sees it now, in buf. */
+static const char *
+sync_now(struct db *db, char *buf, size_t bufsz)
+{
+	struct db_stmt	*s;
+
+	snprintf(buf, bufsz, "?");
+	if (db_run(db, &t_sql, T_SYNC, &s, "") == DB_ROW)
+		db_copy(s, 0, buf, bufsz);
+	db_reset(s);
+	return buf;
+}
+
+/*
+ * A transaction's round trips: its BEGIN goes with its first statement,
+ * a write with its savepoint, the id of an insert whose id was read before
+ * with it; a refusal in the middle costs one more and leaves the rest.
+ */
+static void
+test_round_trips(struct db *db)
+{
+	int64_t	 id;
+	char	 buf[16];
+	long	 at;
+
+	/* The id read once after this insert: from now on read in advance. */
+	CHECK(db_exec(db, &t_sql, T_INS_P, "s", "pipe-0") > 0 &&
+	    db_last_id(db) == p_id(db, "pipe-0"), "pipe-0 and its id");
+	at = sends;
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && sends == at,
+	    "BEGIN waits for the first statement: %ld sends", sends - at);
+	CHECK(db_exec(db, &t_sql, T_INS_P, "s", "pipe-1") > 0 &&
+	    sends == at + 1, "BEGIN, savepoint, insert and lastval() in one"
+	    " round trip: %ld", sends - at);
+	at = sends;
+	id = db_last_id(db);
+	CHECK(sends == at, "its id read in advance: %ld round trips",
+	    sends - at);
+	CHECK(id > 0 && id == p_id(db, "pipe-1"), "pipe-1's id %lld",
+	    (long long)id);
+	at = sends;
+	CHECK(db_exec(db, &t_sql, T_INS_P, "s", "pipe-1") == 0 &&
+	    sends == at + 2, "refused in the middle, then undone: %ld round"
+	    " trips", sends - at);
+	at = sends;
+	CHECK(db_exec(db, &t_sql, T_INS_P, "s", "pipe-2") > 0 &&
+	    sends == at + 1, "the next write goes on in one: %ld", sends - at);
+	CHECK(db_last_id(db) == p_id(db, "pipe-2"), "pipe-2's id");
+	at = sends;
+	CHECK(db_commit(db) > 0 && sends == at + 1, "commit");
+	CHECK(p_id(db, "pipe-1") > 0 && p_id(db, "pipe-2") > 0,
+	    "the rows before and after the refusal are kept");
+
+	/* Outside a transaction, a statement alone; an empty one costs none. */
+	at = sends;
+	CHECK(count(db) >= 0 && sends == at + 1, "a read alone: %ld",
+	    sends - at);
+	at = sends;
+	CHECK(db_begin(db, DB_DEFERRED) > 0 && db_commit(db) > 0 &&
+	    sends == at, "an empty transaction: %ld round trips", sends - at);
+	CHECK(db_begin(db, DB_DEFERRED) > 0, "begin to roll back");
+	db_rollback(db);
+	CHECK(sends == at && count(db) >= 0, "an empty rollback: %ld",
+	    sends - at);
+
+	/* The durability travels with the BEGIN: a read, a savepoint first. */
+	CHECK(db_durability(db, 0) > 0 && db_begin(db, DB_DEFERRED) > 0,
+	    "begin relaxed");
+	CHECK_STR(sync_now(db, buf, sizeof(buf)), "off", "relaxed from the"
+	    " first statement, a read");
+	CHECK(db_commit(db) > 0 && db_begin(db, DB_DEFERRED) > 0 &&
+	    db_savepoint(db) > 0, "a savepoint first");
+	CHECK_STR(sync_now(db, buf, sizeof(buf)), "off", "relaxed from a"
+	    " savepoint first");
+	CHECK(db_savepoint_end(db, 1) > 0 && db_commit(db) > 0 &&
+	    db_durability(db, 1) > 0, "commit, durable again");
+	CHECK(db_begin(db, DB_DEFERRED) > 0 && db_durability(db, 0) > 0,
+	    "relaxed after the begin, before any statement");
+	CHECK_STR(sync_now(db, buf, sizeof(buf)), "off", "relaxed all the"
+	    " same");
+	CHECK(db_commit(db) > 0 && db_durability(db, 1) > 0, "commit");
+	CHECK_STR(sync_now(db, buf, sizeof(buf)), "on", "the session's own");
+}
+
+/*
+ * The data version: unknown outside a transaction, read once in one
+ * (with its BEGIN), moved by a write committed since, here or by another
+ * connection, and by nothing else.
+ */
+static void
+test_data_version(struct db *db, const char *uri)
+{
+	struct db	*other = NULL;
+	unsigned int	 v1 = 0, v2 = 0;
+	long		 at;
+
+	CHECK(db_data_version(db) == 0, "unknown outside a transaction");
+	CHECK(db_open(uri, DB_OPEN_WRITE, 1, &other) > 0, "another session");
+	if (other == NULL)
+		return;
+	at = sends;
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && (v1 = db_data_version(db)) != 0 &&
+	    sends == at + 1, "read with the BEGIN: %ld round trips", sends - at);
+	CHECK(db_data_version(db) == v1 && count(db) >= 0 && sends == at + 2,
+	    "read once a transaction, the BEGIN not sent again: %ld",
+	    sends - at);
+	CHECK(db_commit(db) > 0, "commit, nothing written");
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && db_data_version(db) == v1,
+	    "no write since: the same version");
+	CHECK(db_commit(db) > 0 && db_exec(other, &t_sql, T_INS_P, "s",
+	    "version-1") > 0, "another session writes");
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 &&
+	    (v2 = db_data_version(db)) != v1 && v2 != 0, "moved by the other");
+	CHECK(insert(db, "version-2") > 0 && db_data_version(db) == v2 &&
+	    db_commit(db) > 0, "held for the transaction");
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && db_data_version(db) != v2,
+	    "moved by its own write");
+	CHECK(db_commit(db) > 0, "commit");
+	db_close(other);
+}
+
+/*
+ * lastval() read in advance fails (nothing drew from a sequence in the
+ * session yet): the transaction goes on, the insert kept.
+ */
+static void
+test_id_unknown(const char *uri)
+{
+	struct db	*fresh = NULL;
+	struct db_stmt	*s;
+	int64_t		 n = -1;
+
+	CHECK(db_open(uri, DB_OPEN_WRITE, 1, &fresh) > 0, "a new session");
+	if (fresh == NULL)
+		return;
+	CHECK(db_exec(fresh, &t_sql, T_INS_N, "s", "n-0") > 0, "insert n-0");
+	log_info("test_db_pg: an error on lastval() follows, as expected");
+	CHECK(db_last_id(fresh) == 0, "no sequence drawn from: no id");
+	CHECK(db_begin(fresh, DB_IMMEDIATE) > 0 &&
+	    db_exec(fresh, &t_sql, T_INS_N, "s", "n-1") > 0,
+	    "insert n-1, its lastval() read in advance failing");
+	CHECK(db_exec(fresh, &t_sql, T_INS_N, "s", "n-2") > 0 &&
+	    db_commit(fresh) > 0, "the transaction went on");
+	if (db_run(fresh, &t_sql, T_N_COUNT, &s, "ss", "n-1", "n-2") == DB_ROW)
+		n = db_int64(s, 0);
+	db_reset(s);
+	CHECK(n == 2, "n-1 and n-2 kept: %lld", (long long)n);
+	db_close(fresh);
+}
+
 /* The server restarts under an open connection: the kit reconnects by itself. */
 static void
 test_reconnect(struct db *db)
@@ -360,10 +550,14 @@ main(int argc, char **argv)
 		return check_done();
 	CHECK(db_exec(db, &t_sql, T_DROP, "") > 0 &&
 	    db_exec(db, &t_sql, T_CREATE_P, "") > 0 &&
-	    db_exec(db, &t_sql, T_CREATE_T, "") > 0, "stand-in tables");
+	    db_exec(db, &t_sql, T_CREATE_T, "") > 0 &&
+	    db_exec(db, &t_sql, T_CREATE_N, "") > 0, "stand-in tables");
 	test_binds(db);
 	test_refusals(db);
 	test_transactions(db);
+	test_round_trips(db);
+	test_data_version(db, uri);
+	test_id_unknown(uri);
 	test_reconnect(db);
 	db_close(db);
 	return check_done();
