@@ -1546,6 +1546,28 @@ static const struct db_engine pg_engine = {
 
 /* --- Copying a store in (db_copy.h; store_copy.c) ---------------------- */
 
+/*
+ * Sends the transaction's BEGIN now when it is still due: the copy's own
+ * statements go by PQexec, outside the pipeline that would carry it.
+ * > 0 done, < 0 error (logged).
+ */
+static int
+begin_sent(struct pg_db *db)
+{
+	const char	*set;
+	char		 sql[128];
+
+	if (!db->begin_due)
+		return 1;
+	set = durability_sql(db);
+	snprintf(sql, sizeof(sql), "BEGIN%s%s", set != NULL ? "; " : "",
+	    set != NULL ? set : "");
+	if (exec_sql(db, "BEGIN", sql) < 0)
+		return -1;
+	db->begin_due = 0;
+	return 1;
+}
+
 int
 db_pg_copy_connect(const char *uri, struct db **out, char *why, size_t whysz)
 {
@@ -1575,6 +1597,8 @@ db_pg_copy_existing(struct db *kit, const char *names, char *found,
 	PGresult	*r;
 	int		 rc = -1;
 
+	if (begin_sent(pg(kit)) < 0)
+		return -1;
 	found[0] = '\0';
 	r = pq.PQexecParams(db->conn, sql, 1, NULL, &names, NULL, NULL, 0);
 	if (r == NULL || pq.PQresultStatus(r) != PGRES_TUPLES_OK ||
@@ -1596,6 +1620,8 @@ db_pg_copy_schema(struct db *kit)
 	struct pg_db	*db = pg(kit);
 	size_t		 i;
 
+	if (begin_sent(pg(kit)) < 0)
+		return -1;
 	if (exec_sql(db, "migration lock", MIGRATE_LOCK) < 0)
 		return -1;
 	for (i = 0; i < pgembed_count; i++)
@@ -1635,6 +1661,8 @@ db_pg_copy_columns(struct db *kit, int (*fn)(const char *, const char *,
 	PGresult	*r;
 	int		 i, rc = 1;
 
+	if (begin_sent(pg(kit)) < 0)
+		return -1;
 	r = pq.PQexec(db->conn, sql);
 	if (r == NULL || pq.PQresultStatus(r) != PGRES_TUPLES_OK) {
 		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
@@ -1681,6 +1709,8 @@ db_pg_copy_clear(struct db *kit, const struct copy_table *t)
 {
 	char	 sql[256];
 
+	if (begin_sent(pg(kit)) < 0)
+		return -1;
 	if (copy_statement(sql, sizeof(sql), "DELETE FROM ", t, 0, "") < 0)
 		return -1;
 	return exec_sql(pg(kit), sql, sql);
@@ -1694,6 +1724,8 @@ db_pg_copy_begin(struct db *kit, const struct copy_table *t)
 	char		 sql[COPY_COLS_MAX * (COPY_NAME_MAX + 4) + 256];
 	int		 ok;
 
+	if (begin_sent(pg(kit)) < 0)
+		return -1;
 	/* ALTER TABLE ... DISABLE TRIGGER USER: the table's owner may, no superuser needed. */
 	if (copy_statement(sql, sizeof(sql), "ALTER TABLE ", t, 0,
 	    " DISABLE TRIGGER USER") < 0 || exec_sql(db, sql, sql) < 0 ||
@@ -1777,6 +1809,8 @@ db_pg_copy_identities(struct db *kit)
 	    " coalesce(m, 0) + 1, false);"
 	    " END LOOP; END $copy$";
 
+	if (begin_sent(pg(kit)) < 0)
+		return -1;
 	return exec_sql(pg(kit), "postgresql: identities", sql);
 }
 
@@ -1788,6 +1822,8 @@ db_pg_copy_ints(struct db *kit, const char *sql, int64_t *v, size_t n)
 	size_t		 i;
 	int		 rc = -1;
 
+	if (begin_sent(pg(kit)) < 0)
+		return -1;
 	r = pq.PQexec(db->conn, sql);
 	if (r == NULL || pq.PQresultStatus(r) != PGRES_TUPLES_OK ||
 	    pq.PQntuples(r) != 1 || pq.PQnfields(r) != (int)n) {
@@ -1827,6 +1863,8 @@ db_pg_copy_keys(struct db *kit, int on)
 	    " TABLE %s ADD CONSTRAINT %I %s', r.rel, r.name, r.def);"
 	    " END LOOP; END $copy$";
 
+	if (begin_sent(pg(kit)) < 0)
+		return -1;
 	return exec_sql(pg(kit), on ? "postgresql: foreign keys back" :
 	    "postgresql: foreign keys aside", on ? on_sql : off_sql);
 }
