@@ -248,7 +248,9 @@ COMMENT ON COLUMN outbox.last_error IS 'the last transient error, or why it wait
 COMMENT ON COLUMN outbox.unsure_since IS 'NULL, or when the send whose outcome is unknown ended (timeout, broken connection, 5xx, unreadable answer; a lapsed lease counts from its end); it is looked up in Infobip''s logs before any new send';
 COMMENT ON COLUMN outbox.not_found IS 'lookups since unsure_since that did not find it in Infobip''s logs; sent again only after two, the last one unsure_resend_after_seconds after unsure_since';
 COMMENT ON COLUMN outbox.held_since IS 'NULL while the sender works on it; else when the sender stopped (Infobip''s logs cannot be read, or its retries ran out) and left it to an operator: ibchannel outbox resend|fail';
-CREATE INDEX outbox_due ON outbox(next_attempt_at);
+-- The claim's order: SQLite's index carries the row id (message_id) after
+-- the key, PostgreSQL's must name it, or every due row is sorted per claim.
+CREATE INDEX outbox_due ON outbox(next_attempt_at, message_id);
 
 CREATE TABLE agent_queue (
 	message_id bigint PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
