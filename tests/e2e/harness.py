@@ -435,6 +435,8 @@ class Env:
             except subprocess.TimeoutExpired:
                 p.kill()
         self.procs = []
+        if self.db in PG_SESSIONS:
+            PG_SESSIONS.pop(self.db).close()    # a later env.sql opens another
         if os.environ.get("IBC_KEEP_TMP"):
             print("kept", self.dir)
         else:
