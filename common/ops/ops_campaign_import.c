@@ -116,7 +116,7 @@ import_record(struct import *im, const struct csv_record *rec)
 	const char	*why, *zone = "";
 	char		 phone[PHONE_MAX], *fields;
 	size_t		 i, j, n = 0;
-	int		 rc;
+	int		 rc, opted_out;
 
 	if (rec->error != NULL) {
 		reject(im, rec->line, "%s", rec->error);
@@ -149,11 +149,6 @@ import_record(struct import *im, const struct csv_record *rec)
 			return 1;
 		}
 	}
-	if ((rc = store_rcpt_writer_opted_out(im->w, phone)) != 0) {
-		if (rc > 0)
-			reject(im, rec->line, "opted-out contact");
-		return rc;
-	}
 	for (i = 0; i < rec->n; i++) {
 		if (i == im->phone_col)
 			continue;
@@ -164,12 +159,14 @@ import_record(struct import *im, const struct csv_record *rec)
 		log_error("import: out of memory");
 		return -1;
 	}
-	rc = store_rcpt_writer_add(im->w, rec->line, phone, fields, zone);
+	rc = store_rcpt_writer_add(im->w, rec->line, phone, fields, zone,
+	    &opted_out);
 	free(fields);
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
-		reject(im, rec->line, "duplicate phone in the campaign");
+		reject(im, rec->line, opted_out ? "opted-out contact" :
+		    "duplicate phone in the campaign");
 	else
 		im->res->imported++;
 	return 1;

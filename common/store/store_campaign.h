@@ -123,11 +123,14 @@ struct store_rcpt_writer;
 int	 store_rcpt_writer_open(struct store *, int64_t campaign,
 	    struct store_rcpt_writer **out);
 void	 store_rcpt_writer_close(struct store_rcpt_writer *);
-/* Whether the contact with this normalised number opted out: > 0 yes, 0 no (or unknown contact). */
-int	 store_rcpt_writer_opted_out(struct store_rcpt_writer *, const char *phone);
-/* Adds a planned recipient. > 0 added, 0 the phone is in the campaign already. */
+/*
+ * Adds a planned recipient (phone normalised) unless its contact opted
+ * out. > 0 added; 0 not added, with *opted_out 1 when the contact opted
+ * out, else 0: the phone is in the campaign already; < 0 error.
+ */
 int	 store_rcpt_writer_add(struct store_rcpt_writer *, uint64_t line,
-	    const char *phone, const char *fields, const char *zone);
+	    const char *phone, const char *fields, const char *zone,
+	    int *opted_out);
 
 /* One recipient as listed; pointers valid during the callback. */
 struct store_rcpt_row {

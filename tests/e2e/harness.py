@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -99,6 +100,68 @@ def psql_program():
     return _psql[0]
 
 
+class PgSession:
+    """One psql kept open on a database for the suite's own queries: a psql
+    per query is a process and a server session, tens of milliseconds each,
+    which made a suite's reads most of its time on PostgreSQL. Each query
+    still commits on its own (autocommit)."""
+
+    END = "@@ibc-query-end@@"
+
+    def __init__(self, uri):
+        self.lock = threading.Lock()
+        try:
+            self.p = subprocess.Popen(
+                [psql_program(), "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=0", "-d", uri],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                text=True)
+        except OSError:
+            self.p = None
+
+    def run(self, sql):
+        """Runs sql: (True, its output), (False, the error), or (None, "")
+        when the session is gone (then it is never used again)."""
+        with self.lock:
+            if self.p is None:
+                return None, ""
+            try:
+                # psql says after each query whether it failed: :ERROR
+                self.p.stdin.write("%s\n;\n\\echo %s :ERROR\n" % (sql, self.END))
+                self.p.stdin.flush()
+                out = []
+                for line in self.p.stdout:
+                    if line.startswith(self.END):
+                        return line.split()[-1] == "false", "".join(out)
+                    out.append(line)
+            except (OSError, ValueError):
+                pass
+            self.close()
+            return None, ""
+
+    def close(self):
+        if self.p is not None:
+            try:
+                self.p.stdin.close()
+            except OSError:
+                pass
+            self.p.kill()
+            self.p.wait()
+            self.p = None
+
+
+PG_SESSIONS = {}
+
+
+def pg_session(uri):
+    """The open psql session on uri, started at its first use."""
+    if uri not in PG_SESSIONS or PG_SESSIONS[uri].p is None:
+        PG_SESSIONS[uri] = PgSession(uri)
+    return PG_SESSIONS[uri]
+
+
+atexit.register(lambda: [s.close() for s in list(PG_SESSIONS.values())])
+
+
 def pg_rows(uri, query, args=()):
     """The rows of query on the PostgreSQL database at uri as tuples, through
     psql and JSON so that numbers stay numbers and NULL stays None."""
@@ -116,11 +179,15 @@ def pg_rows(uri, query, args=()):
                " FROM json_each(row_to_json(q)) AS e(k, v))), '[]') FROM q" % body)
     else:
         sql = body
-    p = subprocess.run([psql_program(), "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
-                        "-d", uri, "-c", sql], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError("psql: %s\n%s" % (p.stderr.strip(), body))
-    out = p.stdout.strip()
+    ok, out = pg_session(uri).run(sql)
+    if ok is None:
+        # no session (the server restarted, say): a psql of its own
+        p = subprocess.run([psql_program(), "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
+                            "-d", uri, "-c", sql], capture_output=True, text=True)
+        ok, out = p.returncode == 0, p.stdout if p.returncode == 0 else p.stderr
+    if not ok:
+        raise RuntimeError("psql: %s\n%s" % (out.strip(), body))
+    out = out.strip()
     if not out or not out.startswith("["):
         return []
     return [tuple(r) for r in json.loads(out)]
@@ -391,6 +458,8 @@ class Env:
             except subprocess.TimeoutExpired:
                 p.kill()
         self.procs = []
+        if self.db in PG_SESSIONS:
+            PG_SESSIONS.pop(self.db).close()    # a later env.sql opens another
         if os.environ.get("IBC_KEEP_TMP"):
             print("kept", self.dir)
         else:

@@ -579,4 +579,43 @@ post("ann", "/admin/connections/%s/delete" % adm_id, {})
 gone = [env.sql("SELECT deleted_at IS NOT NULL, api_key_enc FROM connections WHERE id = ?",
                 (i,)) for i in (cli_id, adm_id)]
 env.check(gone[0] == gone[1], "connection delete: the same from both", repr(gone))
+
+# --- a PostgreSQL store's password is on no page ----------------------------------
+# A SQLite store is a file name with nothing secret in it; a PostgreSQL URI
+# may carry a password. The test cluster trusts its socket, so a URI with a
+# password opens the same database: every page that reads the store, /health
+# and the store-unavailable answers must show none of it.
+if env.engine == "postgresql":
+    SECRET = "pw-Never-Shown-7c1e"
+    u = urllib.parse.urlsplit(env.db)
+    with_pw = urllib.parse.urlunsplit((u.scheme, "%s:%s@%s" % (u.username, SECRET, u.netloc.split(
+        "@", 1)[1]), u.path, u.query, ""))
+    gone_db = urllib.parse.urlunsplit((u.scheme, "%s:%s@%s" % (u.username, SECRET, u.netloc.split(
+        "@", 1)[1]), "/no_such_database_here", u.query, ""))
+
+    def inbound_cgi(path, db):
+        """inbound.fcgi as plain CGI on store db: (status, headers and body)."""
+        e = dict(env.env, GATEWAY_INTERFACE="CGI/1.1", REQUEST_METHOD="GET", REQUEST_URI=path,
+                 SCRIPT_NAME="", PATH_INFO=path, SERVER_PROTOCOL="HTTP/1.1",
+                 CONTENT_LENGTH="0", IBCHANNEL_DB=db)
+        p = subprocess.run([os.path.join(BUILD, "inbound.fcgi")], env=e, input=b"",
+                           capture_output=True, timeout=30)
+        m = re.search(rb"(?im)^status:\s*(\d+)", p.stdout.partition(b"\r\n\r\n")[0])
+        return int(m.group(1)) if m else 200, p.stdout.decode(errors="replace")
+
+    for path in ("/admin/", "/admin/dashboard", "/admin/metrics", "/admin/connections",
+                 "/admin/connections/%s" % mask_id, "/admin/connections/%s/logs" % mask_id,
+                 "/admin/agents", "/admin/sessions", "/admin/campaigns", "/admin/users"):
+        status, head, body = cgi(path, REMOTE_USER="ann", IBCHANNEL_DB=with_pw)
+        env.check(status == 200 and SECRET not in head + body,
+                  "a URI with a password: %s answers and shows no password" % path, status)
+    status, out = inbound_cgi("/health", with_pw)
+    env.check(status == 200 and SECRET not in out, "/health on it: 200, no password", status)
+    status, out = inbound_cgi("/health", gone_db)
+    env.check(status == 503 and SECRET not in out,
+              "/health on a database that does not exist: 503, no password", (status, out[-300:]))
+    status, head, body = cgi("/admin/", REMOTE_USER="ann", IBCHANNEL_DB=gone_db)
+    env.check(status == 503 and SECRET not in head + body,
+              "the admin on a database that does not exist: 503, no password",
+              (status, body[-300:]))
 env.done()

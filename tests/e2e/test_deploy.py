@@ -3,7 +3,11 @@ lighttpd (deploy/lighttpd.conf.in) and under Apache 2.4
 (deploy/apache-ibchannel.conf, mod_proxy_fcgi, the programs under
 spawn-fcgi): an MO in through the web server, the agent's reply at the
 simulator, its delivery report back in, the admin behind basic
-authentication, and a webhook load of 32 concurrent connections."""
+authentication, and a webhook load of 32 concurrent connections.
+
+On PostgreSQL (IBCHANNEL_TEST_PG, tests/run.sh's second pass) the Env's store
+is a database URI, which both configurations hand to the programs as they
+hand a file name: the same checks, with the programs against a server."""
 
 import base64
 import http.client

@@ -18,7 +18,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, ROOT, Tally  # noqa: E402
+from harness import BUILD, ENGINE, ROOT, Tally, new_pg_database  # noqa: E402
 
 suite = Tally("man")
 check = suite.check
@@ -105,9 +105,15 @@ check(all("Fl -" + o in page1 for o in longopts if o != "help"),
       repr([o for o in longopts if "Fl -" + o not in page1]))
 
 # Every setting the program lists has its item in ibchannel.7's SETTINGS.
+# On PostgreSQL the list comes from a fresh database there (the key file
+# stays in the temporary directory).
 store_dir = tempfile.mkdtemp(prefix="ibc-man-")
-senv = dict(os.environ, IBCHANNEL_DB=os.path.join(store_dir, "ibchannel.db"))
-subprocess.run([IBC, "init"], env=senv, capture_output=True, timeout=60)
+senv = dict(os.environ, IBCHANNEL_DB=os.path.join(store_dir, "ibchannel.db"),
+            IBCHANNEL_KEY_FILE=os.path.join(store_dir, "ibchannel.key"))
+if ENGINE == "postgresql":
+    senv["IBCHANNEL_DB"] = new_pg_database()
+p = subprocess.run([IBC, "init"], env=senv, capture_output=True, text=True, timeout=60)
+check(p.returncode == 0, "ibchannel init makes a %s store" % ENGINE, p.stderr)
 p = subprocess.run([IBC, "settings", "list"], env=senv, capture_output=True, text=True,
                    timeout=60)
 shutil.rmtree(store_dir, ignore_errors=True)
