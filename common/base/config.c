@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db.h"
 #include "secret.h"
 #include "settings.h"
 #include "store.h"
@@ -383,7 +384,9 @@ config_install(int *version, int *created, const char **why)
 		*why = "key file path too long";
 		return 0;
 	}
-	if (!mkdir_parents(store_default_path(), why) ||
+	/* A server's URI names no directory to make. */
+	if ((!db_on_server(store_default_path()) &&
+	    !mkdir_parents(store_default_path(), why)) ||
 	    !mkdir_parents(path, why))
 		return 0;
 	if (store_open(NULL, STORE_OPEN_CREATE, &st) <= 0) {

@@ -55,10 +55,11 @@ int	 config_load_key(struct store *, unsigned char key[SECRET_KEY_LEN], const ch
  */
 int	 config_key_init(struct store *, int *created, const char **why);
 /*
- * ibchannel init: creates the missing directories above the store and
- * the key file (mode 0750), creates or migrates the store, then
- * config_key_init. Returns 1 with the schema *version and *created; 0
- * with *why (static text for people); never a partial key file.
+ * ibchannel init: creates the missing directories above the store (a
+ * file; a server's URI names none) and the key file (mode 0750), creates
+ * or migrates the store, then config_key_init. Returns 1 with the schema
+ * *version and *created; 0 with *why (static text for people); never a
+ * partial key file.
  */
 int	 config_install(int *version, int *created, const char **why);
 /*
