@@ -84,6 +84,21 @@ def new_pg_database():
     return urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, ""))
 
 
+_psql = []
+
+
+def psql_program():
+    """The psql of the PostgreSQL found by tests/pg.py: the one on PATH is,
+    on Debian, a Perl wrapper that starts Perl at every call (about 0.1 s,
+    three times psql's own time, and env.sql runs psql once a call)."""
+    if not _psql:
+        sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        import pg
+        path = os.path.join(pg.bindir(), "psql")
+        _psql.append(path if os.access(path, os.X_OK) else "psql")
+    return _psql[0]
+
+
 def pg_rows(uri, query, args=()):
     """The rows of query on the PostgreSQL database at uri as tuples, through
     psql and JSON so that numbers stay numbers and NULL stays None."""
@@ -101,7 +116,7 @@ def pg_rows(uri, query, args=()):
                " FROM json_each(row_to_json(q)) AS e(k, v))), '[]') FROM q" % body)
     else:
         sql = body
-    p = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
+    p = subprocess.run([psql_program(), "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
                         "-d", uri, "-c", sql], capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError("psql: %s\n%s" % (p.stderr.strip(), body))
