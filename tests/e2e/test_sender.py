@@ -419,8 +419,10 @@ env.check(enc and enc.startswith("v1:") and "fake-openai-key" not in enc,
 # The dashboard's per-day rollup, refreshed by the sender, matches the messages.
 env.sql("DELETE FROM message_daily")
 env.cli("sender", "--once")
-want = env.sql("SELECT connection_id, substr(created_at, 1, 10), SUM(direction = 'in'),"
-               " SUM(direction = 'out'), SUM(direction = 'out' AND status = 'delivered')"
+want = env.sql("SELECT connection_id, substr(created_at, 1, 10),"
+               " SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END),"
+               " SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END),"
+               " SUM(CASE WHEN direction = 'out' AND status = 'delivered' THEN 1 ELSE 0 END)"
                " FROM messages GROUP BY 1, 2 ORDER BY 1, 2")
 got = env.sql("SELECT connection_id, day, received, sent, delivered FROM message_daily"
               " ORDER BY 1, 2")
@@ -430,7 +432,13 @@ env.check(want and got == want, "the sender refreshes the dashboard rollup from 
 # --- A full disk: the sender waits, then sends what is queued ---------------------------
 # A copy of the store on a small file system of its own, filled up; the
 # sender must stay, say so at most once a minute, and send once there is room.
-if os.geteuid() != 0:
+if env.engine == "postgresql":
+    # The disk is the server's: PostgreSQL fails a write with SQLSTATE 53100
+    # only when a table or index must grow a page, and the sender's claims
+    # and answers rewrite rows in pages that have room, so a filled file
+    # system below a database of this size stops nothing the sender does.
+    print("SKIP sender: a full disk is the server's on PostgreSQL")
+elif os.geteuid() != 0:
     print("SKIP sender: a full disk needs a small file system, which only root may mount")
 else:
     small = os.path.join(env.dir, "small")
