@@ -377,8 +377,15 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_CAMPAIGN, { "campaign unfinished", "SELECT EXISTS (SELECT 1"
 	    " FROM campaign_recipients WHERE campaign_id = ?1"
 	    " AND status IN ('planned', 'queued'))::integer" } },
+	/*
+	 * The release's transaction begins here: it locks the campaign's row
+	 * before any recipient, as a pause or a cancel does with its UPDATE,
+	 * so that the two wait for each other instead of deadlocking on the
+	 * recipients (SQLite's BEGIN IMMEDIATE orders them whole).
+	 */
 	{ DB_SLOT_CAMPAIGN, { "campaign running", "SELECT"
-	    " (state = 'running')::integer FROM campaigns WHERE id = ?1" } },
+	    " (state = 'running')::integer FROM campaigns WHERE id = ?1"
+	    " FOR UPDATE" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign has planned", "SELECT EXISTS (SELECT 1"
 	    " FROM campaign_recipients WHERE campaign_id = ?1"
 	    " AND status = 'planned')::integer" } },
