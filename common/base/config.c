@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "db.h"
 #include "secret.h"
 #include "settings.h"
 #include "store.h"

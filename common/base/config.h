@@ -77,8 +77,8 @@ int	 config_load_key(struct store *, unsigned char key[SECRET_KEY_LEN], const ch
  */
 int	 config_key_init(struct store *, int *created, const char **why);
 /*
- * ibchannel init: creates the missing directories above the store and
- * the key file (mode 0750), creates or migrates the store, then
+ * ibchannel init: creates the missing directories above the store (a
+ * file; a server's URI names none) and the key file (mode 0750), creates or migrates the store, then
  * config_key_init; in a set-group-ID directory the store becomes 0660
  * and the key file 0640, the directory group's to share. Returns 1 with the schema *version and *created; 0
  * with *why (static text for people); never a partial key file.

@@ -405,7 +405,13 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_CAMPAIGN, { "campaign unfinished", "SELECT EXISTS (SELECT 1"
 	    " FROM campaign_recipients WHERE campaign_id = ?1"
 	    " AND status IN ('planned', 'queued'))::integer" } },
-	/* Senders release a campaign one at a time: the others pass it by. */
+	/*
+	 * Senders release a campaign one at a time: the others pass it by.
+	 * The release's transaction begins here: it locks the campaign's row
+	 * before any recipient, as a pause or a cancel does with its UPDATE,
+	 * so that the two wait for each other instead of deadlocking on the
+	 * recipients (SQLite's BEGIN IMMEDIATE orders them whole).
+	 */
 	{ DB_SLOT_CAMPAIGN, { "campaign throttle", "SELECT bucket_tokens,"
 	    " bucket_at FROM campaigns WHERE id = ?1 AND state = 'running'"
 	    " FOR UPDATE SKIP LOCKED" } },
@@ -535,6 +541,21 @@ const struct db_override pg_sql[] = {
 	    " COALESCE(sms_count, 1), 0) ELSE 0 END), COALESCE(MAX(currency),"
 	    " '') FROM messages WHERE connection_id = ?1"
 	    " AND created_at >= ?2 GROUP BY 1" } },
+	/*
+	 * Two senders refreshing at once: the second's DELETE does not see
+	 * the rows the first inserted after it began, and its INSERT would
+	 * hit them (SQLite's BEGIN IMMEDIATE runs the refreshes one after
+	 * the other). Both count the same messages; the later one stands.
+	 */
+	{ DB_SLOT_ADMIN, { "Q_DAILY_ADD", "INSERT INTO message_daily"
+	    " (connection_id, day, received, sent, delivered, not_delivered,"
+	    " spend, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " ON CONFLICT (connection_id, day) DO UPDATE SET"
+	    " received = EXCLUDED.received, sent = EXCLUDED.sent,"
+	    " delivered = EXCLUDED.delivered,"
+	    " not_delivered = EXCLUDED.not_delivered, spend = EXCLUDED.spend,"
+	    " currency = EXCLUDED.currency,"
+	    " refreshed_at = EXCLUDED.refreshed_at" } },
 	{ DB_SLOT_ADMIN, { "Q_NOTICE_EXPIRE", "DELETE FROM admin_notices"
 	    " WHERE created_at < " PG_NOW_BY("'-1 hour'") } },
 

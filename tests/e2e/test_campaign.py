@@ -32,6 +32,11 @@ env.cli("settings", "set", "send_lease_seconds", "1")
 env.cli("settings", "set", "unsure_resend_after_seconds", "1")
 SMS = "/channel/%s/webhook/sms" % cid
 senders = []
+# How many tables have a name, from each engine's catalogue.
+TABLE_COUNT = ("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?"
+               if env.engine == "sqlite" else
+               "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()"
+               " AND tablename = ?")
 
 
 def csv_file(name, text, mode="w"):
@@ -233,7 +238,7 @@ env.check(lines[1:] == ["line 8: not UTF-8 text", "line 9: template field missin
                         "line 10: invalid phone number: contains spaces, dashes or parentheses"],
           "each rejected line with its line number and reason", repr(lines))
 env.check(env.sql1("SELECT COUNT(*) FROM campaigns") >= 2 and
-          env.sql1("SELECT COUNT(*) FROM sqlite_master WHERE name = 'campaigns'") == 1,
+          env.sql1(TABLE_COUNT, ("campaigns",)) == 1,
           "SQL in a field is only text")
 p = env.cli("campaign", "start", hostile, check=False)
 env.check(p.returncode == 0 and p.stdout.strip() == "campaign %s running" % hostile,

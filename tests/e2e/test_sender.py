@@ -441,20 +441,39 @@ env.check(enc and enc.startswith("v1:") and "fake-openai-key" not in enc,
           "the OpenAI key is encrypted at rest")
 
 # The dashboard's per-day rollup, refreshed by the sender, matches the messages.
-env.sql("DELETE FROM message_daily")
-env.cli("sender", "--once")
-want = env.sql("SELECT connection_id, substr(created_at, 1, 10), SUM(direction = 'in'),"
-               " SUM(direction = 'out'), SUM(direction = 'out' AND status = 'delivered')"
-               " FROM messages GROUP BY 1, 2 ORDER BY 1, 2")
-got = env.sql("SELECT connection_id, day, received, sent, delivered FROM message_daily"
-              " ORDER BY 1, 2")
+# (A delivery report of the agents' last replies may still land meanwhile:
+# a round whose messages changed while the sender refreshed is run again.)
+def rollup_round():
+    """(rollup, messages' counts) of one refresh, or None if they moved."""
+    def counts():
+        return env.sql("SELECT connection_id, substr(created_at, 1, 10),"
+                       " SUM(CASE WHEN direction = 'in' THEN 1 ELSE 0 END),"
+                       " SUM(CASE WHEN direction = 'out' THEN 1 ELSE 0 END),"
+                       " SUM(CASE WHEN direction = 'out' AND status = 'delivered'"
+                       " THEN 1 ELSE 0 END) FROM messages GROUP BY 1, 2 ORDER BY 1, 2")
+    before = counts()
+    env.sql("DELETE FROM message_daily")
+    env.cli("sender", "--once")
+    got = env.sql("SELECT connection_id, day, received, sent, delivered FROM message_daily"
+                  " ORDER BY 1, 2")
+    want = counts()
+    return (got, want) if want == before else None
+
+
+got, want = env.wait_for(rollup_round, 20, 0.5) or (None, None)
 env.check(want and got == want, "the sender refreshes the dashboard rollup from the messages",
-          "%r != %r" % (got[:3], want[:3]))
+          "%r != %r" % ((got or [])[:3], (want or [])[:3]))
 
 # --- A full disk: the sender waits, then sends what is queued ---------------------------
 # A copy of the store on a small file system of its own, filled up; the
 # sender must stay, say so at most once a minute, and send once there is room.
-if os.geteuid() != 0:
+if env.engine == "postgresql":
+    # The disk is the server's: PostgreSQL fails a write with SQLSTATE 53100
+    # only when a table or index must grow a page, and the sender's claims
+    # and answers rewrite rows in pages that have room, so a filled file
+    # system below a database of this size stops nothing the sender does.
+    print("SKIP sender: a full disk is the server's on PostgreSQL")
+elif os.geteuid() != 0:
     print("SKIP sender: a full disk needs a small file system, which only root may mount")
 else:
     small = os.path.join(env.dir, "small")
@@ -525,6 +544,24 @@ else:
             runner.kill()
             runner.wait()
         subprocess.run(["umount", "-l", small])
+
+# Two senders refreshing the rollup at the same moment, over enough
+# messages that the refreshes overlap: each ends cleanly (on PostgreSQL the
+# second one's insert met the rows the first had just written).
+env.sql("INSERT INTO messages (uid, connection_id, direction, text, status, created_at)"
+        " SELECT 'daily-' || n, ?, 'in', 'x', 'received', ? FROM (WITH RECURSIVE"
+        " c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 20000) SELECT n FROM c) AS c",
+        (cid, time.strftime("%Y-%m-%d 00:00:00.000", time.gmtime())))
+ends = []   # (exit status, stderr) of each sender
+for _ in range(10):
+    procs = [subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--once", "--lock",
+                               os.path.join(env.dir, "daily-lock%d" % i)], env=env.env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for i in range(2)]
+    for pr in procs:
+        err = pr.communicate(timeout=120)[1]
+        ends.append((pr.returncode, err))
+env.check(all(rc == 0 for rc, _ in ends), "two senders refreshing the rollup at once end cleanly",
+          repr([e for rc, e in ends if rc != 0][:2]))
 
 # The key never reached a log.
 logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))

@@ -1,5 +1,6 @@
 """Inbound SMS, delivery-report and click webhooks under a real lighttpd
-(FastCGI) and as plain CGI, against a real SQLite store."""
+(FastCGI) and as plain CGI, against a real store (SQLite, or PostgreSQL
+under tests/pg.py exec)."""
 
 import json
 import os
@@ -8,9 +9,11 @@ import subprocess
 import sys
 import signal
 import threading
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BUILD, Env, SAMPLES, SIM_KEY, have_samples, sample  # noqa: E402
+from harness import (BUILD, Env, PG_URI, SAMPLES, SIM_KEY, free_port, have_samples,  # noqa: E402
+                     pg_rows, sample)
 
 env = Env("webhooks")
 cid = env.add_connection()
@@ -430,30 +433,72 @@ env.check(r.status == 200 and b"/webhook/sms" in r.body, "docs as plain CGI")
 
 # Store unavailable: 503 so that Infobip retries.
 saved = env.env["IBCHANNEL_DB"]
-env.env["IBCHANNEL_DB"] = os.path.join(env.dir, "missing", "none.db")
-r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("x", "y")).encode())
-env.check(r.status == 503, "missing store -> 503", r.text)
-env.env["IBCHANNEL_DB"] = env.dir  # a directory, not a database
-r = env.cgi("reports.fcgi", "POST", REPORTS, b'{"results": []}')
-env.check(r.status == 503, "unusable store -> 503", r.text)
-# A read-only store (an immutable file, which binds root too): 503, nothing written.
-ro_dir = os.path.join(env.dir, "ro")
-os.makedirs(ro_dir)
-ro_db = os.path.join(ro_dir, "ibchannel.db")
-src = sqlite3.connect(env.db)
-dst = sqlite3.connect(ro_db)
-src.backup(dst)
-src.close()
-dst.close()
-if env.check(subprocess.run(["chattr", "+i", ro_db]).returncode == 0,
-             "store file made immutable for the read-only case"):
-    env.env["IBCHANNEL_DB"] = ro_db
-    r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("ro-1", "read only")).encode())
-    env.check(r.status == 503, "read-only store -> 503", "%d %s" % (r.status, r.text))
-    subprocess.run(["chattr", "-i", ro_db])
-    env.check(sqlite3.connect(ro_db).execute(
-        "SELECT COUNT(*) FROM messages WHERE infobip_id = 'ro-1'").fetchone()[0] == 0,
-        "... and nothing was stored")
+if env.engine == "sqlite":
+    env.env["IBCHANNEL_DB"] = os.path.join(env.dir, "missing", "none.db")
+    r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("x", "y")).encode())
+    env.check(r.status == 503, "missing store -> 503", r.text)
+    env.env["IBCHANNEL_DB"] = env.dir  # a directory, not a database
+    r = env.cgi("reports.fcgi", "POST", REPORTS, b'{"results": []}')
+    env.check(r.status == 503, "unusable store -> 503", r.text)
+    # A read-only store (an immutable file, which binds root too): 503, nothing written.
+    ro_dir = os.path.join(env.dir, "ro")
+    os.makedirs(ro_dir)
+    ro_db = os.path.join(ro_dir, "ibchannel.db")
+    src = sqlite3.connect(env.db)
+    dst = sqlite3.connect(ro_db)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    if env.check(subprocess.run(["chattr", "+i", ro_db]).returncode == 0,
+                 "store file made immutable for the read-only case"):
+        env.env["IBCHANNEL_DB"] = ro_db
+        r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("ro-1", "read only")).encode())
+        env.check(r.status == 503, "read-only store -> 503", "%d %s" % (r.status, r.text))
+        subprocess.run(["chattr", "-i", ro_db])
+        env.check(sqlite3.connect(ro_db).execute(
+            "SELECT COUNT(*) FROM messages WHERE infobip_id = 'ro-1'").fetchone()[0] == 0,
+            "... and nothing was stored")
+else:
+    # PostgreSQL's versions of the same points: a server with no such
+    # database, a port where no server listens, and a database that takes
+    # no writes (every new session read-only, as on a standby).
+    u = urllib.parse.urlsplit(env.db)
+    query = urllib.parse.parse_qs(u.query)
+    env.env["IBCHANNEL_DB"] = urllib.parse.urlunsplit(
+        (u.scheme, u.netloc, "/ibc_no_such_database", u.query, ""))
+    r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("nodb-1", "y")).encode())
+    env.check(r.status == 503, "database that does not exist -> 503", r.text)
+    query["port"] = [str(free_port())]
+    env.env["IBCHANNEL_DB"] = urllib.parse.urlunsplit(
+        (u.scheme, u.netloc, u.path, urllib.parse.urlencode(query, doseq=True), ""))
+    r = env.cgi("reports.fcgi", "POST", REPORTS, json.dumps(
+        {"results": [{"messageId": "cgi-r", "status": {"groupName": "REJECTED"}}]}).encode())
+    env.check(r.status == 503, "a port where nothing listens -> 503", r.text)
+    r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("noport-1", "y")).encode())
+    env.check(r.status == 503, "a port where nothing listens (inbound) -> 503", r.text)
+    # (altered from the cluster's own database: a session on this one
+    # would be read-only itself when it resets the setting)
+    dbname = u.path.lstrip("/")
+    pg_rows(PG_URI, 'ALTER DATABASE "%s" SET default_transaction_read_only = on' % dbname)
+    try:
+        env.env["IBCHANNEL_DB"] = saved
+        r = env.cgi("inbound.fcgi", "POST", SMS, json.dumps(mo("ro-1", "read only")).encode())
+        env.check(r.status == 503, "read-only database -> 503", "%d %s" % (r.status, r.text))
+    finally:
+        pg_rows(PG_URI, 'ALTER DATABASE "%s" RESET default_transaction_read_only' % dbname)
+    # init on a server's URI makes no directories named after it (it once
+    # made postgresql:/... below the working directory)
+    cwd = os.path.join(env.dir, "cwd")
+    os.makedirs(cwd)
+    p = subprocess.run([os.path.join(BUILD, "ibchannel"), "init"], env=env.env, cwd=cwd,
+                       capture_output=True, text=True)
+    env.check(p.returncode == 0 and os.listdir(cwd) == [],
+              "init on PostgreSQL makes nothing in the working directory",
+              "%d %s %r" % (p.returncode, p.stderr, os.listdir(cwd)))
+    env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id IN"
+                    " ('nodb-1', 'noport-1', 'ro-1')") == 0
+              and count("SELECT status FROM messages WHERE uid = 'cgi-r'") == "delivered",
+              "... and nothing was stored")
 env.env["IBCHANNEL_DB"] = saved
 
 # --- The public docs page ------------------------------------------------------------
