@@ -97,9 +97,9 @@ static int
 outbox_line(const struct store_outbox_entry *e, void *arg)
 {
 	(void)arg;
-	printf("%lld\t%s\t%s\t%s\t%s\t%d\t%s\n", (long long)e->message, e->uid,
-	    e->conn, esc(e->recipient), e->state, e->attempts,
-	    esc(e->last_error));
+	printf("%lld\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", (long long)e->message,
+	    e->uid, e->conn, esc(e->recipient), e->state, e->attempts,
+	    esc(e->last_error), e->not_found);
 	return 1;
 }
 
@@ -117,7 +117,7 @@ cmd_latest(struct cli *c)
 		return rc;
 	if (outbox) {
 		printf("id\tuid\tconnection\trecipient\tstate\tattempts"
-		    "\tlast_error\n");
+		    "\tlast_error\tnot_found\n");
 		rc = store_outbox_each(c->ops.st, conn, limit, outbox_line,
 		    NULL);
 	} else {
