@@ -26,6 +26,8 @@ view_outbox_open(struct adm *a, int status, const struct outbox_page *op)
 	int	 i;
 
 	page_open(a, status, SECTION_OUTBOX, "Outbox");
+	out_html(a, "<link rel=\"stylesheet\" href=\"/admin/static/"
+	    "settings.css\">\n");
 	out_html(a, "<h1>Outbox</h1><p class=\"help\">Messages whose send may"
 	    " have reached Infobip: <strong>held</strong> ones wait for an"
 	    " operator, <strong>unsure</strong> ones are still being looked up"

@@ -24,6 +24,8 @@ void
 view_settings_open(struct adm *a, int status, const struct settings_page *sp)
 {
 	page_open(a, status, SECTION_SETTINGS, "Settings");
+	out_html(a, "<link rel=\"stylesheet\" href=\"/admin/static/"
+	    "settings.css\">\n");
 	out_html(a, "<h1>Settings</h1><p class=\"help\">The installation's"
 	    " settings, as <code>ibchannel settings list</code> shows them."
 	    " Saving here is <code>ibchannel settings set</code>; the same"

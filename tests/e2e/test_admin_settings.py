@@ -335,13 +335,13 @@ def msg(mid):
 env.cli("settings", "set", "send_retry_delays", "1,1,1,1,1,1")
 env.sim("/_sim/config", {"dlr_delay": 600})
 held = []
-for i in range(5):
+for i in range(7):
     fault("500")
     mid = send(sms, "49151123700%02d" % i)
     env.wait_for(lambda: env.cli("sender", "--once", check=False) and False
                  or state(mid) == "held", 30, 0.2)
     held.append(mid)
-env.check(all(state(m) == "held" for m in held), "five messages held (logs unreadable)",
+env.check(all(state(m) == "held" for m in held), "seven messages held (logs unreadable)",
           repr([state(m) for m in held]))
 # Unsure: a 500 on a key that may read the logs; the lookup is an hour away.
 env.cli("settings", "set", "send_retry_delays", "3600")
@@ -354,6 +354,8 @@ for i in range(3):
     unsure.append(mid)
 env.check(all(state(m) == "unsure" for m in unsure), "three messages unsure",
           repr([state(m) for m in unsure]))
+# Kept for later: no sender runs after the first action, which would send what it requeued.
+again, last = held[5], held[6]
 queued = send(env.add_connection(name="Stopped", start=False), "4915112390000")
 env.check(state(queued) == "queued", "one plainly queued message")
 
@@ -421,11 +423,6 @@ env.check(r.status == 303 and all(msg(m)[0] == "failed" and row(m) is None
                                   for m in unsure[1:]), "Fail selected: both failed", r.status)
 env.check(all("by hand by otto" in msg(m)[1] for m in unsure[1:]), "... by the user")
 # A selection with a refusal: what could be done is done, the rest is said.
-env.cli("settings", "set", "send_retry_delays", "1,1,1,1,1,1")
-fault("500")
-again = send(sms, "4915112370099")
-env.wait_for(lambda: env.cli("sender", "--once", check=False) and False
-             or state(again) == "held", 30, 0.2)
 r = post("otto", "/admin/outbox/resend", [("m", str(again)), ("m", str(queued))])
 page = follow("otto", r)
 env.check(page.status == 409 and "1 sent again, 1 refused" in page.text
@@ -443,10 +440,6 @@ env.check(page.status == 409 and "not in the outbox" in page.text,
           "an unknown message: refused with the CLI's reason", page.status)
 
 # Rights and CSRF on the outbox actions.
-fault("500")
-last = send(sms, "4915112370098")
-env.wait_for(lambda: env.cli("sender", "--once", check=False) and False
-             or state(last) == "held", 30, 0.2)
 before = snap()
 for path in ("/admin/outbox/%d/resend" % last, "/admin/outbox/%d/fail" % last):
     r = post("vic", path, {})
