@@ -151,17 +151,17 @@ const struct setting_def settings_table[SET__MAX + 1] = {
 	    "messages older than this many days are removed by the sender,"
 	    " except those it still has to send or answer; 0 keeps every"
 	    " message (the dashboard counts the last 3 days from them)",
-	    IN(RETENTION), UNIT("days")),
+	    IN(RETENTION), UNIT("days"), APPLIES(SENDER_RUN)),
 	ROW(SET_RETAIN_EVENTS_DAYS, "retain_events_days",
 	    SETTING_INT, "0", 0, 36500,
 	    "delivery reports and clicks kept as received are removed after"
 	    " this many days; 0 keeps them all",
-	    IN(RETENTION), UNIT("days")),
+	    IN(RETENTION), UNIT("days"), APPLIES(SENDER_RUN)),
 	ROW(SET_RETAIN_LOGS_DAYS, "retain_logs_days",
 	    SETTING_INT, "0", 0, 36500,
 	    "the connections' log entries are removed after this many days;"
 	    " 0 keeps them all",
-	    IN(RETENTION), UNIT("days")),
+	    IN(RETENTION), UNIT("days"), APPLIES(SENDER_RUN)),
 	ROW(SET_CAMPAIGN_TIMEZONE, "campaign_timezone",
 	    SETTING_ZONE, "UTC", 0, 63,
 	    "time zone of a campaign's start and sending window when it"
