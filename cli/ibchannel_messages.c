@@ -118,8 +118,9 @@ cmd_latest(struct cli *c)
 	if (outbox) {
 		printf("id\tuid\tconnection\trecipient\tstate\tattempts"
 		    "\tlast_error\tnot_found\n");
-		rc = store_outbox_each(c->ops.st, conn, limit, outbox_line,
-		    NULL);
+		/* --unsettled: what the admin's Outbox page lists. */
+		rc = (OPT(c, UNSETTLED) != NULL ? store_outbox_unsettled_each :
+		    store_outbox_each)(c->ops.st, conn, limit, outbox_line, NULL);
 	} else {
 		printf("session\tconnection\tcontact\tstate\tresponsible"
 		    "\tlast_at\tmessages\tlast_text\n");

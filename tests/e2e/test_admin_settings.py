@@ -363,6 +363,10 @@ page = get("otto", "/admin/outbox").text
 listed = [int(x) for x in re.findall(r'<tr data-message="(\d+)">', page)]
 env.check(sorted(listed) == sorted(held + unsure), "the Outbox lists the held and unsure"
           " messages, not the queued one", repr(listed))
+unsettled = [int(l.split("\t")[0]) for l in
+             env.cli("outbox", "--unsettled").stdout.splitlines()[1:]]
+env.check(listed == unsettled, "... as ibchannel outbox --unsettled does, in its order",
+          "%r / %r" % (listed, unsettled))
 cli_rows = outbox_cli()
 for mid in held + unsure:
     tr = re.search(r'<tr data-message="%d">(.*?)</tr>' % mid, page, re.S).group(1)
