@@ -225,6 +225,8 @@ for value in ("a\x01b", "line\nbreak", "tab\there", "esc\x1b[31m"):
     env.check(page.status == 400 and "control characters" in (field_error(page.text, "reply_stop")
                                                               or ""),
               "a control character (%r) is refused next to the field" % value, page.status)
+    env.check("\x01" not in page.text and "\x1b" not in page.text,
+              "... and not written back raw into the page")
 r = raw_post("/admin/settings", "name=reply_stop&value=%FF%FE&csrf=" + TOKENS["ann"], hdr("ann"))
 env.check(r.status == 400, "invalid UTF-8 is refused: 400", r.status)
 env.check(snap() == before, "hostile values changed nothing")
