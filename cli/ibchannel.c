@@ -30,6 +30,7 @@ static const struct option fixed_opts[] = {
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "inbound", no_argument, NULL, OPT_INBOUND },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "unsettled", no_argument, NULL, OPT_UNSETTLED },
 };
 
 /* The forms whose fields are options. */
@@ -390,8 +391,9 @@ static const struct command commands[] = {
 	C("user", "list", cmd_user_list, 0, 0, 0, "", S, "user list"),
 	A("user", "delete", 0, 1, 1, "", "user delete USERNAME",
 	    .on_str = ops_user_delete),
-	C("outbox", "list", cmd_latest, O(CONNECTION) | O(LIMIT), 0, 0, "", S,
-	    "outbox [list] [--connection ID] [--limit N]"),
+	C("outbox", "list", cmd_latest, O(CONNECTION) | O(LIMIT) | O(UNSETTLED),
+	    0, 0, "", S,
+	    "outbox [list] [--connection ID] [--limit N] [--unsettled]"),
 	A("outbox", "resend", O(USER), 1, 1, "m",
 	    "outbox resend <message> [--user U]", .on_num = ops_outbox_resend,
 	    .done = "message %s queued to be sent again"),
@@ -403,8 +405,9 @@ static const struct command commands[] = {
 	 * "outbox [list]" above says it in the help already.
 	 */
 	{ .noun = "outbox", .fn = cmd_latest, .opts = O(CONNECTION) |
-	    O(LIMIT), .ids = "", .need = S, .usage = "outbox [list]"
-	    " [--connection ID] [--limit N]", .alias = 1 },
+	    O(LIMIT) | O(UNSETTLED), .ids = "", .need = S, .usage = "outbox"
+	    " [list] [--connection ID] [--limit N] [--unsettled]",
+	    .alias = 1 },
 	C("reports", "apply-pending", cmd_reports_apply, 0, 0, 0, "", S,
 	    "reports apply-pending"),
 	{ .noun = "backup", .fn = cmd_act, .minargs = 1, .maxargs = 1,

@@ -97,9 +97,9 @@ static int
 outbox_line(const struct store_outbox_entry *e, void *arg)
 {
 	(void)arg;
-	printf("%lld\t%s\t%s\t%s\t%s\t%d\t%s\n", (long long)e->message, e->uid,
-	    e->conn, esc(e->recipient), e->state, e->attempts,
-	    esc(e->last_error));
+	printf("%lld\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", (long long)e->message,
+	    e->uid, e->conn, esc(e->recipient), e->state, e->attempts,
+	    esc(e->last_error), e->not_found);
 	return 1;
 }
 
@@ -117,9 +117,10 @@ cmd_latest(struct cli *c)
 		return rc;
 	if (outbox) {
 		printf("id\tuid\tconnection\trecipient\tstate\tattempts"
-		    "\tlast_error\n");
-		rc = store_outbox_each(c->ops.st, conn, limit, outbox_line,
-		    NULL);
+		    "\tlast_error\tnot_found\n");
+		/* --unsettled: what the admin's Outbox page lists. */
+		rc = (OPT(c, UNSETTLED) != NULL ? store_outbox_unsettled_each :
+		    store_outbox_each)(c->ops.st, conn, limit, outbox_line, NULL);
 	} else {
 		printf("session\tconnection\tcontact\tstate\tresponsible"
 		    "\tlast_at\tmessages\tlast_text\n");

@@ -258,18 +258,33 @@ cmd_agent_link(struct cli *c)
 	    &c->e) : ops_agent_detach(&c->ops, c->n, c->conn, &c->e));
 }
 
+/*
+ * settings list: by group (settings_group_names), each setting with its
+ * value, purpose, default and unit, and when a change is used.
+ */
 int
 cmd_settings_list(struct cli *c)
 {
 	const struct setting_def	*d;
 	char				 buf[4096];
-	int				 rc = 0;
+	int				 g, rc = 0;
 
-	for (d = settings_table; d->name != NULL; d++) {
-		if (settings_get(c->ops.st, d->id, buf, sizeof(buf)) < 0)
-			rc = 1;
-		printf("%s = %s\n    %s; default: %s\n", d->name, esc(buf),
-		    d->purpose, esc(*d->def != '\0' ? d->def : "(unset)"));
+	for (g = 0; g < SETTING_GROUP__MAX; g++) {
+		printf("%s[%s]\n", g > 0 ? "\n" : "", settings_group_names[g]);
+		for (d = settings_table; d->name != NULL; d++) {
+			if ((int)d->group != g)
+				continue;
+			if (settings_get(c->ops.st, d->id, buf, sizeof(buf)) < 0)
+				rc = 1;
+			printf("%s = %s\n    %s; default: %s", d->name, esc(buf),
+			    d->purpose, esc(*d->def != '\0' ? d->def :
+			    "(unset)"));
+			if (d->unit != NULL)
+				printf(" (%s)", d->unit);
+			if (*settings_applies_text[d->applies] != '\0')
+				printf("; %s", settings_applies_text[d->applies]);
+			printf("\n");
+		}
 	}
 	return rc;
 }

@@ -88,6 +88,14 @@ static const struct route {
 	{ "GET", "/admin/users", user_list, OPS_CONFIGURE },
 	{ "POST", "/admin/users", user_set, OPS_CONFIGURE },
 	{ "POST", "/admin/users/delete", user_delete, OPS_CONFIGURE },
+	{ "GET", "/admin/settings", settings_show, OPS_CONFIGURE },
+	{ "POST", "/admin/settings", settings_save, OPS_CONFIGURE },
+	{ "POST", "/admin/settings/default", settings_default, OPS_CONFIGURE },
+	{ "GET", "/admin/outbox", outbox_show, OPS_READ },
+	{ "POST", "/admin/outbox/resend", outbox_resend_selected, OPS_SESSIONS },
+	{ "POST", "/admin/outbox/fail", outbox_fail_selected, OPS_SESSIONS },
+	{ "POST", "/admin/outbox/{n}/resend", outbox_resend_one, OPS_SESSIONS },
+	{ "POST", "/admin/outbox/{n}/fail", outbox_fail_one, OPS_SESSIONS },
 };
 
 /* The POST handlers whose form carries a file (multipart/form-data, admin_upload.c). */

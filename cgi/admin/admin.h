@@ -99,6 +99,14 @@ void	 metrics_show(struct adm *);
 void	 user_list(struct adm *);
 void	 user_set(struct adm *);
 void	 user_delete(struct adm *);
+void	 settings_show(struct adm *);
+void	 settings_save(struct adm *);
+void	 settings_default(struct adm *);
+void	 outbox_show(struct adm *);
+void	 outbox_resend_one(struct adm *);
+void	 outbox_fail_one(struct adm *);
+void	 outbox_resend_selected(struct adm *);
+void	 outbox_fail_selected(struct adm *);
 
 /*
  * Rendering helpers (admin_html.c): the layout every page shares, and the
@@ -114,6 +122,8 @@ enum admin_section {
 	SECTION_CAMPAIGNS,
 	SECTION_DASHBOARD,
 	SECTION_USERS,
+	SECTION_OUTBOX,
+	SECTION_SETTINGS,
 };
 
 /* Opens a page: status line, head, navigation, the no-authentication banner, <main>. */

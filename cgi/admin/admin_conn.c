@@ -115,8 +115,6 @@ conn_panel(struct adm *a, int status, const struct conn_form *f,
 	struct conn_form		 saved;
 	struct ops_connection_form	 of;
 	struct list_ctx			 lc = { .a = a };
-	const char			*host;
-	char				 tmp[1200];
 	int				 rc;
 
 	if ((rc = ops_connection_get(&a->ops, a->id, &v, &e)) <= 0 ||
@@ -126,18 +124,6 @@ conn_panel(struct adm *a, int status, const struct conn_form *f,
 		else
 			admin_fail(a, 404, "No such connection.");
 		return;
-	}
-	/* Without a public URL the addresses are paths: show them as this browser reaches us. */
-	if (urls.docs[0] == '/') {
-		host = http_param(a->h, "HTTP_HOST");
-#define ABS(u) do { snprintf(tmp, sizeof(tmp), "http://%.100s%.1000s", \
-	host != NULL ? host : "localhost", (u)); \
-	snprintf((u), sizeof(u), "%s", tmp); } while (0)
-		ABS(urls.docs);
-		ABS(urls.sms);
-		ABS(urls.reports);
-		ABS(urls.clicks);
-#undef ABS
 	}
 	memset(&p, 0, sizeof(p));
 	if (extra != NULL)

@@ -19,7 +19,9 @@ static const struct {
 	{ SECTION_SESSIONS, "Sessions", "/admin/sessions", OPS_READ },
 	{ SECTION_CAMPAIGNS, "Campaigns", "/admin/campaigns", OPS_READ },
 	{ SECTION_DASHBOARD, "Dashboard", "/admin/dashboard", OPS_READ },
+	{ SECTION_OUTBOX, "Outbox", "/admin/outbox", OPS_READ },
 	{ SECTION_USERS, "Users", "/admin/users", OPS_CONFIGURE },
+	{ SECTION_SETTINGS, "Settings", "/admin/settings", OPS_CONFIGURE },
 };
 
 /* The notices a redirect may name with ?done=: a closed set, never text from the address. */
@@ -50,6 +52,11 @@ static const struct {
 	{ "closed", "Session closed." },
 	{ "user-saved", "User saved." },
 	{ "user-deleted", "User deleted." },
+	{ "setting-saved", "Setting saved." },
+	{ "setting-default", "Setting back to its default." },
+	{ "outbox-resent", "Queued to be sent again: the sender sends it as"
+	    " new." },
+	{ "outbox-failed", "Failed: it will not be sent." },
 	{ "camp-started", "Campaign started: the sender releases its"
 	    " recipients under the throttle and window." },
 	{ "camp-paused", "Campaign paused: nothing more is released until"

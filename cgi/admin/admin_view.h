@@ -11,6 +11,9 @@
 
 struct adm;
 
+/* Refusals an outbox page lists after an action on a selection. */
+#define OUTBOX_REASONS_MAX	8
+
 /* What a list's row callbacks share: the request, and how many rows they wrote. */
 struct list_ctx {
 	struct adm	*a;
@@ -189,5 +192,42 @@ struct user_page {
 void	 view_users_open(struct adm *, int status, const struct user_page *);
 int	 view_users_row(const struct store_user_row *, void *list_ctx);
 void	 view_users_close(struct adm *, const struct user_page *, int rows);
+
+/* --- Settings (admin_view_settings.c) ---------------------------------- */
+
+struct setting_def;
+
+/* A refused change, shown again: the setting, the typed value and the reason. */
+struct settings_page {
+	const char	*name;		/* the setting refused, NULL none */
+	const char	*value;		/* its typed value */
+	const char	*error;		/* the reason, next to its field */
+	const char	*error_all;	/* a refusal no field shows (no such setting) */
+};
+/* One setting's form. */
+struct setting_view {
+	const struct setting_def	*d;
+	const char			*value;	/* shown in the field */
+	const char			*error;	/* next to it, NULL none */
+};
+void	 view_settings_open(struct adm *, int status, const struct settings_page *);
+void	 view_settings_group_open(struct adm *, const char *title);
+void	 view_setting(struct adm *, const struct setting_view *);
+void	 view_settings_group_close(struct adm *);
+void	 view_settings_close(struct adm *);
+
+/* --- Outbox (admin_view_outbox.c) --------------------------------------- */
+
+/* What the last action on the outbox did, shown above the list; all NULL/0 for none. */
+struct outbox_page {
+	const char	*verb;		/* "sent again" or "failed" */
+	int		 done;		/* messages it settled */
+	int		 refused;	/* messages it refused */
+	char		 why[OUTBOX_REASONS_MAX][256];	/* the first refusals' reasons */
+	int		 limit;		/* most rows listed */
+};
+void	 view_outbox_open(struct adm *, int status, const struct outbox_page *);
+int	 view_outbox_row(const struct store_outbox_entry *, void *list_ctx);
+void	 view_outbox_close(struct adm *, const struct outbox_page *, int rows);
 
 #endif

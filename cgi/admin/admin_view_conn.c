@@ -202,17 +202,50 @@ view_conn_env_open(struct adm *a, const struct conn_panel *p)
 {
 	out_html(a, "<details class=\"panel\" id=\"access\" open><summary>"
 	    "<h2>Access Information</h2></summary>\n");
-	copy_url(a, "url-docs", "API documentation", p->urls->docs);
-	copy_url(a, "url-sms", "Incoming SMS webhook: paste it into your"
-	    " Infobip number's forwarding (HTTP, JSON)", p->urls->sms);
-	copy_url(a, "url-reports", "Delivery reports (requested with every"
-	    " message)", p->urls->reports);
-	copy_url(a, "url-clicks", "Link clicks (requested with every"
-	    " message)", p->urls->clicks);
-	out_html(a, "<p class=\"help\">Infobip sends delivery reports and"
-	    " clicks to these addresses by itself; only the incoming SMS"
-	    " webhook is configured in the Infobip web interface.</p>"
-	    "</details>\n");
+	/*
+	 * Without a public URL the addresses are paths: no address made of
+	 * this browser's Host would reach us from Infobip (nor keep the
+	 * scheme the admin is served with), so none is offered to paste.
+	 */
+	if (p->urls->docs[0] == '/') {
+		out_html(a, "<div class=\"callout warn\" role=\"note\""
+		    " id=\"no-public-url\"><strong>No public URL is set.</strong>"
+		    " The addresses to give Infobip are made of it, so there is"
+		    " nothing to paste into your Infobip number yet. ");
+		if (admin_can(a, OPS_CONFIGURE))
+			link_out(a, "set-public-url", "Set the public URL",
+			    "/admin/settings#s-public_url");
+		else
+			out_html(a, "Ask an administrator to set"
+			    " <code>public_url</code> on the Settings page.");
+		out_html(a, "</div>\n<p class=\"help\">Paths on this"
+		    " installation, for reference:</p><ul class=\"plain"
+		    " paths\"><li>API documentation: <code id=\"path-docs\">");
+		out_text(a, p->urls->docs);
+		out_html(a, "</code></li><li>Incoming SMS webhook: <code"
+		    " id=\"path-sms\">");
+		out_text(a, p->urls->sms);
+		out_html(a, "</code></li><li>Delivery reports: <code"
+		    " id=\"path-reports\">");
+		out_text(a, p->urls->reports);
+		out_html(a, "</code></li><li>Link clicks: <code"
+		    " id=\"path-clicks\">");
+		out_text(a, p->urls->clicks);
+		out_html(a, "</code></li></ul></details>\n");
+	} else {
+		copy_url(a, "url-docs", "API documentation", p->urls->docs);
+		copy_url(a, "url-sms", "Incoming SMS webhook: paste it into"
+		    " your Infobip number's forwarding (HTTP, JSON)",
+		    p->urls->sms);
+		copy_url(a, "url-reports", "Delivery reports (requested with"
+		    " every message)", p->urls->reports);
+		copy_url(a, "url-clicks", "Link clicks (requested with every"
+		    " message)", p->urls->clicks);
+		out_html(a, "<p class=\"help\">Infobip sends delivery reports"
+		    " and clicks to these addresses by itself; only the"
+		    " incoming SMS webhook is configured in the Infobip web"
+		    " interface.</p></details>\n");
+	}
 	out_html(a, "<section class=\"panel\" id=\"env\""
 	    " aria-labelledby=\"h-env\"><h2 id=\"h-env\">Environment"
 	    " Variables</h2><p class=\"help\">Variables take effect at the"

@@ -10,118 +10,168 @@
 #include "store.h"
 #include "url.h"
 
-/* A row of the table at the index of its enum. */
-#define ROW(id, ...)	[id] = { id, __VA_ARGS__ }
+/*
+ * A row of the table at the index of its enum: the definition, then
+ * where people find it (IN), its unit (UNIT) and when a change is used
+ * (APPLIES), each optional.
+ */
+#define ROW(i_, n_, t_, d_, lo_, hi_, p_, ...) \
+	[i_] = { .id = i_, .name = n_, .type = t_, .def = d_, .min = lo_, \
+	    .max = hi_, .purpose = p_, __VA_ARGS__ }
+#define IN(g_)		.group = SETTING_GROUP_##g_
+#define UNIT(u_)	.unit = u_
+#define APPLIES(w_)	.applies = SETTING_APPLIES_##w_
+
+const char *const settings_group_names[SETTING_GROUP__MAX] = {
+	[SETTING_GROUP_GENERAL] = "General",
+	[SETTING_GROUP_KEYWORDS] = "Keywords and replies",
+	[SETTING_GROUP_INBOUND] = "Webhook tuning",
+	[SETTING_GROUP_SENDING] = "Sending",
+	[SETTING_GROUP_AGENTS] = "Agents",
+	[SETTING_GROUP_CAMPAIGNS] = "Campaigns",
+	[SETTING_GROUP_RETENTION] = "Retention",
+};
+
+const char *const settings_applies_text[SETTING_APPLIES__MAX] = {
+	[SETTING_APPLIES_NOW] = "",
+	[SETTING_APPLIES_SENDER_RUN] = "used from the sender's next run"
+	    " (cron starts one each minute)",
+	[SETTING_APPLIES_RESTART] = "used only after the web programs are"
+	    " restarted (read when they start)",
+};
 
 const struct setting_def settings_table[SET__MAX + 1] = {
 	ROW(SET_PUBLIC_URL, "public_url",
 	    SETTING_URL, "", 0, 512,
 	    "public base URL of this installation, used in the webhook URLs"
 	    " given to Infobip (IBCHANNEL_PUBLIC_URL is read only while this"
-	    " is unset)"),
+	    " is unset)",
+	    IN(GENERAL)),
 	ROW(SET_SESSION_TIMEOUT_MINUTES, "session_timeout_minutes",
 	    SETTING_INT, "1440", 1, 525600,
 	    "a session idle this long is closed; the next message opens a"
-	    " new one"),
+	    " new one",
+	    IN(GENERAL), UNIT("minutes")),
 	ROW(SET_KEYWORDS_OPT_OUT, "keywords_opt_out",
 	    SETTING_WORDS,
 	    "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT", 0, SETTING_WORDS_MAX,
 	    "words or phrases that opt a contact out: the whole message, any"
-	    " case, surrounding spaces and punctuation ignored"),
+	    " case, surrounding spaces and punctuation ignored",
+	    IN(KEYWORDS)),
 	ROW(SET_KEYWORDS_OPT_IN, "keywords_opt_in",
 	    SETTING_WORDS, "START,YES,UNSTOP", 0,
 	    SETTING_WORDS_MAX,
 	    "words that opt a contact back in, only when it opted out (from"
-	    " anyone else they reach the agent); matched like keywords_opt_out"),
+	    " anyone else they reach the agent); matched like keywords_opt_out",
+	    IN(KEYWORDS)),
 	ROW(SET_KEYWORDS_HELP, "keywords_help",
 	    SETTING_WORDS, "HELP,INFO", 0, SETTING_WORDS_MAX,
 	    "words answered with reply_help instead of by the agent; matched"
-	    " like keywords_opt_out"),
+	    " like keywords_opt_out",
+	    IN(KEYWORDS)),
 	ROW(SET_REPLY_STOP, "reply_stop",
 	    SETTING_TEXT, "You are unsubscribed and will get no"
 	    " more messages. Reply START to resubscribe.", 0,
 	    SETTING_REPLY_MAX,
-	    "reply to an opt-out keyword (empty: no reply)"),
+	    "reply to an opt-out keyword (empty: no reply)",
+	    IN(KEYWORDS)),
 	ROW(SET_REPLY_START, "reply_start",
 	    SETTING_TEXT, "You are subscribed again. Reply STOP"
 	    " to unsubscribe.", 0,
 	    SETTING_REPLY_MAX,
 	    "reply to an opt-in keyword from an opted-out contact (empty: no"
-	    " reply)"),
+	    " reply)",
+	    IN(KEYWORDS)),
 	ROW(SET_REPLY_HELP, "reply_help",
 	    SETTING_TEXT, "This line is answered by an automated"
 	    " assistant. Reply STOP to unsubscribe.", 0,
 	    SETTING_REPLY_MAX,
-	    "reply to a help keyword (empty: no reply)"),
+	    "reply to a help keyword (empty: no reply)",
+	    IN(KEYWORDS)),
 	ROW(SET_INBOUND_TEXT_MAX_BYTES, "inbound_text_max_bytes",
 	    SETTING_INT, "65536", 160, 1048576,
 	    "an inbound message with a longer text is refused (per item,"
-	    " with the reason in the answer and the log)"),
+	    " with the reason in the answer and the log)",
+	    IN(INBOUND), UNIT("bytes")),
 	ROW(SET_CAMPAIGN_UPLOAD_MAX_MB, "campaign_upload_max_mb",
 	    SETTING_INT, "200", 1, 4096,
 	    "largest CSV of campaign recipients the admin takes in one"
 	    " upload, in MiB (the web server's own body limit must allow"
-	    " it: deploy/lighttpd.conf.in)"),
+	    " it: deploy/lighttpd.conf.in)",
+	    IN(CAMPAIGNS), UNIT("MiB")),
 	ROW(SET_WEBHOOK_THREADS, "webhook_threads",
 	    SETTING_INT, "16", 1, 256,
-	    "requests each webhook program serves at once (read at program"
-	    " start)"),
+	    "requests each webhook program serves at once",
+	    IN(INBOUND), UNIT("threads"), APPLIES(RESTART)),
 	ROW(SET_WEBHOOK_BATCH_ITEMS, "webhook_batch_items",
 	    SETTING_INT, "2000", 1, 100000,
-	    "most webhook items committed in one transaction (read at"
-	    " program start)"),
+	    "most webhook items committed in one transaction",
+	    IN(INBOUND), UNIT("items"), APPLIES(RESTART)),
 	ROW(SET_WEBHOOK_BATCH_WAIT_US, "webhook_batch_wait_us",
 	    SETTING_INT, "0", 0, 1000,
 	    "microseconds a webhook transaction waits for more requests"
 	    " before it commits; 0 takes what arrived while the last one"
-	    " committed (read at program start)"),
+	    " committed",
+	    IN(INBOUND), UNIT("microseconds"), APPLIES(RESTART)),
 	ROW(SET_SEND_RETRY_DELAYS, "send_retry_delays",
 	    SETTING_SECONDS_LIST, "30,120,600,3600", 0,
 	    86400, "seconds before each retry of a send that failed for a"
 	    " transient reason; after the last the message fails (or, when"
-	    " Infobip may have it, waits for an operator)"),
+	    " Infobip may have it, waits for an operator)",
+	    IN(SENDING), UNIT("seconds, comma-separated"), APPLIES(SENDER_RUN)),
 	ROW(SET_SEND_BATCH_SIZE, "send_batch_size",
 	    SETTING_INT, "100", 1, 1000,
-	    "messages per request to Infobip"),
+	    "messages per request to Infobip",
+	    IN(SENDING), UNIT("messages"), APPLIES(SENDER_RUN)),
 	ROW(SET_SEND_LEASE_SECONDS, "send_lease_seconds",
 	    SETTING_INT, "120", 1, 3600,
 	    "how long a sender holds a claimed message before another may"
-	    " take it"),
+	    " take it",
+	    IN(SENDING), UNIT("seconds"), APPLIES(SENDER_RUN)),
 	ROW(SET_INFOBIP_TIMEOUT_MS, "infobip_timeout_ms",
 	    SETTING_INT, "30000", 100, 600000,
-	    "timeout of one request to Infobip"),
+	    "timeout of one request to Infobip",
+	    IN(SENDING), UNIT("milliseconds"), APPLIES(SENDER_RUN)),
 	ROW(SET_UNSURE_RESEND_AFTER_SECONDS, "unsure_resend_after_seconds",
 	    SETTING_INT, "300", 1, 86400,
 	    "a send whose outcome is unknown is sent again only after two"
 	    " lookups did not find it in Infobip's logs, the second at least"
-	    " this long after that send ended"),
+	    " this long after that send ended",
+	    IN(SENDING), UNIT("seconds"), APPLIES(SENDER_RUN)),
 	ROW(SET_AGENT_TIMEOUT_MS, "agent_timeout_ms",
 	    SETTING_INT, "30000", 100, 600000,
-	    "timeout of one call to an HTTP or OpenAI agent"),
+	    "timeout of one call to an HTTP or OpenAI agent",
+	    IN(AGENTS), UNIT("milliseconds"), APPLIES(SENDER_RUN)),
 	ROW(SET_AGENT_PARALLEL, "agent_parallel",
 	    SETTING_INT, "16", 1, 256,
-	    "agent calls in flight at once"),
+	    "agent calls in flight at once",
+	    IN(AGENTS), UNIT("calls"), APPLIES(SENDER_RUN)),
 	ROW(SET_RETAIN_MESSAGES_DAYS, "retain_messages_days",
 	    SETTING_INT, "0", 0, 36500,
 	    "messages older than this many days are removed by the sender,"
 	    " except those it still has to send or answer; 0 keeps every"
-	    " message (the dashboard counts the last 3 days from them)"),
+	    " message (the dashboard counts the last 3 days from them)",
+	    IN(RETENTION), UNIT("days"), APPLIES(SENDER_RUN)),
 	ROW(SET_RETAIN_EVENTS_DAYS, "retain_events_days",
 	    SETTING_INT, "0", 0, 36500,
 	    "delivery reports and clicks kept as received are removed after"
-	    " this many days; 0 keeps them all"),
+	    " this many days; 0 keeps them all",
+	    IN(RETENTION), UNIT("days"), APPLIES(SENDER_RUN)),
 	ROW(SET_RETAIN_LOGS_DAYS, "retain_logs_days",
 	    SETTING_INT, "0", 0, 36500,
 	    "the connections' log entries are removed after this many days;"
-	    " 0 keeps them all"),
+	    " 0 keeps them all",
+	    IN(RETENTION), UNIT("days"), APPLIES(SENDER_RUN)),
 	ROW(SET_CAMPAIGN_TIMEZONE, "campaign_timezone",
 	    SETTING_ZONE, "UTC", 0, 63,
 	    "time zone of a campaign's start and sending window when it"
-	    " names none (an IANA name such as Europe/Berlin)"),
+	    " names none (an IANA name such as Europe/Berlin)",
+	    IN(CAMPAIGNS)),
 	ROW(SET_CAMPAIGN_RATE_PER_MINUTE, "campaign_rate_per_minute",
 	    SETTING_INT, "600", 1, 60000,
-	    "messages per minute a campaign sends when it names no rate"),
-	[SET__MAX] = { SET__MAX, NULL, SETTING_INT, NULL, 0, 0, NULL },
+	    "messages per minute a campaign sends when it names no rate",
+	    IN(CAMPAIGNS), UNIT("messages per minute")),
+	[SET__MAX] = { .id = SET__MAX },
 };
 
 const struct setting_def *

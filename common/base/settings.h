@@ -54,6 +54,36 @@ enum setting {
 /* Longest value of a SETTING_TEXT reply setting. */
 #define SETTING_REPLY_MAX	1600
 
+/*
+ * How people find a setting: the groups of `settings list` and the
+ * admin's Settings page, in this order. A row that names none is
+ * SETTING_GROUP_GENERAL.
+ */
+enum setting_group {
+	SETTING_GROUP_GENERAL,
+	SETTING_GROUP_KEYWORDS,
+	SETTING_GROUP_INBOUND,
+	SETTING_GROUP_SENDING,
+	SETTING_GROUP_AGENTS,
+	SETTING_GROUP_CAMPAIGNS,
+	SETTING_GROUP_RETENTION,
+	SETTING_GROUP__MAX
+};
+
+/* A group's title, by enum setting_group. */
+extern const char *const settings_group_names[SETTING_GROUP__MAX];
+
+/* When a changed value is used. A row that names none applies at once. */
+enum setting_applies {
+	SETTING_APPLIES_NOW,		/* read where it is used, each time */
+	SETTING_APPLIES_SENDER_RUN,	/* read when a sender run starts (cron: each minute) */
+	SETTING_APPLIES_RESTART,	/* read when a web program starts: restart them */
+	SETTING_APPLIES__MAX
+};
+
+/* What each enum setting_applies says to people; "" for SETTING_APPLIES_NOW. */
+extern const char *const settings_applies_text[SETTING_APPLIES__MAX];
+
 struct setting_def {
 	enum setting		 id;		/* its own index in settings_table */
 	const char		*name;
@@ -61,6 +91,9 @@ struct setting_def {
 	const char		*def;		/* the value when unset */
 	long			 min, max;	/* range (INT, SECONDS_LIST) or max length (TEXT, WORDS) */
 	const char		*purpose;	/* one line for `settings list` and the admin */
+	enum setting_group	 group;
+	const char		*unit;		/* of the value ("minutes", "ms"), NULL: none */
+	enum setting_applies	 applies;
 };
 
 /* The table, indexed by enum setting, ending in a NULL name at SET__MAX. */

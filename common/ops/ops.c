@@ -319,7 +319,20 @@ ops_settings_set(const struct ops *o, const char *name, const char *value,
 		    " '%.60s'", name != NULL ? name : "");
 	if (value != NULL && !settings_check(name, value, &why))
 		return ops_fail(e, OPS_INVALID, "value", "%s: %s", name, why);
-	if ((rc = settings_set(o->st, name, value, &why)) < 0)
+	/* The change and who made it, together (the installation's log). */
+	if (store_begin(o->st) < 0)
+		return ops_store_error(e);
+	if ((rc = settings_set(o->st, name, value, &why)) > 0 &&
+	    store_log(o->st, NULL, "info", "settings", value != NULL ?
+	    "setting %s set to '%.200s' (by %s)" : "setting %s back to its"
+	    " default%.0s (by %s)", name, value != NULL ? value : "",
+	    ops_user(o)) < 0)
+		rc = -1;
+	if (rc > 0 && store_commit(o->st) < 0)
+		rc = -1;
+	if (rc <= 0)
+		store_rollback(o->st);
+	if (rc < 0)
 		return ops_store_error(e);
 	if (rc == 0)
 		return ops_fail(e, OPS_INVALID, "value", "%s: %s", name, why);

@@ -89,7 +89,7 @@ struct ops {
  */
 enum ops_right {
 	OPS_READ,		/* see anything (secrets masked) */
-	OPS_SESSIONS,		/* take over, reply, hand back, close sessions */
+	OPS_SESSIONS,		/* take over, reply, hand back, close sessions; resend or fail outbox messages */
 	OPS_CONFIGURE,		/* everything else: connections, agents, users, settings, send */
 };
 /* 1 when role may, else 0. */
@@ -357,7 +357,12 @@ int	 ops_user_delete(const struct ops *, const char *username,
 /* Calls fn for each user by name. */
 int	 ops_user_each(const struct ops *,
 	    int (*fn)(const struct store_user_row *, void *), void *arg);
-/* Sets a setting (settings_set); value NULL restores its default. */
+/*
+ * Sets a setting (settings_check, then settings_set) and logs the change
+ * with ops->user in the installation's log, in one transaction; value
+ * NULL restores its default. A refused value is OPS_INVALID on field
+ * "value" with settings_check's reason; nothing is changed.
+ */
 int	 ops_settings_set(const struct ops *, const char *name, const char *value,
 	    struct ops_error *);
 

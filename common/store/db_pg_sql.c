@@ -65,7 +65,9 @@
 	" CASE WHEN o.lease_until > " PG_NOW " THEN 'sending'" \
 	" WHEN o.held_since IS NOT NULL THEN 'held'" \
 	" WHEN m.status = 'sending' THEN 'unsure' ELSE 'queued' END," \
-	" o.attempts, o.last_error FROM outbox o" \
+	" o.attempts, o.last_error, o.not_found," \
+	" COALESCE(o.unsure_since, ''), COALESCE(o.held_since, '')," \
+	" o.next_attempt_at FROM outbox o" \
 	" JOIN messages m ON m.id = o.message_id"
 
 /* store_campaign.c's CAMPAIGN_COLS, UNCLAIMED and CANCELED_OUT. */
@@ -320,6 +322,10 @@ const struct db_override pg_sql[] = {
 	    " ORDER BY o.message_id LIMIT ?2" } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_GET", "SELECT " PG_OUTBOX_ROW
 	    " WHERE o.message_id = ?" } },
+	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNSETTLED", "SELECT " PG_OUTBOX_ROW
+	    " WHERE (o.held_since IS NOT NULL OR m.status = 'sending')"
+	    " AND (?1::text IS NULL OR m.connection_id = ?1)"
+	    " ORDER BY o.message_id LIMIT ?2" } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_REQUEUE", "UPDATE outbox SET"
 	    " lease_owner = NULL, lease_until = NULL, attempts = 0,"
 	    " next_attempt_at = " PG_NOW ", last_error = '',"

@@ -524,12 +524,20 @@ struct store_outbox_entry {
 	 * operator)
 	 */
 	char	 state[16];
-	int	 attempts;
-	char	 last_error[1024];
+	int	 attempts;		/* claims so far: each a send or a lookup in Infobip's logs */
+	char	 last_error[1024];	/* the last transient error, or why it is held */
+	int	 not_found;		/* lookups in Infobip's logs since unsure_since that did not find it */
+	char	 unsure_since[STORE_TIME_MAX];	/* "" or when the send whose outcome is unknown ended */
+	char	 held_since[STORE_TIME_MAX];	/* "" or since when it waits for an operator */
+	char	 next_attempt_at[STORE_TIME_MAX];
 };
 /* Calls fn for up to limit outbox rows (of conn, or all when NULL), oldest first; stops when fn returns 0. */
 int	 store_outbox_each(struct store *, const char *conn, int limit,
 	    int (*fn)(const struct store_outbox_entry *, void *), void *arg);
+/* As store_outbox_each, for the rows held for an operator or unsure (their message still 'sending') only. */
+int	 store_outbox_unsettled_each(struct store *, const char *conn,
+	    int limit, int (*fn)(const struct store_outbox_entry *, void *),
+	    void *arg);
 /* Reads the outbox row of a message. > 0 found, 0 not in the outbox. */
 int	 store_outbox_get(struct store *, int64_t message,
 	    struct store_outbox_entry *);

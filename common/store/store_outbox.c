@@ -26,7 +26,9 @@
 	" CASE WHEN o.lease_until > " NOW " THEN 'sending'" \
 	" WHEN o.held_since IS NOT NULL THEN 'held'" \
 	" WHEN m.status = 'sending' THEN 'unsure' ELSE 'queued' END," \
-	" o.attempts, o.last_error FROM outbox o" \
+	" o.attempts, o.last_error, o.not_found," \
+	" COALESCE(o.unsure_since, ''), COALESCE(o.held_since, '')," \
+	" o.next_attempt_at FROM outbox o" \
 	" JOIN messages m ON m.id = o.message_id"
 
 enum outbox_stmt {
@@ -52,6 +54,7 @@ enum outbox_stmt {
 	STMT_AQ_SELECT,
 	STMT_AQ_LEASE,
 	STMT_AQ_DONE,
+	STMT_OUTBOX_UNSETTLED,
 	OUTBOX__MAX
 };
 
@@ -138,6 +141,11 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	/* Only by the sender holding it: a lapsed claim another took is theirs. */
 	DB_SQL(STMT_AQ_DONE, "DELETE FROM agent_queue WHERE message_id = ?"
 	    " AND lease_owner = ?"),
+	/* Held for an operator or unsure (still 'sending'), as OUTBOX_ROW names them. */
+	DB_SQL(STMT_OUTBOX_UNSETTLED, "SELECT " OUTBOX_ROW " WHERE"
+	    " (o.held_since IS NOT NULL OR m.status = 'sending')"
+	    " AND (?1 IS NULL OR m.connection_id = ?1)"
+	    " ORDER BY o.message_id LIMIT ?2"),
 };
 
 const struct db_table outbox_sql = { DB_SLOT_OUTBOX, OUTBOX__MAX, outbox_stmt };
@@ -413,17 +421,22 @@ outbox_entry_fill(struct db_stmt *s, struct store_outbox_entry *e)
 	db_copy(s, 4, e->state, sizeof(e->state));
 	e->attempts = db_int(s, 5);
 	db_copy(s, 6, e->last_error, sizeof(e->last_error));
+	e->not_found = db_int(s, 7);
+	db_copy(s, 8, e->unsure_since, sizeof(e->unsure_since));
+	db_copy(s, 9, e->held_since, sizeof(e->held_since));
+	db_copy(s, 10, e->next_attempt_at, sizeof(e->next_attempt_at));
 }
 
-int
-store_outbox_each(struct store *st, const char *conn, int limit,
+/* Calls fn for the rows statement stmt (conn, limit) finds; as store_outbox_each. */
+static int
+outbox_walk(struct store *st, int stmt, const char *conn, int limit,
     int (*fn)(const struct store_outbox_entry *, void *), void *arg)
 {
 	struct store_outbox_entry	 e;
 	struct db_stmt			*s;
 	int				 rc;
 
-	for (rc = db_run(st->db, &outbox_sql, STMT_OUTBOX_EACH, &s, "si", conn, (int64_t)limit);
+	for (rc = db_run(st->db, &outbox_sql, stmt, &s, "si", conn, (int64_t)limit);
 	    rc == DB_ROW; rc = db_step(s)) {
 		outbox_entry_fill(s, &e);
 		if (!fn(&e, arg))
@@ -431,6 +444,20 @@ store_outbox_each(struct store *st, const char *conn, int limit,
 	}
 	db_reset(s);
 	return rc < 0 ? -1 : 1;
+}
+
+int
+store_outbox_each(struct store *st, const char *conn, int limit,
+    int (*fn)(const struct store_outbox_entry *, void *), void *arg)
+{
+	return outbox_walk(st, STMT_OUTBOX_EACH, conn, limit, fn, arg);
+}
+
+int
+store_outbox_unsettled_each(struct store *st, const char *conn, int limit,
+    int (*fn)(const struct store_outbox_entry *, void *), void *arg)
+{
+	return outbox_walk(st, STMT_OUTBOX_UNSETTLED, conn, limit, fn, arg);
 }
 
 int

@@ -257,6 +257,27 @@ test_settings_table(struct store *st)
 	}
 	CHECK(settings_table[SET__MAX].name == NULL, "the table ends");
 	CHECK(settings_find("no_such_setting") == NULL, "unknown name");
+	/* Where people find each one, its unit and when a change is used: data of the rows. */
+	for (i = 0; i < SET__MAX; i++) {
+		d = &settings_table[i];
+		CHECK((unsigned)d->group < SETTING_GROUP__MAX &&
+		    settings_group_names[d->group] != NULL &&
+		    (unsigned)d->applies < SETTING_APPLIES__MAX &&
+		    settings_applies_text[d->applies] != NULL,
+		    "%s: a group and when it applies", d->name);
+		CHECK(d->type != SETTING_INT || d->unit != NULL,
+		    "%s: a number has a unit", d->name);
+	}
+	for (i = 0; i < SETTING_GROUP__MAX; i++)
+		CHECK(settings_group_names[i] != NULL, "group %d named", i);
+	CHECK(settings_table[SET_WEBHOOK_THREADS].applies ==
+	    SETTING_APPLIES_RESTART && settings_table[SET_SEND_BATCH_SIZE].applies
+	    == SETTING_APPLIES_SENDER_RUN &&
+	    settings_table[SET_SESSION_TIMEOUT_MINUTES].applies ==
+	    SETTING_APPLIES_NOW, "when each applies, as its reader reads it");
+	CHECK(settings_table[SET_SESSION_TIMEOUT_MINUTES].unit != NULL &&
+	    strcmp(settings_table[SET_SESSION_TIMEOUT_MINUTES].unit,
+	    "minutes") == 0, "a unit");
 	CHECK(settings_get(st, SET_CAMPAIGN_TIMEZONE, buf, sizeof(buf)) > 0 &&
 	    strcmp(buf, "UTC") == 0, "a default by enum");
 	CHECK(settings_get_long(st, SET_SEND_BATCH_SIZE) == 100,

@@ -24,6 +24,14 @@ document.addEventListener("DOMContentLoaded", function () {
 		});
 	});
 
+	/* Buttons that ask first (Fail selected), in a form that does not. */
+	document.querySelectorAll("button[data-confirm]").forEach(function (b) {
+		b.addEventListener("click", function (e) {
+			if (!window.confirm(b.getAttribute("data-confirm")))
+				e.preventDefault();
+		});
+	});
+
 	/* A status in motion (STARTING, STOPPING) refreshes until it settles. */
 	var head = document.getElementById("conn-status");
 	if (head) {
