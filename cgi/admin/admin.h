@@ -123,6 +123,8 @@ void	 page_open(struct adm *, int status, enum admin_section,
 void	 page_close(struct adm *);
 /* The notice named by ?done= (a closed set), if any. */
 void	 page_notice(struct adm *);
+/* Whether the redirect that led here named notice key (?done=key): 1 or 0. */
+int	 page_done(struct adm *, const char *key);
 
 /* Plain text, escaped for element content. */
 void	 out_text(struct adm *, const char *s);

@@ -249,11 +249,14 @@ conn_start(struct adm *a)
 	ib_close(a->ops.ib);
 	a->ops.ib = NULL;
 	/*
-	 * ERROR is an outcome of Start, shown by the status: not a refusal.
-	 * A Start refused because another is under way is (on "id").
+	 * ERROR is an outcome of Start, shown by the panel in red with its
+	 * reason (the status message): not a refusal of the request. A
+	 * Start refused because another is under way is (on "id").
 	 */
-	if (rc == 0 && e.kind == OPS_REFUSED && ops_error_for(&e, "id") == NULL)
-		rc = 1;
+	if (rc == 0 && e.kind == OPS_REFUSED && ops_error_for(&e, "id") == NULL) {
+		admin_redirect(a, "start-failed", "/connections/%s", a->id);
+		return;
+	}
 	conn_after(a, rc, &e, "started");
 }
 

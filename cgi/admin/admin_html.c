@@ -29,7 +29,7 @@ static const struct {
 } notices[] = {
 	{ "created", "Saved. Click Start to validate the key and go live." },
 	{ "saved", "Saved." },
-	{ "started", "Start finished; the status below says how it went." },
+	{ "started", "Started: the connection is RUNNING." },
 	{ "stopped", "Stopped." },
 	{ "deleted", "Deleted." },
 	{ "env-set", "Variable saved; it takes effect at the next Start." },
@@ -183,6 +183,14 @@ page_notice(struct adm *a)
 			out_html(a, "</p>\n");
 			return;
 		}
+}
+
+int
+page_done(struct adm *a, const char *key)
+{
+	const char	*done = form_get(&a->q, "done");
+
+	return done != NULL && strcmp(done, key) == 0;
 }
 
 void

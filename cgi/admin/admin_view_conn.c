@@ -165,8 +165,18 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	}
 	link_out(a, "btn ghost", "Logs", "/admin/connections/%s/logs", c->id);
 	out_html(a, "</div></div>\n");
-	page_notice(a);
-	if (c->status_message[0] != '\0') {
+	/* A failed Start says so in red, with the reason, where the notice goes. */
+	if (page_done(a, "start-failed")) {
+		out_html(a, "<div class=\"callout bad\" role=\"alert\""
+		    " id=\"start-failed\"><strong>Start failed:</strong> ");
+		out_text(a, c->status == CONN_ERROR &&
+		    c->status_message[0] != '\0' ? c->status_message : "the"
+		    " connection did not start; its Logs say why.");
+		out_html(a, "</div>\n");
+	} else
+		page_notice(a);
+	if (c->status_message[0] != '\0' && !(page_done(a, "start-failed") &&
+	    c->status == CONN_ERROR)) {
 		out_html_either(a, c->status == CONN_ERROR,
 		    "<p class=\"status-line bad\" id=\"status-message\">",
 		    "<p class=\"status-line\" id=\"status-message\">");
