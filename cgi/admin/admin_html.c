@@ -185,6 +185,12 @@ page_notice(struct adm *a)
 		}
 }
 
+void
+conn_choice_label(const struct store_connection *c, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%.200s (%.20s, %.8s)", c->name, c->sender, c->id);
+}
+
 int
 page_done(struct adm *a, const char *key)
 {

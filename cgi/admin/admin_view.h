@@ -59,6 +59,9 @@ struct log_view {
 	const struct store_connection	*c;
 	enum conn_log_level	 level;		/* the filter: CLOG__MAX for any */
 	const char	*event;			/* NULL for any */
+	const char	*level_error;		/* why the level given is refused, NULL */
+	const char	*event_error;		/* why the event given is refused, NULL */
+	const char	*level_typed, *event_typed;	/* as given, shown again with the error */
 	int64_t		 last;			/* the last row's id, for "Older" */
 	int		 rows, limit;
 };
@@ -171,6 +174,9 @@ struct dash_conn {
 	long	 sent, delivered;
 	char	 balance[256];		/* what its last Start said, "" */
 	char	 balance_at[STORE_TIME_MAX];
+	int	 listed;		/* not deleted: read from the connections */
+	enum conn_status status;	/* when listed */
+	char	 status_message[256];	/* when listed: an ERROR's reason */
 };
 struct dash {
 	struct dash_day			 days[DASH_DAYS];
