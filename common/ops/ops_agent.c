@@ -222,8 +222,8 @@ ops_agent_attach(const struct ops *o, int64_t agent, const char *conn,
 		return 0;
 	}
 	if (rc < 0 || store_log(o->st, conn, "info", "agent", "agent \"%s\""
-	    " (%lld) attached%s by %s", a.name, (long long)agent, inbound ?
-	    " with Inbound on" : "", ops_user(o)) < 0 ||
+	    " attached%s by %s", a.name, inbound ? " with Inbound on" : "",
+	    ops_user(o)) < 0 ||
 	    store_commit(o->st) < 0) {
 		store_rollback(o->st);
 		return ops_store_error(e);
@@ -258,8 +258,7 @@ ops_agent_detach(const struct ops *o, int64_t agent, const char *conn,
 		    " not attached to connection %s", a.name, label);
 	}
 	if (rc < 0 || store_log(o->st, conn, "info", "agent", "agent \"%s\""
-	    " (%lld) detached by %s", a.name, (long long)agent,
-	    ops_user(o)) < 0 ||
+	    " detached by %s", a.name, ops_user(o)) < 0 ||
 	    store_commit(o->st) < 0) {
 		store_rollback(o->st);
 		return ops_store_error(e);
