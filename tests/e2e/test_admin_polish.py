@@ -171,10 +171,10 @@ env.check(("Spare line (447491160014, %s)" % spare[:8]) in text(page),
 
 # The migration on an older store holding two live connections of one name.
 if env.engine == "sqlite":
-    env.sql("DROP INDEX connections_live_name")
+    env.sql("DROP INDEX IF EXISTS connections_live_name")
     env.sql("PRAGMA user_version = 17")
 else:
-    env.sql("DROP INDEX connections_live_name")
+    env.sql("DROP INDEX IF EXISTS connections_live_name")
     env.sql("UPDATE schema_version SET version = 17")
 env.sql("UPDATE connections SET name = 'Shop line', created_at = '2099-01-01 00:00:00.000'"
         " WHERE id = ?", (spare,))
