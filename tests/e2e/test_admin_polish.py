@@ -156,7 +156,8 @@ except Exception:  # noqa: BLE001 (psql's or sqlite3's refusal)
 env.check(env.sql1("SELECT COUNT(*) FROM connections WHERE name = 'Shop line'") == 1,
           "10: the database's index refuses a second live connection of one name")
 # A deleted connection's name is free again; its successor is told apart in the choices.
-gone = env.add_connection(name="Old line", sender="447491160016", start=False)
+gone = env.add_connection(name="Old line", sender="447491160016")   # started, then deleted
+env.cli("connection", "stop", gone)
 env.cli("connection", "delete", gone)
 p = env.cli("connection", "add", "--name", "Old line", "--api-key", SIM_KEY, "--api-url",
             env.sim_url, "--sender", "447491160017", check=False)

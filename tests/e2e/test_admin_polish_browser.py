@@ -29,7 +29,8 @@ env.cli("agent", "start", aid)
 wrong = env.add_connection(name="Wrong key", sender="447491160010", key="wrong-key-000000000000",
                            start=False)
 slow = env.add_connection(name="Slow line", sender="447491160018", start=False)
-gone = env.add_connection(name="Old line", sender="447491160016", start=False)
+gone = env.add_connection(name="Old line", sender="447491160016")   # started, then deleted
+env.cli("connection", "stop", gone)
 env.cli("connection", "delete", gone)
 day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
 env.sql("INSERT INTO message_daily (connection_id, day, sent, delivered, spend, currency)"
