@@ -253,7 +253,8 @@ conn_start(struct adm *a)
 	 * reason (the status message): not a refusal of the request. A
 	 * Start refused because another is under way is (on "id").
 	 */
-	if (rc == 0 && e.kind == OPS_REFUSED && ops_error_for(&e, "id") == NULL) {
+	if (rc == 0 && e.kind == OPS_REFUSED &&
+	    ops_error_for(&e, "id") == NULL) {
 		admin_redirect(a, "start-failed", "/connections/%s", a->id);
 		return;
 	}
@@ -358,7 +359,7 @@ conn_logs(struct adm *a)
 	}
 	memset(&lf, 0, sizeof(lf));
 	memset(&lv, 0, sizeof(lv));
-	/* A filter given but not understood is said, not dropped: the list would mislead. */
+	/* A filter not understood is said, not dropped: the list would mislead. */
 	if (level == NULL || *level == '\0' || strcmp(level, "any") == 0)
 		lf.level = CLOG__MAX;
 	else if (!conn_log_level_find(level, &lf.level)) {

@@ -33,8 +33,8 @@ add_conn(const struct store_connection *c, void *arg)
 	if ((dc = conn_slot(arg, c->id, c->name)) != NULL) {
 		dc->listed = 1;
 		dc->status = c->status;
-		snprintf(dc->status_message, sizeof(dc->status_message), "%.250s",
-		    c->status_message);
+		snprintf(dc->status_message, sizeof(dc->status_message),
+		    "%.250s", c->status_message);
 	}
 	return 1;
 }

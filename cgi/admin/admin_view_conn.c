@@ -156,11 +156,11 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	status_dot(a, conn_status_name(c->status), c->status_message);
 	out_html(a, "</div><div class=\"actions\">");
 	if (admin_can(a, OPS_CONFIGURE)) {
-		/* A Start under way (from any program) cannot be asked again. */
+		/* A Start under way (any program's) cannot be asked again. */
 		if (c->status == CONN_STARTING)
-			out_html(a, "<button type=\"button\" class=\"btn primary"
-			    " start\" id=\"start-busy\" disabled>Starting\xe2\x80"
-			    "\xa6</button>");
+			out_html(a, "<button type=\"button\" class=\"btn"
+			    " primary start\" id=\"start-busy\" disabled>"
+			    "Starting\xe2\x80\xa6</button>");
 		if (live)
 			button_form(a, "Stop", "stop", NULL,
 			    "/admin/connections/%s/stop", c->id);
@@ -170,7 +170,7 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	}
 	link_out(a, "btn ghost", "Logs", "/admin/connections/%s/logs", c->id);
 	out_html(a, "</div></div>\n");
-	/* A failed Start says so in red, with the reason, where the notice goes. */
+	/* A failed Start says so in red, with its reason, where notices go. */
 	if (page_done(a, "start-failed")) {
 		out_html(a, "<div class=\"callout bad\" role=\"alert\""
 		    " id=\"start-failed\"><strong>Start failed:</strong> ");

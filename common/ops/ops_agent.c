@@ -243,7 +243,7 @@ ops_agent_detach(const struct ops *o, int64_t agent, const char *conn,
 	ops_reset(e);
 	if (!ops_check_conn_id(conn, e))
 		return 0;
-	/* Read to name them in what is said; a deleted connection has no attachment. */
+	/* Both are read to be named; a deleted connection has no attachment. */
 	if ((rc = agent_get(o, agent, &a, e)) <= 0)
 		return rc;
 	store_agent_clear(&a);
