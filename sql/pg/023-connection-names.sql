@@ -12,3 +12,4 @@ WHERE deleted_at IS NULL AND EXISTS (
 	    AND older.id < connections.id)));
 CREATE UNIQUE INDEX connections_live_name ON connections(name) WHERE deleted_at IS NULL;
 COMMENT ON INDEX connections_live_name IS 'A name names one connection among those not deleted.';
+UPDATE schema_version SET version = 23;
