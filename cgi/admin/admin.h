@@ -133,6 +133,15 @@ void	 page_open(struct adm *, int status, enum admin_section,
 void	 page_close(struct adm *);
 /* The notice named by ?done= (a closed set), if any. */
 void	 page_notice(struct adm *);
+/*
+ * A connection as a choice in a list: 'Name (sender, 44de770c)', so that
+ * two that look alike (a deleted one's successor, a similar sender) are
+ * told apart. Into buf.
+ */
+void	 conn_choice_label(const struct store_connection *, char *buf,
+	    size_t bufsz);
+/* Whether the redirect that led here named notice key (?done=key): 1 or 0. */
+int	 page_done(struct adm *, const char *key);
 
 /* Plain text, escaped for element content. */
 void	 out_text(struct adm *, const char *s);

@@ -59,9 +59,10 @@ options_free(struct options *o)
 static int
 conn_option(const struct store_connection *c, void *arg)
 {
-	char	 label[400];
+	char	 label[400], name[300];
 
-	snprintf(label, sizeof(label), "%s (%s)", c->name,
+	conn_choice_label(c, name, sizeof(name));
+	snprintf(label, sizeof(label), "%s \xc2\xb7 %s", name,
 	    conn_status_name(c->status));
 	options_add(arg, c->id, label);
 	return 1;

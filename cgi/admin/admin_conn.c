@@ -235,11 +235,15 @@ conn_start(struct adm *a)
 	ib_close(a->ops.ib);
 	a->ops.ib = NULL;
 	/*
-	 * ERROR is an outcome of Start, shown by the status: not a refusal.
-	 * A Start refused because another is under way is (on "id").
+	 * ERROR is an outcome of Start, shown by the panel in red with its
+	 * reason (the status message): not a refusal of the request. A
+	 * Start refused because another is under way is (on "id").
 	 */
-	if (rc == 0 && e.kind == OPS_REFUSED && ops_error_for(&e, "id") == NULL)
-		rc = 1;
+	if (rc == 0 && e.kind == OPS_REFUSED &&
+	    ops_error_for(&e, "id") == NULL) {
+		admin_redirect(a, "start-failed", "/connections/%s", a->id);
+		return;
+	}
 	conn_after(a, rc, &e, "started");
 }
 
@@ -341,10 +345,22 @@ conn_logs(struct adm *a)
 	}
 	memset(&lf, 0, sizeof(lf));
 	memset(&lv, 0, sizeof(lv));
-	if (level == NULL || !conn_log_level_find(level, &lf.level))
+	/* A filter not understood is said, not dropped: the list would mislead. */
+	if (level == NULL || *level == '\0' || strcmp(level, "any") == 0)
 		lf.level = CLOG__MAX;
-	if (event != NULL && !event_valid(event))
+	else if (!conn_log_level_find(level, &lf.level)) {
+		lf.level = CLOG__MAX;
+		lv.level_error = "unknown level: choose error, warn or info";
+		lv.level_typed = level;
+	}
+	if (event != NULL && *event == '\0')
 		event = NULL;
+	else if (event != NULL && !event_valid(event)) {
+		lv.event_error = "an event name is 1 to 32 lowercase letters,"
+		    " digits and _ (e.g. send_failed)";
+		lv.event_typed = event;
+		event = NULL;
+	}
 	lf.conn = c.id;
 	lf.event = event;
 	/* A cursor that is not an id starts at the newest. */
@@ -357,7 +373,8 @@ conn_logs(struct adm *a)
 	lv.event = event;
 	lv.limit = LOGS_PAGE;
 	view_logs_open(a, &lv);
-	if (store_admin_logs(a->st, &lf, view_logs_row, &lv) < 0)
+	if (lv.level_error == NULL && lv.event_error == NULL &&
+	    store_admin_logs(a->st, &lf, view_logs_row, &lv) < 0)
 		view_list_failed(a);
 	view_logs_close(a, &lv);
 }

@@ -28,8 +28,45 @@ conn_slot(struct dash *d, const char *id, const char *name)
 static int
 add_conn(const struct store_connection *c, void *arg)
 {
-	conn_slot(arg, c->id, c->name);
+	struct dash_conn	*dc;
+
+	if ((dc = conn_slot(arg, c->id, c->name)) != NULL) {
+		dc->listed = 1;
+		dc->status = c->status;
+		snprintf(dc->status_message, sizeof(dc->status_message),
+		    "%.250s", c->status_message);
+	}
 	return 1;
+}
+
+/*
+ * The currency of a connection that has no priced message yet: the one
+ * its last Start's balance names ("... balance 12.50 EUR"), else the one
+ * the other connections are priced in, so that "0.00" never stands bare.
+ */
+static void
+currency_fill(struct dash *d)
+{
+	const char	*any = "", *p;
+	size_t		 i, n;
+
+	for (i = 0; i < d->nconns; i++)
+		if (d->conns[i].currency[0] != '\0') {
+			any = d->conns[i].currency;
+			break;
+		}
+	for (i = 0; i < d->nconns; i++) {
+		if (d->conns[i].currency[0] != '\0')
+			continue;
+		if ((p = strstr(d->conns[i].balance, "balance ")) != NULL &&
+		    (p = strchr(p + 8, ' ')) != NULL &&
+		    (n = strspn(p + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == 3)
+			snprintf(d->conns[i].currency,
+			    sizeof(d->conns[i].currency), "%.3s", p + 1);
+		else
+			snprintf(d->conns[i].currency,
+			    sizeof(d->conns[i].currency), "%s", any);
+	}
 }
 
 static int
@@ -86,5 +123,6 @@ dash_show(struct adm *a)
 			admin_store_error(a);
 			return;
 		}
+	currency_fill(&d);
 	view_dash(a, &d);
 }

@@ -31,7 +31,7 @@ static const struct {
 } notices[] = {
 	{ "created", "Saved. Click Start to validate the key and go live." },
 	{ "saved", "Saved." },
-	{ "started", "Start finished; the status below says how it went." },
+	{ "started", "Started: the connection is RUNNING." },
 	{ "stopped", "Stopped." },
 	{ "deleted", "Deleted." },
 	{ "env-set", "Variable saved; it takes effect at the next Start." },
@@ -190,6 +190,20 @@ page_notice(struct adm *a)
 			out_html(a, "</p>\n");
 			return;
 		}
+}
+
+void
+conn_choice_label(const struct store_connection *c, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "%.200s (%.20s, %.8s)", c->name, c->sender, c->id);
+}
+
+int
+page_done(struct adm *a, const char *key)
+{
+	const char	*done = form_get(&a->q, "done");
+
+	return done != NULL && strcmp(done, key) == 0;
 }
 
 void

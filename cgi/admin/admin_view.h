@@ -62,6 +62,10 @@ struct log_view {
 	const struct store_connection	*c;
 	enum conn_log_level	 level;		/* the filter: CLOG__MAX for any */
 	const char	*event;			/* NULL for any */
+	const char	*level_error;	/* why the level given is refused, NULL */
+	const char	*event_error;	/* why the event given is refused, NULL */
+	/* The refused filters as given, shown again with their errors. */
+	const char	*level_typed, *event_typed;
 	int64_t		 last;			/* the last row's id, for "Older" */
 	int		 rows, limit;
 };
@@ -174,6 +178,9 @@ struct dash_conn {
 	long	 sent, delivered;
 	char	 balance[256];		/* what its last Start said, "" */
 	char	 balance_at[STORE_TIME_MAX];
+	int	 listed;		/* not deleted: among the connections */
+	enum conn_status status;	/* when listed */
+	char	 status_message[256];	/* when listed: why ERROR */
 };
 struct dash {
 	struct dash_day			 days[DASH_DAYS];

@@ -408,7 +408,10 @@ view_camp_open(struct adm *a, int status, const struct camp_page *p)
 	progress_bar(a, v);
 	out_html(a, "<p class=\"help\"><a id=\"export\" href=\"");
 	http_printf(a->h, "/admin/campaigns/%" PRId64 "/export.csv", v->id);
-	out_html(a, "\">Export the results (CSV)</a></p></section>\n");
+	out_html(a, "\">Export the results (CSV)</a>. A value that a"
+	    " spreadsheet would read as a formula (starting with =, +, - or"
+	    " @, as a phone number's + does) has a <code>'</code> put before"
+	    " it: remove it when you need the number itself.</p></section>\n");
 	if (p->imp != NULL)
 		import_report(a, p->imp);
 	if (admin_can(a, OPS_CONFIGURE) && (v->state == CAMP_DRAFT ||

@@ -156,6 +156,11 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	status_dot(a, conn_status_name(c->status), c->status_message);
 	out_html(a, "</div><div class=\"actions\">");
 	if (admin_can(a, OPS_CONFIGURE)) {
+		/* A Start under way (any program's) cannot be asked again. */
+		if (c->status == CONN_STARTING)
+			out_html(a, "<button type=\"button\" class=\"btn"
+			    " primary start\" id=\"start-busy\" disabled>"
+			    "Starting\xe2\x80\xa6</button>");
 		if (live)
 			button_form(a, "Stop", "stop", NULL,
 			    "/admin/connections/%s/stop", c->id);
@@ -165,8 +170,18 @@ view_conn_panel_open(struct adm *a, int status, const struct conn_panel *p,
 	}
 	link_out(a, "btn ghost", "Logs", "/admin/connections/%s/logs", c->id);
 	out_html(a, "</div></div>\n");
-	page_notice(a);
-	if (c->status_message[0] != '\0') {
+	/* A failed Start says so in red, with its reason, where notices go. */
+	if (page_done(a, "start-failed")) {
+		out_html(a, "<div class=\"callout bad\" role=\"alert\""
+		    " id=\"start-failed\"><strong>Start failed:</strong> ");
+		out_text(a, c->status == CONN_ERROR &&
+		    c->status_message[0] != '\0' ? c->status_message : "the"
+		    " connection did not start; its Logs say why.");
+		out_html(a, "</div>\n");
+	} else
+		page_notice(a);
+	if (c->status_message[0] != '\0' && !(page_done(a, "start-failed") &&
+	    c->status == CONN_ERROR)) {
 		out_html_either(a, c->status == CONN_ERROR,
 		    "<p class=\"status-line bad\" id=\"status-message\">",
 		    "<p class=\"status-line\" id=\"status-message\">");
@@ -339,6 +354,7 @@ view_conn_agent_row(const struct store_attach_row *r, void *arg)
 
 	out_html(a, "<li>");
 	status_dot(a, r->agent_status, NULL);
+	out_html(a, " ");
 	snprintf(label, sizeof(label), "%s", r->agent_name);
 	link_out(a, NULL, label, "/admin/agents/%lld", (long long)r->agent);
 	if (r->inbound)
@@ -382,7 +398,8 @@ view_logs_open(struct adm *a, const struct log_view *lv)
 {
 	size_t	 i;
 
-	page_open(a, 200, SECTION_CHANNELS, "Logs");
+	page_open(a, lv->level_error != NULL || lv->event_error != NULL ? 400 :
+	    200, SECTION_CHANNELS, "Logs");
 	out_html(a, "<p class=\"crumbs\"><a href=\"/admin/\">Communication"
 	    " Channels</a> / ");
 	link_out(a, NULL, lv->c->name, "/admin/connections/%s", lv->c->id);
@@ -392,12 +409,24 @@ view_logs_open(struct adm *a, const struct log_view *lv)
 	http_html_attr(a->h, lv->c->id);
 	out_html(a, "/logs\">");
 	field_select(a, "level", "Level", log_levels, lv->level < CLOG__MAX ?
-	    conn_log_level_name(lv->level) : "any", NULL);
-	out_html(a, "<div class=\"field\"><label for=\"f-event\">Event"
-	    "</label><input type=\"text\" id=\"f-event\" name=\"event\""
-	    " list=\"events\" value=\"");
-	http_html_attr(a->h, lv->event != NULL ? lv->event : "");
-	out_html(a, "\"><datalist id=\"events\">");
+	    conn_log_level_name(lv->level) : "any", lv->level_error);
+	out_html_either(a, lv->event_error != NULL, "<div class=\"field"
+	    " invalid\">", "<div class=\"field\">");
+	out_html(a, "<label for=\"f-event\">Event</label><input type=\"text\""
+	    " id=\"f-event\" name=\"event\" list=\"events\"");
+	if (lv->event_error != NULL)
+		out_html(a, " aria-invalid=\"true\""
+		    " aria-describedby=\"f-event-error\"");
+	out_html(a, " value=\"");
+	http_html_attr(a->h, lv->event_typed != NULL ? lv->event_typed :
+	    lv->event != NULL ? lv->event : "");
+	out_html(a, "\">");
+	if (lv->event_error != NULL) {
+		out_html(a, "<p class=\"error\" id=\"f-event-error\">");
+		out_text(a, lv->event_error);
+		out_html(a, "</p>");
+	}
+	out_html(a, "<datalist id=\"events\">");
 	for (i = 0; log_events[i] != NULL; i++) {
 		out_html(a, "<option value=\"");
 		http_html_attr(a->h, log_events[i]);
@@ -444,7 +473,10 @@ view_logs_close(struct adm *a, const struct log_view *lv)
 	const char	*level;
 
 	out_html(a, "</tbody></table></div>\n");
-	if (lv->rows == 0)
+	if (lv->level_error != NULL || lv->event_error != NULL)
+		out_html(a, "<p class=\"empty\" id=\"filter-refused\">Nothing"
+		    " shown: correct the filter above.</p>");
+	else if (lv->rows == 0)
 		out_html(a, "<p class=\"empty\">No entries.</p>");
 	out_html(a, "<nav class=\"pager\" aria-label=\"Pages\">");
 	level = lv->level < CLOG__MAX ? conn_log_level_name(lv->level) : "any";

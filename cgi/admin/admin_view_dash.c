@@ -155,7 +155,8 @@ chart_spend(struct adm *a, const struct dash *d)
 	http_printf(a->h, " viewBox=\"0 0 %d %.0f\">", CHART_W,
 	    rowh * (double)(d->nconns > 0 ? d->nconns : 1) + 4);
 	for (i = 0; i < d->nconns; i++) {
-		w = max > 0 ? d->conns[i].spend / max * (CHART_W - 260) : 0;
+		/* Room after the longest bar for its label ("12345.67 EUR"). */
+		w = max > 0 ? d->conns[i].spend / max * (CHART_W - 320) : 0;
 		http_printf(a->h, "<text x=\"0\" y=\"%.1f\">",
 		    rowh * (double)i + 17);
 		out_textf(a, "%.28s", d->conns[i].name);
@@ -167,16 +168,36 @@ chart_spend(struct adm *a, const struct dash *d)
 		out_text(a, t);
 		http_printf(a->h, "</title></rect><text x=\"%.1f\" y=\"%.1f\">",
 		    205 + w, rowh * (double)i + 17);
-		out_textf(a, "%.2f %s", d->conns[i].spend, d->conns[i].currency);
+		out_textf(a, "%.2f %s", d->conns[i].spend,
+		    d->conns[i].currency[0] != '\0' ? d->conns[i].currency :
+		    "(no price yet)");
 		out_html(a, "</text>");
 	}
 	out_html(a, "</svg>");
 }
 
+/*
+ * What the balance table says of c: "deleted", "start failed: why" (its
+ * status is ERROR), its last Start's balance, or "not started yet".
+ * Returns buf or a static text.
+ */
+static const char *
+balance_text(const struct dash_conn *c, char *buf, size_t bufsz)
+{
+	if (!c->listed)
+		return "deleted";
+	if (c->status == CONN_ERROR) {
+		snprintf(buf, bufsz, "start failed: %s", c->status_message[0] !=
+		    '\0' ? c->status_message : "see its Logs");
+		return buf;
+	}
+	return c->balance[0] != '\0' ? c->balance : "not started yet";
+}
+
 void
 view_dash(struct adm *a, const struct dash *d)
 {
-	char	 v[64];
+	char	 v[64], t[400];
 	long	 in = 0, out = 0, dl = 0;
 	size_t	 i;
 
@@ -247,8 +268,7 @@ view_dash(struct adm *a, const struct dash *d)
 		out_html(a, "</th><td>");
 		out_time(a, d->conns[i].balance_at);
 		out_html(a, "</td><td>");
-		out_text(a, d->conns[i].balance[0] != '\0' ?
-		    d->conns[i].balance : "not started yet");
+		out_text(a, balance_text(&d->conns[i], t, sizeof(t)));
 		out_html(a, "</td></tr>");
 	}
 	out_html(a, "</tbody></table></div></section>\n");

@@ -32,12 +32,14 @@ view_conn_option(const struct store_connection *c, void *arg)
 {
 	struct conn_options	*co = arg;
 	struct adm		*a = co->a;
+	char			 label[300];
 
 	out_html(a, "<option value=\"");
 	http_html_attr(a->h, c->id);
 	out_html_either(a, strcmp(co->selected, c->id) == 0, "\" selected>",
 	    "\">");
-	out_text(a, c->name);
+	conn_choice_label(c, label, sizeof(label));
+	out_text(a, label);
 	out_html(a, "</option>");
 	return 1;
 }

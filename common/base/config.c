@@ -237,8 +237,9 @@ public_url_state(struct store *st, char *buf, size_t bufsz,
 		buf[0] = '\0';
 		snprintf(msg, sizeof(msg), "the public URL is not set, so"
 		    " Infobip's delivery reports and clicks cannot arrive; set"
-		    " it to the https address Infobip reaches this installation"
-		    " at: ibchannel settings set public_url https://...");
+		    " it to the https address at which Infobip reaches this"
+		    " installation (Settings, public_url; or the command"
+		    " ibchannel settings set public_url https://...)");
 	} else if (!url_check(buf, "the public URL", &https, &loopback, bad,
 	    sizeof(bad))) {
 		*state = PUBLIC_INVALID;
@@ -249,8 +250,9 @@ public_url_state(struct store *st, char *buf, size_t bufsz,
 		snprintf(msg, sizeof(msg), "the public URL names this machine"
 		    " (loopback), so Infobip's delivery reports and clicks"
 		    " cannot arrive (only a local simulator reaches it); set"
-		    " it to the https address Infobip reaches this installation"
-		    " at: ibchannel settings set public_url https://...");
+		    " it to the https address at which Infobip reaches this"
+		    " installation (Settings, public_url; or the command"
+		    " ibchannel settings set public_url https://...)");
 	} else {
 		*state = PUBLIC_OK;
 		*why = NULL;

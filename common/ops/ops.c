@@ -174,6 +174,13 @@ ops_check_conn_id(const char *id, struct ops_error *e)
 	return 0;
 }
 
+void
+ops_connection_label(const struct store_connection *c, char *buf,
+    size_t bufsz)
+{
+	snprintf(buf, bufsz, "\"%.200s\" (%.8s)", c->name, c->id);
+}
+
 int
 ops_conn_get(const struct ops *o, const char *id, struct store_connection *c,
     struct ops_error *e)

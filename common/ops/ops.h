@@ -112,7 +112,12 @@ struct ops_connection_form {
 	const char	*sender;
 };
 
-/* Adds a connection, STOPPED. > 0 with its new id (STORE_ID_LEN + 1 bytes). */
+/*
+ * Adds a connection, STOPPED. > 0 with its new id (STORE_ID_LEN + 1
+ * bytes). A name is unique among the connections not deleted: add and
+ * edit refuse another connection's name on "name" (the database's index
+ * holds it too, sql/023-connection-names.sql).
+ */
 int	 ops_connection_add(const struct ops *, const struct ops_connection_form *,
 	    char *id, struct ops_error *);
 /*
@@ -156,6 +161,13 @@ struct ops_connection_view {
 	char			 inbound_agent_name[256];
 	int			 alnum_sender;	/* the sender is a name: customers cannot reply */
 };
+/*
+ * How messages name a connection: its name and the first eight digits of
+ * its id, '"Demo" (44de770c)', into buf. Names are unique among the
+ * connections not deleted, the id tells a deleted one from its successor.
+ */
+void	 ops_connection_label(const struct store_connection *, char *buf,
+	    size_t bufsz);
 /* Reads one connection. 0 unknown. */
 int	 ops_connection_get(const struct ops *, const char *id,
 	    struct ops_connection_view *, struct ops_error *);

@@ -181,8 +181,8 @@ ops_agent_delete(const struct ops *o, int64_t id, struct ops_error *e)
 		return rc;
 	store_agent_clear(&a);
 	if (a.status == AGENT_RUNNING)
-		return ops_fail(e, OPS_REFUSED, "id", "agent %lld is RUNNING;"
-		    " stop it before deleting it", (long long)id);
+		return ops_fail(e, OPS_REFUSED, "id", "agent \"%.200s\" is"
+		    " RUNNING; stop it before deleting it", a.name);
 	return agent_rc(store_agent_delete(o->st, id), id, e);
 }
 
@@ -193,7 +193,7 @@ ops_agent_attach(const struct ops *o, int64_t agent, const char *conn,
 	struct store_connection	 c;
 	struct store_agent	 a;
 	const char		*why;
-	char			 holder[256];
+	char			 holder[256], label[256];
 	int64_t			 other;
 	int			 rc;
 
@@ -205,24 +205,26 @@ ops_agent_attach(const struct ops *o, int64_t agent, const char *conn,
 	store_agent_clear(&a);
 	if ((rc = ops_conn_get(o, conn, &c, e)) <= 0)
 		return rc;
+	ops_connection_label(&c, label, sizeof(label));
 	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
 	if ((rc = store_agent_attach(o->st, agent, conn, inbound, &why)) == 0) {
 		/* Name the agent that holds the connection's inbound SMS. */
 		if (store_inbound_agent_name(o->st, conn, &other, holder,
 		    sizeof(holder)) > 0)
-			ops_fail(e, OPS_REFUSED, "inbound", "agent %lld \"%s\""
-			    " already answers this connection's inbound SMS;"
-			    " only one inbound agent per connection",
-			    (long long)other, holder);
+			ops_fail(e, OPS_REFUSED, "inbound", "agent \"%s\""
+			    " already answers the inbound SMS of connection"
+			    " %s; only one inbound agent per connection",
+			    holder, label);
 		else
 			ops_fail(e, OPS_REFUSED, "inbound", "%s", why);
 		store_rollback(o->st);
 		return 0;
 	}
-	if (rc < 0 || store_log(o->st, conn, "info", "agent", "agent %lld"
-	    " attached%s by %s", (long long)agent, inbound ? " with Inbound on" :
-	    "", ops_user(o)) < 0 || store_commit(o->st) < 0) {
+	if (rc < 0 || store_log(o->st, conn, "info", "agent", "agent \"%s\""
+	    " attached%s by %s", a.name, inbound ? " with Inbound on" : "",
+	    ops_user(o)) < 0 ||
+	    store_commit(o->st) < 0) {
 		store_rollback(o->st);
 		return ops_store_error(e);
 	}
@@ -233,20 +235,30 @@ int
 ops_agent_detach(const struct ops *o, int64_t agent, const char *conn,
     struct ops_error *e)
 {
-	int	 rc;
+	struct store_connection	 c;
+	struct store_agent	 a;
+	char			 label[256];
+	int			 rc;
 
 	ops_reset(e);
 	if (!ops_check_conn_id(conn, e))
 		return 0;
+	/* Both are read to be named; a deleted connection has no attachment. */
+	if ((rc = agent_get(o, agent, &a, e)) <= 0)
+		return rc;
+	store_agent_clear(&a);
+	if ((rc = ops_conn_get(o, conn, &c, e)) <= 0)
+		return rc;
+	ops_connection_label(&c, label, sizeof(label));
 	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
 	if ((rc = store_agent_detach(o->st, agent, conn)) == 0) {
 		store_rollback(o->st);
-		return ops_fail(e, OPS_NOT_FOUND, "id", "agent %lld is not"
-		    " attached to connection %s", (long long)agent, conn);
+		return ops_fail(e, OPS_NOT_FOUND, "id", "agent \"%.200s\" is"
+		    " not attached to connection %s", a.name, label);
 	}
-	if (rc < 0 || store_log(o->st, conn, "info", "agent", "agent %lld"
-	    " detached by %s", (long long)agent, ops_user(o)) < 0 ||
+	if (rc < 0 || store_log(o->st, conn, "info", "agent", "agent \"%s\""
+	    " detached by %s", a.name, ops_user(o)) < 0 ||
 	    store_commit(o->st) < 0) {
 		store_rollback(o->st);
 		return ops_store_error(e);

@@ -43,7 +43,7 @@ form_check(const struct ops *o, const struct ops_connection_form *f,
 			    " required");
 		else if (!ib_base_url_normalize(f->api_url, c->api_url,
 		    sizeof(c->api_url), &why))
-			ops_fail(e, OPS_INVALID, "api_url", "API URL: %s", why);
+			ops_fail(e, OPS_INVALID, "api_url", "%s", why);
 	}
 	if ((adding || f->sender != NULL) &&
 	    !connection_valid_sender(f->sender, &why))
@@ -65,6 +65,24 @@ form_check(const struct ops *o, const struct ops_connection_form *f,
 	return e->n == 0;
 }
 
+/*
+ * Inside the action's transaction: refuses c's name when another
+ * connection not deleted holds it. 1 free, 0 taken (err), < 0 error.
+ */
+static int
+name_free(const struct ops *o, const struct store_connection *c,
+    struct ops_error *e)
+{
+	int	 rc;
+
+	if ((rc = store_connection_name_taken(o->st, c->name, c->id)) < 0)
+		return -1;
+	if (rc > 0)
+		ops_fail(e, OPS_INVALID, "name", "a connection named \"%.200s\""
+		    " exists; names are unique", c->name);
+	return rc == 0;
+}
+
 int
 ops_connection_add(const struct ops *o, const struct ops_connection_form *f,
     char *id, struct ops_error *e)
@@ -80,8 +98,16 @@ ops_connection_add(const struct ops *o, const struct ops_connection_form *f,
 		return rc;
 	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
-	if (store_connection_add(o->st, &c) <= 0 ||
-	    store_log(o->st, c.id, "info", "save", "Connection created by %s",
+	if ((rc = name_free(o, &c, e)) <= 0 ||
+	    (rc = store_connection_add(o->st, &c)) <= 0) {
+		store_rollback(o->st);
+		/* A refused insert: another program took the name meanwhile. */
+		if (rc == 0 && e->n == 0)
+			ops_fail(e, OPS_INVALID, "name", "a connection named"
+			    " \"%.200s\" exists; names are unique", c.name);
+		return rc < 0 ? ops_store_error(e) : 0;
+	}
+	if (store_log(o->st, c.id, "info", "save", "Connection created by %s",
 	    ops_user(o)) < 0 || store_commit(o->st) < 0) {
 		store_rollback(o->st);
 		return ops_store_error(e);
@@ -104,9 +130,14 @@ ops_connection_edit(const struct ops *o, const char *id,
 		return rc;
 	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
+	if ((rc = name_free(o, &c, e)) <= 0) {
+		store_rollback(o->st);
+		return rc < 0 ? ops_store_error(e) : 0;
+	}
 	if ((rc = store_connection_save(o->st, &c)) == 0) {
 		store_rollback(o->st);
-		return ops_fail(e, OPS_NOT_FOUND, "id", "no connection %s", id);
+		return ops_fail(e, OPS_NOT_FOUND, "id", "no connection %s (or"
+		    " its new name was taken meanwhile)", id);
 	}
 	if (rc < 0 || store_log(o->st, id, "info", "save", "Connection saved"
 	    " by %s%s%s", ops_user(o), key_changed ? "; the API key was"
@@ -130,14 +161,16 @@ ops_connection_delete(const struct ops *o, const char *id,
     struct ops_error *e)
 {
 	struct store_connection	 c;
+	char			 label[256];
 	int			 rc;
 
 	ops_reset(e);
 	if ((rc = ops_conn_get(o, id, &c, e)) <= 0)
 		return rc;
+	ops_connection_label(&c, label, sizeof(label));
 	if (busy(c.status))
 		return ops_fail(e, OPS_REFUSED, "id", "connection %s is %s;"
-		    " stop it before deleting it", id,
+		    " stop it before deleting it", label,
 		    conn_status_name(c.status));
 	/* The store checks the status again, inside the transaction. */
 	if (store_begin(o->st) < 0)
@@ -145,7 +178,7 @@ ops_connection_delete(const struct ops *o, const char *id,
 	if ((rc = store_connection_delete(o->st, id)) == 0) {
 		store_rollback(o->st);
 		return ops_fail(e, OPS_REFUSED, "id", "connection %s changed"
-		    " meanwhile (started?); stop it before deleting it", id);
+		    " meanwhile (started?); stop it before deleting it", label);
 	}
 	if (rc < 0 || store_log(o->st, id, "info", "delete", "Connection"
 	    " deleted by %s; its messages and sessions stay", ops_user(o)) < 0 ||
@@ -161,7 +194,7 @@ ops_connection_start(const struct ops *o, const char *id, char *msg,
     size_t msgsz, struct ops_error *e)
 {
 	struct store_connection	 c;
-	char			 token[STORE_TOKEN_LEN + 1];
+	char			 token[STORE_TOKEN_LEN + 1], label[256];
 	int			 rc;
 
 	ops_reset(e);
@@ -175,10 +208,12 @@ ops_connection_start(const struct ops *o, const char *id, char *msg,
 	/* One Start or Stop at a time, whichever program asks: the store decides. */
 	if ((rc = store_connection_start_claim(o->st, id, token)) < 0)
 		return ops_store_error(e);
-	if (rc == 0)
+	if (rc == 0) {
+		ops_connection_label(&c, label, sizeof(label));
 		return ops_fail(e, OPS_REFUSED, "id", "a Start or Stop of"
 		    " connection %s is under way; wait for it to end, or Stop"
-		    " it", id);
+		    " it", label);
+	}
 	if ((rc = connection_start(o->st, o->ib, o->key, id, token, msg,
 	    msgsz)) < 0)
 		return ops_store_error(e);
@@ -330,9 +365,9 @@ ops_connection_warnings(const struct ops *o,
 	buf[0] = '\0';
 	if (v->alnum_sender && v->inbound_agent != 0)
 		snprintf(buf, bufsz, "the sender \"%s\" is a name: customers"
-		    " cannot reply to it, yet agent %lld answers inbound SMS"
+		    " cannot reply to it, yet agent \"%s\" answers inbound SMS"
 		    " here; use a phone number for two-way conversations\n",
-		    v->c.sender, (long long)v->inbound_agent);
+		    v->c.sender, v->inbound_agent_name);
 	if ((rc = config_public_url_check(o->st, pub, sizeof(pub), &why)) < 0)
 		return -1;
 	len = strlen(buf);

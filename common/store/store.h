@@ -162,10 +162,22 @@ struct store_connection {
 	char	 updated_at[STORE_TIME_MAX];
 };
 
-/* Adds a connection with a fresh random id (written to c->id). > 0 added. */
+/*
+ * Adds a connection with a fresh random id (written to c->id). > 0 added,
+ * 0 refused (its name is taken).
+ */
 int	 store_connection_add(struct store *, struct store_connection *c);
-/* Replaces name, description, api_url, sender and api_key_enc. > 0 saved, 0 unknown id. */
+/*
+ * Replaces name, description, api_url, sender and api_key_enc. > 0 saved,
+ * 0 unknown id or its name taken.
+ */
 int	 store_connection_save(struct store *, const struct store_connection *c);
+/*
+ * Whether a connection not deleted, other than except (NULL: none), is
+ * named name: 1 yes, 0 no, < 0 error.
+ */
+int	 store_connection_name_taken(struct store *, const char *name,
+	    const char *except);
 /*
  * Marks a connection deleted (the row stays for the messages and sessions
  * that refer to it): erases its API key, detaches its agents, fails what

@@ -48,6 +48,7 @@ enum conn_stmt {
 	STMT_LOG,
 	STMT_LOG_FOLD,
 	STMT_LOG_EACH,
+	STMT_CONN_NAME_TAKEN,
 	CONN__MAX
 };
 
@@ -151,6 +152,8 @@ static const struct db_sql conn_stmt[CONN__MAX] = {
 	    " WHEN 'warn' THEN 1 ELSE 2 END) <= ?2"
 	    " AND (?3 IS NULL OR event = ?3) AND (?4 = 0 OR id < ?4)"
 	    " ORDER BY id DESC LIMIT ?5"),
+	DB_SQL(STMT_CONN_NAME_TAKEN, "SELECT 1 FROM connections WHERE name = ?"
+	    " AND deleted_at IS NULL AND id <> ?"),
 };
 
 const struct db_table conn_sql = { DB_SLOT_CONN, CONN__MAX, conn_stmt };
@@ -169,6 +172,14 @@ store_connection_save(struct store *st, const struct store_connection *c)
 {
 	return db_exec_changed(st->db, &conn_sql, STMT_CONN_SAVE, "ssssss", c->name,
 	    c->description, c->api_url, c->sender, c->api_key_enc, c->id);
+}
+
+int
+store_connection_name_taken(struct store *st, const char *name,
+    const char *except)
+{
+	return db_exists(st->db, &conn_sql, STMT_CONN_NAME_TAKEN, "ss", name,
+	    except != NULL ? except : "");
 }
 
 static void

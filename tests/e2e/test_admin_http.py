@@ -389,16 +389,29 @@ def masked(i):
 cli_id = env.cli("connection", "add", "--name", "Twin", "--description", "same",
                  "--api-key", SIM_KEY, "--api-url", "x.api.infobip.com",
                  "--sender", "Twin").stdout.strip()
+# Names are unique among connections: the admin's twin has its own.
 r = post("ann", "/admin/connections/new", {"name": "Twin", "description": "same",
                                           "api_key": SIM_KEY, "api_url": "x.api.infobip.com",
                                           "sender": "Twin"})
+env.check(r.status == 303 and "a connection named" in r.text + get("ann", r.headers.get(
+    "Location", "/admin/")).text, "connection add: a name in use is refused")
+r = post("ann", "/admin/connections/new", {"name": "Twin 2", "description": "same",
+                                          "api_key": SIM_KEY, "api_url": "x.api.infobip.com",
+                                          "sender": "Twin"})
 adm_id = r.headers.get("Location", "").split("/")[-1].split("?")[0]
+
+
+def conn_row(i, _row=conn_row):
+    """The row but its name (the twins' names differ)."""
+    return _row(i)[1:]
+
+
 env.check(conn_row(cli_id) == conn_row(adm_id) and masked(cli_id) == masked(adm_id),
           "connection add: the same row from both", "%r %r" % (conn_row(cli_id),
                                                               conn_row(adm_id)))
 env.cli("connection", "edit", cli_id, "--sender", "447491160000", "--api-url",
         "y.api.infobip.com", check=False)
-post("ann", "/admin/connections/%s" % adm_id, {"name": "Twin", "description": "same",
+post("ann", "/admin/connections/%s" % adm_id, {"name": "Twin 2", "description": "same",
                                               "api_key": masked(adm_id),
                                               "api_url": "y.api.infobip.com",
                                               "sender": "447491160000"})

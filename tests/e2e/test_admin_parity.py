@@ -236,10 +236,11 @@ def agent_state(aid, side, conns):
 
 
 # Two lines: the command line's agents are attached to one, the admin's to the other.
-conn_cli = env.add_connection(name="Line", sender=SENDER)
-conn_adm = env.add_connection(name="Line", sender=SENDER)
-cli_side = Side("cli", conn=conn_cli)
-adm_side = Side("ann", conn=conn_adm)
+# Names are unique: each side's name and short id (in messages) are labelled too.
+conn_cli = env.add_connection(name="Line one", sender=SENDER)
+conn_adm = env.add_connection(name="Line two", sender=SENDER)
+cli_side = Side("cli", conn=conn_cli, conn_name="Line one", conn_short=conn_cli[:8])
+adm_side = Side("ann", conn=conn_adm, conn_name="Line two", conn_short=conn_adm[:8])
 CONNS_CLI = {conn_cli: "line"}
 CONNS_ADM = {conn_adm: "line"}
 
@@ -519,14 +520,16 @@ def session_state(sid, side):
 
 
 # Two lines with the same number; the contact writes to each: two alike sessions.
-sconn_cli = env.add_connection(name="Desk", sender=SENDER)
-sconn_adm = env.add_connection(name="Desk", sender=SENDER)
+sconn_cli = env.add_connection(name="Desk one", sender=SENDER)
+sconn_adm = env.add_connection(name="Desk two", sender=SENDER)
 s_cli = inbound(sconn_cli, "Hello, is anyone there?")
 s_adm = inbound(sconn_adm, "Hello, is anyone there?")
 env.check(s_cli and s_adm and s_cli != s_adm, "two sessions", "%r %r" % (s_cli, s_adm))
 TOKEN_PAGES.append("/admin/sessions/%s" % s_adm)   # the reply form: otto's token
-ss_cli = Side("otto", conn=sconn_cli, session=s_cli)
-ss_adm = Side("otto", conn=sconn_adm, session=s_adm)
+ss_cli = Side("otto", conn=sconn_cli, conn_name="Desk one", conn_short=sconn_cli[:8],
+              session=s_cli)
+ss_adm = Side("otto", conn=sconn_adm, conn_name="Desk two", conn_short=sconn_adm[:8],
+              session=s_adm)
 same("sessions as they start", session_state(s_cli, ss_cli), session_state(s_adm, ss_adm))
 
 # take over: the operator otto, named with --user on the command line

@@ -204,7 +204,8 @@ bad(["agent", "edit", aid, "--instructions-file", badrules], 2, "instructions",
 bad(["agent", "attach", hid, line, "--inbound"], 1, "already answers",
     "second inbound agent refused")
 p = env.cli("agent", "attach", hid, line, "--inbound", check=False)
-env.check(("agent %s" % aid) in p.stderr, "the refusal names the agent holding it", p.stderr)
+env.check('agent "Front desk"' in p.stderr and ('"Agent line" (%s)' % line[:8]) in p.stderr,
+          "the refusal names the agent holding it and the connection", p.stderr)
 p = env.cli("agent", "detach", aid, line)
 env.check(env.sql1("SELECT COUNT(*) FROM agent_channels WHERE agent_id = ?", (aid,)) == 0,
           "agent detach", p.stderr)

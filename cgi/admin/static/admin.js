@@ -32,6 +32,29 @@ document.addEventListener("DOMContentLoaded", function () {
 		});
 	});
 
+	/*
+	 * A Start waits for Infobip's answer: its button is disabled meanwhile,
+	 * so that a second click does not ask again (the server refuses a
+	 * second Start anyway). Coming back to the page (history) enables it.
+	 */
+	document.querySelectorAll("form button.start").forEach(function (b) {
+		var label = b.textContent;
+		b.form.addEventListener("submit", function (e) {
+			if (b.disabled) {
+				e.preventDefault();
+				return;
+			}
+			b.disabled = true;
+			b.setAttribute("aria-busy", "true");
+			b.textContent = "Starting\u2026";
+		});
+		window.addEventListener("pageshow", function () {
+			b.disabled = false;
+			b.removeAttribute("aria-busy");
+			b.textContent = label;
+		});
+	});
+
 	/* A status in motion (STARTING, STOPPING) refreshes until it settles. */
 	var head = document.getElementById("conn-status");
 	if (head) {
