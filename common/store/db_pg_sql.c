@@ -323,7 +323,9 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_GET", "SELECT " PG_OUTBOX_ROW
 	    " WHERE o.message_id = ?" } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNSETTLED", "SELECT " PG_OUTBOX_ROW
-	    " WHERE (o.held_since IS NOT NULL OR m.status = 'sending')"
+	    " WHERE o.message_id IN (SELECT message_id FROM outbox"
+	    " WHERE held_since IS NOT NULL UNION ALL SELECT id FROM messages"
+	    " WHERE status = 'sending')"
 	    " AND (?1::text IS NULL OR m.connection_id = ?1)"
 	    " ORDER BY o.message_id LIMIT ?2" } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_REQUEUE", "UPDATE outbox SET"

@@ -142,8 +142,11 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	DB_SQL(STMT_AQ_DONE, "DELETE FROM agent_queue WHERE message_id = ?"
 	    " AND lease_owner = ?"),
 	/* Held for an operator or unsure (still 'sending'), as OUTBOX_ROW names them. */
+	/* Each half reads its own partial index (migration 024). */
 	DB_SQL(STMT_OUTBOX_UNSETTLED, "SELECT " OUTBOX_ROW " WHERE"
-	    " (o.held_since IS NOT NULL OR m.status = 'sending')"
+	    " o.message_id IN (SELECT message_id FROM outbox"
+	    " WHERE held_since IS NOT NULL UNION ALL SELECT id FROM messages"
+	    " WHERE status = 'sending')"
 	    " AND (?1 IS NULL OR m.connection_id = ?1)"
 	    " ORDER BY o.message_id LIMIT ?2"),
 };

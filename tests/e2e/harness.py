@@ -35,6 +35,13 @@ PG_URI = os.environ.get("IBCHANNEL_TEST_PG", "")
 ENGINE = "postgresql" if PG_URI else "sqlite"
 
 
+def schema_newest():
+    """The newest schema version of this tree: the highest NNN of sql/'s
+    migrations (both engines have every version)."""
+    return max(int(f[:3]) for f in os.listdir(os.path.join(ROOT, "sql"))
+               if f[:3].isdigit() and f.endswith(".sql"))
+
+
 def sqlite_only(why):
     """Ends a suite that has nothing to check on PostgreSQL, saying why, as
     a pass of zero checks (tests/run.sh counts the result line)."""
