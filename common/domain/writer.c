@@ -1,5 +1,6 @@
 /* Group commit: one thread owns the store's write transactions and commits the work of many requests at once. */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@ struct writer {
 	struct writer_opts opts;
 	struct timespec	 extra_at;	/* when extra last rode along (CLOCK_MONOTONIC) */
 	long		 open_failed;	/* when the store last failed to open (monotonic s + 1); 0 not */
+	int		 busy;		/* a group was committed since the last idle second */
 };
 
 /*
@@ -206,6 +208,17 @@ wait_work(struct writer *w)
 			continue;
 		pthread_mutex_unlock(&w->mu);
 		extra_alone(w);
+		if (w->busy) {
+			/*
+			 * A second without work after a busy spell: the
+			 * request threads' freed bodies and trees stay in
+			 * glibc's arenas, as resident memory, until given
+			 * back. Once per spell; it takes well under a
+			 * millisecond.
+			 */
+			w->busy = 0;
+			malloc_trim(0);
+		}
 		pthread_mutex_lock(&w->mu);
 	}
 }
@@ -250,6 +263,7 @@ writer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 
 		commit_group(w, group);
+		w->busy = 1;
 
 		pthread_mutex_lock(&w->mu);
 		for (j = group; j != NULL; j = group) {

@@ -1,5 +1,6 @@
 /* The shared shape of the FastCGI programs: log, signals, store, request loop. */
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,7 @@ app_run(const char *prog, app_handler fn)
 		 * program's resident memory small.
 		 */
 		mallopt(M_ARENA_MAX, 2);
+		mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 		/* The store may be missing now; its defaults apply until it is there. */
 		threads = (size_t)settings_get_long(st, SET_WEBHOOK_THREADS);
 		wo.max_items = (size_t)settings_get_long(st,
@@ -314,6 +316,38 @@ app_write(writer_fn fn, void *arg, size_t items)
 }
 
 /*
+ * Webhook bodies parsed at once. Parsing is all CPU, so more at once than
+ * there are cores gains nothing, while each holds a whole JSON tree (a body
+ * of 100 reports makes a few hundred KiB of it): with 16 request threads
+ * that was most of reports.fcgi's memory under load.
+ */
+#define PARSE_AT_ONCE	2
+
+static pthread_mutex_t	 parse_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 parse_free = PTHREAD_COND_INITIALIZER;
+static int		 parsing;
+
+/* webhook_parse, with at most PARSE_AT_ONCE running at any time. */
+static int
+parse_gated(enum webhook_kind kind, const char *id, const char *body,
+    size_t len, struct webhook_job *job, const char **why)
+{
+	int	 rc;
+
+	pthread_mutex_lock(&parse_mu);
+	while (parsing >= PARSE_AT_ONCE)
+		pthread_cond_wait(&parse_free, &parse_mu);
+	parsing++;
+	pthread_mutex_unlock(&parse_mu);
+	rc = webhook_parse(kind, id, body, len, job, why);
+	pthread_mutex_lock(&parse_mu);
+	parsing--;
+	pthread_cond_signal(&parse_free);
+	pthread_mutex_unlock(&parse_mu);
+	return rc;
+}
+
+/*
  * Refuses a request with status and msg, logging it on the connection
  * (counted per kind and minute); an unknown connection gets 404 instead.
  */
@@ -366,7 +400,9 @@ app_webhook(struct http *h, const char *id, const char *what,
 			    " read", 400, "body could not be read");
 		return;
 	}
-	if ((rc = webhook_parse(kind, id, body, len, &job, &why)) < 0) {
+	rc = parse_gated(kind, id, body, len, &job, &why);
+	http_body_release(h);
+	if (rc < 0) {
 		http_error(h, 500, "out of memory");
 		return;
 	}

@@ -246,6 +246,13 @@ http_body(struct http *h, size_t max, const char **body, size_t *len)
 	return 1;
 }
 
+void
+http_body_release(struct http *h)
+{
+	free(h->body);
+	h->body = NULL;
+}
+
 /* Appends to the capture buffer, kept NUL-terminated; remembers running out of memory. */
 static void
 capture(struct http *h, const char *buf, size_t len)

@@ -39,6 +39,13 @@ int	 http_content_is_json(struct http *);
  * a read error or a Content-Length that does not match the body.
  */
 int	 http_body(struct http *, size_t max, const char **body, size_t *len);
+
+/*
+ * Frees the body http_body read, before the request ends: a webhook keeps
+ * only what it parsed out of it while it waits for its commit. The body
+ * pointer it gave is invalid afterwards.
+ */
+void	 http_body_release(struct http *);
 /*
  * Reads up to len bytes of the request body into buf, for bodies read as
  * they stream (uploads); the caller bounds the total. Returns the count
