@@ -350,9 +350,22 @@ class Cluster:
         return self._spawn(name, ["run", "--pgdata", self.pgdata(name)])
 
     def stop(self):
-        """Stops every keeper and server and removes the directory."""
+        """Stops every keeper and server and removes the directory: asked
+        to stop first (a server killed leaves its shared memory segment
+        behind), killed after ten seconds."""
         if self.root is None:
             return
+        running = [p for p in self.keepers.values() if p.poll() is None]
+        for p in running:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except OSError:
+                pass
+        for p in running:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
         for name in NODES + ("monitor",):
             p = self.keepers.get(name)
             if p is not None and p.poll() is None:
