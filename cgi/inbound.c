@@ -20,15 +20,18 @@ health_write(struct store *st, void *arg)
 /*
  * GET /health, for load balancers (no authentication): 200 when the store
  * opens and takes a write (through the writer, as the webhooks' writes
- * go), 503 otherwise; both say when the sender last ran.
+ * go), 503 otherwise; both say when the sender last ran and, for a store
+ * on a server, how many standbys stream from it and how many are
+ * synchronous (a lost standby leaves it 200: commits go on).
  */
 static void
 health(struct http *h)
 {
+	struct store_replication rep;
 	struct store_heartbeat	 hb;
 	struct store		*st;
 	char			*body;
-	int			 ok, known = 0;
+	int			 ok, known = 0, repl = 0;
 
 	if (strcmp(http_method(h), "GET") != 0 &&
 	    strcmp(http_method(h), "HEAD") != 0) {
@@ -36,9 +39,12 @@ health(struct http *h)
 		return;
 	}
 	ok = (st = app_store()) != NULL && app_write(health_write, NULL, 1) > 0;
-	if (st != NULL)
+	if (st != NULL) {
 		known = store_heartbeat_get(st, "sender", &hb) > 0;
-	if ((body = payload_health(ok, known ? hb.at : NULL, known ? hb.age_s :
+		repl = ok && store_replication(st, &rep) > 0;
+	}
+	if ((body = payload_health(ok, repl ? rep.standbys : -1, repl ?
+	    rep.synchronous : 0, known ? hb.at : NULL, known ? hb.age_s :
 	    0)) == NULL) {
 		http_error(h, 500, "out of memory");
 		return;

@@ -183,6 +183,7 @@ void
 metrics_show(struct adm *a)
 {
 	struct store_queue_stats q;
+	struct store_replication rep;
 	struct store_heartbeat	 hb;
 	struct family_out	 o;
 	struct hist_out		 h;
@@ -217,6 +218,16 @@ metrics_show(struct adm *a)
 		    known > 0 ? hb.unix_s : 0);
 	} else if (rc > 0)
 		rc = -1;
+	/* A store on a server: its standbys (a file has none: no gauge). */
+	if (rc > 0 && (rc = store_replication(a->st, &rep)) > 0) {
+		gauge(o.f, "ibchannel_store_standbys", "Standbys streaming"
+		    " from the store's PostgreSQL primary.",
+		    (double)rep.standbys);
+		gauge(o.f, "ibchannel_store_sync_standby", "1 when a standby"
+		    " is synchronous (a commit waits for it), 0 when the"
+		    " store runs without one.", rep.synchronous > 0 ? 1 : 0);
+	} else if (rc == 0)
+		rc = 1;
 	if (rc > 0) {
 		fputs("# HELP ibchannel_webhook_requests_total Requests the"
 		    " web-facing programs answered, by program, route and HTTP"

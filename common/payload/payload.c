@@ -206,7 +206,8 @@ payload_export_finish(struct payload_export *x)
 }
 
 char *
-payload_health(int writable, const char *sender_at, double sender_age)
+payload_health(int writable, int standbys, int synchronous,
+    const char *sender_at, double sender_age)
 {
 	struct json_object	*o;
 	char			*out = NULL;
@@ -219,6 +220,9 @@ payload_health(int writable, const char *sender_at, double sender_age)
 	    !(sender_at != NULL && sender_at[0] != '\0' ?
 	    pj_add_int(o, "sender_seconds_ago", (int64_t)sender_age) :
 	    pj_add_null(o, "sender_seconds_ago")))
+		goto out;
+	if (standbys >= 0 && (!pj_add_int(o, "store_standbys", standbys) ||
+	    !pj_add_int(o, "store_synchronous_standbys", synchronous)))
 		goto out;
 	out = pj_text(o);
 out:

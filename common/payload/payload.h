@@ -85,13 +85,15 @@ char	*payload_webhook_summary(const struct payload_summary *);
 /*
  * What GET /health answers: {"status": "ok"|"unavailable", "store":
  * "writable"|"unavailable", "sender_last_run": UTC time or null,
- * "sender_seconds_ago": whole seconds or null}. sender_at is when the
- * sender last ran, sender_age how long ago in seconds; sender_at NULL or
- * "" (never recorded): nulls. Returns malloc'd JSON, NULL when out of
- * memory.
+ * "sender_seconds_ago": whole seconds or null, and for a store on a
+ * server "store_standbys" and "store_synchronous_standbys": counts}.
+ * sender_at is when the sender last ran, sender_age how long ago in
+ * seconds; sender_at NULL or "" (never recorded): nulls. standbys below 0
+ * (a file, or not known): neither standby field. Returns malloc'd JSON,
+ * NULL when out of memory.
  */
-char	*payload_health(int writable, const char *sender_at,
-	    double sender_age);
+char	*payload_health(int writable, int standbys, int synchronous,
+	    const char *sender_at, double sender_age);
 
 /*
  * A session exported as JSON, built message by message:

@@ -368,11 +368,15 @@ note_lost(struct pg_db *db, const PGresult *r)
 	 * starts. A failure without a SQLSTATE is libpq's own, about the
 	 * connection ("server closed the connection unexpectedly"), which
 	 * does not always leave the connection marked bad: a new session
-	 * settles it.
+	 * settles it. 25006, a write refused as read-only, says the session
+	 * is on a server that is no longer the primary (demoted, or made
+	 * read-only by a failover in progress): a new session, which a URI
+	 * with target_session_attrs=read-write takes to the primary.
 	 */
 	if (pq.PQstatus(db->conn) == CONNECTION_BAD ||
 	    (failed && state == NULL) || (state != NULL &&
-	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0)))
+	    (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
+	    strcmp(state, "25006") == 0)))
 		db->lost = 1;
 	return db->lost;
 }

@@ -377,6 +377,20 @@ const struct db_override pg_sql[] = {
 	/* One sender at a time: the transaction's advisory lock, class 'IBC1'. */
 	{ DB_SLOT_MAINT, { "STMT_TURN_TAKE", "SELECT 1 WHERE"
 	    " pg_try_advisory_xact_lock(1229079345, ?1::integer)" } },
+	/*
+	 * The primary's standbys: those streaming, and those of them its
+	 * commits wait for (synchronous_standby_names names them; 'sync' or
+	 * 'quorum'). A role without pg_read_all_stats sees the rows but not
+	 * their state: such a row counts as streaming, and as synchronous
+	 * while synchronous_standby_names is set (pg_auto_failover empties it
+	 * when its standby is gone).
+	 */
+	{ DB_SLOT_MAINT, { "STMT_REPLICATION", "SELECT (SELECT COUNT(*) FROM"
+	    " pg_stat_replication WHERE state IS NULL OR state = 'streaming')"
+	    "::integer, CASE WHEN current_setting('synchronous_standby_names')"
+	    " = '' THEN 0 ELSE (SELECT COUNT(*) FROM pg_stat_replication"
+	    " WHERE (state IS NULL OR state = 'streaming') AND (sync_state IS"
+	    " NULL OR sync_state IN ('sync', 'quorum')))::integer END" } },
 	{ DB_SLOT_MAINT, { "STMT_RETAIN_LOG_SCAN", "SELECT id,"
 	    " (at < ?2::text)::integer FROM logs WHERE id > ?1"
 	    " ORDER BY id LIMIT ?3" } },

@@ -688,6 +688,18 @@ int	 store_heartbeat_get(struct store *, const char *name,
 	    struct store_heartbeat *hb);
 
 /*
+ * The standbys of a store on a server, as its primary sees them: how many
+ * stream from it, and how many of those its commits wait for
+ * (synchronous). Read for /health and the metrics, never per request.
+ */
+struct store_replication {
+	int	 standbys;
+	int	 synchronous;
+};
+/* > 0 with *out, 0 not applicable (a file: no standby), < 0 error. */
+int	 store_replication(struct store *, struct store_replication *out);
+
+/*
  * Adds n requests that program answered on route with status to their
  * cumulative count (request_counts). > 0 done, < 0 error.
  */

@@ -39,6 +39,7 @@ enum maint_stmt {
 	STMT_RETAIN_LOG_SCAN,
 	STMT_RETAIN_LOG_DEL,
 	STMT_TURN_TAKE,
+	STMT_REPLICATION,
 	MAINT__MAX
 };
 
@@ -88,6 +89,12 @@ static const struct db_sql maint_stmt[MAINT__MAX] = {
 	 * an advisory lock.
 	 */
 	DB_SQL(STMT_TURN_TAKE, "SELECT 1 WHERE ?1 > 0"),
+	/*
+	 * The standbys of a store on a server (standbys streaming, of them
+	 * synchronous): a file has none, so SQLite's text gives no row.
+	 * PostgreSQL's reads pg_stat_replication.
+	 */
+	DB_SQL(STMT_REPLICATION, "SELECT 0, 0 WHERE 0"),
 };
 
 const struct db_table maint_sql = { DB_SLOT_MAINT, MAINT__MAX, maint_stmt };
@@ -111,6 +118,22 @@ store_heartbeat_get(struct store *st, const char *name,
 		db_copy(s, 0, hb->at, sizeof(hb->at));
 		hb->age_s = db_double(s, 1);
 		hb->unix_s = db_double(s, 2);
+	}
+	db_reset(s);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
+}
+
+int
+store_replication(struct store *st, struct store_replication *out)
+{
+	struct db_stmt	*s;
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = db_run(st->db, &maint_sql, STMT_REPLICATION, &s, "");
+	if (rc == DB_ROW) {
+		out->standbys = db_int(s, 0);
+		out->synchronous = db_int(s, 1);
 	}
 	db_reset(s);
 	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;

@@ -28,11 +28,16 @@ main(void)
 		    "{\"error\":\"\\u003cscript\\u003e\\\"x\\\"\"}",
 		    "error: < and > escaped" },
 		{ payload_error_body(NULL), "{\"error\":\"\"}", "error: NULL" },
-		{ payload_health(1, "2026-01-02 03:04:05", 7.9),
+		{ payload_health(1, -1, 0, "2026-01-02 03:04:05", 7.9),
 		    "{\"status\":\"ok\",\"store\":\"writable\",\"sender_last_run\":"
 		    "\"2026-01-02 03:04:05\",\"sender_seconds_ago\":7}",
 		    "health: sender known" },
-		{ payload_health(0, NULL, 0),
+		{ payload_health(1, 1, 0, NULL, 0),
+		    "{\"status\":\"ok\",\"store\":\"writable\","
+		    "\"sender_last_run\":null,\"sender_seconds_ago\":null,"
+		    "\"store_standbys\":1,\"store_synchronous_standbys\":0}",
+		    "health: a server with an asynchronous standby" },
+		{ payload_health(0, -1, 0, NULL, 0),
 		    "{\"status\":\"unavailable\",\"store\":\"unavailable\","
 		    "\"sender_last_run\":null,\"sender_seconds_ago\":null}",
 		    "health: never ran" },
