@@ -11,6 +11,7 @@
 struct store {
 	struct db	*db;
 	int		 full;		/* IBCHANNEL_SYNC=full */
+	int		 server;	/* PostgreSQL: some steps are one statement there */
 };
 
 /* Fills buf with n (at most 32) random bytes as lowercase hex (2n + 1 bytes). > 0, < 0 error (logged). */
