@@ -37,6 +37,7 @@ DECLARE
 	    p_idle::interval, 'YYYY-MM-DD HH24:MI:SS.MS');
 	open_found boolean;
 	stale boolean;
+	ai boolean;
 BEGIN
 	o_message := 0;
 	o_queued := -1;
@@ -59,7 +60,8 @@ BEGIN
 	    AND closed_at IS NULL;
 	open_found := FOUND;
 	IF open_found AND NOT stale THEN
-		UPDATE sessions SET last_at = now_text WHERE id = o_session;
+		UPDATE sessions SET last_at = now_text WHERE id = o_session
+		    RETURNING responsible = 'ai' INTO ai;
 	ELSE
 		IF open_found THEN
 			UPDATE sessions SET closed_at = now_text
@@ -67,7 +69,7 @@ BEGIN
 		END IF;
 		INSERT INTO sessions (connection_id, contact_id, agent_id)
 		    VALUES (p_conn, o_contact, NULLIF(p_agent, 0))
-		    RETURNING id INTO o_session;
+		    RETURNING id, responsible = 'ai' INTO o_session, ai;
 	END IF;
 
 	INSERT INTO messages (uid, connection_id, session_id, contact_id,
@@ -86,8 +88,7 @@ BEGIN
 		RETURN;
 	END IF;
 	o_queued := 0;
-	IF o_opted_out = 0 AND EXISTS (SELECT 1 FROM sessions
-	    WHERE id = o_session AND responsible = 'ai') THEN
+	IF o_opted_out = 0 AND ai THEN
 		INSERT INTO agent_queue (message_id, session_id, agent_id)
 		    VALUES (o_message, o_session, p_queue_agent)
 		    ON CONFLICT DO NOTHING;
