@@ -101,7 +101,7 @@ def pg_branch():
     # check: sound, also in a session that cannot write (a read-only role's
     # case: PostgreSQL's read-only store).
     p = cli_in("check")
-    env.check(p.returncode == 0 and p.stdout == "schema version 17\nintegrity ok\n",
+    env.check(p.returncode == 0 and p.stdout == "schema version 20\nintegrity ok\n",
               "check: schema version and ok", p.stdout + p.stderr)
     p = cli_in("check", extra={"PGOPTIONS": "-c default_transaction_read_only=on"})
     env.check(p.returncode == 0 and "integrity ok" in p.stdout,
