@@ -99,3 +99,5 @@ $$;
 COMMENT ON FUNCTION inbound_mo(text, text, text, bigint, text, text, text,
     text, text, text, double precision, text, bigint, bigint) IS
     'Stores one inbound message in one statement (sql/pg/020-inbound-one.sql says how).';
+
+UPDATE schema_version SET version = 20;
