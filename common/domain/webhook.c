@@ -116,7 +116,7 @@ inbound_one(struct store *st, const struct store_connection *c,
 	struct store_inbound_done	 d;
 	enum keyword			 kw;
 	int64_t				 contact, session, msg;
-	int				 opted_out, rc;
+	int				 opted_out, classified, rc;
 
 	memset(&in, 0, sizeof(in));
 	in.conn = c->id;
@@ -129,10 +129,12 @@ inbound_one(struct store *st, const struct store_connection *c,
 	in.price = m->price;
 	in.currency = m->currency[0] != '\0' ? m->currency : NULL;
 	in.sms_count = m->sms_count;
-	kw = keyword_classify(kl, m->text, 0);
+	/* Classified early only where the store can act on it (SQLite's work stays as it was). */
+	classified = store_inbound_queues(st) && c->status == CONN_RUNNING &&
+	    agent_running;
+	kw = classified ? keyword_classify(kl, m->text, 0) : KEYWORD_NONE;
 	if ((rc = store_inbound_store(st, &in, phone, agent, timeout,
-	    kw == KEYWORD_NONE && c->status == CONN_RUNNING && agent_running ?
-	    agent : 0, &d)) <= 0)
+	    classified && kw == KEYWORD_NONE ? agent : 0, &d)) <= 0)
 		return rc;
 	contact = d.contact;
 	session = d.session;
@@ -153,8 +155,8 @@ inbound_one(struct store *st, const struct store_connection *c,
 		return -1;
 
 	/* Keywords come before any agent; opt-in words only for the opted out. */
-	if (opted_out)
-		kw = keyword_classify(kl, m->text, 1);
+	if (!classified || opted_out)
+		kw = keyword_classify(kl, m->text, opted_out);
 	if (kw == KEYWORD_STOP || kw == KEYWORD_START) {
 		if (store_contact_set_opt_out(st, contact,
 		    kw == KEYWORD_STOP) < 0 ||

@@ -329,6 +329,8 @@ struct store_inbound_done {
 int	 store_inbound_store(struct store *, struct store_inbound *in,
 	    const char *phone, int64_t agent, long timeout_minutes,
 	    int64_t queue_agent, struct store_inbound_done *d);
+/* Whether store_inbound_store can queue for the agent in the same call (PostgreSQL): 1 yes, 0 no. */
+int	 store_inbound_queues(const struct store *);
 
 struct store_outbound {
 	const char	*conn;

@@ -307,6 +307,12 @@ store_message_insert_inbound(struct store *st, const struct store_inbound *in,
 }
 
 int
+store_inbound_queues(const struct store *st)
+{
+	return st->server;
+}
+
+int
 store_inbound_store(struct store *st, struct store_inbound *in,
     const char *phone, int64_t agent, long timeout_minutes,
     int64_t queue_agent, struct store_inbound_done *d)
