@@ -469,7 +469,7 @@ store_inbound_agent(struct store *st, const char *conn, int64_t *agent,
 {
 	struct db_stmt	*s;
 	int		 rc;
-
+	/* On PostgreSQL kept for the data version (struct store says why). */
 	unsigned int	 v = st->server ? db_data_version(st->db) : 0;
 
 	if (v != 0 && st->inbound_agent.version == v &&
