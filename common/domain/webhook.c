@@ -100,27 +100,26 @@ keyword_reply(struct store *st, const struct store_connection *c,
 	return outbound_queue(st, &o, &id, uid);
 }
 
-/* Stores one good MO item. > 0 stored, 0 duplicate, < 0 store error. */
+/*
+ * Stores one good MO item. > 0 stored, 0 duplicate, < 0 store error. The
+ * store may queue it for the agent in the same call (on PostgreSQL, one
+ * round trip for it all) when only the contact's opt-out and the
+ * session's responsible are left to decide: no keyword for a contact not
+ * opted out, a RUNNING connection, an inbound agent that runs.
+ */
 static int
 inbound_one(struct store *st, const struct store_connection *c,
     const struct wh_mo *m, const char *phone, long timeout, int64_t agent,
     int agent_running, const struct keyword_lists *kl)
 {
-	struct store_inbound	 in;
-	enum keyword		 kw;
-	int64_t			 contact, session, msg;
-	int			 opted_out, opened, rc;
+	struct store_inbound		 in;
+	struct store_inbound_done	 d;
+	enum keyword			 kw;
+	int64_t				 contact, session, msg;
+	int				 opted_out, classified, rc;
 
-	if ((rc = store_inbound_seen(st, c->id, m->message_id)) != 0)
-		return rc > 0 ? 0 : -1;
-	if (store_contact_get(st, phone, &contact, &opted_out) < 0 ||
-	    store_session_open(st, c->id, contact, agent, timeout, &session,
-	    &opened) < 0)
-		return -1;
 	memset(&in, 0, sizeof(in));
 	in.conn = c->id;
-	in.session = session;
-	in.contact = contact;
 	in.infobip_id = m->message_id;
 	in.from = m->from;
 	in.to = m->to;
@@ -130,8 +129,17 @@ inbound_one(struct store *st, const struct store_connection *c,
 	in.price = m->price;
 	in.currency = m->currency[0] != '\0' ? m->currency : NULL;
 	in.sms_count = m->sms_count;
-	if ((rc = store_message_insert_inbound(st, &in, &msg)) <= 0)
+	/* Classified early only where the store can act on it (SQLite's work stays as it was). */
+	classified = store_inbound_queues(st) && c->status == CONN_RUNNING &&
+	    agent_running;
+	kw = classified ? keyword_classify(kl, m->text, 0) : KEYWORD_NONE;
+	if ((rc = store_inbound_store(st, &in, phone, agent, timeout,
+	    classified && kw == KEYWORD_NONE ? agent : 0, &d)) <= 0)
 		return rc;
+	contact = d.contact;
+	session = d.session;
+	msg = d.msg;
+	opted_out = d.opted_out;
 	if ((m->text_repaired & WH_TEXT_BAD_UTF8) && store_log(st, c->id,
 	    "warn", "inbound", "message %s from %s had invalid UTF-8, stored"
 	    " with U+FFFD in its place", m->message_id, phone) < 0)
@@ -147,7 +155,8 @@ inbound_one(struct store *st, const struct store_connection *c,
 		return -1;
 
 	/* Keywords come before any agent; opt-in words only for the opted out. */
-	kw = keyword_classify(kl, m->text, opted_out);
+	if (!classified || opted_out)
+		kw = keyword_classify(kl, m->text, opted_out);
 	if (kw == KEYWORD_STOP || kw == KEYWORD_START) {
 		if (store_contact_set_opt_out(st, contact,
 		    kw == KEYWORD_STOP) < 0 ||
@@ -181,6 +190,8 @@ inbound_one(struct store *st, const struct store_connection *c,
 		return store_log_counted(st, c->id, "warn", "not_answered",
 		    "agent stopped", "message from %s stored, not answered: the"
 		    " inbound agent is not running", phone) < 0 ? -1 : 1;
+	if (d.queued >= 0)
+		return 1;	/* the store decided, and queued when it was the AI's */
 	if ((rc = store_session_is_ai(st, session)) < 0)
 		return -1;
 	if (rc == 0)

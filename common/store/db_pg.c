@@ -1413,13 +1413,52 @@ pg_begin(struct db *kit, enum db_begin_mode mode)
 
 static void	 pg_rollback(struct db *);
 
-/* COMMIT; one that fails, or that the server turned into a rollback, is an error. */
+/*
+ * After the commit of a transaction that read the data version at its
+ * start (snapshot db->snap) and wrote as transaction xid: whether the
+ * snapshot now (after) is that one with this transaction's commit alone
+ * (xid was the next to be assigned, and no other transaction began to
+ * write or ended since), and if so it becomes the one the count last moved
+ * at. The writer's own commits then keep the version, and what it caches
+ * under it (settings, connections) lives across its groups, as it does on
+ * SQLite, whose data version moves for other connections' commits only.
+ * Anything else (another writer, a savepoint's subtransaction, which takes
+ * an id of its own) leaves it, and the version moves at the next read.
+ */
+static void
+snap_after_commit(struct pg_db *db, const char *xid, const char *after)
+{
+	unsigned long long	 xmin, xmax, x;
+	char			 want[sizeof(db->snap)];
+	const char		*xip;
+	char			*end;
+	int			 n;
+
+	if (sscanf(db->snap, "%llu:%llu:%n", &xmin, &xmax, &n) != 2)
+		return;
+	xip = db->snap + n;
+	x = strtoull(xid, &end, 10);
+	if (*xid == '\0' || *end != '\0' || x != xmax)
+		return;
+	n = snprintf(want, sizeof(want), "%llu:%llu:%s", *xip == '\0' ?
+	    x + 1 : xmin, x + 1, xip);
+	if (n < 0 || (size_t)n >= sizeof(want) || strcmp(want, after) != 0)
+		return;
+	memcpy(db->snap, want, (size_t)n + 1);
+}
+
+/*
+ * COMMIT; one that fails, or that the server turned into a rollback, is
+ * an error. When the transaction read the data version, its id and the
+ * snapshot after the commit ride along (snap_after_commit).
+ */
 static int
 pg_commit(struct db *kit)
 {
 	struct pg_db	*db = pg(kit);
+	struct pipe	 p;
 	PGresult	*r;
-	int		 ok;
+	int		 ok, xid = -1, at, snap = -1;
 
 	if (db->lost) {
 		say_failed(db, "COMMIT");
@@ -1432,7 +1471,18 @@ pg_commit(struct db *kit)
 		db->tx_version = 0;
 		return 1;
 	}
-	r = pq.PQexec(db->conn, "COMMIT");
+	memset(&p, 0, sizeof(p));
+	if (db->tx_version != 0)
+		xid = pipe_add(&p, "SELECT pg_current_xact_id_if_assigned()::text");
+	at = pipe_add(&p, "COMMIT");
+	if (db->tx_version != 0)
+		snap = pipe_add(&p, "SELECT pg_current_snapshot()::text");
+	if (pipe_run(db, NULL, &p) < 0)
+		r = NULL;
+	else if (xid >= 0 && !res_ok(p.res[xid]))
+		r = p.res[xid];		/* then the COMMIT did not run */
+	else
+		r = p.res[at];
 	ok = r != NULL && pq.PQresultStatus(r) == PGRES_COMMAND_OK &&
 	    strcmp(pq.PQcmdStatus(r), "COMMIT") == 0;
 	if (!ok) {
@@ -1442,8 +1492,12 @@ pg_commit(struct db *kit)
 		    pq.PQresultErrorMessage(r));
 		note_lost(db, r);
 		say_failed(db, "COMMIT");
-	}
-	pq.PQclear(r);
+	} else if (xid >= 0 && res_ok(p.res[xid]) && res_ok(p.res[snap]) &&
+	    pq.PQntuples(p.res[xid]) == 1 && pq.PQntuples(p.res[snap]) == 1 &&
+	    !pq.PQgetisnull(p.res[xid], 0, 0))
+		snap_after_commit(db, pq.PQgetvalue(p.res[xid], 0, 0),
+		    pq.PQgetvalue(p.res[snap], 0, 0));
+	pipe_clear(&p);
 	if (!ok) {
 		pg_rollback(kit);
 		return -1;

@@ -209,6 +209,10 @@ const struct db_override pg_sql[] = {
 	    " VALUES (?, ?, NULLIF(?::bigint, 0), NULLIF(?::bigint, 0), 'in',"
 	    " 'customer', ?, ?, ?, ?, 'received', ?, ?, ?, ?)"
 	    " ON CONFLICT DO NOTHING" } },
+	/* One inbound message in one round trip: sql/pg/020-inbound-one.sql. */
+	{ DB_SLOT_MSG, { "STMT_INBOUND_ONE", "SELECT o_message, o_contact,"
+	    " o_opted_out, o_session, o_queued FROM inbound_mo(?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)" } },
 	{ DB_SLOT_MSG, { "STMT_MSG_OUT", "INSERT INTO messages (uid, connection_id,"
 	    " session_id, contact_id, direction, author, sender, recipient, text,"
 	    " status, status_description) VALUES (?, ?, NULLIF(?::bigint, 0),"

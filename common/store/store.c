@@ -226,6 +226,7 @@ store_open(const char *path, enum store_open_mode mode, struct store **out)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return -1;
 	st->full = sync_mode(&why) != 2;
+	st->server = db_on_server(path);
 	if (db_open(path, modes[mode], st->full, &st->db) < 0) {
 		store_close(st);
 		return -1;

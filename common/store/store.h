@@ -317,6 +317,33 @@ int	 store_inbound_seen(struct store *, const char *conn, const char *infobip_id
  */
 int	 store_message_insert_inbound(struct store *, const struct store_inbound *, int64_t *id);
 
+/* What store_inbound_store did with one inbound message. */
+struct store_inbound_done {
+	int64_t		 msg;		/* the message's id (when stored) */
+	int64_t		 contact;
+	int		 opted_out;	/* the contact's, before this message */
+	int64_t		 session;
+	int		 queued;	/* 1 queued for the agent, 0 not (opted out, an operator's session), -1 not asked */
+};
+/*
+ * Stores inbound message in (its session and contact are filled in) from
+ * phone (normalised): nothing when the connection already has its Infobip
+ * id; else the contact (added when new), its open session (touched, or a
+ * new one for agent, 0 none, when there is none or it has been idle for
+ * more than timeout_minutes), then the message. On PostgreSQL one
+ * statement does it all, and, when queue_agent is not 0, also queues the
+ * message for that agent if the contact has not opted out and the AI
+ * answers the session (d->queued 1 or 0); SQLite runs each step on its
+ * own (store_inbound_seen, store_contact_get, store_session_open,
+ * store_message_insert_inbound) and never queues (d->queued -1: the
+ * caller does). > 0 stored, 0 duplicate, < 0 error (logged).
+ */
+int	 store_inbound_store(struct store *, struct store_inbound *in,
+	    const char *phone, int64_t agent, long timeout_minutes,
+	    int64_t queue_agent, struct store_inbound_done *d);
+/* Whether store_inbound_store can queue for the agent in the same call (PostgreSQL): 1 yes, 0 no. */
+int	 store_inbound_queues(const struct store *);
+
 struct store_outbound {
 	const char	*conn;
 	int64_t		 session;	/* 0 for none */

@@ -480,15 +480,37 @@ store_inbound_agent(struct store *st, const char *conn, int64_t *agent,
 {
 	struct db_stmt	*s;
 	int		 rc;
+	/* On PostgreSQL kept for the data version (struct store says why). */
+	unsigned int	 v = st->server ? db_data_version(st->db) : 0;
 
+	if (v != 0 && st->inbound_agent.version == v &&
+	    strcmp(st->inbound_agent.conn, conn) == 0) {
+		*agent = st->inbound_agent.agent;
+		*running = st->inbound_agent.running;
+		return st->inbound_agent.rc;
+	}
+	st->inbound_agent.version = 0;
 	if ((rc = db_run(st->db, &conn_sql, STMT_INBOUND_AGENT, &s, "s", conn)) < 0)
 		return -1;
-	if (rc != DB_ROW)
-		return 0;
-	*agent = db_int64(s, 0);
-	*running = db_int(s, 1);
-	db_reset(s);
-	return 1;
+	if (rc != DB_ROW) {
+		*agent = 0;
+		*running = 0;
+		rc = 0;
+	} else {
+		*agent = db_int64(s, 0);
+		*running = db_int(s, 1);
+		db_reset(s);
+		rc = 1;
+	}
+	if (v != 0 && strlen(conn) < sizeof(st->inbound_agent.conn)) {
+		st->inbound_agent.version = v;
+		snprintf(st->inbound_agent.conn, sizeof(st->inbound_agent.conn),
+		    "%s", conn);
+		st->inbound_agent.rc = rc;
+		st->inbound_agent.agent = *agent;
+		st->inbound_agent.running = *running;
+	}
+	return rc;
 }
 
 int

@@ -56,6 +56,7 @@ enum msg_stmt {
 	STMT_HISTORY,
 	STMT_SESSION_DATA,
 	STMT_CONTACT_FIELDS,
+	STMT_INBOUND_ONE,
 	MSG__MAX
 };
 
@@ -167,6 +168,14 @@ static const struct db_sql msg_stmt[MSG__MAX] = {
 	    " email = CASE WHEN ?2 <> '' THEN ?2 ELSE email END,"
 	    " data = CASE WHEN ?3 IS NOT NULL THEN json_patch(data, ?3)"
 	    " ELSE data END WHERE id = ?4"),
+	/*
+	 * PostgreSQL's only (db_pg_sql.c: the function of
+	 * sql/pg/020-inbound-one.sql); SQLite runs the steps one by one
+	 * (store_inbound_store). This text names the parameters the override
+	 * takes, and gives no row should it ever run.
+	 */
+	DB_SQL(STMT_INBOUND_ONE, "SELECT 0, 0, 0, 0, -1 WHERE 0 AND coalesce(?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
 };
 
 const struct db_table msg_sql = { DB_SLOT_MSG, MSG__MAX, msg_stmt };
@@ -295,6 +304,55 @@ store_message_insert_inbound(struct store *st, const struct store_inbound *in,
 		return 0;
 	*id = db_last_id(st->db);
 	return 1;
+}
+
+int
+store_inbound_queues(const struct store *st)
+{
+	return st->server;
+}
+
+int
+store_inbound_store(struct store *st, struct store_inbound *in,
+    const char *phone, int64_t agent, long timeout_minutes,
+    int64_t queue_agent, struct store_inbound_done *d)
+{
+	struct db_stmt	*s;
+	char		 uid[STORE_UID_MAX], idle[32];
+	int		 rc, opened;
+
+	memset(d, 0, sizeof(*d));
+	d->queued = -1;
+	if (!st->server) {
+		if ((rc = store_inbound_seen(st, in->conn, in->infobip_id)) != 0)
+			return rc > 0 ? 0 : -1;
+		if (store_contact_get(st, phone, &in->contact, &d->opted_out) < 0 ||
+		    store_session_open(st, in->conn, in->contact, agent,
+		    timeout_minutes, &in->session, &opened) < 0)
+			return -1;
+		d->contact = in->contact;
+		d->session = in->session;
+		return store_message_insert_inbound(st, in, &d->msg);
+	}
+	if (store_new_uid(uid) < 0)
+		return -1;
+	snprintf(idle, sizeof(idle), "-%ld minutes", timeout_minutes);
+	if ((rc = db_run(st->db, &msg_sql, STMT_INBOUND_ONE, &s,
+	    "sssissssTsDsIi", in->conn, in->infobip_id, phone, agent, idle,
+	    uid, in->from, in->to, in->text, in->text_len, in->received_at,
+	    in->price, in->currency, in->sms_count, queue_agent)) != DB_ROW) {
+		if (rc > 0)
+			log_error("STMT_INBOUND_ONE: no row");
+		db_reset(s);
+		return -1;
+	}
+	d->msg = db_int64(s, 0);
+	d->contact = in->contact = db_int64(s, 1);
+	d->opted_out = db_int(s, 2);
+	d->session = in->session = db_int64(s, 3);
+	d->queued = db_int(s, 4);
+	db_reset(s);
+	return d->msg != 0;
 }
 
 int

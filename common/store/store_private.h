@@ -6,11 +6,25 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "store.h"
 
 /* An open store: its connection and the durability it was opened with. */
 struct store {
 	struct db	*db;
 	int		 full;		/* IBCHANNEL_SYNC=full */
+	int		 server;	/* PostgreSQL: some steps are one statement there */
+	/*
+	 * On PostgreSQL, store_inbound_agent's last answer, kept while the
+	 * data version holds (a read is a round trip there; on SQLite it
+	 * costs next to nothing and is read each time).
+	 */
+	struct {
+		unsigned int	 version;	/* 0: none kept */
+		char		 conn[STORE_ID_LEN + 1];
+		int		 rc;
+		int64_t		 agent;
+		int		 running;
+	}		 inbound_agent;
 };
 
 /* Fills buf with n (at most 32) random bytes as lowercase hex (2n + 1 bytes). > 0, < 0 error (logged). */

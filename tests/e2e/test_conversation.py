@@ -301,4 +301,32 @@ sender_once()
 env.check(status("early-failed-1") == "delivered", "a kept final report corrects failed too")
 env.check(len(log_lines("report", "%early-failed-1%our guess%")) == 1,
           "... and the correction is logged")
+
+# --- An idle session is closed by the contact's next MO, which opens a new one ----------
+def open_sessions(phone):
+    return [sid for (sid,) in env.sql(
+        "SELECT s.id FROM sessions s JOIN contacts c ON c.id = s.contact_id"
+        " WHERE c.phone = ? AND s.closed_at IS NULL ORDER BY s.id", ("+" + phone,))]
+
+
+def session_of(mid):
+    return env.sql1("SELECT session_id FROM messages WHERE infobip_id = ?", (mid,))
+
+
+idle_phone = "4915112350033"
+first = mo("hello", idle_phone)
+fresh = mo("still there?", idle_phone)
+old = open_sessions(idle_phone)
+env.check(len(old) == 1 and session_of(first) == old[0] == session_of(fresh)
+          and queued_for_agent(fresh) == 1,
+          "a session not idle is kept for the next MO, which goes to the agent", repr(old))
+env.sql("UPDATE sessions SET last_at = '2000-01-01 00:00:00.000' WHERE id = ?", ((old[:1] or [0])[0],))
+later = mo("back again", idle_phone)
+new = open_sessions(idle_phone)
+env.check(len(new) == 1 and old != new and session_of(later) == new[0]
+          and env.sql1("SELECT COUNT(*) FROM sessions WHERE id = ? AND closed_at IS NOT NULL",
+                       ((old[:1] or [0])[0],)) == 1
+          and queued_for_agent(later) == 1,
+          "an idle session is closed by the next MO, which opens a new one and goes to the agent",
+          repr((old, new)))
 env.done()

@@ -35,6 +35,8 @@ enum t {
 	T_INS_N,
 	T_N_COUNT,
 	T_SYNC,
+	T_CREATE_F,
+	T_ADD_F,
 	T__MAX
 };
 
@@ -61,6 +63,11 @@ static const struct db_sql t_stmt[T__MAX] = {
 	DB_SQL(T_INS_N, "INSERT INTO kit_n (name) VALUES (?)"),
 	DB_SQL(T_N_COUNT, "SELECT COUNT(*) FROM kit_n WHERE name = ? OR name = ?"),
 	DB_SQL(T_SYNC, "SELECT current_setting('synchronous_commit')"),
+	/* A write that begins with SELECT, so without a savepoint (as inbound_mo). */
+	DB_SQL(T_CREATE_F, "CREATE OR REPLACE FUNCTION kit_add(t text)"
+	    " RETURNS bigint LANGUAGE sql AS"
+	    " 'INSERT INTO kit_n (name) VALUES (t) RETURNING 1'"),
+	DB_SQL(T_ADD_F, "SELECT kit_add(?)"),
 };
 
 static const struct db_table t_sql = { DB_SLOT_FILE, T__MAX, t_stmt };
@@ -99,6 +106,18 @@ insert(struct db *db, const char *s)
 {
 	return db_exec(db, &t_sql, T_INS_T, "NsiId", (int64_t)0, s,
 	    (int64_t)1, 1, 1.0);
+}
+
+/* Inserts s into kit_n through kit_add(), a write the kit sends as a read (no savepoint): > 0 done. */
+static int
+add_f(struct db *db, const char *s)
+{
+	struct db_stmt	*st;
+	int		 rc;
+
+	rc = db_run(db, &t_sql, T_ADD_F, &st, "s", s) == DB_ROW;
+	db_reset(st);
+	return rc;
 }
 
 /* The backend's process id, -1 on error. */
@@ -387,8 +406,9 @@ test_round_trips(struct db *db)
 
 /*
  * The data version: unknown outside a transaction, read once in one
- * (with its BEGIN), moved by a write committed since, here or by another
- * connection, and by nothing else.
+ * (with its BEGIN), moved by a write another connection committed since,
+ * or one of its own behind a savepoint, and by nothing else: its own
+ * commit alone keeps it.
  */
 static void
 test_data_version(struct db *db, const char *uri)
@@ -416,8 +436,21 @@ test_data_version(struct db *db, const char *uri)
 	    (v2 = db_data_version(db)) != v1 && v2 != 0, "moved by the other");
 	CHECK(insert(db, "version-2") > 0 && db_data_version(db) == v2 &&
 	    db_commit(db) > 0, "held for the transaction");
-	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && db_data_version(db) != v2,
-	    "moved by its own write");
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && (v1 = db_data_version(db)) !=
+	    v2, "moved by its own write behind a savepoint (a subtransaction"
+	    " of its own)");
+	CHECK(add_f(db, "version-3a") > 0, "kit_add() prepared");
+	at = sends;
+	CHECK(add_f(db, "version-3") > 0 &&
+	    db_commit(db) > 0 && sends == at + 2, "a write without a savepoint,"
+	    " committed: %ld round trips", sends - at);
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && db_data_version(db) == v1,
+	    "not moved by its own commit alone");
+	CHECK(add_f(db, "version-4") > 0 &&
+	    db_exec(other, &t_sql, T_INS_P, "s", "version-5") > 0 &&
+	    db_commit(db) > 0, "another session writes while it writes");
+	CHECK(db_begin(db, DB_IMMEDIATE) > 0 && (v2 = db_data_version(db)) !=
+	    v1 && v2 != 0, "moved: the other's commit came with its own");
 	CHECK(db_commit(db) > 0, "commit");
 	db_close(other);
 }
@@ -551,7 +584,8 @@ main(int argc, char **argv)
 	CHECK(db_exec(db, &t_sql, T_DROP, "") > 0 &&
 	    db_exec(db, &t_sql, T_CREATE_P, "") > 0 &&
 	    db_exec(db, &t_sql, T_CREATE_T, "") > 0 &&
-	    db_exec(db, &t_sql, T_CREATE_N, "") > 0, "stand-in tables");
+	    db_exec(db, &t_sql, T_CREATE_N, "") > 0 &&
+	    db_exec(db, &t_sql, T_CREATE_F, "") > 0, "stand-in tables");
 	test_binds(db);
 	test_refusals(db);
 	test_transactions(db);

@@ -1,0 +1,5 @@
+-- Version 20: nothing changes on SQLite. PostgreSQL gets a function that
+-- stores one inbound message in one statement (sql/pg/020-inbound-one.sql),
+-- where a server's round trips are what its writer pays for; SQLite's
+-- writer runs the same steps one statement at a time in its own process,
+-- where a statement costs no round trip.
