@@ -689,6 +689,8 @@ test_secret_at_rest(struct store *st, const struct store_connection *base)
 		return;
 	snprintf(c.api_key_enc, sizeof(c.api_key_enc), "%s", enc);
 	free(enc);
+	/* Names are unique among live connections (migration 023). */
+	snprintf(c.name, sizeof(c.name), "Key at rest");
 	CHECK(store_connection_add(st, &c) > 0, "connection with real key");
 	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
 	files[1] = wal;
