@@ -121,6 +121,10 @@ const struct setting_def settings_table[SET__MAX + 1] = {
 	ROW(SET_CAMPAIGN_RATE_PER_MINUTE, "campaign_rate_per_minute",
 	    SETTING_INT, "600", 1, 60000,
 	    "messages per minute a campaign sends when it names no rate"),
+	ROW(SET_ADMIN_TIME_ZONE, "admin_time_zone",
+	    SETTING_ZONE, "UTC", 0, 63,
+	    "time zone the admin shows times in, named beside each time"
+	    " (an IANA name such as Europe/Berlin, or UTC)"),
 	[SET__MAX] = { SET__MAX, NULL, SETTING_INT, NULL, 0, 0, NULL },
 };
 

@@ -690,8 +690,14 @@ int
 copy_source_columns(struct copy_source *src, int (*fn)(const char *,
     const char *, void *), void *arg)
 {
-	static const char sql[] = "SELECT m.name, c.name FROM sqlite_master m,"
-	    " pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name"
+	/*
+	 * Plain tables only: the full-text index (a virtual table and its
+	 * shadow tables) is SQLite's own; PostgreSQL rebuilds its index from
+	 * the copied messages.
+	 */
+	static const char sql[] = "SELECT m.name, c.name FROM"
+	    " pragma_table_list m, pragma_table_info(m.name) c WHERE"
+	    " m.schema = 'main' AND m.type = 'table' AND m.name"
 	    " NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, c.cid";
 	sqlite3_stmt	*s = NULL;
 	int		 rc, ret = 1;
