@@ -95,6 +95,7 @@ void	 session_release(struct adm *);
 void	 session_reply(struct adm *);
 void	 session_close(struct adm *);
 void	 session_export(struct adm *);
+void	 session_live(struct adm *);
 void	 dash_show(struct adm *);
 void	 metrics_show(struct adm *);
 void	 user_list(struct adm *);
