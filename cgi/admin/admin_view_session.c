@@ -456,7 +456,10 @@ view_session_live(struct adm *a, const struct store_session_info *si,
 	http_capture_start(a->h);
 	rc = store_admin_messages_after(a->st, si->id, after, MESSAGES_LIVE,
 	    view_session_message, &sp);
-	if ((html = http_capture_take(a->h, &len)) == NULL || rc < 0) {
+	html = http_capture_take(a->h, &len);
+	if (html == NULL && rc >= 0 && sp.rows == 0)
+		html = strdup("");	/* nothing new: nothing was captured */
+	if (html == NULL || rc < 0) {
 		free(html);
 		http_error(a->h, rc < 0 ? 503 : 500, rc < 0 ?
 		    "store unavailable" : "out of memory");
