@@ -90,9 +90,7 @@ view_sessions_table(struct adm *a, const struct session_filters *sf)
 	field_select(a, "state", "State", states, sf->state, NULL);
 	date_field(a, "from", "Last message from", sf->from);
 	date_field(a, "to", "to", sf->to);
-	out_html(a, "<div class=\"field\">");
 	field_switch(a, "waiting", "Waiting for an operator", sf->waiting);
-	out_html(a, "</div>");
 	button_submit(a, "Filter", NULL);
 	out_html(a, "</form>\n<div class=\"table-wrap\"><table class=\"list"
 	    " stack-sm\" id=\"sessions\"><thead><tr>"
