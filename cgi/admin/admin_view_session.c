@@ -168,10 +168,10 @@ view_sessions_close(struct adm *a, const struct session_filters *sf,
 	    "&state=%s&from=%s&to=%s%s", c, k, sf->state, from, to, more);
 	if (sc->lc.rows == limit)
 		link_out(a, "btn ghost", "Older \xe2\x86\x92", "/admin/sessions"
-		    "?conn=%s&contact=%s&state=%s&from=%s&to=%s&cur_at=%s"
-		    "&cur_id=%lld%s", c, k, sf->state, from, to,
+		    "?conn=%s&contact=%s&state=%s&from=%s&to=%s%s&cur_at=%s"
+		    "&cur_id=%lld", c, k, sf->state, from, to, more,
 		    url_encode(sc->last_at, at, sizeof(at)),
-		    (long long)sc->last_id, more);
+		    (long long)sc->last_id);
 	out_html(a, "</nav>\n");
 	page_close(a);
 }
