@@ -507,7 +507,7 @@ int
 store_search_words(const char *in, char *out, size_t outsz)
 {
 	const unsigned char	*p = (const unsigned char *)in;
-	size_t			 n = 0, len, words = 0, wlen = 0;
+	size_t			 n = 0, len, words = 0, wlen = 0, start = 0;
 
 	if (outsz == 0)
 		return 0;
@@ -525,10 +525,19 @@ store_search_words(const char *in, char *out, size_t outsz)
 				wlen = STORE_SEARCH_WORD_MAX + 1;
 				goto next;
 			}
-			if (n + len + (wlen == 0 && words > 0) + 1 > outsz)
+			if (n + len + (wlen == 0 && words > 0) + 1 > outsz) {
+				/* No room: the word cut short goes whole. */
+				if (wlen > 0 && --words > 0)
+					n = start - 1;
+				else if (wlen > 0)
+					n = 0;
 				break;
-			if (wlen == 0 && words++ > 0)
-				out[n++] = ' ';
+			}
+			if (wlen == 0) {
+				if (words++ > 0)
+					out[n++] = ' ';
+				start = n;
+			}
 			memcpy(out + n, p, len);
 			n += len;
 			wlen += len;
