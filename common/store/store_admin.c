@@ -460,10 +460,11 @@ store_admin_messages(struct store *st, int64_t session, int64_t before,
     void *arg)
 {
 	struct db_stmt	*r = NULL;
+	int		 rc;
 
-	return message_rows(r, db_run(st->db, &admin_sql, Q_MESSAGES, &r,
-	    "iii", session, before > 0 ? before : INT64_MAX, (int64_t)limit),
-	    fn, arg);
+	rc = db_run(st->db, &admin_sql, Q_MESSAGES, &r, "iii", session,
+	    before > 0 ? before : INT64_MAX, (int64_t)limit);
+	return message_rows(r, rc, fn, arg);
 }
 
 int
@@ -472,10 +473,11 @@ store_admin_messages_after(struct store *st, int64_t session, int64_t after,
     void *arg)
 {
 	struct db_stmt	*r = NULL;
+	int		 rc;
 
-	return message_rows(r, db_run(st->db, &admin_sql, Q_MESSAGES_AFTER,
-	    &r, "iii", session, after > 0 ? after : 0, (int64_t)limit), fn,
-	    arg);
+	rc = db_run(st->db, &admin_sql, Q_MESSAGES_AFTER, &r, "iii", session,
+	    after > 0 ? after : 0, (int64_t)limit);
+	return message_rows(r, rc, fn, arg);
 }
 
 /* Whether the len bytes at p are one well-formed UTF-8 sequence of a character past ASCII. */
