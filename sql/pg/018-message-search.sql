@@ -6,3 +6,4 @@
 -- for the index to serve it. Building it reads every message once.
 CREATE INDEX messages_text_search ON messages USING gin (to_tsvector('simple', text));
 COMMENT ON INDEX messages_text_search IS 'The words of each message (simple configuration: no stemming, no stop words), for the admin''s search of sessions.';
+UPDATE schema_version SET version = 18;
