@@ -16,6 +16,8 @@
 
 #define SESSIONS_PAGE	50
 #define MESSAGES_PAGE	100
+/* Messages a search indexes before it reads, at most (the sender indexes the rest, sender.c). */
+#define SEARCH_CATCH_UP	20000
 
 /* Whether s is a date 'YYYY-MM-DD'. */
 static int
@@ -100,6 +102,7 @@ session_list(struct adm *a)
 	char				 contact[64], phone[PHONE_MAX];
 	char				 q[512], words[STORE_SEARCH_MAX];
 	char				 prefix_in[32], prefix[24], who[256];
+	long				 indexed;
 	int				 rc, none = 0;
 
 	memset(&f, 0, sizeof(f));
@@ -140,6 +143,12 @@ session_list(struct adm *a)
 			return;
 		} else if (rc == 0)
 			none = 1;	/* no such contact: no sessions */
+	}
+	/* A search sees every message: what the sender has not indexed yet goes first. */
+	if (f.words != NULL && store_search_catch_up(a->st, SEARCH_CATCH_UP,
+	    &indexed) < 0) {
+		admin_store_error(a);
+		return;
 	}
 	view_sessions_open(a, &sf);
 	co.a = a;

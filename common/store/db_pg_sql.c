@@ -523,6 +523,10 @@ const struct db_override pg_sql[] = {
 	    " to_tsvector('simple', m.text) @@ to_tsquery('simple', ''''"
 	    " || replace(?11::text, ' ', ''' & ''') || ''':*')) AND"
 	    PG_SESSION_MORE PG_SESSION_WHERE } },
+	/* The GIN index follows every insert: nothing is ever pending. */
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_PENDING", "SELECT 1 WHERE false" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_INDEX", "SELECT 1 WHERE ?1::bigint IS NULL" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_MARK", "SELECT 1 WHERE ?1::bigint IS NULL" } },
 	{ DB_SLOT_ADMIN, { "Q_MESSAGES_AFTER", "SELECT m.id, m.uid,"
 	    " m.created_at, m.direction, m.author, m.status, m.status_name,"
 	    " m.status_description, m.error_description, m.text,"

@@ -33,6 +33,9 @@ enum q {
 	Q_SESSION_INFO,
 	Q_MESSAGES,
 	Q_MESSAGES_AFTER,
+	Q_SEARCH_PENDING,
+	Q_SEARCH_INDEX,
+	Q_SEARCH_MARK,
 	Q_DAYS,
 	Q_QUEUES,
 	Q_CONTACT,
@@ -166,6 +169,15 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 	/* The live page: the messages after the last one it shows. */
 	DB_SQL(Q_MESSAGES_AFTER, MESSAGE_COLS " INDEXED BY messages_session"
 	    " WHERE m.session_id = ?1 AND m.id > ?2 ORDER BY m.id LIMIT ?3"),
+	/* The full-text index catching up past its mark (sql/018), ?1 rows at most. */
+	DB_SQL(Q_SEARCH_PENDING, "SELECT 1 FROM messages WHERE id >"
+	    " (SELECT upto FROM messages_fts_mark) LIMIT 1"),
+	DB_SQL(Q_SEARCH_INDEX, "INSERT INTO messages_fts (rowid, text)"
+	    " SELECT id, text FROM messages WHERE id >"
+	    " (SELECT upto FROM messages_fts_mark) ORDER BY id LIMIT ?1"),
+	DB_SQL(Q_SEARCH_MARK, "UPDATE messages_fts_mark SET upto ="
+	    " COALESCE((SELECT MAX(id) FROM (SELECT id FROM messages"
+	    " WHERE id > upto ORDER BY id LIMIT ?1)), upto)"),
 	DB_SQL(Q_DAYS, "SELECT d.connection_id, COALESCE(k.name, d.connection_id),"
 	    " d.day, d.currency, d.received, d.sent, d.delivered,"
 	    " d.not_delivered, d.spend FROM message_daily d"
@@ -478,6 +490,28 @@ store_admin_messages_after(struct store *st, int64_t session, int64_t after,
 	rc = db_run(st->db, &admin_sql, Q_MESSAGES_AFTER, &r, "iii", session,
 	    after > 0 ? after : 0, (int64_t)limit);
 	return message_rows(r, rc, fn, arg);
+}
+
+int
+store_search_catch_up(struct store *st, long limit, long *indexed)
+{
+	int64_t	 n = 0;
+	int	 rc;
+
+	*indexed = 0;
+	/* Read first, without the write lock: most turns find nothing. */
+	if ((rc = db_exists(st->db, &admin_sql, Q_SEARCH_PENDING, "")) <= 0)
+		return rc;
+	if (store_begin(st) < 0)
+		return -1;
+	if (db_exec_count(st->db, &admin_sql, Q_SEARCH_INDEX, &n, "i",
+	    (int64_t)limit) < 0 || db_exec(st->db, &admin_sql, Q_SEARCH_MARK,
+	    "i", (int64_t)limit) < 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	*indexed = (long)n;
+	return 1;
 }
 
 /* Whether the len bytes at p are one well-formed UTF-8 sequence of a character past ASCII. */

@@ -95,6 +95,13 @@ int	 store_admin_sessions(struct store *, const struct store_session_filter *,
  * them into out separated by single spaces. 1 with words, 0 with none
  * ("" in out).
  */
+/*
+ * Indexes up to limit messages stored since the full-text index's mark
+ * (SQLite: new messages are not indexed as they are stored, sql/018;
+ * PostgreSQL's index follows every insert, so there it does nothing).
+ * > 0 with *indexed rows, 0 nothing pending, < 0 error.
+ */
+int	 store_search_catch_up(struct store *, long limit, long *indexed);
 #define STORE_SEARCH_WORDS_MAX	8
 #define STORE_SEARCH_WORD_MAX	64
 #define STORE_SEARCH_MAX	(STORE_SEARCH_WORDS_MAX * (STORE_SEARCH_WORD_MAX + 1))

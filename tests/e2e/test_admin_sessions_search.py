@@ -260,6 +260,36 @@ env.check(agent_calls() == 1, "the agent was called once", agent_calls())
 env.check(env.sql1("SELECT COUNT(*) FROM logs WHERE text LIKE '%dropped: an operator took%'") == 1,
           "the agent's answer was dropped and logged")
 
+# --- SQLite: new messages reach the index through the sender or a search ---------------
+if env.engine == "sqlite":
+    def mark():
+        return env.sql1("SELECT upto FROM messages_fts_mark")
+
+    def newest():
+        return env.sql1("SELECT MAX(id) FROM messages")
+
+    mo(cid, "4916600000009", "zebra crossing")
+    env.check(mark() < newest(), "a new message is not indexed as it is stored", (mark(), newest()))
+    got, _ = listed({"q": "zebra"})
+    env.check(got == [sid_of("4916600000009")] and mark() == newest(),
+              "a search indexes what is pending before it reads", got)
+    mo(cid, "4916600000010", "giraffe neck")
+    env.check(mark() < newest(), "the next one waits again")
+    env.cli("sender", "--once", check=False)
+    env.check(mark() == newest(), "the sender indexes new messages", (mark(), newest()))
+    got, _ = listed({"q": "giraffe"})
+    env.check(got == [sid_of("4916600000010")], "and the search finds them", got)
+    before = env.sql1("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'giraffe'")
+    env.sql("DELETE FROM messages WHERE text = 'giraffe neck'")
+    env.check(before == 1 and env.sql1("SELECT COUNT(*) FROM messages_fts WHERE messages_fts"
+                                       " MATCH 'giraffe'") == 0, "a removed message leaves the index")
+    ok = True
+    try:
+        env.sql("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")
+    except Exception as e:  # noqa: BLE001 - the check's own error is the failure
+        ok = str(e)
+    env.check(ok is True, "the index passes FTS5's integrity check", ok)
+
 # --- 7. times name their zone -------------------------------------------------------------
 page = get("ann", "/admin/sessions/%d" % A).text
 times = re.findall(r'<time datetime="[^"]*" title="[^"]*">([^<]*)</time>', page)

@@ -146,8 +146,8 @@ class Cluster:
 # shadow tables and the triggers that keep it; PostgreSQL's GIN index.
 ENGINE_OWN = {
     "sqlite": {"tables": {"messages_fts", "messages_fts_config", "messages_fts_data",
-                          "messages_fts_docsize", "messages_fts_idx"},
-               "triggers": {"messages_fts_insert", "messages_fts_delete", "messages_fts_update"}},
+                          "messages_fts_docsize", "messages_fts_idx", "messages_fts_mark"},
+               "triggers": {"messages_fts_delete", "messages_fts_update"}},
     "postgresql": {"indexes": {"messages_text_search"}},
 }
 
