@@ -521,7 +521,8 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_ADMIN, { "Q_SESSIONS_SEARCH", PG_SESSION_COLS PG_SESSION_JOIN
 	    "s.id IN (SELECT m.session_id FROM messages m WHERE"
 	    " to_tsvector('simple', m.text) @@ to_tsquery('simple', ''''"
-	    " || replace(?11::text, ' ', ''' & ''') || ''':*')) AND"
+	    " || replace(?11::text, ' ', ''' & ''') || ''':*')"
+	    " ORDER BY m.id DESC LIMIT 10000) AND"
 	    PG_SESSION_MORE PG_SESSION_WHERE } },
 	/* The GIN index follows every insert: nothing is ever pending. */
 	{ DB_SLOT_ADMIN, { "Q_SEARCH_PENDING", "SELECT 1 WHERE false" } },

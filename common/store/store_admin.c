@@ -88,6 +88,11 @@ enum q {
  * each word a quoted string token, the last a prefix, all in one message.
  * Without a leading index these read in the list's order and filter.
  */
+/*
+ * A search looks at the newest this many matching messages: a word in
+ * every message would otherwise sort every session (seconds at 100,000).
+ */
+#define SEARCH_NEWEST "10000"
 #define SESSION_FIND_COLS "SELECT s.id, s.connection_id, k.name, c.phone," \
 	" COALESCE(a.name, ''), s.responsible, s.started_at, s.last_at," \
 	" s.closed_at IS NULL, s.channel_type, COALESCE((SELECT m.text" \
@@ -149,7 +154,8 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 	DB_SQL(Q_SESSIONS_SEARCH, SESSION_FIND_COLS SESSION_JOIN
 	    "s.id IN (SELECT m.session_id FROM messages m WHERE m.id IN"
 	    " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH"
-	    " '\"' || replace(?11, ' ', '\" \"') || '\"*')) AND" SESSION_MORE
+	    " '\"' || replace(?11, ' ', '\" \"') || '\"*'"
+	    " ORDER BY rowid DESC LIMIT " SEARCH_NEWEST ")) AND" SESSION_MORE
 	    SESSION_WHERE),
 	DB_SQL(Q_SESSION_INFO, "SELECT s.id, s.connection_id, k.name, k.sender,"
 	    " s.contact_id, c.phone, c.name, c.email, c.opted_out,"
