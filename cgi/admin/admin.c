@@ -65,6 +65,7 @@ static const struct route {
 	{ "GET", "/admin/sessions", session_list, OPS_READ },
 	{ "GET", "/admin/sessions/{n}", session_show, OPS_READ },
 	{ "GET", "/admin/sessions/{n}/export", session_export, OPS_READ },
+	{ "GET", "/admin/sessions/{n}/live", session_live, OPS_READ },
 	{ "POST", "/admin/sessions/{n}/takeover", session_takeover,
 	    OPS_SESSIONS },
 	{ "POST", "/admin/sessions/{n}/release", session_release,

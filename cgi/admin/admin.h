@@ -32,6 +32,7 @@ struct adm {
 	FILE		*upload;	/* a multipart form's file (admin_upload.c), NULL none */
 	uint64_t	 upload_size;
 	char		 upload_name[256];	/* its name as the browser gave it */
+	char		 tz[64];	/* the zone times are shown in, "" until read (admin_html.c) */
 };
 
 /*
@@ -94,6 +95,7 @@ void	 session_release(struct adm *);
 void	 session_reply(struct adm *);
 void	 session_close(struct adm *);
 void	 session_export(struct adm *);
+void	 session_live(struct adm *);
 void	 dash_show(struct adm *);
 void	 metrics_show(struct adm *);
 void	 user_list(struct adm *);

@@ -2,10 +2,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "admin.h"
 #include "admin_view.h"
+#include "campaign.h"
 #include "http.h"
+#include "settings.h"
 
 /* The navigation: section, label, link. */
 static const struct {
@@ -100,23 +103,59 @@ out_attrf(struct adm *a, const char *fmt, va_list ap)
 	http_html_attr(a->h, buf);
 }
 
+/*
+ * The zone the admin shows times in (the admin_time_zone setting), read
+ * once per request; UTC when unset, unreadable or no longer a zone.
+ */
+static const char *
+admin_zone(struct adm *a)
+{
+	if (a->tz[0] != '\0')
+		return a->tz;
+	if (a->st == NULL || settings_get(a->st, SET_ADMIN_TIME_ZONE, a->tz,
+	    sizeof(a->tz)) <= 0 || !campaign_tz_valid(a->tz))
+		snprintf(a->tz, sizeof(a->tz), "UTC");
+	return a->tz;
+}
+
 void
 out_time(struct adm *a, const char *at)
 {
-	char	 shown[20];
+	const char	*zone = admin_zone(a);
+	struct tm	 tm;
+	time_t		 t;
+	char		 shown[96];
 
 	if (at == NULL || *at == '\0') {
 		out_html(a, "\xe2\x80\x94");	/* an em dash */
 		return;
 	}
-	/* "2026-11-29 20:53:01.123" to the second; the title has it all, UTC. */
-	snprintf(shown, sizeof(shown), "%s", at);
+	/*
+	 * Stored "2026-11-29 20:53:01.123" (UTC) is shown to the second in
+	 * the admin's zone, named in the text; the title keeps it all, UTC.
+	 */
+	memset(&tm, 0, sizeof(tm));
+	if (strcmp(zone, "UTC") != 0 && sscanf(at, "%4d-%2d-%2d %2d:%2d:%2d",
+	    &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+	    &tm.tm_sec) == 6) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		if ((t = timegm(&tm)) == (time_t)-1 ||
+		    !campaign_localtime(zone, t, &tm) ||
+		    strftime(shown, sizeof(shown), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+			zone = "UTC";
+	} else
+		zone = "UTC";
+	if (strcmp(zone, "UTC") == 0)
+		snprintf(shown, sizeof(shown), "%.19s", at);
 	out_html(a, "<time datetime=\"");
 	http_html_attr(a->h, at);
 	out_html(a, "\" title=\"");
 	http_html_attr(a->h, at);
 	out_html(a, " UTC\">");
 	out_text(a, shown);
+	out_html(a, " ");
+	out_text(a, zone);
 	out_html(a, "</time>");
 }
 

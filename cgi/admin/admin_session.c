@@ -16,6 +16,8 @@
 
 #define SESSIONS_PAGE	50
 #define MESSAGES_PAGE	100
+/* Messages a search indexes before it reads, at most (the sender indexes the rest, sender.c). */
+#define SEARCH_CATCH_UP	20000
 
 /* Whether s is a date 'YYYY-MM-DD'. */
 static int
@@ -40,6 +42,55 @@ is_time(const char *s)
 	    n && s[10] == ' ';
 }
 
+/*
+ * Whether s is a phone prefix ('+' optional, then 1 to 15 digits); writes
+ * it with its '+' into out, as contacts' numbers are stored.
+ */
+static int
+phone_prefix(const char *s, char *out, size_t outsz)
+{
+	size_t	 n;
+
+	if (*s == '+')
+		s++;
+	n = strlen(s);
+	if (n == 0 || n > 15 || strspn(s, "0123456789") != n || outsz < n + 2)
+		return 0;
+	snprintf(out, outsz, "+%s", s);
+	return 1;
+}
+
+/* Reads the filters a search adds to the list (text, phone prefix, waiting, responsible) into f and sf. */
+static void
+session_find_filters(struct adm *a, struct store_session_filter *f,
+    struct session_filters *sf, char *q, size_t qsz, char *words,
+    size_t wordssz, char *phone, char *prefix, size_t prefixsz, char *who,
+    size_t whosz)
+{
+	const char	*why;
+
+	arg_trim(a, "q", q, qsz);
+	sf->q = q;
+	if (store_search_words(q, words, wordssz))
+		f->words = words;
+	arg_trim(a, "phone", phone, 32);
+	sf->phone = phone;
+	if (phone[0] != '\0' && phone_prefix(phone, prefix, prefixsz))
+		f->phone_prefix = prefix;
+	else if (phone[0] != '\0')
+		sf->error = "the phone prefix is not digits with an optional +";
+	arg_trim(a, "who", who, whosz);
+	sf->who = who;
+	if (who[0] != '\0' && (strcmp(who, "ai") == 0 ||
+	    ops_valid_username(who, &why)))
+		f->responsible = who;
+	else if (who[0] != '\0')
+		sf->error = "the one responsible is neither \"ai\" nor a"
+		    " username";
+	sf->waiting = f->waiting = arg(a, "waiting") != NULL &&
+	    strcmp(arg(a, "waiting"), "1") == 0;
+}
+
 void
 session_list(struct adm *a)
 {
@@ -49,6 +100,9 @@ session_list(struct adm *a)
 	struct conn_options		 co;
 	const char			*v, *why;
 	char				 contact[64], phone[PHONE_MAX];
+	char				 q[512], words[STORE_SEARCH_MAX];
+	char				 prefix_in[32], prefix[24], who[256];
+	long				 indexed;
 	int				 rc, none = 0;
 
 	memset(&f, 0, sizeof(f));
@@ -56,6 +110,8 @@ session_list(struct adm *a)
 	f.limit = SESSIONS_PAGE;
 	sf.conn = sf.contact = sf.from = sf.to = "";
 	sf.state = "any";
+	session_find_filters(a, &f, &sf, q, sizeof(q), words, sizeof(words),
+	    prefix_in, prefix, sizeof(prefix), who, sizeof(who));
 	if ((v = arg(a, "conn")) != NULL && store_id_valid(v))
 		f.conn = sf.conn = v;
 	if ((v = arg(a, "state")) != NULL && strcmp(v, "open") == 0) {
@@ -88,6 +144,12 @@ session_list(struct adm *a)
 		} else if (rc == 0)
 			none = 1;	/* no such contact: no sessions */
 	}
+	/* A search sees every message: what the sender has not indexed yet goes first. */
+	if (f.words != NULL && store_search_catch_up(a->st, SEARCH_CATCH_UP,
+	    &indexed) < 0) {
+		admin_store_error(a);
+		return;
+	}
 	view_sessions_open(a, &sf);
 	co.a = a;
 	co.selected = sf.conn;
@@ -102,10 +164,13 @@ session_list(struct adm *a)
 	view_sessions_close(a, &sf, &sc, f.limit);
 }
 
-/* Writes a conversation page, with the reply form's error and text when a reply was refused. */
+/*
+ * Writes a conversation page, with the reply form's error and text when a
+ * reply was refused, and the question before taking it from ask_holder.
+ */
 static void
 session_page(struct adm *a, int status, const char *reply_error,
-    const char *reply_text, const char *action_error)
+    const char *reply_text, const char *action_error, const char *ask_holder)
 {
 	struct store_session_info	 si;
 	struct session_page		 sp;
@@ -131,6 +196,7 @@ session_page(struct adm *a, int status, const char *reply_error,
 	sp.reply_error = reply_error;
 	sp.reply_text = reply_text;
 	sp.action_error = action_error;
+	sp.ask_holder = ask_holder;
 	view_session_open(a, status, &sp);
 	payload_fields_each(si.data, view_session_field, &lc);
 	view_session_messages(a, &sp);
@@ -144,7 +210,7 @@ session_page(struct adm *a, int status, const char *reply_error,
 void
 session_show(struct adm *a)
 {
-	session_page(a, 200, NULL, NULL, NULL);
+	session_page(a, 200, NULL, NULL, NULL, NULL);
 }
 
 /* Redirects back to the session with notice, or shows why the action was refused. */
@@ -160,16 +226,46 @@ session_after(struct adm *a, int rc, const struct ops_error *e,
 		admin_fail(a, 404, "No such session.");
 	else
 		session_page(a, admin_ops_status(e), NULL, NULL,
-		    ops_error_text(e));
+		    ops_error_text(e), NULL);
 }
 
+/*
+ * Take over: a session another operator holds is taken only with
+ * confirm=yes; without it the answer is the page asking, naming them.
+ */
 void
 session_takeover(struct adm *a)
 {
 	struct ops_error	 e;
+	const char		*confirm = arg(a, "confirm");
+	char			 holder[256];
+	int			 rc;
 
-	session_after(a, ops_session_takeover(&a->ops, a->n, &e), &e,
-	    "takenover");
+	rc = ops_session_takeover_asked(&a->ops, a->n, confirm != NULL &&
+	    strcmp(confirm, "yes") == 0, holder, sizeof(holder), &e);
+	if (rc == 0 && holder[0] != '\0')
+		session_page(a, 409, NULL, NULL, NULL, holder);
+	else
+		session_after(a, rc, &e, "takenover");
+}
+
+/* The live read: what an open conversation page lacks after ?after=ID. */
+void
+session_live(struct adm *a)
+{
+	struct store_session_info	 si;
+	int64_t				 after;
+	int				 rc;
+
+	if (!parse_id(arg(a, "after"), &after) || after < 0)
+		after = 0;
+	if ((rc = store_admin_session_info(a->st, a->n, &si)) <= 0) {
+		http_error(a->h, rc < 0 ? 503 : 404, rc < 0 ?
+		    "store unavailable" : "no such session");
+		return;
+	}
+	view_session_live(a, &si, after);
+	store_session_info_clear(&si);
 }
 
 void
@@ -206,10 +302,11 @@ session_reply(struct adm *a)
 	}
 	if (e.kind == OPS_INVALID)
 		session_page(a, 400, ops_error_for(&e, "text") != NULL ?
-		    ops_error_for(&e, "text") : ops_error_text(&e), text, NULL);
+		    ops_error_for(&e, "text") : ops_error_text(&e), text, NULL,
+		    NULL);
 	else
 		session_page(a, admin_ops_status(&e), NULL, text,
-		    ops_error_text(&e));
+		    ops_error_text(&e), NULL);
 }
 
 void

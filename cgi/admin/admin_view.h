@@ -81,6 +81,10 @@ struct session_filters {
 	const char	*contact;	/* a phone number as typed, "" for any */
 	const char	*state;		/* "any", "open" or "closed" */
 	const char	*from, *to;	/* 'YYYY-MM-DD', "" for any */
+	const char	*q;		/* the search text as typed, "" for none */
+	const char	*phone;		/* a phone prefix as typed, "" for any */
+	const char	*who;		/* "ai" or a username, "" for any */
+	int		 waiting;	/* 1: only sessions waiting for an operator */
 	const char	*error;		/* why a filter was not used, NULL */
 };
 /* The list's walk: the last row, for the next page's cursor. */
@@ -107,16 +111,25 @@ struct session_page {
 	const struct store_session_info	*si;
 	int64_t		 before;	/* showing messages before this id, 0: the latest */
 	int64_t		 first;		/* the first message shown, for "Earlier" */
+	int64_t		 last;		/* the last message shown, for the live read */
 	int		 rows, limit;
 	const char	*reply_error;	/* the reply form's error, NULL */
 	const char	*reply_text;	/* its typed text */
 	const char	*action_error;	/* a refused take over, hand back, close */
+	const char	*ask_holder;	/* a take over to confirm: the operator who holds it; NULL */
 };
 void	 view_session_open(struct adm *, int status, const struct session_page *);
 int	 view_session_field(const char *name, const char *value, void *adm);
 void	 view_session_messages(struct adm *, const struct session_page *);
 int	 view_session_message(const struct store_message_line *, void *session_page);
 void	 view_session_close(struct adm *, const struct session_page *);
+/*
+ * The live read of an open conversation page: {"last": the last message id,
+ * "html": the new messages' list items, "responsible", "open": bool}, for
+ * session.js.
+ */
+void	 view_session_live(struct adm *, const struct store_session_info *,
+	    int64_t after);
 
 /* --- Agents (admin_view_agent.c) ---------------------------------------- */
 

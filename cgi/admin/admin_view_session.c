@@ -1,10 +1,15 @@
 /* Views of the Sessions pages: the filtered list and a conversation. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
 #include "admin_view.h"
 #include "http.h"
+#include "payload_admin.h"
+
+/* The most messages one live read brings (the page asks again at once for more). */
+#define MESSAGES_LIVE	100
 
 static const char *const states[] = {
 	"any", "Active and closed",
@@ -68,13 +73,26 @@ view_sessions_table(struct adm *a, const struct session_filters *sf)
 	struct field	 fl;
 
 	out_html(a, "</select></div>");
+	fl = (struct field){ .name = "q", .label = "Messages containing",
+	    .type = "search", .value = sf->q, .placeholder = "words",
+	    .autocomplete = "off" };
+	field_out(a, &fl);
 	fl = (struct field){ .name = "contact", .label = "Contact",
 	    .type = "search", .value = sf->contact,
 	    .placeholder = "+41793026727", .autocomplete = "off" };
 	field_out(a, &fl);
+	fl = (struct field){ .name = "phone", .label = "Number starts with",
+	    .type = "search", .value = sf->phone, .placeholder = "+4179",
+	    .autocomplete = "off" };
+	field_out(a, &fl);
+	fl = (struct field){ .name = "who", .label = "Responsible",
+	    .type = "search", .value = sf->who,
+	    .placeholder = "ai or a username", .autocomplete = "off" };
+	field_out(a, &fl);
 	field_select(a, "state", "State", states, sf->state, NULL);
 	date_field(a, "from", "Last message from", sf->from);
 	date_field(a, "to", "to", sf->to);
+	field_switch(a, "waiting", "Waiting for an operator", sf->waiting);
 	button_submit(a, "Filter", NULL);
 	out_html(a, "</form>\n<div class=\"table-wrap\"><table class=\"list"
 	    " stack-sm\" id=\"sessions\"><thead><tr>"
@@ -132,6 +150,7 @@ view_sessions_close(struct adm *a, const struct session_filters *sf,
     const struct session_list_ctx *sc, int limit)
 {
 	char	 c[64], k[128], at[96], from[32], to[32];
+	char	 q[1536], p[96], w[768], more[2600];
 
 	out_html(a, "</tbody></table></div>\n");
 	if (sc->lc.rows == 0)
@@ -141,12 +160,18 @@ view_sessions_close(struct adm *a, const struct session_filters *sf,
 	url_encode(sf->contact, k, sizeof(k));
 	url_encode(sf->from, from, sizeof(from));
 	url_encode(sf->to, to, sizeof(to));
+	/* The search's filters ride along on both links. */
+	snprintf(more, sizeof(more), "&q=%s&phone=%s&who=%s%s",
+	    url_encode(sf->q != NULL ? sf->q : "", q, sizeof(q)),
+	    url_encode(sf->phone != NULL ? sf->phone : "", p, sizeof(p)),
+	    url_encode(sf->who != NULL ? sf->who : "", w, sizeof(w)),
+	    sf->waiting ? "&waiting=1" : "");
 	link_out(a, "btn ghost", "Latest", "/admin/sessions?conn=%s&contact=%s"
-	    "&state=%s&from=%s&to=%s", c, k, sf->state, from, to);
+	    "&state=%s&from=%s&to=%s%s", c, k, sf->state, from, to, more);
 	if (sc->lc.rows == limit)
 		link_out(a, "btn ghost", "Older \xe2\x86\x92", "/admin/sessions"
-		    "?conn=%s&contact=%s&state=%s&from=%s&to=%s&cur_at=%s"
-		    "&cur_id=%lld", c, k, sf->state, from, to,
+		    "?conn=%s&contact=%s&state=%s&from=%s&to=%s%s&cur_at=%s"
+		    "&cur_id=%lld", c, k, sf->state, from, to, more,
 		    url_encode(sc->last_at, at, sizeof(at)),
 		    (long long)sc->last_id);
 	out_html(a, "</nav>\n");
@@ -170,16 +195,38 @@ fact(struct adm *a, const char *label, const char *value, const char *id)
 	out_html(a, "</span></div>");
 }
 
+/* The question before taking a session from the operator who holds it, with its confirming form. */
+static void
+take_over_ask(struct adm *a, int64_t id, const char *holder)
+{
+	char	 label[300];
+
+	out_html(a, "<div class=\"callout warn\" id=\"takeover-ask\""
+	    " role=\"alert\"><p><strong>");
+	out_text(a, holder);
+	out_html(a, "</strong> holds this session. Take it over from them?"
+	    " They can no longer reply unless they take it back.</p>"
+	    "<div class=\"actions\">");
+	snprintf(label, sizeof(label), "Take over from %s", holder);
+	button_form(a, label, "primary", NULL,
+	    "/admin/sessions/%lld/takeover?confirm=yes", (long long)id);
+	link_out(a, "btn ghost", "Cancel", "/admin/sessions/%lld",
+	    (long long)id);
+	out_html(a, "</div></div>\n");
+}
+
 void
 view_session_open(struct adm *a, int status, const struct session_page *sp)
 {
 	const struct store_session_info	*si = sp->si;
 	int				 open = si->closed_at[0] == '\0';
 	int				 ai = strcmp(si->responsible, "ai") == 0;
-	char				 title[64];
+	char				 title[64], held[300];
 
 	snprintf(title, sizeof(title), "Session %lld", (long long)si->id);
 	page_open(a, status, SECTION_SESSIONS, title);
+	out_html(a, "<script src=\"/admin/static/session.js\" defer>"
+	    "</script>\n");
 	out_html(a, "<p class=\"crumbs\"><a href=\"/admin/sessions\">Sessions"
 	    "</a></p><div class=\"page-head\"><h1>");
 	out_text(a, si->phone);
@@ -192,7 +239,14 @@ view_session_open(struct adm *a, int status, const struct session_page *sp)
 		if (ai)
 			button_form(a, "Take over", "primary", NULL,
 			    "/admin/sessions/%lld/takeover", (long long)si->id);
-		else
+		else if (strcmp(si->responsible, a->user) != 0) {
+			/* Asks first, on the server: see session_takeover. */
+			snprintf(held, sizeof(held), "Held by %s \xe2\x80\x94"
+			    " take over?", si->responsible);
+			button_form(a, held, "primary", NULL,
+			    "/admin/sessions/%lld/takeover", (long long)si->id);
+		}
+		if (!ai)
 			button_form(a, "Hand back to AI", NULL, NULL,
 			    "/admin/sessions/%lld/release", (long long)si->id);
 		button_form(a, "Close", "ghost", "Close this session?",
@@ -204,6 +258,8 @@ view_session_open(struct adm *a, int status, const struct session_page *sp)
 	page_notice(a);
 	if (sp->action_error != NULL)
 		callout(a, "bad", "Refused:", sp->action_error);
+	if (sp->ask_holder != NULL)
+		take_over_ask(a, si->id, sp->ask_holder);
 	if (si->opted_out)
 		callout(a, "warn", "Opted out:", "this contact texted STOP and"
 		    " gets no messages until they text START.");
@@ -252,7 +308,12 @@ view_session_messages(struct adm *a, const struct session_page *sp)
 	if (sp->before > 0)
 		link_out(a, "btn ghost", "Latest messages",
 		    "/admin/sessions/%lld", (long long)sp->si->id);
-	out_html(a, "<ol class=\"convo\" id=\"convo\">\n");
+	/* The latest page of an open session follows it (session.js). */
+	out_html(a, "<ol class=\"convo\" id=\"convo\"");
+	if (sp->before == 0 && sp->si->closed_at[0] == '\0')
+		http_printf(a->h, " data-live=\"/admin/sessions/%lld/live\"",
+		    (long long)sp->si->id);
+	out_html(a, ">\n");
 }
 
 /* The status of a message as operators read it. */
@@ -336,6 +397,7 @@ view_session_message(const struct store_message_line *m, void *arg)
 	out_html(a, "</div></li>\n");
 	if (sp->rows == 0)
 		sp->first = m->id;
+	sp->last = m->id;
 	sp->rows++;
 	return 1;
 }
@@ -356,9 +418,10 @@ view_session_close(struct adm *a, const struct session_page *sp)
 		out_html(a, "<section class=\"panel reply\" id=\"reply\">"
 		    "<h2>Reply</h2>");
 		if (strcmp(sp->si->responsible, "ai") == 0)
-			out_html(a, "<p class=\"help\">The AI answers this"
-			    " session; take it over first so that it stays"
-			    " silent while you write.</p>");
+			out_html(a, "<p class=\"help\" id=\"reply-takes\">The"
+			    " AI answers this session; sending a reply takes it"
+			    " over first, so the AI stays silent and the"
+			    " customer gets your answer only.</p>");
 		form_open(a, "stack", "/admin/sessions/%lld/reply",
 		    (long long)sp->si->id);
 		fl = (struct field){ .name = "text", .label = "Message",
@@ -374,4 +437,35 @@ view_session_close(struct adm *a, const struct session_page *sp)
 		out_html(a, "</section>\n");
 	}
 	page_close(a);
+}
+
+void
+view_session_live(struct adm *a, const struct store_session_info *si,
+    int64_t after)
+{
+	struct session_page	 sp;
+	char			*html;
+	size_t			 len;
+	int			 rc;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.a = a;
+	sp.si = si;
+	sp.last = after;
+	/* The list items as the page draws them, into a string. */
+	http_capture_start(a->h);
+	rc = store_admin_messages_after(a->st, si->id, after, MESSAGES_LIVE,
+	    view_session_message, &sp);
+	html = http_capture_take(a->h, &len);
+	if (html == NULL && rc >= 0 && sp.rows == 0)
+		html = strdup("");	/* nothing new: nothing was captured */
+	if (html == NULL || rc < 0) {
+		free(html);
+		http_error(a->h, rc < 0 ? 503 : 500, rc < 0 ?
+		    "store unavailable" : "out of memory");
+		return;
+	}
+	http_json(a->h, 200, payload_session_live(sp.last, html,
+	    si->responsible, si->closed_at[0] == '\0'));
+	free(html);
 }

@@ -171,6 +171,11 @@ const struct setting_def settings_table[SET__MAX + 1] = {
 	    SETTING_INT, "600", 1, 60000,
 	    "messages per minute a campaign sends when it names no rate",
 	    IN(CAMPAIGNS), UNIT("messages per minute")),
+	ROW(SET_ADMIN_TIME_ZONE, "admin_time_zone",
+	    SETTING_ZONE, "UTC", 0, 63,
+	    "time zone the admin shows times in, named beside each time"
+	    " (an IANA name such as Europe/Berlin, or UTC)",
+	    IN(GENERAL)),
 	[SET__MAX] = { .id = SET__MAX },
 };
 

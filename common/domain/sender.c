@@ -22,10 +22,12 @@
 #include "settings.h"
 #include "store.h"
 #include "store_admin.h"
+#include "store_admin.h"
 #include "version.h"
 
 #define DAILY_DAYS	3	/* days of the dashboard rollup refreshed each minute */
 #define BEAT_SECONDS	5	/* the sender's heartbeat (/health, metrics), at most this often */
+#define SEARCH_BATCH	5000	/* messages indexed for the search per second at most */
 #define RETAIN_SECONDS	60	/* a retention pass starts at most this often */
 #define RETAIN_BATCH	500	/* rows per retention transaction at most, */
 #define RETAIN_BATCH_MIN 20	/* at least; in between it adapts so that */
@@ -300,7 +302,7 @@ sender_run(struct store *st, const struct sender_opts *o,
 	enum sender_stuck why;
 	const char	*whykey;
 	double		 end, poll, swept = 0, matched = 0, beat = 0;
-	long		 applied, closed, released, freed;
+	long		 applied, closed, released, freed, indexed;
 	int		 sent, started, retaining, dead_freed = 0, ret = 1;
 
 	memset(&s, 0, sizeof(s));
@@ -351,10 +353,11 @@ sender_run(struct store *st, const struct sender_opts *o,
 			dead_freed = 1;
 		}
 
-		/* Reports that came before their message: once a second. */
+		/* Reports that came before their message, and new messages into the search's index: once a second. */
 		applied = 0;
 		if (o->once || now_seconds() - matched >= 1) {
-			if (store_reports_apply_pending(st, &applied) < 0)
+			if (store_reports_apply_pending(st, &applied) < 0 ||
+			    store_search_catch_up(st, SEARCH_BATCH, &indexed) < 0)
 				goto failed;
 			matched = now_seconds();
 		}

@@ -522,6 +522,30 @@ ops_session_takeover(const struct ops *o, int64_t id, struct ops_error *e)
 }
 
 int
+ops_session_takeover_asked(const struct ops *o, int64_t id, int confirmed,
+    char *holder, size_t holdersz, struct ops_error *e)
+{
+	struct store_session	 s;
+	const char		*why;
+	int			 rc;
+
+	ops_reset(e);
+	if (holdersz > 0)
+		holder[0] = '\0';
+	if (!ops_valid_username(ops_user(o), &why))
+		return ops_fail(e, OPS_INVALID, "user", "%s", why);
+	if ((rc = session_get(o, id, &s, e)) <= 0)
+		return rc;
+	if (!confirmed && strcmp(s.responsible, "ai") != 0 &&
+	    strcmp(s.responsible, ops_user(o)) != 0) {
+		snprintf(holder, holdersz, "%s", s.responsible);
+		return ops_fail(e, OPS_REFUSED, "responsible", "%s holds"
+		    " session %lld", s.responsible, (long long)id);
+	}
+	return session_responsible(o, id, ops_user(o), e);
+}
+
+int
 ops_session_release(const struct ops *o, int64_t id, struct ops_error *e)
 {
 	return session_responsible(o, id, "ai", e);
@@ -546,8 +570,12 @@ ops_session_reply(const struct ops *o, int64_t id, const char *text,
 		return ops_fail(e, OPS_REFUSED, "id", "session %lld is closed;"
 		    " send a new message instead", (long long)id);
 	/* An operator's reply goes through the outbox like any other. */
-	if (outbound_session_reply(o->st, &s, ops_user(o), text, msg) <= 0)
+	if ((rc = outbound_session_reply(o->st, &s, ops_user(o), text,
+	    strcmp(s.responsible, "ai") == 0, msg)) < 0)
 		return ops_store_error(e);
+	if (rc == 0)
+		return ops_fail(e, OPS_REFUSED, "id", "session %lld is closed;"
+		    " send a new message instead", (long long)id);
 	if (s.opted_out)
 		ops_fail(e, OPS_REFUSED, "text", "the contact opted out; the"
 		    " message will not be sent");

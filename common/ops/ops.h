@@ -322,11 +322,22 @@ int	 ops_send(const struct ops *, const char *conn, const char *to,
 	    const char *text, int64_t *id, struct ops_error *);
 /* ops->user takes the session over: the AI stops answering it. Refused when closed. */
 int	 ops_session_takeover(const struct ops *, int64_t id, struct ops_error *);
+/*
+ * As ops_session_takeover, but a session another operator holds is taken
+ * from them only when confirmed: unconfirmed, it is refused (OPS_REFUSED
+ * on field "responsible") with their username in holder, so that the
+ * person can be asked first. The admin's Take over is this.
+ */
+int	 ops_session_takeover_asked(const struct ops *, int64_t id,
+	    int confirmed, char *holder, size_t holdersz, struct ops_error *);
 /* Hands the session back to the AI. Refused when closed. */
 int	 ops_session_release(const struct ops *, int64_t id, struct ops_error *);
 /*
  * ops->user replies in the session through the outbox; text is checked as
- * ops_send checks it. > 0 with *msg;
+ * ops_send checks it. While the AI is responsible the reply takes the
+ * session over first, in the same transaction, so an answer the agent is
+ * still writing is dropped (sender_agent.c) and the customer gets one
+ * answer, the operator's. > 0 with *msg;
  * when the contact opted out, err warns that it will not be sent. Refused
  * when the session is closed.
  */

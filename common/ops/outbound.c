@@ -92,10 +92,11 @@ err:
 
 int
 outbound_session_reply(struct store *st, const struct store_session *s,
-    const char *user, const char *text, int64_t *id)
+    const char *user, const char *text, int take, int64_t *id)
 {
 	struct store_outbound	 o;
 	char			 who[300], uid[STORE_UID_MAX];
+	int			 rc = -1;
 
 	snprintf(who, sizeof(who), "operator:%s", user);
 	memset(&o, 0, sizeof(o));
@@ -108,10 +109,17 @@ outbound_session_reply(struct store *st, const struct store_session *s,
 	o.text = text;
 	if (store_begin(st) < 0)
 		return -1;
+	/* Responsible before the reply exists: the agent's answer then finds the session taken. */
+	if (take && ((rc = store_session_set_responsible(st, s->id, user)) <= 0 ||
+	    store_log(st, s->conn, "info", "session", "session %lld taken"
+	    " over by an operator who replied", (long long)s->id) < 0))
+		goto fail;
+	rc = -1;
 	if (outbound_queue(st, &o, id, uid) <= 0 ||
-	    store_session_touch(st, s->id) <= 0 || store_commit(st) < 0) {
-		store_rollback(st);
-		return -1;
-	}
+	    store_session_touch(st, s->id) <= 0 || store_commit(st) < 0)
+		goto fail;
 	return 1;
+fail:
+	store_rollback(st);
+	return rc == 0 ? 0 : -1;
 }

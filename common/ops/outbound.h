@@ -35,10 +35,12 @@ int	 outbound_send(struct store *, const char *conn, const char *to,
 
 /*
  * An operator's reply in session s, from "operator:USER", queued like any
- * message and the session touched, in one transaction. > 0 with *id, < 0
- * error (nothing stored).
+ * message and the session touched, in one transaction; with take, the
+ * same transaction makes USER responsible first. > 0 with *id, 0 when the
+ * session closed meanwhile (take only), < 0 error (nothing stored either
+ * way).
  */
 int	 outbound_session_reply(struct store *, const struct store_session *s,
-	    const char *user, const char *text, int64_t *id);
+	    const char *user, const char *text, int take, int64_t *id);
 
 #endif

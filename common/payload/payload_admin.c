@@ -80,3 +80,17 @@ payload_campaign_status(const char *state, int64_t total, int64_t done,
 		ok = pj_add_int(c, names[i], counts[i]);
 	return pj_finish(o, ok, 1);
 }
+
+char *
+payload_session_live(int64_t last, const char *html, const char *responsible,
+    int open)
+{
+	struct json_object	*o;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	return pj_finish(o, pj_add_int(o, "last", last) &&
+	    pj_add_str(o, "html", html) &&
+	    pj_add_str(o, "responsible", responsible) &&
+	    pj_add(o, "open", json_object_new_boolean(open)), 1);
+}

@@ -37,4 +37,12 @@ char	*payload_campaign_status(const char *state, int64_t total,
 	    int64_t done, int pct, const char *const *names,
 	    const int64_t *counts, size_t n);
 
+/*
+ * What an open conversation page lacks: {"last": last, "html": html (the
+ * new messages as the page's list items, escaped by the admin), the
+ * "responsible" and "open": bool}.
+ */
+char	*payload_session_live(int64_t last, const char *html,
+	    const char *responsible, int open);
+
 #endif

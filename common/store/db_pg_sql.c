@@ -122,6 +122,14 @@
 	" AND (s.last_at < ?5 OR s.id < ?6::bigint)" \
 	" ORDER BY s.last_at DESC, s.id DESC LIMIT ?7"
 
+/* store_admin.c's SESSION_MORE; the search names the GIN index's expression (sql/pg/018). */
+#define PG_SESSION_MORE " (?8::text = '' OR substr(c.phone, 1, length(?8)) = ?8)" \
+	" AND (?9::integer = 0 OR (s.closed_at IS NULL" \
+	" AND (s.responsible <> 'ai' OR s.agent_id IS NULL)" \
+	" AND (SELECT m.direction FROM messages m WHERE m.session_id = s.id" \
+	" ORDER BY m.id DESC LIMIT 1) = 'in'))" \
+	" AND (?10::text = '' OR s.responsible = ?10) AND"
+
 const struct db_override pg_sql[] = {
 	/* store.c */
 	{ DB_SLOT_STORE, { "STMT_KEYCHECK_SET", "INSERT INTO key_check (id, value)"
@@ -533,6 +541,28 @@ const struct db_override pg_sql[] = {
 	    "s.contact_id = ?2::bigint AND" PG_SESSION_WHERE } },
 	{ DB_SLOT_ADMIN, { "Q_SESSIONS_OPEN", PG_SESSION_COLS PG_SESSION_JOIN
 	    "s.closed_at IS NULL AND" PG_SESSION_WHERE } },
+	{ DB_SLOT_ADMIN, { "Q_SESSIONS_FIND", PG_SESSION_COLS PG_SESSION_JOIN
+	    PG_SESSION_MORE PG_SESSION_WHERE } },
+	/* Each word a quoted lexeme, the last a prefix: 'a' & 'b' & 'c':*. */
+	{ DB_SLOT_ADMIN, { "Q_SESSIONS_SEARCH", PG_SESSION_COLS PG_SESSION_JOIN
+	    "s.id IN (SELECT m.session_id FROM messages m WHERE"
+	    " to_tsvector('simple', m.text) @@ to_tsquery('simple', ''''"
+	    " || replace(?11::text, ' ', ''' & ''') || ''':*')"
+	    " ORDER BY m.id DESC LIMIT 10000) AND"
+	    PG_SESSION_MORE PG_SESSION_WHERE } },
+	/* The GIN index follows every insert: nothing is ever pending. */
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_PENDING", "SELECT 1 WHERE false" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_INDEX", "SELECT 1 WHERE ?1::bigint IS NULL" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_MARK", "SELECT 1 WHERE ?1::bigint IS NULL" } },
+	{ DB_SLOT_ADMIN, { "Q_MESSAGES_AFTER", "SELECT m.id, m.uid,"
+	    " m.created_at, m.direction, m.author, m.status, m.status_name,"
+	    " m.status_description, m.error_description, m.text,"
+	    " COALESCE(m.sent_at, ''), COALESCE(m.done_at, ''),"
+	    " COALESCE(m.currency, ''), COALESCE(m.price, -1),"
+	    " COALESCE(m.sms_count, -1), (SELECT COUNT(*) FROM message_events e"
+	    " WHERE e.message_uid = m.uid AND e.connection_id = m.connection_id"
+	    " AND e.kind = 'click') FROM messages m"
+	    " WHERE m.session_id = ?1 AND m.id > ?2 ORDER BY m.id LIMIT ?3" } },
 	{ DB_SLOT_ADMIN, { "Q_MESSAGES", "SELECT * FROM (SELECT m.id, m.uid,"
 	    " m.created_at, m.direction, m.author, m.status, m.status_name,"
 	    " m.status_description, m.error_description, m.text,"

@@ -690,9 +690,16 @@ int
 copy_source_columns(struct copy_source *src, int (*fn)(const char *,
     const char *, void *), void *arg)
 {
-	static const char sql[] = "SELECT m.name, c.name FROM sqlite_master m,"
-	    " pragma_table_info(m.name) c WHERE m.type = 'table' AND m.name"
-	    " NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, c.cid";
+	/*
+	 * Plain tables only, and not the full-text index's mark: the index
+	 * (a virtual table, its shadow tables, the mark) is SQLite's own
+	 * (sql/018); PostgreSQL's is built from the copied messages.
+	 */
+	static const char sql[] = "SELECT m.name, c.name FROM"
+	    " pragma_table_list m, pragma_table_info(m.name) c WHERE"
+	    " m.schema = 'main' AND m.type = 'table' AND m.name"
+	    " NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name <>"
+	    " 'messages_fts_mark' ORDER BY m.name, c.cid";
 	sqlite3_stmt	*s = NULL;
 	int		 rc, ret = 1;
 

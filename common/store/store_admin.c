@@ -1,4 +1,5 @@
 /* The admin's reads: lists paged on indexed keys, the conversation, the dashboard (the store's second file). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +28,14 @@ enum q {
 	Q_SESSIONS_CONN,
 	Q_SESSIONS_CONTACT,
 	Q_SESSIONS_OPEN,
+	Q_SESSIONS_FIND,
+	Q_SESSIONS_SEARCH,
 	Q_SESSION_INFO,
 	Q_MESSAGES,
+	Q_MESSAGES_AFTER,
+	Q_SEARCH_PENDING,
+	Q_SEARCH_INDEX,
+	Q_SEARCH_MARK,
 	Q_DAYS,
 	Q_QUEUES,
 	Q_CONTACT,
@@ -71,6 +78,41 @@ enum q {
 	" AND (s.last_at < ?5 OR s.id < ?6)" \
 	" ORDER BY s.last_at DESC, s.id DESC LIMIT ?7"
 
+/*
+ * The filters the list has beside those: ?8 a phone prefix ('+' and
+ * digits, '' any), ?9 waiting for an operator (1: open, its last message
+ * from the customer, and no AI to answer it: an operator is responsible or
+ * its agent is gone), ?10 the one responsible ('' any, 'ai' or a
+ * username). ?11 (a search only) the search's words, as
+ * store_search_words wrote them: the FTS5 query is built here from them,
+ * each word a quoted string token, the last a prefix, all in one message.
+ * Without a leading index these read in the list's order and filter.
+ */
+/*
+ * A search looks at the newest this many matching messages: a word in
+ * every message would otherwise sort every session (seconds at 100,000).
+ */
+#define SEARCH_NEWEST "10000"
+#define SESSION_FIND_COLS "SELECT s.id, s.connection_id, k.name, c.phone," \
+	" COALESCE(a.name, ''), s.responsible, s.started_at, s.last_at," \
+	" s.closed_at IS NULL, s.channel_type, COALESCE((SELECT m.text" \
+	" FROM messages m WHERE m.session_id = s.id ORDER BY m.id DESC" \
+	" LIMIT 1), '') FROM sessions s"
+#define SESSION_MORE " (?8 = '' OR substr(c.phone, 1, length(?8)) = ?8)" \
+	" AND (?9 = 0 OR (s.closed_at IS NULL" \
+	" AND (s.responsible <> 'ai' OR s.agent_id IS NULL)" \
+	" AND (SELECT m.direction FROM messages m WHERE m.session_id = s.id" \
+	" ORDER BY m.id DESC LIMIT 1) = 'in'))" \
+	" AND (?10 = '' OR s.responsible = ?10) AND"
+#define MESSAGE_COLS "SELECT m.id, m.uid, m.created_at," \
+	" m.direction, m.author, m.status, m.status_name," \
+	" m.status_description, m.error_description, m.text," \
+	" COALESCE(m.sent_at, ''), COALESCE(m.done_at, '')," \
+	" COALESCE(m.currency, ''), COALESCE(m.price, -1)," \
+	" COALESCE(m.sms_count, -1), (SELECT COUNT(*) FROM message_events e" \
+	" WHERE e.message_uid = m.uid AND e.connection_id = m.connection_id" \
+	" AND e.kind = 'click') FROM messages m"
+
 static const struct db_sql admin_stmt[Q__MAX] = {
 	DB_SQL(Q_LOGS, LOG_COLS " INDEXED BY logs_connection"
 	    " WHERE connection_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"),
@@ -107,6 +149,14 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 	    SESSION_JOIN "s.contact_id = ?2 AND" SESSION_WHERE),
 	DB_SQL(Q_SESSIONS_OPEN, SESSION_COLS "sessions_open_last" SESSION_JOIN
 	    "s.closed_at IS NULL AND" SESSION_WHERE),
+	DB_SQL(Q_SESSIONS_FIND, SESSION_FIND_COLS SESSION_JOIN SESSION_MORE
+	    SESSION_WHERE),
+	DB_SQL(Q_SESSIONS_SEARCH, SESSION_FIND_COLS SESSION_JOIN
+	    "s.id IN (SELECT m.session_id FROM messages m WHERE m.id IN"
+	    " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH"
+	    " '\"' || replace(?11, ' ', '\" \"') || '\"*'"
+	    " ORDER BY rowid DESC LIMIT " SEARCH_NEWEST ")) AND" SESSION_MORE
+	    SESSION_WHERE),
 	DB_SQL(Q_SESSION_INFO, "SELECT s.id, s.connection_id, k.name, k.sender,"
 	    " s.contact_id, c.phone, c.name, c.email, c.opted_out,"
 	    " COALESCE(s.agent_id, 0), COALESCE(a.name, ''), s.responsible,"
@@ -118,16 +168,22 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 	    " FROM sessions s JOIN contacts c ON c.id = s.contact_id"
 	    " JOIN connections k ON k.id = s.connection_id"
 	    " LEFT JOIN agents a ON a.id = s.agent_id WHERE s.id = ?1"),
-	DB_SQL(Q_MESSAGES, "SELECT * FROM (SELECT m.id, m.uid, m.created_at,"
-	    " m.direction, m.author, m.status, m.status_name,"
-	    " m.status_description, m.error_description, m.text,"
-	    " COALESCE(m.sent_at, ''), COALESCE(m.done_at, ''),"
-	    " COALESCE(m.currency, ''), COALESCE(m.price, -1),"
-	    " COALESCE(m.sms_count, -1), (SELECT COUNT(*) FROM message_events e"
-	    " WHERE e.message_uid = m.uid AND e.connection_id = m.connection_id"
-	    " AND e.kind = 'click') FROM messages m INDEXED BY messages_session"
+	DB_SQL(Q_MESSAGES, "SELECT * FROM (" MESSAGE_COLS
+	    " INDEXED BY messages_session"
 	    " WHERE m.session_id = ?1 AND m.id < ?2 ORDER BY m.id DESC"
 	    " LIMIT ?3) ORDER BY 1"),
+	/* The live page: the messages after the last one it shows. */
+	DB_SQL(Q_MESSAGES_AFTER, MESSAGE_COLS " INDEXED BY messages_session"
+	    " WHERE m.session_id = ?1 AND m.id > ?2 ORDER BY m.id LIMIT ?3"),
+	/* The full-text index catching up past its mark (sql/018), ?1 rows at most. */
+	DB_SQL(Q_SEARCH_PENDING, "SELECT 1 FROM messages WHERE id >"
+	    " (SELECT upto FROM messages_fts_mark) LIMIT 1"),
+	DB_SQL(Q_SEARCH_INDEX, "INSERT INTO messages_fts (rowid, text)"
+	    " SELECT id, text FROM messages WHERE id >"
+	    " (SELECT upto FROM messages_fts_mark) ORDER BY id LIMIT ?1"),
+	DB_SQL(Q_SEARCH_MARK, "UPDATE messages_fts_mark SET upto ="
+	    " COALESCE((SELECT MAX(id) FROM (SELECT id FROM messages"
+	    " WHERE id > upto ORDER BY id LIMIT ?1)), upto)"),
 	DB_SQL(Q_DAYS, "SELECT d.connection_id, COALESCE(k.name, d.connection_id),"
 	    " d.day, d.currency, d.received, d.sent, d.delivered,"
 	    " d.not_delivered, d.spend FROM message_daily d"
@@ -300,13 +356,22 @@ store_admin_sessions(struct store *st, const struct store_session_filter *f,
 		snprintf(hi, sizeof(hi), "%s~", f->to);
 	else
 		snprintf(hi, sizeof(hi), "~");
-	which = f->contact > 0 ? Q_SESSIONS_CONTACT : f->conn != NULL ?
-	    Q_SESSIONS_CONN : f->state == STORE_SESSIONS_OPEN ?
-	    Q_SESSIONS_OPEN : Q_SESSIONS;
-	for (rc = db_run(st->db, &admin_sql, which, &r, "siissii", f->conn, f->contact,
+	if (f->words != NULL && *f->words != '\0')
+		which = Q_SESSIONS_SEARCH;
+	else if ((f->phone_prefix != NULL && *f->phone_prefix != '\0') ||
+	    f->waiting || (f->responsible != NULL && *f->responsible != '\0'))
+		which = Q_SESSIONS_FIND;
+	else
+		which = f->contact > 0 ? Q_SESSIONS_CONTACT : f->conn != NULL ?
+		    Q_SESSIONS_CONN : f->state == STORE_SESSIONS_OPEN ?
+		    Q_SESSIONS_OPEN : Q_SESSIONS;
+	for (rc = db_run(st->db, &admin_sql, which, &r, which ==
+	    Q_SESSIONS_SEARCH ? "siissiiSiSS" : which == Q_SESSIONS_FIND ?
+	    "siissiiSiS" : "siissii", f->conn, f->contact,
 	    (int64_t)f->state, f->from != NULL ? f->from : "", hi,
 	    f->cur_at != NULL && *f->cur_at != '\0' ? f->cur_id : INT64_MAX,
-	    (int64_t)f->limit); rc == DB_ROW; rc = db_step(r)) {
+	    (int64_t)f->limit, f->phone_prefix, (int64_t)(f->waiting != 0),
+	    f->responsible, f->words); rc == DB_ROW; rc = db_step(r)) {
 		l.id = db_int64(r, 0);
 		l.conn = db_str(r, 1);
 		l.conn_name = db_str(r, 2);
@@ -376,18 +441,14 @@ store_session_info_clear(struct store_session_info *si)
 	si->data = si->contact_data = NULL;
 }
 
-int
-store_admin_messages(struct store *st, int64_t session, int64_t before,
-    int limit, int (*fn)(const struct store_message_line *, void *),
-    void *arg)
+/* Calls fn with each row of a message list statement already run (rc its first step). */
+static int
+message_rows(struct db_stmt *r, int rc,
+    int (*fn)(const struct store_message_line *, void *), void *arg)
 {
 	struct store_message_line	 m;
-	struct db_stmt			*r = NULL;
-	int				 rc;
 
-	for (rc = db_run(st->db, &admin_sql, Q_MESSAGES, &r, "iii", session,
-	    before > 0 ? before : INT64_MAX, (int64_t)limit); rc == DB_ROW;
-	    rc = db_step(r)) {
+	for (; rc == DB_ROW; rc = db_step(r)) {
 		m.id = db_int64(r, 0);
 		m.uid = db_str(r, 1);
 		m.at = db_str(r, 2);
@@ -409,6 +470,129 @@ store_admin_messages(struct store *st, int64_t session, int64_t before,
 	}
 	db_reset(r);
 	return rc < 0 ? -1 : 1;
+}
+
+int
+store_admin_messages(struct store *st, int64_t session, int64_t before,
+    int limit, int (*fn)(const struct store_message_line *, void *),
+    void *arg)
+{
+	struct db_stmt	*r = NULL;
+	int		 rc;
+
+	rc = db_run(st->db, &admin_sql, Q_MESSAGES, &r, "iii", session,
+	    before > 0 ? before : INT64_MAX, (int64_t)limit);
+	return message_rows(r, rc, fn, arg);
+}
+
+int
+store_admin_messages_after(struct store *st, int64_t session, int64_t after,
+    int limit, int (*fn)(const struct store_message_line *, void *),
+    void *arg)
+{
+	struct db_stmt	*r = NULL;
+	int		 rc;
+
+	rc = db_run(st->db, &admin_sql, Q_MESSAGES_AFTER, &r, "iii", session,
+	    after > 0 ? after : 0, (int64_t)limit);
+	return message_rows(r, rc, fn, arg);
+}
+
+int
+store_search_catch_up(struct store *st, long limit, long *indexed)
+{
+	int64_t	 n = 0;
+	int	 rc;
+
+	*indexed = 0;
+	/* Read first, without the write lock: most turns find nothing. */
+	if ((rc = db_exists(st->db, &admin_sql, Q_SEARCH_PENDING, "")) <= 0)
+		return rc;
+	if (store_begin(st) < 0)
+		return -1;
+	if (db_exec_count(st->db, &admin_sql, Q_SEARCH_INDEX, &n, "i",
+	    (int64_t)limit) < 0 || db_exec(st->db, &admin_sql, Q_SEARCH_MARK,
+	    "i", (int64_t)limit) < 0 || store_commit(st) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	*indexed = (long)n;
+	return 1;
+}
+
+/* Whether the len bytes at p are one well-formed UTF-8 sequence of a character past ASCII. */
+static int
+utf8_char(const unsigned char *p, size_t len)
+{
+	unsigned int	 c;
+	size_t		 i;
+
+	if (len == 2 && p[0] >= 0xc2 && p[0] <= 0xdf)
+		c = p[0] & 0x1f;
+	else if (len == 3 && (p[0] & 0xf0) == 0xe0)
+		c = p[0] & 0x0f;
+	else if (len == 4 && p[0] >= 0xf0 && p[0] <= 0xf4)
+		c = p[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and past U+10FFFF are not characters. */
+	return !(len == 3 && c < 0x800) && !(len == 4 && c < 0x10000) &&
+	    !(c >= 0xd800 && c <= 0xdfff) && c <= 0x10ffff;
+}
+
+int
+store_search_words(const char *in, char *out, size_t outsz)
+{
+	const unsigned char	*p = (const unsigned char *)in;
+	size_t			 n = 0, len, words = 0, wlen = 0, start = 0;
+
+	if (outsz == 0)
+		return 0;
+	out[0] = '\0';
+	while (*p != '\0') {
+		len = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+		if (strnlen((const char *)p, len) < len)
+			len = strnlen((const char *)p, len);
+		/* A word is letters and digits; anything else parts words. */
+		if ((len == 1 && isalnum(*p)) || (len > 1 && utf8_char(p, len))) {
+			if (wlen == 0 && words == STORE_SEARCH_WORDS_MAX)
+				break;
+			if (wlen + len > STORE_SEARCH_WORD_MAX) {
+				/* The rest of a long word goes. */
+				wlen = STORE_SEARCH_WORD_MAX + 1;
+				goto next;
+			}
+			if (n + len + (wlen == 0 && words > 0) + 1 > outsz) {
+				/* No room: the word cut short goes whole. */
+				if (wlen > 0 && --words > 0)
+					n = start - 1;
+				else if (wlen > 0)
+					n = 0;
+				break;
+			}
+			if (wlen == 0) {
+				if (words++ > 0)
+					out[n++] = ' ';
+				start = n;
+			}
+			memcpy(out + n, p, len);
+			n += len;
+			wlen += len;
+		} else {
+			/* Punctuation, space, control or a stray byte: one at a time. */
+			len = 1;
+			wlen = 0;
+		}
+next:
+		p += len;
+	}
+	out[n] = '\0';
+	return words > 0;
 }
 
 int

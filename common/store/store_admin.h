@@ -68,6 +68,10 @@ struct store_session_filter {
 	const char			*cur_at;	/* keyset cursor: rows strictly after (cur_at, cur_id) */
 	int64_t				 cur_id;	/* in the list's order; NULL/0: the first page */
 	int				 limit;
+	const char			*phone_prefix;	/* '+' and digits, the contact's number begins so; NULL/"": any */
+	int				 waiting;	/* 1: only sessions waiting for an operator (open, last message from the customer, no AI on it) */
+	const char			*responsible;	/* "ai" or a username; NULL/"": any */
+	const char			*words;		/* store_search_words's output: sessions with a message holding them all; NULL/"": any */
 };
 /* One line of the session list. */
 struct store_session_line {
@@ -79,6 +83,29 @@ struct store_session_line {
 /* Sessions matching f, latest activity first, at most f->limit. */
 int	 store_admin_sessions(struct store *, const struct store_session_filter *,
 	    int (*fn)(const struct store_session_line *, void *), void *arg);
+
+/*
+ * The words of a search, at most STORE_SEARCH_WORDS_MAX of at most
+ * STORE_SEARCH_WORD_MAX bytes each. The search finds the messages that
+ * hold every word, the last one as a prefix (so "deliv" finds
+ * "delivery"), without regard to case; a word is letters and digits
+ * (any character past ASCII counts as one), and everything else (spaces,
+ * punctuation, quotes, operators of either engine's query language,
+ * control characters, bytes that are not UTF-8) only parts words. Writes
+ * them into out separated by single spaces. 1 with words, 0 with none
+ * ("" in out).
+ */
+/*
+ * Indexes up to limit messages stored since the full-text index's mark
+ * (SQLite: new messages are not indexed as they are stored, sql/018;
+ * PostgreSQL's index follows every insert, so there it does nothing).
+ * > 0 with *indexed rows, 0 nothing pending, < 0 error.
+ */
+int	 store_search_catch_up(struct store *, long limit, long *indexed);
+#define STORE_SEARCH_WORDS_MAX	8
+#define STORE_SEARCH_WORD_MAX	64
+#define STORE_SEARCH_MAX	(STORE_SEARCH_WORDS_MAX * (STORE_SEARCH_WORD_MAX + 1))
+int	 store_search_words(const char *in, char *out, size_t outsz);
 
 /* A session with what its page shows above the conversation. */
 struct store_session_info {
@@ -122,6 +149,10 @@ struct store_message_line {
 int	 store_admin_messages(struct store *, int64_t session, int64_t before,
 	    int limit, int (*fn)(const struct store_message_line *, void *),
 	    void *arg);
+/* Up to limit messages of the session after message id after, oldest first: what a page showing up to after lacks. */
+int	 store_admin_messages_after(struct store *, int64_t session,
+	    int64_t after, int limit,
+	    int (*fn)(const struct store_message_line *, void *), void *arg);
 
 /* One connection's messages on one day (the dashboard rollup). */
 struct store_day_row {

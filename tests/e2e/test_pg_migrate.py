@@ -197,8 +197,10 @@ env.check(env.post(SMS, mo("mo2", "Still there?", "mig-last")).status == 200,
           "an MO for the agent stored")
 
 # Every table has rows; every status and every recipient state is there.
+# The full-text index of message text is SQLite's own (sql/018): not copied.
 TABLES = [r[0] for r in env.sql("SELECT name FROM sqlite_master WHERE type = 'table' AND"
-                                " name NOT LIKE 'sqlite_%' ORDER BY name")]
+                                " name NOT LIKE 'sqlite_%' AND name NOT LIKE 'messages_fts%'"
+                                " ORDER BY name")]
 env.check(len(TABLES) >= 26, "the store's tables listed", repr(TABLES))
 env.wait_for(lambda: env.sql1("SELECT COUNT(*) FROM request_counts") > 0, 10)
 empty = [t for t in TABLES if env.sql1('SELECT COUNT(*) FROM "%s"' % t) == 0]
@@ -367,8 +369,9 @@ try:
                   repr([x for x in b if x not in a][:2]))
     env.check(pg_rows(target, "SELECT text FROM messages WHERE infobip_id = 'mig-3'") == [(ODD,)],
               "text with COPY's own characters arrives as it was")
-    env.check(pg_rows(target, "SELECT version FROM schema_version") == [(schema_newest(),)],
-              "the schema version is the newest, %d" % schema_newest())
+    lite_version = env.sql1("PRAGMA user_version")
+    env.check(lite_version == schema_newest() and pg_rows(target, "SELECT version FROM schema_version")
+              == [(lite_version,)], "the schema version is the SQLite store's, the newest (%s)" % lite_version)
     keys = ("SELECT conrelid::regclass::text, conname::text, pg_get_constraintdef(oid)"
             " FROM pg_constraint WHERE contype = 'f' ORDER BY 1, 2")
     env.check(len(pg_rows(target, keys)) >= 20 and pg_rows(target, keys) == pg_rows(busy, keys),

@@ -151,7 +151,7 @@ main(void)
 	    &id, failed, sizeof(failed)) > 0, "a session to reply in");
 	memset(&sess, 0, sizeof(sess));
 	CHECK(store_session_get(st, 1, &sess) > 0, "session");
-	CHECK(outbound_session_reply(st, &sess, "alice", long_text, &id) > 0,
+	CHECK(outbound_session_reply(st, &sess, "alice", long_text, 0, &id) > 0,
 	    "session reply");
 	t = stored_text(id);
 	CHECK(t != NULL && strcmp(t, want) == 0, "session reply: stored cut");
