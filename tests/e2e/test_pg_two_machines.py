@@ -267,31 +267,35 @@ def sends(since):
     return env.sim("/_sim/requests?path=/sms/3/messages&since=%d" % since)["requests"]
 
 
-env.wait_for(lambda: accepted() >= QUEUED // 4, 60, 0.5)
-# fe1's sender is killed while Infobip holds its request; reports of what
-# goes out meanwhile are held back, so only Infobip's logs can tell.
+env.wait_for(lambda: accepted() >= min(QUEUED // 4, 2000), 60, 0.5)
+# fe1's sender is killed while Infobip holds its request and it holds
+# claims it has not sent yet (a sender claims four requests' worth);
+# reports of what goes out meanwhile are held back, so only Infobip's logs
+# can tell what became of the request.
 owner1 = "ibc-fe1:%d:" % s1.pid if ROOT_USER else ":%d:" % s1.pid
+like = "%%%s%%" % owner1
 seq = max([r["seq"] for r in sends(0)] or [0])
 env.sim("/_sim/config", {"dlr_outcome": "none"})
 hung = []
-for _ in range(6):
+for _ in range(12):
     env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "accept_then_hang",
-                            "delay": 20})
+                            "delay": 8})
     hung = env.wait_for(lambda: [r for r in sends(seq) if r.get("fault") == "accept_then_hang"
-                                 and r["seq"] > seq], 30, 0.1)
+                                 and r["seq"] > seq], 30, 0.05)
     first = json.loads(hung[0]["body"])["messages"][0]["destinations"][0]["messageId"] \
         if hung else ""
     own = env.sql1("SELECT o.lease_owner FROM outbox o JOIN messages m ON m.id ="
                    " o.message_id WHERE m.uid = ?", (first,)) or ""
-    if owner1 in own:
+    if owner1 in own and env.sql1(
+            "SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_id"
+            " WHERE o.lease_owner LIKE ? AND m.status = 'queued'", (like,)):
         break
     seq = max(r["seq"] for r in hung) if hung else seq
-    hung = []       # fe2's request: its hang ends by itself; try again
+    hung = []       # fe2's request, or fe1's last of its claim: the hang ends by itself
 env.sim("/_sim/config", {"dlr_outcome": "delivered"})
 env.check(hung, "fe1's sender has a request hanging at the simulator")
 os.kill(s1.pid, signal.SIGKILL)
 s1.wait()
-like = "%%%s%%" % owner1
 held = dict(env.sql("SELECT m.status, COUNT(*) FROM outbox o JOIN messages m"
                     " ON m.id = o.message_id WHERE o.lease_owner LIKE ?"
                     " GROUP BY m.status", (like,)))
@@ -303,6 +307,7 @@ env.check(held.get("sending", 0) > 0, "the killed sender had a request in flight
 tk = time.time()
 s3 = fe1.sender(150)
 unclaimed = held.get("queued", 0)
+env.check(unclaimed > 0, "the killed sender held claims it had not sent yet", json.dumps(held))
 if unclaimed:
     back = env.wait_for(lambda: env.sql1(
         "SELECT COUNT(*) FROM outbox o JOIN messages m ON m.id = o.message_id"
@@ -359,17 +364,24 @@ for i, t in enumerate(times):
         j += 1
     worst = max(worst, i - j + 1)
 span = times[-1] - times[0] if len(times) > 1 else 0
-# A second's worth may go at once (the bucket holds that much), and a
-# second more for a release's rows waiting for the next request.
-allowed = per * (WINDOW + 1) + max(1, per)
-print("campaign: the simulator received %d over %.1f s (%.1f a second, the limit %.1f);"
-      " at most %d in any %.0f s, allowed %.0f" % (len(times), span, len(times) / span
-                                                   if span else 0, per, worst, WINDOW,
-                                                   allowed), flush=True)
+# In any window: the rate, plus the bucket's second's worth that may go at
+# once, plus the second's worth the release lets wait in the outbox
+# behind the 20,000 (store_campaign_waiting), plus a second for a claim
+# that waits behind its sender's other work and goes out with the next
+# second's (two senders on a busy machine). Before the release held back
+# for the outbox, the simulator saw 43 in 3 s here, at 5 a second.
+allowed = per * (WINDOW + 3)
+print("campaign: the simulator received %d over %.1f s (%.2f a second after the first"
+      " second's worth, the limit %.1f); at most %d in any %.0f s, allowed %.0f"
+      % (len(times), span, (len(times) - per) / span if span else 0, per, worst, WINDOW,
+         allowed), flush=True)
 env.check(len(times) == RECIPIENTS, "each recipient's message reached the simulator",
           len(times))
 env.check(worst <= allowed, "the campaign's rate held across both senders at the simulator",
           "%d in %.0f s" % (worst, WINDOW))
+# Over the whole campaign: its messages after the first second's worth
+# took the time the rate asks, less 10% for the jitter of a busy machine
+# at both ends (a release's time, a request's).
 env.check(span >= (RECIPIENTS - max(1, per)) / per * 0.9,
           "the campaign took the time its rate asks", "%.1f s" % span)
 for p in (s2, s3):
