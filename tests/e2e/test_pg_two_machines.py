@@ -316,13 +316,15 @@ def still_held():
 # claims at its first turn, before it claims anything: fe1's are another
 # host's, so it leaves them to their lease.
 s2b = fe2.sender(150)
+left = None
 if ROOT_USER and unclaimed:
     env.wait_for(lambda: env.sql1("SELECT COUNT(*) FROM outbox WHERE lease_owner LIKE ?",
                                   ("ibc-fe2:%d:%%" % s2b.pid,)) or s2b.poll() is not None,
                  10, 0.05)
-    env.check(still_held() == unclaimed and "stopped before sending them" not in log_of(s2b),
+    left = still_held()
+    env.check(left == unclaimed and "stopped before sending them" not in log_of(s2b),
               "fe2's new sender (another host) left fe1's unsent claims to their lease",
-              "%d of %d left" % (still_held(), unclaimed))
+              "%d of %d left" % (left, unclaimed))
 # fe1's next sender (its host's) takes them back at once.
 tk = time.time()
 s3 = fe1.sender(150)
@@ -333,8 +335,8 @@ if unclaimed:
               " at once, before their lease (10 s) lapsed", "%.1f s" % took)
     env.check(env.wait_for(lambda: "stopped before sending them" in log_of(s3), 5),
               "fe1's next sender says it queued them again", log_of(s3)[-300:])
-print("fe1's next sender: %d unsent claim(s) of the dead one queued again within %.1f s;"
-      " fe2's new sender left them" % (unclaimed, time.time() - tk), flush=True)
+print("fe2's new sender left %s of the dead sender's %d unsent claim(s); fe1's next sender"
+      " queued the rest again within %.1f s" % (left, unclaimed, time.time() - tk), flush=True)
 
 
 def settled():
