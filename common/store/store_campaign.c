@@ -169,12 +169,14 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " WHERE id = 1 AND message_id = ?1" },
 	/*
 	 * Released messages that wait in the outbox for a sender only: due,
-	 * not held for a person. One in a retry's delay waits for Infobip.
+	 * not held for a person, not claimed. One in a retry's delay waits
+	 * for Infobip; one claimed is on its way in its sender's pass.
 	 */
 	[Q_WAITING] = { "campaign waiting", "SELECT COUNT(*) FROM campaign_recipients r"
 	    " INDEXED BY campaign_recipients_due JOIN outbox o ON o.message_id ="
 	    " r.message_id WHERE r.campaign_id = ?1 AND r.status = 'queued'"
-	    " AND o.held_since IS NULL AND o.next_attempt_at <= " NOW },
+	    " AND o.held_since IS NULL AND o.next_attempt_at <= " NOW
+	    " AND (o.lease_until IS NULL OR o.lease_until < " NOW ")" },
 };
 
 const struct db_table campaign_sql = { DB_SLOT_CAMPAIGN, Q__MAX, campaign_stmt };

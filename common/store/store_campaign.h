@@ -88,7 +88,9 @@ int	 store_campaign_throttle(struct store *, int64_t id, double *tokens,
 	    double *at);
 /*
  * Inside the release's transaction, how many of a campaign's released
- * messages wait in the outbox for a sender (due now, not held): *n. The
+ * messages wait in the outbox for a sender (due now, not held, not
+ * claimed: a claimed one is on its way, and another sender may release
+ * the next second's meanwhile): *n. The
  * release holds back while a second's worth wait, so that a backlog in
  * the outbox does not bunch them. > 0 with *n, < 0 error.
  */
