@@ -335,8 +335,9 @@ if unclaimed:
               " at once, before their lease (10 s) lapsed", "%.1f s" % took)
     env.check(env.wait_for(lambda: "stopped before sending them" in log_of(s3), 5),
               "fe1's next sender says it queued them again", log_of(s3)[-300:])
-print("fe2's new sender left %s of the dead sender's %d unsent claim(s); fe1's next sender"
-      " queued the rest again within %.1f s" % (left, unclaimed, time.time() - tk), flush=True)
+print("fe2's new sender left %s of the dead sender's %d unsent claim(s) to their lease;"
+      " fe1's next sender queued them again within %.1f s" % (left, unclaimed,
+                                                             time.time() - tk), flush=True)
 
 
 def settled():
