@@ -14,7 +14,7 @@ EXAMPLEDIR =	$(DOCDIR)/examples
 EXAMPLES =	deploy/lighttpd.conf.in deploy/apache-ibchannel.conf deploy/ibchannel.cron \
 		deploy/ibchannel-sender.service deploy/ibchannel-sender.timer \
 		deploy/ibchannel-fcgi@.service deploy/logrotate.ibchannel deploy/rules-demo.txt \
-		deploy/INSTALL.md
+		deploy/INSTALL.md deploy/haproxy.cfg.in
 
 CC ?=		cc
 # make V=1 shows the compiler command lines.

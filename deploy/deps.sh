@@ -9,8 +9,7 @@ pkgs="gcc make pkg-config libfcgi-dev libcurl4-openssl-dev libjson-c-dev
 libsqlite3-dev libssl-dev sqlite3 lighttpd python3 curl ca-certificates
 e2fsprogs procps chromium apache2 apache2-utils spawn-fcgi mandoc man-db
 logrotate tzdata libpq-dev postgresql pg-auto-failover-cli
-postgresql-15-auto-failover debhelper dpkg-dev fakeroot
-lintian"
+postgresql-15-auto-failover debhelper dpkg-dev fakeroot lintian haproxy"
 if [ $# -gt 1 ]; then
 	who=$1
 	shift

@@ -595,6 +595,13 @@ zone_open(const struct store_campaign *c, const char *zone, time_t now)
 	    tm.tm_hour * 60 + tm.tm_min);
 }
 
+/* A second's worth of the campaign's rate, at least one message. */
+static double
+bucket_burst(const struct store_campaign *c)
+{
+	return c->rate / 60.0 < 1 ? 1 : c->rate / 60.0;
+}
+
 /*
  * The throttle: a bucket of up to a second's worth of the campaign's rate
  * (at least one), refilled at the rate since its last refill at. The
@@ -604,7 +611,7 @@ static double
 bucket_refill(const struct store_campaign *c, double tokens, double at,
     double now)
 {
-	double	 burst = c->rate / 60.0 < 1 ? 1 : c->rate / 60.0;
+	double	 burst = bucket_burst(c);
 
 	if (at > 0 && now > at)
 		tokens += (now - at) * c->rate / 60.0;
@@ -615,8 +622,12 @@ bucket_refill(const struct store_campaign *c, double tokens, double at,
  * Releases what one running campaign may now. Each batch is one
  * transaction that reads the bucket, releases and writes the bucket back:
  * the rate is the store's, so it holds across senders (on PostgreSQL the
- * read locks the campaign's row until the commit). Only a release writes
- * the bucket: an idle turn writes nothing. > 0 with *released, < 0 error.
+ * read locks the campaign's row until the commit). The rate is Infobip's
+ * to see: while a second's worth of released messages wait in the outbox
+ * (behind other messages, or for a stopped connection) nothing more is
+ * released, or they would reach Infobip together once the outbox is free.
+ * Only a release writes the bucket: an idle turn writes nothing. > 0 with
+ * *released, < 0 error.
  */
 static int
 release_campaign(struct store *st, const struct store_campaign *c,
@@ -626,6 +637,7 @@ release_campaign(struct store *st, const struct store_campaign *c,
 	char			 zone[64], prev[64];
 	double			 tokens, at;
 	size_t			 allow, i;
+	long			 waiting;
 	int			 n = 0, rc, first = 1;
 
 	if (bucket_refill(c, c->bucket_tokens, c->bucket_at, now) < 1)
@@ -649,11 +661,17 @@ release_campaign(struct store *st, const struct store_campaign *c,
 				return -1;
 			if ((rc = store_campaign_throttle(st, c->id, &tokens,
 			    &at)) <= 0 ||
-			    (tokens = bucket_refill(c, tokens, at, now)) < 1) {
+			    (tokens = bucket_refill(c, tokens, at, now)) < 1 ||
+			    (rc = store_campaign_waiting(st, c->id,
+			    &waiting)) < 0 ||
+			    bucket_burst(c) - (double)waiting < 1) {
 				store_rollback(st);
 				return rc < 0 ? -1 : 1;
 			}
 			allow = (size_t)floor(tokens);
+			if (bucket_burst(c) - (double)waiting < (double)allow)
+				allow = (size_t)floor(bucket_burst(c) -
+				    (double)waiting);
 			n = store_campaign_due(st, c->id, zone, allow <
 			    RELEASE_BATCH ? allow : RELEASE_BATCH, &v);
 			if (n <= 0) {

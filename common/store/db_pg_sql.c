@@ -449,6 +449,11 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_CAMPAIGN, { "campaign throttle", "SELECT bucket_tokens,"
 	    " bucket_at FROM campaigns WHERE id = ?1 AND state = 'running'"
 	    " FOR UPDATE SKIP LOCKED" } },
+	{ DB_SLOT_CAMPAIGN, { "campaign waiting", "SELECT COUNT(*) FROM"
+	    " campaign_recipients r JOIN outbox o ON o.message_id = r.message_id"
+	    " WHERE r.campaign_id = ?1 AND r.status = 'queued'"
+	    " AND o.held_since IS NULL AND o.next_attempt_at <= " PG_NOW
+	    " AND (o.lease_until IS NULL OR o.lease_until < " PG_NOW ")" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign has planned", "SELECT EXISTS (SELECT 1"
 	    " FROM campaign_recipients WHERE campaign_id = ?1"
 	    " AND status = 'planned')::integer" } },

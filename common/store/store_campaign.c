@@ -39,6 +39,7 @@ enum q {
 	Q_REPLY_RANGE,
 	Q_REPLIED,
 	Q_REPLY_MARK,
+	Q_WAITING,
 	Q__MAX
 };
 
@@ -166,6 +167,16 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " o.author = 'campaign')" },
 	[Q_REPLY_MARK] = { "campaign reply mark", "UPDATE campaign_reply_mark SET message_id = ?2"
 	    " WHERE id = 1 AND message_id = ?1" },
+	/*
+	 * Released messages that wait in the outbox for a sender only: due,
+	 * not held for a person, not claimed. One in a retry's delay waits
+	 * for Infobip; one claimed is on its way in its sender's pass.
+	 */
+	[Q_WAITING] = { "campaign waiting", "SELECT COUNT(*) FROM campaign_recipients r"
+	    " INDEXED BY campaign_recipients_due JOIN outbox o ON o.message_id ="
+	    " r.message_id WHERE r.campaign_id = ?1 AND r.status = 'queued'"
+	    " AND o.held_since IS NULL AND o.next_attempt_at <= " NOW
+	    " AND (o.lease_until IS NULL OR o.lease_until < " NOW ")" },
 };
 
 const struct db_table campaign_sql = { DB_SLOT_CAMPAIGN, Q__MAX, campaign_stmt };
@@ -372,6 +383,23 @@ store_campaign_throttle(struct store *st, int64_t id, double *tokens,
 		rc = 1;
 	} else
 		rc = rc == DB_DONE ? 0 : -1;
+	db_reset(r);
+	return rc;
+}
+
+int
+store_campaign_waiting(struct store *st, int64_t id, long *n)
+{
+	struct db_stmt	*r = NULL;
+	int		 rc;
+
+	*n = 0;
+	rc = db_run(st->db, &campaign_sql, Q_WAITING, &r, "i", id);
+	if (rc == DB_ROW) {
+		*n = (long)db_int64(r, 0);
+		rc = 1;
+	} else
+		rc = rc == DB_DONE ? 1 : -1;
 	db_reset(r);
 	return rc;
 }

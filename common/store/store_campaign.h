@@ -86,6 +86,15 @@ int	 store_campaign_unfinished(struct store *, int64_t id);
  */
 int	 store_campaign_throttle(struct store *, int64_t id, double *tokens,
 	    double *at);
+/*
+ * Inside the release's transaction, how many of a campaign's released
+ * messages wait in the outbox for a sender (due now, not held, not
+ * claimed: a claimed one is on its way, and another sender may release
+ * the next second's meanwhile): *n. The
+ * release holds back while a second's worth wait, so that a backlog in
+ * the outbox does not bunch them. > 0 with *n, < 0 error.
+ */
+int	 store_campaign_waiting(struct store *, int64_t id, long *n);
 /* Whether a campaign has planned recipients: > 0 yes, 0 none. */
 int	 store_campaign_has_planned(struct store *, int64_t id);
 /*

@@ -290,7 +290,8 @@ class Env:
         web server finds inbound.fcgi, reports.fcgi and admin.fcgi (build/;
         the bench swaps in its bare responder). db: the store to use instead
         of a fresh one: a PostgreSQL URI of a database a suite made on a
-        cluster of its own (tests/e2e/test_pg_*.py)."""
+        cluster of its own (tests/e2e/test_pg_*.py). server=None starts no
+        web server: the suite starts its own (write_lighttpd_conf)."""
         self.name = name
         self.passed = 0
         self.failed = 0
@@ -329,7 +330,7 @@ class Env:
         self.server = server
         if server == "apache":
             self.start_apache(sync)
-        else:
+        elif server is not None:
             self.start_lighttpd(procs, sync)
 
     # --- servers ---------------------------------------------------------
@@ -359,12 +360,14 @@ class Env:
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return path
 
-    def start_lighttpd(self, procs, sync):
+    def write_lighttpd_conf(self, path, port, var, procs, sync):
+        """deploy/lighttpd.conf.in filled in for this store, listening on
+        port with its logs and sockets in var, written to path."""
         with open(os.path.join(ROOT, "deploy", "lighttpd.conf.in")) as f:
             conf = without_server_user(f.read())
         for k, v in {
-            "BIND": "127.0.0.1", "PORT": str(self.port),
-            "WWW": os.path.join(self.dir, "www"), "VAR": self.var,
+            "BIND": "127.0.0.1", "PORT": str(port),
+            "WWW": os.path.join(self.dir, "www"), "VAR": var,
             "DB": self.db, "KEY": self.key, "SYNC": sync,
             "BIN": self.bindir, "PROCS": str(procs),
             "PUBLIC_URL": self.base,
@@ -372,9 +375,12 @@ class Env:
             "HTPASSWD": self.write_htpasswd(),
         }.items():
             conf = conf.replace("@%s@" % k, v)
-        path = os.path.join(self.dir, "lighttpd.conf")
         with open(path, "w") as f:
             f.write(conf)
+
+    def start_lighttpd(self, procs, sync):
+        path = os.path.join(self.dir, "lighttpd.conf")
+        self.write_lighttpd_conf(path, self.port, self.var, procs, sync)
         p = subprocess.Popen(["lighttpd", "-D", "-f", path],
                              stdout=subprocess.DEVNULL,
                              stderr=open(os.path.join(self.var, "lighttpd.out"), "w"))
