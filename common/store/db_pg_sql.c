@@ -369,6 +369,29 @@ const struct db_override pg_sql[] = {
 	/* One sender at a time: the transaction's advisory lock, class 'IBC1'. */
 	{ DB_SLOT_MAINT, { "STMT_TURN_TAKE", "SELECT 1 WHERE"
 	    " pg_try_advisory_xact_lock(1229079345, ?1::integer)" } },
+	/*
+	 * The fold, in one statement a table: the changes it deletes are the
+	 * ones it adds, from one snapshot; CLEAR then has nothing left to do
+	 * (deleting again would drop changes committed meanwhile).
+	 */
+	{ DB_SLOT_MAINT, { "STMT_FOLD_MESSAGES", "WITH d AS (DELETE FROM"
+	    " message_count_deltas RETURNING direction, status, n)"
+	    " INSERT INTO message_counts AS c (direction, status, n)"
+	    " SELECT direction, status, SUM(n) FROM d GROUP BY 1, 2"
+	    " ON CONFLICT (direction, status) DO UPDATE SET n = c.n + excluded.n" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_MESSAGES_CLEAR", "SELECT 1 WHERE false" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_CAMPAIGNS", "WITH d AS (DELETE FROM"
+	    " campaign_count_deltas RETURNING campaign_id, status, n)"
+	    " INSERT INTO campaign_counts AS c (campaign_id, status, n)"
+	    " SELECT campaign_id, status, SUM(n) FROM d GROUP BY 1, 2"
+	    " ON CONFLICT (campaign_id, status) DO UPDATE SET n = c.n + excluded.n" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_CAMPAIGNS_CLEAR", "SELECT 1 WHERE false" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_MINUTES", "WITH d AS (DELETE FROM"
+	    " campaign_minute_deltas RETURNING campaign_id, minute, status, n)"
+	    " INSERT INTO campaign_minutes AS c (campaign_id, minute, status, n)"
+	    " SELECT campaign_id, minute, status, SUM(n) FROM d GROUP BY 1, 2, 3"
+	    " ON CONFLICT (campaign_id, minute, status) DO UPDATE SET n = c.n + excluded.n" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_MINUTES_CLEAR", "SELECT 1 WHERE false" } },
 	{ DB_SLOT_MAINT, { "STMT_RETAIN_LOG_SCAN", "SELECT id,"
 	    " (at < ?2::text)::integer FROM logs WHERE id > ?1"
 	    " ORDER BY id LIMIT ?3" } },
@@ -378,6 +401,8 @@ const struct db_override pg_sql[] = {
 	    " WHERE c.id = ?1" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign each", PG_CAMPAIGN_COLS
 	    " ORDER BY c.id DESC" } },
+	{ DB_SLOT_CAMPAIGN, { "campaign page", PG_CAMPAIGN_COLS
+	    " WHERE c.id < ?1::bigint ORDER BY c.id DESC LIMIT ?2" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign active", PG_CAMPAIGN_COLS
 	    " WHERE c.state IN ('scheduled', 'running') ORDER BY c.id" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign state", "UPDATE campaigns SET state = ?3,"
@@ -388,9 +413,6 @@ const struct db_override pg_sql[] = {
 	    " THEN 1 ELSE bucket_tokens END, bucket_at = CASE"
 	    " WHEN ?3::text = 'running' THEN 0 ELSE bucket_at END"
 	    " WHERE id = ?1 AND state = ?2" } },
-	{ DB_SLOT_CAMPAIGN, { "campaign counts", "SELECT status, COUNT(*)"
-	    " FROM campaign_recipients WHERE campaign_id = ?1"
-	    " GROUP BY status" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign cancel recipients", "UPDATE"
 	    " campaign_recipients SET status = 'canceled',"
 	    " reason = 'campaign canceled before it was sent', updated_at = "
@@ -507,6 +529,8 @@ const struct db_override pg_sql[] = {
 	    "s.contact_id = ?2::bigint AND" PG_SESSION_WHERE } },
 	{ DB_SLOT_ADMIN, { "Q_SESSIONS_OPEN", PG_SESSION_COLS PG_SESSION_JOIN
 	    "s.closed_at IS NULL AND" PG_SESSION_WHERE } },
+	{ DB_SLOT_ADMIN, { "Q_SESSIONS_CLOSED", PG_SESSION_COLS PG_SESSION_JOIN
+	    "s.closed_at IS NOT NULL AND" PG_SESSION_WHERE } },
 	{ DB_SLOT_ADMIN, { "Q_MESSAGES", "SELECT * FROM (SELECT m.id, m.uid,"
 	    " m.created_at, m.direction, m.author, m.status, m.status_name,"
 	    " m.status_description, m.error_description, m.text,"

@@ -14,6 +14,7 @@ enum q {
 	Q_SAVE,
 	Q_GET,
 	Q_EACH,
+	Q_PAGE,
 	Q_ACTIVE,
 	Q_STATE,
 	Q_COUNTS,
@@ -77,6 +78,9 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " WHERE id = ?11 AND state = 'draft'" },
 	[Q_GET] = { "campaign get", CAMPAIGN_COLS " WHERE c.id = ?1" },
 	[Q_EACH] = { "campaign each", CAMPAIGN_COLS " ORDER BY c.id DESC" },
+	/* The admin's list, newest first, a page after the cursor ?1 (an id). */
+	[Q_PAGE] = { "campaign page", CAMPAIGN_COLS " WHERE c.id < ?1"
+	    " ORDER BY c.id DESC LIMIT ?2" },
 	[Q_ACTIVE] = { "campaign active", CAMPAIGN_COLS " WHERE c.state IN ('scheduled', 'running')"
 	    " ORDER BY c.id" },
 	[Q_STATE] = { "campaign state", "UPDATE campaigns SET state = ?3, started_at = CASE WHEN"
@@ -85,9 +89,15 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " END, bucket_tokens = CASE WHEN ?3 = 'running' THEN 1 ELSE"
 	    " bucket_tokens END, bucket_at = CASE WHEN ?3 = 'running' THEN 0"
 	    " ELSE bucket_at END WHERE id = ?1 AND state = ?2" },
-	[Q_COUNTS] = { "campaign counts", "SELECT status, COUNT(*) FROM campaign_recipients"
-	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1"
-	    " GROUP BY status" },
+	/*
+	 * The counts the triggers keep (sql/019-counts.sql), with the changes
+	 * PostgreSQL's sender has not folded in yet: a few rows, whatever the
+	 * campaign's size.
+	 */
+	[Q_COUNTS] = { "campaign counts", "SELECT status, SUM(n) FROM (SELECT"
+	    " status, n FROM campaign_counts WHERE campaign_id = ?1 UNION ALL"
+	    " SELECT status, n FROM campaign_count_deltas WHERE campaign_id = ?1)"
+	    " AS x GROUP BY status" },
 	/* The recipients first: the message's trigger then leaves them canceled. */
 	[Q_CANCEL_RCPTS] = { "campaign cancel recipients", "UPDATE campaign_recipients SET status = 'canceled',"
 	    " reason = 'campaign canceled before it was sent', updated_at = "
@@ -149,10 +159,12 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " AND (?2 IS NULL OR r.status = ?2)"
 	    " AND (?3 IS NULL OR substr(r.phone, 1, length(?3)) = ?3)"
 	    " ORDER BY r.id LIMIT ?5" },
-	[Q_SERIES] = { "campaign series", "SELECT substr(updated_at, 1, ?2), status, COUNT(*)"
-	    " FROM campaign_recipients WHERE campaign_id = ?1 AND status IN"
-	    " ('sent', 'delivered', 'failed', 'replied') GROUP BY 1, 2"
-	    " ORDER BY 1, 2" },
+	/* The chart, from the per-minute counts the triggers keep; ?2 cuts them to the minute (16) or the hour (13). */
+	[Q_SERIES] = { "campaign series", "SELECT substr(minute, 1, ?2), status,"
+	    " SUM(n) FROM (SELECT minute, status, n FROM campaign_minutes WHERE"
+	    " campaign_id = ?1 UNION ALL SELECT minute, status, n FROM"
+	    " campaign_minute_deltas WHERE campaign_id = ?1) AS x GROUP BY 1, 2"
+	    " HAVING SUM(n) <> 0 ORDER BY 1, 2" },
 	[Q_REPLY_RANGE] = { "campaign reply range", "SELECT (SELECT message_id FROM campaign_reply_mark"
 	    " WHERE id = 1), (SELECT COALESCE(MAX(id), 0) FROM messages)" },
 	/* Inbound messages in (?1, ?2] answering a campaign's message in their session. */
@@ -288,6 +300,32 @@ store_campaign_each(struct store *st, int active,
 	for (rc = db_run(st->db, &campaign_sql, active ? Q_ACTIVE : Q_EACH,
 	    &r, "");
 	    rc == DB_ROW; rc = db_step(r)) {
+		campaign_read(r, c);
+		if (!fn(c, arg)) {
+			rc = DB_DONE;
+			break;
+		}
+	}
+	db_reset(r);
+	free(c);
+	return rc == DB_DONE ? 1 : -1;
+}
+
+int
+store_campaign_page(struct store *st, int64_t before, int64_t limit,
+    int (*fn)(const struct store_campaign *, void *), void *arg)
+{
+	struct store_campaign	*c;
+	struct db_stmt		*r = NULL;
+	int			 rc;
+
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		log_error("campaign page: out of memory");
+		return -1;
+	}
+	for (rc = db_run(st->db, &campaign_sql, Q_PAGE, &r, "ii",
+	    before > 0 ? before : INT64_MAX, limit); rc == DB_ROW;
+	    rc = db_step(r)) {
 		campaign_read(r, c);
 		if (!fn(c, arg)) {
 			rc = DB_DONE;

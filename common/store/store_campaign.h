@@ -52,6 +52,9 @@ int	 store_campaign_get(struct store *, int64_t id, struct store_campaign *c);
 /* Calls fn for each campaign, newest first (all 0) or the scheduled and running ones, oldest first (active 1); stops when fn returns 0. */
 int	 store_campaign_each(struct store *, int active,
 	    int (*fn)(const struct store_campaign *, void *), void *arg);
+/* Calls fn for up to limit campaigns with an id below before (0: from the newest), newest first; stops when fn returns 0. > 0 done, < 0 error. */
+int	 store_campaign_page(struct store *, int64_t before, int64_t limit,
+	    int (*fn)(const struct store_campaign *, void *), void *arg);
 /*
  * Moves a campaign from state from to state to: started_at is set when it
  * leaves draft, ended_at when it completes or is canceled. > 0 moved, 0
