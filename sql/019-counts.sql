@@ -129,3 +129,6 @@ END;
 
 CREATE INDEX sessions_closed_last ON sessions(last_at) WHERE closed_at IS NOT NULL -- Sessions page filtered to closed sessions, latest activity first
 ;
+
+CREATE INDEX campaign_recipients_status ON campaign_recipients(campaign_id, status, id) -- A campaign's page filtered by status, in import order
+;

@@ -156,3 +156,6 @@ EXECUTE FUNCTION campaign_minutes_change();
 
 CREATE INDEX sessions_closed_last ON sessions(last_at, id) WHERE closed_at IS NOT NULL;
 COMMENT ON INDEX sessions_closed_last IS 'Sessions page filtered to closed sessions, latest activity first';
+
+CREATE INDEX campaign_recipients_status ON campaign_recipients(campaign_id, status, id);
+COMMENT ON INDEX campaign_recipients_status IS 'A campaign''s page filtered by status, in import order';
