@@ -96,11 +96,11 @@ static const struct db_sql maint_stmt[MAINT__MAX] = {
 	 */
 	DB_SQL(STMT_TURN_TAKE, "SELECT 1 WHERE ?1 > 0"),
 	/*
-	 * The counts' changes not folded yet (sql/019-counts.sql): only
+	 * A row when the counts have changes not folded yet (sql/019-counts.sql): only
 	 * PostgreSQL's triggers write them, so on SQLite this finds none and
 	 * the fold never starts.
 	 */
-	DB_SQL(STMT_DELTAS_ANY, "SELECT EXISTS (SELECT 1 FROM message_count_deltas)"
+	DB_SQL(STMT_DELTAS_ANY, "SELECT 1 WHERE EXISTS (SELECT 1 FROM message_count_deltas)"
 	    " OR EXISTS (SELECT 1 FROM campaign_count_deltas)"
 	    " OR EXISTS (SELECT 1 FROM campaign_minute_deltas)"),
 	/*

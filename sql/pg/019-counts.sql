@@ -159,3 +159,5 @@ COMMENT ON INDEX sessions_closed_last IS 'Sessions page filtered to closed sessi
 
 CREATE INDEX campaign_recipients_status ON campaign_recipients(campaign_id, status, id);
 COMMENT ON INDEX campaign_recipients_status IS 'A campaign''s page filtered by status, in import order';
+
+UPDATE schema_version SET version = 19;
