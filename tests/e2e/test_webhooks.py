@@ -13,8 +13,8 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BUILD, Env, PG_URI, SAMPLES, SIM_KEY, free_port, have_samples,  # noqa: E402
-import counts  # noqa: E402
                      pg_rows, sample)
+import counts  # noqa: E402
 
 env = Env("webhooks")
 cid = env.add_connection()
