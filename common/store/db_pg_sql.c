@@ -478,6 +478,19 @@ const struct db_override pg_sql[] = {
 	    " AND (?3::text IS NULL OR substr(r.phone, 1, length(?3)) = ?3)"
 	    " ORDER BY r.id"
 	    " LIMIT CASE WHEN ?5::bigint < 0 THEN NULL ELSE ?5 END" } },
+	{ DB_SLOT_CAMPAIGN, { "campaign recipients by phone", "SELECT r.id,"
+	    " r.line, r.phone, r.status, r.reason, COALESCE(r.message_id, 0),"
+	    " substr(r.updated_at, 1, 19), r.fields,"
+	    " COALESCE(NULLIF(m.status_name, ''), m.status, '')"
+	    " FROM campaign_recipients r"
+	    " LEFT JOIN messages m ON m.id = r.message_id"
+	    " WHERE r.campaign_id = ?1 AND r.phone >= ?3::text"
+	    " AND r.phone < ?3::text || ':'"
+	    " AND r.phone > COALESCE((SELECT c.phone FROM campaign_recipients c"
+	    " WHERE c.id = ?4::bigint AND c.campaign_id = ?1), '')"
+	    " AND (?2::text IS NULL OR r.status = ?2)"
+	    " ORDER BY r.phone"
+	    " LIMIT CASE WHEN ?5::bigint < 0 THEN NULL ELSE ?5 END" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign replied", "UPDATE campaign_recipients SET"
 	    " status = 'replied', reason = '', updated_at = " PG_NOW
 	    " WHERE status IN ('queued', 'sent', 'delivered') AND message_id IN"

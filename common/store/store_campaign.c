@@ -37,6 +37,7 @@ enum q {
 	Q_OPTED_OUT,
 	Q_RCPT_EACH,
 	Q_RCPT_EACH_STATUS,
+	Q_RCPT_EACH_PHONE,
 	Q_SERIES,
 	Q_REPLY_RANGE,
 	Q_REPLIED,
@@ -170,6 +171,23 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " WHERE r.campaign_id = ?1 AND r.status = ?2 AND r.id > ?4"
 	    " AND (?3 IS NULL OR substr(r.phone, 1, length(?3)) = ?3)"
 	    " ORDER BY r.id LIMIT ?5" },
+	/*
+	 * Filtered by a number prefix: the numbers' index (unique per
+	 * campaign) reads just the matching range, in number order; the
+	 * cursor ?4 is the id of the last row shown, whose number the page
+	 * goes on after. ':' is the character after '9'.
+	 */
+	[Q_RCPT_EACH_PHONE] = { "campaign recipients by phone", "SELECT r.id,"
+	    " r.line, r.phone, r.status, r.reason, COALESCE(r.message_id, 0),"
+	    " substr(r.updated_at, 1, 19), r.fields,"
+	    " COALESCE(NULLIF(m.status_name, ''), m.status, '')"
+	    " FROM campaign_recipients r"
+	    " LEFT JOIN messages m ON m.id = r.message_id"
+	    " WHERE r.campaign_id = ?1 AND r.phone >= ?3 AND r.phone < ?3 || ':'"
+	    " AND r.phone > COALESCE((SELECT c.phone FROM campaign_recipients c"
+	    " WHERE c.id = ?4 AND c.campaign_id = ?1), '')"
+	    " AND (?2 IS NULL OR r.status = ?2)"
+	    " ORDER BY r.phone LIMIT ?5" },
 	/* The chart, from the per-minute counts the triggers keep; ?2 cuts them to the minute (16) or the hour (13). */
 	[Q_SERIES] = { "campaign series", "SELECT substr(minute, 1, ?2), status,"
 	    " SUM(n) FROM (SELECT minute, status, n FROM campaign_minutes WHERE"
@@ -608,8 +626,9 @@ store_campaign_rcpt_each(struct store *st, int64_t id,
 	struct db_stmt		*r = NULL;
 	int			 rc;
 
-	for (rc = db_run(st->db, &campaign_sql, status < RCPT__MAX ?
-	    Q_RCPT_EACH_STATUS : Q_RCPT_EACH, &r, "issii", id,
+	for (rc = db_run(st->db, &campaign_sql, prefix != NULL ?
+	    Q_RCPT_EACH_PHONE : status < RCPT__MAX ? Q_RCPT_EACH_STATUS :
+	    Q_RCPT_EACH, &r, "issii", id,
 	    status < RCPT__MAX ? rcpt_status_name(status) : NULL, prefix, after,
 	    limit > 0 ? limit : (int64_t)-1); rc == DB_ROW;
 	    rc = db_step(r)) {

@@ -149,8 +149,10 @@ struct store_rcpt_row {
 };
 /*
  * Calls fn for recipients of a campaign in import order: of status (all
- * when RCPT__MAX), whose phone starts with prefix (NULL any), with id
- * above after, at most limit (0: no limit). Stops when fn returns 0. > 0.
+ * when RCPT__MAX), with id above after, at most limit (0: no limit). With
+ * a prefix, those whose phone starts with it, in number order, after the
+ * number of recipient after (0: from the first). Stops when fn returns 0.
+ * > 0 done, < 0 error.
  */
 int	 store_campaign_rcpt_each(struct store *, int64_t id,
 	    enum rcpt_status status, const char *prefix, int64_t after,
