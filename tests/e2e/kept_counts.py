@@ -60,7 +60,6 @@ def check_migration(env):
     """Sets the store back to version 17 (the suite's programs stopped), lets
     the command line migrate it, and checks the counts migration 019 makes
     from the rows it finds."""
-    before = {what: rows(env, count) for what, _, count in KEPT}
     if env.engine == "postgresql":
         drop = ["DROP TRIGGER %s ON %s" % (t, TRIGGER_TABLE[t.split("_")[0]])
                 for t in MADE["trigger"]]
@@ -79,5 +78,4 @@ def check_migration(env):
     version = rows(env, "SELECT version FROM schema_version" if env.engine == "postgresql"
                    else "PRAGMA user_version")
     env.check(version == [("19",)], "the store set back to 17 is migrated to 19", repr(version))
-    after = check_exact(env, " after migration 019 made them again")
-    env.check(after == before, "the rows did not change in the migration")
+    check_exact(env, " after migration 019 made them again")
