@@ -20,11 +20,12 @@ import os
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "e2e"))
-from harness import Env  # noqa: E402
+from harness import BUILD, Env  # noqa: E402
 import kept_counts  # noqa: E402
 
 ap = argparse.ArgumentParser()
@@ -258,9 +259,15 @@ if env.sql1("SELECT COUNT(*) FROM sqlite_master WHERE name = 'message_counts'"):
             p.wait(timeout=10)
         env.procs = []
         env.passed = env.failed = 0
-        t = time.time()
-        kept_counts.check_migration(env)
-        print("set back to 17, migrated to 19 and checked in %.0f s" % (time.time() - t))
+        took = []
+
+        def migrate():
+            t = time.time()
+            subprocess.run([os.path.join(BUILD, "ibchannel"), "settings", "list"],
+                           env=env.env, capture_output=True, check=True)
+            took.append(time.time() - t)
+        kept_counts.check_migration(env, migrate)
+        print("migration 019 on this store (set back to version 17): %.0f s" % took[0])
         passed += env.passed
         failed += env.failed
 env.stop()
