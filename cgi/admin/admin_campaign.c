@@ -14,15 +14,45 @@
 #include "parse.h"
 #include "settings.h"
 
+/* The campaigns list being written: a page, and whether one more follows. */
+struct camp_list {
+	struct list_ctx	 lc;
+	int64_t		 last;		/* the id of the last row shown */
+	int		 more;		/* a row past the page was read */
+};
+
+/* One campaign of the list; the one past the page only says that more follow. */
+static int
+camp_list_row(const struct ops_campaign_view *v, void *arg)
+{
+	struct camp_list	*cl = arg;
+
+	if (cl->lc.rows == CAMP_LIST_PAGE) {
+		cl->more = 1;
+		return 0;
+	}
+	cl->last = v->id;
+	return view_camp_list_row(v, &cl->lc);
+}
+
+/*
+ * GET /admin/campaigns: a page of campaigns, newest first, from ?before=
+ * (an id; anything else starts at the newest). It reads one row past the
+ * page to know whether to offer the next.
+ */
 void
 camp_list(struct adm *a)
 {
-	struct list_ctx	 lc = { .a = a };
+	struct camp_list	 cl = { .lc = { .a = a } };
+	int64_t			 before;
 
+	if (!parse_id(arg(a, "before"), &before))
+		before = 0;
 	view_camp_list_open(a);
-	if (ops_campaign_each(&a->ops, view_camp_list_row, &lc) < 0)
+	if (ops_campaign_page(&a->ops, before, CAMP_LIST_PAGE + 1,
+	    camp_list_row, &cl) < 0)
 		view_list_failed(a);
-	view_camp_list_close(a, lc.rows);
+	view_camp_list_close(a, cl.lc.rows, before > 0, cl.more ? cl.last : 0);
 }
 
 /* The select's options, collected: pairs of id and label, NULL-terminated. */

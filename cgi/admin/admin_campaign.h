@@ -28,6 +28,7 @@ void	 camp_import_progress(struct adm *);
 #define CAMP_REJECTS_SHOWN	100	/* rejected lines listed after an import */
 #define CAMP_PREVIEW		5	/* rendered messages previewed */
 #define CAMP_RCPT_PAGE		50	/* recipients per page */
+#define CAMP_LIST_PAGE		25	/* campaigns per page of the list */
 #define CAMP_OPTIONS_MAX	200	/* connections or agents offered in a select */
 
 /* One rejected line of an import. */
@@ -104,7 +105,7 @@ struct camp_series {
 
 void	 view_camp_list_open(struct adm *);
 int	 view_camp_list_row(const struct ops_campaign_view *, void *list_ctx);
-void	 view_camp_list_close(struct adm *, int rows);
+void	 view_camp_list_close(struct adm *, int rows, int paged, int64_t next);
 void	 view_camp_new(struct adm *, int status, const struct camp_form *);
 void	 view_camp_open(struct adm *, int status, const struct camp_page *);
 void	 view_camp_preview_open(struct adm *);

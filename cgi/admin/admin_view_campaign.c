@@ -187,14 +187,27 @@ view_camp_list_row(const struct ops_campaign_view *v, void *arg)
 	return 1;
 }
 
+/* Ends the list; paged: not the first page; next: the cursor of the next page (0: none). */
 void
-view_camp_list_close(struct adm *a, int rows)
+view_camp_list_close(struct adm *a, int rows, int paged, int64_t next)
 {
 	out_html(a, "</tbody></table></div>\n");
-	if (rows == 0)
+	if (rows == 0 && !paged)
 		out_html(a, "<p class=\"empty\">No campaigns yet. A campaign"
 		    " sends one text, filled in from a CSV file, to each of"
 		    " its recipients through a connection.</p>\n");
+	else if (rows == 0)
+		out_html(a, "<p class=\"empty\">No older campaigns.</p>\n");
+	if (paged || next > 0) {
+		out_html(a, "<nav class=\"pager\" aria-label=\"Campaign"
+		    " pages\">");
+		if (paged)
+			link_out(a, "btn", "Newest", "/admin/campaigns");
+		if (next > 0)
+			link_out(a, "btn next", "Older campaigns",
+			    "/admin/campaigns?before=%" PRId64, next);
+		out_html(a, "</nav>\n");
+	}
 	page_close(a);
 }
 

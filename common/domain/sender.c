@@ -359,6 +359,9 @@ sender_run(struct store *st, const struct sender_opts *o,
 			if (store_reports_apply_pending(st, &applied) < 0 ||
 			    store_search_catch_up(st, SEARCH_BATCH, &indexed) < 0)
 				goto failed;
+			/* The admin's counts, on PostgreSQL (store_counts_fold). */
+			if (store_counts_fold(st) < 0)
+				goto failed;
 			matched = now_seconds();
 		}
 		/* Idle sessions close on time, not only when their contact writes again. */

@@ -493,6 +493,20 @@ ops_campaign_each(const struct ops *o,
 	return rc < 0 || a.failed ? -1 : 1;
 }
 
+int
+ops_campaign_page(const struct ops *o, int64_t before, int64_t limit,
+    int (*fn)(const struct ops_campaign_view *, void *), void *arg)
+{
+	struct each_arg	 a = { o, fn, arg, NULL, 0 };
+	int		 rc;
+
+	if ((a.v = malloc(sizeof(*a.v))) == NULL)
+		return -1;
+	rc = store_campaign_page(o->st, before, limit, each_one, &a);
+	free(a.v);
+	return rc < 0 || a.failed ? -1 : 1;
+}
+
 struct rcpt_arg {
 	int	(*fn)(const struct ops_recipient_row *, void *);
 	void	*arg;

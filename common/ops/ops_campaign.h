@@ -134,6 +134,9 @@ int	 ops_campaign_get(const struct ops *, int64_t id,
 /* Calls fn for each campaign, newest first; stops when fn returns 0. */
 int	 ops_campaign_each(const struct ops *,
 	    int (*fn)(const struct ops_campaign_view *, void *), void *arg);
+/* Calls fn for up to limit campaigns with an id below before (0: from the newest), newest first; stops when fn returns 0. > 0 done, < 0 error. */
+int	 ops_campaign_page(const struct ops *, int64_t before, int64_t limit,
+	    int (*fn)(const struct ops_campaign_view *, void *), void *arg);
 
 /* One recipient. */
 struct ops_recipient_row {

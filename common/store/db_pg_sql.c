@@ -403,6 +403,29 @@ const struct db_override pg_sql[] = {
 	    " = '' THEN 0 ELSE (SELECT COUNT(*) FROM pg_stat_replication"
 	    " WHERE (state IS NULL OR state = 'streaming') AND (sync_state IS"
 	    " NULL OR sync_state IN ('sync', 'quorum')))::integer END" } },
+	/*
+	 * The fold, in one statement a table: the changes it deletes are the
+	 * ones it adds, from one snapshot; CLEAR then has nothing left to do
+	 * (deleting again would drop changes committed meanwhile).
+	 */
+	{ DB_SLOT_MAINT, { "STMT_FOLD_MESSAGES", "WITH d AS (DELETE FROM"
+	    " message_count_deltas RETURNING direction, status, n)"
+	    " INSERT INTO message_counts AS c (direction, status, n)"
+	    " SELECT direction, status, SUM(n) FROM d GROUP BY 1, 2"
+	    " ON CONFLICT (direction, status) DO UPDATE SET n = c.n + excluded.n" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_MESSAGES_CLEAR", "SELECT 1 WHERE false" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_CAMPAIGNS", "WITH d AS (DELETE FROM"
+	    " campaign_count_deltas RETURNING campaign_id, status, n)"
+	    " INSERT INTO campaign_counts AS c (campaign_id, status, n)"
+	    " SELECT campaign_id, status, SUM(n) FROM d GROUP BY 1, 2"
+	    " ON CONFLICT (campaign_id, status) DO UPDATE SET n = c.n + excluded.n" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_CAMPAIGNS_CLEAR", "SELECT 1 WHERE false" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_MINUTES", "WITH d AS (DELETE FROM"
+	    " campaign_minute_deltas RETURNING campaign_id, minute, status, n)"
+	    " INSERT INTO campaign_minutes AS c (campaign_id, minute, status, n)"
+	    " SELECT campaign_id, minute, status, SUM(n) FROM d GROUP BY 1, 2, 3"
+	    " ON CONFLICT (campaign_id, minute, status) DO UPDATE SET n = c.n + excluded.n" } },
+	{ DB_SLOT_MAINT, { "STMT_FOLD_MINUTES_CLEAR", "SELECT 1 WHERE false" } },
 	{ DB_SLOT_MAINT, { "STMT_RETAIN_LOG_SCAN", "SELECT id,"
 	    " (at < ?2::text)::integer FROM logs WHERE id > ?1"
 	    " ORDER BY id LIMIT ?3" } },
@@ -412,6 +435,8 @@ const struct db_override pg_sql[] = {
 	    " WHERE c.id = ?1" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign each", PG_CAMPAIGN_COLS
 	    " ORDER BY c.id DESC" } },
+	{ DB_SLOT_CAMPAIGN, { "campaign page", PG_CAMPAIGN_COLS
+	    " WHERE c.id < ?1::bigint ORDER BY c.id DESC LIMIT ?2" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign active", PG_CAMPAIGN_COLS
 	    " WHERE c.state IN ('scheduled', 'running') ORDER BY c.id" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign state", "UPDATE campaigns SET state = ?3,"
@@ -422,9 +447,6 @@ const struct db_override pg_sql[] = {
 	    " THEN 1 ELSE bucket_tokens END, bucket_at = CASE"
 	    " WHEN ?3::text = 'running' THEN 0 ELSE bucket_at END"
 	    " WHERE id = ?1 AND state = ?2" } },
-	{ DB_SLOT_CAMPAIGN, { "campaign counts", "SELECT status, COUNT(*)"
-	    " FROM campaign_recipients WHERE campaign_id = ?1"
-	    " GROUP BY status" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign cancel recipients", "UPDATE"
 	    " campaign_recipients SET status = 'canceled',"
 	    " reason = 'campaign canceled before it was sent', updated_at = "
@@ -484,6 +506,29 @@ const struct db_override pg_sql[] = {
 	    " AND (?2::text IS NULL OR r.status = ?2)"
 	    " AND (?3::text IS NULL OR substr(r.phone, 1, length(?3)) = ?3)"
 	    " ORDER BY r.id"
+	    " LIMIT CASE WHEN ?5::bigint < 0 THEN NULL ELSE ?5 END" } },
+	{ DB_SLOT_CAMPAIGN, { "campaign recipients by status", "SELECT r.id,"
+	    " r.line, r.phone, r.status, r.reason, COALESCE(r.message_id, 0),"
+	    " substr(r.updated_at, 1, 19), r.fields,"
+	    " COALESCE(NULLIF(m.status_name, ''), m.status, '')"
+	    " FROM campaign_recipients r"
+	    " LEFT JOIN messages m ON m.id = r.message_id"
+	    " WHERE r.campaign_id = ?1 AND r.status = ?2::text AND r.id > ?4::bigint"
+	    " AND (?3::text IS NULL OR substr(r.phone, 1, length(?3)) = ?3)"
+	    " ORDER BY r.id"
+	    " LIMIT CASE WHEN ?5::bigint < 0 THEN NULL ELSE ?5 END" } },
+	{ DB_SLOT_CAMPAIGN, { "campaign recipients by phone", "SELECT r.id,"
+	    " r.line, r.phone, r.status, r.reason, COALESCE(r.message_id, 0),"
+	    " substr(r.updated_at, 1, 19), r.fields,"
+	    " COALESCE(NULLIF(m.status_name, ''), m.status, '')"
+	    " FROM campaign_recipients r"
+	    " LEFT JOIN messages m ON m.id = r.message_id"
+	    " WHERE r.campaign_id = ?1 AND r.phone >= ?3::text"
+	    " AND r.phone < ?3::text || ':'"
+	    " AND r.phone > COALESCE((SELECT c.phone FROM campaign_recipients c"
+	    " WHERE c.id = ?4::bigint AND c.campaign_id = ?1), '')"
+	    " AND (?2::text IS NULL OR r.status = ?2)"
+	    " ORDER BY r.phone"
 	    " LIMIT CASE WHEN ?5::bigint < 0 THEN NULL ELSE ?5 END" } },
 	{ DB_SLOT_CAMPAIGN, { "campaign replied", "UPDATE campaign_recipients SET"
 	    " status = 'replied', reason = '', updated_at = " PG_NOW
@@ -568,6 +613,8 @@ const struct db_override pg_sql[] = {
 	    " WHERE e.message_uid = m.uid AND e.connection_id = m.connection_id"
 	    " AND e.kind = 'click') FROM messages m"
 	    " WHERE m.session_id = ?1 AND m.id > ?2 ORDER BY m.id LIMIT ?3" } },
+	{ DB_SLOT_ADMIN, { "Q_SESSIONS_CLOSED", PG_SESSION_COLS PG_SESSION_JOIN
+	    "s.closed_at IS NOT NULL AND" PG_SESSION_WHERE } },
 	{ DB_SLOT_ADMIN, { "Q_MESSAGES", "SELECT * FROM (SELECT m.id, m.uid,"
 	    " m.created_at, m.direction, m.author, m.status, m.status_name,"
 	    " m.status_description, m.error_description, m.text,"

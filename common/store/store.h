@@ -762,6 +762,14 @@ enum store_retain {
 int	 store_retain_batch(struct store *, enum store_retain what,
 	    const char *cutoff, int batch, int64_t *cursor, long *removed,
 	    double *held_ms);
+/*
+ * Folds the changes PostgreSQL's triggers appended to the *_deltas tables
+ * into the counts the admin reads (sql/019-counts.sql), in one short
+ * transaction, one sender at a time. On SQLite there are never any.
+ * > 0 folded, 0 nothing to fold (or another sender folds now), < 0 error
+ * (nothing folded).
+ */
+int	 store_counts_fold(struct store *);
 
 /* --- the store as a file (db_sqlite_file.c) --- */
 

@@ -14,6 +14,7 @@ enum q {
 	Q_SAVE,
 	Q_GET,
 	Q_EACH,
+	Q_PAGE,
 	Q_ACTIVE,
 	Q_STATE,
 	Q_COUNTS,
@@ -35,6 +36,8 @@ enum q {
 	Q_RCPT_ADD,
 	Q_OPTED_OUT,
 	Q_RCPT_EACH,
+	Q_RCPT_EACH_STATUS,
+	Q_RCPT_EACH_PHONE,
 	Q_SERIES,
 	Q_REPLY_RANGE,
 	Q_REPLIED,
@@ -78,6 +81,9 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " WHERE id = ?11 AND state = 'draft'" },
 	[Q_GET] = { "campaign get", CAMPAIGN_COLS " WHERE c.id = ?1" },
 	[Q_EACH] = { "campaign each", CAMPAIGN_COLS " ORDER BY c.id DESC" },
+	/* The admin's list, newest first, a page after the cursor ?1 (an id). */
+	[Q_PAGE] = { "campaign page", CAMPAIGN_COLS " WHERE c.id < ?1"
+	    " ORDER BY c.id DESC LIMIT ?2" },
 	[Q_ACTIVE] = { "campaign active", CAMPAIGN_COLS " WHERE c.state IN ('scheduled', 'running')"
 	    " ORDER BY c.id" },
 	[Q_STATE] = { "campaign state", "UPDATE campaigns SET state = ?3, started_at = CASE WHEN"
@@ -86,9 +92,15 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " END, bucket_tokens = CASE WHEN ?3 = 'running' THEN 1 ELSE"
 	    " bucket_tokens END, bucket_at = CASE WHEN ?3 = 'running' THEN 0"
 	    " ELSE bucket_at END WHERE id = ?1 AND state = ?2" },
-	[Q_COUNTS] = { "campaign counts", "SELECT status, COUNT(*) FROM campaign_recipients"
-	    " INDEXED BY campaign_recipients_due WHERE campaign_id = ?1"
-	    " GROUP BY status" },
+	/*
+	 * The counts the triggers keep (sql/019-counts.sql), with the changes
+	 * PostgreSQL's sender has not folded in yet: a few rows, whatever the
+	 * campaign's size.
+	 */
+	[Q_COUNTS] = { "campaign counts", "SELECT status, SUM(n) FROM (SELECT"
+	    " status, n FROM campaign_counts WHERE campaign_id = ?1 UNION ALL"
+	    " SELECT status, n FROM campaign_count_deltas WHERE campaign_id = ?1)"
+	    " AS x GROUP BY status" },
 	/* The recipients first: the message's trigger then leaves them canceled. */
 	[Q_CANCEL_RCPTS] = { "campaign cancel recipients", "UPDATE campaign_recipients SET status = 'canceled',"
 	    " reason = 'campaign canceled before it was sent', updated_at = "
@@ -150,10 +162,39 @@ static const struct db_sql campaign_stmt[Q__MAX] = {
 	    " AND (?2 IS NULL OR r.status = ?2)"
 	    " AND (?3 IS NULL OR substr(r.phone, 1, length(?3)) = ?3)"
 	    " ORDER BY r.id LIMIT ?5" },
-	[Q_SERIES] = { "campaign series", "SELECT substr(updated_at, 1, ?2), status, COUNT(*)"
-	    " FROM campaign_recipients WHERE campaign_id = ?1 AND status IN"
-	    " ('sent', 'delivered', 'failed', 'replied') GROUP BY 1, 2"
-	    " ORDER BY 1, 2" },
+	/* Filtered by status: the index of status and id, so a rare status is a seek, not a scan of the campaign. */
+	[Q_RCPT_EACH_STATUS] = { "campaign recipients by status", "SELECT r.id,"
+	    " r.line, r.phone, r.status, r.reason, COALESCE(r.message_id, 0),"
+	    " substr(r.updated_at, 1, 19), r.fields,"
+	    " COALESCE(NULLIF(m.status_name, ''), m.status, '')"
+	    " FROM campaign_recipients r INDEXED BY campaign_recipients_status"
+	    " LEFT JOIN messages m ON m.id = r.message_id"
+	    " WHERE r.campaign_id = ?1 AND r.status = ?2 AND r.id > ?4"
+	    " AND (?3 IS NULL OR substr(r.phone, 1, length(?3)) = ?3)"
+	    " ORDER BY r.id LIMIT ?5" },
+	/*
+	 * Filtered by a number prefix: the numbers' index (unique per
+	 * campaign) reads just the matching range, in number order; the
+	 * cursor ?4 is the id of the last row shown, whose number the page
+	 * goes on after. ':' is the character after '9'.
+	 */
+	[Q_RCPT_EACH_PHONE] = { "campaign recipients by phone", "SELECT r.id,"
+	    " r.line, r.phone, r.status, r.reason, COALESCE(r.message_id, 0),"
+	    " substr(r.updated_at, 1, 19), r.fields,"
+	    " COALESCE(NULLIF(m.status_name, ''), m.status, '')"
+	    " FROM campaign_recipients r"
+	    " LEFT JOIN messages m ON m.id = r.message_id"
+	    " WHERE r.campaign_id = ?1 AND r.phone >= ?3 AND r.phone < ?3 || ':'"
+	    " AND r.phone > COALESCE((SELECT c.phone FROM campaign_recipients c"
+	    " WHERE c.id = ?4 AND c.campaign_id = ?1), '')"
+	    " AND (?2 IS NULL OR r.status = ?2)"
+	    " ORDER BY r.phone LIMIT ?5" },
+	/* The chart, from the per-minute counts the triggers keep; ?2 cuts them to the minute (16) or the hour (13). */
+	[Q_SERIES] = { "campaign series", "SELECT substr(minute, 1, ?2), status,"
+	    " SUM(n) FROM (SELECT minute, status, n FROM campaign_minutes WHERE"
+	    " campaign_id = ?1 UNION ALL SELECT minute, status, n FROM"
+	    " campaign_minute_deltas WHERE campaign_id = ?1) AS x GROUP BY 1, 2"
+	    " HAVING SUM(n) <> 0 ORDER BY 1, 2" },
 	[Q_REPLY_RANGE] = { "campaign reply range", "SELECT (SELECT message_id FROM campaign_reply_mark"
 	    " WHERE id = 1), (SELECT COALESCE(MAX(id), 0) FROM messages)" },
 	/* Inbound messages in (?1, ?2] answering a campaign's message in their session. */
@@ -299,6 +340,32 @@ store_campaign_each(struct store *st, int active,
 	for (rc = db_run(st->db, &campaign_sql, active ? Q_ACTIVE : Q_EACH,
 	    &r, "");
 	    rc == DB_ROW; rc = db_step(r)) {
+		campaign_read(r, c);
+		if (!fn(c, arg)) {
+			rc = DB_DONE;
+			break;
+		}
+	}
+	db_reset(r);
+	free(c);
+	return rc == DB_DONE ? 1 : -1;
+}
+
+int
+store_campaign_page(struct store *st, int64_t before, int64_t limit,
+    int (*fn)(const struct store_campaign *, void *), void *arg)
+{
+	struct store_campaign	*c;
+	struct db_stmt		*r = NULL;
+	int			 rc;
+
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		log_error("campaign page: out of memory");
+		return -1;
+	}
+	for (rc = db_run(st->db, &campaign_sql, Q_PAGE, &r, "ii",
+	    before > 0 ? before : INT64_MAX, limit); rc == DB_ROW;
+	    rc = db_step(r)) {
 		campaign_read(r, c);
 		if (!fn(c, arg)) {
 			rc = DB_DONE;
@@ -587,7 +654,9 @@ store_campaign_rcpt_each(struct store *st, int64_t id,
 	struct db_stmt		*r = NULL;
 	int			 rc;
 
-	for (rc = db_run(st->db, &campaign_sql, Q_RCPT_EACH, &r, "issii", id,
+	for (rc = db_run(st->db, &campaign_sql, prefix != NULL ?
+	    Q_RCPT_EACH_PHONE : status < RCPT__MAX ? Q_RCPT_EACH_STATUS :
+	    Q_RCPT_EACH, &r, "issii", id,
 	    status < RCPT__MAX ? rcpt_status_name(status) : NULL, prefix, after,
 	    limit > 0 ? limit : (int64_t)-1); rc == DB_ROW;
 	    rc = db_step(r)) {

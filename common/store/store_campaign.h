@@ -52,6 +52,9 @@ int	 store_campaign_get(struct store *, int64_t id, struct store_campaign *c);
 /* Calls fn for each campaign, newest first (all 0) or the scheduled and running ones, oldest first (active 1); stops when fn returns 0. */
 int	 store_campaign_each(struct store *, int active,
 	    int (*fn)(const struct store_campaign *, void *), void *arg);
+/* Calls fn for up to limit campaigns with an id below before (0: from the newest), newest first; stops when fn returns 0. > 0 done, < 0 error. */
+int	 store_campaign_page(struct store *, int64_t before, int64_t limit,
+	    int (*fn)(const struct store_campaign *, void *), void *arg);
 /*
  * Moves a campaign from state from to state to: started_at is set when it
  * leaves draft, ended_at when it completes or is canceled. > 0 moved, 0
@@ -155,8 +158,10 @@ struct store_rcpt_row {
 };
 /*
  * Calls fn for recipients of a campaign in import order: of status (all
- * when RCPT__MAX), whose phone starts with prefix (NULL any), with id
- * above after, at most limit (0: no limit). Stops when fn returns 0. > 0.
+ * when RCPT__MAX), with id above after, at most limit (0: no limit). With
+ * a prefix, those whose phone starts with it, in number order, after the
+ * number of recipient after (0: from the first). Stops when fn returns 0.
+ * > 0 done, < 0 error.
  */
 int	 store_campaign_rcpt_each(struct store *, int64_t id,
 	    enum rcpt_status status, const char *prefix, int64_t after,

@@ -40,6 +40,13 @@ enum maint_stmt {
 	STMT_RETAIN_LOG_DEL,
 	STMT_TURN_TAKE,
 	STMT_REPLICATION,
+	STMT_DELTAS_ANY,
+	STMT_FOLD_MESSAGES,
+	STMT_FOLD_MESSAGES_CLEAR,
+	STMT_FOLD_CAMPAIGNS,
+	STMT_FOLD_CAMPAIGNS_CLEAR,
+	STMT_FOLD_MINUTES,
+	STMT_FOLD_MINUTES_CLEAR,
 	MAINT__MAX
 };
 
@@ -95,6 +102,35 @@ static const struct db_sql maint_stmt[MAINT__MAX] = {
 	 * PostgreSQL's reads pg_stat_replication.
 	 */
 	DB_SQL(STMT_REPLICATION, "SELECT 0, 0 WHERE 0"),
+	/*
+	 * A row when the counts have changes not folded yet (sql/019-counts.sql): only
+	 * PostgreSQL's triggers write them, so on SQLite this finds none and
+	 * the fold never starts.
+	 */
+	DB_SQL(STMT_DELTAS_ANY, "SELECT 1 WHERE EXISTS (SELECT 1 FROM message_count_deltas)"
+	    " OR EXISTS (SELECT 1 FROM campaign_count_deltas)"
+	    " OR EXISTS (SELECT 1 FROM campaign_minute_deltas)"),
+	/*
+	 * The fold: each table's changes added to its counts, then removed,
+	 * inside the write transaction. PostgreSQL's text does both in one
+	 * statement (one snapshot: a change committed meanwhile is neither
+	 * added nor removed), and its CLEAR does nothing.
+	 */
+	DB_SQL(STMT_FOLD_MESSAGES, "INSERT INTO message_counts (direction, status, n)"
+	    " SELECT direction, status, SUM(n) FROM message_count_deltas"
+	    " WHERE true GROUP BY 1, 2 ON CONFLICT (direction, status)"
+	    " DO UPDATE SET n = n + excluded.n"),
+	DB_SQL(STMT_FOLD_MESSAGES_CLEAR, "DELETE FROM message_count_deltas"),
+	DB_SQL(STMT_FOLD_CAMPAIGNS, "INSERT INTO campaign_counts (campaign_id, status, n)"
+	    " SELECT campaign_id, status, SUM(n) FROM campaign_count_deltas"
+	    " WHERE true GROUP BY 1, 2 ON CONFLICT (campaign_id, status)"
+	    " DO UPDATE SET n = n + excluded.n"),
+	DB_SQL(STMT_FOLD_CAMPAIGNS_CLEAR, "DELETE FROM campaign_count_deltas"),
+	DB_SQL(STMT_FOLD_MINUTES, "INSERT INTO campaign_minutes (campaign_id, minute,"
+	    " status, n) SELECT campaign_id, minute, status, SUM(n) FROM"
+	    " campaign_minute_deltas WHERE true GROUP BY 1, 2, 3 ON CONFLICT"
+	    " (campaign_id, minute, status) DO UPDATE SET n = n + excluded.n"),
+	DB_SQL(STMT_FOLD_MINUTES_CLEAR, "DELETE FROM campaign_minute_deltas"),
 };
 
 const struct db_table maint_sql = { DB_SLOT_MAINT, MAINT__MAX, maint_stmt };
@@ -182,6 +218,41 @@ int
 store_turn_take(struct store *st, enum store_turn step)
 {
 	return db_exists(st->db, &maint_sql, STMT_TURN_TAKE, "i", (int64_t)step);
+}
+
+int
+store_counts_fold(struct store *st)
+{
+	static const enum maint_stmt fold[] = {
+		STMT_FOLD_MESSAGES, STMT_FOLD_MESSAGES_CLEAR,
+		STMT_FOLD_CAMPAIGNS, STMT_FOLD_CAMPAIGNS_CLEAR,
+		STMT_FOLD_MINUTES, STMT_FOLD_MINUTES_CLEAR,
+	};
+	size_t	 i;
+	int	 rc;
+
+	if ((rc = db_exists(st->db, &maint_sql, STMT_DELTAS_ANY, "")) <= 0)
+		return rc;
+	/* Lost on a power failure, the changes stay in the deltas: relaxed. */
+	if (store_sync_relaxed(st, 1) < 0)
+		return -1;
+	if (store_begin(st) < 0) {
+		store_sync_relaxed(st, 0);
+		return -1;
+	}
+	/* Another sender folding now: the changes are its. */
+	if ((rc = store_turn_take(st, STORE_TURN_COUNTS)) <= 0)
+		goto out;
+	for (i = 0; i < sizeof(fold) / sizeof(fold[0]) && rc > 0; i++)
+		rc = db_exec(st->db, &maint_sql, fold[i], "") > 0 ? 1 : -1;
+	if (rc > 0 && store_commit(st) < 0)
+		rc = -1;
+out:
+	if (rc <= 0)
+		store_rollback(st);
+	if (store_sync_relaxed(st, 0) < 0)
+		rc = -1;
+	return rc;
 }
 
 static double

@@ -70,7 +70,8 @@ enum store_turn {
 	STORE_TURN_RETAIN_MESSAGES = 1,	/* retention, by enum store_retain + 1 */
 	STORE_TURN_RETAIN_EVENTS,
 	STORE_TURN_RETAIN_LOGS,
-	STORE_TURN_DAILY		/* the dashboard's rollup (message_daily) */
+	STORE_TURN_DAILY,		/* the dashboard's rollup (message_daily) */
+	STORE_TURN_COUNTS		/* the fold of the counts' changes (store_counts_fold) */
 };
 /*
  * Inside a write transaction: whether this process may do step now. On

@@ -301,6 +301,20 @@ env.check(len(phones) == 10 and all(p.startswith("+491511230011") for p in phone
 r = get("ann", "/admin/campaigns/%d?phone=%%2B4915112340002" % camp)
 phones = re.findall(r'<td class="mono phone">([^<]*)</td>', r.text)
 env.check(phones == ["+4915112340002"], "the number prefix filter (with +)", phones)
+# A prefix matching more than a page: in number order, the next page going on after the last number.
+r = get("ann", "/admin/campaigns/%d?phone=49151" % camp)
+phones = re.findall(r'<td class="mono phone">([^<]*)</td>', r.text)
+env.check(len(phones) == 50 and phones == sorted(phones), "a number prefix: a page in number order",
+          phones[:5])
+nxt = re.search(r'class="btn next" href="([^"]+)"', r.text)
+env.check(nxt is not None and "phone=49151" in nxt.group(1), "with a Next page link keeping the prefix")
+if nxt:
+    more = re.findall(r'<td class="mono phone">([^<]*)</td>',
+                      get("ann", nxt.group(1).replace("&amp;", "&")).text)
+    every = [p for (p,) in env.sql("SELECT phone FROM campaign_recipients WHERE campaign_id = ?"
+                                   " AND phone LIKE '+49151%' ORDER BY phone", (camp,))]
+    env.check(phones + more == every, "the two pages: every matching number once, in order",
+              "%d + %d of %d" % (len(phones), len(more), len(every)))
 r = get("ann", "/admin/campaigns/%d?phone=%s" % (camp, urllib.parse.quote(XSS)))
 env.check(r.status == 200 and "digits only" in r.text and "<script>alert" not in r.text,
           "a bad prefix is said, not used, and not echoed as markup")
@@ -430,4 +444,27 @@ else:
               (by, want))
 env.check(len(rows) == 63, "one export row per recipient", len(rows))
 env.check(get("ann", "/admin/campaigns/99999/export.csv").status == 404, "export of an unknown: 404")
+
+# --- the campaigns list: 25 a page, newest first ------------------------------------------
+for i in range(30):
+    env.sql("INSERT INTO campaigns (name, connection_id, text) VALUES (?, ?, 'Hi')",
+            ("PAGED_%d" % i, cid))
+every = [str(i) for (i,) in env.sql("SELECT id FROM campaigns ORDER BY id DESC")]
+r = get("ann", "/admin/campaigns")
+ids = re.findall(r'<tr data-id="(\d+)"', r.text)
+env.check(r.status == 200 and ids == every[:25], "the list's first page: the 25 newest",
+          (len(ids), len(every)))
+env.check("Newest" not in r.text, "the first page links no first page")
+nxt = re.search(r'class="btn next" href="([^"]+)"', r.text)
+env.check(nxt is not None and nxt.group(1) == "/admin/campaigns?before=%s" % every[24],
+          "an Older campaigns link after the page's last", nxt and nxt.group(1))
+if nxt:
+    r = get("ann", nxt.group(1))
+    ids = re.findall(r'<tr data-id="(\d+)"', r.text)
+    env.check(ids == every[25:50], "the second page: the next ones", (ids[:3], every[25:28]))
+    env.check("Newest" in r.text, "and a link back to the newest")
+    env.check((re.search(r'class="btn next"', r.text) is not None) == (len(every) > 50),
+              "an Older link only when more follow")
+r = get("ann", "/admin/campaigns?before=nonsense")
+env.check(re.findall(r'<tr data-id="(\d+)"', r.text) == every[:25], "a bad cursor: the first page")
 env.done()

@@ -15,6 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, Env  # noqa: E402
+import kept_counts  # noqa: E402
 
 env = Env("campaign", admin_users={"vic": "vic-pw"})
 env.cli("user", "set", "vic", "viewer")
@@ -548,4 +549,7 @@ print("big campaign: %.1f s from import to the last report" % (time.time() - t0)
 for p_ in senders:
     if p_.poll() is None:
         p_.kill()
+# The admin's counts (sql/019-counts.sql) after this suite's runs, against a full count.
+kept_counts.check_exact(env)
+kept_counts.check_migration(env)
 env.done()

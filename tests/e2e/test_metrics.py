@@ -15,6 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, Env, free_port, wait_for  # noqa: E402
+import kept_counts  # noqa: E402
 
 env = Env("metrics", procs=1, sync="normal", admin_users={"watcher": "pw"})
 env.cli("user", "set", "watcher", "viewer")
@@ -393,4 +394,15 @@ env.check(wait_for(lambda: env.sql1("SELECT COUNT(*) FROM messages WHERE directi
 reports = wait_for(lambda: (counted() or {}).get(("reports", "reports", "200"), 0) >= 2, timeout=10)
 env.check(reports, "delivery reports pushed by Infobip counted on their route",
           repr((counted() or {}).get(("reports", "reports", "200"))))
+
+# The messages family is the counts the triggers keep (no scan per scrape):
+# after the runs above (replies, reports, a failure) it is what a full
+# count of the messages finds, on either engine.
+full = kept_counts.check_exact(env)
+shown = sorted((labels["direction"], labels["status"], str(int(v)))
+               for _, labels, v in metrics()["ibchannel_messages"]["samples"])
+env.check(shown == sorted(full["messages by direction and status"]),
+          "ibchannel_messages is a full count of the messages by direction and status",
+          repr((shown, full["messages by direction and status"])))
+kept_counts.check_migration(env)
 env.done()

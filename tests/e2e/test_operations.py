@@ -16,6 +16,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, Env  # noqa: E402
+import kept_counts  # noqa: E402
 
 env = Env("operations", procs=1, sync="normal", admin_users={"watcher": "pw"})
 cid = env.add_connection()
@@ -242,6 +243,8 @@ else:
     chk = env.cli("check", check=False)
     env.check(chk.returncode == 0 and "integrity ok" in chk.stdout,
               "no dangling reference (every foreign key enforced)", chk.stdout + chk.stderr)
+# The admin's counts (sql/019-counts.sql) lost what retention removed.
+kept_counts.check_exact(env, " after retention")
 st, _ = health()
 env.check(st == 200, "/health still 200 after retention")
 

@@ -12,6 +12,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import BUILD, ROOT, Env, SIM_KEY, holds_flock  # noqa: E402
+import kept_counts  # noqa: E402
 
 env = Env("sender")
 cid = env.add_connection(sender="InfoSMS")
@@ -566,4 +567,6 @@ env.check(all(rc == 0 for rc, _ in ends), "two senders refreshing the rollup at 
 # The key never reached a log.
 logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))
 env.check(SIM_KEY not in logs, "API key absent from the logs")
+# The admin's counts (sql/019-counts.sql) after this suite's runs, against a full count.
+kept_counts.check_exact(env)
 env.done()

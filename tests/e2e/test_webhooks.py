@@ -14,6 +14,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BUILD, Env, PG_URI, SAMPLES, SIM_KEY, free_port, have_samples,  # noqa: E402
                      pg_rows, sample)
+import kept_counts  # noqa: E402
 
 env = Env("webhooks")
 cid = env.add_connection()
@@ -579,4 +580,6 @@ env.check(env.sql1("SELECT COUNT(*) FROM messages WHERE infobip_id LIKE 'crash-%
 logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))
 env.check(SIM_KEY not in logs and SIM_KEY not in env.read_var("lighttpd-error.log"),
           "API key absent from the connection logs and the server log")
+# The admin's counts (sql/019-counts.sql) after this suite's runs, against a full count.
+kept_counts.check_exact(env)
 env.done()
