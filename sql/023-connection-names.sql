@@ -14,4 +14,4 @@ WHERE deleted_at IS NULL AND EXISTS (
 	    AND (older.created_at < connections.created_at
 	    OR (older.created_at = connections.created_at
 	    AND older.id < connections.id)));
-CREATE UNIQUE INDEX connections_live_name ON connections(name) WHERE deleted_at IS NULL; -- A name names one connection among those not deleted
+CREATE UNIQUE INDEX IF NOT EXISTS connections_live_name ON connections(name) WHERE deleted_at IS NULL; -- A name names one connection among those not deleted

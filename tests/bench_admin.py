@@ -38,7 +38,7 @@ ap.add_argument("--repeat", type=int, default=7)
 ap.add_argument("--budget-ms", type=float, default=50.0, help="the worst time allowed")
 ap.add_argument("--median-ms", type=float, default=10.0, help="the median allowed")
 ap.add_argument("--time-migration", action="store_true",
-                help="at the end, set the store back to version 17 and time migration 019")
+                help="at the end, set the store back to version 18 and time migration 019")
 opts = ap.parse_args()
 
 env = Env("bench_admin", sim=False, admin_users={"bench": "bench-pw"})
@@ -267,7 +267,7 @@ if env.sql1("SELECT COUNT(*) FROM sqlite_master WHERE name = 'message_counts'"):
                            env=env.env, capture_output=True, check=True)
             took.append(time.time() - t)
         kept_counts.check_migration(env, migrate)
-        print("migration 019 on this store (set back to version 17): %.0f s" % took[0])
+        print("migration 019 on this store (set back to version 18): %.0f s" % took[0])
         passed += env.passed
         failed += env.failed
 env.stop()

@@ -23,7 +23,7 @@
 -- stored), o_contact, o_opted_out (1 or 0), o_session, and o_queued: 1
 -- queued, 0 not (the contact opted out or an operator answers the
 -- session), -1 not asked (queue_agent 0, or a duplicate).
-CREATE FUNCTION inbound_mo(p_conn text, p_infobip_id text, p_phone text,
+CREATE OR REPLACE FUNCTION inbound_mo(p_conn text, p_infobip_id text, p_phone text,
     p_agent bigint, p_idle text, p_uid text, p_sender text,
     p_recipient text, p_text text, p_received_at text,
     p_price double precision, p_currency text, p_sms_count bigint,

@@ -10,6 +10,6 @@ WHERE deleted_at IS NULL AND EXISTS (
 	    AND (older.created_at < connections.created_at
 	    OR (older.created_at = connections.created_at
 	    AND older.id < connections.id)));
-CREATE UNIQUE INDEX connections_live_name ON connections(name) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS connections_live_name ON connections(name) WHERE deleted_at IS NULL;
 COMMENT ON INDEX connections_live_name IS 'A name names one connection among those not deleted.';
 UPDATE schema_version SET version = 23;
