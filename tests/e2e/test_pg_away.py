@@ -15,12 +15,10 @@ Its own cluster (tests/pg.py), so tests/run.sh runs it once."""
 import atexit
 import http.client
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from urllib.parse import quote
 
@@ -55,6 +53,7 @@ os.environ["PGPASSFILE"] = passfile
 os.environ["IBCHANNEL_TEST_PG"] = cluster.uri("postgres")
 sys.path.insert(0, HERE)
 from harness import BUILD, Env, wait_for  # noqa: E402
+from webhook_load import Load, fcgi_pids, mo  # noqa: E402
 
 seen_text = []          # every output and page, searched for the password
 ps_seen = []            # process lists taken while everything ran
@@ -85,97 +84,6 @@ def get(env, path, **kw):
         return None, str(e)
     seen_text.append(r.text)
     return r.status, r.text
-
-
-def fcgi_pids(env):
-    """The FastCGI programs lighttpd started, by pid: the same set after an
-    outage means nothing was restarted."""
-    parent = str(env.procs[-1].pid)
-    out = set()
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-        except OSError:
-            continue
-        comm = st[st.index("(") + 1:st.rindex(")")]
-        ppid = st[st.rindex(")") + 2:].split()[1]
-        if ppid == parent and comm.endswith(".fcgi"):
-            out.add((comm, int(d)))
-    return out
-
-
-def mo(mid):
-    return {"results": [{"messageId": mid, "from": "4915112300%03d" % (hash(mid) % 1000),
-                         "to": "447491163443", "text": "hello " + mid,
-                         "receivedAt": "2026-12-06T10:00:00.000+0000"}],
-            "messageCount": 1, "pendingMessageCount": 0}
-
-
-def dlr(mid):
-    return {"results": [{"messageId": mid, "to": "41793026727", "status": {
-        "groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET",
-        "description": "Message delivered to handset"}, "error": {
-        "groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR",
-        "description": "No Error", "permanent": False},
-        "doneAt": "2026-12-06T10:00:01.000+0000"}]}
-
-
-class Load:
-    """Client threads posting MOs and reports with unique ids, each retried
-    after a non-2xx answer or a broken connection until it is answered 200
-    (as Infobip retries), every answer recorded with its time."""
-
-    def __init__(self, env, cid, threads):
-        self.env = env
-        self.paths = {"mo": "/channel/%s/webhook/sms" % cid,
-                      "dlr": "/channel/%s/webhook/reports" % cid}
-        self.lock = threading.Lock()
-        self.answers = []       # (time, kind, id, status or None)
-        self.ok = {}            # id -> kind, answered 200
-        self.tried = {}         # id -> kind
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(n, kind), daemon=True)
-                        for n, kind in enumerate(threads)]
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-
-    def run(self, n, kind):
-        seq = 0
-        while not self.stopping.is_set():
-            seq += 1
-            mid = "away-%s-%d-%d" % (kind, n, seq)
-            with self.lock:
-                self.tried[mid] = kind
-            body = mo(mid) if kind == "mo" else dlr(mid)
-            end = time.time() + 120
-            while time.time() < end:
-                try:
-                    r = self.env.post(self.paths[kind], body, timeout=30)
-                    status = r.status
-                except (OSError, http.client.HTTPException):
-                    status = None
-                with self.lock:
-                    self.answers.append((time.time(), kind, mid, status))
-                    if status == 200:
-                        self.ok[mid] = kind
-                if status == 200:
-                    break
-                time.sleep(0.1)
-
-    def since(self, t, status=None):
-        """Answers after time t (with that status, when given)."""
-        with self.lock:
-            return [a for a in self.answers if a[0] > t and (status is None or a[3] == status)]
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(150)
 
 
 # --- The store away under load -----------------------------------------------------
@@ -222,7 +130,7 @@ env.check(wait_for(lambda: len(sent_uids()) >= 1, 20), "the sender is sending")
 env.check(wait_for(lambda: len(fcgi_pids(env)) == 3, 20), "lighttpd runs the three programs",
           repr(fcgi_pids(env)))
 pids = fcgi_pids(env)
-load = Load(env, cid, ["mo", "mo", "mo", "dlr", "dlr"])
+load = Load(env, cid, ["mo", "mo", "mo", "dlr", "dlr"], "away")
 load.start()
 env.check(wait_for(lambda: len(load.since(0, 200)) >= 20, 20), "the load is answered 200")
 

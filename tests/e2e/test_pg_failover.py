@@ -51,6 +51,7 @@ print("the pair is up in %.1f s: %s" % (time.monotonic() - t0, cluster.state()),
 os.environ["IBCHANNEL_TEST_PG"] = URI
 sys.path.insert(0, HERE)
 from harness import BUILD, Env, wait_for  # noqa: E402
+from webhook_load import Load, fcgi_pids  # noqa: E402
 
 ADMIN = {"ops": "ops-pw"}
 # sync full: synchronous_commit on, so a 200 waits for the standby.
@@ -93,105 +94,6 @@ def metric(name):
     status, text = get("/admin/metrics")
     m = re.search(r"(?m)^%s (\S+)$" % re.escape(name), text or "")
     return float(m.group(1)) if status == 200 and m else None
-
-
-def fcgi_pids():
-    """The FastCGI programs lighttpd started: the same set at the end means
-    none was restarted."""
-    parent = str(env.procs[-1].pid)
-    out = set()
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-        except OSError:
-            continue
-        if st[st.rindex(")") + 2:].split()[1] == parent and \
-                st[st.index("(") + 1:st.rindex(")")].endswith(".fcgi"):
-            out.add(int(d))
-    return out
-
-
-def mo(mid):
-    return {"results": [{"messageId": mid, "from": "4915112300%03d" % (hash(mid) % 1000),
-                         "to": "447491163443", "text": "hello " + mid,
-                         "receivedAt": "2026-12-06T10:00:00.000+0000"}],
-            "messageCount": 1, "pendingMessageCount": 0}
-
-
-def dlr(mid):
-    return {"results": [{"messageId": mid, "to": "41793026727", "status": {
-        "groupId": 3, "groupName": "DELIVERED", "id": 5, "name": "DELIVERED_TO_HANDSET",
-        "description": "Message delivered to handset"}, "error": {
-        "groupId": 0, "groupName": "OK", "id": 0, "name": "NO_ERROR",
-        "description": "No Error", "permanent": False},
-        "doneAt": "2026-12-06T10:00:01.000+0000"}]}
-
-
-class Load:
-    """Client threads posting MOs and reports with unique ids, each retried
-    after a non-200 answer or a broken connection until it is answered 200
-    (as Infobip retries), every answer recorded with its time and how long
-    it took."""
-
-    def __init__(self, threads):
-        self.paths = {"mo": "/channel/%s/webhook/sms" % cid,
-                      "dlr": "/channel/%s/webhook/reports" % cid}
-        self.lock = threading.Lock()
-        self.answers = []       # (time, kind, id, status or None, seconds)
-        self.ok = {}            # id -> kind, answered 200
-        self.tried = {}
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(n, k), daemon=True)
-                        for n, k in enumerate(threads)]
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-
-    def run(self, n, kind):
-        seq = 0
-        while not self.stopping.is_set():
-            seq += 1
-            mid = "fo-%s-%d-%d" % (kind, n, seq)
-            with self.lock:
-                self.tried[mid] = kind
-            body = mo(mid) if kind == "mo" else dlr(mid)
-            end = time.time() + 180
-            while time.time() < end:
-                t = time.time()
-                try:
-                    status = env.post(self.paths[kind], body, timeout=60).status
-                except (OSError, http.client.HTTPException):
-                    status = None
-                with self.lock:
-                    self.answers.append((time.time(), kind, mid, status, time.time() - t))
-                    if status == 200:
-                        self.ok[mid] = kind
-                if status == 200:
-                    break
-                time.sleep(0.1)
-
-    def since(self, t, status=None):
-        with self.lock:
-            return [a for a in self.answers if a[0] > t and (status is None or a[3] == status)]
-
-    def gap(self, t):
-        """The longest time without a 200 from t until now: 200s still in
-        flight at t are answers to requests sent before it, so every pause
-        between two 200s counts (None when none after t)."""
-        with self.lock:
-            times = sorted(a[0] for a in self.answers if a[3] == 200 and t < a[0])
-        if not times:
-            return None
-        return max([times[0] - t] + [b - a for a, b in zip(times, times[1:])])
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(200)
 
 
 class TwoPrimaries:
@@ -248,9 +150,9 @@ def sent_uids():
 
 senders = [env.start_sender(900, "sender%d.log" % n) for n in (1, 2)]
 atexit.register(lambda: [s.kill() for s in senders if s.poll() is None])
-env.check(wait_for(lambda: len(fcgi_pids()) >= 3, 20), "lighttpd runs the programs")
-pids = fcgi_pids()
-load = Load(["mo", "mo", "mo", "dlr", "dlr"])
+env.check(wait_for(lambda: len(fcgi_pids(env)) >= 3, 20), "lighttpd runs the programs")
+pids = fcgi_pids(env)
+load = Load(env, cid, ["mo", "mo", "mo", "dlr", "dlr"], "fo", timeout=60, give_up=180)
 load.start()
 env.check(wait_for(lambda: len(load.since(0, 200)) >= 20, 30), "the load is answered 200")
 env.check(wait_for(lambda: len(sent_uids()) >= 2, 30), "the senders are sending")
@@ -381,7 +283,7 @@ back = time.time()
 env.check(wait_for(lambda: len(load.since(back, 200)) >= 10, 30), "the load is answered 200")
 load.stop()
 watch.stop()
-env.check(fcgi_pids() == pids, "no program was restarted", "%r %r" % (pids, fcgi_pids()))
+env.check(fcgi_pids(env) == pids, "no program was restarted", "%r %r" % (pids, fcgi_pids(env)))
 env.check(watch.asked > 20 and not watch.both, "never two servers taking writes (%d looks)"
           % watch.asked, repr(watch.both[:3]))
 with load.lock:
