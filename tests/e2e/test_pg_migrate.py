@@ -203,7 +203,11 @@ TABLES = [r[0] for r in env.sql("SELECT name FROM sqlite_master WHERE type = 'ta
                                 " ORDER BY name")]
 env.check(len(TABLES) >= 26, "the store's tables listed", repr(TABLES))
 env.wait_for(lambda: env.sql1("SELECT COUNT(*) FROM request_counts") > 0, 10)
-empty = [t for t in TABLES if env.sql1('SELECT COUNT(*) FROM "%s"' % t) == 0]
+# The kept counts' changes not yet folded are PostgreSQL's: always empty here.
+ALWAYS_EMPTY = {t for t in TABLES if t.endswith("_deltas")}
+env.check(len(ALWAYS_EMPTY) == 3, "the three tables of changes to fold", repr(ALWAYS_EMPTY))
+empty = [t for t in TABLES if env.sql1('SELECT COUNT(*) FROM "%s"' % t) == 0
+         and t not in ALWAYS_EMPTY]
 env.check(empty == [], "every table has a row before the copy", repr(empty))
 have = {r[0] for r in env.sql("SELECT DISTINCT status FROM messages")}
 env.check(set(STATUSES) <= have, "messages in every status",
@@ -364,7 +368,8 @@ try:
         sel = 'SELECT %s FROM "%s"' % (", ".join('"%s"' % c for c in cols), t)
         a = sorted((tuple(norm(v) for v in r) for r in env.sql(sel)), key=repr)
         b = sorted((tuple(norm(v) for v in r) for r in pg_rows(target, sel)), key=repr)
-        env.check(a == b and len(a) > 0, "table %s: the same rows on both sides" % t,
+        env.check(a == b and (len(a) > 0 or t in ALWAYS_EMPTY),
+                  "table %s: the same rows on both sides" % t,
                   repr([x for x in a if x not in b][:2]) + " / " +
                   repr([x for x in b if x not in a][:2]))
     env.check(pg_rows(target, "SELECT text FROM messages WHERE infobip_id = 'mig-3'") == [(ODD,)],
