@@ -224,7 +224,6 @@ app_run(const char *prog, app_handler fn)
 		 * program's resident memory small.
 		 */
 		mallopt(M_ARENA_MAX, 2);
-		mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 		/* The store may be missing now; its defaults apply until it is there. */
 		threads = (size_t)settings_get_long(st, SET_WEBHOOK_THREADS);
 		wo.max_items = (size_t)settings_get_long(st,
