@@ -199,6 +199,7 @@ install: all
 	install -m 0644 man/ibchannel.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 man/inbound.fcgi.8 man/reports.fcgi.8 man/admin.fcgi.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(EXAMPLEDIR)/
+	install -m 0644 deploy/postgresql/README.md $(DESTDIR)$(EXAMPLEDIR)/postgresql-README.md
 	install -m 0644 docs/queries.sql docs/queries-postgresql.sql $(DESTDIR)$(DOCDIR)/
 
 # Removes what install put in place, and the directories left empty; never
@@ -216,7 +217,8 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man1/ibchannel.1 $(DESTDIR)$(MANDIR)/man7/ibchannel.7 \
 		$(DESTDIR)$(MANDIR)/man8/inbound.fcgi.8 \
 		$(DESTDIR)$(MANDIR)/man8/reports.fcgi.8 $(DESTDIR)$(MANDIR)/man8/admin.fcgi.8
-	rm -f $(addprefix $(DESTDIR)$(EXAMPLEDIR)/,$(notdir $(EXAMPLES)))
+	rm -f $(addprefix $(DESTDIR)$(EXAMPLEDIR)/,$(notdir $(EXAMPLES))) \
+		$(DESTDIR)$(EXAMPLEDIR)/postgresql-README.md
 	rm -f $(DESTDIR)$(DOCDIR)/queries.sql $(DESTDIR)$(DOCDIR)/queries-postgresql.sql
 	@for d in $(addprefix $(DESTDIR),$(UNINSTALL_OWN)); do \
 		[ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || echo "kept $$d (not empty)"; \

@@ -225,7 +225,7 @@ static int
 public_url_state(struct store *st, char *buf, size_t bufsz,
     enum public_url *state, const char **why)
 {
-	static char	 msg[512];
+	static _Thread_local char msg[512];
 	char		 bad[256];
 	int		 rc, https, loopback;
 
@@ -296,7 +296,7 @@ config_docs_base(struct store *st, const char *remote_addr, char *base,
 #define KEY_CHECK_TEXT	"ibchannel key check v1"
 
 /* Why the last key call refused, for people; it names files, never keys. */
-static char	 key_msg[PATH_MAX + 512];
+static _Thread_local char key_msg[PATH_MAX + 512];
 
 /* What a walk over the store's secrets found. */
 struct secrets_walk {

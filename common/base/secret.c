@@ -29,7 +29,7 @@
 /* API keys are short; the cap keeps every length far inside an int. */
 #define SECRET_PLAIN_MAX	65536
 
-static char secret_errbuf[256];
+static _Thread_local char secret_errbuf[256];
 
 static void secret_seterr(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));

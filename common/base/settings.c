@@ -238,7 +238,7 @@ int
 settings_check(const char *name, const char *value, const char **why)
 {
 	const struct setting_def	*d;
-	static char			 msg[256];
+	static _Thread_local char	 msg[256];
 	long				 v;
 	int				 https, loopback;
 

@@ -127,7 +127,7 @@ int
 agent_url_valid(const char *kind, const char *url, int has_key,
     const char **why)
 {
-	static char	 msg[256];
+	static _Thread_local char msg[256];
 	enum agent_kind	 k;
 	int		 https, loopback;
 

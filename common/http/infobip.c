@@ -163,7 +163,7 @@ int
 ib_base_url_normalize(const char *in, char *out, size_t outsz,
     const char **why)
 {
-	static char	 ib_reason[128];
+	static _Thread_local char ib_reason[128];
 	const char	*end, *p, *host, *hend, *reason;
 	size_t		 hostlen;
 	int		 plain = 0;

@@ -478,10 +478,14 @@ session_get(const struct ops *o, int64_t id, struct store_session *s,
 	return 1;
 }
 
-/* Gives session id to who ("ai" or a username), logged. */
+/*
+ * Gives session id to who ("ai" or a username), logged. With holder, only
+ * while the AI or who itself holds it, checked in the update itself so two
+ * operators cannot both take it; on refusal holder names who holds it.
+ */
 static int
 session_responsible(const struct ops *o, int64_t id, const char *who,
-    struct ops_error *e)
+    char *holder, size_t holdersz, struct ops_error *e)
 {
 	struct store_session	 s;
 	int			 rc;
@@ -492,12 +496,22 @@ session_responsible(const struct ops *o, int64_t id, const char *who,
 	if (s.closed_at[0] != '\0')
 		return ops_fail(e, OPS_REFUSED, "id", "session %lld is closed",
 		    (long long)id);
+	if (holder != NULL && strcmp(s.responsible, "ai") != 0 &&
+	    strcmp(s.responsible, who) != 0)
+		goto held;
 	if (store_begin(o->st) < 0)
 		return ops_store_error(e);
-	if ((rc = store_session_set_responsible(o->st, id, who)) == 0) {
+	rc = holder != NULL ? store_session_take_free(o->st, id, who) :
+	    store_session_set_responsible(o->st, id, who);
+	if (rc == 0) {
 		store_rollback(o->st);
-		return ops_fail(e, OPS_REFUSED, "id", "session %lld is closed",
-		    (long long)id);
+		/* Closed or taken meanwhile: say which, as it is now. */
+		if ((rc = session_get(o, id, &s, e)) <= 0)
+			return rc;
+		if (holder == NULL || s.closed_at[0] != '\0')
+			return ops_fail(e, OPS_REFUSED, "id", "session %lld is"
+			    " closed", (long long)id);
+		goto held;
 	}
 	if (rc < 0 || store_log(o->st, s.conn, "info", "session", "session"
 	    " %lld %s", (long long)id, strcmp(who, "ai") == 0 ?
@@ -507,6 +521,10 @@ session_responsible(const struct ops *o, int64_t id, const char *who,
 		return ops_store_error(e);
 	}
 	return 1;
+held:
+	snprintf(holder, holdersz, "%s", s.responsible);
+	return ops_fail(e, OPS_REFUSED, "responsible", "%s holds session %lld",
+	    s.responsible, (long long)id);
 }
 
 int
@@ -518,37 +536,29 @@ ops_session_takeover(const struct ops *o, int64_t id, struct ops_error *e)
 		ops_reset(e);
 		return ops_fail(e, OPS_INVALID, "user", "%s", why);
 	}
-	return session_responsible(o, id, ops_user(o), e);
+	return session_responsible(o, id, ops_user(o), NULL, 0, e);
 }
 
 int
 ops_session_takeover_asked(const struct ops *o, int64_t id, int confirmed,
     char *holder, size_t holdersz, struct ops_error *e)
 {
-	struct store_session	 s;
-	const char		*why;
-	int			 rc;
+	const char	*why;
 
 	ops_reset(e);
 	if (holdersz > 0)
 		holder[0] = '\0';
 	if (!ops_valid_username(ops_user(o), &why))
 		return ops_fail(e, OPS_INVALID, "user", "%s", why);
-	if ((rc = session_get(o, id, &s, e)) <= 0)
-		return rc;
-	if (!confirmed && strcmp(s.responsible, "ai") != 0 &&
-	    strcmp(s.responsible, ops_user(o)) != 0) {
-		snprintf(holder, holdersz, "%s", s.responsible);
-		return ops_fail(e, OPS_REFUSED, "responsible", "%s holds"
-		    " session %lld", s.responsible, (long long)id);
-	}
-	return session_responsible(o, id, ops_user(o), e);
+	if (confirmed)
+		return session_responsible(o, id, ops_user(o), NULL, 0, e);
+	return session_responsible(o, id, ops_user(o), holder, holdersz, e);
 }
 
 int
 ops_session_release(const struct ops *o, int64_t id, struct ops_error *e)
 {
-	return session_responsible(o, id, "ai", e);
+	return session_responsible(o, id, "ai", NULL, 0, e);
 }
 
 int
@@ -573,9 +583,17 @@ ops_session_reply(const struct ops *o, int64_t id, const char *text,
 	if ((rc = outbound_session_reply(o->st, &s, ops_user(o), text,
 	    strcmp(s.responsible, "ai") == 0, msg)) < 0)
 		return ops_store_error(e);
-	if (rc == 0)
+	if (rc == 0) {
+		/* Closed, or another operator took it after it was read. */
+		if ((rc = session_get(o, id, &s, e)) <= 0)
+			return rc;
+		if (s.closed_at[0] == '\0')
+			return ops_fail(e, OPS_REFUSED, "responsible", "%s took"
+			    " session %lld over meanwhile; nothing was sent",
+			    s.responsible, (long long)id);
 		return ops_fail(e, OPS_REFUSED, "id", "session %lld is closed;"
 		    " send a new message instead", (long long)id);
+	}
 	if (s.opted_out)
 		ops_fail(e, OPS_REFUSED, "text", "the contact opted out; the"
 		    " message will not be sent");

@@ -110,7 +110,7 @@ outbound_session_reply(struct store *st, const struct store_session *s,
 	if (store_begin(st) < 0)
 		return -1;
 	/* Responsible before the reply exists: the agent's answer then finds the session taken. */
-	if (take && ((rc = store_session_set_responsible(st, s->id, user)) <= 0 ||
+	if (take && ((rc = store_session_take_free(st, s->id, user)) <= 0 ||
 	    store_log(st, s->conn, "info", "session", "session %lld taken"
 	    " over by an operator who replied", (long long)s->id) < 0))
 		goto fail;

@@ -36,8 +36,9 @@ int	 outbound_send(struct store *, const char *conn, const char *to,
 /*
  * An operator's reply in session s, from "operator:USER", queued like any
  * message and the session touched, in one transaction; with take, the
- * same transaction makes USER responsible first. > 0 with *id, 0 when the
- * session closed meanwhile (take only), < 0 error (nothing stored either
+ * same transaction makes USER responsible first, only while the AI (or
+ * USER) still holds it. > 0 with *id, 0 when the session closed or another
+ * operator took it meanwhile (take only), < 0 error (nothing stored either
  * way).
  */
 int	 outbound_session_reply(struct store *, const struct store_session *s,

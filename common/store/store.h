@@ -415,6 +415,9 @@ int	 store_session_messages(struct store *, int64_t session,
 /* Gives an open session to an operator (username) or back to the AI ("ai"). > 0 done, 0 unknown or closed. */
 int	 store_session_set_responsible(struct store *, int64_t session,
 	    const char *who);
+/* Gives an open session to who only while the AI or who itself holds it (one statement, so two operators cannot both take it). > 0 done, 0 unknown, closed or held by another. */
+int	 store_session_take_free(struct store *, int64_t session,
+	    const char *who);
 /* Closes an open session. > 0 closed, 0 unknown or closed already. */
 int	 store_session_close(struct store *, int64_t session);
 /* The session's collected data (a JSON object) and its contact's name and email. > 0 with *data (malloc'd, the caller frees). */

@@ -39,6 +39,7 @@ enum msg_stmt {
 	STMT_SESSION_LIST,
 	STMT_SESSION_MESSAGES,
 	STMT_SESSION_RESPONSIBLE,
+	STMT_SESSION_TAKE_FREE,
 	STMT_SESSION_CLOSE_OPEN,
 	STMT_SESSION_DATA_GET,
 	STMT_INBOUND_SEEN,
@@ -101,6 +102,8 @@ static const struct db_sql msg_stmt[MSG__MAX] = {
 	    " FROM messages m WHERE m.session_id = ? ORDER BY m.id"),
 	DB_SQL(STMT_SESSION_RESPONSIBLE, "UPDATE sessions SET responsible = ?"
 	    " WHERE id = ? AND closed_at IS NULL"),
+	DB_SQL(STMT_SESSION_TAKE_FREE, "UPDATE sessions SET responsible = ?"
+	    " WHERE id = ? AND closed_at IS NULL AND responsible IN ('ai', ?)"),
 	DB_SQL(STMT_SESSION_CLOSE_OPEN, "UPDATE sessions SET closed_at = " NOW
 	    " WHERE id = ? AND closed_at IS NULL"),
 	DB_SQL(STMT_SESSION_DATA_GET, "SELECT s.data, c.name, c.email"
@@ -690,4 +693,11 @@ store_session_set_responsible(struct store *st, int64_t session,
 {
 	return db_exec_changed(st->db, &msg_sql, STMT_SESSION_RESPONSIBLE, "si", who,
 	    session);
+}
+
+int
+store_session_take_free(struct store *st, int64_t session, const char *who)
+{
+	return db_exec_changed(st->db, &msg_sql, STMT_SESSION_TAKE_FREE, "sis",
+	    who, session, who);
 }

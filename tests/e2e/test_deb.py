@@ -276,6 +276,12 @@ try:
               "/etc/cron.d/ibchannel", "/etc/logrotate.d/ibchannel", CONF]
     missing = [x for x in pieces if not os.path.isfile(x)]
     check(not missing, "every piece is installed", repr(missing))
+    # The second machine's pieces (deploy/INSTALL.md, "More than one machine").
+    ex = "/usr/share/doc/ibchannel/examples/"
+    missing = [x for x in ("haproxy.cfg.in", "postgresql-README.md")
+               if not os.path.isfile(ex + x) and not os.path.isfile(ex + x + ".gz")]
+    check(not missing, "HAProxy's template and the PostgreSQL notes are among the examples",
+          repr(missing))
     notconf = [x for x in pieces if x.startswith("/etc/") and " %s " % x not in conffiles]
     check(not notconf, "everything under /etc is a conffile", repr(notconf) + conffiles[:300])
     check(os.path.islink("/etc/systemd/system/timers.target.wants/ibchannel-sender.timer"),

@@ -132,6 +132,17 @@ test_sessions_messages(struct store *st, const struct store_connection *c)
 	    opened == 1, "session opened");
 	CHECK(store_session_open(st, c->id, contact, 0, 60, &s2, &opened) > 0 &&
 	    opened == 0 && s2 == s1, "open session found again");
+	/* Taking a session: only from the AI or oneself, decided in the update. */
+	CHECK(store_session_take_free(st, s1, "ann") > 0, "ann takes it from the AI");
+	CHECK(store_session_take_free(st, s1, "ann") > 0, "ann holds it already");
+	CHECK(store_session_take_free(st, s1, "bob") == 0, "bob may not take it");
+	snprintf(sql, sizeof(sql), "SELECT responsible = 'ann' FROM sessions"
+	    " WHERE id = %lld", (long long)s1);
+	CHECK(q(sql) == 1, "ann still holds it");
+	CHECK(store_session_set_responsible(st, s1, "ai") > 0 &&
+	    store_session_take_free(st, s1, "bob") > 0 &&
+	    store_session_set_responsible(st, s1, "ai") > 0, "back to the AI,"
+	    " then bob may");
 	/* Age the session past the timeout: a new one opens, the old stays closed. */
 	snprintf(sql, sizeof(sql), "UPDATE sessions SET last_at ="
 	    " strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-2 hours')"
