@@ -414,6 +414,8 @@ static const struct command commands[] = {
 	    .ids = "", .need = NEED_READ, .usage = "backup FILE",
 	    .on_str = ops_backup, .done = "backed up to %s" },
 	C("restore", NULL, cmd_restore, 0, 1, 1, "", 0, "restore BACKUP"),
+	C("restored", NULL, cmd_restored, O(USER), 0, 0, "", S,
+	    "restored [--user U]"),
 	C("migrate", NULL, cmd_migrate, O(TO), 0, 0, "", 0,
 	    "migrate --to postgresql://USER[:PASSWORD]@HOST/DATABASE"),
 	C("check", NULL, cmd_check, 0, 0, 0, "", NEED_READ, "check"),

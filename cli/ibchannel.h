@@ -117,6 +117,7 @@ int	 cmd_settings_list(struct cli *);
 int	 cmd_settings_get(struct cli *);
 int	 cmd_user_list(struct cli *);
 int	 cmd_restore(struct cli *);
+int	 cmd_restored(struct cli *);
 int	 cmd_migrate(struct cli *);
 
 /* ibchannel_messages.c: sending, the sender, sessions, the outbox, reports. */

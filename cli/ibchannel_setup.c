@@ -368,6 +368,26 @@ cmd_restore(struct cli *c)
 	return 0;
 }
 
+/* restored: marks a store put back by pg_restore (or by hand) as restore marks its copy. */
+int
+cmd_restored(struct cli *c)
+{
+	struct store_restored	 r;
+	int			 rc;
+
+	if ((rc = ops_restored(&c->ops, &r, &c->e)) <= 0)
+		return report(c, rc);
+	printf("%s (schema version %d) marked as restored\n%lld unsent"
+	    " message(s) will be looked up in Infobip's logs before any is"
+	    " sent again\n", store_display_name(), r.version,
+	    (long long)r.unsure);
+	if (r.paused > 0)
+		printf("%lld campaign(s) paused: recipients released after the"
+		    " backup would be released again; compare with what was"
+		    " sent before resuming\n", (long long)r.paused);
+	return 0;
+}
+
 /* What migrate shows as it goes. */
 struct migrate_view {
 	struct store_copied	 r;	/* being filled: its source is known before the first table */

@@ -399,6 +399,37 @@ ops_restore(const char *backup, struct store_restored *r,
 }
 
 int
+ops_restored(const struct ops *o, struct store_restored *r,
+    struct ops_error *e)
+{
+	char	 lock[4096];
+	int	 fd = -1, rc;
+
+	ops_reset(e);
+	memset(r, 0, sizeof(*r));
+	/* A SQLite store's sender holds its lock: wait for none. */
+	if (!store_on_server(NULL)) {
+		if ((rc = sender_lock(NULL, lock, sizeof(lock), &fd)) < 0)
+			return ops_fail(e, OPS_FAILED, "store", "%.200s: %s",
+			    lock, strerror(errno));
+		if (rc == 0)
+			return ops_fail(e, OPS_REFUSED, "store", "a sender is"
+			    " running (it holds %.200s); stop it first", lock);
+	}
+	rc = store_restore_marks(o->st, &r->unsure, &r->paused);
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		return ops_store_error(e);
+	r->version = store_version(o->st);
+	if (store_log(o->st, NULL, "warn", "store", "marked as restored by"
+	    " %s: %lld message(s) unsure, %lld campaign(s) paused",
+	    ops_user(o), (long long)r->unsure, (long long)r->paused) < 0)
+		return ops_store_error(e);
+	return 1;
+}
+
+int
 ops_check(const struct ops *o, struct ops_check *c, struct ops_error *e)
 {
 	int	 rc;

@@ -405,6 +405,16 @@ int	 ops_backup(const struct ops *, const char *path, struct ops_error *);
  */
 int	 ops_restore(const char *path, struct store_restored *,
 	    struct ops_error *);
+/*
+ * For a store put back by other means (pg_restore or psql on PostgreSQL,
+ * a file copied by hand): what ops_restore does to its copy
+ * (store_restore_marks), logged with the user; r gets the counts and the
+ * store's version. On SQLite it holds the sender's lock meanwhile
+ * (refused while a sender runs); on PostgreSQL the senders must be
+ * stopped first (there is no lock to hold).
+ */
+int	 ops_restored(const struct ops *, struct store_restored *r,
+	    struct ops_error *);
 
 /* What ops_check found. */
 struct ops_check {

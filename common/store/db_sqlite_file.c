@@ -480,6 +480,24 @@ out:
 	return ret;
 }
 
+int
+store_restore_marks(struct store *st, int64_t *unsure, int64_t *paused)
+{
+	*unsure = *paused = 0;
+	if (store_begin(st) < 0 ||
+	    db_exec(st->db, &file_sql, F_RESTORE_MESSAGES, "") < 0 ||
+	    db_exec_count(st->db, &file_sql, F_RESTORE_OUTBOX, unsure, "s",
+	    "restored from a backup: Infobip's logs are read before it is"
+	    " sent again") < 0 ||
+	    db_exec_count(st->db, &file_sql, F_RESTORE_CAMPAIGNS, paused,
+	    "") < 0 ||
+	    store_commit(st) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return 1;
+}
+
 /*
  * Migrates the copy at tmp, makes every message it still had to send
  * unsure and pauses its scheduled and running campaigns. > 0 with *unsure
@@ -497,21 +515,11 @@ restore_settle(const char *tmp, int64_t *unsure, int64_t *paused, char *why,
 		    tmp);
 		return -1;
 	}
-	if (store_begin(st) < 0 ||
-	    db_exec(st->db, &file_sql, F_RESTORE_MESSAGES, "") < 0 ||
-	    db_exec_count(st->db, &file_sql, F_RESTORE_OUTBOX, unsure, "s",
-	    "restored from a backup: Infobip's logs are read before it is"
-	    " sent again") < 0 ||
-	    db_exec_count(st->db, &file_sql, F_RESTORE_CAMPAIGNS, paused,
-	    "") < 0 ||
-	    store_commit(st) < 0) {
-		store_rollback(st);
+	if (store_restore_marks(st, unsure, paused) < 0)
 		refuse(why, whysz, "cannot prepare the copy %s (see the log)",
 		    tmp);
-		goto out;
-	}
-	ret = 1;
-out:
+	else
+		ret = 1;
 	/* The last connection: its WAL goes into the file and away. */
 	store_close(st);
 	return ret;

@@ -823,6 +823,14 @@ struct store_restored {
  */
 int	 store_restore(const char *path, const char *backup,
 	    struct store_restored *r, char *why, size_t whysz);
+/*
+ * What store_restore does to its copy, for a store put back by other means
+ * (pg_restore, a file copied by hand): every message it still had to send
+ * becomes unsure (looked up in Infobip's logs before any new send) and its
+ * scheduled and running campaigns are paused, in one transaction. > 0 with
+ * *unsure and *paused, < 0 error (nothing changed).
+ */
+int	 store_restore_marks(struct store *, int64_t *unsure, int64_t *paused);
 /* How often store_copy_to_server says how far a table's copy is. */
 #define COPY_PROGRESS_ROWS	50000
 /* What store_copy_to_server did. */

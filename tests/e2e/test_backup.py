@@ -146,6 +146,9 @@ def pg_branch():
     # README's way: pg_dump -Fc while everything runs, pg_restore into an
     # empty database; the restored store is sound, holds the same rows, and
     # the programs go on with it (new ids after the restored ones).
+    # Three the sender has not sent yet (the one above is gone): unsent in the dump.
+    for i in range(3):
+        env.cli("send", "--connection", cid, "--to", "4915112363%03d" % i, "--text", "unsent %d" % i)
     dump = os.path.join(env.dir, "ibchannel.dump")
     p = subprocess.run(["pg_dump", "-Fc", "-f", dump, "-d", env.db], capture_output=True, text=True)
     env.check(p.returncode == 0, "pg_dump -Fc of the store", p.stderr)
@@ -162,6 +165,21 @@ def pg_branch():
         theirs[t] = pg_rows(restored, 'SELECT * FROM "%s" ORDER BY 1' % t)
     env.check(theirs == mine, "the restored store holds the same rows",
               repr([t for t in mine if theirs.get(t) != mine[t]]))
+    # What restore does to its copy, asked for by hand after pg_restore:
+    # the three unsent messages are looked up before any new send, the
+    # running campaign waits for an operator.
+    pg_rows(restored, "INSERT INTO campaigns (name, connection_id, text, state, started_at)"
+            " VALUES ('RESTORED_RUN', ?, 'hi', 'running', '2026-01-01 00:00:00')", (cid,))
+    p = cli_in("restored", extra=renv)
+    env.check(p.returncode == 0 and "3 unsent message(s)" in p.stdout and
+              "1 campaign(s) paused" in p.stdout, "restored: three unsent, one campaign paused",
+              p.stdout + p.stderr)
+    marks = pg_rows(restored, "SELECT (SELECT COUNT(*) FROM outbox o JOIN messages m"
+                    " ON m.id = o.message_id WHERE m.status = 'sending' AND o.unsure_since"
+                    " IS NOT NULL), (SELECT state FROM campaigns WHERE name = 'RESTORED_RUN'),"
+                    " (SELECT COUNT(*) FROM logs WHERE text LIKE 'marked as restored%')")
+    env.check(marks == [(3, "paused", 1)], "restored: the three are unsure, the campaign"
+              " paused, and the log says so", repr(marks))
     top = env.sql1("SELECT MAX(id) FROM messages")
     p = cli_in("send", "--connection", cid, "--to", "491511236299", "--text", "after", extra=renv)
     env.check(p.returncode == 0 and p.stdout.strip().isdigit() and int(p.stdout) > top,
@@ -228,6 +246,9 @@ sender = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", 
 env.wait_for(lambda: holds_flock(sender.pid), 10)
 p = env.cli("restore", backup, check=False)
 env.check(one_line_refusal(p, "sender is running"), "restore refused while a sender runs", p.stderr)
+p = env.cli("restored", check=False)
+env.check(one_line_refusal(p, "sender is running"), "restored refused while a sender runs",
+          p.stderr)
 sender.terminate()
 sender.wait(30)
 before_restore = env.snapshot()
