@@ -92,6 +92,8 @@ struct session_list_ctx {
 	struct list_ctx	 lc;
 	char		 last_at[STORE_TIME_MAX];
 	int64_t		 last_id;
+	int		 searched;	/* a search: it pages on search.next */
+	struct store_search_page search;
 };
 /* The connection filter's options. */
 struct conn_options {

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -268,11 +269,52 @@ if env.engine == "sqlite":
     def newest():
         return env.sql1("SELECT MAX(id) FROM messages")
 
-    mo(cid, "4916600000009", "zebra crossing")
+    def indexed():
+        return env.sql1("SELECT COUNT(*) FROM messages_fts_docsize")
+
+    mo(cid, "4916600000009", "Zebra crossing, Straße")
     env.check(mark() < newest(), "a new message is not indexed as it is stored", (mark(), newest()))
-    got, _ = listed({"q": "zebra"})
-    env.check(got == [sid_of("4916600000009")] and mark() == newest(),
-              "a search indexes what is pending before it reads", got)
+    # A search reads what is not indexed yet itself, and writes nothing:
+    # not the index, not its mark, no commit another connection would see.
+    watch = sqlite3.connect(env.db)
+    version = watch.execute("PRAGMA data_version").fetchone()[0]
+    was = (mark(), indexed(), env.snapshot())
+    zebra = [sid_of("4916600000009")]
+    for q in ("zebra", "ZEBRA", "zeb", "crossing zebra", "zebra cross", "STRASSE straße",
+              "straße", "zebra-crossing"):
+        got, _ = listed({"q": q})
+        env.check(got == ([] if q == "STRASSE straße" else zebra),
+                  "a search finds an unindexed message as the index would: %r" % q, got)
+    for q in ("zebra giraffe", "ebra", "crossings"):
+        got, _ = listed({"q": q})
+        env.check(got == [], "and not where the index would not: %r" % q, got)
+    env.check(watch.execute("PRAGMA data_version").fetchone()[0] == version,
+              "a search commits nothing to the store")
+    env.check((mark(), indexed(), env.snapshot()) == was,
+              "a search leaves the index, its mark and every table as they were")
+    watch.close()
+    # More unindexed messages than a search reads itself: the page says so
+    # and still finds the newest.
+    tail = 2000
+    env.sql("INSERT INTO messages (uid, connection_id, session_id, contact_id, direction,"
+            " author, text, status) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+            " FROM n WHERE i < ?) SELECT 'backlog-' || i, connection_id, session_id,"
+            " contact_id, 'in', 'customer', 'backlog ' || i, 'received' FROM messages,"
+            " n WHERE text = 'Zebra crossing, Straße'", (tail + 25,))
+    got, r = listed({"q": "zebra"})
+    said = re.search(r"The search index is behind:</strong> (\d+) messages stored", r.text)
+    env.check(got == [] and said and int(said.group(1)) == newest() - mark() - tail,
+              "a backlog past what a search reads itself is named on the page, with its"
+              " size, and its oldest part is not searched", (got, said and said.group(1)))
+    got, r = listed({"q": "backlog"})
+    env.check(got == zebra and "The search index is behind:" in r.text,
+              "and the newest messages are still found", got)
+    env.cli("sender", "--once", check=False)
+    env.check(mark() == newest(), "the sender indexes the backlog", (mark(), newest()))
+    got, r = listed({"q": "zebra"})
+    env.check(got == zebra and "The search index is behind:" not in r.text,
+              "then the index finds it and the page says nothing", got)
+    env.sql("DELETE FROM messages WHERE uid LIKE 'backlog-%'")
     mo(cid, "4916600000010", "giraffe neck")
     env.check(mark() < newest(), "the next one waits again")
     env.cli("sender", "--once", check=False)
