@@ -133,6 +133,21 @@
 #define PG_FIND(lead) PG_SESSION_COLS PG_SESSION_JOIN lead PG_SESSION_MORE \
 	PG_SESSION_WHERE
 
+/* store_outbox.c's pages of the held and unsure rows (the same SQL but for PG_OUTBOX_ROW's time). */
+#define PG_UNSETTLED_AFTER(row) "SELECT " row " WHERE o.message_id IN" \
+	" (SELECT message_id FROM (SELECT message_id FROM outbox" \
+	" WHERE held_since IS NOT NULL AND message_id > ?1" \
+	" ORDER BY message_id LIMIT ?2) h UNION ALL SELECT id FROM" \
+	" (SELECT id FROM messages WHERE status = 'sending' AND id > ?1" \
+	" ORDER BY id LIMIT ?2) u) ORDER BY o.message_id LIMIT ?2"
+#define PG_UNSETTLED_BEFORE(row) "SELECT * FROM (SELECT " row \
+	" WHERE o.message_id IN (SELECT message_id FROM (SELECT message_id" \
+	" FROM outbox WHERE held_since IS NOT NULL AND message_id < ?1" \
+	" ORDER BY message_id DESC LIMIT ?2) h UNION ALL SELECT id FROM" \
+	" (SELECT id FROM messages WHERE status = 'sending' AND id < ?1" \
+	" ORDER BY id DESC LIMIT ?2) u) ORDER BY o.message_id DESC" \
+	" LIMIT ?2) p ORDER BY 1"
+
 const struct db_override pg_sql[] = {
 	/* store.c */
 	{ DB_SLOT_STORE, { "STMT_KEYCHECK_SET", "INSERT INTO key_check (id, value)"
@@ -343,6 +358,10 @@ const struct db_override pg_sql[] = {
 	    " WHERE status = 'sending')"
 	    " AND (?1::text IS NULL OR m.connection_id = ?1)"
 	    " ORDER BY o.message_id LIMIT ?2" } },
+	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNSETTLED_AFTER",
+	    PG_UNSETTLED_AFTER(PG_OUTBOX_ROW) } },
+	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNSETTLED_BEFORE",
+	    PG_UNSETTLED_BEFORE(PG_OUTBOX_ROW) } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_REQUEUE", "UPDATE outbox SET"
 	    " lease_owner = NULL, lease_until = NULL, attempts = 0,"
 	    " next_attempt_at = " PG_NOW ", last_error = '',"
