@@ -24,6 +24,7 @@ import base64
 import http.client
 import os
 import random
+import re
 import sqlite3
 import statistics
 import subprocess
@@ -260,6 +261,55 @@ pages = [
     ("campaigns", "/admin/campaigns"),
     ("campaigns page 2", "/admin/campaigns?before=%d" % max(1, opts.campaigns - 1)),
 ]
+# The Outbox with messages held and unsure (made so on a kept store too: the
+# same rows each run), its first page, a deep one and the page before it.
+env.sql("UPDATE outbox SET held_since = '2026-01-01 00:00:00.000', last_error = 'bench'"
+        " WHERE message_id % 5 = 0 AND held_since IS NULL")
+env.sql("UPDATE messages SET status = 'sending' WHERE id % 5 = 1 AND status = 'accepted'"
+        " AND id IN (SELECT message_id FROM outbox)")
+unsettled = env.sql("SELECT message_id FROM outbox WHERE held_since IS NOT NULL UNION"
+                    " SELECT id FROM messages WHERE status = 'sending' ORDER BY 1")
+deep_box = unsettled[len(unsettled) // 2][0] if unsettled else 0
+pages += [
+    ("outbox", "/admin/outbox"),
+    ("outbox deep page", "/admin/outbox?after=%d" % deep_box),
+    ("outbox page before", "/admin/outbox?before=%d" % deep_box),
+]
+# The search: a word in every message (the first page and the next), a
+# rare one (one session's number), one in none, a common word with a
+# filter that keeps many or few; the newest 300 messages are not indexed.
+# Then each other filter matching many sessions and few.
+rare = sessions[len(sessions) // 3][0]
+pages += [
+    ("search common word", "/admin/sessions?q=hours"),
+    ("search two words", "/admin/sessions?q=opening+hours"),
+    ("search common prefix", "/admin/sessions?q=ho"),
+    ("search rare word", "/admin/sessions?q=%d" % rare),
+    ("search word in none", "/admin/sessions?q=zebra"),
+    ("search common + who many", "/admin/sessions?q=hours&who=alice"),
+    ("search common + who few", "/admin/sessions?q=hours&who=bob"),
+    ("search common + waiting", "/admin/sessions?q=hours&waiting=1"),
+    ("search common + closed", "/admin/sessions?q=hours&state=closed"),
+    ("who many", "/admin/sessions?who=alice"),
+    ("who few", "/admin/sessions?who=bob"),
+    ("who ai", "/admin/sessions?who=ai"),
+    ("waiting", "/admin/sessions?waiting=1"),
+    ("waiting + who few", "/admin/sessions?waiting=1&who=bob"),
+    ("waiting + connection", "/admin/sessions?waiting=1&conn=%s" % conns[1]),
+    ("phone prefix many", "/admin/sessions?phone=%2B4917"),
+    ("phone prefix 1,000", "/admin/sessions?phone=%2B4917000012"),
+    ("phone prefix 10,000", "/admin/sessions?phone=%2B491700001"),
+    ("phone prefix few", "/admin/sessions?phone=%2B491700001234"),
+    ("phone prefix none", "/admin/sessions?phone=%2B4930"),
+    ("phone many + who few", "/admin/sessions?phone=%2B4917&who=bob"),
+]
+hdr = {"Authorization": "Basic " + base64.b64encode(b"bench:bench-pw").decode()}
+first = env.get("/admin/sessions?q=hours", headers=hdr).text
+m = re.search(r'href="(/admin/sessions\?[^"]*before=\d+)"', first)
+if m:
+    pages.append(("search common page 2", m.group(1).replace("&amp;", "&")))
+else:
+    print("the common word's search has no Older link", flush=True)
 # Each campaign's page, the completed ones with every filter and a deep page.
 mid_rcpt = opts.recipients // 2
 for k, state in enumerate(states, 1):
@@ -276,7 +326,6 @@ for k, state in enumerate(states, 1):
                   "/admin/campaigns/%d?after=%d" % (k, first + mid_rcpt)))
     pages.append(("campaign %d failed deep" % k,
                   "/admin/campaigns/%d?status=failed&after=%d" % (k, first + mid_rcpt)))
-hdr = {"Authorization": "Basic " + base64.b64encode(b"bench:bench-pw").decode()}
 passed = failed = 0
 conn = http.client.HTTPConnection("127.0.0.1", env.port, timeout=60)
 print("%-30s %9s %9s  %s" % ("page", "median ms", "worst ms", "bytes"))
