@@ -637,6 +637,9 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_ADMIN, { "Q_SEARCH_BEHIND", "SELECT 0, 0" } },
 	{ DB_SLOT_ADMIN, { "Q_SEARCH_TOKENIZER", "SELECT 1" } },
 	{ DB_SLOT_ADMIN, { "Q_SEARCH_TAIL", "SELECT 0::bigint, 0::bigint, 0 WHERE false" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_FOLD", "SELECT ''::text WHERE false" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_PREFIX", "SELECT ''::text WHERE false" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_TERMS", "SELECT 1 WHERE false" } },
 	/*
 	 * The newest ?4 messages below ?2 and those of them holding the
 	 * words (each a quoted lexeme, the last a prefix: 'a' & 'b' & 'c':*),

@@ -42,6 +42,9 @@ enum q {
 	Q_SEARCH_BEHIND,
 	Q_SEARCH_TOKENIZER,
 	Q_SEARCH_TAIL,
+	Q_SEARCH_FOLD,
+	Q_SEARCH_PREFIX,
+	Q_SEARCH_TERMS,
 	Q_SEARCH_WALK,
 	Q_SEARCH_HITS,
 	Q_SESSIONS_CLOSED,
@@ -120,25 +123,28 @@ enum q {
 	" AND (?3 = 0 OR (?3 = 1) = (s.closed_at IS NULL))" \
 	" AND s.last_at >= ?4 AND s.last_at <= ?5"
 /*
- * A search's statements: ?1 the words as store_search_words wrote them,
- * ?2 messages below this id, ?3 the last word's position (their count
- * less one), ?4 the lowest id less one (the unindexed) or how many of the
- * newest messages to read (a walk), ?5 at most this many rows. The words
- * as an FTS5 query: each a quoted string token, the last a prefix, all in
- * one message.
+ * A search's statements: ?1 the words as store_search_words wrote them
+ * (SQLite's index: the FTS5 query search_match built of them), ?2
+ * messages below this id, ?3 the last word's position (their count less
+ * one), ?4 the lowest id less one (the unindexed) or how many of the
+ * newest messages to read (a walk), ?5 at most this many rows.
  */
-#define SEARCH_MATCH "'\"' || replace(?1, ' ', '\" \"') || '\"*'"
 /*
- * An unindexed message holds the words when every token of ?1 (SQLite's
- * own tokenizer splits and folds both alike) is one of its tokens, the
- * last (?3: the words' count less one) as a prefix.
+ * The unindexed messages holding the words: SQLite's own tokenizer splits
+ * and folds the words (w, once) and each message (t) alike; a message
+ * holds them when every word is one of its tokens, the last (?3) also as
+ * the start of one.
  */
-#define SEARCH_TAIL_MATCH "(SELECT COUNT(*) FROM temp.search_tokens w" \
-	" WHERE w.input = ?1) > 0 AND NOT EXISTS (SELECT 1 FROM" \
-	" temp.search_tokens w WHERE w.input = ?1 AND NOT EXISTS (SELECT 1" \
-	" FROM temp.search_tokens t WHERE t.input = m.text AND (t.token =" \
-	" w.token OR (w.position = ?3 AND substr(t.token, 1," \
-	" length(w.token)) = w.token))))"
+#define SEARCH_TAIL_SQL "WITH w AS MATERIALIZED (SELECT token, position" \
+	" FROM temp.search_tokens WHERE input = ?1)" \
+	" SELECT m.id, m.session_id, 1 FROM messages m" \
+	" JOIN temp.search_tokens t ON t.input = m.text" \
+	" JOIN w ON t.token = w.token OR (w.position = (SELECT" \
+	" MAX(position) FROM w)" \
+	" AND substr(t.token, 1, length(w.token)) = w.token)" \
+	" WHERE m.id > ?4 AND m.id < ?2 GROUP BY m.id" \
+	" HAVING COUNT(DISTINCT w.position) = (SELECT COUNT(*) FROM w)" \
+	" ORDER BY m.id DESC LIMIT ?5"
 #define MESSAGE_COLS "SELECT m.id, m.uid, m.created_at," \
 	" m.direction, m.author, m.status, m.status_name," \
 	" m.status_description, m.error_description, m.text," \
@@ -225,15 +231,25 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 	    " temp.search_tokens USING fts3tokenize(unicode61,"
 	    " 'remove_diacritics=0')"),
 	/* The unindexed messages above ?4 and below ?2 holding the words, newest first. */
-	DB_SQL(Q_SEARCH_TAIL, "SELECT m.id, m.session_id, 1 FROM messages m"
-	    " WHERE m.id > ?4 AND m.id < ?2 AND " SEARCH_TAIL_MATCH
-	    " ORDER BY m.id DESC LIMIT ?5"),
+	DB_SQL(Q_SEARCH_TAIL, SEARCH_TAIL_SQL),
+	/* The tokens of ?1 as the index folds them (a search's last word). */
+	DB_SQL(Q_SEARCH_FOLD, "SELECT token FROM temp.search_tokens"
+	    " WHERE input = ?1 ORDER BY position"),
+	/* Up to ?2 words of the index that start with ?1 (migration 025). */
+	DB_SQL(Q_SEARCH_PREFIX, "SELECT term FROM messages_fts_terms"
+	    " WHERE term >= ?1 AND term < ?1 || char(1114111)"
+	    " ORDER BY term LIMIT ?2"),
+	/* The words of the messages the index is about to take (store_search_catch_up). */
+	DB_SQL(Q_SEARCH_TERMS, "INSERT OR IGNORE INTO messages_fts_terms (term)"
+	    " SELECT DISTINCT t.token FROM (SELECT text FROM messages WHERE id >"
+	    " (SELECT upto FROM messages_fts_mark) ORDER BY id LIMIT ?1) m,"
+	    " temp.search_tokens t WHERE t.input = m.text"),
 	/* PostgreSQL's walk of the newest messages (db_pg_sql.c); none here. */
 	DB_SQL(Q_SEARCH_WALK, "SELECT 0, 0, 0 WHERE 0"),
 	/* Up to ?5 indexed messages below ?2 holding the words, newest first: FTS5 walks its index so. */
 	DB_SQL(Q_SEARCH_HITS, "SELECT f.rowid, m.session_id, 1 FROM"
 	    " messages_fts f JOIN messages m ON m.id = f.rowid"
-	    " WHERE messages_fts MATCH " SEARCH_MATCH " AND f.rowid < ?2"
+	    " WHERE messages_fts MATCH ?1 AND f.rowid < ?2"
 	    " ORDER BY f.rowid DESC LIMIT ?5"),
 	DB_SQL(Q_SESSIONS_CLOSED, SESSION_COLS "sessions_closed_last"
 	    SESSION_JOIN "s.closed_at IS NOT NULL AND" SESSION_WHERE),
@@ -589,6 +605,7 @@ struct search {
 	int		(*fn)(const struct store_session_line *, void *);
 	void		*arg;
 	const char	*hi;		/* the highest last_at the dates allow */
+	const char	*match;		/* what Q_SEARCH_HITS matches: the words, or SQLite's FTS5 query */
 	int64_t		 last;		/* the last word's position */
 	int64_t		*seen;		/* sessions met (open addressing, 0 empty) */
 	struct search_hit *hits;	/* SEARCH_BUDGET */
@@ -626,7 +643,8 @@ search_read(struct search *s, enum q which, int64_t before, int64_t bound,
 	int		 n = 0, rc;
 
 	for (rc = db_run(s->st->db, &admin_sql, which, &r, "Siiii",
-	    s->f->words, before, s->last, bound, limit); rc == DB_ROW;
+	    which == Q_SEARCH_HITS ? s->match : s->f->words, before, s->last,
+	    bound, limit); rc == DB_ROW;
 	    rc = db_step(r)) {
 		if (db_int(r, 2) == 0) {
 			*low = db_int64(r, 0);
@@ -704,6 +722,9 @@ search_unindexed(struct search *s, int64_t before, int64_t *below)
 	if (rc < 0)
 		return -1;
 	*below = before < upto + 1 ? before : upto + 1;
+	/* The tokenizer serves the prefix's words too (search_match). */
+	if (db_exec(s->st->db, &admin_sql, Q_SEARCH_TOKENIZER, "") < 0)
+		return -1;
 	if (pending <= 0)
 		return 1;
 	bound = upto;
@@ -713,8 +734,7 @@ search_unindexed(struct search *s, int64_t before, int64_t *below)
 	}
 	if (before <= bound + 1)
 		return 1;
-	if (db_exec(s->st->db, &admin_sql, Q_SEARCH_TOKENIZER, "") < 0 ||
-	    (n = search_read(s, Q_SEARCH_TAIL, before, bound, SEARCH_BUDGET,
+	if ((n = search_read(s, Q_SEARCH_TAIL, before, bound, SEARCH_BUDGET,
 	    &low)) < 0)
 		return -1;
 	return search_take(s, n);
@@ -748,13 +768,102 @@ search_walk(struct search *s, int64_t before, int64_t *below)
 	return 1;
 }
 
+/* Appends text to buf (of bufsz) at *n as an FTS5 string (quotes doubled). 1, 0 no room. */
+static int
+fts_string(char *buf, size_t bufsz, size_t *n, const char *text,
+    const char *after)
+{
+	const char	*p;
+
+	if (*n + 1 >= bufsz)
+		return 0;
+	buf[(*n)++] = '"';
+	for (p = text; *p != '\0'; p++) {
+		if (*n + 3 >= bufsz)
+			return 0;
+		if (*p == '"')
+			buf[(*n)++] = '"';
+		buf[(*n)++] = *p;
+	}
+	buf[(*n)++] = '"';
+	if (*n + strlen(after) + 1 >= bufsz)
+		return 0;
+	memcpy(buf + *n, after, strlen(after) + 1);
+	*n += strlen(after);
+	return 1;
+}
+
+/*
+ * SQLite: the FTS5 query of the words into buf: each word a string, all
+ * in one message, the last any of the index's words it starts
+ * (messages_fts_terms), or FTS5's own prefix when it starts more than
+ * SEARCH_PREFIX_MAX of them. > 0 made, 0 the last word starts no word
+ * of the index (no indexed message matches), < 0 error.
+ */
+#define SEARCH_PREFIX_MAX	64
+static int
+search_match(struct search *s, char *buf, size_t bufsz)
+{
+	struct db_stmt	*r = NULL;
+	const char	*last, *sp;
+	char		 word[STORE_SEARCH_MAX], folded[4 * STORE_SEARCH_WORD_MAX + 8];
+	size_t		 n = 0;
+	int		 rc, terms = 0, tokens = 0, ok = 1;
+
+	last = (sp = strrchr(s->f->words, ' ')) != NULL ? sp + 1 :
+	    s->f->words;
+	buf[0] = '\0';
+	/* The words before the last, each a string. */
+	snprintf(word, sizeof(word), "%.*s", (int)(last - s->f->words),
+	    s->f->words);
+	for (sp = strtok(word, " "); sp != NULL; sp = strtok(NULL, " "))
+		if (!fts_string(buf, bufsz, &n, sp, " "))
+			return -1;
+	/* The last word as the index folds it: one token, else FTS5's prefix. */
+	folded[0] = '\0';
+	for (rc = db_run(s->st->db, &admin_sql, Q_SEARCH_FOLD, &r, "S", last);
+	    rc == DB_ROW; rc = db_step(r))
+		if (tokens++ == 0)
+			db_copy(r, 0, folded, sizeof(folded));
+	db_reset(r);
+	if (rc < 0)
+		return -1;
+	if (tokens == 1) {
+		n += (size_t)snprintf(buf + n, bufsz - n, "(");
+		for (rc = db_run(s->st->db, &admin_sql, Q_SEARCH_PREFIX, &r,
+		    "Si", folded, (int64_t)SEARCH_PREFIX_MAX + 1);
+		    rc == DB_ROW; rc = db_step(r))
+			if (++terms > SEARCH_PREFIX_MAX || !fts_string(buf, bufsz,
+			    &n, db_str(r, 0), " OR "))
+				ok = 0;
+		db_reset(r);
+		if (rc < 0)
+			return -1;
+		if (terms == 0)
+			return 0;
+		if (ok) {
+			snprintf(buf + n - 4, bufsz - (n - 4), ")");
+			return 1;
+		}
+		/* Too many words: back to the words before the last. */
+		n = 0;
+		buf[0] = '\0';
+		snprintf(word, sizeof(word), "%.*s", (int)(last - s->f->words),
+		    s->f->words);
+		for (sp = strtok(word, " "); sp != NULL; sp = strtok(NULL, " "))
+			if (!fts_string(buf, bufsz, &n, sp, " "))
+				return -1;
+	}
+	return fts_string(buf, bufsz, &n, last, "*") ? 1 : -1;
+}
+
 int
 store_admin_search(struct store *st, const struct store_session_filter *f,
     struct store_search_page *sp,
     int (*fn)(const struct store_session_line *, void *), void *arg)
 {
 	struct search	 s;
-	char		 hi[STORE_TIME_MAX + 8];
+	char		 hi[STORE_TIME_MAX + 8], match[8192];
 	const char	*w;
 	int64_t		 below, chunk = SEARCH_CHUNK, want, none = 0;
 	int		 n, rc = -1, done = 0;
@@ -778,9 +887,18 @@ store_admin_search(struct store *st, const struct store_session_filter *f,
 		log_error("session search: out of memory");
 		goto out;
 	}
+	s.match = f->words;
 	if ((rc = st->server ? search_walk(&s, below, &below) :
 	    search_unindexed(&s, below, &below)) < 0)
 		goto out;
+	if (rc > 0 && !st->server) {
+		if ((rc = search_match(&s, match, sizeof(match))) < 0)
+			goto out;
+		if (rc == 0)
+			below = 0;	/* no indexed message can match */
+		s.match = match;
+		rc = 1;
+	}
 	/* The index, newest first, in growing chunks. */
 	while (rc > 0 && below > 1) {
 		want = SEARCH_BUDGET - s.looked < chunk ? SEARCH_BUDGET -
@@ -932,7 +1050,10 @@ store_search_catch_up(struct store *st, long limit, long *indexed)
 		return rc;
 	if (store_begin(st) < 0)
 		return -1;
-	if (db_exec_count(st->db, &admin_sql, Q_SEARCH_INDEX, &n, "i",
+	if (db_exec(st->db, &admin_sql, Q_SEARCH_TOKENIZER, "") < 0 ||
+	    db_exec(st->db, &admin_sql, Q_SEARCH_TERMS, "i",
+	    (int64_t)limit) < 0 ||
+	    db_exec_count(st->db, &admin_sql, Q_SEARCH_INDEX, &n, "i",
 	    (int64_t)limit) < 0 || db_exec(st->db, &admin_sql, Q_SEARCH_MARK,
 	    "i", (int64_t)limit) < 0 || store_commit(st) < 0) {
 		store_rollback(st);
