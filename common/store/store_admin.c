@@ -586,12 +586,12 @@ store_admin_sessions(struct store *st, const struct store_session_filter *f,
  * looked at SEARCH_BUDGET messages, so a word in every message and a word
  * in none cost about the same.
  */
-#define SEARCH_BUDGET	5000	/* matching messages one page looks at, at most */
+#define SEARCH_BUDGET	2000	/* matching messages one page looks at, at most */
 #define SEARCH_CHUNK	250	/* the first read; each next one four times more */
 #define SEARCH_TAIL	2000	/* unindexed messages a search reads itself (SQLite) */
 #define SEARCH_WINDOW	2000	/* newest messages a PostgreSQL walk reads at a time */
 #define SEARCH_WALKS	8	/* walks before the index takes over */
-#define SEARCH_SEEN	16384	/* slots of the sessions-met set: a power of two past twice the budget */
+#define SEARCH_SEEN	8192	/* slots of the sessions-met set: a power of two past twice the budget */
 
 struct search_hit {
 	int64_t	 id, session;	/* session 0: a message of none */
@@ -817,7 +817,7 @@ search_match(struct search *s, char *buf, size_t bufsz)
 	snprintf(word, sizeof(word), "%.*s", (int)(last - s->f->words),
 	    s->f->words);
 	for (sp = strtok(word, " "); sp != NULL; sp = strtok(NULL, " "))
-		if (!fts_string(buf, bufsz, &n, sp, " "))
+		if (!fts_string(buf, bufsz, &n, sp, " AND "))
 			return -1;
 	/* The last word as the index folds it: one token, else FTS5's prefix. */
 	folded[0] = '\0';
@@ -851,7 +851,7 @@ search_match(struct search *s, char *buf, size_t bufsz)
 		snprintf(word, sizeof(word), "%.*s", (int)(last - s->f->words),
 		    s->f->words);
 		for (sp = strtok(word, " "); sp != NULL; sp = strtok(NULL, " "))
-			if (!fts_string(buf, bufsz, &n, sp, " "))
+			if (!fts_string(buf, bufsz, &n, sp, " AND "))
 				return -1;
 	}
 	return fts_string(buf, bufsz, &n, last, "*") ? 1 : -1;
