@@ -636,10 +636,14 @@ const struct db_override pg_sql[] = {
 	/* The GIN index follows every insert: nothing is unindexed (never run here). */
 	{ DB_SLOT_ADMIN, { "Q_SEARCH_BEHIND", "SELECT 0, 0" } },
 	{ DB_SLOT_ADMIN, { "Q_SEARCH_TOKENIZER", "SELECT 1" } },
-	{ DB_SLOT_ADMIN, { "Q_SEARCH_TAIL", "SELECT 0::bigint, 0::bigint, 0 WHERE false" } },
-	{ DB_SLOT_ADMIN, { "Q_SEARCH_FOLD", "SELECT ''::text WHERE false" } },
-	{ DB_SLOT_ADMIN, { "Q_SEARCH_PREFIX", "SELECT ''::text WHERE false" } },
-	{ DB_SLOT_ADMIN, { "Q_SEARCH_TERMS", "SELECT 1 WHERE false" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_TAIL", "SELECT 0::bigint, 0::bigint, 0"
+	    " WHERE ?1::text IS NULL AND ?2::bigint < 0 AND ?3::integer < 0"
+	    " AND ?4::bigint < 0 AND ?5::bigint < 0" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_FOLD", "SELECT ''::text WHERE ?1::text IS NULL"
+	    " AND false" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_PREFIX", "SELECT ''::text WHERE ?1::text IS NULL"
+	    " AND ?2::bigint < 0" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_TERMS", "SELECT 1 WHERE ?1::bigint IS NULL" } },
 	/*
 	 * The newest ?4 messages below ?2 and those of them holding the
 	 * words (each a quoted lexeme, the last a prefix: 'a' & 'b' & 'c':*),

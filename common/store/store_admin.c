@@ -142,7 +142,7 @@ enum q {
 	" JOIN w ON t.token = w.token OR (w.position = (SELECT" \
 	" MAX(position) FROM w)" \
 	" AND substr(t.token, 1, length(w.token)) = w.token)" \
-	" WHERE m.id > ?4 AND m.id < ?2 GROUP BY m.id" \
+	" WHERE m.id > ?4 AND m.id < ?2 AND ?3 >= 0 GROUP BY m.id" \
 	" HAVING COUNT(DISTINCT w.position) = (SELECT COUNT(*) FROM w)" \
 	" ORDER BY m.id DESC LIMIT ?5"
 #define MESSAGE_COLS "SELECT m.id, m.uid, m.created_at," \
@@ -245,12 +245,13 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 	    " (SELECT upto FROM messages_fts_mark) ORDER BY id LIMIT ?1) m,"
 	    " temp.search_tokens t WHERE t.input = m.text"),
 	/* PostgreSQL's walk of the newest messages (db_pg_sql.c); none here. */
-	DB_SQL(Q_SEARCH_WALK, "SELECT 0, 0, 0 WHERE 0"),
+	DB_SQL(Q_SEARCH_WALK, "SELECT 0, 0, 0 WHERE ?1 IS NULL AND ?2 < 0"
+	    " AND ?3 < 0 AND ?4 < 0 AND ?5 < 0"),
 	/* Up to ?5 indexed messages below ?2 holding the words, newest first: FTS5 walks its index so. */
 	DB_SQL(Q_SEARCH_HITS, "SELECT f.rowid, m.session_id, 1 FROM"
 	    " messages_fts f JOIN messages m ON m.id = f.rowid"
-	    " WHERE messages_fts MATCH ?1 AND f.rowid < ?2"
-	    " ORDER BY f.rowid DESC LIMIT ?5"),
+	    " WHERE messages_fts MATCH ?1 AND f.rowid < ?2 AND ?3 >= 0"
+	    " AND ?4 >= 0 ORDER BY f.rowid DESC LIMIT ?5"),
 	DB_SQL(Q_SESSIONS_CLOSED, SESSION_COLS "sessions_closed_last"
 	    SESSION_JOIN "s.closed_at IS NOT NULL AND" SESSION_WHERE),
 	DB_SQL(Q_SESSION_INFO, "SELECT s.id, s.connection_id, k.name, k.sender,"
@@ -866,7 +867,7 @@ store_admin_search(struct store *st, const struct store_session_filter *f,
 	char		 hi[STORE_TIME_MAX + 8], match[8192];
 	const char	*w;
 	int64_t		 below, chunk = SEARCH_CHUNK, want, none = 0;
-	int		 n, rc = -1, done = 0;
+	int		 n, rc = -1;
 
 	memset(&s, 0, sizeof(s));
 	s.st = st;
@@ -910,16 +911,13 @@ store_admin_search(struct store *st, const struct store_session_filter *f,
 		}
 		if ((rc = search_take(&s, n)) < 0)
 			goto out;
-		if (n < want) {
-			done = rc > 0;	/* every match looked at */
-			break;
-		}
+		if (n < want)
+			break;	/* every match looked at */
 		below = s.hits[n - 1].id;
 		chunk *= 4;
 	}
-	if (st->server && below == 0)
-		done = 1;
-	if (!done && (s.stop || s.looked == SEARCH_BUDGET)) {
+	/* A full page, or one cut short by the budget, goes on after its last match. */
+	if (s.stop || s.looked == SEARCH_BUDGET) {
 		sp->next = s.cursor;
 		sp->cut = !s.stop;
 	}
