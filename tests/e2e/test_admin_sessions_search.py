@@ -114,6 +114,12 @@ for query, want, what in CASES:
     env.check(r.status == 200 and got == sorted(want), "search: %s (%s)" % (what, query),
               "%s, want %s" % (got, sorted(want)))
 
+# A search page reads only: every table as it was (on both engines).
+was = env.snapshot()
+for q in ("parcel", "parc deliv", "zzz", "m\u00fcnchen"):
+    listed({"q": q})
+env.check(env.snapshot() == was, "searching changes nothing in the store")
+
 # Hostile search text is data: never a 500 nor an FTS syntax error, shown escaped.
 HOSTILE = ['"', '"parcel', 'parcel"', "*", "parcel*", "NEAR(parcel, 2)", "parcel OR address",
            "parcel AND NOT x", "'; DROP TABLE messages; --", "<script>alert(1)</script>",
