@@ -5,9 +5,9 @@
 -- order. A phone prefix is a range of contacts.phone's own index (the
 -- page chooses between it and the list's order by how many numbers the
 -- prefix holds).
-CREATE INDEX sessions_responsible_last ON sessions(responsible, last_at) -- Sessions page filtered by who is responsible, latest activity first
+CREATE INDEX IF NOT EXISTS sessions_responsible_last ON sessions(responsible, last_at) -- Sessions page filtered by who is responsible, latest activity first
 ;
-CREATE INDEX sessions_held_last ON sessions(last_at) WHERE closed_at IS NULL AND (responsible <> 'ai' OR agent_id IS NULL) -- open sessions no AI answers (those waiting for an operator are among them), latest activity first
+CREATE INDEX IF NOT EXISTS sessions_held_last ON sessions(last_at) WHERE closed_at IS NULL AND (responsible <> 'ai' OR agent_id IS NULL) -- open sessions no AI answers (those waiting for an operator are among them), latest activity first
 ;
 
 -- A search takes its last word as the start of a word. FTS5 answers a
@@ -18,9 +18,9 @@ CREATE INDEX sessions_held_last ON sessions(last_at) WHERE closed_at IS NULL AND
 -- FTS5 reads newest first and stops. The sender adds the words of each
 -- message it indexes (store_search_catch_up); a word whose messages are
 -- gone stays, and finds nothing.
-CREATE TABLE messages_fts_terms ( -- Every word in the full-text index of message text (sql/018), for a search's prefix
+CREATE TABLE IF NOT EXISTS messages_fts_terms ( -- Every word in the full-text index of message text (sql/018), for a search's prefix
 	term TEXT PRIMARY KEY               -- a word as the index holds it (folded to lower case)
 ) WITHOUT ROWID;
-CREATE VIRTUAL TABLE temp.messages_fts_words USING fts5vocab(main, messages_fts, row);
-INSERT INTO messages_fts_terms (term) SELECT term FROM temp.messages_fts_words;
-DROP TABLE temp.messages_fts_words;
+CREATE VIRTUAL TABLE IF NOT EXISTS temp.messages_fts_words USING fts5vocab(main, messages_fts, row);
+INSERT OR IGNORE INTO messages_fts_terms (term) SELECT term FROM temp.messages_fts_words;
+DROP TABLE IF EXISTS temp.messages_fts_words;
