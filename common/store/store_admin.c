@@ -193,13 +193,17 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 	DB_SQL(Q_FIND, SESSION_FIND("sessions_last", "")),
 	DB_SQL(Q_FIND_CONTACT, SESSION_FIND("sessions_contact_last",
 	    "s.contact_id = ?2 AND")),
-	/* The sessions of the numbers in the prefix's range, sorted: chosen when they are few. */
-	DB_SQL(Q_FIND_PHONE, SESSION_SELECT " FROM contacts c CROSS JOIN"
+	/*
+	 * The sessions of the numbers in the prefix's range, sorted: chosen
+	 * when they are few. The page's ids are sorted first, so only its
+	 * own rows read their last message.
+	 */
+	DB_SQL(Q_FIND_PHONE, SESSION_SELECT " FROM sessions s" SESSION_JOIN
+	    "s.id IN (SELECT s.id FROM contacts c CROSS JOIN"
 	    " sessions s INDEXED BY sessions_contact_last"
-	    " JOIN connections k ON k.id = s.connection_id"
-	    " LEFT JOIN agents a ON a.id = s.agent_id"
 	    " WHERE s.contact_id = c.id AND c.phone >= ?8"
-	    " AND c.phone < ?8 || ':' AND" SESSION_MORE SESSION_WHERE),
+	    " AND c.phone < ?8 || ':' AND" SESSION_MORE SESSION_WHERE ")"
+	    " ORDER BY s.last_at DESC, s.id DESC"),
 	/* Waiting sessions are among the open ones no AI answers (migration 025's partial index). */
 	DB_SQL(Q_FIND_WAITING, SESSION_FIND("sessions_held_last",
 	    "s.closed_at IS NULL AND (s.responsible <> 'ai' OR"
