@@ -7,21 +7,31 @@
 #include "ops.h"
 #include "parse.h"
 
-/* Most rows the page lists (the oldest first): a selection of them all stays within a form's fields. */
+/* Rows a page lists (the oldest first): a selection of them all stays within a form's fields. */
 #define OUTBOX_LIST_MAX	50
 
-/* Writes the page, with what the last action did (op). */
+/*
+ * Writes the page, with what the last action did (op): a page of the
+ * held and unsure rows from ?after= or ?before= (keyset on the message
+ * number), with how many there are in all.
+ */
 static void
 outbox_page(struct adm *a, int status, struct outbox_page *op)
 {
-	struct list_ctx	 lc = { .a = a };
-
+	op->lc.a = a;
 	op->limit = OUTBOX_LIST_MAX;
+	if (!parse_id(arg(a, "after"), &op->after) || op->after < 0)
+		op->after = 0;
+	if (op->after > 0 || !parse_id(arg(a, "before"), &op->before) ||
+	    op->before < 0)
+		op->before = 0;
+	if (store_outbox_unsettled_count(a->st, &op->total) < 0)
+		op->total = -1;
 	view_outbox_open(a, status, op);
-	if (store_outbox_unsettled_each(a->st, NULL, OUTBOX_LIST_MAX,
-	    view_outbox_row, &lc) < 0)
+	if (store_outbox_unsettled_page(a->st, op->after, op->before,
+	    op->limit, view_outbox_row, op) < 0)
 		view_list_failed(a);
-	view_outbox_close(a, op, lc.rows);
+	view_outbox_close(a, op);
 }
 
 void

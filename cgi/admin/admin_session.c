@@ -16,8 +16,6 @@
 
 #define SESSIONS_PAGE	50
 #define MESSAGES_PAGE	100
-/* Messages a search indexes before it reads, at most (the sender indexes the rest, sender.c). */
-#define SEARCH_CATCH_UP	20000
 
 /* Whether s is a date 'YYYY-MM-DD'. */
 static int
@@ -102,11 +100,11 @@ session_list(struct adm *a)
 	char				 contact[64], phone[PHONE_MAX];
 	char				 q[512], words[STORE_SEARCH_MAX];
 	char				 prefix_in[32], prefix[24], who[256];
-	long				 indexed;
 	int				 rc, none = 0;
 
 	memset(&f, 0, sizeof(f));
 	memset(&sf, 0, sizeof(sf));
+	memset(&sc, 0, sizeof(sc));
 	f.limit = SESSIONS_PAGE;
 	sf.conn = sf.contact = sf.from = sf.to = "";
 	sf.state = "any";
@@ -144,22 +142,21 @@ session_list(struct adm *a)
 		} else if (rc == 0)
 			none = 1;	/* no such contact: no sessions */
 	}
-	/* A search sees every message: what the sender has not indexed yet goes first. */
-	if (f.words != NULL && store_search_catch_up(a->st, SEARCH_CATCH_UP,
-	    &indexed) < 0) {
-		admin_store_error(a);
-		return;
-	}
+	/* A search pages on the id of the last message it looked at. */
+	if (f.words != NULL && (!parse_id(arg(a, "before"), &sc.search.before) ||
+	    sc.search.before < 0))
+		sc.search.before = 0;
 	view_sessions_open(a, &sf);
 	co.a = a;
 	co.selected = sf.conn;
 	if (ops_connection_each_row(&a->ops, view_conn_option, &co) < 0)
 		view_list_failed(a);
 	view_sessions_table(a, &sf);
-	memset(&sc, 0, sizeof(sc));
 	sc.lc.a = a;
-	if (!none && store_admin_sessions(a->st, &f, view_sessions_row,
-	    &sc) < 0)
+	sc.searched = f.words != NULL;
+	if (!none && (f.words != NULL ? store_admin_search(a->st, &f,
+	    &sc.search, view_sessions_row, &sc) : store_admin_sessions(a->st,
+	    &f, view_sessions_row, &sc)) < 0)
 		view_list_failed(a);
 	view_sessions_close(a, &sf, &sc, f.limit);
 }

@@ -92,6 +92,8 @@ struct session_list_ctx {
 	struct list_ctx	 lc;
 	char		 last_at[STORE_TIME_MAX];
 	int64_t		 last_id;
+	int		 searched;	/* a search: it pages on search.next */
+	struct store_search_page search;
 };
 /* The connection filter's options. */
 struct conn_options {
@@ -245,9 +247,13 @@ struct outbox_page {
 	int		 refused;	/* messages it refused */
 	char		 why[OUTBOX_REASONS_MAX][256];	/* the first refusals' reasons */
 	int		 limit;		/* most rows listed */
+	int64_t		 after, before;	/* the page's keyset: after or before this message, 0 the first page */
+	long		 total;		/* held and unsure in all, -1 unknown */
+	struct list_ctx	 lc;		/* the rows listed */
+	int64_t		 first, last;	/* the first and last message listed */
 };
 void	 view_outbox_open(struct adm *, int status, const struct outbox_page *);
-int	 view_outbox_row(const struct store_outbox_entry *, void *list_ctx);
-void	 view_outbox_close(struct adm *, const struct outbox_page *, int rows);
+int	 view_outbox_row(const struct store_outbox_entry *, void *outbox_page);
+void	 view_outbox_close(struct adm *, const struct outbox_page *);
 
 #endif

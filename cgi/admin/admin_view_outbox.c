@@ -70,9 +70,9 @@ view_outbox_open(struct adm *a, int status, const struct outbox_page *op)
 int
 view_outbox_row(const struct store_outbox_entry *e, void *arg)
 {
-	struct list_ctx	*lc = arg;
-	struct adm	*a = lc->a;
-	const char	*meaning = "";
+	struct outbox_page	*op = arg;
+	struct adm		*a = op->lc.a;
+	const char		*meaning = "";
 	size_t		 i;
 
 	for (i = 0; i < sizeof(outbox_states) / sizeof(outbox_states[0]); i++)
@@ -118,23 +118,43 @@ view_outbox_row(const struct store_outbox_entry *e, void *arg)
 		out_html(a, "</td>");
 	}
 	out_html(a, "</tr>\n");
-	lc->rows++;
+	if (op->lc.rows++ == 0)
+		op->first = e->message;
+	op->last = e->message;
 	return 1;
 }
 
 void
-view_outbox_close(struct adm *a, const struct outbox_page *op, int rows)
+view_outbox_close(struct adm *a, const struct outbox_page *op)
 {
+	int	 rows = op->lc.rows, start;
+
 	out_html(a, "</tbody></table></div>\n");
-	if (rows == 0)
-		out_html(a, "<p class=\"empty\" id=\"outbox-empty\">Nothing waits"
-		    " for an operator: no message is held or unsure.</p>");
-	if (rows >= op->limit) {
-		out_html(a, "<p class=\"help\">");
-		out_textf(a, "The oldest %d are listed; settle them to see the"
-		    " next.", op->limit);
+	/* A page before another that comes back short is the first. */
+	start = (op->after == 0 && op->before == 0) ||
+	    (op->before > 0 && rows < op->limit);
+	if (rows == 0 && start)
+		out_html(a, "<p class=\"empty\" id=\"outbox-empty\">Nothing"
+		    " waits for an operator: no message is held or unsure.</p>");
+	else if (rows == 0)
+		out_html(a, "<p class=\"empty\">No more messages here.</p>");
+	if (op->total >= 0) {
+		out_html(a, "<p class=\"help\" id=\"outbox-total\">");
+		out_textf(a, "%ld held or unsure in all, the oldest first,"
+		    " %d a page.", op->total, op->limit);
 		out_html(a, "</p>");
 	}
+	out_html(a, "<nav class=\"pager\" aria-label=\"Pages\">");
+	if (!start || op->after > 0) {
+		link_out(a, "btn ghost", "Oldest", "/admin/outbox");
+		if (rows > 0)
+			link_out(a, "btn ghost", "\xe2\x86\x90 Older",
+			    "/admin/outbox?before=%lld", (long long)op->first);
+	}
+	if (rows == op->limit || (op->before > 0 && rows > 0))
+		link_out(a, "btn ghost", "Newer \xe2\x86\x92",
+		    "/admin/outbox?after=%lld", (long long)op->last);
+	out_html(a, "</nav>\n");
 	if (rows > 0 && admin_can(a, OPS_SESSIONS)) {
 		out_html(a, "<form method=\"post\" novalidate"
 		    " id=\"outbox-selection\" class=\"actions\""

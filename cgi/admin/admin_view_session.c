@@ -145,6 +145,30 @@ view_sessions_row(const struct store_session_line *l, void *arg)
 	return 1;
 }
 
+/*
+ * What a search page could not look at: a page that ended on its budget
+ * of matching messages before it was full, and (SQLite) new messages the
+ * full-text index has not taken yet beyond those a search reads itself.
+ */
+static void
+search_notes(struct adm *a, const struct store_search_page *sp)
+{
+	char	 text[300];
+
+	if (sp->cut)
+		callout(a, "", "Search goes on:", "this page looked at as"
+		    " many matching messages as one page reads, and the other"
+		    " filters kept no more sessions among them; Older reads"
+		    " the next ones.");
+	if (sp->behind > 0) {
+		snprintf(text, sizeof(text), "%ld messages stored a while ago"
+		    " are not in the search index yet, so no search finds"
+		    " them (the sender indexes new messages: is it running?);"
+		    " the newest are searched.", sp->behind);
+		callout(a, "warn", "The search index is behind:", text);
+	}
+}
+
 void
 view_sessions_close(struct adm *a, const struct session_filters *sf,
     const struct session_list_ctx *sc, int limit)
@@ -153,8 +177,10 @@ view_sessions_close(struct adm *a, const struct session_filters *sf,
 	char	 q[1536], p[96], w[768], more[2600];
 
 	out_html(a, "</tbody></table></div>\n");
-	if (sc->lc.rows == 0)
+	if (sc->lc.rows == 0 && !sc->search.cut)
 		out_html(a, "<p class=\"empty\">No sessions match.</p>");
+	if (sc->searched)
+		search_notes(a, &sc->search);
 	out_html(a, "<nav class=\"pager\" aria-label=\"Pages\">");
 	url_encode(sf->conn, c, sizeof(c));
 	url_encode(sf->contact, k, sizeof(k));
@@ -168,7 +194,12 @@ view_sessions_close(struct adm *a, const struct session_filters *sf,
 	    sf->waiting ? "&waiting=1" : "");
 	link_out(a, "btn ghost", "Latest", "/admin/sessions?conn=%s&contact=%s"
 	    "&state=%s&from=%s&to=%s%s", c, k, sf->state, from, to, more);
-	if (sc->lc.rows == limit)
+	if (sc->searched && sc->search.next > 0)
+		link_out(a, "btn ghost", "Older \xe2\x86\x92", "/admin/sessions"
+		    "?conn=%s&contact=%s&state=%s&from=%s&to=%s%s&before=%lld",
+		    c, k, sf->state, from, to, more,
+		    (long long)sc->search.next);
+	else if (!sc->searched && sc->lc.rows == limit)
 		link_out(a, "btn ghost", "Older \xe2\x86\x92", "/admin/sessions"
 		    "?conn=%s&contact=%s&state=%s&from=%s&to=%s%s&cur_at=%s"
 		    "&cur_id=%lld", c, k, sf->state, from, to, more,

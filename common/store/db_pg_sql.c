@@ -122,13 +122,31 @@
 	" AND (s.last_at < ?5 OR s.id < ?6::bigint)" \
 	" ORDER BY s.last_at DESC, s.id DESC LIMIT ?7"
 
-/* store_admin.c's SESSION_MORE; the search names the GIN index's expression (sql/pg/018). */
+/* store_admin.c's SESSION_MORE. */
 #define PG_SESSION_MORE " (?8::text = '' OR substr(c.phone, 1, length(?8)) = ?8)" \
 	" AND (?9::integer = 0 OR (s.closed_at IS NULL" \
 	" AND (s.responsible <> 'ai' OR s.agent_id IS NULL)" \
 	" AND (SELECT m.direction FROM messages m WHERE m.session_id = s.id" \
 	" ORDER BY m.id DESC LIMIT 1) = 'in'))" \
 	" AND (?10::text = '' OR s.responsible = ?10) AND"
+/* store_admin.c's SESSION_FIND: the list with every filter, led by lead. */
+#define PG_FIND(lead) PG_SESSION_COLS PG_SESSION_JOIN lead PG_SESSION_MORE \
+	PG_SESSION_WHERE
+
+/* store_outbox.c's pages of the held and unsure rows (the same SQL but for PG_OUTBOX_ROW's time). */
+#define PG_UNSETTLED_AFTER(row) "SELECT " row " WHERE o.message_id IN" \
+	" (SELECT message_id FROM (SELECT message_id FROM outbox" \
+	" WHERE held_since IS NOT NULL AND message_id > ?1" \
+	" ORDER BY message_id LIMIT ?2) h UNION ALL SELECT id FROM" \
+	" (SELECT id FROM messages WHERE status = 'sending' AND id > ?1" \
+	" ORDER BY id LIMIT ?2) u) ORDER BY o.message_id LIMIT ?2"
+#define PG_UNSETTLED_BEFORE(row) "SELECT * FROM (SELECT " row \
+	" WHERE o.message_id IN (SELECT message_id FROM (SELECT message_id" \
+	" FROM outbox WHERE held_since IS NOT NULL AND message_id < ?1" \
+	" ORDER BY message_id DESC LIMIT ?2) h UNION ALL SELECT id FROM" \
+	" (SELECT id FROM messages WHERE status = 'sending' AND id < ?1" \
+	" ORDER BY id DESC LIMIT ?2) u) ORDER BY o.message_id DESC" \
+	" LIMIT ?2) p ORDER BY 1"
 
 const struct db_override pg_sql[] = {
 	/* store.c */
@@ -340,6 +358,10 @@ const struct db_override pg_sql[] = {
 	    " WHERE status = 'sending')"
 	    " AND (?1::text IS NULL OR m.connection_id = ?1)"
 	    " ORDER BY o.message_id LIMIT ?2" } },
+	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNSETTLED_AFTER",
+	    PG_UNSETTLED_AFTER(PG_OUTBOX_ROW) } },
+	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNSETTLED_BEFORE",
+	    PG_UNSETTLED_BEFORE(PG_OUTBOX_ROW) } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_REQUEUE", "UPDATE outbox SET"
 	    " lease_owner = NULL, lease_until = NULL, attempts = 0,"
 	    " next_attempt_at = " PG_NOW ", last_error = '',"
@@ -591,15 +613,59 @@ const struct db_override pg_sql[] = {
 	    "s.contact_id = ?2::bigint AND" PG_SESSION_WHERE } },
 	{ DB_SLOT_ADMIN, { "Q_SESSIONS_OPEN", PG_SESSION_COLS PG_SESSION_JOIN
 	    "s.closed_at IS NULL AND" PG_SESSION_WHERE } },
-	{ DB_SLOT_ADMIN, { "Q_SESSIONS_FIND", PG_SESSION_COLS PG_SESSION_JOIN
-	    PG_SESSION_MORE PG_SESSION_WHERE } },
-	/* Each word a quoted lexeme, the last a prefix: 'a' & 'b' & 'c':*. */
-	{ DB_SLOT_ADMIN, { "Q_SESSIONS_SEARCH", PG_SESSION_COLS PG_SESSION_JOIN
-	    "s.id IN (SELECT m.session_id FROM messages m WHERE"
-	    " to_tsvector('simple', m.text) @@ to_tsquery('simple', ''''"
-	    " || replace(?11::text, ' ', ''' & ''') || ''':*')"
-	    " ORDER BY m.id DESC LIMIT 10000) AND"
-	    PG_SESSION_MORE PG_SESSION_WHERE } },
+	{ DB_SLOT_ADMIN, { "Q_FIND", PG_FIND("") } },
+	{ DB_SLOT_ADMIN, { "Q_FIND_CONTACT", PG_FIND("s.contact_id = ?2::bigint AND") } },
+	/* A range of the numbers in byte order (sql/pg/025's index), not the database's collation. */
+	{ DB_SLOT_ADMIN, { "Q_FIND_PHONE", PG_FIND("c.phone COLLATE \"C\" >= ?8::text"
+	    " AND c.phone COLLATE \"C\" < ?8 || ':' AND") } },
+	{ DB_SLOT_ADMIN, { "Q_FIND_WAITING", PG_FIND("s.closed_at IS NULL AND"
+	    " (s.responsible <> 'ai' OR s.agent_id IS NULL) AND") } },
+	{ DB_SLOT_ADMIN, { "Q_FIND_WHO", PG_FIND("s.responsible = ?10::text AND") } },
+	{ DB_SLOT_ADMIN, { "Q_FIND_CONN", PG_FIND("s.connection_id = ?1::text AND") } },
+	{ DB_SLOT_ADMIN, { "Q_FIND_OPEN", PG_FIND("s.closed_at IS NULL AND") } },
+	{ DB_SLOT_ADMIN, { "Q_FIND_CLOSED", PG_FIND("s.closed_at IS NOT NULL AND") } },
+	{ DB_SLOT_ADMIN, { "Q_PHONE_MATCHES", "SELECT COUNT(*) FROM (SELECT 1"
+	    " FROM contacts WHERE phone COLLATE \"C\" >= ?1::text"
+	    " AND phone COLLATE \"C\" < ?1 || ':' LIMIT ?2) p" } },
+	{ DB_SLOT_ADMIN, { "Q_SESSION_FOUND", PG_SESSION_COLS PG_SESSION_JOIN
+	    "s.id = ?6::bigint AND ?7::integer > 0 AND" PG_SESSION_MORE
+	    " (?1::text IS NULL OR s.connection_id = ?1)"
+	    " AND (?2::bigint = 0 OR s.contact_id = ?2)"
+	    " AND (?3::integer = 0 OR (?3 = 1) = (s.closed_at IS NULL))"
+	    " AND s.last_at >= ?4::text AND s.last_at <= ?5::text" } },
+	/* The GIN index follows every insert: nothing is unindexed (never run here). */
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_BEHIND", "SELECT 0, 0" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_TOKENIZER", "SELECT 1" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_TAIL", "SELECT 0::bigint, 0::bigint, 0"
+	    " WHERE ?1::text IS NULL AND ?2::bigint < 0 AND ?3::integer < 0"
+	    " AND ?4::bigint < 0 AND ?5::bigint < 0" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_FOLD", "SELECT ''::text WHERE ?1::text IS NULL"
+	    " AND false" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_PREFIX", "SELECT ''::text WHERE ?1::text IS NULL"
+	    " AND ?2::bigint < 0" } },
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_TERMS", "SELECT 1 WHERE ?1::bigint IS NULL" } },
+	/*
+	 * The newest ?4 messages below ?2 and those of them holding the
+	 * words (each a quoted lexeme, the last a prefix: 'a' & 'b' & 'c':*),
+	 * with the lowest id read when the window was full (kind 0).
+	 */
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_WALK", "WITH w AS MATERIALIZED (SELECT id,"
+	    " session_id, text FROM messages WHERE id < ?2::bigint"
+	    " ORDER BY id DESC LIMIT ?4::bigint)"
+	    " SELECT id, session_id, 1 FROM w WHERE to_tsvector('simple', text)"
+	    " @@ to_tsquery('simple', '''' || replace(?1::text, ' ', ''' & ''')"
+	    " || ''':*') AND ?3::integer >= 0"
+	    " UNION ALL SELECT MIN(id), NULL, 0 FROM w"
+	    " HAVING COUNT(*) = ?4 AND ?5::bigint > 0 ORDER BY 1 DESC, 3 DESC" } },
+	/*
+	 * The matches below ?2 by the GIN index (OFFSET 0 keeps the plan from
+	 * walking the messages instead: that is search_walk's part).
+	 */
+	{ DB_SLOT_ADMIN, { "Q_SEARCH_HITS", "SELECT id, session_id, 1 FROM"
+	    " (SELECT id, session_id FROM messages WHERE to_tsvector('simple', text)"
+	    " @@ to_tsquery('simple', '''' || replace(?1::text, ' ', ''' & ''')"
+	    " || ''':*') AND id < ?2::bigint OFFSET 0) h"
+	    " WHERE ?3::integer >= 0 AND ?4::bigint >= 0 ORDER BY id DESC LIMIT ?5" } },
 	/* The GIN index follows every insert: nothing is ever pending. */
 	{ DB_SLOT_ADMIN, { "Q_SEARCH_PENDING", "SELECT 1 WHERE false" } },
 	{ DB_SLOT_ADMIN, { "Q_SEARCH_INDEX", "SELECT 1 WHERE ?1::bigint IS NULL" } },

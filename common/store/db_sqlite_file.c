@@ -699,15 +699,16 @@ copy_source_columns(struct copy_source *src, int (*fn)(const char *,
     const char *, void *), void *arg)
 {
 	/*
-	 * Plain tables only, and not the full-text index's mark: the index
-	 * (a virtual table, its shadow tables, the mark) is SQLite's own
+	 * Plain tables only, and not the full-text index's mark and words:
+	 * the index (a virtual table, its shadow tables, the mark, the words
+	 * of migration 025) is SQLite's own
 	 * (sql/018); PostgreSQL's is built from the copied messages.
 	 */
 	static const char sql[] = "SELECT m.name, c.name FROM"
 	    " pragma_table_list m, pragma_table_info(m.name) c WHERE"
 	    " m.schema = 'main' AND m.type = 'table' AND m.name"
-	    " NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name <>"
-	    " 'messages_fts_mark' ORDER BY m.name, c.cid";
+	    " NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT IN"
+	    " ('messages_fts_mark', 'messages_fts_terms') ORDER BY m.name, c.cid";
 	sqlite3_stmt	*s = NULL;
 	int		 rc, ret = 1;
 

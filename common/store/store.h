@@ -580,6 +580,16 @@ int	 store_outbox_each(struct store *, const char *conn, int limit,
 int	 store_outbox_unsettled_each(struct store *, const char *conn,
 	    int limit, int (*fn)(const struct store_outbox_entry *, void *),
 	    void *arg);
+/*
+ * The held and unsure rows a page of limit at a time, oldest first: those
+ * after message after (> 0), else the page before message before (> 0),
+ * else the first page. Calls fn per row; > 0, < 0 error.
+ */
+int	 store_outbox_unsettled_page(struct store *, int64_t after,
+	    int64_t before, int limit,
+	    int (*fn)(const struct store_outbox_entry *, void *), void *arg);
+/* How many rows are held or unsure, into *n (a count of two partial indexes). > 0, < 0 error. */
+int	 store_outbox_unsettled_count(struct store *, long *n);
 /* Reads the outbox row of a message. > 0 found, 0 not in the outbox. */
 int	 store_outbox_get(struct store *, int64_t message,
 	    struct store_outbox_entry *);

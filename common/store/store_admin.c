@@ -28,8 +28,25 @@ enum q {
 	Q_SESSIONS_CONN,
 	Q_SESSIONS_CONTACT,
 	Q_SESSIONS_OPEN,
-	Q_SESSIONS_FIND,
-	Q_SESSIONS_SEARCH,
+	Q_FIND,
+	Q_FIND_CONTACT,
+	Q_FIND_PHONE,
+	Q_FIND_WAITING,
+	Q_FIND_WHO,
+	Q_FIND_CONN,
+	Q_FIND_OPEN,
+	Q_FIND_CLOSED,
+	Q_PHONE_CONTACTS,
+	Q_PHONE_MATCHES,
+	Q_SESSION_FOUND,
+	Q_SEARCH_BEHIND,
+	Q_SEARCH_TOKENIZER,
+	Q_SEARCH_TAIL,
+	Q_SEARCH_FOLD,
+	Q_SEARCH_PREFIX,
+	Q_SEARCH_TERMS,
+	Q_SEARCH_WALK,
+	Q_SEARCH_HITS,
 	Q_SESSIONS_CLOSED,
 	Q_SESSION_INFO,
 	Q_MESSAGES,
@@ -84,27 +101,50 @@ enum q {
  * digits, '' any), ?9 waiting for an operator (1: open, its last message
  * from the customer, and no AI to answer it: an operator is responsible or
  * its agent is gone), ?10 the one responsible ('' any, 'ai' or a
- * username). ?11 (a search only) the search's words, as
- * store_search_words wrote them: the FTS5 query is built here from them,
- * each word a quoted string token, the last a prefix, all in one message.
- * Without a leading index these read in the list's order and filter.
+ * username). Each variant leads with the index of the filter that keeps
+ * it short (store_admin_sessions chooses); the rest only check its rows.
  */
-/*
- * A search looks at the newest this many matching messages: a word in
- * every message would otherwise sort every session (seconds at 100,000).
- */
-#define SEARCH_NEWEST "10000"
-#define SESSION_FIND_COLS "SELECT s.id, s.connection_id, k.name, c.phone," \
+#define SESSION_SELECT "SELECT s.id, s.connection_id, k.name, c.phone," \
 	" COALESCE(a.name, ''), s.responsible, s.started_at, s.last_at," \
 	" s.closed_at IS NULL, s.channel_type, COALESCE((SELECT m.text" \
 	" FROM messages m WHERE m.session_id = s.id ORDER BY m.id DESC" \
-	" LIMIT 1), '') FROM sessions s"
+	" LIMIT 1), '')"
 #define SESSION_MORE " (?8 = '' OR substr(c.phone, 1, length(?8)) = ?8)" \
 	" AND (?9 = 0 OR (s.closed_at IS NULL" \
 	" AND (s.responsible <> 'ai' OR s.agent_id IS NULL)" \
 	" AND (SELECT m.direction FROM messages m WHERE m.session_id = s.id" \
 	" ORDER BY m.id DESC LIMIT 1) = 'in'))" \
 	" AND (?10 = '' OR s.responsible = ?10) AND"
+#define SESSION_FIND(index, lead) SESSION_COLS index SESSION_JOIN lead \
+	SESSION_MORE SESSION_WHERE
+/* The list's filters on one session, without its cursor (a search's check of each session it meets). */
+#define SESSION_CHECK " (?1 IS NULL OR s.connection_id = ?1)" \
+	" AND (?2 = 0 OR s.contact_id = ?2)" \
+	" AND (?3 = 0 OR (?3 = 1) = (s.closed_at IS NULL))" \
+	" AND s.last_at >= ?4 AND s.last_at <= ?5"
+/*
+ * A search's statements: ?1 the words as store_search_words wrote them
+ * (SQLite's index: the FTS5 query search_match built of them), ?2
+ * messages below this id, ?3 the last word's position (their count less
+ * one), ?4 the lowest id less one (the unindexed) or how many of the
+ * newest messages to read (a walk), ?5 at most this many rows.
+ */
+/*
+ * The unindexed messages holding the words: SQLite's own tokenizer splits
+ * and folds the words (w, once) and each message (t) alike; a message
+ * holds them when every word is one of its tokens, the last (?3) also as
+ * the start of one.
+ */
+#define SEARCH_TAIL_SQL "WITH w AS MATERIALIZED (SELECT token, position" \
+	" FROM temp.search_tokens WHERE input = ?1)" \
+	" SELECT m.id, m.session_id, 1 FROM messages m" \
+	" JOIN temp.search_tokens t ON t.input = m.text" \
+	" JOIN w ON t.token = w.token OR (w.position = (SELECT" \
+	" MAX(position) FROM w)" \
+	" AND substr(t.token, 1, length(w.token)) = w.token)" \
+	" WHERE m.id > ?4 AND m.id < ?2 AND ?3 >= 0 GROUP BY m.id" \
+	" HAVING COUNT(DISTINCT w.position) = (SELECT COUNT(*) FROM w)" \
+	" ORDER BY m.id DESC LIMIT ?5"
 #define MESSAGE_COLS "SELECT m.id, m.uid, m.created_at," \
 	" m.direction, m.author, m.status, m.status_name," \
 	" m.status_description, m.error_description, m.text," \
@@ -150,14 +190,72 @@ static const struct db_sql admin_stmt[Q__MAX] = {
 	    SESSION_JOIN "s.contact_id = ?2 AND" SESSION_WHERE),
 	DB_SQL(Q_SESSIONS_OPEN, SESSION_COLS "sessions_open_last" SESSION_JOIN
 	    "s.closed_at IS NULL AND" SESSION_WHERE),
-	DB_SQL(Q_SESSIONS_FIND, SESSION_FIND_COLS SESSION_JOIN SESSION_MORE
-	    SESSION_WHERE),
-	DB_SQL(Q_SESSIONS_SEARCH, SESSION_FIND_COLS SESSION_JOIN
-	    "s.id IN (SELECT m.session_id FROM messages m WHERE m.id IN"
-	    " (SELECT rowid FROM messages_fts WHERE messages_fts MATCH"
-	    " '\"' || replace(?11, ' ', '\" \"') || '\"*'"
-	    " ORDER BY rowid DESC LIMIT " SEARCH_NEWEST ")) AND" SESSION_MORE
-	    SESSION_WHERE),
+	DB_SQL(Q_FIND, SESSION_FIND("sessions_last", "")),
+	DB_SQL(Q_FIND_CONTACT, SESSION_FIND("sessions_contact_last",
+	    "s.contact_id = ?2 AND")),
+	/*
+	 * The sessions of the numbers in the prefix's range, sorted: chosen
+	 * when they are few. The page's ids are sorted first, so only its
+	 * own rows read their last message.
+	 */
+	DB_SQL(Q_FIND_PHONE, SESSION_SELECT " FROM sessions s" SESSION_JOIN
+	    "s.id IN (SELECT s.id FROM contacts c CROSS JOIN"
+	    " sessions s INDEXED BY sessions_contact_last"
+	    " WHERE s.contact_id = c.id AND c.phone >= ?8"
+	    " AND c.phone < ?8 || ':' AND" SESSION_MORE SESSION_WHERE ")"
+	    " ORDER BY s.last_at DESC, s.id DESC"),
+	/* Waiting sessions are among the open ones no AI answers (migration 025's partial index). */
+	DB_SQL(Q_FIND_WAITING, SESSION_FIND("sessions_held_last",
+	    "s.closed_at IS NULL AND (s.responsible <> 'ai' OR"
+	    " s.agent_id IS NULL) AND")),
+	DB_SQL(Q_FIND_WHO, SESSION_FIND("sessions_responsible_last",
+	    "s.responsible = ?10 AND")),
+	DB_SQL(Q_FIND_CONN, SESSION_FIND("sessions_connection_last",
+	    "s.connection_id = ?1 AND")),
+	DB_SQL(Q_FIND_OPEN, SESSION_FIND("sessions_open_last",
+	    "s.closed_at IS NULL AND")),
+	DB_SQL(Q_FIND_CLOSED, SESSION_FIND("sessions_closed_last",
+	    "s.closed_at IS NOT NULL AND")),
+	/* How many numbers there are (about), and how many of them a prefix holds (up to ?2). */
+	DB_SQL(Q_PHONE_CONTACTS, "SELECT COALESCE(MAX(id), 0) FROM contacts"),
+	DB_SQL(Q_PHONE_MATCHES, "SELECT COUNT(*) FROM (SELECT 1 FROM contacts"
+	    " WHERE phone >= ?1 AND phone < ?1 || ':' LIMIT ?2)"),
+	/* Session ?6 with its list line when it passes the list's filters (a search's check; ?7 > 0). */
+	DB_SQL(Q_SESSION_FOUND, SESSION_SELECT " FROM sessions s" SESSION_JOIN
+	    "s.id = ?6 AND ?7 > 0 AND" SESSION_MORE SESSION_CHECK),
+	/* How many messages the full-text index has still to take (ids are dense enough to count so). */
+	DB_SQL(Q_SEARCH_BEHIND, "SELECT COALESCE((SELECT MAX(id) FROM"
+	    " messages), 0) - (SELECT upto FROM messages_fts_mark),"
+	    " (SELECT upto FROM messages_fts_mark)"),
+	/*
+	 * SQLite's tokenizer as a table of this connection's own (the temp
+	 * schema: the store is not written), for the unindexed messages.
+	 */
+	DB_SQL(Q_SEARCH_TOKENIZER, "CREATE VIRTUAL TABLE IF NOT EXISTS"
+	    " temp.search_tokens USING fts3tokenize(unicode61,"
+	    " 'remove_diacritics=0')"),
+	/* The unindexed messages above ?4 and below ?2 holding the words, newest first. */
+	DB_SQL(Q_SEARCH_TAIL, SEARCH_TAIL_SQL),
+	/* The tokens of ?1 as the index folds them (a search's last word). */
+	DB_SQL(Q_SEARCH_FOLD, "SELECT token FROM temp.search_tokens"
+	    " WHERE input = ?1 ORDER BY position"),
+	/* Up to ?2 words of the index that start with ?1 (migration 025). */
+	DB_SQL(Q_SEARCH_PREFIX, "SELECT term FROM messages_fts_terms"
+	    " WHERE term >= ?1 AND term < ?1 || char(1114111)"
+	    " ORDER BY term LIMIT ?2"),
+	/* The words of the messages the index is about to take (store_search_catch_up). */
+	DB_SQL(Q_SEARCH_TERMS, "INSERT OR IGNORE INTO messages_fts_terms (term)"
+	    " SELECT DISTINCT t.token FROM (SELECT text FROM messages WHERE id >"
+	    " (SELECT upto FROM messages_fts_mark) ORDER BY id LIMIT ?1) m,"
+	    " temp.search_tokens t WHERE t.input = m.text"),
+	/* PostgreSQL's walk of the newest messages (db_pg_sql.c); none here. */
+	DB_SQL(Q_SEARCH_WALK, "SELECT 0, 0, 0 WHERE ?1 IS NULL AND ?2 < 0"
+	    " AND ?3 < 0 AND ?4 < 0 AND ?5 < 0"),
+	/* Up to ?5 indexed messages below ?2 holding the words, newest first: FTS5 walks its index so. */
+	DB_SQL(Q_SEARCH_HITS, "SELECT f.rowid, m.session_id, 1 FROM"
+	    " messages_fts f JOIN messages m ON m.id = f.rowid"
+	    " WHERE messages_fts MATCH ?1 AND f.rowid < ?2 AND ?3 >= 0"
+	    " AND ?4 >= 0 ORDER BY f.rowid DESC LIMIT ?5"),
 	DB_SQL(Q_SESSIONS_CLOSED, SESSION_COLS "sessions_closed_last"
 	    SESSION_JOIN "s.closed_at IS NOT NULL AND" SESSION_WHERE),
 	DB_SQL(Q_SESSION_INFO, "SELECT s.id, s.connection_id, k.name, k.sender,"
@@ -349,6 +447,116 @@ store_admin_attachments(struct store *st, int64_t agent, const char *conn,
 	return rc < 0 ? -1 : 1;
 }
 
+/* Fills l from a row of a session list statement. */
+static void
+session_line(struct db_stmt *r, struct store_session_line *l)
+{
+	l->id = db_int64(r, 0);
+	l->conn = db_str(r, 1);
+	l->conn_name = db_str(r, 2);
+	l->phone = db_str(r, 3);
+	l->agent = db_str(r, 4);
+	l->responsible = db_str(r, 5);
+	l->started_at = db_str(r, 6);
+	l->last_at = db_str(r, 7);
+	l->open = db_int(r, 8);
+	l->channel_type = db_str(r, 9);
+	l->last_text = db_str(r, 10);
+}
+
+/* The highest last_at a list shows (hi, STORE_TIME_MAX + 8): the cursor's, else the end of the last day. */
+static void
+session_high(const struct store_session_filter *f, char *hi, size_t hisz,
+    int cursor)
+{
+	if (cursor && f->cur_at != NULL && *f->cur_at != '\0')
+		snprintf(hi, hisz, "%s", f->cur_at);
+	else if (f->to != NULL && *f->to != '\0')
+		snprintf(hi, hisz, "%s~", f->to);
+	else
+		snprintf(hi, hisz, "~");
+}
+
+/* The integer square root of n (n >= 0). */
+static int64_t
+isqrt(int64_t n)
+{
+	int64_t	 x = n, y;
+
+	if (n < 2)
+		return n;
+	for (y = (x + 1) / 2; y < x; y = (x + n / x) / 2)
+		x = y;
+	return x;
+}
+
+/*
+ * Whether the phone prefix holds few enough numbers that sorting their
+ * sessions beats reading the list's order until a page is full: with P of
+ * the N numbers in the prefix, the walk reads about limit * N / P
+ * sessions and the sort about P, so the range wins below sqrt(limit * N).
+ * > 0 few, 0 many, < 0 error.
+ */
+static int
+phone_prefix_few(struct store *st, const char *prefix, int limit)
+{
+	struct db_stmt	*r = NULL;
+	int64_t		 total = 0, cap, held = 0;
+	int		 rc;
+
+	if ((rc = db_run(st->db, &admin_sql, Q_PHONE_CONTACTS, &r, "")) ==
+	    DB_ROW)
+		total = db_int64(r, 0);
+	db_reset(r);
+	if (rc < 0)
+		return -1;
+	cap = isqrt((int64_t)limit * total) + 1;
+	if ((rc = db_run(st->db, &admin_sql, Q_PHONE_MATCHES, &r, "si",
+	    prefix, cap)) == DB_ROW)
+		held = db_int64(r, 0);
+	db_reset(r);
+	if (rc < 0)
+		return -1;
+	return held < cap;
+}
+
+/*
+ * The list statement for f, led by the index that keeps it short: the
+ * contact's sessions, a phone prefix of few numbers, the sessions no AI
+ * answers (waiting), the one responsible, the connection, the state, else
+ * the list's own order. < 0 error.
+ */
+static int
+session_statement(struct store *st, const struct store_session_filter *f,
+    enum q *which)
+{
+	int	 phone, rc;
+
+	phone = f->phone_prefix != NULL && *f->phone_prefix != '\0';
+	if (!phone && !f->waiting && (f->responsible == NULL ||
+	    *f->responsible == '\0')) {
+		*which = f->contact > 0 ? Q_SESSIONS_CONTACT : f->conn != NULL ?
+		    Q_SESSIONS_CONN : f->state == STORE_SESSIONS_OPEN ?
+		    Q_SESSIONS_OPEN : f->state == STORE_SESSIONS_CLOSED ?
+		    Q_SESSIONS_CLOSED : Q_SESSIONS;
+		return 1;
+	}
+	if (f->contact > 0) {
+		*which = Q_FIND_CONTACT;
+		return 1;
+	}
+	if (phone && (rc = phone_prefix_few(st, f->phone_prefix,
+	    f->limit)) != 0) {
+		*which = Q_FIND_PHONE;
+		return rc;
+	}
+	*which = f->waiting ? Q_FIND_WAITING : f->responsible != NULL &&
+	    *f->responsible != '\0' ? Q_FIND_WHO : f->conn != NULL ?
+	    Q_FIND_CONN : f->state == STORE_SESSIONS_OPEN ? Q_FIND_OPEN :
+	    f->state == STORE_SESSIONS_CLOSED ? Q_FIND_CLOSED : Q_FIND;
+	return 1;
+}
+
 int
 store_admin_sessions(struct store *st, const struct store_session_filter *f,
     int (*fn)(const struct store_session_line *, void *), void *arg)
@@ -359,45 +567,368 @@ store_admin_sessions(struct store *st, const struct store_session_filter *f,
 	char				 hi[STORE_TIME_MAX + 8];
 	int				 rc;
 
-	/* The highest last_at: the cursor's, else the end of the last day. */
-	if (f->cur_at != NULL && *f->cur_at != '\0')
-		snprintf(hi, sizeof(hi), "%s", f->cur_at);
-	else if (f->to != NULL && *f->to != '\0')
-		snprintf(hi, sizeof(hi), "%s~", f->to);
-	else
-		snprintf(hi, sizeof(hi), "~");
-	if (f->words != NULL && *f->words != '\0')
-		which = Q_SESSIONS_SEARCH;
-	else if ((f->phone_prefix != NULL && *f->phone_prefix != '\0') ||
-	    f->waiting || (f->responsible != NULL && *f->responsible != '\0'))
-		which = Q_SESSIONS_FIND;
-	else
-		which = f->contact > 0 ? Q_SESSIONS_CONTACT : f->conn != NULL ?
-		    Q_SESSIONS_CONN : f->state == STORE_SESSIONS_OPEN ?
-		    Q_SESSIONS_OPEN : f->state == STORE_SESSIONS_CLOSED ?
-		    Q_SESSIONS_CLOSED : Q_SESSIONS;
-	for (rc = db_run(st->db, &admin_sql, which, &r, which ==
-	    Q_SESSIONS_SEARCH ? "siissiiSiSS" : which == Q_SESSIONS_FIND ?
-	    "siissiiSiS" : "siissii", f->conn, f->contact,
-	    (int64_t)f->state, f->from != NULL ? f->from : "", hi,
-	    f->cur_at != NULL && *f->cur_at != '\0' ? f->cur_id : INT64_MAX,
-	    (int64_t)f->limit, f->phone_prefix, (int64_t)(f->waiting != 0),
-	    f->responsible, f->words); rc == DB_ROW; rc = db_step(r)) {
-		l.id = db_int64(r, 0);
-		l.conn = db_str(r, 1);
-		l.conn_name = db_str(r, 2);
-		l.phone = db_str(r, 3);
-		l.agent = db_str(r, 4);
-		l.responsible = db_str(r, 5);
-		l.started_at = db_str(r, 6);
-		l.last_at = db_str(r, 7);
-		l.open = db_int(r, 8);
-		l.channel_type = db_str(r, 9);
-		l.last_text = db_str(r, 10);
+	session_high(f, hi, sizeof(hi), 1);
+	if (session_statement(st, f, &which) < 0)
+		return -1;
+	for (rc = db_run(st->db, &admin_sql, which, &r, "siissiiSiS",
+	    f->conn, f->contact, (int64_t)f->state, f->from != NULL ? f->from :
+	    "", hi, f->cur_at != NULL && *f->cur_at != '\0' ? f->cur_id :
+	    INT64_MAX, (int64_t)f->limit, f->phone_prefix,
+	    (int64_t)(f->waiting != 0), f->responsible); rc == DB_ROW;
+	    rc = db_step(r)) {
+		session_line(r, &l);
 		if (!fn(&l, arg))
 			break;
 	}
 	db_reset(r);
+	return rc < 0 ? -1 : 1;
+}
+
+/*
+ * A search's page: the matching messages are read newest first, a chunk
+ * at a time, and each session met the first time is checked against the
+ * list's other filters; the page ends when it is full or when it has
+ * looked at SEARCH_BUDGET messages, so a word in every message and a word
+ * in none cost about the same.
+ */
+#define SEARCH_BUDGET	2000	/* matching messages one page looks at, at most */
+#define SEARCH_CHUNK	250	/* the first read; each next one four times more */
+#define SEARCH_TAIL	2000	/* unindexed messages a search reads itself (SQLite) */
+#define SEARCH_WINDOW	2000	/* newest messages a PostgreSQL walk reads at a time */
+#define SEARCH_WALKS	8	/* walks before the index takes over */
+#define SEARCH_SEEN	8192	/* slots of the sessions-met set: a power of two past twice the budget */
+
+struct search_hit {
+	int64_t	 id, session;	/* session 0: a message of none */
+};
+
+/* One search page's walk. */
+struct search {
+	struct store			*st;
+	const struct store_session_filter *f;
+	struct store_search_page	*sp;
+	int		(*fn)(const struct store_session_line *, void *);
+	void		*arg;
+	const char	*hi;		/* the highest last_at the dates allow */
+	const char	*match;		/* what Q_SEARCH_HITS matches: the words, or SQLite's FTS5 query */
+	int64_t		 last;		/* the last word's position */
+	int64_t		*seen;		/* sessions met (open addressing, 0 empty) */
+	struct search_hit *hits;	/* SEARCH_BUDGET */
+	int64_t		 cursor;	/* the last message looked at */
+	long		 looked;	/* messages looked at */
+	int		 rows;		/* sessions listed */
+	int		 stop;		/* the page is full or the reader said stop */
+};
+
+/* Whether session id was met before on this page (and notes it). */
+static int
+search_met(struct search *s, int64_t id)
+{
+	size_t	 i = (size_t)((uint64_t)id * 0x9e3779b97f4a7c15ULL >> 50) &
+	    (SEARCH_SEEN - 1);
+
+	for (; s->seen[i] != 0; i = (i + 1) & (SEARCH_SEEN - 1))
+		if (s->seen[i] == id)
+			return 1;
+	s->seen[i] = id;
+	return 0;
+}
+
+/*
+ * Reads the rows of search statement which (message id, session id,
+ * kind: 1 a match, 0 the lowest id a walk read) into s->hits, up to
+ * limit; *low gets a walk's lowest id (left alone without one). The
+ * number of matches, < 0 error.
+ */
+static int
+search_read(struct search *s, enum q which, int64_t before, int64_t bound,
+    int64_t limit, int64_t *low)
+{
+	struct db_stmt	*r = NULL;
+	int		 n = 0, rc;
+
+	for (rc = db_run(s->st->db, &admin_sql, which, &r, "Siiii",
+	    which == Q_SEARCH_HITS ? s->match : s->f->words, before, s->last,
+	    bound, limit); rc == DB_ROW;
+	    rc = db_step(r)) {
+		if (db_int(r, 2) == 0) {
+			*low = db_int64(r, 0);
+			continue;
+		}
+		if (n == SEARCH_BUDGET)
+			continue;
+		s->hits[n].id = db_int64(r, 0);
+		s->hits[n].session = db_null(r, 1) ? 0 : db_int64(r, 1);
+		n++;
+	}
+	db_reset(r);
+	return rc < 0 ? -1 : n;
+}
+
+/*
+ * Looks at n matches read, newest first: lists each session met the
+ * first time that passes the other filters. > 0 go on, 0 the page is
+ * done (full, out of budget, or the reader stopped), < 0 error.
+ */
+static int
+search_take(struct search *s, int n)
+{
+	struct store_session_line	 l;
+	struct db_stmt			*r;
+	const struct store_session_filter *f = s->f;
+	int				 i, rc;
+
+	for (i = 0; i < n && !s->stop; i++) {
+		if (s->looked == SEARCH_BUDGET)
+			return 0;
+		s->looked++;
+		s->cursor = s->hits[i].id;
+		if (s->hits[i].session == 0 || search_met(s,
+		    s->hits[i].session))
+			continue;
+		r = NULL;
+		rc = db_run(s->st->db, &admin_sql, Q_SESSION_FOUND, &r,
+		    "siissiiSiS", f->conn, f->contact, (int64_t)f->state,
+		    f->from != NULL ? f->from : "", s->hi, s->hits[i].session,
+		    (int64_t)f->limit, f->phone_prefix,
+		    (int64_t)(f->waiting != 0), f->responsible);
+		if (rc == DB_ROW) {
+			session_line(r, &l);
+			s->rows++;
+			if (!s->fn(&l, s->arg) || s->rows == f->limit)
+				s->stop = 1;
+		}
+		db_reset(r);
+		if (rc < 0)
+			return -1;
+	}
+	return !s->stop && s->looked < SEARCH_BUDGET;
+}
+
+/*
+ * SQLite: the messages the full-text index has not taken yet, read
+ * directly (the newest SEARCH_TAIL of them; sp->behind says how many more
+ * there are). *below gets where the index's part begins. > 0 go on, 0
+ * done, < 0 error.
+ */
+static int
+search_unindexed(struct search *s, int64_t before, int64_t *below)
+{
+	struct db_stmt	*r = NULL;
+	int64_t		 pending = 0, upto = 0, bound, low = 0;
+	int		 n, rc;
+
+	if ((rc = db_run(s->st->db, &admin_sql, Q_SEARCH_BEHIND, &r, "")) ==
+	    DB_ROW) {
+		pending = db_int64(r, 0);
+		upto = db_int64(r, 1);
+	}
+	db_reset(r);
+	if (rc < 0)
+		return -1;
+	*below = before < upto + 1 ? before : upto + 1;
+	/* The tokenizer serves the prefix's words too (search_match). */
+	if (db_exec(s->st->db, &admin_sql, Q_SEARCH_TOKENIZER, "") < 0)
+		return -1;
+	if (pending <= 0)
+		return 1;
+	bound = upto;
+	if (pending > SEARCH_TAIL) {
+		s->sp->behind = pending - SEARCH_TAIL;
+		bound = upto + s->sp->behind;
+	}
+	if (before <= bound + 1)
+		return 1;
+	if ((n = search_read(s, Q_SEARCH_TAIL, before, bound, SEARCH_BUDGET,
+	    &low)) < 0)
+		return -1;
+	return search_take(s, n);
+}
+
+/*
+ * PostgreSQL: reads the newest messages a window at a time and keeps
+ * those holding the words, while they are common enough (a word in one
+ * message of a hundred or more) that this fills a page sooner than its
+ * index would read every match; *below gets where the index takes over (0:
+ * no message is left). > 0 go on, 0 done, < 0 error.
+ */
+static int
+search_walk(struct search *s, int64_t before, int64_t *below)
+{
+	int	 walks, n, rc;
+	int64_t	 low;
+
+	*below = before;
+	for (walks = 0; walks < SEARCH_WALKS; walks++) {
+		low = 0;
+		if ((n = search_read(s, Q_SEARCH_WALK, *below, SEARCH_WINDOW,
+		    SEARCH_BUDGET, &low)) < 0)
+			return -1;
+		*below = low;
+		if ((rc = search_take(s, n)) <= 0 || low == 0)
+			return rc;
+		if (n < SEARCH_WINDOW / 100)
+			return 1;	/* a rare word: the index reads it faster */
+	}
+	return 1;
+}
+
+/* Appends text to buf (of bufsz) at *n as an FTS5 string (quotes doubled). 1, 0 no room. */
+static int
+fts_string(char *buf, size_t bufsz, size_t *n, const char *text,
+    const char *after)
+{
+	const char	*p;
+
+	if (*n + 1 >= bufsz)
+		return 0;
+	buf[(*n)++] = '"';
+	for (p = text; *p != '\0'; p++) {
+		if (*n + 3 >= bufsz)
+			return 0;
+		if (*p == '"')
+			buf[(*n)++] = '"';
+		buf[(*n)++] = *p;
+	}
+	buf[(*n)++] = '"';
+	if (*n + strlen(after) + 1 >= bufsz)
+		return 0;
+	memcpy(buf + *n, after, strlen(after) + 1);
+	*n += strlen(after);
+	return 1;
+}
+
+/*
+ * SQLite: the FTS5 query of the words into buf: each word a string, all
+ * in one message, the last any of the index's words it starts
+ * (messages_fts_terms), or FTS5's own prefix when it starts more than
+ * SEARCH_PREFIX_MAX of them. > 0 made, 0 the last word starts no word
+ * of the index (no indexed message matches), < 0 error.
+ */
+#define SEARCH_PREFIX_MAX	64
+static int
+search_match(struct search *s, char *buf, size_t bufsz)
+{
+	struct db_stmt	*r = NULL;
+	const char	*last, *sp;
+	char		 word[STORE_SEARCH_MAX], folded[4 * STORE_SEARCH_WORD_MAX + 8];
+	size_t		 n = 0;
+	int		 rc, terms = 0, tokens = 0, ok = 1;
+
+	last = (sp = strrchr(s->f->words, ' ')) != NULL ? sp + 1 :
+	    s->f->words;
+	buf[0] = '\0';
+	/* The words before the last, each a string. */
+	snprintf(word, sizeof(word), "%.*s", (int)(last - s->f->words),
+	    s->f->words);
+	for (sp = strtok(word, " "); sp != NULL; sp = strtok(NULL, " "))
+		if (!fts_string(buf, bufsz, &n, sp, " AND "))
+			return -1;
+	/* The last word as the index folds it: one token, else FTS5's prefix. */
+	folded[0] = '\0';
+	for (rc = db_run(s->st->db, &admin_sql, Q_SEARCH_FOLD, &r, "S", last);
+	    rc == DB_ROW; rc = db_step(r))
+		if (tokens++ == 0)
+			db_copy(r, 0, folded, sizeof(folded));
+	db_reset(r);
+	if (rc < 0)
+		return -1;
+	if (tokens == 1) {
+		n += (size_t)snprintf(buf + n, bufsz - n, "(");
+		for (rc = db_run(s->st->db, &admin_sql, Q_SEARCH_PREFIX, &r,
+		    "Si", folded, (int64_t)SEARCH_PREFIX_MAX + 1);
+		    rc == DB_ROW; rc = db_step(r))
+			if (++terms > SEARCH_PREFIX_MAX || !fts_string(buf, bufsz,
+			    &n, db_str(r, 0), " OR "))
+				ok = 0;
+		db_reset(r);
+		if (rc < 0)
+			return -1;
+		if (terms == 0)
+			return 0;
+		if (ok) {
+			snprintf(buf + n - 4, bufsz - (n - 4), ")");
+			return 1;
+		}
+		/* Too many words: back to the words before the last. */
+		n = 0;
+		buf[0] = '\0';
+		snprintf(word, sizeof(word), "%.*s", (int)(last - s->f->words),
+		    s->f->words);
+		for (sp = strtok(word, " "); sp != NULL; sp = strtok(NULL, " "))
+			if (!fts_string(buf, bufsz, &n, sp, " AND "))
+				return -1;
+	}
+	return fts_string(buf, bufsz, &n, last, "*") ? 1 : -1;
+}
+
+int
+store_admin_search(struct store *st, const struct store_session_filter *f,
+    struct store_search_page *sp,
+    int (*fn)(const struct store_session_line *, void *), void *arg)
+{
+	struct search	 s;
+	char		 hi[STORE_TIME_MAX + 8], match[8192];
+	const char	*w;
+	int64_t		 below, chunk = SEARCH_CHUNK, want, none = 0;
+	int		 n, rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	s.st = st;
+	s.f = f;
+	s.sp = sp;
+	s.fn = fn;
+	s.arg = arg;
+	session_high(f, hi, sizeof(hi), 0);
+	s.hi = hi;
+	for (w = f->words; *w != '\0'; w++)
+		s.last += *w == ' ';
+	sp->next = 0;
+	sp->behind = 0;
+	sp->cut = 0;
+	below = sp->before > 0 ? sp->before : INT64_MAX;
+	if ((s.seen = calloc(SEARCH_SEEN, sizeof(*s.seen))) == NULL ||
+	    (s.hits = calloc(SEARCH_BUDGET, sizeof(*s.hits))) == NULL) {
+		log_error("session search: out of memory");
+		goto out;
+	}
+	s.match = f->words;
+	if ((rc = st->server ? search_walk(&s, below, &below) :
+	    search_unindexed(&s, below, &below)) < 0)
+		goto out;
+	if (rc > 0 && !st->server) {
+		if ((rc = search_match(&s, match, sizeof(match))) < 0)
+			goto out;
+		if (rc == 0)
+			below = 0;	/* no indexed message can match */
+		s.match = match;
+		rc = 1;
+	}
+	/* The index, newest first, in growing chunks. */
+	while (rc > 0 && below > 1) {
+		want = SEARCH_BUDGET - s.looked < chunk ? SEARCH_BUDGET -
+		    s.looked : chunk;
+		if ((n = search_read(&s, Q_SEARCH_HITS, below, 0, want,
+		    &none)) < 0) {
+			rc = -1;
+			goto out;
+		}
+		if ((rc = search_take(&s, n)) < 0)
+			goto out;
+		if (n < want)
+			break;	/* every match looked at */
+		below = s.hits[n - 1].id;
+		chunk *= 4;
+	}
+	/* A full page, or one cut short by the budget, goes on after its last match. */
+	if (s.stop || s.looked == SEARCH_BUDGET) {
+		sp->next = s.cursor;
+		sp->cut = !s.stop;
+	}
+	rc = 1;
+ out:
+	free(s.seen);
+	free(s.hits);
 	return rc < 0 ? -1 : 1;
 }
 
@@ -521,7 +1052,10 @@ store_search_catch_up(struct store *st, long limit, long *indexed)
 		return rc;
 	if (store_begin(st) < 0)
 		return -1;
-	if (db_exec_count(st->db, &admin_sql, Q_SEARCH_INDEX, &n, "i",
+	if (db_exec(st->db, &admin_sql, Q_SEARCH_TOKENIZER, "") < 0 ||
+	    db_exec(st->db, &admin_sql, Q_SEARCH_TERMS, "i",
+	    (int64_t)limit) < 0 ||
+	    db_exec_count(st->db, &admin_sql, Q_SEARCH_INDEX, &n, "i",
 	    (int64_t)limit) < 0 || db_exec(st->db, &admin_sql, Q_SEARCH_MARK,
 	    "i", (int64_t)limit) < 0 || store_commit(st) < 0) {
 		store_rollback(st);

@@ -83,6 +83,24 @@ struct store_session_line {
 /* Sessions matching f, latest activity first, at most f->limit. */
 int	 store_admin_sessions(struct store *, const struct store_session_filter *,
 	    int (*fn)(const struct store_session_line *, void *), void *arg);
+/* Where a search's page starts, and what it could not look at. */
+struct store_search_page {
+	int64_t	 before;	/* in: messages before this id; 0: the newest */
+	int64_t	 next;		/* out: the next page's before; 0: no more matches */
+	int	 cut;		/* out: 1 when the page ended on its budget of messages, not full */
+	long	 behind;	/* out: SQLite: messages not yet indexed that no search reads (0: none) */
+};
+/*
+ * The sessions of the messages holding f->words, newest match first, each
+ * once a page, with the list's other filters (f's cursor is not used:
+ * sp->before is the search's). Reads the full-text index and, on SQLite,
+ * the newest messages it has not taken yet; never writes. A page looks at
+ * a bounded number of matching messages (sp->cut), so a common word costs
+ * no more than a rare one. Calls fn per session; > 0, < 0 error.
+ */
+int	 store_admin_search(struct store *, const struct store_session_filter *,
+	    struct store_search_page *,
+	    int (*fn)(const struct store_session_line *, void *), void *arg);
 
 /*
  * The words of a search, at most STORE_SEARCH_WORDS_MAX of at most

@@ -31,6 +31,35 @@
 	" o.next_attempt_at FROM outbox o" \
 	" JOIN messages m ON m.id = o.message_id"
 
+/*
+ * The held and unsure rows a page at a time (the Outbox page): ?1 the
+ * message to start after (or before), ?2 the page's size. Each half reads
+ * at most a page of its own partial index (migration 024), so a page
+ * costs the same however many wait.
+ */
+#define UNSETTLED_AFTER(row) "SELECT " row " WHERE o.message_id IN" \
+	" (SELECT message_id FROM (SELECT message_id FROM outbox" \
+	" WHERE held_since IS NOT NULL AND message_id > ?1" \
+	" ORDER BY message_id LIMIT ?2) h UNION ALL SELECT id FROM" \
+	" (SELECT id FROM messages WHERE status = 'sending' AND id > ?1" \
+	" ORDER BY id LIMIT ?2) u) ORDER BY o.message_id LIMIT ?2"
+#define UNSETTLED_BEFORE(row) "SELECT * FROM (SELECT " row \
+	" WHERE o.message_id IN (SELECT message_id FROM (SELECT message_id" \
+	" FROM outbox WHERE held_since IS NOT NULL AND message_id < ?1" \
+	" ORDER BY message_id DESC LIMIT ?2) h UNION ALL SELECT id FROM" \
+	" (SELECT id FROM messages WHERE status = 'sending' AND id < ?1" \
+	" ORDER BY id DESC LIMIT ?2) u) ORDER BY o.message_id DESC" \
+	" LIMIT ?2) p ORDER BY 1"
+/*
+ * How many are held or unsure: the held ones, a count of their partial
+ * index, and the sends in flight or unsure still in the outbox and not
+ * held (few: a send's batch), each looked up.
+ */
+#define UNSETTLED_COUNT "SELECT (SELECT COUNT(*) FROM outbox" \
+	" WHERE held_since IS NOT NULL) + (SELECT COUNT(*) FROM messages m" \
+	" WHERE m.status = 'sending' AND EXISTS (SELECT 1 FROM outbox o" \
+	" WHERE o.message_id = m.id AND o.held_since IS NULL))"
+
 enum outbox_stmt {
 	STMT_AGENTQ_ADD,
 	STMT_OUTBOX_DEL,
@@ -55,6 +84,9 @@ enum outbox_stmt {
 	STMT_AQ_LEASE,
 	STMT_AQ_DONE,
 	STMT_OUTBOX_UNSETTLED,
+	STMT_OUTBOX_UNSETTLED_AFTER,
+	STMT_OUTBOX_UNSETTLED_BEFORE,
+	STMT_OUTBOX_UNSETTLED_COUNT,
 	OUTBOX__MAX
 };
 
@@ -149,6 +181,9 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	    " WHERE status = 'sending')"
 	    " AND (?1 IS NULL OR m.connection_id = ?1)"
 	    " ORDER BY o.message_id LIMIT ?2"),
+	DB_SQL(STMT_OUTBOX_UNSETTLED_AFTER, UNSETTLED_AFTER(OUTBOX_ROW)),
+	DB_SQL(STMT_OUTBOX_UNSETTLED_BEFORE, UNSETTLED_BEFORE(OUTBOX_ROW)),
+	DB_SQL(STMT_OUTBOX_UNSETTLED_COUNT, UNSETTLED_COUNT),
 };
 
 const struct db_table outbox_sql = { DB_SLOT_OUTBOX, OUTBOX__MAX, outbox_stmt };
@@ -461,6 +496,41 @@ store_outbox_unsettled_each(struct store *st, const char *conn, int limit,
     int (*fn)(const struct store_outbox_entry *, void *), void *arg)
 {
 	return outbox_walk(st, STMT_OUTBOX_UNSETTLED, conn, limit, fn, arg);
+}
+
+int
+store_outbox_unsettled_page(struct store *st, int64_t after, int64_t before,
+    int limit, int (*fn)(const struct store_outbox_entry *, void *),
+    void *arg)
+{
+	struct store_outbox_entry	 e;
+	struct db_stmt			*s;
+	int				 rc;
+
+	for (rc = db_run(st->db, &outbox_sql, before > 0 && after <= 0 ?
+	    STMT_OUTBOX_UNSETTLED_BEFORE : STMT_OUTBOX_UNSETTLED_AFTER, &s,
+	    "ii", before > 0 && after <= 0 ? before : after > 0 ? after : 0,
+	    (int64_t)limit); rc == DB_ROW; rc = db_step(s)) {
+		outbox_entry_fill(s, &e);
+		if (!fn(&e, arg))
+			break;
+	}
+	db_reset(s);
+	return rc < 0 ? -1 : 1;
+}
+
+int
+store_outbox_unsettled_count(struct store *st, long *n)
+{
+	struct db_stmt	*s;
+	int		 rc;
+
+	*n = 0;
+	if ((rc = db_run(st->db, &outbox_sql, STMT_OUTBOX_UNSETTLED_COUNT, &s,
+	    "")) == DB_ROW)
+		*n = (long)db_int64(s, 0);
+	db_reset(s);
+	return rc < 0 ? -1 : 1;
 }
 
 int

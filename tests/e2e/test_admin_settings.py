@@ -455,4 +455,56 @@ for path in ("/admin/outbox/%d/resend" % last, "/admin/outbox/%d/fail" % last):
 r = post("vic", "/admin/outbox/fail", [("m", str(last))])
 env.check(r.status == 403, "a viewer's selection: 403", r.status)
 env.check(snap() == before and state(last) == "held", "refused actions changed nothing")
+
+# --- 3. Outbox pages: 50 at a time on the message number, with the total -----------------
+many = 120
+env.sql("INSERT INTO messages (uid, connection_id, direction, author, recipient, text, status)"
+        " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+        " SELECT 'page-' || i, ?, 'out', 'agent', '4915112399999', 'paged ' || i, 'queued'"
+        " FROM n" % many, (sms,))
+env.sql("INSERT INTO outbox (message_id, held_since, last_error) SELECT id,"
+        " '2026-01-01 00:00:00.000', 'paged' FROM messages WHERE uid LIKE 'page-%'")
+every = [int(l.split("\t")[0]) for l in
+         env.cli("outbox", "--unsettled", "--limit", "1000").stdout.splitlines()[1:]]
+
+
+def outbox_page(path):
+    r = get("otto", path)
+    ids = [int(x) for x in re.findall(r'<tr data-message="(\d+)">', r.text)]
+    links = {k: v.replace("&amp;", "&") for v, k in
+             re.findall(r'<a class="btn ghost" href="([^"]*)">([^<]*)</a>', r.text)}
+    total = re.search(r'id="outbox-total">(\d+) held or unsure in all', r.text)
+    return r, ids, links, total and int(total.group(1))
+
+
+r, first_ids, links, total = outbox_page("/admin/outbox")
+env.check(len(every) > 100 and total == len(every), "the page gives how many wait in all",
+          (total, len(every)))
+env.check(r.status == 200 and first_ids == every[:50], "the first page: the oldest 50, oldest"
+          " first", (first_ids[:3], every[:3]))
+env.check("Newer \u2192" in links and "\u2190 Older" not in links and "Oldest" not in links,
+          "the first page links only to the newer ones", sorted(links))
+seen, pages, path = list(first_ids), 1, links.get("Newer \u2192")
+while path and pages < 10:
+    r, ids, links, _ = outbox_page(path)
+    seen += ids
+    pages += 1
+    if pages == 2:
+        back = outbox_page(links.get("\u2190 Older", "/admin/outbox?before=0"))[1]
+        env.check(ids == every[50:100] and back == first_ids,
+                  "the second page holds the next 50; Older goes back to the first",
+                  (ids[:2], back[:2]))
+    path = links.get("Newer \u2192")
+env.check(seen == every and pages == (len(every) + 49) // 50,
+          "Newer walks every held and unsure message once, in order, and stops",
+          (len(seen), len(every), pages))
+r, ids, links, _ = outbox_page("/admin/outbox?after=%d" % every[-1])
+env.check(r.status == 200 and ids == [] and "Oldest" in links and "No more messages" in r.text,
+          "past the newest: an empty page with the way back", sorted(links))
+for bad in ("after=x", "before=-3", "after=%27", "before=99999999999999999999999"):
+    r, ids, _, _ = outbox_page("/admin/outbox?" + bad)
+    env.check(r.status == 200 and ids == every[:50], "a cursor that is no number: the first"
+              " page (%s)" % bad, ids[:2])
+env.sql("DELETE FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE uid LIKE 'page-%')")
+env.sql("DELETE FROM messages WHERE uid LIKE 'page-%'")
 env.done()

@@ -146,9 +146,10 @@ class Cluster:
 # shadow tables and the triggers that keep it; PostgreSQL's GIN index.
 ENGINE_OWN = {
     "sqlite": {"tables": {"messages_fts", "messages_fts_config", "messages_fts_data",
-                          "messages_fts_docsize", "messages_fts_idx", "messages_fts_mark"},
+                          "messages_fts_docsize", "messages_fts_idx", "messages_fts_mark",
+                          "messages_fts_terms"},
                "triggers": {"messages_fts_delete", "messages_fts_update"}},
-    "postgresql": {"indexes": {"messages_text_search"}},
+    "postgresql": {"indexes": {"messages_text_search", "contacts_phone_bytes"}},
 }
 
 
