@@ -9,8 +9,13 @@
 
 #include <fcgiapp.h>
 
+#ifndef APP_REPORTS_CACHE_KIB
+#define APP_REPORTS_CACHE_KIB	512
+#endif
+
 #include "app.h"
 #include "config.h"
+#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -169,6 +174,32 @@ thread_done(void *arg)
 	app_thread_store = NULL;
 }
 
+/*
+ * SQLite's page cache per program, in KiB, where SQLite's default (about
+ * 2 MiB, filled within seconds of load) is more than the program's work
+ * needs: a delivery report finds its message by one index and adds an
+ * event, and the B-trees' upper pages it walks fit in far less. Programs
+ * not named keep the default (admin pages scan, inbound writes many
+ * indexes).
+ */
+static const struct {
+	const char	*prog;
+	long		 cache_kib;
+} app_caches[] = {
+	{ "reports", APP_REPORTS_CACHE_KIB },
+};
+
+/* Sets the page cache of prog's store connections (app_caches). */
+static void
+app_cache_limit(const char *prog)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(app_caches) / sizeof(app_caches[0]); i++)
+		if (strcmp(app_caches[i].prog, prog) == 0)
+			db_sqlite_cache_limit(app_caches[i].cache_kib);
+}
+
 int
 app_run(const char *prog, app_handler fn)
 {
@@ -224,6 +255,7 @@ app_run(const char *prog, app_handler fn)
 		 * program's resident memory small.
 		 */
 		mallopt(M_ARENA_MAX, 2);
+		app_cache_limit(prog);
 		/* The store may be missing now; its defaults apply until it is there. */
 		threads = (size_t)settings_get_long(st, SET_WEBHOOK_THREADS);
 		wo.max_items = (size_t)settings_get_long(st,

@@ -260,6 +260,28 @@ sqlite_configure(void)
 	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_IN_MEMORY);
 }
 
+/* The page cache of each connection opened, in KiB; 0: SQLite's default. */
+static long	 sqlite_cache_kib;
+
+void
+db_sqlite_cache_limit(long kib)
+{
+	sqlite_cache_kib = kib > 0 ? kib : 0;
+}
+
+/* Applies db_sqlite_cache_limit to a new connection. 1, or -1 on error. */
+static int
+sqlite_cache(sqlite3 *h)
+{
+	char	 pragma[64];
+
+	if (sqlite_cache_kib == 0)
+		return 1;
+	snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%ld",
+	    sqlite_cache_kib);
+	return exec_sql(h, pragma);
+}
+
 int
 db_sqlite_open(const char *path, enum db_open_mode mode, int full,
     struct db **out)
@@ -292,7 +314,7 @@ db_sqlite_open(const char *path, enum db_open_mode mode, int full,
 	sqlite3_busy_handler(db->h, busy_wait, NULL);
 	if (exec_sql(db->h, "PRAGMA journal_mode = WAL") < 0 ||
 	    exec_sql(db->h, "PRAGMA foreign_keys = ON") < 0 ||
-	    sqlite_durability(&db->head, full) < 0)
+	    sqlite_durability(&db->head, full) < 0 || sqlite_cache(db->h) < 0)
 		goto err;
 	if (migrate(db) < 0)
 		goto err;
