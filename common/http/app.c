@@ -185,19 +185,22 @@ thread_done(void *arg)
 static const struct {
 	const char	*prog;
 	long		 cache_kib;
+	long		 journal_kib;	/* statement journal in memory; see db_sqlite_journal_limit */
 } app_caches[] = {
-	{ "reports", APP_REPORTS_CACHE_KIB },
+	{ "reports", APP_REPORTS_CACHE_KIB, 1024 },
 };
 
-/* Sets the page cache of prog's store connections (app_caches). */
+/* Sets SQLite's memory limits for prog (app_caches); before the first open. */
 static void
 app_cache_limit(const char *prog)
 {
 	size_t	 i;
 
 	for (i = 0; i < sizeof(app_caches) / sizeof(app_caches[0]); i++)
-		if (strcmp(app_caches[i].prog, prog) == 0)
+		if (strcmp(app_caches[i].prog, prog) == 0) {
 			db_sqlite_cache_limit(app_caches[i].cache_kib);
+			db_sqlite_journal_limit(app_caches[i].journal_kib);
+		}
 }
 
 int
@@ -232,6 +235,7 @@ app_run(const char *prog, app_handler fn)
 	 * loudly. A store that does not exist yet, or cannot tell now, is
 	 * checked again when a request opens it.
 	 */
+	app_cache_limit(prog);
 	if ((rc = store_open(NULL, STORE_OPEN_EXISTING, &st)) < 0)
 		store_say_unopened();
 	else if (rc > 0 && (rc = key_check(st)) <= 0) {
@@ -255,7 +259,6 @@ app_run(const char *prog, app_handler fn)
 		 * program's resident memory small.
 		 */
 		mallopt(M_ARENA_MAX, 2);
-		app_cache_limit(prog);
 		/* The store may be missing now; its defaults apply until it is there. */
 		threads = (size_t)settings_get_long(st, SET_WEBHOOK_THREADS);
 		wo.max_items = (size_t)settings_get_long(st,

@@ -253,11 +253,26 @@ static int	 sqlite_durability(struct db *, int);
  */
 #define STMT_JOURNAL_IN_MEMORY	(16 * 1024 * 1024)
 
+/*
+ * SQLite takes that limit as the size of the journal's first allocation
+ * too: every statement that keeps a journal mallocs the whole 16 MiB, and
+ * in reports.fcgi, whose writer keeps one for each report's update, the
+ * heap grew to 35 MiB around those blocks. A program that sets a smaller
+ * limit (db_sqlite_journal_limit) allocates that much instead.
+ */
+static long	 sqlite_journal_bytes = STMT_JOURNAL_IN_MEMORY;
+
+void
+db_sqlite_journal_limit(long kib)
+{
+	sqlite_journal_bytes = kib > 0 ? kib * 1024 : STMT_JOURNAL_IN_MEMORY;
+}
+
 static void
 sqlite_configure(void)
 {
 	/* Refused only once the library is in use: SQLite's default then. */
-	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_IN_MEMORY);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, (int)sqlite_journal_bytes);
 }
 
 /* The page cache of each connection opened, in KiB; 0: SQLite's default. */
