@@ -9,8 +9,13 @@
 
 #include <fcgiapp.h>
 
+#ifndef APP_REPORTS_CACHE_KIB
+#define APP_REPORTS_CACHE_KIB	512
+#endif
+
 #include "app.h"
 #include "config.h"
+#include "db.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -169,6 +174,35 @@ thread_done(void *arg)
 	app_thread_store = NULL;
 }
 
+/*
+ * SQLite's page cache per program, in KiB, where SQLite's default (about
+ * 2 MiB, filled within seconds of load) is more than the program's work
+ * needs: a delivery report finds its message by one index and adds an
+ * event, and the B-trees' upper pages it walks fit in far less. Programs
+ * not named keep the default (admin pages scan, inbound writes many
+ * indexes).
+ */
+static const struct {
+	const char	*prog;
+	long		 cache_kib;
+	long		 journal_kib;	/* statement journal in memory; see db_sqlite_journal_limit */
+} app_caches[] = {
+	{ "reports", APP_REPORTS_CACHE_KIB, 1024 },
+};
+
+/* Sets SQLite's memory limits for prog (app_caches); before the first open. */
+static void
+app_cache_limit(const char *prog)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(app_caches) / sizeof(app_caches[0]); i++)
+		if (strcmp(app_caches[i].prog, prog) == 0) {
+			db_sqlite_cache_limit(app_caches[i].cache_kib);
+			db_sqlite_journal_limit(app_caches[i].journal_kib);
+		}
+}
+
 int
 app_run(const char *prog, app_handler fn)
 {
@@ -201,6 +235,7 @@ app_run(const char *prog, app_handler fn)
 	 * loudly. A store that does not exist yet, or cannot tell now, is
 	 * checked again when a request opens it.
 	 */
+	app_cache_limit(prog);
 	if ((rc = store_open(NULL, STORE_OPEN_EXISTING, &st)) < 0)
 		store_say_unopened();
 	else if (rc > 0 && (rc = key_check(st)) <= 0) {

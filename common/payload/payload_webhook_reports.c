@@ -1,5 +1,6 @@
 /* Infobip webhook bodies: delivery reports and link clicks (the shared readers are in payload_webhook.c). */
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +33,78 @@ static const struct {
 
 /* --- delivery reports ------------------------------------------------ */
 
+/*
+ * One report as it is read: fixed buffers that set how long each string
+ * may be. Only one lives at a time (on the stack); what is kept of it is
+ * packed into the body's block (struct wh_report).
+ */
+struct wh_report_wide {
+	char	 uid[WH_ID_MAX];
+	char	 status[16];
+	char	 group_name[32];
+	char	 status_name[64];
+	char	 status_description[256];
+	char	 error_name[64];
+	char	 error_description[256];
+	char	 bulk_id[128];
+	double	 price;
+	char	 currency[8];
+	int	 sms_count;
+	char	 sent_at[32];
+	char	 done_at[32];
+	char	*raw;			/* malloc'd compact JSON, or NULL */
+	char	 error[256];
+};
+
+/* Each string kept: where it is read into, and which pointer of the item names it. */
+static const struct {
+	size_t	 wide;
+	size_t	 item;
+} wh_report_strings[] = {
+	{ offsetof(struct wh_report_wide, uid), offsetof(struct wh_report, uid) },
+	{ offsetof(struct wh_report_wide, status),
+	    offsetof(struct wh_report, status) },
+	{ offsetof(struct wh_report_wide, group_name),
+	    offsetof(struct wh_report, group_name) },
+	{ offsetof(struct wh_report_wide, status_name),
+	    offsetof(struct wh_report, status_name) },
+	{ offsetof(struct wh_report_wide, status_description),
+	    offsetof(struct wh_report, status_description) },
+	{ offsetof(struct wh_report_wide, error_name),
+	    offsetof(struct wh_report, error_name) },
+	{ offsetof(struct wh_report_wide, error_description),
+	    offsetof(struct wh_report, error_description) },
+	{ offsetof(struct wh_report_wide, bulk_id),
+	    offsetof(struct wh_report, bulk_id) },
+	{ offsetof(struct wh_report_wide, currency),
+	    offsetof(struct wh_report, currency) },
+	{ offsetof(struct wh_report_wide, sent_at),
+	    offsetof(struct wh_report, sent_at) },
+	{ offsetof(struct wh_report_wide, done_at),
+	    offsetof(struct wh_report, done_at) },
+	{ offsetof(struct wh_report_wide, error),
+	    offsetof(struct wh_report, error) },
+};
+#define WH_REPORT_NSTR	(sizeof(wh_report_strings) / sizeof(wh_report_strings[0]))
+
+/* An item's kept strings while the body is read: offsets into the text (the raw JSON last). */
+struct wh_report_at {
+	size_t	 off[WH_REPORT_NSTR + 1];
+	double	 price;
+	int	 sms_count;
+};
+
+/* The strings of a body's reports, one after another; offset 0 is "". */
+struct wh_report_text {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
 /* Fills the status fields of r from item's status object. */
 static void
-wh_report_status(int *oom, struct json_object *item, struct wh_report *r)
+wh_report_status(int *oom, struct json_object *item,
+    struct wh_report_wide *r)
 {
 	struct json_object	*st, *v;
 	const char		*s;
@@ -73,7 +143,7 @@ wh_report_status(int *oom, struct json_object *item, struct wh_report *r)
 
 /* Fills r from one results[] item; sets *oom when out of memory. */
 static void
-wh_report_item(int *oom, struct json_object *it, struct wh_report *r)
+wh_report_item(int *oom, struct json_object *it, struct wh_report_wide *r)
 {
 	struct json_object	*e;
 	enum wh_idcheck		 c;
@@ -107,40 +177,142 @@ wh_report_item(int *oom, struct json_object *it, struct wh_report *r)
 	wh_time(it, "doneAt", r->done_at, sizeof(r->done_at));
 }
 
-static void
-wh_report_fill(int *oom, struct json_object *item, void *dst)
+/*
+ * Appends the NUL-terminated s to the text; its offset, or 0 for "" (the
+ * text's first byte). (size_t)-1 when out of memory.
+ */
+static size_t
+wh_text_add(struct wh_report_text *t, const char *s)
 {
-	wh_report_item(oom, item, dst);
+	size_t	 n = strlen(s) + 1, at, cap;
+	char	*p;
+
+	if (n == 1)
+		return 0;
+	if (t->len + n > t->cap) {
+		cap = t->cap * 2 > t->len + n ? t->cap * 2 : t->len + n;
+		if ((p = realloc(t->p, cap)) == NULL)
+			return (size_t)-1;
+		t->p = p;
+		t->cap = cap;
+	}
+	at = t->len;
+	memcpy(t->p + at, s, n);
+	t->len += n;
+	return at;
 }
 
-static void
-wh_report_release(void *items, size_t n)
+/* Reads item into at, its strings appended to t. 1, or -1 out of memory. */
+static int
+wh_report_keep(struct json_object *item, struct wh_report_text *t,
+    struct wh_report_at *at)
 {
-	payload_reports_free(items, n);
+	struct wh_report_wide	 w;
+	size_t			 k;
+	int			 oom = 0, rc = -1;
+
+	memset(&w, 0, sizeof(w));
+	wh_report_item(&oom, item, &w);
+	if (oom)
+		goto out;
+	for (k = 0; k < WH_REPORT_NSTR; k++)
+		if ((at->off[k] = wh_text_add(t, (const char *)&w +
+		    wh_report_strings[k].wide)) == (size_t)-1)
+			goto out;
+	if ((at->off[k] = wh_text_add(t, w.raw)) == (size_t)-1)
+		goto out;
+	at->price = w.price;
+	at->sms_count = w.sms_count;
+	rc = 1;
+out:
+	free(w.raw);
+	return rc;
+}
+
+/*
+ * The items and their text as one block: n records, then the text they
+ * point into. NULL when out of memory.
+ */
+static struct wh_report *
+wh_report_block(const struct wh_report_at *at, size_t n,
+    const struct wh_report_text *t)
+{
+	struct wh_report	*items;
+	char			*text;
+	size_t			 i, k;
+
+	if ((items = malloc(n * sizeof(*items) + t->len)) == NULL)
+		return NULL;
+	text = (char *)(items + n);
+	memcpy(text, t->p, t->len);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < WH_REPORT_NSTR; k++)
+			*(const char **)((char *)&items[i] +
+			    wh_report_strings[k].item) = text + at[i].off[k];
+		items[i].raw = text + at[i].off[k];
+		items[i].price = at[i].price;
+		items[i].sms_count = at[i].sms_count;
+	}
+	return items;
 }
 
 int
 payload_reports_parse(const char *body, size_t len, struct wh_report **items,
     size_t *n, const char **why)
 {
-	void	*v;
-	int	 rc;
+	struct json_object	*root = NULL, *arr;
+	struct wh_report_text	 t = { NULL, 0, 0 };
+	struct wh_report_at	*at = NULL;
+	const char		*dummy;
+	size_t			 i, cnt;
+	int			 rc;
 
-	rc = wh_results(body, len, sizeof(**items), wh_report_fill,
-	    wh_report_release, "payload_reports_parse", &v, n, why);
-	*items = v;
+	if (why == NULL)
+		why = &dummy;
+	*items = NULL;
+	*n = 0;
+	*why = NULL;
+	if ((rc = payload_object_parse(body, len, &root, why)) <= 0)
+		goto out;
+	rc = 0;
+	if ((arr = pj_get(root, "results", json_type_array)) == NULL) {
+		*why = "no results array";
+		goto out;
+	}
+	if ((cnt = json_object_array_length(arr)) == 0) {
+		rc = 1;
+		goto out;
+	}
+	/* The items' text is about the body's length: room for it at once. */
+	t.cap = len + 64;
+	if ((at = calloc(cnt, sizeof(*at))) == NULL ||
+	    (t.p = malloc(t.cap)) == NULL)
+		goto oom;
+	t.p[0] = '\0';		/* offset 0: the empty string */
+	t.len = 1;
+	for (i = 0; i < cnt; i++)
+		if (wh_report_keep(json_object_array_get_idx(arr, i), &t,
+		    &at[i]) < 0)
+			goto oom;
+	if ((*items = wh_report_block(at, cnt, &t)) == NULL)
+		goto oom;
+	*n = cnt;
+	rc = 1;
+	goto out;
+oom:
+	log_error("payload_reports_parse: out of memory");
+	rc = -1;
+out:
+	free(at);
+	free(t.p);
+	json_object_put(root);
 	return rc;
 }
 
 void
 payload_reports_free(struct wh_report *items, size_t n)
 {
-	size_t	 i;
-
-	if (items == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(items[i].raw);
+	(void)n;
 	free(items);
 }
 

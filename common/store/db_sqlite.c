@@ -253,11 +253,48 @@ static int	 sqlite_durability(struct db *, int);
  */
 #define STMT_JOURNAL_IN_MEMORY	(16 * 1024 * 1024)
 
+/*
+ * SQLite takes that limit as the size of the journal's first allocation
+ * too: every statement that keeps a journal mallocs the whole 16 MiB, and
+ * in reports.fcgi, whose writer keeps one for each report's update, the
+ * heap grew to 35 MiB around those blocks. A program that sets a smaller
+ * limit (db_sqlite_journal_limit) allocates that much instead.
+ */
+static long	 sqlite_journal_bytes = STMT_JOURNAL_IN_MEMORY;
+
+void
+db_sqlite_journal_limit(long kib)
+{
+	sqlite_journal_bytes = kib > 0 ? kib * 1024 : STMT_JOURNAL_IN_MEMORY;
+}
+
 static void
 sqlite_configure(void)
 {
 	/* Refused only once the library is in use: SQLite's default then. */
-	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_IN_MEMORY);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, (int)sqlite_journal_bytes);
+}
+
+/* The page cache of each connection opened, in KiB; 0: SQLite's default. */
+static long	 sqlite_cache_kib;
+
+void
+db_sqlite_cache_limit(long kib)
+{
+	sqlite_cache_kib = kib > 0 ? kib : 0;
+}
+
+/* Applies db_sqlite_cache_limit to a new connection. 1, or -1 on error. */
+static int
+sqlite_cache(sqlite3 *h)
+{
+	char	 pragma[64];
+
+	if (sqlite_cache_kib == 0)
+		return 1;
+	snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%ld",
+	    sqlite_cache_kib);
+	return exec_sql(h, pragma);
 }
 
 int
@@ -292,7 +329,7 @@ db_sqlite_open(const char *path, enum db_open_mode mode, int full,
 	sqlite3_busy_handler(db->h, busy_wait, NULL);
 	if (exec_sql(db->h, "PRAGMA journal_mode = WAL") < 0 ||
 	    exec_sql(db->h, "PRAGMA foreign_keys = ON") < 0 ||
-	    sqlite_durability(&db->head, full) < 0)
+	    sqlite_durability(&db->head, full) < 0 || sqlite_cache(db->h) < 0)
 		goto err;
 	if (migrate(db) < 0)
 		goto err;

@@ -945,6 +945,30 @@ test_dlr_bulk(void)
 	payload_reports_free(r, n);
 	free(b.p);
 
+	/* Strings keep the lengths they always had: longer ones are cut. */
+	memset(&b, 0, sizeof(b));
+	buf_puts(&b, "{\"results\":[{\"messageId\":\"L\",\"bulkId\":\"");
+	for (i = 0; i < 200; i++)
+		buf_puts(&b, "b");
+	buf_puts(&b, "\",\"status\":{\"groupId\":3,\"description\":\"");
+	for (i = 0; i < 300; i++)
+		buf_puts(&b, "d");
+	buf_puts(&b, "\"}}]}");
+	rc = payload_reports_parse(b.p, b.len, &r, &n, &why);
+	CHECK(rc == 1 && n == 1, "long strings: rc %d n %zu", rc, n);
+	if (rc == 1 && n == 1) {
+		CHECK_STR(r[0].error, "", "long strings");
+		CHECK(strlen(r[0].bulk_id) == 127, "bulkId cut to 127: %zu",
+		    strlen(r[0].bulk_id));
+		CHECK(strlen(r[0].status_description) == 255,
+		    "description cut to 255: %zu",
+		    strlen(r[0].status_description));
+		CHECK_STR(r[0].error_name, "", "absent error name");
+		CHECK(strstr(r[0].raw, "ddddd") != NULL, "raw whole");
+	}
+	payload_reports_free(r, n);
+	free(b.p);
+
 	memset(&b, 0, sizeof(b));
 	buf_puts(&b, "{\"results\":[");
 	for (i = 0; i < 2000; i++) {
@@ -977,7 +1001,14 @@ test_dlr_bulk(void)
 			    strcmp(r[i].status, ours[i % 6]) == 0 &&
 			    strcmp(r[i].done_at, done) == 0 &&
 			    r[i].price == 0.01 && r[i].sms_count == 1 &&
-			    r[i].raw != NULL;
+			    strcmp(r[i].bulk_id, "B") == 0 &&
+			    strcmp(r[i].currency, "EUR") == 0 &&
+			    strcmp(r[i].error_description, "No Error") == 0 &&
+			    strcmp(r[i].sent_at, "2019-11-09 16:00:00.000") == 0 &&
+			    r[i].raw != NULL && strstr(r[i].raw, uid) != NULL &&
+			    /* the text lies after the records, in their block */
+			    r[i].raw > (const char *)(r + n) &&
+			    r[i].uid > (const char *)(r + n);
 		}
 		CHECK(good == 2000, "2000 reports: %zu right", good);
 	}
