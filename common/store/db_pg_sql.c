@@ -221,6 +221,21 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_MSG, { "STMT_INBOUND_ONE", "SELECT o_message, o_contact,"
 	    " o_opted_out, o_session, o_queued FROM inbound_mo(?1, ?2, ?3,"
 	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)" } },
+	/*
+	 * A group of them in one round trip: ?1 is a text array of 14
+	 * fields per message, in inbound_mo's order; the calls run one
+	 * after the other in the array's order, each seeing what the ones
+	 * before it wrote (a duplicate in the group is one), and a row
+	 * comes back for each.
+	 */
+	{ DB_SLOT_MSG, { "STMT_INBOUND_GROUP", "SELECT r.o_message, r.o_contact,"
+	    " r.o_opted_out, r.o_session, r.o_queued FROM (SELECT ?1::text[] AS f)"
+	    " p, generate_series(0, cardinality(p.f) / 14 - 1) AS g(i),"
+	    " LATERAL (SELECT g.i * 14 AS o) b, LATERAL inbound_mo(p.f[b.o + 1],"
+	    " p.f[b.o + 2], p.f[b.o + 3], p.f[b.o + 4]::bigint, p.f[b.o + 5],"
+	    " p.f[b.o + 6], p.f[b.o + 7], p.f[b.o + 8], p.f[b.o + 9],"
+	    " p.f[b.o + 10], p.f[b.o + 11]::double precision, p.f[b.o + 12],"
+	    " p.f[b.o + 13]::bigint, p.f[b.o + 14]::bigint) r ORDER BY g.i" } },
 	{ DB_SLOT_MSG, { "STMT_MSG_OUT", "INSERT INTO messages (uid, connection_id,"
 	    " session_id, contact_id, direction, author, sender, recipient, text,"
 	    " status, status_description) VALUES (?, ?, NULLIF(?::bigint, 0),"

@@ -341,6 +341,26 @@ struct store_inbound_done {
 int	 store_inbound_store(struct store *, struct store_inbound *in,
 	    const char *phone, int64_t agent, long timeout_minutes,
 	    int64_t queue_agent, struct store_inbound_done *d);
+/* One inbound message of a group that store_inbound_store_group stores. */
+struct store_inbound_call {
+	struct store_inbound	 in;
+	const char		*phone;		/* normalised */
+	int64_t			 agent;
+	long			 timeout_minutes;
+	int64_t			 queue_agent;
+	/* Set by store_inbound_store_group: */
+	struct store_inbound_done d;
+	int			 rc;		/* > 0 stored, 0 duplicate */
+};
+/*
+ * store_inbound_store for each of n messages in turn, in one statement
+ * and one round trip (PostgreSQL only: SQLite's steps cost no round
+ * trip). A failing message fails them all, and the statement's error
+ * aborts the transaction: which one failed is not known. > 0 each
+ * calls[i].d and .rc set, < 0 error (logged; nothing is known stored).
+ */
+int	 store_inbound_store_group(struct store *,
+	    struct store_inbound_call *calls, size_t n);
 /* Whether store_inbound_store can queue for the agent in the same call (PostgreSQL): 1 yes, 0 no. */
 int	 store_inbound_queues(const struct store *);
 

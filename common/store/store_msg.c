@@ -57,6 +57,7 @@ enum msg_stmt {
 	STMT_SESSION_DATA,
 	STMT_CONTACT_FIELDS,
 	STMT_INBOUND_ONE,
+	STMT_INBOUND_GROUP,
 	MSG__MAX
 };
 
@@ -176,6 +177,8 @@ static const struct db_sql msg_stmt[MSG__MAX] = {
 	 */
 	DB_SQL(STMT_INBOUND_ONE, "SELECT 0, 0, 0, 0, -1 WHERE 0 AND coalesce(?1,"
 	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+	/* PostgreSQL's only too: a group of STMT_INBOUND_ONE's calls in one statement. */
+	DB_SQL(STMT_INBOUND_GROUP, "SELECT 0, 0, 0, 0, -1 WHERE 0 AND ?1"),
 };
 
 const struct db_table msg_sql = { DB_SLOT_MSG, MSG__MAX, msg_stmt };
@@ -353,6 +356,157 @@ store_inbound_store(struct store *st, struct store_inbound *in,
 	d->queued = db_int(s, 4);
 	db_reset(s);
 	return d->msg != 0;
+}
+
+/* A growing text: an array literal of PostgreSQL's. */
+struct arraytext {
+	char	*s;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+/* Appends len bytes of p to a; a failure is kept in a->oom. */
+static void
+arraytext_put(struct arraytext *a, const char *p, size_t len)
+{
+	char	*ns;
+	size_t	 ncap;
+
+	if (a->oom)
+		return;
+	if (a->len + len + 1 > a->cap) {
+		ncap = a->cap > 0 ? a->cap : 4096;
+		while (ncap < a->len + len + 1)
+			ncap *= 2;
+		if ((ns = realloc(a->s, ncap)) == NULL) {
+			a->oom = 1;
+			return;
+		}
+		a->s = ns;
+		a->cap = ncap;
+	}
+	memcpy(a->s + a->len, p, len);
+	a->len += len;
+	a->s[a->len] = '\0';
+}
+
+/*
+ * Appends one element of a text array: NULL, or the value quoted, with
+ * its quotes and backslashes escaped, so any text is data, never syntax.
+ */
+static void
+arraytext_elem(struct arraytext *a, const char *v, size_t len)
+{
+	size_t	 i, run;
+
+	arraytext_put(a, a->len > 1 ? "," : "", a->len > 1);
+	if (v == NULL) {
+		arraytext_put(a, "NULL", 4);
+		return;
+	}
+	arraytext_put(a, "\"", 1);
+	for (i = 0; i < len; i += run) {
+		if (v[i] == '"' || v[i] == '\\') {
+			arraytext_put(a, "\\", 1);
+			run = 1;
+			arraytext_put(a, v + i, 1);
+			continue;
+		}
+		for (run = 0; i + run < len && v[i + run] != '"' &&
+		    v[i + run] != '\\'; run++)
+			;
+		arraytext_put(a, v + i, run);
+	}
+	arraytext_put(a, "\"", 1);
+}
+
+/* Appends an integer element; absent (NULL) when below min. */
+static void
+arraytext_int(struct arraytext *a, int64_t v, int64_t min)
+{
+	char	 num[32];
+
+	if (v < min) {
+		arraytext_elem(a, NULL, 0);
+		return;
+	}
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	arraytext_elem(a, num, strlen(num));
+}
+
+/* The fields of one inbound_mo call, in its parameters' order. */
+static void
+inbound_call_put(struct arraytext *a, const struct store_inbound_call *c,
+    const char *uid)
+{
+	const struct store_inbound	*in = &c->in;
+	char				 num[64];
+
+	arraytext_elem(a, in->conn, strlen(in->conn));
+	arraytext_elem(a, in->infobip_id, strlen(in->infobip_id));
+	arraytext_elem(a, c->phone, strlen(c->phone));
+	arraytext_int(a, c->agent, INT64_MIN);
+	snprintf(num, sizeof(num), "-%ld minutes", c->timeout_minutes);
+	arraytext_elem(a, num, strlen(num));
+	arraytext_elem(a, uid, strlen(uid));
+	arraytext_elem(a, in->from, strlen(in->from));
+	arraytext_elem(a, in->to, strlen(in->to));
+	arraytext_elem(a, in->text, in->text != NULL ? in->text_len : 0);
+	arraytext_elem(a, in->received_at, in->received_at != NULL ?
+	    strlen(in->received_at) : 0);
+	/* %.17g reads back as the same double ('D': below 0 is absent). */
+	snprintf(num, sizeof(num), "%.17g", in->price);
+	arraytext_elem(a, in->price < 0 ? NULL : num, strlen(num));
+	arraytext_elem(a, in->currency, in->currency != NULL ?
+	    strlen(in->currency) : 0);
+	arraytext_int(a, in->sms_count, 0);
+	arraytext_int(a, c->queue_agent, INT64_MIN);
+}
+
+int
+store_inbound_store_group(struct store *st, struct store_inbound_call *calls,
+    size_t n)
+{
+	struct db_stmt		*s = NULL;
+	struct arraytext	 a = { NULL, 0, 0, 0 };
+	char			 uid[STORE_UID_MAX];
+	size_t			 i;
+	int			 rc = -1, step;
+
+	if (!st->server)
+		return -1;
+	arraytext_put(&a, "{", 1);
+	for (i = 0; i < n; i++) {
+		if (store_new_uid(uid) < 0)
+			goto out;
+		inbound_call_put(&a, &calls[i], uid);
+	}
+	arraytext_put(&a, "}", 1);
+	if (a.oom) {
+		log_error("store_inbound_store_group: out of memory");
+		goto out;
+	}
+	for (i = 0, step = db_run(st->db, &msg_sql, STMT_INBOUND_GROUP, &s,
+	    "s", a.s); step == DB_ROW && i < n; i++, step = db_step(s)) {
+		memset(&calls[i].d, 0, sizeof(calls[i].d));
+		calls[i].d.msg = db_int64(s, 0);
+		calls[i].d.contact = calls[i].in.contact = db_int64(s, 1);
+		calls[i].d.opted_out = db_int(s, 2);
+		calls[i].d.session = calls[i].in.session = db_int64(s, 3);
+		calls[i].d.queued = db_int(s, 4);
+		calls[i].rc = calls[i].d.msg != 0;
+	}
+	if (step < 0)
+		goto out;
+	if (i < n || step != DB_DONE) {
+		log_error("STMT_INBOUND_GROUP: %zu rows for %zu messages", i, n);
+		goto out;
+	}
+	rc = 1;
+out:
+	db_reset(s);
+	free(a.s);
+	return rc;
 }
 
 int
