@@ -344,6 +344,74 @@ store_inbound(struct store *st, struct webhook_job *job)
 	return 1;
 }
 
+/* The store's view of a report item. */
+static void
+report_fill(struct store_report *r, const struct wh_report *it)
+{
+	memset(r, 0, sizeof(*r));
+	r->uid = it->uid;
+	r->status = it->status;
+	r->group_name = it->group_name;
+	r->status_name = it->status_name;
+	r->status_description = it->status_description;
+	r->error_name = it->error_name;
+	r->error_description = it->error_description;
+	r->infobip_bulk_id = it->bulk_id[0] ? it->bulk_id : NULL;
+	r->price = it->price;
+	r->currency = it->currency[0] ? it->currency : NULL;
+	r->sms_count = it->sms_count;
+	r->sent_at = it->sent_at[0] ? it->sent_at : NULL;
+	r->done_at = it->done_at[0] ? it->done_at : NULL;
+	r->raw = it->raw;
+}
+
+/*
+ * The reports of a body in one statement (PostgreSQL, where each of the
+ * four statements of a report is a round trip): the bad items are
+ * refused first, the good ones then applied in their order.
+ */
+static int
+store_reports_grouped(struct store *st, struct webhook_job *job)
+{
+	const struct store_connection	*c = &job->conn;
+	struct webhook_result		*res = &job->res;
+	struct wh_report		*items = job->reports;
+	struct store_report		*rs;
+	int				*results;
+	size_t				 i, k = 0;
+	int				 rc = -1;
+
+	rs = calloc(job->n, sizeof(*rs));
+	results = calloc(job->n, sizeof(*results));
+	if (rs == NULL || results == NULL) {
+		log_error("store_reports: out of memory");
+		goto out;
+	}
+	for (i = 0; i < job->n; i++) {
+		if (items[i].error[0] != '\0') {
+			if (item_error(st, c->id, "report", res, i, "%s",
+			    items[i].error) < 0)
+				goto out;
+			continue;
+		}
+		report_fill(&rs[k++], &items[i]);
+	}
+	if (k > 0 && store_reports_apply_group(st, c->id, rs, k, results) < 0)
+		goto out;
+	for (i = 0; i < k; i++)
+		if (results[i] == 0)
+			res->duplicates++;
+		else if (results[i] == 2)
+			res->pending++;
+		else
+			res->stored++;
+	rc = 1;
+out:
+	free(rs);
+	free(results);
+	return rc;
+}
+
 /* Applies the reports of a delivery-report body. */
 static int
 store_reports(struct store *st, struct webhook_job *job)
@@ -355,6 +423,8 @@ store_reports(struct store *st, struct webhook_job *job)
 	size_t				 i;
 	int				 rc, pending;
 
+	if (store_calls_grouped(st))
+		return store_reports_grouped(st, job);
 	for (i = 0; i < job->n; i++) {
 		if (items[i].error[0] != '\0') {
 			if (item_error(st, c->id, "report", res, i, "%s",
@@ -362,21 +432,7 @@ store_reports(struct store *st, struct webhook_job *job)
 				return -1;
 			continue;
 		}
-		memset(&r, 0, sizeof(r));
-		r.uid = items[i].uid;
-		r.status = items[i].status;
-		r.group_name = items[i].group_name;
-		r.status_name = items[i].status_name;
-		r.status_description = items[i].status_description;
-		r.error_name = items[i].error_name;
-		r.error_description = items[i].error_description;
-		r.infobip_bulk_id = items[i].bulk_id[0] ? items[i].bulk_id : NULL;
-		r.price = items[i].price;
-		r.currency = items[i].currency[0] ? items[i].currency : NULL;
-		r.sms_count = items[i].sms_count;
-		r.sent_at = items[i].sent_at[0] ? items[i].sent_at : NULL;
-		r.done_at = items[i].done_at[0] ? items[i].done_at : NULL;
-		r.raw = items[i].raw;
+		report_fill(&r, &items[i]);
 		if ((rc = store_report_apply(st, c->id, &r, &pending)) < 0)
 			return -1;
 		if (rc == 0)

@@ -236,6 +236,21 @@ const struct db_override pg_sql[] = {
 	    " p.f[b.o + 6], p.f[b.o + 7], p.f[b.o + 8], p.f[b.o + 9],"
 	    " p.f[b.o + 10], p.f[b.o + 11]::double precision, p.f[b.o + 12],"
 	    " p.f[b.o + 13]::bigint, p.f[b.o + 14]::bigint) r ORDER BY g.i" } },
+	/*
+	 * A body's delivery reports in one round trip: ?1 is a text array of
+	 * 15 fields per report, in report_apply's order
+	 * (sql/pg/026-report-one.sql), applied one after the other in the
+	 * array's order; a row comes back for each.
+	 */
+	{ DB_SLOT_MSG, { "STMT_REPORT_GROUP", "SELECT r.o_result, r.o_message,"
+	    " r.o_recipient, r.o_was FROM (SELECT ?1::text[] AS f) p,"
+	    " generate_series(0, cardinality(p.f) / 15 - 1) AS g(i),"
+	    " LATERAL (SELECT g.i * 15 AS o) b, LATERAL report_apply(p.f[b.o + 1],"
+	    " p.f[b.o + 2], p.f[b.o + 3], p.f[b.o + 4], p.f[b.o + 5],"
+	    " p.f[b.o + 6], p.f[b.o + 7], p.f[b.o + 8], p.f[b.o + 9],"
+	    " p.f[b.o + 10]::double precision, p.f[b.o + 11],"
+	    " p.f[b.o + 12]::bigint, p.f[b.o + 13], p.f[b.o + 14],"
+	    " p.f[b.o + 15]) r ORDER BY g.i" } },
 	{ DB_SLOT_MSG, { "STMT_MSG_OUT", "INSERT INTO messages (uid, connection_id,"
 	    " session_id, contact_id, direction, author, sender, recipient, text,"
 	    " status, status_description) VALUES (?, ?, NULLIF(?::bigint, 0),"

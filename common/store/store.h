@@ -361,6 +361,8 @@ struct store_inbound_call {
  */
 int	 store_inbound_store_group(struct store *,
 	    struct store_inbound_call *calls, size_t n);
+/* Whether the store_*_group calls pay (a server, where each statement is a round trip): 1 yes, 0 no. */
+int	 store_calls_grouped(const struct store *);
 /* Whether store_inbound_store can queue for the agent in the same call (PostgreSQL): 1 yes, 0 no. */
 int	 store_inbound_queues(const struct store *);
 
@@ -475,6 +477,16 @@ struct store_report {
  */
 int	 store_report_apply(struct store *, const char *conn, const struct store_report *,
 	    int *pending);
+/*
+ * store_report_apply for each of the n reports rs of connection conn in
+ * turn, in one statement and one round trip (PostgreSQL only: SQLite's
+ * steps cost no round trip). results[i] says what became of rs[i]: 0 a
+ * duplicate, 1 applied, 2 kept for later (no such message yet). A failing
+ * report fails them all and aborts the transaction. > 0, < 0 error
+ * (logged).
+ */
+int	 store_reports_apply_group(struct store *, const char *conn,
+	    const struct store_report *rs, size_t n, int *results);
 /* Applies kept reports whose messages now exist. > 0 with *applied set. */
 int	 store_reports_apply_pending(struct store *, long *applied);
 /*

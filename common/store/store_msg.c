@@ -58,6 +58,7 @@ enum msg_stmt {
 	STMT_CONTACT_FIELDS,
 	STMT_INBOUND_ONE,
 	STMT_INBOUND_GROUP,
+	STMT_REPORT_GROUP,
 	MSG__MAX
 };
 
@@ -179,6 +180,8 @@ static const struct db_sql msg_stmt[MSG__MAX] = {
 	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
 	/* PostgreSQL's only too: a group of STMT_INBOUND_ONE's calls in one statement. */
 	DB_SQL(STMT_INBOUND_GROUP, "SELECT 0, 0, 0, 0, -1 WHERE 0 AND ?1"),
+	/* PostgreSQL's only: a body's reports in one statement (db_pg_sql.c). */
+	DB_SQL(STMT_REPORT_GROUP, "SELECT 0, 0, '', '' WHERE 0 AND ?1"),
 };
 
 const struct db_table msg_sql = { DB_SLOT_MSG, MSG__MAX, msg_stmt };
@@ -311,6 +314,12 @@ store_message_insert_inbound(struct store *st, const struct store_inbound *in,
 
 int
 store_inbound_queues(const struct store *st)
+{
+	return st->server;
+}
+
+int
+store_calls_grouped(const struct store *st)
 {
 	return st->server;
 }
@@ -530,6 +539,21 @@ store_message_insert_outbound(struct store *st, const struct store_outbound *o,
 	    (int64_t)(o->priority != 0));
 }
 
+/* Says in the connection's log that report r replaced the 'failed' (was: its reason) we had marked. */
+static int
+report_over_failed_log(struct store *st, const char *conn, const char *uid,
+    const char *to, const char *was, const struct store_report *r)
+{
+	const char	*gn, *sn;
+
+	gn = r->group_name != NULL ? r->group_name : "";
+	sn = r->status_name != NULL ? r->status_name : "";
+	return store_log(st, conn, "warn", "report", "message %s to %s:"
+	    " Infobip's final report says %s%s%s, so it is now %s, no longer"
+	    " failed as marked here (%s)", uid, to, gn, *sn != '\0' ? " " : "",
+	    sn, r->status, was[0] != '\0' ? was : "no reason given");
+}
+
 /*
  * Infobip's final report on a message we marked failed ourselves: the
  * report is the truth about the message, so it replaces our verdict, and
@@ -542,7 +566,6 @@ report_over_failed(struct store *st, int64_t id, const struct store_report *r)
 	struct db_stmt	*s;
 	char		 conn[STORE_ID_LEN + 1], uid[STORE_UID_MAX];
 	char		 to[64], was[512];
-	const char	*gn, *sn;
 	int		 rc;
 
 	if ((rc = db_run(st->db, &msg_sql, STMT_MSG_FAILED_FINAL, &s, "is", id,
@@ -562,13 +585,7 @@ report_over_failed(struct store *st, int64_t id, const struct store_report *r)
 	    r->infobip_bulk_id, r->price, r->currency, r->sms_count, r->sent_at,
 	    r->done_at, id)) <= 0)
 		return rc < 0 ? -1 : 0;
-	gn = r->group_name != NULL ? r->group_name : "";
-	sn = r->status_name != NULL ? r->status_name : "";
-	return store_log(st, conn, "warn", "report", "message %s to %s:"
-	    " Infobip's final report says %s%s%s, so it is now %s, no longer"
-	    " failed as marked here (%s)", uid, to, gn, *sn != '\0' ? " " : "",
-	    sn, r->status, was[0] != '\0' ? was : "no reason given") < 0 ?
-	    -1 : 1;
+	return report_over_failed_log(st, conn, uid, to, was, r) < 0 ? -1 : 1;
 }
 
 /*
@@ -614,6 +631,91 @@ store_report_apply(struct store *st, const char *conn,
 	if (id == 0)
 		return 1;
 	return report_to_message(st, id, r) < 0 ? -1 : 1;
+}
+
+/* Appends one element of a text array, '' when v is NULL (bind letter 'S'). */
+static void
+arraytext_text(struct arraytext *a, const char *v)
+{
+	arraytext_elem(a, v != NULL ? v : "", v != NULL ? strlen(v) : 0);
+}
+
+/* Appends one element of a text array, NULL when v is (bind letter 's'). */
+static void
+arraytext_null(struct arraytext *a, const char *v)
+{
+	arraytext_elem(a, v, v != NULL ? strlen(v) : 0);
+}
+
+/* The fields of one report_apply call, in its parameters' order. */
+static void
+report_call_put(struct arraytext *a, const char *conn,
+    const struct store_report *r)
+{
+	char	 num[64];
+
+	arraytext_null(a, conn);
+	arraytext_null(a, r->uid);
+	arraytext_text(a, r->status);
+	arraytext_text(a, r->group_name);
+	arraytext_text(a, r->status_name);
+	arraytext_text(a, r->status_description);
+	arraytext_text(a, r->error_name);
+	arraytext_text(a, r->error_description);
+	arraytext_null(a, r->infobip_bulk_id);
+	snprintf(num, sizeof(num), "%.17g", r->price);
+	arraytext_null(a, r->price < 0 ? NULL : num);
+	arraytext_null(a, r->currency);
+	arraytext_int(a, r->sms_count, 0);
+	arraytext_null(a, r->sent_at);
+	arraytext_null(a, r->done_at);
+	arraytext_text(a, r->raw);
+}
+
+int
+store_reports_apply_group(struct store *st, const char *conn,
+    const struct store_report *rs, size_t n, int *results)
+{
+	struct db_stmt		*s = NULL;
+	struct arraytext	 a = { NULL, 0, 0, 0 };
+	char			 to[64], was[512];
+	size_t			 i;
+	int			 rc = -1, step, res;
+
+	if (!st->server)
+		return -1;
+	arraytext_put(&a, "{", 1);
+	for (i = 0; i < n; i++)
+		report_call_put(&a, conn, &rs[i]);
+	arraytext_put(&a, "}", 1);
+	if (a.oom) {
+		log_error("store_reports_apply_group: out of memory");
+		goto out;
+	}
+	for (i = 0, step = db_run(st->db, &msg_sql, STMT_REPORT_GROUP, &s,
+	    "s", a.s); step == DB_ROW && i < n; i++, step = db_step(s)) {
+		res = db_int(s, 0);
+		results[i] = res == 3 ? 1 : res;
+		if (res != 3)
+			continue;
+		/* A message we had marked failed (its log row's statement is not s). */
+		db_copy(s, 2, to, sizeof(to));
+		db_copy(s, 3, was, sizeof(was));
+		if (report_over_failed_log(st, conn, rs[i].uid, to, was,
+		    &rs[i]) < 0)
+			goto out;
+	}
+	if (step < 0)
+		goto out;
+	if (i < n || step != DB_DONE) {
+		log_error("STMT_REPORT_GROUP: %zu rows for %zu reports", i, n);
+		goto out;
+	}
+	rc = 1;
+out:
+	db_reset(s);
+	free(a.s);
+	return rc;
 }
 
 int
