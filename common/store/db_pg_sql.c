@@ -222,35 +222,38 @@ const struct db_override pg_sql[] = {
 	    " o_opted_out, o_session, o_queued FROM inbound_mo(?1, ?2, ?3,"
 	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)" } },
 	/*
-	 * A group of them in one round trip: ?1 is a text array of 14
-	 * fields per message, in inbound_mo's order; the calls run one
-	 * after the other in the array's order, each seeing what the ones
-	 * before it wrote (a duplicate in the group is one), and a row
-	 * comes back for each.
+	 * A group of them in one round trip: ?N is an array of the calls'
+	 * Nth arguments; the calls run one after the other in the arrays'
+	 * order, each seeing what the ones before it wrote (a duplicate in
+	 * the group is one), and a row comes back for each, in that order.
 	 */
 	{ DB_SLOT_MSG, { "STMT_INBOUND_GROUP", "SELECT r.o_message, r.o_contact,"
-	    " r.o_opted_out, r.o_session, r.o_queued FROM (SELECT ?1::text[] AS f)"
-	    " p, generate_series(0, cardinality(p.f) / 14 - 1) AS g(i),"
-	    " LATERAL (SELECT g.i * 14 AS o) b, LATERAL inbound_mo(p.f[b.o + 1],"
-	    " p.f[b.o + 2], p.f[b.o + 3], p.f[b.o + 4]::bigint, p.f[b.o + 5],"
-	    " p.f[b.o + 6], p.f[b.o + 7], p.f[b.o + 8], p.f[b.o + 9],"
-	    " p.f[b.o + 10], p.f[b.o + 11]::double precision, p.f[b.o + 12],"
-	    " p.f[b.o + 13]::bigint, p.f[b.o + 14]::bigint) r ORDER BY g.i" } },
+	    " r.o_opted_out, r.o_session, r.o_queued FROM ROWS FROM ("
+	    "unnest(?1::text[]), unnest(?2::text[]), unnest(?3::text[]),"
+	    " unnest(?4::bigint[]), unnest(?5::text[]), unnest(?6::text[]),"
+	    " unnest(?7::text[]), unnest(?8::text[]), unnest(?9::text[]),"
+	    " unnest(?10::text[]), unnest(?11::double precision[]),"
+	    " unnest(?12::text[]), unnest(?13::bigint[]), unnest(?14::bigint[]))"
+	    " WITH ORDINALITY AS m(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11,"
+	    " a12, a13, a14, n), LATERAL inbound_mo(m.a1, m.a2, m.a3, m.a4, m.a5,"
+	    " m.a6, m.a7, m.a8, m.a9, m.a10, m.a11, m.a12, m.a13, m.a14) r"
+	    " ORDER BY m.n" } },
 	/*
-	 * A body's delivery reports in one round trip: ?1 is a text array of
-	 * 15 fields per report, in report_apply's order
-	 * (sql/pg/026-report-one.sql), applied one after the other in the
-	 * array's order; a row comes back for each.
+	 * A body's delivery reports in one round trip, as STMT_INBOUND_GROUP
+	 * does: report_apply (sql/pg/026-report-one.sql) once per report.
 	 */
 	{ DB_SLOT_MSG, { "STMT_REPORT_GROUP", "SELECT r.o_result, r.o_message,"
-	    " r.o_recipient, r.o_was FROM (SELECT ?1::text[] AS f) p,"
-	    " generate_series(0, cardinality(p.f) / 15 - 1) AS g(i),"
-	    " LATERAL (SELECT g.i * 15 AS o) b, LATERAL report_apply(p.f[b.o + 1],"
-	    " p.f[b.o + 2], p.f[b.o + 3], p.f[b.o + 4], p.f[b.o + 5],"
-	    " p.f[b.o + 6], p.f[b.o + 7], p.f[b.o + 8], p.f[b.o + 9],"
-	    " p.f[b.o + 10]::double precision, p.f[b.o + 11],"
-	    " p.f[b.o + 12]::bigint, p.f[b.o + 13], p.f[b.o + 14],"
-	    " p.f[b.o + 15]) r ORDER BY g.i" } },
+	    " r.o_recipient, r.o_was FROM ROWS FROM (unnest(?1::text[]),"
+	    " unnest(?2::text[]), unnest(?3::text[]), unnest(?4::text[]),"
+	    " unnest(?5::text[]), unnest(?6::text[]), unnest(?7::text[]),"
+	    " unnest(?8::text[]), unnest(?9::text[]),"
+	    " unnest(?10::double precision[]), unnest(?11::text[]),"
+	    " unnest(?12::bigint[]), unnest(?13::text[]), unnest(?14::text[]),"
+	    " unnest(?15::text[])) WITH ORDINALITY AS m(a1, a2, a3, a4, a5, a6,"
+	    " a7, a8, a9, a10, a11, a12, a13, a14, a15, n),"
+	    " LATERAL report_apply(m.a1, m.a2, m.a3, m.a4, m.a5, m.a6, m.a7,"
+	    " m.a8, m.a9, m.a10, m.a11, m.a12, m.a13, m.a14, m.a15) r"
+	    " ORDER BY m.n" } },
 	{ DB_SLOT_MSG, { "STMT_MSG_OUT", "INSERT INTO messages (uid, connection_id,"
 	    " session_id, contact_id, direction, author, sender, recipient, text,"
 	    " status, status_description) VALUES (?, ?, NULLIF(?::bigint, 0),"

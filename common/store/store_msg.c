@@ -179,9 +179,11 @@ static const struct db_sql msg_stmt[MSG__MAX] = {
 	DB_SQL(STMT_INBOUND_ONE, "SELECT 0, 0, 0, 0, -1 WHERE 0 AND coalesce(?1,"
 	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
 	/* PostgreSQL's only too: a group of STMT_INBOUND_ONE's calls in one statement. */
-	DB_SQL(STMT_INBOUND_GROUP, "SELECT 0, 0, 0, 0, -1 WHERE 0 AND ?1"),
+	DB_SQL(STMT_INBOUND_GROUP, "SELECT 0, 0, 0, 0, -1 WHERE 0 AND coalesce(?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
 	/* PostgreSQL's only: a body's reports in one statement (db_pg_sql.c). */
-	DB_SQL(STMT_REPORT_GROUP, "SELECT 0, 0, '', '' WHERE 0 AND ?1"),
+	DB_SQL(STMT_REPORT_GROUP, "SELECT 0, 0, '', '' WHERE 0 AND coalesce(?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
 };
 
 const struct db_table msg_sql = { DB_SLOT_MSG, MSG__MAX, msg_stmt };
@@ -374,6 +376,18 @@ struct arraytext {
 	int	 oom;
 };
 
+/*
+ * The columns of a group of calls, one array literal each, filled a call
+ * at a time: each element goes to the next column. A column per parameter
+ * (rather than one array of every field) lets the server read them with
+ * one unnest, in one pass, however many calls there are.
+ */
+#define ARRAYS_MAX	16
+struct arrays {
+	struct arraytext col[ARRAYS_MAX];
+	size_t		 ncol, next;
+};
+
 /* Appends len bytes of p to a; a failure is kept in a->oom. */
 static void
 arraytext_put(struct arraytext *a, const char *p, size_t len)
@@ -384,7 +398,7 @@ arraytext_put(struct arraytext *a, const char *p, size_t len)
 	if (a->oom)
 		return;
 	if (a->len + len + 1 > a->cap) {
-		ncap = a->cap > 0 ? a->cap : 4096;
+		ncap = a->cap > 0 ? a->cap : 1024;
 		while (ncap < a->len + len + 1)
 			ncap *= 2;
 		if ((ns = realloc(a->s, ncap)) == NULL) {
@@ -400,15 +414,17 @@ arraytext_put(struct arraytext *a, const char *p, size_t len)
 }
 
 /*
- * Appends one element of a text array: NULL, or the value quoted, with
+ * Appends one element to the next column: NULL, or the value quoted, with
  * its quotes and backslashes escaped, so any text is data, never syntax.
  */
 static void
-arraytext_elem(struct arraytext *a, const char *v, size_t len)
+arraytext_elem(struct arrays *as, const char *v, size_t len)
 {
-	size_t	 i, run;
+	struct arraytext	*a = &as->col[as->next];
+	size_t			 i, run;
 
-	arraytext_put(a, a->len > 1 ? "," : "", a->len > 1);
+	as->next = (as->next + 1) % as->ncol;
+	arraytext_put(a, a->len == 0 ? "{" : ",", 1);
 	if (v == NULL) {
 		arraytext_put(a, "NULL", 4);
 		return;
@@ -429,9 +445,36 @@ arraytext_elem(struct arraytext *a, const char *v, size_t len)
 	arraytext_put(a, "\"", 1);
 }
 
+/* Closes every column's literal. > 0, < 0 out of memory (logged). */
+static int
+arrays_end(struct arrays *as, const char *what)
+{
+	size_t	 i;
+	int	 oom = 0;
+
+	for (i = 0; i < as->ncol; i++) {
+		arraytext_put(&as->col[i], as->col[i].len == 0 ? "{}" : "}",
+		    as->col[i].len == 0 ? 2 : 1);
+		oom |= as->col[i].oom;
+	}
+	if (oom)
+		log_error("%s: out of memory", what);
+	return oom ? -1 : 1;
+}
+
+/* Frees the columns. */
+static void
+arrays_free(struct arrays *as)
+{
+	size_t	 i;
+
+	for (i = 0; i < ARRAYS_MAX; i++)
+		free(as->col[i].s);
+}
+
 /* Appends an integer element; absent (NULL) when below min. */
 static void
-arraytext_int(struct arraytext *a, int64_t v, int64_t min)
+arraytext_int(struct arrays *a, int64_t v, int64_t min)
 {
 	char	 num[32];
 
@@ -445,7 +488,7 @@ arraytext_int(struct arraytext *a, int64_t v, int64_t min)
 
 /* The fields of one inbound_mo call, in its parameters' order. */
 static void
-inbound_call_put(struct arraytext *a, const struct store_inbound_call *c,
+inbound_call_put(struct arrays *a, const struct store_inbound_call *c,
     const char *uid)
 {
 	const struct store_inbound	*in = &c->in;
@@ -477,26 +520,27 @@ store_inbound_store_group(struct store *st, struct store_inbound_call *calls,
     size_t n)
 {
 	struct db_stmt		*s = NULL;
-	struct arraytext	 a = { NULL, 0, 0, 0 };
+	struct arrays		 a;
 	char			 uid[STORE_UID_MAX];
 	size_t			 i;
 	int			 rc = -1, step;
 
+	memset(&a, 0, sizeof(a));
+	a.ncol = 14;
 	if (!st->server)
 		return -1;
-	arraytext_put(&a, "{", 1);
 	for (i = 0; i < n; i++) {
 		if (store_new_uid(uid) < 0)
 			goto out;
 		inbound_call_put(&a, &calls[i], uid);
 	}
-	arraytext_put(&a, "}", 1);
-	if (a.oom) {
-		log_error("store_inbound_store_group: out of memory");
+	if (arrays_end(&a, "store_inbound_store_group") < 0)
 		goto out;
-	}
 	for (i = 0, step = db_run(st->db, &msg_sql, STMT_INBOUND_GROUP, &s,
-	    "s", a.s); step == DB_ROW && i < n; i++, step = db_step(s)) {
+	    "ssssssssssssss", a.col[0].s, a.col[1].s, a.col[2].s, a.col[3].s,
+	    a.col[4].s, a.col[5].s, a.col[6].s, a.col[7].s, a.col[8].s,
+	    a.col[9].s, a.col[10].s, a.col[11].s, a.col[12].s, a.col[13].s);
+	    step == DB_ROW && i < n; i++, step = db_step(s)) {
 		memset(&calls[i].d, 0, sizeof(calls[i].d));
 		calls[i].d.msg = db_int64(s, 0);
 		calls[i].d.contact = calls[i].in.contact = db_int64(s, 1);
@@ -514,7 +558,7 @@ store_inbound_store_group(struct store *st, struct store_inbound_call *calls,
 	rc = 1;
 out:
 	db_reset(s);
-	free(a.s);
+	arrays_free(&a);
 	return rc;
 }
 
@@ -635,21 +679,21 @@ store_report_apply(struct store *st, const char *conn,
 
 /* Appends one element of a text array, '' when v is NULL (bind letter 'S'). */
 static void
-arraytext_text(struct arraytext *a, const char *v)
+arraytext_text(struct arrays *a, const char *v)
 {
 	arraytext_elem(a, v != NULL ? v : "", v != NULL ? strlen(v) : 0);
 }
 
 /* Appends one element of a text array, NULL when v is (bind letter 's'). */
 static void
-arraytext_null(struct arraytext *a, const char *v)
+arraytext_null(struct arrays *a, const char *v)
 {
 	arraytext_elem(a, v, v != NULL ? strlen(v) : 0);
 }
 
 /* The fields of one report_apply call, in its parameters' order. */
 static void
-report_call_put(struct arraytext *a, const char *conn,
+report_call_put(struct arrays *a, const char *conn,
     const struct store_report *r)
 {
 	char	 num[64];
@@ -677,23 +721,24 @@ store_reports_apply_group(struct store *st, const char *conn,
     const struct store_report *rs, size_t n, int *results)
 {
 	struct db_stmt		*s = NULL;
-	struct arraytext	 a = { NULL, 0, 0, 0 };
+	struct arrays		 a;
 	char			 to[64], was[512];
 	size_t			 i;
 	int			 rc = -1, step, res;
 
+	memset(&a, 0, sizeof(a));
+	a.ncol = 15;
 	if (!st->server)
 		return -1;
-	arraytext_put(&a, "{", 1);
 	for (i = 0; i < n; i++)
 		report_call_put(&a, conn, &rs[i]);
-	arraytext_put(&a, "}", 1);
-	if (a.oom) {
-		log_error("store_reports_apply_group: out of memory");
+	if (arrays_end(&a, "store_reports_apply_group") < 0)
 		goto out;
-	}
 	for (i = 0, step = db_run(st->db, &msg_sql, STMT_REPORT_GROUP, &s,
-	    "s", a.s); step == DB_ROW && i < n; i++, step = db_step(s)) {
+	    "sssssssssssssss", a.col[0].s, a.col[1].s, a.col[2].s, a.col[3].s,
+	    a.col[4].s, a.col[5].s, a.col[6].s, a.col[7].s, a.col[8].s,
+	    a.col[9].s, a.col[10].s, a.col[11].s, a.col[12].s, a.col[13].s,
+	    a.col[14].s); step == DB_ROW && i < n; i++, step = db_step(s)) {
 		res = db_int(s, 0);
 		results[i] = res == 3 ? 1 : res;
 		if (res != 3)
@@ -714,7 +759,7 @@ store_reports_apply_group(struct store *st, const char *conn,
 	rc = 1;
 out:
 	db_reset(s);
-	free(a.s);
+	arrays_free(&a);
 	return rc;
 }
 
