@@ -100,13 +100,6 @@ keyword_reply(struct store *st, const struct store_connection *c,
 	return outbound_queue(st, &o, &id, uid);
 }
 
-/*
- * Stores one good MO item. > 0 stored, 0 duplicate, < 0 store error. The
- * store may queue it for the agent in the same call (on PostgreSQL, one
- * round trip for it all) when only the contact's opt-out and the
- * session's responsible are left to decide: no keyword for a contact not
- * opted out, a RUNNING connection, an inbound agent that runs.
- */
 /* The store's view of an MO item on connection c. */
 static void
 inbound_fill(struct store_inbound *in, const struct store_connection *c,
@@ -125,6 +118,15 @@ inbound_fill(struct store_inbound *in, const struct store_connection *c,
 	in->sms_count = m->sms_count;
 }
 
+/*
+ * Stores one good MO item. > 0 stored, 0 duplicate, < 0 store error. The
+ * store may queue it for the agent in the same call (on PostgreSQL, one
+ * round trip for it all) when only the contact's opt-out and the
+ * session's responsible are left to decide: no keyword for a contact not
+ * opted out, a RUNNING connection, an inbound agent that runs. ahead,
+ * when not NULL, is what the store did with the item already, along with
+ * the rest of its group (webhook_ahead): it is not stored again.
+ */
 static int
 inbound_one(struct store *st, const struct store_connection *c,
     const struct wh_mo *m, const char *phone, long timeout, int64_t agent,
