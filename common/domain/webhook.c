@@ -100,17 +100,38 @@ keyword_reply(struct store *st, const struct store_connection *c,
 	return outbound_queue(st, &o, &id, uid);
 }
 
+/* The store's view of an MO item on connection c. */
+static void
+inbound_fill(struct store_inbound *in, const struct store_connection *c,
+    const struct wh_mo *m)
+{
+	memset(in, 0, sizeof(*in));
+	in->conn = c->id;
+	in->infobip_id = m->message_id;
+	in->from = m->from;
+	in->to = m->to;
+	in->text = m->text;
+	in->text_len = m->text_len;
+	in->received_at = m->received_at[0] != '\0' ? m->received_at : NULL;
+	in->price = m->price;
+	in->currency = m->currency[0] != '\0' ? m->currency : NULL;
+	in->sms_count = m->sms_count;
+}
+
 /*
  * Stores one good MO item. > 0 stored, 0 duplicate, < 0 store error. The
  * store may queue it for the agent in the same call (on PostgreSQL, one
  * round trip for it all) when only the contact's opt-out and the
  * session's responsible are left to decide: no keyword for a contact not
- * opted out, a RUNNING connection, an inbound agent that runs.
+ * opted out, a RUNNING connection, an inbound agent that runs. ahead,
+ * when not NULL, is what the store did with the item already, along with
+ * the rest of its group (webhook_ahead): it is not stored again.
  */
 static int
 inbound_one(struct store *st, const struct store_connection *c,
     const struct wh_mo *m, const char *phone, long timeout, int64_t agent,
-    int agent_running, const struct keyword_lists *kl)
+    int agent_running, const struct keyword_lists *kl,
+    const struct store_inbound_call *ahead)
 {
 	struct store_inbound		 in;
 	struct store_inbound_done	 d;
@@ -118,23 +139,19 @@ inbound_one(struct store *st, const struct store_connection *c,
 	int64_t				 contact, session, msg;
 	int				 opted_out, classified, rc;
 
-	memset(&in, 0, sizeof(in));
-	in.conn = c->id;
-	in.infobip_id = m->message_id;
-	in.from = m->from;
-	in.to = m->to;
-	in.text = m->text;
-	in.text_len = m->text_len;
-	in.received_at = m->received_at[0] != '\0' ? m->received_at : NULL;
-	in.price = m->price;
-	in.currency = m->currency[0] != '\0' ? m->currency : NULL;
-	in.sms_count = m->sms_count;
+	inbound_fill(&in, c, m);
 	/* Classified early only where the store can act on it (SQLite's work stays as it was). */
 	classified = store_inbound_queues(st) && c->status == CONN_RUNNING &&
 	    agent_running;
 	kw = classified ? keyword_classify(kl, m->text, 0) : KEYWORD_NONE;
-	if ((rc = store_inbound_store(st, &in, phone, agent, timeout,
-	    classified && kw == KEYWORD_NONE ? agent : 0, &d)) <= 0)
+	if (ahead != NULL) {
+		/* Stored already, with this group's other MOs (webhook_ahead). */
+		d = ahead->d;
+		rc = ahead->rc;
+	} else
+		rc = store_inbound_store(st, &in, phone, agent, timeout,
+		    classified && kw == KEYWORD_NONE ? agent : 0, &d);
+	if (rc <= 0)
 		return rc;
 	contact = d.contact;
 	session = d.session;
@@ -232,6 +249,9 @@ webhook_job_free(struct webhook_job *job)
 	payload_mo_free(job->mo, job->n);
 	payload_reports_free(job->reports, job->n);
 	payload_clicks_free(job->clicks, job->n);
+	free(job->ahead);
+	job->ahead = NULL;
+	job->ahead_set = 0;
 	job->mo = NULL;
 	job->reports = NULL;
 	job->clicks = NULL;
@@ -315,7 +335,8 @@ store_inbound(struct store *st, struct webhook_job *job)
 			continue;
 		}
 		if ((rc = inbound_one(st, c, &items[i], phone, timeout, agent,
-		    running, &set->kl)) < 0)
+		    running, &set->kl, job->ahead_set ? &job->ahead[i] :
+		    NULL)) < 0)
 			return -1;
 		if (rc > 0)
 			res->stored++;
@@ -323,6 +344,74 @@ store_inbound(struct store *st, struct webhook_job *job)
 			res->duplicates++;
 	}
 	return 1;
+}
+
+/* The store's view of a report item. */
+static void
+report_fill(struct store_report *r, const struct wh_report *it)
+{
+	memset(r, 0, sizeof(*r));
+	r->uid = it->uid;
+	r->status = it->status;
+	r->group_name = it->group_name;
+	r->status_name = it->status_name;
+	r->status_description = it->status_description;
+	r->error_name = it->error_name;
+	r->error_description = it->error_description;
+	r->infobip_bulk_id = it->bulk_id[0] ? it->bulk_id : NULL;
+	r->price = it->price;
+	r->currency = it->currency[0] ? it->currency : NULL;
+	r->sms_count = it->sms_count;
+	r->sent_at = it->sent_at[0] ? it->sent_at : NULL;
+	r->done_at = it->done_at[0] ? it->done_at : NULL;
+	r->raw = it->raw;
+}
+
+/*
+ * The reports of a body in one statement (PostgreSQL, where each of the
+ * four statements of a report is a round trip): the bad items are
+ * refused first, the good ones then applied in their order.
+ */
+static int
+store_reports_grouped(struct store *st, struct webhook_job *job)
+{
+	const struct store_connection	*c = &job->conn;
+	struct webhook_result		*res = &job->res;
+	struct wh_report		*items = job->reports;
+	struct store_report		*rs;
+	int				*results;
+	size_t				 i, k = 0;
+	int				 rc = -1;
+
+	rs = calloc(job->n, sizeof(*rs));
+	results = calloc(job->n, sizeof(*results));
+	if (rs == NULL || results == NULL) {
+		log_error("store_reports: out of memory");
+		goto out;
+	}
+	for (i = 0; i < job->n; i++) {
+		if (items[i].error[0] != '\0') {
+			if (item_error(st, c->id, "report", res, i, "%s",
+			    items[i].error) < 0)
+				goto out;
+			continue;
+		}
+		report_fill(&rs[k++], &items[i]);
+	}
+	if (k > 0 && store_reports_apply_group(st, c->id, rs, k, results) < 0)
+		goto out;
+	for (i = 0; i < k; i++)
+		if (results[i] == 0)
+			res->duplicates++;
+		else if (results[i] == 2)
+			res->pending++;
+		else
+			res->stored++;
+	rc = 1;
+out:
+	free(rs);
+	free(results);
+	return rc;
 }
 
 /* Applies the reports of a delivery-report body. */
@@ -336,6 +425,8 @@ store_reports(struct store *st, struct webhook_job *job)
 	size_t				 i;
 	int				 rc, pending;
 
+	if (store_calls_grouped(st))
+		return store_reports_grouped(st, job);
 	for (i = 0; i < job->n; i++) {
 		if (items[i].error[0] != '\0') {
 			if (item_error(st, c->id, "report", res, i, "%s",
@@ -343,21 +434,7 @@ store_reports(struct store *st, struct webhook_job *job)
 				return -1;
 			continue;
 		}
-		memset(&r, 0, sizeof(r));
-		r.uid = items[i].uid;
-		r.status = items[i].status;
-		r.group_name = items[i].group_name;
-		r.status_name = items[i].status_name;
-		r.status_description = items[i].status_description;
-		r.error_name = items[i].error_name;
-		r.error_description = items[i].error_description;
-		r.infobip_bulk_id = items[i].bulk_id[0] ? items[i].bulk_id : NULL;
-		r.price = items[i].price;
-		r.currency = items[i].currency[0] ? items[i].currency : NULL;
-		r.sms_count = items[i].sms_count;
-		r.sent_at = items[i].sent_at[0] ? items[i].sent_at : NULL;
-		r.done_at = items[i].done_at[0] ? items[i].done_at : NULL;
-		r.raw = items[i].raw;
+		report_fill(&r, &items[i]);
 		if ((rc = store_report_apply(st, c->id, &r, &pending)) < 0)
 			return -1;
 		if (rc == 0)
@@ -461,11 +538,115 @@ webhook_store(struct store *st, void *arg)
 	job->unknown = 0;
 	switch (job->kind) {
 	case WEBHOOK_INBOUND:
-		return store_inbound(st, job);
+		rc = store_inbound(st, job);
+		job->ahead_set = 0;
+		return rc;
 	case WEBHOOK_REPORTS:
 		return store_reports(st, job);
 	case WEBHOOK_CLICKS:
 		return store_clicks(st, job);
 	}
 	return -1;
+}
+
+/*
+ * Whether all of job's MOs can be stored ahead, each by the store's call
+ * alone: a good item without a keyword (with or without an opt-out).
+ * Fills job->conn and allocates job->ahead. 1 yes, 0 no, < 0 store error.
+ */
+static int
+inbound_ahead_ok(struct store *st, writer_fn fn, void *arg)
+{
+	struct webhook_job		*job = arg;
+	const struct inbound_settings	*set;
+	const char			*pwhy;
+	char				 phone[PHONE_MAX];
+	size_t				 i;
+	int				 rc;
+
+	if (fn != webhook_store || job->kind != WEBHOOK_INBOUND || job->n == 0)
+		return 0;
+	if ((rc = connection_cached(st, job->conn_id, &job->conn)) <= 0)
+		return rc;
+	if ((set = inbound_settings(st)) == NULL)
+		return -1;
+	for (i = 0; i < job->n; i++)
+		if (job->mo[i].error[0] != '\0' ||
+		    job->mo[i].text_len > set->text_max ||
+		    !phone_normalize(job->mo[i].from, phone, sizeof(phone),
+		    &pwhy) ||
+		    keyword_classify(&set->kl, job->mo[i].text, 0) !=
+		    KEYWORD_NONE ||
+		    keyword_classify(&set->kl, job->mo[i].text, 1) !=
+		    KEYWORD_NONE)
+			return 0;
+	if (job->ahead == NULL &&
+	    (job->ahead = calloc(job->n, sizeof(*job->ahead))) == NULL)
+		return 0;
+	return 1;
+}
+
+int
+webhook_ahead(struct store *st, const writer_fn *fns, void *const *args,
+    size_t n)
+{
+	struct store_inbound_call	*calls = NULL;
+	const struct inbound_settings	*set;
+	struct webhook_job		*job;
+	char				(*phones)[PHONE_MAX] = NULL;
+	const char			*pwhy;
+	int64_t				 agent;
+	size_t				 i, j, k, jobs, items = 0;
+	int				 running, rc;
+
+	for (j = 0; j < n; j++)
+		if (fns[j] == webhook_store)
+			((struct webhook_job *)args[j])->ahead_set = 0;
+	for (jobs = 0; jobs < n; jobs++) {
+		if ((rc = inbound_ahead_ok(st, fns[jobs], args[jobs])) < 0)
+			return -1;
+		if (rc == 0)
+			break;
+		items += ((struct webhook_job *)args[jobs])->n;
+	}
+	if (items < 2)
+		return 0;	/* one MO: its own call costs the same */
+	calls = calloc(items, sizeof(*calls));
+	phones = calloc(items, sizeof(*phones));
+	rc = 0;
+	if (calls == NULL || phones == NULL)
+		goto out;
+	rc = -1;
+	if ((set = inbound_settings(st)) == NULL)
+		goto out;
+	for (j = k = 0; j < jobs; j++) {
+		job = args[j];
+		if (store_inbound_agent(st, job->conn.id, &agent, &running) < 0)
+			goto out;
+		for (i = 0; i < job->n; i++, k++) {
+			inbound_fill(&calls[k].in, &job->conn, &job->mo[i]);
+			phone_normalize(job->mo[i].from, phones[k],
+			    sizeof(phones[k]), &pwhy);
+			calls[k].phone = phones[k];
+			calls[k].agent = agent;
+			calls[k].timeout_minutes = set->timeout;
+			/* As inbound_one asks of the store, no keyword being there. */
+			calls[k].queue_agent = store_inbound_queues(st) &&
+			    job->conn.status == CONN_RUNNING && running ?
+			    agent : 0;
+		}
+	}
+	if (store_inbound_store_group(st, calls, items) < 0)
+		goto out;
+	for (j = k = 0; j < jobs; j++) {
+		job = args[j];
+		memcpy(job->ahead, calls + k, job->n * sizeof(*calls));
+		job->ahead_set = 1;
+		k += job->n;
+	}
+	rc = 1;
+out:
+	free(calls);
+	free(phones);
+	return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "payload.h"
 #include "store.h"
+#include "writer.h"
 
 
 #define WEBHOOK_ERRORS_MAX	20	/* item errors reported back in one answer */
@@ -44,6 +45,13 @@ struct webhook_job {
 	int			 unknown;	/* 1: no such connection, nothing stored */
 	struct store_connection	 conn;
 	struct webhook_result	 res;
+	/*
+	 * Set by webhook_ahead (PostgreSQL): what storing each MO did, done
+	 * for the group at once; used by webhook_store in the same try of
+	 * the transaction when ahead_set, then cleared.
+	 */
+	struct store_inbound_call *ahead;	/* n of them, owned */
+	int			 ahead_set;
 };
 
 /*
@@ -70,6 +78,18 @@ int	 webhook_parse(enum webhook_kind, const char *conn_id, const char *body,
  * as void * so that it is a writer_fn.
  */
 int	 webhook_store(struct store *st, void *job);
+
+/*
+ * A writer's ahead (writer.h): stores the MOs of the group's first inbound
+ * jobs in one round trip (store_inbound_store_group), for webhook_store
+ * to take. It goes ahead only as far as each MO's work is the store's
+ * call and nothing else, so that the calls' order is the jobs' order: it
+ * stops before a job with a bad item, a keyword (an opt-out must reach
+ * the store before a later MO of its contact) or another kind of work.
+ * > 0 or 0 (nothing went ahead), < 0 on a store error (the try is lost).
+ */
+int	 webhook_ahead(struct store *st, const writer_fn *fns,
+	    void *const *args, size_t n);
 
 /* Frees what webhook_parse allocated; safe to call twice. */
 void	 webhook_job_free(struct webhook_job *);

@@ -100,6 +100,40 @@ writer_open(struct writer *w)
 }
 
 /*
+ * Gives the group's jobs still to run to opts.ahead. Its return; 0 when
+ * the lists cannot be allocated (the jobs then do all their work).
+ */
+static int
+group_ahead(struct writer *w, struct job *group)
+{
+	struct job	*j;
+	writer_fn	*fns;
+	void		**args;
+	size_t		 n = 0;
+	int		 rc;
+
+	for (j = group; j != NULL; j = j->next)
+		n += j->rc == 0;
+	fns = calloc(n, sizeof(*fns));
+	args = calloc(n, sizeof(*args));
+	if (fns == NULL || args == NULL) {
+		free(fns);
+		free(args);
+		return 0;
+	}
+	n = 0;
+	for (j = group; j != NULL; j = j->next)
+		if (j->rc == 0) {
+			fns[n] = j->fn;
+			args[n++] = j->arg;
+		}
+	rc = w->opts.ahead(w->st, fns, args, n);
+	free(fns);
+	free(args);
+	return rc;
+}
+
+/*
  * Runs a group of jobs in one transaction and sets every job's rc. A job
  * whose work fails makes the whole transaction roll back; the group is
  * then run again without it, so that it alone is refused. (A savepoint
@@ -110,10 +144,11 @@ static void
 commit_group(struct writer *w, struct job *group)
 {
 	struct job	*j;
-	int		 failed, xrc, extra;
+	int		 failed, xrc, extra, ahead;
 
 	for (j = group; j != NULL; j = j->next)
 		j->rc = 0;
+	ahead = w->opts.ahead != NULL;
 	for (;;) {
 		for (j = group; j != NULL && j->rc != 0; j = j->next)
 			;
@@ -123,6 +158,18 @@ commit_group(struct writer *w, struct job *group)
 			break;
 		if (store_begin(w->st) < 0)
 			break;
+		if (ahead && group_ahead(w, group) < 0) {
+			/*
+			 * Which job's work failed is not known: the group
+			 * runs again on a new connection, each job on its own
+			 * (which finds the one at fault, if one is).
+			 */
+			ahead = 0;
+			store_rollback(w->st);
+			store_close(w->st);
+			w->st = NULL;
+			continue;
+		}
 		failed = 0;
 		for (j = group; j != NULL && !failed; j = j->next)
 			if (j->rc == 0 && j->fn(w->st, j->arg) < 0) {

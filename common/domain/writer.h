@@ -22,6 +22,16 @@ struct writer_opts {
 	/* Called on each new connection; <= 0 refuses it (logged by the callee). May be NULL. */
 	int	(*on_open)(struct store *);
 	/*
+	 * Work done for many jobs at once, in fewer round trips (PostgreSQL's
+	 * inbound MOs): ahead(st, fns, args, n) runs in each try of a
+	 * group's transaction before its jobs, given the jobs still to run,
+	 * and leaves in them what their fn then uses. < 0: the try is rolled
+	 * back and the group run again one job at a time, without ahead, so
+	 * that a job at fault is refused alone as usual. NULL: none.
+	 */
+	int	(*ahead)(struct store *, const writer_fn *fns, void *const *args,
+		    size_t n);
+	/*
 	 * Work that rides along (counters): extra(st) runs in a group's
 	 * transaction just before its commit, at most once a second, and,
 	 * while pending() says there

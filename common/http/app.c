@@ -265,6 +265,9 @@ app_run(const char *prog, app_handler fn)
 		    SET_WEBHOOK_BATCH_ITEMS);
 		wo.wait_us = settings_get_long(st, SET_WEBHOOK_BATCH_WAIT_US);
 		wo.on_open = key_check;
+		/* PostgreSQL only: a round trip saved is worth it there alone. */
+		if (store_on_server(NULL))
+			wo.ahead = webhook_ahead;
 		wo.extra = counts_flush;
 		wo.extra_done = metrics_requests_flushed;
 		wo.extra_pending = metrics_requests_pending;

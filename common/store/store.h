@@ -341,6 +341,28 @@ struct store_inbound_done {
 int	 store_inbound_store(struct store *, struct store_inbound *in,
 	    const char *phone, int64_t agent, long timeout_minutes,
 	    int64_t queue_agent, struct store_inbound_done *d);
+/* One inbound message of a group that store_inbound_store_group stores. */
+struct store_inbound_call {
+	struct store_inbound	 in;
+	const char		*phone;		/* normalised */
+	int64_t			 agent;
+	long			 timeout_minutes;
+	int64_t			 queue_agent;
+	/* Set by store_inbound_store_group: */
+	struct store_inbound_done d;
+	int			 rc;		/* > 0 stored, 0 duplicate */
+};
+/*
+ * store_inbound_store for each of n messages in turn, in one statement
+ * and one round trip (PostgreSQL only: SQLite's steps cost no round
+ * trip). A failing message fails them all, and the statement's error
+ * aborts the transaction: which one failed is not known. > 0 each
+ * calls[i].d and .rc set, < 0 error (logged; nothing is known stored).
+ */
+int	 store_inbound_store_group(struct store *,
+	    struct store_inbound_call *calls, size_t n);
+/* Whether the store_*_group calls pay (a server, where each statement is a round trip): 1 yes, 0 no. */
+int	 store_calls_grouped(const struct store *);
 /* Whether store_inbound_store can queue for the agent in the same call (PostgreSQL): 1 yes, 0 no. */
 int	 store_inbound_queues(const struct store *);
 
@@ -458,6 +480,16 @@ struct store_report {
  */
 int	 store_report_apply(struct store *, const char *conn, const struct store_report *,
 	    int *pending);
+/*
+ * store_report_apply for each of the n reports rs of connection conn in
+ * turn, in one statement and one round trip (PostgreSQL only: SQLite's
+ * steps cost no round trip). results[i] says what became of rs[i]: 0 a
+ * duplicate, 1 applied, 2 kept for later (no such message yet). A failing
+ * report fails them all and aborts the transaction. > 0, < 0 error
+ * (logged).
+ */
+int	 store_reports_apply_group(struct store *, const char *conn,
+	    const struct store_report *rs, size_t n, int *results);
 /* Applies kept reports whose messages now exist. > 0 with *applied set. */
 int	 store_reports_apply_pending(struct store *, long *applied);
 /*

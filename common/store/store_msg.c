@@ -58,6 +58,8 @@ enum msg_stmt {
 	STMT_SESSION_DATA,
 	STMT_CONTACT_FIELDS,
 	STMT_INBOUND_ONE,
+	STMT_INBOUND_GROUP,
+	STMT_REPORT_GROUP,
 	MSG__MAX
 };
 
@@ -179,6 +181,12 @@ static const struct db_sql msg_stmt[MSG__MAX] = {
 	 */
 	DB_SQL(STMT_INBOUND_ONE, "SELECT 0, 0, 0, 0, -1 WHERE 0 AND coalesce(?1,"
 	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+	/* PostgreSQL's only too: a group of STMT_INBOUND_ONE's calls in one statement. */
+	DB_SQL(STMT_INBOUND_GROUP, "SELECT 0, 0, 0, 0, -1 WHERE 0 AND coalesce(?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
+	/* PostgreSQL's only: a body's reports in one statement (db_pg_sql.c). */
+	DB_SQL(STMT_REPORT_GROUP, "SELECT 0, 0, '', '' WHERE 0 AND coalesce(?1,"
+	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
 };
 
 const struct db_table msg_sql = { DB_SLOT_MSG, MSG__MAX, msg_stmt };
@@ -316,6 +324,12 @@ store_inbound_queues(const struct store *st)
 }
 
 int
+store_calls_grouped(const struct store *st)
+{
+	return st->server;
+}
+
+int
 store_inbound_store(struct store *st, struct store_inbound *in,
     const char *phone, int64_t agent, long timeout_minutes,
     int64_t queue_agent, struct store_inbound_done *d)
@@ -358,6 +372,199 @@ store_inbound_store(struct store *st, struct store_inbound *in,
 	return d->msg != 0;
 }
 
+/* A growing text: an array literal of PostgreSQL's. */
+struct arraytext {
+	char	*s;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+/*
+ * The columns of a group of calls, one array literal each, filled a call
+ * at a time: each element goes to the next column. A column per parameter
+ * (rather than one array of every field) lets the server read them with
+ * one unnest, in one pass, however many calls there are.
+ */
+#define ARRAYS_MAX	16
+struct arrays {
+	struct arraytext col[ARRAYS_MAX];
+	size_t		 ncol, next;
+};
+
+/* Appends len bytes of p to a; a failure is kept in a->oom. */
+static void
+arraytext_put(struct arraytext *a, const char *p, size_t len)
+{
+	char	*ns;
+	size_t	 ncap;
+
+	if (a->oom)
+		return;
+	if (a->len + len + 1 > a->cap) {
+		ncap = a->cap > 0 ? a->cap : 1024;
+		while (ncap < a->len + len + 1)
+			ncap *= 2;
+		if ((ns = realloc(a->s, ncap)) == NULL) {
+			a->oom = 1;
+			return;
+		}
+		a->s = ns;
+		a->cap = ncap;
+	}
+	memcpy(a->s + a->len, p, len);
+	a->len += len;
+	a->s[a->len] = '\0';
+}
+
+/*
+ * Appends one element to the next column: NULL, or the value quoted, with
+ * its quotes and backslashes escaped, so any text is data, never syntax.
+ */
+static void
+arraytext_elem(struct arrays *as, const char *v, size_t len)
+{
+	struct arraytext	*a = &as->col[as->next];
+	size_t			 i, run;
+
+	as->next = (as->next + 1) % as->ncol;
+	arraytext_put(a, a->len == 0 ? "{" : ",", 1);
+	if (v == NULL) {
+		arraytext_put(a, "NULL", 4);
+		return;
+	}
+	arraytext_put(a, "\"", 1);
+	for (i = 0; i < len; i += run) {
+		if (v[i] == '"' || v[i] == '\\') {
+			arraytext_put(a, "\\", 1);
+			run = 1;
+			arraytext_put(a, v + i, 1);
+			continue;
+		}
+		for (run = 0; i + run < len && v[i + run] != '"' &&
+		    v[i + run] != '\\'; run++)
+			;
+		arraytext_put(a, v + i, run);
+	}
+	arraytext_put(a, "\"", 1);
+}
+
+/* Closes every column's literal. > 0, < 0 out of memory (logged). */
+static int
+arrays_end(struct arrays *as, const char *what)
+{
+	size_t	 i;
+	int	 oom = 0;
+
+	for (i = 0; i < as->ncol; i++) {
+		arraytext_put(&as->col[i], as->col[i].len == 0 ? "{}" : "}",
+		    as->col[i].len == 0 ? 2 : 1);
+		oom |= as->col[i].oom;
+	}
+	if (oom)
+		log_error("%s: out of memory", what);
+	return oom ? -1 : 1;
+}
+
+/* Frees the columns. */
+static void
+arrays_free(struct arrays *as)
+{
+	size_t	 i;
+
+	for (i = 0; i < ARRAYS_MAX; i++)
+		free(as->col[i].s);
+}
+
+/* Appends an integer element; absent (NULL) when below min. */
+static void
+arraytext_int(struct arrays *a, int64_t v, int64_t min)
+{
+	char	 num[32];
+
+	if (v < min) {
+		arraytext_elem(a, NULL, 0);
+		return;
+	}
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	arraytext_elem(a, num, strlen(num));
+}
+
+/* The fields of one inbound_mo call, in its parameters' order. */
+static void
+inbound_call_put(struct arrays *a, const struct store_inbound_call *c,
+    const char *uid)
+{
+	const struct store_inbound	*in = &c->in;
+	char				 num[64];
+
+	arraytext_elem(a, in->conn, strlen(in->conn));
+	arraytext_elem(a, in->infobip_id, strlen(in->infobip_id));
+	arraytext_elem(a, c->phone, strlen(c->phone));
+	arraytext_int(a, c->agent, INT64_MIN);
+	snprintf(num, sizeof(num), "-%ld minutes", c->timeout_minutes);
+	arraytext_elem(a, num, strlen(num));
+	arraytext_elem(a, uid, strlen(uid));
+	arraytext_elem(a, in->from, strlen(in->from));
+	arraytext_elem(a, in->to, strlen(in->to));
+	arraytext_elem(a, in->text, in->text != NULL ? in->text_len : 0);
+	arraytext_elem(a, in->received_at, in->received_at != NULL ?
+	    strlen(in->received_at) : 0);
+	/* %.17g reads back as the same double ('D': below 0 is absent). */
+	snprintf(num, sizeof(num), "%.17g", in->price);
+	arraytext_elem(a, in->price < 0 ? NULL : num, strlen(num));
+	arraytext_elem(a, in->currency, in->currency != NULL ?
+	    strlen(in->currency) : 0);
+	arraytext_int(a, in->sms_count, 0);
+	arraytext_int(a, c->queue_agent, INT64_MIN);
+}
+
+int
+store_inbound_store_group(struct store *st, struct store_inbound_call *calls,
+    size_t n)
+{
+	struct db_stmt		*s = NULL;
+	struct arrays		 a;
+	char			 uid[STORE_UID_MAX];
+	size_t			 i;
+	int			 rc = -1, step;
+
+	memset(&a, 0, sizeof(a));
+	a.ncol = 14;
+	if (!st->server)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (store_new_uid(uid) < 0)
+			goto out;
+		inbound_call_put(&a, &calls[i], uid);
+	}
+	if (arrays_end(&a, "store_inbound_store_group") < 0)
+		goto out;
+	for (i = 0, step = db_run(st->db, &msg_sql, STMT_INBOUND_GROUP, &s,
+	    "ssssssssssssss", a.col[0].s, a.col[1].s, a.col[2].s, a.col[3].s,
+	    a.col[4].s, a.col[5].s, a.col[6].s, a.col[7].s, a.col[8].s,
+	    a.col[9].s, a.col[10].s, a.col[11].s, a.col[12].s, a.col[13].s);
+	    step == DB_ROW && i < n; i++, step = db_step(s)) {
+		memset(&calls[i].d, 0, sizeof(calls[i].d));
+		calls[i].d.msg = db_int64(s, 0);
+		calls[i].d.contact = calls[i].in.contact = db_int64(s, 1);
+		calls[i].d.opted_out = db_int(s, 2);
+		calls[i].d.session = calls[i].in.session = db_int64(s, 3);
+		calls[i].d.queued = db_int(s, 4);
+		calls[i].rc = calls[i].d.msg != 0;
+	}
+	if (step < 0)
+		goto out;
+	if (i < n || step != DB_DONE) {
+		log_error("STMT_INBOUND_GROUP: %zu rows for %zu messages", i, n);
+		goto out;
+	}
+	rc = 1;
+out:
+	db_reset(s);
+	arrays_free(&a);
+	return rc;
+}
+
 int
 store_message_insert_outbound(struct store *st, const struct store_outbound *o,
     int64_t *id, char *uid)
@@ -379,6 +586,21 @@ store_message_insert_outbound(struct store *st, const struct store_outbound *o,
 	    (int64_t)(o->priority != 0));
 }
 
+/* Says in the connection's log that report r replaced the 'failed' (was: its reason) we had marked. */
+static int
+report_over_failed_log(struct store *st, const char *conn, const char *uid,
+    const char *to, const char *was, const struct store_report *r)
+{
+	const char	*gn, *sn;
+
+	gn = r->group_name != NULL ? r->group_name : "";
+	sn = r->status_name != NULL ? r->status_name : "";
+	return store_log(st, conn, "warn", "report", "message %s to %s:"
+	    " Infobip's final report says %s%s%s, so it is now %s, no longer"
+	    " failed as marked here (%s)", uid, to, gn, *sn != '\0' ? " " : "",
+	    sn, r->status, was[0] != '\0' ? was : "no reason given");
+}
+
 /*
  * Infobip's final report on a message we marked failed ourselves: the
  * report is the truth about the message, so it replaces our verdict, and
@@ -391,7 +613,6 @@ report_over_failed(struct store *st, int64_t id, const struct store_report *r)
 	struct db_stmt	*s;
 	char		 conn[STORE_ID_LEN + 1], uid[STORE_UID_MAX];
 	char		 to[64], was[512];
-	const char	*gn, *sn;
 	int		 rc;
 
 	if ((rc = db_run(st->db, &msg_sql, STMT_MSG_FAILED_FINAL, &s, "is", id,
@@ -411,13 +632,7 @@ report_over_failed(struct store *st, int64_t id, const struct store_report *r)
 	    r->infobip_bulk_id, r->price, r->currency, r->sms_count, r->sent_at,
 	    r->done_at, id)) <= 0)
 		return rc < 0 ? -1 : 0;
-	gn = r->group_name != NULL ? r->group_name : "";
-	sn = r->status_name != NULL ? r->status_name : "";
-	return store_log(st, conn, "warn", "report", "message %s to %s:"
-	    " Infobip's final report says %s%s%s, so it is now %s, no longer"
-	    " failed as marked here (%s)", uid, to, gn, *sn != '\0' ? " " : "",
-	    sn, r->status, was[0] != '\0' ? was : "no reason given") < 0 ?
-	    -1 : 1;
+	return report_over_failed_log(st, conn, uid, to, was, r) < 0 ? -1 : 1;
 }
 
 /*
@@ -463,6 +678,92 @@ store_report_apply(struct store *st, const char *conn,
 	if (id == 0)
 		return 1;
 	return report_to_message(st, id, r) < 0 ? -1 : 1;
+}
+
+/* Appends one element of a text array, '' when v is NULL (bind letter 'S'). */
+static void
+arraytext_text(struct arrays *a, const char *v)
+{
+	arraytext_elem(a, v != NULL ? v : "", v != NULL ? strlen(v) : 0);
+}
+
+/* Appends one element of a text array, NULL when v is (bind letter 's'). */
+static void
+arraytext_null(struct arrays *a, const char *v)
+{
+	arraytext_elem(a, v, v != NULL ? strlen(v) : 0);
+}
+
+/* The fields of one report_apply call, in its parameters' order. */
+static void
+report_call_put(struct arrays *a, const char *conn,
+    const struct store_report *r)
+{
+	char	 num[64];
+
+	arraytext_null(a, conn);
+	arraytext_null(a, r->uid);
+	arraytext_text(a, r->status);
+	arraytext_text(a, r->group_name);
+	arraytext_text(a, r->status_name);
+	arraytext_text(a, r->status_description);
+	arraytext_text(a, r->error_name);
+	arraytext_text(a, r->error_description);
+	arraytext_null(a, r->infobip_bulk_id);
+	snprintf(num, sizeof(num), "%.17g", r->price);
+	arraytext_null(a, r->price < 0 ? NULL : num);
+	arraytext_null(a, r->currency);
+	arraytext_int(a, r->sms_count, 0);
+	arraytext_null(a, r->sent_at);
+	arraytext_null(a, r->done_at);
+	arraytext_text(a, r->raw);
+}
+
+int
+store_reports_apply_group(struct store *st, const char *conn,
+    const struct store_report *rs, size_t n, int *results)
+{
+	struct db_stmt		*s = NULL;
+	struct arrays		 a;
+	char			 to[64], was[512];
+	size_t			 i;
+	int			 rc = -1, step, res;
+
+	memset(&a, 0, sizeof(a));
+	a.ncol = 15;
+	if (!st->server)
+		return -1;
+	for (i = 0; i < n; i++)
+		report_call_put(&a, conn, &rs[i]);
+	if (arrays_end(&a, "store_reports_apply_group") < 0)
+		goto out;
+	for (i = 0, step = db_run(st->db, &msg_sql, STMT_REPORT_GROUP, &s,
+	    "sssssssssssssss", a.col[0].s, a.col[1].s, a.col[2].s, a.col[3].s,
+	    a.col[4].s, a.col[5].s, a.col[6].s, a.col[7].s, a.col[8].s,
+	    a.col[9].s, a.col[10].s, a.col[11].s, a.col[12].s, a.col[13].s,
+	    a.col[14].s); step == DB_ROW && i < n; i++, step = db_step(s)) {
+		res = db_int(s, 0);
+		results[i] = res == 3 ? 1 : res;
+		if (res != 3)
+			continue;
+		/* A message we had marked failed (its log row's statement is not s). */
+		db_copy(s, 2, to, sizeof(to));
+		db_copy(s, 3, was, sizeof(was));
+		if (report_over_failed_log(st, conn, rs[i].uid, to, was,
+		    &rs[i]) < 0)
+			goto out;
+	}
+	if (step < 0)
+		goto out;
+	if (i < n || step != DB_DONE) {
+		log_error("STMT_REPORT_GROUP: %zu rows for %zu reports", i, n);
+		goto out;
+	}
+	rc = 1;
+out:
+	db_reset(s);
+	arrays_free(&a);
+	return rc;
 }
 
 int

@@ -1,0 +1,5 @@
+-- Version 26: nothing changes on SQLite. PostgreSQL gets a function that
+-- applies one delivery report in one statement (sql/pg/026-report-one.sql),
+-- so that a body of reports is one round trip; SQLite's writer runs the
+-- same steps one statement at a time in its own process, where a
+-- statement costs no round trip.
