@@ -185,22 +185,19 @@ thread_done(void *arg)
 static const struct {
 	const char	*prog;
 	long		 cache_kib;
-	long		 journal_kib;	/* statement journal in memory; see db_sqlite_journal_limit */
 } app_caches[] = {
-	{ "reports", APP_REPORTS_CACHE_KIB, 1024 },
+	{ "reports", APP_REPORTS_CACHE_KIB },
 };
 
-/* Sets SQLite's memory limits for prog (app_caches); before the first open. */
+/* Sets SQLite's page cache for prog (app_caches); before the first open. */
 static void
 app_cache_limit(const char *prog)
 {
 	size_t	 i;
 
 	for (i = 0; i < sizeof(app_caches) / sizeof(app_caches[0]); i++)
-		if (strcmp(app_caches[i].prog, prog) == 0) {
+		if (strcmp(app_caches[i].prog, prog) == 0)
 			db_sqlite_cache_limit(app_caches[i].cache_kib);
-			db_sqlite_journal_limit(app_caches[i].journal_kib);
-		}
 }
 
 int

@@ -103,12 +103,6 @@ const char *db_open_error(void);
  */
 void	 db_sqlite_cache_limit(long kib);
 /*
- * Keeps a SQLite statement's journal in memory up to kib KiB (0: 16 MiB),
- * then in a file; SQLite allocates the whole limit for each journal. Takes
- * effect only when called before the program's first open.
- */
-void	 db_sqlite_journal_limit(long kib);
-/*
  * Whether the connection's server cannot be reached now (the connection
  * broke and could not be made again): 1 yes, 0 no (never for a file). The
  * next call tries again, so a caller may wait and retry.

@@ -249,30 +249,19 @@ static int	 sqlite_durability(struct db *, int);
  * recipient then cost 14 writes to that file, and 400,000 of them took 21 s
  * instead of 6 s. One row's statement journal is a few pages; the limit
  * here is far above it, and a statement that writes more (a migration's
- * backfill) still goes to a file.
+ * backfill) still goes to a file. SQLite also takes the limit as the size
+ * of the journal's first allocation, so it is no larger than needed: at
+ * 16 MiB every report's update in reports.fcgi allocated and freed 16 MiB
+ * and its heap grew to 35 MiB around those blocks; at 1 MiB a 400,000-line
+ * import takes as long as at 16 MiB (8.3-9.2 s against 8.3-8.6 s, in turn).
  */
-#define STMT_JOURNAL_IN_MEMORY	(16 * 1024 * 1024)
-
-/*
- * SQLite takes that limit as the size of the journal's first allocation
- * too: every statement that keeps a journal mallocs the whole 16 MiB, and
- * in reports.fcgi, whose writer keeps one for each report's update, the
- * heap grew to 35 MiB around those blocks. A program that sets a smaller
- * limit (db_sqlite_journal_limit) allocates that much instead.
- */
-static long	 sqlite_journal_bytes = STMT_JOURNAL_IN_MEMORY;
-
-void
-db_sqlite_journal_limit(long kib)
-{
-	sqlite_journal_bytes = kib > 0 ? kib * 1024 : STMT_JOURNAL_IN_MEMORY;
-}
+#define STMT_JOURNAL_IN_MEMORY	(1024 * 1024)
 
 static void
 sqlite_configure(void)
 {
 	/* Refused only once the library is in use: SQLite's default then. */
-	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, (int)sqlite_journal_bytes);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_IN_MEMORY);
 }
 
 /* The page cache of each connection opened, in KiB; 0: SQLite's default. */
