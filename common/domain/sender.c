@@ -22,7 +22,6 @@
 #include "settings.h"
 #include "store.h"
 #include "store_admin.h"
-#include "store_admin.h"
 #include "version.h"
 
 #define DAILY_DAYS	3	/* days of the dashboard rollup refreshed each minute */
