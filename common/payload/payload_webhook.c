@@ -597,6 +597,28 @@ empty:
 }
 
 /*
+ * Parses body as a JSON object holding a results array: *root takes the
+ * object (the caller puts it, whatever the answer) and *arr the array in
+ * it. Returns as payload_object_parse does, and 0 with why when the object
+ * has no results array.
+ */
+int
+wh_results_array(const char *body, size_t len, struct json_object **root,
+    struct json_object **arr, const char **why)
+{
+	int	 rc;
+
+	*arr = NULL;
+	if ((rc = payload_object_parse(body, len, root, why)) <= 0)
+		return rc;
+	if ((*arr = pj_get(*root, "results", json_type_array)) == NULL) {
+		*why = wh_why_results;
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * Parses a body holding a results array into a calloc'd array of items of
  * itemsz bytes, each filled by fill(); on failure the filled items are
  * released with release(). Returns as payload_mo_parse does.
@@ -618,13 +640,8 @@ wh_results(const char *body, size_t len, size_t itemsz,
 	*items = NULL;
 	*n = 0;
 	*why = NULL;
-	if ((rc = payload_object_parse(body, len, &root, why)) <= 0)
+	if ((rc = wh_results_array(body, len, &root, &arr, why)) <= 0)
 		goto out;
-	rc = 0;
-	if ((arr = pj_get(root, "results", json_type_array)) == NULL) {
-		*why = wh_why_results;
-		goto out;
-	}
 	cnt = json_object_array_length(arr);
 	if (cnt > 0 && (v = calloc(cnt, itemsz)) == NULL)
 		goto oom;

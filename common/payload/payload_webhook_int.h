@@ -59,6 +59,10 @@ char	*wh_raw(struct json_object *o);
 /* The timestamp of ms milliseconds since the Unix epoch into out. 1, or 0 out of range. */
 int	 wh_stamp_epoch_ms(int64_t ms, char *out, size_t outsz);
 
+/* Parses body as an object holding a results array (*root to put, *arr in it). As payload_object_parse; 0 with why when no results array. */
+int	 wh_results_array(const char *body, size_t len, struct json_object **root,
+	    struct json_object **arr, const char **why);
+
 /*
  * Parses a body holding a results array into a calloc'd array of items of
  * itemsz bytes, each filled by fill(); on failure the filled items are

@@ -272,13 +272,8 @@ payload_reports_parse(const char *body, size_t len, struct wh_report **items,
 	*items = NULL;
 	*n = 0;
 	*why = NULL;
-	if ((rc = payload_object_parse(body, len, &root, why)) <= 0)
+	if ((rc = wh_results_array(body, len, &root, &arr, why)) <= 0)
 		goto out;
-	rc = 0;
-	if ((arr = pj_get(root, "results", json_type_array)) == NULL) {
-		*why = "no results array";
-		goto out;
-	}
 	if ((cnt = json_object_array_length(arr)) == 0) {
 		rc = 1;
 		goto out;

@@ -489,6 +489,22 @@ arraytext_int(struct arrays *a, int64_t v, int64_t min)
 	arraytext_elem(a, num, strlen(num));
 }
 
+/*
+ * Whether a group statement's walk ended well: one row for each of its n
+ * calls (rows read) and then done. 1, else -1 (logged with name).
+ */
+static int
+group_walked(int step, size_t rows, size_t n, const char *name)
+{
+	if (step < 0)
+		return -1;
+	if (rows < n || step != DB_DONE) {
+		log_error("%s: %zu rows for %zu calls", name, rows, n);
+		return -1;
+	}
+	return 1;
+}
+
 /* The fields of one inbound_mo call, in its parameters' order. */
 static void
 inbound_call_put(struct arrays *a, const struct store_inbound_call *c,
@@ -552,13 +568,7 @@ store_inbound_store_group(struct store *st, struct store_inbound_call *calls,
 		calls[i].d.queued = db_int(s, 4);
 		calls[i].rc = calls[i].d.msg != 0;
 	}
-	if (step < 0)
-		goto out;
-	if (i < n || step != DB_DONE) {
-		log_error("STMT_INBOUND_GROUP: %zu rows for %zu messages", i, n);
-		goto out;
-	}
-	rc = 1;
+	rc = group_walked(step, i, n, "STMT_INBOUND_GROUP");
 out:
 	db_reset(s);
 	arrays_free(&a);
@@ -753,13 +763,7 @@ store_reports_apply_group(struct store *st, const char *conn,
 		    &rs[i]) < 0)
 			goto out;
 	}
-	if (step < 0)
-		goto out;
-	if (i < n || step != DB_DONE) {
-		log_error("STMT_REPORT_GROUP: %zu rows for %zu reports", i, n);
-		goto out;
-	}
-	rc = 1;
+	rc = group_walked(step, i, n, "STMT_REPORT_GROUP");
 out:
 	db_reset(s);
 	arrays_free(&a);

@@ -59,6 +59,33 @@ def count(sql, args=()):
     return env.sql1(sql, args)
 
 
+def accepted(pid):
+    """How many of lighttpd's connections program pid has accepted: its
+    open sockets bound to the path of the socket it listens on (fd 0), the
+    listener itself left out. Connections still in the listener's backlog
+    are not the program's yet: a SIGTERM would leave them refused."""
+    def inode(fd):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            return None
+        return link[len("socket:["):-1] if link.startswith("socket:[") else None
+    paths = {}
+    with open("/proc/net/unix") as f:
+        next(f)
+        for line in f:
+            cols = line.split()
+            if len(cols) >= 8:
+                paths[cols[6]] = cols[7]
+    listener = inode(0)
+    path = paths.get(listener)
+    if path is None:
+        return 0
+    fds = os.listdir("/proc/%d/fd" % pid)
+    return sum(1 for fd in fds if inode(fd) not in (None, listener)
+               and paths.get(inode(fd)) == path)
+
+
 class WriterHeld:
     """Holds what the program's writer needs, so that the requests sent
     meanwhile wait in one group and none can be answered before its commit:
@@ -172,6 +199,32 @@ env.check(count("SELECT COUNT(*) FROM messages WHERE infobip_id IN ('bad-1', 'ba
 st, j = post(SMS, bodies[7])
 env.check(st == 200 and (j or {}).get("stored") == 2, "its retry, once the store takes it: 200", repr(j))
 
+# --- A keyword stops what a group stores ahead (PostgreSQL stores a group's plain MOs in one
+# statement first): a body with STOP between two MOs from one contact is stored in order, so
+# the MO after the STOP is not given to the agent, whatever the group around it.
+held = WriterHeld()
+kw_bodies = [mo([("kw-y", "491300000001", "hello")]),
+             mo([("kw-1", "491300000002", "hello first"), ("kw-2", "491300000002", "STOP"),
+                 ("kw-3", "491300000002", "hello after")]),
+             mo([("kw-z", "491300000003", "hello too")])]
+with ThreadPoolExecutor(3) as pool:
+    futs = [pool.submit(post, SMS, b) for b in kw_bodies]
+    held.writer_waits()
+    held.release()
+    results = [f.result() for f in futs]
+env.check(all(st == 200 for st, _ in results), "the three bodies around a STOP: 200",
+          repr([st for st, _ in results]))
+kw_ids = dict(env.sql("SELECT infobip_id, id FROM messages WHERE infobip_id LIKE 'kw-%'"))
+env.check(len(kw_ids) == 5 and kw_ids["kw-1"] < kw_ids["kw-2"] < kw_ids["kw-3"],
+          "the body's three MOs are stored in their order", repr(kw_ids))
+queued = {m for (m,) in env.sql("SELECT m.infobip_id FROM agent_queue q JOIN messages m"
+                                " ON m.id = q.message_id WHERE m.infobip_id LIKE 'kw-%'")}
+env.check(queued == {"kw-y", "kw-1", "kw-z"},
+          "the agent gets the MOs before the STOP and the other contacts', not the one after",
+          repr(sorted(queued)))
+env.check(count("SELECT opted_out FROM contacts WHERE phone = '+491300000002'") == 1,
+          "the contact who sent STOP is opted out")
+
 # --- Reports are committed in groups too ---------------------------------------------------
 uids = []
 for k in range(40):
@@ -197,12 +250,16 @@ bodies = [mo([("term-%d" % k, "4914%08d" % k, "term")]) for k in range(12)]
 with ThreadPoolExecutor(12) as pool:
     futs = [pool.submit(post, SMS, b) for b in bodies]
     held.writer_waits()
+    # Every request in the program's hands, none left in its backlog.
+    in_hand = wait_for(lambda: sum(accepted(p) for p in pids) >= len(bodies), 10)
     for p in pids:
         os.kill(p, signal.SIGTERM)
     time.sleep(0.3)
     alive = all(os.path.exists("/proc/%d" % p) for p in pids)
     held.release()
     results = [f.result() for f in futs]
+env.check(in_hand, "the program accepted all 12 requests before the SIGTERM",
+          "accepted %d" % sum(accepted(p) for p in pids if os.path.exists("/proc/%d" % p)))
 env.check(alive, "the program waits for its group before it exits")
 env.check(all(st == 200 for st, _ in results), "every request in hand at SIGTERM answered 200",
           repr([st for st, _ in results]))
