@@ -98,10 +98,12 @@ BARE = os.path.join(BUILD, "bench", "bare.fcgi")
 # The goals the speed work aims at, checked against this run's figures:
 # (row, what, test on the row and the rows by id).
 GOALS = [
-    ("inbound_full", ">= 1.0x Kannel MO", lambda r, x: r.ratio(x, "kannel_mo") >= 1.0),
-    ("inbound_full", ">= 0.6x bare responder", lambda r, x: r.ratio(x, "bare") >= 0.6),
+    # The speed and memory issue's goals (the throughput issue's before them
+    # were 1.0x and 1.3x Kannel MO, 0.6x bare).
+    ("inbound_full", ">= 1.2x Kannel MO", lambda r, x: r.ratio(x, "kannel_mo") >= 1.2),
+    ("inbound_full", ">= 0.8x bare responder", lambda r, x: r.ratio(x, "bare") >= 0.8),
     ("inbound_full", "p99 <= 50 ms", lambda r, x: r.p99 is not None and r.p99 <= 50),
-    ("inbound_normal", ">= 1.3x Kannel MO", lambda r, x: r.ratio(x, "kannel_mo") >= 1.3),
+    ("inbound_normal", ">= 1.5x Kannel MO", lambda r, x: r.ratio(x, "kannel_mo") >= 1.5),
     ("inbound_normal", "p99 <= 50 ms", lambda r, x: r.p99 is not None and r.p99 <= 50),
     ("reports_100", ">= 30,000 updates/s", lambda r, x: r.value >= 30000),
     ("reports_1", ">= 4,400 reports/s (2x the 2,200/s before)", lambda r, x: r.value >= 4400),
@@ -224,7 +226,15 @@ class Running:
         the disk as SQLite's under IBCHANNEL_SYNC=full do."""
         c = pg.Cluster(durable=True)
         self.clusters.append(c)
-        return c.start()
+        c.start()
+        # The server leaves the bench's process tree (pg_ctl detaches it):
+        # its CPU is the bench's all the same (CpuWatch).
+        try:
+            with open(os.path.join(c.data, "postmaster.pid")) as f:
+                CPU_ROOTS.add(int(f.readline()))
+        except (OSError, ValueError):
+            pass
+        return c
 
     def stop_cluster(self, c):
         c.stop()
@@ -302,6 +312,135 @@ def memory(pid):
     return m
 
 
+# --- where the CPU went ----------------------------------------------------
+
+# The programs a row's CPU is told apart by (their /proc comm); the rest is
+# "other". wrk's own time comes from the children's rusage, as it has ended
+# by the time the row's CPU is read.
+CPU_PROGRAMS = ("lighttpd", "apache2", "inbound.fcgi", "reports.fcgi", "admin.fcgi",
+                "bare.fcgi", "postgres", "bearerbox", "smsbox", "standin", "ibchannel")
+TICK = os.sysconf("SC_CLK_TCK")
+# Processes of the bench outside its own process tree (a PostgreSQL server).
+CPU_ROOTS = set()
+
+
+def _proc_cpu():
+    """Each process's (program, user ticks, system ticks, context switches of
+    its threads) by pid. Processes the bench did not start (its descendants)
+    are "not this bench"; its own programs are named by CPU_PROGRAMS, the
+    rest "other", and only named programs' switches are counted."""
+    stats, parent = {}, {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+        except OSError:
+            continue
+        comm = st[st.index("(") + 1:st.rindex(")")]
+        f = st[st.rindex(")") + 2:].split()
+        stats[int(d)] = (comm, int(f[11]), int(f[12]))
+        parent[int(d)] = int(f[1])
+    me, ours = os.getpid(), {}
+
+    def mine(pid):
+        seen = []
+        while pid > 1 and pid not in ours:
+            if pid == me or pid in CPU_ROOTS:
+                ours[pid] = True
+                break
+            seen.append(pid)
+            pid = parent.get(pid, 0)
+        verdict = ours.get(pid, False)
+        for p in seen:
+            ours[p] = verdict
+        return verdict
+    out = {}
+    for pid, (comm, ut, stt) in stats.items():
+        if not mine(pid):
+            name = "not this bench"
+        elif pid == me:
+            name = "bench (python)"
+        else:
+            name = comm if comm in CPU_PROGRAMS else "other"
+        switches = 0
+        if comm in CPU_PROGRAMS and name == comm:
+            d = str(pid)
+            try:
+                for t in os.listdir("/proc/%s/task" % d):
+                    with open("/proc/%s/task/%s/status" % (d, t)) as sf:
+                        for line in sf:
+                            if "ctxt_switches:" in line:
+                                switches += int(line.split()[1])
+            except OSError:
+                pass
+        out[pid] = (name, ut, stt, switches)
+    return out
+
+
+def _machine_cpu():
+    """The machine's CPU ticks so far: (total, idle and I/O wait, softirq)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v[:8]), v[3] + v[4], v[6]
+
+
+class CpuWatch:
+    """Where the machine's CPU went while a row ran, by program: user and
+    system seconds, each program's context switches, the idle share, and
+    the share softirq took (loopback networking run outside any process's
+    time). As a context manager around the row's load."""
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        self.m0 = _machine_cpu()
+        self.p0 = _proc_cpu()
+        self.c0 = os.times()
+        return self
+
+    def __exit__(self, *exc):
+        p1, m1, c1 = _proc_cpu(), _machine_cpu(), os.times()
+        wall = time.monotonic() - self.t0
+        by = {}
+        for pid, (name, ut, stt, sw) in p1.items():
+            _, ut0, st0, sw0 = self.p0.get(pid, (name, 0, 0, 0))
+            b = by.setdefault(name, {"user": 0.0, "sys": 0.0, "switches": 0})
+            b["user"] += (ut - ut0) / TICK
+            b["sys"] += (stt - st0) / TICK
+            b["switches"] += sw - sw0
+        by["wrk"] = {"user": c1.children_user - self.c0.children_user,
+                     "sys": c1.children_system - self.c0.children_system, "switches": 0}
+        total = (m1[0] - self.m0[0]) / TICK
+        self.result = {"wall_s": round(wall, 2), "cores": os.cpu_count(),
+                       "capacity_s": round(total, 2),
+                       "idle_s": round((m1[1] - self.m0[1]) / TICK, 2),
+                       "softirq_s": round((m1[2] - self.m0[2]) / TICK, 2),
+                       "by": {k: {"user": round(v["user"], 2), "sys": round(v["sys"], 2),
+                                  "switches": v["switches"]}
+                              for k, v in by.items() if v["user"] + v["sys"] > 0.005}}
+        return False
+
+
+def cpu_line(cpu, requests, unit="request"):
+    """A row's CPU as one line: each program's share of the machine (and of
+    that, the kernel's), its context switches per request (or unit) when
+    counted, softirq and idle."""
+    cap = cpu["capacity_s"] or 1
+    parts = []
+    for name, v in sorted(cpu["by"].items(), key=lambda kv: -(kv[1]["user"] + kv[1]["sys"])):
+        t = v["user"] + v["sys"]
+        if t / cap < 0.01:
+            continue
+        parts.append("%s %.0f%% (kernel %.0f%%%s)" % (
+            name, 100 * t / cap, 100 * v["sys"] / t if t else 0,
+            ", %.1f switches/%s" % (v["switches"] / requests, unit)
+            if requests and v["switches"] else ""))
+    parts.append("softirq %.0f%%" % (100 * cpu["softirq_s"] / cap))
+    parts.append("idle %.0f%%" % (100 * cpu["idle_s"] / cap))
+    return "CPU of %d cores over %.1f s: %s" % (cpu["cores"], cpu["wall_s"], ", ".join(parts))
+
+
 # --- load generators -----------------------------------------------------
 
 def lua(tmp, name):
@@ -324,7 +463,8 @@ def wrk(url, script, args=(), seconds=None):
     """One wrk run: counts by status, 2xx per second, latency percentiles (ms)."""
     cmd = ["wrk", "-t2", "-c%d" % CONNS, "-d%ds" % (seconds or SECONDS), "--timeout", "10s",
            "--latency", "-s", script, url, "--"] + [str(a) for a in args]
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    with CpuWatch() as cpu:
+        p = subprocess.run(cmd, capture_output=True, text=True)
     out = p.stdout
     took = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
     if p.returncode != 0 or not took:
@@ -338,7 +478,7 @@ def wrk(url, script, args=(), seconds=None):
             "statuses": statuses, "non2xx": sum(statuses.values()) - ok,
             "p50": to_ms(pct["50"]) if "50" in pct else None,
             "p99": to_ms(pct["99"]) if "99" in pct else None,
-            "socket_errors": errors.group(1) if errors else ""}
+            "socket_errors": errors.group(1) if errors else "", "cpu": cpu.result}
 
 
 async def _read_status(reader):
@@ -801,10 +941,12 @@ def row_sender(rows, run, env, cid, standin, rid="sender"):
         env.sql("ANALYZE")
     standin.reset()
     t0 = time.monotonic_ns()
-    p = run_sender(run, "sender", env, SECONDS)
-    mem = watch_memory(p, time.monotonic() + SECONDS + 60)
-    run.stop(p)
+    with CpuWatch() as cpu:
+        p = run_sender(run, "sender", env, SECONDS)
+        mem = watch_memory(p, time.monotonic() + SECONDS + 60)
+        run.stop(p)
     s = standin.stats()["infobip"]
+    r.data.update(cpu=cpu.result, per=("message", s["unique"]))
     st = dict(env.sql("SELECT status, COUNT(*) FROM messages WHERE uid LIKE 'bench-send-%'"
                       " GROUP BY status"))
     if s["last_ns"]:
@@ -959,6 +1101,10 @@ def print_table(rows, mem, goals, head):
         print("  %-44s %s%s" % (r.name, "" if r.ok else "FAILED: ", r.check))
         if r.note:
             print("  %-44s %s" % ("", r.note))
+        cpu = r.data.get("cpu") or r.data.get("wrk", {}).get("cpu")
+        if cpu:
+            per = r.data.get("per") or ("request", r.data.get("wrk", {}).get("requests"))
+            print("  %-44s %s" % ("", cpu_line(cpu, per[1], per[0])))
     print()
     print("%-34s %9s %9s %10s %9s %9s %9s" % ("memory (MiB)", "peak RSS", "RSS now",
                                               "libraries", "binary", "heap", "private"))
