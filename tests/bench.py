@@ -112,6 +112,7 @@ GOALS = [
     ("pg_inbound", ">= 0.5x SQLite inbound MO, full", lambda r, x: r.ratio(x, "inbound_full") >= 0.5),
 ]
 RSS_GOAL_KIB = 8 * 1024
+PRIVATE_GOAL_KIB = 6 * 1024     # reports.fcgi's, at the end of the 100-per-POST row
 
 
 # --- processes -----------------------------------------------------------
@@ -1614,6 +1615,9 @@ def finish(rows, mem):
               for m in mem if ".fcgi" in m["program"] and "ceiling" not in m["program"]
               and "Apache" not in m["program"] and "PostgreSQL" not in m["program"]
               and m.get("peak")]
+    goals += [{"row": m["program"], "goal": "private <= 6 MiB after 100 reports per POST",
+               "met": m["private"] <= PRIVATE_GOAL_KIB}
+              for m in mem if m["program"] == "reports.fcgi (full)" and m.get("peak")]
     return goals
 
 
