@@ -353,6 +353,21 @@ const struct db_override pg_sql[] = {
 	    " WHERE id = ? AND status = 'queued'" } },
 	{ DB_SLOT_OUTBOX, { "STMT_MARK_LEASE", "UPDATE outbox SET lease_until = "
 	    PG_NOW_BY("?2") " WHERE message_id = ?3 AND lease_owner = ?1" } },
+	/*
+	 * Never run here: PostgreSQL's triggers stay on (db_triggers), so
+	 * store_outbox_mark_sending leaves the counts and the recipients to
+	 * them. The same work in PostgreSQL's words, so that it prepares.
+	 */
+	{ DB_SLOT_OUTBOX, { "STMT_MARK_COUNTS", "UPDATE message_counts"
+	    " SET n = n + CASE status WHEN 'sending' THEN ?1::bigint"
+	    " ELSE -?1::bigint END WHERE direction = 'out'"
+	    " AND status IN ('queued', 'sending')" } },
+	{ DB_SLOT_OUTBOX, { "STMT_MARK_FOLLOW", "UPDATE campaign_recipients"
+	    " SET status = 'queued', reason = '', updated_at = " PG_NOW
+	    " WHERE message_id IN (SELECT id FROM messages WHERE id IN"
+	    " (SELECT value::bigint FROM jsonb_array_elements_text(?1::jsonb))"
+	    " AND direction = 'out' AND author = 'campaign')"
+	    " AND status IN ('queued', 'sent', 'delivered', 'failed')" } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNCLAIM", "UPDATE outbox SET"
 	    " lease_owner = NULL, lease_until = NULL,"
 	    " attempts = GREATEST(attempts - 1, 0) WHERE lease_owner = ?"

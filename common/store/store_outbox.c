@@ -87,6 +87,8 @@ enum outbox_stmt {
 	STMT_OUTBOX_UNSETTLED_AFTER,
 	STMT_OUTBOX_UNSETTLED_BEFORE,
 	STMT_OUTBOX_UNSETTLED_COUNT,
+	STMT_MARK_COUNTS,
+	STMT_MARK_FOLLOW,
 	OUTBOX__MAX
 };
 
@@ -119,6 +121,26 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	DB_SQL(STMT_MARK_LEASE, "UPDATE outbox SET lease_until ="
 	    " strftime('%Y-%m-%d %H:%M:%f', 'now', ?2) WHERE message_id = ?3"
 	    " AND lease_owner = ?1"),
+	/*
+	 * With the triggers off (store_outbox_mark_sending): ?1 messages went
+	 * from 'queued' to 'sending' (the outbox holds outbound messages
+	 * only), what migration 019's trigger message_counts_update counts.
+	 */
+	DB_SQL(STMT_MARK_COUNTS, "UPDATE message_counts SET n = n + CASE status"
+	    " WHEN 'sending' THEN ?1 ELSE -?1 END WHERE direction = 'out'"
+	    " AND status IN ('queued', 'sending')"),
+	/*
+	 * ... and what the trigger campaign_recipient_follows does for them:
+	 * the recipients of those (a JSON array of ids ?1) that are a
+	 * campaign's go to 'queued' (as the trigger has 'sending'), the
+	 * recipients' own triggers on.
+	 */
+	DB_SQL(STMT_MARK_FOLLOW, "UPDATE campaign_recipients SET"
+	    " status = 'queued', reason = '', updated_at = " NOW
+	    " WHERE message_id IN (SELECT id FROM messages WHERE id IN"
+	    " (SELECT value FROM json_each(?1)) AND direction = 'out'"
+	    " AND author = 'campaign')"
+	    " AND status IN ('queued', 'sent', 'delivered', 'failed')"),
 	DB_SQL(STMT_OUTBOX_OWNERS, "SELECT DISTINCT lease_owner FROM outbox"
 	    " WHERE lease_owner IS NOT NULL"),
 	/* A claim that never reached its request: given back, not counted. */
@@ -319,29 +341,92 @@ store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
 	return rc;
 }
 
+/*
+ * Does, once for the batch, what the triggers on a message's status do
+ * for each message store_outbox_mark_sending moved from 'queued' to
+ * 'sending' with them off: the kept counts, and the campaign's recipients
+ * (marked[], with their triggers on). ids is a JSON array of
+ * the marked ids, built here. > 0 done, < 0 error.
+ */
+static int
+mark_follow(struct store *st, const int64_t *ids, const int *marked,
+    size_t n, long moved)
+{
+	char	*json;
+	size_t	 i, len = 0;
+	int	 rc = -1;
+
+	if (moved == 0)
+		return 1;
+	/* An id is at most 20 characters and its comma. */
+	if ((json = malloc(n * 21 + 3)) == NULL)
+		return -1;
+	json[len++] = '[';
+	for (i = 0; i < n; i++)
+		if (marked[i])
+			len += (size_t)snprintf(json + len, 22, "%s%lld",
+			    len > 1 ? "," : "", (long long)ids[i]);
+	json[len++] = ']';
+	json[len] = '\0';
+	if (db_exec(st->db, &outbox_sql, STMT_MARK_COUNTS, "i",
+	    (int64_t)moved) > 0 && db_exec(st->db, &outbox_sql,
+	    STMT_MARK_FOLLOW, "s", json) > 0)
+		rc = 1;
+	free(json);
+	return rc;
+}
+
+/*
+ * SQLite runs a message's status change without its triggers (they cost
+ * more than the change itself: each row's trigger program, and the
+ * statement done in two passes): the counts and the recipients follow
+ * once for the batch, in the same transaction (mark_follow), so they are
+ * exact at its commit. Elsewhere, and on PostgreSQL, the triggers do it.
+ */
 int
 store_outbox_mark_sending(struct store *st, const char *owner,
     int lease_seconds, const int64_t *ids, size_t n, int *held)
 {
 	char	 lease[32];
+	int	*marked = NULL;
 	size_t	 i;
-	int	 rc;
+	long	 moved = 0;
+	int	 rc, off = 0;
 
 	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
-	if (store_begin(st) < 0)
+	if ((marked = calloc(n > 0 ? n : 1, sizeof(*marked))) == NULL)
 		return -1;
+	if (store_begin(st) < 0)
+		goto out;
+	if ((off = db_triggers(st->db, 0)) < 0) {
+		off = 0;
+		goto err;
+	}
 	for (i = 0; i < n; i++) {
 		if ((rc = db_exec_changed(st->db, &outbox_sql, STMT_MARK_LEASE, "ssi", owner, lease,
 		    ids[i])) < 0)
 			goto err;
 		held[i] = rc > 0;
-		if (held[i] && db_exec(st->db, &outbox_sql, STMT_CLAIM_SENDING, "i",
-		    ids[i]) < 0)
+		if (held[i] && (rc = db_exec_changed(st->db, &outbox_sql,
+		    STMT_CLAIM_SENDING, "i", ids[i])) < 0)
+			goto err;
+		marked[i] = held[i] && rc > 0;
+		moved += marked[i];
+	}
+	if (off) {
+		off = 0;
+		if (db_triggers(st->db, 1) < 0 ||
+		    mark_follow(st, ids, marked, n, moved) < 0)
 			goto err;
 	}
+	free(marked);
 	return store_commit(st);
 err:
 	store_rollback(st);
+	if (off)
+		db_triggers(st->db, 1);
+out:
+	free(marked);
 	return -1;
 }
 
