@@ -26,7 +26,9 @@
 
 #define DAILY_DAYS	3	/* days of the dashboard rollup refreshed each minute */
 #define BEAT_SECONDS	5	/* the sender's heartbeat (/health, metrics), at most this often */
-#define SEARCH_BATCH	5000	/* messages indexed for the search per second at most */
+#define SEARCH_BATCH	5000	/* messages indexed for the search per step at most: */
+#define SEARCH_BUSY_SECONDS 5	/* a step a second while idle, one per this many while sending */
+#define SWEEP_SECONDS	60	/* idle sessions closed and the dashboard's days refreshed this often */
 #define RETAIN_SECONDS	60	/* a retention pass starts at most this often */
 #define RETAIN_BATCH	500	/* rows per retention transaction at most, */
 #define RETAIN_BATCH_MIN 20	/* at least; in between it adapts so that */
@@ -300,9 +302,11 @@ sender_run(struct store *st, const struct sender_opts *o,
 	struct sender	 s;
 	enum sender_stuck why;
 	const char	*whykey;
-	double		 end, poll, swept = 0, matched = 0, beat = 0;
+	double		 end, poll, matched = 0, indexed_at = 0, beat = 0;
+	double		 sweep_busy, sweep_idle = 0;
 	long		 applied, closed, released, freed, indexed;
 	int		 sent, started, retaining, dead_freed = 0, ret = 1;
+	int		 idle = 0;
 
 	memset(&s, 0, sizeof(s));
 	s.st = st;
@@ -325,6 +329,12 @@ sender_run(struct store *st, const struct sender_opts *o,
 	poll = o->poll_seconds > 0 && o->poll_seconds <= 0.1 ?
 	    o->poll_seconds : 0.05;
 	end = now_seconds() + o->for_seconds;
+	/*
+	 * The minute's sweep reads every message of three days: while there
+	 * is sending to do it waits for an idle turn, a minute at most (a
+	 * single pass, --once, sweeps first as before).
+	 */
+	sweep_busy = o->once ? 0 : now_seconds() + SWEEP_SECONDS;
 	for (;;) {
 		int stopping = *quit || (!o->once && now_seconds() >= end);
 
@@ -352,19 +362,30 @@ sender_run(struct store *st, const struct sender_opts *o,
 			dead_freed = 1;
 		}
 
-		/* Reports that came before their message, and new messages into the search's index: once a second. */
+		/* Reports that came before their message: once a second. */
 		applied = 0;
 		if (o->once || now_seconds() - matched >= 1) {
-			if (store_reports_apply_pending(st, &applied) < 0 ||
-			    store_search_catch_up(st, SEARCH_BATCH, &indexed) < 0)
+			if (store_reports_apply_pending(st, &applied) < 0)
 				goto failed;
 			/* The admin's counts, on PostgreSQL (store_counts_fold). */
 			if (store_counts_fold(st) < 0)
 				goto failed;
 			matched = now_seconds();
 		}
+		/*
+		 * New messages into the search's index (SQLite): a step a
+		 * second while idle, less often while sending, since a search
+		 * reads the newest messages not indexed yet itself.
+		 */
+		if (o->once || now_seconds() - indexed_at >=
+		    (idle ? 1 : SEARCH_BUSY_SECONDS)) {
+			if (store_search_catch_up(st, SEARCH_BATCH, &indexed) < 0)
+				goto failed;
+			indexed_at = now_seconds();
+		}
 		/* Idle sessions close on time, not only when their contact writes again. */
-		if (now_seconds() - swept >= 60) {
+		if (now_seconds() >= sweep_busy ||
+		    (idle && now_seconds() >= sweep_idle)) {
 			if (store_sessions_close_idle(st, s.cfg.session_timeout,
 			    &closed) < 0)
 				goto failed;
@@ -373,7 +394,8 @@ sender_run(struct store *st, const struct sender_opts *o,
 			/* The dashboard's per-day figures; reports come late, so three days. */
 			if (store_admin_daily_refresh(st, DAILY_DAYS) < 0)
 				goto failed;
-			swept = now_seconds();
+			sweep_idle = now_seconds() + SWEEP_SECONDS;
+			sweep_busy = sweep_idle;
 		}
 		/* Old rows go a batch per turn, between the sends. */
 		if ((retaining = stopping ? 0 : retain_turn(&s,
@@ -394,8 +416,9 @@ sender_run(struct store *st, const struct sender_opts *o,
 		if (o->once && started == 0 && sent == 0 && s.inflight == 0 &&
 		    applied == 0 && retaining == 0 && released == 0)
 			break;
-		if (sent == 0 && started == 0 && retaining == 0 &&
-		    released == 0) {
+		idle = sent == 0 && started == 0 && retaining == 0 &&
+		    released == 0;
+		if (idle) {
 			/* Idle: wait for agents, or just poll the store again. */
 			if (s.inflight > 0) {
 				if (agents_perform(&s, (long)(poll * 1000)) < 0)

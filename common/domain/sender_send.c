@@ -207,6 +207,8 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 		store_sync_relaxed(s->st, 0);
 		return -1;
 	}
+	/* The results' status changes: their counts follow once (SQLite). */
+	bad = store_follow_begin(s->st) < 0;
 	for (i = 0; i < n && !bad; i++) {
 		if (rc > 0 && res[i].group_id == IB_GROUP_NONE) {
 			/* The answer does not say what became of it. */
@@ -235,7 +237,7 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 			    STORE_RETRY_UNSURE : STORE_RETRY_SEND) < 0;
 	}
 	free(res);
-	if (bad) {
+	if (bad || store_follow_end(s->st) < 0) {
 		store_rollback(s->st);
 		store_sync_relaxed(s->st, 0);
 		return -1;

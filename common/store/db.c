@@ -413,3 +413,9 @@ db_version(struct db *db)
 {
 	return db->engine->version(db);
 }
+
+int
+db_triggers(struct db *db, int on)
+{
+	return db->engine->triggers != NULL ? db->engine->triggers(db, on) : 0;
+}

@@ -227,4 +227,13 @@ int	 db_durability(struct db *, int full);
 /* The version of the schema applied, < 0 error. */
 int	 db_version(struct db *);
 
+/*
+ * Turns the schema's triggers off (on = 0) or back on for this connection's
+ * next statements: 1 done, 0 not on this engine (its triggers stay on),
+ * < 0 error. The caller then does the triggers' work itself, in the same
+ * transaction, and turns them on again before anything else runs. SQLite
+ * prepares every statement again after a switch.
+ */
+int	 db_triggers(struct db *, int on);
+
 #endif

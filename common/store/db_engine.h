@@ -40,6 +40,8 @@ struct db_engine {
 	int		 (*savepoint_end)(struct db *, int);
 	int		 (*durability)(struct db *, int);
 	int		 (*version)(struct db *);
+	/* Switches the triggers (db_triggers); NULL: an engine whose triggers stay on. */
+	int		 (*triggers)(struct db *, int);
 	/* Whether the server is out of reach (db_unreachable); NULL: an engine without a server. */
 	int		 (*unreachable)(struct db *);
 };

@@ -654,6 +654,21 @@ sqlite_durability(struct db *kit, int full)
 	    "PRAGMA synchronous = NORMAL");
 }
 
+/* SQLITE_DBCONFIG_ENABLE_TRIGGER: every prepared statement is prepared again at its next step. */
+static int
+sqlite_triggers(struct db *kit, int on)
+{
+	int	 now = -1;
+
+	if (sqlite3_db_config(sq(kit)->h, SQLITE_DBCONFIG_ENABLE_TRIGGER,
+	    on ? 1 : 0, &now) != SQLITE_OK || now != (on ? 1 : 0)) {
+		log_error("sqlite3_db_config(ENABLE_TRIGGER, %d): %s", on,
+		    sqlite3_errmsg(sq(kit)->h));
+		return -1;
+	}
+	return 1;
+}
+
 static const struct db_engine sqlite_engine = {
 	.name = "sqlite",
 	.close = sqlite_close,
@@ -679,4 +694,5 @@ static const struct db_engine sqlite_engine = {
 	.savepoint_end = sqlite_savepoint_end,
 	.durability = sqlite_durability,
 	.version = sqlite_version,
+	.triggers = sqlite_triggers,
 };

@@ -241,6 +241,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	db_close(st->db);
+	free(st->follow.ids);
 	free(st);
 }
 
@@ -277,8 +278,10 @@ store_savepoint_end(struct store *st, int keep)
 void
 store_rollback(struct store *st)
 {
-	if (st != NULL)
-		db_rollback(st->db);
+	if (st == NULL)
+		return;
+	db_rollback(st->db);
+	store_follow_reset(st);
 }
 
 int

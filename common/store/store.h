@@ -551,6 +551,18 @@ int	 store_outbox_mark_sending(struct store *, const char *owner, int lease_seco
 int	 store_outbox_release_dead(struct store *,
 	    int (*dead)(const char *owner, void *arg), void *arg, long *released);
 /*
+ * Between store_begin and store_commit, around the sender's results of a
+ * batch (store_outbox_done, store_outbox_retry, store_outbox_hold,
+ * store_log; nothing else): on SQLite the triggers go off, each message's
+ * status change is noted, and store_follow_end turns them on again and
+ * does their work for the batch in one statement per count and one for
+ * the campaigns' recipients, so the counts are exact at the commit. On
+ * PostgreSQL both do nothing (its triggers stay on). > 0 done, < 0 error;
+ * store_rollback turns the triggers on again.
+ */
+int	 store_follow_begin(struct store *);
+int	 store_follow_end(struct store *);
+/*
  * Records what Infobip said of a claimed message and removes it from the
  * outbox: status 'accepted' (with Infobip's ids) or 'failed' (reason).
  */

@@ -87,6 +87,9 @@ enum outbox_stmt {
 	STMT_OUTBOX_UNSETTLED_AFTER,
 	STMT_OUTBOX_UNSETTLED_BEFORE,
 	STMT_OUTBOX_UNSETTLED_COUNT,
+	STMT_FOLLOW_STATUS,
+	STMT_FOLLOW_COUNT,
+	STMT_FOLLOW_RECIPIENTS,
 	OUTBOX__MAX
 };
 
@@ -119,6 +122,41 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	DB_SQL(STMT_MARK_LEASE, "UPDATE outbox SET lease_until ="
 	    " strftime('%Y-%m-%d %H:%M:%f', 'now', ?2) WHERE message_id = ?3"
 	    " AND lease_owner = ?1"),
+	/* A message's status before a result changes it, with the triggers off. */
+	DB_SQL(STMT_FOLLOW_STATUS, "SELECT status FROM messages WHERE id = ?"),
+	/* A batch's change ?1 to the count of outbound messages in status ?2. */
+	DB_SQL(STMT_FOLLOW_COUNT, "UPDATE message_counts SET n = n + ?1"
+	    " WHERE direction = 'out' AND status = ?2"),
+	/*
+	 * What the trigger campaign_recipient_follows (migrations 012 and
+	 * 019) does for each message of the JSON array of ids ?1 whose status
+	 * changed, from the message as it is now (each changed once in a
+	 * batch), with the recipients' own triggers on.
+	 */
+	DB_SQL(STMT_FOLLOW_RECIPIENTS, "UPDATE campaign_recipients SET"
+	    " status = CASE"
+	    " WHEN m.status IN ('queued', 'sending') THEN 'queued'"
+	    " WHEN m.status = 'accepted' THEN 'sent'"
+	    " WHEN m.status = 'delivered' THEN 'delivered'"
+	    " WHEN m.status = 'failed' AND m.status_description LIKE"
+	    " 'the contact opted out%' THEN 'skipped'"
+	    " ELSE 'failed' END,"
+	    " reason = CASE"
+	    " WHEN m.status IN ('queued', 'sending', 'accepted', 'delivered')"
+	    " THEN ''"
+	    " WHEN m.status = 'failed' AND m.status_description LIKE"
+	    " 'the contact opted out%' THEN 'opted out'"
+	    " ELSE m.status || COALESCE(': ' || NULLIF(m.status_name, ''), '')"
+	    " || COALESCE(' (' || NULLIF(m.error_description, '') || ')',"
+	    " ' (' || NULLIF(m.status_description, '') || ')', '') END,"
+	    " updated_at = " NOW
+	    " FROM (SELECT id, status, status_name, status_description,"
+	    " error_description FROM messages WHERE id IN"
+	    " (SELECT value FROM json_each(?1)) AND direction = 'out'"
+	    " AND author = 'campaign') AS m"
+	    " WHERE campaign_recipients.message_id = m.id"
+	    " AND campaign_recipients.status IN"
+	    " ('queued', 'sent', 'delivered', 'failed')"),
 	DB_SQL(STMT_OUTBOX_OWNERS, "SELECT DISTINCT lease_owner FROM outbox"
 	    " WHERE lease_owner IS NOT NULL"),
 	/* A claim that never reached its request: given back, not counted. */
@@ -319,6 +357,118 @@ store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
 	return rc;
 }
 
+/* The statuses whose counts store_follow_end adjusts (STORE_FOLLOW_STATUSES of them). */
+static const char *const follow_statuses[STORE_FOLLOW_STATUSES] = {
+	"received", "queued", "sending", "accepted", "delivered",
+	"undeliverable", "expired", "rejected", "failed",
+};
+
+/* Index of status in follow_statuses[], or -1. */
+static int
+follow_index(const char *status)
+{
+	size_t	 i;
+
+	for (i = 0; i < STORE_FOLLOW_STATUSES; i++)
+		if (strcmp(follow_statuses[i], status) == 0)
+			return (int)i;
+	return -1;
+}
+
+void
+store_follow_reset(struct store *st)
+{
+	if (st->follow.on)
+		db_triggers(st->db, 1);
+	st->follow.on = 0;
+	memset(st->follow.delta, 0, sizeof(st->follow.delta));
+	st->follow.n = 0;
+}
+
+int
+store_follow_begin(struct store *st)
+{
+	int	 rc;
+
+	store_follow_reset(st);
+	if ((rc = db_triggers(st->db, 0)) < 0)
+		return -1;
+	st->follow.on = rc > 0;
+	return 1;
+}
+
+/* Notes that message went from status was to status now (triggers off). */
+static int
+follow_note(struct store *st, int64_t message, const char *was,
+    const char *now)
+{
+	int	 from = follow_index(was), to = follow_index(now);
+	void	*p;
+
+	if (strcmp(was, now) == 0)
+		return 1;
+	if (st->follow.n == st->follow.room) {
+		size_t room = st->follow.room ? st->follow.room * 2 : 128;
+
+		if ((p = realloc(st->follow.ids, room *
+		    sizeof(*st->follow.ids))) == NULL)
+			return -1;
+		st->follow.ids = p;
+		st->follow.room = room;
+	}
+	st->follow.ids[st->follow.n++] = message;
+	/* As the trigger, which finds no count row for a status it does not know. */
+	if (from >= 0)
+		st->follow.delta[from]--;
+	if (to >= 0)
+		st->follow.delta[to]++;
+	return 1;
+}
+
+int
+store_follow_end(struct store *st)
+{
+	char	*json = NULL;
+	size_t	 i, len = 0;
+	int	 rc = -1;
+
+	if (!st->follow.on)
+		return 1;
+	st->follow.on = 0;
+	if (db_triggers(st->db, 1) < 0)
+		goto out;
+	for (i = 0; i < STORE_FOLLOW_STATUSES; i++)
+		if (st->follow.delta[i] != 0 && db_exec(st->db, &outbox_sql,
+		    STMT_FOLLOW_COUNT, "is", (int64_t)st->follow.delta[i],
+		    follow_statuses[i]) < 0)
+			goto out;
+	if (st->follow.n > 0) {
+		/* An id is at most 20 characters and its comma. */
+		if ((json = malloc(st->follow.n * 21 + 3)) == NULL)
+			goto out;
+		json[len++] = '[';
+		for (i = 0; i < st->follow.n; i++)
+			len += (size_t)snprintf(json + len, 22, "%s%lld",
+			    i > 0 ? "," : "", (long long)st->follow.ids[i]);
+		json[len++] = ']';
+		json[len] = '\0';
+		if (db_exec(st->db, &outbox_sql, STMT_FOLLOW_RECIPIENTS, "s",
+		    json) < 0)
+			goto out;
+	}
+	rc = 1;
+out:
+	free(json);
+	store_follow_reset(st);
+	return rc;
+}
+
+/*
+ * On SQLite the marks run with the triggers off (they cost more than the
+ * change itself: each row's trigger program, and the statement done in
+ * two passes): the counts and the recipients follow once for the batch,
+ * in the same transaction (store_follow_end).
+ */
 int
 store_outbox_mark_sending(struct store *st, const char *owner,
     int lease_seconds, const int64_t *ids, size_t n, int *held)
@@ -330,15 +480,25 @@ store_outbox_mark_sending(struct store *st, const char *owner,
 	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
 	if (store_begin(st) < 0)
 		return -1;
+	if (store_follow_begin(st) < 0)
+		goto err;
 	for (i = 0; i < n; i++) {
 		if ((rc = db_exec_changed(st->db, &outbox_sql, STMT_MARK_LEASE, "ssi", owner, lease,
 		    ids[i])) < 0)
 			goto err;
 		held[i] = rc > 0;
-		if (held[i] && db_exec(st->db, &outbox_sql, STMT_CLAIM_SENDING, "i",
-		    ids[i]) < 0)
+		if (!held[i])
+			continue;
+		if ((rc = db_exec_changed(st->db, &outbox_sql,
+		    STMT_CLAIM_SENDING, "i", ids[i])) < 0)
+			goto err;
+		/* Its status was 'queued' (the statement's condition). */
+		if (rc > 0 && st->follow.on && follow_note(st, ids[i],
+		    "queued", "sending") < 0)
 			goto err;
 	}
+	if (store_follow_end(st) < 0)
+		goto err;
 	return store_commit(st);
 err:
 	store_rollback(st);
@@ -399,10 +559,27 @@ store_outbox_done(struct store *st, int64_t message, const char *status,
     const char *infobip_id, const char *bulk_id, const char *group_name,
     const char *status_name, const char *description, int sms_count)
 {
-	if (db_exec(st->db, &outbox_sql, STMT_OUTBOX_DONE, "ssssss" "Ii", status, infobip_id,
+	struct db_stmt	*s;
+	char		 was[32] = "";
+	int		 rc;
+
+	/* With the triggers off the change is noted: its status before. */
+	if (st->follow.on) {
+		if ((rc = db_run(st->db, &outbox_sql, STMT_FOLLOW_STATUS, &s,
+		    "i", message)) == DB_ROW)
+			db_copy(s, 0, was, sizeof(was));
+		db_reset(s);
+		if (rc < 0)
+			return -1;
+	}
+	if ((rc = db_exec_changed(st->db, &outbox_sql, STMT_OUTBOX_DONE,
+	    "ssssss" "Ii", status, infobip_id,
 	    bulk_id, group_name != NULL ? group_name : "",
 	    status_name != NULL ? status_name : "",
-	    description != NULL ? description : "", sms_count, message) < 0)
+	    description != NULL ? description : "", sms_count, message)) < 0)
+		return -1;
+	if (rc > 0 && st->follow.on && follow_note(st, message, was,
+	    status) < 0)
 		return -1;
 	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_DEL, "i", message);
 }
@@ -423,6 +600,7 @@ store_outbox_retry(struct store *st, int64_t message, double delay_seconds,
     const char *error, enum store_retry kind)
 {
 	char	 delay[48];
+	int	 rc;
 
 	if ((size_t)kind >= sizeof(retry_kinds) / sizeof(retry_kinds[0]))
 		return -1;
@@ -433,7 +611,13 @@ store_outbox_retry(struct store *st, int64_t message, double delay_seconds,
 	/* An unsure message stays 'sending': the next claim looks it up first. */
 	if (!retry_kinds[kind].requeue)
 		return 1;
-	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_RETRY_MSG, "i", message);
+	if ((rc = db_exec_changed(st->db, &outbox_sql, STMT_OUTBOX_RETRY_MSG,
+	    "i", message)) < 0)
+		return -1;
+	/* Its status was 'sending' (the statement's condition). */
+	if (rc > 0 && st->follow.on)
+		return follow_note(st, message, "sending", "queued");
+	return 1;
 }
 
 int

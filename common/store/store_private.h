@@ -9,6 +9,9 @@
 #include "store.h"
 
 /* An open store: its connection and the durability it was opened with. */
+/* The outbound statuses a result of the sender moves a message between (store_outbox.c's follow_statuses[]). */
+#define STORE_FOLLOW_STATUSES	9
+
 struct store {
 	struct db	*db;
 	int		 full;		/* IBCHANNEL_SYNC=full */
@@ -25,6 +28,17 @@ struct store {
 		int64_t		 agent;
 		int		 running;
 	}		 inbound_agent;
+	/*
+	 * SQLite, between store_follow_begin and store_follow_end: the
+	 * triggers are off, and the status changes of the sender's results
+	 * wait here for the counts and the recipients to follow them.
+	 */
+	struct {
+		int	 on;			/* the triggers are off */
+		long	 delta[STORE_FOLLOW_STATUSES];	/* by follow_statuses[] */
+		int64_t	*ids;			/* the messages changed */
+		size_t	 n, room;
+	}		 follow;
 };
 
 /* Fills buf with n (at most 32) random bytes as lowercase hex (2n + 1 bytes). > 0, < 0 error (logged). */
@@ -35,6 +49,9 @@ int	 store_random_hex(char *buf, size_t n);
  * in microseconds, then 16 random ones. > 0, < 0 error (logged).
  */
 int	 store_new_uid(char *uid);
+
+/* Forgets the noted status changes and turns the triggers on again if store_follow_begin turned them off (store_outbox.c). */
+void	 store_follow_reset(struct store *);
 
 /* Removes message's outbox row (store_outbox.c): > 0 done, 0 refused, < 0 error. */
 int	 store_outbox_remove(struct store *, int64_t message);
