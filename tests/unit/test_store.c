@@ -57,6 +57,20 @@ test_open(void)
 	    " 'users', 'settings')") == 14, "all designed tables exist");
 	CHECK(q("SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'") >= 2,
 	    "analyst views exist");
+	/*
+	 * The sender's batches run with the triggers off on SQLite and make
+	 * these two follow by hand (store_follow_end): a new trigger on what
+	 * they change must be followed there too.
+	 */
+	CHECK(q("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"
+	    " AND (tbl_name = 'outbox' OR (tbl_name = 'messages' AND"
+	    " sql LIKE '%UPDATE%ON messages%' AND"
+	    " sql NOT LIKE '%UPDATE OF text ON messages%'))") == 2 &&
+	    q("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND"
+	    " tbl_name = 'messages' AND name IN ('message_counts_update',"
+	    " 'campaign_recipient_follows')") == 2,
+	    "the triggers the sender's batches follow by hand are the two"
+	    " store_follow_end knows");
 }
 
 static void
