@@ -32,11 +32,18 @@ ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_connection_id_fkey,
     DROP CONSTRAINT IF EXISTS messages_contact_id_fkey;
 ALTER TABLE agent_queue DROP CONSTRAINT IF EXISTS agent_queue_session_id_fkey;
 
--- inbound_mo, the same steps as 020 in fewer statements: a contact new to
--- the store has no session, so its contact, session, message and agent
--- queue entry are one statement (data-modifying WITH, each step reading the
--- row the one before it returned); a known contact's message and queue
--- entry are one. Arguments and result as in 020.
+-- inbound_mo, the same steps as 020 in fewer statements. One statement
+-- (data-modifying WITH, each step reading the row the one before it
+-- returned) asks whether the message was seen and, when not, inserts the
+-- contact; a contact new to the store has no session, so the same
+-- statement opens its session and stores its message and queue entry.
+-- Only a known contact takes the steps of 020 (its session found,
+-- touched, or closed and a new one opened), then its message and queue
+-- entry in one statement. The message's conflict is the one a duplicate
+-- can raise (messages_inbound_once: a second writer storing the same MO
+-- at the same time), where 020 took any: a new uid met twice is then an
+-- error, not a duplicate. A new message's queue entry has no conflict to
+-- take. Arguments and result as in 020.
 CREATE OR REPLACE FUNCTION inbound_mo(p_conn text, p_infobip_id text, p_phone text,
     p_agent bigint, p_idle text, p_uid text, p_sender text,
     p_recipient text, p_text text, p_received_at text,
@@ -46,20 +53,16 @@ CREATE OR REPLACE FUNCTION inbound_mo(p_conn text, p_infobip_id text, p_phone te
 LANGUAGE plpgsql AS $$
 DECLARE
 	now_text text;
+	seen boolean;
 	open_found boolean;
 	stale boolean;
 	ai boolean;
 BEGIN
-	o_message := 0;
-	o_queued := -1;
-	PERFORM 1 FROM messages WHERE connection_id = p_conn
-	    AND infobip_id = p_infobip_id AND direction = 'in';
-	IF FOUND THEN
-		RETURN;
-	END IF;
-
-	-- A new contact: no row when the phone is known (then below).
-	WITH c AS (INSERT INTO contacts (phone) VALUES (p_phone)
+	WITH d AS (SELECT EXISTS (SELECT 1 FROM messages
+	    WHERE connection_id = p_conn AND infobip_id = p_infobip_id
+	    AND direction = 'in') AS seen),
+	c AS (INSERT INTO contacts (phone) SELECT p_phone FROM d
+	    WHERE NOT d.seen
 	    ON CONFLICT (phone) DO NOTHING RETURNING id, opted_out),
 	s AS (INSERT INTO sessions (connection_id, contact_id, agent_id)
 	    SELECT p_conn, c.id, NULLIF(p_agent, 0) FROM c
@@ -70,17 +73,24 @@ BEGIN
 	    SELECT p_uid, p_conn, s.id, s.contact_id, 'in', 'customer',
 	    p_sender, p_recipient, p_text, p_infobip_id, 'received',
 	    p_received_at, p_price, p_currency, p_sms_count FROM s
-	    ON CONFLICT DO NOTHING RETURNING id, session_id),
+	    ON CONFLICT (connection_id, infobip_id) WHERE direction = 'in'
+	    DO NOTHING RETURNING id, session_id),
 	q AS (INSERT INTO agent_queue (message_id, session_id, agent_id)
 	    SELECT m.id, m.session_id, p_queue_agent FROM m, s, c
 	    WHERE p_queue_agent <> 0 AND c.opted_out = 0 AND s.ai
-	    ON CONFLICT DO NOTHING RETURNING 1)
-	SELECT c.id, c.opted_out, s.id, COALESCE(m.id, 0),
+	    RETURNING 1)
+	SELECT d.seen, c.id, c.opted_out, s.id, COALESCE(m.id, 0),
 	    CASE WHEN m.id IS NULL OR p_queue_agent = 0 THEN -1
 	    WHEN EXISTS (SELECT FROM q) THEN 1 ELSE 0 END
-	    INTO o_contact, o_opted_out, o_session, o_message, o_queued
-	    FROM c LEFT JOIN s ON true LEFT JOIN m ON true;
-	IF FOUND THEN
+	    INTO seen, o_contact, o_opted_out, o_session, o_message, o_queued
+	    FROM d LEFT JOIN c ON true LEFT JOIN s ON true LEFT JOIN m ON true;
+	IF seen THEN
+		o_contact := NULL;
+		o_message := 0;
+		o_queued := -1;
+		RETURN;
+	END IF;
+	IF o_contact IS NOT NULL THEN
 		RETURN;
 	END IF;
 
@@ -113,11 +123,12 @@ BEGIN
 	    VALUES (p_uid, p_conn, o_session, o_contact, 'in', 'customer',
 	    p_sender, p_recipient, p_text, p_infobip_id, 'received',
 	    p_received_at, p_price, p_currency, p_sms_count)
-	    ON CONFLICT DO NOTHING RETURNING id),
+	    ON CONFLICT (connection_id, infobip_id) WHERE direction = 'in'
+	    DO NOTHING RETURNING id),
 	q AS (INSERT INTO agent_queue (message_id, session_id, agent_id)
 	    SELECT m.id, o_session, p_queue_agent FROM m
 	    WHERE p_queue_agent <> 0 AND o_opted_out = 0 AND ai
-	    ON CONFLICT DO NOTHING RETURNING 1)
+	    RETURNING 1)
 	SELECT m.id, CASE WHEN p_queue_agent = 0 THEN -1
 	    WHEN EXISTS (SELECT FROM q) THEN 1 ELSE 0 END
 	    INTO o_message, o_queued FROM m;
