@@ -141,14 +141,22 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-# Each engine's own full-text index of message text (migration 018), the
-# one part of the schema that differs by design: SQLite's FTS5 table, its
-# shadow tables and the triggers that keep it; PostgreSQL's GIN index.
+# The parts of the schema that differ by design: each engine's own
+# full-text index of message text (migration 018: SQLite's FTS5 table, its
+# shadow tables and the triggers that keep it; PostgreSQL's GIN index), and
+# the six foreign keys PostgreSQL's inbound_mo guarantees by its own steps
+# (migration 027 drops them there; SQLite keeps them).
 ENGINE_OWN = {
     "sqlite": {"tables": {"messages_fts", "messages_fts_config", "messages_fts_data",
                           "messages_fts_docsize", "messages_fts_idx", "messages_fts_mark",
                           "messages_fts_terms"},
-               "triggers": {"messages_fts_delete", "messages_fts_update"}},
+               "triggers": {"messages_fts_delete", "messages_fts_update"},
+               "fks": {("sessions", "connection_id", "connections", "id", "NO ACTION"),
+                       ("sessions", "contact_id", "contacts", "id", "NO ACTION"),
+                       ("messages", "connection_id", "connections", "id", "NO ACTION"),
+                       ("messages", "session_id", "sessions", "id", "NO ACTION"),
+                       ("messages", "contact_id", "contacts", "id", "NO ACTION"),
+                       ("agent_queue", "session_id", "sessions", "id", "NO ACTION")}},
     "postgresql": {"indexes": {"messages_text_search", "contacts_phone_bytes"}},
 }
 

@@ -1,0 +1,5 @@
+-- Version 27: nothing changes on SQLite. PostgreSQL drops six foreign keys
+-- its inbound function guarantees by its own steps and stores a new
+-- contact's first message in fewer statements (sql/pg/027-inbound-lean.sql
+-- says which and why). SQLite keeps every foreign key: there a check is a
+-- lookup in the same process, and its writer runs the steps one by one.
