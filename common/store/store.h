@@ -557,6 +557,20 @@ int	 store_outbox_release_dead(struct store *,
 int	 store_outbox_done(struct store *, int64_t message, const char *status,
 	    const char *infobip_id, const char *bulk_id, const char *group_name,
 	    const char *status_name, const char *description, int sms_count);
+/* One message's store_outbox_done values, for store_outbox_done_group. */
+struct store_done {
+	int64_t		 message;
+	const char	*status, *infobip_id, *bulk_id;	/* ids NULL: none */
+	const char	*group_name, *status_name, *description;
+	int		 sms_count;			/* < 0: none */
+};
+/*
+ * store_outbox_done for each of d[0..n), in one statement on a server
+ * (store_calls_grouped), one by one on SQLite. Inside the caller's
+ * transaction. > 0 done, < 0 error (logged).
+ */
+int	 store_outbox_done_group(struct store *, const struct store_done *d,
+	    size_t n);
 
 /* How a claimed message goes back to the outbox. */
 enum store_retry {

@@ -87,6 +87,10 @@ enum outbox_stmt {
 	STMT_OUTBOX_UNSETTLED_AFTER,
 	STMT_OUTBOX_UNSETTLED_BEFORE,
 	STMT_OUTBOX_UNSETTLED_COUNT,
+	STMT_CLAIM_ONE,
+	STMT_AQ_CLAIM_ONE,
+	STMT_MARK_GROUP,
+	STMT_DONE_GROUP,
 	OUTBOX__MAX
 };
 
@@ -184,6 +188,19 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	DB_SQL(STMT_OUTBOX_UNSETTLED_AFTER, UNSETTLED_AFTER(OUTBOX_ROW)),
 	DB_SQL(STMT_OUTBOX_UNSETTLED_BEFORE, UNSETTLED_BEFORE(OUTBOX_ROW)),
 	DB_SQL(STMT_OUTBOX_UNSETTLED_COUNT, UNSETTLED_COUNT),
+	/*
+	 * PostgreSQL's only (db_pg_sql.c), where each statement is a round
+	 * trip: a claim in one statement (owner, lease modifier, max; the
+	 * rows as STMT_CLAIM_SELECT's and STMT_AQ_SELECT's), the marks of a
+	 * request (owner, lease modifier, an array of ids; the ids still
+	 * held) and the accepted results of a request (arrays of
+	 * store_outbox_done's values). Here the steps go one by one.
+	 */
+	DB_SQL(STMT_CLAIM_ONE, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3)"),
+	DB_SQL(STMT_AQ_CLAIM_ONE, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3)"),
+	DB_SQL(STMT_MARK_GROUP, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3)"),
+	DB_SQL(STMT_DONE_GROUP, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8)"),
 };
 
 const struct db_table outbox_sql = { DB_SLOT_OUTBOX, OUTBOX__MAX, outbox_stmt };
@@ -214,11 +231,54 @@ struct claim_kind {
 	enum outbox_stmt	 select;	/* due rows, LIMIT ? */
 	enum outbox_stmt	 lease;		/* owner, lease modifier, message id */
 	enum outbox_stmt	 after;		/* run on each claimed id; OUTBOX__MAX: none */
+	enum outbox_stmt	 one;		/* on a server: select and lease in one */
 	size_t		 itemsz;
 	/* Reads one row into item; returns its message id, 0 when out of memory. */
 	int64_t		(*fill)(struct db_stmt *, void *item);
 	void		(*release)(void *items, size_t n);
 };
+
+/*
+ * claim() on a server: the due rows are locked (skipping those another
+ * sender holds), leased and read back in one statement, one round trip
+ * with its BEGIN and one for the COMMIT, however many rows it claims.
+ */
+static int
+claim_one(struct store *st, const struct claim_kind *k, const char *owner,
+    int lease_seconds, size_t max, void **out)
+{
+	char		*items;
+	struct db_stmt	*s;
+	char		 lease[32];
+	size_t		 n = 0;
+	int		 rc;
+
+	if ((items = calloc(max, k->itemsz)) == NULL)
+		return -1;
+	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if (store_begin(st) < 0)
+		goto err;
+	for (rc = db_run(st->db, &outbox_sql, k->one, &s, "ssi", owner, lease,
+	    (int64_t)max); rc == DB_ROW && n < max; rc = db_step(s), n++)
+		if (k->fill(s, items + n * k->itemsz) == 0) {
+			n++;
+			rc = -1;
+			break;
+		}
+	db_reset(s);
+	if (rc < 0 || store_commit(st) < 0)
+		goto err;
+	if (n == 0) {
+		free(items);
+		items = NULL;
+	}
+	*out = items;
+	return (int)n;
+err:
+	store_rollback(st);
+	k->release(items, n);
+	return -1;
+}
 
 /*
  * Claims up to max due rows of a kind for owner until lease_seconds from
@@ -239,6 +299,8 @@ claim(struct store *st, const struct claim_kind *k, const char *owner,
 	*out = NULL;
 	if (max == 0)
 		return 0;
+	if (st->server)
+		return claim_one(st, k, owner, lease_seconds, max, out);
 	if ((rc = db_exists(st->db, &outbox_sql, k->select, "i", (int64_t)max)) <= 0)
 		return rc;
 	if ((items = calloc(max, k->itemsz)) == NULL ||
@@ -303,7 +365,7 @@ outbox_release(void *items, size_t n)
 
 /* A claimed message stays 'queued' until store_outbox_mark_sending. */
 static const struct claim_kind outbox_kind = {
-	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, OUTBOX__MAX,
+	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, OUTBOX__MAX, STMT_CLAIM_ONE,
 	sizeof(struct store_claim), outbox_fill, outbox_release,
 };
 
@@ -319,6 +381,40 @@ store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
 	return rc;
 }
 
+/*
+ * store_outbox_mark_sending on a server: every mark in one statement
+ * (STMT_MARK_GROUP), which names the ids whose claim held. Inside the
+ * caller's transaction; > 0, < 0 error (logged).
+ */
+static int
+mark_group(struct store *st, const char *owner, const char *lease,
+    const int64_t *ids, size_t n, int *held)
+{
+	struct arrays	 a;
+	struct db_stmt	*s;
+	int64_t		 id;
+	size_t		 i;
+	int		 rc;
+
+	memset(&a, 0, sizeof(a));
+	a.ncol = 1;
+	for (i = 0; i < n; i++) {
+		arraytext_int(&a, ids[i], INT64_MIN);
+		held[i] = 0;
+	}
+	if ((rc = arrays_end(&a, "STMT_MARK_GROUP")) < 0)
+		goto out;
+	for (rc = db_run(st->db, &outbox_sql, STMT_MARK_GROUP, &s, "sss",
+	    owner, lease, a.col[0].s); rc == DB_ROW; rc = db_step(s))
+		for (id = db_int64(s, 0), i = 0; i < n; i++)
+			if (ids[i] == id)
+				held[i] = 1;
+	db_reset(s);
+out:
+	arrays_free(&a);
+	return rc < 0 ? -1 : 1;
+}
+
 int
 store_outbox_mark_sending(struct store *st, const char *owner,
     int lease_seconds, const int64_t *ids, size_t n, int *held)
@@ -330,6 +426,11 @@ store_outbox_mark_sending(struct store *st, const char *owner,
 	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
 	if (store_begin(st) < 0)
 		return -1;
+	if (st->server) {
+		if (mark_group(st, owner, lease, ids, n, held) < 0)
+			goto err;
+		return store_commit(st);
+	}
 	for (i = 0; i < n; i++) {
 		if ((rc = db_exec_changed(st->db, &outbox_sql, STMT_MARK_LEASE, "ssi", owner, lease,
 		    ids[i])) < 0)
@@ -405,6 +506,52 @@ store_outbox_done(struct store *st, int64_t message, const char *status,
 	    description != NULL ? description : "", sms_count, message) < 0)
 		return -1;
 	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_DEL, "i", message);
+}
+
+/* Appends text v (NULL: NULL) to the next column of a. */
+static void
+text_elem(struct arrays *a, const char *v)
+{
+	arraytext_elem(a, v, v != NULL ? strlen(v) : 0);
+}
+
+int
+store_outbox_done_group(struct store *st, const struct store_done *d,
+    size_t n)
+{
+	struct arrays	 a;
+	size_t		 i;
+	int		 rc;
+
+	if (!st->server) {
+		for (i = 0; i < n; i++)
+			if (store_outbox_done(st, d[i].message, d[i].status,
+			    d[i].infobip_id, d[i].bulk_id, d[i].group_name,
+			    d[i].status_name, d[i].description,
+			    d[i].sms_count) < 0)
+				return -1;
+		return 1;
+	}
+	if (n == 0)
+		return 1;
+	memset(&a, 0, sizeof(a));
+	a.ncol = 8;
+	for (i = 0; i < n; i++) {
+		arraytext_int(&a, d[i].message, INT64_MIN);
+		text_elem(&a, d[i].status);
+		text_elem(&a, d[i].infobip_id);
+		text_elem(&a, d[i].bulk_id);
+		text_elem(&a, d[i].group_name != NULL ? d[i].group_name : "");
+		text_elem(&a, d[i].status_name != NULL ? d[i].status_name : "");
+		text_elem(&a, d[i].description != NULL ? d[i].description : "");
+		arraytext_int(&a, d[i].sms_count, 0);
+	}
+	if ((rc = arrays_end(&a, "STMT_DONE_GROUP")) > 0)
+		rc = db_exec(st->db, &outbox_sql, STMT_DONE_GROUP, "ssssssss",
+		    a.col[0].s, a.col[1].s, a.col[2].s, a.col[3].s, a.col[4].s,
+		    a.col[5].s, a.col[6].s, a.col[7].s) < 0 ? -1 : 1;
+	arrays_free(&a);
+	return rc;
 }
 
 /* How each kind of release leaves the outbox row and the message. */
@@ -600,7 +747,7 @@ agent_job_release(void *items, size_t n)
 }
 
 static const struct claim_kind agent_kind = {
-	STMT_AQ_SELECT, STMT_AQ_LEASE, OUTBOX__MAX,
+	STMT_AQ_SELECT, STMT_AQ_LEASE, OUTBOX__MAX, STMT_AQ_CLAIM_ONE,
 	sizeof(struct store_agent_job), agent_job_fill, agent_job_release,
 };
 
