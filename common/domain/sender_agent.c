@@ -191,6 +191,40 @@ agents_perform(struct sender *s, long timeout_ms)
 	return replies_flush(s);
 }
 
+/*
+ * Loads job's agent into *a and its decrypted API key into *apikey unless
+ * they hold it already (*loaded: the agent they hold, 0 none): the jobs of
+ * a claim mostly share one agent, and on a server each read is a round
+ * trip. > 0 ready, 0 the job has no agent to call (gone, or its key does
+ * not decrypt: logged), < 0 error.
+ */
+static int
+agent_load(struct sender *s, const struct store_agent_job *job,
+    struct store_agent *a, char **apikey, int64_t *loaded)
+{
+	int	 rc;
+
+	if (*loaded == job->agent)
+		return 1;
+	store_agent_clear(a);
+	secret_free(*apikey);
+	*apikey = NULL;
+	*loaded = 0;
+	memset(a, 0, sizeof(*a));
+	if ((rc = store_agent_get(s->st, job->agent, a)) <= 0)
+		return rc;
+	if (a->api_key_enc[0] != '\0' &&
+	    secret_decrypt(s->key, a->api_key_enc, apikey) <= 0) {
+		store_log(s->st, job->conn, "error", "agent", "agent"
+		    " %s: its API key cannot be decrypted", a->name);
+		store_agent_clear(a);
+		*apikey = NULL;
+		return 0;
+	}
+	*loaded = job->agent;
+	return 1;
+}
+
 /* Starts agent calls for queued inbound messages. Returns the number started, < 0 on error. */
 int
 agents_claim(struct sender *s)
@@ -200,10 +234,12 @@ agents_claim(struct sender *s)
 	struct agent_job	 j;
 	struct agent_tag	*t;
 	struct history		 h;
-	char			*apikey;
+	char			*apikey = NULL;
+	int64_t			 loaded = 0;
 	size_t			 room;
 	int			 n, i, started = 0, rc;
 
+	memset(&a, 0, sizeof(a));
 	room = s->cfg.agent_parallel - s->inflight;
 	if (room == 0)
 		return 0;
@@ -219,8 +255,6 @@ agents_claim(struct sender *s)
 	if (n <= 0)
 		return n;
 	for (i = 0; i < n; i++) {
-		memset(&a, 0, sizeof(a));
-		apikey = NULL;
 		if (!jobs[i].ai || jobs[i].opted_out ||
 		    !jobs[i].agent_running) {
 			/* Nothing to answer: an operator, STOP, or a stopped agent. */
@@ -229,19 +263,9 @@ agents_claim(struct sender *s)
 				goto err;
 			continue;
 		}
-		if ((rc = store_agent_get(s->st, jobs[i].agent, &a)) <= 0) {
+		if ((rc = agent_load(s, &jobs[i], &a, &apikey, &loaded)) <= 0) {
 			if (rc < 0 || store_agent_queue_done(s->st,
 			    jobs[i].message, s->owner) < 0)
-				goto err;
-			continue;
-		}
-		if (a.api_key_enc[0] != '\0' &&
-		    secret_decrypt(s->key, a.api_key_enc, &apikey) <= 0) {
-			store_log(s->st, jobs[i].conn, "error", "agent", "agent"
-			    " %s: its API key cannot be decrypted", a.name);
-			store_agent_clear(&a);
-			if (store_agent_queue_done(s->st, jobs[i].message,
-			    s->owner) < 0)
 				goto err;
 			continue;
 		}
@@ -250,8 +274,6 @@ agents_claim(struct sender *s)
 		    jobs[i].message, HISTORY_MAX, history_add, &h) < 0 ||
 		    (t = calloc(1, sizeof(*t))) == NULL) {
 			history_free(&h);
-			secret_free(apikey);
-			store_agent_clear(&a);
 			goto err;
 		}
 		t->message = jobs[i].message;
@@ -281,8 +303,6 @@ agents_claim(struct sender *s)
 		j.collect_step = jobs[i].collect_step;
 		rc = agent_pool_add(s->pool, &j, t);
 		history_free(&h);
-		secret_free(apikey);
-		store_agent_clear(&a);
 		if (rc <= 0) {
 			/* Full or failed: the lease lapses and it is claimed again. */
 			free(t);
@@ -293,9 +313,13 @@ agents_claim(struct sender *s)
 		s->inflight++;
 		started++;
 	}
+	secret_free(apikey);
+	store_agent_clear(&a);
 	store_agent_jobs_free(jobs, (size_t)n);
 	return started;
 err:
+	secret_free(apikey);
+	store_agent_clear(&a);
 	store_agent_jobs_free(jobs, (size_t)n);
 	return -1;
 }
