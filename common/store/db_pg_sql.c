@@ -421,7 +421,7 @@ const struct db_override pg_sql[] = {
 	 * STMT_CLAIM_LEASE and STMT_AQ_LEASE do; the rows come back as
 	 * STMT_CLAIM_SELECT and STMT_AQ_SELECT give them, in their order.
 	 */
-	{ DB_SLOT_OUTBOX, { "STMT_CLAIM_ONE", "WITH c AS (SELECT o.message_id,"
+	{ DB_SLOT_OUTBOX, { "STMT_CLAIM_ONE", PG_PLAN_EACH_RUN "WITH c AS (SELECT o.message_id,"
 	    " m.uid, m.connection_id, m.recipient, m.text,"
 	    " m.status = 'sending' AS unsure, COALESCE(p.opted_out, 0) AS optout,"
 	    " o.priority, o.not_found, " PG_AGE("COALESCE(o.unsure_since,"
@@ -444,37 +444,41 @@ const struct db_override pg_sql[] = {
 	    " u.attempts, c.unsure::integer, c.optout, c.priority, c.not_found,"
 	    " c.age FROM c JOIN u ON u.message_id = c.message_id"
 	    " ORDER BY c.next_attempt_at, c.message_id" } },
-	{ DB_SLOT_OUTBOX, { "STMT_AQ_CLAIM_ONE", "WITH c AS (SELECT q.message_id,"
-	    " q.session_id, q.agent_id, s.contact_id, m.connection_id, p.phone,"
-	    " m.text, s.data, s.collect_step, (s.responsible = 'ai')::integer"
-	    " AS ai, p.opted_out, (a.status = 'RUNNING')::integer AS running,"
-	    " k.sender FROM agent_queue q JOIN messages m ON m.id = q.message_id"
-	    " JOIN sessions s ON s.id = q.session_id"
-	    " JOIN contacts p ON p.id = s.contact_id"
-	    " JOIN agents a ON a.id = q.agent_id"
-	    " JOIN connections k ON k.id = m.connection_id"
+	/*
+	 * The agent queue's alone first: its rows' messages, sessions and
+	 * the rest joined by key once claimed, so that no plan starts from
+	 * the messages, whatever the statistics say of their number.
+	 */
+	{ DB_SLOT_OUTBOX, { "STMT_AQ_CLAIM_ONE", PG_PLAN_EACH_RUN "WITH c AS"
+	    " (SELECT q.message_id FROM agent_queue q"
 	    " WHERE q.lease_until IS NULL OR q.lease_until < " PG_NOW
 	    " ORDER BY q.message_id LIMIT ?3 FOR UPDATE OF q SKIP LOCKED),"
 	    " u AS (UPDATE agent_queue q SET lease_owner = ?1,"
 	    " lease_until = " PG_NOW_BY("?2") ", attempts = q.attempts + 1"
-	    " FROM c WHERE q.message_id = c.message_id RETURNING q.message_id)"
-	    " SELECT c.message_id, c.session_id, c.agent_id, c.contact_id,"
-	    " c.connection_id, c.phone, c.text, c.data, c.collect_step, c.ai,"
-	    " c.opted_out, c.running, c.sender"
-	    " FROM c JOIN u ON u.message_id = c.message_id"
-	    " ORDER BY c.message_id" } },
+	    " FROM c WHERE q.message_id = c.message_id"
+	    " RETURNING q.message_id, q.session_id, q.agent_id)"
+	    " SELECT u.message_id, u.session_id, u.agent_id, s.contact_id,"
+	    " m.connection_id, p.phone, m.text, s.data, s.collect_step,"
+	    " (s.responsible = 'ai')::integer, p.opted_out,"
+	    " (a.status = 'RUNNING')::integer, k.sender"
+	    " FROM u JOIN messages m ON m.id = u.message_id"
+	    " JOIN sessions s ON s.id = u.session_id"
+	    " JOIN contacts p ON p.id = s.contact_id"
+	    " JOIN agents a ON a.id = u.agent_id"
+	    " JOIN connections k ON k.id = m.connection_id"
+	    " ORDER BY u.message_id" } },
 	/*
 	 * The marks before a request (owner ?1, lease modifier ?2, the
 	 * claimed ids ?3): the leases still held renewed, their messages
 	 * 'sending', as STMT_MARK_LEASE and STMT_CLAIM_SENDING do one by one;
 	 * the ids whose claim held come back.
 	 */
-	{ DB_SLOT_OUTBOX, { "STMT_MARK_GROUP", "WITH l AS (UPDATE outbox"
+	{ DB_SLOT_OUTBOX, { "STMT_MARK_GROUP", PG_PLAN_EACH_RUN "WITH l AS (UPDATE outbox"
 	    " SET lease_until = " PG_NOW_BY("?2")
 	    " WHERE message_id = ANY (?3::bigint[]) AND lease_owner = ?1"
-	    " RETURNING message_id), s AS (UPDATE messages"
+	    " RETURNING message_id), s AS (UPDATE messages m"
 	    " SET status = 'sending', updated_at = " PG_NOW
-	    " WHERE id IN (SELECT message_id FROM l) AND status = 'queued')"
+	    " FROM l WHERE m.id = l.message_id AND m.status = 'queued')"
 	    " SELECT message_id FROM l" } },
 	/*
 	 * The results of a request, as STMT_OUTBOX_DONE and STMT_OUTBOX_DEL
@@ -482,7 +486,7 @@ const struct db_override pg_sql[] = {
 	 * (message, status, Infobip's id, bulk id, group, name, description,
 	 * parts or NULL).
 	 */
-	{ DB_SLOT_OUTBOX, { "STMT_DONE_GROUP", "WITH r AS (SELECT * FROM"
+	{ DB_SLOT_OUTBOX, { "STMT_DONE_GROUP", PG_PLAN_EACH_RUN "WITH r AS (SELECT * FROM"
 	    " unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[],"
 	    " ?5::text[], ?6::text[], ?7::text[], ?8::bigint[])"
 	    " AS r(id, status, infobip_id, bulk_id, grp, name, description,"
