@@ -9,10 +9,12 @@
 #include "metrics.h"
 #include "outbound.h"
 #include "secret.h"
+#include "smstext.h"
 #include "sender_int.h"
 #include "store.h"
 
 #define HISTORY_MAX	20	/* earlier turns handed to an agent */
+#define REPLY_GROUP_MAX	64	/* plain answers written in one statement at most */
 
 /* What the pool hands back for a finished agent call, and its answer. */
 struct agent_tag {
@@ -138,6 +140,82 @@ reply_write(struct sender *s, const struct agent_tag *t)
 	return 1;
 }
 
+/* Whether an answer only queues a reply (nothing collected, no step moved): store_agent_replies_group can write it. */
+static int
+reply_plain(const struct agent_tag *t)
+{
+	const struct agent_reply	*r = &t->reply;
+
+	return r->text != NULL && r->text[0] != '\0' &&
+	    r->session_data == NULL && r->collect_step == t->collect_step &&
+	    r->contact_name[0] == '\0' && r->contact_email[0] == '\0';
+}
+
+/*
+ * Writes the plain answers (reply_plain) of the list at t, up to n of
+ * them, as reply_write would, in one statement on a server: each
+ * round trip there is a wait, each write behind a savepoint a
+ * subtransaction. < 0 error.
+ */
+static int
+replies_group(struct sender *s, struct agent_tag *list, size_t n)
+{
+	struct store_reply	*r;
+	struct agent_tag	*t;
+	char			*texts[REPLY_GROUP_MAX];
+	size_t			 i, k = 0;
+	int			 cut, rc = -1;
+
+	if (n == 0)
+		return 1;
+	if ((r = calloc(n, sizeof(*r))) == NULL)
+		return -1;
+	for (t = list; t != NULL && k < n; t = t->next) {
+		if (!reply_plain(t))
+			continue;
+		r[k].job = t->message;
+		r[k].o.conn = t->conn;
+		r[k].o.session = t->session;
+		r[k].o.contact = t->contact;
+		r[k].o.author = "agent";
+		r[k].o.sender = t->sender;
+		r[k].o.recipient = t->phone;
+		/* Stored as sent: outbound_queue's preparation. */
+		if ((texts[k] = smstext_prepare(t->reply.text,
+		    strlen(t->reply.text), &cut)) == NULL) {
+			log_error("replies: out of memory");
+			goto out;
+		}
+		r[k].o.text = texts[k];
+		if (cut && store_log(s->st, t->conn, "warn", "outbound",
+		    "reply to %s: text cut to %d characters from %zu (the SMS"
+		    " limit); stored as sent", t->phone, SMSTEXT_MAX_CHARS,
+		    smstext_chars(t->reply.text)) < 0) {
+			k++;
+			goto out;
+		}
+		k++;
+	}
+	if (store_agent_replies_group(s->st, s->owner, r, k) < 0)
+		goto out;
+	for (i = 0; i < k; i++) {
+		if (!r[i].kept)
+			log_info("answer to message %lld not kept: its claim"
+			    " lapsed and another sender holds it",
+			    (long long)r[i].job);
+		else if (!r[i].ai && store_log(s->st, r[i].o.conn, "info",
+		    "agent", "reply to %s dropped: an operator took the"
+		    " session over", r[i].o.recipient) < 0)
+			goto out;
+	}
+	rc = 1;
+out:
+	for (i = 0; i < k; i++)
+		free(texts[i]);
+	free(r);
+	return rc;
+}
+
 /*
  * Writes every answer the pool handed back, in one transaction. Its
  * durability may be relaxed (IBCHANNEL_SYNC=normal for it): nothing has
@@ -150,16 +228,24 @@ static int
 replies_flush(struct sender *s)
 {
 	struct agent_tag	*t, *next;
-	int			 rc = 1;
+	size_t			 plain = 0;
+	int			 rc = 1, grouped;
 
 	if (s->answered == NULL)
 		return s->failed ? -1 : 1;
 	if (s->failed || store_sync_relaxed(s->st, 1) < 0 ||
 	    store_begin(s->st) < 0)
 		rc = -1;
-	for (t = s->answered; t != NULL && rc > 0; t = t->next)
-		if (reply_write(s, t) < 0)
+	/* On a server the plain ones go in one statement (replies_group). */
+	grouped = store_calls_grouped(s->st);
+	for (t = s->answered; t != NULL && rc > 0; t = t->next) {
+		if (grouped && reply_plain(t) && plain < REPLY_GROUP_MAX)
+			plain++;
+		else if (reply_write(s, t) < 0)
 			rc = -1;
+	}
+	if (rc > 0 && replies_group(s, s->answered, plain) < 0)
+		rc = -1;
 	if (rc > 0) {
 		/* The agents' latencies ride along; a failure undoes only them. */
 		metrics_latency_flush(s->st);

@@ -481,6 +481,37 @@ const struct db_override pg_sql[] = {
 	    " FROM l WHERE m.id = l.message_id AND m.status = 'queued')"
 	    " SELECT message_id FROM l" } },
 	/*
+	 * The agents' replies of a turn (owner ?1; ?2..?9 arrays of the job,
+	 * session, contact, connection, sender, recipient, text and uid of
+	 * each), as store_agent_queue_done, store_session_is_ai and
+	 * store_message_insert_outbound do one by one: the queue rows still
+	 * the owner's removed, and for those whose session the AI still holds
+	 * the reply stored 'queued' and put in the outbox, in the arrays'
+	 * order; a row per reply comes back (job, kept, ai), in that order.
+	 */
+	{ DB_SLOT_OUTBOX, { "STMT_REPLY_GROUP", PG_PLAN_EACH_RUN "WITH r AS"
+	    " (SELECT * FROM unnest(?2::bigint[], ?3::bigint[], ?4::bigint[],"
+	    " ?5::text[], ?6::text[], ?7::text[], ?8::text[], ?9::text[])"
+	    " WITH ORDINALITY AS r(job, session, contact, conn, sender,"
+	    " recipient, text, uid, n)),"
+	    " d AS (DELETE FROM agent_queue q USING r"
+	    " WHERE q.message_id = r.job AND q.lease_owner = ?1"
+	    " RETURNING q.message_id),"
+	    " a AS (SELECT r.n, s.responsible = 'ai' AS ai FROM r"
+	    " JOIN d ON d.message_id = r.job JOIN sessions s ON s.id = r.session),"
+	    " m AS (INSERT INTO messages (uid, connection_id, session_id,"
+	    " contact_id, direction, author, sender, recipient, text, status,"
+	    " status_description) SELECT r.uid, r.conn, NULLIF(r.session, 0),"
+	    " NULLIF(r.contact, 0), 'out', 'agent', r.sender, r.recipient,"
+	    " r.text, 'queued', '' FROM r JOIN a ON a.n = r.n WHERE a.ai"
+	    " ORDER BY r.n RETURNING id),"
+	    " o AS (INSERT INTO outbox (message_id, priority)"
+	    " SELECT id, 0 FROM m)"
+	    " SELECT r.job, (d.message_id IS NOT NULL)::integer,"
+	    " COALESCE(a.ai, false)::integer FROM r"
+	    " LEFT JOIN d ON d.message_id = r.job LEFT JOIN a ON a.n = r.n"
+	    " ORDER BY r.n" } },
+	/*
 	 * The results of a request, as STMT_OUTBOX_DONE and STMT_OUTBOX_DEL
 	 * do one by one: ?N is an array of store_outbox_done's Nth values
 	 * (message, status, Infobip's id, bulk id, group, name, description,

@@ -676,6 +676,25 @@ void	 store_agent_jobs_free(struct store_agent_job *, size_t n);
  */
 int	 store_agent_queue_done(struct store *, int64_t message,
 	    const char *owner);
+/* One agent reply of store_agent_replies_group: its job and the message it queues. */
+struct store_reply {
+	int64_t			 job;	/* the answered message (its queue row) */
+	struct store_outbound	 o;	/* the reply, its text prepared (outbound_queue) */
+	char			 uid[STORE_UID_MAX];	/* set: the reply's uid */
+	int			 kept;	/* set: 0 the claim lapsed, another sender answers */
+	int			 ai;	/* set: 0 an operator took the session over */
+};
+/*
+ * On a server (store_calls_grouped) only, inside the caller's transaction,
+ * in one statement: for each of r[0..n), what store_agent_queue_done,
+ * store_session_is_ai and store_message_insert_outbound do in turn, the
+ * reply queued only when the job was still owner's and the AI still
+ * holds the session, as the agent's (author and priority of r[i].o are
+ * not read: 'agent', 0); each r[i].uid, .kept and .ai set. > 0, < 0
+ * error (logged).
+ */
+int	 store_agent_replies_group(struct store *, const char *owner,
+	    struct store_reply *r, size_t n);
 /*
  * Calls fn(inbound, text) for up to limit messages of the session before
  * message id before, oldest first.

@@ -91,6 +91,7 @@ enum outbox_stmt {
 	STMT_AQ_CLAIM_ONE,
 	STMT_MARK_GROUP,
 	STMT_DONE_GROUP,
+	STMT_REPLY_GROUP,
 	OUTBOX__MAX
 };
 
@@ -193,14 +194,18 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	 * trip: a claim in one statement (owner, lease modifier, max; the
 	 * rows as STMT_CLAIM_SELECT's and STMT_AQ_SELECT's), the marks of a
 	 * request (owner, lease modifier, an array of ids; the ids still
-	 * held) and the accepted results of a request (arrays of
-	 * store_outbox_done's values). Here the steps go one by one.
+	 * held), the accepted results of a request (arrays of
+	 * store_outbox_done's values) and the agents' replies (owner, arrays
+	 * of store_agent_replies_group's values). Here the steps go one by
+	 * one.
 	 */
 	DB_SQL(STMT_CLAIM_ONE, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3)"),
 	DB_SQL(STMT_AQ_CLAIM_ONE, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3)"),
 	DB_SQL(STMT_MARK_GROUP, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3)"),
 	DB_SQL(STMT_DONE_GROUP, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3,"
 	    " ?4, ?5, ?6, ?7, ?8)"),
+	DB_SQL(STMT_REPLY_GROUP, "SELECT 0, 0, 0 WHERE 0 AND coalesce(?1, ?2,"
+	    " ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
 };
 
 const struct db_table outbox_sql = { DB_SLOT_OUTBOX, OUTBOX__MAX, outbox_stmt };
@@ -761,6 +766,64 @@ store_agent_queue_claim(struct store *st, const char *owner,
 	rc = claim(st, &agent_kind, owner, lease_seconds, max, &items);
 	*out = items;
 	return rc;
+}
+
+int
+store_agent_replies_group(struct store *st, const char *owner,
+    struct store_reply *r, size_t n)
+{
+	struct arrays	 a;
+	struct db_stmt	*s;
+	size_t		 i;
+	int		 rc;
+
+	if (!st->server) {
+		log_error("store_agent_replies_group: only on a server");
+		return -1;
+	}
+	if (n == 0)
+		return 1;
+	memset(&a, 0, sizeof(a));
+	a.ncol = 8;
+	for (i = 0; i < n; i++) {
+		if (store_new_uid(r[i].uid) < 0) {
+			arrays_free(&a);
+			return -1;
+		}
+		r[i].kept = r[i].ai = 0;
+		arraytext_int(&a, r[i].job, INT64_MIN);
+		arraytext_int(&a, r[i].o.session, INT64_MIN);
+		arraytext_int(&a, r[i].o.contact, INT64_MIN);
+		text_elem(&a, r[i].o.conn);
+		text_elem(&a, r[i].o.sender);
+		text_elem(&a, r[i].o.recipient);
+		text_elem(&a, r[i].o.text);
+		text_elem(&a, r[i].uid);
+	}
+	if ((rc = arrays_end(&a, "STMT_REPLY_GROUP")) < 0)
+		goto out;
+	/* A row per reply, in r's order: its job, kept, ai. */
+	for (i = 0, rc = db_run(st->db, &outbox_sql, STMT_REPLY_GROUP, &s,
+	    "sssssssss", owner, a.col[0].s, a.col[1].s, a.col[2].s, a.col[3].s,
+	    a.col[4].s, a.col[5].s, a.col[6].s, a.col[7].s); rc == DB_ROW &&
+	    i < n; rc = db_step(s), i++) {
+		if (db_int64(s, 0) != r[i].job) {
+			log_error("STMT_REPLY_GROUP: row %zu is not its reply's",
+			    i);
+			rc = -1;
+			break;
+		}
+		r[i].kept = db_int(s, 1);
+		r[i].ai = db_int(s, 2);
+	}
+	db_reset(s);
+	if (rc >= 0 && i != n) {
+		log_error("STMT_REPLY_GROUP: %zu rows for %zu replies", i, n);
+		rc = -1;
+	}
+out:
+	arrays_free(&a);
+	return rc < 0 ? -1 : 1;
 }
 
 int
