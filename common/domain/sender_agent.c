@@ -163,6 +163,7 @@ replies_group(struct sender *s, struct agent_tag *list, size_t n)
 	struct store_reply	*r;
 	struct agent_tag	*t;
 	char			*texts[REPLY_GROUP_MAX];
+	size_t			 chars[REPLY_GROUP_MAX];
 	size_t			 i, k = 0;
 	int			 cut, rc = -1;
 
@@ -187,13 +188,8 @@ replies_group(struct sender *s, struct agent_tag *list, size_t n)
 			goto out;
 		}
 		r[k].o.text = texts[k];
-		if (cut && store_log(s->st, t->conn, "warn", "outbound",
-		    "reply to %s: text cut to %d characters from %zu (the SMS"
-		    " limit); stored as sent", t->phone, SMSTEXT_MAX_CHARS,
-		    smstext_chars(t->reply.text)) < 0) {
-			k++;
-			goto out;
-		}
+		/* The original length, for the log line once stored; 0 not cut. */
+		chars[k] = cut ? smstext_chars(t->reply.text) : 0;
 		k++;
 	}
 	if (store_agent_replies_group(s->st, s->owner, r, k) < 0)
@@ -206,6 +202,13 @@ replies_group(struct sender *s, struct agent_tag *list, size_t n)
 		else if (!r[i].ai && store_log(s->st, r[i].o.conn, "info",
 		    "agent", "reply to %s dropped: an operator took the"
 		    " session over", r[i].o.recipient) < 0)
+			goto out;
+		/* As outbound_queue says it of a text it cut. */
+		else if (r[i].ai && chars[i] > 0 && store_log(s->st,
+		    r[i].o.conn, "warn", "outbound", "message %s to %s: text"
+		    " cut to %d characters from %zu (the SMS limit); stored as"
+		    " sent", r[i].uid, r[i].o.recipient, SMSTEXT_MAX_CHARS,
+		    chars[i]) < 0)
 			goto out;
 	}
 	rc = 1;
