@@ -9,10 +9,12 @@
 #include "metrics.h"
 #include "outbound.h"
 #include "secret.h"
+#include "smstext.h"
 #include "sender_int.h"
 #include "store.h"
 
 #define HISTORY_MAX	20	/* earlier turns handed to an agent */
+#define REPLY_GROUP_MAX	64	/* plain answers written in one statement at most */
 
 /* What the pool hands back for a finished agent call, and its answer. */
 struct agent_tag {
@@ -138,6 +140,85 @@ reply_write(struct sender *s, const struct agent_tag *t)
 	return 1;
 }
 
+/* Whether an answer only queues a reply (nothing collected, no step moved): store_agent_replies_group can write it. */
+static int
+reply_plain(const struct agent_tag *t)
+{
+	const struct agent_reply	*r = &t->reply;
+
+	return r->text != NULL && r->text[0] != '\0' &&
+	    r->session_data == NULL && r->collect_step == t->collect_step &&
+	    r->contact_name[0] == '\0' && r->contact_email[0] == '\0';
+}
+
+/*
+ * Writes the plain answers (reply_plain) of the list at t, up to n of
+ * them, as reply_write would, in one statement on a server: each
+ * round trip there is a wait, each write behind a savepoint a
+ * subtransaction. < 0 error.
+ */
+static int
+replies_group(struct sender *s, struct agent_tag *list, size_t n)
+{
+	struct store_reply	*r;
+	struct agent_tag	*t;
+	char			*texts[REPLY_GROUP_MAX];
+	size_t			 chars[REPLY_GROUP_MAX];
+	size_t			 i, k = 0;
+	int			 cut, rc = -1;
+
+	if (n == 0)
+		return 1;
+	if ((r = calloc(n, sizeof(*r))) == NULL)
+		return -1;
+	for (t = list; t != NULL && k < n; t = t->next) {
+		if (!reply_plain(t))
+			continue;
+		r[k].job = t->message;
+		r[k].o.conn = t->conn;
+		r[k].o.session = t->session;
+		r[k].o.contact = t->contact;
+		r[k].o.author = "agent";
+		r[k].o.sender = t->sender;
+		r[k].o.recipient = t->phone;
+		/* Stored as sent: outbound_queue's preparation. */
+		if ((texts[k] = smstext_prepare(t->reply.text,
+		    strlen(t->reply.text), &cut)) == NULL) {
+			log_error("replies: out of memory");
+			goto out;
+		}
+		r[k].o.text = texts[k];
+		/* The original length, for the log line once stored; 0 not cut. */
+		chars[k] = cut ? smstext_chars(t->reply.text) : 0;
+		k++;
+	}
+	if (store_agent_replies_group(s->st, s->owner, r, k) < 0)
+		goto out;
+	for (i = 0; i < k; i++) {
+		if (!r[i].kept)
+			log_info("answer to message %lld not kept: its claim"
+			    " lapsed and another sender holds it",
+			    (long long)r[i].job);
+		else if (!r[i].ai && store_log(s->st, r[i].o.conn, "info",
+		    "agent", "reply to %s dropped: an operator took the"
+		    " session over", r[i].o.recipient) < 0)
+			goto out;
+		/* As outbound_queue says it of a text it cut. */
+		else if (r[i].ai && chars[i] > 0 && store_log(s->st,
+		    r[i].o.conn, "warn", "outbound", "message %s to %s: text"
+		    " cut to %d characters from %zu (the SMS limit); stored as"
+		    " sent", r[i].uid, r[i].o.recipient, SMSTEXT_MAX_CHARS,
+		    chars[i]) < 0)
+			goto out;
+	}
+	rc = 1;
+out:
+	for (i = 0; i < k; i++)
+		free(texts[i]);
+	free(r);
+	return rc;
+}
+
 /*
  * Writes every answer the pool handed back, in one transaction. Its
  * durability may be relaxed (IBCHANNEL_SYNC=normal for it): nothing has
@@ -150,16 +231,24 @@ static int
 replies_flush(struct sender *s)
 {
 	struct agent_tag	*t, *next;
-	int			 rc = 1;
+	size_t			 plain = 0;
+	int			 rc = 1, grouped;
 
 	if (s->answered == NULL)
 		return s->failed ? -1 : 1;
 	if (s->failed || store_sync_relaxed(s->st, 1) < 0 ||
 	    store_begin(s->st) < 0)
 		rc = -1;
-	for (t = s->answered; t != NULL && rc > 0; t = t->next)
-		if (reply_write(s, t) < 0)
+	/* On a server the plain ones go in one statement (replies_group). */
+	grouped = store_calls_grouped(s->st);
+	for (t = s->answered; t != NULL && rc > 0; t = t->next) {
+		if (grouped && reply_plain(t) && plain < REPLY_GROUP_MAX)
+			plain++;
+		else if (reply_write(s, t) < 0)
 			rc = -1;
+	}
+	if (rc > 0 && replies_group(s, s->answered, plain) < 0)
+		rc = -1;
 	if (rc > 0) {
 		/* The agents' latencies ride along; a failure undoes only them. */
 		metrics_latency_flush(s->st);
@@ -191,6 +280,40 @@ agents_perform(struct sender *s, long timeout_ms)
 	return replies_flush(s);
 }
 
+/*
+ * Loads job's agent into *a and its decrypted API key into *apikey unless
+ * they hold it already (*loaded: the agent they hold, 0 none): the jobs of
+ * a claim mostly share one agent, and on a server each read is a round
+ * trip. > 0 ready, 0 the job has no agent to call (gone, or its key does
+ * not decrypt: logged), < 0 error.
+ */
+static int
+agent_load(struct sender *s, const struct store_agent_job *job,
+    struct store_agent *a, char **apikey, int64_t *loaded)
+{
+	int	 rc;
+
+	if (*loaded == job->agent)
+		return 1;
+	store_agent_clear(a);
+	secret_free(*apikey);
+	*apikey = NULL;
+	*loaded = 0;
+	memset(a, 0, sizeof(*a));
+	if ((rc = store_agent_get(s->st, job->agent, a)) <= 0)
+		return rc;
+	if (a->api_key_enc[0] != '\0' &&
+	    secret_decrypt(s->key, a->api_key_enc, apikey) <= 0) {
+		store_log(s->st, job->conn, "error", "agent", "agent"
+		    " %s: its API key cannot be decrypted", a->name);
+		store_agent_clear(a);
+		*apikey = NULL;
+		return 0;
+	}
+	*loaded = job->agent;
+	return 1;
+}
+
 /* Starts agent calls for queued inbound messages. Returns the number started, < 0 on error. */
 int
 agents_claim(struct sender *s)
@@ -200,10 +323,12 @@ agents_claim(struct sender *s)
 	struct agent_job	 j;
 	struct agent_tag	*t;
 	struct history		 h;
-	char			*apikey;
+	char			*apikey = NULL;
+	int64_t			 loaded = 0;
 	size_t			 room;
 	int			 n, i, started = 0, rc;
 
+	memset(&a, 0, sizeof(a));
 	room = s->cfg.agent_parallel - s->inflight;
 	if (room == 0)
 		return 0;
@@ -219,8 +344,6 @@ agents_claim(struct sender *s)
 	if (n <= 0)
 		return n;
 	for (i = 0; i < n; i++) {
-		memset(&a, 0, sizeof(a));
-		apikey = NULL;
 		if (!jobs[i].ai || jobs[i].opted_out ||
 		    !jobs[i].agent_running) {
 			/* Nothing to answer: an operator, STOP, or a stopped agent. */
@@ -229,19 +352,9 @@ agents_claim(struct sender *s)
 				goto err;
 			continue;
 		}
-		if ((rc = store_agent_get(s->st, jobs[i].agent, &a)) <= 0) {
+		if ((rc = agent_load(s, &jobs[i], &a, &apikey, &loaded)) <= 0) {
 			if (rc < 0 || store_agent_queue_done(s->st,
 			    jobs[i].message, s->owner) < 0)
-				goto err;
-			continue;
-		}
-		if (a.api_key_enc[0] != '\0' &&
-		    secret_decrypt(s->key, a.api_key_enc, &apikey) <= 0) {
-			store_log(s->st, jobs[i].conn, "error", "agent", "agent"
-			    " %s: its API key cannot be decrypted", a.name);
-			store_agent_clear(&a);
-			if (store_agent_queue_done(s->st, jobs[i].message,
-			    s->owner) < 0)
 				goto err;
 			continue;
 		}
@@ -250,8 +363,6 @@ agents_claim(struct sender *s)
 		    jobs[i].message, HISTORY_MAX, history_add, &h) < 0 ||
 		    (t = calloc(1, sizeof(*t))) == NULL) {
 			history_free(&h);
-			secret_free(apikey);
-			store_agent_clear(&a);
 			goto err;
 		}
 		t->message = jobs[i].message;
@@ -281,8 +392,6 @@ agents_claim(struct sender *s)
 		j.collect_step = jobs[i].collect_step;
 		rc = agent_pool_add(s->pool, &j, t);
 		history_free(&h);
-		secret_free(apikey);
-		store_agent_clear(&a);
 		if (rc <= 0) {
 			/* Full or failed: the lease lapses and it is claimed again. */
 			free(t);
@@ -293,9 +402,13 @@ agents_claim(struct sender *s)
 		s->inflight++;
 		started++;
 	}
+	secret_free(apikey);
+	store_agent_clear(&a);
 	store_agent_jobs_free(jobs, (size_t)n);
 	return started;
 err:
+	secret_free(apikey);
+	store_agent_clear(&a);
 	store_agent_jobs_free(jobs, (size_t)n);
 	return -1;
 }

@@ -114,6 +114,21 @@ record_result(struct sender *s, const struct store_claim *c,
 	return fail_message(s, c, r->group_name, r->status_name, reason);
 }
 
+/* What store_outbox_done_group records for an accepted message, as record_result would. */
+static void
+done_put(struct store_done *d, const struct store_claim *c,
+    const struct ib_result *r)
+{
+	d->message = c->message;
+	d->status = "accepted";
+	d->infobip_id = r->infobip_id[0] ? r->infobip_id : NULL;
+	d->bulk_id = r->bulk_id[0] ? r->bulk_id : NULL;
+	d->group_name = r->group_name;
+	d->status_name = r->status_name;
+	d->description = r->description;
+	d->sms_count = r->message_count > 0 ? r->message_count : -1;
+}
+
 /*
  * Marks the n claimed messages of one request as possibly sent, in one
  * transaction just before the request: until then a crash leaves them
@@ -166,10 +181,11 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 {
 	struct ib_send_opts	 opts;
 	struct ib_result	*res;
+	struct store_done	*done = NULL;	/* on a server: the accepted */
 	struct ib_error		 err;
 	char			 delivery[1200], tracking[1200];
 	double			 took;
-	size_t			 i;
+	size_t			 i, ndone = 0;
 	int			 rc, bad = 0;
 
 	if (n == 0)
@@ -187,9 +203,14 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 		opts.tracking_url = tracking;
 	}
 	opts.custom_domain = cfg->short_domain;
-	if ((res = calloc(n, sizeof(*res))) == NULL)
+	if ((res = calloc(n, sizeof(*res))) == NULL ||
+	    (store_calls_grouped(s->st) &&
+	    (done = calloc(n, sizeof(*done))) == NULL)) {
+		free(res);
 		return -1;
+	}
 	if ((rc = mark_sending(s, claims, msgs, &n)) <= 0 || n == 0) {
+		free(done);
 		free(res);
 		return rc < 0 ? -1 : 1;
 	}
@@ -203,6 +224,7 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	 * message unsure and Infobip's logs settle it, never a second send.
 	 */
 	if (store_sync_relaxed(s->st, 1) < 0 || store_begin(s->st) < 0) {
+		free(done);
 		free(res);
 		store_sync_relaxed(s->st, 0);
 		return -1;
@@ -210,7 +232,10 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	/* The results' status changes: their counts follow once (SQLite). */
 	bad = store_follow_begin(s->st) < 0;
 	for (i = 0; i < n && !bad; i++) {
-		if (rc > 0 && res[i].group_id == IB_GROUP_NONE) {
+		if (rc > 0 && res[i].accepted && done != NULL &&
+		    res[i].group_id != IB_GROUP_NONE)
+			done_put(&done[ndone++], claims[i], &res[i]);
+		else if (rc > 0 && res[i].group_id == IB_GROUP_NONE) {
 			/* The answer does not say what became of it. */
 			struct ib_error e = { .code = "BAD_RESPONSE" };
 
@@ -236,6 +261,10 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 			bad = retry_message(s, claims[i], &err, err.unsure ?
 			    STORE_RETRY_UNSURE : STORE_RETRY_SEND) < 0;
 	}
+	/* On a server the accepted ones go in one statement, not one each. */
+	if (!bad && ndone > 0)
+		bad = store_outbox_done_group(s->st, done, ndone) < 0;
+	free(done);
 	free(res);
 	if (bad || store_follow_end(s->st) < 0) {
 		store_rollback(s->st);

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "db_copy.h"
 #include "db_engine.h"
+#include "db_pg_sql.h"
 #include "log.h"
 #include "parse.h"
 #include "sqlembed.h"
@@ -138,6 +139,7 @@ struct pg_stmt {
 	unsigned int	  gen;		/* the session it was prepared in (0 never) */
 	int		  nparams;
 	int		  read;		/* a SELECT: changes nothing, needs no savepoint */
+	char		 *each_run;	/* PG_PLAN_EACH_RUN: its text ($N), run unnamed; else NULL */
 	int		  id_read;	/* its callers read db_last_id after it */
 	int		  pending;	/* bound, not yet run */
 	const char	**values;	/* nparams, each NULL or text */
@@ -683,6 +685,7 @@ static void
 stmt_free(struct pg_stmt *c)
 {
 	stmt_clear(c);
+	free(c->each_run);
 	free(c->values);
 	free(c->num);
 	free(c->owned);
@@ -870,7 +873,12 @@ stmt_get(struct pg_db *db, const struct db_table *t, int which)
 	c->read = only_reads(sql);
 	snprintf(c->id, sizeof(c->id), "ib_%d_%d", (int)t->slot, which);
 	r = pq.PQprepare(db->conn, c->id, text, 0, NULL);
-	free(text);
+	free(c->each_run);
+	c->each_run = NULL;
+	if (strncmp(sql, PG_PLAN_EACH_RUN, strlen(PG_PLAN_EACH_RUN)) == 0)
+		c->each_run = text;	/* kept: each run sends it */
+	else
+		free(text);
 	if (r == NULL || pq.PQresultStatus(r) != PGRES_COMMAND_OK) {
 		keep_error(db, r != NULL ? pq.PQresultErrorMessage(r) :
 		    pq.PQerrorMessage(db->conn));
@@ -1007,6 +1015,8 @@ pipe_run(struct pg_db *db, struct pg_stmt *c, struct pipe *p)
 	for (i = 0, ok = 1; i < p->n && ok; i++)
 		ok = p->sql[i] != NULL ? pq.PQsendQueryParams(db->conn,
 		    p->sql[i], 0, NULL, NULL, NULL, NULL, 0) :
+		    c->each_run != NULL ? pq.PQsendQueryParams(db->conn,
+		    c->each_run, c->nparams, NULL, c->values, NULL, NULL, 0) :
 		    pq.PQsendQueryPrepared(db->conn, c->id, c->nparams,
 		    c->values, NULL, NULL, 0);
 	if (!ok || !pq.PQpipelineSync(db->conn))
@@ -1107,8 +1117,10 @@ send_stmt(struct pg_stmt *c, int *marked)
 	if (!c->read)
 		db->id_known = 0;
 	if (!db->begin_due && (!db->in_tx || c->read)) {
-		c->res = pq.PQexecPrepared(db->conn, c->id, c->nparams,
-		    c->values, NULL, NULL, 0);
+		c->res = c->each_run != NULL ? pq.PQexecParams(db->conn,
+		    c->each_run, c->nparams, NULL, c->values, NULL, NULL, 0) :
+		    pq.PQexecPrepared(db->conn, c->id, c->nparams, c->values,
+		    NULL, NULL, 0);
 		return 1;
 	}
 	memset(&p, 0, sizeof(p));

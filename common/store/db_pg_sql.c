@@ -443,6 +443,124 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_OUTBOX, { "STMT_AQ_LEASE", "UPDATE agent_queue SET"
 	    " lease_owner = ?, lease_until = " PG_NOW_BY("?") ","
 	    " attempts = attempts + 1 WHERE message_id = ?" } },
+	/*
+	 * The claims in one statement each (owner ?1, lease modifier ?2, at
+	 * most ?3 rows): c locks the due rows, skipping those another sender
+	 * holds, and keeps what the rows were; the UPDATE leases them as
+	 * STMT_CLAIM_LEASE and STMT_AQ_LEASE do; the rows come back as
+	 * STMT_CLAIM_SELECT and STMT_AQ_SELECT give them, in their order.
+	 */
+	{ DB_SLOT_OUTBOX, { "STMT_CLAIM_ONE", PG_PLAN_EACH_RUN "WITH c AS (SELECT o.message_id,"
+	    " m.uid, m.connection_id, m.recipient, m.text,"
+	    " m.status = 'sending' AS unsure, COALESCE(p.opted_out, 0) AS optout,"
+	    " o.priority, o.not_found, " PG_AGE("COALESCE(o.unsure_since,"
+	    " o.lease_until, " PG_NOW ")") " AS age, o.next_attempt_at"
+	    " FROM outbox o JOIN messages m ON m.id = o.message_id"
+	    " JOIN connections k ON k.id = m.connection_id"
+	    " LEFT JOIN contacts p ON p.id = m.contact_id"
+	    " WHERE k.status = 'RUNNING' AND o.held_since IS NULL"
+	    " AND o.next_attempt_at <= " PG_NOW
+	    " AND (o.lease_until IS NULL OR o.lease_until < " PG_NOW ")"
+	    " ORDER BY o.next_attempt_at, o.message_id LIMIT ?3"
+	    " FOR UPDATE OF o SKIP LOCKED),"
+	    " u AS (UPDATE outbox o SET lease_owner = ?1,"
+	    " unsure_since = COALESCE(o.unsure_since,"
+	    " CASE WHEN c.unsure THEN o.lease_until END),"
+	    " lease_until = " PG_NOW_BY("?2") ", attempts = o.attempts + 1"
+	    " FROM c WHERE o.message_id = c.message_id"
+	    " RETURNING o.message_id, o.attempts)"
+	    " SELECT c.message_id, c.uid, c.connection_id, c.recipient, c.text,"
+	    " u.attempts, c.unsure::integer, c.optout, c.priority, c.not_found,"
+	    " c.age FROM c JOIN u ON u.message_id = c.message_id"
+	    " ORDER BY c.next_attempt_at, c.message_id" } },
+	/*
+	 * The agent queue's alone first: its rows' messages, sessions and
+	 * the rest joined by key once claimed, so that no plan starts from
+	 * the messages, whatever the statistics say of their number.
+	 */
+	{ DB_SLOT_OUTBOX, { "STMT_AQ_CLAIM_ONE", PG_PLAN_EACH_RUN "WITH c AS"
+	    " (SELECT q.message_id FROM agent_queue q"
+	    " WHERE q.lease_until IS NULL OR q.lease_until < " PG_NOW
+	    " ORDER BY q.message_id LIMIT ?3 FOR UPDATE OF q SKIP LOCKED),"
+	    " u AS (UPDATE agent_queue q SET lease_owner = ?1,"
+	    " lease_until = " PG_NOW_BY("?2") ", attempts = q.attempts + 1"
+	    " FROM c WHERE q.message_id = c.message_id"
+	    " RETURNING q.message_id, q.session_id, q.agent_id)"
+	    " SELECT u.message_id, u.session_id, u.agent_id, s.contact_id,"
+	    " m.connection_id, p.phone, m.text, s.data, s.collect_step,"
+	    " (s.responsible = 'ai')::integer, p.opted_out,"
+	    " (a.status = 'RUNNING')::integer, k.sender"
+	    " FROM u JOIN messages m ON m.id = u.message_id"
+	    " JOIN sessions s ON s.id = u.session_id"
+	    " JOIN contacts p ON p.id = s.contact_id"
+	    " JOIN agents a ON a.id = u.agent_id"
+	    " JOIN connections k ON k.id = m.connection_id"
+	    " ORDER BY u.message_id" } },
+	/*
+	 * The marks before a request (owner ?1, lease modifier ?2, the
+	 * claimed ids ?3): the leases still held renewed, their messages
+	 * 'sending', as STMT_MARK_LEASE and STMT_CLAIM_SENDING do one by one;
+	 * the ids whose claim held come back.
+	 */
+	{ DB_SLOT_OUTBOX, { "STMT_MARK_GROUP", PG_PLAN_EACH_RUN "WITH l AS (UPDATE outbox"
+	    " SET lease_until = " PG_NOW_BY("?2")
+	    " WHERE message_id = ANY (?3::bigint[]) AND lease_owner = ?1"
+	    " RETURNING message_id), s AS (UPDATE messages m"
+	    " SET status = 'sending', updated_at = " PG_NOW
+	    " FROM l WHERE m.id = l.message_id AND m.status = 'queued')"
+	    " SELECT message_id FROM l" } },
+	/*
+	 * The agents' replies of a turn (owner ?1; ?2..?9 arrays of the job,
+	 * session, contact, connection, sender, recipient, text and uid of
+	 * each), as store_agent_queue_done, store_session_is_ai and
+	 * store_message_insert_outbound do one by one: the queue rows still
+	 * the owner's removed, and for those whose session the AI still holds
+	 * the reply stored 'queued' and put in the outbox, in the arrays'
+	 * order; a row per reply comes back (job, kept, ai), in that order.
+	 */
+	{ DB_SLOT_OUTBOX, { "STMT_REPLY_GROUP", PG_PLAN_EACH_RUN "WITH r AS"
+	    " (SELECT * FROM unnest(?2::bigint[], ?3::bigint[], ?4::bigint[],"
+	    " ?5::text[], ?6::text[], ?7::text[], ?8::text[], ?9::text[])"
+	    " WITH ORDINALITY AS r(job, session, contact, conn, sender,"
+	    " recipient, text, uid, n)),"
+	    " d AS (DELETE FROM agent_queue q USING r"
+	    " WHERE q.message_id = r.job AND q.lease_owner = ?1"
+	    " RETURNING q.message_id),"
+	    " a AS (SELECT r.n, s.responsible = 'ai' AS ai FROM r"
+	    " JOIN d ON d.message_id = r.job JOIN sessions s ON s.id = r.session),"
+	    " m AS (INSERT INTO messages (uid, connection_id, session_id,"
+	    " contact_id, direction, author, sender, recipient, text, status,"
+	    " status_description) SELECT r.uid, r.conn, NULLIF(r.session, 0),"
+	    " NULLIF(r.contact, 0), 'out', 'agent', r.sender, r.recipient,"
+	    " r.text, 'queued', '' FROM r JOIN a ON a.n = r.n WHERE a.ai"
+	    " ORDER BY r.n RETURNING id),"
+	    " o AS (INSERT INTO outbox (message_id, priority)"
+	    " SELECT id, 0 FROM m)"
+	    " SELECT r.job, (d.message_id IS NOT NULL)::integer,"
+	    " COALESCE(a.ai, false)::integer FROM r"
+	    " LEFT JOIN d ON d.message_id = r.job LEFT JOIN a ON a.n = r.n"
+	    " ORDER BY r.n" } },
+	/*
+	 * The results of a request, as STMT_OUTBOX_DONE and STMT_OUTBOX_DEL
+	 * do one by one: ?N is an array of store_outbox_done's Nth values
+	 * (message, status, Infobip's id, bulk id, group, name, description,
+	 * parts or NULL).
+	 */
+	{ DB_SLOT_OUTBOX, { "STMT_DONE_GROUP", PG_PLAN_EACH_RUN "WITH r AS (SELECT * FROM"
+	    " unnest(?1::bigint[], ?2::text[], ?3::text[], ?4::text[],"
+	    " ?5::text[], ?6::text[], ?7::text[], ?8::bigint[])"
+	    " AS r(id, status, infobip_id, bulk_id, grp, name, description,"
+	    " parts)), u AS (UPDATE messages m SET status = r.status,"
+	    " infobip_id = COALESCE(r.infobip_id, m.infobip_id),"
+	    " bulk_id = COALESCE(r.bulk_id, m.bulk_id),"
+	    " status_group = r.grp, status_name = r.name,"
+	    " status_description = r.description,"
+	    " sms_count = COALESCE(r.parts, m.sms_count),"
+	    " sent_at = CASE WHEN r.status = 'accepted' THEN " PG_NOW
+	    " ELSE m.sent_at END, updated_at = " PG_NOW
+	    " FROM r WHERE m.id = r.id AND " PG_RANK("m.status") " < "
+	    PG_RANK("r.status") ")"
+	    " DELETE FROM outbox WHERE message_id IN (SELECT id FROM r)" } },
 
 	/* store_maint.c */
 	{ DB_SLOT_MAINT, { "STMT_HEARTBEAT_SET", "INSERT INTO heartbeats (name, at)"

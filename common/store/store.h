@@ -569,6 +569,20 @@ int	 store_follow_end(struct store *);
 int	 store_outbox_done(struct store *, int64_t message, const char *status,
 	    const char *infobip_id, const char *bulk_id, const char *group_name,
 	    const char *status_name, const char *description, int sms_count);
+/* One message's store_outbox_done values, for store_outbox_done_group. */
+struct store_done {
+	int64_t		 message;
+	const char	*status, *infobip_id, *bulk_id;	/* ids NULL: none */
+	const char	*group_name, *status_name, *description;
+	int		 sms_count;			/* < 0: none */
+};
+/*
+ * store_outbox_done for each of d[0..n), in one statement on a server
+ * (store_calls_grouped), one by one on SQLite. Inside the caller's
+ * transaction. > 0 done, < 0 error (logged).
+ */
+int	 store_outbox_done_group(struct store *, const struct store_done *d,
+	    size_t n);
 
 /* How a claimed message goes back to the outbox. */
 enum store_retry {
@@ -674,6 +688,25 @@ void	 store_agent_jobs_free(struct store_agent_job *, size_t n);
  */
 int	 store_agent_queue_done(struct store *, int64_t message,
 	    const char *owner);
+/* One agent reply of store_agent_replies_group: its job and the message it queues. */
+struct store_reply {
+	int64_t			 job;	/* the answered message (its queue row) */
+	struct store_outbound	 o;	/* the reply, its text prepared (outbound_queue) */
+	char			 uid[STORE_UID_MAX];	/* set: the reply's uid */
+	int			 kept;	/* set: 0 the claim lapsed, another sender answers */
+	int			 ai;	/* set: 0 an operator took the session over */
+};
+/*
+ * On a server (store_calls_grouped) only, inside the caller's transaction,
+ * in one statement: for each of r[0..n), what store_agent_queue_done,
+ * store_session_is_ai and store_message_insert_outbound do in turn, the
+ * reply queued only when the job was still owner's and the AI still
+ * holds the session, as the agent's (author and priority of r[i].o are
+ * not read: 'agent', 0); each r[i].uid, .kept and .ai set. > 0, < 0
+ * error (logged).
+ */
+int	 store_agent_replies_group(struct store *, const char *owner,
+	    struct store_reply *r, size_t n);
 /*
  * Calls fn(inbound, text) for up to limit messages of the session before
  * message id before, oldest first.

@@ -372,25 +372,6 @@ store_inbound_store(struct store *st, struct store_inbound *in,
 	return d->msg != 0;
 }
 
-/* A growing text: an array literal of PostgreSQL's. */
-struct arraytext {
-	char	*s;
-	size_t	 len, cap;
-	int	 oom;
-};
-
-/*
- * The columns of a group of calls, one array literal each, filled a call
- * at a time: each element goes to the next column. A column per parameter
- * (rather than one array of every field) lets the server read them with
- * one unnest, in one pass, however many calls there are.
- */
-#define ARRAYS_MAX	16
-struct arrays {
-	struct arraytext col[ARRAYS_MAX];
-	size_t		 ncol, next;
-};
-
 /* Appends len bytes of p to a; a failure is kept in a->oom. */
 static void
 arraytext_put(struct arraytext *a, const char *p, size_t len)
@@ -416,11 +397,8 @@ arraytext_put(struct arraytext *a, const char *p, size_t len)
 	a->s[a->len] = '\0';
 }
 
-/*
- * Appends one element to the next column: NULL, or the value quoted, with
- * its quotes and backslashes escaped, so any text is data, never syntax.
- */
-static void
+/* Appends one element to the next column (store_private.h). */
+void
 arraytext_elem(struct arrays *as, const char *v, size_t len)
 {
 	struct arraytext	*a = &as->col[as->next];
@@ -449,7 +427,7 @@ arraytext_elem(struct arrays *as, const char *v, size_t len)
 }
 
 /* Closes every column's literal. > 0, < 0 out of memory (logged). */
-static int
+int
 arrays_end(struct arrays *as, const char *what)
 {
 	size_t	 i;
@@ -466,7 +444,7 @@ arrays_end(struct arrays *as, const char *what)
 }
 
 /* Frees the columns. */
-static void
+void
 arrays_free(struct arrays *as)
 {
 	size_t	 i;
@@ -476,7 +454,7 @@ arrays_free(struct arrays *as)
 }
 
 /* Appends an integer element; absent (NULL) when below min. */
-static void
+void
 arraytext_int(struct arrays *a, int64_t v, int64_t min)
 {
 	char	 num[32];

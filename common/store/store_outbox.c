@@ -90,6 +90,11 @@ enum outbox_stmt {
 	STMT_FOLLOW_STATUS,
 	STMT_FOLLOW_COUNT,
 	STMT_FOLLOW_RECIPIENTS,
+	STMT_CLAIM_ONE,
+	STMT_AQ_CLAIM_ONE,
+	STMT_MARK_GROUP,
+	STMT_DONE_GROUP,
+	STMT_REPLY_GROUP,
 	OUTBOX__MAX
 };
 
@@ -222,6 +227,23 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	DB_SQL(STMT_OUTBOX_UNSETTLED_AFTER, UNSETTLED_AFTER(OUTBOX_ROW)),
 	DB_SQL(STMT_OUTBOX_UNSETTLED_BEFORE, UNSETTLED_BEFORE(OUTBOX_ROW)),
 	DB_SQL(STMT_OUTBOX_UNSETTLED_COUNT, UNSETTLED_COUNT),
+	/*
+	 * PostgreSQL's only (db_pg_sql.c), where each statement is a round
+	 * trip: a claim in one statement (owner, lease modifier, max; the
+	 * rows as STMT_CLAIM_SELECT's and STMT_AQ_SELECT's), the marks of a
+	 * request (owner, lease modifier, an array of ids; the ids still
+	 * held), the accepted results of a request (arrays of
+	 * store_outbox_done's values) and the agents' replies (owner, arrays
+	 * of store_agent_replies_group's values). Here the steps go one by
+	 * one.
+	 */
+	DB_SQL(STMT_CLAIM_ONE, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3)"),
+	DB_SQL(STMT_AQ_CLAIM_ONE, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3)"),
+	DB_SQL(STMT_MARK_GROUP, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3)"),
+	DB_SQL(STMT_DONE_GROUP, "SELECT 0 WHERE 0 AND coalesce(?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7, ?8)"),
+	DB_SQL(STMT_REPLY_GROUP, "SELECT 0, 0, 0 WHERE 0 AND coalesce(?1, ?2,"
+	    " ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
 };
 
 const struct db_table outbox_sql = { DB_SLOT_OUTBOX, OUTBOX__MAX, outbox_stmt };
@@ -252,11 +274,54 @@ struct claim_kind {
 	enum outbox_stmt	 select;	/* due rows, LIMIT ? */
 	enum outbox_stmt	 lease;		/* owner, lease modifier, message id */
 	enum outbox_stmt	 after;		/* run on each claimed id; OUTBOX__MAX: none */
+	enum outbox_stmt	 one;		/* on a server: select and lease in one */
 	size_t		 itemsz;
 	/* Reads one row into item; returns its message id, 0 when out of memory. */
 	int64_t		(*fill)(struct db_stmt *, void *item);
 	void		(*release)(void *items, size_t n);
 };
+
+/*
+ * claim() on a server: the due rows are locked (skipping those another
+ * sender holds), leased and read back in one statement, one round trip
+ * with its BEGIN and one for the COMMIT, however many rows it claims.
+ */
+static int
+claim_one(struct store *st, const struct claim_kind *k, const char *owner,
+    int lease_seconds, size_t max, void **out)
+{
+	char		*items;
+	struct db_stmt	*s;
+	char		 lease[32];
+	size_t		 n = 0;
+	int		 rc;
+
+	if ((items = calloc(max, k->itemsz)) == NULL)
+		return -1;
+	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	if (store_begin(st) < 0)
+		goto err;
+	for (rc = db_run(st->db, &outbox_sql, k->one, &s, "ssi", owner, lease,
+	    (int64_t)max); rc == DB_ROW && n < max; rc = db_step(s), n++)
+		if (k->fill(s, items + n * k->itemsz) == 0) {
+			n++;
+			rc = -1;
+			break;
+		}
+	db_reset(s);
+	if (rc < 0 || store_commit(st) < 0)
+		goto err;
+	if (n == 0) {
+		free(items);
+		items = NULL;
+	}
+	*out = items;
+	return (int)n;
+err:
+	store_rollback(st);
+	k->release(items, n);
+	return -1;
+}
 
 /*
  * Claims up to max due rows of a kind for owner until lease_seconds from
@@ -277,6 +342,8 @@ claim(struct store *st, const struct claim_kind *k, const char *owner,
 	*out = NULL;
 	if (max == 0)
 		return 0;
+	if (st->server)
+		return claim_one(st, k, owner, lease_seconds, max, out);
 	if ((rc = db_exists(st->db, &outbox_sql, k->select, "i", (int64_t)max)) <= 0)
 		return rc;
 	if ((items = calloc(max, k->itemsz)) == NULL ||
@@ -341,7 +408,7 @@ outbox_release(void *items, size_t n)
 
 /* A claimed message stays 'queued' until store_outbox_mark_sending. */
 static const struct claim_kind outbox_kind = {
-	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, OUTBOX__MAX,
+	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, OUTBOX__MAX, STMT_CLAIM_ONE,
 	sizeof(struct store_claim), outbox_fill, outbox_release,
 };
 
@@ -355,6 +422,40 @@ store_outbox_claim(struct store *st, const char *owner, int lease_seconds,
 	rc = claim(st, &outbox_kind, owner, lease_seconds, max, &items);
 	*out = items;
 	return rc;
+}
+
+/*
+ * store_outbox_mark_sending on a server: every mark in one statement
+ * (STMT_MARK_GROUP), which names the ids whose claim held. Inside the
+ * caller's transaction; > 0, < 0 error (logged).
+ */
+static int
+mark_group(struct store *st, const char *owner, const char *lease,
+    const int64_t *ids, size_t n, int *held)
+{
+	struct arrays	 a;
+	struct db_stmt	*s;
+	int64_t		 id;
+	size_t		 i;
+	int		 rc;
+
+	memset(&a, 0, sizeof(a));
+	a.ncol = 1;
+	for (i = 0; i < n; i++) {
+		arraytext_int(&a, ids[i], INT64_MIN);
+		held[i] = 0;
+	}
+	if ((rc = arrays_end(&a, "STMT_MARK_GROUP")) < 0)
+		goto out;
+	for (rc = db_run(st->db, &outbox_sql, STMT_MARK_GROUP, &s, "sss",
+	    owner, lease, a.col[0].s); rc == DB_ROW; rc = db_step(s))
+		for (id = db_int64(s, 0), i = 0; i < n; i++)
+			if (ids[i] == id)
+				held[i] = 1;
+	db_reset(s);
+out:
+	arrays_free(&a);
+	return rc < 0 ? -1 : 1;
 }
 
 /* The statuses whose counts store_follow_end adjusts (STORE_FOLLOW_STATUSES of them). */
@@ -480,6 +581,11 @@ store_outbox_mark_sending(struct store *st, const char *owner,
 	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
 	if (store_begin(st) < 0)
 		return -1;
+	if (st->server) {
+		if (mark_group(st, owner, lease, ids, n, held) < 0)
+			goto err;
+		return store_commit(st);
+	}
 	if (store_follow_begin(st) < 0)
 		goto err;
 	for (i = 0; i < n; i++) {
@@ -582,6 +688,52 @@ store_outbox_done(struct store *st, int64_t message, const char *status,
 	    status) < 0)
 		return -1;
 	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_DEL, "i", message);
+}
+
+/* Appends text v (NULL: NULL) to the next column of a. */
+static void
+text_elem(struct arrays *a, const char *v)
+{
+	arraytext_elem(a, v, v != NULL ? strlen(v) : 0);
+}
+
+int
+store_outbox_done_group(struct store *st, const struct store_done *d,
+    size_t n)
+{
+	struct arrays	 a;
+	size_t		 i;
+	int		 rc;
+
+	if (!st->server) {
+		for (i = 0; i < n; i++)
+			if (store_outbox_done(st, d[i].message, d[i].status,
+			    d[i].infobip_id, d[i].bulk_id, d[i].group_name,
+			    d[i].status_name, d[i].description,
+			    d[i].sms_count) < 0)
+				return -1;
+		return 1;
+	}
+	if (n == 0)
+		return 1;
+	memset(&a, 0, sizeof(a));
+	a.ncol = 8;
+	for (i = 0; i < n; i++) {
+		arraytext_int(&a, d[i].message, INT64_MIN);
+		text_elem(&a, d[i].status);
+		text_elem(&a, d[i].infobip_id);
+		text_elem(&a, d[i].bulk_id);
+		text_elem(&a, d[i].group_name != NULL ? d[i].group_name : "");
+		text_elem(&a, d[i].status_name != NULL ? d[i].status_name : "");
+		text_elem(&a, d[i].description != NULL ? d[i].description : "");
+		arraytext_int(&a, d[i].sms_count, 0);
+	}
+	if ((rc = arrays_end(&a, "STMT_DONE_GROUP")) > 0)
+		rc = db_exec(st->db, &outbox_sql, STMT_DONE_GROUP, "ssssssss",
+		    a.col[0].s, a.col[1].s, a.col[2].s, a.col[3].s, a.col[4].s,
+		    a.col[5].s, a.col[6].s, a.col[7].s) < 0 ? -1 : 1;
+	arrays_free(&a);
+	return rc;
 }
 
 /* How each kind of release leaves the outbox row and the message. */
@@ -784,7 +936,7 @@ agent_job_release(void *items, size_t n)
 }
 
 static const struct claim_kind agent_kind = {
-	STMT_AQ_SELECT, STMT_AQ_LEASE, OUTBOX__MAX,
+	STMT_AQ_SELECT, STMT_AQ_LEASE, OUTBOX__MAX, STMT_AQ_CLAIM_ONE,
 	sizeof(struct store_agent_job), agent_job_fill, agent_job_release,
 };
 
@@ -798,6 +950,64 @@ store_agent_queue_claim(struct store *st, const char *owner,
 	rc = claim(st, &agent_kind, owner, lease_seconds, max, &items);
 	*out = items;
 	return rc;
+}
+
+int
+store_agent_replies_group(struct store *st, const char *owner,
+    struct store_reply *r, size_t n)
+{
+	struct arrays	 a;
+	struct db_stmt	*s;
+	size_t		 i;
+	int		 rc;
+
+	if (!st->server) {
+		log_error("store_agent_replies_group: only on a server");
+		return -1;
+	}
+	if (n == 0)
+		return 1;
+	memset(&a, 0, sizeof(a));
+	a.ncol = 8;
+	for (i = 0; i < n; i++) {
+		if (store_new_uid(r[i].uid) < 0) {
+			arrays_free(&a);
+			return -1;
+		}
+		r[i].kept = r[i].ai = 0;
+		arraytext_int(&a, r[i].job, INT64_MIN);
+		arraytext_int(&a, r[i].o.session, INT64_MIN);
+		arraytext_int(&a, r[i].o.contact, INT64_MIN);
+		text_elem(&a, r[i].o.conn);
+		text_elem(&a, r[i].o.sender);
+		text_elem(&a, r[i].o.recipient);
+		text_elem(&a, r[i].o.text);
+		text_elem(&a, r[i].uid);
+	}
+	if ((rc = arrays_end(&a, "STMT_REPLY_GROUP")) < 0)
+		goto out;
+	/* A row per reply, in r's order: its job, kept, ai. */
+	for (i = 0, rc = db_run(st->db, &outbox_sql, STMT_REPLY_GROUP, &s,
+	    "sssssssss", owner, a.col[0].s, a.col[1].s, a.col[2].s, a.col[3].s,
+	    a.col[4].s, a.col[5].s, a.col[6].s, a.col[7].s); rc == DB_ROW &&
+	    i < n; rc = db_step(s), i++) {
+		if (db_int64(s, 0) != r[i].job) {
+			log_error("STMT_REPLY_GROUP: row %zu is not its reply's",
+			    i);
+			rc = -1;
+			break;
+		}
+		r[i].kept = db_int(s, 1);
+		r[i].ai = db_int(s, 2);
+	}
+	db_reset(s);
+	if (rc >= 0 && i != n) {
+		log_error("STMT_REPLY_GROUP: %zu rows for %zu replies", i, n);
+		rc = -1;
+	}
+out:
+	arrays_free(&a);
+	return rc < 0 ? -1 : 1;
 }
 
 int

@@ -56,6 +56,37 @@ void	 store_follow_reset(struct store *);
 /* Removes message's outbox row (store_outbox.c): > 0 done, 0 refused, < 0 error. */
 int	 store_outbox_remove(struct store *, int64_t message);
 
+/* A growing text: an array literal of PostgreSQL's. */
+struct arraytext {
+	char	*s;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+/*
+ * The columns of a group of calls, one array literal each, filled a call
+ * at a time: each element goes to the next column. A column per parameter
+ * (rather than one array of every field) lets the server read them with
+ * one unnest, in one pass, however many calls there are (store_msg.c).
+ */
+#define ARRAYS_MAX	16
+struct arrays {
+	struct arraytext col[ARRAYS_MAX];
+	size_t		 ncol, next;
+};
+/*
+ * Appends one element to the next column: NULL (v NULL), or the len bytes
+ * of v quoted, its quotes and backslashes escaped, so any text is data,
+ * never syntax.
+ */
+void	 arraytext_elem(struct arrays *, const char *v, size_t len);
+/* Appends an integer element; absent (NULL) when below min. */
+void	 arraytext_int(struct arrays *, int64_t v, int64_t min);
+/* Closes every column's literal. > 0, < 0 out of memory (logged, with what). */
+int	 arrays_end(struct arrays *, const char *what);
+/* Frees the columns. */
+void	 arrays_free(struct arrays *);
+
 /* The date and time now as the store writes it (SQL), to the millisecond. */
 #define NOW	"strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
