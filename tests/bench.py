@@ -972,7 +972,8 @@ def row_loop(rows, run, env, cid, standin, rid="loop"):
     end = smp[-1]["backlog"] if smp else 0
     half = (smp[-1]["t"] - smp[len(smp) // 2]["t"]) if smp else 0
     bounded = None if slope is None else slope * half < LOOP_RATE
-    met = bool(bounded) and r.p99 is not None and r.p99 <= 1000
+    held = r.value >= 0.95 * LOOP_RATE
+    met = held and bool(bounded) and r.p99 is not None and r.p99 <= 1000
     bad = reply_problems(m)
     got = store_counts(env, {
         "stored": "SELECT COUNT(*) FROM messages WHERE direction = 'in'"
@@ -985,11 +986,12 @@ def row_loop(rows, run, env, cid, standin, rid="loop"):
     r.verdict(not bad, "; ".join(bad) or "%s MO answered 2xx stored once, %s replies seen once"
               " each" % (num(len(m["acked"])), num(len(lat))))
     r.note = ("goal %s: backlog %s (max %s, at the end %s, %+.0f/s over the last half), p99 %s"
-              " (goal <= 1 s); %s MO/s held, replies %s/s; store part at the end: agent queue %s,"
+              " (goal <= 1 s); %s MO/s held%s, replies %s/s; store part at the end: agent queue %s,"
               " outbox %s; agent queue max %s, outbox max %s" % (
                   "met" if met else "NOT MET", {True: "bounded", False: "GROWING",
                                                None: "not judged (too short)"}[bounded], num(top),
                   num(end), slope or 0, ms(r.p99), num(r.value),
+                  "" if held else " (PACE NOT HELD: the MO answers or the pacer were slower)",
                   num(len(lat) / m["span"]) if m["span"] > 0 else "0",
                   num(smp[-1]["agent_queue"]) if smp else "?",
                   num(smp[-1]["outbox"]) if smp else "?",
