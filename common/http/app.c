@@ -15,10 +15,6 @@
 #ifndef APP_REPORTS_JOURNAL_KIB
 #define APP_REPORTS_JOURNAL_KIB	64
 #endif
-#ifndef APP_REPORTS_ARENAS
-#define APP_REPORTS_ARENAS	1
-#endif
-#define APP_ARENAS		2	/* glibc heap arenas of a webhook program */
 
 #include "app.h"
 #include "config.h"
@@ -196,33 +192,14 @@ thread_done(void *arg)
  * raise its mmap and trim thresholds and keep about 2 MiB more heap
  * resident. One report's journal is a few pages: 64 KiB holds it, and a
  * larger one goes on in a temporary file.
- *
- * And glibc's heap arenas. reports.fcgi's request threads parse bodies of
- * up to 100 reports while its writer allocates for SQLite; in two arenas
- * each kept its own free fragments resident (about 0.5 to 1 MiB more at
- * the end of the bench's 100-per-POST row). One arena shares them.
  */
 static const struct {
 	const char	*prog;
 	long		 cache_kib;
 	long		 journal_kib;
-	int		 arenas;
 } app_caches[] = {
-	{ "reports", APP_REPORTS_CACHE_KIB, APP_REPORTS_JOURNAL_KIB,
-	    APP_REPORTS_ARENAS },
+	{ "reports", APP_REPORTS_CACHE_KIB, APP_REPORTS_JOURNAL_KIB },
 };
-
-/* glibc's heap arenas for prog: app_caches, else APP_ARENAS. */
-static int
-app_arenas(const char *prog)
-{
-	size_t	 i;
-
-	for (i = 0; i < sizeof(app_caches) / sizeof(app_caches[0]); i++)
-		if (strcmp(app_caches[i].prog, prog) == 0)
-			return app_caches[i].arenas;
-	return APP_ARENAS;
-}
 
 /* Sets SQLite's page cache and statement journal for prog (app_caches); before the first open. */
 static void
@@ -289,11 +266,10 @@ app_run(const char *prog, app_handler fn)
 	if (!http_is_cgi()) {
 		/*
 		 * glibc gives each thread its own heap arena; our threads
-		 * allocate little and briefly, and two arenas (one for
-		 * reports.fcgi, app_caches) keep the program's resident
-		 * memory small.
+		 * allocate little and briefly, and two arenas keep the
+		 * program's resident memory small.
 		 */
-		mallopt(M_ARENA_MAX, app_arenas(prog));
+		mallopt(M_ARENA_MAX, 2);
 		/* The store may be missing now; its defaults apply until it is there. */
 		threads = (size_t)settings_get_long(st, SET_WEBHOOK_THREADS);
 		wo.max_items = (size_t)settings_get_long(st,
