@@ -15,6 +15,7 @@
 #ifndef APP_REPORTS_JOURNAL_KIB
 #define APP_REPORTS_JOURNAL_KIB	64
 #endif
+#define APP_TRIM_THRESHOLD	(1024 * 1024)	/* free heap top kept between trims */
 
 #include "app.h"
 #include "config.h"
@@ -270,6 +271,15 @@ app_run(const char *prog, app_handler fn)
 		 * program's resident memory small.
 		 */
 		mallopt(M_ARENA_MAX, 2);
+		/*
+		 * free() gives the heap's top back whenever more than the
+		 * trim threshold (128 KiB) is free there. reports.fcgi's
+		 * writer frees a 64 KiB statement journal per report, and
+		 * would give back and take again pages per report; the
+		 * writer's malloc_trim after a busy spell gives them back
+		 * once instead.
+		 */
+		mallopt(M_TRIM_THRESHOLD, APP_TRIM_THRESHOLD);
 		/* The store may be missing now; its defaults apply until it is there. */
 		threads = (size_t)settings_get_long(st, SET_WEBHOOK_THREADS);
 		wo.max_items = (size_t)settings_get_long(st,
