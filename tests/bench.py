@@ -12,6 +12,11 @@ when the machine is busy:
   delivery reports with 1 and 100 results per POST, the sender against a
   fast Infobip stand-in (tests/bench/standin.c), MO -> reply latency with
   the rules agent at a steady rate, and the memory of every program;
+- the whole loop (group loop): MO paced at BENCH_LOOP_RATE (default 2,000
+  MO/s) for BENCH_LOOP_SECONDS (default 120) with the rules agent and the
+  sender answering; the backlog (MO answered and not yet replied to) is
+  sampled every second, and the goal (backlog not growing over the last
+  half, MO -> reply p99 <= 1 s) is judged in the row's note;
 - Apache 2.4: the bare responder and inbound MO (sync=full) again under
   Apache with mod_proxy_fcgi and the programs under spawn-fcgi, as
   tests/e2e/test_deploy.py starts them; each inbound row's "x bare" is to
@@ -35,10 +40,11 @@ hold. The table is printed and saved as JSON (BENCH_JSON, default
 build/bench.json). Settings: BENCH_SECONDS (per row, default 5),
 BENCH_CONNECTIONS (wrk, default 32), BENCH_PROCS (FastCGI processes per
 program, default 1 as shipped), BENCH_E2E_RATE (MO/s, default 1000),
+BENCH_LOOP_RATE and BENCH_LOOP_SECONDS (the loop row's pace and length),
 BENCH_BARE_THREADS (accepting threads of the bare responder, default 1),
 BENCH_SEND_QUEUE (messages queued for the sender row, default 40,000 per
 second of BENCH_SECONDS), BENCH_ONLY (some of the groups bare, kannel,
-full, normal, sender, apache, retention, pg; default all), BENCH_KEEP=1 keeps
+full, normal, sender, loop, apache, retention, pg; default all), BENCH_KEEP=1 keeps
 the logs and stores.
 Every process the bench starts is stopped when it ends, also on Ctrl-C,
 SIGTERM or an error. `python3 tests/bench.py --readme [FILE]` prints the
@@ -89,6 +95,8 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 CONNS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 PROCS = int(os.environ.get("BENCH_PROCS", "1"))
 E2E_RATE = int(os.environ.get("BENCH_E2E_RATE", "1000"))
+LOOP_RATE = int(os.environ.get("BENCH_LOOP_RATE", "2000"))
+LOOP_SECONDS = int(os.environ.get("BENCH_LOOP_SECONDS", "120"))
 BARE_THREADS = int(os.environ.get("BENCH_BARE_THREADS", "1"))
 KEEP = os.environ.get("BENCH_KEEP") == "1"
 JSON_OUT = os.environ.get("BENCH_JSON", os.path.join(BUILD, "bench.json"))
@@ -109,6 +117,8 @@ GOALS = [
     ("reports_1", ">= 4,400 reports/s (2x the 2,200/s before)", lambda r, x: r.value >= 4400),
     ("sender", ">= 4x Kannel MT", lambda r, x: r.ratio(x, "kannel_mt") >= 4.0),
     ("e2e", "p99 <= 100 ms", lambda r, x: r.p99 is not None and r.p99 <= 100),
+    ("loop", "replies keep pace (backlog bounded, p99 <= 1 s)",
+     lambda r, x: bool(r.data.get("goal_met"))),
     ("pg_inbound", ">= 0.5x SQLite inbound MO, full", lambda r, x: r.ratio(x, "inbound_full") >= 0.5),
 ]
 RSS_GOAL_KIB = 8 * 1024
@@ -483,10 +493,12 @@ def wrk(url, script, args=(), seconds=None):
 
 
 async def _read_status(reader):
-    """Reads one HTTP/1.1 response; returns its status code."""
+    """Reads one HTTP/1.1 response; returns its status code and whether the
+    server closes the connection after it (lighttpd does after 1,000
+    requests on one connection)."""
     line = await reader.readline()
     code = int(line.split()[1])
-    length, chunked = 0, False
+    length, chunked, close = 0, False, False
     while True:
         h = await reader.readline()
         if h in (b"\r\n", b""):
@@ -496,6 +508,8 @@ async def _read_status(reader):
             length = int(v)
         elif k.strip().lower() == "transfer-encoding" and "chunked" in v.lower():
             chunked = True
+        elif k.strip().lower() == "connection" and "close" in v.lower():
+            close = True
     if chunked:
         while True:
             size = int((await reader.readline()).split(b";")[0], 16)
@@ -504,12 +518,13 @@ async def _read_status(reader):
                 break
     elif length:
         await reader.readexactly(length)
-    return code
+    return code, close
 
 
-async def _pace(port, path, bodies, rate, conns=64):
+async def _pace(port, path, bodies, rate, conns=64, progress=None):
     """POSTs bodies at rate per second over conns keep-alive connections (a
-    request waits for a free connection when all are busy).
+    request waits for a free connection when all are busy); progress, a dict
+    when given, counts the 2xx answers so far under "ok".
 
     Returns the monotonic ns at which each was sent, its status, the
     answer's latency (ms) and the seconds the whole took."""
@@ -524,9 +539,18 @@ async def _pace(port, path, bodies, rate, conns=64):
         head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 "Content-Length: %d\r\n\r\n" % (path, len(bodies[i]))).encode()
         sent[i] = time.monotonic_ns()
-        writer.write(head + bodies[i])
-        status[i] = await _read_status(reader)
+        try:
+            writer.write(head + bodies[i])
+            status[i], close = await _read_status(reader)
+        except (OSError, IndexError, ValueError, asyncio.IncompleteReadError):
+            # Counted as not answered (status 0); the pace goes on on a new connection.
+            status[i], close = 0, True
         answered[i] = (time.monotonic_ns() - sent[i]) / 1e6
+        if progress is not None and 200 <= status[i] < 300:
+            progress["ok"] = progress.get("ok", 0) + 1
+        if close:
+            writer.close()
+            conn = await asyncio.open_connection("127.0.0.1", port)
         pool.put_nowait(conn)
 
     start = time.monotonic()
@@ -968,44 +992,160 @@ def row_sender(rows, run, env, cid, standin, rid="sender"):
     return mem
 
 
-def row_e2e(rows, run, env, cid, standin, rid="e2e", patience=30):
-    """MO paced at E2E_RATE, each answered by the rules agent through the
-    sender; the check waits up to patience seconds after the last MO for
-    the replies (or until none came for 3 s)."""
-    r = rows[rid]
-    env.sql("DELETE FROM outbox")       # what the sender row left queued
+def mo_reply(run, env, cid, standin, rate, seconds, patience, tag, sample=None):
+    """MO paced at rate for seconds into env's webhook with the sender
+    running, each answered by the rules agent; waits up to patience seconds
+    after the last MO for the replies at the stand-in (or until none came for
+    3 s). sample, when given, is called about once a second while the MO go
+    in with the 2xx answers so far and its return values are kept.
+
+    Returns a dict: n, sent (monotonic ns), status, answered (ms), took
+    (s), pace (MO/s held), the stand-in's stats, lat (MO sent -> reply at
+    the stand-in, ms, one per reply seen), the samples and the seconds from
+    the first MO to the last reply."""
+    env.sql("DELETE FROM outbox")       # what a sender row left queued
     standin.reset()
-    p = run_sender(run, "sender-e2e", env, SECONDS + 120)
+    p = run_sender(run, "sender-" + tag, env, seconds + patience + 60)
     time.sleep(0.5)
-    n = E2E_RATE * SECONDS
+    n = rate * seconds
     frm = ["497%08d" % i for i in range(n)]
-    bodies = [('{"results":[{"messageId":"bench-e2e-%d","from":"%s","to":"447491163443",'
+    bodies = [('{"results":[{"messageId":"bench-%s-%d","from":"%s","to":"447491163443",'
                '"text":"Hello, what are your opening hours?","receivedAt":'
                '"2026-11-27T10:00:00.000+0000","smsCount":1}],"messageCount":1,'
-               '"pendingMessageCount":0}' % (i, frm[i])).encode() for i in range(n)]
-    sent, status, answered, took = asyncio.run(
-        _pace(env.port, "/channel/%s/webhook/sms" % cid, bodies, E2E_RATE))
+               '"pendingMessageCount":0}' % (tag, i, frm[i])).encode() for i in range(n)]
+    progress, samples = {"ok": 0}, []
+
+    async def sampler(pace):
+        t0 = time.monotonic()
+        while not pace.done():
+            await asyncio.sleep(1.0 - (time.monotonic() - t0) % 1.0)
+            if sample is not None and not pace.done():
+                at = time.monotonic() - t0
+                samples.append(dict(await asyncio.to_thread(sample, progress["ok"]), t=at))
+
+    async def both():
+        pace = asyncio.ensure_future(_pace(env.port, "/channel/%s/webhook/sms" % cid, bodies,
+                                           rate, progress=progress))
+        await asyncio.gather(pace, sampler(pace))
+        return pace.result()
+
+    sent, status, answered, took = asyncio.run(both())
     acked = [i for i in range(n) if 200 <= status[i] < 300]
     s = standin.wait("infobip", len(acked), timeout=patience)
     run.stop(p)
     seen = standin.arrivals()
     lat = [(seen[frm[i]] - sent[i]) / 1e6 for i in acked if frm[i] in seen]
-    r.value = (n - 1) / ((sent[-1] - sent[0]) / 1e9) if n > 1 else 0.0    # the pace held
-    r.p50, r.p99 = percentile(lat, 50), percentile(lat, 99)
-    bad = []
-    if len(acked) != n:
-        bad.append("%s MO not answered 2xx" % num(n - len(acked)))
-    if len(lat) != len(acked) or s["duplicates"] or s["unique"] != len(acked):
-        bad.append("%s replies for %s MO (%s twice)" % (num(s["unique"]), num(len(acked)),
+    last = max((seen[frm[i]] for i in acked if frm[i] in seen), default=sent[0])
+    return dict(n=n, sent=sent, status=status, answered=answered, took=took, acked=acked,
+                pace=(n - 1) / ((sent[-1] - sent[0]) / 1e9) if n > 1 else 0.0,
+                standin=s, lat=lat, samples=samples, span=(last - sent[0]) / 1e9)
+
+
+def reply_problems(m):
+    """What went wrong in mo_reply's m: MO not answered 2xx, replies missing or twice."""
+    bad, s = [], m["standin"]
+    if len(m["acked"]) != m["n"]:
+        bad.append("%s MO not answered 2xx" % num(m["n"] - len(m["acked"])))
+    if len(m["lat"]) != len(m["acked"]) or s["duplicates"] or s["unique"] != len(m["acked"]):
+        bad.append("%s replies for %s MO (%s twice)" % (num(s["unique"]), num(len(m["acked"])),
                                                          num(s["duplicates"])))
-    r.verdict(not bad, "; ".join(bad) or "%s MO, %s replies, one each" % (num(n), num(len(lat))))
+    return bad
+
+
+def row_e2e(rows, run, env, cid, standin, rid="e2e", patience=30):
+    """MO paced at E2E_RATE for BENCH_SECONDS, each answered by the rules
+    agent through the sender; the check waits up to patience seconds after
+    the last MO for the replies (or until none came for 3 s)."""
+    r = rows[rid]
+    m = mo_reply(run, env, cid, standin, E2E_RATE, SECONDS, patience, rid)
+    lat, answered = m["lat"], m["answered"]
+    r.value = m["pace"]
+    r.p50, r.p99 = percentile(lat, 50), percentile(lat, 99)
+    bad = reply_problems(m)
+    r.verdict(not bad, "; ".join(bad) or "%s MO, %s replies, one each" % (num(m["n"]),
+                                                                         num(len(lat))))
     r.note = "paced at %s MO/s%s; p50/p99 from MO sent to reply at the stand-in (max %.0f ms);" \
         " MO answered p99 %.1f ms" % (num(E2E_RATE), "" if r.value >= 0.95 * E2E_RATE else
                                      ", held back by slow MO answers", max(lat) if lat else 0,
                                      percentile(answered, 99) or 0)
-    r.data.update(mo=n, replies=len(lat), seconds=took, max_ms=max(lat) if lat else None,
+    r.data.update(mo=m["n"], replies=len(lat), seconds=m["took"],
+                  max_ms=max(lat) if lat else None,
                   mo_answer_p50_ms=percentile(answered, 50),
                   mo_answer_p99_ms=percentile(answered, 99))
+
+
+LOOP_COUNTS = {
+    "agent_queue": "SELECT COUNT(*) FROM agent_queue",
+    "outbox": "SELECT COUNT(*) FROM outbox",
+}
+
+
+def growth(samples, key):
+    """How much samples' key grew per second over their last half (a least
+    squares slope), or None with fewer than four samples there."""
+    half = samples[len(samples) // 2:]
+    if len(half) < 4:
+        return None
+    mt = statistics.fmean(x["t"] for x in half)
+    mv = statistics.fmean(x[key] for x in half)
+    var = sum((x["t"] - mt) ** 2 for x in half)
+    return sum((x["t"] - mt) * (x[key] - mv) for x in half) / var if var else 0.0
+
+
+def row_loop(rows, run, env, cid, standin, rid="loop"):
+    """The whole loop at its goal: MO paced at LOOP_RATE for LOOP_SECONDS,
+    the rules agent and the sender answering. Every second the backlog (MO
+    answered 2xx and not yet replied to at the stand-in) and the store's
+    part of it (agent queue, outbox) are sampled. The goal: the backlog
+    does not grow over the last half (it grows by less than one second of
+    MO over that half) and MO -> reply p99 <= 1 s."""
+    r = rows[rid]
+
+    def sample(ok):
+        c = store_counts(env, LOOP_COUNTS)
+        c["backlog"] = ok - standin.stats()["infobip"]["unique"]
+        return c
+
+    m = mo_reply(run, env, cid, standin, LOOP_RATE, LOOP_SECONDS, 120, rid, sample)
+    lat, smp = m["lat"], m["samples"]
+    r.value = m["pace"]
+    r.p50, r.p99 = percentile(lat, 50), percentile(lat, 99)
+    slope = growth(smp, "backlog")
+    top = max((x["backlog"] for x in smp), default=0)
+    end = smp[-1]["backlog"] if smp else 0
+    half = (smp[-1]["t"] - smp[len(smp) // 2]["t"]) if smp else 0
+    bounded = None if slope is None else slope * half < LOOP_RATE
+    held = r.value >= 0.95 * LOOP_RATE
+    met = held and bool(bounded) and r.p99 is not None and r.p99 <= 1000
+    bad = reply_problems(m)
+    got = store_counts(env, {
+        "stored": "SELECT COUNT(*) FROM messages WHERE direction = 'in'"
+                  " AND infobip_id LIKE 'bench-loop-%'",
+        "distinct": "SELECT COUNT(DISTINCT infobip_id) FROM messages WHERE direction = 'in'"
+                    " AND infobip_id LIKE 'bench-loop-%'"})
+    if got["stored"] != len(m["acked"]) or got["distinct"] != got["stored"]:
+        bad.append("stored %s MO (%s distinct) for %s answered 2xx (LOST OR EXTRA)" % (
+            num(got["stored"]), num(got["distinct"]), num(len(m["acked"]))))
+    r.verdict(not bad, "; ".join(bad) or "%s MO answered 2xx stored once, %s replies seen once"
+              " each" % (num(len(m["acked"])), num(len(lat))))
+    r.note = ("goal %s: backlog %s (max %s, at the end %s, %+.0f/s over the last half), p99 %s"
+              " (goal <= 1 s); %s MO/s held%s, replies %s/s; store part at the end: agent queue %s,"
+              " outbox %s; agent queue max %s, outbox max %s" % (
+                  "met" if met else "NOT MET", {True: "bounded", False: "GROWING",
+                                               None: "not judged (too short)"}[bounded], num(top),
+                  num(end), slope or 0, ms(r.p99), num(r.value),
+                  "" if held else " (PACE NOT HELD: the MO answers or the pacer were slower)",
+                  num(len(lat) / m["span"]) if m["span"] > 0 else "0",
+                  num(smp[-1]["agent_queue"]) if smp else "?",
+                  num(smp[-1]["outbox"]) if smp else "?",
+                  num(max((x["agent_queue"] for x in smp), default=0)),
+                  num(max((x["outbox"] for x in smp), default=0))))
+    r.data.update(mo=m["n"], replies=len(lat), seconds=m["took"], rate=LOOP_RATE,
+                  replies_per_s=len(lat) / m["span"] if m["span"] > 0 else 0,
+                  backlog_max=top, backlog_end=end, backlog_growth_per_s=slope,
+                  bounded=bounded, goal_met=met, samples=smp,
+                  max_ms=max(lat) if lat else None,
+                  mo_answer_p99_ms=percentile(m["answered"], 99))
 
 
 def setup_line(run, name, sync, standin, build, server="lighttpd", cluster=None):
@@ -1166,7 +1306,7 @@ def print_runs(rows):
 
 # The figure a comparison judges when it is not the row's rate: the MO ->
 # reply row holds its pace, what changes is how long a reply takes.
-JUDGED_BY_P99 = ("e2e",)
+JUDGED_BY_P99 = ("e2e", "loop")
 # The rows that run none of ibchannel's programs: in a comparison both
 # columns measure the same thing, so their difference is the run's noise.
 CONTROLS = ("bare", "kannel_mo", "kannel_mt", "bare_apache")
@@ -1248,6 +1388,7 @@ ROWS = [
     ("reports_100", "full", "delivery reports, 100 per POST, full", "reports/s"),
     ("sender", "sender", "sender -> C stand-in, full", "msg/s"),
     ("e2e", "sender", "MO -> rules agent -> reply at stand-in", "MO/s"),
+    ("loop", "loop", "whole loop at pace: MO -> agent -> reply", "MO/s"),
     ("pg_inbound", "pg", "PostgreSQL: inbound MO, new contact, full", "MO/s"),
     ("pg_duplicate", "pg", "PostgreSQL: inbound MO, duplicate, full", "MO/s"),
     ("pg_reports_100", "pg", "PostgreSQL: delivery reports, 100 per POST", "reports/s"),
@@ -1503,6 +1644,12 @@ def group_sender(run, rows, mem, standin, b):
     run.stop_env(env)
 
 
+def group_loop(run, rows, mem, standin, b):
+    env, cid = setup_line(run, "bench-loop", "full", standin, b)
+    yield "loop", lambda: row_loop(rows, run, env, cid, standin)
+    run.stop_env(env)
+
+
 # In the order they run; BENCH_ONLY=bare,kannel,... runs some of them.
 GROUPS = [
     ("bare", "the ceiling: bare FastCGI responder under lighttpd", group_bare),
@@ -1510,6 +1657,8 @@ GROUPS = [
     ("full", "ibchannel, IBCHANNEL_SYNC=full", group_full),
     ("normal", "ibchannel, IBCHANNEL_SYNC=normal", group_normal),
     ("sender", "ibchannel sender, and MO -> reply", group_sender),
+    ("loop", "the whole loop at its goal's pace (BENCH_LOOP_RATE, BENCH_LOOP_SECONDS)",
+     group_loop),
     ("pg", "ibchannel on PostgreSQL 15 (fsync, synchronous_commit on)", group_pg),
     ("apache", "the ceiling and inbound MO under Apache 2.4 (mod_proxy_fcgi)", group_apache),
     ("retention", "inbound MO while the sender's retention removes old rows", group_retention),
@@ -1696,7 +1845,8 @@ def main(opts):
     info = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "machine": machine(), "versions": versions(),
             "settings": {"seconds": SECONDS, "connections": CONNS, "procs_per_program": PROCS,
-                         "e2e_rate": E2E_RATE, "bare_threads": BARE_THREADS,
+                         "e2e_rate": E2E_RATE, "loop_rate": LOOP_RATE,
+                         "loop_seconds": LOOP_SECONDS, "bare_threads": BARE_THREADS,
                          "groups": only, "rows": opts.rows, "rounds": opts.repeat}}
     print("make bench: %d s per row, wrk %d connections; %s" % (
         SECONDS, CONNS, "; ".join("%s %s" % kv for kv in info["versions"].items())), flush=True)

@@ -401,8 +401,10 @@ sender_run(struct store *st, const struct sender_opts *o,
 		if ((retaining = stopping ? 0 : retain_turn(&s,
 		    now_seconds(), !o->once)) < 0)
 			goto failed;
-		started = stopping ? 0 : agents_claim(&s);
-		if (started < 0 || agents_perform(&s, 0) < 0)
+		/* Stopping, the calls in flight are only waited for. */
+		started = 0;
+		if (stopping ? agents_perform(&s, 0) < 0 :
+		    (started = agents_turn(&s)) < 0)
 			goto failed;
 		/* Campaigns release their due recipients into the outbox. */
 		released = 0;

@@ -15,6 +15,7 @@
 
 #define HISTORY_MAX	20	/* earlier turns handed to an agent */
 #define REPLY_GROUP_MAX	64	/* plain answers written in one statement at most */
+#define AGENT_ROUNDS	16	/* claims of answered-at-once jobs per turn at most */
 
 /* What the pool hands back for a finished agent call, and its answer. */
 struct agent_tag {
@@ -411,4 +412,38 @@ err:
 	store_agent_clear(&a);
 	store_agent_jobs_free(jobs, (size_t)n);
 	return -1;
+}
+
+/*
+ * The agents' part of one sender turn: claims queued inbound messages and
+ * drives the calls, then writes the answers in one transaction. While every
+ * claim is answered at once (rules agents: nothing stays in flight) and
+ * fills the pool, it claims again, up to AGENT_ROUNDS times: the answers of
+ * a busy line are written and sent in a few large transactions and batches
+ * rather than a pool's worth per turn. Returns the number of calls
+ * started, < 0 on error.
+ */
+int
+agents_turn(struct sender *s)
+{
+	size_t	 room;
+	int	 round, n, started = 0, rc = 1;
+
+	for (round = 0; round < AGENT_ROUNDS; round++) {
+		room = s->cfg.agent_parallel - s->inflight;
+		if ((n = agents_claim(s)) < 0) {
+			rc = -1;	/* what was answered is still written */
+			break;
+		}
+		started += n;
+		if (agent_pool_perform(s->pool, 0, agent_done, s) < 0) {
+			s->failed = 1;
+			break;
+		}
+		if (n == 0 || (size_t)n < room || s->inflight > 0)
+			break;
+	}
+	if (replies_flush(s) < 0 || rc < 0)
+		return -1;
+	return started;
 }

@@ -76,6 +76,9 @@ int	 agents_claim(struct sender *);
 /* Drives the agent calls for up to timeout_ms, then writes their answers (sender_agent.c). < 0 on error. */
 int	 agents_perform(struct sender *, long timeout_ms);
 
+/* Claims and answers queued inbound messages, several pools' worth while they are answered at once (sender_agent.c). Returns the number started, < 0 on error. */
+int	 agents_turn(struct sender *);
+
 /* Claims due outbox rows and sends them (sender_send.c). Returns the number claimed, < 0 on error. */
 int	 outbox_pass(struct sender *);
 

@@ -10,6 +10,8 @@
 #include "store.h"
 #include "writer.h"
 
+#define TRIM_IDLE_MS	200	/* a busy spell ends after this long without a job */
+
 /* One request's work, on the requester's stack until it is answered. */
 struct job {
 	writer_fn	 fn;
@@ -32,7 +34,7 @@ struct writer {
 	struct writer_opts opts;
 	struct timespec	 extra_at;	/* when extra last rode along (CLOCK_MONOTONIC) */
 	long		 open_failed;	/* when the store last failed to open (monotonic s + 1); 0 not */
-	int		 busy;		/* a group was committed since the last idle second */
+	int		 busy;		/* a group was committed since the heap was last trimmed */
 };
 
 /*
@@ -237,35 +239,44 @@ extra_alone(struct writer *w)
 	store_sync_relaxed(w->st, 0);
 }
 
-/* Waits for a job or stop; with extra work, runs it alone after each idle second. */
+/*
+ * Waits for a job or stop; with extra work, runs it alone after each idle
+ * second. A busy spell's end (TRIM_IDLE_MS without a job) gives the free
+ * heap back first.
+ */
 static void
 wait_work(struct writer *w)
 {
 	struct timespec	 at;
+	long		 ns;
 
 	while (w->head == NULL && !w->stop) {
-		if (w->opts.extra == NULL) {
+		if (w->opts.extra == NULL && !w->busy) {
 			pthread_cond_wait(&w->more, &w->mu);
 			continue;
 		}
 		clock_gettime(CLOCK_REALTIME, &at);
-		at.tv_sec += 1;
+		if (w->busy) {
+			ns = at.tv_nsec + TRIM_IDLE_MS * 1000000L;
+			at.tv_sec += ns / 1000000000L;
+			at.tv_nsec = ns % 1000000000L;
+		} else
+			at.tv_sec += 1;
 		if (pthread_cond_timedwait(&w->more, &w->mu, &at) != ETIMEDOUT ||
 		    w->head != NULL || w->stop)
 			continue;
 		pthread_mutex_unlock(&w->mu);
-		extra_alone(w);
 		if (w->busy) {
 			/*
-			 * A second without work after a busy spell: the
-			 * request threads' freed bodies and trees stay in
-			 * glibc's arenas, as resident memory, until given
-			 * back. Once per spell; it takes well under a
-			 * millisecond.
+			 * The request threads' freed bodies and trees, and
+			 * SQLite's freed pages, stay in glibc's arenas as
+			 * resident memory until given back. Once per spell;
+			 * it takes well under a millisecond.
 			 */
 			w->busy = 0;
 			malloc_trim(0);
-		}
+		} else
+			extra_alone(w);
 		pthread_mutex_lock(&w->mu);
 	}
 }

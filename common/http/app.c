@@ -12,6 +12,10 @@
 #ifndef APP_REPORTS_CACHE_KIB
 #define APP_REPORTS_CACHE_KIB	512
 #endif
+#ifndef APP_REPORTS_JOURNAL_KIB
+#define APP_REPORTS_JOURNAL_KIB	64
+#endif
+#define APP_TRIM_THRESHOLD	(1024 * 1024)	/* free heap top kept between trims */
 
 #include "app.h"
 #include "config.h"
@@ -181,23 +185,34 @@ thread_done(void *arg)
  * event, and the B-trees' upper pages it walks fit in far less. Programs
  * not named keep the default (admin pages scan, inbound writes many
  * indexes).
+ *
+ * And the statement journal's part in memory, in KiB (0: the 1 MiB of
+ * every program). SQLite allocates that part whole for each journal, and
+ * each report's update (its kept-count triggers) opens one: at 1 MiB the
+ * reports' writer allocated and freed 1 MiB per report, which made glibc
+ * raise its mmap and trim thresholds and keep about 2 MiB more heap
+ * resident. One report's journal is a few pages: 64 KiB holds it, and a
+ * larger one goes on in a temporary file.
  */
 static const struct {
 	const char	*prog;
 	long		 cache_kib;
+	long		 journal_kib;
 } app_caches[] = {
-	{ "reports", APP_REPORTS_CACHE_KIB },
+	{ "reports", APP_REPORTS_CACHE_KIB, APP_REPORTS_JOURNAL_KIB },
 };
 
-/* Sets SQLite's page cache for prog (app_caches); before the first open. */
+/* Sets SQLite's page cache and statement journal for prog (app_caches); before the first open. */
 static void
 app_cache_limit(const char *prog)
 {
 	size_t	 i;
 
 	for (i = 0; i < sizeof(app_caches) / sizeof(app_caches[0]); i++)
-		if (strcmp(app_caches[i].prog, prog) == 0)
+		if (strcmp(app_caches[i].prog, prog) == 0) {
 			db_sqlite_cache_limit(app_caches[i].cache_kib);
+			db_sqlite_journal_limit(app_caches[i].journal_kib);
+		}
 }
 
 int
@@ -256,6 +271,15 @@ app_run(const char *prog, app_handler fn)
 		 * program's resident memory small.
 		 */
 		mallopt(M_ARENA_MAX, 2);
+		/*
+		 * free() gives the heap's top back whenever more than the
+		 * trim threshold (128 KiB) is free there. reports.fcgi's
+		 * writer frees a 64 KiB statement journal per report, and
+		 * would give back and take again pages per report; the
+		 * writer's malloc_trim after a busy spell gives them back
+		 * once instead.
+		 */
+		mallopt(M_TRIM_THRESHOLD, APP_TRIM_THRESHOLD);
 		/* The store may be missing now; its defaults apply until it is there. */
 		threads = (size_t)settings_get_long(st, SET_WEBHOOK_THREADS);
 		wo.max_items = (size_t)settings_get_long(st,

@@ -103,6 +103,14 @@ const char *db_open_error(void);
  */
 void	 db_sqlite_cache_limit(long kib);
 /*
+ * Lowers the part of each SQLite statement journal kept in memory to kib
+ * KiB (the rest goes to a temporary file), from the 1 MiB every program
+ * has; SQLite allocates that part whole for each journal. A program whose
+ * statements each write a row or two calls it once, before the first
+ * open; values outside 1 KiB..1 MiB are ignored.
+ */
+void	 db_sqlite_journal_limit(long kib);
+/*
  * Whether the connection's server cannot be reached now (the connection
  * broke and could not be made again): 1 yes, 0 no (never for a file). The
  * next call tries again, so a caller may wait and retry.

@@ -257,11 +257,21 @@ static int	 sqlite_durability(struct db *, int);
  */
 #define STMT_JOURNAL_IN_MEMORY	(1024 * 1024)
 
+/* The statement journal's limit in memory, in bytes (db_sqlite_journal_limit). */
+static int	 sqlite_journal_bytes = STMT_JOURNAL_IN_MEMORY;
+
 static void
 sqlite_configure(void)
 {
 	/* Refused only once the library is in use: SQLite's default then. */
-	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_IN_MEMORY);
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, sqlite_journal_bytes);
+}
+
+void
+db_sqlite_journal_limit(long kib)
+{
+	if (kib > 0 && kib <= STMT_JOURNAL_IN_MEMORY / 1024)
+		sqlite_journal_bytes = (int)(kib * 1024);
 }
 
 /* The page cache of each connection opened, in KiB; 0: SQLite's default. */
