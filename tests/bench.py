@@ -326,8 +326,8 @@ def memory(pid):
 # --- where the CPU went ----------------------------------------------------
 
 # The programs a row's CPU is told apart by (their /proc comm); the rest is
-# "other". wrk's own time comes from the children's rusage, as it has ended
-# by the time the row's CPU is read.
+# "other". wrk's own time (or the sender's, in its row) comes from the
+# children's rusage, as it has ended by the time the row's CPU is read.
 CPU_PROGRAMS = ("lighttpd", "apache2", "inbound.fcgi", "reports.fcgi", "admin.fcgi",
                 "bare.fcgi", "postgres", "bearerbox", "smsbox", "standin", "ibchannel")
 TICK = os.sysconf("SC_CLK_TCK")
@@ -403,6 +403,9 @@ class CpuWatch:
     the share softirq took (loopback networking run outside any process's
     time). As a context manager around the row's load."""
 
+    def __init__(self, children="wrk"):
+        self.children = children    # what of the bench's children ends within
+
     def __enter__(self):
         self.t0 = time.monotonic()
         self.m0 = _machine_cpu()
@@ -420,7 +423,7 @@ class CpuWatch:
             b["user"] += (ut - ut0) / TICK
             b["sys"] += (stt - st0) / TICK
             b["switches"] += sw - sw0
-        by["wrk"] = {"user": c1.children_user - self.c0.children_user,
+        by[self.children] = {"user": c1.children_user - self.c0.children_user,
                      "sys": c1.children_system - self.c0.children_system, "switches": 0}
         total = (m1[0] - self.m0[0]) / TICK
         self.result = {"wall_s": round(wall, 2), "cores": os.cpu_count(),
@@ -966,7 +969,7 @@ def row_sender(rows, run, env, cid, standin, rid="sender"):
         env.sql("ANALYZE")
     standin.reset()
     t0 = time.monotonic_ns()
-    with CpuWatch() as cpu:
+    with CpuWatch("ibchannel sender") as cpu:
         p = run_sender(run, "sender", env, SECONDS)
         mem = watch_memory(p, time.monotonic() + SECONDS + 60)
         run.stop(p)

@@ -15,7 +15,7 @@
 #ifndef APP_REPORTS_JOURNAL_KIB
 #define APP_REPORTS_JOURNAL_KIB	64
 #endif
-#define APP_TRIM_THRESHOLD	(1024 * 1024)	/* free heap top kept between trims */
+#define APP_REPORTS_TRIM_KIB	1024	/* free heap top kept between trims */
 
 #include "app.h"
 #include "config.h"
@@ -198,8 +198,10 @@ static const struct {
 	const char	*prog;
 	long		 cache_kib;
 	long		 journal_kib;
+	long		 trim_kib;
 } app_caches[] = {
-	{ "reports", APP_REPORTS_CACHE_KIB, APP_REPORTS_JOURNAL_KIB },
+	{ "reports", APP_REPORTS_CACHE_KIB, APP_REPORTS_JOURNAL_KIB,
+	    APP_REPORTS_TRIM_KIB },
 };
 
 /* Sets SQLite's page cache and statement journal for prog (app_caches); before the first open. */
@@ -213,6 +215,29 @@ app_cache_limit(const char *prog)
 			db_sqlite_cache_limit(app_caches[i].cache_kib);
 			db_sqlite_journal_limit(app_caches[i].journal_kib);
 		}
+}
+
+/*
+ * glibc's heap trim threshold for prog (app_caches' trim_kib; 0 keeps
+ * glibc's own). free() gives the heap's top back whenever more than the
+ * threshold is free there: reports.fcgi's writer frees a 64 KiB statement
+ * journal per report and would give back and take again pages each time;
+ * the writer's malloc_trim after a busy spell gives them back once
+ * instead. A fixed threshold also fixes glibc's mmap threshold at 128 KiB
+ * (no longer raised as large blocks are freed), so every larger block is
+ * mapped and unmapped anew: inbound.fcgi's 1 MiB statement journals made
+ * that cost a fifth of its new-MO rate, so no other program sets it.
+ */
+static void
+app_trim_threshold(const char *prog)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(app_caches) / sizeof(app_caches[0]); i++)
+		if (strcmp(app_caches[i].prog, prog) == 0 &&
+		    app_caches[i].trim_kib > 0)
+			mallopt(M_TRIM_THRESHOLD,
+			    (int)(app_caches[i].trim_kib * 1024));
 }
 
 int
@@ -271,15 +296,7 @@ app_run(const char *prog, app_handler fn)
 		 * program's resident memory small.
 		 */
 		mallopt(M_ARENA_MAX, 2);
-		/*
-		 * free() gives the heap's top back whenever more than the
-		 * trim threshold (128 KiB) is free there. reports.fcgi's
-		 * writer frees a 64 KiB statement journal per report, and
-		 * would give back and take again pages per report; the
-		 * writer's malloc_trim after a busy spell gives them back
-		 * once instead.
-		 */
-		mallopt(M_TRIM_THRESHOLD, APP_TRIM_THRESHOLD);
+		app_trim_threshold(prog);
 		/* The store may be missing now; its defaults apply until it is there. */
 		threads = (size_t)settings_get_long(st, SET_WEBHOOK_THREADS);
 		wo.max_items = (size_t)settings_get_long(st,
