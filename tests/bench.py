@@ -341,18 +341,9 @@ def _proc_cpu():
     are "not this bench"; its own programs are named by CPU_PROGRAMS, the
     rest "other", and only named programs' switches are counted."""
     stats, parent = {}, {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-        except OSError:
-            continue
-        comm = st[st.index("(") + 1:st.rindex(")")]
-        f = st[st.rindex(")") + 2:].split()
-        stats[int(d)] = (comm, int(f[11]), int(f[12]))
-        parent[int(d)] = int(f[1])
+    for pid, (comm, f) in harness.proc_stats().items():
+        stats[pid] = (comm, int(f[11]), int(f[12]))
+        parent[pid] = int(f[1])
     me, ours = os.getpid(), {}
 
     def mine(pid):

@@ -217,6 +217,23 @@ class Cluster:
         self.stop()
 
 
+def suite_cluster():
+    """A throwaway cluster of a suite's own (the test_pg_* suites), its URI in
+    IBCHANNEL_TEST_PG for the harness (import harness after this), stopped
+    at exit after the suite's programs (exit handlers run last first, and
+    this one is registered before the Env's). With no PostgreSQL to start,
+    the suite says so, counts nothing and ends."""
+    try:
+        cluster = Cluster().start()
+    except (RuntimeError, OSError) as e:
+        print("skipped: no PostgreSQL to start: %s" % e)
+        print("0 passed, 0 failed", flush=True)
+        sys.exit(0)
+    atexit.register(cluster.stop)
+    os.environ["IBCHANNEL_TEST_PG"] = cluster.uri()
+    return cluster
+
+
 def main(argv):
     """The command line: exec -- COMMAND..., or restart DIR."""
     if len(argv) >= 2 and argv[0] == "restart":

@@ -355,33 +355,10 @@ const struct db_override pg_sql[] = {
 	    PG_NOW_BY("?2") " WHERE message_id = ?3 AND lease_owner = ?1" } },
 	/*
 	 * Never run here: PostgreSQL's triggers stay on (db_triggers), so
-	 * store_follow_end has nothing to do. The same work in PostgreSQL's
-	 * words, so that it prepares.
+	 * store_follow_end has nothing to do. A statement that prepares.
 	 */
-	{ DB_SLOT_OUTBOX, { "STMT_FOLLOW_RECIPIENTS", "UPDATE campaign_recipients"
-	    " SET status = CASE"
-	    " WHEN m.status IN ('queued', 'sending') THEN 'queued'"
-	    " WHEN m.status = 'accepted' THEN 'sent'"
-	    " WHEN m.status = 'delivered' THEN 'delivered'"
-	    " WHEN m.status = 'failed' AND m.status_description LIKE"
-	    " 'the contact opted out%' THEN 'skipped'"
-	    " ELSE 'failed' END,"
-	    " reason = CASE"
-	    " WHEN m.status IN ('queued', 'sending', 'accepted', 'delivered')"
-	    " THEN ''"
-	    " WHEN m.status = 'failed' AND m.status_description LIKE"
-	    " 'the contact opted out%' THEN 'opted out'"
-	    " ELSE m.status || COALESCE(': ' || NULLIF(m.status_name, ''), '')"
-	    " || COALESCE(' (' || NULLIF(m.error_description, '') || ')',"
-	    " ' (' || NULLIF(m.status_description, '') || ')', '') END,"
-	    " updated_at = " PG_NOW
-	    " FROM (SELECT id, status, status_name, status_description,"
-	    " error_description FROM messages WHERE id IN"
-	    " (SELECT value::bigint FROM jsonb_array_elements_text(?1::jsonb))"
-	    " AND direction = 'out' AND author = 'campaign') AS m"
-	    " WHERE campaign_recipients.message_id = m.id"
-	    " AND campaign_recipients.status IN"
-	    " ('queued', 'sent', 'delivered', 'failed')" } },
+	{ DB_SLOT_OUTBOX, { "STMT_FOLLOW_RECIPIENTS",
+	    "SELECT 0 WHERE false AND ?1::text IS NULL" } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNCLAIM", "UPDATE outbox SET"
 	    " lease_owner = NULL, lease_until = NULL,"
 	    " attempts = GREATEST(attempts - 1, 0) WHERE lease_owner = ?"

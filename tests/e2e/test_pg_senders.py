@@ -12,7 +12,6 @@ once; without PostgreSQL's programs it says so and passes nothing.
 PG_SENDERS_QUEUED=N queues N messages instead of 20,000 (a quicker run).
 """
 
-import atexit
 import collections
 import json
 import os
@@ -32,16 +31,7 @@ RATE = 600              # the campaign's messages per minute: 10 a second
 RECIPIENTS = 150        # about 15 s of the campaign at that rate
 WINDOW = 3.0            # seconds per window of the rate's check
 
-try:
-    cluster = pg.Cluster().start()
-except (RuntimeError, OSError) as e:
-    print("skipped: no PostgreSQL to start: %s" % e)
-    print("0 passed, 0 failed", flush=True)
-    sys.exit(0)
-# Registered before the Env's: exit handlers run last first, so the cluster
-# stops after the programs that use it.
-atexit.register(cluster.stop)
-os.environ["IBCHANNEL_TEST_PG"] = cluster.uri()
+cluster = pg.suite_cluster()
 import harness  # noqa: E402  (reads IBCHANNEL_TEST_PG at import)
 from harness import Env  # noqa: E402
 

@@ -22,7 +22,6 @@ once; without PostgreSQL's programs it says so and passes nothing.
 PG_TWO_QUEUED=N queues N messages instead of 20,000 (a quicker run).
 """
 
-import atexit
 import collections
 import csv
 import http.client
@@ -49,16 +48,7 @@ RECIPIENTS = 150        # about 30 s of the campaign at that rate
 WINDOW = 3.0            # seconds per window of the rate's check
 CLIENTS = 8             # webhook clients pushing at once in part 2
 
-try:
-    cluster = pg.Cluster().start()
-except (RuntimeError, OSError) as e:
-    print("skipped: no PostgreSQL to start: %s" % e)
-    print("0 passed, 0 failed", flush=True)
-    sys.exit(0)
-# Registered before the Env's: exit handlers run last first, so the cluster
-# stops after the programs that use it.
-atexit.register(cluster.stop)
-os.environ["IBCHANNEL_TEST_PG"] = cluster.uri()
+cluster = pg.suite_cluster()
 import harness  # noqa: E402  (reads IBCHANNEL_TEST_PG at import)
 from harness import Env  # noqa: E402
 

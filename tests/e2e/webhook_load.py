@@ -4,28 +4,17 @@ webhook until it is answered 200 (as Infobip does), and the FastCGI
 programs a lighttpd started (the same set afterwards: none restarted)."""
 
 import http.client
-import os
 import threading
 import time
+
+from harness import proc_stats
 
 
 def fcgi_pids(env):
     """The FastCGI programs env's lighttpd started, as (name, pid) pairs."""
     parent = str(env.procs[-1].pid)
-    out = set()
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-        except OSError:
-            continue
-        comm = st[st.index("(") + 1:st.rindex(")")]
-        ppid = st[st.rindex(")") + 2:].split()[1]
-        if ppid == parent and comm.endswith(".fcgi"):
-            out.add((comm, int(d)))
-    return out
+    return {(comm, pid) for pid, (comm, f) in proc_stats().items()
+            if f[1] == parent and comm.endswith(".fcgi")}
 
 
 def mo(mid):
