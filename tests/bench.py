@@ -1252,9 +1252,8 @@ def print_table(rows, mem, goals, head):
     print()
     print("goals:")
     for g in goals:
-        if not g.get("skipped"):
-            print("  %-9s %-24s %s" % ({True: "met", False: "NOT MET", None: "no figure"}[
-                g["met"]], g["row"], g["goal"]))
+        print("  %-12s %-24s %s" % ("not measured" if g.get("skipped") else {
+            True: "met", False: "NOT MET", None: "no figure"}[g["met"]], g["row"], g["goal"]))
 
 
 def pg_lines(figures):
@@ -1361,13 +1360,19 @@ def print_compare(builds, rows, mem, head, rounds):
             r = rows[b.key][rid]
             print("    %-5s %s%s" % (b.key, "" if r.ok else "FAILED: ", r.check))
     print()
-    print("%-34s %9s %9s %10s" % ("memory, peak RSS (MiB)", "base", "this", "this/base"))
-    peaks = {b.key: {m["program"]: m.get("peak", 0) for m in mem[b.key]} for b in builds}
+    print("%-34s %9s %9s %10s %12s %12s" % ("memory, peak RSS (MiB)", "base", "this",
+                                             "this/base", "private base", "private this"))
+    peaks = {b.key: {m["program"]: m for m in mem[b.key]} for b in builds}
     for prog in peaks[this]:
-        pa, pb = peaks[base].get(prog), peaks[this][prog]
-        print("%-34s %9s %9.1f %10s" % (prog, "%.1f" % (pa / 1024) if pa else "-", pb / 1024,
-                                         "%.2f" % (pb / pa) if pa and pb else ""))
-    print("(the last round's; peak RSS is VmHWM)")
+        ma, mb = peaks[base].get(prog, {}), peaks[this][prog]
+        pa, pb = ma.get("peak", 0), mb.get("peak", 0)
+        print("%-34s %9s %9.1f %10s %12s %12.1f" % (
+            prog, "%.1f" % (pa / 1024) if pa else "-", pb / 1024,
+            "%.2f" % (pb / pa) if pa and pb else "",
+            "%.1f" % (ma["private"] / 1024) if ma.get("private") else "-",
+            mb.get("private", 0) / 1024))
+    print("(the last round's; peak RSS is VmHWM, private the part of the RSS at the end"
+          " that is the process's own)")
 
 
 # Every row: id, the group that measures it, its name in the table, its unit.
@@ -1758,9 +1763,15 @@ def finish(rows, mem):
               for m in mem if ".fcgi" in m["program"] and "ceiling" not in m["program"]
               and "Apache" not in m["program"] and "PostgreSQL" not in m["program"]
               and m.get("peak")]
-    goals += [{"row": m["program"], "goal": "private <= 6 MiB after 100 reports per POST",
-               "met": m["private"] <= PRIVATE_GOAL_KIB}
-              for m in mem if m["program"] == "reports.fcgi (full)" and m.get("peak")]
+    # reports.fcgi's memory at the end of its group says what the goal asks
+    # only when the 100-per-POST row ran in it (else it was measured after
+    # other rows, or none).
+    after = rows["reports_100"]
+    measured = [m for m in mem if m["program"] == "reports.fcgi (full)" and m.get("peak")]
+    goals.append({"row": "reports.fcgi (full)", "goal": "private <= 6 MiB after 100 reports"
+                  " per POST", "skipped": after.skipped or not measured,
+                  "met": measured[0]["private"] <= PRIVATE_GOAL_KIB
+                  if measured and not after.skipped and after.ok else None})
     return goals
 
 
