@@ -456,7 +456,28 @@ struct serve {
 	void			(*done)(void *);
 	void			*arg;
 	volatile sig_atomic_t	*quit;
+	int			 local;	/* the web server reaches us by a Unix socket */
 };
+
+/*
+ * Whether the request's connection may simply be closed once answered:
+ * the web server comes over a Unix socket and every byte it sent is read
+ * (the body's end seen, which reads at most one byte past the body).
+ * libfcgi otherwise shuts its side down and waits in poll() until the
+ * web server closes first, so that no unread input turns the close into a
+ * reset that loses the answer (as TCP does). A Unix socket delivers what
+ * was written before the close in any case, and with nothing left unread
+ * the wait only cost each request a sleep, a wake-up and four system
+ * calls (shutdown, poll, read, poll again), holding its thread meanwhile.
+ */
+static int
+closes_at_once(struct http *h, const struct serve *sv)
+{
+	if (!sv->local)
+		return 0;
+	return FCGX_HasSeenEOF(h->req.in) == EOF ||
+	    FCGX_GetChar(h->req.in) == EOF;
+}
 
 /* One serving thread: accepts and answers requests until told to stop. */
 static void *
@@ -482,6 +503,8 @@ serve_thread(void *p)
 			break;
 		path_init(h);
 		sv->fn(h, sv->arg);
+		if (closes_at_once(h, sv))
+			FCGX_Detach(&h->req);
 		FCGX_Finish_r(&h->req);
 		free(h->body);
 		h->body = NULL;
@@ -497,6 +520,19 @@ out:
 	if (sv->done != NULL)
 		sv->done(sv->arg);
 	return NULL;
+}
+
+/* Whether the listening socket (descriptor 0, as the web server gave it) is a Unix socket. */
+static int
+listens_local(void)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (getsockname(FCGI_LISTENSOCK_FILENO, (struct sockaddr *)&ss,
+	    &len) != 0)
+		return 0;
+	return ss.ss_family == AF_UNIX;
 }
 
 int
@@ -529,6 +565,7 @@ http_serve(void (*fn)(struct http *, void *), void (*done)(void *),
 	if (threads < 1)
 		threads = 1;
 	memset(&sv, 0, sizeof(sv));
+	sv.local = listens_local();
 	sv.fn = fn;
 	sv.done = done;
 	sv.arg = arg;
