@@ -1,10 +1,15 @@
 /* Group commit: one thread owns the store's write transactions and commits the work of many requests at once. */
+#include <sys/syscall.h>
+
+#include <linux/futex.h>
+
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store.h"
@@ -18,10 +23,39 @@ struct job {
 	void		*arg;
 	size_t		 items;
 	int		 rc;		/* > 0 committed, < 0 not */
-	int		 done;
-	pthread_cond_t	 cond;
+	unsigned int	 done;		/* set (job_done) once rc is final; a futex word */
 	struct job	*next;
 };
+
+/*
+ * The requester's wait for its job, and the writer's word that it is done.
+ * A futex of the job's own rather than a condition variable under the
+ * queue's mutex: a woken requester then needs no lock, where it had to
+ * take the queue's mutex again, which the writer held while it woke the
+ * rest of its group (one system call each) and the next requests held to
+ * queue their jobs; each such meeting cost a sleep and a wake-up more.
+ */
+static void
+job_wait(struct job *j)
+{
+	while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &j->done, FUTEX_WAIT_PRIVATE, 0, NULL,
+		    NULL, 0);
+}
+
+/*
+ * Marks j done and wakes its requester, which may return (and its stack,
+ * where j lives, be reused) as soon as done is set: j is not read after,
+ * and a wake-up at a reused address only makes a waiter there look again.
+ */
+static void
+job_done(struct job *j)
+{
+	unsigned int	*word = &j->done;
+
+	__atomic_store_n(word, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
 
 struct writer {
 	pthread_mutex_t	 mu;
@@ -322,13 +356,13 @@ writer_main(void *arg)
 
 		commit_group(w, group);
 		w->busy = 1;
-
-		pthread_mutex_lock(&w->mu);
+		/* The group is off the queue: its jobs are answered without the lock. */
 		for (j = group; j != NULL; j = group) {
 			group = j->next;
-			j->done = 1;
-			pthread_cond_signal(&j->cond);
+			job_done(j);
 		}
+
+		pthread_mutex_lock(&w->mu);
 	}
 	pthread_mutex_unlock(&w->mu);
 	/* Every request is answered and counted by now. */
@@ -388,7 +422,6 @@ writer_run(struct writer *w, struct store *st, writer_fn fn, void *arg,
 	j.fn = fn;
 	j.arg = arg;
 	j.items = items > 0 ? items : 1;
-	pthread_cond_init(&j.cond, NULL);
 	pthread_mutex_lock(&w->mu);
 	if (w->tail != NULL)
 		w->tail->next = &j;
@@ -396,11 +429,10 @@ writer_run(struct writer *w, struct store *st, writer_fn fn, void *arg,
 		w->head = &j;
 	w->tail = &j;
 	w->queued_items += j.items;
-	pthread_cond_signal(&w->more);
-	while (!j.done)
-		pthread_cond_wait(&j.cond, &w->mu);
 	pthread_mutex_unlock(&w->mu);
-	pthread_cond_destroy(&j.cond);
+	/* After the unlock: a woken writer does not wait for our mutex first. */
+	pthread_cond_signal(&w->more);
+	job_wait(&j);
 	return j.rc;
 }
 
