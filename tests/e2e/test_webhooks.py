@@ -14,6 +14,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (BUILD, Env, PG_URI, SAMPLES, SIM_KEY, free_port, have_samples,  # noqa: E402
                      pg_rows, sample)
+import harness  # noqa: E402
 import kept_counts  # noqa: E402
 
 env = Env("webhooks")
@@ -575,6 +576,33 @@ env.check(env.sql1("SELECT COUNT(*) FROM messages WHERE infobip_id LIKE 'crash-%
                        " WHERE infobip_id LIKE 'crash-%'") == 480,
           "after Infobip's retries every message is stored, once",
           "%s stored" % env.sql1("SELECT COUNT(*) FROM messages WHERE infobip_id LIKE 'crash-%'"))
+
+# reports.fcgi runs without glibc's per-thread cache (app_malloc_tunables: it
+# starts itself again once with the setting), under its own name; inbound.fcgi
+# keeps glibc's default.
+def fcgi_environ():
+    """{program name: [its environment, one dict per process]} of the web server's children."""
+    server = [p.pid for p in env.procs if os.path.basename(p.args[0]) == "lighttpd"]
+    out = {}
+    for pid, (name, fields) in harness.proc_stats().items():
+        if server and int(fields[1]) == server[0]:
+            try:
+                with open("/proc/%d/environ" % pid, "rb") as f:
+                    pairs = [x.split(b"=", 1) for x in f.read().split(b"\0") if b"=" in x]
+            except OSError:
+                continue
+            out.setdefault(name, []).append({k.decode(): v.decode("utf-8", "replace")
+                                             for k, v in pairs})
+    return out
+
+
+progs = fcgi_environ()
+env.check(bool(progs.get("reports.fcgi")) and all(
+    "glibc.malloc.tcache_count=0" in e.get("GLIBC_TUNABLES", "") for e in progs["reports.fcgi"]),
+    "reports.fcgi runs without glibc's thread cache, under its own name", repr(sorted(progs)))
+env.check(bool(progs.get("inbound.fcgi")) and not any(
+    "tcache" in e.get("GLIBC_TUNABLES", "") for e in progs["inbound.fcgi"]),
+    "inbound.fcgi keeps glibc's thread cache")
 
 # The key never reached a log.
 logs = "\n".join(t for (t,) in env.sql("SELECT text FROM logs"))
