@@ -36,7 +36,8 @@ when the machine is busy:
 
 Every row checks its own work (each 2xx stored exactly once, every message
 seen exactly once by the stand-in) and is marked FAILED when it does not
-hold. The table is printed and saved as JSON (BENCH_JSON, default
+hold. The goals listed at the end say "not measured" when a row they need
+did not run (reports.fcgi's private memory needs the reports_100 row). The table is printed and saved as JSON (BENCH_JSON, default
 build/bench.json). Settings: BENCH_SECONDS (per row, default 5),
 BENCH_CONNECTIONS (wrk, default 32), BENCH_PROCS (FastCGI processes per
 program, default 1 as shipped), BENCH_E2E_RATE (MO/s, default 1000),
