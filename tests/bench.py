@@ -43,6 +43,8 @@ BENCH_CONNECTIONS (wrk, default 32), BENCH_PROCS (FastCGI processes per
 program, default 1 as shipped), BENCH_E2E_RATE (MO/s, default 1000),
 BENCH_LOOP_RATE and BENCH_LOOP_SECONDS (the loop row's pace and length),
 BENCH_BARE_THREADS (accepting threads of the bare responder, default 1),
+BENCH_BARE_LINGER=1 (the bare responder closes as plain libfcgi does,
+waiting for the web server to close first, not as the programs do),
 BENCH_SEND_QUEUE (messages queued for the sender row, default 40,000 per
 second of BENCH_SECONDS), BENCH_ONLY (some of the groups bare, kannel,
 full, normal, sender, loop, apache, retention, pg; default all), BENCH_KEEP=1 keeps

@@ -9,7 +9,12 @@
  * It answers with the same headers as the real programs (common/http/http.c), so
  * the only difference left between its row and theirs is the work they do.
  * BENCH_BARE_THREADS (default 1) threads accept requests, for comparing
- * with programs that accept in several threads.
+ * with programs that accept in several threads. Like the real programs
+ * (closes_at_once in common/http/http.c; the bench reaches it by a Unix
+ * socket), it closes the
+ * connection as soon as the request's input is all read, rather than
+ * libfcgi's shutdown and wait for the web server to close first;
+ * BENCH_BARE_LINGER=1 keeps libfcgi's way.
  */
 static const char answer[] =
     "Status: 200 OK\r\n"
@@ -24,6 +29,8 @@ static const char answer[] =
     "\r\n"
     "{\"items\":1,\"stored\":1,\"duplicates\":0,\"rejected\":0}\n";
 
+static int	 linger;
+
 static void *
 serve(void *arg)
 {
@@ -37,6 +44,8 @@ serve(void *arg)
 		while (FCGX_GetStr(body, sizeof(body), req.in) > 0)
 			continue;
 		FCGX_PutStr(answer, sizeof(answer) - 1, req.out);
+		if (!linger)
+			FCGX_Detach(&req);
 		FCGX_Finish_r(&req);
 	}
 	return NULL;
@@ -55,6 +64,7 @@ main(void)
 		fprintf(stderr, "bare.fcgi: BENCH_BARE_THREADS must be 1-64\n");
 		return 2;
 	}
+	linger = (s = getenv("BENCH_BARE_LINGER")) != NULL && *s == '1';
 	if (FCGX_Init() != 0)
 		return 1;
 	for (i = 1; i < n; i++)
