@@ -63,12 +63,12 @@ BEGIN
 	    WITH ORDINALITY AS a(conn, infobip_id, phone, agent, uid, sender,
 	    recipient, body, received_at, price, currency, sms_count,
 	    queue_agent, n)),
-	k AS (SELECT a.*, EXISTS (SELECT FROM messages m
-	    WHERE m.connection_id = a.conn AND m.infobip_id = a.infobip_id
-	    AND m.direction = 'in') AS seen,
+	k AS (SELECT a.*, x.seen IS NOT NULL AS seen,
 	    count(*) OVER (PARTITION BY a.phone) = 1
 	    AND count(*) OVER (PARTITION BY a.conn, a.infobip_id) = 1 AS alone
-	    FROM a),
+	    FROM a LEFT JOIN LATERAL (SELECT true AS seen FROM messages m
+	    WHERE m.connection_id = a.conn AND m.infobip_id = a.infobip_id
+	    AND m.direction = 'in' LIMIT 1) x ON true),
 	c AS (INSERT INTO contacts (phone)
 	    SELECT k.phone FROM k WHERE k.alone AND NOT k.seen ORDER BY k.phone
 	    ON CONFLICT (phone) DO NOTHING RETURNING id, phone, opted_out),
