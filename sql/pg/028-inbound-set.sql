@@ -55,55 +55,53 @@ DECLARE
 	d_queued integer[];
 	i integer;
 BEGIN
-	WITH a AS (SELECT * FROM ROWS FROM (unnest(p_conn),
-	    unnest(p_infobip_id), unnest(p_phone), unnest(p_agent),
-	    unnest(p_uid), unnest(p_sender), unnest(p_recipient),
-	    unnest(p_text), unnest(p_received_at), unnest(p_price),
-	    unnest(p_currency), unnest(p_sms_count), unnest(p_queue_agent))
-	    WITH ORDINALITY AS a(conn, infobip_id, phone, agent, uid, sender,
-	    recipient, body, received_at, price, currency, sms_count,
-	    queue_agent, n)),
-	k AS (SELECT a.*, x.seen IS NOT NULL AS seen,
-	    count(*) OVER (PARTITION BY a.phone) = 1
-	    AND count(*) OVER (PARTITION BY a.conn, a.infobip_id) = 1 AS alone
-	    FROM a LEFT JOIN LATERAL (SELECT true AS seen FROM messages m
-	    WHERE m.connection_id = a.conn AND m.infobip_id = a.infobip_id
-	    AND m.direction = 'in' LIMIT 1) x ON true),
+	WITH k AS (SELECT g.n, (SELECT true FROM messages m
+	    WHERE m.connection_id = p_conn[g.n]
+	    AND m.infobip_id = p_infobip_id[g.n] AND m.direction = 'in'
+	    LIMIT 1) IS NOT NULL AS seen,
+	    array_position(p_phone, p_phone[g.n]) = g.n
+	    AND array_position(p_phone, p_phone[g.n], g.n + 1) IS NULL
+	    AND array_position(p_infobip_id, p_infobip_id[g.n]) = g.n
+	    AND array_position(p_infobip_id, p_infobip_id[g.n], g.n + 1) IS NULL
+	    AS alone FROM generate_subscripts(p_conn, 1) AS g(n)),
 	c AS (INSERT INTO contacts (phone)
-	    SELECT k.phone FROM k WHERE k.alone AND NOT k.seen ORDER BY k.phone
+	    SELECT p_phone[k.n] FROM k WHERE k.alone AND NOT k.seen ORDER BY 1
 	    ON CONFLICT (phone) DO NOTHING RETURNING id, phone, opted_out),
 	s AS (INSERT INTO sessions (connection_id, contact_id, agent_id)
-	    SELECT k.conn, c.id, NULLIF(k.agent, 0) FROM c
-	    JOIN k ON k.phone = c.phone ORDER BY k.n
+	    SELECT p_conn[x.n], x.id, NULLIF(p_agent[x.n], 0)
+	    FROM (SELECT c.id, array_position(p_phone, c.phone) AS n FROM c
+	    OFFSET 0) x
 	    RETURNING id, contact_id, responsible = 'ai' AS ai),
 	m AS (INSERT INTO messages (uid, connection_id, session_id,
 	    contact_id, direction, author, sender, recipient, text,
 	    infobip_id, status, received_at, price, currency, sms_count)
-	    SELECT k.uid, k.conn, s.id, s.contact_id, 'in', 'customer',
-	    k.sender, k.recipient, k.body, k.infobip_id, 'received',
-	    k.received_at, k.price, k.currency, k.sms_count
-	    FROM s JOIN c ON c.id = s.contact_id JOIN k ON k.phone = c.phone
-	    ORDER BY k.n
+	    SELECT p_uid[x.n], p_conn[x.n], x.id, x.contact_id, 'in',
+	    'customer', p_sender[x.n], p_recipient[x.n], p_text[x.n],
+	    p_infobip_id[x.n], 'received', p_received_at[x.n], p_price[x.n],
+	    p_currency[x.n], p_sms_count[x.n]
+	    FROM (SELECT s.id, s.contact_id, array_position(p_phone, c.phone)
+	    AS n FROM s JOIN c ON c.id = s.contact_id OFFSET 0) x
 	    ON CONFLICT (connection_id, infobip_id) WHERE direction = 'in'
-	    DO NOTHING RETURNING id, session_id),
+	    DO NOTHING RETURNING id, session_id, uid),
 	q AS (INSERT INTO agent_queue (message_id, session_id, agent_id)
-	    SELECT m.id, m.session_id, k.queue_agent
-	    FROM m JOIN s ON s.id = m.session_id
-	    JOIN c ON c.id = s.contact_id JOIN k ON k.phone = c.phone
-	    WHERE k.queue_agent <> 0 AND c.opted_out = 0 AND s.ai
+	    SELECT x.id, x.session_id, p_queue_agent[x.n]
+	    FROM (SELECT m.id, m.session_id, array_position(p_uid, m.uid) AS n
+	    FROM m JOIN s ON s.id = m.session_id JOIN c ON c.id = s.contact_id
+	    WHERE s.ai AND c.opted_out = 0 OFFSET 0) x
+	    WHERE p_queue_agent[x.n] <> 0
 	    RETURNING message_id)
-	SELECT array_agg(CASE WHEN k.seen THEN 0 ELSE COALESCE(m.id, 0) END
-	    ORDER BY k.n),
-	    array_agg(c.id ORDER BY k.n), array_agg(c.opted_out ORDER BY k.n),
-	    array_agg(s.id ORDER BY k.n),
-	    array_agg(CASE WHEN k.seen THEN -1 WHEN c.id IS NULL THEN NULL
-	    WHEN m.id IS NULL OR k.queue_agent = 0 THEN -1
-	    WHEN q.message_id IS NOT NULL THEN 1 ELSE 0 END ORDER BY k.n)
+	SELECT array_agg(r.msg), array_agg(r.contact), array_agg(r.opted_out),
+	    array_agg(r.session), array_agg(r.queued)
 	    INTO d_message, d_contact, d_opted_out, d_session, d_queued
-	    FROM k LEFT JOIN c ON c.phone = k.phone AND k.alone AND NOT k.seen
+	    FROM (SELECT CASE WHEN k.seen THEN 0 ELSE COALESCE(m.id, 0) END
+	    AS msg, c.id AS contact, c.opted_out, s.id AS session,
+	    CASE WHEN k.seen THEN -1 WHEN c.id IS NULL THEN NULL
+	    WHEN m.id IS NULL OR p_queue_agent[k.n] = 0 THEN -1
+	    WHEN q.message_id IS NOT NULL THEN 1 ELSE 0 END AS queued
+	    FROM k LEFT JOIN c ON c.phone = p_phone[k.n] AND NOT k.seen
 	    LEFT JOIN s ON s.contact_id = c.id
 	    LEFT JOIN m ON m.session_id = s.id
-	    LEFT JOIN q ON q.message_id = m.id;
+	    LEFT JOIN q ON q.message_id = m.id ORDER BY k.n) r;
 
 	FOR i IN 1 .. coalesce(array_length(p_conn, 1), 0) LOOP
 		IF d_queued[i] IS NULL THEN
