@@ -46,16 +46,22 @@ CREATE OR REPLACE FUNCTION inbound_group(p_conn text[], p_infobip_id text[],
     OUT o_queued integer)
 RETURNS SETOF record LANGUAGE plpgsql AS $$
 DECLARE
-	-- What the set-based statement gave, by the MO's place in the
-	-- arrays; d_queued NULL: left to inbound_mo.
+	-- By the MO's place in the arrays: whether it was stored already,
+	-- and what the set-based statement gave (d_queued NULL: left to
+	-- inbound_mo).
+	d_seen boolean[];
 	d_message bigint[];
 	d_contact bigint[];
 	d_opted_out bigint[];
 	d_session bigint[];
 	d_queued integer[];
+	-- The places of the MOs to store set by set.
+	fresh integer[];
 	i integer;
 BEGIN
-	WITH k AS (SELECT g.n, (SELECT true FROM messages m
+	SELECT array_agg(k.seen), array_agg(k.n) FILTER (WHERE k.alone
+	    AND NOT k.seen) INTO d_seen, fresh
+	    FROM (SELECT g.n, (SELECT true FROM messages m
 	    WHERE m.connection_id = p_conn[g.n]
 	    AND m.infobip_id = p_infobip_id[g.n] AND m.direction = 'in'
 	    LIMIT 1) IS NOT NULL AS seen,
@@ -63,48 +69,67 @@ BEGIN
 	    AND array_position(p_phone, p_phone[g.n], g.n + 1) IS NULL
 	    AND array_position(p_infobip_id, p_infobip_id[g.n]) = g.n
 	    AND array_position(p_infobip_id, p_infobip_id[g.n], g.n + 1) IS NULL
-	    AS alone FROM generate_subscripts(p_conn, 1) AS g(n)),
-	c AS (INSERT INTO contacts (phone)
-	    SELECT p_phone[k.n] FROM k WHERE k.alone AND NOT k.seen ORDER BY 1
-	    ON CONFLICT (phone) DO NOTHING RETURNING id, phone, opted_out),
-	s AS (INSERT INTO sessions (connection_id, contact_id, agent_id)
-	    SELECT p_conn[x.n], x.id, NULLIF(p_agent[x.n], 0)
-	    FROM (SELECT c.id, array_position(p_phone, c.phone) AS n FROM c
-	    OFFSET 0) x
-	    RETURNING id, contact_id, responsible = 'ai' AS ai),
-	m AS (INSERT INTO messages (uid, connection_id, session_id,
-	    contact_id, direction, author, sender, recipient, text,
-	    infobip_id, status, received_at, price, currency, sms_count)
-	    SELECT p_uid[x.n], p_conn[x.n], x.id, x.contact_id, 'in',
-	    'customer', p_sender[x.n], p_recipient[x.n], p_text[x.n],
-	    p_infobip_id[x.n], 'received', p_received_at[x.n], p_price[x.n],
-	    p_currency[x.n], p_sms_count[x.n]
-	    FROM (SELECT s.id, s.contact_id, array_position(p_phone, c.phone)
-	    AS n FROM s JOIN c ON c.id = s.contact_id OFFSET 0) x
-	    ON CONFLICT (connection_id, infobip_id) WHERE direction = 'in'
-	    DO NOTHING RETURNING id, session_id, uid),
-	q AS (INSERT INTO agent_queue (message_id, session_id, agent_id)
-	    SELECT x.id, x.session_id, p_queue_agent[x.n]
-	    FROM (SELECT m.id, m.session_id, array_position(p_uid, m.uid) AS n
-	    FROM m JOIN s ON s.id = m.session_id JOIN c ON c.id = s.contact_id
-	    WHERE s.ai AND c.opted_out = 0 OFFSET 0) x
-	    WHERE p_queue_agent[x.n] <> 0
-	    RETURNING message_id)
-	SELECT array_agg(r.msg), array_agg(r.contact), array_agg(r.opted_out),
-	    array_agg(r.session), array_agg(r.queued)
-	    INTO d_message, d_contact, d_opted_out, d_session, d_queued
-	    FROM (SELECT CASE WHEN k.seen THEN 0 ELSE COALESCE(m.id, 0) END
-	    AS msg, c.id AS contact, c.opted_out, s.id AS session,
-	    CASE WHEN k.seen THEN -1 WHEN c.id IS NULL THEN NULL
-	    WHEN m.id IS NULL OR p_queue_agent[k.n] = 0 THEN -1
-	    WHEN q.message_id IS NOT NULL THEN 1 ELSE 0 END AS queued
-	    FROM k LEFT JOIN c ON c.phone = p_phone[k.n] AND NOT k.seen
-	    LEFT JOIN s ON s.contact_id = c.id
-	    LEFT JOIN m ON m.session_id = s.id
-	    LEFT JOIN q ON q.message_id = m.id ORDER BY k.n) r;
+	    AS alone FROM generate_subscripts(p_conn, 1) AS g(n) ORDER BY g.n) k;
+
+	IF fresh IS NOT NULL THEN
+		WITH c AS (INSERT INTO contacts (phone)
+		    SELECT p_phone[f.n] FROM unnest(fresh) AS f(n) ORDER BY 1
+		    ON CONFLICT (phone) DO NOTHING RETURNING id, phone, opted_out),
+		s AS (INSERT INTO sessions (connection_id, contact_id, agent_id)
+		    SELECT p_conn[x.n], x.id, NULLIF(p_agent[x.n], 0)
+		    FROM (SELECT c.id, array_position(p_phone, c.phone) AS n
+		    FROM c OFFSET 0) x
+		    RETURNING id, contact_id, responsible = 'ai' AS ai),
+		m AS (INSERT INTO messages (uid, connection_id, session_id,
+		    contact_id, direction, author, sender, recipient, text,
+		    infobip_id, status, received_at, price, currency, sms_count)
+		    SELECT p_uid[x.n], p_conn[x.n], x.id, x.contact_id, 'in',
+		    'customer', p_sender[x.n], p_recipient[x.n], p_text[x.n],
+		    p_infobip_id[x.n], 'received', p_received_at[x.n],
+		    p_price[x.n], p_currency[x.n], p_sms_count[x.n]
+		    FROM (SELECT s.id, s.contact_id,
+		    array_position(p_phone, c.phone) AS n
+		    FROM s JOIN c ON c.id = s.contact_id OFFSET 0) x
+		    ON CONFLICT (connection_id, infobip_id) WHERE direction = 'in'
+		    DO NOTHING RETURNING id, session_id, uid),
+		q AS (INSERT INTO agent_queue (message_id, session_id, agent_id)
+		    SELECT x.id, x.session_id, p_queue_agent[x.n]
+		    FROM (SELECT m.id, m.session_id,
+		    array_position(p_uid, m.uid) AS n FROM m
+		    JOIN s ON s.id = m.session_id JOIN c ON c.id = s.contact_id
+		    WHERE s.ai AND c.opted_out = 0 OFFSET 0) x
+		    WHERE p_queue_agent[x.n] <> 0
+		    RETURNING message_id)
+		SELECT array_agg(r.msg), array_agg(r.contact),
+		    array_agg(r.opted_out), array_agg(r.session),
+		    array_agg(r.queued)
+		    INTO d_message, d_contact, d_opted_out, d_session, d_queued
+		    FROM (SELECT COALESCE(m.id, 0) AS msg, c.id AS contact,
+		    c.opted_out, s.id AS session,
+		    CASE WHEN c.id IS NULL THEN NULL
+		    WHEN m.id IS NULL OR p_queue_agent[g.n] = 0 THEN -1
+		    WHEN q.message_id IS NOT NULL THEN 1 ELSE 0 END AS queued
+		    FROM generate_subscripts(p_conn, 1) AS g(n)
+		    LEFT JOIN c ON c.phone = p_phone[g.n]
+		    LEFT JOIN s ON s.contact_id = c.id
+		    LEFT JOIN m ON m.session_id = s.id
+		    LEFT JOIN q ON q.message_id = m.id ORDER BY g.n) r;
+	END IF;
 
 	FOR i IN 1 .. coalesce(array_length(p_conn, 1), 0) LOOP
-		IF d_queued[i] IS NULL THEN
+		IF d_seen[i] THEN
+			o_message := 0;
+			o_contact := NULL;
+			o_opted_out := NULL;
+			o_session := NULL;
+			o_queued := -1;
+		ELSIF d_queued[i] IS NOT NULL THEN
+			o_message := d_message[i];
+			o_contact := d_contact[i];
+			o_opted_out := d_opted_out[i];
+			o_session := d_session[i];
+			o_queued := d_queued[i];
+		ELSE
 			SELECT r.o_message, r.o_contact, r.o_opted_out,
 			    r.o_session, r.o_queued
 			    INTO o_message, o_contact, o_opted_out,
@@ -114,12 +139,6 @@ BEGIN
 			    p_sender[i], p_recipient[i], p_text[i],
 			    p_received_at[i], p_price[i], p_currency[i],
 			    p_sms_count[i], p_queue_agent[i]) r;
-		ELSE
-			o_message := d_message[i];
-			o_contact := d_contact[i];
-			o_opted_out := d_opted_out[i];
-			o_session := d_session[i];
-			o_queued := d_queued[i];
 		END IF;
 		RETURN NEXT;
 	END LOOP;
