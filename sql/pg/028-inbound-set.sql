@@ -57,6 +57,9 @@ DECLARE
 	d_queued integer[];
 	-- The places of the MOs to store set by set.
 	fresh integer[];
+	-- The rows' times, the schema's default for each (formatted once
+	-- here rather than six times per MO).
+	now_text text;
 	i integer;
 BEGIN
 	SELECT array_agg(k.seen), array_agg(k.n) FILTER (WHERE k.alone
@@ -72,28 +75,36 @@ BEGIN
 	    AS alone FROM generate_subscripts(p_conn, 1) AS g(n) ORDER BY g.n) k;
 
 	IF fresh IS NOT NULL THEN
-		WITH c AS (INSERT INTO contacts (phone)
-		    SELECT p_phone[f.n] FROM unnest(fresh) AS f(n) ORDER BY 1
+		now_text := to_char(statement_timestamp() AT TIME ZONE 'UTC',
+		    'YYYY-MM-DD HH24:MI:SS.MS');
+		WITH c AS (INSERT INTO contacts (phone, created_at)
+		    SELECT p_phone[f.n], now_text FROM unnest(fresh) AS f(n)
+		    ORDER BY 1
 		    ON CONFLICT (phone) DO NOTHING RETURNING id, phone, opted_out),
-		s AS (INSERT INTO sessions (connection_id, contact_id, agent_id)
-		    SELECT p_conn[x.n], x.id, NULLIF(p_agent[x.n], 0)
+		s AS (INSERT INTO sessions (connection_id, contact_id, agent_id,
+		    started_at, last_at)
+		    SELECT p_conn[x.n], x.id, NULLIF(p_agent[x.n], 0), now_text,
+		    now_text
 		    FROM (SELECT c.id, array_position(p_phone, c.phone) AS n
 		    FROM c OFFSET 0) x
 		    RETURNING id, contact_id, responsible = 'ai' AS ai),
 		m AS (INSERT INTO messages (uid, connection_id, session_id,
 		    contact_id, direction, author, sender, recipient, text,
-		    infobip_id, status, received_at, price, currency, sms_count)
+		    infobip_id, status, received_at, price, currency, sms_count,
+		    created_at, updated_at)
 		    SELECT p_uid[x.n], p_conn[x.n], x.id, x.contact_id, 'in',
 		    'customer', p_sender[x.n], p_recipient[x.n], p_text[x.n],
 		    p_infobip_id[x.n], 'received', p_received_at[x.n],
-		    p_price[x.n], p_currency[x.n], p_sms_count[x.n]
+		    p_price[x.n], p_currency[x.n], p_sms_count[x.n], now_text,
+		    now_text
 		    FROM (SELECT s.id, s.contact_id,
 		    array_position(p_phone, c.phone) AS n
 		    FROM s JOIN c ON c.id = s.contact_id OFFSET 0) x
 		    ON CONFLICT (connection_id, infobip_id) WHERE direction = 'in'
 		    DO NOTHING RETURNING id, session_id, uid),
-		q AS (INSERT INTO agent_queue (message_id, session_id, agent_id)
-		    SELECT x.id, x.session_id, p_queue_agent[x.n]
+		q AS (INSERT INTO agent_queue (message_id, session_id, agent_id,
+		    queued_at)
+		    SELECT x.id, x.session_id, p_queue_agent[x.n], now_text
 		    FROM (SELECT m.id, m.session_id,
 		    array_position(p_uid, m.uid) AS n FROM m
 		    JOIN s ON s.id = m.session_id JOIN c ON c.id = s.contact_id

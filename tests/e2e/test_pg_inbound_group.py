@@ -207,6 +207,16 @@ same("an agent that takes no message now", [mo("c1", "y1", phone(80), agent, 0),
 same("one message", [mo("c1", "z1", phone(90), agent, agent)], [1])
 
 
+# The times the group writes itself are the schema's defaults' text.
+times = group.sql("SELECT t FROM (SELECT created_at AS t FROM contacts UNION ALL SELECT started_at"
+                  " FROM sessions UNION ALL SELECT last_at FROM sessions UNION ALL SELECT"
+                  " created_at FROM messages UNION ALL SELECT updated_at FROM messages UNION ALL"
+                  " SELECT queued_at FROM agent_queue) x")
+odd = [t for (t,) in times if not re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$", t)]
+one.check(len(times) > 50 and odd == [] and len(set(t[:10] for (t,) in times)) == 1,
+          "every time the group wrote is the store's text, to the millisecond", repr(odd[:5]))
+
+
 # --- Two writers at once ---------------------------------------------------------------
 def holding(sql):
     """A second writer: a psql that runs sql in a transaction and holds it
