@@ -241,24 +241,21 @@ const struct db_override pg_sql[] = {
 	    " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)" } },
 	/*
 	 * A group of them in one round trip: ?N is an array of the calls'
-	 * Nth arguments; the calls run one after the other in the arrays'
-	 * order, each seeing what the ones before it wrote (a duplicate in
-	 * the group is one), and a row comes back for each, in that order.
+	 * Nth arguments. inbound_group (sql/pg/028-inbound-set.sql) stores
+	 * the group's new contacts set by set and the other MOs with
+	 * inbound_mo in the arrays' order, each seeing what the ones before
+	 * it wrote (a duplicate in the group is one); a row comes back for
+	 * each, in that order.
 	 */
 	{ DB_SLOT_MSG, { "STMT_INBOUND_GROUP", "SELECT r.o_message, r.o_contact,"
-	    " r.o_opted_out, r.o_session, r.o_queued FROM ROWS FROM ("
-	    "unnest(?1::text[]), unnest(?2::text[]), unnest(?3::text[]),"
-	    " unnest(?4::bigint[]), unnest(?5::text[]), unnest(?6::text[]),"
-	    " unnest(?7::text[]), unnest(?8::text[]), unnest(?9::text[]),"
-	    " unnest(?10::text[]), unnest(?11::double precision[]),"
-	    " unnest(?12::text[]), unnest(?13::bigint[]), unnest(?14::bigint[]))"
-	    " WITH ORDINALITY AS m(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11,"
-	    " a12, a13, a14, n), LATERAL inbound_mo(m.a1, m.a2, m.a3, m.a4, m.a5,"
-	    " m.a6, m.a7, m.a8, m.a9, m.a10, m.a11, m.a12, m.a13, m.a14) r"
-	    " ORDER BY m.n" } },
+	    " r.o_opted_out, r.o_session, r.o_queued FROM inbound_group(?1::text[],"
+	    " ?2::text[], ?3::text[], ?4::bigint[], ?5::text[], ?6::text[],"
+	    " ?7::text[], ?8::text[], ?9::text[], ?10::text[],"
+	    " ?11::double precision[], ?12::text[], ?13::bigint[],"
+	    " ?14::bigint[]) WITH ORDINALITY AS r ORDER BY r.ordinality" } },
 	/*
-	 * A body's delivery reports in one round trip, as STMT_INBOUND_GROUP
-	 * does: report_apply (sql/pg/026-report-one.sql) once per report.
+	 * A body's delivery reports in one round trip: report_apply
+	 * (sql/pg/026-report-one.sql) once per report, in the body's order.
 	 */
 	{ DB_SLOT_MSG, { "STMT_REPORT_GROUP", "SELECT r.o_result, r.o_message,"
 	    " r.o_recipient, r.o_was FROM ROWS FROM (unnest(?1::text[]),"

@@ -325,6 +325,15 @@ STORY = [
     ("rcpts", "DB_SLOT_CAMPAIGN campaign recipients", [1, None, None, 0, -1]),
     ("third", "DB_SLOT_MSG STMT_MSG_OUT", ["u3", "c1", 1, 1, "agent", "447", PHONE, "third", "queued", ""]),
     ("third outbox", "DB_SLOT_MSG STMT_OUTBOX_ADD", [3, 0]),
+    # Two MOs as the writer sends a group (sql/pg/028): a new contact, set
+    # by set, then the known one through inbound_mo, into its open session.
+    ("group", "DB_SLOT_MSG STMT_INBOUND_GROUP",
+     ["{c1,c1}", "{g1,g2}", "{+4915112300009,%s}" % PHONE, "{0,0}",
+      '{"-30 minutes","-30 minutes"}', "{ug1,ug2}", "{a,b}", "{447,447}", "{hi,again}",
+      "{NULL,NULL}", "{0.01,NULL}", "{EUR,NULL}", "{1,1}", "{0,0}"]),
+    ("group again", "DB_SLOT_MSG STMT_INBOUND_GROUP",
+     ["{c1}", "{g2}", "{%s}" % PHONE, "{0}", '{"-30 minutes"}', "{ug3}", "{b}", "{447}",
+      "{again}", "{NULL}", "{NULL}", "{NULL}", "{1}", "{0}"]),
 ]
 
 
@@ -352,6 +361,14 @@ def check_story(rows, out):
     ok = len(info) == 1 and info[0][6] == "Ann"
     t.check(ok and json.loads(info[0][17]) == {"city": "Berlin"},
             "collected fields merged into the contact's JSON", repr(info))
+    grp = got("group")
+    t.check(len(grp) == 2 and grp[0][0] not in ("0", grp[1][0]) and grp[0][1] not in ("", "1")
+            and grp[0][2:] == ["0", grp[0][3], "-1"] and grp[0][3] != "1"
+            and grp[1][0] != "0" and grp[1][1:] == ["1", "0", "1", "-1"],
+            "a group of MOs: a row each in order, a new contact with its own session, the known"
+            " one in its open session, none queued (no agent asked)", repr(grp))
+    t.check(got("group again") == [["0", "", "", "", "-1"]],
+            "a group's MO stored before is a duplicate", repr(got("group again")))
     rcpts = got("rcpts")
     t.check(len(rcpts) == 1 and rcpts[0][3] == "sent" and rcpts[0][5] == "2",
             "the trigger makes an accepted campaign message's recipient sent; LIMIT -1 is no limit",
@@ -420,6 +437,10 @@ try:
             repr((lite["settings"], post["settings"])))
     t.check(lite["reply_mark"] == post["reply_mark"], "the same campaign_reply_mark row",
             repr((lite["reply_mark"], post["reply_mark"])))
+    described = pg.rows("SELECT obj_description(p.oid, 'pg_proc') IS NOT NULL FROM pg_proc p"
+                        " WHERE p.proname IN ('inbound_mo', 'inbound_group', 'report_apply')")
+    t.check(described == [["t"]] * 3, "the store's functions are there, each with a comment",
+            repr(described))
     comments = pg.rows(
         "SELECT c.relname || '.' || a.attname FROM pg_class c JOIN pg_attribute a"
         " ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"

@@ -1,0 +1,5 @@
+-- Version 28: nothing changes on SQLite. PostgreSQL stores a group of
+-- inbound messages with one statement for the new contacts among them
+-- (sql/pg/028-inbound-set.sql says how); SQLite's writer stores each
+-- message with its own steps in the same process, where a statement costs
+-- no round trip and no executor start to cut.
