@@ -359,6 +359,8 @@ const struct db_override pg_sql[] = {
 	 */
 	{ DB_SLOT_OUTBOX, { "STMT_FOLLOW_RECIPIENTS",
 	    "SELECT 0 WHERE false AND ?1::text IS NULL" } },
+	{ DB_SLOT_OUTBOX, { "STMT_FOLLOW_ANY",
+	    "SELECT 0 WHERE false AND ?1::text IS NULL" } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNCLAIM", "UPDATE outbox SET"
 	    " lease_owner = NULL, lease_until = NULL,"
 	    " attempts = GREATEST(attempts - 1, 0) WHERE lease_owner = ?"

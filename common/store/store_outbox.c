@@ -90,6 +90,7 @@ enum outbox_stmt {
 	STMT_FOLLOW_STATUS,
 	STMT_FOLLOW_COUNT,
 	STMT_FOLLOW_RECIPIENTS,
+	STMT_FOLLOW_ANY,
 	STMT_CLAIM_ONE,
 	STMT_AQ_CLAIM_ONE,
 	STMT_MARK_GROUP,
@@ -162,6 +163,13 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	    " WHERE campaign_recipients.message_id = m.id"
 	    " AND campaign_recipients.status IN"
 	    " ('queued', 'sent', 'delivered', 'failed')"),
+	/*
+	 * Whether a message of the JSON array of ids ?1 has a campaign's
+	 * recipient (each looked up in campaign_recipients_message), that is
+	 * whether STMT_FOLLOW_RECIPIENTS has anything to do.
+	 */
+	DB_SQL(STMT_FOLLOW_ANY, "SELECT 1 FROM json_each(?1) AS j CROSS JOIN"
+	    " campaign_recipients AS r ON r.message_id = j.value LIMIT 1"),
 	DB_SQL(STMT_OUTBOX_OWNERS, "SELECT DISTINCT lease_owner FROM outbox"
 	    " WHERE lease_owner IS NOT NULL"),
 	/* A claim that never reached its request: given back, not counted. */
@@ -531,13 +539,11 @@ store_follow_end(struct store *st)
 {
 	char	*json = NULL;
 	size_t	 i, len = 0;
-	int	 rc = -1;
+	int	 rc = -1, any = 0;
 
 	if (!st->follow.on)
 		return 1;
-	st->follow.on = 0;
-	if (db_triggers(st->db, 1) < 0)
-		goto out;
+	/* message_counts has no trigger: the counts move with them still off. */
 	for (i = 0; i < STORE_FOLLOW_STATUSES; i++)
 		if (st->follow.delta[i] != 0 && db_exec(st->db, &outbox_sql,
 		    STMT_FOLLOW_COUNT, "is", (int64_t)st->follow.delta[i],
@@ -553,10 +559,22 @@ store_follow_end(struct store *st)
 			    i > 0 ? "," : "", (long long)st->follow.ids[i]);
 		json[len++] = ']';
 		json[len] = '\0';
-		if (db_exec(st->db, &outbox_sql, STMT_FOLLOW_RECIPIENTS, "s",
-		    json) < 0)
+		if ((any = db_exists(st->db, &outbox_sql, STMT_FOLLOW_ANY, "s",
+		    json)) < 0)
 			goto out;
 	}
+	/* Failed, the switch is tried again by store_follow_reset. */
+	if (db_triggers(st->db, 1) < 0)
+		goto out;
+	st->follow.on = 0;
+	/*
+	 * The recipients' own triggers (campaign counts and minutes) are on
+	 * again for their update, which runs only when it finds a row: after
+	 * the switch every statement is prepared again, this long one too.
+	 */
+	if (any > 0 && db_exec(st->db, &outbox_sql, STMT_FOLLOW_RECIPIENTS, "s",
+	    json) < 0)
+		goto out;
 	rc = 1;
 out:
 	free(json);
