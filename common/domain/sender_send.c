@@ -251,7 +251,7 @@ post_wait(struct post *p)
 static int
 post_record(struct sender *s, struct post *p)
 {
-	struct store_done	*done = NULL;	/* on a server: the accepted */
+	struct store_done	*done = NULL;	/* the accepted */
 	struct store_claim	**claims = p->claims;
 	struct ib_result	*res = p->res;
 	const struct ib_error	*err = &p->err;
@@ -260,8 +260,7 @@ post_record(struct sender *s, struct post *p)
 
 	p->res = NULL;
 	metrics_observe(METRICS_SEND_BATCH, "", p->took);
-	if (store_calls_grouped(s->st) &&
-	    (done = calloc(p->n, sizeof(*done))) == NULL) {
+	if ((done = calloc(p->n, sizeof(*done))) == NULL) {
 		free(res);
 		return -1;
 	}
@@ -279,7 +278,7 @@ post_record(struct sender *s, struct post *p)
 	/* The results' status changes: their counts follow once (SQLite). */
 	bad = store_follow_begin(s->st) < 0;
 	for (i = 0; i < p->n && !bad; i++) {
-		if (rc > 0 && res[i].accepted && done != NULL &&
+		if (rc > 0 && res[i].accepted &&
 		    res[i].group_id != IB_GROUP_NONE)
 			done_put(&done[ndone++], claims[i], &res[i]);
 		else if (rc > 0 && res[i].group_id == IB_GROUP_NONE) {
@@ -308,7 +307,7 @@ post_record(struct sender *s, struct post *p)
 			bad = retry_message(s, claims[i], err, err->unsure ?
 			    STORE_RETRY_UNSURE : STORE_RETRY_SEND) < 0;
 	}
-	/* On a server the accepted ones go in one statement, not one each. */
+	/* The accepted ones go together: on a server in one statement. */
 	if (!bad && ndone > 0)
 		bad = store_outbox_done_group(s->st, done, ndone) < 0;
 	free(done);

@@ -342,17 +342,16 @@ const struct db_override pg_sql[] = {
 	    " AND (o.lease_until IS NULL OR o.lease_until < " PG_NOW ")"
 	    " ORDER BY o.next_attempt_at, o.message_id LIMIT ?"
 	    " FOR UPDATE OF o SKIP LOCKED" } },
-	{ DB_SLOT_OUTBOX, { "STMT_CLAIM_LEASE", "UPDATE outbox SET"
-	    " lease_owner = ?, unsure_since = COALESCE(unsure_since,"
-	    " CASE WHEN (SELECT status FROM messages"
-	    " WHERE id = outbox.message_id) = 'sending' THEN lease_until END),"
-	    " lease_until = " PG_NOW_BY("?") ", attempts = attempts + 1"
-	    " WHERE message_id = ?" } },
-	{ DB_SLOT_OUTBOX, { "STMT_CLAIM_SENDING", "UPDATE messages SET"
-	    " status = 'sending', updated_at = " PG_NOW
-	    " WHERE id = ? AND status = 'queued'" } },
-	{ DB_SLOT_OUTBOX, { "STMT_MARK_LEASE", "UPDATE outbox SET lease_until = "
-	    PG_NOW_BY("?2") " WHERE message_id = ?3 AND lease_owner = ?1" } },
+	/*
+	 * Never run here: a server claims and marks a batch in one statement
+	 * each (STMT_CLAIM_ONE, STMT_MARK_GROUP). Statements that prepare.
+	 */
+	{ DB_SLOT_OUTBOX, { "STMT_CLAIM_LEASE", "SELECT 0 WHERE false AND"
+	    " coalesce(?1::text, ?2::text, ?3::text) IS NULL" } },
+	{ DB_SLOT_OUTBOX, { "STMT_CLAIM_SENDING",
+	    "SELECT 0 WHERE false AND ?1::text IS NULL" } },
+	{ DB_SLOT_OUTBOX, { "STMT_MARK_LEASE", "SELECT 0 WHERE false AND"
+	    " coalesce(?1::text, ?2::text, ?3::text) IS NULL" } },
 	/*
 	 * Never run here: PostgreSQL's triggers stay on (db_triggers), so
 	 * store_follow_end has nothing to do. A statement that prepares.
@@ -360,6 +359,12 @@ const struct db_override pg_sql[] = {
 	{ DB_SLOT_OUTBOX, { "STMT_FOLLOW_RECIPIENTS",
 	    "SELECT 0 WHERE false AND ?1::text IS NULL" } },
 	{ DB_SLOT_OUTBOX, { "STMT_FOLLOW_ANY",
+	    "SELECT 0 WHERE false AND ?1::text IS NULL" } },
+	{ DB_SLOT_OUTBOX, { "STMT_DONE_SENDING", "SELECT 0 WHERE false AND"
+	    " coalesce(?1::text, ?2::text, ?3::text, ?4::text, ?5::text,"
+	    " ?6::text, ?7::text, ?8::text) IS NULL" } },
+	/* Never run here: a server removes the accepted ones in STMT_DONE_GROUP. */
+	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_DEL_GROUP",
 	    "SELECT 0 WHERE false AND ?1::text IS NULL" } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNCLAIM", "UPDATE outbox SET"
 	    " lease_owner = NULL, lease_until = NULL,"
@@ -419,9 +424,9 @@ const struct db_override pg_sql[] = {
 	    " JOIN connections k ON k.id = m.connection_id"
 	    " WHERE q.lease_until IS NULL OR q.lease_until < " PG_NOW
 	    " ORDER BY q.message_id LIMIT ? FOR UPDATE OF q SKIP LOCKED" } },
-	{ DB_SLOT_OUTBOX, { "STMT_AQ_LEASE", "UPDATE agent_queue SET"
-	    " lease_owner = ?, lease_until = " PG_NOW_BY("?") ","
-	    " attempts = attempts + 1 WHERE message_id = ?" } },
+	/* Never run here (STMT_AQ_CLAIM_ONE claims): a statement that prepares. */
+	{ DB_SLOT_OUTBOX, { "STMT_AQ_LEASE", "SELECT 0 WHERE false AND"
+	    " coalesce(?1::text, ?2::text, ?3::text) IS NULL" } },
 	/*
 	 * The claims in one statement each (owner ?1, lease modifier ?2, at
 	 * most ?3 rows): c locks the due rows, skipping those another sender

@@ -578,8 +578,9 @@ struct store_done {
 };
 /*
  * store_outbox_done for each of d[0..n), in one statement on a server
- * (store_calls_grouped), one by one on SQLite. Inside the caller's
- * transaction. > 0 done, < 0 error (logged).
+ * (store_calls_grouped); on SQLite a statement a message and one for the
+ * batch's outbox rows. Inside the caller's transaction. > 0 done, < 0
+ * error (logged).
  */
 int	 store_outbox_done_group(struct store *, const struct store_done *d,
 	    size_t n);
