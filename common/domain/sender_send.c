@@ -357,6 +357,11 @@ send_batches(struct sender *s, const struct connection_config *cfg,
 	}
 	opts.custom_domain = cfg->short_domain;
 	memset(post, 0, sizeof(post));
+	/*
+	 * Between the batches' windows the store writes only the metrics'
+	 * latencies: SQLite's triggers may stay off from one to the next.
+	 */
+	store_follow_hold(s->st, 1);
 	for (from = 0; from < k; from += s->cfg.batch) {
 		p = pending == &post[0] ? &post[1] : &post[0];
 		p->ib = s->ib;
@@ -376,13 +381,17 @@ send_batches(struct sender *s, const struct connection_config *cfg,
 		if (rc > 0)
 			pending = p;
 		/* Keep agent calls moving between requests to Infobip. */
-		if (s->inflight > 0 && agents_perform(s, 0) < 0)
+		if (s->inflight > 0 && (store_follow_hold(s->st, 0) < 0 ||
+		    agents_perform(s, 0) < 0))
 			goto out;
+		store_follow_hold(s->st, 1);
 	}
 	if (pending != NULL && post_record(s, pending) < 0)
 		goto out;
 	ret = 1;
 out:
+	if (store_follow_hold(s->st, 0) < 0)
+		ret = -1;
 	/* After an error what was sent and not recorded stays 'sending'. */
 	for (i = 0; i < 2; i++) {
 		post_wait(&post[i]);

@@ -563,6 +563,16 @@ int	 store_outbox_release_dead(struct store *,
 int	 store_follow_begin(struct store *);
 int	 store_follow_end(struct store *);
 /*
+ * With hold, store_follow_end leaves SQLite's triggers off when its batch
+ * has no campaign recipient to update, and the next store_follow_begin
+ * finds them off: each switch makes SQLite prepare every statement again,
+ * so a run of batches switches twice instead of twice a window. While
+ * held, only follow windows and writes to tables without triggers (not
+ * messages, not campaign_recipients) may run; store_follow_hold(st, 0)
+ * turns them on again (a rollback does too). > 0, < 0 error.
+ */
+int	 store_follow_hold(struct store *, int hold);
+/*
  * Records what Infobip said of a claimed message and removes it from the
  * outbox: status 'accepted' (with Infobip's ids) or 'failed' (reason).
  */

@@ -542,14 +542,21 @@ follow_index(const char *status)
 	return -1;
 }
 
+/* Forgets the noted status changes. */
+static void
+follow_forget(struct store *st)
+{
+	memset(st->follow.delta, 0, sizeof(st->follow.delta));
+	st->follow.n = 0;
+}
+
 void
 store_follow_reset(struct store *st)
 {
-	if (st->follow.on)
+	if (st->follow.on || st->follow.off)
 		db_triggers(st->db, 1);
-	st->follow.on = 0;
-	memset(st->follow.delta, 0, sizeof(st->follow.delta));
-	st->follow.n = 0;
+	st->follow.on = st->follow.off = 0;
+	follow_forget(st);
 }
 
 int
@@ -557,11 +564,28 @@ store_follow_begin(struct store *st)
 {
 	int	 rc;
 
+	/* Still off since the window before (store_follow_hold). */
+	if (st->follow.off) {
+		st->follow.off = 0;
+		st->follow.on = 1;
+		follow_forget(st);
+		return 1;
+	}
 	store_follow_reset(st);
 	if ((rc = db_triggers(st->db, 0)) < 0)
 		return -1;
 	st->follow.on = rc > 0;
 	return 1;
+}
+
+int
+store_follow_hold(struct store *st, int hold)
+{
+	st->follow.hold = hold;
+	if (hold || !st->follow.off)
+		return 1;
+	st->follow.off = 0;
+	return db_triggers(st->db, 1) < 0 ? -1 : 1;
 }
 
 /* Notes that message went from status was to status now (triggers off). */
@@ -613,6 +637,14 @@ store_follow_end(struct store *st)
 		if ((any = db_exists(st->db, &outbox_sql, STMT_FOLLOW_ANY, "s",
 		    json)) < 0)
 			goto out;
+	}
+	/* Held, and no recipient to update: they stay off for the next window. */
+	if (st->follow.hold && any == 0) {
+		st->follow.on = 0;
+		st->follow.off = 1;
+		follow_forget(st);
+		free(json);
+		return 1;
 	}
 	/* Failed, the switch is tried again by store_follow_reset. */
 	if (db_triggers(st->db, 1) < 0)
