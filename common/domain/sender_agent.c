@@ -9,7 +9,6 @@
 #include "metrics.h"
 #include "outbound.h"
 #include "secret.h"
-#include "smstext.h"
 #include "sender_int.h"
 #include "store.h"
 
@@ -163,10 +162,9 @@ replies_group(struct sender *s, struct agent_tag *list, size_t n)
 {
 	struct store_reply	*r;
 	struct agent_tag	*t;
-	char			*texts[REPLY_GROUP_MAX];
-	size_t			 chars[REPLY_GROUP_MAX];
+	struct outbound_text	 texts[REPLY_GROUP_MAX];
 	size_t			 i, k = 0;
-	int			 cut, rc = -1;
+	int			 rc = -1;
 
 	if (n == 0)
 		return 1;
@@ -183,14 +181,9 @@ replies_group(struct sender *s, struct agent_tag *list, size_t n)
 		r[k].o.sender = t->sender;
 		r[k].o.recipient = t->phone;
 		/* Stored as sent: outbound_queue's preparation. */
-		if ((texts[k] = smstext_prepare(t->reply.text,
-		    strlen(t->reply.text), &cut)) == NULL) {
-			log_error("replies: out of memory");
+		if (outbound_text_prepare(&texts[k], t->reply.text) < 0)
 			goto out;
-		}
-		r[k].o.text = texts[k];
-		/* The original length, for the log line once stored; 0 not cut. */
-		chars[k] = cut ? smstext_chars(t->reply.text) : 0;
+		r[k].o.text = texts[k].text;
 		k++;
 	}
 	if (store_agent_replies_group(s->st, s->owner, r, k) < 0)
@@ -205,17 +198,14 @@ replies_group(struct sender *s, struct agent_tag *list, size_t n)
 		    " session over", r[i].o.recipient) < 0)
 			goto out;
 		/* As outbound_queue says it of a text it cut. */
-		else if (r[i].ai && chars[i] > 0 && store_log(s->st,
-		    r[i].o.conn, "warn", "outbound", "message %s to %s: text"
-		    " cut to %d characters from %zu (the SMS limit); stored as"
-		    " sent", r[i].uid, r[i].o.recipient, SMSTEXT_MAX_CHARS,
-		    chars[i]) < 0)
+		else if (r[i].ai && outbound_text_stored(s->st, &texts[i],
+		    r[i].o.conn, r[i].uid, r[i].o.recipient) < 0)
 			goto out;
 	}
 	rc = 1;
 out:
 	for (i = 0; i < k; i++)
-		free(texts[i]);
+		free(texts[i].text);
 	free(r);
 	return rc;
 }

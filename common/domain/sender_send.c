@@ -1,4 +1,5 @@
 /* The sender's outbox pass: claimed messages go to Infobip batch by batch, and unsure sends are settled from Infobip's logs first. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,51 +174,96 @@ out:
 	return rc;
 }
 
-/* Sends the prepared messages of one connection, batch by batch. */
-static int
-send_batch(struct sender *s, const struct connection_config *cfg,
-    const char *apikey, struct store_claim **claims, struct ib_outmsg *msgs,
-    size_t n)
-{
-	struct ib_send_opts	 opts;
-	struct ib_result	*res;
-	struct store_done	*done = NULL;	/* on a server: the accepted */
-	struct ib_error		 err;
-	char			 delivery[1200], tracking[1200];
-	double			 took;
-	size_t			 i, ndone = 0;
-	int			 rc, bad = 0;
+/*
+ * One batch's request to Infobip. It runs on a thread of its own while this
+ * one records the batch before it in the store: the request's wait and the
+ * store's work overlap. The thread touches only the Infobip client and the
+ * batch's own arrays; the store is this thread's alone.
+ */
+struct post {
+	struct ib_client		*ib;
+	const struct connection_config	*cfg;
+	const char			*apikey;
+	const struct ib_send_opts	*opts;
+	struct store_claim		**claims;
+	struct ib_outmsg		*msgs;
+	size_t				 n;
+	struct ib_result		*res;	/* NULL: nothing to record */
+	struct ib_error			 err;
+	int				 rc;	/* ib_send's */
+	double				 took;	/* the request's seconds */
+	pthread_t			 thread;
+	int				 running;
+};
 
-	if (n == 0)
-		return 1;
-	memset(&opts, 0, sizeof(opts));
-	opts.sender = cfg->sender;
-	if (s->cfg.public_url[0] != '\0') {
-		snprintf(delivery, sizeof(delivery),
-		    "%s/channel/%s/webhook/reports", s->cfg.public_url,
-		    claims[0]->conn);
-		snprintf(tracking, sizeof(tracking),
-		    "%s/channel/%s/webhook/clicks", s->cfg.public_url,
-		    claims[0]->conn);
-		opts.delivery_url = delivery;
-		opts.tracking_url = tracking;
+/* The request of a post (a thread's start routine, or called in place). */
+static void *
+post_run(void *arg)
+{
+	struct post	*p = arg;
+	double		 took = now_seconds();
+
+	memset(&p->err, 0, sizeof(p->err));
+	p->rc = ib_send(p->ib, p->cfg->api_url, p->apikey, p->opts, p->msgs,
+	    p->n, p->res, &p->err);
+	p->took = now_seconds() - took;
+	return NULL;
+}
+
+/*
+ * Marks the batch of p durably, then starts its request (on a thread; in
+ * place when none can be started). > 0 started, 0 nothing left to send
+ * (every claim lapsed), < 0 store error (nothing sent).
+ */
+static int
+post_start(struct sender *s, struct post *p)
+{
+	int	 rc;
+
+	if ((p->res = calloc(p->n, sizeof(*p->res))) == NULL)
+		return -1;
+	if ((rc = mark_sending(s, p->claims, p->msgs, &p->n)) <= 0 ||
+	    p->n == 0) {
+		free(p->res);
+		p->res = NULL;
+		return rc < 0 ? -1 : 0;
 	}
-	opts.custom_domain = cfg->short_domain;
-	if ((res = calloc(n, sizeof(*res))) == NULL ||
-	    (store_calls_grouped(s->st) &&
-	    (done = calloc(n, sizeof(*done))) == NULL)) {
+	p->running = pthread_create(&p->thread, NULL, post_run, p) == 0;
+	if (!p->running)
+		post_run(p);
+	return 1;
+}
+
+/* Waits for the request of p to end (a no-op when none runs). */
+static void
+post_wait(struct post *p)
+{
+	if (p->running)
+		pthread_join(p->thread, NULL);
+	p->running = 0;
+}
+
+/*
+ * Records what Infobip answered for the batch of p (its request ended), in
+ * one transaction, and frees its results. > 0, < 0 store error (the batch
+ * stays 'sending': unsure, settled from Infobip's logs).
+ */
+static int
+post_record(struct sender *s, struct post *p)
+{
+	struct store_done	*done = NULL;	/* the accepted */
+	struct store_claim	**claims = p->claims;
+	struct ib_result	*res = p->res;
+	const struct ib_error	*err = &p->err;
+	size_t			 i, ndone = 0;
+	int			 rc = p->rc, bad = 0;
+
+	p->res = NULL;
+	metrics_observe(METRICS_SEND_BATCH, "", p->took);
+	if ((done = calloc(p->n, sizeof(*done))) == NULL) {
 		free(res);
 		return -1;
 	}
-	if ((rc = mark_sending(s, claims, msgs, &n)) <= 0 || n == 0) {
-		free(done);
-		free(res);
-		return rc < 0 ? -1 : 1;
-	}
-	memset(&err, 0, sizeof(err));
-	took = now_seconds();
-	rc = ib_send(s->ib, cfg->api_url, apikey, &opts, msgs, n, res, &err);
-	metrics_observe(METRICS_SEND_BATCH, "", now_seconds() - took);
 	/*
 	 * Relaxed durability: the mark before the send was committed at the
 	 * configured level; if this record is lost, the lapsed claim makes the
@@ -231,8 +277,8 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	}
 	/* The results' status changes: their counts follow once (SQLite). */
 	bad = store_follow_begin(s->st) < 0;
-	for (i = 0; i < n && !bad; i++) {
-		if (rc > 0 && res[i].accepted && done != NULL &&
+	for (i = 0; i < p->n && !bad; i++) {
+		if (rc > 0 && res[i].accepted &&
 		    res[i].group_id != IB_GROUP_NONE)
 			done_put(&done[ndone++], claims[i], &res[i]);
 		else if (rc > 0 && res[i].group_id == IB_GROUP_NONE) {
@@ -250,18 +296,18 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 			char reason[1700];
 
 			snprintf(reason, sizeof(reason), "%s%s%s%s",
-			    err.http_status ? "Infobip refused the request: " :
-			    "", err.code, err.text[0] ? ": " : "", err.text);
-			if (err.violations[0] != '\0')
+			    err->http_status ? "Infobip refused the request: " :
+			    "", err->code, err->text[0] ? ": " : "", err->text);
+			if (err->violations[0] != '\0')
 				snprintf(reason + strlen(reason), sizeof(reason) -
-				    strlen(reason), " (%s)", err.violations);
-			bad = fail_message(s, claims[i], "", err.code,
+				    strlen(reason), " (%s)", err->violations);
+			bad = fail_message(s, claims[i], "", err->code,
 			    reason) < 0;
 		} else
-			bad = retry_message(s, claims[i], &err, err.unsure ?
+			bad = retry_message(s, claims[i], err, err->unsure ?
 			    STORE_RETRY_UNSURE : STORE_RETRY_SEND) < 0;
 	}
-	/* On a server the accepted ones go in one statement, not one each. */
+	/* The accepted ones go together: on a server in one statement. */
 	if (!bad && ndone > 0)
 		bad = store_outbox_done_group(s->st, done, ndone) < 0;
 	free(done);
@@ -275,6 +321,83 @@ send_batch(struct sender *s, const struct connection_config *cfg,
 	rc = store_commit(s->st);
 	metrics_latency_flushed(rc > 0);
 	return store_sync_relaxed(s->st, 0) < 0 ? -1 : rc;
+}
+
+/*
+ * Sends the prepared messages of one connection, batch by batch: each
+ * batch is marked durably, then its request goes out, and while it is out
+ * the batch before it is recorded. So at any moment at most two batches
+ * are 'sending' without their result stored: the one whose request is out
+ * and the one being recorded. < 0 on a store error.
+ */
+static int
+send_batches(struct sender *s, const struct connection_config *cfg,
+    const char *apikey, struct store_claim **ready, struct ib_outmsg *msgs,
+    size_t k)
+{
+	struct ib_send_opts	 opts;
+	struct post		 post[2], *p, *pending = NULL;
+	char			 delivery[1200], tracking[1200];
+	size_t			 from, i;
+	int			 rc, ret = -1;
+
+	if (k == 0)
+		return 1;
+	memset(&opts, 0, sizeof(opts));
+	opts.sender = cfg->sender;
+	if (s->cfg.public_url[0] != '\0') {
+		snprintf(delivery, sizeof(delivery),
+		    "%s/channel/%s/webhook/reports", s->cfg.public_url,
+		    ready[0]->conn);
+		snprintf(tracking, sizeof(tracking),
+		    "%s/channel/%s/webhook/clicks", s->cfg.public_url,
+		    ready[0]->conn);
+		opts.delivery_url = delivery;
+		opts.tracking_url = tracking;
+	}
+	opts.custom_domain = cfg->short_domain;
+	memset(post, 0, sizeof(post));
+	/*
+	 * Between the batches' windows the store writes only the metrics'
+	 * latencies: SQLite's triggers may stay off from one to the next.
+	 */
+	store_follow_hold(s->st, 1);
+	for (from = 0; from < k; from += s->cfg.batch) {
+		p = pending == &post[0] ? &post[1] : &post[0];
+		p->ib = s->ib;
+		p->cfg = cfg;
+		p->apikey = apikey;
+		p->opts = &opts;
+		p->claims = ready + from;
+		p->msgs = msgs + from;
+		p->n = k - from < s->cfg.batch ? k - from : s->cfg.batch;
+		if ((rc = post_start(s, p)) < 0)
+			goto out;
+		/* While this request is out, the one before it is recorded. */
+		if (pending != NULL && post_record(s, pending) < 0)
+			goto out;
+		pending = NULL;
+		post_wait(p);
+		if (rc > 0)
+			pending = p;
+		/* Keep agent calls moving between requests to Infobip. */
+		if (s->inflight > 0 && (store_follow_hold(s->st, 0) < 0 ||
+		    agents_perform(s, 0) < 0))
+			goto out;
+		store_follow_hold(s->st, 1);
+	}
+	if (pending != NULL && post_record(s, pending) < 0)
+		goto out;
+	ret = 1;
+out:
+	if (store_follow_hold(s->st, 0) < 0)
+		ret = -1;
+	/* After an error what was sent and not recorded stays 'sending'. */
+	for (i = 0; i < 2; i++) {
+		post_wait(&post[i]);
+		free(post[i].res);
+	}
+	return ret;
 }
 
 /* The lookup found the message: Infobip has it, so it is never sent again. */
@@ -395,7 +518,7 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 	char				*apikey = NULL;
 	char				 phone[PHONE_MAX];
 	const char			*why;
-	size_t				 i, k = 0, from;
+	size_t				 i, k = 0;
 	int				 rc, ret = -1;
 
 	if ((rc = connection_config(s->st, claims[0].conn, &cfg)) <= 0) {
@@ -452,14 +575,8 @@ send_connection(struct sender *s, struct store_claim *claims, size_t n)
 		msgs[k].text = c->text;
 		ready[k++] = c;
 	}
-	for (from = 0; from < k; from += s->cfg.batch) {
-		if (send_batch(s, &cfg, apikey, ready + from, msgs + from,
-		    k - from < s->cfg.batch ? k - from : s->cfg.batch) < 0)
-			goto out;
-		/* Keep agent calls moving between requests to Infobip. */
-		if (s->inflight > 0 && agents_perform(s, 0) < 0)
-			goto out;
-	}
+	if (send_batches(s, &cfg, apikey, ready, msgs, k) < 0)
+		goto out;
 	ret = 1;
 out:
 	free(msgs);

@@ -11,26 +11,48 @@
 #include "store.h"
 
 int
+outbound_text_prepare(struct outbound_text *t, const char *text)
+{
+	int	 cut;
+
+	t->chars = 0;
+	if ((t->text = smstext_prepare(text, strlen(text), &cut)) == NULL) {
+		log_error("outbound: out of memory");
+		return -1;
+	}
+	if (cut)
+		t->chars = smstext_chars(text);
+	return 1;
+}
+
+int
+outbound_text_stored(struct store *st, const struct outbound_text *t,
+    const char *conn, const char *uid, const char *recipient)
+{
+	if (t->chars == 0)
+		return 1;
+	return store_log(st, conn, "warn", "outbound", "message %s to %s:"
+	    " text cut to %d characters from %zu (the SMS limit); stored as"
+	    " sent", uid, recipient, SMSTEXT_MAX_CHARS, t->chars) < 0 ? -1 : 1;
+}
+
+int
 outbound_queue(struct store *st, const struct store_outbound *o, int64_t *id,
     char *uid)
 {
 	struct store_outbound	 sent;
-	char			*text;
-	int			 cut, rc;
+	struct outbound_text	 t;
+	int			 rc;
 
-	if ((text = smstext_prepare(o->text, strlen(o->text), &cut)) == NULL) {
-		log_error("outbound: out of memory");
+	if (outbound_text_prepare(&t, o->text) < 0)
 		return -1;
-	}
 	sent = *o;
-	sent.text = text;
+	sent.text = t.text;
 	rc = store_message_insert_outbound(st, &sent, id, uid);
-	if (rc > 0 && cut && store_log(st, o->conn, "warn", "outbound",
-	    "message %s to %s: text cut to %d characters from %zu (the SMS"
-	    " limit); stored as sent", uid, o->recipient, SMSTEXT_MAX_CHARS,
-	    smstext_chars(o->text)) < 0)
+	if (rc > 0 && outbound_text_stored(st, &t, o->conn, uid,
+	    o->recipient) < 0)
 		rc = -1;
-	free(text);
+	free(t.text);
 	return rc;
 }
 

@@ -9,6 +9,27 @@ struct store;
 struct store_outbound;
 struct store_session;
 
+/* An outbound text as it is sent, and what the log says of it once stored. */
+struct outbound_text {
+	char	*text;		/* repaired and cut (smstext_prepare); the caller frees */
+	size_t	 chars;		/* the original's length in characters when cut, else 0 */
+};
+
+/*
+ * Prepares text as it will go out (outbound_queue's preparation, for a
+ * producer that stores it itself): t->text is the caller's to free.
+ * > 0, < 0 out of memory (logged).
+ */
+int	 outbound_text_prepare(struct outbound_text *t, const char *text);
+
+/*
+ * Once t is stored as message uid to recipient on connection conn: a cut
+ * is written to the connection's log with the original length. > 0, < 0
+ * store error.
+ */
+int	 outbound_text_stored(struct store *, const struct outbound_text *t,
+	    const char *conn, const char *uid, const char *recipient);
+
 /*
  * Queues an outbound message, inside the caller's transaction, with its
  * text as it will go out: invalid UTF-8 repaired and, past

@@ -58,6 +58,10 @@
 	" sent_at = COALESCE(sent_at, ?11), done_at = COALESCE(?12, done_at)," \
 	" updated_at = " PG_NOW
 
+/* The ids of a JSON array bound as text at p (SQLite's json_each). */
+#define PG_JSON_IDS(p) "(SELECT value::bigint FROM json_array_elements_text(" \
+	p "::json))"
+
 /* store_outbox.c's RELEASE and OUTBOX_ROW. */
 #define PG_RELEASE "lease_owner = NULL, lease_until = NULL, last_error = ?," \
 	" next_attempt_at = " PG_NOW_BY("?")
@@ -339,23 +343,45 @@ const struct db_override pg_sql[] = {
 	    " AND (o.lease_until IS NULL OR o.lease_until < " PG_NOW ")"
 	    " ORDER BY o.next_attempt_at, o.message_id LIMIT ?"
 	    " FOR UPDATE OF o SKIP LOCKED" } },
+	/*
+	 * The per-batch statements of SQLite's claims and marks, over a JSON
+	 * array of ids. A server claims and marks a batch in one statement
+	 * each (STMT_CLAIM_ONE, STMT_MARK_GROUP) and runs these only in
+	 * tests/e2e/test_pg_statements.py.
+	 */
 	{ DB_SLOT_OUTBOX, { "STMT_CLAIM_LEASE", "UPDATE outbox SET"
-	    " lease_owner = ?, unsure_since = COALESCE(unsure_since,"
+	    " lease_owner = ?1, unsure_since = COALESCE(unsure_since,"
 	    " CASE WHEN (SELECT status FROM messages"
 	    " WHERE id = outbox.message_id) = 'sending' THEN lease_until END),"
-	    " lease_until = " PG_NOW_BY("?") ", attempts = attempts + 1"
-	    " WHERE message_id = ?" } },
+	    " lease_until = " PG_NOW_BY("?2") ", attempts = attempts + 1"
+	    " WHERE message_id IN " PG_JSON_IDS("?3") } },
 	{ DB_SLOT_OUTBOX, { "STMT_CLAIM_SENDING", "UPDATE messages SET"
 	    " status = 'sending', updated_at = " PG_NOW
-	    " WHERE id = ? AND status = 'queued'" } },
+	    " WHERE id IN " PG_JSON_IDS("?1") " AND status = 'queued'"
+	    " RETURNING id" } },
 	{ DB_SLOT_OUTBOX, { "STMT_MARK_LEASE", "UPDATE outbox SET lease_until = "
-	    PG_NOW_BY("?2") " WHERE message_id = ?3 AND lease_owner = ?1" } },
+	    PG_NOW_BY("?2") " WHERE message_id IN " PG_JSON_IDS("?3")
+	    " AND lease_owner = ?1 RETURNING message_id" } },
 	/*
 	 * Never run here: PostgreSQL's triggers stay on (db_triggers), so
 	 * store_follow_end has nothing to do. A statement that prepares.
 	 */
 	{ DB_SLOT_OUTBOX, { "STMT_FOLLOW_RECIPIENTS",
 	    "SELECT 0 WHERE false AND ?1::text IS NULL" } },
+	/* Run only with the triggers off, so never here; the same question. */
+	{ DB_SLOT_OUTBOX, { "STMT_FOLLOW_ANY", "SELECT 1 FROM campaign_recipients"
+	    " WHERE message_id IN " PG_JSON_IDS("?1") " LIMIT 1" } },
+	{ DB_SLOT_OUTBOX, { "STMT_DONE_SENDING", "UPDATE messages SET"
+	    " status = ?1, infobip_id = COALESCE(?2, infobip_id),"
+	    " bulk_id = COALESCE(?3, bulk_id),"
+	    " status_group = ?4, status_name = ?5, status_description = ?6,"
+	    " sms_count = COALESCE(?7, sms_count),"
+	    " sent_at = CASE WHEN ?1::text = 'accepted' THEN " PG_NOW
+	    " ELSE sent_at END, updated_at = " PG_NOW " WHERE id = ?8"
+	    " AND status = 'sending' AND 1 < " PG_RANK("?1::text") } },
+	/* A server removes the accepted ones in STMT_DONE_GROUP; the same SQL. */
+	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_DEL_GROUP", "DELETE FROM outbox"
+	    " WHERE message_id IN " PG_JSON_IDS("?1") } },
 	{ DB_SLOT_OUTBOX, { "STMT_OUTBOX_UNCLAIM", "UPDATE outbox SET"
 	    " lease_owner = NULL, lease_until = NULL,"
 	    " attempts = GREATEST(attempts - 1, 0) WHERE lease_owner = ?"
@@ -414,9 +440,10 @@ const struct db_override pg_sql[] = {
 	    " JOIN connections k ON k.id = m.connection_id"
 	    " WHERE q.lease_until IS NULL OR q.lease_until < " PG_NOW
 	    " ORDER BY q.message_id LIMIT ? FOR UPDATE OF q SKIP LOCKED" } },
+	/* SQLite's; a server claims with STMT_AQ_CLAIM_ONE. */
 	{ DB_SLOT_OUTBOX, { "STMT_AQ_LEASE", "UPDATE agent_queue SET"
-	    " lease_owner = ?, lease_until = " PG_NOW_BY("?") ","
-	    " attempts = attempts + 1 WHERE message_id = ?" } },
+	    " lease_owner = ?1, lease_until = " PG_NOW_BY("?2") ","
+	    " attempts = attempts + 1 WHERE message_id IN " PG_JSON_IDS("?3") } },
 	/*
 	 * The claims in one statement each (owner ?1, lease modifier ?2, at
 	 * most ?3 rows): c locks the due rows, skipping those another sender

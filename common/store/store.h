@@ -563,6 +563,16 @@ int	 store_outbox_release_dead(struct store *,
 int	 store_follow_begin(struct store *);
 int	 store_follow_end(struct store *);
 /*
+ * With hold, store_follow_end leaves SQLite's triggers off when its batch
+ * has no campaign recipient to update, and the next store_follow_begin
+ * finds them off: each switch makes SQLite prepare every statement again,
+ * so a run of batches switches twice instead of twice a window. While
+ * held, only follow windows and writes to tables without triggers (not
+ * messages, not campaign_recipients) may run; store_follow_hold(st, 0)
+ * turns them on again (a rollback does too). > 0, < 0 error.
+ */
+int	 store_follow_hold(struct store *, int hold);
+/*
  * Records what Infobip said of a claimed message and removes it from the
  * outbox: status 'accepted' (with Infobip's ids) or 'failed' (reason).
  */
@@ -578,8 +588,9 @@ struct store_done {
 };
 /*
  * store_outbox_done for each of d[0..n), in one statement on a server
- * (store_calls_grouped), one by one on SQLite. Inside the caller's
- * transaction. > 0 done, < 0 error (logged).
+ * (store_calls_grouped); on SQLite a statement a message and one for the
+ * batch's outbox rows. Inside the caller's transaction. > 0 done, < 0
+ * error (logged).
  */
 int	 store_outbox_done_group(struct store *, const struct store_done *d,
 	    size_t n);

@@ -90,6 +90,9 @@ enum outbox_stmt {
 	STMT_FOLLOW_STATUS,
 	STMT_FOLLOW_COUNT,
 	STMT_FOLLOW_RECIPIENTS,
+	STMT_FOLLOW_ANY,
+	STMT_DONE_SENDING,
+	STMT_OUTBOX_DEL_GROUP,
 	STMT_CLAIM_ONE,
 	STMT_AQ_CLAIM_ONE,
 	STMT_MARK_GROUP,
@@ -113,20 +116,34 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	    " AND o.next_attempt_at <= " NOW
 	    " AND (o.lease_until IS NULL OR o.lease_until < " NOW ")"
 	    " ORDER BY o.next_attempt_at, o.message_id LIMIT ?"),
-	/* A message still 'sending' is unsure: its unknown send ended by the lapsed lease at the latest. */
-	DB_SQL(STMT_CLAIM_LEASE, "UPDATE outbox SET lease_owner = ?,"
+	/*
+	 * The claimed rows (owner, lease modifier, a JSON array of message
+	 * ids), in one statement. A message still 'sending' is unsure: its
+	 * unknown send ended by the lapsed lease at the latest.
+	 */
+	DB_SQL(STMT_CLAIM_LEASE, "UPDATE outbox SET lease_owner = ?1,"
 	    " unsure_since = COALESCE(unsure_since, CASE WHEN (SELECT status"
 	    " FROM messages WHERE id = message_id) = 'sending' THEN lease_until"
 	    " END),"
-	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
-	    " attempts = attempts + 1 WHERE message_id = ?"),
-	/* Just before its request: the message may be sent from now on. */
+	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?2),"
+	    " attempts = attempts + 1"
+	    " WHERE message_id IN (SELECT value FROM json_each(?3))"),
+	/*
+	 * Just before their request (a JSON array of message ids, whose
+	 * claims held): the messages may be sent from now on; those that
+	 * were 'queued' come back.
+	 */
 	DB_SQL(STMT_CLAIM_SENDING, "UPDATE messages SET status = 'sending',"
-	    " updated_at = " NOW " WHERE id = ? AND status = 'queued'"),
-	/* ... if its claim still holds (owner, lease modifier, message id), renewed. */
+	    " updated_at = " NOW " WHERE id IN (SELECT value FROM json_each(?1))"
+	    " AND status = 'queued' RETURNING id"),
+	/*
+	 * ... the claims that still hold (owner, lease modifier, a JSON array
+	 * of message ids) renewed; their ids come back.
+	 */
 	DB_SQL(STMT_MARK_LEASE, "UPDATE outbox SET lease_until ="
-	    " strftime('%Y-%m-%d %H:%M:%f', 'now', ?2) WHERE message_id = ?3"
-	    " AND lease_owner = ?1"),
+	    " strftime('%Y-%m-%d %H:%M:%f', 'now', ?2)"
+	    " WHERE message_id IN (SELECT value FROM json_each(?3))"
+	    " AND lease_owner = ?1 RETURNING message_id"),
 	/* A message's status before a result changes it, with the triggers off. */
 	DB_SQL(STMT_FOLLOW_STATUS, "SELECT status FROM messages WHERE id = ?"),
 	/* A batch's change ?1 to the count of outbound messages in status ?2. */
@@ -162,6 +179,13 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	    " WHERE campaign_recipients.message_id = m.id"
 	    " AND campaign_recipients.status IN"
 	    " ('queued', 'sent', 'delivered', 'failed')"),
+	/*
+	 * Whether a message of the JSON array of ids ?1 has a campaign's
+	 * recipient (each looked up in campaign_recipients_message), that is
+	 * whether STMT_FOLLOW_RECIPIENTS has anything to do.
+	 */
+	DB_SQL(STMT_FOLLOW_ANY, "SELECT 1 FROM json_each(?1) AS j CROSS JOIN"
+	    " campaign_recipients AS r ON r.message_id = j.value LIMIT 1"),
 	DB_SQL(STMT_OUTBOX_OWNERS, "SELECT DISTINCT lease_owner FROM outbox"
 	    " WHERE lease_owner IS NOT NULL"),
 	/* A claim that never reached its request: given back, not counted. */
@@ -177,6 +201,21 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	    " sent_at = CASE WHEN ?1 = 'accepted' THEN " NOW " ELSE sent_at END,"
 	    " updated_at = " NOW " WHERE id = ?8 AND " RANK("status")
 	    " < " RANK("?1")),
+	/*
+	 * STMT_OUTBOX_DONE for a message still 'sending' (the sender's mark),
+	 * with the triggers off: a change says what its status was.
+	 */
+	DB_SQL(STMT_DONE_SENDING, "UPDATE messages SET status = ?1,"
+	    " infobip_id = COALESCE(?2, infobip_id),"
+	    " bulk_id = COALESCE(?3, bulk_id),"
+	    " status_group = ?4, status_name = ?5, status_description = ?6,"
+	    " sms_count = COALESCE(?7, sms_count),"
+	    " sent_at = CASE WHEN ?1 = 'accepted' THEN " NOW " ELSE sent_at END,"
+	    " updated_at = " NOW " WHERE id = ?8 AND status = 'sending'"
+	    " AND " RANK("'sending'") " < " RANK("?1")),
+	/* The outbox rows of a JSON array of message ids. */
+	DB_SQL(STMT_OUTBOX_DEL_GROUP, "DELETE FROM outbox WHERE message_id IN"
+	    " (SELECT value FROM json_each(?1))"),
 	DB_SQL(STMT_OUTBOX_RETRY, "UPDATE outbox SET " RELEASE ","
 	    " unsure_since = NULL, not_found = 0 WHERE message_id = ?"),
 	DB_SQL(STMT_OUTBOX_UNSURE, "UPDATE outbox SET " RELEASE ","
@@ -210,9 +249,11 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	    " JOIN connections k ON k.id = m.connection_id"
 	    " WHERE q.lease_until IS NULL OR q.lease_until < " NOW
 	    " ORDER BY q.message_id LIMIT ?"),
-	DB_SQL(STMT_AQ_LEASE, "UPDATE agent_queue SET lease_owner = ?,"
-	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?),"
-	    " attempts = attempts + 1 WHERE message_id = ?"),
+	/* As STMT_CLAIM_LEASE: owner, lease modifier, a JSON array of message ids. */
+	DB_SQL(STMT_AQ_LEASE, "UPDATE agent_queue SET lease_owner = ?1,"
+	    " lease_until = strftime('%Y-%m-%d %H:%M:%f', 'now', ?2),"
+	    " attempts = attempts + 1"
+	    " WHERE message_id IN (SELECT value FROM json_each(?3))"),
 	/* Only by the sender holding it: a lapsed claim another took is theirs. */
 	DB_SQL(STMT_AQ_DONE, "DELETE FROM agent_queue WHERE message_id = ?"
 	    " AND lease_owner = ?"),
@@ -269,11 +310,35 @@ store_claims_free(struct store_claim *c, size_t n)
 	free(c);
 }
 
+/*
+ * The JSON array of ids[0..n): SQLite's json_each reads a batch from one
+ * bound value, so that one statement does the work of n. The caller frees;
+ * NULL when out of memory (logged).
+ */
+static char *
+ids_json(const int64_t *ids, size_t n)
+{
+	char	*json;
+	size_t	 i, len = 0;
+
+	/* An id is at most 20 characters and its comma. */
+	if ((json = malloc(n * 21 + 3)) == NULL) {
+		log_error("ids_json: out of memory");
+		return NULL;
+	}
+	json[len++] = '[';
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(json + len, 22, "%s%lld", i > 0 ? "," : "",
+		    (long long)ids[i]);
+	json[len++] = ']';
+	json[len] = '\0';
+	return json;
+}
+
 /* What tells an outbox claim from an agent-queue claim. */
 struct claim_kind {
 	enum outbox_stmt	 select;	/* due rows, LIMIT ? */
-	enum outbox_stmt	 lease;		/* owner, lease modifier, message id */
-	enum outbox_stmt	 after;		/* run on each claimed id; OUTBOX__MAX: none */
+	enum outbox_stmt	 lease;		/* owner, lease modifier, JSON array of ids */
 	enum outbox_stmt	 one;		/* on a server: select and lease in one */
 	size_t		 itemsz;
 	/* Reads one row into item; returns its message id, 0 when out of memory. */
@@ -332,11 +397,11 @@ static int
 claim(struct store *st, const struct claim_kind *k, const char *owner,
     int lease_seconds, size_t max, void **out)
 {
-	char		*items = NULL;
+	char		*items = NULL, *json = NULL;
 	int64_t		*ids = NULL;
 	struct db_stmt	*s;
 	char		 lease[32];
-	size_t		 n = 0, i;
+	size_t		 n = 0;
 	int		 rc;
 
 	*out = NULL;
@@ -364,19 +429,20 @@ claim(struct store *st, const struct claim_kind *k, const char *owner,
 	db_reset(s);
 	if (rc < 0)
 		goto err;
-	for (i = 0; i < n; i++)
-		if (db_exec(st->db, &outbox_sql, k->lease, "ssi", owner, lease, ids[i]) < 0 ||
-		    (k->after != OUTBOX__MAX &&
-		    db_exec(st->db, &outbox_sql, k->after, "i", ids[i]) < 0))
-			goto err;
+	if (n > 0 && ((json = ids_json(ids, n)) == NULL ||
+	    db_exec(st->db, &outbox_sql, k->lease, "sss", owner, lease,
+	    json) < 0))
+		goto err;
 	if (store_commit(st) < 0)
 		goto err;
+	free(json);
 	free(ids);
 	*out = items;
 	return (int)n;
 err:
 	store_rollback(st);
 	k->release(items, n);
+	free(json);
 	free(ids);
 	return -1;
 }
@@ -408,7 +474,7 @@ outbox_release(void *items, size_t n)
 
 /* A claimed message stays 'queued' until store_outbox_mark_sending. */
 static const struct claim_kind outbox_kind = {
-	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, OUTBOX__MAX, STMT_CLAIM_ONE,
+	STMT_CLAIM_SELECT, STMT_CLAIM_LEASE, STMT_CLAIM_ONE,
 	sizeof(struct store_claim), outbox_fill, outbox_release,
 };
 
@@ -476,14 +542,21 @@ follow_index(const char *status)
 	return -1;
 }
 
+/* Forgets the noted status changes. */
+static void
+follow_forget(struct store *st)
+{
+	memset(st->follow.delta, 0, sizeof(st->follow.delta));
+	st->follow.n = 0;
+}
+
 void
 store_follow_reset(struct store *st)
 {
-	if (st->follow.on)
+	if (st->follow.on || st->follow.off)
 		db_triggers(st->db, 1);
-	st->follow.on = 0;
-	memset(st->follow.delta, 0, sizeof(st->follow.delta));
-	st->follow.n = 0;
+	st->follow.on = st->follow.off = 0;
+	follow_forget(st);
 }
 
 int
@@ -491,11 +564,28 @@ store_follow_begin(struct store *st)
 {
 	int	 rc;
 
+	/* Still off since the window before (store_follow_hold). */
+	if (st->follow.off) {
+		st->follow.off = 0;
+		st->follow.on = 1;
+		follow_forget(st);
+		return 1;
+	}
 	store_follow_reset(st);
 	if ((rc = db_triggers(st->db, 0)) < 0)
 		return -1;
 	st->follow.on = rc > 0;
 	return 1;
+}
+
+int
+store_follow_hold(struct store *st, int hold)
+{
+	st->follow.hold = hold;
+	if (hold || !st->follow.off)
+		return 1;
+	st->follow.off = 0;
+	return db_triggers(st->db, 1) < 0 ? -1 : 1;
 }
 
 /* Notes that message went from status was to status now (triggers off). */
@@ -530,33 +620,44 @@ int
 store_follow_end(struct store *st)
 {
 	char	*json = NULL;
-	size_t	 i, len = 0;
-	int	 rc = -1;
+	size_t	 i;
+	int	 rc = -1, any = 0;
 
 	if (!st->follow.on)
 		return 1;
-	st->follow.on = 0;
-	if (db_triggers(st->db, 1) < 0)
-		goto out;
+	/* message_counts has no trigger: the counts move with them still off. */
 	for (i = 0; i < STORE_FOLLOW_STATUSES; i++)
 		if (st->follow.delta[i] != 0 && db_exec(st->db, &outbox_sql,
 		    STMT_FOLLOW_COUNT, "is", (int64_t)st->follow.delta[i],
 		    follow_statuses[i]) < 0)
 			goto out;
 	if (st->follow.n > 0) {
-		/* An id is at most 20 characters and its comma. */
-		if ((json = malloc(st->follow.n * 21 + 3)) == NULL)
+		if ((json = ids_json(st->follow.ids, st->follow.n)) == NULL)
 			goto out;
-		json[len++] = '[';
-		for (i = 0; i < st->follow.n; i++)
-			len += (size_t)snprintf(json + len, 22, "%s%lld",
-			    i > 0 ? "," : "", (long long)st->follow.ids[i]);
-		json[len++] = ']';
-		json[len] = '\0';
-		if (db_exec(st->db, &outbox_sql, STMT_FOLLOW_RECIPIENTS, "s",
-		    json) < 0)
+		if ((any = db_exists(st->db, &outbox_sql, STMT_FOLLOW_ANY, "s",
+		    json)) < 0)
 			goto out;
 	}
+	/* Held, and no recipient to update: they stay off for the next window. */
+	if (st->follow.hold && any == 0) {
+		st->follow.on = 0;
+		st->follow.off = 1;
+		follow_forget(st);
+		free(json);
+		return 1;
+	}
+	/* Failed, the switch is tried again by store_follow_reset. */
+	if (db_triggers(st->db, 1) < 0)
+		goto out;
+	st->follow.on = 0;
+	/*
+	 * The recipients' own triggers (campaign counts and minutes) are on
+	 * again for their update, which runs only when it finds a row: after
+	 * the switch every statement is prepared again, this long one too.
+	 */
+	if (any > 0 && db_exec(st->db, &outbox_sql, STMT_FOLLOW_RECIPIENTS, "s",
+	    json) < 0)
+		goto out;
 	rc = 1;
 out:
 	free(json);
@@ -568,17 +669,25 @@ out:
  * On SQLite the marks run with the triggers off (they cost more than the
  * change itself: each row's trigger program, and the statement done in
  * two passes): the counts and the recipients follow once for the batch,
- * in the same transaction (store_follow_end).
+ * in the same transaction (store_follow_end). The batch takes two
+ * statements there (the leases, then the messages of those that held),
+ * one on a server (mark_group).
  */
 int
 store_outbox_mark_sending(struct store *st, const char *owner,
     int lease_seconds, const int64_t *ids, size_t n, int *held)
 {
-	char	 lease[32];
-	size_t	 i;
-	int	 rc;
+	struct db_stmt	*s;
+	char		 lease[32], *json = NULL;
+	int64_t		*kept_ids = NULL, id;
+	size_t		 i, k, kept = 0;
+	int		 rc;
 
 	snprintf(lease, sizeof(lease), "+%d seconds", lease_seconds);
+	for (i = 0; i < n; i++)
+		held[i] = 0;
+	if (n == 0)
+		return 1;
 	if (store_begin(st) < 0)
 		return -1;
 	if (st->server) {
@@ -586,28 +695,46 @@ store_outbox_mark_sending(struct store *st, const char *owner,
 			goto err;
 		return store_commit(st);
 	}
-	if (store_follow_begin(st) < 0)
+	/* Two statements for the batch: the leases that hold, their messages. */
+	if (store_follow_begin(st) < 0 || (json = ids_json(ids, n)) == NULL)
 		goto err;
-	for (i = 0; i < n; i++) {
-		if ((rc = db_exec_changed(st->db, &outbox_sql, STMT_MARK_LEASE, "ssi", owner, lease,
-		    ids[i])) < 0)
-			goto err;
-		held[i] = rc > 0;
-		if (!held[i])
-			continue;
-		if ((rc = db_exec_changed(st->db, &outbox_sql,
-		    STMT_CLAIM_SENDING, "i", ids[i])) < 0)
-			goto err;
-		/* Its status was 'queued' (the statement's condition). */
-		if (rc > 0 && st->follow.on && follow_note(st, ids[i],
-		    "queued", "sending") < 0)
-			goto err;
-	}
-	if (store_follow_end(st) < 0)
+	for (rc = db_run(st->db, &outbox_sql, STMT_MARK_LEASE, &s, "sss", owner,
+	    lease, json); rc == DB_ROW; rc = db_step(s))
+		for (id = db_int64(s, 0), i = 0; i < n; i++)
+			if (ids[i] == id && !held[i]) {
+				held[i] = 1;
+				kept++;
+			}
+	db_reset(s);
+	if (rc < 0)
 		goto err;
+	free(json);
+	json = NULL;
+	if ((kept_ids = calloc(kept + 1, sizeof(*kept_ids))) == NULL)
+		goto err;
+	for (i = k = 0; i < n; i++)
+		if (held[i])
+			kept_ids[k++] = ids[i];
+	if ((json = ids_json(kept_ids, k)) == NULL)
+		goto err;
+	/* Each comes back whose status was 'queued' (the statement's condition). */
+	for (rc = db_run(st->db, &outbox_sql, STMT_CLAIM_SENDING, &s, "s",
+	    json); rc == DB_ROW; rc = db_step(s))
+		if (st->follow.on && follow_note(st, db_int64(s, 0), "queued",
+		    "sending") < 0) {
+			rc = -1;
+			break;
+		}
+	db_reset(s);
+	if (rc < 0 || store_follow_end(st) < 0)
+		goto err;
+	free(json);
+	free(kept_ids);
 	return store_commit(st);
 err:
 	store_rollback(st);
+	free(json);
+	free(kept_ids);
 	return -1;
 }
 
@@ -660,8 +787,13 @@ store_outbox_remove(struct store *st, int64_t message)
 	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_DEL, "i", message);
 }
 
-int
-store_outbox_done(struct store *st, int64_t message, const char *status,
+/*
+ * store_outbox_done but for the outbox row, which the caller removes. With
+ * the triggers off the change is noted: its status before, which is most
+ * often 'sending' (the sender's mark; one statement then), else read.
+ */
+static int
+outbox_done_message(struct store *st, int64_t message, const char *status,
     const char *infobip_id, const char *bulk_id, const char *group_name,
     const char *status_name, const char *description, int sms_count)
 {
@@ -669,8 +801,20 @@ store_outbox_done(struct store *st, int64_t message, const char *status,
 	char		 was[32] = "";
 	int		 rc;
 
-	/* With the triggers off the change is noted: its status before. */
+	if (group_name == NULL)
+		group_name = "";
+	if (status_name == NULL)
+		status_name = "";
+	if (description == NULL)
+		description = "";
 	if (st->follow.on) {
+		if ((rc = db_exec_changed(st->db, &outbox_sql,
+		    STMT_DONE_SENDING, "ssssss" "Ii", status, infobip_id,
+		    bulk_id, group_name, status_name, description, sms_count,
+		    message)) < 0)
+			return -1;
+		if (rc > 0)
+			return follow_note(st, message, "sending", status);
 		if ((rc = db_run(st->db, &outbox_sql, STMT_FOLLOW_STATUS, &s,
 		    "i", message)) == DB_ROW)
 			db_copy(s, 0, was, sizeof(was));
@@ -679,13 +823,22 @@ store_outbox_done(struct store *st, int64_t message, const char *status,
 			return -1;
 	}
 	if ((rc = db_exec_changed(st->db, &outbox_sql, STMT_OUTBOX_DONE,
-	    "ssssss" "Ii", status, infobip_id,
-	    bulk_id, group_name != NULL ? group_name : "",
-	    status_name != NULL ? status_name : "",
-	    description != NULL ? description : "", sms_count, message)) < 0)
+	    "ssssss" "Ii", status, infobip_id, bulk_id, group_name,
+	    status_name, description, sms_count, message)) < 0)
 		return -1;
 	if (rc > 0 && st->follow.on && follow_note(st, message, was,
 	    status) < 0)
+		return -1;
+	return 1;
+}
+
+int
+store_outbox_done(struct store *st, int64_t message, const char *status,
+    const char *infobip_id, const char *bulk_id, const char *group_name,
+    const char *status_name, const char *description, int sms_count)
+{
+	if (outbox_done_message(st, message, status, infobip_id, bulk_id,
+	    group_name, status_name, description, sms_count) < 0)
 		return -1;
 	return db_exec(st->db, &outbox_sql, STMT_OUTBOX_DEL, "i", message);
 }
@@ -697,6 +850,34 @@ text_elem(struct arrays *a, const char *v)
 	arraytext_elem(a, v, v != NULL ? strlen(v) : 0);
 }
 
+/* store_outbox_done_group on SQLite. */
+static int
+done_each(struct store *st, const struct store_done *d, size_t n)
+{
+	int64_t	*ids;
+	char	*json = NULL;
+	size_t	 i;
+	int	 rc = -1;
+
+	if ((ids = calloc(n, sizeof(*ids))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (outbox_done_message(st, d[i].message, d[i].status,
+		    d[i].infobip_id, d[i].bulk_id, d[i].group_name,
+		    d[i].status_name, d[i].description, d[i].sms_count) < 0)
+			goto out;
+		ids[i] = d[i].message;
+	}
+	if ((json = ids_json(ids, n)) == NULL ||
+	    db_exec(st->db, &outbox_sql, STMT_OUTBOX_DEL_GROUP, "s", json) < 0)
+		goto out;
+	rc = 1;
+out:
+	free(json);
+	free(ids);
+	return rc;
+}
+
 int
 store_outbox_done_group(struct store *st, const struct store_done *d,
     size_t n)
@@ -705,17 +886,11 @@ store_outbox_done_group(struct store *st, const struct store_done *d,
 	size_t		 i;
 	int		 rc;
 
-	if (!st->server) {
-		for (i = 0; i < n; i++)
-			if (store_outbox_done(st, d[i].message, d[i].status,
-			    d[i].infobip_id, d[i].bulk_id, d[i].group_name,
-			    d[i].status_name, d[i].description,
-			    d[i].sms_count) < 0)
-				return -1;
-		return 1;
-	}
 	if (n == 0)
 		return 1;
+	/* Here a statement a message, and the outbox rows in one. */
+	if (!st->server)
+		return done_each(st, d, n);
 	memset(&a, 0, sizeof(a));
 	a.ncol = 8;
 	for (i = 0; i < n; i++) {
@@ -936,7 +1111,7 @@ agent_job_release(void *items, size_t n)
 }
 
 static const struct claim_kind agent_kind = {
-	STMT_AQ_SELECT, STMT_AQ_LEASE, OUTBOX__MAX, STMT_AQ_CLAIM_ONE,
+	STMT_AQ_SELECT, STMT_AQ_LEASE, STMT_AQ_CLAIM_ONE,
 	sizeof(struct store_agent_job), agent_job_fill, agent_job_release,
 };
 

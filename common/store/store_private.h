@@ -35,6 +35,8 @@ struct store {
 	 */
 	struct {
 		int	 on;			/* the triggers are off */
+		int	 hold;			/* store_follow_hold: they may stay off */
+		int	 off;			/* held: off between two windows */
 		long	 delta[STORE_FOLLOW_STATUSES];	/* by follow_statuses[] */
 		int64_t	*ids;			/* the messages changed */
 		size_t	 n, room;

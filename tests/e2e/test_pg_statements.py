@@ -307,7 +307,7 @@ STORY = [
     ("out", "DB_SLOT_MSG STMT_MSG_OUT", ["u1", "c1", 1, 1, "agent", "447", PHONE, "hello", "queued", ""]),
     ("outbox", "DB_SLOT_MSG STMT_OUTBOX_ADD", [1, 0]),
     ("claim", "DB_SLOT_OUTBOX STMT_CLAIM_SELECT", [10]),
-    ("lease", "DB_SLOT_OUTBOX STMT_CLAIM_LEASE", ["me", "+30 seconds", 1]),
+    ("lease", "DB_SLOT_OUTBOX STMT_CLAIM_LEASE", ["me", "+30 seconds", "[1]"]),
     ("claimed", "DB_SLOT_OUTBOX STMT_OUTBOX_GET", [1]),
     ("again", "DB_SLOT_OUTBOX STMT_CLAIM_SELECT", [10]),
     ("beat", "DB_SLOT_MAINT STMT_HEARTBEAT_SET", ["sender"]),

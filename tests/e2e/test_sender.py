@@ -286,6 +286,64 @@ env.check(all(len(sim_messages(u)) == 1 for u in waiting),
           repr([len(sim_messages(u)) for u in waiting]))
 env.cli("settings", "set", "send_batch_size", "100")
 
+# --- kill -9 while a request is out and the batch before it is recorded -----------------
+# The sender stores a batch's results while the next batch's request is out
+# (send_batches). Four batches of five: the second request is accepted by
+# the simulator, which then holds its answer, and the sender is killed
+# meanwhile. By then the first five are recorded, the second five are
+# 'sending' (marked before their request went out) and the ten behind them
+# never left 'queued'; a restart settles the second five from Infobip's
+# logs and sends the ten, so each of the twenty reaches Infobip once.
+# Reports come late, so that only the sender can have moved a status.
+env.sim("/_sim/config", {"dlr_delay": 60})
+env.cli("settings", "set", "send_batch_size", "5")
+overlap = [send("49151123430%02d" % i, "overlap %d" % i)[2] for i in range(20)]
+posts_before = len(env.sim(POSTS)["requests"])
+env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "slow", "count": 1, "delay": 0})
+env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "accept_then_hang", "count": 1,
+                        "delay": 15})
+proc = subprocess.Popen([os.path.join(BUILD, "ibchannel"), "sender", "--for", "30"],
+                        env=env.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+env.check(env.wait_for(lambda: len(env.sim(POSTS)["requests"]) >= posts_before + 2, 10),
+          "overlap: the second batch's request reached the simulator")
+posted = env.sim(POSTS)["requests"][posts_before:posts_before + 2]
+first = [u for u in overlap if u in posted[0]["body"]]
+second = [u for u in overlap if u in posted[1]["body"]]
+rest = [u for u in overlap if u not in first and u not in second]
+env.check(env.wait_for(lambda: all(sim_messages(u) for u in second), 10),
+          "overlap: the simulator accepted the second batch and holds its answer")
+env.check(env.wait_for(lambda: all(status(u) == "accepted" for u in first), 10),
+          "overlap: the first batch's results are stored while the second request is out",
+          repr([status(u) for u in first]))
+proc.send_signal(signal.SIGKILL)
+proc.wait()
+env.check(len(first) == 5 and len(second) == 5 and all(status(u) == "sending" for u in second)
+          and all(status(u) == "queued" for u in rest),
+          "after kill -9 mid-request: the batch out is sending, the ten behind still queued",
+          repr([status(u) for u in overlap]))
+lookups_before = len(env.sim("/_sim/requests?path=/sms/3/logs")["requests"])
+sender_once()
+env.check(all(len(sim_messages(u)) == 1 for u in rest),
+          "restart after the overlap: the ten never posted are sent at once",
+          repr([len(sim_messages(u)) for u in rest]))
+env.sql("UPDATE outbox SET lease_until = '2000-01-01 00:00:00.000' WHERE message_id IN"
+        " (SELECT id FROM messages WHERE uid IN (%s))" % ",".join("?" * len(second)), second)
+sender_once()
+looked = [u for u in overlap if any(u in r["query"] for r in
+          env.sim("/_sim/requests?path=/sms/3/logs")["requests"][lookups_before:])]
+env.check(sorted(looked) == sorted(second),
+          "restart after the overlap: only the batch whose request was out is looked up",
+          repr(looked))
+env.check(all(status(u) in ("accepted", "delivered") for u in overlap),
+          "overlap: every one of the twenty settled", repr([status(u) for u in overlap]))
+env.check(all(len(sim_messages(u)) == 1 for u in overlap),
+          "kill -9 mid-request with a batch being recorded: each of the twenty reached"
+          " Infobip exactly once", repr([len(sim_messages(u)) for u in overlap]))
+env.check(all(status(u) == "accepted" for u in overlap),
+          "overlap: no report came meanwhile", repr([status(u) for u in overlap]))
+env.sim("/_sim/config", {"dlr_delay": 0.2})
+env.cli("settings", "set", "send_batch_size", "100")
+
 # --- Two senders at once: nothing twice -------------------------------------------------
 env.cli("settings", "set", "send_batch_size", "5")
 uids = []
