@@ -22,6 +22,7 @@ import atexit
 import glob
 import os
 import pwd
+import re
 import shlex
 import shutil
 import signal
@@ -215,6 +216,25 @@ class Cluster:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def literal(v):
+    """v as an SQL literal of unknown type, as the store's kit sends a value: text."""
+    return "NULL" if v is None else "'%s'" % str(v).replace("'", "''")
+
+
+def statements_by_name():
+    """{statement name: its PostgreSQL text} as build/pg_statements lists
+    them (the statements the programs prepare, ?N for their arguments)."""
+    out = subprocess.run([os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+        __file__))), "build", "pg_statements")], capture_output=True, text=True,
+        check=True).stdout
+    return {f[1]: f[3] for f in (line.split("\t", 4) for line in out.splitlines())}
+
+
+def with_args(sql, args):
+    """sql with args[N - 1] written as a literal for each ?N."""
+    return re.sub(r"\?(\d+)", lambda m: literal(args[int(m.group(1)) - 1]), sql)
 
 
 def suite_cluster():

@@ -36,13 +36,7 @@ group = Env("pg_inbound_group", sim=False, server=None)
 one.check(one.engine == group.engine == "postgresql", "the stores are on PostgreSQL",
           one.engine)
 
-out = subprocess.run([os.path.join(harness.ROOT, "build", "pg_statements")],
-                     capture_output=True, text=True, check=True).stdout
-SQL = {f[1]: f[3] for f in (line.split("\t", 4) for line in out.splitlines())}
-
-
-def literal(v):
-    return "NULL" if v is None else "'%s'" % str(v).replace("'", "''")
+SQL = pg.statements_by_name()
 
 
 def array(values):
@@ -52,7 +46,7 @@ def array(values):
 
 def statement(name, args):
     """Statement name's text with args for ?1, ?2... as literals."""
-    return re.sub(r"\?(\d+)", lambda m: literal(args[int(m.group(1)) - 1]), SQL[name])
+    return pg.with_args(SQL[name], args)
 
 
 def psql(env, sql):

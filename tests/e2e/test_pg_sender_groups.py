@@ -12,7 +12,6 @@ once; without PostgreSQL's programs it says so and passes nothing.
 """
 
 import os
-import re
 import subprocess
 import sys
 
@@ -30,19 +29,13 @@ env.check(env.engine == "postgresql", "the store is on PostgreSQL", env.engine)
 cid = env.add_connection(sender="InfoSMS")
 aid, _ = env.add_rules_agent(cid)
 
-out = subprocess.run([os.path.join(harness.ROOT, "build", "pg_statements")],
-                     capture_output=True, text=True, check=True).stdout
-SQL = {f[1]: f[3] for f in (line.split("\t", 4) for line in out.splitlines())}
-
-
-def literal(v):
-    return "NULL" if v is None else "'%s'" % str(v).replace("'", "''")
+SQL = pg.statements_by_name()
 
 
 def run(name, *args):
     """Statement name of the sender with args for ?1, ?2...; its rows as
     lists of text (psql's unaligned output; no value here holds a '|')."""
-    sql = re.sub(r"\?(\d+)", lambda m: literal(args[int(m.group(1)) - 1]), SQL[name])
+    sql = pg.with_args(SQL[name], args)
     p = subprocess.run([harness.psql_program(), "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1",
                         "-d", env.db, "-c", sql], capture_output=True, text=True)
     if p.returncode != 0:
