@@ -559,7 +559,9 @@ else:
         # that the sender finds the WAL and shared-memory files already there.
         dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         dst.execute("SELECT COUNT(*) FROM messages").fetchone()
-        with open(filler, "wb") as f:
+        # Unbuffered: a buffered file holding the bytes the full disk refused
+        # would try them again at its close and fail there.
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
