@@ -19,6 +19,18 @@
 /* Lets a claimed outbox row go: last_error ?, next attempt after the delay modifier ?. */
 #define RELEASE	"lease_owner = NULL, lease_until = NULL, last_error = ?," \
 	" next_attempt_at = strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"
+/*
+ * A request's result for message ?8: status ?1, Infobip's ids ?2 and ?3,
+ * its group, name and description ?4-?6, parts ?7 (the condition on the
+ * status before follows).
+ */
+#define DONE_SET "UPDATE messages SET status = ?1," \
+	" infobip_id = COALESCE(?2, infobip_id)," \
+	" bulk_id = COALESCE(?3, bulk_id)," \
+	" status_group = ?4, status_name = ?5, status_description = ?6," \
+	" sms_count = COALESCE(?7, sms_count)," \
+	" sent_at = CASE WHEN ?1 = 'accepted' THEN " NOW " ELSE sent_at END," \
+	" updated_at = " NOW " WHERE id = ?8"
 /* When the unknown send of an outbox row o ended (a lapsed lease: its end). */
 #define UNSURE_SINCE "COALESCE(o.unsure_since, o.lease_until, " NOW ")"
 /* An outbox row o with its message m, as operators see it (struct store_outbox_entry). */
@@ -193,25 +205,13 @@ static const struct db_sql outbox_stmt[OUTBOX__MAX] = {
 	    " lease_until = NULL, attempts = MAX(attempts - 1, 0)"
 	    " WHERE lease_owner = ? AND (SELECT status FROM messages"
 	    " WHERE id = outbox.message_id) = 'queued'"),
-	DB_SQL(STMT_OUTBOX_DONE, "UPDATE messages SET status = ?1,"
-	    " infobip_id = COALESCE(?2, infobip_id),"
-	    " bulk_id = COALESCE(?3, bulk_id),"
-	    " status_group = ?4, status_name = ?5, status_description = ?6,"
-	    " sms_count = COALESCE(?7, sms_count),"
-	    " sent_at = CASE WHEN ?1 = 'accepted' THEN " NOW " ELSE sent_at END,"
-	    " updated_at = " NOW " WHERE id = ?8 AND " RANK("status")
+	DB_SQL(STMT_OUTBOX_DONE, DONE_SET " AND " RANK("status")
 	    " < " RANK("?1")),
 	/*
 	 * STMT_OUTBOX_DONE for a message still 'sending' (the sender's mark),
 	 * with the triggers off: a change says what its status was.
 	 */
-	DB_SQL(STMT_DONE_SENDING, "UPDATE messages SET status = ?1,"
-	    " infobip_id = COALESCE(?2, infobip_id),"
-	    " bulk_id = COALESCE(?3, bulk_id),"
-	    " status_group = ?4, status_name = ?5, status_description = ?6,"
-	    " sms_count = COALESCE(?7, sms_count),"
-	    " sent_at = CASE WHEN ?1 = 'accepted' THEN " NOW " ELSE sent_at END,"
-	    " updated_at = " NOW " WHERE id = ?8 AND status = 'sending'"
+	DB_SQL(STMT_DONE_SENDING, DONE_SET " AND status = 'sending'"
 	    " AND " RANK("'sending'") " < " RANK("?1")),
 	/* The outbox rows of a JSON array of message ids. */
 	DB_SQL(STMT_OUTBOX_DEL_GROUP, "DELETE FROM outbox WHERE message_id IN"
