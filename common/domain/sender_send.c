@@ -243,27 +243,25 @@ post_wait(struct post *p)
 	p->running = 0;
 }
 
+/* Tries of a batch's record that PostgreSQL rolled back to break a deadlock. */
+#define RECORD_TRIES	3
+
 /*
  * Records what Infobip answered for the batch of p (its request ended), in
- * one transaction, and frees its results. > 0, < 0 store error (the batch
- * stays 'sending': unsure, settled from Infobip's logs).
+ * one transaction. > 0, < 0 store error (rolled back).
  */
 static int
-post_record(struct sender *s, struct post *p)
+record_once(struct sender *s, const struct post *p)
 {
 	struct store_done	*done = NULL;	/* the accepted */
 	struct store_claim	**claims = p->claims;
-	struct ib_result	*res = p->res;
+	const struct ib_result	*res = p->res;
 	const struct ib_error	*err = &p->err;
 	size_t			 i, ndone = 0;
 	int			 rc = p->rc, bad = 0;
 
-	p->res = NULL;
-	metrics_observe(METRICS_SEND_BATCH, "", p->took);
-	if ((done = calloc(p->n, sizeof(*done))) == NULL) {
-		free(res);
+	if ((done = calloc(p->n, sizeof(*done))) == NULL)
 		return -1;
-	}
 	/*
 	 * Relaxed durability: the mark before the send was committed at the
 	 * configured level; if this record is lost, the lapsed claim makes the
@@ -271,7 +269,6 @@ post_record(struct sender *s, struct post *p)
 	 */
 	if (store_sync_relaxed(s->st, 1) < 0 || store_begin(s->st) < 0) {
 		free(done);
-		free(res);
 		store_sync_relaxed(s->st, 0);
 		return -1;
 	}
@@ -311,7 +308,6 @@ post_record(struct sender *s, struct post *p)
 	if (!bad && ndone > 0)
 		bad = store_outbox_done_group(s->st, done, ndone) < 0;
 	free(done);
-	free(res);
 	if (bad || store_follow_end(s->st) < 0) {
 		store_rollback(s->st);
 		store_sync_relaxed(s->st, 0);
@@ -321,6 +317,35 @@ post_record(struct sender *s, struct post *p)
 	rc = store_commit(s->st);
 	metrics_latency_flushed(rc > 0);
 	return store_sync_relaxed(s->st, 0) < 0 ? -1 : rc;
+}
+
+/*
+ * Records the results of p's batch (record_once) and frees them. On
+ * PostgreSQL the record can meet a delivery report being applied to the
+ * same messages in the other order: the server breaks the deadlock by
+ * rolling one back, and this one is then simply tried again. > 0, < 0
+ * store error (the batch stays 'sending': unsure, settled from Infobip's
+ * logs).
+ */
+static int
+post_record(struct sender *s, struct post *p)
+{
+	int	 rc, tries;
+
+	metrics_observe(METRICS_SEND_BATCH, "", p->took);
+	store_take_conflict(s->st);	/* only this record's own counts */
+	for (tries = 1;; tries++) {
+		rc = record_once(s, p);
+		if (rc >= 0 || tries == RECORD_TRIES ||
+		    !store_take_conflict(s->st))
+			break;
+		log_info("the results of %zu message(s) met another"
+		    " transaction's locks and were rolled back to end a"
+		    " deadlock; recording them again", p->n);
+	}
+	free(p->res);
+	p->res = NULL;
+	return rc;
 }
 
 /*

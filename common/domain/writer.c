@@ -16,6 +16,7 @@
 #include "writer.h"
 
 #define TRIM_IDLE_MS	200	/* a busy spell ends after this long without a job */
+#define CONFLICT_TRIES	3	/* runs of a group that PostgreSQL rolls back to end deadlocks */
 
 /* One request's work, on the requester's stack until it is answered. */
 struct job {
@@ -172,7 +173,9 @@ group_ahead(struct writer *w, struct job *group)
 /*
  * Runs a group of jobs in one transaction and sets every job's rc. A job
  * whose work fails makes the whole transaction roll back; the group is
- * then run again without it, so that it alone is refused. (A savepoint
+ * then run again without it, so that it alone is refused (unless the
+ * server rolled it back to end a deadlock: then with it, up to
+ * CONFLICT_TRIES runs). (A savepoint
  * per job would do the same at a cost on every transaction; this costs
  * only when something fails.)
  */
@@ -180,10 +183,12 @@ static void
 commit_group(struct writer *w, struct job *group)
 {
 	struct job	*j;
-	int		 failed, xrc, extra, ahead;
+	int		 failed, xrc, extra, ahead, conflicts = 0;
 
 	for (j = group; j != NULL; j = j->next)
 		j->rc = 0;
+	if (w->st != NULL)
+		store_take_conflict(w->st);	/* only this group's own */
 	ahead = w->opts.ahead != NULL;
 	for (;;) {
 		for (j = group; j != NULL && j->rc != 0; j = j->next)
@@ -209,8 +214,21 @@ commit_group(struct writer *w, struct job *group)
 		failed = 0;
 		for (j = group; j != NULL && !failed; j = j->next)
 			if (j->rc == 0 && j->fn(w->st, j->arg) < 0) {
-				j->rc = -1;
 				failed = 1;
+				/*
+				 * PostgreSQL broke a deadlock with another
+				 * program's transaction (a sender recording
+				 * the same messages): the job is not at
+				 * fault, and the group runs again with it.
+				 */
+				if (store_take_conflict(w->st) &&
+				    ++conflicts < CONFLICT_TRIES)
+					log_info("a group met another"
+					    " transaction's locks and was rolled"
+					    " back to end a deadlock; running it"
+					    " again");
+				else
+					j->rc = -1;
 			}
 		if (failed) {
 			/*

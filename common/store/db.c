@@ -202,6 +202,12 @@ db_take_disk_full(struct db *db)
 }
 
 int
+db_take_conflict(struct db *db)
+{
+	return db->engine->take_conflict(db);
+}
+
+int
 db_refused_by_foreign_key(struct db *db)
 {
 	return db->engine->refused_by_foreign_key(db);

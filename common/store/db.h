@@ -154,6 +154,13 @@ const char *db_errmsg(struct db *);
 int	 db_take_disk_full(struct db *);
 /* Whether the last refusal was by a foreign key. */
 int	 db_refused_by_foreign_key(struct db *);
+/*
+ * Whether a statement failed since the last call because the server broke
+ * a deadlock or a serialization conflict between transactions (PostgreSQL's
+ * SQLSTATE 40P01, 40001): the whole transaction may be tried again. Clears
+ * the note. Never on SQLite, whose writers take turns whole.
+ */
+int	 db_take_conflict(struct db *);
 
 /*
  * Statement which of table t, reset and unbound, its values bound from

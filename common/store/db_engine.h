@@ -21,6 +21,7 @@ struct db_engine {
 	unsigned int	 (*data_version)(struct db *);
 	const char	*(*errmsg)(struct db *);
 	int		 (*take_disk_full)(struct db *);
+	int		 (*take_conflict)(struct db *);
 	int		 (*refused_by_foreign_key)(struct db *);
 	int		 (*runv)(struct db *, const struct db_table *, int,
 			    struct db_stmt **, const char *, va_list);

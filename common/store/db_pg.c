@@ -173,6 +173,7 @@ struct pg_db {
 	int		 readonly;	/* a standby */
 	int		 fk;		/* the last refusal was by a foreign key */
 	int		 disk_full;
+	int		 conflict;	/* a deadlock or serialization failure since db_take_conflict */
 	int64_t		 changes;
 	char		 err[512];	/* the last error, passwords cut */
 	char		 secret[4][256];	/* the URI's passwords, as written and decoded, to cut */
@@ -738,6 +739,16 @@ pg_take_disk_full(struct db *kit)
 	return full;
 }
 
+/* Whether a statement lost to a deadlock or a serialization conflict; clears the note. */
+static int
+pg_take_conflict(struct db *kit)
+{
+	int	 lost = pg(kit)->conflict;
+
+	pg(kit)->conflict = 0;
+	return lost;
+}
+
 /* Whether the last refusal was by a foreign key (SQLSTATE 23503). */
 static int
 pg_refused_by_foreign_key(struct db *kit)
@@ -1262,6 +1273,9 @@ execute(struct pg_stmt *c)
 	}
 	if (state != NULL && strcmp(state, "53100") == 0)
 		db->disk_full = 1;
+	if (state != NULL && (strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "40001") == 0))
+		db->conflict = 1;
 	note_lost(db, c->res);
 	say_failed(db, c->name);
 	stmt_clear(c);
@@ -1593,6 +1607,7 @@ static const struct db_engine pg_engine = {
 	.data_version = pg_data_version,
 	.errmsg = pg_errmsg,
 	.take_disk_full = pg_take_disk_full,
+	.take_conflict = pg_take_conflict,
 	.refused_by_foreign_key = pg_refused_by_foreign_key,
 	.runv = pg_runv,
 	.step = pg_step,

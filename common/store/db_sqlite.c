@@ -382,6 +382,14 @@ sqlite_errmsg(struct db *kit)
 	    "store not open";
 }
 
+/* SQLite's writers take turns whole (BEGIN IMMEDIATE): no conflict to try again. */
+static int
+sqlite_take_conflict(struct db *kit)
+{
+	(void)kit;
+	return 0;
+}
+
 /* Whether a write found the disk full; clears the note. */
 static int
 sqlite_take_disk_full(struct db *kit)
@@ -686,6 +694,7 @@ static const struct db_engine sqlite_engine = {
 	.data_version = sqlite_data_version,
 	.errmsg = sqlite_errmsg,
 	.take_disk_full = sqlite_take_disk_full,
+	.take_conflict = sqlite_take_conflict,
 	.refused_by_foreign_key = sqlite_refused_by_foreign_key,
 	.runv = sqlite_runv,
 	.step = sqlite_step,

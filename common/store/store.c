@@ -161,6 +161,12 @@ store_take_disk_full(struct store *st)
 }
 
 int
+store_take_conflict(struct store *st)
+{
+	return st->db != NULL && db_take_conflict(st->db);
+}
+
+int
 store_version(struct store *st)
 {
 	return db_version(st->db);

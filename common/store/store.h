@@ -133,6 +133,12 @@ int	 store_sync_relaxed(struct store *, int relaxed);
  * (SQLITE_FULL) since the last call; the call forgets it. 1 yes, 0 no.
  */
 int	 store_take_disk_full(struct store *);
+/*
+ * Whether a statement failed since the last call because PostgreSQL broke a
+ * deadlock or a serialization conflict: the transaction, rolled back, may
+ * be tried again as it was. The call forgets it. 1 yes, 0 no.
+ */
+int	 store_take_conflict(struct store *);
 
 /* Write transactions: BEGIN IMMEDIATE, COMMIT, ROLLBACK (safe when none is open). */
 int	 store_begin(struct store *);
