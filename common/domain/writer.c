@@ -18,13 +18,17 @@
 #define TRIM_IDLE_MS	200	/* a busy spell ends after this long without a job */
 #define CONFLICT_TRIES	3	/* runs of a group that PostgreSQL rolls back to end deadlocks */
 
-/* One request's work, on the requester's stack until it is answered. */
+/*
+ * One request's work: on the requester's stack until it is answered
+ * (writer_run), or allocated and freed by the writer (writer_submit).
+ */
 struct job {
 	writer_fn	 fn;
 	void		*arg;
 	size_t		 items;
 	int		 rc;		/* > 0 committed, < 0 not */
 	unsigned int	 done;		/* set (job_done) once rc is final; a futex word */
+	writer_done_fn	 then;		/* writer_submit's: called instead of a wake-up */
 	struct job	*next;
 };
 
@@ -337,7 +341,7 @@ static void *
 writer_main(void *arg)
 {
 	struct writer	*w = arg;
-	struct job	*group, *last, *j;
+	struct job	*group, *last, *j, *later;
 	struct timespec	 at;
 	size_t		 items;
 
@@ -374,10 +378,23 @@ writer_main(void *arg)
 
 		commit_group(w, group);
 		w->busy = 1;
-		/* The group is off the queue: its jobs are answered without the lock. */
-		for (j = group; j != NULL; j = group) {
+		/*
+		 * The group is off the queue: its jobs are answered without
+		 * the lock, the waiting requesters first.
+		 */
+		for (j = group, later = NULL; j != NULL; j = group) {
 			group = j->next;
-			job_done(j);
+			if (j->then == NULL)
+				job_done(j);
+			else {
+				j->next = later;
+				later = j;
+			}
+		}
+		for (j = later; j != NULL; j = later) {
+			later = j->next;
+			j->then(j->arg, j->rc);
+			free(j);
 		}
 
 		pthread_mutex_lock(&w->mu);
@@ -421,6 +438,38 @@ writer_start(const struct writer_opts *opts, struct writer **out)
 	return 1;
 }
 
+/* Queues j for the writer and wakes it. */
+static void
+job_queue(struct writer *w, struct job *j)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->tail != NULL)
+		w->tail->next = j;
+	else
+		w->head = j;
+	w->tail = j;
+	w->queued_items += j->items;
+	pthread_mutex_unlock(&w->mu);
+	/* After the unlock: a woken writer does not wait for our mutex first. */
+	pthread_cond_signal(&w->more);
+}
+
+int
+writer_submit(struct writer *w, writer_fn fn, void *arg, size_t items,
+    writer_done_fn then)
+{
+	struct job	*j;
+
+	if (w == NULL || (j = calloc(1, sizeof(*j))) == NULL)
+		return 0;
+	j->fn = fn;
+	j->arg = arg;
+	j->items = items > 0 ? items : 1;
+	j->then = then;
+	job_queue(w, j);
+	return 1;
+}
+
 int
 writer_run(struct writer *w, struct store *st, writer_fn fn, void *arg,
     size_t items)
@@ -440,16 +489,7 @@ writer_run(struct writer *w, struct store *st, writer_fn fn, void *arg,
 	j.fn = fn;
 	j.arg = arg;
 	j.items = items > 0 ? items : 1;
-	pthread_mutex_lock(&w->mu);
-	if (w->tail != NULL)
-		w->tail->next = &j;
-	else
-		w->head = &j;
-	w->tail = &j;
-	w->queued_items += j.items;
-	pthread_mutex_unlock(&w->mu);
-	/* After the unlock: a woken writer does not wait for our mutex first. */
-	pthread_cond_signal(&w->more);
+	job_queue(w, &j);
 	job_wait(&j);
 	return j.rc;
 }

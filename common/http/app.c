@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,16 +138,24 @@ route_of(const char *path)
 	return METRICS_ROUTE_OTHER;
 }
 
+/* Counts h's answer; one atomic increment: the hot path stays as it was. */
 static void
-dispatch(struct http *h, void *arg)
+counted(struct http *h)
 {
 	int	 route;
 
-	(void)arg;
-	app_fn(h);
-	/* After the answer, and one atomic increment: the hot path stays as it was. */
 	if ((route = route_of(http_path(h))) >= 0)
 		metrics_request((enum metrics_route)route, http_status(h));
+}
+
+static void
+dispatch(struct http *h, void *arg)
+{
+	(void)arg;
+	app_fn(h);
+	/* A deferred request is counted when answered (webhook_done). */
+	if (!http_deferred())
+		counted(h);
 }
 
 /* The writer's extra work: the request counts, in the groups it commits. */
@@ -518,12 +527,59 @@ refuse(struct http *h, const char *conn, const char *what, const char *kind,
 		http_error(h, status, msg);
 }
 
+/*
+ * Answers a webhook request whose job the writer ran (rc as writer_run's),
+ * and frees the job.
+ */
+static void
+webhook_answer(struct http *h, struct webhook_job *job, int rc)
+{
+	struct payload_summary	 sum;
+
+	webhook_job_free(job);
+	if (rc < 0) {
+		http_error(h, 503, "store unavailable; retry later");
+		return;
+	}
+	if (job->unknown) {
+		http_error(h, 404, "unknown connection");
+		return;
+	}
+	sum.items = job->res.items;
+	sum.stored = job->res.stored;
+	sum.duplicates = job->res.duplicates;
+	sum.pending = job->res.pending;
+	sum.rejected = job->res.rejected;
+	sum.nerrors = job->res.nerrors;
+	sum.errors = job->res.errors;
+	http_json(h, 200, payload_webhook_summary(&sum));
+}
+
+/* A webhook request the writer answers (http_defer). */
+struct deferred {
+	struct http		*h;
+	struct webhook_job	 job;
+};
+
+/* The writer's end of a deferred webhook request (arg: its job): its answer, count and close. */
+static void
+webhook_done(void *arg, int rc)
+{
+	struct deferred	*d = (struct deferred *)((char *)arg -
+			    offsetof(struct deferred, job));
+
+	webhook_answer(d->h, &d->job, rc);
+	counted(d->h);
+	http_finish(d->h);
+	free(d);
+}
+
 void
 app_webhook(struct http *h, const char *id, const char *what,
     enum webhook_kind kind)
 {
+	struct deferred		*d;
 	struct webhook_job	 job;
-	struct payload_summary	 sum;
 	const char		*body, *why = NULL;
 	size_t			 len;
 	int			 rc;
@@ -560,26 +616,25 @@ app_webhook(struct http *h, const char *id, const char *what,
 	}
 	/*
 	 * The connection is looked up and the items stored by the writer;
-	 * the answer waits until the group holding them is committed.
+	 * the answer waits until the group holding them is committed: given
+	 * by the writer's thread (webhook_done), this thread going on to the
+	 * next request, or else here after the wait.
 	 */
+	if (app_writer != NULL && http_defer(h)) {
+		if ((d = malloc(sizeof(*d))) != NULL) {
+			d->h = h;
+			d->job = job;
+			if (writer_submit(app_writer, webhook_store, &d->job,
+			    job.n, webhook_done) > 0)
+				return;
+			job = d->job;
+			free(d);
+		}
+		/* Out of memory: answered here after all, and ended by its thread. */
+		http_undefer(h);
+	}
 	rc = app_write(webhook_store, &job, job.n);
-	webhook_job_free(&job);
-	if (rc < 0) {
-		http_error(h, 503, "store unavailable; retry later");
-		return;
-	}
-	if (job.unknown) {
-		http_error(h, 404, "unknown connection");
-		return;
-	}
-	sum.items = job.res.items;
-	sum.stored = job.res.stored;
-	sum.duplicates = job.res.duplicates;
-	sum.pending = job.res.pending;
-	sum.rejected = job.res.rejected;
-	sum.nerrors = job.res.nerrors;
-	sum.errors = job.res.errors;
-	http_json(h, 200, payload_webhook_summary(&sum));
+	webhook_answer(h, &job, rc);
 }
 
 void

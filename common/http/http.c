@@ -32,7 +32,23 @@ struct http {
 	int		 capfail;	/* out of memory while capturing */
 	char		*cap;
 	size_t		 caplen, capsz;
+	int		 local;		/* the web server reaches us by a Unix socket */
 };
+
+/*
+ * Whether the request this thread serves was deferred (http_defer): from
+ * then on it belongs to whoever answers it, and may be freed at any time,
+ * so its serving thread asks here rather than of the request.
+ */
+static __thread int	 deferred;
+
+/*
+ * The requests answered later (http_defer) and not yet finished, at most
+ * defer_max of them: each holds its parsed work and libfcgi's buffers, so
+ * an overload queues no more than that many beyond the serving threads.
+ */
+static pthread_mutex_t	 defer_mu = PTHREAD_MUTEX_INITIALIZER;
+static size_t		 defer_n, defer_max;
 
 static const struct {
 	int		 code;
@@ -471,12 +487,88 @@ struct serve {
  * calls (shutdown, poll, read, poll again), holding its thread meanwhile.
  */
 static int
-closes_at_once(struct http *h, const struct serve *sv)
+closes_at_once(struct http *h)
 {
-	if (!sv->local)
+	if (!h->local)
 		return 0;
 	return FCGX_HasSeenEOF(h->req.in) == EOF ||
 	    FCGX_GetChar(h->req.in) == EOF;
+}
+
+/* A new request of sv's to accept into; NULL (logged) when out of memory. */
+static struct http *
+request_new(const struct serve *sv)
+{
+	struct http	*h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    FCGX_InitRequest(&h->req, FCGI_LISTENSOCK_FILENO, 0) != 0) {
+		log_error("cannot set up a request: out of memory");
+		free(h);
+		return NULL;
+	}
+	h->local = sv->local;
+	return h;
+}
+
+/* Ends an answered request: its connection closed, its memory kept for the next. */
+static void
+request_end(struct http *h)
+{
+	if (closes_at_once(h))
+		FCGX_Detach(&h->req);
+	FCGX_Finish_r(&h->req);
+	free(h->body);
+	h->body = NULL;
+}
+
+int
+http_defer(struct http *h)
+{
+	int	 ok;
+
+	/*
+	 * Only a request that will close at once: whoever ends it then
+	 * never waits on the web server (its last bytes are read here, on
+	 * the serving thread, where a wait harms no one else).
+	 */
+	if (h->cgi || !closes_at_once(h))
+		return 0;
+	pthread_mutex_lock(&defer_mu);
+	if ((ok = defer_n < defer_max))
+		defer_n++;
+	pthread_mutex_unlock(&defer_mu);
+	deferred = ok;
+	return ok;
+}
+
+void
+http_undefer(struct http *h)
+{
+	(void)h;
+	if (!deferred)
+		return;
+	deferred = 0;
+	pthread_mutex_lock(&defer_mu);
+	defer_n--;
+	pthread_mutex_unlock(&defer_mu);
+}
+
+int
+http_deferred(void)
+{
+	return deferred;
+}
+
+void
+http_finish(struct http *h)
+{
+	request_end(h);
+	FCGX_Free(&h->req, 1);
+	free(h);
+	pthread_mutex_lock(&defer_mu);
+	defer_n--;
+	pthread_mutex_unlock(&defer_mu);
 }
 
 /* One serving thread: accepts and answers requests until told to stop. */
@@ -487,12 +579,8 @@ serve_thread(void *p)
 	struct http	*h;
 	int		 rc;
 
-	if ((h = calloc(1, sizeof(*h))) == NULL ||
-	    FCGX_InitRequest(&h->req, FCGI_LISTENSOCK_FILENO, 0) != 0) {
-		log_error("cannot set up a request: out of memory");
-		free(h);
+	if ((h = request_new(sv)) == NULL)
 		goto out;
-	}
 	for (;;) {
 		/*
 		 * Every thread waits in accept() at once: Linux hands each
@@ -502,12 +590,15 @@ serve_thread(void *p)
 		if (rc < 0)
 			break;
 		path_init(h);
+		deferred = 0;
 		sv->fn(h, sv->arg);
-		if (closes_at_once(h, sv))
-			FCGX_Detach(&h->req);
-		FCGX_Finish_r(&h->req);
-		free(h->body);
-		h->body = NULL;
+		if (!deferred) {
+			request_end(h);
+			continue;
+		}
+		/* Another thread answers it (http_finish): accept into a new one. */
+		if ((h = request_new(sv)) == NULL)
+			goto out;
 	}
 	FCGX_Free(&h->req, 1);
 	free(h);
@@ -564,6 +655,7 @@ http_serve(void (*fn)(struct http *, void *), void (*done)(void *),
 	}
 	if (threads < 1)
 		threads = 1;
+	defer_max = threads;
 	memset(&sv, 0, sizeof(sv));
 	sv.local = listens_local();
 	sv.fn = fn;

@@ -24,6 +24,24 @@ int	 http_is_cgi(void);
 int	 http_serve(void (*fn)(struct http *, void *), void (*done)(void *),
 	    void *arg, volatile sig_atomic_t *quit, size_t threads);
 
+/*
+ * Takes h out of its serving thread, which goes on to accept the next
+ * request: the caller's own code answers h later, from any thread, and
+ * ends it with http_finish (which frees it). Returns 1 when so, 0 when
+ * not (plain CGI, or as many requests as http_serve's threads are
+ * already deferred): the caller answers h before it returns, as usual.
+ */
+int	 http_defer(struct http *);
+/* Takes back http_defer before anything else was done with h: answered as usual. */
+void	 http_undefer(struct http *);
+/*
+ * Whether the request this thread serves was deferred (http_defer); the
+ * request itself may be gone by then, answered and freed elsewhere.
+ */
+int	 http_deferred(void);
+/* Ends a deferred request, answered: its connection is closed and h freed. */
+void	 http_finish(struct http *);
+
 /* Request method, e.g. "POST" ("" when unset). */
 const char *http_method(struct http *);
 /* Path of the request: REQUEST_URI without the query, else SCRIPT_NAME + PATH_INFO. */
