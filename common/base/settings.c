@@ -101,7 +101,8 @@ const struct setting_def settings_table[SET__MAX + 1] = {
 	    IN(CAMPAIGNS), UNIT("MiB")),
 	ROW(SET_WEBHOOK_THREADS, "webhook_threads",
 	    SETTING_INT, "16", 1, 256,
-	    "requests each webhook program serves at once",
+	    "requests each webhook program reads at once; as many more may"
+	    " wait for their commit, answered by the writer",
 	    IN(INBOUND), UNIT("threads"), APPLIES(RESTART)),
 	ROW(SET_WEBHOOK_BATCH_ITEMS, "webhook_batch_items",
 	    SETTING_INT, "2000", 1, 100000,
