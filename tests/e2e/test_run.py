@@ -47,10 +47,17 @@ port, simport = free_port(), free_port()
 env = dict(os.environ, IBCHANNEL_VAR=var, IBCHANNEL_PORT=str(port), IBSIM_PORT=str(simport))
 
 
+def hangup_default():
+    """In the script's process: SIGHUP back to its default action. A signal
+    ignored when a shell starts cannot be trapped (POSIX), and a test run
+    under nohup would hand the script an ignored SIGHUP."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def start():
     p = subprocess.Popen(["sh", os.path.join(ROOT, "deploy", "run.sh")], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         start_new_session=True)
+                         start_new_session=True, preexec_fn=hangup_default)
     out = ""
     end = time.time() + 30
     while time.time() < end and "Ctrl-C stops everything" not in out:
