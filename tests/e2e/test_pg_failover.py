@@ -60,6 +60,9 @@ env.set_roles({"ops": "admin"})
 cid = env.add_connection()
 env.cli("settings", "set", "send_retry_delays", "1,1,1,1,1")
 env.cli("settings", "set", "send_lease_seconds", "2")
+# A mark whose commit the failover cut off leaves its message unsure: it is
+# sent again once two lookups did not find it, the second this long after.
+env.cli("settings", "set", "unsure_resend_after_seconds", "1")
 env.cli("settings", "set", "send_batch_size", "1")
 # Each send takes a while, so the senders are sending when the primary goes.
 env.sim("/_sim/fault", {"endpoint": "/sms/3/messages", "kind": "slow", "delay": 0.3,
