@@ -29,6 +29,7 @@ struct job {
 	int		 rc;		/* > 0 committed, < 0 not */
 	unsigned int	 done;		/* set (job_done) once rc is final; a futex word */
 	writer_done_fn	 then;		/* writer_submit's: called instead of a wake-up */
+	void		*then_arg;
 	struct job	*next;
 };
 
@@ -341,7 +342,7 @@ static void *
 writer_main(void *arg)
 {
 	struct writer	*w = arg;
-	struct job	*group, *last, *j, *later;
+	struct job	*group, *last, *j, *later, **later_end;
 	struct timespec	 at;
 	size_t		 items;
 
@@ -382,18 +383,22 @@ writer_main(void *arg)
 		 * The group is off the queue: its jobs are answered without
 		 * the lock, the waiting requesters first.
 		 */
-		for (j = group, later = NULL; j != NULL; j = group) {
+		later = NULL;
+		later_end = &later;
+		for (j = group; j != NULL; j = group) {
 			group = j->next;
 			if (j->then == NULL)
 				job_done(j);
 			else {
-				j->next = later;
-				later = j;
+				/* Kept in the order they came. */
+				j->next = NULL;
+				*later_end = j;
+				later_end = &j->next;
 			}
 		}
 		for (j = later; j != NULL; j = later) {
 			later = j->next;
-			j->then(j->arg, j->rc);
+			j->then(j->then_arg, j->rc);
 			free(j);
 		}
 
@@ -456,7 +461,7 @@ job_queue(struct writer *w, struct job *j)
 
 int
 writer_submit(struct writer *w, writer_fn fn, void *arg, size_t items,
-    writer_done_fn then)
+    writer_done_fn then, void *then_arg)
 {
 	struct job	*j;
 
@@ -466,6 +471,7 @@ writer_submit(struct writer *w, writer_fn fn, void *arg, size_t items,
 	j->arg = arg;
 	j->items = items > 0 ? items : 1;
 	j->then = then;
+	j->then_arg = then_arg;
 	job_queue(w, j);
 	return 1;
 }

@@ -64,19 +64,20 @@ int	 writer_start(const struct writer_opts *, struct writer **out);
 int	 writer_run(struct writer *w, struct store *st, writer_fn fn, void *arg,
 	    size_t items);
 
-/* What a job queued by writer_submit does once its group is over: rc as writer_run's. */
+/* What a job queued by writer_submit does once its group is over (arg: then_arg; rc as writer_run's). */
 typedef void	(*writer_done_fn)(void *arg, int rc);
 
 /*
  * writer_run without the wait: queues fn(store, arg) for the next group
  * and returns at once; once that group's transaction is committed (or
- * not), the writer thread calls then(arg, rc), with rc as writer_run
- * returns it, after it has woken the group's waiting requesters. Returns
+ * not), the writer thread calls then(then_arg, rc), with rc as writer_run
+ * returns it, after it has woken the group's waiting requesters, and in
+ * the order the jobs were queued. Returns
  * 1 when queued, 0 when not (w NULL, or out of memory): the caller then
  * runs it with writer_run. writer_stop calls every then before it returns.
  */
 int	 writer_submit(struct writer *w, writer_fn fn, void *arg, size_t items,
-	    writer_done_fn then);
+	    writer_done_fn then, void *then_arg);
 
 /* Commits everything queued, then stops the thread and closes its store. NULL is fine. */
 void	 writer_stop(struct writer *);

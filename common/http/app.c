@@ -3,7 +3,6 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -561,12 +560,11 @@ struct deferred {
 	struct webhook_job	 job;
 };
 
-/* The writer's end of a deferred webhook request (arg: its job): its answer, count and close. */
+/* The writer's end of a deferred webhook request (arg: its struct deferred): its answer, count and close. */
 static void
 webhook_done(void *arg, int rc)
 {
-	struct deferred	*d = (struct deferred *)((char *)arg -
-			    offsetof(struct deferred, job));
+	struct deferred	*d = arg;
 
 	webhook_answer(d->h, &d->job, rc);
 	counted(d->h);
@@ -625,13 +623,13 @@ app_webhook(struct http *h, const char *id, const char *what,
 			d->h = h;
 			d->job = job;
 			if (writer_submit(app_writer, webhook_store, &d->job,
-			    job.n, webhook_done) > 0)
+			    job.n, webhook_done, d) > 0)
 				return;
 			job = d->job;
 			free(d);
 		}
 		/* Out of memory: answered here after all, and ended by its thread. */
-		http_undefer(h);
+		http_undefer();
 	}
 	rc = app_write(webhook_store, &job, job.n);
 	webhook_answer(h, &job, rc);

@@ -543,9 +543,8 @@ http_defer(struct http *h)
 }
 
 void
-http_undefer(struct http *h)
+http_undefer(void)
 {
-	(void)h;
 	if (!deferred)
 		return;
 	deferred = 0;

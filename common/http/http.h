@@ -32,8 +32,8 @@ int	 http_serve(void (*fn)(struct http *, void *), void (*done)(void *),
  * already deferred): the caller answers h before it returns, as usual.
  */
 int	 http_defer(struct http *);
-/* Takes back http_defer before anything else was done with h: answered as usual. */
-void	 http_undefer(struct http *);
+/* Takes back this thread's http_defer before anything else was done with its request: answered as usual. */
+void	 http_undefer(void);
 /*
  * Whether the request this thread serves was deferred (http_defer); the
  * request itself may be gone by then, answered and freed elsewhere.

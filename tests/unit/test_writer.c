@@ -1,4 +1,4 @@
-/* Writer tests: jobs handed over with writer_submit are answered once each, after their group, and all before writer_stop returns. */
+/* Writer tests: jobs handed over with writer_submit are answered once each, after their group, in the order they were queued, and all before writer_stop returns. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +18,8 @@ static char	 dbpath[256];
 static pthread_t	 main_thread;
 static pthread_mutex_t	 mu = PTHREAD_MUTEX_INITIALIZER;
 static int		 answered_ok, answered_failed, answered_twice;
-static int		 on_main, wrong_rc;
+static int		 on_main, wrong_rc, out_of_order;
+static int		 last_answered[SUBMITTERS];	/* per submitter */
 
 struct item {
 	int	 n;
@@ -47,6 +48,10 @@ then(void *arg, int rc)
 		on_main++;
 	if ((rc > 0) == it->fails)
 		wrong_rc++;
+	/* One submitter's jobs were queued one after another. */
+	if (it->n <= last_answered[it->n / PER_SUBMITTER])
+		out_of_order++;
+	last_answered[it->n / PER_SUBMITTER] = it->n;
 	if (rc > 0)
 		answered_ok++;
 	else
@@ -69,7 +74,8 @@ submit(void *arg)
 	int			 i;
 
 	for (i = 0; i < PER_SUBMITTER; i++)
-		s->queued += writer_submit(s->w, work, &s->items[i], 1, then);
+		s->queued += writer_submit(s->w, work, &s->items[i], 1, then,
+		    &s->items[i]);
 	/* A requester that waits, between the handed-over jobs. */
 	s->waited_rc = writer_run(s->w, NULL, work, &own, 1);
 	return NULL;
@@ -95,7 +101,7 @@ main(void)
 	store_close(st);
 	main_thread = pthread_self();
 
-	CHECK(writer_submit(NULL, work, NULL, 1, then) == 0,
+	CHECK(writer_submit(NULL, work, NULL, 1, then, NULL) == 0,
 	    "no writer: nothing queued, the caller runs the job itself");
 
 	memset(&opts, 0, sizeof(opts));
@@ -110,6 +116,7 @@ main(void)
 		want_failed += items[i].fails;
 	}
 	for (k = 0; k < SUBMITTERS; k++) {
+		last_answered[k] = -1;
 		sub[k].w = sub[0].w;
 		sub[k].items = items + k * PER_SUBMITTER;
 		sub[k].queued = 0;
@@ -137,6 +144,8 @@ main(void)
 	    " (%d of %d)", answered_failed, want_failed);
 	CHECK(wrong_rc == 0, "each answer's rc is its own job's (%d wrong)",
 	    wrong_rc);
+	CHECK(out_of_order == 0, "each submitter's jobs answered in the order"
+	    " it queued them (%d out of order)", out_of_order);
 	CHECK(on_main == 0, "answered on the writer's thread, not the"
 	    " caller's (%d)", on_main);
 	free(items);
