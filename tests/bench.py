@@ -84,6 +84,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -338,15 +339,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 CPU_ROOTS = set()
 
 
-def _proc_cpu():
-    """Each process's (program, user ticks, system ticks, context switches of
-    its threads) by pid. Processes the bench did not start (its descendants)
-    are "not this bench"; its own programs are named by CPU_PROGRAMS, the
-    rest "other", and only named programs' switches are counted."""
-    stats, parent = {}, {}
-    for pid, (comm, f) in harness.proc_stats().items():
-        stats[pid] = (comm, int(f[11]), int(f[12]))
-        parent[pid] = int(f[1])
+def _ours(parent):
+    """A function telling whether a pid (of parent, {pid: ppid}) is the bench's
+    own: its descendant, or one of CPU_ROOTS'."""
     me, ours = os.getpid(), {}
 
     def mine(pid):
@@ -361,6 +356,19 @@ def _proc_cpu():
         for p in seen:
             ours[p] = verdict
         return verdict
+    return mine
+
+
+def _proc_cpu():
+    """Each process's (program, user ticks, system ticks, context switches of
+    its threads) by pid. Processes the bench did not start (its descendants)
+    are "not this bench"; its own programs are named by CPU_PROGRAMS, the
+    rest "other", and only named programs' switches are counted."""
+    stats, parent = {}, {}
+    for pid, (comm, f) in harness.proc_stats().items():
+        stats[pid] = (comm, int(f[11]), int(f[12]))
+        parent[pid] = int(f[1])
+    me, mine = os.getpid(), _ours(parent)
     out = {}
     for pid, (comm, ut, stt) in stats.items():
         if not mine(pid):
@@ -391,23 +399,84 @@ def _machine_cpu():
     return sum(v[:8]), v[3] + v[4], v[6]
 
 
+def _thread_times():
+    """The bench's own named programs' threads: {tid: (program, ns on a CPU,
+    ns runnable waiting for one)}, from /proc/PID/task/TID/schedstat."""
+    stats = harness.proc_stats()
+    mine = _ours({pid: int(f[1]) for pid, (_, f) in stats.items()})
+    out = {}
+    for pid, (comm, _) in stats.items():
+        if comm not in CPU_PROGRAMS or not mine(pid):
+            continue
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for t in tids:
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                    v = f.read().split()
+                out[int(t)] = (comm, int(v[0]), int(v[1]))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
 class CpuWatch:
     """Where the machine's CPU went while a row ran, by program: user and
     system seconds, each program's context switches, the idle share, and
     the share softirq took (loopback networking run outside any process's
-    time). As a context manager around the row's load."""
+    time). As a context manager around the row's load.
 
-    def __init__(self, children="wrk"):
+    It also samples every thread of the bench's named programs twice a
+    second (schedstat) and keeps, for subject (by default the program that
+    took the most CPU), its busiest thread's time on a CPU, waiting for one, and asleep (I/O,
+    locks, or no work): a program bound by one thread (a writer, a store
+    thread) shows it there. Sampled, because a program may end before the
+    row does (the sender)."""
+
+    def __init__(self, children="wrk", subject=None):
         self.children = children    # what of the bench's children ends within
+        self.subject = subject
+
+    def _sample(self):
+        while True:
+            now = time.monotonic_ns()
+            for tid, (comm, run, wait) in _thread_times().items():
+                first = self.threads.setdefault(tid, (comm, now, run, wait))
+                self.last[tid] = (first[0], now, run, wait)
+            if self.stop.wait(0.5):
+                break
+
+    def _busiest(self, program):
+        """The thread of program seen longest and busiest: its shares of the
+        time it was sampled over, or None."""
+        best = None
+        for tid, (comm, t0, run0, wait0) in self.threads.items():
+            _, t1, run1, wait1 = self.last[tid]
+            span = t1 - t0
+            if comm != program or span < 0.5e9:
+                continue
+            on, runq = (run1 - run0) / span, (wait1 - wait0) / span
+            if best is None or on > best["on"]:
+                best = {"program": program, "tid": tid, "span_s": round(span / 1e9, 2),
+                        "on": round(on, 3), "runq": round(runq, 3),
+                        "asleep": round(max(0.0, 1 - on - runq), 3)}
+        return best
 
     def __enter__(self):
         self.t0 = time.monotonic()
         self.m0 = _machine_cpu()
         self.p0 = _proc_cpu()
         self.c0 = os.times()
+        self.threads, self.last, self.stop = {}, {}, threading.Event()
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+        self.sampler.start()
         return self
 
     def __exit__(self, *exc):
+        self.stop.set()
+        self.sampler.join()
         p1, m1, c1 = _proc_cpu(), _machine_cpu(), os.times()
         wall = time.monotonic() - self.t0
         by = {}
@@ -427,6 +496,12 @@ class CpuWatch:
                        "by": {k: {"user": round(v["user"], 2), "sys": round(v["sys"], 2),
                                   "switches": v["switches"]}
                               for k, v in by.items() if v["user"] + v["sys"] > 0.005}}
+        top = sorted((k for k in by if k in CPU_PROGRAMS and k in {c for c, *_ in
+                      self.threads.values()}), key=lambda k: -(by[k]["user"] + by[k]["sys"]))
+        subject = self.subject or (top[0] if top else None)
+        busiest = self._busiest(subject) if subject else None
+        if busiest:
+            self.result["thread"] = busiest
         return False
 
 
@@ -446,7 +521,13 @@ def cpu_line(cpu, requests, unit="request"):
             if requests and v["switches"] else ""))
     parts.append("softirq %.0f%%" % (100 * cpu["softirq_s"] / cap))
     parts.append("idle %.0f%%" % (100 * cpu["idle_s"] / cap))
-    return "CPU of %d cores over %.1f s: %s" % (cpu["cores"], cpu["wall_s"], ", ".join(parts))
+    line = "CPU of %d cores over %.1f s: %s" % (cpu["cores"], cpu["wall_s"], ", ".join(parts))
+    t = cpu.get("thread")
+    if t:
+        line += ("; %s's busiest thread: on a CPU %.0f%%, waiting for one %.0f%%, asleep %.0f%%"
+                 " (over %.1f s)" % (t["program"], 100 * t["on"], 100 * t["runq"],
+                                     100 * t["asleep"], t["span_s"]))
+    return line
 
 
 # --- load generators -----------------------------------------------------
@@ -963,7 +1044,7 @@ def row_sender(rows, run, env, cid, standin, rid="sender"):
         env.sql("ANALYZE")
     standin.reset()
     t0 = time.monotonic_ns()
-    with CpuWatch("ibchannel sender") as cpu:
+    with CpuWatch("ibchannel sender", subject="ibchannel") as cpu:
         p = run_sender(run, "sender", env, SECONDS)
         mem = watch_memory(p, time.monotonic() + SECONDS + 60)
         run.stop(p)
