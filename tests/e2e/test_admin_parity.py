@@ -159,6 +159,10 @@ class Side:
         self.actor = actor
         self.ids = dict(ids)
 
+    # The labels of objects numbered by the store (agents and sessions); a
+    # connection's short id may be all digits too, and is still a word.
+    NUMBERED = ("agent", "hook", "model", "session")
+
     def norm(self, v):
         """v with each id as its label: a number where it follows "agent" or
         "session" (not "line 1" of a rules text), a name or connection id as
@@ -167,7 +171,7 @@ class Side:
             return v
         for label, value in self.ids.items():
             value = str(value)
-            if value.isdigit():
+            if label in self.NUMBERED:
                 v = re.sub(r"\b(agent|session) %s(?!\w)" % value, r"\1 <%s>" % label, v)
             else:
                 v = re.sub(r"(?<![\w-])%s(?![\w-])" % re.escape(value), "<%s>" % label, v)
