@@ -429,11 +429,11 @@ class CpuWatch:
     time). As a context manager around the row's load.
 
     It also samples every thread of the bench's named programs twice a
-    second (schedstat) and keeps, for subject (by default the program that
-    took the most CPU), its busiest thread's time on a CPU, waiting for one, and asleep (I/O,
-    locks, or no work): a program bound by one thread (a writer, a store
-    thread) shows it there. Sampled, because a program may end before the
-    row does (the sender)."""
+    second (schedstat) and keeps, for subject (by default the sampled
+    program that took the most CPU), its busiest thread's time on a CPU,
+    waiting for one, and asleep (I/O, locks, or no work): a program bound
+    by one thread (a writer, a store thread) shows it there. Sampled,
+    because a program may end before the row does (the sender)."""
 
     def __init__(self, children="wrk", subject=None):
         self.children = children    # what of the bench's children ends within
@@ -449,8 +449,8 @@ class CpuWatch:
                 break
 
     def _busiest(self, program):
-        """The thread of program seen longest and busiest: its shares of the
-        time it was sampled over, or None."""
+        """The busiest thread of program among those sampled over half a
+        second or more: its shares of the time it was sampled over, or None."""
         best = None
         for tid, (comm, t0, run0, wait0) in self.threads.items():
             _, t1, run1, wait1 = self.last[tid]
@@ -496,9 +496,9 @@ class CpuWatch:
                        "by": {k: {"user": round(v["user"], 2), "sys": round(v["sys"], 2),
                                   "switches": v["switches"]}
                               for k, v in by.items() if v["user"] + v["sys"] > 0.005}}
-        top = sorted((k for k in by if k in CPU_PROGRAMS and k in {c for c, *_ in
-                      self.threads.values()}), key=lambda k: -(by[k]["user"] + by[k]["sys"]))
-        subject = self.subject or (top[0] if top else None)
+        sampled = {comm for comm, *_ in self.threads.values()}
+        subject = self.subject or max((k for k in by if k in sampled), default=None,
+                                      key=lambda k: by[k]["user"] + by[k]["sys"])
         busiest = self._busiest(subject) if subject else None
         if busiest:
             self.result["thread"] = busiest
